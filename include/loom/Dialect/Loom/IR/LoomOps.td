@@ -1,0 +1,410 @@
+//===- LoomOps.td - the ops of the loom dialect ----------------*- tablegen -*-===//
+//
+// Operand order, attribute names and types, syntax and semantics follow
+// DIALECT.md, the public contract. The verifiers (LoomOps.cpp) enforce every
+// rule stated there; canonicalizations live in LoomFolds.cpp.
+
+#ifndef LOOM_DIALECT_LOOM_IR_LOOMOPS_TD
+#define LOOM_DIALECT_LOOM_IR_LOOMOPS_TD
+
+include "loom/Dialect/Loom/IR/LoomDialect.td"
+include "loom/Dialect/Loom/IR/LoomEnums.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// Every loom op: value semantics (Pure), the one contract syntax, a verifier.
+class Loom_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Loom_Dialect, mnemonic, !listconcat(traits, [Pure])> {
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Token mixers
+//===----------------------------------------------------------------------===//
+
+def Loom_AttentionOp : Loom_Op<"attention"> {
+  let summary = "softmax attention (MHA, GQA, MQA) with causal, window and softcap options";
+  let description = [{
+    Scaled dot-product attention on `[B, H, S, D]` tensors:
+    `q : [B, Hq, Sq, D]`, `k : [B, Hkv, Skv, D]`, `v : [B, Hkv, Skv, Dv]`,
+    result `[B, Hq, Sq, Dv]`, all of one float element type. `Hq % Hkv == 0`;
+    query head `h` reads kv head `h / (Hq / Hkv)` (GQA; `Hkv = 1` is MQA).
+
+    - `scale` defaults to `1/sqrt(D)`. The score is
+      `s_ij = scale * dot(q_i, k_j)`; with `softcap = c` (`c > 0`),
+      `s_ij = c * tanh(s_ij / c)`.
+    - Let `i' = i + (Skv - Sq)` (bottom-right alignment, as in
+      FlashAttention). With `causal`, key `j` is visible to query `i` iff
+      `j <= i'`. `window = W` (`W > 0`) requires `causal` and further
+      requires `j > i' - W`.
+    - `o_i = sum_j softmax_j(s_ij over visible j) * v_j`. A query row with no
+      visible key yields zeros.
+
+    Canonicalization drops a `window` that covers every key (`W >= Skv`).
+
+    Example:
+
+    ```mlir
+    %o = loom.attention %q, %k, %v {causal, scale = 0.125 : f32, window = 256 : i64, softcap = 30.0 : f32}
+        : (tensor<2x8x512x64xbf16>, tensor<2x2x512x64xbf16>, tensor<2x2x512x64xbf16>)
+        -> tensor<2x8x512x64xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
+                       UnitAttr:$causal,
+                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<I64Attr>:$window,
+                       OptionalAttr<F32Attr>:$softcap);
+  let results = (outs AnyRankedTensor:$result);
+  let hasCanonicalizer = 1;
+}
+
+def Loom_BlockSparseAttentionOp : Loom_Op<"block_sparse_attention"> {
+  let summary = "attention restricted to the true blocks of a block layout";
+  let description = [{
+    `loom.attention` (same `scale`, `softcap` and `causal` rules) in which key
+    `j` is visible to query `i` only if also
+    `layout[b, h, i / block_q, j / block_k]` is true.
+
+    `layout : [Lb, Lh, NQB, NKB] x i1` with `NQB = ceil(Sq / block_q)` and
+    `NKB = ceil(Skv / block_k)`; `Lb` is 1 or `B` and `Lh` is 1 or `Hq`, and a
+    size of 1 broadcasts. Rows with no visible key yield zeros. The cost of
+    the compiled kernel scales with the number of true blocks.
+
+    Canonicalization turns a constant all-true layout into `loom.attention`
+    and a constant all-false layout into zeros.
+
+    Example:
+
+    ```mlir
+    %o = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 64 : i64, block_k = 64 : i64, causal}
+        : (tensor<1x8x1024x64xbf16>, tensor<1x2x1024x64xbf16>, tensor<1x2x1024x64xbf16>, tensor<1x8x16x16xi1>)
+        -> tensor<1x8x1024x64xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
+                       AnyRankedTensor:$layout,
+                       I64Attr:$block_q, I64Attr:$block_k,
+                       UnitAttr:$causal,
+                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<F32Attr>:$softcap);
+  let results = (outs AnyRankedTensor:$result);
+  let hasCanonicalizer = 1;
+}
+
+def Loom_SelectBlocksOp : Loom_Op<"select_blocks"> {
+  let summary = "dynamic block selection: top-k key blocks per query block from pooled scores";
+  let description = [{
+    Computes a block layout `[B, Hq, NQB, NKB] x i1` for
+    `loom.block_sparse_attention` from `q : [B, Hq, Sq, D]` and
+    `k : [B, Hkv, Skv, D]` (`Hq % Hkv == 0`, GQA head mapping as in
+    `loom.attention`), with `NQB = ceil(Sq / block_q)` and
+    `NKB = ceil(Skv / block_k)`.
+
+    - Pooled query `qb_I` is the mean of `q` over query block `I` (the rows
+      that exist); pooled key `kb_J` likewise over key block `J`. The block
+      score is `s_IJ = scale * dot(qb_I, kb_J)`, `scale` defaulting to
+      `1/sqrt(D)`.
+    - Candidates: every `J`; with `causal`, only key blocks holding at least
+      one key visible to some query of block `I` under the causal rule of
+      `loom.attention`.
+    - Always selected (with `causal`): the candidate block holding the
+      diagonal `j = i'` of the block's last query row. The remaining `topk`
+      selections are the highest-scoring other candidates, ties going to the
+      lower `J`. With fewer candidates than that, all are selected.
+
+    Example:
+
+    ```mlir
+    %layout = loom.select_blocks %q, %k {block_q = 64 : i64, block_k = 64 : i64, topk = 8 : i64, causal}
+        : (tensor<1x8x1024x64xbf16>, tensor<1x2x1024x64xbf16>) -> tensor<1x8x16x16xi1>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k,
+                       I64Attr:$block_q, I64Attr:$block_k, I64Attr:$topk,
+                       UnitAttr:$causal,
+                       OptionalAttr<F32Attr>:$scale);
+  let results = (outs AnyRankedTensor:$layout);
+  let hasFolder = 1;
+}
+
+def Loom_LinearAttentionOp : Loom_Op<"linear_attention"> {
+  let summary = "kernelized (linear) attention with feature map, per-head decay and normalization";
+  let description = [{
+    `q, k : [B, H, S, Dk]`, `v : [B, H, S, Dv]`, result `[B, H, S, Dv]`.
+
+    - `phi` is `feature_map`: `"identity"` (default), `"relu"`, or
+      `"elu_plus_one"` (`elu(x) + 1`).
+    - Weight `w_ij = scale * dot(phi(q_i), phi(k_j)) * exp(-decay[h] * (i - j))`
+      with `scale` defaulting to 1. `decay` holds one non-negative value per
+      head (default all 0) and requires `causal`.
+    - `o_i = sum_{j in J(i)} w_ij v_j` with `J(i) = {j <= i}` under `causal`,
+      all `j` otherwise. With `normalize`, `o_i` is divided by
+      `sum_{j in J(i)} w_ij + 1e-6`.
+
+    Canonicalization drops an all-zero `decay`.
+
+    Example:
+
+    ```mlir
+    %o = loom.linear_attention %q, %k, %v {causal, feature_map = "elu_plus_one", decay = array<f32: 0.5, 0.25>, normalize}
+        : (tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
+                       UnitAttr:$causal,
+                       DefaultValuedStrAttr<StrAttr, "identity">:$feature_map,
+                       OptionalAttr<DenseF32ArrayAttr>:$decay,
+                       OptionalAttr<F32Attr>:$scale,
+                       UnitAttr:$normalize);
+  let results = (outs AnyRankedTensor:$result);
+  let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    /// The feature map as an enum; std::nullopt when the string is not one
+    /// of the allowed values (which the verifier rejects).
+    std::optional<::loom::FeatureMap> getFeatureMapKind() {
+      return ::loom::symbolizeFeatureMap(getFeatureMap());
+    }
+  }];
+}
+
+def Loom_PoolMixerOp : Loom_Op<"pool_mixer"> {
+  let summary = "PoolFormer's token mixer: average pooling minus identity";
+  let description = [{
+    `y = avgpool(x) - x`, the average taken over the `kernel x kernel` window
+    centred on each token (stride 1), counting only in-bounds tokens.
+    `kernel` is odd and positive, default 3. The input is channels-last
+    `[B, H, W, C]`; a rank-3 input `[B, S, C]` pools over the sequence with a
+    window of `kernel`. The result has the input's type.
+
+    Example:
+
+    ```mlir
+    %y = loom.pool_mixer %x {kernel = 3 : i64} : (tensor<1x16x16x64xf32>) -> tensor<1x16x16x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x,
+                       DefaultValuedAttr<I64Attr, "3">:$kernel);
+  let results = (outs AnyRankedTensor:$result);
+}
+
+def Loom_DwConvOp : Loom_Op<"dwconv"> {
+  let summary = "depthwise convolution over tokens: short, large or long kernels, 1-D or 2-D";
+  let description = [{
+    Channels-last depthwise convolution, one filter per channel; out-of-range
+    `x` reads as 0. The result has the input's type.
+
+    - 1-D (`x : [B, S, C]`, `w : [K, C]`), not causal (K odd):
+      `y[s,c] = sum_t w[t,c] * x[s + t - (K-1)/2, c]`.
+    - 1-D, `causal`: `y[s,c] = sum_t w[t,c] * x[s - (K-1) + t, c]`. `K` may
+      equal `S` (a long convolution, as in H3, Hyena and FlashFFTConv).
+    - 2-D (`x : [B, H, W, C]`, `w : [Kh, Kw, C]`): the same centred rule on
+      both axes, `Kh` and `Kw` odd; `causal` is 1-D only.
+
+    Example:
+
+    ```mlir
+    %y = loom.dwconv %x, %w {causal} : (tensor<1x1024x256xbf16>, tensor<1024x256xbf16>) -> tensor<1x1024x256xbf16>
+    %z = loom.dwconv %a, %b : (tensor<1x14x14x96xf32>, tensor<7x7x96xf32>) -> tensor<1x14x14x96xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$w, UnitAttr:$causal);
+  let results = (outs AnyRankedTensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
+// Dense and quantized linear layers
+//===----------------------------------------------------------------------===//
+
+def Loom_LinearOp : Loom_Op<"linear"> {
+  let summary = "dense linear layer: y = x @ w^T + bias";
+  let description = [{
+    `x : [..., K]`, `w : [N, K]` (out-features first), optional `bias : [N]`,
+    result `[..., N]`; every leading dimension of `x` is a batch dimension.
+    All operands and the result share one float element type.
+
+    Example:
+
+    ```mlir
+    %y = loom.linear %x, %w, %bias : (tensor<1x16x16x64xf32>, tensor<256x64xf32>, tensor<256xf32>) -> tensor<1x16x16x256xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$w,
+                       Optional<AnyRankedTensor>:$bias);
+  let results = (outs AnyRankedTensor:$result);
+}
+
+def Loom_QLinearOp : Loom_Op<"qlinear"> {
+  let summary = "weight-only quantized linear layer (W8A16, W4A16), per-channel or group-wise scales";
+  let description = [{
+    `x : [M, K]` float, `w : [N, K]` of `i8` or `i4` (signed, in [-8, 7];
+    packed two per byte along K in memory, so `K` is even), `w_scale` float,
+    optional `bias : [N]` float, float result `[M, N]`:
+
+    `y[m,n] = sum_k x[m,k] * w[n,k] * w_scale[n, k / group_size] + bias[n]`.
+
+    `group_size = 0` (the default) is per-channel and `w_scale` is `[N]`.
+    Otherwise `K % group_size == 0` and `w_scale` is `[N, K / group_size]`.
+
+    Example, W4A16 with groups of 128:
+
+    ```mlir
+    %y = loom.qlinear %x, %w, %w_scale, %bias {group_size = 128 : i64}
+        : (tensor<16x4096xbf16>, tensor<11008x4096xi4>, tensor<11008x32xf32>, tensor<11008xbf16>) -> tensor<16x11008xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$w, AnyRankedTensor:$w_scale,
+                       Optional<AnyRankedTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "0">:$group_size);
+  let results = (outs AnyRankedTensor:$result);
+}
+
+def Loom_QuantizeOp : Loom_Op<"quantize"> {
+  let summary = "dynamic per-row activation quantization to i8 or f8E4M3FN";
+  let description = [{
+    Per row `m` of `x : [M, K]` (float): `s = max_k |x[m,k]| / Q` with
+    `Q = 127` for an `i8` result and `448` for `f8E4M3FN`;
+    `xq = x / s` rounded to nearest even (for `i8` clamped to [-127, 127]).
+    An all-zero row gives `s = 0` and `xq = 0`. Results: `xq : [M, K]` and
+    `xs : [M] x f32`.
+
+    Example:
+
+    ```mlir
+    %xq, %xs = loom.quantize %x : (tensor<16x4096xbf16>) -> (tensor<16x4096xi8>, tensor<16xf32>)
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x);
+  let results = (outs AnyRankedTensor:$xq, AnyRankedTensor:$xs);
+}
+
+def Loom_QMatmulOp : Loom_Op<"qmatmul"> {
+  let summary = "W8A8 and FP8 matrix product with per-row and per-channel scales";
+  let description = [{
+    `xq : [M, K]` and `w : [N, K]`, both `i8` (exact `i32` accumulation) or
+    both `f8E4M3FN`; `xs : [M] x f32`, `w_scale : [N] x f32`, optional float
+    `bias : [N]`; float result `[M, N]`:
+
+    `y[m,n] = (sum_k xq[m,k] * w[n,k]) * xs[m] * w_scale[n] + bias[n]`.
+
+    Example:
+
+    ```mlir
+    %y = loom.qmatmul %xq, %xs, %w, %w_scale, %bias
+        : (tensor<16x4096xi8>, tensor<16xf32>, tensor<4096x4096xi8>, tensor<4096xf32>, tensor<4096xbf16>) -> tensor<16x4096xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$xq, AnyRankedTensor:$xs, AnyRankedTensor:$w,
+                       AnyRankedTensor:$w_scale, Optional<AnyRankedTensor>:$bias);
+  let results = (outs AnyRankedTensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
+// Block pieces
+//===----------------------------------------------------------------------===//
+
+def Loom_RmsNormOp : Loom_Op<"rms_norm"> {
+  let summary = "RMSNorm over the last dimension";
+  let description = [{
+    `y = x / sqrt(mean(x^2) + epsilon) * g` over the last dimension of
+    `x : [..., C]`, with `g : [C]`; `epsilon >= 0`, default `1e-6`.
+
+    Example:
+
+    ```mlir
+    %y = loom.rms_norm %x, %g {epsilon = 1.0e-06 : f32} : (tensor<128x512xbf16>, tensor<512xbf16>) -> tensor<128x512xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$g,
+                       DefaultValuedAttr<F32Attr, "1.0e-6f">:$epsilon);
+  let results = (outs AnyRankedTensor:$result);
+}
+
+def Loom_LayerNormOp : Loom_Op<"layer_norm"> {
+  let summary = "LayerNorm over the last dimension (biased variance)";
+  let description = [{
+    `y = (x - mean) / sqrt(var + epsilon) * g + b` over the last dimension of
+    `x : [..., C]`, with the biased variance and `g, b : [C]`;
+    `epsilon >= 0`, default `1e-5`.
+
+    Example:
+
+    ```mlir
+    %y = loom.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f32}
+        : (tensor<1x16x16x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<1x16x16x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$g, AnyRankedTensor:$b,
+                       DefaultValuedAttr<F32Attr, "1.0e-5f">:$epsilon);
+  let results = (outs AnyRankedTensor:$result);
+}
+
+def Loom_RopeOp : Loom_Op<"rope"> {
+  let summary = "rotary position embedding, half (NeoX) or interleaved (GPT-J)";
+  let description = [{
+    `x : [B, H, S, D]` (D even), `cos, sin : [S, D/2]` float, result of the
+    type of `x`. With `style = "half"` (the default):
+    `x1 = x[:D/2]`, `x2 = x[D/2:]`, `y = [x1 c - x2 s, x2 c + x1 s]`;
+    with `"interleaved"` the same on the pairs `(2i, 2i+1)`.
+
+    Example:
+
+    ```mlir
+    %y = loom.rope %x, %cos, %sin {style = "half"}
+        : (tensor<1x8x128x64xbf16>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<1x8x128x64xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$cos, AnyRankedTensor:$sin,
+                       DefaultValuedStrAttr<StrAttr, "half">:$style);
+  let results = (outs AnyRankedTensor:$result);
+  let extraClassDeclaration = [{
+    /// The style as an enum; std::nullopt for a string the verifier rejects.
+    std::optional<::loom::RopeStyle> getStyleKind() {
+      return ::loom::symbolizeRopeStyle(getStyle());
+    }
+  }];
+}
+
+def Loom_GeluOp : Loom_Op<"gelu"> {
+  let summary = "GELU activation, exact (erf) or tanh-approximated";
+  let description = [{
+    Elementwise on a float tensor; the result has the input's type.
+    `approximate = "none"` (the default) computes `x * (1 + erf(x / sqrt(2))) / 2`,
+    `"tanh"` computes `x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))) / 2`.
+
+    Example:
+
+    ```mlir
+    %y = loom.gelu %x {approximate = "tanh"} : (tensor<128x2048xbf16>) -> tensor<128x2048xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x,
+                       DefaultValuedStrAttr<StrAttr, "none">:$approximate);
+  let results = (outs AnyRankedTensor:$result);
+  let extraClassDeclaration = [{
+    /// The formula as an enum; std::nullopt for a string the verifier rejects.
+    std::optional<::loom::GeluApproximation> getApproximateKind() {
+      return ::loom::symbolizeGeluApproximation(getApproximate());
+    }
+  }];
+}
+
+def Loom_SiluOp : Loom_Op<"silu"> {
+  let summary = "SiLU (swish) activation: x * sigmoid(x)";
+  let description = [{
+    Elementwise on a float tensor; the result has the input's type.
+
+    Example:
+
+    ```mlir
+    %y = loom.silu %x : (tensor<128x1408xbf16>) -> tensor<128x1408xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$x);
+  let results = (outs AnyRankedTensor:$result);
+}
+
+#endif // LOOM_DIALECT_LOOM_IR_LOOMOPS_TD

@@ -1,0 +1,149 @@
+//===- LoomFolds.cpp - folds and canonicalizations of loom ops --------------===//
+//
+// Only rewrites that pay: each removes work a kernel would do (a mask that
+// masks nothing, a layout that selects everything) without changing results.
+
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace loom;
+
+/// The constant value of a boolean tensor when every element is `value`.
+static bool isConstantAll(Value v, bool value) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) ||
+      !attr.getElementType().isInteger(1))
+    return false;
+  if (attr.isSplat())
+    return attr.getSplatValue<bool>() == value;
+  return llvm::all_of(attr.getValues<bool>(),
+                      [&](bool b) { return b == value; });
+}
+
+namespace {
+/// A `window` of W keys behind the diagonal covers every key when W >= Skv:
+/// the largest aligned index i' is Skv - 1, so j > i' - W holds for all j >= 0.
+struct DropCoveringWindow : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<int64_t> window = op.getWindow(); // I64Attr reads as uint64_t
+    int64_t skv = op.getK().getType().getDimSize(2);
+    if (!window || ShapedType::isDynamic(skv) || *window < skv)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] { op.removeWindowAttr(); });
+    return success();
+  }
+};
+
+/// A constant all-true layout selects every block: plain attention.
+struct AllTrueLayoutToAttention : OpRewritePattern<BlockSparseAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BlockSparseAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isConstantAll(op.getLayout(), true))
+      return failure();
+    rewriter.replaceOpWithNewOp<AttentionOp>(
+        op, op.getType(), op.getQ(), op.getK(), op.getV(), op.getCausal(),
+        op.getScaleAttr(), /*window=*/IntegerAttr(), op.getSoftcapAttr());
+    return success();
+  }
+};
+
+/// A constant all-false layout leaves every row without a visible key, and
+/// such rows are zeros by definition.
+struct AllFalseLayoutToZeros : OpRewritePattern<BlockSparseAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BlockSparseAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isConstantAll(op.getLayout(), false))
+      return failure();
+    RankedTensorType type = op.getType();
+    Location loc = op.getLoc();
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
+    // Dynamic result dims come from the operands they equal: B, Hq, Sq from
+    // q and Dv from v.
+    SmallVector<Value> dynamicSizes;
+    for (unsigned i = 0; i < 4; ++i) {
+      if (!type.isDynamicDim(i))
+        continue;
+      Value source = i == 3 ? op.getV() : op.getQ();
+      dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, source, i));
+    }
+    rewriter.replaceOpWithNewOp<tensor::SplatOp>(op, zero, type, dynamicSizes);
+    return success();
+  }
+};
+
+/// Under `causal`, select_blocks with at least as many selections as key
+/// blocks picks every candidate block, and the candidates hold every causally
+/// visible key: the block-sparse attention it feeds is causal attention.
+struct SelectAllCausalToAttention : OpRewritePattern<BlockSparseAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BlockSparseAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto select = op.getLayout().getDefiningOp<SelectBlocksOp>();
+    if (!select || !op.getCausal() || !select.getCausal() ||
+        select.getBlockQ() != op.getBlockQ() ||
+        select.getBlockK() != op.getBlockK())
+      return failure();
+    // Candidates depend on Sq and Skv: both ops must see the same lengths.
+    int64_t sq = op.getQ().getType().getDimSize(2);
+    int64_t skv = op.getK().getType().getDimSize(2);
+    int64_t nkb = select.getLayout().getType().getDimSize(3);
+    if (ShapedType::isDynamic(sq) || ShapedType::isDynamic(skv) ||
+        ShapedType::isDynamic(nkb) ||
+        select.getQ().getType().getDimSize(2) != sq ||
+        select.getK().getType().getDimSize(2) != skv ||
+        static_cast<int64_t>(select.getTopk()) + 1 < nkb)
+      return failure();
+    rewriter.replaceOpWithNewOp<AttentionOp>(
+        op, op.getType(), op.getQ(), op.getK(), op.getV(), /*causal=*/true,
+        op.getScaleAttr(), /*window=*/IntegerAttr(), op.getSoftcapAttr());
+    return success();
+  }
+};
+
+/// decay = 0 for every head multiplies every weight by exp(0) = 1.
+struct DropZeroDecay : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<ArrayRef<float>> decay = op.getDecay();
+    if (!decay || llvm::any_of(*decay, [](float d) { return d != 0.0f; }))
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] { op.removeDecayAttr(); });
+    return success();
+  }
+};
+} // namespace
+
+void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<DropCoveringWindow>(context);
+}
+
+void BlockSparseAttentionOp::getCanonicalizationPatterns(
+    RewritePatternSet &results, MLIRContext *context) {
+  results.add<AllTrueLayoutToAttention, AllFalseLayoutToZeros,
+              SelectAllCausalToAttention>(context);
+}
+
+void LinearAttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                    MLIRContext *context) {
+  results.add<DropZeroDecay>(context);
+}
+
+/// Without `causal`, every key block is a candidate, so topk >= NKB selects
+/// all of them: the layout is a constant all-true mask.
+OpFoldResult SelectBlocksOp::fold(FoldAdaptor) {
+  RankedTensorType type = getLayout().getType();
+  if (getCausal() || !type.hasStaticShape() ||
+      static_cast<int64_t>(getTopk()) < type.getDimSize(3))
+    return {};
+  return DenseElementsAttr::get(type, true);
+}

@@ -1,0 +1,697 @@
+//===- LoomOps.cpp - the loom dialect and its op verifiers ------------------===//
+//
+// Every rule of DIALECT.md that can be seen statically is checked here and
+// reported at the op's location. Debian's LLVM is built without assertions,
+// so later passes rely on these checks rather than on asserts of their own.
+
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace loom;
+
+#include "loom/Dialect/Loom/IR/LoomDialect.cpp.inc"
+#include "loom/Dialect/Loom/IR/LoomEnums.cpp.inc"
+
+void LoomDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "loom/Dialect/Loom/IR/LoomOps.cpp.inc"
+      >();
+}
+
+Operation *LoomDialect::materializeConstant(OpBuilder &builder, Attribute value,
+                                            Type type, Location loc) {
+  return arith::ConstantOp::materialize(builder, value, type, loc);
+}
+
+//===----------------------------------------------------------------------===//
+// Verifier helpers. Each returns failure() after emitting one error that says
+// what was expected and what was found.
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A named operand or result, for diagnostics: "'q'" or "result".
+struct Named {
+  Value value;
+  StringRef name;
+
+  RankedTensorType type() const {
+    return cast<RankedTensorType>(value.getType());
+  }
+  int64_t dim(unsigned i) const { return type().getDimSize(i); }
+  std::string quoted() const {
+    return name == "result" ? std::string("result")
+                            : ("'" + name + "'").str();
+  }
+};
+} // namespace
+
+static std::string typeStr(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
+static bool isLoomFloat(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
+
+static LogicalResult expectRank(Operation *op, const Named &v, int64_t rank,
+                                StringRef layout) {
+  if (v.type().getRank() == rank)
+    return success();
+  return op->emitOpError() << v.quoted() << " must have rank " << rank << " ("
+                           << layout << "), found rank " << v.type().getRank()
+                           << " in " << typeStr(v.type());
+}
+
+static LogicalResult expectRankAtLeast(Operation *op, const Named &v,
+                                       int64_t rank, StringRef layout) {
+  if (v.type().getRank() >= rank)
+    return success();
+  return op->emitOpError() << v.quoted() << " must have rank at least " << rank
+                           << " (" << layout << "), found rank "
+                           << v.type().getRank();
+}
+
+static LogicalResult expectFloat(Operation *op, const Named &v) {
+  Type e = v.type().getElementType();
+  if (isLoomFloat(e))
+    return success();
+  return op->emitOpError() << v.quoted()
+                           << " must have an f32, f16 or bf16 element type, "
+                              "found "
+                           << typeStr(e);
+}
+
+static LogicalResult expectElementType(Operation *op, const Named &v,
+                                       Type expected, StringRef what) {
+  Type e = v.type().getElementType();
+  if (e == expected)
+    return success();
+  return op->emitOpError() << v.quoted() << " must have element type "
+                           << typeStr(expected) << " (" << what << "), found "
+                           << typeStr(e);
+}
+
+static LogicalResult expectSameElementType(Operation *op, const Named &v,
+                                           const Named &ref) {
+  Type e = v.type().getElementType(), r = ref.type().getElementType();
+  if (e == r)
+    return success();
+  return op->emitOpError() << v.quoted() << " element type " << typeStr(e)
+                           << " must match " << ref.quoted()
+                           << " element type " << typeStr(r);
+}
+
+/// Dimension `ai` of `a` must equal dimension `bi` of `b` where both are
+/// static. `what` names the dimension in the contract's terms (B, Skv, ...).
+static LogicalResult expectDimsMatch(Operation *op, const Named &a, unsigned ai,
+                                     const Named &b, unsigned bi,
+                                     StringRef what) {
+  int64_t x = a.dim(ai), y = b.dim(bi);
+  if (ShapedType::isDynamic(x) || ShapedType::isDynamic(y) || x == y)
+    return success();
+  return op->emitOpError() << a.quoted() << " dimension " << ai << " (" << what
+                           << ") must equal " << b.quoted() << " dimension "
+                           << bi << ": found " << x << " and " << y;
+}
+
+/// Dimension `i` of `v` must be `expected` where it is static; `what`
+/// explains where `expected` comes from.
+static LogicalResult expectDimIs(Operation *op, const Named &v, unsigned i,
+                                 int64_t expected, StringRef what) {
+  int64_t x = v.dim(i);
+  if (ShapedType::isDynamic(x) || ShapedType::isDynamic(expected) ||
+      x == expected)
+    return success();
+  return op->emitOpError() << v.quoted() << " dimension " << i << " (" << what
+                           << ") must be " << expected << ", found " << x;
+}
+
+/// `v` has the shape and element type of `ref` (dynamic dims match anything).
+static LogicalResult expectSameTypeAs(Operation *op, const Named &v,
+                                      const Named &ref) {
+  if (v.type().getRank() != ref.type().getRank())
+    return op->emitOpError()
+           << v.quoted() << " must have the rank of " << ref.quoted() << " ("
+           << ref.type().getRank() << "), found rank " << v.type().getRank();
+  for (unsigned i = 0, e = v.type().getRank(); i < e; ++i)
+    if (failed(expectDimsMatch(op, v, i, ref, i, "same shape")))
+      return failure();
+  return expectSameElementType(op, v, ref);
+}
+
+static LogicalResult expectPositive(Operation *op, StringRef attr,
+                                    int64_t value) {
+  if (value > 0)
+    return success();
+  return op->emitOpError() << "attribute '" << attr
+                           << "' must be positive, found " << value;
+}
+
+/// A float for diagnostics: "nan", "inf", "-inf" or the value.
+static std::string floatStr(const APFloat &value) {
+  if (value.isNaN())
+    return "nan";
+  if (value.isInfinity())
+    return value.isNegative() ? "-inf" : "inf";
+  SmallString<16> s;
+  value.toString(s);
+  return std::string(s);
+}
+
+static LogicalResult expectFinite(Operation *op, StringRef attr,
+                                  std::optional<APFloat> value) {
+  if (!value || value->isFinite())
+    return success();
+  return op->emitOpError() << "attribute '" << attr
+                           << "' must be finite, found " << floatStr(*value);
+}
+
+static LogicalResult expectEnum(Operation *op, StringRef attr, StringRef value,
+                                bool valid, StringRef allowed) {
+  if (valid)
+    return success();
+  return op->emitOpError() << "attribute '" << attr << "' must be one of "
+                            << allowed << ", found \"" << value << "\"";
+}
+
+/// A discardable attribute without a dialect prefix is almost always a
+/// misspelt option (`casual`); MLIR would keep and ignore it silently.
+template <typename OpTy>
+static LogicalResult verifyAttributeNames(OpTy op) {
+  for (NamedAttribute attr : op->getDiscardableAttrs()) {
+    if (attr.getName().strref().contains('.'))
+      continue;
+    auto known = OpTy::getAttributeNames();
+    InFlightDiagnostic diag = op.emitOpError()
+                              << "has unknown attribute '" << attr.getName().getValue()
+                              << "'";
+    if (known.empty())
+      diag << "; it takes no attributes";
+    else
+      diag << "; known attributes: " << llvm::join(known, ", ");
+    return diag;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Attention family
+//===----------------------------------------------------------------------===//
+
+/// Shapes and element types shared by the attention ops:
+/// q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v [B, Hkv, Skv, Dv],
+/// result [B, Hq, Sq, Dv].
+static LogicalResult verifyAttentionOperands(Operation *op, Named q, Named k,
+                                             Named v, Named result) {
+  if (failed(expectRank(op, q, 4, "[B, Hq, Sq, D]")) ||
+      failed(expectRank(op, k, 4, "[B, Hkv, Skv, D]")) ||
+      failed(expectRank(op, v, 4, "[B, Hkv, Skv, Dv]")) ||
+      failed(expectRank(op, result, 4, "[B, Hq, Sq, Dv]")) ||
+      failed(expectFloat(op, q)) || failed(expectSameElementType(op, k, q)) ||
+      failed(expectSameElementType(op, v, q)) ||
+      failed(expectSameElementType(op, result, q)))
+    return failure();
+  if (failed(expectDimsMatch(op, k, 0, q, 0, "B")) ||
+      failed(expectDimsMatch(op, v, 0, q, 0, "B")) ||
+      failed(expectDimsMatch(op, result, 0, q, 0, "B")) ||
+      failed(expectDimsMatch(op, v, 1, k, 1, "Hkv")) ||
+      failed(expectDimsMatch(op, result, 1, q, 1, "Hq")) ||
+      failed(expectDimsMatch(op, v, 2, k, 2, "Skv")) ||
+      failed(expectDimsMatch(op, result, 2, q, 2, "Sq")) ||
+      failed(expectDimsMatch(op, k, 3, q, 3, "D")) ||
+      failed(expectDimsMatch(op, result, 3, v, 3, "Dv")))
+    return failure();
+  return success();
+}
+
+/// Hq % Hkv == 0 (GQA), with Hkv > 0 so that the head mapping is defined.
+static LogicalResult verifyHeadGroups(Operation *op, Named q, Named k) {
+  int64_t hq = q.dim(1), hkv = k.dim(1);
+  if (ShapedType::isDynamic(hkv))
+    return success();
+  if (hkv == 0)
+    return op->emitOpError()
+           << "'k' dimension 1 (Hkv) must be positive, found 0";
+  if (!ShapedType::isDynamic(hq) && hq % hkv != 0)
+    return op->emitOpError()
+           << "query heads (Hq = " << hq
+           << ") must be a multiple of key/value heads (Hkv = " << hkv << ")";
+  return success();
+}
+
+static LogicalResult verifySoftcap(Operation *op,
+                                   std::optional<APFloat> softcap) {
+  if (!softcap)
+    return success();
+  if (failed(expectFinite(op, "softcap", softcap)))
+    return failure();
+  if (softcap->isNegative() || softcap->isZero())
+    return op->emitOpError() << "attribute 'softcap' must be positive, found "
+                             << floatStr(*softcap);
+  return success();
+}
+
+/// ceil(s / block), or dynamic when s is.
+static int64_t numBlocks(int64_t s, int64_t block) {
+  if (ShapedType::isDynamic(s))
+    return ShapedType::kDynamic;
+  return static_cast<int64_t>(llvm::divideCeil(static_cast<uint64_t>(s),
+                                               static_cast<uint64_t>(block)));
+}
+
+LogicalResult AttentionOp::verify() {
+  Operation *op = getOperation();
+  Named q{getQ(), "q"}, k{getK(), "k"}, v{getV(), "v"},
+      r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(verifyAttentionOperands(op, q, k, v, r)) ||
+      failed(verifyHeadGroups(op, q, k)) ||
+      failed(expectFinite(op, "scale", getScale())) ||
+      failed(verifySoftcap(op, getSoftcap())))
+    return failure();
+  if (std::optional<int64_t> window = getWindow()) {
+    if (failed(expectPositive(op, "window", *window)))
+      return failure();
+    if (!getCausal())
+      return emitOpError() << "attribute 'window' requires 'causal'";
+  }
+  return success();
+}
+
+/// The block layout: [Lb, Lh, NQB, NKB] x i1 with Lb in {1, B}, Lh in {1, Hq}.
+static LogicalResult verifyLayout(Operation *op, Named layout, Named q, Named k,
+                                  int64_t blockQ, int64_t blockK) {
+  if (failed(expectPositive(op, "block_q", blockQ)) ||
+      failed(expectPositive(op, "block_k", blockK)) ||
+      failed(expectRank(op, layout, 4, "[Lb, Lh, NQB, NKB]")) ||
+      failed(expectElementType(op, layout,
+                               IntegerType::get(op->getContext(), 1),
+                               "a block mask")))
+    return failure();
+  for (auto [i, what] : {std::pair<unsigned, StringRef>{0, "B"}, {1, "Hq"}}) {
+    int64_t l = layout.dim(i), full = q.dim(i);
+    if (ShapedType::isDynamic(l) || l == 1 || ShapedType::isDynamic(full) ||
+        l == full)
+      continue;
+    return op->emitOpError()
+           << "'layout' dimension " << i << " must be 1 or " << what << " ("
+           << full << "), found " << l;
+  }
+  if (failed(expectDimIs(op, layout, 2, numBlocks(q.dim(2), blockQ),
+                         "NQB = ceil(Sq / block_q)")) ||
+      failed(expectDimIs(op, layout, 3, numBlocks(k.dim(2), blockK),
+                         "NKB = ceil(Skv / block_k)")))
+    return failure();
+  return success();
+}
+
+LogicalResult BlockSparseAttentionOp::verify() {
+  Operation *op = getOperation();
+  Named q{getQ(), "q"}, k{getK(), "k"}, v{getV(), "v"},
+      r{getResult(), "result"}, layout{getLayout(), "layout"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(verifyAttentionOperands(op, q, k, v, r)) ||
+      failed(verifyHeadGroups(op, q, k)) ||
+      failed(verifyLayout(op, layout, q, k, getBlockQ(), getBlockK())) ||
+      failed(expectFinite(op, "scale", getScale())) ||
+      failed(verifySoftcap(op, getSoftcap())))
+    return failure();
+  return success();
+}
+
+LogicalResult SelectBlocksOp::verify() {
+  Operation *op = getOperation();
+  Named q{getQ(), "q"}, k{getK(), "k"}, layout{getLayout(), "result"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRank(op, q, 4, "[B, Hq, Sq, D]")) ||
+      failed(expectRank(op, k, 4, "[B, Hkv, Skv, D]")) ||
+      failed(expectFloat(op, q)) || failed(expectSameElementType(op, k, q)) ||
+      failed(expectDimsMatch(op, k, 0, q, 0, "B")) ||
+      failed(expectDimsMatch(op, k, 3, q, 3, "D")) ||
+      failed(verifyHeadGroups(op, q, k)) ||
+      failed(expectFinite(op, "scale", getScale())))
+    return failure();
+  // ODS returns I64Attr values as uint64_t; compare them as signed.
+  int64_t topk = getTopk();
+  if (topk < 0)
+    return emitOpError() << "attribute 'topk' must be non-negative, found "
+                         << topk;
+  if (failed(verifyLayout(op, layout, q, k, getBlockQ(), getBlockK())) ||
+      failed(expectDimsMatch(op, layout, 0, q, 0, "B")) ||
+      failed(expectDimsMatch(op, layout, 1, q, 1, "Hq")))
+    return failure();
+  return success();
+}
+
+LogicalResult LinearAttentionOp::verify() {
+  Operation *op = getOperation();
+  Named q{getQ(), "q"}, k{getK(), "k"}, v{getV(), "v"},
+      r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRank(op, q, 4, "[B, H, S, Dk]")) ||
+      failed(expectRank(op, k, 4, "[B, H, S, Dk]")) ||
+      failed(expectRank(op, v, 4, "[B, H, S, Dv]")) ||
+      failed(expectRank(op, r, 4, "[B, H, S, Dv]")) ||
+      failed(expectFloat(op, q)) || failed(expectSameElementType(op, k, q)) ||
+      failed(expectSameElementType(op, v, q)) ||
+      failed(expectSameElementType(op, r, q)))
+    return failure();
+  static constexpr StringRef names[] = {"B", "H", "S"};
+  for (unsigned i = 0; i < 3; ++i)
+    if (failed(expectDimsMatch(op, k, i, q, i, names[i])) ||
+        failed(expectDimsMatch(op, v, i, q, i, names[i])) ||
+        failed(expectDimsMatch(op, r, i, q, i, names[i])))
+      return failure();
+  if (failed(expectDimsMatch(op, k, 3, q, 3, "Dk")) ||
+      failed(expectDimsMatch(op, r, 3, v, 3, "Dv")) ||
+      failed(expectEnum(op, "feature_map", getFeatureMap(),
+                        getFeatureMapKind().has_value(),
+                        "\"identity\", \"relu\", \"elu_plus_one\"")) ||
+      failed(expectFinite(op, "scale", getScale())))
+    return failure();
+  if (std::optional<ArrayRef<float>> decay = getDecay()) {
+    if (!getCausal())
+      return emitOpError() << "attribute 'decay' requires 'causal'";
+    int64_t heads = q.dim(1);
+    if (!ShapedType::isDynamic(heads) &&
+        static_cast<int64_t>(decay->size()) != heads)
+      return emitOpError() << "attribute 'decay' must hold one value per head ("
+                           << heads << "), found " << decay->size();
+    for (auto [h, d] : llvm::enumerate(*decay))
+      if (!(d >= 0.0f) || !std::isfinite(d))
+        return emitOpError()
+               << "attribute 'decay' must be finite and non-negative, found "
+               << d << " for head " << h;
+  }
+  return success();
+}
+
+LogicalResult PoolMixerOp::verify() {
+  Operation *op = getOperation();
+  Named x{getX(), "x"}, r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) || failed(expectFloat(op, x)))
+    return failure();
+  int64_t rank = x.type().getRank();
+  if (rank != 3 && rank != 4)
+    return emitOpError() << "'x' must have rank 3 ([B, S, C]) or 4 "
+                            "([B, H, W, C]), found rank "
+                         << rank;
+  if (failed(expectSameTypeAs(op, r, x)) ||
+      failed(expectPositive(op, "kernel", getKernel())))
+    return failure();
+  if (getKernel() % 2 == 0)
+    return emitOpError() << "attribute 'kernel' must be odd, found "
+                         << getKernel();
+  return success();
+}
+
+LogicalResult DwConvOp::verify() {
+  Operation *op = getOperation();
+  Named x{getX(), "x"}, w{getW(), "w"}, r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) || failed(expectFloat(op, x)) ||
+      failed(expectSameElementType(op, w, x)))
+    return failure();
+  int64_t rank = x.type().getRank();
+  if (rank != 3 && rank != 4)
+    return emitOpError() << "'x' must have rank 3 ([B, S, C]) or 4 "
+                            "([B, H, W, C]), found rank "
+                         << rank;
+  if (rank == 3 ? failed(expectRank(op, w, 2, "[K, C] for a 1-D 'x'"))
+                : failed(expectRank(op, w, 3, "[Kh, Kw, C] for a 2-D 'x'")))
+    return failure();
+  if (failed(expectDimsMatch(op, w, rank - 2, x, rank - 1, "C")) ||
+      failed(expectSameTypeAs(op, r, x)))
+    return failure();
+  if (rank == 4 && getCausal())
+    return emitOpError() << "attribute 'causal' applies to 1-D convolutions "
+                            "only, found a 2-D 'x'";
+  for (unsigned i = 0; i + 1 < w.type().getRank(); ++i) {
+    int64_t kdim = w.dim(i);
+    if (ShapedType::isDynamic(kdim))
+      continue;
+    if (kdim <= 0)
+      return emitOpError() << "'w' dimension " << i
+                           << " (kernel size) must be positive, found "
+                           << kdim;
+    if (!getCausal() && kdim % 2 == 0)
+      return emitOpError() << "'w' dimension " << i
+                           << " (kernel size) must be odd for a centred "
+                              "convolution, found "
+                           << kdim;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Linear layers
+//===----------------------------------------------------------------------===//
+
+/// Optional bias: [N] of the given element type (or any float if null).
+static LogicalResult verifyBias(Operation *op, Value bias, const Named &w,
+                                unsigned wDim, Type elementType) {
+  if (!bias)
+    return success();
+  Named b{bias, "bias"};
+  if (failed(expectRank(op, b, 1, "[N]")) ||
+      failed(elementType ? expectElementType(op, b, elementType,
+                                             "the element type of 'x'")
+                         : expectFloat(op, b)) ||
+      failed(expectDimsMatch(op, b, 0, w, wDim, "N")))
+    return failure();
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  Operation *op = getOperation();
+  Named x{getX(), "x"}, w{getW(), "w"}, r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRankAtLeast(op, x, 1, "[..., K]")) ||
+      failed(expectRank(op, w, 2, "[N, K]")) || failed(expectFloat(op, x)) ||
+      failed(expectSameElementType(op, w, x)) ||
+      failed(expectSameElementType(op, r, x)))
+    return failure();
+  int64_t rank = x.type().getRank();
+  if (r.type().getRank() != rank)
+    return emitOpError() << "result must have the rank of 'x' (" << rank
+                         << "), found rank " << r.type().getRank();
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (failed(expectDimsMatch(op, r, i, x, i, "batch")))
+      return failure();
+  if (failed(expectDimsMatch(op, w, 1, x, rank - 1, "K")) ||
+      failed(expectDimsMatch(op, r, rank - 1, w, 0, "N")) ||
+      failed(verifyBias(op, getBias(), w, 0, x.type().getElementType())))
+    return failure();
+  return success();
+}
+
+/// An i4 tensor is packed two per byte along its innermost dimension.
+static LogicalResult verifyI4Packing(Operation *op, const Named &v) {
+  RankedTensorType t = v.type();
+  if (!t.getElementType().isInteger(4) || t.getRank() == 0)
+    return success();
+  int64_t inner = t.getDimSize(t.getRank() - 1);
+  if (ShapedType::isDynamic(inner) || inner % 2 == 0)
+    return success();
+  return op->emitOpError()
+         << v.quoted()
+         << " holds i4 values packed two per byte along its innermost "
+            "dimension, which must be even; found "
+         << inner;
+}
+
+LogicalResult QLinearOp::verify() {
+  Operation *op = getOperation();
+  Named x{getX(), "x"}, w{getW(), "w"}, s{getWScale(), "w_scale"},
+      r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRank(op, x, 2, "[M, K]")) ||
+      failed(expectRank(op, w, 2, "[N, K]")) ||
+      failed(expectRank(op, r, 2, "[M, N]")) || failed(expectFloat(op, x)) ||
+      failed(expectFloat(op, s)) || failed(expectFloat(op, r)))
+    return failure();
+  Type we = w.type().getElementType();
+  if (!we.isSignlessInteger(8) && !we.isSignlessInteger(4))
+    return emitOpError() << "'w' must have element type i8 or i4, found "
+                         << typeStr(we);
+  if (failed(verifyI4Packing(op, w)) ||
+      failed(expectDimsMatch(op, w, 1, x, 1, "K")) ||
+      failed(expectDimsMatch(op, r, 0, x, 0, "M")) ||
+      failed(expectDimsMatch(op, r, 1, w, 0, "N")))
+    return failure();
+  int64_t group = getGroupSize();
+  if (group < 0)
+    return emitOpError()
+           << "attribute 'group_size' must be non-negative, found " << group;
+  if (group == 0) {
+    if (failed(expectRank(op, s, 1, "[N] for per-channel scales")) ||
+        failed(expectDimsMatch(op, s, 0, w, 0, "N")))
+      return failure();
+  } else {
+    int64_t kdim = ShapedType::isDynamic(w.dim(1)) ? x.dim(1) : w.dim(1);
+    if (!ShapedType::isDynamic(kdim) && kdim % group != 0)
+      return emitOpError() << "attribute 'group_size' (" << group
+                           << ") must divide K (" << kdim << ")";
+    int64_t groups =
+        ShapedType::isDynamic(kdim) ? ShapedType::kDynamic : kdim / group;
+    if (failed(expectRank(op, s, 2, "[N, K / group_size] for group-wise "
+                                    "scales")) ||
+        failed(expectDimsMatch(op, s, 0, w, 0, "N")) ||
+        failed(expectDimIs(op, s, 1, groups, "K / group_size")))
+      return failure();
+  }
+  return verifyBias(op, getBias(), w, 0, Type());
+}
+
+static bool isQuantType(Type t) {
+  return t.isSignlessInteger(8) || isa<Float8E4M3FNType>(t);
+}
+
+LogicalResult QuantizeOp::verify() {
+  Operation *op = getOperation();
+  Named x{getX(), "x"}, xq{getXq(), "xq"}, xs{getXs(), "xs"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRank(op, x, 2, "[M, K]")) || failed(expectFloat(op, x)) ||
+      failed(expectRank(op, xq, 2, "[M, K]")) ||
+      failed(expectRank(op, xs, 1, "[M]")) ||
+      failed(expectElementType(op, xs, Float32Type::get(getContext()),
+                               "per-row scales")))
+    return failure();
+  Type qe = xq.type().getElementType();
+  if (!isQuantType(qe))
+    return emitOpError() << "'xq' must have element type i8 or f8E4M3FN, found "
+                         << typeStr(qe);
+  if (failed(expectDimsMatch(op, xq, 0, x, 0, "M")) ||
+      failed(expectDimsMatch(op, xq, 1, x, 1, "K")) ||
+      failed(expectDimsMatch(op, xs, 0, x, 0, "M")))
+    return failure();
+  return success();
+}
+
+LogicalResult QMatmulOp::verify() {
+  Operation *op = getOperation();
+  Named xq{getXq(), "xq"}, xs{getXs(), "xs"}, w{getW(), "w"},
+      s{getWScale(), "w_scale"}, r{getResult(), "result"};
+  Type f32 = Float32Type::get(getContext());
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRank(op, xq, 2, "[M, K]")) ||
+      failed(expectRank(op, xs, 1, "[M]")) ||
+      failed(expectRank(op, w, 2, "[N, K]")) ||
+      failed(expectRank(op, s, 1, "[N]")) ||
+      failed(expectRank(op, r, 2, "[M, N]")))
+    return failure();
+  Type qe = xq.type().getElementType();
+  if (!isQuantType(qe))
+    return emitOpError() << "'xq' must have element type i8 or f8E4M3FN, found "
+                         << typeStr(qe);
+  if (failed(expectSameElementType(op, w, xq)) ||
+      failed(expectElementType(op, xs, f32, "per-row scales")) ||
+      failed(expectElementType(op, s, f32, "per-channel scales")) ||
+      failed(expectFloat(op, r)) ||
+      failed(expectDimsMatch(op, xs, 0, xq, 0, "M")) ||
+      failed(expectDimsMatch(op, w, 1, xq, 1, "K")) ||
+      failed(expectDimsMatch(op, s, 0, w, 0, "N")) ||
+      failed(expectDimsMatch(op, r, 0, xq, 0, "M")) ||
+      failed(expectDimsMatch(op, r, 1, w, 0, "N")) ||
+      failed(verifyBias(op, getBias(), w, 0, Type())))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Block pieces
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyEpsilon(Operation *op, APFloat eps) {
+  if (eps.isFinite() && !eps.isNegative())
+    return success();
+  return op->emitOpError()
+         << "attribute 'epsilon' must be finite and non-negative, found "
+         << floatStr(eps);
+}
+
+/// x [..., C] and per-channel parameters [C] of x's element type.
+static LogicalResult verifyNorm(Operation *op, Named x, Named r,
+                                ArrayRef<Named> params, APFloat eps) {
+  if (failed(expectRankAtLeast(op, x, 1, "[..., C]")) ||
+      failed(expectFloat(op, x)) || failed(expectSameTypeAs(op, r, x)))
+    return failure();
+  for (const Named &p : params)
+    if (failed(expectRank(op, p, 1, "[C]")) ||
+        failed(expectSameElementType(op, p, x)) ||
+        failed(expectDimsMatch(op, p, 0, x, x.type().getRank() - 1, "C")))
+      return failure();
+  return verifyEpsilon(op, eps);
+}
+
+LogicalResult RmsNormOp::verify() {
+  if (failed(verifyAttributeNames(*this)))
+    return failure();
+  return verifyNorm(getOperation(), {getX(), "x"}, {getResult(), "result"},
+                    {Named{getG(), "g"}}, getEpsilon());
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(verifyAttributeNames(*this)))
+    return failure();
+  return verifyNorm(getOperation(), {getX(), "x"}, {getResult(), "result"},
+                    {Named{getG(), "g"}, Named{getB(), "b"}}, getEpsilon());
+}
+
+LogicalResult RopeOp::verify() {
+  Operation *op = getOperation();
+  Named x{getX(), "x"}, c{getCos(), "cos"}, s{getSin(), "sin"},
+      r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRank(op, x, 4, "[B, H, S, D]")) ||
+      failed(expectFloat(op, x)) || failed(expectSameTypeAs(op, r, x)) ||
+      failed(expectEnum(op, "style", getStyle(), getStyleKind().has_value(),
+                        "\"half\", \"interleaved\"")))
+    return failure();
+  int64_t d = x.dim(3);
+  if (!ShapedType::isDynamic(d) && d % 2 != 0)
+    return emitOpError() << "'x' dimension 3 (D) must be even, found " << d;
+  int64_t half = ShapedType::isDynamic(d) ? d : d / 2;
+  for (const Named &t : {c, s})
+    if (failed(expectRank(op, t, 2, "[S, D/2]")) ||
+        failed(expectFloat(op, t)) ||
+        failed(expectDimsMatch(op, t, 0, x, 2, "S")) ||
+        failed(expectDimIs(op, t, 1, half, "D/2")))
+      return failure();
+  return success();
+}
+
+LogicalResult GeluOp::verify() {
+  Operation *op = getOperation();
+  Named x{getX(), "x"}, r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) || failed(expectFloat(op, x)) ||
+      failed(expectSameTypeAs(op, r, x)) ||
+      failed(expectEnum(op, "approximate", getApproximate(),
+                        getApproximateKind().has_value(),
+                        "\"none\", \"tanh\"")))
+    return failure();
+  return success();
+}
+
+LogicalResult SiluOp::verify() {
+  Operation *op = getOperation();
+  Named x{getX(), "x"}, r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) || failed(expectFloat(op, x)) ||
+      failed(expectSameTypeAs(op, r, x)))
+    return failure();
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "loom/Dialect/Loom/IR/LoomOps.cpp.inc"

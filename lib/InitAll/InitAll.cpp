@@ -1,0 +1,32 @@
+//===- InitAll.cpp - registration of Loom and upstream dialects and passes ===//
+
+#include "loom/InitAll.h"
+
+#include "loom/Dialect/Loom/IR/LoomDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+
+void loom::registerAllDialects(mlir::DialectRegistry &registry) {
+  registry.insert<loom::LoomDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+}
+
+void loom::registerAllDialects(mlir::MLIRContext &context) {
+  mlir::DialectRegistry registry;
+  loom::registerAllDialects(registry);
+  context.appendDialectRegistry(registry);
+}
+
+void loom::registerAllPasses() {
+  // Pass registration is global; a second call must not register twice.
+  static bool once = [] {
+    mlir::registerAllPasses();
+    return true;
+  }();
+  (void)once;
+}

@@ -1,0 +1,193 @@
+// Canonicalizations of loom ops: each rewrite, and the cases it must leave alone.
+// RUN: loom-opt %s -canonicalize -split-input-file | FileCheck %s
+
+// A window at least as long as Skv masks nothing.
+// CHECK-LABEL: func.func @window_covers_all
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal} :
+// CHECK-NOT: window
+func.func @window_covers_all(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x32x8xf32>, %v: tensor<1x2x32x8xf32>) -> tensor<1x2x16x8xf32> {
+  %0 = loom.attention %q, %k, %v {causal, window = 32 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x2x16x8xf32>
+  return %0 : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// W = Skv - 1 hides key 0 from the last query: kept.
+// CHECK-LABEL: func.func @window_kept
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, window = 31 : i64} :
+func.func @window_kept(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x32x8xf32>, %v: tensor<1x2x32x8xf32>) -> tensor<1x2x16x8xf32> {
+  %0 = loom.attention %q, %k, %v {causal, window = 31 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x2x16x8xf32>
+  return %0 : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// With a dynamic Skv nothing is known: kept.
+// CHECK-LABEL: func.func @window_dynamic
+// CHECK: window = 1000 : i64
+func.func @window_dynamic(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x?x8xf32>, %v: tensor<1x2x?x8xf32>) -> tensor<1x2x16x8xf32> {
+  %0 = loom.attention %q, %k, %v {causal, window = 1000 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x2x16x8xf32>
+  return %0 : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// A constant all-true layout is plain attention; causal, scale and softcap carry over.
+// CHECK-LABEL: func.func @all_true_layout
+// CHECK-NOT: loom.block_sparse_attention
+// CHECK: %[[O:.*]] = loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, scale = 5.000000e-01 : f32, softcap = 2.000000e+01 : f32} : (tensor<1x4x100x8xbf16>, tensor<1x2x100x8xbf16>, tensor<1x2x100x8xbf16>) -> tensor<1x4x100x8xbf16>
+// CHECK: return %[[O]]
+func.func @all_true_layout(%q: tensor<1x4x100x8xbf16>, %k: tensor<1x2x100x8xbf16>, %v: tensor<1x2x100x8xbf16>) -> tensor<1x4x100x8xbf16> {
+  %l = arith.constant dense<true> : tensor<1x1x4x4xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64, causal, scale = 0.5 : f32, softcap = 20.0 : f32} : (tensor<1x4x100x8xbf16>, tensor<1x2x100x8xbf16>, tensor<1x2x100x8xbf16>, tensor<1x1x4x4xi1>) -> tensor<1x4x100x8xbf16>
+  return %0 : tensor<1x4x100x8xbf16>
+}
+
+// -----
+
+// A constant layout that is true everywhere but not a splat counts too.
+// CHECK-LABEL: func.func @all_true_nonsplat
+// CHECK-NOT: loom.block_sparse_attention
+// CHECK: loom.attention
+func.func @all_true_nonsplat(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %l = arith.constant dense<[[[[true, true], [true, true]]]]> : tensor<1x1x2x2xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 2 : i64, block_k = 2 : i64} : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x2x2xi1>) -> tensor<1x1x4x8xf32>
+  return %0 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+// A mixed constant layout stays block-sparse.
+// CHECK-LABEL: func.func @mixed_layout
+// CHECK: loom.block_sparse_attention
+func.func @mixed_layout(%q: tensor<1x1x4x8xf32>, %k: tensor<1x1x4x8xf32>, %v: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  %l = arith.constant dense<[[[[true, false], [true, true]]]]> : tensor<1x1x2x2xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 2 : i64, block_k = 2 : i64} : (tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x2x2xi1>) -> tensor<1x1x4x8xf32>
+  return %0 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+// An all-false layout leaves every row empty: zeros.
+// CHECK-LABEL: func.func @all_false_layout
+// CHECK-NOT: loom.block_sparse_attention
+// CHECK: %[[Z:.*]] = arith.constant dense<0.000000e+00> : tensor<2x4x100x16xbf16>
+// CHECK: return %[[Z]]
+func.func @all_false_layout(%q: tensor<2x4x100x8xbf16>, %k: tensor<2x2x50x8xbf16>, %v: tensor<2x2x50x16xbf16>) -> tensor<2x4x100x16xbf16> {
+  %l = arith.constant dense<false> : tensor<2x4x4x2xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64} : (tensor<2x4x100x8xbf16>, tensor<2x2x50x8xbf16>, tensor<2x2x50x16xbf16>, tensor<2x4x4x2xi1>) -> tensor<2x4x100x16xbf16>
+  return %0 : tensor<2x4x100x16xbf16>
+}
+
+// -----
+
+// Dynamic dims of the zeros come from q (B, Hq, Sq) and v (Dv).
+// CHECK-LABEL: func.func @all_false_dynamic
+// CHECK-SAME: (%[[Q:.*]]: tensor<?x4x?x8xf32>, %{{.*}}: tensor<?x2x?x8xf32>, %[[V:.*]]: tensor<?x2x?x?xf32>)
+// CHECK-DAG: %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[B:.*]] = tensor.dim %[[Q]], %[[C0]]
+// CHECK-DAG: %[[SQ:.*]] = tensor.dim %[[Q]], %[[C2]]
+// CHECK-DAG: %[[DV:.*]] = tensor.dim %[[V]], %[[C3]]
+// CHECK: %[[S:.*]] = tensor.splat %[[ZERO]][%[[B]], %[[SQ]], %[[DV]]] : tensor<?x4x?x?xf32>
+// CHECK: return %[[S]]
+func.func @all_false_dynamic(%q: tensor<?x4x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x?xf32>) -> tensor<?x4x?x?xf32> {
+  %l = arith.constant dense<false> : tensor<1x1x3x3xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64} : (tensor<?x4x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x?xf32>, tensor<1x1x3x3xi1>) -> tensor<?x4x?x?xf32>
+  return %0 : tensor<?x4x?x?xf32>
+}
+
+// -----
+
+// Without causal, topk >= NKB selects every block, and the block-sparse
+// attention it feeds becomes plain attention.
+// CHECK-LABEL: func.func @select_all_noncausal
+// CHECK-NOT: loom.select_blocks
+// CHECK-NOT: loom.block_sparse_attention
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} :
+func.func @select_all_noncausal(%q: tensor<1x2x100x8xf32>, %k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x8xf32>) -> tensor<1x2x100x8xf32> {
+  %l = loom.select_blocks %q, %k {block_q = 32 : i64, block_k = 32 : i64, topk = 4 : i64} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>) -> tensor<1x2x4x4xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x4x4xi1>) -> tensor<1x2x100x8xf32>
+  return %0 : tensor<1x2x100x8xf32>
+}
+
+// -----
+
+// topk < NKB really selects: kept.
+// CHECK-LABEL: func.func @select_some
+// CHECK: loom.select_blocks
+// CHECK: loom.block_sparse_attention
+func.func @select_some(%q: tensor<1x2x100x8xf32>, %k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x8xf32>) -> tensor<1x2x100x8xf32> {
+  %l = loom.select_blocks %q, %k {block_q = 32 : i64, block_k = 32 : i64, topk = 3 : i64} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>) -> tensor<1x2x4x4xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x4x4xi1>) -> tensor<1x2x100x8xf32>
+  return %0 : tensor<1x2x100x8xf32>
+}
+
+// -----
+
+// With causal, the diagonal block plus topk others covering all NKB blocks
+// selects every candidate: causal attention.
+// CHECK-LABEL: func.func @select_all_causal
+// CHECK-NOT: loom.block_sparse_attention
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, scale = 2.500000e-01 : f32} :
+func.func @select_all_causal(%q: tensor<1x2x100x8xf32>, %k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x8xf32>) -> tensor<1x2x100x8xf32> {
+  %l = loom.select_blocks %q, %k {block_q = 32 : i64, block_k = 32 : i64, topk = 3 : i64, causal} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>) -> tensor<1x2x4x4xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64, causal, scale = 0.25 : f32} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x4x4xi1>) -> tensor<1x2x100x8xf32>
+  return %0 : tensor<1x2x100x8xf32>
+}
+
+// -----
+
+// Causal, but topk + 1 < NKB: a real selection, kept.
+// CHECK-LABEL: func.func @select_some_causal
+// CHECK: loom.select_blocks
+// CHECK: loom.block_sparse_attention
+func.func @select_some_causal(%q: tensor<1x2x100x8xf32>, %k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x8xf32>) -> tensor<1x2x100x8xf32> {
+  %l = loom.select_blocks %q, %k {block_q = 32 : i64, block_k = 32 : i64, topk = 2 : i64, causal} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>) -> tensor<1x2x4x4xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64, causal} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x4x4xi1>) -> tensor<1x2x100x8xf32>
+  return %0 : tensor<1x2x100x8xf32>
+}
+
+// -----
+
+// The selection was causal but the attention is not: the layout lacks the
+// future blocks, so it is kept.
+// CHECK-LABEL: func.func @select_causal_attention_not
+// CHECK: loom.block_sparse_attention
+func.func @select_causal_attention_not(%q: tensor<1x2x100x8xf32>, %k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x8xf32>) -> tensor<1x2x100x8xf32> {
+  %l = loom.select_blocks %q, %k {block_q = 32 : i64, block_k = 32 : i64, topk = 3 : i64, causal} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>) -> tensor<1x2x4x4xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x4x4xi1>) -> tensor<1x2x100x8xf32>
+  return %0 : tensor<1x2x100x8xf32>
+}
+
+// -----
+
+// An all-zero decay is no decay.
+// CHECK-LABEL: func.func @zero_decay
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal, normalize} :
+func.func @zero_decay(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %0 = loom.linear_attention %q, %q, %q {causal, decay = array<f32: 0.0, 0.0>, normalize} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32>
+  return %0 : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @nonzero_decay
+// CHECK: decay = array<f32: 0.000000e+00, 5.000000e-01>
+func.func @nonzero_decay(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
+  %0 = loom.linear_attention %q, %q, %q {causal, decay = array<f32: 0.0, 0.5>} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32>
+  return %0 : tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// Loom ops are pure: unused results disappear.
+// CHECK-LABEL: func.func @dead
+// CHECK-NOT: loom.
+// CHECK: return
+func.func @dead(%x: tensor<4x8xf32>) {
+  %0 = loom.silu %x : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return
+}

@@ -1,0 +1,107 @@
+// Every loom op round-trips: custom form parsed and printed twice, and the
+// generic form parsed back to the custom form.
+// RUN: loom-opt %s | loom-opt | FileCheck %s
+// RUN: loom-opt %s -mlir-print-op-generic | loom-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @attention
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x8x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>) -> tensor<2x8x128x64xbf16>
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, scale = 1.250000e-01 : f32, softcap = 3.000000e+01 : f32, window = 256 : i64} : (tensor<2x8x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>) -> tensor<2x8x128x64xbf16>
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal} : (tensor<?x4x?x64xf16>, tensor<?x1x?x64xf16>, tensor<?x1x?x32xf16>) -> tensor<?x4x?x32xf16>
+func.func @attention(%q: tensor<2x8x128x64xbf16>, %k: tensor<2x2x128x64xbf16>, %v: tensor<2x2x128x64xbf16>,
+                     %dq: tensor<?x4x?x64xf16>, %dk: tensor<?x1x?x64xf16>, %dv: tensor<?x1x?x32xf16>)
+    -> (tensor<2x8x128x64xbf16>, tensor<2x8x128x64xbf16>, tensor<?x4x?x32xf16>) {
+  %0 = loom.attention %q, %k, %v : (tensor<2x8x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>) -> tensor<2x8x128x64xbf16>
+  %1 = loom.attention %q, %k, %v {causal, scale = 0.125 : f32, window = 256 : i64, softcap = 30.0 : f32} : (tensor<2x8x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>) -> tensor<2x8x128x64xbf16>
+  %2 = loom.attention %dq, %dk, %dv {causal} : (tensor<?x4x?x64xf16>, tensor<?x1x?x64xf16>, tensor<?x1x?x32xf16>) -> tensor<?x4x?x32xf16>
+  return %0, %1, %2 : tensor<2x8x128x64xbf16>, tensor<2x8x128x64xbf16>, tensor<?x4x?x32xf16>
+}
+
+// CHECK-LABEL: func.func @block_sparse
+// CHECK: loom.select_blocks %{{.*}}, %{{.*}} {block_k = 64 : i64, block_q = 64 : i64, causal, topk = 8 : i64} : (tensor<1x8x1000x64xbf16>, tensor<1x2x1000x64xbf16>) -> tensor<1x8x16x16xi1>
+// CHECK: loom.block_sparse_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {block_k = 64 : i64, block_q = 64 : i64, causal} : (tensor<1x8x1000x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x8x16x16xi1>) -> tensor<1x8x1000x64xbf16>
+// CHECK: loom.block_sparse_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {block_k = 128 : i64, block_q = 32 : i64, scale = 5.000000e-01 : f32, softcap = 2.000000e+01 : f32} : (tensor<1x8x1000x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x1x32x8xi1>) -> tensor<1x8x1000x64xbf16>
+// CHECK: loom.select_blocks %{{.*}}, %{{.*}} {block_k = 16 : i64, block_q = 16 : i64, scale = 2.500000e-01 : f32, topk = 2 : i64} : (tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>) -> tensor<?x?x?x?xi1>
+func.func @block_sparse(%q: tensor<1x8x1000x64xbf16>, %k: tensor<1x2x1000x64xbf16>, %v: tensor<1x2x1000x64xbf16>,
+                        %l: tensor<1x1x32x8xi1>, %dq: tensor<?x?x?x64xf32>, %dk: tensor<?x?x?x64xf32>)
+    -> (tensor<1x8x1000x64xbf16>, tensor<1x8x1000x64xbf16>, tensor<?x?x?x?xi1>) {
+  %layout = loom.select_blocks %q, %k {block_q = 64 : i64, block_k = 64 : i64, topk = 8 : i64, causal} : (tensor<1x8x1000x64xbf16>, tensor<1x2x1000x64xbf16>) -> tensor<1x8x16x16xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 64 : i64, block_k = 64 : i64, causal} : (tensor<1x8x1000x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x8x16x16xi1>) -> tensor<1x8x1000x64xbf16>
+  %1 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 128 : i64, scale = 0.5 : f32, softcap = 20.0 : f32} : (tensor<1x8x1000x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x2x1000x64xbf16>, tensor<1x1x32x8xi1>) -> tensor<1x8x1000x64xbf16>
+  %2 = loom.select_blocks %dq, %dk {block_q = 16 : i64, block_k = 16 : i64, topk = 2 : i64, scale = 0.25 : f32} : (tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>) -> tensor<?x?x?x?xi1>
+  return %0, %1, %2 : tensor<1x8x1000x64xbf16>, tensor<1x8x1000x64xbf16>, tensor<?x?x?x?xi1>
+}
+
+// CHECK-LABEL: func.func @linear_attention
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal, decay = array<f32: 5.000000e-01, 2.500000e-01>, feature_map = "elu_plus_one", normalize, scale = 1.000000e+00 : f32} : (tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>) -> tensor<1x2x256x32xf32>
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} : (tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>) -> tensor<1x2x256x32xf32>
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {feature_map = "relu"} : (tensor<?x?x?x?xbf16>, tensor<?x?x?x?xbf16>, tensor<?x?x?x?xbf16>) -> tensor<?x?x?x?xbf16>
+func.func @linear_attention(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf32>, %v: tensor<1x2x256x32xf32>,
+                            %d: tensor<?x?x?x?xbf16>) -> (tensor<1x2x256x32xf32>, tensor<1x2x256x32xf32>, tensor<?x?x?x?xbf16>) {
+  %0 = loom.linear_attention %q, %k, %v {causal, feature_map = "elu_plus_one", decay = array<f32: 0.5, 0.25>, scale = 1.0 : f32, normalize} : (tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>) -> tensor<1x2x256x32xf32>
+  %1 = loom.linear_attention %q, %k, %v : (tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x32xf32>) -> tensor<1x2x256x32xf32>
+  %2 = loom.linear_attention %d, %d, %d {feature_map = "relu"} : (tensor<?x?x?x?xbf16>, tensor<?x?x?x?xbf16>, tensor<?x?x?x?xbf16>) -> tensor<?x?x?x?xbf16>
+  return %0, %1, %2 : tensor<1x2x256x32xf32>, tensor<1x2x256x32xf32>, tensor<?x?x?x?xbf16>
+}
+
+// CHECK-LABEL: func.func @mixers
+// CHECK: loom.pool_mixer %{{.*}} : (tensor<1x16x16x64xf32>) -> tensor<1x16x16x64xf32>
+// CHECK: loom.pool_mixer %{{.*}} {kernel = 5 : i64} : (tensor<2x100x8xbf16>) -> tensor<2x100x8xbf16>
+// CHECK: loom.dwconv %{{.*}}, %{{.*}} {causal} : (tensor<2x100x8xbf16>, tensor<100x8xbf16>) -> tensor<2x100x8xbf16>
+// CHECK: loom.dwconv %{{.*}}, %{{.*}} : (tensor<2x100x8xbf16>, tensor<7x8xbf16>) -> tensor<2x100x8xbf16>
+// CHECK: loom.dwconv %{{.*}}, %{{.*}} : (tensor<1x16x16x64xf32>, tensor<7x3x64xf32>) -> tensor<1x16x16x64xf32>
+func.func @mixers(%x: tensor<1x16x16x64xf32>, %s: tensor<2x100x8xbf16>, %wl: tensor<100x8xbf16>, %ws: tensor<7x8xbf16>, %w2: tensor<7x3x64xf32>)
+    -> (tensor<1x16x16x64xf32>, tensor<2x100x8xbf16>, tensor<2x100x8xbf16>, tensor<2x100x8xbf16>, tensor<1x16x16x64xf32>) {
+  %0 = loom.pool_mixer %x {kernel = 3 : i64} : (tensor<1x16x16x64xf32>) -> tensor<1x16x16x64xf32>
+  %1 = loom.pool_mixer %s {kernel = 5 : i64} : (tensor<2x100x8xbf16>) -> tensor<2x100x8xbf16>
+  %2 = loom.dwconv %s, %wl {causal} : (tensor<2x100x8xbf16>, tensor<100x8xbf16>) -> tensor<2x100x8xbf16>
+  %3 = loom.dwconv %s, %ws : (tensor<2x100x8xbf16>, tensor<7x8xbf16>) -> tensor<2x100x8xbf16>
+  %4 = loom.dwconv %x, %w2 : (tensor<1x16x16x64xf32>, tensor<7x3x64xf32>) -> tensor<1x16x16x64xf32>
+  return %0, %1, %2, %3, %4 : tensor<1x16x16x64xf32>, tensor<2x100x8xbf16>, tensor<2x100x8xbf16>, tensor<2x100x8xbf16>, tensor<1x16x16x64xf32>
+}
+
+// CHECK-LABEL: func.func @linear_layers
+// CHECK: loom.linear %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x7x64xf32>, tensor<48x64xf32>, tensor<48xf32>) -> tensor<2x7x48xf32>
+// CHECK: loom.linear %{{.*}}, %{{.*}} : (tensor<?x64xf32>, tensor<48x64xf32>) -> tensor<?x48xf32>
+// CHECK: loom.qlinear %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {group_size = 32 : i64} : (tensor<16x256xbf16>, tensor<48x256xi4>, tensor<48x8xf32>, tensor<48xbf16>) -> tensor<16x48xbf16>
+// CHECK: loom.qlinear %{{.*}}, %{{.*}}, %{{.*}} : (tensor<16x256xbf16>, tensor<48x256xi8>, tensor<48xf32>) -> tensor<16x48xbf16>
+// CHECK: loom.quantize %{{.*}} : (tensor<16x256xbf16>) -> (tensor<16x256xi8>, tensor<16xf32>)
+// CHECK: loom.qmatmul %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<16x256xi8>, tensor<16xf32>, tensor<48x256xi8>, tensor<48xf32>, tensor<48xbf16>) -> tensor<16x48xbf16>
+// CHECK: loom.quantize %{{.*}} : (tensor<16x256xbf16>) -> (tensor<16x256xf8E4M3FN>, tensor<16xf32>)
+// CHECK: loom.qmatmul %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<16x256xf8E4M3FN>, tensor<16xf32>, tensor<48x256xf8E4M3FN>, tensor<48xf32>) -> tensor<16x48xf32>
+func.func @linear_layers(%x3: tensor<2x7x64xf32>, %w: tensor<48x64xf32>, %b: tensor<48xf32>, %xd: tensor<?x64xf32>,
+                         %x: tensor<16x256xbf16>, %w4: tensor<48x256xi4>, %s4: tensor<48x8xf32>, %bb: tensor<48xbf16>,
+                         %w8: tensor<48x256xi8>, %s8: tensor<48xf32>, %wf8: tensor<48x256xf8E4M3FN>)
+    -> (tensor<2x7x48xf32>, tensor<?x48xf32>, tensor<16x48xbf16>, tensor<16x48xbf16>, tensor<16x48xbf16>, tensor<16x48xf32>) {
+  %0 = loom.linear %x3, %w, %b : (tensor<2x7x64xf32>, tensor<48x64xf32>, tensor<48xf32>) -> tensor<2x7x48xf32>
+  %1 = loom.linear %xd, %w : (tensor<?x64xf32>, tensor<48x64xf32>) -> tensor<?x48xf32>
+  %2 = loom.qlinear %x, %w4, %s4, %bb {group_size = 32 : i64} : (tensor<16x256xbf16>, tensor<48x256xi4>, tensor<48x8xf32>, tensor<48xbf16>) -> tensor<16x48xbf16>
+  %3 = loom.qlinear %x, %w8, %s8 : (tensor<16x256xbf16>, tensor<48x256xi8>, tensor<48xf32>) -> tensor<16x48xbf16>
+  %xq, %xs = loom.quantize %x : (tensor<16x256xbf16>) -> (tensor<16x256xi8>, tensor<16xf32>)
+  %4 = loom.qmatmul %xq, %xs, %w8, %s8, %bb : (tensor<16x256xi8>, tensor<16xf32>, tensor<48x256xi8>, tensor<48xf32>, tensor<48xbf16>) -> tensor<16x48xbf16>
+  %fq, %fs = loom.quantize %x : (tensor<16x256xbf16>) -> (tensor<16x256xf8E4M3FN>, tensor<16xf32>)
+  %5 = loom.qmatmul %fq, %fs, %wf8, %s8 : (tensor<16x256xf8E4M3FN>, tensor<16xf32>, tensor<48x256xf8E4M3FN>, tensor<48xf32>) -> tensor<16x48xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<2x7x48xf32>, tensor<?x48xf32>, tensor<16x48xbf16>, tensor<16x48xbf16>, tensor<16x48xbf16>, tensor<16x48xf32>
+}
+
+// CHECK-LABEL: func.func @block_pieces
+// CHECK: loom.rms_norm %{{.*}}, %{{.*}} : (tensor<128x512xbf16>, tensor<512xbf16>) -> tensor<128x512xbf16>
+// CHECK: loom.rms_norm %{{.*}}, %{{.*}} {epsilon = 9.99999974E-6 : f32} : (tensor<128x512xbf16>, tensor<512xbf16>) -> tensor<128x512xbf16>
+// CHECK: loom.layer_norm %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x512xf32>, tensor<512xf32>, tensor<512xf32>) -> tensor<?x512xf32>
+// CHECK: loom.rope %{{.*}}, %{{.*}}, %{{.*}} : (tensor<1x8x128x64xbf16>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<1x8x128x64xbf16>
+// CHECK: loom.rope %{{.*}}, %{{.*}}, %{{.*}} {style = "interleaved"} : (tensor<1x8x128x64xbf16>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<1x8x128x64xbf16>
+// CHECK: loom.gelu %{{.*}} : (tensor<128x512xbf16>) -> tensor<128x512xbf16>
+// CHECK: loom.gelu %{{.*}} {approximate = "tanh"} : (tensor<128x512xbf16>) -> tensor<128x512xbf16>
+// CHECK: loom.silu %{{.*}} : (tensor<?x512xf32>) -> tensor<?x512xf32>
+func.func @block_pieces(%x: tensor<128x512xbf16>, %g: tensor<512xbf16>, %xd: tensor<?x512xf32>, %gf: tensor<512xf32>,
+                        %r: tensor<1x8x128x64xbf16>, %cos: tensor<128x32xf32>, %sin: tensor<128x32xf32>)
+    -> (tensor<128x512xbf16>, tensor<128x512xbf16>, tensor<?x512xf32>, tensor<1x8x128x64xbf16>, tensor<1x8x128x64xbf16>, tensor<128x512xbf16>, tensor<128x512xbf16>, tensor<?x512xf32>) {
+  %0 = loom.rms_norm %x, %g {epsilon = 1.0e-6 : f32} : (tensor<128x512xbf16>, tensor<512xbf16>) -> tensor<128x512xbf16>
+  %1 = loom.rms_norm %x, %g {epsilon = 1.0e-5 : f32} : (tensor<128x512xbf16>, tensor<512xbf16>) -> tensor<128x512xbf16>
+  %2 = loom.layer_norm %xd, %gf, %gf : (tensor<?x512xf32>, tensor<512xf32>, tensor<512xf32>) -> tensor<?x512xf32>
+  %3 = loom.rope %r, %cos, %sin {style = "half"} : (tensor<1x8x128x64xbf16>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<1x8x128x64xbf16>
+  %4 = loom.rope %r, %cos, %sin {style = "interleaved"} : (tensor<1x8x128x64xbf16>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<1x8x128x64xbf16>
+  %5 = loom.gelu %x : (tensor<128x512xbf16>) -> tensor<128x512xbf16>
+  %6 = loom.gelu %x {approximate = "tanh"} : (tensor<128x512xbf16>) -> tensor<128x512xbf16>
+  %7 = loom.silu %xd : (tensor<?x512xf32>) -> tensor<?x512xf32>
+  return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<128x512xbf16>, tensor<128x512xbf16>, tensor<?x512xf32>, tensor<1x8x128x64xbf16>, tensor<1x8x128x64xbf16>, tensor<128x512xbf16>, tensor<128x512xbf16>, tensor<?x512xf32>
+}
