@@ -2,7 +2,9 @@
 
 #include "loom/InitAll.h"
 
+#include "loom/Conversion/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
+#include "loom/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -26,6 +28,8 @@ void loom::registerAllPasses() {
   // Pass registration is global; a second call must not register twice.
   static bool once = [] {
     mlir::registerAllPasses();
+    loom::registerLoomConversionPasses();
+    loom::registerLoomPipelines();
     return true;
   }();
   (void)once;

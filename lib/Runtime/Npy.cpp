@@ -169,7 +169,8 @@ namespace {
 // rather than a guess, because a misread header silently scrambles data.
 class HeaderParser {
 public:
-  HeaderParser(const char *text, size_t size) : text(text), size(size) {}
+  HeaderParser(const char *headerText, size_t headerSize)
+      : text(headerText), size(headerSize) {}
 
   bool parse(DType &dtype, std::vector<int64_t> &shape, std::string &error) {
     skipSpace();
@@ -652,6 +653,9 @@ struct SmallFloat {
 constexpr SmallFloat kF16{5, 10, true};
 constexpr SmallFloat kBF16{8, 7, true};
 constexpr SmallFloat kF8E4M3FN{4, 3, false};
+// Narrowing float64 -> float32 by hand too: a cast of an out-of-range double
+// is undefined behaviour in C++, and such values come straight from files.
+constexpr SmallFloat kF32{8, 23, true};
 
 uint32_t encode(double value, const SmallFloat &f, bool saturate) {
   uint64_t u;
@@ -720,6 +724,13 @@ double decode(uint32_t bits, const SmallFloat &f) {
 }
 
 } // namespace
+
+static float doubleToF32(double value) {
+  uint32_t bits = encode(value, kF32, false);
+  float f;
+  std::memcpy(&f, &bits, sizeof(f));
+  return f;
+}
 
 uint16_t doubleToF16(double value) {
   return static_cast<uint16_t>(encode(value, kF16, false));
@@ -893,7 +904,7 @@ static bool arrayToBufferImpl(const Array &array, ElementKind kind,
         store<double>(p, v);
         break;
       case ElementKind::F32:
-        store<float>(p, static_cast<float>(v)); // rounds to nearest even
+        store<float>(p, doubleToF32(v));
         break;
       case ElementKind::F16:
         store<uint16_t>(p, doubleToF16(v));

@@ -711,6 +711,41 @@ TEST(Convert, FloatArraysFeedEveryFloatKind) {
   EXPECT_EQ(buf, bytesOf<uint16_t>({0x3f81}));
   ASSERT_TRUE(arrayToBuffer(f64, ElementKind::F32, buf, error)) << error;
   EXPECT_EQ(buf, bytesOf<float>({static_cast<float>(d)}));
+
+  // float64 -> float32 at the edges of the float32 range.
+  const float fmax = std::numeric_limits<float>::max();
+  const float inf = std::numeric_limits<float>::infinity();
+  Array edges = arrayOf<double>(
+      DType::F64, {7},
+      // FLT_MAX + half an ulp is a tie; FLT_MAX's odd significand sends it up.
+      {1e300, -1e300, std::nextafter(3.4028235677973366e38, 0.0),
+       3.4028235677973366e38,
+       std::ldexp(1.0, -149), std::ldexp(1.0, -150), std::nan("")});
+  ASSERT_TRUE(arrayToBuffer(edges, ElementKind::F32, buf, error)) << error;
+  std::vector<float> f(7);
+  std::memcpy(f.data(), buf.data(), 28);
+  EXPECT_EQ(f[0], inf);
+  EXPECT_EQ(f[1], -inf);
+  EXPECT_EQ(f[2], fmax);
+  EXPECT_EQ(f[3], inf);
+  EXPECT_EQ(f[4], std::numeric_limits<float>::denorm_min());
+  EXPECT_EQ(f[5], 0.0f); // tie to even zero
+  EXPECT_TRUE(std::isnan(f[6]));
+  // Random float64 values round as the hardware conversion does.
+  std::mt19937_64 rng(3);
+  std::vector<double> values;
+  for (int i = 0; i < 20000; ++i) {
+    double x = std::ldexp(bitsToDouble(rng() >> 12 | 0x3ff0000000000000ull),
+                          static_cast<int>(rng() % 300) - 150);
+    values.push_back(i % 2 ? -x : x);
+  }
+  Array many = arrayOf<double>(DType::F64, {20000}, values);
+  ASSERT_TRUE(arrayToBuffer(many, ElementKind::F32, buf, error)) << error;
+  for (size_t i = 0; i < values.size(); ++i) {
+    float got;
+    std::memcpy(&got, buf.data() + 4 * i, 4);
+    ASSERT_EQ(got, static_cast<float>(values[i])) << values[i];
+  }
 }
 
 TEST(Convert, IntegerKindsTakeExactlyTheirDType) {

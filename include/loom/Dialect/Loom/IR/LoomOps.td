@@ -114,7 +114,9 @@ def Loom_SelectBlocksOp : Loom_Op<"select_blocks"> {
     - Always selected (with `causal`): the candidate block holding the
       diagonal `j = i'` of the block's last query row. The remaining `topk`
       selections are the highest-scoring other candidates, ties going to the
-      lower `J`. With fewer candidates than that, all are selected.
+      lower `J`: with `causal` a row selects the diagonal block plus `topk`
+      others (at most `topk + 1` blocks), without it `topk` blocks. With fewer
+      candidates than that, all are selected.
 
     Example:
 

@@ -1,0 +1,313 @@
+//===- Elementwise.cpp - lowering of norms, RoPE and activations -----------===//
+//
+// rms_norm and layer_norm reduce over the last dimension into f32 statistics,
+// then normalize in one elementwise pass; rope reads each element's rotation
+// partner with tensor.extract; gelu and silu are one linalg.generic each.
+
+#include "Utils.h"
+#include "loom/Conversion/LoomToLinalg/LoomToLinalg.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace loom::lowering;
+
+namespace {
+
+Value cst(OpBuilder &b, Location loc, double v) {
+  return floatConstant(b, loc, b.getF32Type(), v);
+}
+
+/// silu(x) = x * sigmoid(x) = x / (1 + exp(-x)).
+Value siluF32(OpBuilder &b, Location loc, Value x) {
+  Value negX = arith::NegFOp::create(b, loc, x);
+  Value e = math::ExpOp::create(b, loc, negX);
+  Value den = arith::AddFOp::create(b, loc, cst(b, loc, 1.0), e);
+  return arith::DivFOp::create(b, loc, x, den);
+}
+
+Value geluF32(OpBuilder &b, Location loc, Value x, bool tanhApprox) {
+  Value half = cst(b, loc, 0.5), one = cst(b, loc, 1.0);
+  Value inner;
+  if (tanhApprox) {
+    // sqrt(2/pi) * (x + 0.044715 x^3)
+    Value x3 = arith::MulFOp::create(
+        b, loc, x, arith::MulFOp::create(b, loc, x, x));
+    Value poly = arith::AddFOp::create(
+        b, loc, x, arith::MulFOp::create(b, loc, cst(b, loc, 0.044715), x3));
+    inner = math::TanhOp::create(
+        b, loc,
+        arith::MulFOp::create(b, loc, cst(b, loc, std::sqrt(2.0 / M_PI)),
+                              poly));
+  } else {
+    inner = math::ErfOp::create(
+        b, loc, arith::MulFOp::create(b, loc, x, cst(b, loc, M_SQRT1_2)));
+  }
+  Value t = arith::AddFOp::create(b, loc, one, inner);
+  return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x),
+                               t);
+}
+
+struct SiluLowering : OpRewritePattern<loom::SiluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::SiluOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto type = op.getX().getType();
+    Value init = emptyTensor(rewriter, loc, getSizes(rewriter, loc, op.getX()),
+                             type.getElementType());
+    Value r = elementwiseF32(rewriter, loc, op.getX(), init,
+                             [](OpBuilder &b, Location l, ValueRange a) {
+                               return siluF32(b, l, a[0]);
+                             });
+    rewriter.replaceOp(op, castToType(rewriter, loc, r, op.getType()));
+    return success();
+  }
+};
+
+struct GeluLowering : OpRewritePattern<loom::GeluOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::GeluOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<loom::GeluApproximation> kind = op.getApproximateKind();
+    if (!kind)
+      return rewriter.notifyMatchFailure(op, "unverified approximate");
+    bool tanhApprox = *kind == loom::GeluApproximation::Tanh;
+    Location loc = op.getLoc();
+    Value init =
+        emptyTensor(rewriter, loc, getSizes(rewriter, loc, op.getX()),
+                    op.getX().getType().getElementType());
+    Value r = elementwiseF32(rewriter, loc, op.getX(), init,
+                             [&](OpBuilder &b, Location l, ValueRange a) {
+                               return geluF32(b, l, a[0], tanhApprox);
+                             });
+    rewriter.replaceOp(op, castToType(rewriter, loc, r, op.getType()));
+    return success();
+  }
+};
+
+/// Sum over the last dim of f(x) into an f32 tensor of the leading dims.
+/// `extra` (if given) is a tensor of the leading dims passed to f.
+Value reduceLastDim(OpBuilder &b, Location loc, Value x, Value extra,
+                    function_ref<Value(OpBuilder &, Location, Value, Value)> f) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
+  sizes.pop_back();
+  Value init = filledTensor(b, loc, sizes, b.getF32Type(), 0.0);
+  MLIRContext *ctx = b.getContext();
+  SmallVector<unsigned> lead;
+  for (unsigned i = 0; i + 1 < rank; ++i)
+    lead.push_back(i);
+  AffineMap leadMap = projectionMap(ctx, rank, lead);
+  SmallVector<Value> inputs{x};
+  SmallVector<AffineMap> maps{identityMap(ctx, rank)};
+  if (extra) {
+    inputs.push_back(extra);
+    maps.push_back(leadMap);
+  }
+  maps.push_back(leadMap);
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, init, maps, iterators(rank - 1, 1),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value v = toF32(nb, nl, args[0]);
+        Value term = f(nb, nl, v, extra ? args[1] : Value());
+        linalg::YieldOp::create(nb, nl,
+                                arith::AddFOp::create(nb, nl, args.back(), term)
+                                    .getResult());
+      });
+  return generic.getResult(0);
+}
+
+/// The last dim of x as an f32 scalar.
+Value lastDimF32(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Value n = getValueOrCreateConstantIndexOp(
+      b, loc, getSize(b, loc, x, type.getRank() - 1));
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), n);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
+}
+
+/// out = (x - shift) * rsqrt(stat / C + eps) * g (+ bias), per element.
+/// `shift` is null for RMSNorm.
+Value normalize(OpBuilder &b, Location loc, Value x, Value shift, Value stat,
+                Value g, Value bias, float eps, Type resultType) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<unsigned> lead;
+  for (unsigned i = 0; i + 1 < rank; ++i)
+    lead.push_back(i);
+  AffineMap leadMap = projectionMap(ctx, rank, lead);
+  AffineMap lastMap = projectionMap(ctx, rank, {rank - 1});
+  Value c = lastDimF32(b, loc, x);
+  SmallVector<Value> inputs{x, stat, g};
+  SmallVector<AffineMap> maps{identityMap(ctx, rank), leadMap, lastMap};
+  if (shift) {
+    inputs.push_back(shift);
+    maps.push_back(leadMap);
+  }
+  if (bias) {
+    inputs.push_back(bias);
+    maps.push_back(lastMap);
+  }
+  maps.push_back(identityMap(ctx, rank));
+  Type elementType = type.getElementType();
+  Value init = emptyTensor(b, loc, getSizes(b, loc, x), elementType);
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), inputs, init, maps, iterators(rank),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value v = toF32(nb, nl, args[0]);
+        unsigned next = 3;
+        if (shift)
+          v = arith::SubFOp::create(nb, nl, v, args[next++]);
+        Value mean = arith::DivFOp::create(nb, nl, args[1], c);
+        Value denom = arith::AddFOp::create(
+            nb, nl, mean, floatConstant(nb, nl, nb.getF32Type(), eps));
+        Value inv = math::RsqrtOp::create(nb, nl, denom);
+        Value y = arith::MulFOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, v, inv),
+            toF32(nb, nl, args[2]));
+        if (bias)
+          y = arith::AddFOp::create(nb, nl, y, toF32(nb, nl, args[next++]));
+        linalg::YieldOp::create(nb, nl, fromF32(nb, nl, y, elementType));
+      });
+  return castToType(b, loc, generic.getResult(0), resultType);
+}
+
+struct RmsNormLowering : OpRewritePattern<loom::RmsNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::RmsNormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    Value ss = reduceLastDim(rewriter, loc, x, Value(),
+                             [](OpBuilder &b, Location l, Value v, Value) {
+                               return arith::MulFOp::create(b, l, v, v);
+                             });
+    rewriter.replaceOp(op, normalize(rewriter, loc, x, Value(), ss, op.getG(),
+                                     Value(),
+                                     op.getEpsilon().convertToFloat(),
+                                     op.getType()));
+    return success();
+  }
+};
+
+struct LayerNormLowering : OpRewritePattern<loom::LayerNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::LayerNormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getX();
+    // Two passes (mean, then centred squares) keep the variance accurate for
+    // rows with a large mean, where E[x^2] - E[x]^2 would cancel.
+    Value sum = reduceLastDim(rewriter, loc, x, Value(),
+                              [](OpBuilder &, Location, Value v, Value) {
+                                return v;
+                              });
+    Value c = lastDimF32(rewriter, loc, x);
+    auto sumType = cast<RankedTensorType>(sum.getType());
+    Value meanInit = emptyTensor(rewriter, loc, getSizes(rewriter, loc, sum),
+                                 sumType.getElementType());
+    Value mean = elementwiseF32(rewriter, loc, sum, meanInit,
+                                [&](OpBuilder &b, Location l, ValueRange a) {
+                                  return arith::DivFOp::create(b, l, a[0], c);
+                                });
+    Value var = reduceLastDim(
+        rewriter, loc, x, mean, [](OpBuilder &b, Location l, Value v, Value m) {
+          Value d = arith::SubFOp::create(b, l, v, m);
+          return arith::MulFOp::create(b, l, d, d);
+        });
+    rewriter.replaceOp(op, normalize(rewriter, loc, x, mean, var, op.getG(),
+                                     op.getB(),
+                                     op.getEpsilon().convertToFloat(),
+                                     op.getType()));
+    return success();
+  }
+};
+
+struct RopeLowering : OpRewritePattern<loom::RopeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::RopeOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<loom::RopeStyle> style = op.getStyleKind();
+    if (!style)
+      return rewriter.notifyMatchFailure(op, "unverified style");
+    bool interleaved = *style == loom::RopeStyle::Interleaved;
+    Location loc = op.getLoc();
+    Value x = op.getX(), cosT = op.getCos(), sinT = op.getSin();
+    Type elementType = op.getX().getType().getElementType();
+    Value init = emptyTensor(rewriter, loc, getSizes(rewriter, loc, x),
+                             elementType);
+    Value d = getValueOrCreateConstantIndexOp(rewriter, loc,
+                                              getSize(rewriter, loc, x, 3));
+    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+    Value two = arith::ConstantIndexOp::create(rewriter, loc, 2);
+    Value halfD = arith::DivUIOp::create(rewriter, loc, d, two);
+    MLIRContext *ctx = rewriter.getContext();
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, init.getType(), ValueRange{x}, init,
+        {identityMap(ctx, 4), identityMap(ctx, 4)}, iterators(4),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value ib = linalg::IndexOp::create(b, l, 0);
+          Value ih = linalg::IndexOp::create(b, l, 1);
+          Value is = linalg::IndexOp::create(b, l, 2);
+          Value id = linalg::IndexOp::create(b, l, 3);
+          // pair: the cos/sin column; partner: the element rotated with this
+          // one; first: whether this is the first member of its pair.
+          Value pair, partner, first;
+          if (interleaved) {
+            pair = arith::DivUIOp::create(b, l, id, two);
+            Value rem = arith::RemUIOp::create(b, l, id, two);
+            first = arith::CmpIOp::create(
+                b, l, arith::CmpIPredicate::eq, rem,
+                arith::ConstantIndexOp::create(b, l, 0));
+            partner = arith::SelectOp::create(
+                b, l, first, arith::AddIOp::create(b, l, id, one),
+                arith::SubIOp::create(b, l, id, one));
+          } else {
+            first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, id,
+                                          halfD);
+            Value lo = arith::SubIOp::create(b, l, id, halfD);
+            pair = arith::SelectOp::create(b, l, first, id, lo);
+            partner = arith::SelectOp::create(
+                b, l, first, arith::AddIOp::create(b, l, id, halfD), lo);
+          }
+          Value self = toF32(b, l, args[0]);
+          Value other = toF32(b, l,
+                              tensor::ExtractOp::create(
+                                  b, l, x, ValueRange{ib, ih, is, partner}));
+          Value c = toF32(b, l,
+                          tensor::ExtractOp::create(b, l, cosT,
+                                                    ValueRange{is, pair}));
+          Value s = toF32(b, l,
+                          tensor::ExtractOp::create(b, l, sinT,
+                                                    ValueRange{is, pair}));
+          // first: x1 c - x2 s; second: x2 c + x1 s.
+          Value sc = arith::MulFOp::create(b, l, self, c);
+          Value os = arith::MulFOp::create(b, l, other, s);
+          Value y = arith::SelectOp::create(
+              b, l, first, arith::SubFOp::create(b, l, sc, os),
+              arith::AddFOp::create(b, l, sc, os));
+          linalg::YieldOp::create(b, l, fromF32(b, l, y, elementType));
+        });
+    rewriter.replaceOp(
+        op, castToType(rewriter, loc, generic.getResult(0), op.getType()));
+    return success();
+  }
+};
+
+} // namespace
+
+void loom::populateElementwiseToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<SiluLowering, GeluLowering, RmsNormLowering, LayerNormLowering,
+               RopeLowering>(patterns.getContext());
+}

@@ -1,0 +1,109 @@
+//===- Utils.cpp - helpers shared by the loom-to-linalg patterns -----------===//
+
+#include "Utils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace loom::lowering {
+
+OpFoldResult getSize(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (!type.isDynamicDim(dim))
+    return b.getIndexAttr(type.getDimSize(dim));
+  return tensor::DimOp::create(b, loc, tensor, dim).getResult();
+}
+
+SmallVector<OpFoldResult> getSizes(OpBuilder &b, Location loc, Value tensor) {
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t i = 0, e = cast<RankedTensorType>(tensor.getType()).getRank();
+       i < e; ++i)
+    sizes.push_back(getSize(b, loc, tensor, i));
+  return sizes;
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                  Type elementType) {
+  return tensor::EmptyOp::create(b, loc, sizes, elementType);
+}
+
+Value floatConstant(OpBuilder &b, Location loc, Type type, double value) {
+  return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, value));
+}
+
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                   Type elementType, double value) {
+  Value init = emptyTensor(b, loc, sizes, elementType);
+  Value cst = isa<FloatType>(elementType)
+                  ? floatConstant(b, loc, elementType, value)
+                  : Value(arith::ConstantOp::create(
+                        b, loc,
+                        b.getIntegerAttr(elementType,
+                                         static_cast<int64_t>(value))));
+  return linalg::FillOp::create(b, loc, cst, init).getResult(0);
+}
+
+Value toF32(OpBuilder &b, Location loc, Value scalar) {
+  Type t = scalar.getType();
+  Type f32 = b.getF32Type();
+  if (t == f32)
+    return scalar;
+  if (isa<FloatType>(t))
+    return arith::ExtFOp::create(b, loc, f32, scalar);
+  return arith::SIToFPOp::create(b, loc, f32, scalar);
+}
+
+Value fromF32(OpBuilder &b, Location loc, Value scalar, Type type) {
+  if (scalar.getType() == type)
+    return scalar;
+  // arith.truncf rounds to nearest even unless told otherwise.
+  return arith::TruncFOp::create(b, loc, type, scalar);
+}
+
+Value castToType(OpBuilder &b, Location loc, Value value, Type type) {
+  if (value.getType() == type)
+    return value;
+  return tensor::CastOp::create(b, loc, type, value);
+}
+
+SmallVector<utils::IteratorType> iterators(unsigned n, unsigned r) {
+  SmallVector<utils::IteratorType> its(n, utils::IteratorType::parallel);
+  its.append(r, utils::IteratorType::reduction);
+  return its;
+}
+
+AffineMap identityMap(MLIRContext *ctx, unsigned rank) {
+  return AffineMap::getMultiDimIdentityMap(rank, ctx);
+}
+
+AffineMap projectionMap(MLIRContext *ctx, unsigned numDims,
+                        ArrayRef<unsigned> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : dims)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(numDims, 0, exprs, ctx);
+}
+
+Value elementwiseF32(
+    OpBuilder &b, Location loc, ValueRange inputs, Value init,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  auto initType = cast<RankedTensorType>(init.getType());
+  unsigned rank = initType.getRank();
+  SmallVector<AffineMap> maps(inputs.size() + 1,
+                              identityMap(b.getContext(), rank));
+  auto generic = linalg::GenericOp::create(
+      b, loc, initType, inputs, init, maps, iterators(rank),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        SmallVector<Value> f32Args;
+        for (Value a : args.drop_back())
+          f32Args.push_back(toF32(nb, nloc, a));
+        Value r = body(nb, nloc, f32Args);
+        linalg::YieldOp::create(
+            nb, nloc, fromF32(nb, nloc, r, initType.getElementType()));
+      });
+  return generic.getResult(0);
+}
+
+} // namespace loom::lowering

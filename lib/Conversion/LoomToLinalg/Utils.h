@@ -1,0 +1,76 @@
+//===- Utils.h - helpers shared by the loom-to-linalg patterns ----*- C++ -*-===//
+//
+// Conventions of every pattern in this folder: compute in f32 (toF32 on the
+// inputs, fromF32 once on the result, which rounds to nearest even), build
+// linalg ops on tensors, take dynamic sizes from the operands (tensor.dim),
+// and finish with castToType so that a result type more static than the
+// operands' is honoured.
+
+#ifndef LOOM_LIB_CONVERSION_LOOMTOLINALG_UTILS_H
+#define LOOM_LIB_CONVERSION_LOOMTOLINALG_UTILS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace loom::lowering {
+
+/// The sizes of a ranked tensor: constants where static, tensor.dim otherwise.
+llvm::SmallVector<mlir::OpFoldResult> getSizes(mlir::OpBuilder &b,
+                                               mlir::Location loc,
+                                               mlir::Value tensor);
+
+/// One size of a ranked tensor (constant or tensor.dim).
+mlir::OpFoldResult getSize(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value tensor, int64_t dim);
+
+/// tensor.empty with the given sizes.
+mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
+                        llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                        mlir::Type elementType);
+
+/// A tensor of the given sizes filled with `value` (linalg.fill).
+mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
+                         llvm::ArrayRef<mlir::OpFoldResult> sizes,
+                         mlir::Type elementType, double value);
+
+/// A float scalar constant of the given type.
+mlir::Value floatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::Type type, double value);
+
+/// A scalar extended to f32 (floats) or converted to f32 (signed integers).
+mlir::Value toF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar);
+
+/// An f32 scalar rounded to nearest even into `type` (f32, f16, bf16).
+mlir::Value fromF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar,
+                    mlir::Type type);
+
+/// `value` as `type` (a tensor.cast when the static shapes differ).
+mlir::Value castToType(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Value value, mlir::Type type);
+
+/// `n` parallel iterators followed by `r` reductions.
+llvm::SmallVector<mlir::utils::IteratorType> iterators(unsigned n,
+                                                       unsigned r = 0);
+
+/// The identity map on `rank` dims.
+mlir::AffineMap identityMap(mlir::MLIRContext *ctx, unsigned rank);
+
+/// A map from `numDims` loop dims to the listed dims (projection).
+mlir::AffineMap projectionMap(mlir::MLIRContext *ctx, unsigned numDims,
+                              llvm::ArrayRef<unsigned> dims);
+
+/// An elementwise linalg.generic over `inputs` (all of `init`'s shape) whose
+/// body computes the result from the f32 values of the inputs' elements and
+/// the loop indices. The result element is rounded once into `init`'s type.
+mlir::Value elementwiseF32(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
+    mlir::Value init,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange f32Args)>
+        body);
+
+} // namespace loom::lowering
+
+#endif // LOOM_LIB_CONVERSION_LOOMTOLINALG_UTILS_H

@@ -1,0 +1,56 @@
+//===- Harness.h - run loom functions on the CPU for numerics tests -*- C++ -*-===//
+//
+// Compiles a .mlir source through --loom-cpu-pipeline with MLIR's JIT and calls
+// one function on reference tensors, so that each op's lowering can be checked
+// against the double-precision code of unittests/Reference.
+
+#ifndef LOOM_UNITTESTS_NUMERICS_HARNESS_H
+#define LOOM_UNITTESTS_NUMERICS_HARNESS_H
+
+#include "Reference.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace loom::test {
+
+using loom::ref::Tensor;
+
+/// `x` rounded to what an element of MLIR type `type` holds ("f32", "f16",
+/// "bf16", "f8E4M3FN": nearest even; integer and i1 types: unchanged).
+double roundTo(llvm::StringRef type, double x);
+
+/// Every element of `t` rounded as by roundTo.
+Tensor roundedTo(llvm::StringRef type, Tensor t);
+
+/// A tensor of `shape` with uniform values in [lo, hi) from `seed`, rounded to
+/// `type` so that the reference sees exactly what the compiled code sees.
+Tensor randomTensor(llvm::StringRef type, std::vector<int64_t> shape,
+                    uint64_t seed, double lo = -1.0, double hi = 1.0);
+
+/// A tensor of uniform integers in [lo, hi] (weights, masks).
+Tensor randomInts(std::vector<int64_t> shape, uint64_t seed, int64_t lo,
+                  int64_t hi);
+
+/// ||a - b|| / max(||b||, tiny): the relative error in the 2-norm.
+double relativeError(const Tensor &a, const Tensor &b);
+
+/// Largest |a - b| over elements.
+double maxAbsError(const Tensor &a, const Tensor &b);
+
+/// Compiles `source` (a module) with the CPU pipeline and calls `function` on
+/// `inputs`, one per argument, each converted to the argument's element type
+/// (floats rounded to nearest even; integers and i1 taken as they are).
+/// Returns the results converted to double. An error carries the compiler's
+/// diagnostics or says which input does not fit the signature.
+llvm::Expected<std::vector<Tensor>> runOnCPU(llvm::StringRef source,
+                                             llvm::StringRef function,
+                                             const std::vector<Tensor> &inputs);
+
+} // namespace loom::test
+
+#endif // LOOM_UNITTESTS_NUMERICS_HARNESS_H

@@ -1,0 +1,817 @@
+// Double-precision reference implementations of the loom ops (see Reference.h).
+#include "Reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace loom {
+namespace ref {
+
+// A misuse of the reference is a bug in the calling test; it must stop that
+// test loudly. Exceptions let GoogleTest report it and carry on; a build
+// without them has only abort.
+[[noreturn]] static void fail(const char *op, const std::string &message) {
+  std::string text = std::string(op) + ": " + message;
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
+  throw std::invalid_argument(text);
+#else
+  std::fprintf(stderr, "loom::ref error: %s\n", text.c_str());
+  std::abort();
+#endif
+}
+
+static std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+static int64_t product(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0)
+      fail("Tensor", "negative dimension in " + shapeString(shape));
+    n *= d;
+  }
+  return n;
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor
+//===----------------------------------------------------------------------===//
+
+Tensor::Tensor(std::vector<int64_t> s) : shape(std::move(s)) {
+  data.assign(static_cast<size_t>(product(shape)), 0.0);
+}
+
+Tensor::Tensor(std::vector<int64_t> s, std::vector<double> d)
+    : shape(std::move(s)), data(std::move(d)) {
+  if (static_cast<int64_t>(data.size()) != product(shape))
+    fail("Tensor", std::to_string(data.size()) +
+                       " values do not fill shape " + shapeString(shape));
+}
+
+int64_t Tensor::numel() const { return product(shape); }
+
+int64_t Tensor::dim(int64_t i) const {
+  int64_t r = rank();
+  if (i < 0)
+    i += r;
+  if (i < 0 || i >= r)
+    fail("Tensor::dim", "index out of range for shape " + shapeString(shape));
+  return shape[static_cast<size_t>(i)];
+}
+
+static size_t flatIndex(const std::vector<int64_t> &shape,
+                        const std::vector<int64_t> &index) {
+  if (index.size() != shape.size())
+    fail("Tensor::at", "index rank does not match shape " + shapeString(shape));
+  int64_t flat = 0;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (index[i] < 0 || index[i] >= shape[i])
+      fail("Tensor::at", "index out of range for shape " + shapeString(shape));
+    flat = flat * shape[i] + index[i];
+  }
+  return static_cast<size_t>(flat);
+}
+
+double &Tensor::at(const std::vector<int64_t> &index) {
+  return data[flatIndex(shape, index)];
+}
+double Tensor::at(const std::vector<int64_t> &index) const {
+  return data[flatIndex(shape, index)];
+}
+
+static void requireRank(const char *op, const char *name, const Tensor &t,
+                        int64_t rank) {
+  if (t.rank() != rank)
+    fail(op, std::string(name) + " must have rank " + std::to_string(rank) +
+                 ", got shape " + shapeString(t.shape));
+}
+
+static void requireDim(const char *op, const std::string &what, int64_t got,
+                       int64_t want) {
+  if (got != want)
+    fail(op, what + " must be " + std::to_string(want) + ", got " +
+                 std::to_string(got));
+}
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+//===----------------------------------------------------------------------===//
+// Softmax attention
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+// Shapes shared by the three attention ops, checked once.
+struct AttentionShape {
+  int64_t B, Hq, Hkv, Sq, Skv, D, Dv;
+};
+
+AttentionShape checkAttention(const char *op, const Tensor &q, const Tensor &k,
+                              const Tensor *v) {
+  requireRank(op, "q", q, 4);
+  requireRank(op, "k", k, 4);
+  AttentionShape s;
+  s.B = q.shape[0];
+  s.Hq = q.shape[1];
+  s.Sq = q.shape[2];
+  s.D = q.shape[3];
+  s.Hkv = k.shape[1];
+  s.Skv = k.shape[2];
+  requireDim(op, "k batch", k.shape[0], s.B);
+  requireDim(op, "k head dim", k.shape[3], s.D);
+  if (s.Hkv <= 0 || s.Hq % s.Hkv != 0)
+    fail(op, "Hq (" + std::to_string(s.Hq) + ") must be a multiple of Hkv (" +
+                 std::to_string(s.Hkv) + ")");
+  s.Dv = 0;
+  if (v) {
+    requireRank(op, "v", *v, 4);
+    requireDim(op, "v batch", v->shape[0], s.B);
+    requireDim(op, "v heads", v->shape[1], s.Hkv);
+    requireDim(op, "v sequence", v->shape[2], s.Skv);
+    s.Dv = v->shape[3];
+  }
+  return s;
+}
+
+double defaultScale(const char *op, std::optional<double> scale, int64_t D) {
+  if (scale)
+    return *scale;
+  if (D <= 0)
+    fail(op, "the default scale 1/sqrt(D) needs D > 0");
+  return 1.0 / std::sqrt(static_cast<double>(D));
+}
+
+double at4(const Tensor &t, int64_t a, int64_t b, int64_t c, int64_t d) {
+  const auto &s = t.shape;
+  return t.data[static_cast<size_t>(((a * s[1] + b) * s[2] + c) * s[3] + d)];
+}
+
+// o_i = softmax over the visible keys, zeros when none is visible. The
+// visibility predicate is the only thing that differs between the ops.
+Tensor softmaxAttention(
+    const Tensor &q, const Tensor &k, const Tensor &v, const AttentionShape &s,
+    double scale, std::optional<double> softcap,
+    const std::function<bool(int64_t b, int64_t h, int64_t i, int64_t j)>
+        &visible) {
+  Tensor o({s.B, s.Hq, s.Sq, s.Dv});
+  int64_t group = s.Hq / s.Hkv;
+  std::vector<double> scores(static_cast<size_t>(s.Skv));
+  std::vector<int64_t> keys;
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t h = 0; h < s.Hq; ++h) {
+      int64_t hk = h / group;
+      for (int64_t i = 0; i < s.Sq; ++i) {
+        keys.clear();
+        for (int64_t j = 0; j < s.Skv; ++j) {
+          if (!visible(b, h, i, j))
+            continue;
+          double dot = 0;
+          for (int64_t d = 0; d < s.D; ++d)
+            dot += at4(q, b, h, i, d) * at4(k, b, hk, j, d);
+          double score = scale * dot;
+          if (softcap)
+            score = *softcap * std::tanh(score / *softcap);
+          scores[keys.size()] = score;
+          keys.push_back(j);
+        }
+        if (keys.empty())
+          continue; // no visible key: the row stays zero
+        double mx = -std::numeric_limits<double>::infinity();
+        for (size_t n = 0; n < keys.size(); ++n)
+          mx = std::max(mx, scores[n]);
+        double denom = 0;
+        for (size_t n = 0; n < keys.size(); ++n) {
+          scores[n] = std::exp(scores[n] - mx);
+          denom += scores[n];
+        }
+        for (int64_t e = 0; e < s.Dv; ++e) {
+          double acc = 0;
+          for (size_t n = 0; n < keys.size(); ++n)
+            acc += scores[n] * at4(v, b, hk, keys[n], e);
+          o.data[static_cast<size_t>(((b * s.Hq + h) * s.Sq + i) * s.Dv + e)] =
+              acc / denom;
+        }
+      }
+    }
+  return o;
+}
+
+void checkSoftcap(const char *op, std::optional<double> softcap) {
+  if (softcap && !(*softcap > 0))
+    fail(op, "softcap must be positive");
+}
+
+} // namespace
+
+Tensor attention(const Tensor &q, const Tensor &k, const Tensor &v,
+                 bool causal, std::optional<double> scale,
+                 std::optional<int64_t> window,
+                 std::optional<double> softcap) {
+  const char *op = "loom.attention";
+  AttentionShape s = checkAttention(op, q, k, &v);
+  double sc = defaultScale(op, scale, s.D);
+  checkSoftcap(op, softcap);
+  if (window && !causal)
+    fail(op, "window requires causal");
+  if (window && *window < 0)
+    fail(op, "window must be non-negative");
+  int64_t offset = s.Skv - s.Sq; // bottom-right alignment
+  return softmaxAttention(
+      q, k, v, s, sc, softcap, [&](int64_t, int64_t, int64_t i, int64_t j) {
+        int64_t ip = i + offset;
+        if (causal && j > ip)
+          return false;
+        if (window && j <= ip - *window)
+          return false;
+        return true;
+      });
+}
+
+static void checkBlocks(const char *op, int64_t blockQ, int64_t blockK) {
+  if (blockQ <= 0 || blockK <= 0)
+    fail(op, "block_q and block_k must be positive");
+}
+
+Tensor blockSparseAttention(const Tensor &q, const Tensor &k, const Tensor &v,
+                            const Tensor &layout, int64_t blockQ,
+                            int64_t blockK, bool causal,
+                            std::optional<double> scale,
+                            std::optional<double> softcap) {
+  const char *op = "loom.block_sparse_attention";
+  AttentionShape s = checkAttention(op, q, k, &v);
+  double sc = defaultScale(op, scale, s.D);
+  checkSoftcap(op, softcap);
+  checkBlocks(op, blockQ, blockK);
+  requireRank(op, "layout", layout, 4);
+  int64_t Lb = layout.shape[0], Lh = layout.shape[1];
+  if (Lb != 1 && Lb != s.B)
+    fail(op, "layout batch must be 1 or B");
+  if (Lh != 1 && Lh != s.Hq)
+    fail(op, "layout heads must be 1 or Hq");
+  requireDim(op, "layout NQB", layout.shape[2], ceilDiv(s.Sq, blockQ));
+  requireDim(op, "layout NKB", layout.shape[3], ceilDiv(s.Skv, blockK));
+  int64_t offset = s.Skv - s.Sq;
+  return softmaxAttention(
+      q, k, v, s, sc, softcap, [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+        if (causal && j > i + offset)
+          return false;
+        return at4(layout, Lb == 1 ? 0 : b, Lh == 1 ? 0 : h, i / blockQ,
+                   j / blockK) != 0;
+      });
+}
+
+Tensor selectBlocks(const Tensor &q, const Tensor &k, int64_t blockQ,
+                    int64_t blockK, int64_t topk, bool causal,
+                    std::optional<double> scale,
+                    bool diagonalCountsTowardTopk) {
+  const char *op = "loom.select_blocks";
+  AttentionShape s = checkAttention(op, q, k, nullptr);
+  double sc = defaultScale(op, scale, s.D);
+  checkBlocks(op, blockQ, blockK);
+  if (topk < 0)
+    fail(op, "topk must be non-negative");
+  int64_t NQB = ceilDiv(s.Sq, blockQ), NKB = ceilDiv(s.Skv, blockK);
+  int64_t group = s.Hq / s.Hkv;
+  Tensor layout({s.B, s.Hq, NQB, NKB});
+
+  // Mean of rows [lo, hi) of t[b, h] (the rows that exist).
+  auto pool = [&](const Tensor &t, int64_t b, int64_t h, int64_t lo,
+                  int64_t hi) {
+    std::vector<double> mean(static_cast<size_t>(s.D), 0.0);
+    for (int64_t r = lo; r < hi; ++r)
+      for (int64_t d = 0; d < s.D; ++d)
+        mean[static_cast<size_t>(d)] += at4(t, b, h, r, d);
+    for (double &m : mean)
+      m /= static_cast<double>(hi - lo);
+    return mean;
+  };
+
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t h = 0; h < s.Hq; ++h) {
+      int64_t hk = h / group;
+      std::vector<std::vector<double>> kb;
+      for (int64_t J = 0; J < NKB; ++J)
+        kb.push_back(pool(k, b, hk, J * blockK,
+                          std::min((J + 1) * blockK, s.Skv)));
+      for (int64_t I = 0; I < NQB; ++I) {
+        int64_t lastRow = std::min((I + 1) * blockQ, s.Sq) - 1;
+        std::vector<double> qb = pool(q, b, h, I * blockQ, lastRow + 1);
+        // The last row's i' bounds every key visible to the block.
+        int64_t lastVisible = lastRow + (s.Skv - s.Sq);
+
+        std::vector<int64_t> candidates;
+        for (int64_t J = 0; J < NKB; ++J)
+          if (!causal || J * blockK <= lastVisible)
+            candidates.push_back(J);
+
+        int64_t budget = topk;
+        int64_t diagonal = -1;
+        if (causal && lastVisible >= 0) {
+          diagonal = lastVisible / blockK;
+          layout.at({b, h, I, diagonal}) = 1;
+          if (diagonalCountsTowardTopk)
+            budget = std::max<int64_t>(0, topk - 1);
+        }
+
+        std::vector<std::pair<double, int64_t>> ranked;
+        for (int64_t J : candidates) {
+          if (J == diagonal)
+            continue;
+          double dot = 0;
+          for (int64_t d = 0; d < s.D; ++d)
+            dot += qb[static_cast<size_t>(d)] * kb[static_cast<size_t>(J)]
+                                                  [static_cast<size_t>(d)];
+          ranked.push_back({sc * dot, J});
+        }
+        // Highest score first; equal scores go to the lower J.
+        std::sort(ranked.begin(), ranked.end(),
+                  [](const auto &a, const auto &c) {
+                    if (a.first != c.first)
+                      return a.first > c.first;
+                    return a.second < c.second;
+                  });
+        for (size_t n = 0; n < ranked.size() &&
+                           static_cast<int64_t>(n) < budget;
+             ++n)
+          layout.at({b, h, I, ranked[n].second}) = 1;
+      }
+    }
+  return layout;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear attention and convolution-like mixers
+//===----------------------------------------------------------------------===//
+
+static double featureMapValue(FeatureMap map, double x) {
+  switch (map) {
+  case FeatureMap::Identity:
+    return x;
+  case FeatureMap::Relu:
+    return x > 0 ? x : 0.0;
+  case FeatureMap::EluPlusOne:
+    return x > 0 ? x + 1.0 : std::exp(x); // elu(x) + 1 = exp(x) for x <= 0
+  }
+  return x;
+}
+
+Tensor linearAttention(const Tensor &q, const Tensor &k, const Tensor &v,
+                       bool causal, FeatureMap featureMap,
+                       const std::vector<double> &decay, double scale,
+                       bool normalize) {
+  const char *op = "loom.linear_attention";
+  requireRank(op, "q", q, 4);
+  requireRank(op, "k", k, 4);
+  requireRank(op, "v", v, 4);
+  if (q.shape != k.shape)
+    fail(op, "q and k must have the same shape");
+  int64_t B = q.shape[0], H = q.shape[1], S = q.shape[2], Dk = q.shape[3];
+  requireDim(op, "v batch", v.shape[0], B);
+  requireDim(op, "v heads", v.shape[1], H);
+  requireDim(op, "v sequence", v.shape[2], S);
+  int64_t Dv = v.shape[3];
+  if (!decay.empty()) {
+    if (!causal)
+      fail(op, "decay requires causal");
+    requireDim(op, "decay size", static_cast<int64_t>(decay.size()), H);
+    for (double d : decay)
+      if (!(d >= 0))
+        fail(op, "decay values must be non-negative");
+  }
+
+  Tensor o({B, H, S, Dv});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      double lambda = decay.empty() ? 0.0 : decay[static_cast<size_t>(h)];
+      for (int64_t i = 0; i < S; ++i) {
+        std::vector<double> acc(static_cast<size_t>(Dv), 0.0);
+        double wsum = 0;
+        int64_t jEnd = causal ? i + 1 : S;
+        for (int64_t j = 0; j < jEnd; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < Dk; ++d)
+            dot += featureMapValue(featureMap, at4(q, b, h, i, d)) *
+                   featureMapValue(featureMap, at4(k, b, h, j, d));
+          double w = scale * dot *
+                     std::exp(-lambda * static_cast<double>(i - j));
+          wsum += w;
+          for (int64_t e = 0; e < Dv; ++e)
+            acc[static_cast<size_t>(e)] += w * at4(v, b, h, j, e);
+        }
+        for (int64_t e = 0; e < Dv; ++e) {
+          double value = acc[static_cast<size_t>(e)];
+          if (normalize)
+            value /= wsum + 1e-6;
+          o.data[static_cast<size_t>(((b * H + h) * S + i) * Dv + e)] = value;
+        }
+      }
+    }
+  return o;
+}
+
+Tensor poolMixer(const Tensor &x, int64_t kernel) {
+  const char *op = "loom.pool_mixer";
+  if (kernel <= 0 || kernel % 2 == 0)
+    fail(op, "kernel must be odd and positive");
+  int64_t r = (kernel - 1) / 2;
+  // A rank-3 [B,S,C] input is a rank-4 one with H = 1 pooled along W only.
+  bool rank3 = x.rank() == 3;
+  if (!rank3 && x.rank() != 4)
+    fail(op, "x must have rank 3 or 4, got shape " + shapeString(x.shape));
+  int64_t B = x.shape[0], H = rank3 ? 1 : x.shape[1];
+  int64_t W = x.shape[rank3 ? 1 : 2], C = x.shape[rank3 ? 2 : 3];
+  int64_t rh = rank3 ? 0 : r;
+  Tensor y(x.shape);
+  auto idx = [&](int64_t b, int64_t h, int64_t w, int64_t c) {
+    return static_cast<size_t>(((b * H + h) * W + w) * C + c);
+  };
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t w = 0; w < W; ++w)
+        for (int64_t c = 0; c < C; ++c) {
+          double sum = 0;
+          int64_t count = 0;
+          for (int64_t dh = -rh; dh <= rh; ++dh)
+            for (int64_t dw = -r; dw <= r; ++dw) {
+              int64_t hh = h + dh, ww = w + dw;
+              if (hh < 0 || hh >= H || ww < 0 || ww >= W)
+                continue;
+              sum += x.data[idx(b, hh, ww, c)];
+              ++count;
+            }
+          y.data[idx(b, h, w, c)] =
+              sum / static_cast<double>(count) - x.data[idx(b, h, w, c)];
+        }
+  return y;
+}
+
+Tensor dwconv(const Tensor &x, const Tensor &w, bool causal) {
+  const char *op = "loom.dwconv";
+  if (x.rank() == 3) {
+    requireRank(op, "w", w, 2);
+    int64_t B = x.shape[0], S = x.shape[1], C = x.shape[2], K = w.shape[0];
+    requireDim(op, "w channels", w.shape[1], C);
+    if (K <= 0)
+      fail(op, "K must be positive");
+    if (!causal && K % 2 == 0)
+      fail(op, "a non-causal kernel must have odd K");
+    // Input position s + t - start for tap t.
+    int64_t start = causal ? K - 1 : (K - 1) / 2;
+    Tensor y(x.shape);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t s = 0; s < S; ++s)
+        for (int64_t c = 0; c < C; ++c) {
+          double acc = 0;
+          for (int64_t t = 0; t < K; ++t) {
+            int64_t p = s + t - start;
+            if (p < 0 || p >= S)
+              continue;
+            acc += w.data[static_cast<size_t>(t * C + c)] *
+                   x.data[static_cast<size_t>((b * S + p) * C + c)];
+          }
+          y.data[static_cast<size_t>((b * S + s) * C + c)] = acc;
+        }
+    return y;
+  }
+  if (x.rank() != 4)
+    fail(op, "x must have rank 3 or 4, got shape " + shapeString(x.shape));
+  if (causal)
+    fail(op, "causal is defined for 1-D convolutions only");
+  requireRank(op, "w", w, 3);
+  int64_t B = x.shape[0], H = x.shape[1], W = x.shape[2], C = x.shape[3];
+  int64_t Kh = w.shape[0], Kw = w.shape[1];
+  requireDim(op, "w channels", w.shape[2], C);
+  if (Kh <= 0 || Kw <= 0 || Kh % 2 == 0 || Kw % 2 == 0)
+    fail(op, "Kh and Kw must be odd and positive");
+  Tensor y(x.shape);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t ww = 0; ww < W; ++ww)
+        for (int64_t c = 0; c < C; ++c) {
+          double acc = 0;
+          for (int64_t th = 0; th < Kh; ++th)
+            for (int64_t tw = 0; tw < Kw; ++tw) {
+              int64_t ph = h + th - (Kh - 1) / 2, pw = ww + tw - (Kw - 1) / 2;
+              if (ph < 0 || ph >= H || pw < 0 || pw >= W)
+                continue;
+              acc += w.data[static_cast<size_t>((th * Kw + tw) * C + c)] *
+                     x.data[static_cast<size_t>(((b * H + ph) * W + pw) * C +
+                                                c)];
+            }
+          y.data[static_cast<size_t>(((b * H + h) * W + ww) * C + c)] = acc;
+        }
+  return y;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear layers and quantization
+//===----------------------------------------------------------------------===//
+
+// Rows of x: every leading dimension is batch.
+static int64_t rowsOf(const char *op, const Tensor &x) {
+  if (x.rank() < 1)
+    fail(op, "x must have rank >= 1");
+  return product(std::vector<int64_t>(x.shape.begin(), x.shape.end() - 1));
+}
+
+static std::vector<int64_t> withLast(const std::vector<int64_t> &shape,
+                                     int64_t last) {
+  std::vector<int64_t> out = shape;
+  out.back() = last;
+  return out;
+}
+
+static void checkBias(const char *op, const Tensor *bias, int64_t N) {
+  if (!bias)
+    return;
+  requireRank(op, "bias", *bias, 1);
+  requireDim(op, "bias size", bias->shape[0], N);
+}
+
+Tensor linear(const Tensor &x, const Tensor &w, const Tensor *bias) {
+  const char *op = "loom.linear";
+  int64_t M = rowsOf(op, x), K = x.dim(-1);
+  requireRank(op, "w", w, 2);
+  int64_t N = w.shape[0];
+  requireDim(op, "w in-features", w.shape[1], K);
+  checkBias(op, bias, N);
+  Tensor y(withLast(x.shape, N));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int64_t kk = 0; kk < K; ++kk)
+        acc += x.data[static_cast<size_t>(m * K + kk)] *
+               w.data[static_cast<size_t>(n * K + kk)];
+      if (bias)
+        acc += bias->data[static_cast<size_t>(n)];
+      y.data[static_cast<size_t>(m * N + n)] = acc;
+    }
+  return y;
+}
+
+Tensor qlinear(const Tensor &x, const Tensor &w, const Tensor &wScale,
+               const Tensor *bias, int64_t groupSize) {
+  const char *op = "loom.qlinear";
+  int64_t M = rowsOf(op, x), K = x.dim(-1);
+  requireRank(op, "w", w, 2);
+  int64_t N = w.shape[0];
+  requireDim(op, "w in-features", w.shape[1], K);
+  for (double v : w.data)
+    if (v != std::floor(v))
+      fail(op, "w must hold integer values");
+  if (groupSize < 0)
+    fail(op, "group_size must be non-negative");
+  if (groupSize == 0) {
+    requireRank(op, "w_scale", wScale, 1);
+    requireDim(op, "w_scale size", wScale.shape[0], N);
+  } else {
+    if (K % groupSize != 0)
+      fail(op, "K must be a multiple of group_size");
+    requireRank(op, "w_scale", wScale, 2);
+    requireDim(op, "w_scale rows", wScale.shape[0], N);
+    requireDim(op, "w_scale groups", wScale.shape[1], K / groupSize);
+  }
+  checkBias(op, bias, N);
+  int64_t G = groupSize == 0 ? 1 : K / groupSize;
+  Tensor y(withLast(x.shape, N));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int64_t kk = 0; kk < K; ++kk) {
+        int64_t g = groupSize == 0 ? 0 : kk / groupSize;
+        acc += x.data[static_cast<size_t>(m * K + kk)] *
+               w.data[static_cast<size_t>(n * K + kk)] *
+               wScale.data[static_cast<size_t>(n * G + g)];
+      }
+      if (bias)
+        acc += bias->data[static_cast<size_t>(n)];
+      y.data[static_cast<size_t>(m * N + n)] = acc;
+    }
+  return y;
+}
+
+double roundHalfEven(double x) {
+  if (!std::isfinite(x))
+    return x;
+  // On the magnitude a - floor(a) is exact (Sterbenz), so a tie is a tie.
+  double a = std::fabs(x);
+  double f = std::floor(a);
+  double diff = a - f;
+  double r = diff > 0.5 || (diff == 0.5 && std::fmod(f, 2.0) != 0) ? f + 1 : f;
+  return std::copysign(r, x);
+}
+
+// All non-negative finite e4m3fn values in code order (0x00 .. 0x7e), which
+// is also increasing order: exponent field E, mantissa M, bias 7.
+static const std::vector<double> &f8Values() {
+  static const std::vector<double> values = [] {
+    std::vector<double> v;
+    for (int code = 0; code < 0x7f; ++code) {
+      int E = code >> 3, M = code & 7;
+      v.push_back(E == 0 ? std::ldexp(M, -9) : std::ldexp(8 + M, E - 10));
+    }
+    return v;
+  }();
+  return values;
+}
+
+double roundToF8E4M3FN(double x) {
+  if (std::isnan(x))
+    return x;
+  const std::vector<double> &values = f8Values();
+  double a = std::fabs(x);
+  double r;
+  if (a >= values.back()) {
+    r = values.back();
+  } else {
+    size_t hi = 1;
+    while (values[hi] <= a)
+      ++hi;
+    size_t lo = hi - 1;
+    double dlo = a - values[lo], dhi = values[hi] - a;
+    if (dlo < dhi)
+      r = values[lo];
+    else if (dhi < dlo)
+      r = values[hi];
+    else
+      r = values[lo % 2 == 0 ? lo : hi]; // tie: the even code
+  }
+  return std::signbit(x) ? -r : r;
+}
+
+Quantized quantize(const Tensor &x, QuantKind kind) {
+  const char *op = "loom.quantize";
+  int64_t M = rowsOf(op, x), K = x.dim(-1);
+  double Q = kind == QuantKind::I8 ? 127.0 : 448.0;
+  Quantized out;
+  out.xq = Tensor(x.shape);
+  out.xs = Tensor(std::vector<int64_t>(x.shape.begin(), x.shape.end() - 1));
+  for (int64_t m = 0; m < M; ++m) {
+    double amax = 0;
+    for (int64_t kk = 0; kk < K; ++kk)
+      amax = std::max(amax, std::fabs(x.data[static_cast<size_t>(m * K + kk)]));
+    double s = amax / Q;
+    out.xs.data[static_cast<size_t>(m)] = s;
+    if (s == 0)
+      continue; // all-zero row: s = 0 and xq = 0
+    for (int64_t kk = 0; kk < K; ++kk) {
+      double t = x.data[static_cast<size_t>(m * K + kk)] / s;
+      double q = kind == QuantKind::I8
+                     ? std::min(127.0, std::max(-127.0, roundHalfEven(t)))
+                     : roundToF8E4M3FN(t);
+      out.xq.data[static_cast<size_t>(m * K + kk)] = q;
+    }
+  }
+  return out;
+}
+
+Tensor qmatmul(const Tensor &xq, const Tensor &xs, const Tensor &w,
+               const Tensor &wScale, const Tensor *bias) {
+  const char *op = "loom.qmatmul";
+  int64_t M = rowsOf(op, xq), K = xq.dim(-1);
+  if (xs.shape != std::vector<int64_t>(xq.shape.begin(), xq.shape.end() - 1))
+    fail(op, "xs must have the leading shape of xq");
+  requireRank(op, "w", w, 2);
+  int64_t N = w.shape[0];
+  requireDim(op, "w in-features", w.shape[1], K);
+  requireRank(op, "w_scale", wScale, 1);
+  requireDim(op, "w_scale size", wScale.shape[0], N);
+  checkBias(op, bias, N);
+  Tensor y(withLast(xq.shape, N));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double acc = 0;
+      for (int64_t kk = 0; kk < K; ++kk)
+        acc += xq.data[static_cast<size_t>(m * K + kk)] *
+               w.data[static_cast<size_t>(n * K + kk)];
+      double value = acc * xs.data[static_cast<size_t>(m)] *
+                     wScale.data[static_cast<size_t>(n)];
+      if (bias)
+        value += bias->data[static_cast<size_t>(n)];
+      y.data[static_cast<size_t>(m * N + n)] = value;
+    }
+  return y;
+}
+
+//===----------------------------------------------------------------------===//
+// Block pieces
+//===----------------------------------------------------------------------===//
+
+Tensor rmsNorm(const Tensor &x, const Tensor &g, double epsilon) {
+  const char *op = "loom.rms_norm";
+  int64_t M = rowsOf(op, x), C = x.dim(-1);
+  requireRank(op, "g", g, 1);
+  requireDim(op, "g size", g.shape[0], C);
+  Tensor y(x.shape);
+  for (int64_t m = 0; m < M; ++m) {
+    double sq = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      double v = x.data[static_cast<size_t>(m * C + c)];
+      sq += v * v;
+    }
+    double inv = 1.0 / std::sqrt(sq / static_cast<double>(C) + epsilon);
+    for (int64_t c = 0; c < C; ++c)
+      y.data[static_cast<size_t>(m * C + c)] =
+          x.data[static_cast<size_t>(m * C + c)] * inv *
+          g.data[static_cast<size_t>(c)];
+  }
+  return y;
+}
+
+Tensor layerNorm(const Tensor &x, const Tensor &g, const Tensor &b,
+                 double epsilon) {
+  const char *op = "loom.layer_norm";
+  int64_t M = rowsOf(op, x), C = x.dim(-1);
+  requireRank(op, "g", g, 1);
+  requireDim(op, "g size", g.shape[0], C);
+  requireRank(op, "b", b, 1);
+  requireDim(op, "b size", b.shape[0], C);
+  Tensor y(x.shape);
+  for (int64_t m = 0; m < M; ++m) {
+    double mean = 0;
+    for (int64_t c = 0; c < C; ++c)
+      mean += x.data[static_cast<size_t>(m * C + c)];
+    mean /= static_cast<double>(C);
+    double var = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      double d = x.data[static_cast<size_t>(m * C + c)] - mean;
+      var += d * d;
+    }
+    var /= static_cast<double>(C); // biased
+    double inv = 1.0 / std::sqrt(var + epsilon);
+    for (int64_t c = 0; c < C; ++c)
+      y.data[static_cast<size_t>(m * C + c)] =
+          (x.data[static_cast<size_t>(m * C + c)] - mean) * inv *
+              g.data[static_cast<size_t>(c)] +
+          b.data[static_cast<size_t>(c)];
+  }
+  return y;
+}
+
+Tensor rope(const Tensor &x, const Tensor &cos, const Tensor &sin,
+            RopeStyle style) {
+  const char *op = "loom.rope";
+  requireRank(op, "x", x, 4);
+  int64_t B = x.shape[0], H = x.shape[1], S = x.shape[2], D = x.shape[3];
+  if (D % 2 != 0)
+    fail(op, "D must be even");
+  int64_t half = D / 2;
+  requireRank(op, "cos", cos, 2);
+  requireRank(op, "sin", sin, 2);
+  if (cos.shape != std::vector<int64_t>{S, half} || sin.shape != cos.shape)
+    fail(op, "cos and sin must be [S, D/2]");
+  Tensor y(x.shape);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t s = 0; s < S; ++s) {
+        size_t base = static_cast<size_t>(((b * H + h) * S + s) * D);
+        for (int64_t i = 0; i < half; ++i) {
+          double c = cos.data[static_cast<size_t>(s * half + i)];
+          double sn = sin.data[static_cast<size_t>(s * half + i)];
+          // The pair rotated by (c, sn): (i, i + D/2) or (2i, 2i + 1).
+          size_t first = base + static_cast<size_t>(
+                                    style == RopeStyle::Half ? i : 2 * i);
+          size_t second = base + static_cast<size_t>(
+                                     style == RopeStyle::Half ? i + half
+                                                              : 2 * i + 1);
+          double x1 = x.data[first], x2 = x.data[second];
+          y.data[first] = x1 * c - x2 * sn;
+          y.data[second] = x2 * c + x1 * sn;
+        }
+      }
+  return y;
+}
+
+Tensor gelu(const Tensor &x, GeluApproximation approximate) {
+  Tensor y(x.shape);
+  for (size_t i = 0; i < x.data.size(); ++i) {
+    double v = x.data[i];
+    if (approximate == GeluApproximation::None)
+      y.data[i] = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    else
+      y.data[i] = 0.5 * v *
+                  (1.0 + std::tanh(std::sqrt(2.0 / 3.14159265358979323846) *
+                                   (v + 0.044715 * v * v * v)));
+  }
+  return y;
+}
+
+Tensor silu(const Tensor &x) {
+  Tensor y(x.shape);
+  for (size_t i = 0; i < x.data.size(); ++i)
+    y.data[i] = x.data[i] / (1.0 + std::exp(-x.data[i]));
+  return y;
+}
+
+} // namespace ref
+} // namespace loom
