@@ -34,6 +34,23 @@ struct Case {
   std::vector<int64_t> declared; // signature shape (-1 dynamic)
 };
 
+/// A readable test name: element type, then the shape (D for dynamic).
+std::string caseName(const std::string &type, const std::vector<int64_t> &shape,
+                     const std::vector<int64_t> &declared) {
+  std::string name = type;
+  for (size_t i = 0; i < shape.size(); ++i)
+    name += "_" + std::to_string(shape[i]) + (declared[i] < 0 ? "D" : "");
+  return name;
+}
+
+void PrintTo(const Case &c, std::ostream *os) {
+  *os << caseName(c.type, c.shape, c.declared);
+}
+
+std::string caseName(const ::testing::TestParamInfo<Case> &info) {
+  return caseName(info.param.type, info.param.shape, info.param.declared);
+}
+
 class Activations : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Activations, SiluAndBothGelus) {
@@ -63,7 +80,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{"f32", {3, 7}, {3, 7}}, Case{"bf16", {5, 13}, {5, 13}},
                       Case{"f16", {2, 3, 9}, {2, 3, 9}},
                       Case{"f32", {6, 11}, {-1, 11}},
-                      Case{"bf16", {4, 5}, {-1, -1}}));
+                      Case{"bf16", {4, 5}, {-1, -1}}),
+    [](const auto &info) { return caseName(info); });
 
 class Norms : public ::testing::TestWithParam<Case> {};
 
@@ -96,7 +114,8 @@ INSTANTIATE_TEST_SUITE_P(
     Types, Norms,
     ::testing::Values(Case{"f32", {3, 7}, {3, 7}}, Case{"bf16", {2, 5, 64}, {2, 5, 64}},
                       Case{"f16", {9, 33}, {-1, 33}},
-                      Case{"f32", {4, 100}, {-1, -1}}, Case{"f32", {13}, {13}}));
+                      Case{"f32", {4, 100}, {-1, -1}}, Case{"f32", {13}, {13}}),
+    [](const auto &info) { return caseName(info); });
 
 TEST(Norms, ConstantRowHasZeroVarianceNotNaN) {
   std::string src = "func.func @f(%x: tensor<2x8xf32>, %g: tensor<8xf32>, "
@@ -117,6 +136,10 @@ struct RopeCase {
   std::string type, style;
   std::vector<int64_t> shape, declared;
 };
+
+void PrintTo(const RopeCase &c, std::ostream *os) {
+  *os << c.style << "_" << caseName(c.type, c.shape, c.declared);
+}
 
 class Rope : public ::testing::TestWithParam<RopeCase> {};
 
@@ -148,6 +171,10 @@ INSTANTIATE_TEST_SUITE_P(
                       RopeCase{"f32", "interleaved", {1, 2, 7, 6}, {1, 2, 7, 6}},
                       RopeCase{"bf16", "half", {1, 4, 9, 64}, {1, 4, 9, 64}},
                       RopeCase{"bf16", "interleaved", {2, 1, 3, 16}, {-1, -1, -1, -1}},
-                      RopeCase{"f16", "half", {1, 2, 13, 10}, {1, 2, -1, 10}}));
+                      RopeCase{"f16", "half", {1, 2, 13, 10}, {1, 2, -1, 10}}),
+    [](const ::testing::TestParamInfo<RopeCase> &info) {
+      return info.param.style + "_" +
+             caseName(info.param.type, info.param.shape, info.param.declared);
+    });
 
 } // namespace
