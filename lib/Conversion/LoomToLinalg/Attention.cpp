@@ -1,4 +1,576 @@
-// stub for the lead's build
+//===- Attention.cpp - attention, block-sparse attention, select_blocks -===//
+//
+// The CPU reference lowering: scores are materialized as [B, Hq, Sq, Skv] f32
+// tensors and every step of the softmax is its own linalg.generic:
+//
+//   s = dot(q_i, k_j)                      (reduction over D)
+//   t = mask(softcap(scale * s))           (invisible keys become -inf)
+//   m = max_j t,  p = exp(t - m),  l = sum_j p
+//   o = (sum_j p * v_j) / l                (a row without visible key: 0)
+//
+// select_blocks pools q and k per block (an scf.for over the rows that exist),
+// scores the blocks, and decides every layout bit by counting the candidates
+// that outrank it (an scf.for over the key blocks): a block is selected when
+// it is the causal diagonal or fewer than topk other candidates beat it.
+//
+// Query head h reads kv head h / G with G = Hq / Hkv. When G is static that is
+// the affine map `d1 floordiv G`; when it is not, k and v are first repeated
+// to Hq heads (a generic that extracts the kv head computed at run time).
+
+#include "Utils.h"
 #include "loom/Conversion/LoomToLinalg/LoomToLinalg.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
-void loom::populateAttentionToLinalgPatterns(mlir::RewritePatternSet &) {}
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+
+using namespace mlir;
+using namespace loom::lowering;
+
+namespace {
+
+Value f32Cst(OpBuilder &b, Location loc, double v) {
+  return floatConstant(b, loc, b.getF32Type(), v);
+}
+
+Value indexCst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value sizeValue(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
+  return getValueOrCreateConstantIndexOp(b, loc, getSize(b, loc, tensor, dim));
+}
+
+/// An index scalar as f32 (sizes are small non-negative integers).
+Value indexToF32(OpBuilder &b, Location loc, Value index) {
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
+}
+
+Value cmpi(OpBuilder &b, Location loc, arith::CmpIPredicate pred, Value x,
+           Value y) {
+  return arith::CmpIOp::create(b, loc, pred, x, y);
+}
+
+Value andi(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::AndIOp::create(b, loc, x, y);
+}
+
+/// ceil(s / block) for index s >= 0 and a positive constant block.
+Value numBlocks(OpBuilder &b, Location loc, Value s, int64_t block) {
+  Value num = arith::AddIOp::create(b, loc, s, indexCst(b, loc, block - 1));
+  return arith::DivUIOp::create(b, loc, num, indexCst(b, loc, block));
+}
+
+/// ceil(size / block) of dim `dim` of `tensor`: a constant where it is static.
+OpFoldResult numBlocksOf(OpBuilder &b, Location loc, Value tensor, int64_t dim,
+                         int64_t block) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (!type.isDynamicDim(dim))
+    return b.getIndexAttr(
+        llvm::divideCeil(static_cast<uint64_t>(type.getDimSize(dim)),
+                         static_cast<uint64_t>(block)));
+  return numBlocks(b, loc, sizeValue(b, loc, tensor, dim), block);
+}
+
+/// The f32 scale: the attribute, or 1/sqrt(D) with D taken from `q`. With
+/// D = 0 every dot product is 0 and 1/sqrt(0) * 0 would be NaN; the scale is
+/// then taken as 1 (any finite scale gives the same zero scores).
+Value scaleValue(OpBuilder &b, Location loc, std::optional<APFloat> scale,
+                 Value q) {
+  if (scale)
+    return f32Cst(b, loc, scale->convertToFloat());
+  auto type = cast<RankedTensorType>(q.getType());
+  if (!type.isDynamicDim(3)) {
+    int64_t d = std::max<int64_t>(type.getDimSize(3), 1);
+    return f32Cst(b, loc, 1.0 / std::sqrt(static_cast<double>(d)));
+  }
+  Value d = arith::MaxUIOp::create(b, loc, sizeValue(b, loc, q, 3),
+                                   indexCst(b, loc, 1));
+  return arith::DivFOp::create(
+      b, loc, f32Cst(b, loc, 1.0),
+      math::SqrtOp::create(b, loc, indexToF32(b, loc, d)));
+}
+
+//===----------------------------------------------------------------------===//
+// GQA: how query head h reaches kv head h / G.
+//===----------------------------------------------------------------------===//
+
+/// The kv-side tensors an op reads, and the affine expression of their head
+/// index as a function of the loop dim that runs over query heads.
+struct KvHeads {
+  SmallVector<Value> tensors;
+  std::function<AffineExpr(AffineExpr)> head;
+};
+
+/// `t` [B, Hkv, S, X] repeated to `hq` heads: out[b, h, s, x] = t[b, h / G, s,
+/// x] with G = Hq / Hkv computed at run time.
+Value repeatHeads(OpBuilder &b, Location loc, Value t, OpFoldResult hq,
+                  Value group) {
+  auto type = cast<RankedTensorType>(t.getType());
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, t);
+  sizes[1] = hq;
+  Value init = emptyTensor(b, loc, sizes, type.getElementType());
+  MLIRContext *ctx = b.getContext();
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{}, init, {identityMap(ctx, 4)},
+      iterators(4), [&](OpBuilder &nb, Location nl, ValueRange) {
+        Value ib = linalg::IndexOp::create(nb, nl, 0);
+        Value ih = linalg::IndexOp::create(nb, nl, 1);
+        Value is = linalg::IndexOp::create(nb, nl, 2);
+        Value ix = linalg::IndexOp::create(nb, nl, 3);
+        Value kvh = arith::DivUIOp::create(nb, nl, ih, group);
+        Value e =
+            tensor::ExtractOp::create(nb, nl, t, ValueRange{ib, kvh, is, ix});
+        linalg::YieldOp::create(nb, nl, e);
+      });
+  return generic.getResult(0);
+}
+
+/// Reads of `kv` (all [B, Hkv, ...]) by query heads of `q` [B, Hq, ...].
+KvHeads kvHeads(OpBuilder &b, Location loc, Value q, ArrayRef<Value> kv) {
+  auto qType = cast<RankedTensorType>(q.getType());
+  auto kType = cast<RankedTensorType>(kv.front().getType());
+  int64_t hq = qType.getDimSize(1), hkv = kType.getDimSize(1);
+  KvHeads r;
+  // MQA: every query head reads kv head 0, whatever Hq is.
+  if (hkv == 1) {
+    r.tensors.assign(kv.begin(), kv.end());
+    r.head = [](AffineExpr h) {
+      return getAffineConstantExpr(0, h.getContext());
+    };
+    return r;
+  }
+  if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) && hkv > 0) {
+    int64_t group = hq / hkv;
+    r.tensors.assign(kv.begin(), kv.end());
+    r.head = [group](AffineExpr h) {
+      return group == 1 ? h : h.floorDiv(group);
+    };
+    return r;
+  }
+  // Dynamic group size. A dynamic Hkv of 0 only occurs with empty operands;
+  // dividing by max(Hkv, 1) keeps the index computation defined there.
+  Value hqV = sizeValue(b, loc, q, 1);
+  Value hkvV = sizeValue(b, loc, kv.front(), 1);
+  Value safeHkv = arith::MaxUIOp::create(b, loc, hkvV, indexCst(b, loc, 1));
+  Value group = arith::DivUIOp::create(b, loc, hqV, safeHkv);
+  Value safeGroup = arith::MaxUIOp::create(b, loc, group, indexCst(b, loc, 1));
+  for (Value t : kv)
+    r.tensors.push_back(
+        repeatHeads(b, loc, t, getSize(b, loc, q, 1), safeGroup));
+  r.head = [](AffineExpr h) { return h; };
+  return r;
+}
+
+/// out[b, h, x, y] = sum_d a[b, h, x, d] * kv[b, head(h), y, d] in f32, where
+/// `a` has query heads and `kv` is read through `head`.
+Value headDot(OpBuilder &b, Location loc, Value a, Value kv,
+              const std::function<AffineExpr(AffineExpr)> &head) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, d1, d2, d3, d4;
+  bindDims(ctx, d0, d1, d2, d3, d4);
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, a);
+  sizes[3] = getSize(b, loc, kv, 2);
+  Value init = filledTensor(b, loc, sizes, b.getF32Type(), 0.0);
+  SmallVector<AffineMap> maps{AffineMap::get(5, 0, {d0, d1, d2, d4}, ctx),
+                              AffineMap::get(5, 0, {d0, head(d1), d3, d4}, ctx),
+                              AffineMap::get(5, 0, {d0, d1, d2, d3}, ctx)};
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{a, kv}, init, maps, iterators(4, 1),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value prod = arith::MulFOp::create(nb, nl, toF32(nb, nl, args[0]),
+                                           toF32(nb, nl, args[1]));
+        linalg::YieldOp::create(
+            nb, nl, arith::AddFOp::create(nb, nl, args[2], prod).getResult());
+      });
+  return generic.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax attention
+//===----------------------------------------------------------------------===//
+
+/// Whether key j is visible to query i, built inside the mask generic from the
+/// loop indices (b, h, i, j); null means every key is visible.
+using VisibleFn = std::function<Value(OpBuilder &, Location, ValueRange idx)>;
+
+/// A reduction of the last dim of a [B, H, S, T] f32 tensor into [B, H, S].
+Value reduceRows(OpBuilder &b, Location loc, Value x, double initValue,
+                 function_ref<Value(OpBuilder &, Location, Value, Value)> f) {
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
+  sizes.pop_back();
+  Value init = filledTensor(b, loc, sizes, b.getF32Type(), initValue);
+  MLIRContext *ctx = b.getContext();
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{x}, init,
+      {identityMap(ctx, 4), projectionMap(ctx, 4, {0, 1, 2})}, iterators(3, 1),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, f(nb, nl, args[1], args[0]));
+      });
+  return generic.getResult(0);
+}
+
+/// The softmax attention shared by attention and block_sparse_attention.
+Value softmaxAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
+                       std::optional<APFloat> scaleAttr,
+                       std::optional<APFloat> softcapAttr,
+                       const VisibleFn &visible, Type resultType) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  Type elementType = cast<RankedTensorType>(q.getType()).getElementType();
+  KvHeads kv = kvHeads(b, loc, q, {k, v});
+  Value kk = kv.tensors[0], vv = kv.tensors[1];
+
+  // s[b, h, i, j] = dot(q[b, h, i], k[b, h / G, j]).
+  Value s = headDot(b, loc, q, kk, kv.head);
+
+  // t = scale, softcap and mask: invisible keys are -inf.
+  Value scale = scaleValue(b, loc, scaleAttr, q);
+  Value init = emptyTensor(b, loc, getSizes(b, loc, s), f32);
+  Value t = elementwiseF32(
+      b, loc, s, init, [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value x = arith::MulFOp::create(nb, nl, scale, a[0]);
+        if (softcapAttr) {
+          Value c = f32Cst(nb, nl, softcapAttr->convertToFloat());
+          Value th =
+              math::TanhOp::create(nb, nl, arith::DivFOp::create(nb, nl, x, c));
+          x = arith::MulFOp::create(nb, nl, c, th);
+        }
+        if (!visible)
+          return x;
+        SmallVector<Value> idx;
+        for (unsigned d = 0; d < 4; ++d)
+          idx.push_back(linalg::IndexOp::create(nb, nl, d));
+        Value vis = visible(nb, nl, idx);
+        Value negInf = f32Cst(nb, nl, -std::numeric_limits<double>::infinity());
+        return arith::SelectOp::create(nb, nl, vis, x, negInf).getResult();
+      });
+
+  // m = max over visible keys (-inf when none is).
+  Value m = reduceRows(b, loc, t, -std::numeric_limits<double>::infinity(),
+                       [](OpBuilder &nb, Location nl, Value acc, Value x) {
+                         return arith::MaximumFOp::create(nb, nl, acc, x);
+                       });
+
+  // p = exp(t - m); a row without visible key has m = -inf and would give
+  // exp(-inf - -inf) = NaN: subtract 0 instead so that its p is exp(-inf) = 0.
+  Value negInf = f32Cst(b, loc, -std::numeric_limits<double>::infinity());
+  Value zero = f32Cst(b, loc, 0.0);
+  Value pInit = emptyTensor(b, loc, getSizes(b, loc, t), f32);
+  AffineMap id4 = identityMap(ctx, 4);
+  AffineMap rows4 = projectionMap(ctx, 4, {0, 1, 2});
+  Value p = linalg::GenericOp::create(
+                b, loc, pInit.getType(), ValueRange{t, m}, pInit,
+                {id4, rows4, id4}, iterators(4),
+                [&](OpBuilder &nb, Location nl, ValueRange args) {
+                  Value empty = arith::CmpFOp::create(
+                      nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
+                  Value mx =
+                      arith::SelectOp::create(nb, nl, empty, zero, args[1]);
+                  Value e = math::ExpOp::create(
+                      nb, nl, arith::SubFOp::create(nb, nl, args[0], mx));
+                  linalg::YieldOp::create(nb, nl, e);
+                })
+                .getResult(0);
+
+  // l = sum_j p.
+  Value l = reduceRows(b, loc, p, 0.0,
+                       [](OpBuilder &nb, Location nl, Value acc, Value x) {
+                         return arith::AddFOp::create(nb, nl, acc, x);
+                       });
+
+  // o[b, h, i, e] = sum_j p[b, h, i, j] * v[b, h / G, j, e].
+  AffineExpr d0, d1, d2, d3, d4;
+  bindDims(ctx, d0, d1, d2, d3, d4);
+  SmallVector<OpFoldResult> oSizes = getSizes(b, loc, q);
+  oSizes[3] = getSize(b, loc, v, 3);
+  Value oInit = filledTensor(b, loc, oSizes, f32, 0.0);
+  Value o = linalg::GenericOp::create(
+                b, loc, oInit.getType(), ValueRange{p, vv}, oInit,
+                {AffineMap::get(5, 0, {d0, d1, d2, d4}, ctx),
+                 AffineMap::get(5, 0, {d0, kv.head(d1), d4, d3}, ctx),
+                 AffineMap::get(5, 0, {d0, d1, d2, d3}, ctx)},
+                iterators(4, 1),
+                [&](OpBuilder &nb, Location nl, ValueRange args) {
+                  Value prod = arith::MulFOp::create(nb, nl, args[0],
+                                                     toF32(nb, nl, args[1]));
+                  linalg::YieldOp::create(
+                      nb, nl,
+                      arith::AddFOp::create(nb, nl, args[2], prod).getResult());
+                })
+                .getResult(0);
+
+  // result = o / l, and exactly 0 where l = 0 (no visible key; a row with a
+  // visible key has l >= exp(0) = 1).
+  Value rInit = emptyTensor(b, loc, oSizes, elementType);
+  Value r =
+      linalg::GenericOp::create(
+          b, loc, rInit.getType(), ValueRange{o, l}, rInit, {id4, rows4, id4},
+          iterators(4),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value none = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OEQ, args[1], zero);
+            Value div = arith::DivFOp::create(nb, nl, args[0], args[1]);
+            Value y = arith::SelectOp::create(nb, nl, none, zero, div);
+            linalg::YieldOp::create(nb, nl, fromF32(nb, nl, y, elementType));
+          })
+          .getResult(0);
+  return castToType(b, loc, r, resultType);
+}
+
+/// i' = i + (Skv - Sq), the bottom-right aligned query index (signed).
+Value alignedRow(OpBuilder &b, Location loc, Value i, Value sq, Value skv) {
+  Value offset = arith::SubIOp::create(b, loc, skv, sq);
+  return arith::AddIOp::create(b, loc, i, offset);
+}
+
+struct AttentionLowering : OpRewritePattern<loom::AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value q = op.getQ(), k = op.getK();
+    bool causal = op.getCausal();
+    std::optional<int64_t> window;
+    if (std::optional<uint64_t> w = op.getWindow())
+      window = static_cast<int64_t>(*w);
+    if (window && (!causal || *window <= 0))
+      return rewriter.notifyMatchFailure(op, "unverified window");
+
+    VisibleFn visible;
+    if (causal) {
+      Value sq = sizeValue(rewriter, loc, q, 2);
+      Value skv = sizeValue(rewriter, loc, k, 2);
+      visible = [=](OpBuilder &b, Location l, ValueRange idx) {
+        Value ip = alignedRow(b, l, idx[2], sq, skv);
+        // causal: j <= i'.
+        Value vis = cmpi(b, l, arith::CmpIPredicate::sle, idx[3], ip);
+        if (window) {
+          // window W: j > i' - W, written i' - j < W: i' - j is bounded by
+          // the lengths, where i' - W could overflow for a huge W.
+          Value dist = arith::SubIOp::create(b, l, ip, idx[3]);
+          vis = andi(b, l, vis,
+                     cmpi(b, l, arith::CmpIPredicate::slt, dist,
+                          indexCst(b, l, *window)));
+        }
+        return vis;
+      };
+    }
+    rewriter.replaceOp(op, softmaxAttention(rewriter, loc, q, k, op.getV(),
+                                            op.getScale(), op.getSoftcap(),
+                                            visible, op.getType()));
+    return success();
+  }
+};
+
+struct BlockSparseAttentionLowering
+    : OpRewritePattern<loom::BlockSparseAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::BlockSparseAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value q = op.getQ(), k = op.getK(), layout = op.getLayout();
+    int64_t blockQ = static_cast<int64_t>(op.getBlockQ());
+    int64_t blockK = static_cast<int64_t>(op.getBlockK());
+    if (blockQ <= 0 || blockK <= 0)
+      return rewriter.notifyMatchFailure(op, "unverified block sizes");
+    bool causal = op.getCausal();
+
+    Value sq = sizeValue(rewriter, loc, q, 2);
+    Value skv = sizeValue(rewriter, loc, k, 2);
+    // A layout dim of size 1 broadcasts: read index 0 there. Whether it is 1
+    // is known statically unless the dim is dynamic.
+    auto layoutType = cast<RankedTensorType>(layout.getType());
+    SmallVector<Value, 2> isOne;
+    for (int64_t d = 0; d < 2; ++d)
+      isOne.push_back(layoutType.isDynamicDim(d)
+                          ? cmpi(rewriter, loc, arith::CmpIPredicate::eq,
+                                 sizeValue(rewriter, loc, layout, d),
+                                 indexCst(rewriter, loc, 1))
+                          : Value());
+    VisibleFn visible = [=](OpBuilder &b, Location l, ValueRange idx) {
+      Value zero = indexCst(b, l, 0);
+      auto layoutIndex = [&](int64_t d) -> Value {
+        if (isOne[d])
+          return arith::SelectOp::create(b, l, isOne[d], zero, idx[d]);
+        return layoutType.getDimSize(d) == 1 ? zero : idx[d];
+      };
+      Value lb = layoutIndex(0), lh = layoutIndex(1);
+      Value qBlock =
+          arith::DivUIOp::create(b, l, idx[2], indexCst(b, l, blockQ));
+      Value kBlock =
+          arith::DivUIOp::create(b, l, idx[3], indexCst(b, l, blockK));
+      Value vis = tensor::ExtractOp::create(b, l, layout,
+                                            ValueRange{lb, lh, qBlock, kBlock});
+      if (causal)
+        vis = andi(b, l, vis,
+                   cmpi(b, l, arith::CmpIPredicate::sle, idx[3],
+                        alignedRow(b, l, idx[2], sq, skv)));
+      return vis;
+    };
+    rewriter.replaceOp(op, softmaxAttention(rewriter, loc, q, k, op.getV(),
+                                            op.getScale(), op.getSoftcap(),
+                                            visible, op.getType()));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// select_blocks
+//===----------------------------------------------------------------------===//
+
+/// Block means of `t` [B, H, S, D] over the sequence: out[b, h, I, d] is the
+/// f32 mean of t[b, h, r, d] for the rows r of block I that exist.
+Value poolBlocks(OpBuilder &b, Location loc, Value t, int64_t block) {
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, t);
+  Value s = sizeValue(b, loc, t, 2);
+  sizes[2] = numBlocksOf(b, loc, t, 2, block);
+  Value init = emptyTensor(b, loc, sizes, b.getF32Type());
+  MLIRContext *ctx = b.getContext();
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{}, init, {identityMap(ctx, 4)},
+      iterators(4), [&](OpBuilder &nb, Location nl, ValueRange) {
+        Value ib = linalg::IndexOp::create(nb, nl, 0);
+        Value ih = linalg::IndexOp::create(nb, nl, 1);
+        Value iblk = linalg::IndexOp::create(nb, nl, 2);
+        Value id = linalg::IndexOp::create(nb, nl, 3);
+        Value lo = arith::MulIOp::create(nb, nl, iblk, indexCst(nb, nl, block));
+        Value hi = arith::MinUIOp::create(
+            nb, nl, arith::AddIOp::create(nb, nl, lo, indexCst(nb, nl, block)),
+            s);
+        auto loop = scf::ForOp::create(
+            nb, nl, lo, hi, indexCst(nb, nl, 1),
+            ValueRange{f32Cst(nb, nl, 0.0)},
+            [&](OpBuilder &lb, Location ll, Value r, ValueRange acc) {
+              Value x = toF32(lb, ll,
+                              tensor::ExtractOp::create(
+                                  lb, ll, t, ValueRange{ib, ih, r, id}));
+              scf::YieldOp::create(
+                  lb, ll, ValueRange{arith::AddFOp::create(lb, ll, acc[0], x)});
+            });
+        Value count = indexToF32(nb, nl, arith::SubIOp::create(nb, nl, hi, lo));
+        linalg::YieldOp::create(
+            nb, nl,
+            arith::DivFOp::create(nb, nl, loop.getResult(0), count)
+                .getResult());
+      });
+  return generic.getResult(0);
+}
+
+struct SelectBlocksLowering : OpRewritePattern<loom::SelectBlocksOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::SelectBlocksOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value q = op.getQ(), k = op.getK();
+    int64_t blockQ = static_cast<int64_t>(op.getBlockQ());
+    int64_t blockK = static_cast<int64_t>(op.getBlockK());
+    int64_t topk = static_cast<int64_t>(op.getTopk());
+    if (blockQ <= 0 || blockK <= 0 || topk < 0)
+      return rewriter.notifyMatchFailure(op, "unverified attributes");
+    bool causal = op.getCausal();
+    MLIRContext *ctx = rewriter.getContext();
+
+    // Block scores s[b, h, I, J] = scale * dot(qb[b, h, I], kb[b, h / G, J]).
+    Value qb = poolBlocks(rewriter, loc, q, blockQ);
+    Value kb = poolBlocks(rewriter, loc, k, blockK);
+    KvHeads kv = kvHeads(rewriter, loc, q, {kb});
+    Value dots = headDot(rewriter, loc, qb, kv.tensors[0], kv.head);
+    Value scale = scaleValue(rewriter, loc, op.getScale(), q);
+
+    Value sq = sizeValue(rewriter, loc, q, 2);
+    Value skv = sizeValue(rewriter, loc, k, 2);
+    Value nkb = numBlocks(rewriter, loc, skv, blockK);
+    Value init = emptyTensor(rewriter, loc, getSizes(rewriter, loc, dots),
+                             rewriter.getI1Type());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, init.getType(), ValueRange{dots}, init,
+        {identityMap(ctx, 4), identityMap(ctx, 4)}, iterators(4),
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value ib = linalg::IndexOp::create(b, l, 0);
+          Value ih = linalg::IndexOp::create(b, l, 1);
+          Value iq = linalg::IndexOp::create(b, l, 2);
+          Value jk = linalg::IndexOp::create(b, l, 3);
+          Value zero = indexCst(b, l, 0), one = indexCst(b, l, 1);
+          // Candidates are the key blocks J < numCand. With causal, key block J
+          // holds a key visible to some query of block I iff J * block_k <=
+          // i'_last, the aligned index of the block's last row; that row sees
+          // the most keys. The diagonal block (holding j = i'_last) is then the
+          // last candidate, and there is none when i'_last < 0.
+          Value numCand = nkb, diag = indexCst(b, l, -1);
+          if (causal) {
+            Value end = arith::MinUIOp::create(
+                b, l,
+                arith::MulIOp::create(b, l,
+                                      arith::AddIOp::create(b, l, iq, one),
+                                      indexCst(b, l, blockQ)),
+                sq);
+            Value last = arith::SubIOp::create(b, l, end, one);
+            Value ipLast = alignedRow(b, l, last, sq, skv);
+            Value anyVisible =
+                cmpi(b, l, arith::CmpIPredicate::sge, ipLast, zero);
+            Value blocks = arith::AddIOp::create(
+                b, l,
+                arith::DivSIOp::create(b, l, ipLast, indexCst(b, l, blockK)),
+                one);
+            numCand = arith::SelectOp::create(b, l, anyVisible, blocks, zero);
+            diag = arith::SubIOp::create(b, l, numCand, one);
+          }
+          Value score = arith::MulFOp::create(b, l, scale, args[0]);
+          // How many other non-diagonal candidates outrank J: a higher score,
+          // or an equal score at a lower index.
+          auto loop = scf::ForOp::create(
+              b, l, zero, numCand, one, ValueRange{zero},
+              [&](OpBuilder &lb, Location ll, Value j2, ValueRange acc) {
+                Value other = tensor::ExtractOp::create(
+                    lb, ll, dots, ValueRange{ib, ih, iq, j2});
+                Value otherScore = arith::MulFOp::create(lb, ll, scale, other);
+                Value higher = arith::CmpFOp::create(
+                    lb, ll, arith::CmpFPredicate::OGT, otherScore, score);
+                Value tie = andi(
+                    lb, ll,
+                    arith::CmpFOp::create(lb, ll, arith::CmpFPredicate::OEQ,
+                                          otherScore, score),
+                    cmpi(lb, ll, arith::CmpIPredicate::ult, j2, jk));
+                Value beats = arith::OrIOp::create(lb, ll, higher, tie);
+                Value counts =
+                    andi(lb, ll, beats,
+                         cmpi(lb, ll, arith::CmpIPredicate::ne, j2, diag));
+                Value next = arith::AddIOp::create(
+                    lb, ll, acc[0],
+                    arith::SelectOp::create(lb, ll, counts, indexCst(lb, ll, 1),
+                                            indexCst(lb, ll, 0)));
+                scf::YieldOp::create(lb, ll, ValueRange{next});
+              });
+          Value isCand = cmpi(b, l, arith::CmpIPredicate::slt, jk, numCand);
+          Value isDiag = cmpi(b, l, arith::CmpIPredicate::eq, jk, diag);
+          Value inTopk = cmpi(b, l, arith::CmpIPredicate::slt,
+                              loop.getResult(0), indexCst(b, l, topk));
+          Value selected =
+              andi(b, l, isCand, arith::OrIOp::create(b, l, isDiag, inTopk));
+          linalg::YieldOp::create(b, l, selected);
+        });
+    rewriter.replaceOp(
+        op, castToType(rewriter, loc, generic.getResult(0), op.getType()));
+    return success();
+  }
+};
+
+} // namespace
+
+void loom::populateAttentionToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<AttentionLowering, BlockSparseAttentionLowering,
+               SelectBlocksLowering>(patterns.getContext());
+}
