@@ -25,5 +25,5 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.loom_tools_dir, append_path=True)
 
 tool_dirs = [config.loom_tools_dir, config.llvm_tools_dir]
-tools = [ToolSubst("loom-opt", unresolved="fatal")]
+tools = [ToolSubst(t, unresolved="fatal") for t in ("loom-opt", "loom-compile", "loom-run")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -2,6 +2,7 @@
 
 #include "loom/InitAll.h"
 
+#include "loom/ABI/Passes.h"
 #include "loom/Conversion/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
 #include "loom/Pipelines/Pipelines.h"
@@ -29,6 +30,7 @@ void loom::registerAllPasses() {
   static bool once = [] {
     mlir::registerAllPasses();
     loom::registerLoomConversionPasses();
+    loom::registerLoomABIPasses();
     loom::registerLoomPipelines();
     return true;
   }();

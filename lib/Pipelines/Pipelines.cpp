@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - Loom's named pass pipelines --------------------------===//
 
 #include "loom/Pipelines/Pipelines.h"
+#include "loom/ABI/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -23,15 +24,32 @@ void loom::buildLoomCPUPipeline(OpPassManager &pm,
              "canonicalize,cse,"
              "one-shot-bufferize{bufferize-function-boundaries "
              "function-boundary-type-conversion=identity-layout-map},"
-             "buffer-deallocation-pipeline,"
-             "func.func(convert-linalg-to-loops),canonicalize");
+             "buffer-deallocation-pipeline");
+  // The module ABI (docs/abi.md): the caller frees every result, so a public
+  // function must not return an argument's buffer, a global constant or one
+  // allocation twice. The deallocation pipeline returns bufferization.clone
+  // for some of these, which convert-bufferization-to-memref lowers (nothing
+  // later does). Copies between non-contiguous buffers become loops, not
+  // calls to memrefCopy from MLIR's runner utilities, which modules must not
+  // need.
+  pm.addPass(loom::createLoomFreshEntryResultsPass());
+  append(pm, "convert-bufferization-to-memref");
+  pm.addNestedPass<func::FuncOp>(loom::createLoomStridedCopyToLinalgPass());
+  append(pm, "func.func(convert-linalg-to-loops),canonicalize");
   if (!options.toLLVM)
     return;
+  // bf16 arithmetic is done in f32 and every bf16 <-> f32 conversion becomes
+  // integer code, and bf16 selects select i16 bit patterns: LLVM would
+  // otherwise round through __truncsfbf2, which libgcc before GCC 13 lacks,
+  // and compiled modules may need nothing beyond libc and libm.
+  append(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+             "arith-emulate-unsupported-floats{source-types=bf16 "
+             "target-type=f32},"
+             "arith-expand{include-bf16=true}");
+  pm.addPass(loom::createLoomBF16SelectAsI16Pass());
   // Math ops with LLVM intrinsics go first (math.rsqrt would otherwise become
   // a call to rsqrtf, which libm lacks); erf and tanh then become libm calls.
-  append(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-             "arith-expand{include-bf16=true},"
-             "func.func(llvm-request-c-wrappers),convert-math-to-llvm,"
+  append(pm, "func.func(llvm-request-c-wrappers),convert-math-to-llvm,"
              "convert-math-to-libm,"
              "convert-to-llvm,reconcile-unrealized-casts");
 }

@@ -23,6 +23,8 @@ struct LoomCPUPipelineOptions
 /// loom ops -> linalg on tensors -> one-shot bufferization -> loops -> LLVM
 /// dialect, with C interfaces (`_mlir_ciface_<name>`) on every function.
 /// Upstream tensor, linalg and arith ops beside loom ops go the same way.
+/// Public functions return fresh allocations that the caller frees, and the
+/// result needs only libc and libm (docs/abi.md).
 void buildLoomCPUPipeline(mlir::OpPassManager &pm,
                           const LoomCPUPipelineOptions &options);
 

@@ -1,0 +1,73 @@
+//===- ModuleABI.h - entry signatures and the exported ABI of modules -*- C++ -*-===//
+//
+// A compiled module exports `loom_module_signature` and one
+// `loom_entry_<name>` per public function (docs/abi.md). The signature is
+// read from the tensor-level functions before lowering erases their types;
+// the exported functions are added to the LLVM-dialect module after it.
+
+#ifndef LOOM_ABI_MODULEABI_H
+#define LOOM_ABI_MODULEABI_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+
+namespace loom {
+namespace abi {
+
+/// Version written on the signature's first line (`abi 1`).
+constexpr int kABIVersion = 1;
+
+/// A public entry: its name and its logical argument and result types (i4
+/// tensors with their logical shape, before loom-pack-i4-abi packs them).
+struct EntrySignature {
+  std::string name;
+  llvm::SmallVector<mlir::RankedTensorType> args;
+  llvm::SmallVector<mlir::RankedTensorType> results;
+};
+
+/// True for element types the ABI carries: f64, f32, f16, bf16, f8E4M3FN,
+/// i1, i4, i8, i32, i64.
+bool isABIElementType(mlir::Type type);
+
+/// Every public `func.func` with a body is an entry. Reports an error at the
+/// function for anything the ABI cannot carry (a name that is not a C
+/// identifier, a non-tensor or unranked argument or result, an unsupported
+/// element type, an i4 tensor that cannot be packed) and fails.
+mlir::FailureOr<llvm::SmallVector<EntrySignature>>
+collectEntries(mlir::ModuleOp module);
+
+/// `tensor<128x?xbf16>`: the spelling the runtime parses (MLIR's own).
+std::string formatTensorType(mlir::RankedTensorType type);
+
+/// The text returned by `loom_module_signature`: `abi 1`, `target <target>`,
+/// then `entry name(T, ...) -> (T, ...)` per entry, one line each.
+std::string formatSignature(llvm::ArrayRef<EntrySignature> entries,
+                            llvm::StringRef target);
+
+/// Fails with an error at the first op that the pipeline left outside the
+/// LLVM dialect (an op with no lowering on this path). Conversions to LLVM
+/// are partial, so without this check such an op would surface only as an
+/// unrealized cast that LLVM IR translation rejects.
+mlir::LogicalResult checkLoweredToLLVM(mlir::ModuleOp module);
+
+/// Fails with an error at each function declaration: a module is a
+/// self-contained library, and a call to an undefined function could not be
+/// resolved when it is loaded.
+mlir::LogicalResult checkNoDeclarations(mlir::ModuleOp module);
+
+/// On the LLVM-dialect module produced by the CPU pipeline: adds
+/// `loom_module_signature` returning `signature`, adds the packed wrapper
+/// `loom_entry_<name>` over `_mlir_ciface_<name>` for every entry, and gives
+/// every other function definition internal linkage so that a module exports
+/// nothing but its ABI. Fails (with a diagnostic) on a missing C interface.
+mlir::LogicalResult addModuleABI(mlir::ModuleOp module,
+                                 llvm::ArrayRef<EntrySignature> entries,
+                                 llvm::StringRef signature);
+
+} // namespace abi
+} // namespace loom
+
+#endif // LOOM_ABI_MODULEABI_H

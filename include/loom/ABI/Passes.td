@@ -1,0 +1,96 @@
+//===- Passes.td - passes that give compiled modules their ABI -*- tablegen -*-===//
+//
+// The ABI of compiled modules is written down in docs/abi.md; these passes
+// make the lowered IR obey it.
+
+#ifndef LOOM_ABI_PASSES_TD
+#define LOOM_ABI_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LoomPackI4ABIPass : Pass<"loom-pack-i4-abi", "::mlir::ModuleOp"> {
+  let summary = "Pack i4 tensors two per byte at public function boundaries";
+  let description = [{
+    The runtime ABI stores `i4` tensors packed two per byte along the
+    innermost dimension, the even index in the low nibble (DIALECT.md), while
+    the CPU lowering gives every `i4` element a byte of its own. This pass
+    rewrites every public `func.func` with a body so that its boundary is
+    packed: an argument `tensor<...xKxi4>` becomes `tensor<...x(K/2)xi8>`
+    followed by a `linalg.generic` that unpacks it (sign-extending each
+    nibble) into the `i4` tensor the body used, and an `i4` result is packed
+    by a `linalg.generic` before the return. Private functions and
+    declarations are left alone. A static odd innermost dimension or a
+    rank-0 `i4` tensor cannot be packed and is an error.
+
+    ```mlir
+    func.func @f(%w: tensor<4x8xi4>) -> tensor<4x8xi4>
+    // becomes
+    func.func @f(%w: tensor<4x4xi8>) -> tensor<4x4xi8>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def LoomReadOnlyEntryArgsPass
+    : Pass<"loom-readonly-entry-args", "::mlir::ModuleOp"> {
+  let summary = "Make public functions leave their tensor arguments unchanged";
+  let description = [{
+    One-shot bufferization with `bufferize-function-boundaries` treats function
+    arguments as writable and may compute a result in place in an argument's
+    buffer, which would clobber the caller's input (and make `--bench`
+    repetitions see different inputs). This pass marks every tensor argument
+    of every public function with a body `bufferization.writable = false`, so
+    the bufferization copies instead. Runs on tensors, before bufferization.
+  }];
+}
+
+def LoomFreshEntryResultsPass
+    : Pass<"loom-fresh-entry-results", "::mlir::ModuleOp"> {
+  let summary = "Make every result of a public function a fresh allocation";
+  let description = [{
+    The ABI lets the caller free every result buffer (`free` of the
+    descriptor's allocated pointer). After bufferization a public function
+    may return a view of an argument, a `memref.get_global` (whose allocated
+    pointer is not a heap pointer), a value that is not an allocation at all,
+    or the same allocation twice. This pass, run on buffers after the
+    deallocation pipeline, copies every returned value that is not an
+    allocation of its own (`memref.alloc` or `bufferization.clone`, returned
+    once) into a new `memref.alloc`, so that each result owns its memory.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def LoomStridedCopyToLinalgPass
+    : Pass<"loom-strided-copy-to-linalg", "::mlir::func::FuncOp"> {
+  let summary = "Turn memref.copy between non-contiguous buffers into linalg.copy";
+  let description = [{
+    The LLVM lowering of `memref.copy` calls `memrefCopy` from MLIR's C
+    runner utilities whenever a side is not contiguous; compiled modules must
+    not depend on that library (loom-run runs where no LLVM is installed).
+    This pass rewrites such copies into `linalg.copy`, which
+    `convert-linalg-to-loops` turns into plain loops. Contiguous copies stay
+    (they become `memcpy`).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def LoomBF16SelectAsI16Pass : Pass<"loom-bf16-select-as-i16"> {
+  let summary = "Select bf16 values as their i16 bit patterns";
+  let description = [{
+    A compiled module may depend on libc and libm only. On x86 without
+    AVX512-BF16, LLVM legalizes any operation on a `bfloat` value by
+    promoting it to `float` and rounding back through `__truncsfbf2`, a
+    compiler-runtime function that libgcc before GCC 13 lacks. After
+    `arith-emulate-unsupported-floats` and `arith-expand{include-bf16}` the
+    only such operation left is `arith.select` (the NaN case of the truncf
+    expansion, and selects in user code); this pass rewrites a select of
+    bf16 (or vectors of bf16) into a select of the i16 bit patterns between
+    `arith.bitcast`s, which fold away around constants and other bitcasts.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+#endif // LOOM_ABI_PASSES_TD

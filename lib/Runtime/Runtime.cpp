@@ -1,0 +1,716 @@
+// The Loom runtime's C API: modules (dlopen), entries, buffers and calls.
+//
+// Calls follow the packed convention of docs/abi.md: the runtime builds one
+// memref descriptor per argument, a results area with room for one
+// descriptor per result, and calls loom_entry_<name>(args). Everything is
+// checked against the module's signature first, because a module trusts its
+// descriptors completely: a wrong size there is a wild read, not an error.
+
+#include "loom/Runtime/Runtime.h"
+
+#include "Cuda.h"
+#include "Signature.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <memory>
+#include <string>
+#include <sys/stat.h>
+#include <vector>
+
+using namespace loom::runtime;
+
+namespace {
+
+thread_local std::string lastError;
+
+loomStatus fail(const std::string &message) {
+  lastError = message;
+  return LOOM_FAILURE;
+}
+
+template <typename T> T *failNull(const std::string &message) {
+  lastError = message;
+  return nullptr;
+}
+
+using EntryFn = void (*)(void **);
+
+} // namespace
+
+struct loomEntry {
+  const loomModule *module = nullptr;
+  const EntrySignature *signature = nullptr;
+  EntryFn function = nullptr;
+};
+
+struct loomModule {
+  void *handle = nullptr;
+  std::string path;
+  std::string signatureText;
+  ModuleSignature signature;
+  loomDevice device = LOOM_DEVICE_CPU;
+  std::vector<std::unique_ptr<loomEntry>> entries;
+};
+
+struct loomBuffer {
+  loomDevice device = LOOM_DEVICE_CPU;
+  loomDType dtype = LOOM_DTYPE_F32;
+  std::vector<int64_t> shape;
+  size_t bytes = 0;
+  void *data = nullptr;    // host pointer, or the device address
+  void *toFree = nullptr;  // host: what free() releases (may differ from data)
+  uint64_t devicePtr = 0;  // CUDA: what cuMemFree releases
+};
+
+namespace {
+
+bool validDType(loomDType dtype) {
+  return dtype >= LOOM_DTYPE_F32 && dtype <= LOOM_DTYPE_I64;
+}
+
+/// Storage size with the rules of loomStorageSize, as a C++ helper.
+bool storageSize(loomDType dtype, const std::vector<int64_t> &shape,
+                 size_t &bytes, std::string &error) {
+  if (!validDType(dtype)) {
+    error = "invalid dtype " + std::to_string(int(dtype));
+    return false;
+  }
+  if (shape.size() > LOOM_MAX_RANK) {
+    error = "rank " + std::to_string(shape.size()) + " is above " +
+            std::to_string(LOOM_MAX_RANK);
+    return false;
+  }
+  uint64_t elements = 1;
+  for (int64_t d : shape) {
+    if (d < 0) {
+      error = "negative dimension " + std::to_string(d);
+      return false;
+    }
+    if (d != 0 && elements > (UINT64_C(1) << 60) / uint64_t(d)) {
+      error = "buffer size overflows";
+      return false;
+    }
+    elements *= uint64_t(d);
+  }
+  if (dtype == LOOM_DTYPE_I4) {
+    int64_t inner = shape.empty() ? 1 : shape.back();
+    if (inner % 2 != 0) {
+      error = "an i4 buffer needs an even innermost dimension (i4 is packed "
+              "two per byte along it), got " +
+              std::to_string(inner);
+      return false;
+    }
+    bytes = size_t(elements / 2);
+    return true;
+  }
+  bytes = size_t(elements * storageElementBytes(dtype));
+  return true;
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// The memref the module sees: i4 tensors are i8 memrefs with the innermost
+/// dimension halved.
+std::vector<int64_t> memrefSizes(loomDType dtype,
+                                 const std::vector<int64_t> &shape) {
+  std::vector<int64_t> sizes = shape;
+  if (dtype == LOOM_DTYPE_I4 && !sizes.empty())
+    sizes.back() /= 2;
+  return sizes;
+}
+
+std::vector<int64_t> contiguousStrides(const std::vector<int64_t> &sizes) {
+  std::vector<int64_t> strides(sizes.size(), 1);
+  for (int64_t d = int64_t(sizes.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * sizes[d + 1];
+  return strides;
+}
+
+loomBuffer *newHostBuffer(loomDType dtype, const std::vector<int64_t> &shape,
+                          std::string &error) {
+  size_t bytes = 0;
+  if (!storageSize(dtype, shape, bytes, error))
+    return nullptr;
+  void *memory = loomHostAlloc(bytes);
+  if (!memory) {
+    error = "out of host memory allocating " + std::to_string(bytes) +
+            " bytes";
+    return nullptr;
+  }
+  std::memset(memory, 0, bytes);
+  auto *buffer = new loomBuffer;
+  buffer->device = LOOM_DEVICE_CPU;
+  buffer->dtype = dtype;
+  buffer->shape = shape;
+  buffer->bytes = bytes;
+  buffer->data = memory;
+  buffer->toFree = memory;
+  return buffer;
+}
+
+/// Copies a strided memref (element size `eb`) into contiguous `out`.
+void gatherStrided(const uint8_t *base, const std::vector<int64_t> &sizes,
+                   const std::vector<int64_t> &strides, size_t eb,
+                   uint8_t *out) {
+  int64_t rank = int64_t(sizes.size());
+  int64_t total = 1;
+  for (int64_t s : sizes)
+    total *= s;
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t e = 0; e < total; ++e) {
+    int64_t offset = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      offset += index[d] * strides[d];
+    std::memcpy(out + e * eb, base + offset * int64_t(eb), eb);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < sizes[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+} // namespace
+
+extern "C" {
+
+const char *loomGetLastError(void) { return lastError.c_str(); }
+
+const char *loomDTypeName(loomDType dtype) { return dtypeName(dtype); }
+
+const char *loomDeviceName(loomDevice device) {
+  switch (device) {
+  case LOOM_DEVICE_CPU:
+    return "cpu";
+  case LOOM_DEVICE_CUDA:
+    return "cuda";
+  }
+  return "<invalid device>";
+}
+
+loomStatus loomStorageSize(loomDType dtype, int64_t rank, const int64_t *shape,
+                           size_t *bytes) {
+  if (rank < 0 || (rank > 0 && !shape) || !bytes)
+    return fail("loomStorageSize: invalid arguments");
+  std::string error;
+  if (!storageSize(dtype, std::vector<int64_t>(shape, shape + rank), *bytes,
+                   error))
+    return fail(error);
+  return LOOM_SUCCESS;
+}
+
+loomStatus loomDeviceInit(loomDevice device) {
+  switch (device) {
+  case LOOM_DEVICE_CPU:
+    return LOOM_SUCCESS;
+  case LOOM_DEVICE_CUDA: {
+    std::string error;
+    if (!cuda::init(error))
+      return fail(error);
+    return LOOM_SUCCESS;
+  }
+  }
+  return fail("invalid device " + std::to_string(int(device)));
+}
+
+void *loomHostAlloc(size_t bytes) {
+  void *p = nullptr;
+  // 64 bytes: a cache line, and the alignment the CPU lowering gives its own
+  // allocations, so that vectorized code sees the same on arguments.
+  size_t rounded = (bytes + 63) / 64 * 64;
+  if (rounded < bytes || posix_memalign(&p, 64, rounded ? rounded : 64) != 0)
+    return nullptr;
+  return p;
+}
+
+void loomHostFree(void *pointer) { std::free(pointer); }
+
+//===----------------------------------------------------------------------===//
+// Modules
+//===----------------------------------------------------------------------===//
+
+loomModule *loomModuleLoad(const char *path, loomDevice device) {
+  if (!path || !*path)
+    return failNull<loomModule>("no module path given");
+  if (device != LOOM_DEVICE_CPU && device != LOOM_DEVICE_CUDA)
+    return failNull<loomModule>("invalid device " +
+                                std::to_string(int(device)));
+  std::string file = path;
+  struct stat st;
+  if (stat(file.c_str(), &st) != 0)
+    return failNull<loomModule>("cannot open module '" + file +
+                                "': " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return failNull<loomModule>("cannot open module '" + file +
+                                "': it is a directory");
+  // The driver comes first: on a machine without one, asking for CUDA must
+  // say so, whatever the module.
+  if (device == LOOM_DEVICE_CUDA) {
+    std::string error;
+    if (!cuda::init(error))
+      return failNull<loomModule>(error);
+  }
+  // dlopen searches the library path for a bare name; a module is a file.
+  std::string openPath = file.find('/') == std::string::npos ? "./" + file
+                                                             : file;
+  void *handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    const char *why = dlerror();
+    return failNull<loomModule>("cannot load module '" + file + "': " +
+                                (why ? why : "dlopen failed"));
+  }
+  auto module = std::make_unique<loomModule>();
+  module->handle = handle;
+  module->path = file;
+  module->device = device;
+  auto closeAndFail = [&](const std::string &message) {
+    dlclose(handle);
+    return failNull<loomModule>(message);
+  };
+  using SignatureFn = const char *(*)();
+  auto signatureFn =
+      reinterpret_cast<SignatureFn>(dlsym(handle, "loom_module_signature"));
+  if (!signatureFn)
+    return closeAndFail("'" + file +
+                        "' is not a Loom module: it has no "
+                        "loom_module_signature function");
+  const char *text = signatureFn();
+  if (!text)
+    return closeAndFail("module '" + file + "' returned no signature");
+  module->signatureText = text;
+  std::string error;
+  if (!parseSignature(module->signatureText, module->signature, error))
+    return closeAndFail("malformed signature in module '" + file +
+                        "': " + error);
+  const std::string &target = module->signature.target;
+  if (target != "cpu")
+    return closeAndFail("module '" + file + "' was compiled for target '" +
+                        target +
+                        "', which this runtime cannot run yet (only cpu)");
+  if (device != LOOM_DEVICE_CPU)
+    return closeAndFail("module '" + file +
+                        "' was compiled for the cpu target; it cannot run "
+                        "on " + loomDeviceName(device));
+  for (const EntrySignature &sig : module->signature.entries) {
+    std::string symbol = "loom_entry_" + sig.name;
+    auto fn = reinterpret_cast<EntryFn>(dlsym(handle, symbol.c_str()));
+    if (!fn)
+      return closeAndFail("module '" + file + "' lists entry '" + sig.name +
+                          "' in its signature but lacks " + symbol);
+    auto entry = std::make_unique<loomEntry>();
+    entry->module = module.get();
+    entry->signature = &sig;
+    entry->function = fn;
+    module->entries.push_back(std::move(entry));
+  }
+  return module.release();
+}
+
+void loomModuleUnload(loomModule *module) {
+  if (!module)
+    return;
+  if (module->handle)
+    dlclose(module->handle);
+  delete module;
+}
+
+const char *loomModuleSignature(const loomModule *module) {
+  return module ? module->signatureText.c_str() : "";
+}
+
+const char *loomModuleTarget(const loomModule *module) {
+  return module ? module->signature.target.c_str() : "";
+}
+
+loomDevice loomModuleDevice(const loomModule *module) {
+  return module ? module->device : LOOM_DEVICE_CPU;
+}
+
+int64_t loomModuleNumEntries(const loomModule *module) {
+  return module ? int64_t(module->entries.size()) : 0;
+}
+
+const loomEntry *loomModuleGetEntry(const loomModule *module, int64_t index) {
+  if (!module || index < 0 || index >= int64_t(module->entries.size()))
+    return failNull<const loomEntry>("entry index " + std::to_string(index) +
+                                     " out of range");
+  return module->entries[index].get();
+}
+
+const loomEntry *loomModuleLookupEntry(const loomModule *module,
+                                       const char *name) {
+  if (!module || !name)
+    return failNull<const loomEntry>("loomModuleLookupEntry: NULL argument");
+  for (const auto &entry : module->entries)
+    if (entry->signature->name == name)
+      return entry.get();
+  std::string names;
+  for (const auto &entry : module->entries)
+    names += (names.empty() ? "" : ", ") + entry->signature->name;
+  return failNull<const loomEntry>(
+      "no entry '" + std::string(name) + "' in module '" + module->path +
+      "' (" + (names.empty() ? "it has no entries" : "entries: " + names) +
+      ")");
+}
+
+const char *loomEntryName(const loomEntry *entry) {
+  return entry ? entry->signature->name.c_str() : "";
+}
+
+int64_t loomEntryNumArgs(const loomEntry *entry) {
+  return entry ? int64_t(entry->signature->args.size()) : 0;
+}
+
+int64_t loomEntryNumResults(const loomEntry *entry) {
+  return entry ? int64_t(entry->signature->results.size()) : 0;
+}
+
+static loomStatus typeAt(const std::vector<TensorType> &types, int64_t index,
+                         const char *what, loomTensorType *type) {
+  if (!type)
+    return fail("NULL type pointer");
+  if (index < 0 || index >= int64_t(types.size()))
+    return fail(std::string(what) + " index " + std::to_string(index) +
+                " out of range");
+  type->dtype = types[index].dtype;
+  type->rank = int64_t(types[index].dims.size());
+  type->dims = types[index].dims.data();
+  return LOOM_SUCCESS;
+}
+
+loomStatus loomEntryArgType(const loomEntry *entry, int64_t index,
+                            loomTensorType *type) {
+  if (!entry)
+    return fail("NULL entry");
+  return typeAt(entry->signature->args, index, "argument", type);
+}
+
+loomStatus loomEntryResultType(const loomEntry *entry, int64_t index,
+                               loomTensorType *type) {
+  if (!entry)
+    return fail("NULL entry");
+  return typeAt(entry->signature->results, index, "result", type);
+}
+
+const char *loomEntrySignature(const loomEntry *entry) {
+  return entry ? entry->signature->text.c_str() : "";
+}
+
+size_t loomFormatTensorType(const loomTensorType *type, char *buffer,
+                            size_t size) {
+  std::string text = "<null>";
+  if (type && type->rank >= 0 && (type->rank == 0 || type->dims)) {
+    TensorType t;
+    t.dtype = type->dtype;
+    t.dims.assign(type->dims, type->dims + type->rank);
+    text = formatTensorType(t);
+  }
+  if (buffer && size > 0) {
+    size_t n = text.size() < size - 1 ? text.size() : size - 1;
+    std::memcpy(buffer, text.data(), n);
+    buffer[n] = '\0';
+  }
+  return text.size();
+}
+
+//===----------------------------------------------------------------------===//
+// Buffers
+//===----------------------------------------------------------------------===//
+
+loomBuffer *loomBufferCreate(loomDevice device, loomDType dtype, int64_t rank,
+                             const int64_t *shape) {
+  if (rank < 0 || rank > LOOM_MAX_RANK || (rank > 0 && !shape))
+    return failNull<loomBuffer>("loomBufferCreate: invalid rank or shape");
+  std::vector<int64_t> dims(shape, shape + rank);
+  std::string error;
+  if (device == LOOM_DEVICE_CPU) {
+    loomBuffer *buffer = newHostBuffer(dtype, dims, error);
+    return buffer ? buffer : failNull<loomBuffer>(error);
+  }
+  if (device != LOOM_DEVICE_CUDA)
+    return failNull<loomBuffer>("invalid device " +
+                                std::to_string(int(device)));
+  size_t bytes = 0;
+  if (!storageSize(dtype, dims, bytes, error))
+    return failNull<loomBuffer>(error);
+  uint64_t pointer = 0;
+  if (!cuda::allocate(bytes, pointer, error))
+    return failNull<loomBuffer>(error);
+  // Zero-filled like host buffers.
+  std::vector<uint8_t> zeros(bytes, 0);
+  if (!cuda::copyToDevice(pointer, zeros.data(), bytes, error)) {
+    cuda::release(pointer);
+    return failNull<loomBuffer>(error);
+  }
+  auto *buffer = new loomBuffer;
+  buffer->device = LOOM_DEVICE_CUDA;
+  buffer->dtype = dtype;
+  buffer->shape = dims;
+  buffer->bytes = bytes;
+  buffer->devicePtr = pointer;
+  buffer->data = reinterpret_cast<void *>(uintptr_t(pointer));
+  return buffer;
+}
+
+void loomBufferDestroy(loomBuffer *buffer) {
+  if (!buffer)
+    return;
+  if (buffer->device == LOOM_DEVICE_CUDA)
+    cuda::release(buffer->devicePtr);
+  else
+    std::free(buffer->toFree);
+  delete buffer;
+}
+
+loomDevice loomBufferDevice(const loomBuffer *buffer) {
+  return buffer ? buffer->device : LOOM_DEVICE_CPU;
+}
+loomDType loomBufferDType(const loomBuffer *buffer) {
+  return buffer ? buffer->dtype : LOOM_DTYPE_F32;
+}
+int64_t loomBufferRank(const loomBuffer *buffer) {
+  return buffer ? int64_t(buffer->shape.size()) : 0;
+}
+const int64_t *loomBufferShape(const loomBuffer *buffer) {
+  return buffer ? buffer->shape.data() : nullptr;
+}
+size_t loomBufferSizeInBytes(const loomBuffer *buffer) {
+  return buffer ? buffer->bytes : 0;
+}
+void *loomBufferData(loomBuffer *buffer) {
+  return buffer ? buffer->data : nullptr;
+}
+
+loomStatus loomBufferCopyFromHost(loomBuffer *buffer, const void *source,
+                                  size_t bytes) {
+  if (!buffer || (!source && bytes))
+    return fail("loomBufferCopyFromHost: NULL argument");
+  if (bytes != buffer->bytes)
+    return fail("copy of " + std::to_string(bytes) + " bytes into a buffer of " +
+                std::to_string(buffer->bytes) + " bytes");
+  if (buffer->device == LOOM_DEVICE_CUDA) {
+    std::string error;
+    if (!cuda::copyToDevice(buffer->devicePtr, source, bytes, error))
+      return fail(error);
+    return LOOM_SUCCESS;
+  }
+  if (bytes)
+    std::memcpy(buffer->data, source, bytes);
+  return LOOM_SUCCESS;
+}
+
+loomStatus loomBufferCopyToHost(const loomBuffer *buffer, void *destination,
+                                size_t bytes) {
+  if (!buffer || (!destination && bytes))
+    return fail("loomBufferCopyToHost: NULL argument");
+  if (bytes != buffer->bytes)
+    return fail("copy of a buffer of " + std::to_string(buffer->bytes) +
+                " bytes into " + std::to_string(bytes) + " bytes");
+  if (buffer->device == LOOM_DEVICE_CUDA) {
+    std::string error;
+    if (!cuda::copyToHost(destination, buffer->devicePtr, bytes, error))
+      return fail(error);
+    return LOOM_SUCCESS;
+  }
+  if (bytes)
+    std::memcpy(destination, buffer->data, bytes);
+  return LOOM_SUCCESS;
+}
+
+//===----------------------------------------------------------------------===//
+// Calls
+//===----------------------------------------------------------------------===//
+
+loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
+                         int64_t numArgs, loomBuffer **results,
+                         int64_t numResults) {
+  if (!entry)
+    return fail("loomEntryCall: NULL entry");
+  const EntrySignature &sig = *entry->signature;
+  const std::string where = "entry '" + sig.name + "'";
+  if (numArgs != int64_t(sig.args.size()))
+    return fail(where + " takes " + std::to_string(sig.args.size()) +
+                " argument(s), given " + std::to_string(numArgs));
+  if (numResults != int64_t(sig.results.size()))
+    return fail(where + " returns " + std::to_string(sig.results.size()) +
+                " result(s), room given for " + std::to_string(numResults));
+  if ((numArgs > 0 && !args) || (numResults > 0 && !results))
+    return fail("loomEntryCall: NULL argument or result array");
+  if (entry->module->device != LOOM_DEVICE_CPU)
+    return fail("calls on " + std::string(loomDeviceName(entry->module->device)) +
+                " are not implemented yet");
+
+  // One descriptor per argument: {allocated, aligned, offset, sizes,
+  // strides}, 64-bit words.
+  std::vector<std::vector<int64_t>> descriptors(numArgs);
+  std::vector<void *> packed(1 + numArgs, nullptr);
+  for (int64_t i = 0; i < numArgs; ++i) {
+    const loomBuffer *buffer = args[i];
+    const TensorType &type = sig.args[i];
+    std::string arg = "argument " + std::to_string(i) + " of " + where +
+                      " (" + formatTensorType(type) + ")";
+    if (!buffer)
+      return fail(arg + " is NULL");
+    if (buffer->device != LOOM_DEVICE_CPU)
+      return fail(arg + " is a " + loomDeviceName(buffer->device) +
+                  " buffer; the module runs on the cpu");
+    if (buffer->dtype != type.dtype)
+      return fail(arg + ": the buffer's dtype is " +
+                  dtypeName(buffer->dtype));
+    if (buffer->shape.size() != type.dims.size())
+      return fail(arg + ": the buffer has rank " +
+                  std::to_string(buffer->shape.size()) + " (shape " +
+                  shapeText(buffer->shape) + ")");
+    for (size_t d = 0; d < type.dims.size(); ++d)
+      if (type.dims[d] != LOOM_DYNAMIC && type.dims[d] != buffer->shape[d])
+        return fail(arg + ": the buffer's shape is " +
+                    shapeText(buffer->shape) + ", dimension " +
+                    std::to_string(d) + " must be " +
+                    std::to_string(type.dims[d]));
+    std::vector<int64_t> sizes = memrefSizes(buffer->dtype, buffer->shape);
+    std::vector<int64_t> strides = contiguousStrides(sizes);
+    auto pointer = int64_t(reinterpret_cast<intptr_t>(buffer->data));
+    std::vector<int64_t> &desc = descriptors[i];
+    desc = {pointer, pointer, 0};
+    desc.insert(desc.end(), sizes.begin(), sizes.end());
+    desc.insert(desc.end(), strides.begin(), strides.end());
+    packed[1 + i] = desc.data();
+  }
+  size_t words = 0;
+  for (const TensorType &type : sig.results)
+    words += 3 + 2 * type.dims.size();
+  std::vector<int64_t> resultArea(words ? words : 1, 0);
+  packed[0] = numResults ? resultArea.data() : nullptr;
+
+  entry->function(packed.data());
+
+  // Results: validate each descriptor against the signature, then take
+  // ownership of its memory (or copy it where the module broke the ABI's
+  // promise of fresh, contiguous allocations).
+  std::vector<loomBuffer *> made;
+  std::vector<void *> seenAllocations;
+  for (int64_t i = 0; i < numArgs; ++i)
+    seenAllocations.push_back(args[i]->toFree);
+  std::string error;
+  size_t word = 0;
+  std::vector<void *> toRelease; // module allocations to free on failure
+  {
+    size_t w = 0;
+    for (const TensorType &type : sig.results) {
+      toRelease.push_back(reinterpret_cast<void *>(resultArea[w]));
+      w += 3 + 2 * type.dims.size();
+    }
+  }
+  for (int64_t r = 0; r < numResults && error.empty(); ++r) {
+    const TensorType &type = sig.results[r];
+    size_t rank = type.dims.size();
+    void *allocated = reinterpret_cast<void *>(resultArea[word]);
+    auto *aligned = reinterpret_cast<uint8_t *>(resultArea[word + 1]);
+    int64_t offset = resultArea[word + 2];
+    std::vector<int64_t> sizes(resultArea.begin() + word + 3,
+                               resultArea.begin() + word + 3 + rank);
+    std::vector<int64_t> strides(resultArea.begin() + word + 3 + rank,
+                                 resultArea.begin() + word + 3 + 2 * rank);
+    word += 3 + 2 * rank;
+    std::string res = "result " + std::to_string(r) + " of " + where + " (" +
+                      formatTensorType(type) + ")";
+    std::vector<int64_t> shape = sizes;
+    if (type.dtype == LOOM_DTYPE_I4 && !shape.empty())
+      shape.back() *= 2;
+    bool shapeOk = true;
+    for (size_t d = 0; d < rank; ++d)
+      if (sizes[d] < 0 ||
+          (type.dims[d] != LOOM_DYNAMIC && type.dims[d] != shape[d]))
+        shapeOk = false;
+    size_t bytes = 0;
+    if (!shapeOk || !storageSize(type.dtype, shape, bytes, error)) {
+      error = "the module returned a malformed " + res + ": shape " +
+              shapeText(shape);
+      break;
+    }
+    size_t eb = storageElementBytes(type.dtype);
+    bool contiguous = true;
+    std::vector<int64_t> expected = contiguousStrides(sizes);
+    for (size_t d = 0; d < rank; ++d)
+      if (sizes[d] != 1 && strides[d] != expected[d])
+        contiguous = false;
+    bool aliased = false;
+    for (void *seen : seenAllocations)
+      if (allocated && seen == allocated)
+        aliased = true;
+    uint8_t *data = aligned ? aligned + offset * int64_t(eb) : nullptr;
+    if (bytes > 0 && !aligned) {
+      error = "the module returned a NULL " + res;
+      break;
+    }
+    auto *buffer = new loomBuffer;
+    buffer->device = LOOM_DEVICE_CPU;
+    buffer->dtype = type.dtype;
+    buffer->shape = shape;
+    buffer->bytes = bytes;
+    if (contiguous && !aliased) {
+      buffer->data = data;
+      buffer->toFree = allocated;
+      seenAllocations.push_back(allocated);
+    } else {
+      void *copy = loomHostAlloc(bytes);
+      if (!copy) {
+        delete buffer;
+        error = "out of host memory copying " + res;
+        break;
+      }
+      if (bytes)
+        gatherStrided(data, sizes, strides, eb, static_cast<uint8_t *>(copy));
+      buffer->data = copy;
+      buffer->toFree = copy;
+      if (!aliased) {
+        seenAllocations.push_back(allocated);
+        std::free(allocated);
+      }
+    }
+    toRelease[r] = nullptr; // now owned by `buffer` (or freed)
+    made.push_back(buffer);
+  }
+  if (!error.empty()) {
+    for (loomBuffer *b : made)
+      loomBufferDestroy(b);
+    // Free what the module allocated for the results not yet taken, unless
+    // it is an argument's memory or was already taken by another result.
+    for (void *p : toRelease) {
+      bool owned = p != nullptr;
+      for (void *seen : seenAllocations)
+        if (seen == p)
+          owned = false;
+      if (owned) {
+        seenAllocations.push_back(p);
+        std::free(p);
+      }
+    }
+    return fail(error);
+  }
+  for (int64_t r = 0; r < numResults; ++r)
+    results[r] = made[r];
+  return LOOM_SUCCESS;
+}
+
+loomStatus loomSynchronize(loomDevice device) {
+  if (device == LOOM_DEVICE_CPU)
+    return LOOM_SUCCESS;
+  if (device == LOOM_DEVICE_CUDA) {
+    std::string error;
+    if (!cuda::synchronize(error))
+      return fail(error);
+    return LOOM_SUCCESS;
+  }
+  return fail("invalid device " + std::to_string(int(device)));
+}
+
+} // extern "C"

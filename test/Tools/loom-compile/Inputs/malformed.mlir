@@ -1,0 +1,5 @@
+// Does not parse: a type is cut short.
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %y = arith.addf %x, %x : tensor<4xf32
+  return %y : tensor<4xf32>
+}

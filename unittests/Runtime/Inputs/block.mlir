@@ -1,0 +1,22 @@
+// Entries compiled by loom-compile for RuntimeTest: a norm block, an i4 boundary and a constant result.
+func.func @block(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
+  %n = loom.rms_norm %x, %g {epsilon = 1.0e-06 : f32} : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
+  %a = loom.silu %n : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %s = arith.addf %a, %x : tensor<4x8xf32>
+  return %s : tensor<4x8xf32>
+}
+
+// i4 in and out: y = -w (packed at the ABI), and w widened to i8.
+func.func @negate_i4(%w: tensor<2x4xi4>) -> (tensor<2x4xi4>, tensor<2x4xi8>) {
+  %z = arith.constant dense<0> : tensor<2x4xi4>
+  %n = arith.subi %z, %w : tensor<2x4xi4>
+  %e = arith.extsi %w : tensor<2x4xi4> to tensor<2x4xi8>
+  return %n, %e : tensor<2x4xi4>, tensor<2x4xi8>
+}
+
+// A global constant and an argument returned directly: both must come back
+// as fresh allocations that the runtime frees.
+func.func @constant_and_arg(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
+  %c = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
+  return %c, %x : tensor<3xf32>, tensor<3xf32>
+}

@@ -1,0 +1,566 @@
+// GoogleTest tests of the Loom runtime: signatures, module loading, buffers, calls, the no-CUDA path.
+//
+// Modules come from two places (see CMakeLists.txt): hand-written C libraries
+// with the ABI (TestModule.c, in good and broken variants) and a module that
+// loom-compile builds from Inputs/block.mlir.
+
+#include "loom/Runtime/Runtime.h"
+
+#include "Signature.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace loom::runtime;
+
+namespace {
+
+std::string modulePath(const std::string &name) {
+  return std::string(LOOM_TEST_MODULE_DIR) + "/" + name;
+}
+
+std::string lastError() { return loomGetLastError(); }
+
+/// A buffer holding `values`, on the CPU.
+loomBuffer *hostBuffer(loomDType dtype, std::vector<int64_t> shape,
+                       const void *values, size_t bytes) {
+  loomBuffer *b = loomBufferCreate(LOOM_DEVICE_CPU, dtype,
+                                   int64_t(shape.size()), shape.data());
+  EXPECT_NE(b, nullptr) << lastError();
+  if (b) {
+    EXPECT_EQ(loomBufferCopyFromHost(b, values, bytes), LOOM_SUCCESS)
+        << lastError();
+  }
+  return b;
+}
+
+std::vector<float> floats(loomBuffer *b) {
+  std::vector<float> v(loomBufferSizeInBytes(b) / sizeof(float));
+  EXPECT_EQ(loomBufferCopyToHost(b, v.data(), v.size() * sizeof(float)),
+            LOOM_SUCCESS);
+  return v;
+}
+
+std::vector<int64_t> shapeOf(const loomBuffer *b) {
+  return std::vector<int64_t>(loomBufferShape(b),
+                              loomBufferShape(b) + loomBufferRank(b));
+}
+
+//===----------------------------------------------------------------------===//
+// Signatures
+//===----------------------------------------------------------------------===//
+
+TEST(Signature, ParsesEntries) {
+  ModuleSignature sig;
+  std::string error;
+  ASSERT_TRUE(parseSignature(
+      "abi 1\n"
+      "target cpu\n"
+      "entry llama_block(tensor<128x512xbf16>, tensor<512x512xi4>) -> "
+      "(tensor<128x512xbf16>)\n"
+      "entry dyn(tensor<?x8xf32>, tensor<f8E4M3FN>) -> (tensor<?xi1>, "
+      "tensor<2x?xi64>)\n"
+      "entry none() -> ()\n",
+      sig, error))
+      << error;
+  EXPECT_EQ(sig.abi, 1);
+  EXPECT_EQ(sig.target, "cpu");
+  ASSERT_EQ(sig.entries.size(), 3u);
+  const EntrySignature &llama = sig.entries[0];
+  EXPECT_EQ(llama.name, "llama_block");
+  ASSERT_EQ(llama.args.size(), 2u);
+  EXPECT_EQ(llama.args[0].dtype, LOOM_DTYPE_BF16);
+  EXPECT_EQ(llama.args[0].dims, (std::vector<int64_t>{128, 512}));
+  EXPECT_EQ(llama.args[1].dtype, LOOM_DTYPE_I4);
+  EXPECT_EQ(llama.results.size(), 1u);
+  EXPECT_EQ(llama.text, "llama_block(tensor<128x512xbf16>, "
+                        "tensor<512x512xi4>) -> (tensor<128x512xbf16>)");
+  const EntrySignature &dyn = sig.entries[1];
+  EXPECT_EQ(dyn.args[0].dims, (std::vector<int64_t>{LOOM_DYNAMIC, 8}));
+  EXPECT_TRUE(dyn.args[1].dims.empty());
+  EXPECT_EQ(dyn.args[1].dtype, LOOM_DTYPE_F8E4M3FN);
+  EXPECT_EQ(dyn.results[0].dtype, LOOM_DTYPE_I1);
+  EXPECT_EQ(dyn.results[1].dtype, LOOM_DTYPE_I64);
+  EXPECT_TRUE(sig.entries[2].args.empty());
+  EXPECT_TRUE(sig.entries[2].results.empty());
+}
+
+TEST(Signature, TypesRoundTrip) {
+  for (const char *text :
+       {"tensor<4x?xbf16>", "tensor<f32>", "tensor<0xi8>", "tensor<?xi4>",
+        "tensor<1x2x3x4xf16>", "tensor<8xf64>", "tensor<2xi32>"}) {
+    TensorType type;
+    std::string error;
+    ASSERT_TRUE(parseTensorType(text, type, error)) << text << ": " << error;
+    EXPECT_EQ(formatTensorType(type), text);
+  }
+}
+
+struct MalformedCase {
+  const char *text;
+  const char *error; // a substring of the expected message
+};
+
+TEST(Signature, RejectsMalformed) {
+  const MalformedCase cases[] = {
+      {"", "empty signature"},
+      {"target cpu\n", "line 1: expected 'abi 1' first"},
+      {"abi 2\ntarget cpu\n", "line 1: unsupported ABI version '2'"},
+      {"abi 1\n", "no 'target' line"},
+      {"abi 1\nentry f() -> ()\n", "line 2: 'entry' before the 'target'"},
+      {"abi 1\ntarget cpu\ntarget cpu\n", "line 3: a second 'target' line"},
+      {"abi 1\ntarget c-p-u\n", "malformed target"},
+      {"abi 1\ntarget cpu\nentri f() -> ()\n", "line 3: unknown line"},
+      {"abi 1\ntarget cpu\nentry 9f() -> ()\n", "expected an entry name"},
+      {"abi 1\ntarget cpu\nentry f(tensor<4xf33>) -> ()\n",
+       "unknown element type 'f33'"},
+      {"abi 1\ntarget cpu\nentry f(tensor<4x>) -> ()\n",
+       "expected an element type"},
+      {"abi 1\ntarget cpu\nentry f(tensor<4f32>) -> ()\n", "expected 'x'"},
+      {"abi 1\ntarget cpu\nentry f(tensor<4xf32) -> ()\n", "expected '>'"},
+      {"abi 1\ntarget cpu\nentry f(memref<4xf32>) -> ()\n",
+       "expected a tensor type"},
+      {"abi 1\ntarget cpu\nentry f(tensor<4xf32>)\n", "expected '->'"},
+      {"abi 1\ntarget cpu\nentry f() -> tensor<4xf32>\n", "expected '('"},
+      {"abi 1\ntarget cpu\nentry f() -> () extra\n", "after the results"},
+      {"abi 1\ntarget cpu\nentry f(tensor<4xf32> tensor<4xf32>) -> ()\n",
+       "expected ',' or ')'"},
+      {"abi 1\ntarget cpu\nentry f(tensor<3xi4>) -> ()\n",
+       "even innermost dimension"},
+      {"abi 1\ntarget cpu\nentry f(tensor<i4>) -> ()\n",
+       "even innermost dimension"},
+      {"abi 1\ntarget cpu\nentry f(tensor<99999999999999999999xf32>) -> ()\n",
+       "dimension too large"},
+      {"abi 1\ntarget cpu\nentry f(tensor<1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1xf32>)"
+       " -> ()\n",
+       "rank above 16"},
+      {"abi 1\ntarget cpu\nentry f() -> ()\nentry f() -> ()\n",
+       "line 4: a second entry named 'f'"},
+  };
+  for (const MalformedCase &c : cases) {
+    ModuleSignature sig;
+    std::string error;
+    EXPECT_FALSE(parseSignature(c.text, sig, error)) << c.text;
+    EXPECT_NE(error.find(c.error), std::string::npos)
+        << "signature:\n"
+        << c.text << "\nerror: " << error << "\nexpected: " << c.error;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Loading
+//===----------------------------------------------------------------------===//
+
+TEST(Module, MissingFile) {
+  EXPECT_EQ(loomModuleLoad("/nonexistent/dir/module.so", LOOM_DEVICE_CPU),
+            nullptr);
+  EXPECT_EQ(lastError(), "cannot open module '/nonexistent/dir/module.so': "
+                         "No such file or directory");
+  EXPECT_EQ(loomModuleLoad(nullptr, LOOM_DEVICE_CPU), nullptr);
+  EXPECT_EQ(lastError(), "no module path given");
+  EXPECT_EQ(loomModuleLoad(LOOM_TEST_MODULE_DIR, LOOM_DEVICE_CPU), nullptr);
+  EXPECT_NE(lastError().find("it is a directory"), std::string::npos);
+}
+
+TEST(Module, NotALibrary) {
+  std::string path = ::testing::TempDir() + "/loom-not-a-library.so";
+  std::ofstream(path) << "this is text, not ELF\n";
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_NE(lastError().find("cannot load module '" + path + "'"),
+            std::string::npos)
+      << lastError();
+  std::remove(path.c_str());
+}
+
+TEST(Module, BrokenModules) {
+  std::string path = modulePath("test_module_no_signature.so");
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_EQ(lastError(), "'" + path +
+                             "' is not a Loom module: it has no "
+                             "loom_module_signature function");
+
+  path = modulePath("test_module_malformed.so");
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_EQ(lastError(), "malformed signature in module '" + path +
+                             "': line 3: unknown element type 'f33'");
+
+  path = modulePath("test_module_future_abi.so");
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_NE(lastError().find("unsupported ABI version '2'"), std::string::npos)
+      << lastError();
+
+  path = modulePath("test_module_missing_entry.so");
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_EQ(lastError(), "module '" + path +
+                             "' lists entry 'ghost' in its signature but "
+                             "lacks loom_entry_ghost");
+
+  path = modulePath("test_module_gpu_target.so");
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_NE(lastError().find("compiled for target 'sm_90a'"),
+            std::string::npos)
+      << lastError();
+}
+
+TEST(Module, ListsEntries) {
+  loomModule *m = loomModuleLoad(modulePath("test_module_good.so").c_str(),
+                                 LOOM_DEVICE_CPU);
+  ASSERT_NE(m, nullptr) << lastError();
+  EXPECT_STREQ(loomModuleTarget(m), "cpu");
+  EXPECT_EQ(loomModuleDevice(m), LOOM_DEVICE_CPU);
+  ASSERT_EQ(loomModuleNumEntries(m), 6);
+  const loomEntry *add = loomModuleGetEntry(m, 0);
+  ASSERT_NE(add, nullptr);
+  EXPECT_STREQ(loomEntryName(add), "add");
+  EXPECT_EQ(loomEntryNumArgs(add), 2);
+  EXPECT_EQ(loomEntryNumResults(add), 1);
+  EXPECT_STREQ(loomEntrySignature(add),
+               "add(tensor<?xf32>, tensor<?xf32>) -> (tensor<?xf32>)");
+  loomTensorType type;
+  ASSERT_EQ(loomEntryArgType(add, 1, &type), LOOM_SUCCESS);
+  EXPECT_EQ(type.dtype, LOOM_DTYPE_F32);
+  ASSERT_EQ(type.rank, 1);
+  EXPECT_EQ(type.dims[0], LOOM_DYNAMIC);
+  char text[8];
+  EXPECT_EQ(loomFormatTensorType(&type, text, sizeof(text)),
+            strlen("tensor<?xf32>"));
+  EXPECT_STREQ(text, "tensor<"); // truncated, NUL-terminated
+  EXPECT_EQ(loomEntryArgType(add, 2, &type), LOOM_FAILURE);
+  EXPECT_EQ(loomModuleGetEntry(m, 6), nullptr);
+
+  EXPECT_EQ(loomModuleLookupEntry(m, "transpose"), loomModuleGetEntry(m, 3));
+  EXPECT_EQ(loomModuleLookupEntry(m, "nope"), nullptr);
+  EXPECT_NE(lastError().find("no entry 'nope' in module"), std::string::npos);
+  EXPECT_NE(lastError().find("entries: add, echo, twice, transpose, nibbles, "
+                             "nothing"),
+            std::string::npos)
+      << lastError();
+  loomModuleUnload(m);
+}
+
+//===----------------------------------------------------------------------===//
+// Buffers
+//===----------------------------------------------------------------------===//
+
+TEST(Buffer, SizesAndCopies) {
+  int64_t shape[] = {3, 4};
+  size_t bytes = 0;
+  ASSERT_EQ(loomStorageSize(LOOM_DTYPE_BF16, 2, shape, &bytes), LOOM_SUCCESS);
+  EXPECT_EQ(bytes, 24u);
+  ASSERT_EQ(loomStorageSize(LOOM_DTYPE_I4, 2, shape, &bytes), LOOM_SUCCESS);
+  EXPECT_EQ(bytes, 6u); // packed two per byte
+  ASSERT_EQ(loomStorageSize(LOOM_DTYPE_I1, 2, shape, &bytes), LOOM_SUCCESS);
+  EXPECT_EQ(bytes, 12u);
+  int64_t odd[] = {4, 3};
+  EXPECT_EQ(loomStorageSize(LOOM_DTYPE_I4, 2, odd, &bytes), LOOM_FAILURE);
+  EXPECT_NE(lastError().find("even innermost dimension"), std::string::npos);
+  int64_t negative[] = {-2};
+  EXPECT_EQ(loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 1, negative),
+            nullptr);
+  EXPECT_NE(lastError().find("negative dimension"), std::string::npos);
+
+  loomBuffer *b = loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 2, shape);
+  ASSERT_NE(b, nullptr) << lastError();
+  EXPECT_EQ(loomBufferSizeInBytes(b), 48u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(loomBufferData(b)) % 64, 0u);
+  std::vector<float> zeros = floats(b);
+  for (float v : zeros)
+    EXPECT_EQ(v, 0.0f);
+  std::vector<float> small(5);
+  EXPECT_EQ(loomBufferCopyFromHost(b, small.data(), 20), LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "copy of 20 bytes into a buffer of 48 bytes");
+  loomBufferDestroy(b);
+  loomBufferDestroy(nullptr);
+
+  void *p = loomHostAlloc(0);
+  EXPECT_NE(p, nullptr);
+  loomHostFree(p);
+}
+
+//===----------------------------------------------------------------------===//
+// Calls into the hand-written module
+//===----------------------------------------------------------------------===//
+
+class HandWritten : public ::testing::Test {
+protected:
+  void SetUp() override {
+    module = loomModuleLoad(modulePath("test_module_good.so").c_str(),
+                            LOOM_DEVICE_CPU);
+    ASSERT_NE(module, nullptr) << lastError();
+  }
+  void TearDown() override { loomModuleUnload(module); }
+  const loomEntry *entry(const char *name) {
+    return loomModuleLookupEntry(module, name);
+  }
+  loomModule *module = nullptr;
+};
+
+TEST_F(HandWritten, DynamicAdd) {
+  float a[] = {1, 2, 3}, b[] = {10, 20, 30};
+  loomBuffer *args[] = {hostBuffer(LOOM_DTYPE_F32, {3}, a, sizeof(a)),
+                        hostBuffer(LOOM_DTYPE_F32, {3}, b, sizeof(b))};
+  loomBuffer *result = nullptr;
+  ASSERT_EQ(loomEntryCall(entry("add"), args, 2, &result, 1), LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(shapeOf(result), (std::vector<int64_t>{3}));
+  EXPECT_EQ(floats(result), (std::vector<float>{11, 22, 33}));
+  // The arguments are untouched.
+  EXPECT_EQ(floats(args[0]), (std::vector<float>{1, 2, 3}));
+  loomBufferDestroy(result);
+  for (loomBuffer *arg : args)
+    loomBufferDestroy(arg);
+}
+
+TEST_F(HandWritten, ChecksArguments) {
+  float a[4] = {1, 2, 3, 4};
+  loomBuffer *x = hostBuffer(LOOM_DTYPE_F32, {4}, a, sizeof(a));
+  loomBuffer *result = nullptr;
+  EXPECT_EQ(loomEntryCall(entry("add"), &x, 1, &result, 1), LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "entry 'add' takes 2 argument(s), given 1");
+  loomBuffer *two[] = {x, x};
+  EXPECT_EQ(loomEntryCall(entry("add"), two, 2, &result, 2), LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "entry 'add' returns 1 result(s), room given for 2");
+
+  int8_t ints[4] = {};
+  loomBuffer *wrongType = hostBuffer(LOOM_DTYPE_I8, {4}, ints, sizeof(ints));
+  EXPECT_EQ(loomEntryCall(entry("echo"), &wrongType, 1, &result, 1),
+            LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "argument 0 of entry 'echo' (tensor<4xf32>): the "
+                         "buffer's dtype is i8");
+  loomBuffer *wrongShape = hostBuffer(LOOM_DTYPE_F32, {2, 2}, a, sizeof(a));
+  EXPECT_EQ(loomEntryCall(entry("echo"), &wrongShape, 1, &result, 1),
+            LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "argument 0 of entry 'echo' (tensor<4xf32>): the "
+                         "buffer has rank 2 (shape [2, 2])");
+  loomBuffer *wrongDim = hostBuffer(LOOM_DTYPE_F32, {3}, a, 12);
+  EXPECT_EQ(loomEntryCall(entry("echo"), &wrongDim, 1, &result, 1),
+            LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "argument 0 of entry 'echo' (tensor<4xf32>): the "
+                         "buffer's shape is [3], dimension 0 must be 4");
+  loomBuffer *null = nullptr;
+  EXPECT_EQ(loomEntryCall(entry("echo"), &null, 1, &result, 1), LOOM_FAILURE);
+  EXPECT_EQ(result, nullptr);
+  for (loomBuffer *b : {x, wrongType, wrongShape, wrongDim})
+    loomBufferDestroy(b);
+}
+
+TEST_F(HandWritten, ResultAliasingAnArgumentIsCopied) {
+  float a[4] = {1, 2, 3, 4};
+  loomBuffer *x = hostBuffer(LOOM_DTYPE_F32, {4}, a, sizeof(a));
+  loomBuffer *result = nullptr;
+  ASSERT_EQ(loomEntryCall(entry("echo"), &x, 1, &result, 1), LOOM_SUCCESS);
+  EXPECT_NE(loomBufferData(result), loomBufferData(x));
+  EXPECT_EQ(floats(result), (std::vector<float>{1, 2, 3, 4}));
+  // Destroying both frees two distinct allocations (ASan/valgrind would
+  // report a double free otherwise).
+  loomBufferDestroy(result);
+  loomBufferDestroy(x);
+}
+
+TEST_F(HandWritten, OneAllocationReturnedTwice) {
+  float a[2] = {1.5f, -2};
+  loomBuffer *x = hostBuffer(LOOM_DTYPE_F32, {2}, a, sizeof(a));
+  loomBuffer *results[2] = {};
+  ASSERT_EQ(loomEntryCall(entry("twice"), &x, 1, results, 2), LOOM_SUCCESS)
+      << lastError();
+  EXPECT_NE(loomBufferData(results[0]), loomBufferData(results[1]));
+  EXPECT_EQ(floats(results[0]), (std::vector<float>{3, -4}));
+  EXPECT_EQ(floats(results[1]), (std::vector<float>{3, -4}));
+  loomBufferDestroy(results[0]);
+  loomBufferDestroy(results[1]);
+  loomBufferDestroy(x);
+}
+
+TEST_F(HandWritten, StridedResultIsGathered) {
+  float a[6] = {1, 2, 3, 4, 5, 6};
+  loomBuffer *x = hostBuffer(LOOM_DTYPE_F32, {2, 3}, a, sizeof(a));
+  loomBuffer *result = nullptr;
+  ASSERT_EQ(loomEntryCall(entry("transpose"), &x, 1, &result, 1),
+            LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(shapeOf(result), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(floats(result), (std::vector<float>{1, 4, 2, 5, 3, 6}));
+  loomBufferDestroy(result);
+  loomBufferDestroy(x);
+}
+
+TEST_F(HandWritten, PackedI4) {
+  // Logical [[1, -2, 7, -8], [0, 3, -1, 5]], packed low nibble first.
+  auto pack = [](int lo, int hi) {
+    return uint8_t((lo & 0xF) | ((hi & 0xF) << 4));
+  };
+  uint8_t packed[4] = {pack(1, -2), pack(7, -8), pack(0, 3), pack(-1, 5)};
+  loomBuffer *x = hostBuffer(LOOM_DTYPE_I4, {2, 4}, packed, sizeof(packed));
+  ASSERT_EQ(loomBufferSizeInBytes(x), 4u);
+  loomBuffer *result = nullptr;
+  ASSERT_EQ(loomEntryCall(entry("nibbles"), &x, 1, &result, 1), LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(shapeOf(result), (std::vector<int64_t>{2, 4}));
+  uint8_t out[4];
+  ASSERT_EQ(loomBufferCopyToHost(result, out, 4), LOOM_SUCCESS);
+  // -(-8) wraps to -8 in four bits.
+  EXPECT_EQ(out[0], pack(-1, 2));
+  EXPECT_EQ(out[1], pack(-7, -8));
+  EXPECT_EQ(out[2], pack(0, -3));
+  EXPECT_EQ(out[3], pack(1, -5));
+  loomBufferDestroy(result);
+  loomBufferDestroy(x);
+}
+
+TEST_F(HandWritten, NoArgumentsNoResults) {
+  ASSERT_EQ(loomEntryCall(entry("nothing"), nullptr, 0, nullptr, 0),
+            LOOM_SUCCESS)
+      << lastError();
+}
+
+//===----------------------------------------------------------------------===//
+// A module compiled by loom-compile
+//===----------------------------------------------------------------------===//
+
+class Compiled : public ::testing::Test {
+protected:
+  void SetUp() override {
+    module = loomModuleLoad(modulePath("compiled_block.so").c_str(),
+                            LOOM_DEVICE_CPU);
+    ASSERT_NE(module, nullptr) << lastError();
+  }
+  void TearDown() override { loomModuleUnload(module); }
+  loomModule *module = nullptr;
+};
+
+TEST_F(Compiled, Signature) {
+  EXPECT_STREQ(loomModuleSignature(module),
+               "abi 1\n"
+               "target cpu\n"
+               "entry block(tensor<4x8xf32>, tensor<8xf32>) -> "
+               "(tensor<4x8xf32>)\n"
+               "entry negate_i4(tensor<2x4xi4>) -> (tensor<2x4xi4>, "
+               "tensor<2x4xi8>)\n"
+               "entry constant_and_arg(tensor<3xf32>) -> (tensor<3xf32>, "
+               "tensor<3xf32>)\n");
+}
+
+TEST_F(Compiled, NormBlockMatchesReference) {
+  std::vector<float> x(32), g(8);
+  for (int i = 0; i < 32; ++i)
+    x[i] = std::sin(0.7 * i) * 2;
+  for (int i = 0; i < 8; ++i)
+    g[i] = 0.5f + 0.125f * i;
+  loomBuffer *args[] = {hostBuffer(LOOM_DTYPE_F32, {4, 8}, x.data(), 128),
+                        hostBuffer(LOOM_DTYPE_F32, {8}, g.data(), 32)};
+  loomBuffer *result = nullptr;
+  const loomEntry *entry = loomModuleLookupEntry(module, "block");
+  ASSERT_NE(entry, nullptr) << lastError();
+  ASSERT_EQ(loomEntryCall(entry, args, 2, &result, 1), LOOM_SUCCESS)
+      << lastError();
+  std::vector<float> y = floats(result);
+  ASSERT_EQ(y.size(), 32u);
+  for (int r = 0; r < 4; ++r) {
+    double ms = 0;
+    for (int c = 0; c < 8; ++c)
+      ms += double(x[r * 8 + c]) * x[r * 8 + c];
+    double inv = 1.0 / std::sqrt(ms / 8 + 1e-6);
+    for (int c = 0; c < 8; ++c) {
+      double n = x[r * 8 + c] * inv * g[c];
+      double want = n / (1 + std::exp(-n)) + x[r * 8 + c];
+      EXPECT_NEAR(y[r * 8 + c], want, 1e-5) << "row " << r << " col " << c;
+    }
+  }
+  EXPECT_EQ(floats(args[0]), x); // inputs are read-only
+  loomBufferDestroy(result);
+  for (loomBuffer *a : args)
+    loomBufferDestroy(a);
+}
+
+TEST_F(Compiled, I4IsPackedAtTheBoundary) {
+  auto pack = [](int lo, int hi) {
+    return uint8_t((lo & 0xF) | ((hi & 0xF) << 4));
+  };
+  // Logical [[1, -2, 7, -8], [0, 3, -1, 5]].
+  uint8_t packed[4] = {pack(1, -2), pack(7, -8), pack(0, 3), pack(-1, 5)};
+  loomBuffer *w = hostBuffer(LOOM_DTYPE_I4, {2, 4}, packed, 4);
+  loomBuffer *results[2] = {};
+  const loomEntry *entry = loomModuleLookupEntry(module, "negate_i4");
+  ASSERT_EQ(loomEntryCall(entry, &w, 1, results, 2), LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(loomBufferDType(results[0]), LOOM_DTYPE_I4);
+  EXPECT_EQ(shapeOf(results[0]), (std::vector<int64_t>{2, 4}));
+  ASSERT_EQ(loomBufferSizeInBytes(results[0]), 4u);
+  uint8_t negated[4];
+  ASSERT_EQ(loomBufferCopyToHost(results[0], negated, 4), LOOM_SUCCESS);
+  EXPECT_EQ(negated[0], pack(-1, 2));
+  EXPECT_EQ(negated[1], pack(-7, -8));
+  EXPECT_EQ(negated[2], pack(0, -3));
+  EXPECT_EQ(negated[3], pack(1, -5));
+  int8_t widened[8];
+  ASSERT_EQ(loomBufferCopyToHost(results[1], widened, 8), LOOM_SUCCESS);
+  const int8_t want[8] = {1, -2, 7, -8, 0, 3, -1, 5};
+  EXPECT_EQ(std::memcmp(widened, want, 8), 0);
+  for (loomBuffer *b : {results[0], results[1], w})
+    loomBufferDestroy(b);
+}
+
+TEST_F(Compiled, ConstantAndArgumentResultsAreFresh) {
+  float x[3] = {7, 8, 9};
+  loomBuffer *arg = hostBuffer(LOOM_DTYPE_F32, {3}, x, sizeof(x));
+  const loomEntry *entry = loomModuleLookupEntry(module, "constant_and_arg");
+  // Twice: a result that were the global constant itself would be freed by
+  // the first round and garbage (or a crash) in the second.
+  for (int round = 0; round < 2; ++round) {
+    loomBuffer *results[2] = {};
+    ASSERT_EQ(loomEntryCall(entry, &arg, 1, results, 2), LOOM_SUCCESS)
+        << lastError();
+    EXPECT_EQ(floats(results[0]), (std::vector<float>{1, 2, 3}));
+    EXPECT_EQ(floats(results[1]), (std::vector<float>{7, 8, 9}));
+    EXPECT_NE(loomBufferData(results[1]), loomBufferData(arg));
+    loomBufferDestroy(results[0]);
+    loomBufferDestroy(results[1]);
+  }
+  loomBufferDestroy(arg);
+}
+
+//===----------------------------------------------------------------------===//
+// CUDA without a driver
+//===----------------------------------------------------------------------===//
+
+// The driver is loaded once per process; pointing LOOM_CUDA_DRIVER at a
+// missing file makes the outcome the same on machines with and without one.
+void forceNoDriver() {
+  setenv("LOOM_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
+}
+
+TEST(Cuda, NoDriverFailsClearly) {
+  forceNoDriver();
+  EXPECT_EQ(loomDeviceInit(LOOM_DEVICE_CUDA), LOOM_FAILURE);
+  EXPECT_EQ(lastError().rfind("CUDA driver /nonexistent/libcuda.so.1 not "
+                              "found: ",
+                              0),
+            0u)
+      << lastError();
+  int64_t shape[] = {4};
+  EXPECT_EQ(loomBufferCreate(LOOM_DEVICE_CUDA, LOOM_DTYPE_F32, 1, shape),
+            nullptr);
+  EXPECT_NE(lastError().find("not found"), std::string::npos);
+  EXPECT_EQ(loomModuleLoad(modulePath("test_module_good.so").c_str(),
+                           LOOM_DEVICE_CUDA),
+            nullptr);
+  EXPECT_NE(lastError().find("CUDA driver"), std::string::npos);
+  EXPECT_EQ(loomSynchronize(LOOM_DEVICE_CUDA), LOOM_FAILURE);
+  // The CPU is unaffected.
+  EXPECT_EQ(loomDeviceInit(LOOM_DEVICE_CPU), LOOM_SUCCESS);
+  EXPECT_EQ(loomSynchronize(LOOM_DEVICE_CPU), LOOM_SUCCESS);
+}
+
+TEST(Names, DTypesAndDevices) {
+  EXPECT_STREQ(loomDTypeName(LOOM_DTYPE_F8E4M3FN), "f8E4M3FN");
+  EXPECT_STREQ(loomDTypeName(LOOM_DTYPE_I4), "i4");
+  EXPECT_STREQ(loomDeviceName(LOOM_DEVICE_CUDA), "cuda");
+}
+
+} // namespace
