@@ -76,13 +76,30 @@ Tensor ropeTable(int64_t s, int64_t half, bool isCos) {
   return roundedTo("f32", t);
 }
 
+/// Each example runs twice: through the JIT and through loom-compile's shared
+/// library and the runtime (the ABI: packed i4 weights, fresh results).
+enum class Path { JIT, Compiled };
+
+std::string pathName(const ::testing::TestParamInfo<Path> &info) {
+  return info.param == Path::JIT ? "JIT" : "Compiled";
+}
+
+llvm::Expected<std::vector<Tensor>> runPath(Path path, llvm::StringRef source,
+                                            llvm::StringRef function,
+                                            const std::vector<Tensor> &inputs) {
+  return path == Path::JIT ? runOnCPU(source, function, inputs)
+                           : runCompiled(source, function, inputs);
+}
+
+class Examples : public ::testing::TestWithParam<Path> {};
+
 void expectClose(const Tensor &out, const Tensor &expected, double tol) {
   ASSERT_EQ(out.shape, expected.shape);
   double err = relativeError(out, expected);
   EXPECT_LT(err, tol) << "relative error " << err;
 }
 
-TEST(Examples, LlamaBlock) {
+TEST_P(Examples, LlamaBlock) {
   const int64_t S = 128, C = 512, I = 1408, HQ = 8, HKV = 2, D = 64;
   auto bf = [](Tensor t) { return roundedTo("bf16", std::move(t)); };
   uint64_t seed = 100;
@@ -102,7 +119,7 @@ TEST(Examples, LlamaBlock) {
   auto [wd, sd] = weight(C, I);
   Tensor cosT = ropeTable(S, D / 2, true), sinT = ropeTable(S, D / 2, false);
 
-  auto out = runOnCPU(readExample("llama_block"), "llama_block",
+  auto out = runPath(GetParam(), readExample("llama_block"), "llama_block",
                       {x, attnNorm, wq, sq, wk, sk, wv, sv, wo, so, mlpNorm, wg,
                        sg, wu, su, wd, sd, cosT, sinT});
   ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
@@ -124,7 +141,7 @@ TEST(Examples, LlamaBlock) {
   expectClose((*out)[0], bf(add(x1, down)), 1e-2);
 }
 
-TEST(Examples, PoolFormerBlock) {
+TEST_P(Examples, PoolFormerBlock) {
   uint64_t seed = 200;
   Tensor x = randomTensor("f32", {1, 16, 16, 64}, seed++);
   Tensor n1w = randomTensor("f32", {64}, seed++, 0.5, 1.5);
@@ -135,7 +152,7 @@ TEST(Examples, PoolFormerBlock) {
   Tensor fc1b = randomTensor("f32", {256}, seed++);
   Tensor fc2w = randomTensor("f32", {64, 256}, seed++, -0.1, 0.1);
   Tensor fc2b = randomTensor("f32", {64}, seed++);
-  auto out = runOnCPU(readExample("poolformer_block"), "poolformer_block",
+  auto out = runPath(GetParam(), readExample("poolformer_block"), "poolformer_block",
                       {x, n1w, n1b, n2w, n2b, fc1w, fc1b, fc2w, fc2b});
   ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
   Tensor x1 = add(x, ref::poolMixer(ref::layerNorm(x, n1w, n1b, 1e-5), 3));
@@ -144,7 +161,7 @@ TEST(Examples, PoolFormerBlock) {
   expectClose((*out)[0], add(x1, ref::linear(hdn, fc2w, &fc2b)), 1e-5);
 }
 
-TEST(Examples, LongContextBlock) {
+TEST_P(Examples, LongContextBlock) {
   const int64_t S = 1024, C = 512, I = 1408, HQ = 8, HKV = 2, D = 64;
   auto bf = [](Tensor t) { return roundedTo("bf16", std::move(t)); };
   uint64_t seed = 300;
@@ -161,7 +178,7 @@ TEST(Examples, LongContextBlock) {
   double wsd = 1.0 / std::sqrt(double(I));
   Tensor wd = randomTensor("bf16", {C, I}, seed++, -wsd, wsd);
   Tensor cosT = ropeTable(S, D / 2, true), sinT = ropeTable(S, D / 2, false);
-  auto out = runOnCPU(readExample("long_context_block"), "long_context_block",
+  auto out = runPath(GetParam(), readExample("long_context_block"), "long_context_block",
                       {x, attnNorm, wq, wk, wv, wo, mlpNorm, wg, wu, wd, cosT,
                        sinT});
   ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
@@ -183,7 +200,7 @@ TEST(Examples, LongContextBlock) {
   expectClose((*out)[0], bf(add(x1, bf(ref::linear(gated, wd)))), 1e-2);
 }
 
-TEST(Examples, LinearAttentionBlock) {
+TEST_P(Examples, LinearAttentionBlock) {
   const int64_t S = 256, C = 256, H = 4;
   uint64_t seed = 400;
   double ws = 1.0 / std::sqrt(double(C));
@@ -195,7 +212,7 @@ TEST(Examples, LinearAttentionBlock) {
     w.push_back(randomTensor("f32", {C, C}, seed++, -ws, ws));
     b.push_back(randomTensor("f32", {C}, seed++, -0.1, 0.1));
   }
-  auto out = runOnCPU(readExample("linear_attention_block"),
+  auto out = runPath(GetParam(), readExample("linear_attention_block"),
                       "linear_attention_block",
                       {x, nw, nb, w[0], b[0], w[1], b[1], w[2], b[2], w[3], b[3]});
   ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
@@ -213,5 +230,8 @@ TEST(Examples, LinearAttentionBlock) {
   Tensor o = reshaped(swapSH(a), {1, S, C});
   expectClose((*out)[0], add(x, ref::linear(o, w[3], &b[3])), 1e-4);
 }
+
+INSTANTIATE_TEST_SUITE_P(Paths, Examples,
+                         ::testing::Values(Path::JIT, Path::Compiled), pathName);
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "loom/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/Runtime/Npy.h"
+#include "loom/Runtime/Runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -19,8 +20,12 @@
 #include "llvm/Support/TargetSelect.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <random>
+#include <unistd.h>
 
 using namespace mlir;
 namespace npy = loom::npy;
@@ -316,6 +321,173 @@ llvm::Expected<std::vector<Tensor>> runOnCPU(llvm::StringRef source,
     results.push_back(std::move(out));
   }
   return results;
+}
+
+namespace {
+
+/// The .npy-level element kind of a runtime dtype, and the array dtype that
+/// the loom-run conversion rules accept for it.
+bool kindOf(loomDType d, npy::ElementKind &kind, npy::DType &arrayType) {
+  switch (d) {
+  case LOOM_DTYPE_F32: kind = npy::ElementKind::F32; break;
+  case LOOM_DTYPE_F16: kind = npy::ElementKind::F16; break;
+  case LOOM_DTYPE_BF16: kind = npy::ElementKind::BF16; break;
+  case LOOM_DTYPE_F64: kind = npy::ElementKind::F64; break;
+  case LOOM_DTYPE_F8E4M3FN: kind = npy::ElementKind::F8E4M3FN; break;
+  case LOOM_DTYPE_I1: kind = npy::ElementKind::I1; arrayType = npy::DType::Bool; return true;
+  case LOOM_DTYPE_I4: kind = npy::ElementKind::I4; arrayType = npy::DType::I8; return true;
+  case LOOM_DTYPE_I8: kind = npy::ElementKind::I8; arrayType = npy::DType::I8; return true;
+  case LOOM_DTYPE_I32: kind = npy::ElementKind::I32; arrayType = npy::DType::I32; return true;
+  case LOOM_DTYPE_I64: kind = npy::ElementKind::I64; arrayType = npy::DType::I64; return true;
+  default: return false;
+  }
+  arrayType = npy::DType::F64;
+  return true;
+}
+
+/// A reference tensor as a .npy array of `dtype` (values already fit it).
+npy::Array toArray(const Tensor &t, npy::DType dtype) {
+  npy::Array a;
+  a.dtype = dtype;
+  a.shape = t.shape;
+  for (double v : t.data) {
+    uint8_t bytes[8];
+    size_t n = 0;
+    switch (dtype) {
+    case npy::DType::F64: std::memcpy(bytes, &v, n = 8); break;
+    case npy::DType::Bool: bytes[0] = v != 0.0; n = 1; break;
+    case npy::DType::I8: bytes[0] = static_cast<uint8_t>(static_cast<int8_t>(v)); n = 1; break;
+    case npy::DType::I32: { int32_t i = static_cast<int32_t>(v); std::memcpy(bytes, &i, n = 4); break; }
+    default: { int64_t i = static_cast<int64_t>(v); std::memcpy(bytes, &i, n = 8); break; }
+    }
+    a.data.insert(a.data.end(), bytes, bytes + n);
+  }
+  return a;
+}
+
+/// An array written by bufferToArray (float32, float64 or an integer/bool
+/// type) as doubles.
+Tensor fromArray(const npy::Array &a) {
+  Tensor t(a.shape);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const uint8_t *p = a.data.data();
+    switch (a.dtype) {
+    case npy::DType::F32: { float f; std::memcpy(&f, p + 4 * i, 4); t.data[i] = f; break; }
+    case npy::DType::F64: std::memcpy(&t.data[i], p + 8 * i, 8); break;
+    case npy::DType::Bool: t.data[i] = p[i] != 0; break;
+    case npy::DType::I8: t.data[i] = static_cast<int8_t>(p[i]); break;
+    case npy::DType::I32: { int32_t v; std::memcpy(&v, p + 4 * i, 4); t.data[i] = v; break; }
+    default: { int64_t v; std::memcpy(&v, p + 8 * i, 8); t.data[i] = static_cast<double>(v); break; }
+    }
+  }
+  return t;
+}
+
+/// Removes a file when it goes out of scope.
+struct TempFile {
+  std::string path;
+  ~TempFile() {
+    if (!path.empty())
+      std::remove(path.c_str());
+  }
+};
+
+} // namespace
+
+llvm::Expected<std::vector<Tensor>>
+runCompiled(llvm::StringRef source, llvm::StringRef function,
+            const std::vector<Tensor> &inputs) {
+  char dir[] = "/tmp/loom-harness-XXXXXX";
+  if (!mkdtemp(dir))
+    return fail("cannot create a temporary directory");
+  TempFile mlir{std::string(dir) + "/module.mlir"};
+  TempFile lib{std::string(dir) + "/module.so"};
+  TempFile log{std::string(dir) + "/compile.log"};
+  struct RemoveDir {
+    const char *d;
+    ~RemoveDir() { rmdir(d); }
+  } removeDir{dir};
+  {
+    std::ofstream out(mlir.path);
+    out << source.str();
+  }
+  std::string command = std::string(LOOM_COMPILE_PATH) + " " + mlir.path +
+                        " --target=cpu -o " + lib.path + " > " + log.path +
+                        " 2>&1";
+  if (std::system(command.c_str()) != 0) {
+    std::ifstream in(log.path);
+    std::string text((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    return fail("loom-compile failed:\n" + text);
+  }
+
+  loomModule *module = loomModuleLoad(lib.path.c_str(), LOOM_DEVICE_CPU);
+  if (!module)
+    return fail(loomGetLastError());
+  struct Unload {
+    loomModule *m;
+    ~Unload() { loomModuleUnload(m); }
+  } unload{module};
+  const loomEntry *entry =
+      loomModuleLookupEntry(module, function.str().c_str());
+  if (!entry)
+    return fail(loomGetLastError());
+  if (loomEntryNumArgs(entry) != static_cast<int64_t>(inputs.size()))
+    return fail("wrong number of inputs");
+
+  std::vector<loomBuffer *> args, results(loomEntryNumResults(entry), nullptr);
+  struct Destroy {
+    std::vector<loomBuffer *> &a, &r;
+    ~Destroy() {
+      for (loomBuffer *b : a)
+        loomBufferDestroy(b);
+      for (loomBuffer *b : r)
+        loomBufferDestroy(b);
+    }
+  } destroy{args, results};
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    loomTensorType type;
+    if (loomEntryArgType(entry, i, &type) != LOOM_SUCCESS)
+      return fail(loomGetLastError());
+    npy::ElementKind kind;
+    npy::DType arrayType;
+    if (!kindOf(type.dtype, kind, arrayType))
+      return fail("unsupported argument dtype");
+    std::vector<uint8_t> bytes;
+    std::string error;
+    if (!npy::arrayToBuffer(toArray(inputs[i], arrayType), kind, bytes, error))
+      return fail(error);
+    loomBuffer *b = loomBufferCreate(LOOM_DEVICE_CPU, type.dtype,
+                                     inputs[i].rank(), inputs[i].shape.data());
+    if (!b)
+      return fail(loomGetLastError());
+    args.push_back(b);
+    if (loomBufferCopyFromHost(b, bytes.data(), bytes.size()) != LOOM_SUCCESS)
+      return fail(loomGetLastError());
+  }
+  if (loomEntryCall(entry, args.data(), args.size(), results.data(),
+                    results.size()) != LOOM_SUCCESS)
+    return fail(loomGetLastError());
+
+  std::vector<Tensor> out;
+  for (loomBuffer *r : results) {
+    npy::ElementKind kind;
+    npy::DType arrayType;
+    if (!kindOf(loomBufferDType(r), kind, arrayType))
+      return fail("unsupported result dtype");
+    std::vector<uint8_t> bytes(loomBufferSizeInBytes(r));
+    if (loomBufferCopyToHost(r, bytes.data(), bytes.size()) != LOOM_SUCCESS)
+      return fail(loomGetLastError());
+    std::vector<int64_t> shape(loomBufferShape(r),
+                               loomBufferShape(r) + loomBufferRank(r));
+    npy::Array array;
+    std::string error;
+    if (!npy::bufferToArray(bytes.data(), bytes.size(), kind, shape, array,
+                            error))
+      return fail(error);
+    out.push_back(fromArray(array));
+  }
+  return out;
 }
 
 } // namespace loom::test

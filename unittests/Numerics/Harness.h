@@ -51,6 +51,13 @@ llvm::Expected<std::vector<Tensor>> runOnCPU(llvm::StringRef source,
                                              llvm::StringRef function,
                                              const std::vector<Tensor> &inputs);
 
+/// The same through the ahead-of-time path users take: `loom-compile
+/// --target=cpu` writes a shared library, which the runtime loads and calls
+/// (the module ABI of docs/abi.md: packed i4, fresh result buffers).
+llvm::Expected<std::vector<Tensor>>
+runCompiled(llvm::StringRef source, llvm::StringRef function,
+            const std::vector<Tensor> &inputs);
+
 } // namespace loom::test
 
 #endif // LOOM_UNITTESTS_NUMERICS_HARNESS_H
