@@ -14,23 +14,6 @@ namespace ref = loom::ref;
 
 namespace {
 
-std::string shapeStr(const std::vector<int64_t> &shape, const std::string &t) {
-  std::string s = "tensor<";
-  for (int64_t d : shape)
-    s += (d < 0 ? std::string("?") : std::to_string(d)) + "x";
-  return s + t + ">";
-}
-
-/// Relative error (2-norm) allowed for attention outputs rounded to `type`:
-/// one rounding of f32 math, plus the f32 accumulation over D and Skv.
-double tolerance(const std::string &type) {
-  if (type == "bf16")
-    return 8e-3;
-  if (type == "f16")
-    return 1e-3;
-  return 1e-5;
-}
-
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// `declared` where given, else `shape` (all static).
@@ -117,11 +100,11 @@ TEST_P(Attention, MatchesReference) {
   std::vector<int64_t> qs{c.B, c.Hq, c.Sq, c.D}, ks{c.B, c.Hkv, c.Skv, c.D},
       vs{c.B, c.Hkv, c.Skv, c.Dv}, rs{c.B, c.Hq, c.Sq, c.Dv};
   std::string src = oneOp("loom.attention",
-                          {shapeStr(decl(qs, c.qDecl), c.type),
-                           shapeStr(decl(ks, c.kDecl), c.type),
-                           shapeStr(decl(vs, c.vDecl), c.type)},
+                          {tensorType(decl(qs, c.qDecl), c.type),
+                           tensorType(decl(ks, c.kDecl), c.type),
+                           tensorType(decl(vs, c.vDecl), c.type)},
                           attnAttrs(c.causal, c.scale, c.window, c.softcap),
-                          shapeStr(decl(rs, c.rDecl), c.type));
+                          tensorType(decl(rs, c.rDecl), c.type));
   Tensor q = randomTensor(c.type, qs, 101, -c.range, c.range);
   Tensor k = randomTensor(c.type, ks, 102, -c.range, c.range);
   Tensor v = randomTensor(c.type, vs, 103);
@@ -305,12 +288,12 @@ TEST_P(BlockSparse, MatchesReference) {
   auto d = [&](const std::vector<int64_t> &s) { return c.dynamic ? dyn : s; };
   std::string src = oneOp(
       "loom.block_sparse_attention",
-      {shapeStr(d(qs), c.type), shapeStr(d(ks), c.type),
-       shapeStr(d(vs), c.type), shapeStr(d(ls), "i1")},
+      {tensorType(d(qs), c.type), tensorType(d(ks), c.type),
+       tensorType(d(vs), c.type), tensorType(d(ls), "i1")},
       attnAttrs(c.causal, c.scale, std::nullopt, c.softcap,
                 "block_q = " + std::to_string(c.blockQ) +
                     " : i64, block_k = " + std::to_string(c.blockK) + " : i64"),
-      shapeStr(d(rs), c.type));
+      tensorType(d(rs), c.type));
   Tensor q = randomTensor(c.type, qs, 201);
   Tensor k = randomTensor(c.type, ks, 202);
   Tensor v = randomTensor(c.type, vs, 203);
@@ -434,12 +417,12 @@ std::string selectSource(const SelectCase &c) {
   std::vector<int64_t> dyn{-1, -1, -1, -1};
   auto d = [&](const std::vector<int64_t> &s) { return c.dynamic ? dyn : s; };
   return oneOp(
-      "loom.select_blocks", {shapeStr(d(qs), c.type), shapeStr(d(ks), c.type)},
+      "loom.select_blocks", {tensorType(d(qs), c.type), tensorType(d(ks), c.type)},
       attnAttrs(c.causal, c.scale, std::nullopt, std::nullopt,
                 "block_q = " + std::to_string(c.blockQ) +
                     " : i64, block_k = " + std::to_string(c.blockK) +
                     " : i64, topk = " + std::to_string(c.topk) + " : i64"),
-      shapeStr(d(ls), "i1"));
+      tensorType(d(ls), "i1"));
 }
 
 void PrintTo(const SelectCase &c, std::ostream *os) { *os << c.name; }

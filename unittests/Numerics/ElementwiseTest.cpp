@@ -11,23 +11,6 @@ namespace ref = loom::ref;
 
 namespace {
 
-std::string shapeStr(const std::vector<int64_t> &shape, const std::string &t) {
-  std::string s = "tensor<";
-  for (int64_t d : shape)
-    s += (d < 0 ? std::string("?") : std::to_string(d)) + "x";
-  return s + t + ">";
-}
-
-/// Relative error allowed for results rounded to `type` (one rounding of
-/// f32 math, plus inputs already in that type).
-double tolerance(const std::string &type) {
-  if (type == "bf16")
-    return 8e-3;
-  if (type == "f16")
-    return 1e-3;
-  return 1e-5;
-}
-
 struct Case {
   std::string type;
   std::vector<int64_t> shape;   // runtime shape
@@ -55,7 +38,7 @@ class Activations : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Activations, SiluAndBothGelus) {
   const Case &c = GetParam();
-  std::string t = shapeStr(c.declared, c.type);
+  std::string t = tensorType(c.declared, c.type);
   std::string src = "func.func @f(%x: " + t + ") -> (" + t + ", " + t + ", " +
                     t + ") {\n"
                     "  %a = loom.silu %x : (" + t + ") -> " + t + "\n"
@@ -87,8 +70,8 @@ class Norms : public ::testing::TestWithParam<Case> {};
 
 TEST_P(Norms, RmsAndLayerNorm) {
   const Case &c = GetParam();
-  std::string t = shapeStr(c.declared, c.type);
-  std::string pt = shapeStr({c.declared.back()}, c.type);
+  std::string t = tensorType(c.declared, c.type);
+  std::string pt = tensorType({c.declared.back()}, c.type);
   std::string src =
       "func.func @f(%x: " + t + ", %g: " + pt + ", %b: " + pt + ") -> (" + t +
       ", " + t + ") {\n"
@@ -145,11 +128,11 @@ class Rope : public ::testing::TestWithParam<RopeCase> {};
 
 TEST_P(Rope, MatchesReference) {
   const RopeCase &c = GetParam();
-  std::string t = shapeStr(c.declared, c.type);
+  std::string t = tensorType(c.declared, c.type);
   int64_t s = c.shape[2], d = c.shape[3];
   std::vector<int64_t> tableDecl{c.declared[2],
                                  c.declared[3] < 0 ? -1 : c.declared[3] / 2};
-  std::string tt = shapeStr(tableDecl, "f32");
+  std::string tt = tensorType(tableDecl, "f32");
   std::string src = "func.func @f(%x: " + t + ", %c: " + tt + ", %s: " + tt +
                     ") -> " + t + " {\n  %y = loom.rope %x, %c, %s {style = \"" +
                     c.style + "\"} : (" + t + ", " + tt + ", " + tt + ") -> " +

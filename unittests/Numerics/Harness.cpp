@@ -70,6 +70,22 @@ Tensor randomInts(std::vector<int64_t> shape, uint64_t seed, int64_t lo,
   return t;
 }
 
+std::string tensorType(const std::vector<int64_t> &shape,
+                       const std::string &elementType) {
+  std::string s = "tensor<";
+  for (int64_t d : shape)
+    s += (d < 0 ? std::string("?") : std::to_string(d)) + "x";
+  return s + elementType + ">";
+}
+
+double tolerance(const std::string &type) {
+  if (type == "bf16")
+    return 8e-3;
+  if (type == "f16")
+    return 1e-3;
+  return 1e-5;
+}
+
 double relativeError(const Tensor &a, const Tensor &b) {
   if (a.data.size() != b.data.size())
     return INFINITY;

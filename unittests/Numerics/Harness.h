@@ -36,6 +36,14 @@ Tensor randomTensor(llvm::StringRef type, std::vector<int64_t> shape,
 Tensor randomInts(std::vector<int64_t> shape, uint64_t seed, int64_t lo,
                   int64_t hi);
 
+/// The MLIR spelling of a ranked tensor type; -1 in `shape` is a dynamic dim.
+std::string tensorType(const std::vector<int64_t> &shape,
+                       const std::string &elementType);
+
+/// Relative 2-norm error allowed for a result rounded once into `type` after
+/// f32 arithmetic (inputs already in that type): bf16 8e-3, f16 1e-3, f32 1e-5.
+double tolerance(const std::string &type);
+
 /// ||a - b|| / max(||b||, tiny): the relative error in the 2-norm.
 double relativeError(const Tensor &a, const Tensor &b);
 

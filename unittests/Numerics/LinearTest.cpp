@@ -15,15 +15,6 @@ namespace ref = loom::ref;
 
 namespace {
 
-/// "tensor<2x?x64xbf16>" from a shape with -1 for dynamic dims.
-std::string tensorType(const std::vector<int64_t> &shape,
-                       const std::string &elementType) {
-  std::string s = "tensor<";
-  for (int64_t d : shape)
-    s += (d < 0 ? std::string("?") : std::to_string(d)) + "x";
-  return s + elementType + ">";
-}
-
 /// `shape` with the listed dims made dynamic (-1).
 std::vector<int64_t> dynamicIn(std::vector<int64_t> shape,
                                std::vector<int64_t> dims) {
@@ -70,16 +61,6 @@ std::string functionalType(const std::vector<std::string> &in,
   for (size_t i = 0; i < out.size(); ++i)
     s += (i ? ", " : "") + out[i];
   return s + ")";
-}
-
-/// Relative 2-norm error allowed for a product rounded once into `type` (f32
-/// accumulation over at most a few thousand terms).
-double tolerance(const std::string &type) {
-  if (type == "bf16")
-    return 8e-3;
-  if (type == "f16")
-    return 1e-3;
-  return 1e-5;
 }
 
 //===----------------------------------------------------------------------===//

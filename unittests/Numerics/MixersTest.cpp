@@ -17,14 +17,6 @@ namespace ref = loom::ref;
 
 namespace {
 
-/// A tensor type; -1 in `shape` is a dynamic dim.
-std::string shapeStr(const std::vector<int64_t> &shape, const std::string &t) {
-  std::string s = "tensor<";
-  for (int64_t d : shape)
-    s += (d < 0 ? std::string("?") : std::to_string(d)) + "x";
-  return s + t + ">";
-}
-
 /// `shape` with the dims flagged in `dynamic` (a string of 'd' and 's', one
 /// per dim; empty means all static) made dynamic.
 std::vector<int64_t> declare(std::vector<int64_t> shape,
@@ -33,16 +25,6 @@ std::vector<int64_t> declare(std::vector<int64_t> shape,
     if (dynamic[i] == 'd')
       shape[i] = -1;
   return shape;
-}
-
-/// Relative error (2-norm) allowed for results rounded to `type`: one rounding
-/// of f32 math, plus inputs already in that type.
-double tolerance(const std::string &type) {
-  if (type == "bf16")
-    return 8e-3;
-  if (type == "f16")
-    return 1e-3;
-  return 1e-5;
 }
 
 std::string fmtFloat(double v) {
@@ -80,8 +62,8 @@ TEST_P(LinearAttention, MatchesReference) {
   const LinearCase &c = GetParam();
   std::vector<int64_t> vShape = c.qShape;
   vShape[3] = c.dv;
-  std::string qt = shapeStr(declare(c.qShape, c.dynamic), c.type);
-  std::string vt = shapeStr(declare(vShape, c.dynamic), c.type);
+  std::string qt = tensorType(declare(c.qShape, c.dynamic), c.type);
+  std::string vt = tensorType(declare(vShape, c.dynamic), c.type);
 
   std::string attrs;
   auto add = [&](const std::string &a) {
@@ -328,7 +310,7 @@ class PoolMixer : public ::testing::TestWithParam<PoolCase> {};
 
 TEST_P(PoolMixer, MatchesReference) {
   const PoolCase &c = GetParam();
-  std::string t = shapeStr(declare(c.shape, c.dynamic), c.type);
+  std::string t = tensorType(declare(c.shape, c.dynamic), c.type);
   std::string attrs =
       c.kernel ? " {kernel = " + std::to_string(c.kernel) + " : i64}" : "";
   std::string src = "func.func @f(%x: " + t + ") -> " + t +
@@ -410,8 +392,8 @@ class DwConv : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(DwConv, MatchesReference) {
   const ConvCase &c = GetParam();
-  std::string xt = shapeStr(declare(c.xShape, c.xDynamic), c.type);
-  std::string wt = shapeStr(declare(c.wShape, c.wDynamic), c.type);
+  std::string xt = tensorType(declare(c.xShape, c.xDynamic), c.type);
+  std::string wt = tensorType(declare(c.wShape, c.wDynamic), c.type);
   std::string src = "func.func @f(%x: " + xt + ", %w: " + wt + ") -> " + xt +
                     " {\n  %y = loom.dwconv %x, %w" +
                     (c.causal ? " {causal}" : "") + " : (" + xt + ", " + wt +

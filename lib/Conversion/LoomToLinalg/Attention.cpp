@@ -40,14 +40,6 @@ using namespace loom::lowering;
 
 namespace {
 
-Value f32Cst(OpBuilder &b, Location loc, double v) {
-  return floatConstant(b, loc, b.getF32Type(), v);
-}
-
-Value indexCst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
 Value sizeValue(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
   return getValueOrCreateConstantIndexOp(b, loc, getSize(b, loc, tensor, dim));
 }
@@ -69,8 +61,8 @@ Value andi(OpBuilder &b, Location loc, Value x, Value y) {
 
 /// ceil(s / block) for index s >= 0 and a positive constant block.
 Value numBlocks(OpBuilder &b, Location loc, Value s, int64_t block) {
-  Value num = arith::AddIOp::create(b, loc, s, indexCst(b, loc, block - 1));
-  return arith::DivUIOp::create(b, loc, num, indexCst(b, loc, block));
+  Value num = arith::AddIOp::create(b, loc, s, indexConstant(b, loc, block - 1));
+  return arith::DivUIOp::create(b, loc, num, indexConstant(b, loc, block));
 }
 
 /// ceil(size / block) of dim `dim` of `tensor`: a constant where it is static.
@@ -90,16 +82,16 @@ OpFoldResult numBlocksOf(OpBuilder &b, Location loc, Value tensor, int64_t dim,
 Value scaleValue(OpBuilder &b, Location loc, std::optional<APFloat> scale,
                  Value q) {
   if (scale)
-    return f32Cst(b, loc, scale->convertToFloat());
+    return f32Constant(b, loc, scale->convertToFloat());
   auto type = cast<RankedTensorType>(q.getType());
   if (!type.isDynamicDim(3)) {
     int64_t d = std::max<int64_t>(type.getDimSize(3), 1);
-    return f32Cst(b, loc, 1.0 / std::sqrt(static_cast<double>(d)));
+    return f32Constant(b, loc, 1.0 / std::sqrt(static_cast<double>(d)));
   }
   Value d = arith::MaxUIOp::create(b, loc, sizeValue(b, loc, q, 3),
-                                   indexCst(b, loc, 1));
+                                   indexConstant(b, loc, 1));
   return arith::DivFOp::create(
-      b, loc, f32Cst(b, loc, 1.0),
+      b, loc, f32Constant(b, loc, 1.0),
       math::SqrtOp::create(b, loc, indexToF32(b, loc, d)));
 }
 
@@ -164,9 +156,9 @@ KvHeads kvHeads(OpBuilder &b, Location loc, Value q, ArrayRef<Value> kv) {
   // dividing by max(Hkv, 1) keeps the index computation defined there.
   Value hqV = sizeValue(b, loc, q, 1);
   Value hkvV = sizeValue(b, loc, kv.front(), 1);
-  Value safeHkv = arith::MaxUIOp::create(b, loc, hkvV, indexCst(b, loc, 1));
+  Value safeHkv = arith::MaxUIOp::create(b, loc, hkvV, indexConstant(b, loc, 1));
   Value group = arith::DivUIOp::create(b, loc, hqV, safeHkv);
-  Value safeGroup = arith::MaxUIOp::create(b, loc, group, indexCst(b, loc, 1));
+  Value safeGroup = arith::MaxUIOp::create(b, loc, group, indexConstant(b, loc, 1));
   for (Value t : kv)
     r.tensors.push_back(
         repeatHeads(b, loc, t, getSize(b, loc, q, 1), safeGroup));
@@ -243,7 +235,7 @@ Value softmaxAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
       b, loc, s, init, [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value x = arith::MulFOp::create(nb, nl, scale, a[0]);
         if (softcapAttr) {
-          Value c = f32Cst(nb, nl, softcapAttr->convertToFloat());
+          Value c = f32Constant(nb, nl, softcapAttr->convertToFloat());
           Value th =
               math::TanhOp::create(nb, nl, arith::DivFOp::create(nb, nl, x, c));
           x = arith::MulFOp::create(nb, nl, c, th);
@@ -254,7 +246,7 @@ Value softmaxAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
         for (unsigned d = 0; d < 4; ++d)
           idx.push_back(linalg::IndexOp::create(nb, nl, d));
         Value vis = visible(nb, nl, idx);
-        Value negInf = f32Cst(nb, nl, -std::numeric_limits<double>::infinity());
+        Value negInf = f32Constant(nb, nl, -std::numeric_limits<double>::infinity());
         return arith::SelectOp::create(nb, nl, vis, x, negInf).getResult();
       });
 
@@ -266,8 +258,8 @@ Value softmaxAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
 
   // p = exp(t - m); a row without visible key has m = -inf and would give
   // exp(-inf - -inf) = NaN: subtract 0 instead so that its p is exp(-inf) = 0.
-  Value negInf = f32Cst(b, loc, -std::numeric_limits<double>::infinity());
-  Value zero = f32Cst(b, loc, 0.0);
+  Value negInf = f32Constant(b, loc, -std::numeric_limits<double>::infinity());
+  Value zero = f32Constant(b, loc, 0.0);
   Value pInit = emptyTensor(b, loc, getSizes(b, loc, t), f32);
   AffineMap id4 = identityMap(ctx, 4);
   AffineMap rows4 = projectionMap(ctx, 4, {0, 1, 2});
@@ -363,7 +355,7 @@ struct AttentionLowering : OpRewritePattern<loom::AttentionOp> {
           Value dist = arith::SubIOp::create(b, l, ip, idx[3]);
           vis = andi(b, l, vis,
                      cmpi(b, l, arith::CmpIPredicate::slt, dist,
-                          indexCst(b, l, *window)));
+                          indexConstant(b, l, *window)));
         }
         return vis;
       };
@@ -398,10 +390,10 @@ struct BlockSparseAttentionLowering
       isOne.push_back(layoutType.isDynamicDim(d)
                           ? cmpi(rewriter, loc, arith::CmpIPredicate::eq,
                                  sizeValue(rewriter, loc, layout, d),
-                                 indexCst(rewriter, loc, 1))
+                                 indexConstant(rewriter, loc, 1))
                           : Value());
     VisibleFn visible = [=](OpBuilder &b, Location l, ValueRange idx) {
-      Value zero = indexCst(b, l, 0);
+      Value zero = indexConstant(b, l, 0);
       auto layoutIndex = [&](int64_t d) -> Value {
         if (isOne[d])
           return arith::SelectOp::create(b, l, isOne[d], zero, idx[d]);
@@ -409,9 +401,9 @@ struct BlockSparseAttentionLowering
       };
       Value lb = layoutIndex(0), lh = layoutIndex(1);
       Value qBlock =
-          arith::DivUIOp::create(b, l, idx[2], indexCst(b, l, blockQ));
+          arith::DivUIOp::create(b, l, idx[2], indexConstant(b, l, blockQ));
       Value kBlock =
-          arith::DivUIOp::create(b, l, idx[3], indexCst(b, l, blockK));
+          arith::DivUIOp::create(b, l, idx[3], indexConstant(b, l, blockK));
       Value vis = tensor::ExtractOp::create(b, l, layout,
                                             ValueRange{lb, lh, qBlock, kBlock});
       if (causal)
@@ -446,13 +438,13 @@ Value poolBlocks(OpBuilder &b, Location loc, Value t, int64_t block) {
         Value ih = linalg::IndexOp::create(nb, nl, 1);
         Value iblk = linalg::IndexOp::create(nb, nl, 2);
         Value id = linalg::IndexOp::create(nb, nl, 3);
-        Value lo = arith::MulIOp::create(nb, nl, iblk, indexCst(nb, nl, block));
+        Value lo = arith::MulIOp::create(nb, nl, iblk, indexConstant(nb, nl, block));
         Value hi = arith::MinUIOp::create(
-            nb, nl, arith::AddIOp::create(nb, nl, lo, indexCst(nb, nl, block)),
+            nb, nl, arith::AddIOp::create(nb, nl, lo, indexConstant(nb, nl, block)),
             s);
         auto loop = scf::ForOp::create(
-            nb, nl, lo, hi, indexCst(nb, nl, 1),
-            ValueRange{f32Cst(nb, nl, 0.0)},
+            nb, nl, lo, hi, indexConstant(nb, nl, 1),
+            ValueRange{f32Constant(nb, nl, 0.0)},
             [&](OpBuilder &lb, Location ll, Value r, ValueRange acc) {
               Value x = toF32(lb, ll,
                               tensor::ExtractOp::create(
@@ -503,19 +495,19 @@ struct SelectBlocksLowering : OpRewritePattern<loom::SelectBlocksOp> {
           Value ih = linalg::IndexOp::create(b, l, 1);
           Value iq = linalg::IndexOp::create(b, l, 2);
           Value jk = linalg::IndexOp::create(b, l, 3);
-          Value zero = indexCst(b, l, 0), one = indexCst(b, l, 1);
+          Value zero = indexConstant(b, l, 0), one = indexConstant(b, l, 1);
           // Candidates are the key blocks J < numCand. With causal, key block J
           // holds a key visible to some query of block I iff J * block_k <=
           // i'_last, the aligned index of the block's last row; that row sees
           // the most keys. The diagonal block (holding j = i'_last) is then the
           // last candidate, and there is none when i'_last < 0.
-          Value numCand = nkb, diag = indexCst(b, l, -1);
+          Value numCand = nkb, diag = indexConstant(b, l, -1);
           if (causal) {
             Value end = arith::MinUIOp::create(
                 b, l,
                 arith::MulIOp::create(b, l,
                                       arith::AddIOp::create(b, l, iq, one),
-                                      indexCst(b, l, blockQ)),
+                                      indexConstant(b, l, blockQ)),
                 sq);
             Value last = arith::SubIOp::create(b, l, end, one);
             Value ipLast = alignedRow(b, l, last, sq, skv);
@@ -523,7 +515,7 @@ struct SelectBlocksLowering : OpRewritePattern<loom::SelectBlocksOp> {
                 cmpi(b, l, arith::CmpIPredicate::sge, ipLast, zero);
             Value blocks = arith::AddIOp::create(
                 b, l,
-                arith::DivSIOp::create(b, l, ipLast, indexCst(b, l, blockK)),
+                arith::DivSIOp::create(b, l, ipLast, indexConstant(b, l, blockK)),
                 one);
             numCand = arith::SelectOp::create(b, l, anyVisible, blocks, zero);
             diag = arith::SubIOp::create(b, l, numCand, one);
@@ -550,14 +542,14 @@ struct SelectBlocksLowering : OpRewritePattern<loom::SelectBlocksOp> {
                          cmpi(lb, ll, arith::CmpIPredicate::ne, j2, diag));
                 Value next = arith::AddIOp::create(
                     lb, ll, acc[0],
-                    arith::SelectOp::create(lb, ll, counts, indexCst(lb, ll, 1),
-                                            indexCst(lb, ll, 0)));
+                    arith::SelectOp::create(lb, ll, counts, indexConstant(lb, ll, 1),
+                                            indexConstant(lb, ll, 0)));
                 scf::YieldOp::create(lb, ll, ValueRange{next});
               });
           Value isCand = cmpi(b, l, arith::CmpIPredicate::slt, jk, numCand);
           Value isDiag = cmpi(b, l, arith::CmpIPredicate::eq, jk, diag);
           Value inTopk = cmpi(b, l, arith::CmpIPredicate::slt,
-                              loop.getResult(0), indexCst(b, l, topk));
+                              loop.getResult(0), indexConstant(b, l, topk));
           Value selected =
               andi(b, l, isCand, arith::OrIOp::create(b, l, isDiag, inTopk));
           linalg::YieldOp::create(b, l, selected);

@@ -22,34 +22,30 @@ using namespace loom::lowering;
 
 namespace {
 
-Value cst(OpBuilder &b, Location loc, double v) {
-  return floatConstant(b, loc, b.getF32Type(), v);
-}
-
 /// silu(x) = x * sigmoid(x) = x / (1 + exp(-x)).
 Value siluF32(OpBuilder &b, Location loc, Value x) {
   Value negX = arith::NegFOp::create(b, loc, x);
   Value e = math::ExpOp::create(b, loc, negX);
-  Value den = arith::AddFOp::create(b, loc, cst(b, loc, 1.0), e);
+  Value den = arith::AddFOp::create(b, loc, f32Constant(b, loc, 1.0), e);
   return arith::DivFOp::create(b, loc, x, den);
 }
 
 Value geluF32(OpBuilder &b, Location loc, Value x, bool tanhApprox) {
-  Value half = cst(b, loc, 0.5), one = cst(b, loc, 1.0);
+  Value half = f32Constant(b, loc, 0.5), one = f32Constant(b, loc, 1.0);
   Value inner;
   if (tanhApprox) {
     // sqrt(2/pi) * (x + 0.044715 x^3)
     Value x3 = arith::MulFOp::create(
         b, loc, x, arith::MulFOp::create(b, loc, x, x));
     Value poly = arith::AddFOp::create(
-        b, loc, x, arith::MulFOp::create(b, loc, cst(b, loc, 0.044715), x3));
+        b, loc, x, arith::MulFOp::create(b, loc, f32Constant(b, loc, 0.044715), x3));
     inner = math::TanhOp::create(
         b, loc,
-        arith::MulFOp::create(b, loc, cst(b, loc, std::sqrt(2.0 / M_PI)),
+        arith::MulFOp::create(b, loc, f32Constant(b, loc, std::sqrt(2.0 / M_PI)),
                               poly));
   } else {
     inner = math::ErfOp::create(
-        b, loc, arith::MulFOp::create(b, loc, x, cst(b, loc, M_SQRT1_2)));
+        b, loc, arith::MulFOp::create(b, loc, x, f32Constant(b, loc, M_SQRT1_2)));
   }
   Value t = arith::AddFOp::create(b, loc, one, inner);
   return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x),

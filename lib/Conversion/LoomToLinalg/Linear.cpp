@@ -40,10 +40,6 @@ namespace {
 // Scalar helpers (used inside linalg.generic bodies)
 //===----------------------------------------------------------------------===//
 
-Value f32Cst(OpBuilder &b, Location loc, double v) {
-  return floatConstant(b, loc, b.getF32Type(), v);
-}
-
 Value i32Cst(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
 }
@@ -66,8 +62,8 @@ Value decodeF8E4M3FN(OpBuilder &b, Location loc, Value v) {
         c20 = i32Cst(b, loc, 20), c127 = i32Cst(b, loc, 0x7F),
         c128 = i32Cst(b, loc, 0x80), zero = i32Cst(b, loc, 0),
         rebias = i32Cst(b, loc, 120 << 23),
-        subnormalUnit = f32Cst(b, loc, 1.0 / 512.0),
-        nan = f32Cst(b, loc, std::numeric_limits<double>::quiet_NaN());
+        subnormalUnit = f32Constant(b, loc, 1.0 / 512.0),
+        nan = f32Constant(b, loc, std::numeric_limits<double>::quiet_NaN());
   Value byte = arith::BitcastOp::create(b, loc, b.getI8Type(), v);
   Value bits = arith::ExtUIOp::create(b, loc, b.getI32Type(), byte);
   Value mag = arith::AndIOp::create(b, loc, bits, c127);
@@ -106,7 +102,7 @@ Value encodeF8E4M3FN(OpBuilder &b, Location loc, Value x, Type f8Type) {
   Value minNormalBits = i32Cst(b, loc, 0x3C800000); // 2^-6
   Value halfMinus1 = i32Cst(b, loc, 0x7FFFF);
   Value rebias = i32Cst(b, loc, 120 << 3);
-  Value scale = f32Cst(b, loc, 512.0);
+  Value scale = f32Constant(b, loc, 512.0);
   Value bits = arith::BitcastOp::create(b, loc, i32, x);
   // The sign moves from bit 31 to bit 7.
   Value high = arith::ShRUIOp::create(b, loc, bits, c24);
@@ -328,7 +324,7 @@ struct QuantizeLowering : OpRewritePattern<loom::QuantizeOp> {
     Value xs =
         mapF32(rewriter, loc, {amax}, {identityMap(ctx, 1)}, rows, f32,
                [&](OpBuilder &b, Location l, ValueRange a) {
-                 Value qc = f32Cst(b, l, q);
+                 Value qc = f32Constant(b, l, q);
                  return arith::DivFOp::create(b, l, a[0], qc).getResult();
                });
     // xq[m, k] from x[m, k] and xs[m].
@@ -338,7 +334,7 @@ struct QuantizeLowering : OpRewritePattern<loom::QuantizeOp> {
         {identityMap(ctx, 2), projectionMap(ctx, 2, {0}), identityMap(ctx, 2)},
         iterators(2), [&](OpBuilder &b, Location l, ValueRange args) {
           Value s = args[1];
-          Value zero = f32Cst(b, l, 0.0);
+          Value zero = f32Constant(b, l, 0.0);
           Value xv = toF32(b, l, args[0]);
           Value t = arith::DivFOp::create(b, l, xv, s);
           // An all-zero row: s = 0, and 0 / 0 must give 0, not NaN.
@@ -347,7 +343,7 @@ struct QuantizeLowering : OpRewritePattern<loom::QuantizeOp> {
           t = arith::SelectOp::create(b, l, zeroRow, zero, t);
           Value r;
           if (isI8) {
-            Value lo = f32Cst(b, l, -127.0), hi = f32Cst(b, l, 127.0);
+            Value lo = f32Constant(b, l, -127.0), hi = f32Constant(b, l, 127.0);
             Value rt = math::RoundEvenOp::create(b, l, t);
             rt = arith::MaxNumFOp::create(b, l, rt, lo);
             rt = arith::MinNumFOp::create(b, l, rt, hi);

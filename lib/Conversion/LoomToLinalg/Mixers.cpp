@@ -24,14 +24,6 @@ using namespace loom::lowering;
 
 namespace {
 
-Value cst(OpBuilder &b, Location loc, double v) {
-  return floatConstant(b, loc, b.getF32Type(), v);
-}
-
-Value indexCst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
 /// An index value as f32 (exact for the sizes involved).
 Value indexToF32(OpBuilder &b, Location loc, Value index) {
   Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
@@ -88,7 +80,7 @@ Value windowedSum(OpBuilder &b, Location loc, Value x, Value taps,
   auto generic = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{taps}, init, maps, iterators(rank, n),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value zeroIdx = indexCst(nb, nl, 0);
+        Value zeroIdx = indexConstant(nb, nl, 0);
         SmallVector<Value> index{linalg::IndexOp::create(nb, nl, 0)};
         Value inBounds;
         for (unsigned i = 0; i < n; ++i) {
@@ -108,7 +100,7 @@ Value windowedSum(OpBuilder &b, Location loc, Value x, Value taps,
         }
         index.push_back(linalg::IndexOp::create(nb, nl, rank - 1));
         Value v = toF32(nb, nl, tensor::ExtractOp::create(nb, nl, x, index));
-        v = arith::SelectOp::create(nb, nl, inBounds, v, cst(nb, nl, 0.0));
+        v = arith::SelectOp::create(nb, nl, inBounds, v, f32Constant(nb, nl, 0.0));
         if (tapsHaveChannel)
           v = arith::MulFOp::create(nb, nl, toF32(nb, nl, args[0]), v);
         linalg::YieldOp::create(
@@ -135,7 +127,7 @@ struct PoolMixerLowering : OpRewritePattern<loom::PoolMixerOp> {
     SmallVector<OpFoldResult> windowSizes(n, rewriter.getIndexAttr(kernel));
     Value window =
         emptyTensor(rewriter, loc, windowSizes, rewriter.getF32Type());
-    Value r = indexCst(rewriter, loc, radius);
+    Value r = indexConstant(rewriter, loc, radius);
     SmallVector<Value> offsets(n, r);
     Value sum = windowedSum(rewriter, loc, x, window, /*tapsHaveChannel=*/false,
                             offsets);
@@ -151,7 +143,7 @@ struct PoolMixerLowering : OpRewritePattern<loom::PoolMixerOp> {
     Value y = elementwiseF32(
         rewriter, loc, ValueRange{x, sum}, init,
         [&](OpBuilder &b, Location l, ValueRange a) {
-          Value one = indexCst(b, l, 1), zero = indexCst(b, l, 0);
+          Value one = indexConstant(b, l, 1), zero = indexConstant(b, l, 0);
           Value count;
           for (unsigned i = 0; i < n; ++i) {
             Value p = linalg::IndexOp::create(b, l, 1 + i);
@@ -187,7 +179,7 @@ struct DwConvLowering : OpRewritePattern<loom::DwConvOp> {
       return rewriter.notifyMatchFailure(op, "unverified ranks or causal");
     unsigned n = rank - 2;
     // Input position s + t - off: off = K - 1 (causal) or (K - 1) / 2.
-    Value one = indexCst(rewriter, loc, 1);
+    Value one = indexConstant(rewriter, loc, 1);
     SmallVector<Value> offsets;
     for (unsigned i = 0; i < n; ++i) {
       Value k = getValueOrCreateConstantIndexOp(rewriter, loc,
@@ -196,7 +188,7 @@ struct DwConvLowering : OpRewritePattern<loom::DwConvOp> {
       offsets.push_back(op.getCausal()
                             ? km1
                             : arith::DivSIOp::create(rewriter, loc, km1,
-                                                     indexCst(rewriter, loc, 2))
+                                                     indexConstant(rewriter, loc, 2))
                                   .getResult());
     }
     Value sum =
@@ -218,14 +210,14 @@ Value featureMapF32(OpBuilder &b, Location loc, loom::FeatureMap kind,
     return x;
   case loom::FeatureMap::Relu: {
     Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
-                                      cst(b, loc, 0.0));
-    return arith::SelectOp::create(b, loc, pos, x, cst(b, loc, 0.0));
+                                      f32Constant(b, loc, 0.0));
+    return arith::SelectOp::create(b, loc, pos, x, f32Constant(b, loc, 0.0));
   }
   case loom::FeatureMap::EluPlusOne: {
     // elu(x) + 1 = x + 1 for x > 0, exp(x) for x <= 0.
     Value pos = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x,
-                                      cst(b, loc, 0.0));
-    Value xp1 = arith::AddFOp::create(b, loc, x, cst(b, loc, 1.0));
+                                      f32Constant(b, loc, 0.0));
+    Value xp1 = arith::AddFOp::create(b, loc, x, f32Constant(b, loc, 1.0));
     Value e = math::ExpOp::create(b, loc, x);
     return arith::SelectOp::create(b, loc, pos, xp1, e);
   }
@@ -303,7 +295,7 @@ struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
       decayTensor = arith::ConstantOp::create(
           rewriter, loc, DenseElementsAttr::get(decayType, *decayAttr));
       lastHead =
-          indexCst(rewriter, loc, static_cast<int64_t>(decayAttr->size()) - 1);
+          indexConstant(rewriter, loc, static_cast<int64_t>(decayAttr->size()) - 1);
     }
     bool dynamicHeads = qType.isDynamicDim(1);
     // Without causal and with scale 1 the weights are the dot products.
@@ -315,7 +307,7 @@ struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
           [&](OpBuilder &b, Location l, ValueRange a) {
             Value r = a[0];
             if (scale != 1.0)
-              r = arith::MulFOp::create(b, l, r, cst(b, l, scale));
+              r = arith::MulFOp::create(b, l, r, f32Constant(b, l, scale));
             if (!causal)
               return r;
             Value i = linalg::IndexOp::create(b, l, 2);
@@ -337,7 +329,7 @@ struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
             }
             Value visible =
                 arith::CmpIOp::create(b, l, arith::CmpIPredicate::ule, j, i);
-            return arith::SelectOp::create(b, l, visible, r, cst(b, l, 0.0))
+            return arith::SelectOp::create(b, l, visible, r, f32Constant(b, l, 0.0))
                 .getResult();
           });
 
@@ -387,7 +379,7 @@ struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
              identityMap(ctx, 4)},
             iterators(4),
             [&](OpBuilder &b, Location l, ValueRange a) {
-              Value d = arith::AddFOp::create(b, l, a[1], cst(b, l, 1e-6));
+              Value d = arith::AddFOp::create(b, l, a[1], f32Constant(b, l, 1e-6));
               Value r = arith::DivFOp::create(b, l, a[0], d);
               linalg::YieldOp::create(b, l, fromF32(b, l, r, elementType));
             })

@@ -39,6 +39,13 @@ mlir::Value filledTensor(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value floatConstant(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::Type type, double value);
 
+/// An f32 scalar constant.
+mlir::Value f32Constant(mlir::OpBuilder &b, mlir::Location loc, double value);
+
+/// An index constant.
+mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          int64_t value);
+
 /// A scalar extended to f32 (floats) or converted to f32 (signed integers).
 mlir::Value toF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar);
 
