@@ -40,16 +40,6 @@ using namespace loom::lowering;
 
 namespace {
 
-Value sizeValue(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
-  return getValueOrCreateConstantIndexOp(b, loc, getSize(b, loc, tensor, dim));
-}
-
-/// An index scalar as f32 (sizes are small non-negative integers).
-Value indexToF32(OpBuilder &b, Location loc, Value index) {
-  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
-}
-
 Value cmpi(OpBuilder &b, Location loc, arith::CmpIPredicate pred, Value x,
            Value y) {
   return arith::CmpIOp::create(b, loc, pred, x, y);

@@ -9,7 +9,6 @@
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -125,11 +124,8 @@ Value reduceLastDim(OpBuilder &b, Location loc, Value x, Value extra,
 
 /// The last dim of x as an f32 scalar.
 Value lastDimF32(OpBuilder &b, Location loc, Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  Value n = getValueOrCreateConstantIndexOp(
-      b, loc, getSize(b, loc, x, type.getRank() - 1));
-  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), n);
-  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
+  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  return indexToF32(b, loc, sizeValue(b, loc, x, rank - 1));
 }
 
 /// out = (x - shift) * rsqrt(stat / C + eps) * g (+ bias), per element.
@@ -243,8 +239,7 @@ struct RopeLowering : OpRewritePattern<loom::RopeOp> {
     Type elementType = op.getX().getType().getElementType();
     Value init = emptyTensor(rewriter, loc, getSizes(rewriter, loc, x),
                              elementType);
-    Value d = getValueOrCreateConstantIndexOp(rewriter, loc,
-                                              getSize(rewriter, loc, x, 3));
+    Value d = sizeValue(rewriter, loc, x, 3);
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value two = arith::ConstantIndexOp::create(rewriter, loc, 2);
     Value halfD = arith::DivUIOp::create(rewriter, loc, d, two);

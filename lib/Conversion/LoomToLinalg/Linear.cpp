@@ -167,28 +167,6 @@ Value reduce(
   return generic.getResult(0);
 }
 
-/// A parallel linalg.generic over `sizes`: each input is read through its
-/// map and converted to f32 (toF32), and `body`'s f32 result is rounded once
-/// into `elementType`.
-Value mapF32(OpBuilder &b, Location loc, ValueRange inputs,
-             ArrayRef<AffineMap> inputMaps, ArrayRef<OpFoldResult> sizes,
-             Type elementType,
-             function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  Value init = emptyTensor(b, loc, sizes, elementType);
-  SmallVector<AffineMap> maps(inputMaps);
-  maps.push_back(identityMap(b.getContext(), sizes.size()));
-  auto generic = linalg::GenericOp::create(
-      b, loc, init.getType(), inputs, init, maps, iterators(sizes.size()),
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        SmallVector<Value> f32Args;
-        for (Value a : args.drop_back())
-          f32Args.push_back(toF32(nb, nl, a));
-        linalg::YieldOp::create(
-            nb, nl, fromF32(nb, nl, body(nb, nl, f32Args), elementType));
-      });
-  return generic.getResult(0);
-}
-
 /// The epilogue of a linear layer: y[..., n] = acc[..., n] (+ bias[n]) as
 /// `elementType`. With neither a bias nor a change of type it is `acc`.
 Value addBias(OpBuilder &b, Location loc, Value acc, Value bias,

@@ -24,12 +24,6 @@ using namespace loom::lowering;
 
 namespace {
 
-/// An index value as f32 (exact for the sizes involved).
-Value indexToF32(OpBuilder &b, Location loc, Value index) {
-  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
-  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
-}
-
 /// `value` (f32 tensor) rounded once into `elementType`, then cast to `type`.
 Value finishF32(OpBuilder &b, Location loc, Value value, Type elementType,
                 Type type) {

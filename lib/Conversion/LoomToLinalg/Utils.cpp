@@ -3,6 +3,7 @@
 #include "Utils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -22,6 +23,15 @@ SmallVector<OpFoldResult> getSizes(OpBuilder &b, Location loc, Value tensor) {
        i < e; ++i)
     sizes.push_back(getSize(b, loc, tensor, i));
   return sizes;
+}
+
+Value sizeValue(OpBuilder &b, Location loc, Value tensor, int64_t dim) {
+  return getValueOrCreateConstantIndexOp(b, loc, getSize(b, loc, tensor, dim));
+}
+
+Value indexToF32(OpBuilder &b, Location loc, Value index) {
+  Value i64 = arith::IndexCastOp::create(b, loc, b.getI64Type(), index);
+  return arith::SIToFPOp::create(b, loc, b.getF32Type(), i64);
 }
 
 Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
@@ -94,24 +104,44 @@ AffineMap projectionMap(MLIRContext *ctx, unsigned numDims,
   return AffineMap::get(numDims, 0, exprs, ctx);
 }
 
-Value elementwiseF32(
-    OpBuilder &b, Location loc, ValueRange inputs, Value init,
+/// A parallel linalg.generic into `init` whose body rounds `body`'s f32
+/// result once into init's element type.
+static Value genericF32(
+    OpBuilder &b, Location loc, ValueRange inputs,
+    ArrayRef<AffineMap> inputMaps, Value init,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
   auto initType = cast<RankedTensorType>(init.getType());
   unsigned rank = initType.getRank();
-  SmallVector<AffineMap> maps(inputs.size() + 1,
-                              identityMap(b.getContext(), rank));
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(identityMap(b.getContext(), rank));
   auto generic = linalg::GenericOp::create(
       b, loc, initType, inputs, init, maps, iterators(rank),
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
         SmallVector<Value> f32Args;
         for (Value a : args.drop_back())
-          f32Args.push_back(toF32(nb, nloc, a));
-        Value r = body(nb, nloc, f32Args);
+          f32Args.push_back(toF32(nb, nl, a));
         linalg::YieldOp::create(
-            nb, nloc, fromF32(nb, nloc, r, initType.getElementType()));
+            nb, nl,
+            fromF32(nb, nl, body(nb, nl, f32Args), initType.getElementType()));
       });
   return generic.getResult(0);
+}
+
+Value mapF32(OpBuilder &b, Location loc, ValueRange inputs,
+             ArrayRef<AffineMap> inputMaps, ArrayRef<OpFoldResult> sizes,
+             Type elementType,
+             function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  return genericF32(b, loc, inputs, inputMaps,
+                    emptyTensor(b, loc, sizes, elementType), body);
+}
+
+Value elementwiseF32(
+    OpBuilder &b, Location loc, ValueRange inputs, Value init,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  unsigned rank = cast<RankedTensorType>(init.getType()).getRank();
+  SmallVector<AffineMap> maps(inputs.size(),
+                              identityMap(b.getContext(), rank));
+  return genericF32(b, loc, inputs, maps, init, body);
 }
 
 } // namespace loom::lowering

@@ -25,6 +25,14 @@ llvm::SmallVector<mlir::OpFoldResult> getSizes(mlir::OpBuilder &b,
 mlir::OpFoldResult getSize(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value tensor, int64_t dim);
 
+/// One size of a ranked tensor as an index value.
+mlir::Value sizeValue(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Value tensor, int64_t dim);
+
+/// An index scalar as f32 (exact for the sizes involved).
+mlir::Value indexToF32(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::Value index);
+
 /// tensor.empty with the given sizes.
 mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<mlir::OpFoldResult> sizes,
@@ -67,6 +75,17 @@ mlir::AffineMap identityMap(mlir::MLIRContext *ctx, unsigned rank);
 /// A map from `numDims` loop dims to the listed dims (projection).
 mlir::AffineMap projectionMap(mlir::MLIRContext *ctx, unsigned numDims,
                               llvm::ArrayRef<unsigned> dims);
+
+/// A parallel linalg.generic over `sizes`: each input is read through its
+/// map and converted to f32 (toF32), and `body`'s f32 result is rounded once
+/// into `elementType`.
+mlir::Value mapF32(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::ValueRange inputs,
+    llvm::ArrayRef<mlir::AffineMap> inputMaps,
+    llvm::ArrayRef<mlir::OpFoldResult> sizes, mlir::Type elementType,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange f32Args)>
+        body);
 
 /// An elementwise linalg.generic over `inputs` (all of `init`'s shape) whose
 /// body computes the result from the f32 values of the inputs' elements and
