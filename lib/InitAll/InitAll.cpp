@@ -4,6 +4,7 @@
 
 #include "loom/ABI/Passes.h"
 #include "loom/Conversion/Passes.h"
+#include "loom/GPU/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
 #include "loom/Pipelines/Pipelines.h"
 
@@ -31,6 +32,7 @@ void loom::registerAllPasses() {
     mlir::registerAllPasses();
     loom::registerLoomConversionPasses();
     loom::registerLoomABIPasses();
+    loom::registerLoomGPUPasses();
     loom::registerLoomPipelines();
     return true;
   }();

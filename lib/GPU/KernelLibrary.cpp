@@ -1,0 +1,158 @@
+//===- KernelLibrary.cpp - instantiating Loom's kernel recipes ------------===//
+
+#include "KernelLibrary.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Parser/Parser.h"
+
+using namespace mlir;
+
+namespace loom {
+namespace gpu {
+
+FailureOr<Target> Target::parse(StringRef chip) {
+  Target t;
+  t.chip = chip.str();
+  StringRef digits = chip;
+  if (!digits.consume_front("sm_"))
+    return failure();
+  digits.consume_back("a");
+  unsigned sm = 0;
+  if (digits.getAsInteger(10, sm) || sm < 80)
+    return failure();
+  t.sm = sm;
+  t.sharedMemoryBytes = sm >= 90 ? 227 * 1024 : 163 * 1024;
+  return t;
+}
+
+FailureOr<std::string>
+substitute(StringRef text, ArrayRef<std::pair<StringRef, std::string>> values,
+           std::string &missing) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    size_t at = text.find("${");
+    if (at == StringRef::npos) {
+      out += text.str();
+      break;
+    }
+    out += text.take_front(at).str();
+    text = text.drop_front(at + 2);
+    size_t end = text.find('}');
+    StringRef key = text.take_front(end);
+    text = end == StringRef::npos ? StringRef() : text.drop_front(end + 1);
+    auto it = llvm::find_if(values, [&](auto &kv) { return kv.first == key; });
+    if (it == values.end()) {
+      missing = key.str();
+      return failure();
+    }
+    out += it->second;
+  }
+  return out;
+}
+
+FailureOr<SymbolRefAttr>
+instantiateKernel(ModuleOp module, Location loc, StringRef name,
+                  StringRef templateText,
+                  ArrayRef<std::pair<StringRef, std::string>> substitutions) {
+  MLIRContext *ctx = module.getContext();
+  constexpr StringLiteral kModule = "loom_kernels";
+  auto ref = SymbolRefAttr::get(ctx, kModule,
+                                {FlatSymbolRefAttr::get(ctx, name)});
+  module->setAttr(::mlir::gpu::GPUDialect::getContainerModuleAttrName(),
+                  UnitAttr::get(ctx));
+  auto kernels = module.lookupSymbol<::mlir::gpu::GPUModuleOp>(kModule);
+  if (!kernels) {
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    kernels = ::mlir::gpu::GPUModuleOp::create(b, module.getLoc(), kModule);
+  }
+  if (kernels.lookupSymbol(name))
+    return ref;
+
+  std::string missing;
+  FailureOr<std::string> text = substitute(templateText, substitutions, missing);
+  if (failed(text))
+    return emitError(loc) << "internal error: kernel recipe '" << name
+                          << "' has no value for ${" << missing << "}";
+  ParserConfig config(ctx);
+  OwningOpRef<ModuleOp> parsed;
+  {
+    // Report a malformed recipe at the op that needed it, with the parser's
+    // message, rather than at a location in a string nobody can see.
+    std::string messages;
+    llvm::raw_string_ostream os(messages);
+    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
+      os << d.getLocation() << ": " << d.str() << "\n";
+      return success();
+    });
+    parsed = parseSourceString<ModuleOp>(*text, config, name);
+    if (!parsed)
+      return emitError(loc) << "internal error: kernel recipe '" << name
+                            << "' does not parse:\n"
+                            << messages;
+  }
+  ::mlir::gpu::GPUFuncOp func;
+  parsed->walk([&](::mlir::gpu::GPUFuncOp f) {
+    if (f.getName() == name)
+      func = f;
+  });
+  if (!func)
+    return emitError(loc) << "internal error: kernel recipe '" << name
+                          << "' defines no gpu.func of that name";
+  // Helpers of the recipe (private functions, globals) come along with it.
+  auto parent = func->getParentOfType<::mlir::gpu::GPUModuleOp>();
+  SymbolTable table(kernels);
+  for (Operation &op : llvm::make_early_inc_range(parent.getBody()->getOperations())) {
+    if (auto sym = dyn_cast<SymbolOpInterface>(op))
+      if (kernels.lookupSymbol(sym.getName()))
+        continue;
+    Operation *clone = op.clone();
+    table.insert(clone);
+  }
+  return ref;
+}
+
+Value bufferOf(OpBuilder &b, Location loc, Value tensor, bool dynamic) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  Value buffer = bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
+                                                   /*read_only=*/true);
+  return dynamic ? dynamicBuffer(b, loc, buffer) : buffer;
+}
+
+Value allocBuffer(OpBuilder &b, Location loc, RankedTensorType type,
+                  ValueRange dynamicSizes) {
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  return memref::AllocOp::create(b, loc, memrefType, dynamicSizes,
+                                 b.getI64IntegerAttr(64));
+}
+
+Value dynamicBuffer(OpBuilder &b, Location loc, Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  SmallVector<int64_t> dyn(type.getRank(), ShapedType::kDynamic);
+  auto dynType = MemRefType::get(dyn, type.getElementType());
+  if (dynType == type)
+    return buffer;
+  return memref::CastOp::create(b, loc, dynType, buffer);
+}
+
+Value tensorOf(OpBuilder &b, Location loc, Value buffer,
+               RankedTensorType type) {
+  return bufferization::ToTensorOp::create(b, loc, type, buffer,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+Value ceilDiv(OpBuilder &b, Location loc, Value a, int64_t d) {
+  Value dm1 = arith::ConstantIndexOp::create(b, loc, d - 1);
+  Value dv = arith::ConstantIndexOp::create(b, loc, d);
+  return arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, a, dm1),
+                                dv);
+}
+
+} // namespace gpu
+} // namespace loom
