@@ -1,8 +1,10 @@
-// The CUDA driver API reached through dlopen, with its types declared here.
+// The CUDA driver API reached through dlopen, with its types declared in
+// Cuda.h.
 //
-// Only the handful of entry points that the runtime uses are resolved. The
-// `_v2` names are the ones libcuda exports for the 64-bit memory API (the
-// unsuffixed names are macros in cuda.h).
+// The driver is loaded once per process. Its state is a heap object that is
+// never destroyed: GPU modules unload their code from global destructors
+// (mgpuModuleUnload), which may run at exit after this file's static objects
+// would have been destroyed.
 
 #include "Cuda.h"
 
@@ -16,45 +18,6 @@ namespace cuda {
 
 namespace {
 
-// From cuda.h, declared here so that no CUDA toolkit is needed to build.
-using CUresult = int;
-using CUdevice = int;
-using CUdeviceptr = unsigned long long;
-struct CUctx_st;
-using CUcontext = CUctx_st *;
-constexpr CUresult CUDA_SUCCESS = 0;
-
-struct Driver {
-  void *handle = nullptr;
-  CUresult (*cuInit)(unsigned) = nullptr;
-  CUresult (*cuDeviceGetCount)(int *) = nullptr;
-  CUresult (*cuDeviceGet)(CUdevice *, int) = nullptr;
-  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice) = nullptr;
-  CUresult (*cuCtxSetCurrent)(CUcontext) = nullptr;
-  CUresult (*cuCtxSynchronize)() = nullptr;
-  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t) = nullptr;
-  CUresult (*cuMemFree)(CUdeviceptr) = nullptr;
-  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t) = nullptr;
-  CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t) = nullptr;
-  CUresult (*cuGetErrorName)(CUresult, const char **) = nullptr;
-  CUresult (*cuGetErrorString)(CUresult, const char **) = nullptr;
-  CUcontext context = nullptr;
-  bool ready = false;
-  std::string error; // why the driver is unusable, when !ready
-};
-
-std::string describe(const Driver &d, CUresult result) {
-  const char *name = nullptr, *text = nullptr;
-  if (d.cuGetErrorName)
-    d.cuGetErrorName(result, &name);
-  if (d.cuGetErrorString)
-    d.cuGetErrorString(result, &text);
-  std::string s = name ? name : "CUDA error " + std::to_string(result);
-  if (text)
-    s += std::string(" (") + text + ")";
-  return s;
-}
-
 template <typename F> bool resolve(void *handle, const char *name, F &fn) {
   fn = reinterpret_cast<F>(dlsym(handle, name));
   return fn != nullptr;
@@ -62,12 +25,12 @@ template <typename F> bool resolve(void *handle, const char *name, F &fn) {
 
 void load(Driver &d) {
   const char *override = std::getenv("LOOM_CUDA_DRIVER");
-  std::string path = override && *override ? override : "libcuda.so.1";
-  d.handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  d.path = override && *override ? override : "libcuda.so.1";
+  d.handle = dlopen(d.path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!d.handle) {
     const char *why = dlerror();
-    d.error = "CUDA driver " + path + " not found: " +
-              (why ? why : "dlopen failed") +
+    d.error = "CUDA driver " + d.path +
+              " not found: " + (why ? why : "dlopen failed") +
               " (the CPU target needs no driver)";
     return;
   }
@@ -82,17 +45,42 @@ void load(Driver &d) {
   LOOM_RESOLVE(cuCtxSetCurrent, "cuCtxSetCurrent")
   LOOM_RESOLVE(cuCtxSynchronize, "cuCtxSynchronize")
   LOOM_RESOLVE(cuMemAlloc, "cuMemAlloc_v2")
+  LOOM_RESOLVE(cuMemAllocManaged, "cuMemAllocManaged")
   LOOM_RESOLVE(cuMemFree, "cuMemFree_v2")
   LOOM_RESOLVE(cuMemcpyHtoD, "cuMemcpyHtoD_v2")
   LOOM_RESOLVE(cuMemcpyDtoH, "cuMemcpyDtoH_v2")
+  LOOM_RESOLVE(cuMemsetD8, "cuMemsetD8_v2")
+  LOOM_RESOLVE(cuMemcpyAsync, "cuMemcpyAsync")
+  LOOM_RESOLVE(cuMemsetD32Async, "cuMemsetD32Async")
+  LOOM_RESOLVE(cuMemsetD16Async, "cuMemsetD16Async")
+  LOOM_RESOLVE(cuStreamCreate, "cuStreamCreate")
+  LOOM_RESOLVE(cuStreamDestroy, "cuStreamDestroy_v2")
+  LOOM_RESOLVE(cuStreamSynchronize, "cuStreamSynchronize")
+  LOOM_RESOLVE(cuStreamWaitEvent, "cuStreamWaitEvent")
+  LOOM_RESOLVE(cuEventCreate, "cuEventCreate")
+  LOOM_RESOLVE(cuEventDestroy, "cuEventDestroy_v2")
+  LOOM_RESOLVE(cuEventSynchronize, "cuEventSynchronize")
+  LOOM_RESOLVE(cuEventRecord, "cuEventRecord")
+  LOOM_RESOLVE(cuModuleLoadData, "cuModuleLoadData")
+  LOOM_RESOLVE(cuModuleLoadDataEx, "cuModuleLoadDataEx")
+  LOOM_RESOLVE(cuModuleUnload, "cuModuleUnload")
+  LOOM_RESOLVE(cuModuleGetFunction, "cuModuleGetFunction")
+  LOOM_RESOLVE(cuFuncSetAttribute, "cuFuncSetAttribute")
+  LOOM_RESOLVE(cuLaunchKernel, "cuLaunchKernel")
   LOOM_RESOLVE(cuGetErrorName, "cuGetErrorName")
   LOOM_RESOLVE(cuGetErrorString, "cuGetErrorString")
 #undef LOOM_RESOLVE
   if (missing) {
-    d.error = "CUDA driver " + path + " lacks " + missing +
+    d.error = "CUDA driver " + d.path + " lacks " + missing +
               " (a driver too old for Loom, or not a CUDA driver)";
     return;
   }
+  // The stream-ordered allocator (CUDA 11.2+) is optional.
+  resolve(d.handle, "cuMemAllocAsync", d.cuMemAllocAsync);
+  resolve(d.handle, "cuMemFreeAsync", d.cuMemFreeAsync);
+  resolve(d.handle, "cuDeviceGetDefaultMemPool", d.cuDeviceGetDefaultMemPool);
+  resolve(d.handle, "cuMemPoolSetAttribute", d.cuMemPoolSetAttribute);
+
   if (CUresult r = d.cuInit(0); r != CUDA_SUCCESS) {
     d.error = "CUDA driver initialization failed: " + describe(d, r);
     return;
@@ -106,27 +94,52 @@ void load(Driver &d) {
     d.error = "no CUDA device found (the driver is installed)";
     return;
   }
-  CUdevice device = 0;
-  if (CUresult r = d.cuDeviceGet(&device, 0); r != CUDA_SUCCESS) {
+  if (CUresult r = d.cuDeviceGet(&d.device, 0); r != CUDA_SUCCESS) {
     d.error = "cannot open CUDA device 0: " + describe(d, r);
     return;
   }
-  if (CUresult r = d.cuDevicePrimaryCtxRetain(&d.context, device);
+  if (CUresult r = d.cuDevicePrimaryCtxRetain(&d.context, d.device);
       r != CUDA_SUCCESS) {
     d.error = "cannot create a CUDA context: " + describe(d, r);
     return;
+  }
+  // Modules allocate their intermediates and results on every call: keep
+  // freed memory in the pool (threshold UINT64_MAX) instead of returning it
+  // to the system at every synchronization.
+  if (d.cuMemAllocAsync && d.cuMemFreeAsync && d.cuDeviceGetDefaultMemPool &&
+      d.cuMemPoolSetAttribute) {
+    CUmemoryPool pool = nullptr;
+    uint64_t threshold = UINT64_MAX;
+    d.streamOrderedAllocator =
+        d.cuCtxSetCurrent(d.context) == CUDA_SUCCESS &&
+        d.cuDeviceGetDefaultMemPool(&pool, d.device) == CUDA_SUCCESS &&
+        d.cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                                &threshold) == CUDA_SUCCESS;
   }
   d.ready = true;
 }
 
 Driver &driver() {
-  static Driver d;
+  static Driver *d = new Driver; // never destroyed (see the file comment)
   static std::once_flag once;
-  std::call_once(once, [] { load(d); });
-  return d;
+  std::call_once(once, [] { load(*d); });
+  return *d;
 }
 
-/// The driver, ready, with the context current on the calling thread.
+} // namespace
+
+std::string describe(const Driver &d, CUresult result) {
+  const char *name = nullptr, *text = nullptr;
+  if (d.cuGetErrorName && d.cuGetErrorName(result, &name) != CUDA_SUCCESS)
+    name = nullptr;
+  if (d.cuGetErrorString && d.cuGetErrorString(result, &text) != CUDA_SUCCESS)
+    text = nullptr;
+  std::string s = name ? name : "CUDA error " + std::to_string(result);
+  if (text)
+    s += std::string(" (") + text + ")";
+  return s;
+}
+
 Driver *ready(std::string &error) {
   Driver &d = driver();
   if (!d.ready) {
@@ -139,8 +152,6 @@ Driver *ready(std::string &error) {
   }
   return &d;
 }
-
-} // namespace
 
 bool init(std::string &error) { return ready(error) != nullptr; }
 
@@ -164,14 +175,31 @@ void release(uint64_t pointer) {
     d->cuMemFree(pointer);
 }
 
+bool fillZero(uint64_t pointer, size_t bytes, std::string &error) {
+  Driver *d = ready(error);
+  if (!d)
+    return false;
+  if (bytes == 0)
+    return true;
+  if (CUresult r = d->cuMemsetD8(pointer, 0, bytes); r != CUDA_SUCCESS) {
+    error = "cuMemsetD8 of " + std::to_string(bytes) +
+            " bytes failed: " + describe(*d, r);
+    return false;
+  }
+  return true;
+}
+
 bool copyToDevice(uint64_t destination, const void *source, size_t bytes,
                   std::string &error) {
   Driver *d = ready(error);
   if (!d)
     return false;
+  if (bytes == 0)
+    return true;
   if (CUresult r = d->cuMemcpyHtoD(destination, source, bytes);
       r != CUDA_SUCCESS) {
-    error = "cuMemcpyHtoD failed: " + describe(*d, r);
+    error = "cuMemcpyHtoD of " + std::to_string(bytes) +
+            " bytes failed: " + describe(*d, r);
     return false;
   }
   return true;
@@ -182,9 +210,12 @@ bool copyToHost(void *destination, uint64_t source, size_t bytes,
   Driver *d = ready(error);
   if (!d)
     return false;
+  if (bytes == 0)
+    return true;
   if (CUresult r = d->cuMemcpyDtoH(destination, source, bytes);
       r != CUDA_SUCCESS) {
-    error = "cuMemcpyDtoH failed: " + describe(*d, r);
+    error = "cuMemcpyDtoH of " + std::to_string(bytes) +
+            " bytes failed: " + describe(*d, r);
     return false;
   }
   return true;

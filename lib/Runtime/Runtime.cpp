@@ -5,12 +5,19 @@
 // descriptor per result, and calls loom_entry_<name>(args). Everything is
 // checked against the module's signature first, because a module trusts its
 // descriptors completely: a wrong size there is a wild read, not an error.
+//
+// A CUDA module (target sm_NN) is called the same way with device
+// descriptors; its failures arrive through the sticky error of the mgpu*
+// functions it calls (DeviceAPI.cpp), after which the results it produced are
+// freed and the call fails.
 
 #include "loom/Runtime/Runtime.h"
+#include "loom/Runtime/DeviceAPI.h"
 
 #include "Cuda.h"
 #include "Signature.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -55,17 +62,41 @@ struct loomModule {
   std::vector<std::unique_ptr<loomEntry>> entries;
 };
 
+/// Who frees a buffer's memory, and how.
+enum class Memory {
+  Host,      // loomHostAlloc'd (or a CPU module's malloc): free(allocation)
+  Device,    // loomBufferCreate's cuMemAlloc: cuMemFree(allocation)
+  Module,    // a CUDA module's mgpuMemAlloc: mgpuMemFree(allocation)
+  Borrowed,  // loomBufferWrap: the caller's, never freed here
+};
+
 struct loomBuffer {
   loomDevice device = LOOM_DEVICE_CPU;
   loomDType dtype = LOOM_DTYPE_F32;
   std::vector<int64_t> shape;
   size_t bytes = 0;
-  void *data = nullptr;    // host pointer, or the device address
-  void *toFree = nullptr;  // host: what free() releases (may differ from data)
-  uint64_t devicePtr = 0;  // CUDA: what cuMemFree releases
+  void *data = nullptr;       // host pointer, or the device address
+  void *allocation = nullptr; // what is freed (may differ from data)
+  Memory memory = Memory::Host;
+
+  uint64_t deviceAddress() const { return uint64_t(uintptr_t(data)); }
 };
 
 namespace {
+
+/// A CUDA target: "sm_" then the compute capability and an optional
+/// feature suffix ("sm_80", "sm_90a", "sm_100f").
+bool isCudaTarget(const std::string &target) {
+  if (target.compare(0, 3, "sm_") != 0)
+    return false;
+  size_t i = 3;
+  while (i < target.size() && std::isdigit((unsigned char)target[i]))
+    ++i;
+  if (i < 5) // at least two digits
+    return false;
+  return i == target.size() ||
+         (i + 1 == target.size() && std::islower((unsigned char)target[i]));
+}
 
 bool validDType(loomDType dtype) {
   return dtype >= LOOM_DTYPE_F32 && dtype <= LOOM_DTYPE_I64;
@@ -152,7 +183,8 @@ loomBuffer *newHostBuffer(loomDType dtype, const std::vector<int64_t> &shape,
   buffer->shape = shape;
   buffer->bytes = bytes;
   buffer->data = memory;
-  buffer->toFree = memory;
+  buffer->allocation = memory;
+  buffer->memory = Memory::Host;
   return buffer;
 }
 
@@ -176,6 +208,53 @@ void gatherStrided(const uint8_t *base, const std::vector<int64_t> &sizes,
       index[d] = 0;
     }
   }
+}
+
+/// A CUDA result that a module returned strided or aliasing other memory
+/// (what compiled modules never do): copies its elements into a fresh
+/// mgpuMemAlloc allocation, contiguous, through the host when strided. Uses
+/// the mgpu* functions on this thread's stream, so failures arrive as the
+/// sticky error (clear when this is called).
+bool copyDeviceResult(const uint8_t *data, const std::vector<int64_t> &sizes,
+                      const std::vector<int64_t> &strides, size_t eb,
+                      size_t bytes, void *&copy, std::string &error) {
+  copy = nullptr;
+  if (bytes == 0)
+    return true;
+  bool contiguous = true;
+  std::vector<int64_t> expected = contiguousStrides(sizes);
+  int64_t span = 1; // elements from the first to the last, plus one
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] != 1 && strides[d] != expected[d])
+      contiguous = false;
+    if (strides[d] < 0) {
+      error = "a negative stride";
+      return false;
+    }
+    span += (sizes[d] - 1) * strides[d];
+  }
+  void *stream = loomCudaGetStream();
+  copy = mgpuMemAlloc(bytes, stream, false);
+  if (contiguous) {
+    mgpuMemcpy(copy, const_cast<uint8_t *>(data), bytes, stream);
+  } else {
+    std::vector<uint8_t> whole(size_t(span) * eb), gathered(bytes);
+    mgpuMemcpy(whole.data(), const_cast<uint8_t *>(data), whole.size(),
+               stream);
+    mgpuStreamSynchronize(stream);
+    if (!*loomCudaGetStickyError()) {
+      gatherStrided(whole.data(), sizes, strides, eb, gathered.data());
+      mgpuMemcpy(copy, gathered.data(), bytes, stream);
+    }
+  }
+  mgpuStreamSynchronize(stream);
+  if (*loomCudaGetStickyError()) {
+    error = loomCudaGetStickyError();
+    device::releaseModuleAllocation(copy);
+    copy = nullptr;
+    return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -261,11 +340,19 @@ loomModule *loomModuleLoad(const char *path, loomDevice device) {
   // dlopen searches the library path for a bare name; a module is a file.
   std::string openPath = file.find('/') == std::string::npos ? "./" + file
                                                              : file;
+  // A GPU module's global constructor runs here: it only records its GPU
+  // code (mgpuModuleLoad), so this works without a driver.
   void *handle = dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char *why = dlerror();
-    return failNull<loomModule>("cannot load module '" + file + "': " +
-                                (why ? why : "dlopen failed"));
+    std::string message = why ? why : "dlopen failed";
+    if (message.find("undefined symbol: mgpu") != std::string::npos)
+      message += " (a GPU module calls the runtime's mgpu* functions, which "
+                 "the process must export: link the host with LoomRuntime "
+                 "through CMake, or load libloomrt.so with RTLD_GLOBAL "
+                 "before the module)";
+    return failNull<loomModule>("cannot load module '" + file +
+                                "': " + message);
   }
   auto module = std::make_unique<loomModule>();
   module->handle = handle;
@@ -291,14 +378,18 @@ loomModule *loomModuleLoad(const char *path, loomDevice device) {
     return closeAndFail("malformed signature in module '" + file +
                         "': " + error);
   const std::string &target = module->signature.target;
-  if (target != "cpu")
+  bool cudaTarget = isCudaTarget(target);
+  if (target != "cpu" && !cudaTarget)
     return closeAndFail("module '" + file + "' was compiled for target '" +
                         target +
-                        "', which this runtime cannot run yet (only cpu)");
-  if (device != LOOM_DEVICE_CPU)
-    return closeAndFail("module '" + file +
-                        "' was compiled for the cpu target; it cannot run "
-                        "on " + loomDeviceName(device));
+                        "', which this runtime cannot run (it runs cpu and "
+                        "CUDA sm_NN targets)");
+  loomDevice targetDevice = cudaTarget ? LOOM_DEVICE_CUDA : LOOM_DEVICE_CPU;
+  if (device != targetDevice)
+    return closeAndFail("module '" + file + "' was compiled for target '" +
+                        target + "', which runs on " +
+                        loomDeviceName(targetDevice) + "; it cannot run on " +
+                        loomDeviceName(device));
   for (const EntrySignature &sig : module->signature.entries) {
     std::string symbol = "loom_entry_" + sig.name;
     auto fn = reinterpret_cast<EntryFn>(dlsym(handle, symbol.c_str()));
@@ -445,8 +536,7 @@ loomBuffer *loomBufferCreate(loomDevice device, loomDType dtype, int64_t rank,
   if (!cuda::allocate(bytes, pointer, error))
     return failNull<loomBuffer>(error);
   // Zero-filled like host buffers.
-  std::vector<uint8_t> zeros(bytes, 0);
-  if (!cuda::copyToDevice(pointer, zeros.data(), bytes, error)) {
+  if (!cuda::fillZero(pointer, bytes, error)) {
     cuda::release(pointer);
     return failNull<loomBuffer>(error);
   }
@@ -455,18 +545,53 @@ loomBuffer *loomBufferCreate(loomDevice device, loomDType dtype, int64_t rank,
   buffer->dtype = dtype;
   buffer->shape = dims;
   buffer->bytes = bytes;
-  buffer->devicePtr = pointer;
   buffer->data = reinterpret_cast<void *>(uintptr_t(pointer));
+  buffer->allocation = buffer->data;
+  buffer->memory = Memory::Device;
+  return buffer;
+}
+
+loomBuffer *loomBufferWrap(loomDevice device, loomDType dtype, int64_t rank,
+                           const int64_t *shape, void *data) {
+  if (rank < 0 || rank > LOOM_MAX_RANK || (rank > 0 && !shape))
+    return failNull<loomBuffer>("loomBufferWrap: invalid rank or shape");
+  if (device != LOOM_DEVICE_CPU && device != LOOM_DEVICE_CUDA)
+    return failNull<loomBuffer>("invalid device " +
+                                std::to_string(int(device)));
+  std::vector<int64_t> dims(shape, shape + rank);
+  size_t bytes = 0;
+  std::string error;
+  if (!storageSize(dtype, dims, bytes, error))
+    return failNull<loomBuffer>(error);
+  if (!data && bytes > 0)
+    return failNull<loomBuffer>("loomBufferWrap: NULL data for a buffer of " +
+                                std::to_string(bytes) + " bytes");
+  auto *buffer = new loomBuffer;
+  buffer->device = device;
+  buffer->dtype = dtype;
+  buffer->shape = dims;
+  buffer->bytes = bytes;
+  buffer->data = data;
+  buffer->memory = Memory::Borrowed;
   return buffer;
 }
 
 void loomBufferDestroy(loomBuffer *buffer) {
   if (!buffer)
     return;
-  if (buffer->device == LOOM_DEVICE_CUDA)
-    cuda::release(buffer->devicePtr);
-  else
-    std::free(buffer->toFree);
+  switch (buffer->memory) {
+  case Memory::Host:
+    std::free(buffer->allocation);
+    break;
+  case Memory::Device:
+    cuda::release(uint64_t(uintptr_t(buffer->allocation)));
+    break;
+  case Memory::Module:
+    device::releaseModuleAllocation(buffer->allocation);
+    break;
+  case Memory::Borrowed:
+    break;
+  }
   delete buffer;
 }
 
@@ -498,7 +623,7 @@ loomStatus loomBufferCopyFromHost(loomBuffer *buffer, const void *source,
                 std::to_string(buffer->bytes) + " bytes");
   if (buffer->device == LOOM_DEVICE_CUDA) {
     std::string error;
-    if (!cuda::copyToDevice(buffer->devicePtr, source, bytes, error))
+    if (!cuda::copyToDevice(buffer->deviceAddress(), source, bytes, error))
       return fail(error);
     return LOOM_SUCCESS;
   }
@@ -516,7 +641,8 @@ loomStatus loomBufferCopyToHost(const loomBuffer *buffer, void *destination,
                 " bytes into " + std::to_string(bytes) + " bytes");
   if (buffer->device == LOOM_DEVICE_CUDA) {
     std::string error;
-    if (!cuda::copyToHost(destination, buffer->devicePtr, bytes, error))
+    if (!cuda::copyToHost(destination, buffer->deviceAddress(), bytes,
+                          error))
       return fail(error);
     return LOOM_SUCCESS;
   }
@@ -544,9 +670,8 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
                 " result(s), room given for " + std::to_string(numResults));
   if ((numArgs > 0 && !args) || (numResults > 0 && !results))
     return fail("loomEntryCall: NULL argument or result array");
-  if (entry->module->device != LOOM_DEVICE_CPU)
-    return fail("calls on " + std::string(loomDeviceName(entry->module->device)) +
-                " are not implemented yet");
+  const loomDevice device = entry->module->device;
+  const bool onCuda = device == LOOM_DEVICE_CUDA;
 
   // One descriptor per argument: {allocated, aligned, offset, sizes,
   // strides}, 64-bit words.
@@ -559,9 +684,10 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
                       " (" + formatTensorType(type) + ")";
     if (!buffer)
       return fail(arg + " is NULL");
-    if (buffer->device != LOOM_DEVICE_CPU)
+    if (buffer->device != device)
       return fail(arg + " is a " + loomDeviceName(buffer->device) +
-                  " buffer; the module runs on the cpu");
+                  " buffer; the module runs on " +
+                  (onCuda ? "cuda" : "the cpu"));
     if (buffer->dtype != type.dtype)
       return fail(arg + ": the buffer's dtype is " +
                   dtypeName(buffer->dtype));
@@ -590,17 +716,32 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
   std::vector<int64_t> resultArea(words ? words : 1, 0);
   packed[0] = numResults ? resultArea.data() : nullptr;
 
+  // A CUDA module reports failures through the sticky error of the mgpu*
+  // functions it calls (DeviceAPI.h), on this thread.
+  if (onCuda)
+    loomCudaClearStickyError();
   entry->function(packed.data());
 
-  // Results: validate each descriptor against the signature, then take
-  // ownership of its memory (or copy it where the module broke the ABI's
-  // promise of fresh, contiguous allocations).
-  std::vector<loomBuffer *> made;
+  // Memory that must never be freed as a result's: the arguments'. Every
+  // allocation taken or freed below joins it, so nothing is freed twice.
   std::vector<void *> seenAllocations;
-  for (int64_t i = 0; i < numArgs; ++i)
-    seenAllocations.push_back(args[i]->toFree);
-  std::string error;
-  size_t word = 0;
+  for (int64_t i = 0; i < numArgs; ++i) {
+    seenAllocations.push_back(args[i]->data);
+    if (args[i]->allocation)
+      seenAllocations.push_back(args[i]->allocation);
+  }
+  auto seen = [&](void *p) {
+    for (void *s : seenAllocations)
+      if (s == p)
+        return true;
+    return false;
+  };
+  auto releaseModuleMemory = [&](void *p) {
+    if (onCuda)
+      device::releaseModuleAllocation(p);
+    else
+      std::free(p);
+  };
   std::vector<void *> toRelease; // module allocations to free on failure
   {
     size_t w = 0;
@@ -609,6 +750,29 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
       w += 3 + 2 * type.dims.size();
     }
   }
+  // Frees what the module allocated for the results not yet taken, unless
+  // it is an argument's memory or was already taken by another result.
+  auto releaseUntaken = [&] {
+    for (void *p : toRelease)
+      if (p && !seen(p)) {
+        seenAllocations.push_back(p);
+        releaseModuleMemory(p);
+      }
+  };
+  if (onCuda) {
+    std::string sticky = loomCudaGetStickyError();
+    if (!sticky.empty()) {
+      releaseUntaken();
+      return fail(sticky);
+    }
+  }
+
+  // Results: validate each descriptor against the signature, then take
+  // ownership of its memory (or copy it where the module broke the ABI's
+  // promise of fresh, contiguous allocations).
+  std::vector<loomBuffer *> made;
+  std::string error;
+  size_t word = 0;
   for (int64_t r = 0; r < numResults && error.empty(); ++r) {
     const TensorType &type = sig.results[r];
     size_t rank = type.dims.size();
@@ -642,38 +806,47 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
     for (size_t d = 0; d < rank; ++d)
       if (sizes[d] != 1 && strides[d] != expected[d])
         contiguous = false;
-    bool aliased = false;
-    for (void *seen : seenAllocations)
-      if (allocated && seen == allocated)
-        aliased = true;
+    bool aliased = allocated && seen(allocated);
     uint8_t *data = aligned ? aligned + offset * int64_t(eb) : nullptr;
     if (bytes > 0 && !aligned) {
       error = "the module returned a NULL " + res;
       break;
     }
     auto *buffer = new loomBuffer;
-    buffer->device = LOOM_DEVICE_CPU;
+    buffer->device = device;
     buffer->dtype = type.dtype;
     buffer->shape = shape;
     buffer->bytes = bytes;
     if (contiguous && !aliased) {
       buffer->data = data;
-      buffer->toFree = allocated;
+      buffer->allocation = allocated;
+      buffer->memory = onCuda ? Memory::Module : Memory::Host;
       seenAllocations.push_back(allocated);
     } else {
-      void *copy = loomHostAlloc(bytes);
-      if (!copy) {
-        delete buffer;
-        error = "out of host memory copying " + res;
-        break;
+      void *copy = nullptr;
+      if (onCuda) {
+        if (!copyDeviceResult(data, sizes, strides, eb, bytes, copy, error)) {
+          delete buffer;
+          error = "cannot copy " + res + ": " + error;
+          break;
+        }
+      } else {
+        copy = loomHostAlloc(bytes);
+        if (!copy) {
+          delete buffer;
+          error = "out of host memory copying " + res;
+          break;
+        }
+        if (bytes)
+          gatherStrided(data, sizes, strides, eb,
+                        static_cast<uint8_t *>(copy));
       }
-      if (bytes)
-        gatherStrided(data, sizes, strides, eb, static_cast<uint8_t *>(copy));
       buffer->data = copy;
-      buffer->toFree = copy;
+      buffer->allocation = copy;
+      buffer->memory = onCuda ? Memory::Module : Memory::Host;
       if (!aliased) {
         seenAllocations.push_back(allocated);
-        std::free(allocated);
+        releaseModuleMemory(allocated);
       }
     }
     toRelease[r] = nullptr; // now owned by `buffer` (or freed)
@@ -682,18 +855,7 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
   if (!error.empty()) {
     for (loomBuffer *b : made)
       loomBufferDestroy(b);
-    // Free what the module allocated for the results not yet taken, unless
-    // it is an argument's memory or was already taken by another result.
-    for (void *p : toRelease) {
-      bool owned = p != nullptr;
-      for (void *seen : seenAllocations)
-        if (seen == p)
-          owned = false;
-      if (owned) {
-        seenAllocations.push_back(p);
-        std::free(p);
-      }
-    }
+    releaseUntaken();
     return fail(error);
   }
   for (int64_t r = 0; r < numResults; ++r)

@@ -1,11 +1,15 @@
 // loom-run: run one entry of a compiled Loom module (or of a .mlir file) on .npy inputs.
 //
-// loom-run FILE --entry=NAME [--target=cpu|cuda] [--input=a.npy]...
-//          [--output=o.npy]... [--random-inputs [--seed=N]] [--bench=N]
+// loom-run FILE --entry=NAME [--target=cpu|cuda [--chip=sm_NN]]
+//          [--input=a.npy]... [--output=o.npy]... [--random-inputs [--seed=N]]
+//          [--bench=N]
 //
 // It links only the Loom runtime and the .npy library (no LLVM, no MLIR), so
 // it runs where only a compiled module was copied. A .mlir FILE is compiled
-// first by the loom-compile that sits in the same directory as loom-run.
+// first by the loom-compile that sits in the same directory as loom-run
+// (for --target=cuda with --target=sm_90a, or the --chip given).
+// With --target=cuda, inputs are copied to device buffers, the entry runs on
+// the GPU (it synchronizes before returning) and results are copied back.
 // Every error is one line on stderr and exit status 1; output files are
 // written only once everything else has succeeded.
 
@@ -35,9 +39,10 @@ namespace npy = loom::npy;
 namespace {
 
 const char *kUsage =
-    "usage: loom-run FILE --entry=NAME [--target=cpu|cuda] [--input=a.npy]...\n"
-    "                [--output=o.npy]... [--random-inputs [--seed=N]] "
-    "[--bench=N]\n"
+    "usage: loom-run FILE --entry=NAME [--target=cpu|cuda [--chip=sm_NN]]\n"
+    "                [--input=a.npy]... [--output=o.npy]... [--random-inputs "
+    "[--seed=N]]\n"
+    "                [--bench=N]\n"
     "\n"
     "Runs entry NAME of FILE, a module from loom-compile (.so) or a .mlir\n"
     "file (compiled first with the loom-compile beside loom-run).\n"
@@ -46,8 +51,12 @@ const char *kUsage =
     "                   a summary of every result)\n"
     "  --random-inputs  fill the arguments not given by --input with\n"
     "                   deterministic random values (--seed=N, default 0)\n"
-    "  --bench=N        run N times and print the median time\n"
-    "  --target=T       cpu (default) or cuda\n";
+    "  --bench=N        run N times and print the median time (on cuda after\n"
+    "                   one untimed warm-up call)\n"
+    "  --target=T       cpu (default) or cuda (device 0, through the CUDA\n"
+    "                   driver; the module must have been compiled for sm_NN)\n"
+    "  --chip=sm_NN     the GPU a .mlir FILE is compiled for with --target=cuda\n"
+    "                   (default sm_90a)\n";
 
 /// Prints "loom-run: <message>" and gives the exit status of a failure.
 int fail(const std::string &message) {
@@ -59,6 +68,7 @@ struct Options {
   std::string file;
   std::string entry;
   std::string target = "cpu";
+  std::string chip; // --chip, for compiling a .mlir file for cuda
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
   bool randomInputs = false;
@@ -116,13 +126,16 @@ int parseOptions(int argc, char **argv, Options &options) {
         return fail("--random-inputs takes no value");
       options.randomInputs = true;
     } else if (name == "--entry" || name == "--target" || name == "--input" ||
-               name == "--output" || name == "--seed" || name == "--bench") {
+               name == "--output" || name == "--seed" || name == "--bench" ||
+               name == "--chip") {
       if (!needValue())
         return fail(name + " needs a value (" + name + "=...)");
       if (name == "--entry") {
         options.entry = value;
       } else if (name == "--target") {
         options.target = value;
+      } else if (name == "--chip") {
+        options.chip = value;
       } else if (name == "--input") {
         options.inputs.push_back(value);
       } else if (name == "--output") {
@@ -153,6 +166,13 @@ int parseOptions(int argc, char **argv, Options &options) {
                 " (expected cpu or cuda)");
   if (options.seedGiven && !options.randomInputs)
     return fail("--seed needs --random-inputs");
+  if (!options.chip.empty()) {
+    if (options.target != "cuda")
+      return fail("--chip=" + options.chip + " needs --target=cuda");
+    if (options.chip.size() < 5 || options.chip.compare(0, 3, "sm_") != 0)
+      return fail("--chip needs a CUDA architecture such as sm_90a or sm_80, "
+                  "got '" + options.chip + "'");
+  }
   return 0;
 }
 
@@ -176,7 +196,8 @@ struct TempDir {
 /// Compiles `source` with the loom-compile beside this executable into a
 /// library in `dir`; its diagnostics go to our stderr, its report nowhere.
 bool compileMLIR(const std::string &source, const std::string &target,
-                 TempDir &dir, std::string &library, std::string &error) {
+                 const std::string &chip, TempDir &dir, std::string &library,
+                 std::string &error) {
   if (access(source.c_str(), R_OK) != 0) {
     error = "cannot open '" + source + "': " + std::strerror(errno);
     return false;
@@ -211,7 +232,9 @@ bool compileMLIR(const std::string &source, const std::string &target,
   dir.files.push_back(library);
 
   std::string targetFlag =
-      "--target=" + std::string(target == "cuda" ? "sm_90a" : "cpu");
+      "--target=" +
+      (target == "cuda" ? (chip.empty() ? std::string("sm_90a") : chip)
+                        : std::string("cpu"));
   std::vector<std::string> args = {compiler, source, targetFlag, "-o",
                                    library};
   std::vector<char *> argvC;
@@ -467,11 +490,16 @@ int run(const Options &options) {
   if (loomDeviceInit(device) != LOOM_SUCCESS)
     return fail(loomGetLastError());
 
+  if (!options.chip.empty() && !endsWith(options.file, ".mlir"))
+    return fail("--chip applies to a .mlir FILE, which loom-run compiles; '" +
+                options.file + "' is compiled already");
+
   TempDir temp;
   std::string library = options.file;
   if (endsWith(options.file, ".mlir")) {
     std::string error;
-    if (!compileMLIR(options.file, options.target, temp, library, error))
+    if (!compileMLIR(options.file, options.target, options.chip, temp,
+                     library, error))
       return fail(error);
   }
   // A module compiled here lives in a temporary directory: messages name
@@ -546,22 +574,28 @@ int run(const Options &options) {
 
   Buffers results;
   std::vector<double> times;
-  int64_t runs = options.bench > 0 ? options.bench : 1;
+  // On cuda the first call also loads the module's GPU code: with --bench
+  // it is a warm-up, not timed.
+  bool warmUp = options.bench > 0 && device == LOOM_DEVICE_CUDA;
+  int64_t runs = (options.bench > 0 ? options.bench : 1) + (warmUp ? 1 : 0);
   for (int64_t r = 0; r < runs; ++r) {
     results.clear();
     results.list.assign(size_t(numResults), nullptr);
+    // A CUDA entry synchronizes its stream before returning, so the host
+    // clock around the call measures the kernels.
     auto start = std::chrono::steady_clock::now();
     loomStatus status = loomEntryCall(entry, args.list.data(), numArgs,
                                       results.list.data(), numResults);
+    auto end = std::chrono::steady_clock::now();
     if (status == LOOM_SUCCESS)
       status = loomSynchronize(device);
-    auto end = std::chrono::steady_clock::now();
     if (status != LOOM_SUCCESS) {
-      results.list.clear(); // nothing was stored on failure
+      results.clear(); // stored only on success, NULL otherwise
       return fail(loomGetLastError());
     }
-    times.push_back(std::chrono::duration<double, std::milli>(end - start)
-                        .count());
+    if (!(warmUp && r == 0))
+      times.push_back(std::chrono::duration<double, std::milli>(end - start)
+                          .count());
   }
 
   std::vector<npy::Array> arrays(static_cast<size_t>(numResults));

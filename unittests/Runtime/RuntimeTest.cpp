@@ -4,6 +4,7 @@
 // with the ABI (TestModule.c, in good and broken variants) and a module that
 // loom-compile builds from Inputs/block.mlir.
 
+#include "loom/Runtime/DeviceAPI.h"
 #include "loom/Runtime/Runtime.h"
 
 #include "Signature.h"
@@ -201,11 +202,18 @@ TEST(Module, BrokenModules) {
                              "' lists entry 'ghost' in its signature but "
                              "lacks loom_entry_ghost");
 
+  path = modulePath("test_module_unknown_target.so");
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_EQ(lastError(), "module '" + path +
+                             "' was compiled for target 'gfx90a', which this "
+                             "runtime cannot run (it runs cpu and CUDA sm_NN "
+                             "targets)");
+
   path = modulePath("test_module_gpu_target.so");
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
-  EXPECT_NE(lastError().find("compiled for target 'sm_90a'"),
-            std::string::npos)
-      << lastError();
+  EXPECT_EQ(lastError(), "module '" + path +
+                             "' was compiled for target 'sm_90a', which runs "
+                             "on cuda; it cannot run on cpu");
 }
 
 TEST(Module, ListsEntries) {
@@ -555,6 +563,99 @@ TEST(Cuda, NoDriverFailsClearly) {
   // The CPU is unaffected.
   EXPECT_EQ(loomDeviceInit(LOOM_DEVICE_CPU), LOOM_SUCCESS);
   EXPECT_EQ(loomSynchronize(LOOM_DEVICE_CPU), LOOM_SUCCESS);
+}
+
+TEST(Cuda, NoDriverCudaModule) {
+  forceNoDriver();
+  // Loading runs the module's constructor (mgpuModuleLoad, which needs no
+  // driver) and binds its mgpu* references to this executable's exports;
+  // for CUDA the missing driver is reported first.
+  std::string path = modulePath("test_module_cuda.so");
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CUDA), nullptr);
+  EXPECT_EQ(lastError().rfind("CUDA driver /nonexistent/libcuda.so.1 not "
+                              "found: ",
+                              0),
+            0u)
+      << lastError();
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_EQ(lastError(), "module '" + path +
+                             "' was compiled for target 'sm_90a', which runs "
+                             "on cuda; it cannot run on cpu");
+}
+
+TEST(Cuda, NoDriverDeviceFunctions) {
+  forceNoDriver();
+  loomCudaClearStickyError();
+  // What a module's constructor and entry would call: nothing crashes, the
+  // sticky error says why nothing ran, and it is the first failure's.
+  char image[] = "cubin";
+  void *module = mgpuModuleLoad(image, sizeof(image));
+  ASSERT_NE(module, nullptr);
+  EXPECT_STREQ(loomCudaGetStickyError(), "");
+  EXPECT_EQ(mgpuStreamCreate(), nullptr);
+  std::string first = loomCudaGetStickyError();
+  EXPECT_EQ(first.rfind("CUDA driver /nonexistent/libcuda.so.1 not found: ",
+                        0),
+            0u)
+      << first;
+  EXPECT_EQ(mgpuMemAlloc(64, nullptr, false), nullptr);
+  EXPECT_EQ(mgpuModuleGetFunction(module, "k"), nullptr);
+  mgpuLaunchKernel(nullptr, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr,
+                   0);
+  mgpuStreamSynchronize(nullptr);
+  mgpuMemFree(nullptr, nullptr);
+  EXPECT_EQ(loomCudaGetStream(), nullptr);
+  EXPECT_EQ(loomCudaGetStickyError(), first);
+  mgpuModuleUnload(module);
+  loomCudaClearStickyError();
+  EXPECT_STREQ(loomCudaGetStickyError(), "");
+}
+
+TEST(Cuda, WrapNeedsNoDriver) {
+  forceNoDriver();
+  int64_t shape[] = {2, 2};
+  float host[4] = {1, 2, 3, 4};
+  loomBuffer *cpu =
+      loomBufferWrap(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 2, shape, host);
+  ASSERT_NE(cpu, nullptr) << lastError();
+  EXPECT_EQ(loomBufferData(cpu), host);
+  EXPECT_EQ(floats(cpu), (std::vector<float>{1, 2, 3, 4}));
+  loomBufferDestroy(cpu); // never frees `host`
+  EXPECT_EQ(host[0], 1);
+  loomBuffer *cuda = loomBufferWrap(
+      LOOM_DEVICE_CUDA, LOOM_DTYPE_F32, 2, shape,
+      reinterpret_cast<void *>(uintptr_t(0x7f0000000000)));
+  ASSERT_NE(cuda, nullptr) << lastError();
+  EXPECT_EQ(loomBufferDevice(cuda), LOOM_DEVICE_CUDA);
+  float out[4];
+  EXPECT_EQ(loomBufferCopyToHost(cuda, out, sizeof(out)), LOOM_FAILURE);
+  EXPECT_NE(lastError().find("not found"), std::string::npos);
+  loomBufferDestroy(cuda);
+}
+
+TEST_F(HandWritten, WrappedHostArguments) {
+  float a[3] = {1, 2, 3}, b[3] = {10, 20, 30};
+  int64_t shape[] = {3};
+  loomBuffer *args[] = {
+      loomBufferWrap(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 1, shape, a),
+      loomBufferWrap(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 1, shape, b)};
+  loomBuffer *result = nullptr;
+  ASSERT_EQ(loomEntryCall(entry("add"), args, 2, &result, 1), LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(floats(result), (std::vector<float>{11, 22, 33}));
+  loomBufferDestroy(result);
+  for (loomBuffer *arg : args)
+    loomBufferDestroy(arg);
+  // A result that is a wrapped argument's memory is copied, not adopted.
+  float x[4] = {5, 6, 7, 8};
+  int64_t four[] = {4};
+  loomBuffer *wrapped =
+      loomBufferWrap(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 1, four, x);
+  ASSERT_EQ(loomEntryCall(entry("echo"), &wrapped, 1, &result, 1),
+            LOOM_SUCCESS);
+  EXPECT_NE(loomBufferData(result), static_cast<void *>(x));
+  loomBufferDestroy(result);
+  loomBufferDestroy(wrapped);
 }
 
 TEST(Names, DTypesAndDevices) {

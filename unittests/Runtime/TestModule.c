@@ -5,8 +5,18 @@
  * breaks the ABI's promises on purpose (a result that is an argument's
  * buffer, one allocation returned twice, a strided result), to check that
  * the runtime copies rather than double-frees or misreads.
+ *
+ * The CUDA variant is a module for target sm_90a that calls the runtime's
+ * mgpu* functions the way MLIR's gpu-to-llvm output does: a global
+ * constructor registers its "cubin" with mgpuModuleLoad (a destructor
+ * unloads it), and each entry takes a stream, allocates its results with
+ * mgpuMemAlloc, launches kernels by name, synchronizes and returns device
+ * descriptors. Its kernels are the ones the fake driver (FakeCuda.c) runs on
+ * the host.
  */
-/* Included only to check, on every build, that the runtime header is C. */
+/* Included only to check, on every build, that the runtime headers are C
+ * (the CUDA variant uses DeviceAPI.h's declarations). */
+#include "loom/Runtime/DeviceAPI.h"
 #include "loom/Runtime/Runtime.h"
 
 #include <stdint.h>
@@ -46,6 +56,20 @@ typedef struct {
 #define SIGNATURE "abi 1\ntarget cpu\nentry ghost() -> ()\n"
 #elif defined(LOOM_TEST_GPU_TARGET)
 #define SIGNATURE "abi 1\ntarget sm_90a\nentry add() -> ()\n"
+#elif defined(LOOM_TEST_CUDA)
+#define SIGNATURE                                                              \
+  "abi 1\n"                                                                    \
+  "target sm_90a\n"                                                            \
+  "entry scale(tensor<?xf32>) -> (tensor<?xf32>)\n"                            \
+  "entry scale8(tensor<8xf32>) -> (tensor<8xf32>)\n"                           \
+  "entry pair(tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)\n"              \
+  "entry big_smem(tensor<4xf32>) -> (tensor<4xf32>)\n"                         \
+  "entry fill(tensor<4xi32>) -> (tensor<4xi32>, tensor<4xf16>)\n"              \
+  "entry echo(tensor<4xf32>) -> (tensor<4xf32>)\n"                             \
+  "entry transpose(tensor<2x3xf32>) -> (tensor<3x2xf32>)\n"                    \
+  "entry missing_kernel(tensor<4xf32>) -> (tensor<4xf32>)\n"
+#elif defined(LOOM_TEST_UNKNOWN_TARGET)
+#define SIGNATURE "abi 1\ntarget gfx90a\n"
 #elif defined(LOOM_TEST_FUTURE_ABI)
 #define SIGNATURE "abi 2\ntarget cpu\n"
 #endif
@@ -56,6 +80,139 @@ const char *loom_module_signature(void) { return SIGNATURE; }
 /* LOOM_TEST_NO_SIGNATURE: a shared library, but not a Loom module. */
 int not_a_loom_module(void) { return 0; }
 #endif
+
+#ifdef LOOM_TEST_CUDA
+
+/* What gpu-to-llvm emits: a global holding the module handle, set by a
+ * constructor from the embedded binary and unloaded by a destructor. */
+static char cubin[] = "fake cubin: the fake driver accepts anything";
+static void *gpuModule;
+
+__attribute__((constructor)) static void loadGpuModule(void) {
+  gpuModule = mgpuModuleLoad(cubin, sizeof(cubin));
+}
+
+__attribute__((destructor)) static void unloadGpuModule(void) {
+  mgpuModuleUnload(gpuModule);
+}
+
+/* A 1-D launch of `kernel` (float *in, float *out, int64_t n) over n
+ * elements, 256 threads a block, as the GPU pipeline's mapping does. */
+static void launch(const char *kernel, const float *in, float *out, int64_t n,
+                   int32_t smem, void *stream) {
+  void *params[] = {&in, &out, &n};
+  mgpuLaunchKernel(mgpuModuleGetFunction(gpuModule, kernel), (n + 255) / 256,
+                   1, 1, 256, 1, 1, smem, stream, params, NULL, 3);
+}
+
+static void setResult1(Desc1 *out, void *p, int64_t n) {
+  out->allocated = out->aligned = p;
+  out->offset = 0;
+  out->sizes[0] = n;
+  out->strides[0] = 1;
+}
+
+static const float *data1(const Desc1 *d) {
+  return (const float *)d->aligned + d->offset;
+}
+
+/* scale: 2 * x, for any length (0 launches nothing). */
+void loom_entry_scale(void **args) {
+  Desc1 *out = (Desc1 *)args[0];
+  const Desc1 *x = (const Desc1 *)args[1];
+  int64_t n = x->sizes[0];
+  void *stream = mgpuStreamCreate();
+  float *p = (float *)mgpuMemAlloc((uint64_t)n * sizeof(float), stream, 0);
+  launch("scale_f32", data1(x), p, n, 0, stream);
+  mgpuStreamSynchronize(stream);
+  mgpuStreamDestroy(stream);
+  setResult1(out, p, n);
+}
+
+void loom_entry_scale8(void **args) { loom_entry_scale(args); }
+
+/* pair: (4x, 4x) through an intermediate (2x) that is freed, with an event
+ * and a device-to-device copy for the second result. */
+void loom_entry_pair(void **args) {
+  Desc1 *out = (Desc1 *)args[0];
+  const Desc1 *x = (const Desc1 *)args[1];
+  void *stream = mgpuStreamCreate();
+  float *tmp = (float *)mgpuMemAlloc(16, stream, 0);
+  float *r0 = (float *)mgpuMemAlloc(16, stream, 0);
+  float *r1 = (float *)mgpuMemAlloc(16, stream, 0);
+  launch("scale_f32", data1(x), tmp, 4, 0, stream);
+  launch("scale_f32", tmp, r0, 4, 0, stream);
+  void *event = mgpuEventCreate();
+  mgpuEventRecord(event, stream);
+  mgpuStreamWaitEvent(stream, event);
+  mgpuMemcpy(r1, r0, 16, stream);
+  mgpuEventSynchronize(event);
+  mgpuEventDestroy(event);
+  mgpuMemFree(tmp, stream);
+  mgpuStreamSynchronize(stream);
+  mgpuStreamDestroy(stream);
+  setResult1(&out[0], r0, 4);
+  setResult1(&out[1], r1, 4);
+}
+
+/* big_smem: 2 * x with 100 KiB of dynamic shared memory. */
+void loom_entry_big_smem(void **args) {
+  Desc1 *out = (Desc1 *)args[0];
+  const Desc1 *x = (const Desc1 *)args[1];
+  void *stream = mgpuStreamCreate();
+  float *p = (float *)mgpuMemAlloc(16, stream, 0);
+  launch("scale_f32", data1(x), p, 4, 100 * 1024, stream);
+  mgpuStreamSynchronize(stream);
+  setResult1(out, p, 4);
+}
+
+/* fill: memsets, (7, 7, 7, 7) as i32 and (1.0, ...) as f16. */
+void loom_entry_fill(void **args) {
+  Desc1 *out = (Desc1 *)args[0];
+  void *stream = mgpuStreamCreate();
+  void *ints = mgpuMemAlloc(16, stream, 0);
+  void *halves = mgpuMemAlloc(8, stream, 0);
+  mgpuMemset32(ints, 7, 4, stream);
+  mgpuMemset16(halves, 0x3C00, 4, stream);
+  mgpuStreamSynchronize(stream);
+  setResult1(&out[0], ints, 4);
+  setResult1(&out[1], halves, 4);
+}
+
+/* echo: returns its argument's own memory (what the ABI forbids). */
+void loom_entry_echo(void **args) { memcpy(args[0], args[1], sizeof(Desc1)); }
+
+/* transpose: copies x into a fresh allocation at offset 1 and returns a
+ * transposed (non-contiguous) view of it. */
+void loom_entry_transpose(void **args) {
+  Desc2 *out = (Desc2 *)args[0];
+  const Desc2 *x = (const Desc2 *)args[1];
+  void *stream = mgpuStreamCreate();
+  float *p = (float *)mgpuMemAlloc(7 * sizeof(float), stream, 0);
+  launch("copy_f32", (const float *)x->aligned + x->offset, p + 1, 6, 0,
+         stream);
+  mgpuStreamSynchronize(stream);
+  out->allocated = out->aligned = p;
+  out->offset = 1;
+  out->sizes[0] = 3;
+  out->sizes[1] = 2;
+  out->strides[0] = 1;
+  out->strides[1] = 3;
+}
+
+/* missing_kernel: allocates its result, then asks for a kernel the GPU
+ * code lacks. */
+void loom_entry_missing_kernel(void **args) {
+  Desc1 *out = (Desc1 *)args[0];
+  const Desc1 *x = (const Desc1 *)args[1];
+  void *stream = mgpuStreamCreate();
+  float *p = (float *)mgpuMemAlloc(16, stream, 0);
+  launch("no_such_kernel", data1(x), p, 4, 0, stream);
+  mgpuStreamSynchronize(stream);
+  setResult1(out, p, 4);
+}
+
+#else /* the CPU variants */
 
 static float *element1(const Desc1 *d, int64_t i) {
   return (float *)d->aligned + d->offset + i * d->strides[0];
@@ -140,3 +297,5 @@ void loom_entry_nothing(void **args) {
   (void)args;
   ++nothingCalls;
 }
+
+#endif /* LOOM_TEST_CUDA */

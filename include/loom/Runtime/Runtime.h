@@ -20,6 +20,14 @@
  *   dlopen("libcuda.so.1") on first use (LOOM_CUDA_DRIVER overrides the
  *   path); on a machine without it every CUDA request fails with
  *   "CUDA driver libcuda.so.1 not found: ..." and the CPU path is unaffected.
+ *   Only device 0 is used, through its primary context (the one the CUDA
+ *   runtime and PyTorch use too).
+ * - A module compiled for a CUDA target (signature `target sm_90a`, any
+ *   `sm_NN[a]`) is a CUDA module: it is loaded for LOOM_DEVICE_CUDA, takes
+ *   CUDA buffers and returns CUDA buffers. It calls the runtime's mgpu*
+ *   functions (loom/Runtime/DeviceAPI.h), which the process must export: a
+ *   host linked with LoomRuntime through CMake does; bindings load
+ *   libloomrt.so (the runtime as a shared library) with RTLD_GLOBAL first.
  */
 #ifndef LOOM_RUNTIME_RUNTIME_H
 #define LOOM_RUNTIME_RUNTIME_H
@@ -112,7 +120,8 @@ void loomHostFree(void *pointer);
  * searched for like a system library). */
 loomModule *loomModuleLoad(const char *path, loomDevice device);
 /* Unloads `module` (NULL is ignored). Buffers returned by its entries stay
- * valid: they are plain heap memory. */
+ * valid: they are plain heap memory, or device memory of the runtime's
+ * allocator for a CUDA module. */
 void loomModuleUnload(loomModule *module);
 
 /* The signature text exactly as the module returns it. */
@@ -152,7 +161,18 @@ size_t loomFormatTensorType(const loomTensorType *type, char *buffer,
 /* A zero-filled buffer of `dtype` and `shape` on `device`. */
 loomBuffer *loomBufferCreate(loomDevice device, loomDType dtype, int64_t rank,
                              const int64_t *shape);
-/* Frees the buffer and its memory (NULL is ignored). */
+/* A buffer over memory the caller owns and keeps alive while the buffer is
+ * used: a host pointer for the CPU, a device address (CUdeviceptr, e.g. a
+ * torch tensor's data_ptr()) for CUDA, of loomStorageSize bytes, contiguous
+ * and row-major. NULL `data` is allowed only when that size is 0. The memory
+ * is never freed by the runtime; no driver is needed to wrap. */
+loomBuffer *loomBufferWrap(loomDevice device, loomDType dtype, int64_t rank,
+                           const int64_t *shape, void *data);
+/* Frees the buffer and its memory (NULL is ignored): free() for host
+ * memory, cuMemFree for loomBufferCreate's CUDA memory, the stream-ordered
+ * cuMemFreeAsync on the calling thread's runtime stream for the results of
+ * CUDA modules (the caller must not have work that still reads them queued
+ * on another stream), nothing for loomBufferWrap's memory. */
 void loomBufferDestroy(loomBuffer *buffer);
 
 loomDevice loomBufferDevice(const loomBuffer *buffer);
@@ -164,7 +184,9 @@ size_t loomBufferSizeInBytes(const loomBuffer *buffer);
  * (a CUdeviceptr) cast to a pointer, not dereferenceable on the host. */
 void *loomBufferData(loomBuffer *buffer);
 
-/* Copies exactly loomBufferSizeInBytes(buffer) bytes; `bytes` must equal it. */
+/* Copies exactly loomBufferSizeInBytes(buffer) bytes; `bytes` must equal it.
+ * For CUDA buffers the copy is synchronous (cuMemcpyHtoD / cuMemcpyDtoH on
+ * the legacy default stream, which is ordered with the runtime's streams). */
 loomStatus loomBufferCopyFromHost(loomBuffer *buffer, const void *source,
                                   size_t bytes);
 loomStatus loomBufferCopyToHost(const loomBuffer *buffer, void *destination,
@@ -177,9 +199,19 @@ loomStatus loomBufferCopyToHost(const loomBuffer *buffer, void *destination,
 /* Calls `entry` with `numArgs` argument buffers and, on success, stores
  * `numResults` new buffers (owned by the caller, freed with
  * loomBufferDestroy) into `results`. Checks before calling: the counts, each
- * argument's device, dtype, rank and static dimensions against the
- * signature. Arguments are only read. Dynamic dimensions that the signature
- * cannot relate (e.g. two `?` that must be equal) are not checked yet. */
+ * argument's device (the module's: CUDA buffers for a CUDA module), dtype,
+ * rank and static dimensions against the signature. Arguments are only
+ * read. Dynamic dimensions that the signature cannot relate (e.g. two `?`
+ * that must be equal) are not checked yet.
+ *
+ * A CUDA module's entry runs its kernels on the calling thread's runtime
+ * stream and synchronizes it before returning, so results are ready when
+ * this returns. A CUDA failure inside the call (a launch, an allocation, a
+ * fault found at the synchronization) makes it return LOOM_FAILURE with the
+ * runtime's sticky-error message, e.g. "CUDA error in kernel K (launch):
+ * ...", after freeing every result the entry produced: no results are
+ * stored. After a kernel fault the CUDA context is unusable for the rest of
+ * the process (a CUDA property). */
 loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
                          int64_t numArgs, loomBuffer **results,
                          int64_t numResults);
