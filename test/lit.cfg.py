@@ -27,3 +27,31 @@ llvm_config.with_environment("PATH", config.loom_tools_dir, append_path=True)
 tool_dirs = [config.loom_tools_dir, config.llvm_tools_dir]
 tools = [ToolSubst(t, unresolved="fatal") for t in ("loom-opt", "loom-compile", "loom-run")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# `ptxas`: a CUDA toolkit that loom-compile and --loom-gpu-pipeline can use
+# (ptxas and libdevice), found the way they find it: $LOOM_CUDA_PATH, else
+# /usr/local/cuda, else the toolkit of ptxas on PATH. Tests that compile
+# kernels to PTX or cubin, or assemble PTX, require it; the rest of the GPU
+# path is tested without.
+def _cuda_toolkit():
+    def complete(root):
+        return (os.access(os.path.join(root, "bin", "ptxas"), os.X_OK) and
+                os.path.exists(os.path.join(root, "nvvm", "libdevice", "libdevice.10.bc")))
+    root = os.environ.get("LOOM_CUDA_PATH")
+    if root:
+        return root if complete(root) else None
+    if complete("/usr/local/cuda"):
+        return "/usr/local/cuda"
+    ptxas = shutil.which("ptxas")
+    if ptxas:
+        root = os.path.dirname(os.path.dirname(os.path.realpath(ptxas)))
+        return root if complete(root) else None
+    return None
+
+_toolkit = _cuda_toolkit()
+if _toolkit:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", os.path.join(_toolkit, "bin", "ptxas")))
+    config.substitutions.append(("%cuda_root", _toolkit))
+if "LOOM_CUDA_PATH" in os.environ:
+    config.environment["LOOM_CUDA_PATH"] = os.environ["LOOM_CUDA_PATH"]

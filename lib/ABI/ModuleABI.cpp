@@ -3,6 +3,7 @@
 #include "loom/ABI/ModuleABI.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -144,10 +145,14 @@ std::string formatSignature(ArrayRef<EntrySignature> entries,
   return text;
 }
 
-LogicalResult checkLoweredToLLVM(ModuleOp module) {
+LogicalResult checkLoweredToLLVM(ModuleOp module, bool gpu) {
   Operation *culprit = nullptr;
   module.walk([&](Operation *op) {
     if (op == module.getOperation() || isa<LLVM::LLVMDialect>(op->getDialect()))
+      return WalkResult::advance();
+    if (gpu && ((isa<gpu::BinaryOp>(op) && op->getParentOp() == module) ||
+                (isa<gpu::LaunchFuncOp>(op) &&
+                 op->getParentOfType<LLVM::LLVMFuncOp>())))
       return WalkResult::advance();
     // A leftover cast only marks where a real op was not lowered; prefer
     // the op itself.
@@ -162,8 +167,10 @@ LogicalResult checkLoweredToLLVM(ModuleOp module) {
   if (!culprit)
     return success();
   culprit->emitError() << "'" << culprit->getName()
-                       << "' is not supported by the CPU pipeline (it was "
-                          "not lowered to the LLVM dialect)";
+                       << "' is not supported by the "
+                       << (gpu ? "GPU" : "CPU")
+                       << " pipeline (it was not lowered to the LLVM "
+                          "dialect)";
   return failure();
 }
 

@@ -102,6 +102,8 @@ Value unpack(OpBuilder &b, Location loc, Value packed, RankedTensorType i4) {
             arith::TruncIOp::create(nb, nl, i4.getElementType(), value);
         linalg::YieldOp::create(nb, nl, nibble);
       });
+  // Lets loom-gpu-kernels hand the packed bytes to a kernel directly.
+  generic->setAttr("loom.unpack_i4", b.getUnitAttr());
   return generic.getResult(0);
 }
 

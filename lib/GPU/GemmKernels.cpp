@@ -1,9 +1,361 @@
-//===- GemmKernels.cpp - tensor-core GEMM recipes --------------------------===//
+//===- GemmKernels.cpp - loom.linear/qlinear/qmatmul on the tensor cores ---===//
 //
-// Placeholder: GEMM ops take the generic path until the recipes land.
+// Replaces, at tensor level, the linear layers it has a tensor-core recipe for
+// (GemmRecipes.h) by a launch of that recipe:
+//
+// - loom.linear with bf16 or f16 operands (any rank of x >= 1: the leading
+//   dims are collapsed into M and expanded back on the result);
+// - loom.qlinear with bf16/f16 x, i8 weights or i4 weights that come straight
+//   from the module ABI's unpacking (loom-pack-i4-abi marks that
+//   linalg.generic `loom.unpack_i4`; the kernel then reads the packed bytes),
+//   f32/bf16/f16 scales, per channel or in groups of a multiple of 32;
+// - loom.qmatmul with i8 x i8 operands, and f8E4M3FN x f8E4M3FN on sm_89 and
+//   later (multiplied as f16 after an exact conversion in registers);
+//
+// with an optional bias and a bf16, f16 or f32 result. Everything else stays
+// for the generic path: f32/f64 linear layers, i4 weights from anywhere but
+// an entry argument, group sizes that are not a multiple of 32, fp8 below
+// sm_89, element types of scales/bias/result other than bf16/f16/f32.
+//
+// Two tile shapes per product: 128 x 128 (128 x 64 with group-wise scales)
+// with 8 warps, and, for decode-sized M <= 16, 16 x 64 with 4 warps and a
+// deeper K tile. A static M picks one; a dynamic M picks at run time.
 
+#include "GemmRecipes.h"
 #include "KernelLibrary.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
 
-mlir::LogicalResult loom::rewriteGemmOps(mlir::ModuleOp, const gpu::Target &) {
-  return mlir::success();
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using loom::gpu::GemmKind;
+using loom::gpu::GemmRecipe;
+
+namespace {
+
+/// The recipe's name of an element type, or "" when no recipe takes it.
+std::string typeName(Type t) {
+  if (t.isBF16())
+    return "bf16";
+  if (t.isF16())
+    return "f16";
+  if (t.isF32())
+    return "f32";
+  if (t.isSignlessInteger(8))
+    return "i8";
+  if (t.isSignlessInteger(4))
+    return "i4";
+  if (isa<Float8E4M3FNType>(t))
+    return "f8E4M3FN";
+  return "";
+}
+
+std::string elementName(Value v) {
+  return typeName(cast<RankedTensorType>(v.getType()).getElementType());
+}
+
+bool isFloatName(const std::string &s) {
+  return s == "bf16" || s == "f16" || s == "f32";
+}
+
+Value dim(OpBuilder &b, Location loc, Value tensor, int64_t d) {
+  return b.createOrFold<tensor::DimOp>(loc, tensor, d);
+}
+
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// The packed [N, K/2] x i8 bytes behind an i4 weight, when the weight is
+/// the unpacking that loom-pack-i4-abi put after an entry argument.
+Value packedI4Source(Value w) {
+  auto generic = w.getDefiningOp<linalg::GenericOp>();
+  if (!generic || !generic->hasAttr("loom.unpack_i4") ||
+      generic.getNumDpsInputs() != 1 || generic->getNumResults() != 1)
+    return {};
+  Value packed = generic.getDpsInputOperand(0)->get();
+  auto type = dyn_cast<RankedTensorType>(packed.getType());
+  if (!type || type.getRank() != 2 || !type.getElementType().isSignlessInteger(8))
+    return {};
+  return packed;
+}
+
+/// What one op needs from the rewrite: the recipes (large tiles and
+/// decode-sized tiles), the 2-D operands in kernel order and M, N.
+struct GemmPlan {
+  GemmRecipe large, small;
+  Value x2d;                  // [M, K] (tensor)
+  SmallVector<Value> inputs;  // tensors, in the kernel's argument order
+  RankedTensorType resultType; // [M, N]
+};
+
+/// Tile shapes of the two recipes for `r` (kind and types set).
+void setTiles(GemmRecipe &large, GemmRecipe &small, int64_t bytesA) {
+  // Large: 128 x 128 x 64 bytes of A, 2 x 4 warps, 4 stages (80 KiB).
+  large.bm = 128;
+  large.bn = 128;
+  large.bk = 64 / bytesA;
+  large.warpsM = 2;
+  large.warpsN = 4;
+  large.stages = 4;
+  // Decode: 16 x 64 x 128 bytes of A, 1 x 4 warps, 4 stages.
+  small.bm = 16;
+  small.bn = 64;
+  small.bk = 128 / bytesA;
+  small.warpsM = 1;
+  small.warpsN = 4;
+  small.stages = 4;
+}
+
+std::optional<GemmPlan> planLinear(loom::LinearOp op) {
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  std::string t = elementName(op.getX());
+  if (t != "bf16" && t != "f16")
+    return std::nullopt;
+  GemmPlan p;
+  p.large.kind = GemmKind::Linear;
+  p.large.aType = p.large.bType = p.large.yType = t;
+  if (op.getBias())
+    p.large.biasType = t;
+  p.small = p.large;
+  setTiles(p.large, p.small, 2);
+  // [..., K] -> [M, K].
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value x = op.getX();
+  int64_t rank = xType.getRank();
+  if (rank == 1) {
+    SmallVector<OpFoldResult> shape{b.getIndexAttr(1),
+                                    tensor::getMixedSize(b, loc, x, 0)};
+    auto type = RankedTensorType::get({1, xType.getDimSize(0)},
+                                      xType.getElementType());
+    x = tensor::ExpandShapeOp::create(b, loc, type, x,
+                                      ArrayRef<ReassociationIndices>{{0, 1}},
+                                      shape);
+  } else if (rank > 2) {
+    ReassociationIndices batch;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      batch.push_back(i);
+    x = tensor::CollapseShapeOp::create(
+        b, loc, x, ArrayRef<ReassociationIndices>{batch, {rank - 1}});
+  }
+  p.x2d = x;
+  p.inputs = {x, op.getW()};
+  if (op.getBias())
+    p.inputs.push_back(op.getBias());
+  auto x2 = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(op.getW().getType());
+  p.resultType = RankedTensorType::get({x2.getDimSize(0), wType.getDimSize(0)},
+                                       xType.getElementType());
+  return p;
+}
+
+std::optional<GemmPlan> planQLinear(loom::QLinearOp op) {
+  std::string x = elementName(op.getX()), w = elementName(op.getW()),
+              s = elementName(op.getWScale()), y = elementName(op.getResult());
+  std::string bias = op.getBias() ? elementName(op.getBias()) : "";
+  if ((x != "bf16" && x != "f16") || !isFloatName(s) || !isFloatName(y) ||
+      (op.getBias() && !isFloatName(bias)))
+    return std::nullopt;
+  Value weights = op.getW();
+  if (w == "i4") {
+    weights = packedI4Source(op.getW());
+    if (!weights)
+      return std::nullopt;
+  } else if (w != "i8") {
+    return std::nullopt;
+  }
+  int64_t group = static_cast<int64_t>(op.getGroupSize());
+  if (group < 0 || group % 32)
+    return std::nullopt;
+  GemmPlan p;
+  p.large.kind = GemmKind::QLinear;
+  p.large.aType = x;
+  p.large.bType = w;
+  p.large.scaleType = s;
+  p.large.biasType = bias;
+  p.large.yType = y;
+  p.large.group = group;
+  p.small = p.large;
+  setTiles(p.large, p.small, 2);
+  if (group) {
+    // Partial sums and totals both live in registers: half the columns.
+    p.large.bn = 64;
+    // A K tile must not straddle two groups.
+    if (group % p.small.bk)
+      p.small.bk = 32;
+  }
+  p.x2d = op.getX();
+  p.inputs = {op.getX(), weights, op.getWScale()};
+  if (op.getBias())
+    p.inputs.push_back(op.getBias());
+  p.resultType = op.getType();
+  return p;
+}
+
+std::optional<GemmPlan> planQMatmul(loom::QMatmulOp op,
+                                    const loom::gpu::Target &target) {
+  std::string q = elementName(op.getXq()), y = elementName(op.getResult());
+  std::string bias = op.getBias() ? elementName(op.getBias()) : "";
+  if (q != "i8" && !(q == "f8E4M3FN" && target.sm >= 89))
+    return std::nullopt;
+  if (!isFloatName(y) || (op.getBias() && !isFloatName(bias)))
+    return std::nullopt;
+  GemmPlan p;
+  p.large.kind = GemmKind::QMatmul;
+  p.large.aType = p.large.bType = q;
+  p.large.biasType = bias;
+  p.large.yType = y;
+  p.small = p.large;
+  setTiles(p.large, p.small, 1);
+  p.x2d = op.getXq();
+  p.inputs = {op.getXq(), op.getXs(), op.getW(), op.getWScale()};
+  if (op.getBias())
+    p.inputs.push_back(op.getBias());
+  p.resultType = op.getType();
+  return p;
+}
+
+/// Launches `recipe` on `args` for an M x N result.
+LogicalResult launch(OpBuilder &b, Location loc, ModuleOp module,
+                     const GemmRecipe &recipe, Value m, Value n,
+                     ValueRange args) {
+  FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
+      module, loc, recipe.name(), recipe.text(), {});
+  if (failed(kernel))
+    return failure();
+  Value one = indexConst(b, loc, 1);
+  Value gx = loom::gpu::ceilDiv(b, loc, n, recipe.bn);
+  Value gy = loom::gpu::ceilDiv(b, loc, m, recipe.bm);
+  Value threads = indexConst(b, loc, recipe.threads());
+  Value smem = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(recipe.sharedBytes())));
+  gpu::LaunchFuncOp::create(b, loc, *kernel, gpu::KernelDim3{gx, gy, one},
+                            gpu::KernelDim3{threads, one, one}, smem, args);
+  return success();
+}
+
+/// Replaces `op` (result `result`) according to `p`.
+LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
+                      const loom::gpu::Target &target) {
+  for (const GemmRecipe *r : {&p.large, &p.small}) {
+    std::string why = r->check();
+    if (!why.empty() || r->sharedBytes() > target.sharedMemoryBytes)
+      return op->emitError() << "internal error: GEMM recipe " << r->name()
+                             << " is invalid: "
+                             << (why.empty() ? "too much shared memory" : why);
+  }
+  Location loc = op->getLoc();
+  OpBuilder b(op);
+  Value m = dim(b, loc, p.x2d, 0);
+  Value n = dim(b, loc, p.inputs[p.large.kind == GemmKind::QMatmul ? 2 : 1], 0);
+  SmallVector<Value> args;
+  for (Value v : p.inputs)
+    args.push_back(loom::gpu::bufferOf(b, loc, v));
+  SmallVector<Value> dynSizes;
+  if (p.resultType.isDynamicDim(0))
+    dynSizes.push_back(m);
+  if (p.resultType.isDynamicDim(1))
+    dynSizes.push_back(n);
+  Value out = loom::gpu::allocBuffer(b, loc, p.resultType, dynSizes);
+  args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
+
+  // An empty grid is an invalid launch: skip it when M or N is 0 (the result
+  // is then empty too).
+  int64_t staticM = p.resultType.getDimSize(0);
+  int64_t staticN = p.resultType.getDimSize(1);
+  bool mayBeEmpty = staticM == 0 || staticN == 0 ||
+                    ShapedType::isDynamic(staticM) ||
+                    ShapedType::isDynamic(staticN);
+  if (staticM == 0 || staticN == 0) {
+    // Nothing to compute.
+  } else {
+    OpBuilder::InsertionGuard guard(b);
+    if (mayBeEmpty) {
+      Value zero = indexConst(b, loc, 0);
+      Value mIn = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, m,
+                                        zero);
+      Value nIn = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, n,
+                                        zero);
+      auto nonEmpty = scf::IfOp::create(
+          b, loc, arith::AndIOp::create(b, loc, mIn, nIn), false);
+      b.setInsertionPointToStart(&nonEmpty.getThenRegion().front());
+    }
+    if (!ShapedType::isDynamic(staticM)) {
+      const GemmRecipe &r = staticM <= p.small.bm ? p.small : p.large;
+      if (failed(launch(b, loc, module, r, m, n, args)))
+        return failure();
+    } else {
+      Value decode = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                           m, indexConst(b, loc, p.small.bm));
+      auto select = scf::IfOp::create(b, loc, decode, true);
+      b.setInsertionPointToStart(&select.getThenRegion().front());
+      if (failed(launch(b, loc, module, p.small, m, n, args)))
+        return failure();
+      b.setInsertionPointToStart(&select.getElseRegion().front());
+      if (failed(launch(b, loc, module, p.large, m, n, args)))
+        return failure();
+    }
+  }
+  Value y = loom::gpu::tensorOf(b, loc, out, p.resultType);
+
+  // [M, N] -> the op's result shape (linear with x of rank != 2).
+  auto rType = cast<RankedTensorType>(op->getResult(0).getType());
+  int64_t rank = rType.getRank();
+  if (rank == 1) {
+    y = tensor::CollapseShapeOp::create(b, loc, rType, y,
+                                        ArrayRef<ReassociationIndices>{{0, 1}});
+  } else if (rank > 2) {
+    ReassociationIndices batch;
+    SmallVector<OpFoldResult> shape;
+    Value x = op->getOperand(0);
+    for (int64_t i = 0; i + 1 < rank; ++i) {
+      batch.push_back(i);
+      shape.push_back(tensor::getMixedSize(b, loc, x, i));
+    }
+    shape.push_back(tensor::getMixedSize(b, loc, p.inputs[1], 0));
+    y = tensor::ExpandShapeOp::create(
+        b, loc, rType, y, ArrayRef<ReassociationIndices>{batch, {rank - 1}},
+        shape);
+  }
+  // The i4 unpacking this replaces reading, if nothing else reads it.
+  Operation *unpack = nullptr;
+  if (auto q = dyn_cast<loom::QLinearOp>(op))
+    if (p.large.bType == "i4")
+      unpack = q.getW().getDefiningOp();
+  op->getResult(0).replaceAllUsesWith(y);
+  op->erase();
+  if (unpack && unpack->use_empty())
+    unpack->erase();
+  return success();
+}
+
+} // namespace
+
+LogicalResult loom::rewriteGemmOps(ModuleOp module, const gpu::Target &target) {
+  SmallVector<Operation *> ops;
+  module.walk([&](Operation *op) {
+    if (isa<loom::LinearOp, loom::QLinearOp, loom::QMatmulOp>(op) &&
+        op->getParentOfType<func::FuncOp>())
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    std::optional<GemmPlan> plan;
+    if (auto linear = dyn_cast<loom::LinearOp>(op))
+      plan = planLinear(linear);
+    else if (auto qlinear = dyn_cast<loom::QLinearOp>(op))
+      plan = planQLinear(qlinear);
+    else
+      plan = planQMatmul(cast<loom::QMatmulOp>(op), target);
+    if (!plan)
+      continue; // generic path
+    if (failed(rewrite(op, *plan, module, target)))
+      return failure();
+  }
+  return success();
 }

@@ -4,6 +4,7 @@
 
 #include "loom/ABI/Passes.h"
 #include "loom/Conversion/Passes.h"
+#include "loom/GPU/LaunchEffects.h"
 #include "loom/GPU/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
 #include "loom/Pipelines/Pipelines.h"
@@ -13,11 +14,21 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 
 void loom::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<loom::LoomDialect>();
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
+  loom::registerGPULaunchEffects(registry);
+  // gpu-module-to-binary (the GPU pipeline) translates gpu.module bodies to
+  // LLVM IR inside the pass, so the translations are part of the pipeline's
+  // needs, not only of the tools that emit LLVM IR.
+  mlir::registerBuiltinDialectTranslation(registry);
+  mlir::registerGPUDialectTranslation(registry);
+  mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerNVVMDialectTranslation(registry);
+  mlir::gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
 }
 
 void loom::registerAllDialects(mlir::MLIRContext &context) {

@@ -2,10 +2,16 @@
 
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/ABI/Passes.h"
+#include "loom/GPU/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 
@@ -16,8 +22,11 @@ static void append(OpPassManager &pm, StringRef text) {
     llvm::report_fatal_error("loom: malformed built-in pipeline: " + text);
 }
 
-void loom::buildLoomCPUPipeline(OpPassManager &pm,
-                                const LoomCPUPipelineOptions &options) {
+/// What the CPU and GPU pipelines share: loom ops to linalg on tensors,
+/// one-shot bufferization with identity-layout function boundaries,
+/// deallocation, fresh results for public functions and strided copies as
+/// linalg.copy (docs/abi.md explains each).
+static void buildBufferizationPipeline(OpPassManager &pm) {
   // Elementwise arith on tensors (residual adds, gating) becomes linalg too,
   // since one-shot bufferization does not take arith ops on tensors.
   append(pm, "convert-loom-to-linalg,func.func(convert-elementwise-to-linalg),"
@@ -35,23 +44,182 @@ void loom::buildLoomCPUPipeline(OpPassManager &pm,
   pm.addPass(loom::createLoomFreshEntryResultsPass());
   append(pm, "convert-bufferization-to-memref");
   pm.addNestedPass<func::FuncOp>(loom::createLoomStridedCopyToLinalgPass());
-  append(pm, "func.func(convert-linalg-to-loops),canonicalize");
-  if (!options.toLLVM)
-    return;
+}
+
+/// Host code from loops to the LLVM dialect, with C interfaces on every
+/// function. `beforeConversion` runs just before convert-to-llvm (the GPU
+/// pipeline's gpu-to-llvm).
+static void buildHostLowering(OpPassManager &pm, StringRef beforeConversion) {
   // bf16 arithmetic is done in f32 and every bf16 <-> f32 conversion becomes
   // integer code, and bf16 selects select i16 bit patterns: LLVM would
   // otherwise round through __truncsfbf2, which libgcc before GCC 13 lacks,
   // and compiled modules may need nothing beyond libc and libm.
-  append(pm, "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+  // loom-dynamic-expand-shape works around a crash of
+  // expand-strided-metadata in MLIR 22 (an expand_shape into several dynamic
+  // sizes).
+  append(pm, "loom-dynamic-expand-shape,expand-strided-metadata,lower-affine,"
+             "convert-scf-to-cf,"
              "arith-emulate-unsupported-floats{source-types=bf16 "
              "target-type=f32},"
              "arith-expand{include-bf16=true}");
   pm.addPass(loom::createLoomBF16SelectAsI16Pass());
+  append(pm, "func.func(llvm-request-c-wrappers)");
+  if (!beforeConversion.empty())
+    append(pm, beforeConversion);
   // Math ops with LLVM intrinsics go first (math.rsqrt would otherwise become
   // a call to rsqrtf, which libm lacks); erf and tanh then become libm calls.
-  append(pm, "func.func(llvm-request-c-wrappers),convert-math-to-llvm,"
-             "convert-math-to-libm,"
+  append(pm, "convert-math-to-llvm,convert-math-to-libm,"
              "convert-to-llvm,reconcile-unrealized-casts");
+}
+
+void loom::buildLoomCPUPipeline(OpPassManager &pm,
+                                const LoomCPUPipelineOptions &options) {
+  buildBufferizationPipeline(pm);
+  append(pm, "func.func(convert-linalg-to-loops),canonicalize");
+  if (!options.toLLVM)
+    return;
+  buildHostLowering(pm, "");
+}
+
+std::optional<int> loom::parseGPUChip(StringRef chip) {
+  StringRef digits = chip;
+  if (!digits.consume_front("sm_"))
+    return std::nullopt;
+  digits.consume_back("a");
+  unsigned sm;
+  if (digits.empty() || digits.getAsInteger(10, sm) || sm < 80 || sm > 1000)
+    return std::nullopt;
+  return static_cast<int>(sm);
+}
+
+std::optional<loom::CUDAToolkit> loom::findCUDAToolkit(StringRef path,
+                                                       std::string &error) {
+  auto at = [](StringRef root) {
+    CUDAToolkit toolkit;
+    toolkit.root = root.str();
+    llvm::SmallString<256> p(root);
+    llvm::sys::path::append(p, "bin", "ptxas");
+    toolkit.ptxas = p.str().str();
+    p = root;
+    llvm::sys::path::append(p, "nvvm", "libdevice", "libdevice.10.bc");
+    toolkit.libdevice = p.str().str();
+    return toolkit;
+  };
+  // What a chosen toolkit lacks, or "" if it has everything.
+  auto lacks = [](const CUDAToolkit &toolkit) -> std::string {
+    if (!llvm::sys::fs::can_execute(toolkit.ptxas))
+      return toolkit.ptxas;
+    if (!llvm::sys::fs::exists(toolkit.libdevice))
+      return toolkit.libdevice;
+    return "";
+  };
+  const char *hint = "point --cuda-path (or LOOM_CUDA_PATH) at a CUDA "
+                     "toolkit that has bin/ptxas and "
+                     "nvvm/libdevice/libdevice.10.bc";
+  std::string origin;
+  std::string root;
+  if (!path.empty()) {
+    root = path.str();
+    origin = "--cuda-path";
+  } else if (const char *env = std::getenv("LOOM_CUDA_PATH"); env && *env) {
+    root = env;
+    origin = "LOOM_CUDA_PATH";
+  }
+  if (!root.empty()) {
+    CUDAToolkit toolkit = at(root);
+    std::string missing = lacks(toolkit);
+    if (missing.empty())
+      return toolkit;
+    error = "the CUDA toolkit at '" + root + "' (from " + origin +
+            ") has no " + missing + "; " + hint;
+    return std::nullopt;
+  }
+  if (CUDAToolkit toolkit = at("/usr/local/cuda"); lacks(toolkit).empty())
+    return toolkit;
+  if (llvm::ErrorOr<std::string> ptxas = llvm::sys::findProgramByName("ptxas")) {
+    // <root>/bin/ptxas, through symbolic links (/usr/bin/ptxas ->
+    // /opt/cuda/bin/ptxas).
+    llvm::SmallString<256> real;
+    if (llvm::sys::fs::real_path(*ptxas, real))
+      real = *ptxas;
+    StringRef bin = llvm::sys::path::parent_path(real);
+    CUDAToolkit toolkit = at(llvm::sys::path::parent_path(bin));
+    if (lacks(toolkit).empty())
+      return toolkit;
+    error = "no libdevice beside ptxas (" + *ptxas + "): " +
+            toolkit.libdevice + " is missing; " + hint;
+    return std::nullopt;
+  }
+  error = std::string("no CUDA toolkit found (no /usr/local/cuda/bin/ptxas "
+                      "and no ptxas on PATH); ") +
+          hint;
+  return std::nullopt;
+}
+
+LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
+                                         const LoomGPUPipelineOptions &options,
+                                         std::string &error) {
+  std::optional<int> sm = parseGPUChip(options.chip);
+  if (!sm) {
+    error = "unknown chip '" + options.chip +
+            "' (expected sm_NN or sm_NNa with NN >= 80, e.g. sm_90a or "
+            "sm_80)";
+    return failure();
+  }
+  if (options.blockSize < 1 || options.blockSize > 1024) {
+    error = "block-size must be in [1, 1024] (got " +
+            std::to_string(options.blockSize) + ")";
+    return failure();
+  }
+  if (options.format != "bin" && options.format != "isa") {
+    error = "unknown format '" + options.format + "' (expected bin or isa)";
+    return failure();
+  }
+  std::optional<CUDAToolkit> toolkit;
+  if (options.toLLVM) {
+    toolkit = findCUDAToolkit(options.cudaPath, error);
+    if (!toolkit)
+      return failure();
+  }
+
+  // Kernel recipes replace attention and GEMM ops while they are still ops
+  // on tensors; the rest takes the generic path.
+  append(pm, "loom-gpu-kernels{chip=" + options.chip + "}");
+  buildBufferizationPipeline(pm);
+  // Parallel loops become launches with a thread per iteration; any other
+  // memory access runs in a kernel too, so that the host only manages
+  // device buffers.
+  append(pm, "func.func(convert-linalg-to-parallel-loops),canonicalize,"
+             "func.func(loom-gpu-map-loops{block-size=" +
+                 std::to_string(options.blockSize) +
+                 "}),"
+                 "func.func(gpu-launch-sink-index-computations),"
+                 "gpu-kernel-outlining,loom-gpu-merge-modules,"
+                 "loom-gpu-host-memory,canonicalize,cse");
+  if (!options.toLLVM)
+    return success();
+
+  // One stream per function call, ending with a synchronization: every
+  // result is ready when an entry returns (docs/abi.md).
+  append(pm, "func.func(gpu-async-region)");
+  // PTX ISA 8.0 covers sm_80 to sm_90a (sm_90a needs it); later chips take
+  // LLVM's minimum for the chip.
+  std::string features = *sm < 100 ? " features=+ptx80" : "";
+  append(pm, "nvvm-attach-target{chip=" + options.chip + features +
+                 " O=3 l=" + toolkit->libdevice + "}");
+  // The kernels: bf16 arithmetic in f32 as on the CPU (one rounding per op,
+  // the same numbers on both paths), then NVVM.
+  append(pm, "gpu.module(convert-nvgpu-to-nvvm,loom-dynamic-expand-shape,"
+             "expand-strided-metadata,"
+             "lower-affine,convert-scf-to-cf,"
+             "arith-emulate-unsupported-floats{source-types=bf16 "
+             "target-type=f32},"
+             "convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse,"
+             "reconcile-unrealized-casts)");
+  buildHostLowering(pm, "gpu-to-llvm");
+  append(pm, "gpu-module-to-binary{format=" + options.format +
+                 " toolkit=" + toolkit->root + "}");
+  return success();
 }
 
 void loom::registerLoomPipelines() {
@@ -59,4 +227,23 @@ void loom::registerLoomPipelines() {
       "loom-cpu-pipeline",
       "Lower loom programs for the CPU: linalg, bufferization, loops, LLVM",
       buildLoomCPUPipeline);
+  // Registered by hand to report a bad chip or a missing toolkit as the
+  // pipeline's error rather than as a failure of some pass later.
+  registerPassPipeline(
+      "loom-gpu-pipeline",
+      "Lower loom programs for NVIDIA GPUs: kernel recipes, linalg, "
+      "bufferization, parallel loops on blocks and threads, NVVM, cubin",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        LoomGPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        std::string error;
+        if (failed(buildLoomGPUPipeline(pm, options, error)))
+          return errorHandler("loom-gpu-pipeline: " + error);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(LoomGPUPipelineOptions());
+      });
 }

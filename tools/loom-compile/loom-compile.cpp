@@ -1,18 +1,24 @@
 //===- loom-compile.cpp - ahead-of-time compiler from .mlir to a module ----===//
 //
-// loom-compile FILE.mlir --target=cpu [-o out] [--emit=mlir|llvm|lib]
+// loom-compile FILE.mlir --target=cpu|sm_90a|sm_80 [-o out]
+//              [--emit=mlir|llvm|ptx|cubin|lib] [--cuda-path=DIR]
 //
-// Parses and verifies FILE, runs the CPU pipeline, adds the module ABI
+// Parses and verifies FILE, runs the CPU or GPU pipeline, adds the module ABI
 // (docs/abi.md: loom_module_signature and one loom_entry_<name> per public
 // function), translates to LLVM IR, compiles for the host and links a shared
-// library with the system C compiler driver. Every failure is a diagnostic on
-// stderr and exit status 1; no partial output is left behind.
+// library with the system C compiler driver. For a GPU target the kernels are
+// compiled by the pipeline (NVPTX, then ptxas from the CUDA toolkit) and
+// embedded in the library, whose host code calls the mgpu* functions of
+// Loom's runtime. Every failure is a diagnostic on stderr and exit status 1;
+// no partial output is left behind.
 
 #include "loom/ABI/ModuleABI.h"
 #include "loom/ABI/Passes.h"
 #include "loom/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -28,6 +34,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -57,19 +64,27 @@ static cl::opt<std::string> inputFilename(cl::Positional,
                                           cl::Required, cl::cat(loomCategory));
 static cl::opt<std::string>
     targetName("target",
-               cl::desc("Target: cpu (sm_90a and sm_80 are not implemented "
-                        "yet)"),
+               cl::desc("Target: cpu, or a GPU: sm_90a, sm_80 (any sm_NN or "
+                        "sm_NNa with NN >= 80)"),
                cl::init("cpu"), cl::cat(loomCategory));
 static cl::opt<std::string>
     outputFilename("o",
                    cl::desc("Output file (default: the input with .so for "
                             "--emit=lib, stdout otherwise)"),
                    cl::value_desc("filename"), cl::cat(loomCategory));
+static cl::opt<std::string> emitKind(
+    "emit",
+    cl::desc("What to produce: lib (a shared library, default), mlir (the "
+             "LLVM-dialect module after the pipeline), llvm (host LLVM IR); "
+             "for GPU targets also ptx (the PTX of the kernels) and cubin "
+             "(the kernels' binary, as loaded by the CUDA driver)"),
+    cl::init("lib"), cl::cat(loomCategory));
 static cl::opt<std::string>
-    emitKind("emit",
-             cl::desc("What to produce: lib (a shared library, default), "
-                      "mlir (the LLVM-dialect module), llvm (LLVM IR)"),
-             cl::init("lib"), cl::cat(loomCategory));
+    cudaPath("cuda-path",
+             cl::desc("The CUDA toolkit for GPU targets (ptxas, "
+                      "nvvm/libdevice); default: $LOOM_CUDA_PATH, else "
+                      "/usr/local/cuda, else the toolkit of ptxas on PATH"),
+             cl::value_desc("dir"), cl::init(""), cl::cat(loomCategory));
 static cl::opt<std::string>
     cpuName("mcpu",
             cl::desc("CPU to compile for: a name LLVM knows, or 'native' for "
@@ -95,9 +110,28 @@ std::string defaultLibraryName(llvm::StringRef input) {
   return path.str().str();
 }
 
+/// What a GPU module launches, for the report: the number of distinct
+/// kernels and of launch sites in host code.
+struct KernelCounts {
+  unsigned kernels = 0;
+  unsigned launches = 0;
+};
+
+KernelCounts countKernels(ModuleOp module) {
+  KernelCounts counts;
+  llvm::DenseSet<SymbolRefAttr> kernels;
+  module.walk([&](gpu::LaunchFuncOp launch) {
+    ++counts.launches;
+    kernels.insert(launch.getKernel());
+  });
+  counts.kernels = kernels.size();
+  return counts;
+}
+
 void printReport(llvm::raw_ostream &os, llvm::StringRef output,
                  llvm::ArrayRef<loom::abi::EntrySignature> entries,
-                 llvm::StringRef signature) {
+                 llvm::StringRef signature,
+                 std::optional<KernelCounts> kernels) {
   os << "loom-compile: " << (output == "-" ? "stdout" : output)
      << " (target " << targetName << "): "
      << entries.size() << (entries.size() == 1 ? " entry" : " entries")
@@ -108,6 +142,10 @@ void printReport(llvm::raw_ostream &os, llvm::StringRef output,
   for (llvm::StringRef line : lines)
     if (line.consume_front("entry "))
       os << "  " << line << "\n";
+  if (kernels)
+    os << "  kernels: " << kernels->kernels << " ("
+       << kernels->launches << (kernels->launches == 1 ? " launch" : " launches")
+       << " in host code)\n";
 }
 
 /// A host TargetMachine producing position-independent code.
@@ -159,12 +197,39 @@ std::optional<std::string> findLinker(std::string &error) {
   return *path;
 }
 
-/// Links `object` into the shared library `output` with `cc -shared`. The
-/// library must be self-contained apart from libc and libm: -z defs turns a
-/// call into any other library (e.g. MLIR's runner utilities) into a link
-/// error here rather than a load error on the machine that runs it.
-bool linkSharedLibrary(llvm::StringRef linker, llvm::StringRef object,
-                       llvm::StringRef output, std::string &error) {
+/// The mgpu* functions (MLIR's GPU runtime interface, implemented by Loom's
+/// runtime and exported by the processes that load GPU modules) that
+/// `object` references without defining.
+bool undefinedRuntimeSymbols(llvm::StringRef object,
+                             llvm::SmallVectorImpl<std::string> &symbols,
+                             std::string &error) {
+  llvm::Expected<llvm::object::OwningBinary<llvm::object::ObjectFile>> file =
+      llvm::object::ObjectFile::createObjectFile(object);
+  if (!file) {
+    error = "cannot read the object file " + object.str() + ": " +
+            llvm::toString(file.takeError());
+    return false;
+  }
+  for (const llvm::object::SymbolRef &symbol : file->getBinary()->symbols()) {
+    llvm::Expected<uint32_t> flags = symbol.getFlags();
+    llvm::Expected<llvm::StringRef> name = symbol.getName();
+    if (!flags || !name) {
+      if (!flags)
+        llvm::consumeError(flags.takeError());
+      if (!name)
+        llvm::consumeError(name.takeError());
+      continue;
+    }
+    if ((*flags & llvm::object::SymbolRef::SF_Undefined) &&
+        name->starts_with("mgpu"))
+      symbols.push_back(name->str());
+  }
+  return true;
+}
+
+/// Runs `linker` with `args`; on failure sets `error` with its output.
+bool runLinker(llvm::StringRef linker, llvm::ArrayRef<llvm::StringRef> args,
+               std::string &error) {
   llvm::SmallString<128> logPath;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("loom-compile-link", "log",
@@ -173,8 +238,6 @@ bool linkSharedLibrary(llvm::StringRef linker, llvm::StringRef object,
     return false;
   }
   llvm::FileRemover removeLog(logPath);
-  llvm::SmallVector<llvm::StringRef> args = {
-      linker, "-shared", "-o", output, object, "-Wl,-z,defs", "-lm"};
   std::optional<llvm::StringRef> redirects[] = {llvm::StringRef(""),
                                                 llvm::StringRef(logPath),
                                                 llvm::StringRef(logPath)};
@@ -193,6 +256,85 @@ bool linkSharedLibrary(llvm::StringRef linker, llvm::StringRef object,
   return false;
 }
 
+/// Links `object` into the shared library `output` with `cc -shared`. The
+/// library must be self-contained apart from libc and libm: -z defs turns a
+/// call into any other library (e.g. MLIR's runner utilities) into a link
+/// error here rather than a load error on the machine that runs it.
+///
+/// A GPU module also calls the runtime's mgpu* functions, which the process
+/// that loads it exports (docs/abi.md), so they stay undefined in the
+/// library. It is linked twice: once with -z defs and every mgpu* symbol the
+/// object uses defined as an absolute 0 (--defsym), into a scratch file,
+/// which fails exactly when anything else is undefined; then for real,
+/// without -z defs. No stub library is recorded as needed.
+bool linkSharedLibrary(llvm::StringRef linker, llvm::StringRef object,
+                       llvm::StringRef output, bool gpu, std::string &error) {
+  if (!gpu)
+    return runLinker(linker,
+                     {linker, "-shared", "-o", output, object, "-Wl,-z,defs",
+                      "-lm"},
+                     error);
+  llvm::SmallVector<std::string> runtimeSymbols;
+  if (!undefinedRuntimeSymbols(object, runtimeSymbols, error))
+    return false;
+  llvm::SmallString<128> checkPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "loom-compile-check", "so", checkPath)) {
+    error = "cannot create a temporary file: " + ec.message();
+    return false;
+  }
+  llvm::FileRemover removeCheck(checkPath);
+  llvm::SmallVector<std::string> defsyms;
+  for (const std::string &symbol : runtimeSymbols)
+    defsyms.push_back("-Wl,--defsym=" + symbol + "=0");
+  llvm::SmallVector<llvm::StringRef> check = {
+      linker, "-shared", "-o", checkPath, object, "-Wl,-z,defs", "-lm"};
+  for (const std::string &defsym : defsyms)
+    check.push_back(defsym);
+  if (!runLinker(linker, check, error))
+    return false;
+  return runLinker(linker, {linker, "-shared", "-o", output, object, "-lm"},
+                   error);
+}
+
+/// The compiled kernels of a GPU module after the pipeline: one object per
+/// gpu.binary (the pipeline gathers the kernels into one gpu.module, so
+/// there is at most one unless recipes asked for their own).
+struct KernelObject {
+  std::string module;  // the gpu.module's name
+  std::string chip;    // its target chip
+  std::string content; // PTX text or cubin bytes
+};
+
+llvm::SmallVector<KernelObject> kernelObjects(ModuleOp module) {
+  llvm::SmallVector<KernelObject> objects;
+  for (auto binary : module.getOps<gpu::BinaryOp>())
+    for (Attribute attr : binary.getObjects()) {
+      auto object = cast<gpu::ObjectAttr>(attr);
+      KernelObject result;
+      result.module = binary.getSymName().str();
+      if (auto nvvm = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
+        result.chip = nvvm.getChip().str();
+      result.content = object.getObject().getValue().str();
+      objects.push_back(std::move(result));
+    }
+  return objects;
+}
+
+/// Writes `text` to `output` (a file or "-"), all or nothing.
+int writeOutput(llvm::StringRef output, llvm::StringRef text) {
+  std::string errorMessage;
+  auto out = openOutputFile(output, &errorMessage);
+  if (!out)
+    return failWith(errorMessage);
+  out->os() << text;
+  out->os().flush();
+  if (out->os().has_error())
+    return failWith("cannot write " + output);
+  out->keep();
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -201,22 +343,34 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "loom-compile: compile a .mlir file of loom and upstream ops into a "
-      "shared library (docs/abi.md)\n");
+      "shared library for the CPU or an NVIDIA GPU (docs/abi.md)\n");
 
   llvm::StringRef target = targetName;
-  if (target == "sm_90a" || target == "sm_80" || target.starts_with("sm_"))
-    return failWith("GPU targets are not implemented yet (--target=" + target +
-                    "); use --target=cpu");
-  if (target != "cpu")
+  bool gpu = target != "cpu";
+  if (gpu && !loom::parseGPUChip(target))
     return failWith("unknown target '" + target +
-                    "' (expected cpu, sm_90a or sm_80)");
+                    "' (expected cpu, sm_90a or sm_80; GPUs are sm_NN or "
+                    "sm_NNa with NN >= 80)");
   llvm::StringRef emit = emitKind;
-  if (emit == "ptx" || emit == "cubin")
+  if (emit != "lib" && emit != "mlir" && emit != "llvm" && emit != "ptx" &&
+      emit != "cubin")
+    return failWith("unknown --emit=" + emit +
+                    " (expected lib, mlir, llvm, ptx or cubin)");
+  if (!gpu && (emit == "ptx" || emit == "cubin"))
     return failWith("--emit=" + emit +
-                    " needs a GPU target, and GPU targets are not implemented "
-                    "yet");
-  if (emit != "lib" && emit != "mlir" && emit != "llvm")
-    return failWith("unknown --emit=" + emit + " (expected lib, mlir or llvm)");
+                    " needs a GPU target (--target=sm_90a or sm_80)");
+  if (!gpu && !cudaPath.empty())
+    return failWith("--cuda-path is for GPU targets (--target=sm_90a or "
+                    "sm_80)");
+  // The toolkit is checked before anything is compiled: a missing ptxas
+  // or libdevice is one line, not a failure deep in the pipeline.
+  std::optional<loom::CUDAToolkit> toolkit;
+  if (gpu) {
+    std::string toolkitError;
+    toolkit = loom::findCUDAToolkit(cudaPath, toolkitError);
+    if (!toolkit)
+      return failWith(toolkitError);
+  }
 
   std::string output = outputFilename;
   if (output.empty())
@@ -226,11 +380,13 @@ int main(int argc, char **argv) {
                            : "-";
   if (emit == "lib" && (output.empty() || output == "-"))
     return failWith("a shared library cannot go to stdout; name it with -o");
+  if (emit == "cubin" && output == "-" && ::isatty(STDOUT_FILENO))
+    return failWith("a cubin is binary; name it with -o (or redirect stdout)");
 
+  // The registry includes the LLVM IR translations of the builtin, LLVM,
+  // GPU and NVVM dialects (the GPU path's kernels and launches).
   DialectRegistry registry;
   loom::registerAllDialects(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
   loom::registerAllPasses();
   MLIRContext context(registry);
   // Diagnostics name the file position; the generic form of the whole op
@@ -259,12 +415,26 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   pm.addPass(loom::createLoomReadOnlyEntryArgsPass());
   pm.addPass(loom::createLoomPackI4ABIPass());
-  loom::buildLoomCPUPipeline(pm, loom::LoomCPUPipelineOptions());
+  if (gpu) {
+    loom::LoomGPUPipelineOptions options;
+    options.chip = target.str();
+    options.cudaPath = toolkit->root;
+    options.format = emit == "ptx" ? "isa" : "bin";
+    std::string pipelineError;
+    if (failed(loom::buildLoomGPUPipeline(pm, options, pipelineError)))
+      return failWith(pipelineError);
+  } else {
+    loom::buildLoomCPUPipeline(pm, loom::LoomCPUPipelineOptions());
+  }
   if (failed(pm.run(*module)))
-    return failWith("the CPU pipeline failed on " + inputFilename);
-  if (failed(loom::abi::checkLoweredToLLVM(*module)) ||
+    return failWith("the " + std::string(gpu ? "GPU" : "CPU") +
+                    " pipeline failed on " + inputFilename);
+  if (failed(loom::abi::checkLoweredToLLVM(*module, gpu)) ||
       failed(loom::abi::addModuleABI(*module, *entries, signature)))
     return 1;
+  std::optional<KernelCounts> kernels;
+  if (gpu)
+    kernels = countKernels(*module);
 
   // The report goes to stdout unless the artifact itself does.
   llvm::raw_ostream &reportStream =
@@ -279,7 +449,33 @@ int main(int argc, char **argv) {
     if (out->os().has_error())
       return failWith("cannot write " + output);
     out->keep();
-    printReport(reportStream, output, *entries, signature);
+    printReport(reportStream, output, *entries, signature, kernels);
+    return 0;
+  }
+
+  if (emit == "ptx" || emit == "cubin") {
+    llvm::SmallVector<KernelObject> objects = kernelObjects(*module);
+    if (objects.empty())
+      return failWith(inputFilename + " has no GPU kernels (nothing to "
+                      "emit with --emit=" + emit + ")");
+    std::string text;
+    if (emit == "ptx") {
+      // One section per gpu.module, each starting with a comment line.
+      for (const KernelObject &object : objects)
+        text += "// loom-compile: gpu.module @" + object.module + " (" +
+                object.chip + ")\n" + object.content + "\n";
+    } else {
+      // The pipeline gathers every kernel into one gpu.module, so the
+      // cubin is that module's; several would need several files.
+      if (objects.size() != 1)
+        return failWith("--emit=cubin needs the kernels in one gpu.module, "
+                        "but there are " + std::to_string(objects.size()) +
+                        "; use --emit=ptx or --emit=lib");
+      text = objects.front().content;
+    }
+    if (int status = writeOutput(output, text))
+      return status;
+    printReport(reportStream, output, *entries, signature, kernels);
     return 0;
   }
 
@@ -312,7 +508,7 @@ int main(int argc, char **argv) {
     if (out->os().has_error())
       return failWith("cannot write " + output);
     out->keep();
-    printReport(reportStream, output, *entries, signature);
+    printReport(reportStream, output, *entries, signature, kernels);
     return 0;
   }
 
@@ -350,11 +546,11 @@ int main(int argc, char **argv) {
     return failWith("cannot write '" + output + "': " + ec.message());
   ::close(stagingFd);
   llvm::FileRemover removeStaging(staging);
-  if (!linkSharedLibrary(*linker, objectPath, staging, linkError))
+  if (!linkSharedLibrary(*linker, objectPath, staging, gpu, linkError))
     return failWith(linkError);
   if (std::error_code ec = llvm::sys::fs::rename(staging, output))
     return failWith("cannot write '" + output + "': " + ec.message());
   removeStaging.releaseFile();
-  printReport(reportStream, output, *entries, signature);
+  printReport(reportStream, output, *entries, signature, kernels);
   return 0;
 }

@@ -50,15 +50,19 @@ std::string formatSignature(llvm::ArrayRef<EntrySignature> entries,
 /// Fails with an error at the first op that the pipeline left outside the
 /// LLVM dialect (an op with no lowering on this path). Conversions to LLVM
 /// are partial, so without this check such an op would surface only as an
-/// unrealized cast that LLVM IR translation rejects.
-mlir::LogicalResult checkLoweredToLLVM(mlir::ModuleOp module);
+/// unrealized cast that LLVM IR translation rejects. With `gpu`, the
+/// GPU pipeline's `gpu.binary` ops (the compiled kernels) and the
+/// `gpu.launch_func` ops of host functions are expected too: LLVM IR
+/// translation lowers them to runtime calls.
+mlir::LogicalResult checkLoweredToLLVM(mlir::ModuleOp module,
+                                       bool gpu = false);
 
 /// Fails with an error at each function declaration: a module is a
 /// self-contained library, and a call to an undefined function could not be
 /// resolved when it is loaded.
 mlir::LogicalResult checkNoDeclarations(mlir::ModuleOp module);
 
-/// On the LLVM-dialect module produced by the CPU pipeline: adds
+/// On the LLVM-dialect module produced by the CPU or GPU pipeline: adds
 /// `loom_module_signature` returning `signature`, adds the packed wrapper
 /// `loom_entry_<name>` over `_mlir_ciface_<name>` for every entry, and gives
 /// every other function definition internal linkage so that a module exports

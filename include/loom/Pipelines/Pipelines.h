@@ -4,6 +4,10 @@
 #define LOOM_PIPELINES_PIPELINES_H
 
 #include "mlir/Pass/PassOptions.h"
+#include "mlir/Support/LLVM.h"
+
+#include <optional>
+#include <string>
 
 namespace mlir {
 class OpPassManager;
@@ -28,7 +32,73 @@ struct LoomCPUPipelineOptions
 void buildLoomCPUPipeline(mlir::OpPassManager &pm,
                           const LoomCPUPipelineOptions &options);
 
-/// Registers --loom-cpu-pipeline.
+/// Options of --loom-gpu-pipeline.
+struct LoomGPUPipelineOptions
+    : public mlir::PassPipelineOptions<LoomGPUPipelineOptions> {
+  Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("The GPU: sm_NN or sm_NNa with NN >= 80 (sm_90a, sm_80, "
+                     "...)"),
+      llvm::cl::init("sm_90a")};
+  Option<bool> toLLVM{
+      *this, "to-llvm",
+      llvm::cl::desc("Lower to the LLVM dialect with the kernels compiled "
+                     "(false: stop after kernel outlining, with host "
+                     "functions launching gpu.func kernels)"),
+      llvm::cl::init(true)};
+  Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("The CUDA toolkit (ptxas, nvvm/libdevice); empty: "
+                     "$LOOM_CUDA_PATH, else /usr/local/cuda, else the "
+                     "toolkit of ptxas on PATH"),
+      llvm::cl::init("")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What gpu-module-to-binary embeds: bin (a cubin, "
+                     "assembled by ptxas) or isa (the PTX text)"),
+      llvm::cl::init("bin")};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block of the kernels made from parallel "
+                     "loops"),
+      llvm::cl::init(256)};
+};
+
+/// The parts of a CUDA toolkit the GPU pipeline uses.
+struct CUDAToolkit {
+  std::string root;      // the toolkit directory
+  std::string ptxas;     // <root>/bin/ptxas
+  std::string libdevice; // <root>/nvvm/libdevice/libdevice.10.bc
+};
+
+/// Finds the CUDA toolkit at `path` if it is not empty, else at
+/// $LOOM_CUDA_PATH, else at /usr/local/cuda, else as the parent of the
+/// directory of `ptxas` on PATH. On failure returns nullopt with `error`
+/// naming what is missing and how to point at it (one line).
+std::optional<CUDAToolkit> findCUDAToolkit(llvm::StringRef path,
+                                           std::string &error);
+
+/// The compute capability of `chip` times ten ("sm_90a" -> 90), or nullopt
+/// if it is not sm_NN or sm_NNa with NN >= 80 (the chips Loom supports).
+std::optional<int> parseGPUChip(llvm::StringRef chip);
+
+/// The front half of --loom-cpu-pipeline, then loom-gpu-kernels at tensor
+/// level, then bufferization, parallel loops mapped onto blocks and threads
+/// (loom-gpu-map-loops), kernel outlining into one gpu.module
+/// (loom-gpu-merge-modules), device buffers on the host
+/// (loom-gpu-host-memory); with `to-llvm`, an async region per function,
+/// NVVM lowering of the kernels, gpu-to-llvm and the CPU pipeline's host
+/// lowering, and gpu-module-to-binary. The result is an LLVM-dialect module
+/// whose functions take and return device memref descriptors and call the
+/// runtime's mgpu* functions, with the kernels embedded in a gpu.binary.
+/// Fails, with a one-line `error` and nothing added to `pm`, on an unknown
+/// chip, a block size outside [1, 1024], an unknown format, or (with
+/// `to-llvm`, which needs it) a CUDA toolkit that cannot be found.
+mlir::LogicalResult buildLoomGPUPipeline(mlir::OpPassManager &pm,
+                                         const LoomGPUPipelineOptions &options,
+                                         std::string &error);
+
+/// Registers --loom-cpu-pipeline and --loom-gpu-pipeline.
 void registerLoomPipelines();
 
 } // namespace loom

@@ -1,0 +1,708 @@
+//===- AttentionRecipe.cpp - the flash-attention kernel recipe ------------===//
+//
+// FlashAttention-2 forward, one CTA per (query tile, head, batch):
+//
+//   load the CTA's Q tile (cp.async) and tile 0 of K and V (2 stages)
+//   each warp keeps its 16 query rows as ldmatrix A fragments in registers
+//   for each key/value tile n that the masks leave visible:
+//     prefetch tile n+1 (cp.async into the other stage), wait for tile n
+//     S = Q K^T             mma.sync m16n8k16, K fragments by ldmatrix
+//     x = S * scale*log2(e) (or the softcap), -inf where masked (only tiles
+//                           that cross a mask boundary are masked per element)
+//     m' = max(m, rowmax x); p = exp2(x - m'); l = l*exp2(m - m') + rowsum p
+//     O = O*exp2(m - m') + P V   (P rounded to T in registers, V fragments
+//                                 by ldmatrix.trans)
+//   O / l (0 where l = 0: a row without visible key), rounded once to T.
+//
+// Thread (lane) ownership follows the mma.sync m16n8k16 fragment layouts: with
+// g = lane / 4 and t = lane % 4, a thread holds accumulator rows g and g + 8
+// and, of every 8-column n-tile, columns 2t and 2t + 1. A row's values are
+// spread over the 4 threads of a quad, so row reductions are two xor
+// shuffles. The accumulator of S is already in the A-operand layout of the
+// P V product (two adjacent n-tiles form one k16 step), so P never leaves the
+// registers.
+
+#include "AttentionRecipe.h"
+
+#include <cassert>
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace loom {
+namespace gpu {
+
+namespace {
+
+/// Concatenates its arguments (strings and integers) into one string.
+template <typename... Args> std::string cat(const Args &...args) {
+  std::ostringstream os;
+  (os << ... << args);
+  return os.str();
+}
+
+/// Builds the body of the kernel as text: fresh SSA names, one op per line,
+/// and the constants it needs hoisted to the entry block.
+class Emitter {
+public:
+  explicit Emitter(std::string elementType) : t(std::move(elementType)) {
+    bf16 = t == "bf16";
+    frag = bf16 ? "i32" : "vector<2x" + t + ">";
+  }
+
+  /// The element type and the type of an mma.sync operand register.
+  std::string t, frag;
+  bool bf16;
+
+  std::string fresh(const char *prefix) { return cat("%", prefix, next++); }
+  void line(const std::string &s) { body += std::string(depth * 2 + 4, ' ') + s + "\n"; }
+  /// Emits `%name = rhs` and returns the name.
+  std::string op(const char *prefix, const std::string &rhs) {
+    std::string n = fresh(prefix);
+    line(n + " = " + rhs);
+    return n;
+  }
+  void open() { ++depth; }
+  void close() { --depth; }
+
+  // Constants, defined once at the top of the kernel.
+  std::string idx(int64_t v) {
+    return constant(cat("%c", v < 0 ? "m" : "", v < 0 ? -v : v),
+                    cat(v, " : index"));
+  }
+  std::string i32(int64_t v) {
+    return constant(cat("%ci", v < 0 ? "m" : "", v < 0 ? -v : v),
+                    cat(v, " : i32"));
+  }
+  std::string f32(const std::string &name, const std::string &literal) {
+    return constant("%cf_" + name, literal + " : f32");
+  }
+  std::string negInf() { return f32("ninf", "0xFF800000"); }
+  std::string zeroF() { return f32("zero", "0.0"); }
+
+  // index arithmetic
+  std::string bin(const char *opName, const std::string &a,
+                  const std::string &b, const char *type = "index") {
+    return op("x", cat("arith.", opName, " ", a, ", ", b, " : ", type));
+  }
+  std::string add(const std::string &a, const std::string &b) { return bin("addi", a, b); }
+  std::string sub(const std::string &a, const std::string &b) { return bin("subi", a, b); }
+  std::string mul(const std::string &a, const std::string &b) { return bin("muli", a, b); }
+  std::string divu(const std::string &a, const std::string &b) { return bin("divui", a, b); }
+  std::string remu(const std::string &a, const std::string &b) { return bin("remui", a, b); }
+  std::string mins(const std::string &a, const std::string &b) { return bin("minsi", a, b); }
+  std::string maxs(const std::string &a, const std::string &b) { return bin("maxsi", a, b); }
+  std::string cmp(const char *pred, const std::string &a, const std::string &b,
+                  const char *type = "index") {
+    return op("p", cat("arith.cmpi ", pred, ", ", a, ", ", b, " : ", type));
+  }
+  std::string andi(const std::string &a, const std::string &b) { return bin("andi", a, b, "i1"); }
+  std::string ori(const std::string &a, const std::string &b) { return bin("ori", a, b, "i1"); }
+  std::string select(const std::string &c, const std::string &a,
+                     const std::string &b, const std::string &type) {
+    return op("s", cat("arith.select ", c, ", ", a, ", ", b, " : ", type));
+  }
+  std::string toI32(const std::string &a) {
+    return op("x", cat("arith.index_cast ", a, " : index to i32"));
+  }
+
+  // f32 arithmetic
+  std::string fbin(const char *opName, const std::string &a, const std::string &b) {
+    return op("f", cat("arith.", opName, " ", a, ", ", b, " : f32"));
+  }
+  std::string fadd(const std::string &a, const std::string &b) { return fbin("addf", a, b); }
+  std::string fmul(const std::string &a, const std::string &b) { return fbin("mulf", a, b); }
+  std::string fsub(const std::string &a, const std::string &b) { return fbin("subf", a, b); }
+  std::string fmax(const std::string &a, const std::string &b) { return fbin("maximumf", a, b); }
+  /// 2^a with the SFU's ex2.approx.ftz (2^-inf = 0; relative error about
+  /// 2^-22, far below the rounding of P to T).
+  std::string exp2(const std::string &a) {
+    return op("f", cat("llvm.call_intrinsic \"llvm.nvvm.ex2.approx.ftz.f\"(", a,
+                       ") : (f32) -> f32"));
+  }
+
+  /// The xor shuffle of `v` with the lane `mask` away (full warp).
+  std::string shuffleXor(const std::string &v, int mask) {
+    std::string n = fresh("sh");
+    line(cat(n, ", ", n, "ok = gpu.shuffle xor ", v, ", ", i32(mask), ", ",
+             i32(32), " : f32"));
+    return n;
+  }
+
+  /// Register `r` (0..3) of an ldmatrix result as an mma.sync operand.
+  std::string fragment(const std::string &ld, int r) {
+    std::string v = op("v", cat("vector.extract ", ld, "[", r, "] : vector<2x",
+                                t, "> from vector<4x2x", t, ">"));
+    if (!bf16)
+      return v;
+    std::string w = op("v", cat("vector.bitcast ", v, " : vector<2x", t,
+                                "> to vector<1xi32>"));
+    return op("a", cat("vector.extract ", w, "[0] : i32 from vector<1xi32>"));
+  }
+
+  /// Two f32 values rounded to T and packed as one mma.sync operand.
+  std::string pack(const std::string &lo, const std::string &hi) {
+    std::string v = op("v", cat("vector.from_elements ", lo, ", ", hi,
+                                " : vector<2xf32>"));
+    std::string r = op("v", cat("arith.truncf ", v, " : vector<2xf32> to vector<2x", t, ">"));
+    if (!bf16)
+      return r;
+    std::string w = op("v", cat("vector.bitcast ", r, " : vector<2x", t,
+                                "> to vector<1xi32>"));
+    return op("a", cat("vector.extract ", w, "[0] : i32 from vector<1xi32>"));
+  }
+
+  /// d = a * b + c, one m16n8k16 mma.sync; returns d's four registers.
+  std::vector<std::string> mma(const std::vector<std::string> &a,
+                               const std::string &b0, const std::string &b1,
+                               const std::vector<std::string> &c) {
+    std::string d = op("mma", cat("nvvm.mma.sync A[", a[0], ", ", a[1], ", ", a[2], ", ", a[3],
+                                  "] B[", b0, ", ", b1, "] C[", c[0], ", ", c[1], ", ", c[2], ", ", c[3],
+                                  "] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, "
+                                  "shape = #nvvm.shape<m = 16, n = 8, k = 16>, "
+                                  "multiplicandAPtxType = #nvvm.mma_type<", t,
+                                  ">, multiplicandBPtxType = #nvvm.mma_type<", t,
+                                  ">} : (", frag, ", ", frag,
+                                  ", f32) -> !llvm.struct<(f32, f32, f32, f32)>"));
+    std::vector<std::string> r;
+    for (int e = 0; e < 4; ++e)
+      r.push_back(op("acc", cat("llvm.extractvalue ", d, "[", e,
+                                "] : !llvm.struct<(f32, f32, f32, f32)>")));
+    return r;
+  }
+
+  /// The constants followed by the body.
+  std::string text() const {
+    std::string s;
+    for (auto &kv : constants)
+      s += "    " + kv.first + " = arith.constant " + kv.second + "\n";
+    return s + body;
+  }
+
+private:
+  std::string constant(const std::string &name, const std::string &def) {
+    constants.emplace(name, def);
+    return name;
+  }
+  std::map<std::string, std::string> constants;
+  std::string body;
+  int next = 0;
+  int depth = 0;
+};
+
+/// `n` copies of `s`, joined by ", ".
+std::string repeatList(const std::string &s, size_t n) {
+  std::string r;
+  for (size_t i = 0; i < n; ++i)
+    r += (i ? ", " : "") + s;
+  return r;
+}
+
+std::string join(const std::vector<std::string> &v) {
+  std::string r;
+  for (size_t i = 0; i < v.size(); ++i)
+    r += (i ? ", " : "") + v[i];
+  return r;
+}
+
+/// The kernel body generator.
+class Generator {
+public:
+  explicit Generator(const AttentionKernelConfig &c) : c(c), e(c.elementType) {}
+
+  std::string run();
+
+private:
+  const AttentionKernelConfig &c;
+  Emitter e;
+
+  // Values of the prologue.
+  std::string tid, lane, warp, b, h, kvh, sq, skv, q0;
+  std::string live; // i1: the CTA's (b, h) exists
+  std::string copyRow, copyCol; // a thread's first row and its column (cp.async)
+  std::string kRow, kCol;       // a lane's ldmatrix address in a K tile
+  std::string vRow, vCol;       // a lane's ldmatrix.trans address in a V tile
+  std::string keyLane;          // 2 * (lane % 4), i32: a thread's first key column
+  std::vector<std::vector<std::string>> qFrag; // A fragments of Q per k16 step
+  std::string rows[2];          // the two query rows a thread owns
+  std::string alignedRows[2];   // i' = i + Skv - Sq of those rows
+  std::string sl2;              // scale * log2(e), or scale / c with softcap
+  std::string capL2;            // c * log2(e) with softcap
+  std::string windowEff;        // min(W, Skv)
+  std::string ipMin, ipMax;     // i' of the CTA's first and last rows
+  std::string ne;               // key tiles [.., ne) may be visible
+  std::string qBlock, lb, lh;   // sparse: the layout row of the CTA
+
+  std::string smemType(int64_t rowsPerStage, bool staged) const {
+    return cat("memref<", staged ? "2x" : "", rowsPerStage, "x", c.rowPitch(),
+               "x", c.elementType, ", #gpu.address_space<workgroup>>");
+  }
+  std::string globalType() const {
+    return cat("memref<?x?x?x?x", c.elementType, ">");
+  }
+
+  /// cp.async of `tileRows` rows of `src` [b, head, rowBase + r, :] into
+  /// `dst` (at `stage` when staged), zero-filling rows >= `limit` and every
+  /// row when `valid` is false. Returns the tokens.
+  std::vector<std::string> copyTile(const std::string &src,
+                                    const std::string &head,
+                                    const std::string &rowBase,
+                                    const std::string &limit,
+                                    int64_t tileRows, const std::string &dst,
+                                    const std::string &dstType,
+                                    const std::string &stage,
+                                    const std::string &valid);
+  /// The first key tile at or after `from` whose layout bit is set (or `ne`).
+  std::string nextVisible(const std::string &from);
+  /// The body of one key/value tile; returns the new carried values.
+  std::vector<std::string> tileBody(const std::string &n,
+                                    const std::string &stage,
+                                    const std::vector<std::string> &carried);
+};
+
+std::vector<std::string> Generator::copyTile(
+    const std::string &src, const std::string &head, const std::string &rowBase,
+    const std::string &limit, int64_t tileRows, const std::string &dst,
+    const std::string &dstType, const std::string &stage,
+    const std::string &valid) {
+  int64_t chunksPerRow = c.headDim / 8;
+  int64_t rowsPerPass = c.threads() / chunksPerRow;
+  assert(tileRows % rowsPerPass == 0 && "tile not covered by whole passes");
+  std::string lastRow = e.maxs(e.sub(limit, e.idx(1)), e.idx(0));
+  std::vector<std::string> tokens;
+  for (int64_t pass = 0; pass < tileRows / rowsPerPass; ++pass) {
+    std::string local = e.add(copyRow, e.idx(pass * rowsPerPass));
+    std::string row = e.add(rowBase, local);
+    std::string in = e.cmp("slt", row, limit);
+    if (!valid.empty())
+      in = e.andi(in, valid);
+    std::string count = e.select(in, e.idx(8), e.idx(0), "index");
+    std::string srcRow = e.maxs(e.mins(row, lastRow), e.idx(0));
+    std::string dstIdx = stage.empty() ? cat(local, ", ", copyCol)
+                                       : cat(stage, ", ", local, ", ", copyCol);
+    tokens.push_back(e.op(
+        "tok", cat("nvgpu.device_async_copy ", src, "[", b, ", ", head, ", ",
+                   srcRow, ", ", copyCol, "], ", dst, "[", dstIdx, "], 8, ",
+                   count, " {bypassL1} : ", globalType(), " to ", dstType)));
+  }
+  return tokens;
+}
+
+std::string Generator::nextVisible(const std::string &from) {
+  std::string m = e.fresh("scan");
+  std::string r = e.fresh("vis");
+  e.line(cat(r, " = scf.while (", m, " = ", from, ") : (index) -> index {"));
+  e.open();
+  std::string lt = e.cmp("slt", m, ne);
+  std::string bit = e.fresh("bit");
+  e.line(cat(bit, " = scf.if ", lt, " -> (i1) {"));
+  e.open();
+  std::string kBlock = e.divu(e.mul(m, e.idx(c.blockN)), "%block_k");
+  std::string v = e.op("ld", cat("memref.load %layout[", lb, ", ", lh, ", ",
+                                 qBlock, ", ", kBlock,
+                                 "] : memref<?x?x?x?xi1>"));
+  e.line(cat("scf.yield ", v, " : i1"));
+  e.close();
+  e.line("} else {");
+  e.open();
+  std::string f = e.op("false", "arith.constant false");
+  e.line(cat("scf.yield ", f, " : i1"));
+  e.close();
+  e.line("}");
+  std::string unset = e.cmp("eq", bit, e.op("false", "arith.constant false"), "i1");
+  std::string more = e.andi(lt, unset);
+  e.line(cat("scf.condition(", more, ") ", m, " : index"));
+  e.close();
+  e.line("} do {");
+  std::string arg = e.fresh("scanarg");
+  e.line(cat("^bb0(", arg, ": index):"));
+  e.open();
+  e.line(cat("scf.yield ", e.add(arg, e.idx(1)), " : index"));
+  e.close();
+  e.line("}");
+  return r;
+}
+
+std::vector<std::string>
+Generator::tileBody(const std::string &n, const std::string &stage,
+                    const std::vector<std::string> &carried) {
+  const int64_t dTiles = c.headDim / 8, nTiles = c.blockN / 8;
+  const int64_t dSteps = c.headDim / 16, nSteps = c.blockN / 16;
+
+  // Prefetch the next visible tile into the other stage (zero-filled, without
+  // reading memory, when there is none), then wait for this one.
+  std::string next = c.sparse ? nextVisible(e.add(n, e.idx(1))) : e.add(n, e.idx(1));
+  std::string hasNext = e.cmp("slt", next, ne);
+  std::string other = e.sub(e.idx(1), stage);
+  std::string nextRow = e.mul(next, e.idx(c.blockN));
+  std::vector<std::string> tokens =
+      copyTile("%k", kvh, nextRow, skv, c.blockN, "%ks", smemType(c.blockN, true),
+               other, hasNext);
+  std::vector<std::string> vTokens =
+      copyTile("%v", kvh, nextRow, skv, c.blockN, "%vs", smemType(c.blockN, true),
+               other, hasNext);
+  tokens.insert(tokens.end(), vTokens.begin(), vTokens.end());
+  std::string group = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));
+  e.line(cat("nvgpu.device_async_wait ", group, " {numGroups = 1 : i32}"));
+  e.line("gpu.barrier");
+
+  // S = Q K^T: per pair of 8-key n-tiles and 16-wide head-dim step, one
+  // ldmatrix.x4 of K (b0, b1 of both n-tiles) and two mma.sync.
+  std::vector<std::vector<std::string>> s(nTiles);
+  std::string z = e.zeroF();
+  for (int64_t nt = 0; nt < nTiles; ++nt)
+    s[nt] = {z, z, z, z};
+  for (int64_t nt = 0; nt < nTiles; nt += 2) {
+    for (int64_t kk = 0; kk < dSteps; ++kk) {
+      std::string row = e.add(kRow, e.idx(nt * 8));
+      std::string col = e.add(kCol, e.idx(kk * 16));
+      std::string ld = e.op("ldk", cat("nvgpu.ldmatrix %ks[", stage, ", ", row, ", ", col,
+                                       "] {numTiles = 4 : i32, transpose = false} : ",
+                                       smemType(c.blockN, true), " -> vector<4x2x",
+                                       c.elementType, ">"));
+      std::vector<std::string> f;
+      for (int r = 0; r < 4; ++r)
+        f.push_back(e.fragment(ld, r));
+      s[nt] = e.mma(qFrag[kk], f[0], f[1], s[nt]);
+      s[nt + 1] = e.mma(qFrag[kk], f[2], f[3], s[nt + 1]);
+    }
+  }
+
+  // x = scaled (soft-capped) scores in log2 units.
+  std::vector<std::vector<std::string>> x(nTiles);
+  for (int64_t nt = 0; nt < nTiles; ++nt)
+    for (int el = 0; el < 4; ++el) {
+      std::string v = e.fmul(s[nt][el], sl2);
+      if (c.softcap)
+        v = e.fmul(e.op("f", cat("math.tanh ", v, " : f32")), capL2);
+      x[nt].push_back(v);
+    }
+
+  // Masks, element-wise only on tiles that cross a boundary: the end of the
+  // keys, the causal diagonal, the window's far edge.
+  std::string tileStart = e.mul(n, e.idx(c.blockN));
+  std::string tileEnd = e.add(tileStart, e.idx(c.blockN));
+  std::string needMask = e.cmp("sgt", tileEnd, skv);
+  if (c.causal)
+    needMask = e.ori(needMask, e.cmp("sgt", e.sub(tileEnd, e.idx(1)), ipMin));
+  if (c.window)
+    needMask = e.ori(needMask, e.cmp("sle", e.add(tileStart, windowEff), ipMax));
+  std::string masked = e.fresh("masked");
+  e.line(cat(masked, ":", nTiles * 4, " = scf.if ", needMask, " -> (",
+             repeatList("f32", nTiles * 4), ") {"));
+  e.open();
+  {
+    // Key j (tile-relative jl) is visible to row r iff loRel < jl <= hiRel.
+    std::string hiRel[2], loRel[2];
+    std::string lastKey = e.sub(skv, e.idx(1));
+    for (int r = 0; r < 2; ++r) {
+      std::string hi = c.causal ? e.mins(alignedRows[r], lastKey) : lastKey;
+      hiRel[r] = e.toI32(e.maxs(e.mins(e.sub(hi, tileStart), e.idx(c.blockN)), e.idx(-1)));
+      if (c.window) {
+        std::string lo = e.sub(alignedRows[r], windowEff);
+        loRel[r] = e.toI32(e.maxs(e.mins(e.sub(lo, tileStart), e.idx(c.blockN)), e.idx(-1)));
+      } else {
+        loRel[r] = e.i32(-1);
+      }
+    }
+    std::vector<std::string> ys;
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int el = 0; el < 4; ++el) {
+        int r = el / 2;
+        std::string jl = e.bin("addi", keyLane, e.i32(nt * 8 + el % 2), "i32");
+        std::string ok = e.andi(e.cmp("sle", jl, hiRel[r], "i32"),
+                                e.cmp("sgt", jl, loRel[r], "i32"));
+        ys.push_back(e.select(ok, x[nt][el], e.negInf(), "f32"));
+      }
+    e.line(cat("scf.yield ", join(ys), " : ", repeatList("f32", ys.size())));
+  }
+  e.close();
+  e.line("} else {");
+  e.open();
+  {
+    std::vector<std::string> ys;
+    for (auto &t : x)
+      ys.insert(ys.end(), t.begin(), t.end());
+    e.line(cat("scf.yield ", join(ys), " : ", repeatList("f32", ys.size())));
+  }
+  e.close();
+  e.line("}");
+  for (int64_t nt = 0; nt < nTiles; ++nt)
+    for (int el = 0; el < 4; ++el)
+      x[nt][el] = cat(masked, "#", nt * 4 + el);
+
+  // Online softmax. carried = [m0, m1, l0, l1, O...].
+  std::vector<std::string> out(carried.size());
+  std::string alpha[2], mSafe[2];
+  for (int r = 0; r < 2; ++r) {
+    std::string mx = x[0][2 * r];
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int el = 2 * r; el < 2 * r + 2; ++el)
+        if (nt || el != 2 * r)
+          mx = e.fmax(mx, x[nt][el]);
+    mx = e.fmax(mx, e.shuffleXor(mx, 1));
+    mx = e.fmax(mx, e.shuffleXor(mx, 2));
+    std::string mNew = e.fmax(carried[r], mx);
+    std::string empty = e.op("p", cat("arith.cmpf oeq, ", mNew, ", ", e.negInf(), " : f32"));
+    mSafe[r] = e.select(empty, e.zeroF(), mNew, "f32");
+    alpha[r] = e.exp2(e.fsub(carried[r], mSafe[r]));
+    out[r] = mNew;
+  }
+  std::vector<std::vector<std::string>> p(nTiles);
+  std::string rowSum[2];
+  for (int64_t nt = 0; nt < nTiles; ++nt)
+    for (int el = 0; el < 4; ++el) {
+      int r = el / 2;
+      p[nt].push_back(e.exp2(e.fsub(x[nt][el], mSafe[r])));
+      rowSum[r] = rowSum[r].empty() ? p[nt][el] : e.fadd(rowSum[r], p[nt][el]);
+    }
+  for (int r = 0; r < 2; ++r)
+    out[2 + r] = e.fadd(e.fmul(carried[2 + r], alpha[r]), rowSum[r]);
+
+  // O = O * alpha + P V.
+  std::vector<std::vector<std::string>> o(dTiles);
+  for (int64_t dt = 0; dt < dTiles; ++dt)
+    for (int el = 0; el < 4; ++el)
+      o[dt].push_back(e.fmul(carried[4 + dt * 4 + el], alpha[el / 2]));
+  std::vector<std::vector<std::string>> pa(nSteps);
+  for (int64_t kk = 0; kk < nSteps; ++kk)
+    pa[kk] = {e.pack(p[2 * kk][0], p[2 * kk][1]), e.pack(p[2 * kk][2], p[2 * kk][3]),
+              e.pack(p[2 * kk + 1][0], p[2 * kk + 1][1]),
+              e.pack(p[2 * kk + 1][2], p[2 * kk + 1][3])};
+  for (int64_t dt = 0; dt < dTiles; dt += 2) {
+    for (int64_t kk = 0; kk < nSteps; ++kk) {
+      std::string row = e.add(vRow, e.idx(kk * 16));
+      std::string col = e.add(vCol, e.idx(dt * 8));
+      std::string ld = e.op("ldv", cat("nvgpu.ldmatrix %vs[", stage, ", ", row, ", ", col,
+                                       "] {numTiles = 4 : i32, transpose = true} : ",
+                                       smemType(c.blockN, true), " -> vector<4x2x",
+                                       c.elementType, ">"));
+      std::vector<std::string> f;
+      for (int r = 0; r < 4; ++r)
+        f.push_back(e.fragment(ld, r));
+      o[dt] = e.mma(pa[kk], f[0], f[1], o[dt]);
+      o[dt + 1] = e.mma(pa[kk], f[2], f[3], o[dt + 1]);
+    }
+  }
+  for (int64_t dt = 0; dt < dTiles; ++dt)
+    for (int el = 0; el < 4; ++el)
+      out[4 + dt * 4 + el] = o[dt][el];
+  // Every warp is done with this stage before the next prefetch overwrites it.
+  e.line("gpu.barrier");
+  out.insert(out.begin(), {next, other});
+  return out;
+}
+
+std::string Generator::run() {
+  const int64_t dTiles = c.headDim / 8, dSteps = c.headDim / 16;
+  const int64_t bm = c.blockM(), bn = c.blockN;
+  assert(c.headDim % 16 == 0 && bn % 16 == 0 && (bn / 8) % 2 == 0);
+  assert(c.threads() % (c.headDim / 8) == 0);
+
+  tid = e.op("tid", "gpu.thread_id x");
+  std::string bh = e.op("bh", "gpu.block_id x");
+  std::string by = e.op("by", "gpu.block_id y");
+  std::string nby = e.op("nby", "gpu.grid_dim y");
+  lane = e.remu(tid, e.idx(32));
+  warp = e.divu(tid, e.idx(32));
+  std::string g = e.divu(lane, e.idx(4)), t4 = e.remu(lane, e.idx(4));
+  std::string lane8 = e.remu(lane, e.idx(8));
+  std::string half = e.mul(e.divu(lane, e.idx(16)), e.idx(8));    // (lane/16)*8
+  std::string quarter = e.mul(e.remu(e.divu(lane, e.idx(8)), e.idx(2)), e.idx(8)); // ((lane/8)%2)*8
+  copyRow = e.divu(tid, e.idx(c.headDim / 8));
+  copyCol = e.mul(e.remu(tid, e.idx(c.headDim / 8)), e.idx(8));
+  kRow = e.add(half, lane8);
+  kCol = quarter;
+  vRow = e.add(lane8, quarter);
+  vCol = half;
+  std::string colT = e.mul(t4, e.idx(2));
+  keyLane = e.toI32(colT);
+
+  // Sizes, the kv head (GQA) and the CTA's query rows; the heaviest (last)
+  // query tiles of a causal mask are scheduled first.
+  sq = e.op("sq", cat("memref.dim %q, ", e.idx(2), " : ", globalType()));
+  std::string hq = e.op("hq", cat("memref.dim %q, ", e.idx(1), " : ", globalType()));
+  skv = e.op("skv", cat("memref.dim %k, ", e.idx(2), " : ", globalType()));
+  std::string hkv = e.op("hkv", cat("memref.dim %k, ", e.idx(1), " : ", globalType()));
+  std::string batch = e.op("bsz", cat("memref.dim %q, ", e.idx(0), " : ", globalType()));
+  // Block x runs over (b, h) pairs, block y over query tiles, the last (the
+  // heaviest under a causal mask) first. The grid is never empty: with B or
+  // Hq = 0 the only CTA is not `live` and neither reads nor writes memory.
+  std::string hq1 = e.maxs(hq, e.idx(1));
+  h = e.remu(bh, hq1);
+  b = e.divu(bh, hq1);
+  live = e.andi(e.cmp("slt", h, hq), e.cmp("slt", b, batch));
+  std::string group = e.maxs(e.divu(hq, e.maxs(hkv, e.idx(1))), e.idx(1));
+  kvh = e.divu(h, group);
+  q0 = e.mul(e.sub(e.sub(nby, e.idx(1)), by), e.idx(bm));
+  std::string offset = e.sub(skv, sq);
+  std::string warpRow = e.add(e.add(q0, e.mul(warp, e.idx(16))), g);
+  for (int r = 0; r < 2; ++r) {
+    rows[r] = e.add(warpRow, e.idx(8 * r));
+    alignedRows[r] = e.add(rows[r], offset);
+  }
+  ipMin = e.add(q0, offset);
+  ipMax = e.add(ipMin, e.idx(bm - 1));
+
+  std::string log2e = e.f32("log2e", "1.44269504088896340736");
+  if (c.softcap) {
+    sl2 = e.fbin("divf", "%scale", "%softcap");
+    capL2 = e.fmul("%softcap", log2e);
+  } else {
+    sl2 = e.fmul("%scale", log2e);
+  }
+  if (c.window)
+    windowEff = e.mins("%window", skv);
+
+  // Key tiles [nb, ne) hold every key visible to some row of the CTA.
+  std::string keyEnd = skv;
+  if (c.causal) {
+    std::string lastRow = e.sub(e.mins(e.add(q0, e.idx(bm)), sq), e.idx(1));
+    keyEnd = e.maxs(e.mins(skv, e.add(e.add(lastRow, offset), e.idx(1))), e.idx(0));
+  }
+  ne = e.select(live, e.divu(e.add(keyEnd, e.idx(bn - 1)), e.idx(bn)), e.idx(0),
+                "index");
+  std::string nb = e.idx(0);
+  if (c.window)
+    nb = e.divu(e.maxs(e.add(e.sub(ipMin, windowEff), e.idx(1)), e.idx(0)), e.idx(bn));
+  std::string first = nb;
+  if (c.sparse) {
+    std::string lbDim = e.op("lb", cat("memref.dim %layout, ", e.idx(0), " : memref<?x?x?x?xi1>"));
+    std::string lhDim = e.op("lh", cat("memref.dim %layout, ", e.idx(1), " : memref<?x?x?x?xi1>"));
+    lb = e.select(e.cmp("eq", lbDim, e.idx(1)), e.idx(0), b, "index");
+    lh = e.select(e.cmp("eq", lhDim, e.idx(1)), e.idx(0), h, "index");
+    qBlock = e.divu(q0, "%block_q");
+    first = nextVisible(nb);
+  }
+
+  // Shared memory: Q [bm, pitch], K and V [2, bn, pitch].
+  std::string smem = e.op("smem", "gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>");
+  int64_t qBytes = 2 * bm * c.rowPitch(), kvBytes = 2 * 2 * bn * c.rowPitch();
+  auto view = [&](const char *name, int64_t at, const std::string &type) {
+    e.line(cat("%", name, " = memref.view ", smem, "[", e.idx(at),
+               "][] : memref<?xi8, #gpu.address_space<workgroup>> to ", type));
+    return cat("%", name);
+  };
+  std::string qs = view("qs", 0, smemType(bm, false));
+  view("ks", qBytes, smemType(bn, true));
+  view("vs", qBytes + kvBytes, smemType(bn, true));
+
+  // Q and the first key/value tile.
+  std::vector<std::string> tokens =
+      copyTile("%q", h, q0, sq, bm, qs, smemType(bm, false), "", live);
+  std::string hasFirst = e.cmp("slt", first, ne);
+  std::string firstRow = e.mul(first, e.idx(bn));
+  for (const char *kv : {"k", "v"}) {
+    std::vector<std::string> more =
+        copyTile(cat("%", kv), kvh, firstRow, skv, bn, cat("%", kv, "s"),
+                 smemType(bn, true), e.idx(0), hasFirst);
+    tokens.insert(tokens.end(), more.begin(), more.end());
+  }
+  std::string grp = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));
+  e.line(cat("nvgpu.device_async_wait ", grp, " {numGroups = 0 : i32}"));
+  e.line("gpu.barrier");
+  std::string qRow = e.add(e.mul(warp, e.idx(16)), e.remu(lane, e.idx(16)));
+  qFrag.resize(dSteps);
+  for (int64_t kk = 0; kk < dSteps; ++kk) {
+    std::string ld = e.op("ldq", cat("nvgpu.ldmatrix ", qs, "[", qRow, ", ",
+                                     e.add(half, e.idx(kk * 16)),
+                                     "] {numTiles = 4 : i32, transpose = false} : ",
+                                     smemType(bm, false), " -> vector<4x2x",
+                                     c.elementType, ">"));
+    for (int r = 0; r < 4; ++r)
+      qFrag[kk].push_back(e.fragment(ld, r));
+  }
+
+  // The loop over visible key/value tiles: carries the tile, its stage, the
+  // running max and sum of both rows and the O accumulators.
+  size_t numCarried = 2 + 4 + 4 * dTiles;
+  std::string types = "index, index, " + repeatList("f32", numCarried - 2);
+  std::vector<std::string> init = {first, e.idx(0), e.negInf(), e.negInf(),
+                                   e.zeroF(), e.zeroF()};
+  for (int64_t i = 0; i < 4 * dTiles; ++i)
+    init.push_back(e.zeroF());
+  std::vector<std::string> before;
+  for (size_t i = 0; i < numCarried; ++i)
+    before.push_back(e.fresh("w"));
+  std::string loop = e.fresh("loop");
+  std::string header;
+  for (size_t i = 0; i < numCarried; ++i)
+    header += cat(i ? ", " : "", before[i], " = ", init[i]);
+  e.line(cat(loop, ":", numCarried, " = scf.while (", header, ") : (", types,
+             ") -> (", types, ") {"));
+  e.open();
+  std::string more = e.cmp("slt", before[0], ne);
+  e.line(cat("scf.condition(", more, ") ", join(before), " : ", types));
+  e.close();
+  e.line("} do {");
+  std::vector<std::string> args;
+  std::string argList;
+  for (size_t i = 0; i < numCarried; ++i) {
+    args.push_back(e.fresh("arg"));
+    argList += cat(i ? ", " : "", args.back(), ": ", i < 2 ? "index" : "f32");
+  }
+  e.line(cat("^bb0(", argList, "):"));
+  e.open();
+  std::vector<std::string> carried(args.begin() + 2, args.end());
+  std::vector<std::string> out = tileBody(args[0], args[1], carried);
+  e.line(cat("scf.yield ", join(out), " : ", types));
+  e.close();
+  e.line("}");
+
+  // O / l, rounded to T; 0 for a row without visible key.
+  std::string inv[2];
+  for (int r = 0; r < 2; ++r) {
+    std::string l = cat(loop, "#", 4 + r);
+    l = e.fadd(l, e.shuffleXor(l, 1));
+    l = e.fadd(l, e.shuffleXor(l, 2));
+    std::string empty = e.op("p", cat("arith.cmpf oeq, ", l, ", ", e.zeroF(), " : f32"));
+    std::string one = e.f32("one", "1.0");
+    inv[r] = e.select(empty, e.zeroF(), e.fbin("divf", one, l), "f32");
+  }
+  for (int r = 0; r < 2; ++r) {
+    std::string inside = e.andi(e.cmp("slt", rows[r], sq), live);
+    e.line(cat("scf.if ", inside, " {"));
+    e.open();
+    for (int64_t dt = 0; dt < dTiles; ++dt) {
+      std::string a = e.fmul(cat(loop, "#", 6 + dt * 4 + 2 * r), inv[r]);
+      std::string bb = e.fmul(cat(loop, "#", 6 + dt * 4 + 2 * r + 1), inv[r]);
+      std::string v = e.op("v", cat("vector.from_elements ", a, ", ", bb, " : vector<2xf32>"));
+      std::string w = e.op("v", cat("arith.truncf ", v, " : vector<2xf32> to vector<2x",
+                                    c.elementType, ">"));
+      e.line(cat("vector.store ", w, ", %o[", b, ", ", h, ", ", rows[r], ", ",
+                 e.add(colT, e.idx(dt * 8)), "] {alignment = 4 : i64} : ", globalType(), ", vector<2x",
+                 c.elementType, ">"));
+    }
+    e.close();
+    e.line("}");
+  }
+  e.line("gpu.return");
+
+  std::string args2 = cat("%q: ", globalType(), ", %k: ", globalType(), ", %v: ",
+                          globalType(), ", %o: ", globalType());
+  if (c.sparse)
+    args2 += ", %layout: memref<?x?x?x?xi1>, %block_q: index, %block_k: index";
+  args2 += ", %scale: f32";
+  if (c.softcap)
+    args2 += ", %softcap: f32";
+  if (c.window)
+    args2 += ", %window: index";
+  return cat("gpu.module @recipe {\n  gpu.func @", c.kernelName(), "(", args2,
+             ") kernel attributes {known_block_size = array<i32: ", c.threads(),
+             ", 1, 1>} {\n", e.text(), "  }\n}\n");
+}
+
+} // namespace
+
+std::string attentionKernelText(const AttentionKernelConfig &config) {
+  return Generator(config).run();
+}
+
+std::string AttentionKernelConfig::kernelName() const {
+  return cat("loom_attention_", elementType, "_d", headDim, "_m", blockM(),
+             "_n", blockN, causal ? "_causal" : "", window ? "_window" : "",
+             softcap ? "_softcap" : "", sparse ? "_sparse" : "");
+}
+
+} // namespace gpu
+} // namespace loom

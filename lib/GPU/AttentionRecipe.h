@@ -1,0 +1,78 @@
+//===- AttentionRecipe.h - the flash-attention kernel recipe -----*- C++ -*-===//
+//
+// The text of Loom's flash-attention forward kernel (a gpu.module holding one
+// gpu.func, in the gpu, nvgpu, nvvm, memref, vector, scf, arith and math
+// dialects), for one configuration. The per-tile work (the mma.sync chains
+// over head-dim and key steps, the online softmax over the accumulator
+// fragments) is unrolled here, so that every register fragment has a static
+// name and the lowering needs no loop unrolling or vector indexing at run
+// time; the control flow around it (the loop over key/value tiles, the
+// block-sparse scan, the masks) is written out as scf.
+//
+// This file has no MLIR dependency: it only builds text, which
+// loom-gpu-kernels instantiates with gpu::instantiateKernel.
+
+#ifndef LOOM_LIB_GPU_ATTENTIONRECIPE_H
+#define LOOM_LIB_GPU_ATTENTIONRECIPE_H
+
+#include <cstdint>
+#include <string>
+
+namespace loom {
+namespace gpu {
+
+/// One instantiation of the flash-attention kernel.
+struct AttentionKernelConfig {
+  /// "bf16" or "f16": q, k, v and the result.
+  std::string elementType = "bf16";
+  /// D = Dv, a multiple of 16 (the recipes are used for 64 and 128).
+  int64_t headDim = 128;
+  /// Warps of a CTA; each owns 16 query rows, so a CTA owns 16 * warps rows.
+  int64_t warps = 4;
+  /// Keys per key/value tile (a multiple of 16).
+  int64_t blockN = 64;
+  /// Bottom-right aligned causal mask (key tiles past the diagonal are not
+  /// visited).
+  bool causal = false;
+  /// A sliding window (needs `causal`); its size is a kernel argument.
+  bool window = false;
+  /// Scores are soft-capped, c * tanh(s / c); c is a kernel argument.
+  bool softcap = false;
+  /// Block-sparse: a layout [Lb, Lh, NQB, NKB] of i1 and block_q, block_k
+  /// (index arguments) say which key tiles a CTA visits. block_q must be a
+  /// multiple of blockM() and block_k a multiple of blockN.
+  bool sparse = false;
+
+  int64_t blockM() const { return 16 * warps; }
+  int64_t threads() const { return 32 * warps; }
+  /// Elements per shared-memory row: the head dim plus 8 of padding, so that
+  /// the eight 16-byte rows an ldmatrix reads fall into distinct banks.
+  int64_t rowPitch() const { return headDim + 8; }
+  /// Dynamic shared memory: the Q tile and two stages of K and V tiles.
+  int64_t sharedMemoryBytes() const {
+    return 2 * rowPitch() * (blockM() + 4 * blockN);
+  }
+  /// A name that encodes every choice above.
+  std::string kernelName() const;
+};
+
+/// The recipe text for `config`: `gpu.module @recipe` holding
+/// `gpu.func @<config.kernelName()>`. Its arguments, in order:
+///
+///   q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v [B, Hkv, Skv, D],
+///   o [B, Hq, Sq, D] (written)          memref<?x?x?x?xT>
+///   layout [Lb, Lh, NQB, NKB]           memref<?x?x?x?xi1>  (sparse only)
+///   block_q, block_k                    index               (sparse only)
+///   scale                               f32
+///   softcap c                           f32                 (softcap only)
+///   window W                            index               (window only)
+///
+/// Launch: grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1), block
+/// (threads, 1, 1), dynamic shared memory sharedMemoryBytes(). Block x is
+/// (b, h) = (x / Hq, x % Hq), block y the query tile (in reverse order).
+std::string attentionKernelText(const AttentionKernelConfig &config);
+
+} // namespace gpu
+} // namespace loom
+
+#endif // LOOM_LIB_GPU_ATTENTIONRECIPE_H
