@@ -1,0 +1,54 @@
+// Softmax attention checks: MHA/GQA/MQA, causal (square, Skv > Sq and Sq > Skv,
+// whose first rows see no key), window, softcap, explicit scale, decode (Sq = 1),
+// ragged lengths (77, 93, 130, 200, 333), f32/f16/bf16 and dynamic dims
+// (dims.json binds them).
+
+func.func @attn_f32_ragged(%q: tensor<1x2x77x64xf32>, %k: tensor<1x2x77x64xf32>, %v: tensor<1x2x77x64xf32>) -> tensor<1x2x77x64xf32> {
+  %o = loom.attention %q, %k, %v : (tensor<1x2x77x64xf32>, tensor<1x2x77x64xf32>, tensor<1x2x77x64xf32>) -> tensor<1x2x77x64xf32>
+  return %o : tensor<1x2x77x64xf32>
+}
+
+func.func @attn_bf16_causal_gqa(%q: tensor<2x8x130x64xbf16>, %k: tensor<2x2x130x64xbf16>, %v: tensor<2x2x130x64xbf16>) -> tensor<2x8x130x64xbf16> {
+  %o = loom.attention %q, %k, %v {causal} : (tensor<2x8x130x64xbf16>, tensor<2x2x130x64xbf16>, tensor<2x2x130x64xbf16>) -> tensor<2x8x130x64xbf16>
+  return %o : tensor<2x8x130x64xbf16>
+}
+
+func.func @attn_bf16_d128(%q: tensor<1x2x256x128xbf16>, %k: tensor<1x2x256x128xbf16>, %v: tensor<1x2x256x128xbf16>) -> tensor<1x2x256x128xbf16> {
+  %o = loom.attention %q, %k, %v : (tensor<1x2x256x128xbf16>, tensor<1x2x256x128xbf16>, tensor<1x2x256x128xbf16>) -> tensor<1x2x256x128xbf16>
+  return %o : tensor<1x2x256x128xbf16>
+}
+
+func.func @attn_f16_window_softcap(%q: tensor<1x4x200x64xf16>, %k: tensor<1x4x200x64xf16>, %v: tensor<1x4x200x64xf16>) -> tensor<1x4x200x64xf16> {
+  %o = loom.attention %q, %k, %v {causal, window = 64 : i64, softcap = 5.0 : f32, scale = 0.2 : f32} : (tensor<1x4x200x64xf16>, tensor<1x4x200x64xf16>, tensor<1x4x200x64xf16>) -> tensor<1x4x200x64xf16>
+  return %o : tensor<1x4x200x64xf16>
+}
+
+func.func @attn_bf16_window_gqa(%q: tensor<1x4x333x64xbf16>, %k: tensor<1x2x333x64xbf16>, %v: tensor<1x2x333x64xbf16>) -> tensor<1x4x333x64xbf16> {
+  %o = loom.attention %q, %k, %v {causal, window = 100 : i64} : (tensor<1x4x333x64xbf16>, tensor<1x2x333x64xbf16>, tensor<1x2x333x64xbf16>) -> tensor<1x4x333x64xbf16>
+  return %o : tensor<1x4x333x64xbf16>
+}
+
+func.func @attn_bf16_mqa_cross_causal(%q: tensor<1x4x77x128xbf16>, %k: tensor<1x1x160x128xbf16>, %v: tensor<1x1x160x64xbf16>) -> tensor<1x4x77x64xbf16> {
+  %o = loom.attention %q, %k, %v {causal} : (tensor<1x4x77x128xbf16>, tensor<1x1x160x128xbf16>, tensor<1x1x160x64xbf16>) -> tensor<1x4x77x64xbf16>
+  return %o : tensor<1x4x77x64xbf16>
+}
+
+func.func @attn_f32_sq_gt_skv_causal(%q: tensor<1x2x100x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x100x32xf32> {
+  %o = loom.attention %q, %k, %v {causal} : (tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>) -> tensor<1x2x100x32xf32>
+  return %o : tensor<1x2x100x32xf32>
+}
+
+func.func @attn_bf16_decode(%q: tensor<2x8x1x64xbf16>, %k: tensor<2x2x333x64xbf16>, %v: tensor<2x2x333x64xbf16>) -> tensor<2x8x1x64xbf16> {
+  %o = loom.attention %q, %k, %v {causal} : (tensor<2x8x1x64xbf16>, tensor<2x2x333x64xbf16>, tensor<2x2x333x64xbf16>) -> tensor<2x8x1x64xbf16>
+  return %o : tensor<2x8x1x64xbf16>
+}
+
+func.func @attn_f16_dyn_causal(%q: tensor<?x4x?x64xf16>, %k: tensor<?x1x?x64xf16>, %v: tensor<?x1x?x32xf16>) -> tensor<?x4x?x32xf16> {
+  %o = loom.attention %q, %k, %v {causal} : (tensor<?x4x?x64xf16>, tensor<?x1x?x64xf16>, tensor<?x1x?x32xf16>) -> tensor<?x4x?x32xf16>
+  return %o : tensor<?x4x?x32xf16>
+}
+
+func.func @attn_bf16_dyn(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>, %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %o = loom.attention %q, %k, %v : (tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}

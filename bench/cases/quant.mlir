@@ -1,0 +1,91 @@
+// Quantized layers: weight-only qlinear (i4 and i8, group-wise and
+// per-channel, with and without bias, GEMV M = 1 and GEMM, ragged N and M,
+// f16/bf16/f32 activations, dynamic M), dynamic activation quantization to i8
+// and f8E4M3FN, W8A8 and FP8 qmatmul, and quantize feeding qmatmul.
+
+func.func @ql_i4_g32_bias_bf16(%x: tensor<16x256xbf16>, %w: tensor<48x256xi4>, %s: tensor<48x8xf32>, %b: tensor<48xbf16>) -> tensor<16x48xbf16> {
+  %y = loom.qlinear %x, %w, %s, %b {group_size = 32 : i64} : (tensor<16x256xbf16>, tensor<48x256xi4>, tensor<48x8xf32>, tensor<48xbf16>) -> tensor<16x48xbf16>
+  return %y : tensor<16x48xbf16>
+}
+
+func.func @ql_i8_perchannel_bf16(%x: tensor<16x256xbf16>, %w: tensor<48x256xi8>, %s: tensor<48xf32>) -> tensor<16x48xbf16> {
+  %y = loom.qlinear %x, %w, %s : (tensor<16x256xbf16>, tensor<48x256xi8>, tensor<48xf32>) -> tensor<16x48xbf16>
+  return %y : tensor<16x48xbf16>
+}
+
+func.func @ql_i4_g128_ragged(%x: tensor<77x384xbf16>, %w: tensor<333x384xi4>, %s: tensor<333x3xf32>) -> tensor<77x333xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 128 : i64} : (tensor<77x384xbf16>, tensor<333x384xi4>, tensor<333x3xf32>) -> tensor<77x333xbf16>
+  return %y : tensor<77x333xbf16>
+}
+
+func.func @ql_i4_perchannel_f16(%x: tensor<5x200xf16>, %w: tensor<100x200xi4>, %s: tensor<100xf32>) -> tensor<5x100xf16> {
+  %y = loom.qlinear %x, %w, %s : (tensor<5x200xf16>, tensor<100x200xi4>, tensor<100xf32>) -> tensor<5x100xf16>
+  return %y : tensor<5x100xf16>
+}
+
+func.func @ql_i8_g64_f32_bias(%x: tensor<33x256xf32>, %w: tensor<65x256xi8>, %s: tensor<65x4xf32>, %b: tensor<65xf32>) -> tensor<33x65xf32> {
+  %y = loom.qlinear %x, %w, %s, %b {group_size = 64 : i64} : (tensor<33x256xf32>, tensor<65x256xi8>, tensor<65x4xf32>, tensor<65xf32>) -> tensor<33x65xf32>
+  return %y : tensor<33x65xf32>
+}
+
+func.func @ql_i4_g128_gemv(%x: tensor<1x1024xbf16>, %w: tensor<1000x1024xi4>, %s: tensor<1000x8xf32>) -> tensor<1x1000xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 128 : i64} : (tensor<1x1024xbf16>, tensor<1000x1024xi4>, tensor<1000x8xf32>) -> tensor<1x1000xbf16>
+  return %y : tensor<1x1000xbf16>
+}
+
+func.func @ql_i8_g128_gemv(%x: tensor<3x512xbf16>, %w: tensor<700x512xi8>, %s: tensor<700x4xf32>, %b: tensor<700xbf16>) -> tensor<3x700xbf16> {
+  %y = loom.qlinear %x, %w, %s, %b {group_size = 128 : i64} : (tensor<3x512xbf16>, tensor<700x512xi8>, tensor<700x4xf32>, tensor<700xbf16>) -> tensor<3x700xbf16>
+  return %y : tensor<3x700xbf16>
+}
+
+func.func @ql_i4_g64_dyn(%x: tensor<?x256xbf16>, %w: tensor<48x256xi4>, %s: tensor<48x4xf32>) -> tensor<?x48xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 64 : i64} : (tensor<?x256xbf16>, tensor<48x256xi4>, tensor<48x4xf32>) -> tensor<?x48xbf16>
+  return %y : tensor<?x48xbf16>
+}
+
+func.func @qz_i8_bf16(%x: tensor<16x256xbf16>) -> (tensor<16x256xi8>, tensor<16xf32>) {
+  %xq, %xs = loom.quantize %x : (tensor<16x256xbf16>) -> (tensor<16x256xi8>, tensor<16xf32>)
+  return %xq, %xs : tensor<16x256xi8>, tensor<16xf32>
+}
+
+func.func @qz_f8_f32(%x: tensor<33x200xf32>) -> (tensor<33x200xf8E4M3FN>, tensor<33xf32>) {
+  %xq, %xs = loom.quantize %x : (tensor<33x200xf32>) -> (tensor<33x200xf8E4M3FN>, tensor<33xf32>)
+  return %xq, %xs : tensor<33x200xf8E4M3FN>, tensor<33xf32>
+}
+
+func.func @qz_i8_f16_dyn(%x: tensor<?x?xf16>) -> (tensor<?x?xi8>, tensor<?xf32>) {
+  %xq, %xs = loom.quantize %x : (tensor<?x?xf16>) -> (tensor<?x?xi8>, tensor<?xf32>)
+  return %xq, %xs : tensor<?x?xi8>, tensor<?xf32>
+}
+
+func.func @qm_i8_bias_bf16(%xq: tensor<16x256xi8>, %xs: tensor<16xf32>, %w: tensor<48x256xi8>, %ws: tensor<48xf32>, %b: tensor<48xbf16>) -> tensor<16x48xbf16> {
+  %y = loom.qmatmul %xq, %xs, %w, %ws, %b : (tensor<16x256xi8>, tensor<16xf32>, tensor<48x256xi8>, tensor<48xf32>, tensor<48xbf16>) -> tensor<16x48xbf16>
+  return %y : tensor<16x48xbf16>
+}
+
+func.func @qm_i8_ragged_f16(%xq: tensor<77x200xi8>, %xs: tensor<77xf32>, %w: tensor<333x200xi8>, %ws: tensor<333xf32>, %b: tensor<333xf16>) -> tensor<77x333xf16> {
+  %y = loom.qmatmul %xq, %xs, %w, %ws, %b : (tensor<77x200xi8>, tensor<77xf32>, tensor<333x200xi8>, tensor<333xf32>, tensor<333xf16>) -> tensor<77x333xf16>
+  return %y : tensor<77x333xf16>
+}
+
+func.func @qm_f8_f32(%xq: tensor<33x200xf8E4M3FN>, %xs: tensor<33xf32>, %w: tensor<65x200xf8E4M3FN>, %ws: tensor<65xf32>) -> tensor<33x65xf32> {
+  %y = loom.qmatmul %xq, %xs, %w, %ws : (tensor<33x200xf8E4M3FN>, tensor<33xf32>, tensor<65x200xf8E4M3FN>, tensor<65xf32>) -> tensor<33x65xf32>
+  return %y : tensor<33x65xf32>
+}
+
+func.func @qm_f8_bf16_tiles(%xq: tensor<128x256xf8E4M3FN>, %xs: tensor<128xf32>, %w: tensor<256x256xf8E4M3FN>, %ws: tensor<256xf32>, %b: tensor<256xbf16>) -> tensor<128x256xbf16> {
+  %y = loom.qmatmul %xq, %xs, %w, %ws, %b : (tensor<128x256xf8E4M3FN>, tensor<128xf32>, tensor<256x256xf8E4M3FN>, tensor<256xf32>, tensor<256xbf16>) -> tensor<128x256xbf16>
+  return %y : tensor<128x256xbf16>
+}
+
+func.func @w8a8_chain_bf16(%x: tensor<16x256xbf16>, %w: tensor<48x256xi8>, %ws: tensor<48xf32>, %b: tensor<48xbf16>) -> tensor<16x48xbf16> {
+  %xq, %xs = loom.quantize %x : (tensor<16x256xbf16>) -> (tensor<16x256xi8>, tensor<16xf32>)
+  %y = loom.qmatmul %xq, %xs, %w, %ws, %b : (tensor<16x256xi8>, tensor<16xf32>, tensor<48x256xi8>, tensor<48xf32>, tensor<48xbf16>) -> tensor<16x48xbf16>
+  return %y : tensor<16x48xbf16>
+}
+
+func.func @fp8_chain_bf16(%x: tensor<16x256xbf16>, %w: tensor<48x256xf8E4M3FN>, %ws: tensor<48xf32>) -> tensor<16x48xbf16> {
+  %xq, %xs = loom.quantize %x : (tensor<16x256xbf16>) -> (tensor<16x256xf8E4M3FN>, tensor<16xf32>)
+  %y = loom.qmatmul %xq, %xs, %w, %ws : (tensor<16x256xf8E4M3FN>, tensor<16xf32>, tensor<48x256xf8E4M3FN>, tensor<48xf32>) -> tensor<16x48xbf16>
+  return %y : tensor<16x48xbf16>
+}

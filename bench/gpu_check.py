@@ -1,0 +1,862 @@
+#!/usr/bin/env python3
+"""Loom's GPU check and benchmark: one command on the GPU machine.
+
+    cd .gpu/bench && python3 gpu_check.py            # (bench/build.sh made this folder)
+
+1. Correctness: every entry of every compiled case and example (modules/*.so,
+   sources beside them in sources/) runs on random inputs through the Loom
+   runtime's C API (libloomrt.so, ctypes) and is compared with a float64
+   PyTorch reference of the same .mlir function (reference.py: the ops of
+   DIALECT.md, composed as the source spells them). One line per check.
+2. Timing: the timing cases (sources/timing_*.mlir) at the sizes of peers.py,
+   Loom (median of host-timed loomEntryCall, which synchronizes inside the
+   module) beside the peers of peers.py in the same run, as a markdown table
+   with the floor (FLOPs over the tensor-core rate or bytes over the copy
+   bandwidth) and Loom's fraction of it.
+
+Each module's checks and each timing case run in a worker process; a kernel
+fault, a crash or a hang fails that item only, and a fresh worker goes on.
+The full log, the table and a JSON summary go to $OUT when it is set (else
+to ./out). The exit code is 0 only if every check passed.
+
+`--device=cpu` runs the same checks on CPU modules (bench/build.sh
+--target=cpu), a dry run of the harness and of the references on a machine
+without a GPU; timing is then skipped unless --timing-dry asks for a one-call
+run of the small timing cases without peers.
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import torch  # noqa: E402
+
+import loomrt  # noqa: E402
+import reference as ref  # noqa: E402
+
+# Matrix and memory rates of the H100 SXM measured on the GPU machine
+# (/work/shared/DESIGN.md): cuBLAS bf16 GEMM 8192^3 and device copy.
+BF16_FLOPS = 787e12
+INT8_FP8_FLOPS = 2 * BF16_FLOPS  # 8-bit tensor-core products run at twice the bf16 rate
+COPY_BYTES_PER_S = 3.0e12
+
+# Per result element type: (bound on ||out - ref|| / ||ref||,
+#                           per-element |out - ref| <= a * rms(ref) + r * |ref|: (a, r)).
+FLOAT_TOL = {
+    "f64": (1e-12, (1e-11, 1e-11)),
+    "f32": (1e-5, (1e-4, 1e-4)),
+    "f16": (2e-3, (1e-2, 4e-3)),
+    "bf16": (1e-2, (5e-2, 3e-2)),
+}
+# Integer results (quantize) may differ by 1 at rounding ties: at most this
+# fraction of the elements, never by more than 1. f8E4M3FN results likewise by
+# one f8 step (|d| <= 2^-3 |ref|, or the smallest subnormal step 2^-9).
+TIE_FRACTION = 0.01
+
+
+class Log:
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, *parts):
+        line = " ".join(str(p) for p in parts)
+        print(line, flush=True)
+        self.lines.append(line)
+
+
+log = Log()
+
+
+def fmt_shape(shape):
+    return "x".join(str(d) for d in shape) if shape else "scalar"
+
+
+# ---------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------
+
+def role_of(func, index):
+    """(op name, operand position, op) of the first use of argument `index`."""
+    uses = func.uses()[index]
+    if not uses:
+        return None, None, None
+    op, pos = uses[0]
+    return op.name, pos, op
+
+
+def make_value(func, index, elem, shape, gen, device="cpu", special=None):
+    """Random logical values for argument `index` of `func`: never all zeros,
+    integers in range, magnitudes chosen by how the argument is used (weights
+    scaled by 1/sqrt(K), quantization scales so that outputs stay O(1), ...)."""
+    name, pos, op = role_of(func, index)
+
+    def randn(scale=1.0, offset=0.0):
+        return torch.randn(shape, generator=gen, device=device, dtype=torch.float64) * scale + offset
+
+    def uniform(lo, hi):
+        return torch.rand(shape, generator=gen, device=device, dtype=torch.float64) * (hi - lo) + lo
+
+    def randint(lo, hi):  # inclusive
+        return torch.randint(lo, hi + 1, shape, generator=gen, device=device, dtype=torch.int64)
+
+    if special is not None:
+        return special(shape, device)
+    K = None
+    if op is not None and name in ("loom.linear", "loom.qlinear", "loom.qmatmul"):
+        # K from the weight [N, K] (or x); 1024 where both are dynamic (only magnitudes depend on it)
+        K = op.in_types[2 if name == "loom.qmatmul" else 1].dims[-1] or op.in_types[0].dims[-1] or 1024
+    if elem == "i1":
+        return torch.rand(shape, generator=gen, device=device) < 0.5
+    if elem == "i4":
+        return randint(-8, 7)
+    if elem == "i8":
+        return randint(-127, 127)
+    if elem in ("i32", "i64"):
+        return randint(-1000, 1000)
+    if elem == "f8E4M3FN":
+        return randn(4.0)  # |x| <= 448 with overwhelming probability; rounded by the caller
+    # Floats by role.
+    if name == "loom.linear":
+        if pos == 1:
+            return randn(1.0 / math.sqrt(shape[-1]))
+        if pos == 2:
+            return randn(0.5)
+    if name == "loom.qlinear":
+        wq = op.in_types[1].elem
+        if pos == 2:
+            qmax = 8.0 if wq == "i4" else 128.0
+            return uniform(0.5, 1.5) / (math.sqrt(K) * qmax / 2)
+        if pos == 3:
+            return randn(0.5)
+    if name == "loom.qmatmul":
+        q8 = op.in_types[0].elem
+        if pos == 1:
+            return uniform(0.5, 1.5) / (64.0 if q8 == "i8" else 4.0)
+        if pos == 3:
+            return uniform(0.5, 1.5) / (math.sqrt(K) * (64.0 if q8 == "i8" else 4.0))
+        if pos == 4:
+            return randn(0.5)
+    if name == "loom.dwconv" and pos == 1:
+        taps = math.prod(shape[:-1])
+        return randn(1.0 / math.sqrt(taps))
+    if name in ("loom.rms_norm", "loom.layer_norm"):
+        if pos == 1:
+            return randn(0.2, 1.0)
+        if pos == 2:
+            return randn(0.2)
+    if name == "loom.rope" and pos in (1, 2):
+        return uniform(-1.0, 1.0)
+    return randn()
+
+
+def band_layout(half_width):
+    """Special input: a block layout that is true on |I - J| <= half_width."""
+    def make(shape, device):
+        I = torch.arange(shape[-2], device=device)[:, None]
+        J = torch.arange(shape[-1], device=device)[None, :]
+        return ((I - J).abs() <= half_width).expand(*shape).contiguous()
+    return make
+
+
+def concrete_shape_sets(func, dims_table):
+    """The argument shape sets to run: the static shapes, or the sets that
+    dims.json lists for an entry with dynamic dims (checked against the
+    signature)."""
+    types = func.arg_types
+    if all(d is not None for t in types for d in t.dims):
+        return [[list(t.dims) for t in types]]
+    sets = dims_table.get(func.name)
+    if not sets:
+        raise ValueError(f"@{func.name} has dynamic dims and no entry in dims.json")
+    for s in sets:
+        if len(s) != len(types):
+            raise ValueError(f"dims.json @{func.name}: {len(s)} shapes for {len(types)} arguments")
+        for shape, t in zip(s, types):
+            if len(shape) != len(t.dims) or any(d is not None and d != x for d, x in zip(t.dims, shape)):
+                raise ValueError(f"dims.json @{func.name}: {shape} does not fit {t}")
+    return sets
+
+
+# ---------------------------------------------------------------------------
+# Comparison
+# ---------------------------------------------------------------------------
+
+def compare(elem, out, want, note=None, scale=1.0):
+    """(passed, message) for one result."""
+    if tuple(out.shape) != tuple(want.shape):
+        return False, f"shape {list(out.shape)} != reference {list(want.shape)}"
+    n = out.numel()
+    if n == 0:
+        return True, "empty"
+    if elem == "i1":
+        bad = out != want
+        nbad = int(bad.sum())
+        if note and note[0] == "ambiguous_rows" and nbad:
+            amb = note[1].to(bad.device)[..., None].expand_as(bad)
+            forgiven = int((bad & amb).sum())
+            hard = nbad - forgiven
+            return hard == 0, f"{nbad} of {n} differ ({forgiven} in near-tie rows)"
+        return nbad == 0, f"{nbad} of {n} differ (true: {int(want.sum())} ref, {int(out.sum())} out)"
+    if elem in ("i4", "i8", "i32", "i64"):
+        d = (out - want).abs()
+        nbad, dmax = int((d > 0).sum()), int(d.max())
+        ok = dmax <= 1 and nbad <= TIE_FRACTION * n
+        return ok, f"{nbad} of {n} differ, max |d| {dmax}"
+    out, want = out.to(torch.float64), want.to(torch.float64)
+    if not bool(torch.isfinite(out).all()):
+        nn = int((~torch.isfinite(out)).sum())
+        return False, f"{nn} non-finite values"
+    d = (out - want).abs()
+    norm = float(torch.linalg.vector_norm(want))
+    rel = float(torch.linalg.vector_norm(out - want)) / norm if norm > 0 else float(torch.linalg.vector_norm(out))
+    if elem == "f8E4M3FN":
+        step = torch.maximum(0.125 * want.abs(), torch.full_like(want, 2.0 ** -9))
+        nbad = int((d > 0).sum())
+        ok = bool((d <= step * 1.0001).all()) and nbad <= TIE_FRACTION * n
+        return ok, f"rel {rel:.2e}, {nbad} of {n} differ by <= one f8 step"
+    tol, (a, r) = FLOAT_TOL[elem]
+    tol, a, r = tol * scale, a * scale, r * scale
+    rms = norm / math.sqrt(n)
+    viol = d > a * rms + r * want.abs()
+    nviol = int(viol.sum())
+    ok = rel <= tol and nviol == 0
+    return ok, f"rel {rel:.2e} (tol {tol:.0e}), max|d| {float(d.max()):.2e}, rms(ref) {rms:.2e}, {nviol} elems over bound"
+
+
+# Looser bounds for whole blocks, whose bf16 intermediates are each rounded
+# (the reference rounds them too, but a 1-ulp difference early propagates).
+TOL_SCALE = {}
+
+
+# ---------------------------------------------------------------------------
+# Correctness checks
+# ---------------------------------------------------------------------------
+
+class Checker:
+    """Runs the correctness checks of one module inside a worker."""
+
+    def __init__(self, rt, device, args, dims_table):
+        self.rt, self.device, self.args, self.dims_table = rt, device, args, dims_table
+        self.torch_device = "cuda" if device == loomrt.LOOM_DEVICE_CUDA else "cpu"
+        self.records = []
+
+    def record(self, ok, case, shapes, msg):
+        log(f"{'PASS' if ok else 'FAIL'} {case} [{shapes}] {msg}")
+        self.records.append({"ok": ok, "case": case, "shapes": shapes, "message": msg})
+
+    def check_module(self, name):
+        src = os.path.join(HERE, "sources", name + ".mlir")
+        try:
+            funcs = ref.parse_module(open(src).read())
+        except Exception as e:
+            self.record(False, name, "-", f"cannot read {os.path.basename(src)}: {e}")
+            return
+        selected = [f for f in funcs.values() if not self.args.only or re.search(self.args.only, f"{name}:{f.name}")]
+        lib = os.path.join(HERE, "modules", name + ".so")
+        if not os.path.exists(lib):
+            for f in selected:
+                self.record(False, f"{name}:{f.name}", "-", "module not compiled (see compile.log)")
+            return
+        try:
+            module = self.rt.load(lib, self.device)
+        except Exception as e:
+            for f in selected:
+                self.record(False, f"{name}:{f.name}", "-", str(e))
+            return
+        try:
+            for f in selected:
+                self.check_entry(name, module, f)
+        finally:
+            module.unload()
+
+    def check_entry(self, module_name, module, func):
+        case = f"{module_name}:{func.name}"
+        entry = module.entries.get(func.name)
+        if entry is None:
+            self.record(False, case, "-", f"no entry {func.name} in the module ({', '.join(module.entries)})")
+            return
+        try:
+            sets = concrete_shape_sets(func, self.dims_table)
+        except Exception as e:
+            self.record(False, case, "-", str(e))
+            return
+        for si, shapes in enumerate(sets):
+            shape_text = ", ".join(f"{fmt_shape(s)}x{t.elem}" for s, t in zip(shapes, func.arg_types))
+            try:
+                self.check_once(case, entry, func, shapes, si, shape_text)
+            except Exception as e:
+                self.record(False, case, shape_text, f"{type(e).__name__}: {e}")
+                if self.args.verbose:
+                    log(traceback.format_exc())
+                if not device_alive(self.device):
+                    raise DeviceLost(f"the CUDA context is unusable after {case}")
+
+    def check_once(self, case, entry, func, shapes, si, shape_text):
+        seed = (zlib.crc32(f"{func.name}:{si}".encode()) ^ self.args.seed) & 0x7FFFFFFF
+        gen = torch.Generator().manual_seed(seed)
+        elems = [t.elem for t in func.arg_types]
+        values = []
+        for i, (elem, shape) in enumerate(zip(elems, shapes)):
+            v = make_value(func, i, elem, shape, gen)
+            if elem in ref.TORCH_FLOAT:
+                v = ref.round_to(v, elem)  # the exact values Loom receives
+            values.append(v)
+        stored = [loomrt.encode(e, v).to(self.torch_device) for e, v in zip(elems, values)]
+        if self.torch_device == "cuda":
+            torch.cuda.synchronize()  # Loom's stream does not wait for torch's
+        bufs = []
+        try:
+            for elem, shape, st in zip(elems, shapes, stored):
+                bufs.append(self.rt.buffer_from(self.device, elem, shape, st))
+            t0 = time.perf_counter()
+            results = entry.call(bufs)
+            call_ms = (time.perf_counter() - t0) * 1e3
+        finally:
+            for b in bufs:
+                self.rt.destroy(b)
+        outs = []
+        try:
+            for (elem, _), buf in zip(entry.result_types, results):
+                outs.append(loomrt.decode(elem, self.rt.to_host(buf, elem)))
+        finally:
+            for b in results:
+                self.rt.destroy(b)
+        wants, notes = func.evaluate(values)
+        if len(wants) != len(outs):
+            self.record(False, case, shape_text, f"{len(outs)} results, reference has {len(wants)}")
+            return
+        msgs, ok_all = [], True
+        for ri, (out, want, t) in enumerate(zip(outs, wants, func.result_types)):
+            ok, msg = compare(t.elem, out, want, notes.get(ri), TOL_SCALE.get(case.split(":")[0], 1.0))
+            ok_all &= ok
+            msgs.append(f"r{ri} {fmt_shape(out.shape)}x{t.elem}: {msg}")
+        self.record(ok_all, case, shape_text, "; ".join(msgs) + f" ({call_ms:.1f} ms)")
+
+
+class DeviceLost(Exception):
+    """The CUDA context cannot be used any more (a kernel fault is sticky)."""
+
+
+def device_alive(device):
+    if device != loomrt.LOOM_DEVICE_CUDA:
+        return True
+    try:
+        x = torch.ones(16, device="cuda") + 1
+        torch.cuda.synchronize()
+        return float(x.sum()) == 32.0
+    except Exception:
+        return False
+
+
+def check_modules():
+    """Names of the correctness modules (every source but timing_*)."""
+    names = [os.path.splitext(os.path.basename(p))[0] for p in sorted(glob.glob(os.path.join(HERE, "sources", "*.mlir")))]
+    return [n for n in names if not n.startswith("timing_")]
+
+
+# ---------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------
+
+B, H, S, D = 4, 16, 4096, 128
+ATTN_FLOPS = 4 * B * H * S * S * D
+BAND = 4  # local 512 with blocks of 128
+_band_blocks = S // 128
+_band_density = float(((torch.arange(_band_blocks)[:, None] - torch.arange(_band_blocks)[None, :]).abs() <= BAND)
+                      .float().mean())
+
+
+def _w4a16(M, N=8192, K=8192, g=128):
+    return {
+        "module": "timing_w4a16", "entry": f"t_w4a16_m{M}", "work": f"W4A16 linear M={M}",
+        "shapes": f"M={M} N=K={N} g={g}, i4 x bf16",
+        "flops": 2 * M * N * K, "rate": BF16_FLOPS,
+        "bytes": N * K // 2 + N * (K // g) * 4 + M * K * 2 + M * N * 2,
+        "peers": ("w4a16", M), "peer_keys": None,
+    }
+
+
+TIMING = [
+    {"module": "timing_attention", "entry": "t_attn", "work": "attention fwd",
+     "shapes": f"B{B} H{H} S{S} D{D} bf16", "flops": ATTN_FLOPS, "rate": BF16_FLOPS,
+     "bytes": 4 * B * H * S * D * 2, "peers": ("attention", False), "peer_keys": None},
+    {"module": "timing_attention", "entry": "t_attn_causal", "work": "attention fwd causal",
+     "shapes": f"B{B} H{H} S{S} D{D} bf16", "flops": ATTN_FLOPS // 2, "rate": BF16_FLOPS,
+     "bytes": 4 * B * H * S * D * 2, "peers": ("attention", True), "peer_keys": None},
+    {"module": "timing_block_sparse", "entry": "t_bsa_local512", "work": "block-sparse attention, local 512",
+     "shapes": f"B{B} H{H} S{S} D{D} bf16, blocks 128, density {_band_density:.3f}",
+     "flops": int(ATTN_FLOPS * _band_density), "rate": BF16_FLOPS, "bytes": 4 * B * H * S * D * 2,
+     "peers": ("block_sparse",), "peer_keys": None, "special": {3: band_layout(BAND)}},
+    _w4a16(1), _w4a16(16), _w4a16(128),
+    {"module": "timing_qmatmul", "entry": "t_int8_gemm", "work": "W8A8 int8 GEMM",
+     "shapes": "8192^3 i8 -> bf16", "flops": 2 * 8192 ** 3, "rate": INT8_FP8_FLOPS,
+     "bytes": 2 * 8192 * 8192 + 8192 * 8192 * 2, "peers": ("int8_fp8",), "peer_keys": ["int8_int_mm", "bf16_cublas"]},
+    {"module": "timing_qmatmul", "entry": "t_fp8_gemm", "work": "FP8 GEMM",
+     "shapes": "8192^3 f8E4M3FN -> bf16", "flops": 2 * 8192 ** 3, "rate": INT8_FP8_FLOPS,
+     "bytes": 2 * 8192 * 8192 + 8192 * 8192 * 2, "peers": ("int8_fp8",), "peer_keys": ["fp8_scaled_mm", "bf16_cublas"]},
+    {"module": "timing_linear", "entry": "t_linear_bf16", "work": "linear bf16",
+     "shapes": "4096^3 bf16", "flops": 2 * 4096 ** 3, "rate": BF16_FLOPS,
+     "bytes": 3 * 4096 * 4096 * 2, "peers": ("linear", 4096), "peer_keys": None},
+    {"module": "timing_memory_bound", "entry": "t_rms_norm", "work": "RMSNorm",
+     "shapes": "16384x8192 bf16", "flops": 0, "rate": BF16_FLOPS,
+     "bytes": 2 * 16384 * 8192 * 2 + 8192 * 2, "peers": ("rms_norm",), "peer_keys": None},
+    {"module": "timing_memory_bound", "entry": "t_rope_half", "work": "RoPE half",
+     "shapes": "4x32x4096x128 bf16", "flops": 0, "rate": BF16_FLOPS,
+     "bytes": 2 * 4 * 32 * 4096 * 128 * 2 + 2 * 4096 * 64 * 4, "peers": ("rope",), "peer_keys": None},
+    {"module": "timing_linear_attention", "entry": "t_linear_attention", "work": "linear attention causal, decay",
+     "shapes": f"B{B} H{H} S{S} D{D} bf16",
+     # chunked form (chunks of 64): intra-chunk products plus the D x D state update per token
+     "flops": 4 * B * H * S * D * (64 + D), "rate": BF16_FLOPS,
+     "bytes": 4 * B * H * S * D * 2, "peers": ("linear_attention",), "peer_keys": None},
+]
+
+
+class Peers:
+    """peers.py's functions, each called once per shape and cached."""
+
+    def __init__(self):
+        import peers  # noqa: F401  (needs CUDA)
+        self.p = peers
+        self.cache = {}
+        log(f"peers: device {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+
+    def sdpa_only(self, causal):
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        q, k, v = (torch.randn(B, H, S, D, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+        out = {}
+        for name, be in [("sdpa_cudnn", SDPBackend.CUDNN_ATTENTION), ("sdpa_flash2", SDPBackend.FLASH_ATTENTION)]:
+            try:
+                with sdpa_kernel([be]):
+                    out[name] = self.p.time_ms(
+                        lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal))
+            except RuntimeError as e:
+                out[name] = f"{type(e).__name__}: {str(e)[:60]}"
+        return out
+
+    def get(self, spec):
+        if spec in self.cache:
+            return self.cache[spec]
+        p, kind = self.p, spec[0]
+        try:
+            if kind == "attention":
+                try:
+                    r = p.attention_peers(B, H, H, S, D, causal=spec[1])
+                except Exception as e:  # FlexAttention's compile failed: keep the SDPA backends
+                    r = self.sdpa_only(spec[1])
+                    r["flex"] = f"{type(e).__name__}: {str(e)[:60]}"
+            elif kind == "block_sparse":
+                nb = S // 128
+                idx = torch.arange(nb)
+                lay = ((idx[:, None] - idx[None, :]).abs() <= BAND)[None]
+                r = p.block_sparse_peers(B, H, S, D, lay, block=128)
+            elif kind == "w4a16":
+                r = p.w4a16_peers(spec[1], 8192, 8192)
+            elif kind == "int8_fp8":
+                r = p.int8_fp8_peers(8192, 8192, 8192)
+            elif kind == "linear":
+                n = spec[1]
+                x = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+                w = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+                r = {"bf16_cublas": p.time_ms(lambda: x @ w.t())}
+            elif kind == "rms_norm":
+                x = torch.randn(16384, 8192, device="cuda", dtype=torch.bfloat16)
+                g = torch.randn(8192, device="cuda", dtype=torch.bfloat16)
+                r = {"torch_copy": p.time_ms(lambda: x.clone())}
+                if hasattr(torch.nn.functional, "rms_norm"):
+                    r["torch_rms_norm"] = p.time_ms(lambda: torch.nn.functional.rms_norm(x, (8192,), g, 1e-6))
+            elif kind == "rope":
+                x = torch.randn(4, 32, 4096, 128, device="cuda", dtype=torch.bfloat16)
+                c = torch.randn(4096, 64, device="cuda")
+                s = torch.randn(4096, 64, device="cuda")
+
+                def rope_eager():
+                    x1, x2 = x[..., :64].float(), x[..., 64:].float()
+                    return torch.cat([x1 * c - x2 * s, x2 * c + x1 * s], -1).to(torch.bfloat16)
+                r = {"torch_copy": p.time_ms(lambda: x.clone()), "torch_eager": p.time_ms(rope_eager)}
+            elif kind == "linear_attention":
+                r = p.linear_attention_peers(B, H, S, D)
+            else:
+                r = {}
+        except Exception as e:  # a peer that fails is reported, not fatal
+            r = {"error": f"{type(e).__name__}: {str(e)[:80]}"}
+        torch.cuda.empty_cache()
+        self.cache[spec] = r
+        return r
+
+
+def time_loom(rt, entry, sets, first_s, budget_s, max_iters):
+    """Median milliseconds of loomEntryCall (host clock; the call synchronizes
+    inside the module), rotating through the input sets. `first_s` is the
+    duration of a call already made (the warm-up): a second warm-up call is
+    made when calls are short, and the number of timed calls fits the budget."""
+    if first_s < budget_s / 10:
+        res = entry.call(sets[1 % len(sets)])
+        for b in res:
+            rt.destroy(b)
+    iters = max(1, min(max_iters, int(budget_s / max(first_s, 1e-6))))
+    times = []
+    for i in range(iters):
+        bufs = sets[i % len(sets)]
+        t0 = time.perf_counter()
+        res = entry.call(bufs)
+        times.append((time.perf_counter() - t0) * 1e3)
+        for b in res:
+            rt.destroy(b)
+    return statistics.median(times), iters
+
+
+def time_case(case, rt, device, args, dims_table, modules, peers):
+    """One timing row: Loom's median time, the peers' and the floor."""
+    tdev = "cuda" if device == loomrt.LOOM_DEVICE_CUDA else "cpu"
+    floor_s = max(case["flops"] / case["rate"], case["bytes"] / COPY_BYTES_PER_S)
+    row = {"work": case["work"], "shapes": case["shapes"], "entry": case["entry"],
+           "floor_ms": floor_s * 1e3, "loom_ms": None, "peers": {}, "note": ""}
+    if device == loomrt.LOOM_DEVICE_CPU and case["flops"] + case["bytes"] > args.dry_limit:
+        row["note"] = "skipped on cpu (too large)"
+        log(f"TIME {case['entry']}: {row['note']}")
+        return row
+    log(f"TIME {case['entry']} ({case['shapes']}) ...")
+    sets_bufs, keep = [], []
+    try:
+        src = os.path.join(HERE, "sources", case["module"] + ".mlir")
+        func = ref.parse_module(open(src).read())[case["entry"]]
+        if case["module"] not in modules:
+            modules[case["module"]] = rt.load(os.path.join(HERE, "modules", case["module"] + ".so"), device)
+        entry = modules[case["module"]].entries[case["entry"]]
+        shapes = concrete_shape_sets(func, dims_table)[0]
+        elems = [t.elem for t in func.arg_types]
+        in_bytes = sum(math.prod(loomrt.storage_shape(e, s)) * torch.empty(0, dtype=loomrt.STORAGE[e]).element_size()
+                       for e, s in zip(elems, shapes))
+        # Rotate input sets while they are small enough to stay in the 50 MB L2.
+        nsets = 1 if in_bytes >= 64 << 20 else min(8, math.ceil((192 << 20) / max(in_bytes, 1)))
+        if device == loomrt.LOOM_DEVICE_CPU:
+            nsets = 1
+        special = case.get("special", {})
+        for si in range(nsets):
+            gen = torch.Generator(device=tdev).manual_seed(1000 + si)
+            stored = []
+            for i, (e, s) in enumerate(zip(elems, shapes)):
+                v = make_value(func, i, e, s, gen, device=tdev, special=special.get(i))
+                stored.append(loomrt.encode(e, v))
+                del v
+            keep.append(stored)
+            sets_bufs.append([rt.buffer_from(device, e, s, st) for e, s, st in zip(elems, shapes, stored)])
+        if tdev == "cuda":
+            torch.cuda.synchronize()  # the inputs are ready before Loom's stream reads them
+        # The warm-up call, checked: results must be finite.
+        t0 = time.perf_counter()
+        res = entry.call(sets_bufs[0])
+        first_s = time.perf_counter() - t0
+        finite = True
+        for (e, _), b in zip(entry.result_types, res):
+            if e in ref.TORCH_FLOAT:
+                finite &= bool(torch.isfinite(loomrt.decode(e, rt.to_host(b, e))).all())
+            rt.destroy(b)
+        if device == loomrt.LOOM_DEVICE_CPU:
+            ms, iters = time_loom(rt, entry, sets_bufs, first_s, 0.0, 1)
+        else:
+            ms, iters = time_loom(rt, entry, sets_bufs, first_s, args.budget, args.iters)
+        row["loom_ms"] = ms
+        row["note"] = f"{iters} calls, {nsets} input set(s)" + ("" if finite else ", NON-FINITE OUTPUT")
+        log(f"TIME {case['entry']}: Loom {ms:.3f} ms, floor {row['floor_ms']:.3f} ms ({row['note']})")
+    except Exception as e:
+        row["note"] = f"error: {type(e).__name__}: {str(e)[:160]}"
+        log(f"TIME {case['entry']}: {row['note']}")
+        if not device_alive(device):
+            raise DeviceLost(f"the CUDA context is unusable after {case['entry']}")
+    finally:
+        for bufs in sets_bufs:
+            for b in bufs:
+                rt.destroy(b)
+        del keep
+        if tdev == "cuda":
+            torch.cuda.empty_cache()
+    if peers is not None:
+        pr = peers.get(case["peers"])
+        keys = case["peer_keys"] or list(pr)
+        row["peers"] = {k: pr[k] for k in keys if k in pr}
+        log(f"PEERS {case['entry']}: " + (", ".join(f"{k} {v:.3f} ms" if isinstance(v, float) else f"{k} {v}"
+                                                    for k, v in row["peers"].items()) or "none"))
+    return row
+
+
+def table(rows):
+    out = ["| work | shapes | Loom ms | peers ms | Loom time / peer time | floor ms | floor / Loom | note |",
+           "| --- | --- | ---: | --- | --- | ---: | ---: | --- |"]
+    for r in rows:
+        lm = r["loom_ms"]
+        peers = [(k, v) for k, v in r["peers"].items() if isinstance(v, float)]
+        errs = [f"{k}: {v}" for k, v in r["peers"].items() if not isinstance(v, float)]
+        peer_txt = "<br>".join([f"{k} {v:.3f}" for k, v in peers] + errs) or "-"
+        ratio_txt = "<br>".join(f"{k} {lm / v:.2f}" for k, v in peers) if lm and peers else "-"
+        frac = f"{r['floor_ms'] / lm * 100:.0f}%" if lm else "-"
+        lm_txt = f"{lm:.3f}" if lm else "-"
+        out.append(f"| {r['work']} | {r['shapes']} | {lm_txt} | {peer_txt} | {ratio_txt} | {r['floor_ms']:.3f} | {frac} | {r['note']} |")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Worker and supervisor
+# ---------------------------------------------------------------------------
+#
+# The checks and timings run in a worker process that reports each item's
+# results as a JSON line in a progress file. A kernel fault leaves the CUDA
+# context unusable for the rest of the process, a crash kills it, a hang
+# stalls it: the supervisor then records the item as failed and starts a
+# fresh worker at the next item, so that one bad kernel costs one item.
+
+def work_items(args):
+    items = []
+    if not args.no_checks:
+        items += [("check", n) for n in check_modules()
+                  if not args.only or any(re.search(args.only, f"{n}:{f}") for f in _entries_of(n))]
+    if not args.no_timing and (args.device == "cuda" or args.timing_dry):
+        items += [("time", c["entry"]) for c in TIMING
+                  if not args.only or re.search(args.only, f"{c['module']}:{c['entry']}")]
+    return items
+
+
+def _entries_of(name):
+    try:
+        return list(ref.parse_module(open(os.path.join(HERE, "sources", name + ".mlir")).read()))
+    except Exception:
+        return [""]
+
+
+def worker_main(args, items):
+    progress = open(args.progress, "a")
+
+    def report(obj):
+        progress.write(json.dumps(obj) + "\n")
+        progress.flush()
+
+    device = loomrt.LOOM_DEVICE_CUDA if args.device == "cuda" else loomrt.LOOM_DEVICE_CPU
+    rt = loomrt.Runtime(args.lib)  # RTLD_GLOBAL, before any module
+    rt.device_init(device)
+    dims_path = os.path.join(HERE, "dims.json")
+    dims_table = json.load(open(dims_path)) if os.path.exists(dims_path) else {}
+    peers, modules = None, {}
+    for index in range(args.start, len(items)):
+        kind, name = items[index]
+        if kind == "time" and time.time() > args.deadline:
+            report({"index": index, "start": True})
+            log(f"TIME {name}: skipped, past the run's time budget")
+            case = next(c for c in TIMING if c["entry"] == name)
+            report({"index": index, "row": {"work": case["work"], "shapes": case["shapes"], "entry": name,
+                                            "floor_ms": 0.0, "loom_ms": None, "peers": {},
+                                            "note": "skipped: past the run's time budget (--deadline-s)"}})
+            continue
+        report({"index": index, "start": True})
+        try:
+            if kind == "check":
+                checker = Checker(rt, device, args, dims_table)
+                try:
+                    checker.check_module(name)
+                finally:
+                    report({"index": index, "records": checker.records})
+            else:
+                if peers is None and device == loomrt.LOOM_DEVICE_CUDA and not args.no_peers:
+                    try:
+                        peers = Peers()
+                    except Exception as e:
+                        log(f"peers unavailable: {type(e).__name__}: {e}")
+                        peers = False
+                case = next(c for c in TIMING if c["entry"] == name)
+                row = time_case(case, rt, device, args, dims_table, modules, peers or None)
+                report({"index": index, "row": row})
+        except DeviceLost as e:
+            log(f"FATAL {e}; a fresh worker continues with the next item")
+            report({"index": index, "fatal": str(e)})
+            progress.close()
+            os._exit(3)
+    for m in modules.values():
+        m.unload()
+    progress.close()
+    return 0
+
+
+def supervise(args, items, out_dir):
+    """Runs the items in workers; returns (records, rows)."""
+    progress = os.path.join(out_dir, "progress.jsonl")
+    open(progress, "w").close()
+    records, rows = [], []
+    done = set()
+    start = 0
+    deadline = time.time() + args.deadline_s
+    while start < len(items):
+        cmd = [sys.executable, "-u", os.path.abspath(__file__), "--worker", f"--start={start}",
+               f"--progress={progress}", f"--deadline={deadline}"] + args.passthrough
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        reader = threading.Thread(target=_echo, args=(proc.stdout,), daemon=True)
+        reader.start()
+        starts_before = sum(1 for e in _read_progress(progress) if e.get("start"))
+        current, since = None, time.time()
+        while proc.poll() is None:
+            time.sleep(0.5)
+            events = _read_progress(progress)
+            started = [e["index"] for e in events if e.get("start")]
+            if started and started[-1] != current:
+                current, since = started[-1], time.time()
+            limit = args.item_timeout
+            if current is not None and time.time() - since > limit:
+                log(f"FATAL item {items[current][0]} {items[current][1]} ran over {limit:.0f} s; killing the worker")
+                proc.kill()
+                proc.wait()
+                break
+        reader.join(timeout=5)
+        events = _read_progress(progress)
+        last_started = None
+        for e in events:
+            i = e["index"]
+            if e.get("start"):
+                last_started = i
+            elif i not in done:
+                if "records" in e:
+                    records += e["records"]
+                if e.get("row"):
+                    rows.append(e["row"])
+                if "records" in e or "row" in e:
+                    done.add(i)
+        if proc.returncode == 0:
+            break  # the worker went through every item
+        if sum(1 for e in events if e.get("start")) == starts_before:
+            log(f"FAIL the worker exited with {proc.returncode} before starting an item; giving up")
+            for i in range(start, len(items)):
+                if items[i][0] == "check":
+                    records.append({"ok": False, "case": items[i][1], "shapes": "-", "message": "not run (worker failed)"})
+            break
+        if True:
+            kind, name = items[last_started]
+            why = {3: "the CUDA context was lost"}.get(proc.returncode, f"the worker exited with {proc.returncode}")
+            if last_started not in done:
+                if kind == "check":
+                    records.append({"ok": False, "case": name, "shapes": "-",
+                                    "message": f"worker died during this module ({why}); its later entries did not run"})
+                    log(f"FAIL {name} [-] worker died during this module ({why})")
+                else:
+                    rows.append({"work": name, "shapes": "-", "entry": name, "floor_ms": 0.0, "loom_ms": None,
+                                 "peers": {}, "note": f"worker died ({why})"})
+                done.add(last_started)
+            start = last_started + 1
+            if start < len(items):
+                log(f"-- restarting the worker at item {start} of {len(items)}")
+    return records, rows
+
+
+def _echo(stream):
+    for line in stream:
+        line = line.rstrip("\n")
+        print(line, flush=True)
+        log.lines.append(line)
+
+
+def _read_progress(path):
+    events = []
+    with open(path) as f:
+        for line in f:
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                pass  # a line being written
+    return events
+
+
+# ---------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
+    ap.add_argument("--lib", default=os.path.join(HERE, "libloomrt.so"), help="the Loom runtime shared library")
+    ap.add_argument("--only", default="", help="regex on MODULE:ENTRY to select checks and timing cases")
+    ap.add_argument("--seed", type=int, default=0, help="mixed into every check's seed")
+    ap.add_argument("--no-checks", action="store_true", help="skip the correctness checks")
+    ap.add_argument("--no-timing", action="store_true", help="skip the timing part")
+    ap.add_argument("--timing-dry", action="store_true", help="on the cpu: time the small timing cases once, no peers")
+    ap.add_argument("--dry-limit", type=float, default=2e9, help="largest FLOPs + bytes a cpu timing case may have")
+    ap.add_argument("--no-peers", action="store_true", help="time Loom only")
+    ap.add_argument("--budget", type=float, default=3.0, help="seconds of timed Loom calls per timing case")
+    ap.add_argument("--iters", type=int, default=30, help="most timed Loom calls per timing case")
+    ap.add_argument("--deadline-s", type=float, default=300.0,
+                    help="timing cases that would start later than this many seconds into the run are skipped")
+    ap.add_argument("--item-timeout", type=float, default=240.0,
+                    help="seconds one module's checks or one timing case may take before its worker is killed")
+    ap.add_argument("--verbose", action="store_true", help="print tracebacks of failed checks")
+    ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--progress", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--deadline", type=float, default=0.0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    items = work_items(args)
+    if args.worker:
+        return worker_main(args, items)
+    # What the workers get: the options that concern them.
+    args.passthrough = [f"--device={args.device}", f"--lib={args.lib}", f"--only={args.only}", f"--seed={args.seed}",
+                        f"--dry-limit={args.dry_limit}", f"--budget={args.budget}", f"--iters={args.iters}"]
+    args.passthrough += [flag for flag, on in [("--no-checks", args.no_checks), ("--no-timing", args.no_timing),
+                                               ("--timing-dry", args.timing_dry), ("--no-peers", args.no_peers),
+                                               ("--verbose", args.verbose)] if on]
+
+    start = time.time()
+    out_dir = os.environ.get("OUT") or os.path.join(HERE, "out")
+    os.makedirs(out_dir, exist_ok=True)
+    log(f"loom gpu_check: device={args.device}, torch {torch.__version__}, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    if args.device == "cuda":
+        # The supervisor itself never touches CUDA; nvidia-smi names the device.
+        try:
+            gpu = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+        except Exception as e:
+            gpu = f"(nvidia-smi: {e})"
+        log(f"gpu: {gpu}")
+    log(f"{len(items)} items: {sum(k == 'check' for k, _ in items)} modules to check, "
+        f"{sum(k == 'time' for k, _ in items)} timing cases")
+    if not args.no_checks:
+        log("== correctness: Loom against the float64 PyTorch reference, then timing beside peers.py ==")
+    records, rows = supervise(args, items, out_dir)
+
+    passed = sum(r["ok"] for r in records)
+    failed = len(records) - passed
+    log(f"checks: {passed} passed, {failed} failed")
+    for r in records:
+        if not r["ok"]:
+            log(f"  failed: {r['case']} [{r['shapes']}] {r['message']}")
+    if rows:
+        order = {c["entry"]: i for i, c in enumerate(TIMING)}
+        rows.sort(key=lambda r: order.get(r["entry"], len(order)))
+        md = table(rows)
+        log("")
+        log(md)
+        with open(os.path.join(out_dir, "perf_table.md"), "w") as f:
+            f.write(f"{time.strftime('%Y-%m-%d')}, device {args.device}\n\n{md}\n")
+    elif not args.no_timing and args.device == "cpu":
+        log("timing skipped on the cpu (--timing-dry runs the small cases once)")
+    timing_errors = [r for r in rows if r["note"].startswith(("error", "worker died"))]
+    if timing_errors:
+        log(f"timing: {len(timing_errors)} case(s) failed: " + ", ".join(r["entry"] for r in timing_errors))
+    if not args.no_checks and not records:
+        log("FAIL no check ran")
+        failed += 1
+    log(f"total {time.time() - start:.0f} s; {passed} passed, {failed} failed")
+    with open(os.path.join(out_dir, "gpu_check.log"), "w") as f:
+        f.write("\n".join(log.lines) + "\n")
+    with open(os.path.join(out_dir, "results.json"), "w") as f:
+        json.dump({"device": args.device, "passed": passed, "failed": failed, "checks": records,
+                   "timing": rows}, f, indent=1)
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
