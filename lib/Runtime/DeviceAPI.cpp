@@ -60,8 +60,12 @@ struct Function {
   Module *module = nullptr;
   std::string name;
   CUfunction function = nullptr;
-  /// The dynamic shared memory the kernel is allowed to use so far.
-  std::atomic<int32_t> sharedLimit{kDefaultDynamicSharedBytes};
+  /// The dynamic shared memory the kernel has been allowed so far (0: the
+  /// attribute was never set). Seen on an H100 (2026-11-22): a launch with
+  /// exactly 48 KiB of dynamic shared memory failed with
+  /// CUDA_ERROR_INVALID_VALUE until the attribute was raised, so every launch
+  /// that asks for dynamic shared memory sets it once.
+  std::atomic<int32_t> sharedLimit{0};
 };
 
 /// What mgpuModuleLoad returns: the image, loaded on first use.
@@ -299,7 +303,7 @@ void mgpuLaunchKernel(void *handle, intptr_t gridX, intptr_t gridY,
   Driver *d = driverOrRecord();
   if (!d)
     return;
-  if (smem > kDefaultDynamicSharedBytes && smem > function->sharedLimit) {
+  if (smem > function->sharedLimit) {
     if (CUresult r = d->cuFuncSetAttribute(
             function->function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
             smem);

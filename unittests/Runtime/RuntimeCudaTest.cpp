@@ -399,7 +399,7 @@ TEST_F(Cuda, LargeSharedMemorySetsTheAttribute) {
   void *f = mgpuModuleGetFunction(module, "noop");
   mgpuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 48 * 1024, stream, nullptr, nullptr,
                    0);
-  EXPECT_EQ(fake().sharedLimit("noop"), 48 * 1024); // not needed, not set
+  EXPECT_EQ(fake().sharedLimit("noop"), 48 * 1024); // set even at 48 KiB
   mgpuLaunchKernel(f, 1, 1, 1, 32, 1, 1, 200 * 1024, stream, nullptr, nullptr,
                    0);
   EXPECT_EQ(sticky(), "");
