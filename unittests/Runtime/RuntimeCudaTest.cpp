@@ -23,6 +23,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -769,8 +770,15 @@ std::string slurp(const std::string &path) {
 
 /// Runs loom-run with the fake driver and extra environment assignments.
 RunResult loomRun(const std::string &args, const std::string &env = "") {
+  // ctest runs each test in its own process, in parallel: the files are
+  // named after the test and the process so that tests do not read each
+  // other's output.
   std::string dir = ::testing::TempDir();
-  std::string out = dir + "/loom-run.out", err = dir + "/loom-run.err";
+  std::string stem =
+      dir + "/loom-run-" +
+      ::testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+      std::to_string(getpid());
+  std::string out = stem + ".out", err = stem + ".err";
   std::string command = "env LOOM_CUDA_DRIVER='" + std::string(LOOM_FAKE_CUDA) +
                         "' " + env + " '" + LOOM_RUN + "' " + args + " >'" +
                         out + "' 2>'" + err + "'";
@@ -786,8 +794,12 @@ class LoomRun : public ::testing::Test {
 protected:
   void SetUp() override {
     dir = ::testing::TempDir();
-    input = dir + "/loom-run-x.npy";
-    output = dir + "/loom-run-y.npy";
+    std::string stem =
+        dir + "/loom-run-" +
+        ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+        "-" + std::to_string(getpid());
+    input = stem + "-x.npy";
+    output = stem + "-y.npy";
     std::remove(output.c_str());
     loom::npy::Array x;
     x.dtype = loom::npy::DType::F32;
