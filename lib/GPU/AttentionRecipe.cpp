@@ -3,13 +3,18 @@
 // FlashAttention-2 forward, one CTA per (query tile, head, batch):
 //
 //   load the CTA's Q tile (cp.async) and tile 0 of K and V (2 stages)
-//   each warp keeps its 16 query rows as ldmatrix A fragments in registers
+//   each warp owns 16 * warpTiles query rows; their ldmatrix A fragments stay
+//   in registers where they fit (else they are read again per tile)
 //   for each key/value tile n that the masks leave visible:
-//     prefetch tile n+1 (cp.async into the other stage), wait for tile n
-//     S = Q K^T             mma.sync m16n8k16, K fragments by ldmatrix
+//     prefetch tile n+1 (cp.async into the other stage; plain copies when
+//     the tile is wholly inside the keys), wait for tile n
+//     S = Q K^T             mma.sync m16n8k16, K fragments by ldmatrix, each
+//                           feeding the warp's warpTiles m-tiles
 //     x = S * scale*log2(e) (or the softcap), -inf where masked (only tiles
 //                           that cross a mask boundary are masked per element)
 //     m' = max(m, rowmax x); p = exp2(x - m'); l = l*exp2(m - m') + rowsum p
+//     (with a positive scale, x = S and p = exp2(fma(S, scale*log2(e),
+//     -m' * scale*log2(e))): one fma per score instead of a mul and a sub)
 //     O = O*exp2(m - m') + P V   (P rounded to T in registers, V fragments
 //                                 by ldmatrix.trans)
 //   O / l (0 where l = 0: a row without visible key), rounded once to T.
@@ -223,9 +228,12 @@ private:
   std::string kRow, kCol;       // a lane's ldmatrix address in a K tile
   std::string vRow, vCol;       // a lane's ldmatrix.trans address in a V tile
   std::string keyLane;          // 2 * (lane % 4), i32: a thread's first key column
-  std::vector<std::vector<std::string>> qFrag; // A fragments of Q per k16 step
-  std::string rows[2];          // the two query rows a thread owns
-  std::string alignedRows[2];   // i' = i + Skv - Sq of those rows
+  std::string qs, qRow;         // the Q tile and a lane's ldmatrix row in it
+  /// A fragments of Q per m-tile and k16 step (when kept in registers).
+  std::vector<std::vector<std::vector<std::string>>> qFrag;
+  /// The query rows a thread owns: row 2 * mt + r is g + 8 r of m-tile mt.
+  std::vector<std::string> rows;
+  std::vector<std::string> alignedRows; // i' = i + Skv - Sq of those rows
   std::string sl2;              // scale * log2(e), or scale / c with softcap
   std::string capL2;            // c * log2(e) with softcap
   std::string windowEff;        // min(W, Skv)
@@ -251,7 +259,11 @@ private:
                                     int64_t tileRows, const std::string &dst,
                                     const std::string &dstType,
                                     const std::string &stage,
-                                    const std::string &valid);
+                                    const std::string &valid,
+                                    bool full = false);
+  /// The A fragments of Q for m-tile `mt` and head-dim step `kk` (one
+  /// ldmatrix.x4 from the Q tile).
+  std::vector<std::string> loadQ(int64_t mt, int64_t kk);
   /// The first key tile at or after `from` whose layout bit is set (or `ne`).
   std::string nextVisible(const std::string &from);
   /// The body of one key/value tile; returns the new carried values.
@@ -264,12 +276,27 @@ std::vector<std::string> Generator::copyTile(
     const std::string &src, const std::string &head, const std::string &rowBase,
     const std::string &limit, int64_t tileRows, const std::string &dst,
     const std::string &dstType, const std::string &stage,
-    const std::string &valid) {
+    const std::string &valid, bool full) {
   int64_t chunksPerRow = c.headDim / 8;
   int64_t rowsPerPass = c.threads() / chunksPerRow;
   assert(tileRows % rowsPerPass == 0 && "tile not covered by whole passes");
-  std::string lastRow = e.maxs(e.sub(limit, e.idx(1)), e.idx(0));
   std::vector<std::string> tokens;
+  if (full) {
+    // Every row is in bounds: plain 16-byte copies.
+    std::string base = e.add(rowBase, copyRow);
+    for (int64_t pass = 0; pass < tileRows / rowsPerPass; ++pass) {
+      std::string local = e.add(copyRow, e.idx(pass * rowsPerPass));
+      std::string row = e.add(base, e.idx(pass * rowsPerPass));
+      std::string dstIdx = stage.empty() ? cat(local, ", ", copyCol)
+                                         : cat(stage, ", ", local, ", ", copyCol);
+      tokens.push_back(e.op(
+          "tok", cat("nvgpu.device_async_copy ", src, "[", b, ", ", head, ", ",
+                     row, ", ", copyCol, "], ", dst, "[", dstIdx,
+                     "], 8 {bypassL1} : ", globalType(), " to ", dstType)));
+    }
+    return tokens;
+  }
+  std::string lastRow = e.maxs(e.sub(limit, e.idx(1)), e.idx(0));
   for (int64_t pass = 0; pass < tileRows / rowsPerPass; ++pass) {
     std::string local = e.add(copyRow, e.idx(pass * rowsPerPass));
     std::string row = e.add(rowBase, local);
@@ -286,6 +313,20 @@ std::vector<std::string> Generator::copyTile(
                    count, " {bypassL1} : ", globalType(), " to ", dstType)));
   }
   return tokens;
+}
+
+std::vector<std::string> Generator::loadQ(int64_t mt, int64_t kk) {
+  std::string half = e.mul(e.divu(lane, e.idx(16)), e.idx(8));
+  std::string ld = e.op("ldq", cat("nvgpu.ldmatrix ", qs, "[",
+                                   e.add(qRow, e.idx(mt * 16)), ", ",
+                                   e.add(half, e.idx(kk * 16)),
+                                   "] {numTiles = 4 : i32, transpose = false} : ",
+                                   smemType(c.blockM(), false), " -> vector<4x2x",
+                                   c.elementType, ">"));
+  std::vector<std::string> f;
+  for (int r = 0; r < 4; ++r)
+    f.push_back(e.fragment(ld, r));
+  return f;
 }
 
 std::string Generator::nextVisible(const std::string &from) {
@@ -328,32 +369,52 @@ Generator::tileBody(const std::string &n, const std::string &stage,
                     const std::vector<std::string> &carried) {
   const int64_t dTiles = c.headDim / 8, nTiles = c.blockN / 8;
   const int64_t dSteps = c.headDim / 16, nSteps = c.blockN / 16;
+  const int64_t mT = c.warpTiles;
 
   // Prefetch the next visible tile into the other stage (zero-filled, without
   // reading memory, when there is none), then wait for this one.
   std::string next = c.sparse ? nextVisible(e.add(n, e.idx(1))) : e.add(n, e.idx(1));
   std::string hasNext = e.cmp("slt", next, ne);
   std::string other = e.sub(e.idx(1), stage);
+  // A next tile wholly inside the keys (all but the last) takes plain copies
+  // without the clamping and zero-fill of the general case.
   std::string nextRow = e.mul(next, e.idx(c.blockN));
-  std::vector<std::string> tokens =
-      copyTile("%k", kvh, nextRow, skv, c.blockN, "%ks", smemType(c.blockN, true),
-               other, hasNext);
-  std::vector<std::string> vTokens =
-      copyTile("%v", kvh, nextRow, skv, c.blockN, "%vs", smemType(c.blockN, true),
-               other, hasNext);
-  tokens.insert(tokens.end(), vTokens.begin(), vTokens.end());
-  std::string group = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));
+  std::string full = e.andi(
+      hasNext, e.cmp("sle", e.add(nextRow, e.idx(c.blockN)), skv));
+  std::string group = e.fresh("grp");
+  e.line(cat(group, " = scf.if ", full, " -> (!nvgpu.device.async.token) {"));
+  for (bool isFull : {true, false}) {
+    e.open();
+    std::vector<std::string> tokens =
+        copyTile("%k", kvh, nextRow, skv, c.blockN, "%ks", smemType(c.blockN, true),
+                 other, hasNext, isFull);
+    std::vector<std::string> vTokens =
+        copyTile("%v", kvh, nextRow, skv, c.blockN, "%vs", smemType(c.blockN, true),
+                 other, hasNext, isFull);
+    tokens.insert(tokens.end(), vTokens.begin(), vTokens.end());
+    std::string g = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));
+    e.line(cat("scf.yield ", g, " : !nvgpu.device.async.token"));
+    e.close();
+    e.line(isFull ? "} else {" : "}");
+  }
   e.line(cat("nvgpu.device_async_wait ", group, " {numGroups = 1 : i32}"));
   e.line("gpu.barrier");
 
-  // S = Q K^T: per pair of 8-key n-tiles and 16-wide head-dim step, one
-  // ldmatrix.x4 of K (b0, b1 of both n-tiles) and two mma.sync.
-  std::vector<std::vector<std::string>> s(nTiles);
+  // S = Q K^T: per 16-wide head-dim step, the warp's Q fragments (from
+  // registers, or one ldmatrix.x4 per m-tile) and, per pair of 8-key n-tiles,
+  // one ldmatrix.x4 of K (b0, b1 of both n-tiles) feeding 2 * mT mma.sync.
+  // s[mt][nt] holds the accumulator of m-tile mt and n-tile nt.
+  std::vector<std::vector<std::vector<std::string>>> s(
+      mT, std::vector<std::vector<std::string>>(nTiles));
   std::string z = e.zeroF();
-  for (int64_t nt = 0; nt < nTiles; ++nt)
-    s[nt] = {z, z, z, z};
-  for (int64_t nt = 0; nt < nTiles; nt += 2) {
-    for (int64_t kk = 0; kk < dSteps; ++kk) {
+  for (int64_t mt = 0; mt < mT; ++mt)
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      s[mt][nt] = {z, z, z, z};
+  for (int64_t kk = 0; kk < dSteps; ++kk) {
+    std::vector<std::vector<std::string>> qa(mT);
+    for (int64_t mt = 0; mt < mT; ++mt)
+      qa[mt] = c.qInRegisters() ? qFrag[mt][kk] : loadQ(mt, kk);
+    for (int64_t nt = 0; nt < nTiles; nt += 2) {
       std::string row = e.add(kRow, e.idx(nt * 8));
       std::string col = e.add(kCol, e.idx(kk * 16));
       std::string ld = e.op("ldk", cat("nvgpu.ldmatrix %ks[", stage, ", ", row, ", ", col,
@@ -363,20 +424,26 @@ Generator::tileBody(const std::string &n, const std::string &stage,
       std::vector<std::string> f;
       for (int r = 0; r < 4; ++r)
         f.push_back(e.fragment(ld, r));
-      s[nt] = e.mma(qFrag[kk], f[0], f[1], s[nt]);
-      s[nt + 1] = e.mma(qFrag[kk], f[2], f[3], s[nt + 1]);
+      for (int64_t mt = 0; mt < mT; ++mt) {
+        s[mt][nt] = e.mma(qa[mt], f[0], f[1], s[mt][nt]);
+        s[mt][nt + 1] = e.mma(qa[mt], f[2], f[3], s[mt][nt + 1]);
+      }
     }
   }
 
-  // x = scaled (soft-capped) scores in log2 units.
-  std::vector<std::vector<std::string>> x(nTiles);
-  for (int64_t nt = 0; nt < nTiles; ++nt)
-    for (int el = 0; el < 4; ++el) {
-      std::string v = e.fmul(s[nt][el], sl2);
-      if (c.softcap)
-        v = e.fmul(e.op("f", cat("math.tanh ", v, " : f32")), capL2);
-      x[nt].push_back(v);
-    }
+  // x = scaled (soft-capped) scores in log2 units; x[mt][nt][el]. With a
+  // positive scale, x are the raw scores (the scale is applied in the exp2).
+  const bool folded = c.positiveScale && !c.softcap;
+  std::vector<std::vector<std::vector<std::string>>> x(
+      mT, std::vector<std::vector<std::string>>(nTiles));
+  for (int64_t mt = 0; mt < mT; ++mt)
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int el = 0; el < 4; ++el) {
+        std::string v = folded ? s[mt][nt][el] : e.fmul(s[mt][nt][el], sl2);
+        if (c.softcap)
+          v = e.fmul(e.op("f", cat("math.tanh ", v, " : f32")), capL2);
+        x[mt][nt].push_back(v);
+      }
 
   // Masks, element-wise only on tiles that cross a boundary: the end of the
   // keys, the causal diagonal, the window's far edge.
@@ -387,33 +454,35 @@ Generator::tileBody(const std::string &n, const std::string &stage,
     needMask = e.ori(needMask, e.cmp("sgt", e.sub(tileEnd, e.idx(1)), ipMin));
   if (c.window)
     needMask = e.ori(needMask, e.cmp("sle", e.add(tileStart, windowEff), ipMax));
+  const int64_t perTile = nTiles * 4, numX = mT * perTile;
   std::string masked = e.fresh("masked");
-  e.line(cat(masked, ":", nTiles * 4, " = scf.if ", needMask, " -> (",
-             repeatList("f32", nTiles * 4), ") {"));
+  e.line(cat(masked, ":", numX, " = scf.if ", needMask, " -> (",
+             repeatList("f32", numX), ") {"));
   e.open();
   {
-    // Key j (tile-relative jl) is visible to row r iff loRel < jl <= hiRel.
-    std::string hiRel[2], loRel[2];
+    // Key j (tile-relative jl) is visible to row ri iff loRel < jl <= hiRel.
+    std::vector<std::string> hiRel(2 * mT), loRel(2 * mT);
     std::string lastKey = e.sub(skv, e.idx(1));
-    for (int r = 0; r < 2; ++r) {
-      std::string hi = c.causal ? e.mins(alignedRows[r], lastKey) : lastKey;
-      hiRel[r] = e.toI32(e.maxs(e.mins(e.sub(hi, tileStart), e.idx(c.blockN)), e.idx(-1)));
+    for (int64_t ri = 0; ri < 2 * mT; ++ri) {
+      std::string hi = c.causal ? e.mins(alignedRows[ri], lastKey) : lastKey;
+      hiRel[ri] = e.toI32(e.maxs(e.mins(e.sub(hi, tileStart), e.idx(c.blockN)), e.idx(-1)));
       if (c.window) {
-        std::string lo = e.sub(alignedRows[r], windowEff);
-        loRel[r] = e.toI32(e.maxs(e.mins(e.sub(lo, tileStart), e.idx(c.blockN)), e.idx(-1)));
+        std::string lo = e.sub(alignedRows[ri], windowEff);
+        loRel[ri] = e.toI32(e.maxs(e.mins(e.sub(lo, tileStart), e.idx(c.blockN)), e.idx(-1)));
       } else {
-        loRel[r] = e.i32(-1);
+        loRel[ri] = e.i32(-1);
       }
     }
     std::vector<std::string> ys;
-    for (int64_t nt = 0; nt < nTiles; ++nt)
-      for (int el = 0; el < 4; ++el) {
-        int r = el / 2;
-        std::string jl = e.bin("addi", keyLane, e.i32(nt * 8 + el % 2), "i32");
-        std::string ok = e.andi(e.cmp("sle", jl, hiRel[r], "i32"),
-                                e.cmp("sgt", jl, loRel[r], "i32"));
-        ys.push_back(e.select(ok, x[nt][el], e.negInf(), "f32"));
-      }
+    for (int64_t mt = 0; mt < mT; ++mt)
+      for (int64_t nt = 0; nt < nTiles; ++nt)
+        for (int el = 0; el < 4; ++el) {
+          int64_t ri = mt * 2 + el / 2;
+          std::string jl = e.bin("addi", keyLane, e.i32(nt * 8 + el % 2), "i32");
+          std::string ok = e.andi(e.cmp("sle", jl, hiRel[ri], "i32"),
+                                  e.cmp("sgt", jl, loRel[ri], "i32"));
+          ys.push_back(e.select(ok, x[mt][nt][el], e.negInf(), "f32"));
+        }
     e.line(cat("scf.yield ", join(ys), " : ", repeatList("f32", ys.size())));
   }
   e.close();
@@ -421,56 +490,79 @@ Generator::tileBody(const std::string &n, const std::string &stage,
   e.open();
   {
     std::vector<std::string> ys;
-    for (auto &t : x)
-      ys.insert(ys.end(), t.begin(), t.end());
+    for (auto &m : x)
+      for (auto &t : m)
+        ys.insert(ys.end(), t.begin(), t.end());
     e.line(cat("scf.yield ", join(ys), " : ", repeatList("f32", ys.size())));
   }
   e.close();
   e.line("}");
-  for (int64_t nt = 0; nt < nTiles; ++nt)
-    for (int el = 0; el < 4; ++el)
-      x[nt][el] = cat(masked, "#", nt * 4 + el);
-
-  // Online softmax. carried = [m0, m1, l0, l1, O...].
-  std::vector<std::string> out(carried.size());
-  std::string alpha[2], mSafe[2];
-  for (int r = 0; r < 2; ++r) {
-    std::string mx = x[0][2 * r];
+  for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t nt = 0; nt < nTiles; ++nt)
-      for (int el = 2 * r; el < 2 * r + 2; ++el)
+      for (int el = 0; el < 4; ++el)
+        x[mt][nt][el] = cat(masked, "#", mt * perTile + nt * 4 + el);
+
+  // Online softmax. carried = [m (2 mT rows), l (2 mT rows), O...], row
+  // ri = 2 * mt + r; O of (mt, dt, el) at 4 * (mt * dTiles + dt) + el.
+  const int64_t nRows = 2 * mT;
+  std::vector<std::string> out(carried.size());
+  std::vector<std::string> alpha(nRows), mSafe(nRows);
+  for (int64_t ri = 0; ri < nRows; ++ri) {
+    int64_t mt = ri / 2, r = ri % 2;
+    std::string mx = x[mt][0][2 * r];
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int64_t el = 2 * r; el < 2 * r + 2; ++el)
         if (nt || el != 2 * r)
-          mx = e.fmax(mx, x[nt][el]);
+          mx = e.fmax(mx, x[mt][nt][el]);
     mx = e.fmax(mx, e.shuffleXor(mx, 1));
     mx = e.fmax(mx, e.shuffleXor(mx, 2));
-    std::string mNew = e.fmax(carried[r], mx);
+    std::string mNew = e.fmax(carried[ri], mx);
     std::string empty = e.op("p", cat("arith.cmpf oeq, ", mNew, ", ", e.negInf(), " : f32"));
-    mSafe[r] = e.select(empty, e.zeroF(), mNew, "f32");
-    alpha[r] = e.exp2(e.fsub(carried[r], mSafe[r]));
-    out[r] = mNew;
+    mSafe[ri] = e.select(empty, e.zeroF(), mNew, "f32");
+    std::string delta = e.fsub(carried[ri], mSafe[ri]);
+    alpha[ri] = e.exp2(folded ? e.fmul(delta, sl2) : delta);
+    if (folded) // -m * scale * log2(e), the addend of the fma below
+      mSafe[ri] = e.op("f", cat("arith.negf ", e.fmul(mSafe[ri], sl2), " : f32"));
+    out[ri] = mNew;
   }
-  std::vector<std::vector<std::string>> p(nTiles);
-  std::string rowSum[2];
-  for (int64_t nt = 0; nt < nTiles; ++nt)
-    for (int el = 0; el < 4; ++el) {
-      int r = el / 2;
-      p[nt].push_back(e.exp2(e.fsub(x[nt][el], mSafe[r])));
-      rowSum[r] = rowSum[r].empty() ? p[nt][el] : e.fadd(rowSum[r], p[nt][el]);
-    }
-  for (int r = 0; r < 2; ++r)
-    out[2 + r] = e.fadd(e.fmul(carried[2 + r], alpha[r]), rowSum[r]);
+  std::vector<std::vector<std::vector<std::string>>> p(
+      mT, std::vector<std::vector<std::string>>(nTiles));
+  std::vector<std::string> rowSum(nRows);
+  for (int64_t mt = 0; mt < mT; ++mt)
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int el = 0; el < 4; ++el) {
+        int64_t ri = mt * 2 + el / 2;
+        std::string arg =
+            folded ? e.op("f", cat("llvm.intr.fma(", x[mt][nt][el], ", ", sl2, ", ",
+                                   mSafe[ri], ") : (f32, f32, f32) -> f32"))
+                   : e.fsub(x[mt][nt][el], mSafe[ri]);
+        p[mt][nt].push_back(e.exp2(arg));
+        rowSum[ri] = rowSum[ri].empty() ? p[mt][nt][el] : e.fadd(rowSum[ri], p[mt][nt][el]);
+      }
+  for (int64_t ri = 0; ri < nRows; ++ri)
+    out[nRows + ri] = e.fadd(e.fmul(carried[nRows + ri], alpha[ri]), rowSum[ri]);
 
-  // O = O * alpha + P V.
-  std::vector<std::vector<std::string>> o(dTiles);
-  for (int64_t dt = 0; dt < dTiles; ++dt)
-    for (int el = 0; el < 4; ++el)
-      o[dt].push_back(e.fmul(carried[4 + dt * 4 + el], alpha[el / 2]));
-  std::vector<std::vector<std::string>> pa(nSteps);
-  for (int64_t kk = 0; kk < nSteps; ++kk)
-    pa[kk] = {e.pack(p[2 * kk][0], p[2 * kk][1]), e.pack(p[2 * kk][2], p[2 * kk][3]),
-              e.pack(p[2 * kk + 1][0], p[2 * kk + 1][1]),
-              e.pack(p[2 * kk + 1][2], p[2 * kk + 1][3])};
-  for (int64_t dt = 0; dt < dTiles; dt += 2) {
+  // O = O * alpha + P V: per 16-key step and pair of 8-wide head-dim tiles,
+  // one ldmatrix.x4.trans of V feeding 2 * mT mma.sync.
+  const int64_t oBase = 2 * nRows;
+  std::vector<std::vector<std::vector<std::string>>> o(
+      mT, std::vector<std::vector<std::string>>(dTiles));
+  for (int64_t mt = 0; mt < mT; ++mt)
+    for (int64_t dt = 0; dt < dTiles; ++dt)
+      for (int el = 0; el < 4; ++el)
+        o[mt][dt].push_back(e.fmul(carried[oBase + (mt * dTiles + dt) * 4 + el],
+                                   alpha[mt * 2 + el / 2]));
+  std::vector<std::vector<std::vector<std::string>>> pa(
+      mT, std::vector<std::vector<std::string>>(nSteps));
+  for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t kk = 0; kk < nSteps; ++kk) {
+      auto &q = p[mt];
+      pa[mt][kk] = {e.pack(q[2 * kk][0], q[2 * kk][1]), e.pack(q[2 * kk][2], q[2 * kk][3]),
+                    e.pack(q[2 * kk + 1][0], q[2 * kk + 1][1]),
+                    e.pack(q[2 * kk + 1][2], q[2 * kk + 1][3])};
+    }
+  for (int64_t kk = 0; kk < nSteps; ++kk) {
+    for (int64_t dt = 0; dt < dTiles; dt += 2) {
       std::string row = e.add(vRow, e.idx(kk * 16));
       std::string col = e.add(vCol, e.idx(dt * 8));
       std::string ld = e.op("ldv", cat("nvgpu.ldmatrix %vs[", stage, ", ", row, ", ", col,
@@ -480,13 +572,16 @@ Generator::tileBody(const std::string &n, const std::string &stage,
       std::vector<std::string> f;
       for (int r = 0; r < 4; ++r)
         f.push_back(e.fragment(ld, r));
-      o[dt] = e.mma(pa[kk], f[0], f[1], o[dt]);
-      o[dt + 1] = e.mma(pa[kk], f[2], f[3], o[dt + 1]);
+      for (int64_t mt = 0; mt < mT; ++mt) {
+        o[mt][dt] = e.mma(pa[mt][kk], f[0], f[1], o[mt][dt]);
+        o[mt][dt + 1] = e.mma(pa[mt][kk], f[2], f[3], o[mt][dt + 1]);
+      }
     }
   }
-  for (int64_t dt = 0; dt < dTiles; ++dt)
-    for (int el = 0; el < 4; ++el)
-      out[4 + dt * 4 + el] = o[dt][el];
+  for (int64_t mt = 0; mt < mT; ++mt)
+    for (int64_t dt = 0; dt < dTiles; ++dt)
+      for (int el = 0; el < 4; ++el)
+        out[oBase + (mt * dTiles + dt) * 4 + el] = o[mt][dt][el];
   // Every warp is done with this stage before the next prefetch overwrites it.
   e.line("gpu.barrier");
   out.insert(out.begin(), {next, other});
@@ -536,10 +631,11 @@ std::string Generator::run() {
   kvh = e.divu(h, group);
   q0 = e.mul(e.sub(e.sub(nby, e.idx(1)), by), e.idx(bm));
   std::string offset = e.sub(skv, sq);
-  std::string warpRow = e.add(e.add(q0, e.mul(warp, e.idx(16))), g);
-  for (int r = 0; r < 2; ++r) {
-    rows[r] = e.add(warpRow, e.idx(8 * r));
-    alignedRows[r] = e.add(rows[r], offset);
+  const int64_t mT = c.warpTiles, nRows = 2 * mT;
+  std::string warpRow = e.add(e.add(q0, e.mul(warp, e.idx(16 * mT))), g);
+  for (int64_t ri = 0; ri < nRows; ++ri) {
+    rows.push_back(e.add(warpRow, e.idx(16 * (ri / 2) + 8 * (ri % 2))));
+    alignedRows.push_back(e.add(rows[ri], offset));
   }
   ipMin = e.add(q0, offset);
   ipMax = e.add(ipMin, e.idx(bm - 1));
@@ -583,7 +679,7 @@ std::string Generator::run() {
                "][] : memref<?xi8, #gpu.address_space<workgroup>> to ", type));
     return cat("%", name);
   };
-  std::string qs = view("qs", 0, smemType(bm, false));
+  qs = view("qs", 0, smemType(bm, false));
   view("ks", qBytes, smemType(bn, true));
   view("vs", qBytes + kvBytes, smemType(bn, true));
 
@@ -601,25 +697,22 @@ std::string Generator::run() {
   std::string grp = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));
   e.line(cat("nvgpu.device_async_wait ", grp, " {numGroups = 0 : i32}"));
   e.line("gpu.barrier");
-  std::string qRow = e.add(e.mul(warp, e.idx(16)), e.remu(lane, e.idx(16)));
-  qFrag.resize(dSteps);
-  for (int64_t kk = 0; kk < dSteps; ++kk) {
-    std::string ld = e.op("ldq", cat("nvgpu.ldmatrix ", qs, "[", qRow, ", ",
-                                     e.add(half, e.idx(kk * 16)),
-                                     "] {numTiles = 4 : i32, transpose = false} : ",
-                                     smemType(bm, false), " -> vector<4x2x",
-                                     c.elementType, ">"));
-    for (int r = 0; r < 4; ++r)
-      qFrag[kk].push_back(e.fragment(ld, r));
+  qRow = e.add(e.mul(warp, e.idx(16 * mT)), e.remu(lane, e.idx(16)));
+  if (c.qInRegisters()) {
+    qFrag.resize(mT);
+    for (int64_t mt = 0; mt < mT; ++mt)
+      for (int64_t kk = 0; kk < dSteps; ++kk)
+        qFrag[mt].push_back(loadQ(mt, kk));
   }
 
   // The loop over visible key/value tiles: carries the tile, its stage, the
   // running max and sum of both rows and the O accumulators.
-  size_t numCarried = 2 + 4 + 4 * dTiles;
+  size_t numCarried = 2 + 2 * nRows + 4 * mT * dTiles;
   std::string types = "index, index, " + repeatList("f32", numCarried - 2);
-  std::vector<std::string> init = {first, e.idx(0), e.negInf(), e.negInf(),
-                                   e.zeroF(), e.zeroF()};
-  for (int64_t i = 0; i < 4 * dTiles; ++i)
+  std::vector<std::string> init = {first, e.idx(0)};
+  for (int64_t i = 0; i < nRows; ++i)
+    init.push_back(e.negInf());
+  for (int64_t i = 0; i < nRows + 4 * mT * dTiles; ++i)
     init.push_back(e.zeroF());
   std::vector<std::string> before;
   for (size_t i = 0; i < numCarried; ++i)
@@ -650,26 +743,28 @@ std::string Generator::run() {
   e.line("}");
 
   // O / l, rounded to T; 0 for a row without visible key.
-  std::string inv[2];
-  for (int r = 0; r < 2; ++r) {
-    std::string l = cat(loop, "#", 4 + r);
+  std::vector<std::string> inv(nRows);
+  for (int64_t ri = 0; ri < nRows; ++ri) {
+    std::string l = cat(loop, "#", 2 + nRows + ri);
     l = e.fadd(l, e.shuffleXor(l, 1));
     l = e.fadd(l, e.shuffleXor(l, 2));
     std::string empty = e.op("p", cat("arith.cmpf oeq, ", l, ", ", e.zeroF(), " : f32"));
     std::string one = e.f32("one", "1.0");
-    inv[r] = e.select(empty, e.zeroF(), e.fbin("divf", one, l), "f32");
+    inv[ri] = e.select(empty, e.zeroF(), e.fbin("divf", one, l), "f32");
   }
-  for (int r = 0; r < 2; ++r) {
-    std::string inside = e.andi(e.cmp("slt", rows[r], sq), live);
+  for (int64_t ri = 0; ri < nRows; ++ri) {
+    int64_t mt = ri / 2, r = ri % 2;
+    std::string inside = e.andi(e.cmp("slt", rows[ri], sq), live);
     e.line(cat("scf.if ", inside, " {"));
     e.open();
     for (int64_t dt = 0; dt < dTiles; ++dt) {
-      std::string a = e.fmul(cat(loop, "#", 6 + dt * 4 + 2 * r), inv[r]);
-      std::string bb = e.fmul(cat(loop, "#", 6 + dt * 4 + 2 * r + 1), inv[r]);
+      int64_t at = 2 + 2 * nRows + (mt * dTiles + dt) * 4 + 2 * r;
+      std::string a = e.fmul(cat(loop, "#", at), inv[ri]);
+      std::string bb = e.fmul(cat(loop, "#", at + 1), inv[ri]);
       std::string v = e.op("v", cat("vector.from_elements ", a, ", ", bb, " : vector<2xf32>"));
       std::string w = e.op("v", cat("arith.truncf ", v, " : vector<2xf32> to vector<2x",
                                     c.elementType, ">"));
-      e.line(cat("vector.store ", w, ", %o[", b, ", ", h, ", ", rows[r], ", ",
+      e.line(cat("vector.store ", w, ", %o[", b, ", ", h, ", ", rows[ri], ", ",
                  e.add(colT, e.idx(dt * 8)), "] {alignment = 4 : i64} : ", globalType(), ", vector<2x",
                  c.elementType, ">"));
     }
@@ -700,8 +795,8 @@ std::string attentionKernelText(const AttentionKernelConfig &config) {
 
 std::string AttentionKernelConfig::kernelName() const {
   return cat("loom_attention_", elementType, "_d", headDim, "_m", blockM(),
-             "_n", blockN, causal ? "_causal" : "", window ? "_window" : "",
-             softcap ? "_softcap" : "", sparse ? "_sparse" : "");
+             "_n", blockN, "_w", warps, causal ? "_causal" : "", window ? "_window" : "",
+             softcap ? "_softcap" : "", positiveScale && !softcap ? "_pscale" : "", sparse ? "_sparse" : "");
 }
 
 } // namespace gpu

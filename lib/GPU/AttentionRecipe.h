@@ -27,8 +27,18 @@ struct AttentionKernelConfig {
   std::string elementType = "bf16";
   /// D = Dv, a multiple of 16 (the recipes are used for 64 and 128).
   int64_t headDim = 128;
-  /// Warps of a CTA; each owns 16 query rows, so a CTA owns 16 * warps rows.
+  /// Warps of a CTA.
   int64_t warps = 4;
+  /// 16-row m-tiles of queries a warp owns (1 or 2): a CTA owns
+  /// 16 * warpTiles * warps rows. With 2, every K and V fragment read from
+  /// shared memory feeds twice as many mma.sync (the kernel is bound by
+  /// shared-memory bandwidth with 1), at the price of twice the accumulator
+  /// registers.
+  int64_t warpTiles = 1;
+  /// Keep the warp's Q fragments in registers across the key/value loop
+  /// (else they are read again by ldmatrix at every key/value tile; needed
+  /// where 2 m-tiles of a 128-wide head leave no registers for them).
+  bool qInRegisters() const { return warpTiles * headDim <= 128; }
   /// Keys per key/value tile (a multiple of 16).
   int64_t blockN = 64;
   /// Bottom-right aligned causal mask (key tiles past the diagonal are not
@@ -38,12 +48,16 @@ struct AttentionKernelConfig {
   bool window = false;
   /// Scores are soft-capped, c * tanh(s / c); c is a kernel argument.
   bool softcap = false;
+  /// The scale is known to be > 0 (and there is no softcap): the row maxima
+  /// are taken over the raw scores and the scale is folded into one fma per
+  /// score, exp2(s * scale * log2(e) - m * scale * log2(e)).
+  bool positiveScale = false;
   /// Block-sparse: a layout [Lb, Lh, NQB, NKB] of i1 and block_q, block_k
   /// (index arguments) say which key tiles a CTA visits. block_q must be a
   /// multiple of blockM() and block_k a multiple of blockN.
   bool sparse = false;
 
-  int64_t blockM() const { return 16 * warps; }
+  int64_t blockM() const { return 16 * warpTiles * warps; }
   int64_t threads() const { return 32 * warps; }
   /// Elements per shared-memory row: the head dim plus 8 of padding, so that
   /// the eight 16-byte rows an ldmatrix reads fall into distinct banks.

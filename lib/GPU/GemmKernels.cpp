@@ -20,8 +20,16 @@
 // Two tile shapes per product: 128 x 128 (128 x 64 with group-wise scales)
 // with 8 warps, and, for decode-sized M <= 16, 16 x 64 with 4 warps and a
 // deeper K tile. A static M picks one; a dynamic M picks at run time.
+//
+// For M <= 16, loom.linear (bf16/f16) and loom.qlinear (per-channel scales or
+// groups of a multiple of 128) go instead to the GEMV recipe (GemvRecipe.h:
+// weights streamed with 16-byte loads, dequantized in registers, K split
+// across a block's warps) when K is a multiple of 32 (checked at run time
+// when K is dynamic; otherwise the 16 x 64 tiles). M <= 8 known at compile
+// time skips the mma's rows 8..15.
 
 #include "GemmRecipes.h"
+#include "GemvRecipe.h"
 #include "KernelLibrary.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
@@ -35,6 +43,7 @@
 using namespace mlir;
 using loom::gpu::GemmKind;
 using loom::gpu::GemmRecipe;
+using loom::gpu::GemvRecipe;
 
 namespace {
 
@@ -89,6 +98,8 @@ Value packedI4Source(Value w) {
 /// decode-sized tiles), the 2-D operands in kernel order and M, N.
 struct GemmPlan {
   GemmRecipe large, small;
+  /// The GEMV recipe that replaces `small` where K allows, if any.
+  std::optional<GemvRecipe> gemv;
   Value x2d;                  // [M, K] (tensor)
   SmallVector<Value> inputs;  // tensors, in the kernel's argument order
   RankedTensorType resultType; // [M, N]
@@ -124,6 +135,9 @@ std::optional<GemmPlan> planLinear(loom::LinearOp op) {
     p.large.biasType = t;
   p.small = p.large;
   setTiles(p.large, p.small, 2);
+  p.gemv.emplace();
+  p.gemv->xType = p.gemv->wType = p.gemv->yType = t;
+  p.gemv->biasType = p.large.biasType;
   // [..., K] -> [M, K].
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -190,6 +204,16 @@ std::optional<GemmPlan> planQLinear(loom::QLinearOp op) {
     if (group % p.small.bk)
       p.small.bk = 32;
   }
+  if (group % GemvRecipe::kBlockK == 0) {
+    p.gemv.emplace();
+    p.gemv->qlinear = true;
+    p.gemv->xType = x;
+    p.gemv->wType = w;
+    p.gemv->scaleType = s;
+    p.gemv->biasType = bias;
+    p.gemv->yType = y;
+    p.gemv->group = group;
+  }
   p.x2d = op.getX();
   p.inputs = {op.getX(), weights, op.getWScale()};
   if (op.getBias())
@@ -240,6 +264,51 @@ LogicalResult launch(OpBuilder &b, Location loc, ModuleOp module,
   return success();
 }
 
+/// Launches the GEMV recipe `recipe` on `args` for an M x N result
+/// (1 <= M <= 16, K % 32 == 0).
+LogicalResult launchGemv(OpBuilder &b, Location loc, ModuleOp module,
+                         const GemvRecipe &recipe, Value n, ValueRange args) {
+  FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
+      module, loc, recipe.name(), recipe.text(), {});
+  if (failed(kernel))
+    return failure();
+  Value one = indexConst(b, loc, 1);
+  Value gx = loom::gpu::ceilDiv(b, loc, n, recipe.columns());
+  Value threads = indexConst(b, loc, recipe.threads());
+  gpu::LaunchFuncOp::create(b, loc, *kernel, gpu::KernelDim3{gx, one, one},
+                            gpu::KernelDim3{threads, one, one}, Value(),
+                            args);
+  return success();
+}
+
+/// Launches the decode-sized kernel (1 <= M <= 16): the GEMV recipe where K
+/// is a multiple of 32 (decided at run time for a dynamic K), else the GEMM
+/// recipe's small tiles.
+LogicalResult launchDecode(OpBuilder &b, Location loc, ModuleOp module,
+                           const GemmPlan &p, Value m, Value n,
+                           ValueRange args) {
+  if (!p.gemv)
+    return launch(b, loc, module, p.small, m, n, args);
+  int64_t staticK = cast<RankedTensorType>(p.x2d.getType()).getDimSize(1);
+  if (!ShapedType::isDynamic(staticK)) {
+    if (staticK % GemvRecipe::kAlignK)
+      return launch(b, loc, module, p.small, m, n, args);
+    return launchGemv(b, loc, module, *p.gemv, n, args);
+  }
+  OpBuilder::InsertionGuard guard(b);
+  Value k = dim(b, loc, p.x2d, 1);
+  Value rem = arith::RemUIOp::create(
+      b, loc, k, indexConst(b, loc, GemvRecipe::kAlignK));
+  Value aligned = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
+                                        indexConst(b, loc, 0));
+  auto select = scf::IfOp::create(b, loc, aligned, true);
+  b.setInsertionPointToStart(&select.getThenRegion().front());
+  if (failed(launchGemv(b, loc, module, *p.gemv, n, args)))
+    return failure();
+  b.setInsertionPointToStart(&select.getElseRegion().front());
+  return launch(b, loc, module, p.small, m, n, args);
+}
+
 /// Replaces `op` (result `result`) according to `p`.
 LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
                       const loom::gpu::Target &target) {
@@ -249,6 +318,17 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
       return op->emitError() << "internal error: GEMM recipe " << r->name()
                              << " is invalid: "
                              << (why.empty() ? "too much shared memory" : why);
+  }
+  if (p.gemv) {
+    p.gemv->chooseSchedule();
+    // Rows 8..15 of the mma are known empty when M <= 8.
+    int64_t staticM = p.resultType.getDimSize(0);
+    if (!ShapedType::isDynamic(staticM) && staticM <= 8)
+      p.gemv->rowHalves = 1;
+    std::string why = p.gemv->check();
+    if (!why.empty())
+      return op->emitError() << "internal error: GEMV recipe "
+                             << p.gemv->name() << " is invalid: " << why;
   }
   Location loc = op->getLoc();
   OpBuilder b(op);
@@ -287,15 +367,18 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
       b.setInsertionPointToStart(&nonEmpty.getThenRegion().front());
     }
     if (!ShapedType::isDynamic(staticM)) {
-      const GemmRecipe &r = staticM <= p.small.bm ? p.small : p.large;
-      if (failed(launch(b, loc, module, r, m, n, args)))
+      if (staticM <= p.small.bm) {
+        if (failed(launchDecode(b, loc, module, p, m, n, args)))
+          return failure();
+      } else if (failed(launch(b, loc, module, p.large, m, n, args))) {
         return failure();
+      }
     } else {
       Value decode = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
                                            m, indexConst(b, loc, p.small.bm));
       auto select = scf::IfOp::create(b, loc, decode, true);
       b.setInsertionPointToStart(&select.getThenRegion().front());
-      if (failed(launch(b, loc, module, p.small, m, n, args)))
+      if (failed(launchDecode(b, loc, module, p, m, n, args)))
         return failure();
       b.setInsertionPointToStart(&select.getElseRegion().front());
       if (failed(launch(b, loc, module, p.large, m, n, args)))

@@ -86,8 +86,12 @@ mlir::Value ceilDiv(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
 /// means an internal error, already diagnosed.
 mlir::LogicalResult rewriteAttentionOps(mlir::ModuleOp module,
                                         const gpu::Target &target);
+mlir::LogicalResult rewriteLinearAttentionOps(mlir::ModuleOp module,
+                                              const gpu::Target &target);
 mlir::LogicalResult rewriteGemmOps(mlir::ModuleOp module,
                                    const gpu::Target &target);
+mlir::LogicalResult rewriteRowOps(mlir::ModuleOp module,
+                                  const gpu::Target &target);
 
 } // namespace loom
 

@@ -23,7 +23,9 @@ struct LoomGPUKernelsPass
       return signalPassFailure();
     }
     if (failed(loom::rewriteAttentionOps(getOperation(), *target)) ||
-        failed(loom::rewriteGemmOps(getOperation(), *target)))
+        failed(loom::rewriteLinearAttentionOps(getOperation(), *target)) ||
+        failed(loom::rewriteGemmOps(getOperation(), *target)) ||
+        failed(loom::rewriteRowOps(getOperation(), *target)))
       return signalPassFailure();
   }
 };

@@ -8,9 +8,11 @@
 
 // CHECK: module attributes {gpu.container_module}
 
-// Static GQA (Hq = 8, Hkv = 2), causal, bf16, D = 128: 64-row CTAs of 128
-// threads; grid (max(B * Hq, 1), max(ceil(Sq / 64), 1), 1); Q, K and V are
-// read-only buffers, the result a fresh buffer; the default scale 1/sqrt(128).
+// Static GQA (Hq = 8, Hkv = 2), causal, bf16, D = 128: 128-row CTAs of 4
+// warps (32 rows each), 32-key tiles, 2 * (128 + 8) * (128 + 4 * 32) bytes of
+// shared memory; grid (max(B * Hq, 1), max(ceil(Sq / 128), 1), 1); Q, K and V
+// are read-only buffers, the result a fresh buffer; the default scale
+// 1/sqrt(128), positive, folded into the exp2 (_pscale).
 // CHECK-LABEL: func.func @causal_gqa
 // CHECK-SAME: (%[[Q:[^:]*]]: tensor<2x8x256x128xbf16>, %[[K:[^:]*]]: tensor<2x2x256x128xbf16>, %[[V:[^:]*]]: tensor<2x2x256x128xbf16>)
 // CHECK-DAG: %[[QB:.*]] = bufferization.to_buffer %[[Q]] read_only
@@ -20,8 +22,8 @@
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x256x128xbf16>
 // CHECK-DAG: %[[OC:.*]] = memref.cast %[[OUT]]
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant 0.0883883461 : f32
-// CHECK-DAG: %[[SMEM:.*]] = arith.constant 87040 : i32
-// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m64_n64_causal blocks in (%[[GX:.*]], %[[GY:.*]], %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size %[[SMEM]] args(%[[QC]] : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %[[OC]] : memref<?x?x?x?xbf16>, %[[SCALE]] : f32)
+// CHECK-DAG: %[[SMEM:.*]] = arith.constant 69632 : i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n32_w4_causal_pscale blocks in (%[[GX:.*]], %[[GY:.*]], %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size %[[SMEM]] args(%[[QC]] : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %[[OC]] : memref<?x?x?x?xbf16>, %[[SCALE]] : f32)
 // CHECK: %[[R:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
 // CHECK: return %[[R]]
 func.func @causal_gqa(%q: tensor<2x8x256x128xbf16>, %k: tensor<2x2x256x128xbf16>, %v: tensor<2x2x256x128xbf16>) -> tensor<2x8x256x128xbf16> {
@@ -31,7 +33,7 @@ func.func @causal_gqa(%q: tensor<2x8x256x128xbf16>, %k: tensor<2x2x256x128xbf16>
 
 // The same configuration again reuses the kernel.
 // CHECK-LABEL: func.func @same_kernel
-// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m64_n64_causal
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n32_w4_causal_pscale
 func.func @same_kernel(%q: tensor<1x4x300x128xbf16>, %k: tensor<1x4x300x128xbf16>, %v: tensor<1x4x300x128xbf16>) -> tensor<1x4x300x128xbf16> {
   %o = loom.attention %q, %k, %v {causal} : (tensor<1x4x300x128xbf16>, tensor<1x4x300x128xbf16>, tensor<1x4x300x128xbf16>) -> tensor<1x4x300x128xbf16>
   return %o : tensor<1x4x300x128xbf16>
@@ -50,43 +52,55 @@ func.func @same_kernel(%q: tensor<1x4x300x128xbf16>, %k: tensor<1x4x300x128xbf16
 // CHECK-DAG: %[[W:.*]] = arith.constant 256 : index
 // CHECK-DAG: %[[BH:.*]] = arith.muli %[[B]], %[[H]] : index
 // CHECK-DAG: %[[GX:.*]] = arith.maxui %[[BH]], %c1{{.*}} : index
-// CHECK: gpu.launch_func @loom_kernels::@loom_attention_f16_d64_m64_n64_causal_window_softcap blocks in (%[[GX]], %{{.*}}, %{{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %{{.*}} args({{.*}}, %[[SCALE]] : f32, %[[CAP]] : f32, %[[W]] : index)
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_f16_d64_m128_n32_w4_causal_window_softcap blocks in (%[[GX]], %{{.*}}, %{{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %{{.*}} args({{.*}}, %[[SCALE]] : f32, %[[CAP]] : f32, %[[W]] : index)
 func.func @dynamic_window_softcap(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>, %v: tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16> {
   %o = loom.attention %q, %k, %v {causal, window = 256 : i64, softcap = 30.0 : f32, scale = 0.25 : f32} : (tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16>
   return %o : tensor<?x?x?x64xf16>
 }
 
-// Without a mask and a dynamic query length: 128-row CTAs of 256 threads,
-// 2 * (128 + 8) * (128 + 4 * 64) bytes of shared memory.
+// Without a mask and a dynamic query length: 128-row CTAs of 128 threads,
+// 64-key tiles, 2 * (128 + 8) * (128 + 4 * 64) bytes of shared memory.
 // CHECK-LABEL: func.func @dense_dynamic
-// CHECK-DAG: %[[T:.*]] = arith.constant 256 : index
 // CHECK-DAG: %[[SMEM:.*]] = arith.constant 104448 : i32
-// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64 blocks in ({{.*}}) threads in (%[[T]], %{{.*}}, %{{.*}}) dynamic_shared_memory_size %[[SMEM]]
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_pscale blocks in ({{.*}}) threads in (%c128{{[_0-9]*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size %[[SMEM]]
 func.func @dense_dynamic(%q: tensor<1x4x?x128xbf16>, %k: tensor<1x4x?x128xbf16>, %v: tensor<1x4x?x128xbf16>) -> tensor<1x4x?x128xbf16> {
   %o = loom.attention %q, %k, %v : (tensor<1x4x?x128xbf16>, tensor<1x4x?x128xbf16>, tensor<1x4x?x128xbf16>) -> tensor<1x4x?x128xbf16>
   return %o : tensor<1x4x?x128xbf16>
 }
 
-// A short static query (decode) takes 64-row CTAs of 128 threads.
+// A short static query (decode) takes 64-row CTAs of 4 warps of 16 rows.
 // CHECK-LABEL: func.func @decode
-// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m64_n64 blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m64_n64_w4_pscale blocks
 func.func @decode(%q: tensor<4x8x1x64xbf16>, %k: tensor<4x1x1000x64xbf16>, %v: tensor<4x1x1000x64xbf16>) -> tensor<4x8x1x64xbf16> {
   %o = loom.attention %q, %k, %v : (tensor<4x8x1x64xbf16>, tensor<4x1x1000x64xbf16>, tensor<4x1x1000x64xbf16>) -> tensor<4x8x1x64xbf16>
   return %o : tensor<4x8x1x64xbf16>
 }
 
-// Block-sparse with block_q = 64 (64-row CTAs), block_k = 128: the layout is
-// a kernel argument (one byte per bit), with block_q and block_k.
+// Block-sparse with block_q = 64 (64-row CTAs of 4 warps x 16 rows),
+// block_k = 128: the layout is a kernel argument (one byte per bit), with
+// block_q and block_k.
 // CHECK-LABEL: func.func @sparse
 // CHECK-SAME: %[[L:[^:]*]]: tensor<1x8x4x2xi1>
 // CHECK-DAG: %[[LB:.*]] = bufferization.to_buffer %[[L]] read_only : tensor<1x8x4x2xi1> to memref<1x8x4x2xi1>
 // CHECK-DAG: %[[LC:.*]] = memref.cast %[[LB]] : memref<1x8x4x2xi1> to memref<?x?x?x?xi1>
 // CHECK-DAG: %[[BQ:.*]] = arith.constant 64 : index
 // CHECK-DAG: %[[BK:.*]] = arith.constant 128 : index
-// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m64_n64_causal_sparse blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %{{.*}} args({{.*}}, %[[LC]] : memref<?x?x?x?xi1>, %[[BQ]] : index, %[[BK]] : index, %{{.*}} : f32)
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m64_n64_w4_causal_pscale_sparse blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %{{.*}} args({{.*}}, %[[LC]] : memref<?x?x?x?xi1>, %[[BQ]] : index, %[[BK]] : index, %{{.*}} : f32)
 func.func @sparse(%q: tensor<1x8x256x128xbf16>, %k: tensor<1x8x256x128xbf16>, %v: tensor<1x8x256x128xbf16>, %l: tensor<1x8x4x2xi1>) -> tensor<1x8x256x128xbf16> {
   %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 64 : i64, block_k = 128 : i64, causal} : (tensor<1x8x256x128xbf16>, tensor<1x8x256x128xbf16>, tensor<1x8x256x128xbf16>, tensor<1x8x4x2xi1>) -> tensor<1x8x256x128xbf16>
   return %o : tensor<1x8x256x128xbf16>
+}
+
+// A negative scale is not folded (no _pscale): the row maxima are taken over
+// the scaled scores. block_q = 128 gets 128-row CTAs of 4 warps x 32 rows.
+// CHECK-LABEL: func.func @negative_scale
+// CHECK: %[[NEG:.*]] = arith.constant -5.000000e-01 : f32
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4 blocks {{.*}} args({{.*}}, %[[NEG]] : f32)
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_pscale_sparse blocks
+func.func @negative_scale(%q: tensor<1x2x200x128xbf16>, %l: tensor<1x1x2x4xi1>) -> (tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>) {
+  %o = loom.attention %q, %q, %q {scale = -0.5 : f32} : (tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>) -> tensor<1x2x200x128xbf16>
+  %s = loom.block_sparse_attention %q, %q, %q, %l {block_q = 128 : i64, block_k = 64 : i64} : (tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>, tensor<1x1x2x4xi1>) -> tensor<1x2x200x128xbf16>
+  return %o, %s : tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>
 }
 
 // Outside the recipes: f32, D = 96, D != Dv, a block_k of 32. Left alone.
@@ -107,39 +121,52 @@ func.func @unsupported(%q: tensor<1x2x16x64xf32>, %q2: tensor<1x2x16x96xbf16>, %
 }
 
 // The instantiated kernels: each once, double-buffered cp.async tiles in
-// dynamic shared memory, ldmatrix (transposed for V), mma.sync on the
-// element type with f32 accumulators, an online softmax with quad shuffles
-// in an scf.while over the visible key tiles.
+// dynamic shared memory (plain copies for tiles wholly inside the keys),
+// ldmatrix (transposed for V), mma.sync on the element type with f32
+// accumulators, an online softmax with quad shuffles in an scf.while over the
+// visible key tiles. With 2 m-tiles per warp and D = 128 the Q fragments are
+// read from shared memory inside the loop; with a positive scale the exp2
+// argument is one fma.
 // CHECK: gpu.module @loom_kernels
-// CHECK: gpu.func @loom_attention_bf16_d128_m64_n64_causal(%{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: f32) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK: gpu.func @loom_attention_bf16_d128_m128_n32_w4_causal_pscale(%{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: f32) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK: gpu.dynamic_shared_memory
 // CHECK: nvgpu.device_async_copy
-// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: scf.while
+// CHECK: scf.if {{.*}} -> (!nvgpu.device.async.token)
+// CHECK: nvgpu.device_async_copy {{.*}}, 8 {bypassL1}
+// CHECK: } else {
+// CHECK: nvgpu.device_async_copy {{.*}}, 8, %{{.*}} {bypassL1}
 // CHECK: nvgpu.device_async_wait {{.*}} {numGroups = 1 : i32}
+// CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync {{.*}} multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>
 // CHECK: gpu.shuffle xor
+// CHECK: llvm.intr.fma
 // CHECK: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
-// CHECK: gpu.func @loom_attention_f16_d64_m64_n64_causal_window_softcap(
+// CHECK: gpu.func @loom_attention_f16_d64_m128_n32_w4_causal_window_softcap(
 // CHECK-SAME: %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: index) kernel
 // CHECK: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK: math.tanh
-// CHECK: gpu.func @loom_attention_bf16_d128_m128_n64(
-// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
-// CHECK: gpu.func @loom_attention_bf16_d64_m64_n64(
+// CHECK-NOT: llvm.intr.fma
+// CHECK: gpu.func @loom_attention_bf16_d128_m128_n64_w4_pscale(
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
-// CHECK: gpu.func @loom_attention_bf16_d128_m64_n64_causal_sparse(
+// CHECK: gpu.func @loom_attention_bf16_d64_m64_n64_w4_pscale(
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: gpu.func @loom_attention_bf16_d128_m64_n64_w4_causal_pscale_sparse(
 // CHECK-SAME: %{{.*}}: memref<?x?x?x?xi1>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: f32) kernel
 // CHECK: memref.load %{{.*}} : memref<?x?x?x?xi1>
-// CHECK-NOT: gpu.func @loom_attention_bf16_d128_m64_n64_causal(
+// CHECK: gpu.func @loom_attention_bf16_d128_m128_n64_w4(
+// CHECK-NOT: llvm.intr.fma
+// CHECK: gpu.func @loom_attention_bf16_d128_m128_n64_w4_pscale_sparse(
+// CHECK-NOT: gpu.func @loom_attention_bf16_d128_m128_n32_w4_causal_pscale(
 
 // The .entry points and the tensor-core instructions in the PTX.
-// PTX-DAG: .entry loom_attention_bf16_d128_m64_n64_causal(
+// PTX-DAG: .entry loom_attention_bf16_d128_m128_n32_w4_causal_pscale(
 // PTX-DAG: cp.async.cg.shared.global
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX-DAG: ex2.approx.ftz.f32
+// PTX-DAG: fma.rn.f32
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
-// PTX-DAG: .entry loom_attention_f16_d64_m64_n64_causal_window_softcap(
+// PTX-DAG: .entry loom_attention_f16_d64_m128_n32_w4_causal_window_softcap(
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32

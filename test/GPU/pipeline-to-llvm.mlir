@@ -12,22 +12,23 @@
 // CHECK-LABEL: llvm.func @block(
 // CHECK: %[[STREAM:.*]] = llvm.call @mgpuStreamCreate()
 // CHECK: llvm.call @mgpuMemAlloc(%{{.*}}, %[[STREAM]], %{{.*}}) : (i64, !llvm.ptr, i8) -> !llvm.ptr
-// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @block_kernel::@block_kernel
+// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @loom_kernels::@loom_rms_norm_f32_t32_r4_v1
+// CHECK: gpu.launch_func <%[[STREAM]] : !llvm.ptr> @loom_kernels::@block_kernel
 // CHECK: llvm.call @mgpuMemFree(%{{.*}}, %[[STREAM]])
 // CHECK: llvm.call @mgpuStreamSynchronize(%[[STREAM]])
 // CHECK: llvm.call @mgpuStreamDestroy(%[[STREAM]])
 // CHECK: llvm.return
 // CHECK-LABEL: llvm.func @_mlir_ciface_block(
-// CHECK: gpu.binary @block_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80", link = ["{{.*}}/libdevice.10.bc"]>, {{.*}}assembly = "{{.*}}.target sm_90a{{.*}}.visible .entry block_kernel({{.*}}.visible .entry block_kernel_0({{.*}}.visible .entry block_kernel_1(
+// CHECK: gpu.binary @loom_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80", link = ["{{.*}}/libdevice.10.bc"]>, {{.*}}assembly = "{{.*}}.target sm_90a{{.*}}.visible .entry loom_rms_norm_f32_t32_r4_v1({{.*}}.visible .entry block_kernel({{.*}}.visible .entry block_kernel_0(
 // CHECK-DAG: llvm.func @mgpuStreamCreate() -> !llvm.ptr
 // CHECK-DAG: llvm.func @mgpuMemAlloc(i64, !llvm.ptr, i8) -> !llvm.ptr
 // CHECK-DAG: llvm.func @mgpuMemFree(!llvm.ptr, !llvm.ptr)
 // CHECK-DAG: llvm.func @mgpuStreamSynchronize(!llvm.ptr)
 // CHECK-DAG: llvm.func @mgpuStreamDestroy(!llvm.ptr)
 
-// SM80: gpu.binary @block_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80"{{.*}}assembly = "{{.*}}.target sm_80
+// SM80: gpu.binary @loom_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80"{{.*}}assembly = "{{.*}}.target sm_80
 
-// BIN: gpu.binary @block_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a"{{.*}}bin = "\7FELF
+// BIN: gpu.binary @loom_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a"{{.*}}bin = "\7FELF
 func.func @block(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
   %n = loom.rms_norm %x, %g : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
   %a = loom.silu %n : (tensor<4x8xf32>) -> tensor<4x8xf32>

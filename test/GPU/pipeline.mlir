@@ -16,19 +16,22 @@
 // CHECK: module attributes {gpu.container_module}
 // CHECK: memref.global "private" constant @[[$CST:[a-z_0-9]*]] : memref<4xf32>
 
-// rms_norm, silu and a residual add: kernels launched from the host; the
-// result is a device allocation returned to the caller, the scratch buffer
-// of the norm is freed.
+// rms_norm (a row kernel of loom-gpu-kernels), silu and a residual add
+// (generic kernels): launched from the host; the result is a device
+// allocation returned to the caller, the norm's result is freed after use.
 // CHECK-LABEL: func.func @block(
 // CHECK-SAME: %[[X:.*]]: memref<4x8xf32>, %[[G:.*]]: memref<8xf32>) -> memref<4x8xf32>
 // CHECK-NOT: memref.load
 // CHECK-NOT: memref.store
 // CHECK-NOT: memref.alloc
-// CHECK: %[[SUMS:.*]] = gpu.alloc () : memref<4xf32>
-// CHECK: gpu.launch_func @[[$MOD:[a-z_0-9]*]]::@{{.*}} blocks in
+// CHECK: %[[N:.*]] = gpu.alloc () : memref<4x8xf32>
+// CHECK: %[[NC:.*]] = memref.cast %[[N]] : memref<4x8xf32> to memref<?x?xf32>
+// CHECK: gpu.launch_func @[[$MOD:[a-z_0-9]*]]::@loom_rms_norm_f32_t32_r4_v1 blocks in
+// CHECK-SAME: args(%{{.*}} : memref<?x?xf32>, %{{.*}} : memref<?xf32>, %[[NC]] : memref<?x?xf32>, %{{.*}} : f32)
 // CHECK: %[[OUT:.*]] = gpu.alloc () : memref<4x8xf32>
-// CHECK: gpu.launch_func @[[$MOD]]::@{{.*}} args(%[[X]] : memref<4x8xf32>, %[[SUMS]] : memref<4xf32>, %[[G]] : memref<8xf32>, %[[OUT]] : memref<4x8xf32>)
-// CHECK: gpu.dealloc %[[SUMS]]
+// CHECK: gpu.launch_func @[[$MOD]]::@{{.*}} args(%[[N]] : memref<4x8xf32>, %[[OUT]] : memref<4x8xf32>)
+// CHECK: gpu.launch_func @[[$MOD]]::@{{.*}} args(%[[OUT]] : memref<4x8xf32>, %[[X]] : memref<4x8xf32>)
+// CHECK: gpu.dealloc %[[N]]
 // CHECK: return %[[OUT]]
 
 // Returning an argument copies it into a fresh device buffer.
@@ -60,11 +63,13 @@
 // CHECK: %[[GRID:.*]] = arith.minui %[[GRID0]],
 // CHECK: gpu.launch_func @[[$MOD]]::@{{.*}} blocks in (%[[GRID]], %{{.*}}, %{{.*}}) threads in (%[[C256]], %{{.*}}, %{{.*}}) args({{.*}}, %[[T]] : index)
 
-// All kernels in one module, one thread per element.
-// KERNELS: gpu.module @block_kernel {
-// KERNELS-COUNT-6: gpu.func @{{.*}} kernel attributes {known_block_size = array<i32: 256, 1, 1>
+// All kernels in one module: the row kernel, then the generic ones, one
+// thread per element.
+// KERNELS: gpu.module @loom_kernels {
+// KERNELS: gpu.func @loom_rms_norm_f32_t32_r4_v1({{.*}} kernel attributes {known_block_size = array<i32: 32, 4, 1>}
+// KERNELS-COUNT-3: gpu.func @{{.*}} kernel attributes {known_block_size = array<i32: 256, 1, 1>
 // KERNELS-NOT: gpu.module
-// B64-COUNT-6: known_block_size = array<i32: 64, 1, 1>
+// B64-COUNT-3: known_block_size = array<i32: 64, 1, 1>
 func.func @block(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
   %n = loom.rms_norm %x, %g : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
   %a = loom.silu %n : (tensor<4x8xf32>) -> tensor<4x8xf32>
