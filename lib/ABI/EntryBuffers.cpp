@@ -41,10 +41,30 @@ struct LoomReadOnlyEntryArgsPass
   }
 };
 
-/// A value that owns a heap allocation of its own: the caller may free it.
-bool isFreshAllocation(Value value) {
-  return value.getDefiningOp<memref::AllocOp>() ||
-         value.getDefiningOp<bufferization::CloneOp>();
+/// The heap allocation (memref.alloc or bufferization.clone) that `value`
+/// owns, looking through reshapes and casts whose result has the identity
+/// layout: such a view covers the whole allocation contiguously, and its
+/// descriptor's allocated pointer is the allocation's, so the caller may free
+/// it. Null when `value` is anything else (an argument, a global, a strided
+/// view), which must be copied.
+Value freshAllocationOf(Value value) {
+  while (true) {
+    if (value.getDefiningOp<memref::AllocOp>() ||
+        value.getDefiningOp<bufferization::CloneOp>())
+      return value;
+    auto type = dyn_cast<MemRefType>(value.getType());
+    if (!type || !type.getLayout().isIdentity())
+      return nullptr;
+    Operation *def = value.getDefiningOp();
+    if (auto expand = dyn_cast_or_null<memref::ExpandShapeOp>(def))
+      value = expand.getSrc();
+    else if (auto collapse = dyn_cast_or_null<memref::CollapseShapeOp>(def))
+      value = collapse.getSrc();
+    else if (auto cast = dyn_cast_or_null<memref::CastOp>(def))
+      value = cast.getSource();
+    else
+      return nullptr;
+  }
 }
 
 struct LoomFreshEntryResultsPass
@@ -63,8 +83,11 @@ struct LoomFreshEntryResultsPass
             continue;
           // An allocation returned twice would be freed twice: the second
           // occurrence gets a copy.
-          if (isFreshAllocation(value) && returned.insert(value).second)
-            continue;
+          // A reshape of a fresh allocation (a kernel's result expanded back
+          // to the caller's shape) is returned as it is, without a copy.
+          if (Value root = freshAllocationOf(value))
+            if (returned.insert(root).second)
+              continue;
           Location loc = ret.getLoc();
           SmallVector<Value> dynamicSizes;
           for (int64_t d = 0; d < type.getRank(); ++d)

@@ -55,6 +55,33 @@ func.func @fresh(%x: memref<2xf32>) -> (memref<2xf32>, memref<2xf32>) {
   return %a, %b : memref<2xf32>, memref<2xf32>
 }
 
+// A kernel's result reshaped back to the caller's shape is still the
+// allocation: no copy.
+// CHECK-LABEL: func.func @reshaped_allocation(
+// CHECK-NEXT: %[[A:.*]] = memref.alloc() : memref<8x4xf32>
+// CHECK-NEXT: %[[E:.*]] = memref.expand_shape %[[A]]
+// CHECK-NEXT: %[[K:.*]] = memref.cast %[[E]]
+// CHECK-NEXT: return %[[K]]
+func.func @reshaped_allocation() -> memref<?x4x4xf32> {
+  %a = memref.alloc() : memref<8x4xf32>
+  %e = memref.expand_shape %a [[0, 1], [2]] output_shape [2, 4, 4] : memref<8x4xf32> into memref<2x4x4xf32>
+  %k = memref.cast %e : memref<2x4x4xf32> to memref<?x4x4xf32>
+  return %k : memref<?x4x4xf32>
+}
+
+// Two views of one allocation would free it twice: the second is copied.
+// CHECK-LABEL: func.func @two_views(
+// CHECK: %[[A:.*]] = memref.alloc() : memref<2x2xf32>
+// CHECK: %[[V:.*]] = memref.collapse_shape %[[A]]
+// CHECK: %[[C:.*]] = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
+// CHECK: memref.copy %[[V]], %[[C]]
+// CHECK: return %[[A]], %[[C]]
+func.func @two_views() -> (memref<2x2xf32>, memref<4xf32>) {
+  %a = memref.alloc() : memref<2x2xf32>
+  %v = memref.collapse_shape %a [[0, 1]] : memref<2x2xf32> into memref<4xf32>
+  return %a, %v : memref<2x2xf32>, memref<4xf32>
+}
+
 // CHECK-LABEL: func.func private @internal(
 // CHECK-NEXT: return %{{.*}} : memref<2xf32>
 func.func private @internal(%a: memref<2xf32>) -> memref<2xf32> {

@@ -59,6 +59,10 @@ def LoomFreshEntryResultsPass
     deallocation pipeline, copies every returned value that is not an
     allocation of its own (`memref.alloc` or `bufferization.clone`, returned
     once) into a new `memref.alloc`, so that each result owns its memory.
+    An identity-layout `memref.expand_shape`, `memref.collapse_shape` or
+    `memref.cast` of such an allocation counts as the allocation (it covers
+    it contiguously and keeps its allocated pointer), so a kernel result
+    reshaped back to the caller's shape is not copied.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
