@@ -143,14 +143,8 @@ selectKernel(Operation *op, const AttentionOperands &a,
   return c;
 }
 
-/// A size of `tensor` as an index value (a constant where static).
-Value dim(OpBuilder &b, Location loc, Value tensor, int64_t d) {
-  return b.createOrFold<tensor::DimOp>(loc, tensor, d);
-}
-
-Value indexConst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
+using loom::gpu::dim;
+using loom::gpu::indexConst;
 
 LogicalResult rewrite(Operation *op, const AttentionOperands &a,
                       const loom::gpu::AttentionKernelConfig &c,
@@ -194,19 +188,8 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
 
   // Grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1): never empty (a CTA
   // without a (b, h) touches no memory), so no launch needs a guard.
-  Value one = indexConst(b, loc, 1);
-  Value gx = arith::MaxUIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
-  Value gy = arith::MaxUIOp::create(
-      b, loc, loom::gpu::ceilDiv(b, loc, sq, c.blockM()), one);
-  Value threads = indexConst(b, loc, c.threads());
-  Value smem = arith::ConstantOp::create(
-      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(c.sharedMemoryBytes())));
-  gpu::LaunchFuncOp::create(b, loc, *kernel, gpu::KernelDim3{gx, gy, one},
-                            gpu::KernelDim3{threads, one, one}, smem, args);
-  op->getResult(0).replaceAllUsesWith(
-      loom::gpu::tensorOf(b, loc, out, rType));
-  op->erase();
+  loom::gpu::launchPerHead(b, loc, op, *kernel, batch, heads, sq, c.blockM(),
+                           c.threads(), c.sharedMemoryBytes(), args, out);
   return success();
 }
 

@@ -28,10 +28,9 @@
 // registers.
 
 #include "AttentionRecipe.h"
+#include "RecipeText.h"
 
 #include <cassert>
-#include <map>
-#include <sstream>
 #include <vector>
 
 namespace loom {
@@ -39,18 +38,14 @@ namespace gpu {
 
 namespace {
 
-/// Concatenates its arguments (strings and integers) into one string.
-template <typename... Args> std::string cat(const Args &...args) {
-  std::ostringstream os;
-  (os << ... << args);
-  return os.str();
-}
+using recipe::cat;
 
-/// Builds the body of the kernel as text: fresh SSA names, one op per line,
-/// and the constants it needs hoisted to the entry block.
-class Emitter {
+/// The kernel's text emitter (constants hoisted in the order of their
+/// names) with the f32, mma.sync and shuffle helpers of the recipe.
+class Emitter : public recipe::TextEmitter {
 public:
-  explicit Emitter(std::string elementType) : t(std::move(elementType)) {
+  explicit Emitter(std::string elementType)
+      : TextEmitter(ConstantOrder::ByName), t(std::move(elementType)) {
     bf16 = t == "bf16";
     frag = bf16 ? "i32" : "vector<2x" + t + ">";
   }
@@ -59,26 +54,7 @@ public:
   std::string t, frag;
   bool bf16;
 
-  std::string fresh(const char *prefix) { return cat("%", prefix, next++); }
-  void line(const std::string &s) { body += std::string(depth * 2 + 4, ' ') + s + "\n"; }
-  /// Emits `%name = rhs` and returns the name.
-  std::string op(const char *prefix, const std::string &rhs) {
-    std::string n = fresh(prefix);
-    line(n + " = " + rhs);
-    return n;
-  }
-  void open() { ++depth; }
-  void close() { --depth; }
-
   // Constants, defined once at the top of the kernel.
-  std::string idx(int64_t v) {
-    return constant(cat("%c", v < 0 ? "m" : "", v < 0 ? -v : v),
-                    cat(v, " : index"));
-  }
-  std::string i32(int64_t v) {
-    return constant(cat("%ci", v < 0 ? "m" : "", v < 0 ? -v : v),
-                    cat(v, " : i32"));
-  }
   std::string f32(const std::string &name, const std::string &literal) {
     return constant("%cf_" + name, literal + " : f32");
   }
@@ -175,24 +151,6 @@ public:
                                 "] : !llvm.struct<(f32, f32, f32, f32)>")));
     return r;
   }
-
-  /// The constants followed by the body.
-  std::string text() const {
-    std::string s;
-    for (auto &kv : constants)
-      s += "    " + kv.first + " = arith.constant " + kv.second + "\n";
-    return s + body;
-  }
-
-private:
-  std::string constant(const std::string &name, const std::string &def) {
-    constants.emplace(name, def);
-    return name;
-  }
-  std::map<std::string, std::string> constants;
-  std::string body;
-  int next = 0;
-  int depth = 0;
 };
 
 /// `n` copies of `s`, joined by ", ".
@@ -264,6 +222,15 @@ private:
   /// The A fragments of Q for m-tile `mt` and head-dim step `kk` (one
   /// ldmatrix.x4 from the Q tile).
   std::vector<std::string> loadQ(int64_t mt, int64_t kk);
+  /// One ldmatrix.x4 (`name`, transposed or not) of %ks or %vs at [stage,
+  /// row, col] feeding, for every m-tile mt, two mma.sync: acc[mt][j] +=
+  /// a[mt] * (registers 0, 1) and acc[mt][j + 1] += a[mt] * (registers 2, 3).
+  void ldmatrixMma(const char *name, const std::string &stage,
+                   const std::string &row, const std::string &col,
+                   bool transpose,
+                   const std::vector<std::vector<std::string>> &a,
+                   std::vector<std::vector<std::vector<std::string>>> &acc,
+                   int64_t j);
   /// The first key tile at or after `from` whose layout bit is set (or `ne`).
   std::string nextVisible(const std::string &from);
   /// The body of one key/value tile; returns the new carried values.
@@ -313,6 +280,26 @@ std::vector<std::string> Generator::copyTile(
                    count, " {bypassL1} : ", globalType(), " to ", dstType)));
   }
   return tokens;
+}
+
+void Generator::ldmatrixMma(
+    const char *name, const std::string &stage, const std::string &row,
+    const std::string &col, bool transpose,
+    const std::vector<std::vector<std::string>> &a,
+    std::vector<std::vector<std::vector<std::string>>> &acc, int64_t j) {
+  std::string ld = e.op(name, cat("nvgpu.ldmatrix ", transpose ? "%vs[" : "%ks[",
+                                  stage, ", ", row, ", ", col,
+                                  "] {numTiles = 4 : i32, transpose = ",
+                                  transpose ? "true" : "false", "} : ",
+                                  smemType(c.blockN, true), " -> vector<4x2x",
+                                  c.elementType, ">"));
+  std::vector<std::string> f;
+  for (int r = 0; r < 4; ++r)
+    f.push_back(e.fragment(ld, r));
+  for (size_t mt = 0; mt < a.size(); ++mt) {
+    acc[mt][j] = e.mma(a[mt], f[0], f[1], acc[mt][j]);
+    acc[mt][j + 1] = e.mma(a[mt], f[2], f[3], acc[mt][j + 1]);
+  }
 }
 
 std::vector<std::string> Generator::loadQ(int64_t mt, int64_t kk) {
@@ -417,17 +404,7 @@ Generator::tileBody(const std::string &n, const std::string &stage,
     for (int64_t nt = 0; nt < nTiles; nt += 2) {
       std::string row = e.add(kRow, e.idx(nt * 8));
       std::string col = e.add(kCol, e.idx(kk * 16));
-      std::string ld = e.op("ldk", cat("nvgpu.ldmatrix %ks[", stage, ", ", row, ", ", col,
-                                       "] {numTiles = 4 : i32, transpose = false} : ",
-                                       smemType(c.blockN, true), " -> vector<4x2x",
-                                       c.elementType, ">"));
-      std::vector<std::string> f;
-      for (int r = 0; r < 4; ++r)
-        f.push_back(e.fragment(ld, r));
-      for (int64_t mt = 0; mt < mT; ++mt) {
-        s[mt][nt] = e.mma(qa[mt], f[0], f[1], s[mt][nt]);
-        s[mt][nt + 1] = e.mma(qa[mt], f[2], f[3], s[mt][nt + 1]);
-      }
+      ldmatrixMma("ldk", stage, row, col, /*transpose=*/false, qa, s, nt);
     }
   }
 
@@ -552,12 +529,13 @@ Generator::tileBody(const std::string &n, const std::string &stage,
       for (int el = 0; el < 4; ++el)
         o[mt][dt].push_back(e.fmul(carried[oBase + (mt * dTiles + dt) * 4 + el],
                                    alpha[mt * 2 + el / 2]));
+  // pa[kk][mt]: the A operand of k16 step kk and m-tile mt.
   std::vector<std::vector<std::vector<std::string>>> pa(
-      mT, std::vector<std::vector<std::string>>(nSteps));
+      nSteps, std::vector<std::vector<std::string>>(mT));
   for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t kk = 0; kk < nSteps; ++kk) {
       auto &q = p[mt];
-      pa[mt][kk] = {e.pack(q[2 * kk][0], q[2 * kk][1]), e.pack(q[2 * kk][2], q[2 * kk][3]),
+      pa[kk][mt] = {e.pack(q[2 * kk][0], q[2 * kk][1]), e.pack(q[2 * kk][2], q[2 * kk][3]),
                     e.pack(q[2 * kk + 1][0], q[2 * kk + 1][1]),
                     e.pack(q[2 * kk + 1][2], q[2 * kk + 1][3])};
     }
@@ -565,17 +543,7 @@ Generator::tileBody(const std::string &n, const std::string &stage,
     for (int64_t dt = 0; dt < dTiles; dt += 2) {
       std::string row = e.add(vRow, e.idx(kk * 16));
       std::string col = e.add(vCol, e.idx(dt * 8));
-      std::string ld = e.op("ldv", cat("nvgpu.ldmatrix %vs[", stage, ", ", row, ", ", col,
-                                       "] {numTiles = 4 : i32, transpose = true} : ",
-                                       smemType(c.blockN, true), " -> vector<4x2x",
-                                       c.elementType, ">"));
-      std::vector<std::string> f;
-      for (int r = 0; r < 4; ++r)
-        f.push_back(e.fragment(ld, r));
-      for (int64_t mt = 0; mt < mT; ++mt) {
-        o[mt][dt] = e.mma(pa[mt][kk], f[0], f[1], o[mt][dt]);
-        o[mt][dt + 1] = e.mma(pa[mt][kk], f[2], f[3], o[mt][dt + 1]);
-      }
+      ldmatrixMma("ldv", stage, row, col, /*transpose=*/true, pa[kk], o, dt);
     }
   }
   for (int64_t mt = 0; mt < mT; ++mt)

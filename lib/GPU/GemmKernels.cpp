@@ -72,13 +72,8 @@ bool isFloatName(const std::string &s) {
   return s == "bf16" || s == "f16" || s == "f32";
 }
 
-Value dim(OpBuilder &b, Location loc, Value tensor, int64_t d) {
-  return b.createOrFold<tensor::DimOp>(loc, tensor, d);
-}
-
-Value indexConst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
+using loom::gpu::dim;
+using loom::gpu::indexConst;
 
 /// The packed [N, K/2] x i8 bytes behind an i4 weight, when the weight is
 /// the unpacking that loom-pack-i4-abi put after an entry argument.

@@ -26,9 +26,9 @@
 //   cols 2q, 2q+1) of the m16 x n8 tile.
 
 #include "GemmRecipes.h"
+#include "RecipeText.h"
 
 #include <cassert>
-#include <set>
 #include <sstream>
 #include <vector>
 
@@ -36,7 +36,8 @@ namespace loom {
 namespace gpu {
 namespace {
 
-std::string str(int64_t v) { return std::to_string(v); }
+using recipe::str;
+using recipe::toF32;
 
 bool isFloat16(const std::string &t) { return t == "bf16" || t == "f16"; }
 bool isFp8(const std::string &t) { return t == "f8E4M3FN"; }
@@ -48,78 +49,7 @@ std::string memType(const std::string &t) { return t == "i4" ? "i8" : t; }
 
 constexpr const char *kSmemSpace = "#gpu.address_space<workgroup>";
 
-/// Emits the body of one gpu.func: fresh SSA names, index constants declared
-/// once at the top.
-class Emitter {
-public:
-  std::string fresh(const std::string &hint = "v") {
-    return "%" + hint + str(counter++);
-  }
-  /// `%name = rhs`, returning %name.
-  std::string let(const std::string &rhs, const std::string &hint = "v") {
-    std::string name = fresh(hint);
-    line(name + " = " + rhs);
-    return name;
-  }
-  void line(const std::string &s) {
-    body += std::string(indent, ' ') + s + "\n";
-  }
-  std::string idx(int64_t v) {
-    std::string name = "%c" + std::string(v < 0 ? "m" : "") + str(v < 0 ? -v : v);
-    if (constants.insert(v).second)
-      header += "    " + name + " = arith.constant " + str(v) + " : index\n";
-    return name;
-  }
-  // Index arithmetic.
-  std::string add(const std::string &a, const std::string &b) {
-    return let("arith.addi " + a + ", " + b + " : index");
-  }
-  std::string mul(const std::string &a, const std::string &b) {
-    return let("arith.muli " + a + ", " + b + " : index");
-  }
-  std::string div(const std::string &a, int64_t d) {
-    return let("arith.divui " + a + ", " + idx(d) + " : index");
-  }
-  std::string rem(const std::string &a, int64_t d) {
-    return let("arith.remui " + a + ", " + idx(d) + " : index");
-  }
-  std::string minu(const std::string &a, const std::string &b) {
-    return let("arith.minui " + a + ", " + b + " : index");
-  }
-  std::string ult(const std::string &a, const std::string &b) {
-    return let("arith.cmpi ult, " + a + ", " + b + " : index", "p");
-  }
-  std::string andi(const std::string &a, const std::string &b) {
-    return let("arith.andi " + a + ", " + b + " : i1", "p");
-  }
-  std::string select(const std::string &p, const std::string &a,
-                      const std::string &b, const std::string &type) {
-    return let("arith.select " + p + ", " + a + ", " + b + " : " + type);
-  }
-  /// a + b * c for an index constant c.
-  std::string addMul(const std::string &a, const std::string &b, int64_t c) {
-    if (c == 0)
-      return a;
-    return add(a, c == 1 ? b : mul(b, idx(c)));
-  }
-  std::string addConst(const std::string &a, int64_t c) {
-    return c == 0 ? a : add(a, idx(c));
-  }
-
-  int indent = 4;
-  std::string header, body;
-
-private:
-  int64_t counter = 0;
-  std::set<int64_t> constants;
-};
-
-/// The f32 value of a scalar of type `type`.
-std::string toF32(Emitter &e, const std::string &v, const std::string &type) {
-  if (type == "f32")
-    return v;
-  return e.let("arith.extf " + v + " : " + type + " to f32");
-}
+using Emitter = recipe::IndexEmitter;
 
 struct Generator {
   const GemmRecipe &r;

@@ -29,91 +29,31 @@
 // few mantissa bits for that trick) through sitofp.
 
 #include "GemvRecipe.h"
+#include "RecipeText.h"
 
-#include <set>
 #include <vector>
 
 namespace loom {
 namespace gpu {
 namespace {
 
-std::string str(int64_t v) { return std::to_string(v); }
+using recipe::str;
+using recipe::toF32;
 
 constexpr const char *kSmem = "#gpu.address_space<workgroup>";
 
-/// Emits the body of one gpu.func: fresh SSA names, index constants declared
-/// once at the top.
-class Emitter {
+/// The index emitter with i32 words: %ci<v> for the bit pattern v.
+class Emitter : public recipe::IndexEmitter {
 public:
-  std::string let(const std::string &rhs, const std::string &hint = "v") {
-    std::string name = "%" + hint + str(counter++);
-    line(name + " = " + rhs);
-    return name;
-  }
-  void line(const std::string &s) {
-    body += std::string(indent, ' ') + s + "\n";
-  }
-  std::string idx(int64_t v) {
-    std::string name = "%c" + str(v);
-    if (constants.insert("i" + str(v)).second)
-      header += "    " + name + " = arith.constant " + str(v) + " : index\n";
-    return name;
-  }
   std::string i32(uint32_t v) {
-    std::string name = "%ci" + str(v);
-    if (constants.insert("w" + str(v)).second)
-      header += "    " + name + " = arith.constant " + str(int32_t(v)) +
-                " : i32\n";
-    return name;
-  }
-  std::string constant(const std::string &name, const std::string &rhs) {
-    if (constants.insert(name).second)
-      header += "    %" + name + " = " + rhs + "\n";
-    return "%" + name;
-  }
-  std::string add(const std::string &a, const std::string &b) {
-    return let("arith.addi " + a + ", " + b + " : index");
-  }
-  std::string addConst(const std::string &a, int64_t c) {
-    return c ? add(a, idx(c)) : a;
-  }
-  std::string mul(const std::string &a, int64_t c) {
-    return c == 1 ? a : let("arith.muli " + a + ", " + idx(c) + " : index");
-  }
-  std::string div(const std::string &a, int64_t d) {
-    return let("arith.divui " + a + ", " + idx(d) + " : index");
-  }
-  std::string rem(const std::string &a, int64_t d) {
-    return let("arith.remui " + a + ", " + idx(d) + " : index");
-  }
-  std::string minu(const std::string &a, const std::string &b) {
-    return let("arith.minui " + a + ", " + b + " : index");
-  }
-  std::string ult(const std::string &a, const std::string &b) {
-    return let("arith.cmpi ult, " + a + ", " + b + " : index", "p");
-  }
-  std::string andi(const std::string &a, const std::string &b) {
-    return let("arith.andi " + a + ", " + b + " : i1", "p");
+    return constant("%ci" + str(v), str(int32_t(v)) + " : i32");
   }
   /// Bitwise ops on i32 words.
   std::string op32(const std::string &op, const std::string &a,
                    const std::string &b) {
     return let("arith." + op + " " + a + ", " + b + " : i32", "w");
   }
-
-  int indent = 4;
-  std::string header, body;
-
-private:
-  int64_t counter = 0;
-  std::set<std::string> constants;
 };
-
-std::string toF32(Emitter &e, const std::string &v, const std::string &type) {
-  if (type == "f32")
-    return v;
-  return e.let("arith.extf " + v + " : " + type + " to f32");
-}
 
 struct Generator {
   const GemvRecipe &r;
@@ -164,9 +104,9 @@ struct Generator {
         e.let("vector.broadcast " + magicWord + " : i32 to vector<1xi32>");
     std::string p =
         e.let("vector.bitcast " + v + " : vector<1xi32> to " + pairType());
-    std::string c = e.constant(
-        "bias" + r.xType + str(int64_t(bias)),
-        "arith.constant dense<" + str(int64_t(bias)) + ".0> : " + pairType());
+    std::string c =
+        e.constant("%bias" + r.xType + str(int64_t(bias)),
+                   "dense<" + str(int64_t(bias)) + ".0> : " + pairType());
     return wordOf(e.let("arith.subf " + p + ", " + c + " : " + pairType()));
   }
 
@@ -199,7 +139,7 @@ struct Generator {
     int64_t loads = i4 ? 1 : i8 ? 2 : 4;
     int64_t perLoad = i4 ? 32 : i8 ? 16 : 8; // k per 16-byte load
     std::string vt = i4 || i8 ? "vector<16xi8>" : "vector<8x" + r.wType + ">";
-    std::string zero = e.constant("zw4", "arith.constant dense<0> : vector<4xi32>");
+    std::string zero = e.constant("%zw4", "dense<0> : vector<4xi32>");
     std::vector<std::string> words;
     if (r.streamLoads) {
       // ld.global.nc.L1::no_allocate: the weights are read once, so they
@@ -248,7 +188,7 @@ struct Generator {
   std::vector<std::string> loadX(const std::string &kl, const std::string &ok,
                                  int64_t h) {
     std::string vt = "vector<8x" + r.xType + ">";
-    std::string zero = e.constant("zx", "arith.constant dense<0.0> : " + vt);
+    std::string zero = e.constant("%zx", "dense<0.0> : " + vt);
     std::string p = e.andi(ok, rowIn[h]);
     std::vector<std::string> out;
     for (int64_t i = 0; i < 4; ++i) {
@@ -361,8 +301,8 @@ struct Generator {
   }
 
   void computeBlock(Block &b, std::vector<std::vector<std::string>> &acc) {
-    std::string zf = e.constant("zf", "arith.constant 0.0 : f32");
-    std::string zero = f16 ? e.constant("zh2", "arith.constant dense<0.0> : vector<2xf16>")
+    std::string zf = e.constant("%zf", "0.0 : f32");
+    std::string zero = f16 ? e.constant("%zh2", "dense<0.0> : vector<2xf16>")
                            : e.i32(0);
     std::vector<std::vector<std::string>> xored(r.tiles,
                                                 std::vector<std::string>(8));
@@ -444,7 +384,7 @@ struct Generator {
     std::string numKB = e.div(e.addConst(K, GemvRecipe::kBlockK - 1),
                               GemvRecipe::kBlockK);
     std::string start = e.mul(warp, r.unroll);
-    std::string zf = e.constant("zf", "arith.constant 0.0 : f32");
+    std::string zf = e.constant("%zf", "0.0 : f32");
 
     // The K loop: acc[t][0..3] carried.
     std::vector<std::vector<std::string>> acc(r.tiles);

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Parser/Parser.h"
 
@@ -152,6 +153,35 @@ Value ceilDiv(OpBuilder &b, Location loc, Value a, int64_t d) {
   Value dv = arith::ConstantIndexOp::create(b, loc, d);
   return arith::DivUIOp::create(b, loc, arith::AddIOp::create(b, loc, a, dm1),
                                 dv);
+}
+
+Value dim(OpBuilder &b, Location loc, Value tensor, int64_t d) {
+  return b.createOrFold<tensor::DimOp>(loc, tensor, d);
+}
+
+Value indexConst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+void launchPerHead(OpBuilder &b, Location loc, Operation *op,
+                   SymbolRefAttr kernel, Value batch, Value heads, Value rows,
+                   int64_t rowsPerBlock, int64_t threads,
+                   int64_t sharedMemoryBytes, ValueRange args, Value out) {
+  Value one = indexConst(b, loc, 1);
+  Value gx = arith::MaxUIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
+  Value gy = arith::MaxUIOp::create(b, loc, ceilDiv(b, loc, rows, rowsPerBlock),
+                                    one);
+  Value blockX = indexConst(b, loc, threads);
+  Value smem = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(sharedMemoryBytes)));
+  mlir::gpu::LaunchFuncOp::create(b, loc, kernel,
+                                  mlir::gpu::KernelDim3{gx, gy, one},
+                                  mlir::gpu::KernelDim3{blockX, one, one}, smem,
+                                  args);
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  op->getResult(0).replaceAllUsesWith(tensorOf(b, loc, out, type));
+  op->erase();
 }
 
 } // namespace gpu

@@ -79,6 +79,23 @@ mlir::Value tensorOf(mlir::OpBuilder &b, mlir::Location loc,
 mlir::Value ceilDiv(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
                     int64_t d);
 
+/// A size of `tensor` as an index value (a constant where static).
+mlir::Value dim(mlir::OpBuilder &b, mlir::Location loc, mlir::Value tensor,
+                int64_t d);
+
+/// An index constant.
+mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
+
+/// Launches `kernel` with `args` on a grid (max(batch * heads, 1),
+/// max(ceil(rows / rowsPerBlock), 1), 1) of blocks of `threads` threads with
+/// `sharedMemoryBytes` of dynamic shared memory, replaces the result of `op`
+/// by the tensor of `out` (written by the kernel) and erases `op`.
+void launchPerHead(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
+                   mlir::SymbolRefAttr kernel, mlir::Value batch,
+                   mlir::Value heads, mlir::Value rows, int64_t rowsPerBlock,
+                   int64_t threads, int64_t sharedMemoryBytes,
+                   mlir::ValueRange args, mlir::Value out);
+
 } // namespace gpu
 
 /// The kernel rewrites that loom-gpu-kernels runs, in this order. Each

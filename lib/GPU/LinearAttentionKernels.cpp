@@ -610,13 +610,8 @@ selectKernel(loom::LinearAttentionOp op, const loom::gpu::Target &target) {
   return c;
 }
 
-Value dim(OpBuilder &b, Location loc, Value tensor, int64_t d) {
-  return b.createOrFold<tensor::DimOp>(loc, tensor, d);
-}
-
-Value indexConst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
+using loom::gpu::dim;
+using loom::gpu::indexConst;
 
 LogicalResult rewrite(loom::LinearAttentionOp op,
                       const LinearAttentionConfig &c, ModuleOp module) {
@@ -645,19 +640,8 @@ LogicalResult rewrite(loom::LinearAttentionOp op,
 
   // Grid (max(B * H, 1), max(ceil(Dv / 64), 1)): never empty; the kernel
   // returns at once for a CTA outside the sizes (or S = 0).
-  Value one = indexConst(b, loc, 1);
-  Value gx = arith::MaxUIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, sizes[0], sizes[1]), one);
-  Value gy = arith::MaxUIOp::create(
-      b, loc, loom::gpu::ceilDiv(b, loc, sizes[3], 64), one);
-  Value threads = indexConst(b, loc, 256);
-  Value smem = arith::ConstantOp::create(
-      b, loc,
-      b.getI32IntegerAttr(static_cast<int32_t>(c.sharedMemoryBytes())));
-  gpu::LaunchFuncOp::create(b, loc, *kernel, gpu::KernelDim3{gx, gy, one},
-                            gpu::KernelDim3{threads, one, one}, smem, args);
-  op.getResult().replaceAllUsesWith(loom::gpu::tensorOf(b, loc, out, rType));
-  op.erase();
+  loom::gpu::launchPerHead(b, loc, op, *kernel, sizes[0], sizes[1], sizes[3],
+                           64, 256, c.sharedMemoryBytes(), args, out);
   return success();
 }
 

@@ -44,9 +44,7 @@ std::optional<std::string> elementName(Type t) {
   return std::nullopt;
 }
 
-Value indexConst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
+using loom::gpu::indexConst;
 
 /// x [..., C] as [rows, C] (rank 1: [1, C]).
 Value collapseRows(OpBuilder &b, Location loc, Value x) {

@@ -28,6 +28,7 @@
 // reductions differs.
 
 #include "RowRecipes.h"
+#include "RecipeText.h"
 
 #include <sstream>
 #include <vector>
@@ -37,41 +38,8 @@ namespace gpu {
 
 namespace {
 
-template <typename... Args> std::string cat(const Args &...args) {
-  std::ostringstream os;
-  (os << ... << args);
-  return os.str();
-}
-
-/// Builds kernel bodies as text: fresh SSA names, one op per line, constants
-/// hoisted to the entry block.
-class Emitter {
-public:
-  std::string fresh(const char *p) { return cat("%", p, next++); }
-  void line(const std::string &s) {
-    body += std::string(depth * 2 + 4, ' ') + s + "\n";
-  }
-  std::string op(const char *p, const std::string &rhs) {
-    std::string n = fresh(p);
-    line(n + " = " + rhs);
-    return n;
-  }
-  void open() { ++depth; }
-  void close() { --depth; }
-  std::string constant(const std::string &name, const std::string &rhs) {
-    if (defined.find("|" + name + "|") == std::string::npos) {
-      defined += "|" + name + "|";
-      consts += "    " + name + " = arith.constant " + rhs + "\n";
-    }
-    return name;
-  }
-  std::string idx(int64_t v) { return constant(cat("%c", v), cat(v, " : index")); }
-  std::string i32(int64_t v) { return constant(cat("%ci", v), cat(v, " : i32")); }
-  std::string text() const { return consts + body; }
-
-  std::string body, consts, defined;
-  int next = 0, depth = 0;
-};
+using recipe::cat;
+using Emitter = recipe::TextEmitter;
 
 /// Element-type-dependent helpers shared by both recipes.
 struct Types {
