@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <unistd.h>
 
@@ -256,8 +257,13 @@ llvm::Expected<std::vector<Tensor>> runOnCPU(llvm::StringRef source,
   if (failed(pm.run(*module)))
     return fail("the CPU pipeline failed:\n" + diagnostics);
 
+  // `transformer` is a function_ref: the std::function it refers to must
+  // outlive ExecutionEngine::create (a temporary here was a
+  // stack-use-after-scope under AddressSanitizer).
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(2, 0, nullptr);
   ExecutionEngineOptions options;
-  options.transformer = makeOptimizingTransformer(2, 0, nullptr);
+  options.transformer = transformer;
   auto engine = ExecutionEngine::create(*module, options);
   if (!engine)
     return engine.takeError();

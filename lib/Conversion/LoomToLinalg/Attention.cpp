@@ -126,8 +126,11 @@ KvHeads kvHeads(OpBuilder &b, Location loc, Value q, ArrayRef<Value> kv) {
   auto kType = cast<RankedTensorType>(kv.front().getType());
   int64_t hq = qType.getDimSize(1), hkv = kType.getDimSize(1);
   KvHeads r;
-  // MQA: every query head reads kv head 0, whatever Hq is.
-  if (hkv == 1) {
+  // MQA: every query head reads kv head 0, whatever Hq is. With Hq = 0 there
+  // are no query heads (an empty result); the same map keeps the linalg
+  // verifier's static bound checks defined (`h floordiv (Hq / Hkv)` would be
+  // a floordiv by 0, and `h` over an empty range a bound of -1).
+  if (hkv == 1 || hq == 0) {
     r.tensors.assign(kv.begin(), kv.end());
     r.head = [](AffineExpr h) {
       return getAffineConstantExpr(0, h.getContext());
