@@ -189,7 +189,7 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
   // Parallel loops become launches with a thread per iteration; any other
   // memory access runs in a kernel too, so that the host only manages
   // device buffers.
-  append(pm, "func.func(convert-linalg-to-parallel-loops),canonicalize,"
+  append(pm, "func.func(convert-linalg-to-parallel-loops),"
              "func.func(loom-gpu-map-loops{block-size=" +
                  std::to_string(options.blockSize) +
                  "}),"
