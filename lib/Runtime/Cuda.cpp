@@ -155,16 +155,33 @@ Driver *ready(std::string &error) {
 
 bool init(std::string &error) { return ready(error) != nullptr; }
 
-bool allocate(size_t bytes, uint64_t &pointer, std::string &error) {
+namespace {
+/// Runs `call` with the ready driver. On failure `error` says what failed
+/// (`what()`, built only then) and why.
+template <typename Call, typename What>
+bool run(std::string &error, Call call, What what) {
   Driver *d = ready(error);
   if (!d)
     return false;
-  CUdeviceptr p = 0;
-  if (CUresult r = d->cuMemAlloc(&p, bytes ? bytes : 1); r != CUDA_SUCCESS) {
-    error = "cuMemAlloc of " + std::to_string(bytes) +
-            " bytes failed: " + describe(*d, r);
+  if (CUresult r = call(*d); r != CUDA_SUCCESS) {
+    error = what() + " failed: " + describe(*d, r);
     return false;
   }
+  return true;
+}
+
+/// "NAME of N bytes", the subject of a failed memory operation.
+std::string ofBytes(const char *name, size_t bytes) {
+  return std::string(name) + " of " + std::to_string(bytes) + " bytes";
+}
+} // namespace
+
+bool allocate(size_t bytes, uint64_t &pointer, std::string &error) {
+  CUdeviceptr p = 0;
+  if (!run(
+          error, [&](Driver &d) { return d.cuMemAlloc(&p, bytes ? bytes : 1); },
+          [&] { return ofBytes("cuMemAlloc", bytes); }))
+    return false;
   pointer = p;
   return true;
 }
@@ -176,60 +193,37 @@ void release(uint64_t pointer) {
 }
 
 bool fillZero(uint64_t pointer, size_t bytes, std::string &error) {
-  Driver *d = ready(error);
-  if (!d)
-    return false;
   if (bytes == 0)
-    return true;
-  if (CUresult r = d->cuMemsetD8(pointer, 0, bytes); r != CUDA_SUCCESS) {
-    error = "cuMemsetD8 of " + std::to_string(bytes) +
-            " bytes failed: " + describe(*d, r);
-    return false;
-  }
-  return true;
+    return init(error);
+  return run(
+      error, [&](Driver &d) { return d.cuMemsetD8(pointer, 0, bytes); },
+      [&] { return ofBytes("cuMemsetD8", bytes); });
 }
 
 bool copyToDevice(uint64_t destination, const void *source, size_t bytes,
                   std::string &error) {
-  Driver *d = ready(error);
-  if (!d)
-    return false;
   if (bytes == 0)
-    return true;
-  if (CUresult r = d->cuMemcpyHtoD(destination, source, bytes);
-      r != CUDA_SUCCESS) {
-    error = "cuMemcpyHtoD of " + std::to_string(bytes) +
-            " bytes failed: " + describe(*d, r);
-    return false;
-  }
-  return true;
+    return init(error);
+  return run(
+      error,
+      [&](Driver &d) { return d.cuMemcpyHtoD(destination, source, bytes); },
+      [&] { return ofBytes("cuMemcpyHtoD", bytes); });
 }
 
 bool copyToHost(void *destination, uint64_t source, size_t bytes,
                 std::string &error) {
-  Driver *d = ready(error);
-  if (!d)
-    return false;
   if (bytes == 0)
-    return true;
-  if (CUresult r = d->cuMemcpyDtoH(destination, source, bytes);
-      r != CUDA_SUCCESS) {
-    error = "cuMemcpyDtoH of " + std::to_string(bytes) +
-            " bytes failed: " + describe(*d, r);
-    return false;
-  }
-  return true;
+    return init(error);
+  return run(
+      error,
+      [&](Driver &d) { return d.cuMemcpyDtoH(destination, source, bytes); },
+      [&] { return ofBytes("cuMemcpyDtoH", bytes); });
 }
 
 bool synchronize(std::string &error) {
-  Driver *d = ready(error);
-  if (!d)
-    return false;
-  if (CUresult r = d->cuCtxSynchronize(); r != CUDA_SUCCESS) {
-    error = "cuCtxSynchronize failed: " + describe(*d, r);
-    return false;
-  }
-  return true;
+  return run(
+      error, [](Driver &d) { return d.cuCtxSynchronize(); },
+      [] { return std::string("cuCtxSynchronize"); });
 }
 
 } // namespace cuda

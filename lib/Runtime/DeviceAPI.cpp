@@ -182,6 +182,23 @@ CUresult freeAllocation(Driver &d, void *pointer, CUstream stream,
   return d.cuMemFreeAsync(address(pointer), stream);
 }
 
+/// mgpuMemset32/16: `count` elements of `value` through the driver's
+/// `fill` (cuMemsetD32Async or cuMemsetD16Async, named `name` in errors).
+template <typename Value, typename Fill>
+void fillElements(void *destination, Value value, size_t count, void *stream,
+            Fill Driver::*fill, const char *name) {
+  if (failed() || count == 0)
+    return;
+  Driver *d = driverOrRecord();
+  if (!d)
+    return;
+  if (CUresult r =
+          (d->*fill)(address(destination), value, count, streamOf(stream));
+      r != CUDA_SUCCESS)
+    record(std::string(name) + " of " + std::to_string(count) +
+           " elements failed: " + describe(*d, r));
+}
+
 } // namespace
 
 namespace loom {
@@ -475,30 +492,14 @@ void mgpuMemcpy(void *destination, void *source, size_t bytes, void *stream) {
 
 void mgpuMemset32(void *destination, unsigned int value, size_t count,
                   void *stream) {
-  if (failed() || count == 0)
-    return;
-  Driver *d = driverOrRecord();
-  if (!d)
-    return;
-  if (CUresult r = d->cuMemsetD32Async(address(destination), value, count,
-                                       streamOf(stream));
-      r != CUDA_SUCCESS)
-    record("cuMemsetD32Async of " + std::to_string(count) +
-           " elements failed: " + describe(*d, r));
+  fillElements(destination, value, count, stream, &Driver::cuMemsetD32Async,
+         "cuMemsetD32Async");
 }
 
 void mgpuMemset16(void *destination, unsigned short value, size_t count,
                   void *stream) {
-  if (failed() || count == 0)
-    return;
-  Driver *d = driverOrRecord();
-  if (!d)
-    return;
-  if (CUresult r = d->cuMemsetD16Async(address(destination), value, count,
-                                       streamOf(stream));
-      r != CUDA_SUCCESS)
-    record("cuMemsetD16Async of " + std::to_string(count) +
-           " elements failed: " + describe(*d, r));
+  fillElements(destination, value, count, stream, &Driver::cuMemsetD16Async,
+         "cuMemsetD16Async");
 }
 
 void mgpuSetDefaultDevice(int32_t device) {

@@ -14,6 +14,7 @@
 #include "loom/Runtime/DeviceAPI.h"
 #include "loom/Runtime/Npy.h"
 #include "loom/Runtime/Runtime.h"
+#include "TestUtil.h"
 
 #include <gtest/gtest.h>
 
@@ -31,12 +32,9 @@
 
 namespace {
 
-std::string lastError() { return loomGetLastError(); }
-std::string sticky() { return loomCudaGetStickyError(); }
+using namespace loom::testing;
 
-std::string modulePath(const std::string &name) {
-  return std::string(LOOM_TEST_MODULE_DIR) + "/" + name;
-}
+std::string sticky() { return loomCudaGetStickyError(); }
 
 /// The fake driver's control functions.
 struct Fake {
@@ -127,27 +125,7 @@ protected:
 /// A CUDA buffer holding `values`.
 loomBuffer *deviceBuffer(loomDType dtype, std::vector<int64_t> shape,
                          const void *values, size_t bytes) {
-  loomBuffer *b = loomBufferCreate(LOOM_DEVICE_CUDA, dtype,
-                                   int64_t(shape.size()), shape.data());
-  EXPECT_NE(b, nullptr) << lastError();
-  if (b) {
-    EXPECT_EQ(loomBufferCopyFromHost(b, values, bytes), LOOM_SUCCESS)
-        << lastError();
-  }
-  return b;
-}
-
-std::vector<float> floats(const loomBuffer *b) {
-  std::vector<float> v(loomBufferSizeInBytes(b) / sizeof(float));
-  EXPECT_EQ(loomBufferCopyToHost(b, v.data(), v.size() * sizeof(float)),
-            LOOM_SUCCESS)
-      << lastError();
-  return v;
-}
-
-std::vector<int64_t> shapeOf(const loomBuffer *b) {
-  return std::vector<int64_t>(loomBufferShape(b),
-                              loomBufferShape(b) + loomBufferRank(b));
+  return bufferWith(LOOM_DEVICE_CUDA, dtype, std::move(shape), values, bytes);
 }
 
 //===----------------------------------------------------------------------===//

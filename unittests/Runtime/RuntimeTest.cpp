@@ -6,6 +6,7 @@
 
 #include "loom/Runtime/DeviceAPI.h"
 #include "loom/Runtime/Runtime.h"
+#include "TestUtil.h"
 
 #include "Signature.h"
 
@@ -22,35 +23,12 @@ using namespace loom::runtime;
 
 namespace {
 
-std::string modulePath(const std::string &name) {
-  return std::string(LOOM_TEST_MODULE_DIR) + "/" + name;
-}
-
-std::string lastError() { return loomGetLastError(); }
+using namespace loom::testing;
 
 /// A buffer holding `values`, on the CPU.
 loomBuffer *hostBuffer(loomDType dtype, std::vector<int64_t> shape,
                        const void *values, size_t bytes) {
-  loomBuffer *b = loomBufferCreate(LOOM_DEVICE_CPU, dtype,
-                                   int64_t(shape.size()), shape.data());
-  EXPECT_NE(b, nullptr) << lastError();
-  if (b) {
-    EXPECT_EQ(loomBufferCopyFromHost(b, values, bytes), LOOM_SUCCESS)
-        << lastError();
-  }
-  return b;
-}
-
-std::vector<float> floats(loomBuffer *b) {
-  std::vector<float> v(loomBufferSizeInBytes(b) / sizeof(float));
-  EXPECT_EQ(loomBufferCopyToHost(b, v.data(), v.size() * sizeof(float)),
-            LOOM_SUCCESS);
-  return v;
-}
-
-std::vector<int64_t> shapeOf(const loomBuffer *b) {
-  return std::vector<int64_t>(loomBufferShape(b),
-                              loomBufferShape(b) + loomBufferRank(b));
+  return bufferWith(LOOM_DEVICE_CPU, dtype, std::move(shape), values, bytes);
 }
 
 //===----------------------------------------------------------------------===//
