@@ -11,8 +11,9 @@ f8E4M3FN), int64 tensors for integer types and bool tensors for i1.
 
 `parse_module(text)` reads the functions of a .mlir file (the ops of the loom
 dialect plus the upstream ops the examples use: tensor.empty,
-tensor.expand_shape, tensor.collapse_shape, linalg.transpose and
-arith.addf/subf/mulf/divf); `Function.evaluate(inputs)` runs one of them on
+tensor.expand_shape, tensor.collapse_shape, linalg.transpose,
+arith.addf/subf/mulf/divf and splat arith.constant, with which the guard cases
+scale or offset their random inputs); `Function.evaluate(inputs)` runs one of them on
 logical input values and returns its results. The evaluator knows nothing of
 Loom's compiler: a case's reference is the composition of the ops its source
 spells out.
@@ -574,6 +575,8 @@ def _apply(op, args, notes):
         return [gelu(*args, approximate=a.get("approximate", "none"))]
     if n == "loom.silu":
         return [silu(*args)]
+    if n == "arith.constant":
+        return [_splat_constant(op)]
     if n in ("arith.addf", "arith.subf", "arith.mulf", "arith.divf"):
         x, y = args[0].to(F64), args[1].to(F64)
         return [{"arith.addf": x + y, "arith.subf": x - y, "arith.mulf": x * y, "arith.divf": x / y}[n]]
@@ -594,6 +597,16 @@ def _apply(op, args, notes):
 
 
 _apply.last_ambiguous = None
+
+
+def _splat_constant(op):
+    """`arith.constant dense<V> : tensor<...>` of a static shape: every element V
+    (rounded to the element type by the caller, as every result)."""
+    m = re.search(r"dense<\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*>", op.text)
+    t = op.out_types[0] if op.out_types else None
+    if not m or t is None or any(d is None for d in t.dims):
+        raise EvalError(f"only splat float constants of a static shape are supported: {op.text.strip()[:120]}")
+    return torch.full(t.dims, float(m.group(1)), dtype=F64)
 
 
 def parse_module(text):

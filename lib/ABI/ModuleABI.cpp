@@ -187,21 +187,110 @@ LogicalResult checkNoDeclarations(ModuleOp module) {
   return success(ok);
 }
 
+namespace {
+
+/// An internal constant NUL-terminated string.
+LLVM::GlobalOp addString(OpBuilder &b, Location loc, StringRef name,
+                         StringRef value) {
+  std::string text = value.str();
+  text.push_back('\0');
+  auto type = LLVM::LLVMArrayType::get(b.getI8Type(), text.size());
+  return LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
+                                LLVM::Linkage::Internal, name,
+                                b.getStringAttr(text));
+}
+
+/// The body of `const char *loom_entry_<name>(void **args, int64_t nargs)`:
+/// checks nargs, reads every argument size from the descriptors (an i4
+/// tensor's innermost logical size is twice the packed one), returns the
+/// message of `check` if it fails, else calls `ciface` and returns NULL.
+void buildEntryWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
+                       const EntrySignature &entry, LLVM::GlobalOp countMessage,
+                       LLVM::LLVMFuncOp check, LLVM::LLVMFuncOp ciface) {
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+  Type i64 = b.getI64Type();
+  Block *start = wrapper.addEntryBlock(b);
+  Block *wrongCount = wrapper.addBlock();
+  Block *readSizes = wrapper.addBlock();
+  Block *failed = wrapper.addBlock();
+  failed->addArgument(ptr, loc);
+  Block *call = wrapper.addBlock();
+  Value args = wrapper.getArgument(0);
+  auto load = [&](Type type, Value base, Type element, int32_t index) {
+    Value slot = LLVM::GEPOp::create(b, loc, ptr, element, base,
+                                     ArrayRef<LLVM::GEPArg>{index});
+    return LLVM::LoadOp::create(b, loc, type, slot).getResult();
+  };
+
+  b.setInsertionPointToStart(start);
+  Value expected = LLVM::ConstantOp::create(
+      b, loc, i64, b.getI64IntegerAttr(entry.args.size()));
+  Value countOk = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq,
+                                       wrapper.getArgument(1), expected);
+  LLVM::CondBrOp::create(b, loc, countOk, readSizes, wrongCount);
+
+  b.setInsertionPointToStart(wrongCount);
+  LLVM::ReturnOp::create(
+      b, loc, LLVM::AddressOfOp::create(b, loc, countMessage).getResult());
+
+  b.setInsertionPointToStart(readSizes);
+  SmallVector<Value> sizes;
+  for (auto [i, type] : llvm::enumerate(entry.args)) {
+    Value descriptor = load(ptr, args, ptr, int32_t(1 + i));
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      Value size = load(i64, descriptor, i64, int32_t(3 + d));
+      if (type.getElementType().isInteger(4) && d == type.getRank() - 1) {
+        Value two =
+            LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(2));
+        size = LLVM::MulOp::create(b, loc, size, two);
+      }
+      sizes.push_back(size);
+    }
+  }
+  Value message = LLVM::CallOp::create(b, loc, check, sizes).getResult();
+  Value null = LLVM::ZeroOp::create(b, loc, ptr);
+  Value passed =
+      LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, message, null);
+  LLVM::CondBrOp::create(b, loc, passed, call, ValueRange(), failed,
+                         ValueRange{message});
+
+  b.setInsertionPointToStart(failed);
+  LLVM::ReturnOp::create(b, loc, failed->getArgument(0));
+
+  // _mlir_ciface_<name>(results*, arg0*, ...): the result pointer is there
+  // only when the function has results; every memref is passed by pointer.
+  b.setInsertionPointToStart(call);
+  SmallVector<Value> operands;
+  for (unsigned k = entry.results.empty() ? 1 : 0; k <= entry.args.size(); ++k)
+    operands.push_back(load(ptr, args, ptr, int32_t(k)));
+  LLVM::CallOp::create(b, loc, ciface, operands);
+  LLVM::ReturnOp::create(b, loc, LLVM::ZeroOp::create(b, loc, ptr).getResult());
+}
+
+} // namespace
+
 LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
-                           StringRef signature) {
+                           StringRef signature, ModuleOp checks) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
 
-  SmallVector<std::string> exported = {"loom_module_signature",
+  SmallVector<std::string> reserved = {"loom_module_signature",
                                        "__loom_signature"};
-  for (const EntrySignature &entry : entries)
-    exported.push_back("loom_entry_" + entry.name);
-  for (const std::string &name : exported)
+  for (const EntrySignature &entry : entries) {
+    reserved.push_back("loom_entry_" + entry.name);
+    reserved.push_back("__loom_check_" + entry.name + "_nargs");
+  }
+  for (Operation &op : checks.getOps())
+    if (auto symbol = dyn_cast<SymbolOpInterface>(&op))
+      reserved.push_back(symbol.getName().str());
+  for (const std::string &name : reserved)
     if (SymbolTable::lookupSymbolIn(module, name))
       return module.emitError()
              << "the symbol '" << name
              << "' is reserved for the module ABI; rename the function";
+  for (Operation &op : llvm::make_early_inc_range(checks.getOps()))
+    op.moveBefore(module.getBody(), module.getBody()->end());
 
   // Only the ABI is exported: the lowered functions and their C interfaces
   // become internal, so that an entry named like a libc or libm function
@@ -211,14 +300,7 @@ LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
       fn.setLinkage(LLVM::Linkage::Internal);
 
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  std::string text = signature.str();
-  text.push_back('\0');
-  auto textType = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8),
-                                           text.size());
-  auto global = LLVM::GlobalOp::create(b, loc, textType, /*isConstant=*/true,
-                                       LLVM::Linkage::Internal,
-                                       "__loom_signature",
-                                       b.getStringAttr(text));
+  LLVM::GlobalOp global = addString(b, loc, "__loom_signature", signature);
   auto sigFn = LLVM::LLVMFuncOp::create(
       b, loc, "loom_module_signature", LLVM::LLVMFunctionType::get(ptr, {}));
   {
@@ -229,31 +311,30 @@ LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
   }
 
   auto wrapperType =
-      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr});
+      LLVM::LLVMFunctionType::get(ptr, {ptr, IntegerType::get(ctx, 64)});
   for (const EntrySignature &entry : entries) {
     std::string cifaceName = "_mlir_ciface_" + entry.name;
     auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
-    // _mlir_ciface_<name>(results*, arg0*, ...): the result pointer is there
-    // only when the function has results; every memref is passed by pointer.
     unsigned hasResults = entry.results.empty() ? 0 : 1;
     if (!ciface || ciface.isExternal() ||
         ciface.getNumArguments() != entry.args.size() + hasResults)
       return module.emitError()
              << "entry @" << entry.name << " has no C interface "
              << cifaceName << " of the expected form after lowering";
+    std::string checkName = "__loom_check_" + entry.name;
+    auto check = module.lookupSymbol<LLVM::LLVMFuncOp>(checkName);
+    if (!check || check.isExternal())
+      return module.emitError()
+             << "entry @" << entry.name << " has no argument check "
+             << checkName;
+    LLVM::GlobalOp countMessage = addString(
+        b, loc, checkName + "_nargs",
+        entry.name + ": called with the wrong number of arguments (it takes " +
+            std::to_string(entry.args.size()) + ")");
     auto wrapper = LLVM::LLVMFuncOp::create(b, loc, "loom_entry_" + entry.name,
                                             wrapperType);
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(wrapper.addEntryBlock(b));
-    Value args = wrapper.getArgument(0);
-    SmallVector<Value> operands;
-    for (unsigned k = 1 - hasResults; k <= entry.args.size(); ++k) {
-      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, args,
-                                       ArrayRef<LLVM::GEPArg>{int32_t(k)});
-      operands.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
-    }
-    LLVM::CallOp::create(b, loc, ciface, operands);
-    LLVM::ReturnOp::create(b, loc, ValueRange());
+    buildEntryWrapper(b, loc, wrapper, entry, countMessage, check, ciface);
   }
   return success();
 }

@@ -9,8 +9,10 @@
 //   streaming variant (vectors = 0, any C): loop over the vectors per pass
 //   rms:   ss = sum x^2 (warp shuffles, then one shared-memory slot per warp)
 //          inv = rsqrt(ss / C + eps); y = (x * inv) * g
-//   layer: mean = sum x / C; var = sum (x - mean)^2 (masked to the row)
-//          inv = rsqrt(var / C + eps); y = ((x - mean) * inv) * g + b
+//   layer: mean = sum x / C; d = x - mean (masked to the row);
+//          r = sum d / C; var = max(sum d^2 / C - r^2, 0) (the corrected
+//          two-pass: r recovers the rounding of the f32 mean)
+//          inv = rsqrt(var + eps); y = (((x - mean) - r) * inv) * g + b
 //   y rounded once to the element type, stored with st.global.v4.
 //
 // A vector is loaded and stored whole only where the whole vector lies in the
@@ -233,21 +235,49 @@ std::string normKernelText(const NormKernelConfig &c) {
   auto sq = [&](const std::string &v) {
     return e.op("sq", cat("arith.mulf ", v, ", ", v, " : ", ty.vecF()));
   };
-  auto statOf = [&](const std::string &sum) {
-    std::string m = e.op("mean", cat("arith.divf ", sum, ", ", Cf, " : f32"));
-    std::string d = e.op("den", cat("arith.addf ", m, ", %eps : f32"));
+  auto perC = [&](const std::string &sum) {
+    return e.op("mean", cat("arith.divf ", sum, ", ", Cf, " : f32"));
+  };
+  auto invOf = [&](const std::string &var) {
+    std::string d = e.op("den", cat("arith.addf ", var, ", %eps : f32"));
     return e.op("inv", cat("math.rsqrt ", d, " : f32"));
   };
   auto splat = [&](const std::string &s) {
     return e.op("splat", cat("vector.broadcast ", s, " : f32 to ", ty.vecF()));
   };
-  // y = ((x [- mean]) * inv) * g [+ b] for one vector.
+  // layer_norm's second pass, per vector: d = x - mean inside the row (zero
+  // elsewhere), contributing to sum d and sum d^2.
+  auto centredSums = [&](const std::string &x, const std::string &elem,
+                         const std::string &meanV) {
+    std::string d = e.op("d", cat("arith.subf ", x, ", ", meanV, " : ", ty.vecF()));
+    d = e.op("d", cat("arith.select ", maskOf(elem), ", ", d, ", ", zvf, " : vector<",
+                      ty.w, "xi1>, ", ty.vecF()));
+    return std::vector<std::string>{reduceVec(d), reduceVec(sq(d))};
+  };
+  // The corrected two-pass of the CPU lowering: the f32 mean is off by up to
+  // half an ulp of itself (5e-4 for a mean of 1e4, against a unit
+  // deviation), d = x - mean is exact near the mean, so r = sum d / C
+  // recovers that error and var = max(sum d^2 / C - r^2, 0) loses nothing.
+  // Sets rV (the output centres by (x - mean) - r) and returns inv.
+  auto layerInv = [&](const std::string &sumD, const std::string &sumDD,
+                      std::string &rV) {
+    std::string r = perC(sumD);
+    rV = splat(r);
+    std::string rr = e.op("rr", cat("arith.mulf ", r, ", ", r, " : f32"));
+    std::string var = e.op("var", cat("arith.subf ", perC(sumDD), ", ", rr, " : f32"));
+    var = e.op("var", cat("arith.maximumf ", var, ", ", zf, " : f32"));
+    return invOf(var);
+  };
+  // y = ((x [- mean - r]) * inv) * g [+ b] for one vector.
   auto output = [&](const std::string &x, const std::string &meanV,
-                    const std::string &invV, const std::string &elem,
-                    const std::string &full, const std::string &gFull) {
+                    const std::string &rV, const std::string &invV,
+                    const std::string &elem, const std::string &full,
+                    const std::string &gFull) {
     std::string v = x;
-    if (c.layer)
+    if (c.layer) {
       v = e.op("cent", cat("arith.subf ", v, ", ", meanV, " : ", ty.vecF()));
+      v = e.op("cent", cat("arith.subf ", v, ", ", rV, " : ", ty.vecF()));
+    }
     v = e.op("nrm", cat("arith.mulf ", v, ", ", invV, " : ", ty.vecF()));
     std::string g = loadVector(e, ty, "%g", gT, "", elem, gFull, gOk);
     v = e.op("yv", cat("arith.mulf ", v, ", ", g, " : ", ty.vecF()));
@@ -273,74 +303,85 @@ std::string normKernelText(const NormKernelConfig &c) {
       acc = e.op("acc", cat("arith.addf ", acc, ", ", reduceVec(c.layer ? x : sq(x)), " : f32"));
     }
     std::string total = rowSum(acc);
-    std::string meanV, invV;
+    std::string meanV, rV, invV;
     if (c.layer) {
-      std::string mean = e.op("mean", cat("arith.divf ", total, ", ", Cf, " : f32"));
-      meanV = splat(mean);
-      std::string acc2 = zf;
+      meanV = splat(perC(total));
+      std::string accD = zf, accDD = zf;
       for (int k = 0; k < c.vectors; ++k) {
-        std::string d = e.op("d", cat("arith.subf ", xs[k], ", ", meanV, " : ", ty.vecF()));
-        d = e.op("d", cat("arith.select ", maskOf(elems[k]), ", ", d, ", ", zvf, " : vector<",
-                          ty.w, "xi1>, ", ty.vecF()));
-        acc2 = e.op("acc", cat("arith.addf ", acc2, ", ", reduceVec(sq(d)), " : f32"));
+        std::vector<std::string> sums = centredSums(xs[k], elems[k], meanV);
+        accD = e.op("acc", cat("arith.addf ", accD, ", ", sums[0], " : f32"));
+        accDD = e.op("acc", cat("arith.addf ", accDD, ", ", sums[1], " : f32"));
       }
-      invV = splat(statOf(rowSum(acc2)));
+      std::string sumD = rowSum(accD);
+      invV = splat(layerInv(sumD, rowSum(accDD), rV));
     } else {
-      invV = splat(statOf(total));
+      invV = splat(invOf(perC(total)));
     }
     for (int k = 0; k < c.vectors; ++k)
-      output(xs[k], meanV, invV, elems[k], fulls[k], gFulls[k]);
+      output(xs[k], meanV, rV, invV, elems[k], fulls[k], gFulls[k]);
   } else {
     std::string nv = e.op("nv", cat("arith.addi ", C, ", ", e.idx(ty.w - 1), " : index"));
     nv = e.op("nv", cat("arith.divui ", nv, ", ", e.idx(ty.w), " : index"));
     std::string step = e.idx(c.threads);
-    // One pass over the row: `body(x, elem, full, gFull)` per vector, summed.
-    auto pass = [&](auto bodyFn, bool sum) {
-      std::string j = e.fresh("j"), a = e.fresh("a"), res = e.fresh("pass");
-      if (sum)
-        e.line(cat(res, " = scf.for ", j, " = ", tid, " to ", nv, " step ", step,
-                   " iter_args(", a, " = ", zf, ") -> (f32) {"));
+    // One pass over the row: `body(x, elem, full, gFull)` per vector
+    // returns its terms of `sums` running sums; the pass returns the sums.
+    auto pass = [&](auto bodyFn, int sums) {
+      std::string j = e.fresh("j"), res = e.fresh("pass");
+      std::vector<std::string> acc, out;
+      std::string iters, types;
+      for (int i = 0; i < sums; ++i) {
+        acc.push_back(e.fresh("a"));
+        out.push_back(cat(res, "#", i));
+        iters += cat(i ? ", " : "", acc[i], " = ", zf);
+        types += cat(i ? ", " : "", "f32");
+      }
+      if (sums)
+        e.line(cat(res, ":", sums, " = scf.for ", j, " = ", tid, " to ", nv, " step ",
+                   step, " iter_args(", iters, ") -> (", types, ") {"));
       else
         e.line(cat("scf.for ", j, " = ", tid, " to ", nv, " step ", step, " {"));
       e.open();
       std::string elem, full, gFull;
       vectorAt(j, elem, full, gFull);
       std::string x = loadVector(e, ty, "%x", xT, row + ", ", elem, full, elemOk);
-      std::string r = bodyFn(x, elem, full, gFull);
-      if (sum)
-        e.line("scf.yield " + e.op("acc", cat("arith.addf ", a, ", ", r, " : f32")) + " : f32");
+      std::vector<std::string> terms = bodyFn(x, elem, full, gFull);
+      if (sums) {
+        std::string next;
+        for (int i = 0; i < sums; ++i)
+          next += cat(i ? ", " : "",
+                      e.op("acc", cat("arith.addf ", acc[i], ", ", terms[i], " : f32")));
+        e.line(cat("scf.yield ", next, " : ", types));
+      }
       e.close();
       e.line("}");
-      return res;
+      return out;
     };
-    std::string meanV, invV;
+    using Terms = std::vector<std::string>;
+    std::string meanV, rV, invV;
     if (c.layer) {
-      std::string total = rowSum(pass([&](const std::string &x, const std::string &,
-                                          const std::string &, const std::string &) {
-        return reduceVec(x);
-      }, true));
-      std::string mean = e.op("mean", cat("arith.divf ", total, ", ", Cf, " : f32"));
-      meanV = splat(mean);
-      std::string var = rowSum(pass([&](const std::string &x, const std::string &elem,
-                                        const std::string &, const std::string &) {
-        std::string d = e.op("d", cat("arith.subf ", x, ", ", meanV, " : ", ty.vecF()));
-        d = e.op("d", cat("arith.select ", maskOf(elem), ", ", d, ", ", zvf, " : vector<",
-                          ty.w, "xi1>, ", ty.vecF()));
-        return reduceVec(sq(d));
-      }, true));
-      invV = splat(statOf(var));
+      Terms total = pass([&](const std::string &x, const std::string &,
+                             const std::string &, const std::string &) {
+        return Terms{reduceVec(x)};
+      }, 1);
+      meanV = splat(perC(rowSum(total[0])));
+      Terms centred = pass([&](const std::string &x, const std::string &elem,
+                               const std::string &, const std::string &) {
+        return centredSums(x, elem, meanV);
+      }, 2);
+      std::string sumD = rowSum(centred[0]);
+      invV = splat(layerInv(sumD, rowSum(centred[1]), rV));
     } else {
-      std::string total = rowSum(pass([&](const std::string &x, const std::string &,
-                                          const std::string &, const std::string &) {
-        return reduceVec(sq(x));
-      }, true));
-      invV = splat(statOf(total));
+      Terms total = pass([&](const std::string &x, const std::string &,
+                             const std::string &, const std::string &) {
+        return Terms{reduceVec(sq(x))};
+      }, 1);
+      invV = splat(invOf(perC(rowSum(total[0]))));
     }
     pass([&](const std::string &x, const std::string &elem, const std::string &full,
              const std::string &gFull) {
-      output(x, meanV, invV, elem, full, gFull);
-      return std::string();
-    }, false);
+      output(x, meanV, rV, invV, elem, full, gFull);
+      return Terms{};
+    }, 0);
   }
 
   std::ostringstream os;
@@ -355,7 +396,7 @@ std::string normKernelText(const NormKernelConfig &c) {
   // default 4-byte-aligned buffer.
   if (warps > 1) {
     os << " workgroup(";
-    for (int r = 0; r < (c.layer ? 2 : 1); ++r)
+    for (int r = 0; r < (c.layer ? 3 : 1); ++r)
       os << (r ? ", " : "") << "%red" << r << " : memref<" << warps
          << "xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}";
     os << ")";
@@ -367,7 +408,9 @@ std::string normKernelText(const NormKernelConfig &c) {
 }
 
 std::string RopeKernelConfig::kernelName() const {
-  return cat("loom_rope_", interleaved ? "interleaved" : "half", "_", elementType);
+  // The default block size is left out of the name.
+  return cat("loom_rope_", interleaved ? "interleaved" : "half", "_", elementType,
+             threads == 256 ? std::string() : cat("_t", threads));
 }
 
 std::string ropeKernelText(const RopeKernelConfig &c) {

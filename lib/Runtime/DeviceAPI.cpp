@@ -4,7 +4,8 @@
 //
 // State: a thread-local sticky error, the name of the last kernel launched
 // on the thread (for messages about faults found later), a thread-local
-// stream, per-module records (heap objects owned by the module's handle) and
+// stream (destroyed when its thread exits), per-module records (heap objects
+// owned by the module's handle) and
 // the set of managed allocations. Global state lives in heap objects that
 // are never destroyed, because modules call mgpuModuleUnload from their
 // global destructors, possibly at exit after this file's statics would have
@@ -29,7 +30,27 @@ namespace {
 
 thread_local std::string stickyError;
 thread_local std::string lastKernel;
+// Trivially destructible, so that it may be read at any time, also by code
+// that runs after the thread's destructors (a buffer freed by a static
+// destructor at exit then uses the legacy stream).
 thread_local CUstream threadStream = nullptr;
+
+/// The owner of `threadStream`: destroys it when the thread exits. For the
+/// main thread that happens in exit() before static destructors and atexit
+/// handlers, so the driver (loaded once and never unloaded) is still usable.
+/// cuStreamDestroy returns at once; work still queued on the stream
+/// completes before the driver releases it. Errors are ignored (a kernel
+/// fault leaves the context unusable, and the thread is going away).
+struct ThreadStreamOwner {
+  ~ThreadStreamOwner() {
+    CUstream stream = threadStream;
+    threadStream = nullptr;
+    std::string ignored;
+    if (Driver *d = stream ? ready(ignored) : nullptr)
+      (void)d->cuStreamDestroy(stream);
+  }
+};
+thread_local ThreadStreamOwner threadStreamOwner;
 
 bool failed() { return !stickyError.empty(); }
 
@@ -163,6 +184,7 @@ CUstream threadStreamOrRecord() {
     return nullptr;
   }
   threadStream = stream;
+  (void)&threadStreamOwner; // constructs the owner: registers its destructor
   return stream;
 }
 
@@ -355,7 +377,8 @@ void mgpuLaunchKernel(void *handle, intptr_t gridX, intptr_t gridY,
 void *mgpuStreamCreate(void) { return threadStreamOrRecord(); }
 
 void mgpuStreamDestroy(void *stream) {
-  // Every stream handed out is a thread's cached stream, kept until exit.
+  // Every stream handed out is the thread's cached stream, which its owner
+  // destroys when the thread exits.
   (void)stream;
 }
 

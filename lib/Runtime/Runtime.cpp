@@ -2,9 +2,11 @@
 //
 // Calls follow the packed convention of docs/abi.md: the runtime builds one
 // memref descriptor per argument, a results area with room for one
-// descriptor per result, and calls loom_entry_<name>(args). Everything is
-// checked against the module's signature first, because a module trusts its
-// descriptors completely: a wrong size there is a wild read, not an error.
+// descriptor per result, and calls loom_entry_<name>(args, nargs). What the
+// descriptors cannot say is checked against the module's signature first
+// (argument count, device, element type, rank); the module checks the sizes
+// itself (static dimensions and the relations between dynamic ones) and
+// returns a message when they do not fit, which becomes the call's error.
 //
 // A CUDA module (target sm_NN) is called the same way with device
 // descriptors; its failures arrive through the sticky error of the mgpu*
@@ -15,6 +17,7 @@
 #include "loom/Runtime/DeviceAPI.h"
 
 #include "Cuda.h"
+#include "ModuleLoader.h"
 #include "Signature.h"
 
 #include <cctype>
@@ -43,7 +46,9 @@ template <typename T> T *failNull(const std::string &message) {
   return nullptr;
 }
 
-using EntryFn = void (*)(void **);
+/// `const char *loom_entry_<name>(void **args, int64_t nargs)`: NULL, or the
+/// message of the argument check that failed (docs/abi.md).
+using EntryFn = const char *(*)(void **, int64_t);
 
 } // namespace
 
@@ -125,6 +130,19 @@ bool storageSize(loomDType dtype, const std::vector<int64_t> &shape,
       return false;
     }
     elements *= uint64_t(d);
+  }
+  // The descriptor's contiguous strides are products of the trailing
+  // dimensions; with a 0 before them (an empty buffer) the size check above
+  // does not bound them.
+  uint64_t stride = 1;
+  for (size_t i = shape.size(); i-- > 1;) {
+    uint64_t d = uint64_t(shape[i]);
+    if (d != 0 && stride > (UINT64_C(1) << 60) / d) {
+      error = "buffer strides overflow (the dimensions after the first "
+              "multiply past 2^60)";
+      return false;
+    }
+    stride *= d;
   }
   if (dtype == LOOM_DTYPE_I4) {
     int64_t inner = shape.empty() ? 1 : shape.back();
@@ -259,6 +277,62 @@ bool copyDeviceResult(const uint8_t *data, const std::vector<int64_t> &sizes,
 
 } // namespace
 
+loomModule *loom::runtime::openModule(const std::string &file,
+                                      loomDevice device,
+                                      const SymbolLookup &lookup) {
+  auto fail = [](const std::string &message) {
+    return failNull<loomModule>(message);
+  };
+  auto module = std::make_unique<loomModule>();
+  module->path = file;
+  module->device = device;
+  using SignatureFn = const char *(*)();
+  auto signatureFn =
+      reinterpret_cast<SignatureFn>(lookup("loom_module_signature"));
+  if (!signatureFn)
+    return fail("'" + file +
+                "' is not a Loom module: it has no "
+                "loom_module_signature function");
+  const char *text = signatureFn();
+  if (!text)
+    return fail("module '" + file + "' returned no signature");
+  module->signatureText = text;
+  std::string error;
+  if (!parseSignature(module->signatureText, module->signature, error)) {
+    int abi = module->signature.abi;
+    if (abi != 0 && abi != kABIVersion)
+      return fail("module '" + file + "' was compiled for ABI version " +
+                  std::to_string(abi) + ", but this runtime reads version " +
+                  std::to_string(kABIVersion) +
+                  " (recompile it with a matching loom-compile)");
+    return fail("malformed signature in module '" + file + "': " + error);
+  }
+  const std::string &target = module->signature.target;
+  bool cudaTarget = isCudaTarget(target);
+  if (target != "cpu" && !cudaTarget)
+    return fail("module '" + file + "' was compiled for target '" + target +
+                "', which this runtime cannot run (it runs cpu and "
+                "CUDA sm_NN targets)");
+  loomDevice targetDevice = cudaTarget ? LOOM_DEVICE_CUDA : LOOM_DEVICE_CPU;
+  if (device != targetDevice)
+    return fail("module '" + file + "' was compiled for target '" + target +
+                "', which runs on " + loomDeviceName(targetDevice) +
+                "; it cannot run on " + loomDeviceName(device));
+  for (const EntrySignature &sig : module->signature.entries) {
+    std::string symbol = "loom_entry_" + sig.name;
+    auto fn = reinterpret_cast<EntryFn>(lookup(symbol.c_str()));
+    if (!fn)
+      return fail("module '" + file + "' lists entry '" + sig.name +
+                  "' in its signature but lacks " + symbol);
+    auto entry = std::make_unique<loomEntry>();
+    entry->module = module.get();
+    entry->signature = &sig;
+    entry->function = fn;
+    module->entries.push_back(std::move(entry));
+  }
+  return module.release();
+}
+
 extern "C" {
 
 const char *loomGetLastError(void) { return lastError.c_str(); }
@@ -354,55 +428,15 @@ loomModule *loomModuleLoad(const char *path, loomDevice device) {
     return failNull<loomModule>("cannot load module '" + file +
                                 "': " + message);
   }
-  auto module = std::make_unique<loomModule>();
-  module->handle = handle;
-  module->path = file;
-  module->device = device;
-  auto closeAndFail = [&](const std::string &message) {
+  loomModule *module = openModule(
+      file, device,
+      [handle](const char *symbol) { return dlsym(handle, symbol); });
+  if (!module) {
     dlclose(handle);
-    return failNull<loomModule>(message);
-  };
-  using SignatureFn = const char *(*)();
-  auto signatureFn =
-      reinterpret_cast<SignatureFn>(dlsym(handle, "loom_module_signature"));
-  if (!signatureFn)
-    return closeAndFail("'" + file +
-                        "' is not a Loom module: it has no "
-                        "loom_module_signature function");
-  const char *text = signatureFn();
-  if (!text)
-    return closeAndFail("module '" + file + "' returned no signature");
-  module->signatureText = text;
-  std::string error;
-  if (!parseSignature(module->signatureText, module->signature, error))
-    return closeAndFail("malformed signature in module '" + file +
-                        "': " + error);
-  const std::string &target = module->signature.target;
-  bool cudaTarget = isCudaTarget(target);
-  if (target != "cpu" && !cudaTarget)
-    return closeAndFail("module '" + file + "' was compiled for target '" +
-                        target +
-                        "', which this runtime cannot run (it runs cpu and "
-                        "CUDA sm_NN targets)");
-  loomDevice targetDevice = cudaTarget ? LOOM_DEVICE_CUDA : LOOM_DEVICE_CPU;
-  if (device != targetDevice)
-    return closeAndFail("module '" + file + "' was compiled for target '" +
-                        target + "', which runs on " +
-                        loomDeviceName(targetDevice) + "; it cannot run on " +
-                        loomDeviceName(device));
-  for (const EntrySignature &sig : module->signature.entries) {
-    std::string symbol = "loom_entry_" + sig.name;
-    auto fn = reinterpret_cast<EntryFn>(dlsym(handle, symbol.c_str()));
-    if (!fn)
-      return closeAndFail("module '" + file + "' lists entry '" + sig.name +
-                          "' in its signature but lacks " + symbol);
-    auto entry = std::make_unique<loomEntry>();
-    entry->module = module.get();
-    entry->signature = &sig;
-    entry->function = fn;
-    module->entries.push_back(std::move(entry));
+    return nullptr;
   }
-  return module.release();
+  module->handle = handle;
+  return module;
 }
 
 void loomModuleUnload(loomModule *module) {
@@ -695,12 +729,7 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
       return fail(arg + ": the buffer has rank " +
                   std::to_string(buffer->shape.size()) + " (shape " +
                   shapeText(buffer->shape) + ")");
-    for (size_t d = 0; d < type.dims.size(); ++d)
-      if (type.dims[d] != LOOM_DYNAMIC && type.dims[d] != buffer->shape[d])
-        return fail(arg + ": the buffer's shape is " +
-                    shapeText(buffer->shape) + ", dimension " +
-                    std::to_string(d) + " must be " +
-                    std::to_string(type.dims[d]));
+    // The sizes, static ones included, are the module's to check.
     std::vector<int64_t> sizes = memrefSizes(buffer->dtype, buffer->shape);
     std::vector<int64_t> strides = contiguousStrides(sizes);
     auto pointer = int64_t(reinterpret_cast<intptr_t>(buffer->data));
@@ -720,7 +749,10 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
   // functions it calls (DeviceAPI.h), on this thread.
   if (onCuda)
     loomCudaClearStickyError();
-  entry->function(packed.data());
+  if (const char *refused = entry->function(packed.data(), numArgs))
+    // The module checked its arguments before doing any work: it wrote no
+    // result and allocated nothing.
+    return fail(std::string(refused));
 
   // Memory that must never be freed as a result's: the arguments'. Every
   // allocation taken or freed below joins it, so nothing is freed twice.

@@ -6,6 +6,7 @@
 
 #include "Signature.h"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -240,10 +241,15 @@ bool parseSignature(const std::string &text, ModuleSignature &signature,
         return fail("expected 'abi " + std::to_string(kABIVersion) +
                     "' first, found '" + line.substr(0, 40) + "'");
       std::string version = line.substr(c.pos);
-      if (version != std::to_string(kABIVersion))
+      if (version != std::to_string(kABIVersion)) {
+        // The version found, for a caller's message about recompiling.
+        if (!version.empty() && version.size() < 9 &&
+            std::all_of(version.begin(), version.end(), ::isdigit))
+          signature.abi = std::stoi(version);
         return fail("unsupported ABI version '" + version +
                     "' (this runtime reads version " +
                     std::to_string(kABIVersion) + ")");
+      }
       signature.abi = kABIVersion;
       continue;
     }

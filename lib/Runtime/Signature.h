@@ -15,7 +15,7 @@ namespace loom {
 namespace runtime {
 
 /// The ABI version this runtime reads (the signature's `abi N` line).
-constexpr int kABIVersion = 1;
+constexpr int kABIVersion = 2;
 
 struct TensorType {
   loomDType dtype = LOOM_DTYPE_F32;
@@ -48,7 +48,8 @@ bool parseTensorType(const std::string &text, TensorType &type,
                      std::string &error);
 std::string formatTensorType(const TensorType &type);
 
-/// Parses a module's signature. Errors name the line ("line 3: ...").
+/// Parses a module's signature. Errors name the line ("line 3: ..."); on an
+/// `abi N` line of another version, `signature.abi` is N.
 bool parseSignature(const std::string &text, ModuleSignature &signature,
                     std::string &error);
 

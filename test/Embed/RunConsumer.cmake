@@ -1,5 +1,7 @@
 # ctest driver: install Loom into a scratch prefix, build the consumer against
-# it with find_package(Loom), run the consumer and the installed loom-opt.
+# it with find_package(Loom), run the consumer and the installed loom-opt,
+# and compile and run the example with the installed loom-compile and
+# loom-run.
 foreach(var LOOM_BUILD_DIR WORK_DIR CONSUMER_SRC EXAMPLE GENERATOR CXX)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "RunConsumer.cmake needs -D${var}=...")
@@ -27,5 +29,13 @@ endif()
 run(${prefix}/bin/loom-opt ${EXAMPLE})
 if(NOT LAST_OUTPUT MATCHES "loom.qlinear")
   message(FATAL_ERROR "installed loom-opt printed no loom ops:\n${LAST_OUTPUT}")
+endif()
+# The installed compiler and runner agree on the module ABI (version 2: the
+# entry checks its arguments and returns NULL when it ran).
+run(${prefix}/bin/loom-compile ${EXAMPLE} --target=cpu -o ${WORK_DIR}/example.so)
+get_filename_component(entry ${EXAMPLE} NAME_WE)
+run(${prefix}/bin/loom-run ${WORK_DIR}/example.so --entry=${entry} --random-inputs --seed=1)
+if(NOT LAST_OUTPUT MATCHES "result 0: ")
+  message(FATAL_ERROR "installed loom-run printed no result:\n${LAST_OUTPUT}")
 endif()
 message(STATUS "consumer built against ${prefix} and ran")

@@ -152,9 +152,14 @@ func.func @unsupported(%r: tensor<1x2x8x64xbf16>, %c: tensor<8x32xbf16>, %s: ten
 // KERNEL: gpu.barrier
 // KERNEL: gpu.func @loom_rms_norm_f32_t32_r4_v3(
 // KERNEL: gpu.func @loom_rms_norm_f16_t32_r4_v1(
-// KERNEL: gpu.func @loom_layer_norm_bf16_t256_r1_v0({{.*}}) workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// layer_norm, the corrected two-pass: sum x; then sum d and sum d^2 in one
+// loop (d = x - mean, masked to the row); var = max(sum d^2 / C - r^2, 0)
+// with r = sum d / C; three reductions, three slot buffers.
+// KERNEL: gpu.func @loom_layer_norm_bf16_t256_r1_v0({{.*}}) workgroup(%{{.*}} : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // KERNEL: scf.for
 // KERNEL: vector.create_mask
+// KERNEL: scf.yield %{{.*}}, %{{.*}} : f32, f32
+// KERNEL: arith.maximumf
 // KERNEL: gpu.func @loom_layer_norm_bf16_t32_r4_v0(
 // KERNEL: gpu.func @loom_layer_norm_bf16_t32_r4_v1(
 // KERNEL: gpu.func @loom_rope_half_bf16(%{{.*}}: memref<?x?xbf16>, %{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?x?xbf16>) kernel attributes {known_block_size = array<i32: 256, 1, 1>}

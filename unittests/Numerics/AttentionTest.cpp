@@ -22,30 +22,6 @@ std::vector<int64_t> decl(const std::vector<int64_t> &shape,
   return declared.empty() ? shape : declared;
 }
 
-bool hasNaN(const Tensor &t) {
-  for (double v : t.data)
-    if (std::isnan(v))
-      return true;
-  return false;
-}
-
-/// One function around one op: `%r = <op> %a0, %a1, ... {attrs} : (...) -> R`.
-std::string oneOp(const std::string &op, const std::vector<std::string> &args,
-                  const std::string &attrs, const std::string &resultType) {
-  std::ostringstream s;
-  s << "func.func @f(";
-  for (size_t i = 0; i < args.size(); ++i)
-    s << (i ? ", " : "") << "%a" << i << ": " << args[i];
-  s << ") -> " << resultType << " {\n  %r = " << op << " ";
-  for (size_t i = 0; i < args.size(); ++i)
-    s << (i ? ", " : "") << "%a" << i;
-  s << " " << attrs << " : (";
-  for (size_t i = 0; i < args.size(); ++i)
-    s << (i ? ", " : "") << args[i];
-  s << ") -> " << resultType << "\n  return %r : " << resultType << "\n}\n";
-  return s.str();
-}
-
 //===----------------------------------------------------------------------===//
 // loom.attention
 //===----------------------------------------------------------------------===//

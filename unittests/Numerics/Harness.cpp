@@ -17,6 +17,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/TargetSelect.h"
 
 #include <cmath>
@@ -112,6 +113,28 @@ double maxAbsError(const Tensor &a, const Tensor &b) {
     m = std::max(m, d);
   }
   return m;
+}
+
+bool hasNaN(const Tensor &t) {
+  return llvm::any_of(t.data, [](double v) { return std::isnan(v); });
+}
+
+bool allFinite(const Tensor &t) {
+  return llvm::all_of(t.data, [](double v) { return std::isfinite(v); });
+}
+
+std::string oneOp(const std::string &op, const std::vector<std::string> &args,
+                  const std::string &attrs, const std::string &resultType) {
+  std::string s = "func.func @f(";
+  for (size_t i = 0; i < args.size(); ++i)
+    s += (i ? ", %a" : "%a") + std::to_string(i) + ": " + args[i];
+  s += ") -> " + resultType + " {\n  %r = " + op + " ";
+  for (size_t i = 0; i < args.size(); ++i)
+    s += (i ? ", %a" : "%a") + std::to_string(i);
+  s += " " + attrs + " : (";
+  for (size_t i = 0; i < args.size(); ++i)
+    s += (i ? ", " : "") + args[i];
+  return s + ") -> " + resultType + "\n  return %r : " + resultType + "\n}\n";
 }
 
 namespace {
@@ -316,6 +339,27 @@ llvm::Expected<std::vector<Tensor>> runOnCPU(llvm::StringRef source,
           (*engine)->invokePacked(("_mlir_ciface_" + function).str(), args))
     return std::move(err);
 
+  // Every result is a fresh malloc of the module (loom-fresh-entry-results,
+  // docs/abi.md) that the caller owns: freed once read. A pointer returned
+  // twice would be a pipeline bug (a double free), so it is an error.
+  struct FreeResults {
+    SmallVector<void *> pointers;
+    ~FreeResults() {
+      for (void *p : pointers)
+        std::free(p);
+    }
+  } owned;
+  for (size_t word = 0, r = 0; r < resultTypes.size();
+       word += 3 + 2 * resultTypes[r].getRank(), ++r) {
+    auto *allocated = reinterpret_cast<void *>(resultArea[word]);
+    if (!allocated)
+      continue;
+    if (llvm::is_contained(owned.pointers, allocated))
+      return fail("result " + llvm::Twine(r) +
+                  " shares its allocation with an earlier result");
+    owned.pointers.push_back(allocated);
+  }
+
   std::vector<Tensor> results;
   size_t word = 0;
   for (RankedTensorType type : resultTypes) {
@@ -338,8 +382,6 @@ llvm::Expected<std::vector<Tensor>> runOnCPU(llvm::StringRef source,
       }
       out.data[e] = load(et, aligned + index * eb);
     }
-    // Result buffers are the module's allocations (malloc); the harness
-    // leaks them rather than guess whether one aliases a global constant.
     results.push_back(std::move(out));
   }
   return results;

@@ -50,6 +50,17 @@ double relativeError(const Tensor &a, const Tensor &b);
 /// Largest |a - b| over elements.
 double maxAbsError(const Tensor &a, const Tensor &b);
 
+/// Whether some element of `t` is NaN.
+bool hasNaN(const Tensor &t);
+
+/// Whether every element of `t` is finite (no NaN, no infinity).
+bool allFinite(const Tensor &t);
+
+/// One function @f around one op:
+/// `%r = <op> %a0, %a1, ... <attrs> : (<args>) -> <resultType>`.
+std::string oneOp(const std::string &op, const std::vector<std::string> &args,
+                  const std::string &attrs, const std::string &resultType);
+
 /// Compiles `source` (a module) with the CPU pipeline and calls `function` on
 /// `inputs`, one per argument, each converted to the argument's element type
 /// (floats rounded to nearest even; integers and i1 taken as they are).

@@ -47,7 +47,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static void **live;
 static size_t numLive, capLive;
 static int badFrees, asyncAllocs, syncAllocs, managedAllocs, moduleLoads,
-    jitLoads, launches, streamsCreated, eventsLive, memsets;
+    jitLoads, launches, streamsCreated, streamsLive, eventsLive, memsets;
 static uint64_t poolThreshold;
 
 static CUresult failLaunch, failAlloc, failSync, failModuleLoad;
@@ -187,6 +187,7 @@ EXPORT int fakeCudaModuleLoads(void) { return moduleLoads; }
 EXPORT int fakeCudaJitLoads(void) { return jitLoads; }
 EXPORT int fakeCudaLaunches(void) { return launches; }
 EXPORT int fakeCudaStreamsCreated(void) { return streamsCreated; }
+EXPORT int fakeCudaLiveStreams(void) { return streamsLive; }
 EXPORT int fakeCudaLiveEvents(void) { return eventsLive; }
 EXPORT int fakeCudaMemsets(void) { return memsets; }
 EXPORT uint64_t fakeCudaPoolThreshold(void) { return poolThreshold; }
@@ -309,11 +310,17 @@ EXPORT CUresult cuMemsetD16Async(CUdeviceptr dst, unsigned short value,
 EXPORT CUresult cuStreamCreate(void **stream, unsigned flags) {
   (void)flags;
   *stream = malloc(1);
+  pthread_mutex_lock(&lock);
   ++streamsCreated;
+  ++streamsLive;
+  pthread_mutex_unlock(&lock);
   return CUDA_SUCCESS;
 }
 EXPORT CUresult cuStreamDestroy_v2(void *stream) {
   free(stream);
+  pthread_mutex_lock(&lock);
+  --streamsLive;
+  pthread_mutex_unlock(&lock);
   return CUDA_SUCCESS;
 }
 EXPORT CUresult cuStreamSynchronize(void *stream) {

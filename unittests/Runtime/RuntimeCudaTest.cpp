@@ -52,6 +52,7 @@ struct Fake {
   int (*jitLoads)();
   int (*launches)();
   int (*streamsCreated)();
+  int (*liveStreams)();
   int (*liveEvents)();
   int (*memsets)();
   uint64_t (*poolThreshold)();
@@ -92,6 +93,7 @@ Fake &fake() {
     get(f.jitLoads, "fakeCudaJitLoads");
     get(f.launches, "fakeCudaLaunches");
     get(f.streamsCreated, "fakeCudaStreamsCreated");
+    get(f.liveStreams, "fakeCudaLiveStreams");
     get(f.liveEvents, "fakeCudaLiveEvents");
     get(f.memsets, "fakeCudaMemsets");
     get(f.poolThreshold, "fakeCudaPoolThreshold");
@@ -189,9 +191,15 @@ TEST_F(Cuda, OneStreamPerThread) {
   mgpuStreamDestroy(stream); // a no-op for the cached stream
   EXPECT_EQ(mgpuStreamCreate(), stream);
   void *other = nullptr;
-  std::thread([&] { other = mgpuStreamCreate(); }).join();
+  int live = fake().liveStreams();
+  std::thread([&] {
+    other = mgpuStreamCreate();
+    EXPECT_EQ(fake().liveStreams(), live + 1);
+  }).join();
   EXPECT_NE(other, nullptr);
   EXPECT_NE(other, stream);
+  // The other thread's stream was destroyed when that thread exited.
+  EXPECT_EQ(fake().liveStreams(), live);
   EXPECT_EQ(sticky(), "");
 }
 

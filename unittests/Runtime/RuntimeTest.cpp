@@ -12,10 +12,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -39,7 +41,7 @@ TEST(Signature, ParsesEntries) {
   ModuleSignature sig;
   std::string error;
   ASSERT_TRUE(parseSignature(
-      "abi 1\n"
+      "abi 2\n"
       "target cpu\n"
       "entry llama_block(tensor<128x512xbf16>, tensor<512x512xi4>) -> "
       "(tensor<128x512xbf16>)\n"
@@ -48,7 +50,7 @@ TEST(Signature, ParsesEntries) {
       "entry none() -> ()\n",
       sig, error))
       << error;
-  EXPECT_EQ(sig.abi, 1);
+  EXPECT_EQ(sig.abi, 2);
   EXPECT_EQ(sig.target, "cpu");
   ASSERT_EQ(sig.entries.size(), 3u);
   const EntrySignature &llama = sig.entries[0];
@@ -89,37 +91,38 @@ struct MalformedCase {
 TEST(Signature, RejectsMalformed) {
   const MalformedCase cases[] = {
       {"", "empty signature"},
-      {"target cpu\n", "line 1: expected 'abi 1' first"},
-      {"abi 2\ntarget cpu\n", "line 1: unsupported ABI version '2'"},
-      {"abi 1\n", "no 'target' line"},
-      {"abi 1\nentry f() -> ()\n", "line 2: 'entry' before the 'target'"},
-      {"abi 1\ntarget cpu\ntarget cpu\n", "line 3: a second 'target' line"},
-      {"abi 1\ntarget c-p-u\n", "malformed target"},
-      {"abi 1\ntarget cpu\nentri f() -> ()\n", "line 3: unknown line"},
-      {"abi 1\ntarget cpu\nentry 9f() -> ()\n", "expected an entry name"},
-      {"abi 1\ntarget cpu\nentry f(tensor<4xf33>) -> ()\n",
+      {"target cpu\n", "line 1: expected 'abi 2' first"},
+      {"abi 3\ntarget cpu\n", "line 1: unsupported ABI version '3'"},
+      {"abi 1\ntarget cpu\n", "line 1: unsupported ABI version '1'"},
+      {"abi 2\n", "no 'target' line"},
+      {"abi 2\nentry f() -> ()\n", "line 2: 'entry' before the 'target'"},
+      {"abi 2\ntarget cpu\ntarget cpu\n", "line 3: a second 'target' line"},
+      {"abi 2\ntarget c-p-u\n", "malformed target"},
+      {"abi 2\ntarget cpu\nentri f() -> ()\n", "line 3: unknown line"},
+      {"abi 2\ntarget cpu\nentry 9f() -> ()\n", "expected an entry name"},
+      {"abi 2\ntarget cpu\nentry f(tensor<4xf33>) -> ()\n",
        "unknown element type 'f33'"},
-      {"abi 1\ntarget cpu\nentry f(tensor<4x>) -> ()\n",
+      {"abi 2\ntarget cpu\nentry f(tensor<4x>) -> ()\n",
        "expected an element type"},
-      {"abi 1\ntarget cpu\nentry f(tensor<4f32>) -> ()\n", "expected 'x'"},
-      {"abi 1\ntarget cpu\nentry f(tensor<4xf32) -> ()\n", "expected '>'"},
-      {"abi 1\ntarget cpu\nentry f(memref<4xf32>) -> ()\n",
+      {"abi 2\ntarget cpu\nentry f(tensor<4f32>) -> ()\n", "expected 'x'"},
+      {"abi 2\ntarget cpu\nentry f(tensor<4xf32) -> ()\n", "expected '>'"},
+      {"abi 2\ntarget cpu\nentry f(memref<4xf32>) -> ()\n",
        "expected a tensor type"},
-      {"abi 1\ntarget cpu\nentry f(tensor<4xf32>)\n", "expected '->'"},
-      {"abi 1\ntarget cpu\nentry f() -> tensor<4xf32>\n", "expected '('"},
-      {"abi 1\ntarget cpu\nentry f() -> () extra\n", "after the results"},
-      {"abi 1\ntarget cpu\nentry f(tensor<4xf32> tensor<4xf32>) -> ()\n",
+      {"abi 2\ntarget cpu\nentry f(tensor<4xf32>)\n", "expected '->'"},
+      {"abi 2\ntarget cpu\nentry f() -> tensor<4xf32>\n", "expected '('"},
+      {"abi 2\ntarget cpu\nentry f() -> () extra\n", "after the results"},
+      {"abi 2\ntarget cpu\nentry f(tensor<4xf32> tensor<4xf32>) -> ()\n",
        "expected ',' or ')'"},
-      {"abi 1\ntarget cpu\nentry f(tensor<3xi4>) -> ()\n",
+      {"abi 2\ntarget cpu\nentry f(tensor<3xi4>) -> ()\n",
        "even innermost dimension"},
-      {"abi 1\ntarget cpu\nentry f(tensor<i4>) -> ()\n",
+      {"abi 2\ntarget cpu\nentry f(tensor<i4>) -> ()\n",
        "even innermost dimension"},
-      {"abi 1\ntarget cpu\nentry f(tensor<99999999999999999999xf32>) -> ()\n",
+      {"abi 2\ntarget cpu\nentry f(tensor<99999999999999999999xf32>) -> ()\n",
        "dimension too large"},
-      {"abi 1\ntarget cpu\nentry f(tensor<1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1xf32>)"
+      {"abi 2\ntarget cpu\nentry f(tensor<1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1xf32>)"
        " -> ()\n",
        "rank above 16"},
-      {"abi 1\ntarget cpu\nentry f() -> ()\nentry f() -> ()\n",
+      {"abi 2\ntarget cpu\nentry f() -> ()\nentry f() -> ()\n",
        "line 4: a second entry named 'f'"},
   };
   for (const MalformedCase &c : cases) {
@@ -171,8 +174,18 @@ TEST(Module, BrokenModules) {
 
   path = modulePath("test_module_future_abi.so");
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
-  EXPECT_NE(lastError().find("unsupported ABI version '2'"), std::string::npos)
-      << lastError();
+  EXPECT_EQ(lastError(), "module '" + path +
+                             "' was compiled for ABI version 3, but this "
+                             "runtime reads version 2 (recompile it with a "
+                             "matching loom-compile)");
+
+  // An ABI 1 module's entries return nothing and check nothing: refused.
+  path = modulePath("test_module_old_abi.so");
+  EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
+  EXPECT_EQ(lastError(), "module '" + path +
+                             "' was compiled for ABI version 1, but this "
+                             "runtime reads version 2 (recompile it with a "
+                             "matching loom-compile)");
 
   path = modulePath("test_module_missing_entry.so");
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
@@ -269,6 +282,27 @@ TEST(Buffer, SizesAndCopies) {
   loomHostFree(p);
 }
 
+// Found by loom-fuzz-module (fuzz/regressions/loom-fuzz-module/): an empty
+// buffer whose other dimensions multiply past int64 passed the size check
+// (0 elements) and loomEntryCall's contiguous strides overflowed.
+TEST(Buffer, EmptyShapeWithOverflowingStridesIsRefused) {
+  int64_t huge[] = {0, 2, 3, INT64_C(272057594037927936), 8};
+  size_t bytes = 0;
+  EXPECT_EQ(loomStorageSize(LOOM_DTYPE_F32, 5, huge, &bytes), LOOM_FAILURE);
+  EXPECT_NE(lastError().find("strides overflow"), std::string::npos);
+  EXPECT_EQ(loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 5, huge),
+            nullptr);
+  EXPECT_NE(lastError().find("strides overflow"), std::string::npos);
+  // Empty buffers whose strides fit are fine, whatever their outer sizes.
+  int64_t wide[] = {INT64_C(1) << 50, 0, INT64_C(1) << 40};
+  ASSERT_EQ(loomStorageSize(LOOM_DTYPE_F32, 3, wide, &bytes), LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(bytes, 0u);
+  loomBuffer *b = loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 3, wide);
+  ASSERT_NE(b, nullptr) << lastError();
+  loomBufferDestroy(b);
+}
+
 //===----------------------------------------------------------------------===//
 // Calls into the hand-written module
 //===----------------------------------------------------------------------===//
@@ -327,8 +361,18 @@ TEST_F(HandWritten, ChecksArguments) {
   loomBuffer *wrongDim = hostBuffer(LOOM_DTYPE_F32, {3}, a, 12);
   EXPECT_EQ(loomEntryCall(entry("echo"), &wrongDim, 1, &result, 1),
             LOOM_FAILURE);
-  EXPECT_EQ(lastError(), "argument 0 of entry 'echo' (tensor<4xf32>): the "
-                         "buffer's shape is [3], dimension 0 must be 4");
+  // Sizes are the module's to check (the runtime passes them through).
+  EXPECT_EQ(lastError(), "echo: argument 0 dimension 0 must be 4");
+  EXPECT_EQ(result, nullptr);
+  float b[3] = {1, 2, 3};
+  loomBuffer *shorter = hostBuffer(LOOM_DTYPE_F32, {3}, b, sizeof(b));
+  loomBuffer *mismatched[] = {x, shorter};
+  EXPECT_EQ(loomEntryCall(entry("add"), mismatched, 2, &result, 1),
+            LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "add: argument 1 dimension 0 (?) must equal argument "
+                         "0 dimension 0");
+  EXPECT_EQ(result, nullptr);
+  loomBufferDestroy(shorter);
   loomBuffer *null = nullptr;
   EXPECT_EQ(loomEntryCall(entry("echo"), &null, 1, &result, 1), LOOM_FAILURE);
   EXPECT_EQ(result, nullptr);
@@ -422,14 +466,99 @@ protected:
 
 TEST_F(Compiled, Signature) {
   EXPECT_STREQ(loomModuleSignature(module),
-               "abi 1\n"
+               "abi 2\n"
                "target cpu\n"
                "entry block(tensor<4x8xf32>, tensor<8xf32>) -> "
                "(tensor<4x8xf32>)\n"
                "entry negate_i4(tensor<2x4xi4>) -> (tensor<2x4xi4>, "
                "tensor<2x4xi8>)\n"
                "entry constant_and_arg(tensor<3xf32>) -> (tensor<3xf32>, "
-               "tensor<3xf32>)\n");
+               "tensor<3xf32>)\n"
+               "entry norm_linear(tensor<?x?xf32>, tensor<?xf32>, "
+               "tensor<?x?xf32>) -> (tensor<?x?xf32>)\n");
+}
+
+/// Random floats in [-1, 1).
+std::vector<float> randomFloats(std::mt19937 &rng, size_t n) {
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  std::vector<float> v(n);
+  for (float &f : v)
+    f = uniform(rng);
+  return v;
+}
+
+// Dynamic sizes that fit: the result of rms_norm then linear, against a
+// double-precision reference, for ragged sizes.
+TEST_F(Compiled, DynamicSizesThatFitRun) {
+  const loomEntry *entry = loomModuleLookupEntry(module, "norm_linear");
+  ASSERT_NE(entry, nullptr) << lastError();
+  std::mt19937 rng(7);
+  for (auto [m, k, n] : {std::array<int64_t, 3>{3, 5, 7},
+                         std::array<int64_t, 3>{1, 13, 2},
+                         std::array<int64_t, 3>{0, 4, 3}}) {
+    std::vector<float> x = randomFloats(rng, m * k), g = randomFloats(rng, k),
+                       w = randomFloats(rng, n * k);
+    loomBuffer *args[] = {
+        hostBuffer(LOOM_DTYPE_F32, {m, k}, x.data(), x.size() * 4),
+        hostBuffer(LOOM_DTYPE_F32, {k}, g.data(), g.size() * 4),
+        hostBuffer(LOOM_DTYPE_F32, {n, k}, w.data(), w.size() * 4)};
+    loomBuffer *result = nullptr;
+    ASSERT_EQ(loomEntryCall(entry, args, 3, &result, 1), LOOM_SUCCESS)
+        << lastError();
+    EXPECT_EQ(shapeOf(result), (std::vector<int64_t>{m, n}));
+    std::vector<float> y = floats(result);
+    for (int64_t r = 0; r < m; ++r) {
+      double ms = 0;
+      for (int64_t c = 0; c < k; ++c)
+        ms += double(x[r * k + c]) * x[r * k + c];
+      double inv = 1.0 / std::sqrt(ms / k + 1e-6);
+      for (int64_t j = 0; j < n; ++j) {
+        double want = 0;
+        for (int64_t c = 0; c < k; ++c)
+          want += x[r * k + c] * inv * g[c] * w[j * k + c];
+        EXPECT_NEAR(y[r * n + j], want, 1e-4) << m << "x" << k << "x" << n;
+      }
+    }
+    loomBufferDestroy(result);
+    for (loomBuffer *a : args)
+      loomBufferDestroy(a);
+  }
+}
+
+// Sizes that do not fit: the module's own check fails before any work, with
+// a message naming the entry, the arguments and the dimensions; no result.
+TEST_F(Compiled, MismatchedSizesAreRefusedByTheModule) {
+  const loomEntry *entry = loomModuleLookupEntry(module, "norm_linear");
+  ASSERT_NE(entry, nullptr) << lastError();
+  auto zeros = [](std::vector<int64_t> shape) {
+    return loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32,
+                            int64_t(shape.size()), shape.data());
+  };
+  auto call = [&](std::vector<int64_t> xs, std::vector<int64_t> gs,
+                  std::vector<int64_t> ws) {
+    loomBuffer *args[] = {zeros(xs), zeros(gs), zeros(ws)};
+    loomBuffer *result = nullptr;
+    EXPECT_EQ(loomEntryCall(entry, args, 3, &result, 1), LOOM_FAILURE);
+    EXPECT_EQ(result, nullptr);
+    for (loomBuffer *a : args)
+      loomBufferDestroy(a);
+    return lastError();
+  };
+  EXPECT_EQ(call({3, 5}, {4}, {7, 5}),
+            "norm_linear: argument 1 dimension 0 (?) must equal argument 0 "
+            "dimension 1 (required at block.mlir:27:8)");
+  EXPECT_EQ(call({3, 5}, {5}, {7, 6}),
+            "norm_linear: argument 2 dimension 1 (?) must equal argument 0 "
+            "dimension 1 (required at block.mlir:28:8)");
+  // Static dimensions are checked by the module too.
+  const loomEntry *block = loomModuleLookupEntry(module, "block");
+  loomBuffer *args[] = {zeros({4, 9}), zeros({8})};
+  loomBuffer *result = nullptr;
+  EXPECT_EQ(loomEntryCall(block, args, 2, &result, 1), LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "block: argument 0 dimension 1 must be 8");
+  EXPECT_EQ(result, nullptr);
+  for (loomBuffer *a : args)
+    loomBufferDestroy(a);
 }
 
 TEST_F(Compiled, NormBlockMatchesReference) {

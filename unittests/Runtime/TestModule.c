@@ -42,7 +42,7 @@ typedef struct {
 
 #if defined(LOOM_TEST_GOOD)
 #define SIGNATURE                                                              \
-  "abi 1\n"                                                                    \
+  "abi 2\n"                                                                    \
   "target cpu\n"                                                               \
   "entry add(tensor<?xf32>, tensor<?xf32>) -> (tensor<?xf32>)\n"               \
   "entry echo(tensor<4xf32>) -> (tensor<4xf32>)\n"                             \
@@ -51,14 +51,14 @@ typedef struct {
   "entry nibbles(tensor<2x4xi4>) -> (tensor<2x4xi4>)\n"                        \
   "entry nothing() -> ()\n"
 #elif defined(LOOM_TEST_MALFORMED)
-#define SIGNATURE "abi 1\ntarget cpu\nentry add(tensor<4xf33>) -> ()\n"
+#define SIGNATURE "abi 2\ntarget cpu\nentry add(tensor<4xf33>) -> ()\n"
 #elif defined(LOOM_TEST_MISSING_ENTRY)
-#define SIGNATURE "abi 1\ntarget cpu\nentry ghost() -> ()\n"
+#define SIGNATURE "abi 2\ntarget cpu\nentry ghost() -> ()\n"
 #elif defined(LOOM_TEST_GPU_TARGET)
-#define SIGNATURE "abi 1\ntarget sm_90a\nentry add() -> ()\n"
+#define SIGNATURE "abi 2\ntarget sm_90a\nentry add() -> ()\n"
 #elif defined(LOOM_TEST_CUDA)
 #define SIGNATURE                                                              \
-  "abi 1\n"                                                                    \
+  "abi 2\n"                                                                    \
   "target sm_90a\n"                                                            \
   "entry scale(tensor<?xf32>) -> (tensor<?xf32>)\n"                            \
   "entry scale8(tensor<8xf32>) -> (tensor<8xf32>)\n"                           \
@@ -69,9 +69,11 @@ typedef struct {
   "entry transpose(tensor<2x3xf32>) -> (tensor<3x2xf32>)\n"                    \
   "entry missing_kernel(tensor<4xf32>) -> (tensor<4xf32>)\n"
 #elif defined(LOOM_TEST_UNKNOWN_TARGET)
-#define SIGNATURE "abi 1\ntarget gfx90a\n"
+#define SIGNATURE "abi 2\ntarget gfx90a\n"
 #elif defined(LOOM_TEST_FUTURE_ABI)
-#define SIGNATURE "abi 2\ntarget cpu\n"
+#define SIGNATURE "abi 3\ntarget cpu\n"
+#elif defined(LOOM_TEST_OLD_ABI)
+#define SIGNATURE "abi 1\ntarget cpu\nentry nothing() -> ()\n"
 #endif
 
 #ifdef SIGNATURE
@@ -80,6 +82,24 @@ const char *loom_module_signature(void) { return SIGNATURE; }
 /* LOOM_TEST_NO_SIGNATURE: a shared library, but not a Loom module. */
 int not_a_loom_module(void) { return 0; }
 #endif
+
+
+/* The ABI 2 entries: like a compiled module's, each checks its argument
+ * count and the argument sizes it relies on before doing any work, and
+ * returns the failed check's message (or NULL after running). */
+#define LOOM_ENTRY(name, count, refused)                                       \
+  const char *loom_entry_##name(void **args, int64_t nargs) {                  \
+    if (nargs != (count))                                                      \
+      return #name ": called with the wrong number of arguments";              \
+    const char *message = (refused);                                           \
+    if (message)                                                               \
+      return message;                                                          \
+    impl_##name(args);                                                         \
+    return NULL;                                                               \
+  }
+
+/* Dimension `d` of argument `i`'s descriptor. */
+#define SIZE(i, d) (((const int64_t *)args[1 + (i)])[3 + (d)])
 
 #ifdef LOOM_TEST_CUDA
 
@@ -117,7 +137,7 @@ static const float *data1(const Desc1 *d) {
 }
 
 /* scale: 2 * x, for any length (0 launches nothing). */
-void loom_entry_scale(void **args) {
+static void impl_scale(void **args) {
   Desc1 *out = (Desc1 *)args[0];
   const Desc1 *x = (const Desc1 *)args[1];
   int64_t n = x->sizes[0];
@@ -129,11 +149,11 @@ void loom_entry_scale(void **args) {
   setResult1(out, p, n);
 }
 
-void loom_entry_scale8(void **args) { loom_entry_scale(args); }
+static void impl_scale8(void **args) { impl_scale(args); }
 
 /* pair: (4x, 4x) through an intermediate (2x) that is freed, with an event
  * and a device-to-device copy for the second result. */
-void loom_entry_pair(void **args) {
+static void impl_pair(void **args) {
   Desc1 *out = (Desc1 *)args[0];
   const Desc1 *x = (const Desc1 *)args[1];
   void *stream = mgpuStreamCreate();
@@ -156,7 +176,7 @@ void loom_entry_pair(void **args) {
 }
 
 /* big_smem: 2 * x with 100 KiB of dynamic shared memory. */
-void loom_entry_big_smem(void **args) {
+static void impl_big_smem(void **args) {
   Desc1 *out = (Desc1 *)args[0];
   const Desc1 *x = (const Desc1 *)args[1];
   void *stream = mgpuStreamCreate();
@@ -167,7 +187,7 @@ void loom_entry_big_smem(void **args) {
 }
 
 /* fill: memsets, (7, 7, 7, 7) as i32 and (1.0, ...) as f16. */
-void loom_entry_fill(void **args) {
+static void impl_fill(void **args) {
   Desc1 *out = (Desc1 *)args[0];
   void *stream = mgpuStreamCreate();
   void *ints = mgpuMemAlloc(16, stream, 0);
@@ -180,11 +200,11 @@ void loom_entry_fill(void **args) {
 }
 
 /* echo: returns its argument's own memory (what the ABI forbids). */
-void loom_entry_echo(void **args) { memcpy(args[0], args[1], sizeof(Desc1)); }
+static void impl_echo(void **args) { memcpy(args[0], args[1], sizeof(Desc1)); }
 
 /* transpose: copies x into a fresh allocation at offset 1 and returns a
  * transposed (non-contiguous) view of it. */
-void loom_entry_transpose(void **args) {
+static void impl_transpose(void **args) {
   Desc2 *out = (Desc2 *)args[0];
   const Desc2 *x = (const Desc2 *)args[1];
   void *stream = mgpuStreamCreate();
@@ -202,7 +222,7 @@ void loom_entry_transpose(void **args) {
 
 /* missing_kernel: allocates its result, then asks for a kernel the GPU
  * code lacks. */
-void loom_entry_missing_kernel(void **args) {
+static void impl_missing_kernel(void **args) {
   Desc1 *out = (Desc1 *)args[0];
   const Desc1 *x = (const Desc1 *)args[1];
   void *stream = mgpuStreamCreate();
@@ -212,6 +232,16 @@ void loom_entry_missing_kernel(void **args) {
   setResult1(out, p, 4);
 }
 
+LOOM_ENTRY(scale, 1, NULL)
+LOOM_ENTRY(scale8, 1,
+           SIZE(0, 0) != 8 ? "scale8: argument 0 dimension 0 must be 8" : NULL)
+LOOM_ENTRY(pair, 1, NULL)
+LOOM_ENTRY(big_smem, 1, NULL)
+LOOM_ENTRY(fill, 1, NULL)
+LOOM_ENTRY(echo, 1, NULL)
+LOOM_ENTRY(transpose, 1, NULL)
+LOOM_ENTRY(missing_kernel, 1, NULL)
+
 #else /* the CPU variants */
 
 static float *element1(const Desc1 *d, int64_t i) {
@@ -219,7 +249,7 @@ static float *element1(const Desc1 *d, int64_t i) {
 }
 
 /* add: elementwise sum of two dynamic vectors, into a fresh allocation. */
-void loom_entry_add(void **args) {
+static void impl_add(void **args) {
   Desc1 *out = (Desc1 *)args[0];
   const Desc1 *a = (const Desc1 *)args[1], *b = (const Desc1 *)args[2];
   int64_t n = a->sizes[0];
@@ -233,12 +263,12 @@ void loom_entry_add(void **args) {
 }
 
 /* echo: returns its argument's own buffer (what the ABI forbids). */
-void loom_entry_echo(void **args) {
+static void impl_echo(void **args) {
   memcpy(args[0], args[1], sizeof(Desc1));
 }
 
 /* twice: one allocation returned as both results (what the ABI forbids). */
-void loom_entry_twice(void **args) {
+static void impl_twice(void **args) {
   Desc1 *out = (Desc1 *)args[0];
   const Desc1 *a = (const Desc1 *)args[1];
   float *p = (float *)malloc(2 * sizeof(float));
@@ -254,7 +284,7 @@ void loom_entry_twice(void **args) {
 
 /* transpose: a fresh allocation holding the input, returned through a
  * transposed (non-contiguous) view with an offset. */
-void loom_entry_transpose(void **args) {
+static void impl_transpose(void **args) {
   Desc2 *out = (Desc2 *)args[0];
   const Desc2 *x = (const Desc2 *)args[1];
   float *p = (float *)malloc(7 * sizeof(float));
@@ -272,7 +302,7 @@ void loom_entry_transpose(void **args) {
 
 /* nibbles: copies a packed i4 tensor (2x4 elements, 2x2 bytes), negating
  * each element, to check the packed layout end to end. */
-void loom_entry_nibbles(void **args) {
+static void impl_nibbles(void **args) {
   Desc2 *out = (Desc2 *)args[0];
   const Desc2 *x = (const Desc2 *)args[1];
   uint8_t *p = (uint8_t *)malloc(4);
@@ -293,9 +323,21 @@ void loom_entry_nibbles(void **args) {
 }
 
 int nothingCalls = 0;
-void loom_entry_nothing(void **args) {
+static void impl_nothing(void **args) {
   (void)args;
   ++nothingCalls;
 }
+
+LOOM_ENTRY(add, 2,
+           SIZE(1, 0) != SIZE(0, 0)
+               ? "add: argument 1 dimension 0 (?) must equal argument 0 "
+                 "dimension 0"
+               : NULL)
+LOOM_ENTRY(echo, 1,
+           SIZE(0, 0) != 4 ? "echo: argument 0 dimension 0 must be 4" : NULL)
+LOOM_ENTRY(twice, 1, NULL)
+LOOM_ENTRY(transpose, 1, NULL)
+LOOM_ENTRY(nibbles, 1, NULL)
+LOOM_ENTRY(nothing, 0, NULL)
 
 #endif /* LOOM_TEST_CUDA */

@@ -1,7 +1,8 @@
 /* The Loom ABI around a GPU module lowered by MLIR's gpu-to-llvm (Inputs/gpu_to_llvm.mlir), for the runtime tests. */
 /*
  * What loom-compile generates for a GPU module besides the lowered host code:
- * the signature and the packed entry wrapper calling _mlir_ciface_<name>.
+ * the signature and the entry wrapper (ABI 2: argument count and size checks,
+ * then _mlir_ciface_<name>).
  */
 #include <stdint.h>
 
@@ -17,10 +18,15 @@ typedef struct {
 void _mlir_ciface_scale(Desc1 *result, Desc1 *x);
 
 const char *loom_module_signature(void) {
-  return "abi 1\ntarget sm_90a\nentry scale(tensor<?xf32>) -> "
+  return "abi 2\ntarget sm_90a\nentry scale(tensor<?xf32>) -> "
          "(tensor<?xf32>)\n";
 }
 
-void loom_entry_scale(void **args) {
+const char *loom_entry_scale(void **args, int64_t nargs) {
+  if (nargs != 1)
+    return "scale: called with the wrong number of arguments (it takes 1)";
+  if (((const Desc1 *)args[1])->sizes[0] < 0)
+    return "scale: argument 0 dimension 0 (?) must not be negative";
   _mlir_ciface_scale((Desc1 *)args[0], (Desc1 *)args[1]);
+  return 0;
 }

@@ -80,6 +80,21 @@ def main(argv):
     if status == 0 or err != expected or result.value:
         sys.exit(f"loomrt_test.py: a failing launch gave status {status}, "
                  f"error {err!r}, result {result.value}")
+    fail_launch(0)
+
+    # Sizes the module refuses (ABI 2 entry checks): its message, no result.
+    entry8 = rt.loomModuleLookupEntry(module, b"scale8")
+    check(entry8, "looking up entry 'scale8'")
+    live = ctypes.CDLL(fake).fakeCudaLiveAllocations
+    live_before = live()
+    result = ctypes.c_void_p()
+    status = rt.loomEntryCall(entry8, ctypes.byref(arg), 1,
+                              ctypes.byref(result), 1)
+    err = rt.loomGetLastError().decode()
+    expected = "scale8: argument 0 dimension 0 must be 8"
+    if status == 0 or err != expected or result.value or live() != live_before:
+        sys.exit(f"loomrt_test.py: a refused size gave status {status}, "
+                 f"error {err!r}, result {result.value}")
     rt.loomBufferDestroy(arg)
     rt.loomModuleUnload(module)
     print("loomrt_test.py: OK")

@@ -10,6 +10,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
 
 #include <string>
@@ -17,8 +18,8 @@
 namespace loom {
 namespace abi {
 
-/// Version written on the signature's first line (`abi 1`).
-constexpr int kABIVersion = 1;
+/// Version written on the signature's first line (`abi 2`).
+constexpr int kABIVersion = 2;
 
 /// A public entry: its name and its logical argument and result types (i4
 /// tensors with their logical shape, before loom-pack-i4-abi packs them).
@@ -42,7 +43,7 @@ collectEntries(mlir::ModuleOp module);
 /// `tensor<128x?xbf16>`: the spelling the runtime parses (MLIR's own).
 std::string formatTensorType(mlir::RankedTensorType type);
 
-/// The text returned by `loom_module_signature`: `abi 1`, `target <target>`,
+/// The text returned by `loom_module_signature`: `abi 2`, `target <target>`,
 /// then `entry name(T, ...) -> (T, ...)` per entry, one line each.
 std::string formatSignature(llvm::ArrayRef<EntrySignature> entries,
                             llvm::StringRef target);
@@ -62,14 +63,29 @@ mlir::LogicalResult checkLoweredToLLVM(mlir::ModuleOp module,
 /// resolved when it is loaded.
 mlir::LogicalResult checkNoDeclarations(mlir::ModuleOp module);
 
-/// On the LLVM-dialect module produced by the CPU or GPU pipeline: adds
-/// `loom_module_signature` returning `signature`, adds the packed wrapper
-/// `loom_entry_<name>` over `_mlir_ciface_<name>` for every entry, and gives
-/// every other function definition internal linkage so that a module exports
-/// nothing but its ABI. Fails (with a diagnostic) on a missing C interface.
+/// The argument checks of every entry of the tensor-level `module`
+/// (docs/abi.md, "Entry checks"), in an LLVM-dialect module of their own:
+/// runs convert-loom-to-linalg, upstream generate-runtime-verification and
+/// loom-entry-checks on a clone of `module` and lowers the resulting
+/// `__loom_check_<entry>` functions and their messages. Needs the passes
+/// registered (loom::registerAllPasses). Fails with a diagnostic.
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
+buildEntryChecks(mlir::ModuleOp module);
+
+/// On the LLVM-dialect module produced by the CPU or GPU pipeline: moves in
+/// the check functions of buildEntryChecks (`checks`, emptied), adds
+/// `loom_module_signature` returning `signature`, adds the wrapper
+/// `const char *loom_entry_<name>(void **args, int64_t nargs)` for every
+/// entry (it checks `nargs` and the argument sizes with
+/// `__loom_check_<name>`, returns the failed check's message, or calls
+/// `_mlir_ciface_<name>` and returns NULL), and gives every other function
+/// definition internal linkage so that a module exports nothing but its
+/// ABI. Fails (with a diagnostic) on a missing C interface or check
+/// function, or a user symbol with a name the ABI reserves.
 mlir::LogicalResult addModuleABI(mlir::ModuleOp module,
                                  llvm::ArrayRef<EntrySignature> entries,
-                                 llvm::StringRef signature);
+                                 llvm::StringRef signature,
+                                 mlir::ModuleOp checks);
 
 } // namespace abi
 } // namespace loom

@@ -97,4 +97,41 @@ def LoomBF16SelectAsI16Pass : Pass<"loom-bf16-select-as-i16"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def LoomEntryChecksPass : Pass<"loom-entry-checks", "::mlir::ModuleOp"> {
+  let summary = "Derive the argument-size checks of every entry";
+  let description = [{
+    Builds, for every public `func.func` with a body (an entry, docs/abi.md),
+    a private function `__loom_check_<entry>` that takes every dimension of
+    every argument (`index`, arguments in order, dimensions in order; an `i4`
+    tensor's logical sizes) and returns NULL when the sizes are acceptable,
+    else the address of a NUL-terminated message naming the first failed
+    check (an `llvm.mlir.global` `__loom_check_<entry>_<k>`). The checks, in
+    this order: every static dimension equals its type's, every dynamic one
+    is not negative, and every relation between argument sizes that the body
+    asserts.
+
+    The relations are not written per op: the pass reads the `cf.assert`
+    ops that upstream `generate-runtime-verification` put into the entry
+    (run it after `convert-loom-to-linalg`, with `canonicalize` and `cse`).
+    An assert is kept when its condition depends only on argument sizes
+    (`tensor.dim` of the entry's arguments with constant indices, constants,
+    and pure `arith`, `index` and `affine` ops), at the top level of the
+    entry or inside `scf.if` ops whose conditions do too (it then holds when
+    they hold). In a linalg body (upstream verifies `tensor.extract` there
+    per element), each conjunct `linalg.index k < bound` with a bound that
+    depends on argument sizes only becomes `size of loop k <= bound`, where
+    every loop of the op runs. Other asserts in loops or linalg bodies, and
+    those that depend on data, are dropped. `max(x - 1, 0) + 1` (upstream's inferred
+    loop size) is `x` and `min(x - 1, 0)` is `0` where an enclosing
+    condition says `x > 0`; a check that folds to true is dropped and checks
+    with the same message are merged. Messages read like
+    `f: argument 2 dimension 0 (?) must equal argument 0 dimension 1
+    (required at f.mlir:3:8)`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::func::FuncDialect"
+  ];
+}
+
 #endif // LOOM_ABI_PASSES_TD

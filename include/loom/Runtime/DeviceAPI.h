@@ -20,7 +20,7 @@
  *   mgpuModuleGetFunction, which returns a handle that remembers the
  *   kernel's name (for error messages) and is cached per name.
  * - mgpuStreamCreate returns one stream per thread, created on first use and
- *   kept until the process exits; mgpuStreamDestroy does nothing. It is a
+ *   destroyed when the thread exits; mgpuStreamDestroy does nothing. It is a
  *   blocking stream (CU_STREAM_DEFAULT): it synchronizes with the legacy
  *   default stream, on which loomBufferCopyFromHost copies and PyTorch's
  *   default stream runs.

@@ -91,7 +91,8 @@ const char *loomDTypeName(loomDType dtype);
 const char *loomDeviceName(loomDevice device);
 
 /* Bytes a buffer of `dtype` and `shape` occupies (i4 packed). Fails on a
- * negative dimension, an overflow or an i4 shape with an odd innermost
+ * negative dimension, an overflow (of the size, or of a contiguous stride
+ * past 2^60, even in an empty buffer) or an i4 shape with an odd innermost
  * dimension (a rank-0 i4 counts as odd). */
 loomStatus loomStorageSize(loomDType dtype, int64_t rank, const int64_t *shape,
                            size_t *bytes);
@@ -199,10 +200,13 @@ loomStatus loomBufferCopyToHost(const loomBuffer *buffer, void *destination,
 /* Calls `entry` with `numArgs` argument buffers and, on success, stores
  * `numResults` new buffers (owned by the caller, freed with
  * loomBufferDestroy) into `results`. Checks before calling: the counts, each
- * argument's device (the module's: CUDA buffers for a CUDA module), dtype,
- * rank and static dimensions against the signature. Arguments are only
- * read. Dynamic dimensions that the signature cannot relate (e.g. two `?`
- * that must be equal) are not checked yet.
+ * argument's device (the module's: CUDA buffers for a CUDA module), dtype
+ * and rank against the signature. The module then checks the sizes itself
+ * (static dimensions, and the relations between dynamic ones that its body
+ * relies on, docs/abi.md "Entry checks"): a mismatch returns LOOM_FAILURE
+ * with the module's message, e.g. "f: argument 1 dimension 0 (?) must equal
+ * argument 0 dimension 1 (required at f.mlir:3:8)", before the module did
+ * any work; no results are stored. Arguments are only read.
  *
  * A CUDA module's entry runs its kernels on the calling thread's runtime
  * stream and synchronizes it before returning, so results are ready when

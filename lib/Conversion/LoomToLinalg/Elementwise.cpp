@@ -1,8 +1,10 @@
 //===- Elementwise.cpp - lowering of norms, RoPE and activations -----------===//
 //
-// rms_norm and layer_norm reduce over the last dimension into f32 statistics,
-// then normalize in one elementwise pass; rope reads each element's rotation
-// partner with tensor.extract; gelu and silu are one linalg.generic each.
+// rms_norm and layer_norm reduce over the last dimension into f32 statistics
+// (compensated sums; layer_norm's variance by the corrected two-pass
+// formula), then normalize in one elementwise pass; rope reads each
+// element's rotation partner with tensor.extract; gelu and silu are one
+// linalg.generic each.
 
 #include "Utils.h"
 #include "loom/Conversion/LoomToLinalg/LoomToLinalg.h"
@@ -89,37 +91,61 @@ struct GeluLowering : OpRewritePattern<loom::GeluOp> {
   }
 };
 
-/// Sum over the last dim of f(x) into an f32 tensor of the leading dims.
-/// `extra` (if given) is a tensor of the leading dims passed to f.
-Value reduceLastDim(OpBuilder &b, Location loc, Value x, Value extra,
-                    function_ref<Value(OpBuilder &, Location, Value, Value)> f) {
-  auto type = cast<RankedTensorType>(x.getType());
-  unsigned rank = type.getRank();
-  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
-  sizes.pop_back();
-  Value init = filledTensor(b, loc, sizes, b.getF32Type(), 0.0);
-  MLIRContext *ctx = b.getContext();
+/// The map from a rank-`rank` iteration space to its leading dims (a row).
+AffineMap rowMap(MLIRContext *ctx, unsigned rank) {
   SmallVector<unsigned> lead;
   for (unsigned i = 0; i + 1 < rank; ++i)
     lead.push_back(i);
-  AffineMap leadMap = projectionMap(ctx, rank, lead);
+  return projectionMap(ctx, rank, lead);
+}
+
+/// v - shifts[0] - shifts[1] - ..., in that order (not v - (s0 + s1): the
+/// second shift is a small correction that s0 + s1 would round away).
+Value centred(OpBuilder &b, Location loc, Value v, ValueRange shifts) {
+  for (Value s : shifts)
+    v = arith::SubFOp::create(b, loc, v, s);
+  return v;
+}
+
+/// Per row, the f32 sum over the last dim of `term(centred(x, shifts))`;
+/// `shifts` are f32 tensors of the leading dims. Kahan-compensated: a plain
+/// running f32 sum loses about three digits over 65536 terms of one sign
+/// (its rounding errors share that sign too; a row of 1e4 + N(0, 1) got a
+/// mean off by 1 and a layer_norm 100% wrong), the compensated sum stays
+/// within a few roundings of the exact one at any row length.
+Value sumRows(OpBuilder &b, Location loc, Value x, ValueRange shifts,
+              function_ref<Value(OpBuilder &, Location, Value)> term) {
+  auto type = cast<RankedTensorType>(x.getType());
+  unsigned rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
+  sizes.pop_back();
+  Type f32 = b.getF32Type();
+  Value sum = filledTensor(b, loc, sizes, f32, 0.0);
+  Value compensation = filledTensor(b, loc, sizes, f32, 0.0);
   SmallVector<Value> inputs{x};
+  llvm::append_range(inputs, shifts);
   SmallVector<AffineMap> maps{identityMap(ctx, rank)};
-  if (extra) {
-    inputs.push_back(extra);
-    maps.push_back(leadMap);
-  }
-  maps.push_back(leadMap);
+  maps.append(shifts.size() + 2, rowMap(ctx, rank));
   auto generic = linalg::GenericOp::create(
-      b, loc, init.getType(), inputs, init, maps, iterators(rank - 1, 1),
+      b, loc, TypeRange{sum.getType(), sum.getType()}, inputs,
+      ValueRange{sum, compensation}, maps, iterators(rank - 1, 1),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value v = toF32(nb, nl, args[0]);
-        Value term = f(nb, nl, v, extra ? args[1] : Value());
-        linalg::YieldOp::create(nb, nl,
-                                arith::AddFOp::create(nb, nl, args.back(), term)
-                                    .getResult());
+        Value v = centred(nb, nl, toF32(nb, nl, args[0]),
+                          args.slice(1, shifts.size()));
+        Value acc = args[args.size() - 2], comp = args.back();
+        Value y = arith::SubFOp::create(nb, nl, term(nb, nl, v), comp);
+        Value t = arith::AddFOp::create(nb, nl, acc, y);
+        Value lost = arith::SubFOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, t, acc), y);
+        linalg::YieldOp::create(nb, nl, ValueRange{t, lost});
       });
   return generic.getResult(0);
+}
+
+Value identityTerm(OpBuilder &, Location, Value v) { return v; }
+Value squareTerm(OpBuilder &b, Location loc, Value v) {
+  return arith::MulFOp::create(b, loc, v, v);
 }
 
 /// The last dim of x as an f32 scalar.
@@ -128,25 +154,29 @@ Value lastDimF32(OpBuilder &b, Location loc, Value x) {
   return indexToF32(b, loc, sizeValue(b, loc, x, rank - 1));
 }
 
-/// out = (x - shift) * rsqrt(stat / C + eps) * g (+ bias), per element.
-/// `shift` is null for RMSNorm.
-Value normalize(OpBuilder &b, Location loc, Value x, Value shift, Value stat,
-                Value g, Value bias, float eps, Type resultType) {
+/// An f32 tensor of the leading dims computed per row from `rows` (f32
+/// tensors of the leading dims).
+Value perRow(OpBuilder &b, Location loc, ValueRange rows,
+             function_ref<Value(OpBuilder &, Location, ValueRange)> f) {
+  Value init =
+      emptyTensor(b, loc, getSizes(b, loc, rows.front()), b.getF32Type());
+  return elementwiseF32(b, loc, rows, init, f);
+}
+
+/// out = centred(x, shifts) * rsqrt(variance + eps) * g (+ bias), per element;
+/// `variance` is per row.
+Value normalize(OpBuilder &b, Location loc, Value x, ValueRange shifts,
+                Value variance, Value g, Value bias, float eps,
+                Type resultType) {
   auto type = cast<RankedTensorType>(x.getType());
   unsigned rank = type.getRank();
   MLIRContext *ctx = b.getContext();
-  SmallVector<unsigned> lead;
-  for (unsigned i = 0; i + 1 < rank; ++i)
-    lead.push_back(i);
-  AffineMap leadMap = projectionMap(ctx, rank, lead);
+  AffineMap leadMap = rowMap(ctx, rank);
   AffineMap lastMap = projectionMap(ctx, rank, {rank - 1});
-  Value c = lastDimF32(b, loc, x);
-  SmallVector<Value> inputs{x, stat, g};
+  SmallVector<Value> inputs{x, variance, g};
   SmallVector<AffineMap> maps{identityMap(ctx, rank), leadMap, lastMap};
-  if (shift) {
-    inputs.push_back(shift);
-    maps.push_back(leadMap);
-  }
+  llvm::append_range(inputs, shifts);
+  maps.append(shifts.size(), leadMap);
   if (bias) {
     inputs.push_back(bias);
     maps.push_back(lastMap);
@@ -157,19 +187,17 @@ Value normalize(OpBuilder &b, Location loc, Value x, Value shift, Value stat,
   auto generic = linalg::GenericOp::create(
       b, loc, init.getType(), inputs, init, maps, iterators(rank),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value v = toF32(nb, nl, args[0]);
-        unsigned next = 3;
-        if (shift)
-          v = arith::SubFOp::create(nb, nl, v, args[next++]);
-        Value mean = arith::DivFOp::create(nb, nl, args[1], c);
+        Value v = centred(nb, nl, toF32(nb, nl, args[0]),
+                          args.slice(3, shifts.size()));
         Value denom = arith::AddFOp::create(
-            nb, nl, mean, floatConstant(nb, nl, nb.getF32Type(), eps));
+            nb, nl, args[1], floatConstant(nb, nl, nb.getF32Type(), eps));
         Value inv = math::RsqrtOp::create(nb, nl, denom);
         Value y = arith::MulFOp::create(
             nb, nl, arith::MulFOp::create(nb, nl, v, inv),
             toF32(nb, nl, args[2]));
         if (bias)
-          y = arith::AddFOp::create(nb, nl, y, toF32(nb, nl, args[next++]));
+          y = arith::AddFOp::create(nb, nl, y,
+                                    toF32(nb, nl, args[3 + shifts.size()]));
         linalg::YieldOp::create(nb, nl, fromF32(nb, nl, y, elementType));
       });
   return castToType(b, loc, generic.getResult(0), resultType);
@@ -181,12 +209,14 @@ struct RmsNormLowering : OpRewritePattern<loom::RmsNormOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = op.getX();
-    Value ss = reduceLastDim(rewriter, loc, x, Value(),
-                             [](OpBuilder &b, Location l, Value v, Value) {
-                               return arith::MulFOp::create(b, l, v, v);
-                             });
-    rewriter.replaceOp(op, normalize(rewriter, loc, x, Value(), ss, op.getG(),
-                                     Value(),
+    Value c = lastDimF32(rewriter, loc, x);
+    Value ss = sumRows(rewriter, loc, x, {}, squareTerm);
+    Value meanSquare = perRow(rewriter, loc, ss,
+                              [&](OpBuilder &b, Location l, ValueRange a) {
+                                return arith::DivFOp::create(b, l, a[0], c);
+                              });
+    rewriter.replaceOp(op, normalize(rewriter, loc, x, {}, meanSquare,
+                                     op.getG(), Value(),
                                      op.getEpsilon().convertToFloat(),
                                      op.getType()));
     return success();
@@ -199,26 +229,31 @@ struct LayerNormLowering : OpRewritePattern<loom::LayerNormOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value x = op.getX();
-    // Two passes (mean, then centred squares) keep the variance accurate for
-    // rows with a large mean, where E[x^2] - E[x]^2 would cancel.
-    Value sum = reduceLastDim(rewriter, loc, x, Value(),
-                              [](OpBuilder &, Location, Value v, Value) {
-                                return v;
-                              });
     Value c = lastDimF32(rewriter, loc, x);
-    auto sumType = cast<RankedTensorType>(sum.getType());
-    Value meanInit = emptyTensor(rewriter, loc, getSizes(rewriter, loc, sum),
-                                 sumType.getElementType());
-    Value mean = elementwiseF32(rewriter, loc, sum, meanInit,
-                                [&](OpBuilder &b, Location l, ValueRange a) {
-                                  return arith::DivFOp::create(b, l, a[0], c);
-                                });
-    Value var = reduceLastDim(
-        rewriter, loc, x, mean, [](OpBuilder &b, Location l, Value v, Value m) {
-          Value d = arith::SubFOp::create(b, l, v, m);
-          return arith::MulFOp::create(b, l, d, d);
-        });
-    rewriter.replaceOp(op, normalize(rewriter, loc, x, mean, var, op.getG(),
+    auto divideByC = [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return arith::DivFOp::create(b, l, a[0], c);
+    };
+    // Corrected two-pass (Chan, Golub and LeVeque): m = mean(x) in f32 is off
+    // by up to half an ulp of the mean (5e-4 for a mean of 1e4), which is a
+    // large error for a row of unit variance. d = x - m is exact for the
+    // elements near m, so its mean r = mean(d) recovers that error, and
+    // var = mean(d^2) - r^2 loses nothing as |r| << the deviation. The
+    // output centres in the same two steps: (x - m) - r.
+    Value m = perRow(rewriter, loc, sumRows(rewriter, loc, x, {}, identityTerm),
+                     divideByC);
+    Value r = perRow(rewriter, loc, sumRows(rewriter, loc, x, m, identityTerm),
+                     divideByC);
+    Value dd = sumRows(rewriter, loc, x, m, squareTerm);
+    Value var = perRow(rewriter, loc, {dd, r},
+                       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         Value msq = arith::DivFOp::create(b, l, a[0], c);
+                         Value rr = arith::MulFOp::create(b, l, a[1], a[1]);
+                         Value v = arith::SubFOp::create(b, l, msq, rr);
+                         // Rounding could leave -tiny for a constant row.
+                         return arith::MaximumFOp::create(
+                             b, l, v, f32Constant(b, l, 0.0));
+                       });
+    rewriter.replaceOp(op, normalize(rewriter, loc, x, {m, r}, var, op.getG(),
                                      op.getB(),
                                      op.getEpsilon().convertToFloat(),
                                      op.getType()));

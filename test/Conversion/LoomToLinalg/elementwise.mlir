@@ -38,15 +38,24 @@ func.func @gelu(%x: tensor<8xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
 
 // -----
 
-// RMSNorm: a sum of squares over the last dim, then one normalizing pass.
+// RMSNorm: a compensated (Kahan) sum of squares over the last dim, whose
+// second accumulator carries each addition's rounding error into the next
+// term; the mean square per row; then one normalizing pass.
 // CHECK-DAG: #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-DAG: #[[$ROW:.*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK-DAG: #[[$COL:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-LABEL: func.func @rms
-// CHECK: %[[SS:.*]] = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]}
-// CHECK: arith.mulf
-// CHECK: arith.addf
-// CHECK: linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$COL]], #[[$ID]]], iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %[[SS]], %{{.*}} :
+// CHECK: %[[SS:.*]]:2 = linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ROW]]], iterator_types = ["parallel", "reduction"]}
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %[[ACC:.*]]: f32, %[[COMP:.*]]: f32):
+// CHECK-NEXT: %[[SQ:.*]] = arith.mulf %[[IN]], %[[IN]]
+// CHECK-NEXT: %[[Y:.*]] = arith.subf %[[SQ]], %[[COMP]]
+// CHECK-NEXT: %[[T:.*]] = arith.addf %[[ACC]], %[[Y]]
+// CHECK-NEXT: %[[D:.*]] = arith.subf %[[T]], %[[ACC]]
+// CHECK-NEXT: %[[LOST:.*]] = arith.subf %[[D]], %[[Y]]
+// CHECK-NEXT: linalg.yield %[[T]], %[[LOST]]
+// CHECK: %[[MS:.*]] = linalg.generic {{.*}} ins(%[[SS]]#0 : tensor<2xf32>)
+// CHECK: arith.divf
+// CHECK: linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$COL]], #[[$ID]]], iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %[[MS]], %{{.*}} :
 // CHECK: arith.constant 9.99999997E-7 : f32
 // CHECK: math.rsqrt
 // LLVM-LABEL: llvm.func @rms
@@ -58,12 +67,24 @@ func.func @rms(%x: tensor<2x8xf32>, %g: tensor<8xf32>) -> tensor<2x8xf32> {
 
 // -----
 
-// LayerNorm: two reductions (sum, then centred squares) before normalizing.
+// LayerNorm, the corrected two-pass: m = sum x / C, then with d = x - m,
+// r = sum d / C and var = max(sum d^2 / C - r^2, 0) (r recovers the f32
+// rounding of m); the output centres as (x - m) - r. Every sum compensated.
 // CHECK-LABEL: func.func @layer
-// CHECK-COUNT-2: iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK: arith.subf
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<?x3x16xf16>
+// CHECK: %[[S:.*]]:2 = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] : tensor<?x3x16xf16>)
+// CHECK: %[[M:.*]] = linalg.generic {{.*}} ins(%[[S]]#0 : tensor<?x3xf32>)
+// CHECK: %[[SD:.*]]:2 = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[M]] :
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[SD]]#0 : tensor<?x3xf32>)
+// CHECK: %[[SDD:.*]]:2 = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[M]] :
+// CHECK: arith.mulf
+// CHECK: %[[VAR:.*]] = linalg.generic {{.*}} ins(%[[SDD]]#0, %[[R]] : tensor<?x3xf32>, tensor<?x3xf32>)
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}} ins(%[[X]], %[[VAR]], %{{.*}}, %[[M]], %[[R]], %{{.*}} :
+// CHECK: %[[XF:.*]] = arith.extf
+// CHECK-NEXT: %[[C1:.*]] = arith.subf %[[XF]], %{{.*}}
+// CHECK-NEXT: arith.subf %[[C1]], %{{.*}}
 // CHECK: math.rsqrt
-// CHECK: arith.addf
 func.func @layer(%x: tensor<?x3x16xf16>, %g: tensor<16xf16>, %b: tensor<16xf16>) -> tensor<?x3x16xf16> {
   %0 = loom.layer_norm %x, %g, %b : (tensor<?x3x16xf16>, tensor<16xf16>, tensor<16xf16>) -> tensor<?x3x16xf16>
   return %0 : tensor<?x3x16xf16>

@@ -1,4 +1,4 @@
-// Entries compiled by loom-compile for RuntimeTest: a norm block, an i4 boundary and a constant result.
+// Entries compiled by loom-compile for RuntimeTest: a norm block, an i4 boundary, a constant result and dynamic sizes.
 func.func @block(%x: tensor<4x8xf32>, %g: tensor<8xf32>) -> tensor<4x8xf32> {
   %n = loom.rms_norm %x, %g {epsilon = 1.0e-06 : f32} : (tensor<4x8xf32>, tensor<8xf32>) -> tensor<4x8xf32>
   %a = loom.silu %n : (tensor<4x8xf32>) -> tensor<4x8xf32>
@@ -19,4 +19,12 @@ func.func @negate_i4(%w: tensor<2x4xi4>) -> (tensor<2x4xi4>, tensor<2x4xi8>) {
 func.func @constant_and_arg(%x: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
   %c = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf32>
   return %c, %x : tensor<3xf32>, tensor<3xf32>
+}
+
+// Dynamic sizes whose relations the body relies on (g and w against x's
+// last dimension): the module checks them at entry.
+func.func @norm_linear(%x: tensor<?x?xf32>, %g: tensor<?xf32>, %w: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %n = loom.rms_norm %x, %g {epsilon = 1.0e-06 : f32} : (tensor<?x?xf32>, tensor<?xf32>) -> tensor<?x?xf32>
+  %y = loom.linear %n, %w : (tensor<?x?xf32>, tensor<?x?xf32>) -> tensor<?x?xf32>
+  return %y : tensor<?x?xf32>
 }
