@@ -8,6 +8,7 @@
 #include "loom/GPU/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
 #include "loom/Pipelines/Pipelines.h"
+#include "loom/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -44,6 +45,7 @@ void loom::registerAllPasses() {
     loom::registerLoomConversionPasses();
     loom::registerLoomABIPasses();
     loom::registerLoomGPUPasses();
+    loom::registerLoomTransformsPasses();
     loom::registerLoomPipelines();
     return true;
   }();

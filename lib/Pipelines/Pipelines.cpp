@@ -3,6 +3,7 @@
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/ABI/Passes.h"
 #include "loom/GPU/Passes.h"
+#include "loom/Transforms/TargetDescription.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -25,13 +26,19 @@ static void append(OpPassManager &pm, StringRef text) {
 /// What the CPU and GPU pipelines share: loom ops to linalg on tensors,
 /// one-shot bufferization with identity-layout function boundaries,
 /// deallocation, fresh results for public functions and strided copies as
-/// linalg.copy (docs/abi.md explains each).
-static void buildBufferizationPipeline(OpPassManager &pm) {
+/// linalg.copy (docs/abi.md explains each). With `fuseElementwise`, chains
+/// of elementwise linalg ops merge into one (upstream
+/// loom-fuse-elementwise-chains: the bodies are composed, every intermediate
+/// rounding kept), so that each chain is one kernel on the GPU.
+static void buildBufferizationPipeline(OpPassManager &pm,
+                                       bool fuseElementwise) {
   // Elementwise arith on tensors (residual adds, gating) becomes linalg too,
   // since one-shot bufferization does not take arith ops on tensors.
   append(pm, "convert-loom-to-linalg,func.func(convert-elementwise-to-linalg),"
-             "canonicalize,cse,"
-             "one-shot-bufferize{bufferize-function-boundaries "
+             "canonicalize,cse");
+  if (fuseElementwise)
+    append(pm, "loom-fuse-elementwise-chains,canonicalize,cse");
+  append(pm, "one-shot-bufferize{bufferize-function-boundaries "
              "function-boundary-type-conversion=identity-layout-map},"
              "buffer-deallocation-pipeline");
   // The module ABI (docs/abi.md): the caller frees every result, so a public
@@ -72,9 +79,21 @@ static void buildHostLowering(OpPassManager &pm, StringRef beforeConversion) {
              "convert-to-llvm,reconcile-unrealized-casts");
 }
 
+/// The graph-level passes both paths share: the fusion decision
+/// (docs/fusion.md).
+static void buildGraphPipeline(OpPassManager &pm, bool fuse) {
+  if (fuse)
+    append(pm, "func.func(loom-fuse)");
+}
+
 void loom::buildLoomCPUPipeline(OpPassManager &pm,
                                 const LoomCPUPipelineOptions &options) {
-  buildBufferizationPipeline(pm);
+  buildGraphPipeline(pm, options.fuse);
+  append(pm, "func.func(loom-tile)");
+  // The CPU lowers op by op: the groups' ops take their place again (the
+  // program is the same with and without them).
+  append(pm, "loom-inline-kernels");
+  buildBufferizationPipeline(pm, /*fuseElementwise=*/false);
   append(pm, "func.func(convert-linalg-to-loops),canonicalize");
   if (!options.toLLVM)
     return;
@@ -82,14 +101,12 @@ void loom::buildLoomCPUPipeline(OpPassManager &pm,
 }
 
 std::optional<int> loom::parseGPUChip(StringRef chip) {
-  StringRef digits = chip;
-  if (!digits.consume_front("sm_"))
+  std::string error;
+  std::optional<TargetDescription> target =
+      TargetDescription::getGPU(chip, "", error);
+  if (!target)
     return std::nullopt;
-  digits.consume_back("a");
-  unsigned sm;
-  if (digits.empty() || digits.getAsInteger(10, sm) || sm < 80 || sm > 1000)
-    return std::nullopt;
-  return static_cast<int>(sm);
+  return target->sm;
 }
 
 std::optional<loom::CUDAToolkit> loom::findCUDAToolkit(StringRef path,
@@ -159,13 +176,10 @@ std::optional<loom::CUDAToolkit> loom::findCUDAToolkit(StringRef path,
 LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
                                          const LoomGPUPipelineOptions &options,
                                          std::string &error) {
-  std::optional<int> sm = parseGPUChip(options.chip);
-  if (!sm) {
-    error = "unknown chip '" + options.chip +
-            "' (expected sm_NN or sm_NNa with NN >= 80, e.g. sm_90a or "
-            "sm_80)";
+  std::optional<TargetDescription> target =
+      TargetDescription::getGPU(options.chip, options.tiles, error);
+  if (!target)
     return failure();
-  }
   if (options.blockSize < 1 || options.blockSize > 1024) {
     error = "block-size must be in [1, 1024] (got " +
             std::to_string(options.blockSize) + ")";
@@ -184,8 +198,11 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
 
   // Kernel recipes replace attention and GEMM ops while they are still ops
   // on tensors; the rest takes the generic path.
-  append(pm, "loom-gpu-kernels{chip=" + options.chip + "}");
-  buildBufferizationPipeline(pm);
+  buildGraphPipeline(pm, options.fuse);
+  std::string tiles = target->tilesString();
+  append(pm, "loom-gpu-kernels{chip=" + options.chip +
+                 (tiles.empty() ? "" : " tiles=" + tiles) + "}");
+  buildBufferizationPipeline(pm, /*fuseElementwise=*/options.fuse);
   // Parallel loops become launches with a thread per iteration; any other
   // memory access runs in a kernel too, so that the host only manages
   // device buffers.
@@ -204,7 +221,7 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
   append(pm, "func.func(gpu-async-region)");
   // PTX ISA 8.0 covers sm_80 to sm_90a (sm_90a needs it); later chips take
   // LLVM's minimum for the chip.
-  std::string features = *sm < 100 ? " features=+ptx80" : "";
+  std::string features = target->sm < 100 ? " features=+ptx80" : "";
   append(pm, "nvvm-attach-target{chip=" + options.chip + features +
                  " O=3 l=" + toolkit->libdevice + "}");
   // The kernels: bf16 arithmetic in f32 as on the CPU (one rounding per op,

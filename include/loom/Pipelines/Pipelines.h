@@ -22,6 +22,11 @@ struct LoomCPUPipelineOptions
                       llvm::cl::desc("Lower to the LLVM dialect (false: stop "
                                      "after bufferization at scf loops)"),
                       llvm::cl::init(true)};
+  Option<bool> fuse{*this, "fuse",
+                    llvm::cl::desc("Form fusion groups (loom-fuse); false: "
+                                   "every op is lowered on its own, to "
+                                   "compare with"),
+                    llvm::cl::init(true)};
 };
 
 /// loom ops -> linalg on tensors -> one-shot bufferization -> loops -> LLVM
@@ -40,6 +45,18 @@ struct LoomGPUPipelineOptions
       llvm::cl::desc("The GPU: sm_NN or sm_NNa with NN >= 80 (sm_90a, sm_80, "
                      "...)"),
       llvm::cl::init("sm_90a")};
+  Option<std::string> tiles{
+      *this, "tiles",
+      llvm::cl::desc("Tile sizes that replace the chip's own choice: a "
+                     "comma-separated list of attention:QxKV, "
+                     "gemm:MxNxK[xSTAGES] and rows:THREADS (docs/Design.md, "
+                     "'The target description'); empty: the chip's"),
+      llvm::cl::init("")};
+  Option<bool> fuse{*this, "fuse",
+                    llvm::cl::desc("Form fusion groups (loom-fuse) and give "
+                                   "them to the fused recipes; false: every "
+                                   "op is lowered on its own, to compare with"),
+                    llvm::cl::init(true)};
   Option<bool> toLLVM{
       *this, "to-llvm",
       llvm::cl::desc("Lower to the LLVM dialect with the kernels compiled "
@@ -79,7 +96,8 @@ std::optional<CUDAToolkit> findCUDAToolkit(llvm::StringRef path,
                                            std::string &error);
 
 /// The compute capability of `chip` times ten ("sm_90a" -> 90), or nullopt
-/// if it is not sm_NN or sm_NNa with NN >= 80 (the chips Loom supports).
+/// if it is not sm_NN or sm_NNa with NN >= 80 (the chips Loom supports;
+/// TargetDescription::getGPU decides).
 std::optional<int> parseGPUChip(llvm::StringRef chip);
 
 /// The front half of --loom-cpu-pipeline, then loom-gpu-kernels at tensor
@@ -92,8 +110,10 @@ std::optional<int> parseGPUChip(llvm::StringRef chip);
 /// whose functions take and return device memref descriptors and call the
 /// runtime's mgpu* functions, with the kernels embedded in a gpu.binary.
 /// Fails, with a one-line `error` and nothing added to `pm`, on an unknown
-/// chip, a block size outside [1, 1024], an unknown format, or (with
-/// `to-llvm`, which needs it) a CUDA toolkit that cannot be found.
+/// chip, a malformed `tiles` list, a block size outside [1, 1024], an
+/// unknown format, or (with `to-llvm`, which needs it) a CUDA toolkit that
+/// cannot be found. (Tiles that are well formed but that a recipe cannot
+/// build are errors at the ops, from loom-gpu-kernels.)
 mlir::LogicalResult buildLoomGPUPipeline(mlir::OpPassManager &pm,
                                          const LoomGPUPipelineOptions &options,
                                          std::string &error);

@@ -66,25 +66,6 @@ OpFoldResult numBlocksOf(OpBuilder &b, Location loc, Value tensor, int64_t dim,
   return numBlocks(b, loc, sizeValue(b, loc, tensor, dim), block);
 }
 
-/// The f32 scale: the attribute, or 1/sqrt(D) with D taken from `q`. With
-/// D = 0 every dot product is 0 and 1/sqrt(0) * 0 would be NaN; the scale is
-/// then taken as 1 (any finite scale gives the same zero scores).
-Value scaleValue(OpBuilder &b, Location loc, std::optional<APFloat> scale,
-                 Value q) {
-  if (scale)
-    return f32Constant(b, loc, scale->convertToFloat());
-  auto type = cast<RankedTensorType>(q.getType());
-  if (!type.isDynamicDim(3)) {
-    int64_t d = std::max<int64_t>(type.getDimSize(3), 1);
-    return f32Constant(b, loc, 1.0 / std::sqrt(static_cast<double>(d)));
-  }
-  Value d = arith::MaxUIOp::create(b, loc, sizeValue(b, loc, q, 3),
-                                   indexConstant(b, loc, 1));
-  return arith::DivFOp::create(
-      b, loc, f32Constant(b, loc, 1.0),
-      math::SqrtOp::create(b, loc, indexToF32(b, loc, d)));
-}
-
 //===----------------------------------------------------------------------===//
 // GQA: how query head h reaches kv head h / G.
 //===----------------------------------------------------------------------===//

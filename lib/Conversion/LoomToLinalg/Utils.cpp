@@ -2,8 +2,11 @@
 
 #include "Utils.h"
 
+#include <cmath>
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 using namespace mlir;
@@ -142,6 +145,22 @@ Value elementwiseF32(
   SmallVector<AffineMap> maps(inputs.size(),
                               identityMap(b.getContext(), rank));
   return genericF32(b, loc, inputs, maps, init, body);
+}
+
+Value scaleValue(OpBuilder &b, Location loc, std::optional<APFloat> scale,
+                 Value q) {
+  if (scale)
+    return f32Constant(b, loc, scale->convertToFloat());
+  auto type = cast<RankedTensorType>(q.getType());
+  if (!type.isDynamicDim(3)) {
+    int64_t d = std::max<int64_t>(type.getDimSize(3), 1);
+    return f32Constant(b, loc, 1.0 / std::sqrt(static_cast<double>(d)));
+  }
+  Value d = arith::MaxUIOp::create(b, loc, sizeValue(b, loc, q, 3),
+                                   indexConstant(b, loc, 1));
+  return arith::DivFOp::create(
+      b, loc, f32Constant(b, loc, 1.0),
+      math::SqrtOp::create(b, loc, indexToF32(b, loc, d)));
 }
 
 } // namespace loom::lowering

@@ -14,6 +14,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <optional>
+
 namespace loom::lowering {
 
 /// The sizes of a ranked tensor: constants where static, tensor.dim otherwise.
@@ -56,6 +58,13 @@ mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc,
 
 /// A scalar extended to f32 (floats) or converted to f32 (signed integers).
 mlir::Value toF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar);
+
+/// The f32 scale of an attention op: the attribute, or 1/sqrt(D) with D taken
+/// from `q` [B, H, S, D]. With D = 0 every dot product is 0 and 1/sqrt(0) * 0
+/// would be NaN; the scale is then taken as 1 (any finite scale gives the
+/// same zero scores).
+mlir::Value scaleValue(mlir::OpBuilder &b, mlir::Location loc,
+                       std::optional<llvm::APFloat> scale, mlir::Value q);
 
 /// An f32 scalar rounded to nearest even into `type` (f32, f16, bf16).
 mlir::Value fromF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar,

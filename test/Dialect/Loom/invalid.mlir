@@ -1342,3 +1342,126 @@ func.func @c167(%x: tensor<4x8xbf16>) {
   %0 = loom.silu %x {approximate = "tanh"} : (tensor<4x8xbf16>) -> tensor<4x8xbf16>
   return
 }
+
+// -----
+
+// loom.kernel and loom.yield (fusion groups).
+
+func.func @k0(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'loom.kernel' op needs a non-empty label}}
+  %0 = loom.kernel "" (%x) : (tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>):
+    %s = loom.silu %a : (tensor<8xf32>) -> tensor<8xf32>
+    loom.yield %s : tensor<8xf32>
+  }
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+func.func @k1(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'loom.kernel' op has 1 inputs but its body has 2 block arguments}}
+  %0 = loom.kernel "silu" (%x) : (tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>, %b: tensor<8xf32>):
+    %s = loom.silu %a : (tensor<8xf32>) -> tensor<8xf32>
+    loom.yield %s : tensor<8xf32>
+  }
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+func.func @k2(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'loom.kernel' op input #0 has type 'tensor<8xf32>' but body argument #0 has type 'tensor<8xf16>'}}
+  %0 = loom.kernel "silu" (%x) : (tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf16>):
+    %s = loom.silu %a : (tensor<8xf16>) -> tensor<8xf16>
+    %t = arith.extf %s : tensor<8xf16> to tensor<8xf32>
+    loom.yield %t : tensor<8xf32>
+  }
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+func.func @k3(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'loom.kernel' op body must end with loom.yield}}
+  %0 = loom.kernel "silu" (%x) : (tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>):
+    %s = loom.silu %a : (tensor<8xf32>) -> tensor<8xf32>
+    llvm.unreachable
+  }
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+func.func @k4(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'loom.kernel' op has 1 results but its body yields 2 values}}
+  %0 = loom.kernel "silu" (%x) : (tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>):
+    %s = loom.silu %a : (tensor<8xf32>) -> tensor<8xf32>
+    loom.yield %s, %s : tensor<8xf32>, tensor<8xf32>
+  }
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+func.func @k5(%x: tensor<8xf32>) -> tensor<8xf16> {
+  // expected-error @+1 {{'loom.kernel' op result #0 has type 'tensor<8xf16>' but the body yields 'tensor<8xf32>'}}
+  %0 = loom.kernel "silu" (%x) : (tensor<8xf32>) -> tensor<8xf16> {
+  ^bb0(%a: tensor<8xf32>):
+    %s = loom.silu %a : (tensor<8xf32>) -> tensor<8xf32>
+    loom.yield %s : tensor<8xf32>
+  }
+  return %0 : tensor<8xf16>
+}
+
+// -----
+
+func.func @k6(%x: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'loom.kernel' op body has no ops to run}}
+  %0 = loom.kernel "nothing" (%x) : (tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>):
+    loom.yield %a : tensor<8xf32>
+  }
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+func.func @k7(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = loom.kernel "outer" (%x) : (tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>):
+    // expected-error @+1 {{'loom.kernel' op is nested in another loom.kernel; a kernel is one fusion group}}
+    %s = loom.kernel "inner" (%a) : (tensor<8xf32>) -> tensor<8xf32> {
+    ^bb0(%b: tensor<8xf32>):
+      %t = loom.silu %b : (tensor<8xf32>) -> tensor<8xf32>
+      loom.yield %t : tensor<8xf32>
+    }
+    loom.yield %s : tensor<8xf32>
+  }
+  return %0 : tensor<8xf32>
+}
+
+// -----
+
+func.func @k8(%x: tensor<8xf32>) {
+  // expected-error @+1 {{'loom.yield' op expects parent op 'loom.kernel'}}
+  loom.yield %x : tensor<8xf32>
+}
+
+// -----
+
+func.func @k9(%x: tensor<8xf32>) -> tensor<8xf32> {
+  %c = arith.constant 1.0 : f32
+  // expected-note @+1 {{required by region isolation constraints}}
+  %0 = loom.kernel "capture" (%x) : (tensor<8xf32>) -> tensor<8xf32> {
+  ^bb0(%a: tensor<8xf32>):
+    // expected-error @+1 {{using value defined outside the region}}
+    %s = linalg.fill ins(%c : f32) outs(%a : tensor<8xf32>) -> tensor<8xf32>
+    loom.yield %s : tensor<8xf32>
+  }
+  return %0 : tensor<8xf32>
+}

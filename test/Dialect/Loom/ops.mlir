@@ -105,3 +105,26 @@ func.func @block_pieces(%x: tensor<128x512xbf16>, %g: tensor<512xbf16>, %xd: ten
   %7 = loom.silu %xd : (tensor<?x512xf32>) -> tensor<?x512xf32>
   return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<128x512xbf16>, tensor<128x512xbf16>, tensor<?x512xf32>, tensor<1x8x128x64xbf16>, tensor<1x8x128x64xbf16>, tensor<128x512xbf16>, tensor<128x512xbf16>, tensor<?x512xf32>
 }
+
+// A fusion group: inputs bound to block arguments, several results.
+// CHECK-LABEL: func.func @kernel
+// CHECK: %[[K:.*]]:2 = loom.kernel "rms_norm+linear x2" (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (tensor<64x512xbf16>, tensor<512xbf16>, tensor<256x512xbf16>, tensor<128x512xbf16>) -> (tensor<64x256xbf16>, tensor<64x128xbf16>) {
+// CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<64x512xbf16>, %[[B:.*]]: tensor<512xbf16>, %[[C:.*]]: tensor<256x512xbf16>, %[[D:.*]]: tensor<128x512xbf16>):
+// CHECK-NEXT:   %[[N:.*]] = loom.rms_norm %[[A]], %[[B]]
+// CHECK-NEXT:   %[[L:.*]] = loom.linear %[[N]], %[[C]]
+// CHECK-NEXT:   %[[M:.*]] = loom.linear %[[N]], %[[D]]
+// CHECK-NEXT:   loom.yield %[[L]], %[[M]] : tensor<64x256xbf16>, tensor<64x128xbf16>
+// CHECK-NEXT: }
+// CHECK: return %[[K]]#0, %[[K]]#1
+func.func @kernel(%x: tensor<64x512xbf16>, %nw: tensor<512xbf16>, %w1: tensor<256x512xbf16>, %w2: tensor<128x512xbf16>)
+    -> (tensor<64x256xbf16>, tensor<64x128xbf16>) {
+  %0:2 = loom.kernel "rms_norm+linear x2" (%x, %nw, %w1, %w2)
+      : (tensor<64x512xbf16>, tensor<512xbf16>, tensor<256x512xbf16>, tensor<128x512xbf16>) -> (tensor<64x256xbf16>, tensor<64x128xbf16>) {
+  ^bb0(%a: tensor<64x512xbf16>, %b: tensor<512xbf16>, %c: tensor<256x512xbf16>, %d: tensor<128x512xbf16>):
+    %n = loom.rms_norm %a, %b : (tensor<64x512xbf16>, tensor<512xbf16>) -> tensor<64x512xbf16>
+    %l = loom.linear %n, %c : (tensor<64x512xbf16>, tensor<256x512xbf16>) -> tensor<64x256xbf16>
+    %m = loom.linear %n, %d : (tensor<64x512xbf16>, tensor<128x512xbf16>) -> tensor<64x128xbf16>
+    loom.yield %l, %m : tensor<64x256xbf16>, tensor<64x128xbf16>
+  }
+  return %0#0, %0#1 : tensor<64x256xbf16>, tensor<64x128xbf16>
+}

@@ -409,4 +409,77 @@ def Loom_SiluOp : Loom_Op<"silu"> {
   let results = (outs AnyRankedTensor:$result);
 }
 
+//===----------------------------------------------------------------------===//
+// Fusion groups
+//===----------------------------------------------------------------------===//
+
+def Loom_KernelOp : Op<Loom_Dialect, "kernel",
+    [IsolatedFromAbove, RecursiveMemoryEffects, RecursivelySpeculatable]> {
+  let summary = "a fusion group: the ops that run as one kernel";
+  let description = [{
+    `loom-fuse` (docs/fusion.md) wraps each group of ops that is to run as
+    one kernel in a `loom.kernel`. The region is isolated from above: its
+    block arguments are the group's inputs, bound in order to the operands,
+    and `loom.yield` names the values the group produces. Only the operands
+    and results cross memory; every value defined inside stays on chip.
+
+    `label` says what the group is (the anchor op and what was fused into
+    it); reports and kernel names use it. The semantics is exactly that of
+    the body with the block arguments replaced by the operands:
+    `loom-inline-kernels` does that, so a program means the same with and
+    without its fusion groups.
+
+    Example (an RMSNorm prologue and a SiLU epilogue fused into a `linear`):
+
+    ```mlir
+    %y = loom.kernel "rms_norm+linear+silu" (%x, %nw, %w)
+        : (tensor<64x512xbf16>, tensor<512xbf16>, tensor<1024x512xbf16>) -> tensor<64x1024xbf16> {
+    ^bb0(%a: tensor<64x512xbf16>, %b: tensor<512xbf16>, %c: tensor<1024x512xbf16>):
+      %n = loom.rms_norm %a, %b : (tensor<64x512xbf16>, tensor<512xbf16>) -> tensor<64x512xbf16>
+      %l = loom.linear %n, %c : (tensor<64x512xbf16>, tensor<1024x512xbf16>) -> tensor<64x1024xbf16>
+      %s = loom.silu %l : (tensor<64x1024xbf16>) -> tensor<64x1024xbf16>
+      loom.yield %s : tensor<64x1024xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$label, Variadic<AnyType>:$inputs);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $label ` ` `(` $inputs `)` attr-dict `:` functional-type($inputs, results) $body
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    // An empty body block with one argument per input; the caller fills it
+    // and adds the loom.yield.
+    OpBuilder<(ins "::mlir::TypeRange":$resultTypes, "::llvm::StringRef":$label,
+                   "::mlir::ValueRange":$inputs)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+    /// The loom.yield that ends the body.
+    ::loom::YieldOp getYield();
+    /// Clones the body in place of this op (block arguments replaced by the
+    /// operands), replaces the results with the yielded values and erases
+    /// this op. `mapping`, if given, receives the body's values and ops
+    /// mapped to their clones.
+    void inlineBody(::mlir::IRMapping *mapping = nullptr);
+  }];
+}
+
+def Loom_YieldOp : Op<Loom_Dialect, "yield",
+    [Pure, Terminator, HasParent<"::loom::KernelOp">]> {
+  let summary = "the values a loom.kernel produces";
+  let description = [{
+    Ends the body of a `loom.kernel`; its operands become the kernel's
+    results, in order and of the same types.
+
+    Example: `loom.yield %s, %t : tensor<64x1024xbf16>, tensor<64xf32>`
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
 #endif // LOOM_DIALECT_LOOM_IR_LOOMOPS_TD
