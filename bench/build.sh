@@ -14,7 +14,8 @@
 # reference evaluator reads), libloomrt.so, gpu_check.py, reference.py,
 # loomrt.py, dims.json, peers.py and compile.log. NAME is case_FILE for
 # bench/cases/FILE.mlir, timing_FILE for bench/cases/timing/FILE.mlir and
-# example_FILE for examples/FILE.mlir.
+# example_FILE for examples/FILE.mlir (unfused_FILE: the same compiled with
+# --no-fusion, for the before/after timing of docs/fusion.md).
 #
 # Exits non-zero if anything failed to compile (the folder is still complete
 # otherwise: gpu_check.py reports the missing modules as failures).
@@ -67,16 +68,14 @@ rm -rf "$out/modules" "$out/sources"
 mkdir -p "$out/modules" "$out/sources"
 
 # ---- the runtime as a shared library ----------------------------------------
-lib=$(find "$build_dir" -name 'libloomrt.so' -print -quit 2>/dev/null || true)
-if [ -n "$lib" ]; then
-  cp -L "$lib" "$out/libloomrt.so"
-else
-  # Until the build has the `loomrt` target: the same sources, linked alone.
-  echo "bench/build.sh: no libloomrt.so in $build_dir; linking lib/Runtime directly"
-  srcs=()
-  for f in lib/Runtime/*.cpp; do [ "$(basename "$f")" = Npy.cpp ] || srcs+=("$f"); done
-  g++ -std=c++17 -O2 -shared -fPIC -Iinclude -o "$out/libloomrt.so" "${srcs[@]}" -ldl
+# The build's own (not a copy that a test installed elsewhere in the build
+# dir, which may be older).
+lib="$build_dir/lib/libloomrt.so"
+if [ ! -f "$lib" ]; then
+  echo "bench/build.sh: no $lib (build the loomrt target)" >&2
+  exit 1
 fi
+cp -L "$lib" "$out/libloomrt.so"
 
 # ---- modules -----------------------------------------------------------------
 # One loom-compile per source, LOOM_JOBS (default: the cores) at a time; each
@@ -84,10 +83,11 @@ fi
 jobs=${LOOM_JOBS:-$(nproc)}
 mkdir -p "$out/logs"
 rm -f "$out"/logs/*
-compile_one() {  # NAME SOURCE
+compile_one() {  # NAME SOURCE [loom-compile options]
   local name=$1 src=$2 t0 t1
+  shift 2
   t0=$(date +%s.%N)
-  if "$compile" "$src" --target="$target" -o "$out/modules/$name.so" >"$out/logs/$name.log" 2>&1; then
+  if "$compile" "$src" --target="$target" "$@" -o "$out/modules/$name.so" >"$out/logs/$name.log" 2>&1; then
     t1=$(date +%s.%N)
     printf '  %-36s %6.1f s  %s\n' "$name" "$(echo "$t1 - $t0" | bc)" \
       "$(du -h "$out/modules/$name.so" | cut -f1)"
@@ -102,11 +102,17 @@ sources=()
 for src in bench/cases/*.mlir; do names+=("case_$(basename "$src" .mlir)"); sources+=("$src"); done
 for src in bench/cases/timing/*.mlir; do names+=("timing_$(basename "$src" .mlir)"); sources+=("$src"); done
 for src in examples/*.mlir; do names+=("example_$(basename "$src" .mlir)"); sources+=("$src"); done
+# The examples once more without fusion groups, for the before/after timing
+# (their checks run too).
+for src in examples/*.mlir; do names+=("unfused_$(basename "$src" .mlir)"); sources+=("$src"); done
 echo "bench/build.sh: compiling ${#names[@]} sources for $target with $compile into $out/modules ($jobs at a time)"
 for i in "${!names[@]}"; do
   cp "${sources[$i]}" "$out/sources/${names[$i]}.mlir"
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
-  compile_one "${names[$i]}" "${sources[$i]}" &
+  case "${names[$i]}" in
+    unfused_*) compile_one "${names[$i]}" "${sources[$i]}" --no-fusion & ;;
+    *) compile_one "${names[$i]}" "${sources[$i]}" & ;;
+  esac
 done
 wait
 log="$out/compile.log"

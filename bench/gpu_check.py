@@ -422,6 +422,35 @@ TIMING = [
      "bytes": 4 * B * H * S * D * 2, "peers": ("linear_attention",), "peer_keys": None},
 ]
 
+# The example blocks with and without fusion groups (bench/build.sh compiles
+# examples/*.mlir twice: example_* as usual, unfused_* with --no-fusion).
+# Launch-bound at these sizes: the floor is the matrix work of the
+# projections and attention and the bytes a fused kernel must move
+# (loom-compile's report), so the interesting figures are the kernel time
+# and the call time, fused against op by op.
+_MIB = 1 << 20
+_BLOCKS = [
+    # name, shapes, FLOPs, bytes moved fused (loom-compile's report)
+    ("llama_block", "S128 hidden 512 Hq8 Hkv2 D64, W4A16, SwiGLU 1408",
+     2 * 128 * (2 * 512 * 512 + 2 * 128 * 512 + 3 * 1408 * 512) + 2 * 8 * 128 * 128 * 64, int(3.52 * _MIB)),
+    ("long_context_block", "S1024 hidden 512 Hq8 Hkv2 D64 bf16, top-4 of 16 blocks",
+     2 * 1024 * (2 * 512 * 512 + 2 * 128 * 512 + 3 * 1408 * 512) + 4 * 8 * 1024 * 5 * 64 * 64, int(23.63 * _MIB)),
+    ("poolformer_block", "1x16x16x64 f32, MLP 256",
+     2 * 256 * (2 * 256 * 64), int(0.94 * _MIB)),
+    ("linear_attention_block", "1x256x256 f32, H4 D64",
+     2 * 256 * 4 * 256 * 256 + 4 * 4 * 256 * 64 * 128, int(3.76 * _MIB)),
+]
+for _name, _shapes, _flops, _bytes in _BLOCKS:
+    for _prefix, _how in (("unfused", "op by op"), ("example", "fused")):
+        TIMING.append({"module": f"{_prefix}_{_name}", "entry": _name, "key": f"{_prefix}:{_name}",
+                       "work": f"{_name} ({_how})", "shapes": _shapes, "flops": _flops,
+                       "rate": BF16_FLOPS, "bytes": _bytes, "peers": None, "peer_keys": None})
+
+
+def _key(case):
+    """A timing case's name: its entry, or its key where entries repeat."""
+    return case.get("key", case["entry"])
+
 
 class Peers:
     """peers.py's functions, each called once per shape and cached."""
@@ -545,7 +574,7 @@ def time_case(case, rt, device, args, dims_table, modules, peers):
     """One timing row: Loom's median time, the peers' and the floor."""
     tdev = "cuda" if device == loomrt.LOOM_DEVICE_CUDA else "cpu"
     floor_s = max(case["flops"] / case["rate"], case["bytes"] / COPY_BYTES_PER_S)
-    row = {"work": case["work"], "shapes": case["shapes"], "entry": case["entry"],
+    row = {"work": case["work"], "shapes": case["shapes"], "entry": _key(case),
            "floor_ms": floor_s * 1e3, "loom_ms": None, "peers": {}, "note": ""}
     if device == loomrt.LOOM_DEVICE_CPU and case["flops"] + case["bytes"] > args.dry_limit:
         row["note"] = "skipped on cpu (too large)"
@@ -609,7 +638,7 @@ def time_case(case, rt, device, args, dims_table, modules, peers):
         del keep
         if tdev == "cuda":
             torch.cuda.empty_cache()
-    if peers is not None:
+    if peers is not None and case["peers"]:
         pr = peers.get(case["peers"])
         keys = case["peer_keys"] or list(pr)
         row["peers"] = {k: pr[k] for k in keys if k in pr}
@@ -654,7 +683,7 @@ def work_items(args):
         items += [("check", n) for n in check_modules()
                   if not args.only or any(re.search(args.only, f"{n}:{f}") for f in _entries_of(n))]
     if not args.no_timing and (args.device == "cuda" or args.timing_dry):
-        items += [("time", c["entry"]) for c in TIMING
+        items += [("time", _key(c)) for c in TIMING
                   if not args.only or re.search(args.only, f"{c['module']}:{c['entry']}")]
     return items
 
@@ -684,7 +713,7 @@ def worker_main(args, items):
         if kind == "time" and time.time() > args.deadline:
             report({"index": index, "start": True})
             log(f"TIME {name}: skipped, past the run's time budget")
-            case = next(c for c in TIMING if c["entry"] == name)
+            case = next(c for c in TIMING if _key(c) == name)
             report({"index": index, "row": {"work": case["work"], "shapes": case["shapes"], "entry": name,
                                             "floor_ms": 0.0, "loom_ms": None, "peers": {},
                                             "note": "skipped: past the run's time budget (--deadline-s)"}})
@@ -704,7 +733,7 @@ def worker_main(args, items):
                     except Exception as e:
                         log(f"peers unavailable: {type(e).__name__}: {e}")
                         peers = False
-                case = next(c for c in TIMING if c["entry"] == name)
+                case = next(c for c in TIMING if _key(c) == name)
                 row = time_case(case, rt, device, args, dims_table, modules, peers or None)
                 report({"index": index, "row": row})
         except DeviceLost as e:
@@ -865,7 +894,7 @@ def main():
         if not r["ok"]:
             log(f"  failed: {r['case']} [{r['shapes']}] {r['message']}")
     if rows:
-        order = {c["entry"]: i for i, c in enumerate(TIMING)}
+        order = {_key(c): i for i, c in enumerate(TIMING)}
         rows.sort(key=lambda r: order.get(r["entry"], len(order)))
         md = table(rows)
         log("")

@@ -20,6 +20,13 @@
 // 1.023, 64-row CTAs 1.003; FA2 0.902, cuDNN 0.477); D64 f16 dense 0.904
 // (FA2 0.912).
 //
+// A target description with an attention tile (`tiles=attention:QxKV`,
+// docs/Design.md) replaces these choices for every op the recipe covers:
+// Q-row CTAs of 4 warps (Q 64 or 128: warps of Q / 64 m-tiles) and KV-key
+// tiles (a multiple of 16, at most 128). A tile the recipe cannot build, or
+// one that needs more shared memory than the chip has, is an error at the
+// op.
+//
 // Everything else (f32, other head dims, D != Dv, other block sizes) is left
 // alone and takes the generic path.
 
@@ -30,6 +37,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
@@ -73,10 +82,10 @@ AttentionOperands operandsOf(Operation *op) {
   return a;
 }
 
-/// The kernel for `op`, or nothing when the op is outside the recipe's reach.
+/// The kernel for `op` without its CTA shape (warps, warpTiles, blockN), or
+/// nothing when the op is outside the recipe's reach.
 std::optional<loom::gpu::AttentionKernelConfig>
-selectKernel(Operation *op, const AttentionOperands &a,
-             const loom::gpu::Target &target) {
+selectKernel(Operation *op, const AttentionOperands &a) {
   auto qType = dyn_cast<RankedTensorType>(a.q.getType());
   auto kType = dyn_cast<RankedTensorType>(a.k.getType());
   auto vType = dyn_cast<RankedTensorType>(a.v.getType());
@@ -109,18 +118,6 @@ selectKernel(Operation *op, const AttentionOperands &a,
   c.causal = a.causal;
   c.window = a.window.has_value();
   c.softcap = a.softcap.has_value();
-  // 128-row CTAs of 4 warps owning 32 rows each: every K/V fragment a warp
-  // reads from shared memory feeds 4 mma.sync instead of 2 (16-row warps are
-  // bound by shared-memory bandwidth; see MEASURED above). A short
-  // static query length (decode) takes 64-row CTAs of 4 warps x 16 rows,
-  // whose threads share the copies of each key/value tile.
-  bool shortQuery = !qType.isDynamicDim(2) && qType.getDimSize(2) <= 64;
-  c.warps = 4;
-  c.warpTiles = shortQuery ? 1 : 2;
-  // With causal, 32-key tiles: less work is masked away on the diagonal and
-  // the kernel needs fewer registers (MEASURED: 0.975 vs 1.023 ms).
-  if (a.causal && !a.layout)
-    c.blockN = 32;
   // scale * log2(e) folds into one fma per score when the scale (as the f32
   // the kernel gets) is positive and normal, so that it maps -inf to -inf.
   float scale = a.scale ? a.scale->convertToFloat()
@@ -130,25 +127,79 @@ selectKernel(Operation *op, const AttentionOperands &a,
     auto lType = dyn_cast<RankedTensorType>(a.layout.getType());
     if (!lType || lType.getRank() != 4 || !lType.getElementType().isInteger(1))
       return std::nullopt;
-    // A CTA must lie in one query block and a key tile in one key block.
-    if (a.blockK == 0 || a.blockK % c.blockN != 0 || a.blockQ == 0 ||
-        a.blockQ % 64 != 0)
+    if (a.blockQ == 0 || a.blockK == 0)
       return std::nullopt;
     c.sparse = true;
+  }
+  return c;
+}
+
+/// The chip's own CTA shape for `c`; false when the op is outside its
+/// reach (block sizes of a block-sparse layout, shared memory).
+bool chooseDefaultTile(const AttentionOperands &a,
+                       const loom::gpu::Target &target,
+                       loom::gpu::AttentionKernelConfig &c) {
+  // 128-row CTAs of 4 warps owning 32 rows each: every K/V fragment a warp
+  // reads from shared memory feeds 4 mma.sync instead of 2 (16-row warps are
+  // bound by shared-memory bandwidth; see MEASURED above). A short
+  // static query length (decode) takes 64-row CTAs of 4 warps x 16 rows,
+  // whose threads share the copies of each key/value tile.
+  auto qType = cast<RankedTensorType>(a.q.getType());
+  bool shortQuery = !qType.isDynamicDim(2) && qType.getDimSize(2) <= 64;
+  c.warps = 4;
+  c.warpTiles = shortQuery ? 1 : 2;
+  // With causal, 32-key tiles: less work is masked away on the diagonal and
+  // the kernel needs fewer registers (MEASURED: 0.975 vs 1.023 ms).
+  c.blockN = a.causal && !a.layout ? 32 : 64;
+  if (c.sparse) {
+    // A CTA must lie in one query block and a key tile in one key block.
+    if (a.blockK % c.blockN != 0 || a.blockQ % 64 != 0)
+      return false;
     if (a.blockQ % c.blockM() != 0)
       c.warpTiles = 1; // 64-row CTAs
   }
-  if (c.sharedMemoryBytes() > target.sharedMemoryBytes)
-    return std::nullopt;
-  return c;
+  return c.sharedMemoryBytes() <= target.sharedMemoryBytes;
+}
+
+/// The CTA shape the target description asks for: blockQ query rows as 4
+/// warps of blockQ / 64 m-tiles each, blockKV keys per key/value tile. A
+/// shape the recipe cannot build is an error at `op`.
+LogicalResult applyRequestedTile(Operation *op, const AttentionOperands &a,
+                                 const loom::gpu::Target &target,
+                                 loom::gpu::AttentionKernelConfig &c) {
+  const loom::AttentionTile &tile = *target.attention;
+  std::string why;
+  if (tile.blockQ != 64 && tile.blockQ != 128)
+    why = "blockQ must be 64 or 128";
+  else if (tile.blockKV % 16 != 0 || tile.blockKV > 128)
+    why = "blockKV must be a multiple of 16, at most 128";
+  else if (c.sparse && (a.blockQ % tile.blockQ || a.blockK % tile.blockKV))
+    why = "the block-sparse layout's blocks (block_q " +
+          std::to_string(a.blockQ) + ", block_k " + std::to_string(a.blockK) +
+          ") must be multiples of the tile";
+  c.warps = 4;
+  c.warpTiles = tile.blockQ / 64;
+  c.blockN = tile.blockKV;
+  return loom::gpu::checkTile(op, target, loom::toString(tile), why,
+                              why.empty() ? c.sharedMemoryBytes() : 0);
 }
 
 using loom::gpu::dim;
 using loom::gpu::indexConst;
 
+/// What a fusion group gives the kernel instead of the op's own tensors:
+/// q, k, v and o as strided views of the group's buffers (the layout
+/// changes absorbed), the RoPE tables, and the op whose result the launch
+/// replaces (the group's last layout change), with the buffer it reads.
+struct FusedViews {
+  Value q, k, v, o, out;
+  SmallVector<Value> ropeTables; // cos, sin of q, then of k
+  Operation *replaced = nullptr;
+};
+
 LogicalResult rewrite(Operation *op, const AttentionOperands &a,
                       const loom::gpu::AttentionKernelConfig &c,
-                      ModuleOp module) {
+                      ModuleOp module, const FusedViews *views = nullptr) {
   Location loc = op->getLoc();
   OpBuilder b(op);
   auto rType = cast<RankedTensorType>(op->getResult(0).getType());
@@ -159,19 +210,30 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
     return failure();
 
   // Result [B, Hq, Sq, D]: its dynamic sizes are those of q.
-  Value sizes[3] = {dim(b, loc, a.q, 0), dim(b, loc, a.q, 1),
-                    dim(b, loc, a.q, 2)};
+  // (Of the view of q in a fusion group, whose tensors are about to go.)
+  auto qDim = [&](int64_t d) -> Value {
+    if (views)
+      return b.createOrFold<memref::DimOp>(loc, views->q, d);
+    return dim(b, loc, a.q, d);
+  };
+  Value sizes[3] = {qDim(0), qDim(1), qDim(2)};
   SmallVector<Value> dynSizes;
   for (int64_t i = 0; i < 3; ++i)
     if (rType.isDynamicDim(i))
       dynSizes.push_back(sizes[i]);
   Value batch = sizes[0], heads = sizes[1], sq = sizes[2];
 
-  SmallVector<Value> args = {loom::gpu::bufferOf(b, loc, a.q),
-                             loom::gpu::bufferOf(b, loc, a.k),
-                             loom::gpu::bufferOf(b, loc, a.v)};
-  Value out = loom::gpu::allocBuffer(b, loc, rType, dynSizes);
-  args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
+  SmallVector<Value> args;
+  Value out;
+  if (views) {
+    args = {views->q, views->k, views->v, views->o};
+    out = views->out;
+  } else {
+    args = {loom::gpu::bufferOf(b, loc, a.q), loom::gpu::bufferOf(b, loc, a.k),
+            loom::gpu::bufferOf(b, loc, a.v)};
+    out = loom::gpu::allocBuffer(b, loc, rType, dynSizes);
+    args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
+  }
   if (c.sparse) {
     args.push_back(loom::gpu::bufferOf(b, loc, a.layout));
     args.push_back(indexConst(b, loc, static_cast<int64_t>(a.blockQ)));
@@ -185,12 +247,169 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
         b, loc, b.getF32FloatAttr(a.softcap->convertToFloat())));
   if (c.window)
     args.push_back(indexConst(b, loc, static_cast<int64_t>(*a.window)));
+  if (views)
+    args.append(views->ropeTables);
 
   // Grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1): never empty (a CTA
   // without a (b, h) touches no memory), so no launch needs a guard.
-  loom::gpu::launchPerHead(b, loc, op, *kernel, batch, heads, sq, c.blockM(),
-                           c.threads(), c.sharedMemoryBytes(), args, out);
+  loom::gpu::launchPerHead(b, loc, views ? views->replaced : op, *kernel, batch,
+                           heads, sq, c.blockM(), c.threads(),
+                           c.sharedMemoryBytes(), args, out);
   return success();
+}
+
+/// The kernel configuration of `op`: its CTA shape from the target
+/// description, else the chip's default; nullopt outside the recipe's
+/// reach, failure for a requested tile the recipe cannot build.
+FailureOr<std::optional<loom::gpu::AttentionKernelConfig>>
+configure(Operation *op, const AttentionOperands &a,
+          const loom::gpu::Target &target) {
+  std::optional<loom::gpu::AttentionKernelConfig> config = selectKernel(op, a);
+  if (!config)
+    return config;
+  if (target.attention) {
+    if (failed(applyRequestedTile(op, a, target, *config)))
+      return failure();
+  } else if (!chooseDefaultTile(a, target, *config)) {
+    return std::optional<loom::gpu::AttentionKernelConfig>();
+  }
+  return config;
+}
+
+/// How a fusion group computes an attention operand from one of its
+/// buffers: base, then an optional expand_shape, an optional transpose that
+/// keeps D innermost and an optional RoPE, each read only by the next. All
+/// static (dynamic sizes take the op-by-op path).
+struct OperandChain {
+  Value base;
+  tensor::ExpandShapeOp expand;
+  linalg::TransposeOp transpose;
+  loom::RopeOp rope;
+};
+
+bool isStatic(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t && t.hasStaticShape();
+}
+
+std::optional<OperandChain> traceOperand(Value v, bool allowRope) {
+  OperandChain ch;
+  auto single = [](Operation *x) { return x && x->hasOneUse(); };
+  if (!isStatic(v))
+    return std::nullopt;
+  if (auto rope = v.getDefiningOp<loom::RopeOp>(); allowRope && single(rope)) {
+    ch.rope = rope;
+    v = rope.getX();
+  }
+  if (auto t = v.getDefiningOp<linalg::TransposeOp>(); single(t)) {
+    ArrayRef<int64_t> perm = t.getPermutation();
+    if (perm.empty() || perm.back() != static_cast<int64_t>(perm.size()) - 1)
+      return std::nullopt;
+    ch.transpose = t;
+    v = t.getInput();
+  }
+  if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>(); single(e)) {
+    ch.expand = e;
+    v = e.getSrc();
+  }
+  if (!isStatic(v))
+    return std::nullopt;
+  ch.base = v;
+  return ch;
+}
+
+/// The layout changes of an attention result, each read only by the next:
+/// an optional transpose (D innermost) and an optional collapse_shape after
+/// it; `last` is the last of them (or the op).
+struct ResultChain {
+  linalg::TransposeOp transpose;
+  tensor::CollapseShapeOp collapse;
+  Operation *last = nullptr;
+};
+
+std::optional<ResultChain> traceResult(Operation *op) {
+  ResultChain ch;
+  ch.last = op;
+  Value r = op->getResult(0);
+  if (!isStatic(r))
+    return std::nullopt;
+  if (r.hasOneUse())
+    if (auto t = dyn_cast<linalg::TransposeOp>(*r.getUsers().begin());
+        t && t.getInput() == r && t.getPermutation().back() ==
+                                     static_cast<int64_t>(t.getPermutation().size()) - 1) {
+      ch.transpose = t;
+      ch.last = t;
+      r = t->getResult(0);
+      if (r.hasOneUse())
+        if (auto c = dyn_cast<tensor::CollapseShapeOp>(*r.getUsers().begin())) {
+          ch.collapse = c;
+          ch.last = c;
+        }
+    }
+  return ch;
+}
+
+int64_t ceilDivConst(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// The kernel's type for q, k, v and o in a fusion group.
+MemRefType stridedType(RankedTensorType t) {
+  int64_t d = ShapedType::kDynamic;
+  return MemRefType::get(
+      SmallVector<int64_t>(4, d), t.getElementType(),
+      StridedLayoutAttr::get(t.getContext(), d, {d, d, d, 1}));
+}
+
+/// The operand as a strided view of its base buffer: the chain's layout
+/// changes applied to memrefs (no copy).
+Value viewOf(OpBuilder &b, Location loc, OperandChain ch) {
+  Value m = loom::gpu::bufferOf(b, loc, ch.base, /*dynamic=*/false);
+  if (ch.expand) {
+    auto t = ch.expand.getResultType();
+    m = memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get(t.getShape(), t.getElementType()), m,
+        ch.expand.getReassociationIndices(), ch.expand.getMixedOutputShape());
+  }
+  if (ch.transpose)
+    m = memref::TransposeOp::create(
+        b, loc, m,
+        AffineMapAttr::get(AffineMap::getPermutationMap(
+            ch.transpose.getPermutation(), b.getContext())));
+  auto type = cast<RankedTensorType>(
+      (ch.rope ? ch.rope.getResult() : ch.transpose ? ch.transpose->getResult(0)
+                                       : ch.expand ? ch.expand.getResult()
+                                                   : ch.base)
+          .getType());
+  return memref::CastOp::create(b, loc, stridedType(type), m);
+}
+
+/// The view of the group's result buffer `out` that the kernel writes as
+/// [B, Hq, Sq, D]: the result chain undone on memrefs.
+Value outputView(OpBuilder &b, Location loc, Value out, ResultChain ch) {
+  Value m = out;
+  if (ch.collapse) {
+    auto t = ch.collapse.getSrcType();
+    SmallVector<OpFoldResult> shape;
+    for (int64_t s : t.getShape())
+      shape.push_back(b.getIndexAttr(s));
+    m = memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get(t.getShape(), t.getElementType()), m,
+        ch.collapse.getReassociationIndices(), shape);
+  }
+  if (ch.transpose) {
+    ArrayRef<int64_t> perm = ch.transpose.getPermutation();
+    SmallVector<int64_t> inverse(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i)
+      inverse[perm[i]] = static_cast<int64_t>(i);
+    m = memref::TransposeOp::create(
+        b, loc, m,
+        AffineMapAttr::get(AffineMap::getPermutationMap(inverse, b.getContext())));
+  }
+  return memref::CastOp::create(
+      b, loc,
+      stridedType(cast<RankedTensorType>(
+          (ch.transpose ? Value(ch.transpose.getInput()) : ch.last->getResult(0))
+              .getType())),
+      m);
 }
 
 } // namespace
@@ -205,12 +424,102 @@ LogicalResult loom::rewriteAttentionOps(ModuleOp module,
   });
   for (Operation *op : ops) {
     AttentionOperands a = operandsOf(op);
-    std::optional<gpu::AttentionKernelConfig> config =
-        selectKernel(op, a, target);
-    if (!config)
+    FailureOr<std::optional<gpu::AttentionKernelConfig>> config =
+        configure(op, a, target);
+    if (failed(config))
+      return failure();
+    if (!*config)
       continue; // generic path
-    if (failed(rewrite(op, a, *config, module)))
+    if (failed(rewrite(op, a, **config, module)))
       return failure();
   }
   return success();
+}
+
+FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
+                                                 const Target &target) {
+  if (!isa<loom::AttentionOp, loom::BlockSparseAttentionOp>(op))
+    return false;
+  AttentionOperands a = operandsOf(op);
+  FailureOr<std::optional<AttentionKernelConfig>> config =
+      configure(op, a, target);
+  if (failed(config))
+    return failure();
+  if (!*config)
+    return false;
+  AttentionKernelConfig c = **config;
+  // Every CTA rotates each K tile it visits, so K's RoPE is fused only where
+  // few CTAs share a kv head (query tiles x query heads per kv head <= 8,
+  // e.g. a 128-row sequence with GQA 4); otherwise it runs once, on its own
+  // (MEASURED, H100, the long-context block with 16 query tiles x GQA 4:
+  // 78 us fused against 19 us + 4 us for the separate RoPE).
+  auto qType = cast<RankedTensorType>(a.q.getType());
+  auto kType = cast<RankedTensorType>(a.k.getType());
+  int64_t group =
+      kType.getDimSize(1) ? qType.getDimSize(1) / kType.getDimSize(1) : 1;
+  bool fuseRopeK =
+      ceilDivConst(qType.getDimSize(2), c.blockM()) * std::max<int64_t>(group, 1) <= 8;
+  std::optional<OperandChain> q = traceOperand(a.q, true),
+                              k = traceOperand(a.k, fuseRopeK),
+                              v = traceOperand(a.v, false);
+  std::optional<ResultChain> o = traceResult(op);
+  if (!q || !k || !v || !o)
+    return false;
+  // One table type and rotation for both RoPEs.
+  loom::RopeOp ropes[2] = {q->rope, k->rope};
+  auto tableType = [](loom::RopeOp rope) {
+    return getElementTypeOrSelf(rope.getCos().getType());
+  };
+  if (ropes[0] && ropes[1] &&
+      (ropes[0].getStyle() != ropes[1].getStyle() ||
+       tableType(ropes[0]) != tableType(ropes[1])))
+    return false;
+  for (loom::RopeOp rope : ropes)
+    if (rope && tableType(rope) != getElementTypeOrSelf(rope.getSin().getType()))
+      return false;
+  c.strided = true;
+  c.ropeQ = static_cast<bool>(q->rope);
+  c.ropeK = static_cast<bool>(k->rope);
+  for (loom::RopeOp rope : ropes)
+    if (rope) {
+      c.ropeInterleaved = rope.getStyle() == "interleaved";
+      c.ropeType = elementTypeName(
+          cast<RankedTensorType>(rope.getCos().getType()).getElementType());
+    }
+  if (c.ropeType != "f32" && c.ropeType != "bf16" && c.ropeType != "f16")
+    return false;
+
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  FusedViews views;
+  views.q = viewOf(b, loc, *q);
+  views.k = viewOf(b, loc, *k);
+  views.v = viewOf(b, loc, *v);
+  views.replaced = o->last;
+  auto outType = cast<RankedTensorType>(o->last->getResult(0).getType());
+  views.out = loom::gpu::allocBuffer(b, loc, outType, {});
+  views.o = outputView(b, loc, views.out, *o);
+  for (loom::RopeOp rope : ropes)
+    if (rope) {
+      views.ropeTables.push_back(loom::gpu::bufferOf(b, loc, rope.getCos()));
+      views.ropeTables.push_back(loom::gpu::bufferOf(b, loc, rope.getSin()));
+    }
+  if (failed(rewrite(op, a, c, op->getParentOfType<ModuleOp>(), &views)))
+    return failure();
+  // The layout changes and RoPEs are dead now, the attention op included
+  // (launchPerHead erased the last op of the result's chain).
+  SmallVector<Operation *> dead;
+  if (o->transpose && o->last != o->transpose.getOperation())
+    dead.push_back(o->transpose);
+  if (o->last != op)
+    dead.push_back(op);
+  for (OperandChain *ch : {&*q, &*k, &*v})
+    for (Operation *x : {ch->rope.getOperation(), ch->transpose.getOperation(),
+                         ch->expand.getOperation()})
+      if (x)
+        dead.push_back(x);
+  for (Operation *x : dead)
+    if (x->use_empty())
+      x->erase();
+  return true;
 }

@@ -204,7 +204,54 @@ private:
                "x", c.elementType, ", #gpu.address_space<workgroup>>");
   }
   std::string globalType() const {
-    return cat("memref<?x?x?x?x", c.elementType, ">");
+    return cat("memref<?x?x?x?x", c.elementType,
+               c.strided ? ", strided<[?, ?, ?, 1], offset: ?>>" : ">");
+  }
+
+  /// RoPE in shared memory: rotates the `rows` rows of `tile` (at `stage`
+  /// when staged) whose sequence positions base + r are below `limit`, with
+  /// the tables `cos` and `sin` [S, D/2]. Every thread takes pairs
+  /// tid, tid + threads, ...; the caller puts barriers around it.
+  void rotateTile(const std::string &tile, const std::string &tileType,
+                  const std::string &stage, int64_t rows,
+                  const std::string &base, const std::string &limit,
+                  const std::string &cosT, const std::string &sinT) {
+    int64_t halfD = c.headDim / 2;
+    std::string table = cat("memref<?x?x", c.ropeType, ">");
+    std::string i = e.fresh("i");
+    e.line(cat("scf.for ", i, " = ", tid, " to ", e.idx(rows * halfD), " step ",
+               e.idx(c.threads()), " {"));
+    e.open();
+    std::string r = e.divu(i, e.idx(halfD)), p = e.remu(i, e.idx(halfD));
+    std::string pos = e.add(base, r);
+    e.line(cat("scf.if ", e.cmp("slt", pos, limit), " {"));
+    e.open();
+    std::string c0 = c.ropeInterleaved ? e.mul(p, e.idx(2)) : p;
+    std::string c1 = c.ropeInterleaved ? e.add(c0, e.idx(1)) : e.add(p, e.idx(halfD));
+    std::string at = stage.empty() ? r : cat(stage, ", ", r);
+    auto load = [&](const std::string &col) {
+      std::string v = e.op("x", cat("memref.load ", tile, "[", at, ", ", col,
+                                    "] : ", tileType));
+      return e.op("f", cat("arith.extf ", v, " : ", c.elementType, " to f32"));
+    };
+    auto loadTable = [&](const std::string &t) {
+      std::string v = e.op("x", cat("memref.load ", t, "[", pos, ", ", p, "] : ", table));
+      return c.ropeType == "f32"
+                 ? v
+                 : e.op("f", cat("arith.extf ", v, " : ", c.ropeType, " to f32"));
+    };
+    std::string x1 = load(c0), x2 = load(c1);
+    std::string co = loadTable(cosT), si = loadTable(sinT);
+    std::string y1 = e.fsub(e.fmul(x1, co), e.fmul(x2, si));
+    std::string y2 = e.fadd(e.fmul(x2, co), e.fmul(x1, si));
+    for (auto [y, col] : {std::pair{y1, c0}, std::pair{y2, c1}}) {
+      std::string t = e.op("x", cat("arith.truncf ", y, " : f32 to ", c.elementType));
+      e.line(cat("memref.store ", t, ", ", tile, "[", at, ", ", col, "] : ", tileType));
+    }
+    e.close();
+    e.line("}");
+    e.close();
+    e.line("}");
   }
 
   /// cp.async of `tileRows` rows of `src` [b, head, rowBase + r, :] into
@@ -386,6 +433,11 @@ Generator::tileBody(const std::string &n, const std::string &stage,
   }
   e.line(cat("nvgpu.device_async_wait ", group, " {numGroups = 1 : i32}"));
   e.line("gpu.barrier");
+  if (c.ropeK) {
+    rotateTile("%ks", smemType(c.blockN, true), stage, c.blockN,
+               e.mul(n, e.idx(c.blockN)), skv, "%cos_k", "%sin_k");
+    e.line("gpu.barrier");
+  }
 
   // S = Q K^T: per 16-wide head-dim step, the warp's Q fragments (from
   // registers, or one ldmatrix.x4 per m-tile) and, per pair of 8-key n-tiles,
@@ -665,6 +717,10 @@ std::string Generator::run() {
   std::string grp = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));
   e.line(cat("nvgpu.device_async_wait ", grp, " {numGroups = 0 : i32}"));
   e.line("gpu.barrier");
+  if (c.ropeQ) {
+    rotateTile(qs, smemType(bm, false), "", bm, q0, sq, "%cos_q", "%sin_q");
+    e.line("gpu.barrier");
+  }
   qRow = e.add(e.mul(warp, e.idx(16 * mT)), e.remu(lane, e.idx(16)));
   if (c.qInRegisters()) {
     qFrag.resize(mT);
@@ -750,6 +806,11 @@ std::string Generator::run() {
     args2 += ", %softcap: f32";
   if (c.window)
     args2 += ", %window: index";
+  std::string table = cat("memref<?x?x", c.ropeType, ">");
+  if (c.ropeQ)
+    args2 += cat(", %cos_q: ", table, ", %sin_q: ", table);
+  if (c.ropeK)
+    args2 += cat(", %cos_k: ", table, ", %sin_k: ", table);
   return cat("gpu.module @recipe {\n  gpu.func @", c.kernelName(), "(", args2,
              ") kernel attributes {known_block_size = array<i32: ", c.threads(),
              ", 1, 1>} {\n", e.text(), "  }\n}\n");
@@ -764,7 +825,9 @@ std::string attentionKernelText(const AttentionKernelConfig &config) {
 std::string AttentionKernelConfig::kernelName() const {
   return cat("loom_attention_", elementType, "_d", headDim, "_m", blockM(),
              "_n", blockN, "_w", warps, causal ? "_causal" : "", window ? "_window" : "",
-             softcap ? "_softcap" : "", positiveScale && !softcap ? "_pscale" : "", sparse ? "_sparse" : "");
+             softcap ? "_softcap" : "", positiveScale && !softcap ? "_pscale" : "", sparse ? "_sparse" : "",
+             strided ? "_strided" : "", ropeQ ? "_ropeq" : "", ropeK ? "_ropek" : "",
+             (ropeQ || ropeK) ? cat(ropeInterleaved ? "_il_" : "_half_", ropeType) : "");
 }
 
 } // namespace gpu

@@ -57,6 +57,19 @@ struct AttentionKernelConfig {
   /// multiple of blockM() and block_k a multiple of blockN.
   bool sparse = false;
 
+  /// q, k, v and o may be strided views (unit stride in D only): the
+  /// layout changes between [S, H*D] and [B, H, S, D] of a fusion group are
+  /// read and written in place instead of copied.
+  bool strided = false;
+  /// RoPE of q (k) as the prologue of a fusion group: each Q tile (K tile)
+  /// is rotated in shared memory after it lands, with the position of its
+  /// rows in the sequence, in f32 and rounded to T once (as loom.rope).
+  bool ropeQ = false, ropeK = false;
+  /// The rotation's pairs: (i, i + D/2) ("half") or (2i, 2i + 1).
+  bool ropeInterleaved = false;
+  /// The element type of the cos/sin tables [S, D/2].
+  std::string ropeType = "f32";
+
   int64_t blockM() const { return 16 * warpTiles * warps; }
   int64_t threads() const { return 32 * warps; }
   /// Elements per shared-memory row: the head dim plus 8 of padding, so that
@@ -80,7 +93,11 @@ struct AttentionKernelConfig {
 ///   scale                               f32
 ///   softcap c                           f32                 (softcap only)
 ///   window W                            index               (window only)
+///   cos, sin of q [Sq, D/2]             memref<?x?xR>       (ropeQ only)
+///   cos, sin of k [Skv, D/2]            memref<?x?xR>       (ropeK only)
 ///
+/// With `strided`, q, k, v and o are memref<?x?x?x?xT, strided<[?, ?, ?, 1],
+/// offset: ?>>.
 /// Launch: grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1), block
 /// (threads, 1, 1), dynamic shared memory sharedMemoryBytes(). Block x is
 /// (b, h) = (x / Hq, x % Hq), block y the query tile (in reverse order).

@@ -19,7 +19,12 @@
 //
 // Two tile shapes per product: 128 x 128 (128 x 64 with group-wise scales)
 // with 8 warps, and, for decode-sized M <= 16, 16 x 64 with 4 warps and a
-// deeper K tile. A static M picks one; a dynamic M picks at run time.
+// deeper K tile. A static M picks one; a dynamic M picks at run time. A
+// target description with a GEMM tile (`tiles=gemm:MxNxK[xSTAGES]`,
+// docs/Design.md) replaces the first for every product: M x N x K with
+// 2 x 4 warps (1 where M is not a multiple of 32, 2 or 1 where N is not one
+// of 64), STAGES or 4 stages; a tile the recipe cannot build, or one that
+// needs more shared memory than the chip has, is an error at the op.
 //
 // For M <= 16, loom.linear (bf16/f16) and loom.qlinear (per-channel scales or
 // groups of a multiple of 128) go instead to the GEMV recipe (GemvRecipe.h:
@@ -47,25 +52,8 @@ using loom::gpu::GemvRecipe;
 
 namespace {
 
-/// The recipe's name of an element type, or "" when no recipe takes it.
-std::string typeName(Type t) {
-  if (t.isBF16())
-    return "bf16";
-  if (t.isF16())
-    return "f16";
-  if (t.isF32())
-    return "f32";
-  if (t.isSignlessInteger(8))
-    return "i8";
-  if (t.isSignlessInteger(4))
-    return "i4";
-  if (isa<Float8E4M3FNType>(t))
-    return "f8E4M3FN";
-  return "";
-}
-
 std::string elementName(Value v) {
-  return typeName(cast<RankedTensorType>(v.getType()).getElementType());
+  return loom::gpu::elementTypeName(cast<RankedTensorType>(v.getType()).getElementType());
 }
 
 bool isFloatName(const std::string &s) {
@@ -304,9 +292,64 @@ LogicalResult launchDecode(OpBuilder &b, Location loc, ModuleOp module,
   return launch(b, loc, module, p.small, m, n, args);
 }
 
-/// Replaces `op` (result `result`) according to `p`.
+/// The most f32 accumulators per thread a requested tile may keep in
+/// registers (the default tiles keep 64).
+constexpr int64_t kMaxAccumulators = 128;
+
+/// The block tile the target description asks for, given to the recipe for
+/// products with M > 16 (`large`; decode-sized products keep their GEMV and
+/// 16 x 64 kernels) with the default 2 x 4 warps, or fewer where the tile is
+/// too narrow for them. A tile the recipe cannot build is an error at `op`.
+LogicalResult applyRequestedTile(Operation *op,
+                                 const loom::gpu::Target &target,
+                                 GemmRecipe &r) {
+  const loom::GemmTile &tile = *target.gemm;
+  r.bm = tile.m;
+  r.bn = tile.n;
+  r.bk = tile.k;
+  if (tile.stages)
+    r.stages = tile.stages;
+  r.warpsM = tile.m % 32 == 0 ? 2 : 1;
+  r.warpsN = tile.n % 64 == 0 ? 4 : tile.n % 32 == 0 ? 2 : 1;
+  // A warp's m16 x n8 fragments, 4 f32 per thread each; group-wise scales
+  // keep the partial sums beside the totals.
+  int64_t accumulators = (r.bm / r.warpsM / 16) * (r.bn / r.warpsN / 8) * 4 *
+                         (r.group ? 2 : 1);
+  std::string why;
+  if (tile.m % 16 || tile.n % 16)
+    why = "M and N must be multiples of 16";
+  else if (accumulators > kMaxAccumulators)
+    why = "a warp's " + std::to_string(r.bm / r.warpsM) + "x" +
+          std::to_string(r.bn / r.warpsN) + " sub-tile needs " +
+          std::to_string(accumulators) +
+          " f32 accumulators per thread (at most " +
+          std::to_string(kMaxAccumulators) + ")";
+  else
+    why = r.check();
+  return loom::gpu::checkTile(op, target, loom::toString(tile), why,
+                              why.empty() ? r.sharedBytes() : 0);
+}
+
+/// Elementwise ops after a GEMM that its launch computes too (a fusion
+/// group's epilogue): the steps, their [M, N] tensor operands in order, and
+/// the ops, each the only reader of the previous value.
+struct FusedEpilogue {
+  std::vector<loom::gpu::EpilogueStep> steps;
+  SmallVector<Value> tensors;
+  SmallVector<Operation *> ops;
+};
+
+/// Replaces `op` according to `p`; with `epilogue`, the launch computes the
+/// epilogue's ops too and replaces the last of them.
 LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
-                      const loom::gpu::Target &target) {
+                      const loom::gpu::Target &target,
+                      const FusedEpilogue *epilogue = nullptr) {
+  if (epilogue) {
+    p.large.epilogue = p.small.epilogue = epilogue->steps;
+    p.gemv.reset(); // the GEMV recipe has no epilogue
+  }
+  if (target.gemm && failed(applyRequestedTile(op, target, p.large)))
+    return failure();
   for (const GemmRecipe *r : {&p.large, &p.small}) {
     std::string why = r->check();
     if (!why.empty() || r->sharedBytes() > target.sharedMemoryBytes)
@@ -339,6 +382,9 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
     dynSizes.push_back(n);
   Value out = loom::gpu::allocBuffer(b, loc, p.resultType, dynSizes);
   args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
+  if (epilogue)
+    for (Value t : epilogue->tensors)
+      args.push_back(loom::gpu::bufferOf(b, loc, t));
 
   // An empty grid is an invalid launch: skip it when M or N is 0 (the result
   // is then empty too).
@@ -406,14 +452,190 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   if (auto q = dyn_cast<loom::QLinearOp>(op))
     if (p.large.bType == "i4")
       unpack = q.getW().getDefiningOp();
-  op->getResult(0).replaceAllUsesWith(y);
+  if (epilogue) {
+    epilogue->ops.back()->getResult(0).replaceAllUsesWith(y);
+    for (Operation *e : llvm::reverse(epilogue->ops))
+      e->erase();
+  } else {
+    op->getResult(0).replaceAllUsesWith(y);
+  }
   op->erase();
   if (unpack && unpack->use_empty())
     unpack->erase();
   return success();
 }
 
+/// The plan for a GEMM op, or nothing when no recipe takes it.
+std::optional<GemmPlan> planGemm(Operation *op, const loom::gpu::Target &target) {
+  if (auto linear = dyn_cast<loom::LinearOp>(op))
+    return planLinear(linear);
+  if (auto qlinear = dyn_cast<loom::QLinearOp>(op))
+    return planQLinear(qlinear);
+  return planQMatmul(cast<loom::QMatmulOp>(op), target);
+}
+
+/// The epilogue step `op` is, reading `value`, or nothing. Tensor operands
+/// must have the [M, N] result's type up to the element type.
+std::optional<loom::gpu::EpilogueStep> epilogueStep(Operation *op, Value value,
+                                                    Value &tensor) {
+  using Kind = loom::gpu::EpilogueStep::Kind;
+  tensor = Value();
+  if (isa<loom::SiluOp>(op))
+    return loom::gpu::EpilogueStep{Kind::Silu, ""};
+  if (auto gelu = dyn_cast<loom::GeluOp>(op))
+    return loom::gpu::EpilogueStep{
+        gelu.getApproximate() == "tanh" ? Kind::GeluTanh : Kind::Gelu, ""};
+  if (!isa<arith::AddFOp, arith::MulFOp>(op) || op->getNumOperands() != 2)
+    return std::nullopt;
+  Value other = op->getOperand(0) == value ? op->getOperand(1) : op->getOperand(0);
+  if (other == value)
+    return std::nullopt; // x + x: not a tensor step
+  auto type = dyn_cast<RankedTensorType>(other.getType());
+  std::string name = type ? loom::gpu::elementTypeName(type.getElementType()) : "";
+  if (!type || !isFloatName(name) ||
+      type.getShape() != cast<RankedTensorType>(value.getType()).getShape())
+    return std::nullopt;
+  tensor = other;
+  return loom::gpu::EpilogueStep{
+      isa<arith::AddFOp>(op) ? Kind::AddTensor : Kind::MulTensor, name};
+}
+
 } // namespace
+
+FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
+                                               const Target &target) {
+  if (gemms.size() < 2)
+    return false;
+  // The launch goes where the last product was: no reader of a product
+  // may come before that.
+  for (Operation *op : gemms)
+    for (Operation *user : op->getResult(0).getUsers())
+      if (user->getBlock() != gemms.back()->getBlock() ||
+          user->isBeforeInBlock(gemms.back()))
+        return false;
+  std::vector<GemmPlan> plans;
+  for (Operation *op : gemms) {
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    // Rank 2 with a static M > 16, as for epilogues (GEMV has no parts).
+    if (!type || type.getRank() != 2 || type.isDynamicDim(0) ||
+        type.getDimSize(0) <= 16 || op->getOperand(0) != gemms[0]->getOperand(0))
+      return false;
+    std::optional<GemmPlan> plan = planGemm(op, target);
+    if (!plan)
+      return false;
+    if (!plans.empty()) {
+      GemmRecipe a = plans[0].large, b = plan->large;
+      if (a.name() != b.name())
+        return false; // one recipe for every part
+    }
+    plans.push_back(std::move(*plan));
+  }
+  GemmRecipe recipe = plans[0].large;
+  if (target.gemm) {
+    GemmPlan &p = plans[0];
+    if (failed(applyRequestedTile(gemms[0], target, p.large)))
+      return failure();
+    recipe = p.large;
+  }
+  recipe.parts = static_cast<int64_t>(gemms.size());
+  std::string why = recipe.check();
+  if (!why.empty() || recipe.sharedBytes() > target.sharedMemoryBytes)
+    return gemms[0]->emitError()
+           << "internal error: GEMM recipe " << recipe.name() << " is invalid: "
+           << (why.empty() ? "too much shared memory" : why);
+
+  // Arguments: A, [xs], then each operand kind for every part in turn.
+  Operation *first = gemms[0];
+  Location loc = first->getLoc();
+  OpBuilder b(gemms.back()); // every operand is defined by now
+  bool qmatmul = recipe.kind == GemmKind::QMatmul;
+  size_t shared = qmatmul ? 2 : 1; // A and xs are common to all parts
+  SmallVector<Value> args;
+  for (size_t i = 0; i < shared; ++i)
+    args.push_back(loom::gpu::bufferOf(b, loc, plans[0].inputs[i]));
+  size_t perPart = plans[0].inputs.size() - shared;
+  for (size_t k = 0; k < perPart; ++k)
+    for (GemmPlan &p : plans)
+      args.push_back(loom::gpu::bufferOf(b, loc, p.inputs[shared + k]));
+  SmallVector<Value> outs;
+  Value m = dim(b, loc, plans[0].x2d, 0);
+  Value tiles = indexConst(b, loc, 0);
+  for (GemmPlan &p : plans) {
+    Value n = dim(b, loc, p.inputs[qmatmul ? 2 : 1], 0);
+    SmallVector<Value> dynSizes;
+    if (p.resultType.isDynamicDim(1))
+      dynSizes.push_back(n);
+    outs.push_back(loom::gpu::allocBuffer(b, loc, p.resultType, dynSizes));
+    args.push_back(loom::gpu::dynamicBuffer(b, loc, outs.back()));
+    tiles = arith::AddIOp::create(b, loc, tiles,
+                                  loom::gpu::ceilDiv(b, loc, n, recipe.bn));
+  }
+  FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
+      first->getParentOfType<ModuleOp>(), loc, recipe.name(), recipe.text(), {});
+  if (failed(kernel))
+    return failure();
+  // An empty grid is an invalid launch (every part with N = 0).
+  Value zero = indexConst(b, loc, 0);
+  Value nonEmpty =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, tiles, zero);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto ifOp = scf::IfOp::create(b, loc, nonEmpty, false);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    Value one = indexConst(b, loc, 1);
+    Value gy = loom::gpu::ceilDiv(b, loc, m, recipe.bm);
+    Value threads = indexConst(b, loc, recipe.threads());
+    Value smem = arith::ConstantOp::create(
+        b, loc,
+        b.getI32IntegerAttr(static_cast<int32_t>(recipe.sharedBytes())));
+    mlir::gpu::LaunchFuncOp::create(b, loc, *kernel,
+                                    mlir::gpu::KernelDim3{tiles, gy, one},
+                                    mlir::gpu::KernelDim3{threads, one, one},
+                                    smem, args);
+  }
+  for (auto [op, p, out] : llvm::zip(gemms, plans, outs)) {
+    Value y = loom::gpu::tensorOf(b, loc, out, p.resultType);
+    Operation *unpack = nullptr;
+    if (auto q = dyn_cast<loom::QLinearOp>(op))
+      if (recipe.bType == "i4")
+        unpack = q.getW().getDefiningOp();
+    op->getResult(0).replaceAllUsesWith(y);
+    op->erase();
+    if (unpack && unpack->use_empty())
+      unpack->erase();
+  }
+  return true;
+}
+
+FailureOr<bool> loom::gpu::rewriteGemmWithEpilogue(
+    Operation *gemm, ArrayRef<Operation *> chain, const Target &target) {
+  auto resultType = dyn_cast<RankedTensorType>(gemm->getResult(0).getType());
+  // Rank 2, and M known to take the large tiles: decode-sized products keep
+  // the GEMV recipe, which has no epilogue.
+  if (!resultType || resultType.getRank() != 2 || resultType.isDynamicDim(0) ||
+      resultType.getDimSize(0) <= 16)
+    return false;
+  FusedEpilogue epilogue;
+  Value value = gemm->getResult(0);
+  for (Operation *op : chain) {
+    Value tensor;
+    std::optional<EpilogueStep> step = epilogueStep(op, value, tensor);
+    if (!step || !value.hasOneUse() || *value.getUsers().begin() != op)
+      return false;
+    epilogue.steps.push_back(*step);
+    if (tensor)
+      epilogue.tensors.push_back(tensor);
+    epilogue.ops.push_back(op);
+    value = op->getResult(0);
+  }
+  std::optional<GemmPlan> plan = planGemm(gemm, target);
+  if (!plan)
+    return false;
+  auto module = gemm->getParentOfType<ModuleOp>();
+  if (failed(rewrite(gemm, *plan, module, target, &epilogue)))
+    return failure();
+  return true;
+}
 
 LogicalResult loom::rewriteGemmOps(ModuleOp module, const gpu::Target &target) {
   SmallVector<Operation *> ops;
@@ -423,13 +645,7 @@ LogicalResult loom::rewriteGemmOps(ModuleOp module, const gpu::Target &target) {
       ops.push_back(op);
   });
   for (Operation *op : ops) {
-    std::optional<GemmPlan> plan;
-    if (auto linear = dyn_cast<loom::LinearOp>(op))
-      plan = planLinear(linear);
-    else if (auto qlinear = dyn_cast<loom::QLinearOp>(op))
-      plan = planQLinear(qlinear);
-    else
-      plan = planQMatmul(cast<loom::QMatmulOp>(op), target);
+    std::optional<GemmPlan> plan = planGemm(op, target);
     if (!plan)
       continue; // generic path
     if (failed(rewrite(op, *plan, module, target)))

@@ -66,6 +66,38 @@ struct Generator {
   // Values of the kernel.
   std::string A, Xs, B, S, Bias, Y, M, N, K, KB, tid, lane, g, q, m0, n0, wRow,
       wCol, As, Bs, aligned, numTiles;
+  /// The epilogue's tensor arguments, one entry per step ("" for the others).
+  std::vector<std::string> E;
+  /// The parts' arguments (horizontal fusion; one each without it).
+  std::vector<std::string> partB, partS, partBias, partY;
+
+  /// With several parts: the block's part decides B, the scales, the bias
+  /// and Y, and `bx` becomes the block's column tile within its part.
+  void pickPart(std::string &bx) {
+    if (r.parts == 1)
+      return;
+    std::string start = e.idx(0), offset = e.idx(0);
+    std::vector<std::string> starts;
+    for (int64_t i = 0; i < r.parts; ++i) {
+      starts.push_back(start);
+      std::string n = e.let("memref.dim " + partB[i] + ", " + e.idx(0) +
+                            " : " + memrefB());
+      start = e.add(start, e.div(e.addConst(n, r.bn - 1), r.bn));
+    }
+    for (int64_t i = 1; i < r.parts; ++i) {
+      std::string in = e.let("arith.cmpi ule, " + starts[i] + ", " + bx +
+                             " : index", "p");
+      B = e.select(in, partB[i], B, memrefB());
+      if (!S.empty())
+        S = e.select(in, partS[i], S,
+                     r.kind == GemmKind::QMatmul ? "memref<?xf32>" : memrefS());
+      if (!Bias.empty())
+        Bias = e.select(in, partBias[i], Bias, "memref<?x" + r.biasType + ">");
+      Y = e.select(in, partY[i], Y, "memref<?x?x" + r.yType + ">");
+      offset = e.select(in, starts[i], offset, "index");
+    }
+    bx = e.let("arith.subi " + bx + ", " + offset + " : index");
+  }
 
   explicit Generator(const GemmRecipe &recipe) : r(recipe) {
     fp8 = isFp8(r.aType);
@@ -115,21 +147,32 @@ struct Generator {
       Xs = "%xs";
       args.push_back("%xs: memref<?xf32>");
     }
-    B = "%B";
-    args.push_back("%B: " + memrefB());
-    if (qlinear) {
-      S = "%scale";
-      args.push_back("%scale: " + memrefS());
-    } else if (r.kind == GemmKind::QMatmul) {
-      S = "%w_scale";
-      args.push_back("%w_scale: memref<?xf32>");
-    }
-    if (!r.biasType.empty()) {
-      Bias = "%bias";
-      args.push_back("%bias: memref<?x" + r.biasType + ">");
-    }
-    Y = "%Y";
-    args.push_back("%Y: memref<?x?x" + r.yType + ">");
+    // One argument per part (run() picks the block's part), or one named
+    // like the value the kernel uses.
+    auto perPart = [&](const std::string &name, const std::string &type,
+                       std::vector<std::string> &names) {
+      for (int64_t i = 0; i < r.parts; ++i) {
+        names.push_back(r.parts == 1 ? name : name + "_" + str(i));
+        args.push_back(names.back() + ": " + type);
+      }
+      return names.front();
+    };
+    B = perPart("%B", memrefB(), partB);
+    if (qlinear)
+      S = perPart("%scale", memrefS(), partS);
+    else if (r.kind == GemmKind::QMatmul)
+      S = perPart("%w_scale", "memref<?xf32>", partS);
+    if (!r.biasType.empty())
+      Bias = perPart("%bias", "memref<?x" + r.biasType + ">", partBias);
+    Y = perPart("%Y", "memref<?x?x" + r.yType + ">", partY);
+    for (size_t i = 0; i < r.epilogue.size(); ++i)
+      if (r.epilogue[i].takesTensor()) {
+        E.push_back("%E" + str(i));
+        args.push_back(E.back() + ": memref<?x?x" + r.epilogue[i].tensorType +
+                       ">");
+      } else {
+        E.push_back("");
+      }
     std::string s;
     for (size_t i = 0; i < args.size(); ++i)
       s += (i ? ", " : "") + args[i];
@@ -491,6 +534,64 @@ struct Generator {
   // Epilogue
   //===--------------------------------------------------------------------===//
 
+  /// The fused epilogue's steps on the f32 value `v` of Y[row, col]; tensor
+  /// operands are read at (safeRow, safeCol), clamped into range (the store
+  /// is guarded instead).
+  std::string applyEpilogue(std::string v, const std::string &safeRow,
+                            const std::string &safeCol) {
+    using Kind = EpilogueStep::Kind;
+    auto f32 = [&](const std::string &value) {
+      return e.let("arith.constant " + value + " : f32");
+    };
+    for (size_t i = 0; i < r.epilogue.size(); ++i) {
+      const EpilogueStep &step = r.epilogue[i];
+      switch (step.kind) {
+      case Kind::AddTensor:
+      case Kind::MulTensor: {
+        std::string t = step.tensorType;
+        std::string x = toF32(e,
+                              e.let("memref.load " + E[i] + "[" + safeRow +
+                                    ", " + safeCol + "] : memref<?x?x" + t + ">"),
+                              t);
+        v = e.let(std::string(step.kind == Kind::AddTensor ? "arith.addf "
+                                                           : "arith.mulf ") +
+                  v + ", " + x + " : f32");
+        break;
+      }
+      case Kind::Silu: {
+        std::string neg = e.let("arith.negf " + v + " : f32");
+        std::string ex = e.let("math.exp " + neg + " : f32");
+        std::string den = e.let("arith.addf " + ex + ", " + f32("1.0") + " : f32");
+        v = e.let("arith.divf " + v + ", " + den + " : f32");
+        break;
+      }
+      case Kind::Gelu: {
+        std::string t = e.let("arith.mulf " + v + ", " +
+                              f32("0.70710678118654752") + " : f32");
+        std::string erf = e.let("math.erf " + t + " : f32");
+        std::string one = e.let("arith.addf " + erf + ", " + f32("1.0") + " : f32");
+        std::string half = e.let("arith.mulf " + v + ", " + f32("0.5") + " : f32");
+        v = e.let("arith.mulf " + half + ", " + one + " : f32");
+        break;
+      }
+      case Kind::GeluTanh: {
+        std::string x2 = e.let("arith.mulf " + v + ", " + v + " : f32");
+        std::string x3 = e.let("arith.mulf " + x2 + ", " + v + " : f32");
+        std::string c = e.let("arith.mulf " + x3 + ", " + f32("0.044715") + " : f32");
+        std::string inner = e.let("arith.addf " + v + ", " + c + " : f32");
+        std::string scaled = e.let("arith.mulf " + inner + ", " +
+                                   f32("0.79788456080286536") + " : f32");
+        std::string th = e.let("math.tanh " + scaled + " : f32");
+        std::string one = e.let("arith.addf " + th + ", " + f32("1.0") + " : f32");
+        std::string half = e.let("arith.mulf " + v + ", " + f32("0.5") + " : f32");
+        v = e.let("arith.mulf " + half + ", " + one + " : f32");
+        break;
+      }
+      }
+    }
+    return v;
+  }
+
   void epilogue(Acc &acc) {
     std::string one = e.idx(1);
     std::string lastN = e.let("arith.subi " + N + ", " + one + " : index");
@@ -536,6 +637,7 @@ struct Generator {
               v = e.let("arith.mulf " + v + ", " + colScale[j][c] + " : f32");
             if (!colBias[j].empty())
               v = e.let("arith.addf " + v + ", " + colBias[j][c] + " : f32");
+            v = applyEpilogue(v, e.minu(row, lastM), e.minu(colIdx[j][c], lastN));
             if (r.yType != "f32")
               v = e.let("arith.truncf " + v + " : f32 to " + r.yType);
             std::string in = e.andi(rowIn, colIn[j][c]);
@@ -556,6 +658,7 @@ struct Generator {
     tid = e.let("gpu.thread_id x", "tid");
     std::string bx = e.let("gpu.block_id x", "bid");
     std::string by = e.let("gpu.block_id y", "bid");
+    pickPart(bx);
     M = e.let("memref.dim " + A + ", " + e.idx(0) + " : " + memrefA(), "M");
     K = e.let("memref.dim " + A + ", " + e.idx(1) + " : " + memrefA(), "K");
     N = e.let("memref.dim " + B + ", " + e.idx(0) + " : " + memrefB(), "N");
@@ -687,6 +790,20 @@ std::string GemmRecipe::name() const {
   s += "_" + (biasType.empty() ? std::string("nobias") : biasType) + "_" + yType;
   s += "_" + str(bm) + "x" + str(bn) + "x" + str(bk) + "_w" + str(warpsM) +
        "x" + str(warpsN) + "_s" + str(stages);
+  if (parts > 1)
+    s += "_x" + str(parts);
+  if (!epilogue.empty()) {
+    s += "_ep";
+    for (const EpilogueStep &step : epilogue) {
+      switch (step.kind) {
+      case EpilogueStep::Kind::AddTensor: s += "_add" + step.tensorType; break;
+      case EpilogueStep::Kind::MulTensor: s += "_mul" + step.tensorType; break;
+      case EpilogueStep::Kind::Silu: s += "_silu"; break;
+      case EpilogueStep::Kind::Gelu: s += "_gelu"; break;
+      case EpilogueStep::Kind::GeluTanh: s += "_gelutanh"; break;
+      }
+    }
+  }
   return s;
 }
 
@@ -706,6 +823,10 @@ std::string GemmRecipe::check() const {
     return "BK of i4 weights must span a multiple of 16 bytes";
   if (stages < 2)
     return "at least two pipeline stages";
+  if (parts < 1)
+    return "at least one part";
+  if (parts > 1 && !epilogue.empty())
+    return "a horizontal product (parts > 1) takes no epilogue";
   if (kind == GemmKind::QLinear) {
     if (!isFloat16(aType) || (bType != "i8" && bType != "i4"))
       return "qlinear takes bf16/f16 activations and i8/i4 weights";

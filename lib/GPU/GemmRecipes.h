@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace loom {
 namespace gpu {
@@ -46,6 +47,30 @@ enum class GemmKind {
   QMatmul,
 };
 
+/// An elementwise step of a fused epilogue (docs/fusion.md), applied in f32
+/// to the product (after scales and bias, before the rounding to Y's type).
+struct EpilogueStep {
+  enum class Kind {
+    /// + E[m, n], an [M, N] tensor argument (the residual add).
+    AddTensor,
+    /// * E[m, n], an [M, N] tensor argument.
+    MulTensor,
+    /// x * sigmoid(x).
+    Silu,
+    /// 0.5 x (1 + erf(x / sqrt(2))).
+    Gelu,
+    /// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+    GeluTanh,
+  };
+  Kind kind;
+  /// The element type of E ("bf16", "f16", "f32") for the tensor steps.
+  std::string tensorType;
+
+  bool takesTensor() const {
+    return kind == Kind::AddTensor || kind == Kind::MulTensor;
+  }
+};
+
 struct GemmRecipe {
   GemmKind kind = GemmKind::Linear;
   /// MLIR element types: A ("bf16", "f16", "i8", "f8E4M3FN"), B (the same, or
@@ -54,6 +79,15 @@ struct GemmRecipe {
   std::string aType, bType, scaleType = "f32", biasType, yType;
   /// qlinear: 0 (per channel) or the group size (a multiple of BK).
   int64_t group = 0;
+  /// Horizontal fusion: products that share A, computed by one launch. With
+  /// parts > 1 the kernel takes `parts` of each of B, the scales, the bias
+  /// and Y (B_0 .. B_{parts-1}, then the scales, ...), each part its own N;
+  /// the grid's x dimension covers the sum of the parts' column tiles, and
+  /// a block picks its part from its x index.
+  int64_t parts = 1;
+  /// Applied to the product before it is stored, in order; every tensor
+  /// step adds an argument after Y.
+  std::vector<EpilogueStep> epilogue;
   /// The tile shape.
   int64_t bm = 128, bn = 128, bk = 32, warpsM = 2, warpsN = 4, stages = 4;
 
@@ -69,7 +103,8 @@ struct GemmRecipe {
   /// arguments are, in order: A memref<?x?xA>, [QMatmul: xs memref<?xf32>],
   /// B memref<?x?xB> (i4: memref<?x?xi8>, K/2 bytes per row),
   /// [QLinear: scale memref<?xS> or memref<?x?xS>; QMatmul: w_scale
-  /// memref<?xf32>], [bias memref<?xBias>], Y memref<?x?xY>. It is launched
+  /// memref<?xf32>], [bias memref<?xBias>], Y memref<?x?xY>, then one
+  /// memref<?x?xE> per tensor step of the epilogue. It is launched
   /// with threads() x 1 x 1 threads, a ceil(N / bn) x ceil(M / bm) grid and
   /// sharedBytes() of dynamic shared memory.
   std::string text() const;

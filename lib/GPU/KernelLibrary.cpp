@@ -15,19 +15,18 @@ using namespace mlir;
 namespace loom {
 namespace gpu {
 
-FailureOr<Target> Target::parse(StringRef chip) {
-  Target t;
-  t.chip = chip.str();
-  StringRef digits = chip;
-  if (!digits.consume_front("sm_"))
-    return failure();
-  digits.consume_back("a");
-  unsigned sm = 0;
-  if (digits.getAsInteger(10, sm) || sm < 80)
-    return failure();
-  t.sm = sm;
-  t.sharedMemoryBytes = sm >= 90 ? 227 * 1024 : 163 * 1024;
-  return t;
+LogicalResult checkTile(Operation *op, const Target &target, StringRef tile,
+                        StringRef why, int64_t sharedMemoryBytes) {
+  if (!why.empty())
+    return op->emitError() << "tile '" << tile << "' is not supported on "
+                           << target.chip << ": " << why;
+  if (sharedMemoryBytes > target.sharedMemoryBytes)
+    return op->emitError() << "tile '" << tile << "' needs "
+                           << llvm::divideCeil(sharedMemoryBytes, 1024)
+                           << " KiB of shared memory, " << target.chip
+                           << " has " << target.sharedMemoryBytes / 1024
+                           << " KiB";
+  return success();
 }
 
 FailureOr<std::string>
@@ -157,6 +156,22 @@ Value ceilDiv(OpBuilder &b, Location loc, Value a, int64_t d) {
 
 Value dim(OpBuilder &b, Location loc, Value tensor, int64_t d) {
   return b.createOrFold<tensor::DimOp>(loc, tensor, d);
+}
+
+std::string elementTypeName(Type t) {
+  if (t.isBF16())
+    return "bf16";
+  if (t.isF16())
+    return "f16";
+  if (t.isF32())
+    return "f32";
+  if (t.isSignlessInteger(8))
+    return "i8";
+  if (t.isSignlessInteger(4))
+    return "i4";
+  if (isa<Float8E4M3FNType>(t))
+    return "f8E4M3FN";
+  return "";
 }
 
 Value indexConst(OpBuilder &b, Location loc, int64_t v) {

@@ -10,6 +10,9 @@
 #ifndef LOOM_LIB_GPU_KERNELLIBRARY_H
 #define LOOM_LIB_GPU_KERNELLIBRARY_H
 
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+#include "loom/Transforms/TargetDescription.h"
+
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -21,19 +24,18 @@
 namespace loom {
 namespace gpu {
 
-/// What the kernels are generated for.
-struct Target {
-  std::string chip; // "sm_90a", "sm_80", ...
-  int sm = 90;      // compute capability times ten
-  /// Shared memory a block may use (bytes) once the kernel's dynamic limit is
-  /// raised (the runtime raises it at launch when a kernel asks for more than
-  /// 48 KiB).
-  int64_t sharedMemoryBytes = 227 * 1024;
+/// What the kernels are generated for: the target description of a GPU
+/// (its chip, the shared memory a block may use once the kernel's dynamic
+/// limit is raised, which the runtime does at launch for a kernel that asks
+/// for more than 48 KiB, and the tiles that `tiles` asks for).
+using Target = loom::TargetDescription;
 
-  /// "sm_90a" -> {sm 90, 227 KiB}, "sm_80" -> {sm 80, 163 KiB}, other
-  /// "sm_NN[a]" with NN >= 80 accepted as generic; anything else fails.
-  static mlir::FailureOr<Target> parse(llvm::StringRef chip);
-};
+/// Checks a tile that the target description asks for (`tile`, as written
+/// in `tiles`) for `op`: a non-empty `why` (the recipe cannot build the
+/// tile) or `sharedMemoryBytes` beyond the chip's is an error at `op`.
+mlir::LogicalResult checkTile(mlir::Operation *op, const Target &target,
+                              llvm::StringRef tile, llvm::StringRef why,
+                              int64_t sharedMemoryBytes);
 
 /// Returns `text` with every `${KEY}` replaced by its value. A placeholder
 /// left without a value is an internal error (returned as failure with the
@@ -96,6 +98,38 @@ void launchPerHead(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
                    int64_t threads, int64_t sharedMemoryBytes,
                    mlir::ValueRange args, mlir::Value out);
 
+/// Replaces the GEMM op `gemm` and the elementwise ops `chain` after it
+/// (each the only reader of the value before it: SiLU, GELU, or an add or
+/// multiply with an [M, N] tensor) by one launch of the GEMM recipe with a
+/// fused epilogue. False (nothing changed) when no recipe covers them: a
+/// GEMM without a tensor-core recipe, a result that is not [M, N] with a
+/// static M > 16 (decode-sized products keep the GEMV recipe), or a chain
+/// op of another kind.
+mlir::FailureOr<bool> rewriteGemmWithEpilogue(mlir::Operation *gemm,
+                                              llvm::ArrayRef<mlir::Operation *> chain,
+                                              const Target &target);
+
+/// The recipes' name of an element type ("bf16", "f16", "f32", "i8", "i4",
+/// "f8E4M3FN"), or "" for a type no recipe takes.
+std::string elementTypeName(mlir::Type type);
+
+/// Replaces the attention op `op` (loom.attention or
+/// loom.block_sparse_attention) of an inlined fusion group, with the RoPE
+/// and layout changes that compute its q, k and v from the group's buffers
+/// and the layout changes of its result, by one launch of the attention
+/// recipe that reads and writes those buffers through strided views and
+/// rotates q and k in shared memory. False (nothing changed) when the
+/// recipe does not cover them (shapes must be static).
+mlir::FailureOr<bool> rewriteAttentionGroup(mlir::Operation *op,
+                                            const Target &target);
+
+/// Replaces the GEMM ops `gemms` (the same op with the same configuration,
+/// reading the same input; horizontal siblings such as QKV) by one launch
+/// that computes every product. False (nothing changed) when no recipe
+/// covers them together (as above, and the parts must share one recipe).
+mlir::FailureOr<bool> rewriteGemmSiblings(llvm::ArrayRef<mlir::Operation *> gemms,
+                                          const Target &target);
+
 } // namespace gpu
 
 /// The kernel rewrites that loom-gpu-kernels runs, in this order. Each
@@ -109,6 +143,16 @@ mlir::LogicalResult rewriteGemmOps(mlir::ModuleOp module,
                                    const gpu::Target &target);
 mlir::LogicalResult rewriteRowOps(mlir::ModuleOp module,
                                   const gpu::Target &target);
+
+/// Fused recipes for fusion groups (loom.kernel, docs/fusion.md), tried
+/// before the rewrites above. Each returns true when it replaced `group`
+/// by the launch of one kernel, false when the group is outside its reach
+/// (nothing changed; the group is then inlined and its ops lowered one by
+/// one), failure on an internal error (diagnosed).
+mlir::FailureOr<bool> rewriteFusedAttention(loom::KernelOp group,
+                                            const gpu::Target &target);
+mlir::FailureOr<bool> rewriteFusedGemm(loom::KernelOp group,
+                                       const gpu::Target &target);
 
 } // namespace loom
 

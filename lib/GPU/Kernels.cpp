@@ -15,12 +15,28 @@ struct LoomGPUKernelsPass
     : loom::impl::LoomGPUKernelsPassBase<LoomGPUKernelsPass> {
   using Base::Base;
   void runOnOperation() override {
-    FailureOr<loom::gpu::Target> target = loom::gpu::Target::parse(chip);
-    if (failed(target)) {
-      getOperation().emitError()
-          << "loom-gpu-kernels: unknown chip '" << chip
-          << "' (expected sm_NN or sm_NNa with NN >= 80, e.g. sm_90a)";
+    std::string error;
+    std::optional<loom::gpu::Target> target =
+        loom::TargetDescription::getGPU(chip, tiles, error);
+    if (!target) {
+      getOperation().emitError() << "loom-gpu-kernels: " << error;
       return signalPassFailure();
+    }
+    // Fusion groups: one launch where a fused recipe covers the group; the
+    // others are inlined, and their ops take the rewrites below one by one.
+    SmallVector<loom::KernelOp> groups;
+    getOperation().walk([&](loom::KernelOp group) { groups.push_back(group); });
+    for (loom::KernelOp group : groups) {
+      bool fused = false;
+      for (auto rewrite : {loom::rewriteFusedAttention, loom::rewriteFusedGemm}) {
+        FailureOr<bool> rewritten = rewrite(group, *target);
+        if (failed(rewritten))
+          return signalPassFailure();
+        if ((fused = *rewritten))
+          break;
+      }
+      if (!fused)
+        group.inlineBody();
     }
     if (failed(loom::rewriteAttentionOps(getOperation(), *target)) ||
         failed(loom::rewriteLinearAttentionOps(getOperation(), *target)) ||

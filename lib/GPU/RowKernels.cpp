@@ -14,6 +14,12 @@
 //   - rope, half and interleaved: x [B, H, S, D] of bf16, f16 or f32 (any
 //     sizes, static or dynamic), cos and sin f32.
 //
+// A target description with a row tile (`tiles=rows:T`, docs/Design.md,
+// T a multiple of 32 up to 1024) replaces the choice of threads: T threads
+// per norm row (T = 32: a warp per row, 4 rows per CTA; a static C of at
+// most 8 vectors per thread kept in registers, else streamed, with no
+// run-time choice for a dynamic C) and T threads per RoPE block.
+//
 // Left alone (generic path): other element types (mixed ones, rope with
 // non-f32 cos/sin), a result type whose shape differs from x's.
 
@@ -163,6 +169,37 @@ loom::gpu::NormKernelConfig normConfig(const std::string &element, bool layer,
   return k;
 }
 
+/// The kernel configuration for `threads` threads per row (the target
+/// description's row tile): a warp takes a row of 4 per CTA, more threads a
+/// row per CTA; a static C of at most 8 vectors per thread stays in
+/// registers, anything else is streamed.
+loom::gpu::NormKernelConfig requestedNormConfig(const std::string &element,
+                                                bool layer, int64_t c,
+                                                int64_t threads) {
+  loom::gpu::NormKernelConfig k;
+  k.elementType = element;
+  k.layer = layer;
+  k.threads = static_cast<int>(threads);
+  k.rows = threads == 32 ? 4 : 1;
+  k.vectors = 0;
+  if (!ShapedType::isDynamic(c)) {
+    int64_t nv = std::max<int64_t>((c + k.width() - 1) / k.width(), 1);
+    int64_t vectors = (nv + threads - 1) / threads;
+    if (vectors <= 8)
+      k.vectors = static_cast<int>(vectors);
+  }
+  return k;
+}
+
+/// Checks the target description's row tile for `op`.
+LogicalResult checkRowTile(Operation *op, const loom::gpu::Target &target) {
+  int64_t threads = *target.rowThreads;
+  std::string why;
+  if (threads % 32 || threads > 1024)
+    why = "threads must be a multiple of 32, at most 1024";
+  return loom::gpu::checkTile(op, target, loom::rowsToString(threads), why, 0);
+}
+
 /// A dynamic C picks at run time between a warp per row (streamed, C up to
 /// kShortRow vectors) and a CTA per row.
 loom::gpu::NormKernelConfig shortDynamicConfig(const std::string &element,
@@ -177,7 +214,8 @@ loom::gpu::NormKernelConfig shortDynamicConfig(const std::string &element,
 }
 
 LogicalResult rewriteNorm(Operation *op, Value x, Value g, Value bias,
-                          float eps, ModuleOp module) {
+                          float eps, ModuleOp module,
+                          const loom::gpu::Target &target) {
   auto xType = dyn_cast<RankedTensorType>(x.getType());
   auto rType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!xType || !rType || xType.getRank() < 1 ||
@@ -192,10 +230,17 @@ LogicalResult rewriteNorm(Operation *op, Value x, Value g, Value bias,
 
   bool layer = static_cast<bool>(bias);
   int64_t cStatic = xType.getShape().back();
-  SmallVector<loom::gpu::NormKernelConfig, 2> configs{
-      normConfig(*element, layer, cStatic)};
-  if (ShapedType::isDynamic(cStatic))
-    configs.push_back(shortDynamicConfig(*element, layer));
+  SmallVector<loom::gpu::NormKernelConfig, 2> configs;
+  if (target.rowThreads) {
+    if (failed(checkRowTile(op, target)))
+      return failure();
+    configs.push_back(
+        requestedNormConfig(*element, layer, cStatic, *target.rowThreads));
+  } else {
+    configs.push_back(normConfig(*element, layer, cStatic));
+    if (ShapedType::isDynamic(cStatic))
+      configs.push_back(shortDynamicConfig(*element, layer));
+  }
   Location loc = op->getLoc();
   OpBuilder b(op);
   SmallVector<SymbolRefAttr, 2> kernels;
@@ -239,7 +284,8 @@ LogicalResult rewriteNorm(Operation *op, Value x, Value g, Value bias,
   return success();
 }
 
-LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module) {
+LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module,
+                          const loom::gpu::Target &target) {
   std::optional<loom::RopeStyle> style = op.getStyleKind();
   auto xType = dyn_cast<RankedTensorType>(op.getX().getType());
   auto rType = dyn_cast<RankedTensorType>(op.getType());
@@ -258,6 +304,11 @@ LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module) {
   loom::gpu::RopeKernelConfig c;
   c.elementType = *element;
   c.interleaved = *style == loom::RopeStyle::Interleaved;
+  if (target.rowThreads) {
+    if (failed(checkRowTile(op, target)))
+      return failure();
+    c.threads = static_cast<int>(*target.rowThreads);
+  }
 
   Location loc = op.getLoc();
   OpBuilder b(op);
@@ -290,7 +341,7 @@ LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module) {
 
 } // namespace
 
-LogicalResult loom::rewriteRowOps(ModuleOp module, const gpu::Target &) {
+LogicalResult loom::rewriteRowOps(ModuleOp module, const gpu::Target &target) {
   SmallVector<Operation *> ops;
   module.walk([&](Operation *op) {
     if (isa<loom::RmsNormOp, loom::LayerNormOp, loom::RopeOp>(op) &&
@@ -301,12 +352,12 @@ LogicalResult loom::rewriteRowOps(ModuleOp module, const gpu::Target &) {
     LogicalResult r = success();
     if (auto n = dyn_cast<loom::RmsNormOp>(op))
       r = rewriteNorm(op, n.getX(), n.getG(), Value(),
-                      n.getEpsilon().convertToFloat(), module);
+                      n.getEpsilon().convertToFloat(), module, target);
     else if (auto n = dyn_cast<loom::LayerNormOp>(op))
       r = rewriteNorm(op, n.getX(), n.getG(), n.getB(),
-                      n.getEpsilon().convertToFloat(), module);
+                      n.getEpsilon().convertToFloat(), module, target);
     else
-      r = rewriteRope(cast<loom::RopeOp>(op), module);
+      r = rewriteRope(cast<loom::RopeOp>(op), module, target);
     if (failed(r))
       return failure();
   }

@@ -39,7 +39,7 @@ std::string normKernelText(const NormKernelConfig &c);
 struct RopeKernelConfig {
   std::string elementType; // "bf16", "f16" or "f32"
   bool interleaved = false;
-  static constexpr int threads = 256;
+  int threads = 256; // per block, a multiple of 32, <= 1024
 
   int width() const { return elementType == "f32" ? 4 : 8; }
   std::string kernelName() const;

@@ -2,6 +2,7 @@
 //
 // loom-compile FILE.mlir --target=cpu|sm_90a|sm_80 [-o out]
 //              [--emit=mlir|llvm|ptx|cubin|lib] [--cuda-path=DIR]
+//              [--tiles=attention:QxKV,gemm:MxNxK[xSTAGES],rows:THREADS]
 //
 // Parses and verifies FILE, runs the CPU or GPU pipeline, adds the module ABI
 // (docs/abi.md: loom_module_signature and one loom_entry_<name> per public
@@ -16,7 +17,11 @@
 #include "loom/ABI/Passes.h"
 #include "loom/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
+#include "loom/Transforms/TargetDescription.h"
+#include "loom/Transforms/FusionReport.h"
+#include "loom/Transforms/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -38,6 +43,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -85,6 +91,20 @@ static cl::opt<std::string>
                       "nvvm/libdevice); default: $LOOM_CUDA_PATH, else "
                       "/usr/local/cuda, else the toolkit of ptxas on PATH"),
              cl::value_desc("dir"), cl::init(""), cl::cat(loomCategory));
+static cl::opt<std::string> tilesList(
+    "tiles",
+    cl::desc("GPU targets: tile sizes that replace the chip's own choice, a "
+             "comma-separated list of attention:QxKV (query rows x keys per "
+             "CTA), gemm:MxNxK[xSTAGES] (the tensor-core GEMM's block tile "
+             "and pipeline depth) and rows:THREADS (threads per norm row, per "
+             "RoPE block), e.g. --tiles=attention:64x64,gemm:128x64x32x3 "
+             "(docs/Design.md); a tile a kernel cannot use is an error"),
+    cl::value_desc("list"), cl::init(""), cl::cat(loomCategory));
+static cl::opt<bool> noFusion(
+    "no-fusion",
+    cl::desc("Do not form fusion groups: every op is lowered on its own (to "
+             "measure what fusion gains; docs/fusion.md)"),
+    cl::init(false), cl::cat(loomCategory));
 static cl::opt<std::string>
     cpuName("mcpu",
             cl::desc("CPU to compile for: a name LLVM knows, or 'native' for "
@@ -128,12 +148,65 @@ KernelCounts countKernels(ModuleOp module) {
   return counts;
 }
 
+/// What loom-fuse decides for the module, for the report: the op-by-op
+/// traffic of the source and the groups (docs/fusion.md).
+struct FusionSummary {
+  loom::ProgramTraffic unfused;
+  std::vector<loom::FusionGroupReport> groups;
+};
+
+/// Runs loom-fuse on a copy of `module`, as the pipelines will.
+std::optional<FusionSummary> summarizeFusion(ModuleOp module) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  PassManager pm(module.getContext());
+  pm.addNestedPass<func::FuncOp>(loom::createLoomFusePass());
+  if (failed(pm.run(*copy)))
+    return std::nullopt;
+  return FusionSummary{loom::describeUnfusedProgram(module),
+                       loom::describeFusionGroups(*copy)};
+}
+
+std::string formatBytes(std::optional<int64_t> bytes) {
+  if (!bytes)
+    return "? (dynamic sizes)";
+  char text[32];
+  if (*bytes < 1024)
+    std::snprintf(text, sizeof(text), "%lld B", static_cast<long long>(*bytes));
+  else if (*bytes < 1024 * 1024)
+    std::snprintf(text, sizeof(text), "%.1f KiB", *bytes / 1024.0);
+  else
+    std::snprintf(text, sizeof(text), "%.2f MiB", *bytes / (1024.0 * 1024.0));
+  return text;
+}
+
+void printFusion(llvm::raw_ostream &os, const FusionSummary &fusion) {
+  std::optional<int64_t> fused = 0;
+  for (const loom::FusionGroupReport &g : fusion.groups)
+    fused = fused && g.bytes ? std::optional<int64_t>(*fused + *g.bytes)
+                             : std::nullopt;
+  os << "  fusion: " << fusion.unfused.ops << " ops in "
+     << fusion.groups.size()
+     << (fusion.groups.size() == 1 ? " group" : " groups") << "; moved "
+     << formatBytes(fused) << " fused, " << formatBytes(fusion.unfused.bytes)
+     << " op by op";
+  if (fused && fusion.unfused.bytes && *fused > 0)
+    os << llvm::format(" (%.1fx less)",
+                       double(*fusion.unfused.bytes) / double(*fused));
+  os << "\n";
+  for (const loom::FusionGroupReport &g : fusion.groups)
+    os << "    @" << g.function << " " << g.label << ": "
+       << formatBytes(g.bytes) << " (op by op " << formatBytes(g.unfusedBytes)
+       << ")\n";
+}
+
 void printReport(llvm::raw_ostream &os, llvm::StringRef output,
                  llvm::ArrayRef<loom::abi::EntrySignature> entries,
                  llvm::StringRef signature,
-                 std::optional<KernelCounts> kernels) {
+                 std::optional<KernelCounts> kernels,
+                 const std::optional<FusionSummary> &fusion) {
   os << "loom-compile: " << (output == "-" ? "stdout" : output)
-     << " (target " << targetName << "): "
+     << " (target " << targetName
+     << (tilesList.empty() ? "" : ", tiles " + tilesList) << "): "
      << entries.size() << (entries.size() == 1 ? " entry" : " entries")
      << "\n";
   // The signature's entry lines, as the runtime will read them.
@@ -142,6 +215,8 @@ void printReport(llvm::raw_ostream &os, llvm::StringRef output,
   for (llvm::StringRef line : lines)
     if (line.consume_front("entry "))
       os << "  " << line << "\n";
+  if (fusion)
+    printFusion(os, *fusion);
   if (kernels)
     os << "  kernels: " << kernels->kernels << " ("
        << kernels->launches << (kernels->launches == 1 ? " launch" : " launches")
@@ -362,6 +437,11 @@ int main(int argc, char **argv) {
   if (!gpu && !cudaPath.empty())
     return failWith("--cuda-path is for GPU targets (--target=sm_90a or "
                     "sm_80)");
+  if (!gpu && !tilesList.empty())
+    return failWith("--tiles is for GPU targets (--target=sm_90a or sm_80)");
+  std::string tilesError;
+  if (gpu && !loom::TargetDescription::getGPU(target, tilesList, tilesError))
+    return failWith("--tiles: " + tilesError);
   // The toolkit is checked before anything is compiled: a missing ptxas
   // or libdevice is one line, not a failure deep in the pipeline.
   std::optional<loom::CUDAToolkit> toolkit;
@@ -411,6 +491,16 @@ int main(int argc, char **argv) {
   if (failed(entries) || failed(loom::abi::checkNoDeclarations(*module)))
     return 1;
   std::string signature = loom::abi::formatSignature(*entries, target);
+  // The entries' argument checks come from the tensor-level source, before
+  // either pipeline changes it (docs/abi.md, "Entry checks").
+  FailureOr<OwningOpRef<ModuleOp>> checks =
+      loom::abi::buildEntryChecks(*module);
+  if (failed(checks))
+    return 1;
+
+  std::optional<FusionSummary> fusion;
+  if (!noFusion)
+    fusion = summarizeFusion(*module);
 
   PassManager pm(&context);
   pm.addPass(loom::createLoomReadOnlyEntryArgsPass());
@@ -418,19 +508,24 @@ int main(int argc, char **argv) {
   if (gpu) {
     loom::LoomGPUPipelineOptions options;
     options.chip = target.str();
+    options.tiles = tilesList;
+    options.fuse = !noFusion;
     options.cudaPath = toolkit->root;
     options.format = emit == "ptx" ? "isa" : "bin";
     std::string pipelineError;
     if (failed(loom::buildLoomGPUPipeline(pm, options, pipelineError)))
       return failWith(pipelineError);
   } else {
-    loom::buildLoomCPUPipeline(pm, loom::LoomCPUPipelineOptions());
+    loom::LoomCPUPipelineOptions options;
+    options.fuse = !noFusion;
+    loom::buildLoomCPUPipeline(pm, options);
   }
   if (failed(pm.run(*module)))
     return failWith("the " + std::string(gpu ? "GPU" : "CPU") +
                     " pipeline failed on " + inputFilename);
   if (failed(loom::abi::checkLoweredToLLVM(*module, gpu)) ||
-      failed(loom::abi::addModuleABI(*module, *entries, signature)))
+      failed(loom::abi::addModuleABI(*module, *entries, signature,
+                                     **checks)))
     return 1;
   std::optional<KernelCounts> kernels;
   if (gpu)
@@ -449,7 +544,7 @@ int main(int argc, char **argv) {
     if (out->os().has_error())
       return failWith("cannot write " + output);
     out->keep();
-    printReport(reportStream, output, *entries, signature, kernels);
+    printReport(reportStream, output, *entries, signature, kernels, fusion);
     return 0;
   }
 
@@ -475,7 +570,7 @@ int main(int argc, char **argv) {
     }
     if (int status = writeOutput(output, text))
       return status;
-    printReport(reportStream, output, *entries, signature, kernels);
+    printReport(reportStream, output, *entries, signature, kernels, fusion);
     return 0;
   }
 
@@ -508,7 +603,7 @@ int main(int argc, char **argv) {
     if (out->os().has_error())
       return failWith("cannot write " + output);
     out->keep();
-    printReport(reportStream, output, *entries, signature, kernels);
+    printReport(reportStream, output, *entries, signature, kernels, fusion);
     return 0;
   }
 
@@ -551,6 +646,6 @@ int main(int argc, char **argv) {
   if (std::error_code ec = llvm::sys::fs::rename(staging, output))
     return failWith("cannot write '" + output + "': " + ec.message());
   removeStaging.releaseFile();
-  printReport(reportStream, output, *entries, signature, kernels);
+  printReport(reportStream, output, *entries, signature, kernels, fusion);
   return 0;
 }

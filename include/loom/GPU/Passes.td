@@ -28,6 +28,13 @@ def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
     Ops outside the recipes' reach (element types or shapes they do not
     handle) are left alone and take the generic path.
 
+    The target description (`chip`, `tiles`) drives the tiles: without
+    `tiles`, each recipe's own choice for the chip and the shapes; with
+    `tiles=attention:QxKV,gemm:MxNxK[xSTAGES],rows:THREADS` (any subset),
+    those tiles for every op a recipe covers. A requested tile the recipe
+    cannot build, or one that needs more shared memory than the chip has, is
+    an error at the op.
+
     ```mlir
     %o = loom.attention %q, %k, %v {causal} : (...) -> tensor<1x8x128x64xbf16>
     // becomes
@@ -40,6 +47,11 @@ def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
   let options = [
     Option<"chip", "chip", "std::string", "\"sm_90a\"",
            "The GPU to generate kernels for (sm_90a or sm_80)">,
+    Option<"tiles", "tiles", "std::string", "\"\"",
+           "Tile sizes that replace the chip's own choice: a comma-separated "
+           "list of attention:QxKV, gemm:MxNxK[xSTAGES] and rows:THREADS "
+           "(docs/Design.md, 'The target description'); a tile the recipes "
+           "cannot build is an error at the op">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",

@@ -1,0 +1,117 @@
+// Fusion groups (loom-fuse) that the GPU runs as one launch: GEMMs with an
+// elementwise epilogue (residual add, SiLU, gating by an input, GELU) and
+// horizontal siblings (QKV with ragged N per part, gate/up then SwiGLU).
+// Ragged M, N, K throughout (not multiples of the 128 x 64/128 tiles).
+
+func.func @fuse_lin_residual(%x: tensor<77x200xbf16>, %w: tensor<333x200xbf16>, %r: tensor<77x333xbf16>) -> tensor<77x333xbf16> {
+  %y = loom.linear %x, %w : (tensor<77x200xbf16>, tensor<333x200xbf16>) -> tensor<77x333xbf16>
+  %o = arith.addf %r, %y : tensor<77x333xbf16>
+  return %o : tensor<77x333xbf16>
+}
+
+func.func @fuse_qlin_silu_gate(%x: tensor<48x256xbf16>, %w: tensor<200x256xi4>, %s: tensor<200x2xf32>, %e: tensor<48x200xbf16>) -> tensor<48x200xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 128 : i64} : (tensor<48x256xbf16>, tensor<200x256xi4>, tensor<200x2xf32>) -> tensor<48x200xbf16>
+  %a = loom.silu %y : (tensor<48x200xbf16>) -> tensor<48x200xbf16>
+  %o = arith.mulf %a, %e : tensor<48x200xbf16>
+  return %o : tensor<48x200xbf16>
+}
+
+func.func @fuse_lin_bias_gelu_tanh(%x: tensor<40x64xf16>, %w: tensor<72x64xf16>, %b: tensor<72xf16>) -> tensor<40x72xf16> {
+  %y = loom.linear %x, %w, %b : (tensor<40x64xf16>, tensor<72x64xf16>, tensor<72xf16>) -> tensor<40x72xf16>
+  %o = loom.gelu %y {approximate = "tanh"} : (tensor<40x72xf16>) -> tensor<40x72xf16>
+  return %o : tensor<40x72xf16>
+}
+
+func.func @fuse_lin_gelu_residual(%x: tensor<130x96xbf16>, %w: tensor<160x96xbf16>, %r: tensor<130x160xbf16>) -> tensor<130x160xbf16> {
+  %y = loom.linear %x, %w : (tensor<130x96xbf16>, tensor<160x96xbf16>) -> tensor<130x160xbf16>
+  %a = loom.gelu %y : (tensor<130x160xbf16>) -> tensor<130x160xbf16>
+  %o = arith.addf %a, %r : tensor<130x160xbf16>
+  return %o : tensor<130x160xbf16>
+}
+
+func.func @fuse_qkv_ragged(%x: tensor<70x128xbf16>, %nw: tensor<128xbf16>, %wq: tensor<96x128xbf16>, %wk: tensor<40x128xbf16>, %wv: tensor<200x128xbf16>)
+    -> (tensor<70x96xbf16>, tensor<70x40xbf16>, tensor<70x200xbf16>) {
+  %h = loom.rms_norm %x, %nw : (tensor<70x128xbf16>, tensor<128xbf16>) -> tensor<70x128xbf16>
+  %q = loom.linear %h, %wq : (tensor<70x128xbf16>, tensor<96x128xbf16>) -> tensor<70x96xbf16>
+  %k = loom.linear %h, %wk : (tensor<70x128xbf16>, tensor<40x128xbf16>) -> tensor<70x40xbf16>
+  %v = loom.linear %h, %wv : (tensor<70x128xbf16>, tensor<200x128xbf16>) -> tensor<70x200xbf16>
+  return %q, %k, %v : tensor<70x96xbf16>, tensor<70x40xbf16>, tensor<70x200xbf16>
+}
+
+func.func @fuse_swiglu_i4(%x: tensor<33x256xbf16>, %wg: tensor<150x256xi4>, %sg: tensor<150x2xf32>, %wu: tensor<150x256xi4>, %su: tensor<150x2xf32>) -> tensor<33x150xbf16> {
+  %g = loom.qlinear %x, %wg, %sg {group_size = 128 : i64} : (tensor<33x256xbf16>, tensor<150x256xi4>, tensor<150x2xf32>) -> tensor<33x150xbf16>
+  %u = loom.qlinear %x, %wu, %su {group_size = 128 : i64} : (tensor<33x256xbf16>, tensor<150x256xi4>, tensor<150x2xf32>) -> tensor<33x150xbf16>
+  %a = loom.silu %g : (tensor<33x150xbf16>) -> tensor<33x150xbf16>
+  %o = arith.mulf %a, %u : tensor<33x150xbf16>
+  return %o : tensor<33x150xbf16>
+}
+
+// Decode-sized (M <= 16): the GEMV recipe has no epilogue, so the group is
+// inlined and the add runs as a kernel of its own.
+func.func @fuse_decode_residual(%x: tensor<8x256xbf16>, %w: tensor<100x256xbf16>, %r: tensor<8x100xbf16>) -> tensor<8x100xbf16> {
+  %y = loom.linear %x, %w : (tensor<8x256xbf16>, tensor<100x256xbf16>) -> tensor<8x100xbf16>
+  %o = arith.addf %y, %r : tensor<8x100xbf16>
+  return %o : tensor<8x100xbf16>
+}
+
+// Attention groups: q, k, v read in place from [S, H*D] (strided views), RoPE
+// of q and k applied to the tiles in shared memory, the result written in
+// place as [S, H*D]. Ragged S (77 rows: a partial Q tile and a partial K tile).
+func.func @fuse_attn_rope_ragged(%q2: tensor<77x256xbf16>, %k2: tensor<77x128xbf16>, %v2: tensor<77x128xbf16>,
+                                 %cos: tensor<77x32xf32>, %sin: tensor<77x32xf32>) -> tensor<77x256xbf16> {
+  %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 4, 64] : tensor<77x256xbf16> into tensor<1x77x4x64xbf16>
+  %k4 = tensor.expand_shape %k2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
+  %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
+  %e0 = tensor.empty() : tensor<1x4x77x64xbf16>
+  %q = linalg.transpose ins(%q4 : tensor<1x77x4x64xbf16>) outs(%e0 : tensor<1x4x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %e1 = tensor.empty() : tensor<1x2x77x64xbf16>
+  %k = linalg.transpose ins(%k4 : tensor<1x77x2x64xbf16>) outs(%e1 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<1x2x77x64xbf16>
+  %v = linalg.transpose ins(%v4 : tensor<1x77x2x64xbf16>) outs(%e2 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %qr = loom.rope %q, %cos, %sin {style = "half"} : (tensor<1x4x77x64xbf16>, tensor<77x32xf32>, tensor<77x32xf32>) -> tensor<1x4x77x64xbf16>
+  %kr = loom.rope %k, %cos, %sin {style = "half"} : (tensor<1x2x77x64xbf16>, tensor<77x32xf32>, tensor<77x32xf32>) -> tensor<1x2x77x64xbf16>
+  %o = loom.attention %qr, %kr, %v {causal} : (tensor<1x4x77x64xbf16>, tensor<1x2x77x64xbf16>, tensor<1x2x77x64xbf16>) -> tensor<1x4x77x64xbf16>
+  %e3 = tensor.empty() : tensor<1x77x4x64xbf16>
+  %o4 = linalg.transpose ins(%o : tensor<1x4x77x64xbf16>) outs(%e3 : tensor<1x77x4x64xbf16>) permutation = [0, 2, 1, 3]
+  %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x77x4x64xbf16> into tensor<77x256xbf16>
+  return %o2 : tensor<77x256xbf16>
+}
+
+// Interleaved RoPE, f16, D = 128, Sq != Skv (bottom-right aligned), no causal mask.
+func.func @fuse_attn_rope_il_f16(%q2: tensor<100x256xf16>, %k2: tensor<140x128xf16>, %v2: tensor<140x128xf16>,
+                                 %cq: tensor<100x64xf32>, %sq: tensor<100x64xf32>, %ck: tensor<140x64xf32>, %sk: tensor<140x64xf32>) -> tensor<100x256xf16> {
+  %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 100, 2, 128] : tensor<100x256xf16> into tensor<1x100x2x128xf16>
+  %k4 = tensor.expand_shape %k2 [[0, 1], [2, 3]] output_shape [1, 140, 1, 128] : tensor<140x128xf16> into tensor<1x140x1x128xf16>
+  %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 140, 1, 128] : tensor<140x128xf16> into tensor<1x140x1x128xf16>
+  %e0 = tensor.empty() : tensor<1x2x100x128xf16>
+  %q = linalg.transpose ins(%q4 : tensor<1x100x2x128xf16>) outs(%e0 : tensor<1x2x100x128xf16>) permutation = [0, 2, 1, 3]
+  %e1 = tensor.empty() : tensor<1x1x140x128xf16>
+  %k = linalg.transpose ins(%k4 : tensor<1x140x1x128xf16>) outs(%e1 : tensor<1x1x140x128xf16>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<1x1x140x128xf16>
+  %v = linalg.transpose ins(%v4 : tensor<1x140x1x128xf16>) outs(%e2 : tensor<1x1x140x128xf16>) permutation = [0, 2, 1, 3]
+  %qr = loom.rope %q, %cq, %sq {style = "interleaved"} : (tensor<1x2x100x128xf16>, tensor<100x64xf32>, tensor<100x64xf32>) -> tensor<1x2x100x128xf16>
+  %kr = loom.rope %k, %ck, %sk {style = "interleaved"} : (tensor<1x1x140x128xf16>, tensor<140x64xf32>, tensor<140x64xf32>) -> tensor<1x1x140x128xf16>
+  %o = loom.attention %qr, %kr, %v : (tensor<1x2x100x128xf16>, tensor<1x1x140x128xf16>, tensor<1x1x140x128xf16>) -> tensor<1x2x100x128xf16>
+  %e3 = tensor.empty() : tensor<1x100x2x128xf16>
+  %o4 = linalg.transpose ins(%o : tensor<1x2x100x128xf16>) outs(%e3 : tensor<1x100x2x128xf16>) permutation = [0, 2, 1, 3]
+  %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x100x2x128xf16> into tensor<100x256xf16>
+  return %o2 : tensor<100x256xf16>
+}
+
+// Layout changes only (no RoPE), a sliding window, batch 2 in the [B, S, H*D] form.
+func.func @fuse_attn_layout_window(%q3: tensor<2x150x128xbf16>, %k3: tensor<2x150x128xbf16>, %v3: tensor<2x150x128xbf16>) -> tensor<2x150x128xbf16> {
+  %q4 = tensor.expand_shape %q3 [[0], [1], [2, 3]] output_shape [2, 150, 2, 64] : tensor<2x150x128xbf16> into tensor<2x150x2x64xbf16>
+  %k4 = tensor.expand_shape %k3 [[0], [1], [2, 3]] output_shape [2, 150, 2, 64] : tensor<2x150x128xbf16> into tensor<2x150x2x64xbf16>
+  %v4 = tensor.expand_shape %v3 [[0], [1], [2, 3]] output_shape [2, 150, 2, 64] : tensor<2x150x128xbf16> into tensor<2x150x2x64xbf16>
+  %e0 = tensor.empty() : tensor<2x2x150x64xbf16>
+  %q = linalg.transpose ins(%q4 : tensor<2x150x2x64xbf16>) outs(%e0 : tensor<2x2x150x64xbf16>) permutation = [0, 2, 1, 3]
+  %e1 = tensor.empty() : tensor<2x2x150x64xbf16>
+  %k = linalg.transpose ins(%k4 : tensor<2x150x2x64xbf16>) outs(%e1 : tensor<2x2x150x64xbf16>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<2x2x150x64xbf16>
+  %v = linalg.transpose ins(%v4 : tensor<2x150x2x64xbf16>) outs(%e2 : tensor<2x2x150x64xbf16>) permutation = [0, 2, 1, 3]
+  %o = loom.attention %q, %k, %v {causal, window = 40 : i64} : (tensor<2x2x150x64xbf16>, tensor<2x2x150x64xbf16>, tensor<2x2x150x64xbf16>) -> tensor<2x2x150x64xbf16>
+  %e3 = tensor.empty() : tensor<2x150x2x64xbf16>
+  %o4 = linalg.transpose ins(%o : tensor<2x2x150x64xbf16>) outs(%e3 : tensor<2x150x2x64xbf16>) permutation = [0, 2, 1, 3]
+  %o3 = tensor.collapse_shape %o4 [[0], [1], [2, 3]] : tensor<2x150x2x64xbf16> into tensor<2x150x128xbf16>
+  return %o3 : tensor<2x150x128xbf16>
+}
