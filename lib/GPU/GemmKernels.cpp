@@ -53,7 +53,8 @@ using loom::gpu::GemvRecipe;
 namespace {
 
 std::string elementName(Value v) {
-  return loom::gpu::elementTypeName(cast<RankedTensorType>(v.getType()).getElementType());
+  return loom::gpu::elementTypeName(
+      cast<RankedTensorType>(v.getType()).getElementType());
 }
 
 bool isFloatName(const std::string &s) {
@@ -491,7 +492,8 @@ std::optional<loom::gpu::EpilogueStep> epilogueStep(Operation *op, Value value,
   if (other == value)
     return std::nullopt; // x + x: not a tensor step
   auto type = dyn_cast<RankedTensorType>(other.getType());
-  std::string name = type ? loom::gpu::elementTypeName(type.getElementType()) : "";
+  std::string name =
+      type ? loom::gpu::elementTypeName(type.getElementType()) : "";
   if (!type || !isFloatName(name) ||
       type.getShape() != cast<RankedTensorType>(value.getType()).getShape())
     return std::nullopt;

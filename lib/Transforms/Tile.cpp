@@ -147,13 +147,7 @@ Value tileDots(OpBuilder &b, Location loc, Value qTile, Value kTile) {
               AffineMap::get(4, 0, {j, d}, ctx),
               AffineMap::get(4, 0, {g, i, j}, ctx)},
              iterators(3, 1),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value prod = arith::MulFOp::create(
-                   nb, nl, toF32(nb, nl, args[0]), toF32(nb, nl, args[1]));
-               linalg::YieldOp::create(
-                   nb, nl,
-                   arith::AddFOp::create(nb, nl, args[2], prod).getResult());
-             })
+             multiplyAccumulate)
       .getResult(0);
 }
 
@@ -290,13 +284,7 @@ Running foldTile(OpBuilder &b, Location loc, Running state, Value s,
            AffineMap::get(4, 0, {j, e}, ctx),
            AffineMap::get(4, 0, {g, i, e}, ctx)},
           iterators(3, 1),
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value prod = arith::MulFOp::create(nb, nl, args[0],
-                                               toF32(nb, nl, args[1]));
-            linalg::YieldOp::create(
-                nb, nl,
-                arith::AddFOp::create(nb, nl, args[2], prod).getResult());
-          })
+          multiplyAccumulate)
           .getResult(0);
   return {m, l, acc};
 }

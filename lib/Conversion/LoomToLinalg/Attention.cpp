@@ -155,12 +155,7 @@ Value headDot(OpBuilder &b, Location loc, Value a, Value kv,
                               AffineMap::get(5, 0, {d0, d1, d2, d3}, ctx)};
   auto generic = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{a, kv}, init, maps, iterators(4, 1),
-      [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value prod = arith::MulFOp::create(nb, nl, toF32(nb, nl, args[0]),
-                                           toF32(nb, nl, args[1]));
-        linalg::YieldOp::create(
-            nb, nl, arith::AddFOp::create(nb, nl, args[2], prod).getResult());
-      });
+      multiplyAccumulate);
   return generic.getResult(0);
 }
 
@@ -269,13 +264,7 @@ Value softmaxAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
                  AffineMap::get(5, 0, {d0, kv.head(d1), d4, d3}, ctx),
                  AffineMap::get(5, 0, {d0, d1, d2, d3}, ctx)},
                 iterators(4, 1),
-                [&](OpBuilder &nb, Location nl, ValueRange args) {
-                  Value prod = arith::MulFOp::create(nb, nl, args[0],
-                                                     toF32(nb, nl, args[1]));
-                  linalg::YieldOp::create(
-                      nb, nl,
-                      arith::AddFOp::create(nb, nl, args[2], prod).getResult());
-                })
+                multiplyAccumulate)
                 .getResult(0);
 
   // result = o / l, and exactly 0 where l = 0 (no visible key; a row with a

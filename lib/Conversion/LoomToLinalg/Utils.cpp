@@ -163,4 +163,11 @@ Value scaleValue(OpBuilder &b, Location loc, std::optional<APFloat> scale,
       math::SqrtOp::create(b, loc, indexToF32(b, loc, d)));
 }
 
+void multiplyAccumulate(OpBuilder &b, Location loc, ValueRange args) {
+  Value prod = arith::MulFOp::create(b, loc, toF32(b, loc, args[0]),
+                                     toF32(b, loc, args[1]));
+  linalg::YieldOp::create(
+      b, loc, arith::AddFOp::create(b, loc, args[2], prod).getResult());
+}
+
 } // namespace loom::lowering

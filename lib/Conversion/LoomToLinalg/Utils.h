@@ -59,6 +59,11 @@ mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc,
 /// A scalar extended to f32 (floats) or converted to f32 (signed integers).
 mlir::Value toF32(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar);
 
+/// The body of a product's reduction in f32: out + f32(in0) * f32(in1)
+/// (`args` = in0, in1, out; a linalg.generic body builder).
+void multiplyAccumulate(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::ValueRange args);
+
 /// The f32 scale of an attention op: the attribute, or 1/sqrt(D) with D taken
 /// from `q` [B, H, S, D]. With D = 0 every dot product is 0 and 1/sqrt(0) * 0
 /// would be NaN; the scale is then taken as 1 (any finite scale gives the
