@@ -229,23 +229,32 @@ std::optional<GemmPlan> planQMatmul(loom::QMatmulOp op,
   return p;
 }
 
-/// Launches `recipe` on `args` for an M x N result.
-LogicalResult launch(OpBuilder &b, Location loc, ModuleOp module,
-                     const GemmRecipe &recipe, Value m, Value n,
-                     ValueRange args) {
+/// Launches `recipe` on `args` with `columnTiles` blocks along x (the
+/// column tiles of every part) and ceil(M / bm) along y.
+LogicalResult launchTiles(OpBuilder &b, Location loc, ModuleOp module,
+                          const GemmRecipe &recipe, Value m, Value columnTiles,
+                          ValueRange args) {
   FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
       module, loc, recipe.name(), recipe.text(), {});
   if (failed(kernel))
     return failure();
   Value one = indexConst(b, loc, 1);
-  Value gx = loom::gpu::ceilDiv(b, loc, n, recipe.bn);
   Value gy = loom::gpu::ceilDiv(b, loc, m, recipe.bm);
   Value threads = indexConst(b, loc, recipe.threads());
   Value smem = arith::ConstantOp::create(
       b, loc, b.getI32IntegerAttr(static_cast<int32_t>(recipe.sharedBytes())));
-  gpu::LaunchFuncOp::create(b, loc, *kernel, gpu::KernelDim3{gx, gy, one},
+  gpu::LaunchFuncOp::create(b, loc, *kernel,
+                            gpu::KernelDim3{columnTiles, gy, one},
                             gpu::KernelDim3{threads, one, one}, smem, args);
   return success();
+}
+
+/// Launches `recipe` on `args` for an M x N result.
+LogicalResult launch(OpBuilder &b, Location loc, ModuleOp module,
+                     const GemmRecipe &recipe, Value m, Value n,
+                     ValueRange args) {
+  return launchTiles(b, loc, module, recipe, m,
+                     loom::gpu::ceilDiv(b, loc, n, recipe.bn), args);
 }
 
 /// Launches the GEMV recipe `recipe` on `args` for an M x N result
@@ -572,10 +581,6 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     tiles = arith::AddIOp::create(b, loc, tiles,
                                   loom::gpu::ceilDiv(b, loc, n, recipe.bn));
   }
-  FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
-      first->getParentOfType<ModuleOp>(), loc, recipe.name(), recipe.text(), {});
-  if (failed(kernel))
-    return failure();
   // An empty grid is an invalid launch (every part with N = 0).
   Value zero = indexConst(b, loc, 0);
   Value nonEmpty =
@@ -584,16 +589,9 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     OpBuilder::InsertionGuard guard(b);
     auto ifOp = scf::IfOp::create(b, loc, nonEmpty, false);
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    Value one = indexConst(b, loc, 1);
-    Value gy = loom::gpu::ceilDiv(b, loc, m, recipe.bm);
-    Value threads = indexConst(b, loc, recipe.threads());
-    Value smem = arith::ConstantOp::create(
-        b, loc,
-        b.getI32IntegerAttr(static_cast<int32_t>(recipe.sharedBytes())));
-    mlir::gpu::LaunchFuncOp::create(b, loc, *kernel,
-                                    mlir::gpu::KernelDim3{tiles, gy, one},
-                                    mlir::gpu::KernelDim3{threads, one, one},
-                                    smem, args);
+    if (failed(launchTiles(b, loc, first->getParentOfType<ModuleOp>(), recipe,
+                           m, tiles, args)))
+      return failure();
   }
   for (auto [op, p, out] : llvm::zip(gemms, plans, outs)) {
     Value y = loom::gpu::tensorOf(b, loc, out, p.resultType);
