@@ -46,6 +46,33 @@ func.func @fuse_swiglu_i4(%x: tensor<33x256xbf16>, %wg: tensor<150x256xi4>, %sg:
   return %o : tensor<33x150xbf16>
 }
 
+// Gated pairs: one launch computes both products per tile and stores
+// act(gate) * up (64 x 64 tiles up to M = 512, 128 x 64 above). GeGLU with
+// biases written up-first; a bf16 SwiGLU with M > 512 and ragged N, K.
+func.func @fuse_geglu_bias(%x: tensor<40x64xf16>, %wu: tensor<72x64xf16>, %bu: tensor<72xf16>, %wg: tensor<72x64xf16>, %bg: tensor<72xf16>) -> tensor<40x72xf16> {
+  %u = loom.linear %x, %wu, %bu : (tensor<40x64xf16>, tensor<72x64xf16>, tensor<72xf16>) -> tensor<40x72xf16>
+  %g = loom.linear %x, %wg, %bg : (tensor<40x64xf16>, tensor<72x64xf16>, tensor<72xf16>) -> tensor<40x72xf16>
+  %a = loom.gelu %g {approximate = "tanh"} : (tensor<40x72xf16>) -> tensor<40x72xf16>
+  %o = arith.mulf %u, %a : tensor<40x72xf16>
+  return %o : tensor<40x72xf16>
+}
+
+func.func @fuse_swiglu_large_m(%x: tensor<600x200xbf16>, %wg: tensor<333x200xbf16>, %wu: tensor<333x200xbf16>) -> tensor<600x333xbf16> {
+  %g = loom.linear %x, %wg : (tensor<600x200xbf16>, tensor<333x200xbf16>) -> tensor<600x333xbf16>
+  %u = loom.linear %x, %wu : (tensor<600x200xbf16>, tensor<333x200xbf16>) -> tensor<600x333xbf16>
+  %a = loom.silu %g : (tensor<600x333xbf16>) -> tensor<600x333xbf16>
+  %o = arith.mulf %a, %u : tensor<600x333xbf16>
+  return %o : tensor<600x333xbf16>
+}
+
+func.func @fuse_swiglu_i8_grouped(%x: tensor<130x256xf16>, %wg: tensor<100x256xi8>, %sg: tensor<100x2xf16>, %wu: tensor<100x256xi8>, %su: tensor<100x2xf16>) -> tensor<130x100xf16> {
+  %g = loom.qlinear %x, %wg, %sg {group_size = 128 : i64} : (tensor<130x256xf16>, tensor<100x256xi8>, tensor<100x2xf16>) -> tensor<130x100xf16>
+  %u = loom.qlinear %x, %wu, %su {group_size = 128 : i64} : (tensor<130x256xf16>, tensor<100x256xi8>, tensor<100x2xf16>) -> tensor<130x100xf16>
+  %a = loom.silu %g : (tensor<130x100xf16>) -> tensor<130x100xf16>
+  %o = arith.mulf %a, %u : tensor<130x100xf16>
+  return %o : tensor<130x100xf16>
+}
+
 // Decode-sized (M <= 16): the GEMV recipe has no epilogue, so the group is
 // inlined and the add runs as a kernel of its own.
 func.func @fuse_decode_residual(%x: tensor<8x256xbf16>, %w: tensor<100x256xbf16>, %r: tensor<8x100xbf16>) -> tensor<8x100xbf16> {

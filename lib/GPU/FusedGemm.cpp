@@ -8,12 +8,14 @@
 //   multiply with an input of the group, e.g. the residual add): one launch
 //   (rewriteGemmWithEpilogue);
 // - horizontal siblings (QKV, gate/up): one launch for all of them
-//   (rewriteGemmSiblings); a norm prologue before them and elementwise ops
-//   after them (the SwiGLU gating) still run as kernels of their own.
+//   (rewriteGemmSiblings);
+// - a gate/up pair with its SwiGLU/GeGLU gating (act(gate) * up): one
+//   launch whose blocks compute the same tile of both products and store
+//   the gated value (rewriteGemmSiblings with a GemmGating).
 //
-// Not covered yet: norm prologues inside the GEMM kernel and the SwiGLU
-// gating in the gate/up kernel. The group is inlined first; whatever the
-// recipes do not take goes the op-by-op way.
+// Not covered yet: norm prologues inside the GEMM kernel (a norm before the
+// GEMMs runs as a row kernel of its own). The group is inlined first;
+// whatever the recipes do not take goes the op-by-op way.
 
 #include "KernelLibrary.h"
 
@@ -24,11 +26,28 @@ bool isGemm(Operation *op) {
   return isa<loom::LinearOp, loom::QLinearOp, loom::QMatmulOp>(op);
 }
 
-/// The elementwise chain after `gemm` in `ops` when the body is exactly
-/// the GEMM, then ops each reading the previous result and otherwise only
-/// the group's inputs, the last one yielded; nothing otherwise.
+/// The SwiGLU/GeGLU gating of the pair `gemms`: a loom.silu or loom.gelu of
+/// one product whose result is multiplied by the other's.
+std::optional<loom::gpu::GemmGating> gatingOf(ArrayRef<Operation *> gemms) {
+  for (auto [gate, up] : {std::pair(gemms[0], gemms[1]),
+                          std::pair(gemms[1], gemms[0])}) {
+    Value g = gate->getResult(0), u = up->getResult(0);
+    if (!g.hasOneUse() || !u.hasOneUse())
+      continue;
+    Operation *act = *g.getUsers().begin();
+    if (!isa<loom::SiluOp, loom::GeluOp>(act) ||
+        !act->getResult(0).hasOneUse())
+      continue;
+    Operation *mul = *act->getResult(0).getUsers().begin();
+    if (isa<arith::MulFOp>(mul) && *u.getUsers().begin() == mul)
+      return loom::gpu::GemmGating{act, mul};
+  }
+  return std::nullopt;
+}
+} // namespace
+
 std::optional<SmallVector<Operation *>>
-epilogueChain(ArrayRef<Operation *> ops, loom::YieldOp yield) {
+loom::gpu::epilogueChain(ArrayRef<Operation *> ops, loom::YieldOp yield) {
   if (ops.size() < 2 || !isGemm(ops.front()))
     return std::nullopt;
   for (size_t i = 1; i < ops.size(); ++i) {
@@ -43,7 +62,6 @@ epilogueChain(ArrayRef<Operation *> ops, loom::YieldOp yield) {
     return std::nullopt;
   return SmallVector<Operation *>(ops.drop_front());
 }
-} // namespace
 
 FailureOr<bool> loom::rewriteFusedGemm(loom::KernelOp group,
                                        const gpu::Target &target) {
@@ -56,7 +74,7 @@ FailureOr<bool> loom::rewriteFusedGemm(loom::KernelOp group,
   if (gemms.empty())
     return false;
   std::optional<SmallVector<Operation *>> chain =
-      epilogueChain(ops, group.getYield());
+      gpu::epilogueChain(ops, group.getYield());
 
   // Inline, then hand the clones to the recipes; what they do not take
   // stays inlined for the op-by-op rewrites (the group is consumed).
@@ -73,6 +91,15 @@ FailureOr<bool> loom::rewriteFusedGemm(loom::KernelOp group,
                                                clones(*chain), target))
                ? FailureOr<bool>(failure())
                : FailureOr<bool>(true);
+  if (gemms.size() == 2)
+    if (std::optional<gpu::GemmGating> gating = gatingOf(clones(gemms))) {
+      SmallVector<Operation *> pair = clones(gemms);
+      if (pair[1]->getResult(0) == gating->act->getOperand(0))
+        std::swap(pair[0], pair[1]);
+      FailureOr<bool> gated = gpu::rewriteGemmSiblings(pair, target, &*gating);
+      if (failed(gated) || *gated)
+        return gated;
+    }
   if (gemms.size() > 1 &&
       failed(gpu::rewriteGemmSiblings(clones(gemms), target)))
     return failure();

@@ -514,7 +514,8 @@ std::optional<loom::gpu::EpilogueStep> epilogueStep(Operation *op, Value value,
 } // namespace
 
 FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
-                                               const Target &target) {
+                                               const Target &target,
+                                               const GemmGating *gating) {
   if (gemms.size() < 2)
     return false;
   // The launch goes where the last product was: no reader of a product
@@ -524,6 +525,24 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
       if (user->getBlock() != gemms.back()->getBlock() ||
           user->isBeforeInBlock(gemms.back()))
         return false;
+  // A gated pair: gate -> act -> mul <- up, each read only there, and both
+  // products of one type.
+  std::optional<EpilogueStep> gate;
+  if (gating) {
+    auto onlyReader = [](Operation *op, Operation *reader) {
+      return op->getResult(0).hasOneUse() &&
+             *op->getResult(0).getUsers().begin() == reader;
+    };
+    Value unused;
+    gate = epilogueStep(gating->act, gemms[0]->getResult(0), unused);
+    if (gemms.size() != 2 || !gate || unused ||
+        !onlyReader(gemms[0], gating->act) ||
+        !onlyReader(gating->act, gating->mul) ||
+        !onlyReader(gemms[1], gating->mul) ||
+        gemms[0]->getResult(0).getType() != gemms[1]->getResult(0).getType() ||
+        gating->mul->getResult(0).getType() != gemms[0]->getResult(0).getType())
+      return false;
+  }
   std::vector<GemmPlan> plans;
   for (Operation *op : gemms) {
     auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
@@ -549,6 +568,16 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     recipe = p.large;
   }
   recipe.parts = static_cast<int64_t>(gemms.size());
+  if (gate) {
+    recipe.gate = gate->kind;
+    // Two sets of accumulators live at once: the default tile halves its
+    // columns (and its rows where M is small, for more blocks).
+    if (!target.gemm) {
+      recipe.bn = 64;
+      if (cast<RankedTensorType>(gemms[0]->getResult(0).getType()).getDimSize(0) <= 512)
+        recipe.bm = 64;
+    }
+  }
   std::string why = recipe.check();
   if (!why.empty() || recipe.sharedBytes() > target.sharedMemoryBytes)
     return gemms[0]->emitError()
@@ -571,7 +600,8 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
   SmallVector<Value> outs;
   Value m = dim(b, loc, plans[0].x2d, 0);
   Value tiles = indexConst(b, loc, 0);
-  for (GemmPlan &p : plans) {
+  // One result per part, or the gated product's one.
+  for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans)) {
     Value n = dim(b, loc, p.inputs[qmatmul ? 2 : 1], 0);
     SmallVector<Value> dynSizes;
     if (p.resultType.isDynamicDim(1))
@@ -593,13 +623,20 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
                            m, tiles, args)))
       return failure();
   }
-  for (auto [op, p, out] : llvm::zip(gemms, plans, outs)) {
-    Value y = loom::gpu::tensorOf(b, loc, out, p.resultType);
+  if (gate) {
+    gating->mul->getResult(0).replaceAllUsesWith(
+        loom::gpu::tensorOf(b, loc, outs[0], plans[0].resultType));
+    gating->mul->erase();
+    gating->act->erase();
+  }
+  for (auto [i, op] : llvm::enumerate(gemms)) {
     Operation *unpack = nullptr;
     if (auto q = dyn_cast<loom::QLinearOp>(op))
       if (recipe.bType == "i4")
         unpack = q.getW().getDefiningOp();
-    op->getResult(0).replaceAllUsesWith(y);
+    if (!gate)
+      op->getResult(0).replaceAllUsesWith(
+          loom::gpu::tensorOf(b, loc, outs[i], plans[i].resultType));
     op->erase();
     if (unpack && unpack->use_empty())
       unpack->erase();

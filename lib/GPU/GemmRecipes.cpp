@@ -74,7 +74,7 @@ struct Generator {
   /// With several parts: the block's part decides B, the scales, the bias
   /// and Y, and `bx` becomes the block's column tile within its part.
   void pickPart(std::string &bx) {
-    if (r.parts == 1)
+    if (r.parts == 1 || r.gate)
       return;
     std::string start = e.idx(0), offset = e.idx(0);
     std::vector<std::string> starts;
@@ -164,7 +164,12 @@ struct Generator {
       S = perPart("%w_scale", "memref<?xf32>", partS);
     if (!r.biasType.empty())
       Bias = perPart("%bias", "memref<?x" + r.biasType + ">", partBias);
-    Y = perPart("%Y", "memref<?x?x" + r.yType + ">", partY);
+    if (r.gate) {
+      Y = "%Y";
+      args.push_back("%Y: memref<?x?x" + r.yType + ">");
+    } else {
+      Y = perPart("%Y", "memref<?x?x" + r.yType + ">", partY);
+    }
     for (size_t i = 0; i < r.epilogue.size(); ++i)
       if (r.epilogue[i].takesTensor()) {
         E.push_back("%E" + str(i));
@@ -539,66 +544,34 @@ struct Generator {
   /// is guarded instead).
   std::string applyEpilogue(std::string v, const std::string &safeRow,
                             const std::string &safeCol) {
-    using Kind = EpilogueStep::Kind;
-    auto f32 = [&](const std::string &value) {
-      return e.let("arith.constant " + value + " : f32");
-    };
     for (size_t i = 0; i < r.epilogue.size(); ++i) {
       const EpilogueStep &step = r.epilogue[i];
-      switch (step.kind) {
-      case Kind::AddTensor:
-      case Kind::MulTensor: {
-        std::string t = step.tensorType;
-        std::string x = toF32(e,
-                              e.let("memref.load " + E[i] + "[" + safeRow +
-                                    ", " + safeCol + "] : memref<?x?x" + t + ">"),
-                              t);
-        v = e.let(std::string(step.kind == Kind::AddTensor ? "arith.addf "
-                                                           : "arith.mulf ") +
-                  v + ", " + x + " : f32");
-        break;
-      }
-      case Kind::Silu: {
-        std::string neg = e.let("arith.negf " + v + " : f32");
-        std::string ex = e.let("math.exp " + neg + " : f32");
-        std::string den = e.let("arith.addf " + ex + ", " + f32("1.0") + " : f32");
-        v = e.let("arith.divf " + v + ", " + den + " : f32");
-        break;
-      }
-      case Kind::Gelu: {
-        std::string t = e.let("arith.mulf " + v + ", " +
-                              f32("0.70710678118654752") + " : f32");
-        std::string erf = e.let("math.erf " + t + " : f32");
-        std::string one = e.let("arith.addf " + erf + ", " + f32("1.0") + " : f32");
-        std::string half = e.let("arith.mulf " + v + ", " + f32("0.5") + " : f32");
-        v = e.let("arith.mulf " + half + ", " + one + " : f32");
-        break;
-      }
-      case Kind::GeluTanh: {
-        std::string x2 = e.let("arith.mulf " + v + ", " + v + " : f32");
-        std::string x3 = e.let("arith.mulf " + x2 + ", " + v + " : f32");
-        std::string c = e.let("arith.mulf " + x3 + ", " + f32("0.044715") + " : f32");
-        std::string inner = e.let("arith.addf " + v + ", " + c + " : f32");
-        std::string scaled = e.let("arith.mulf " + inner + ", " +
-                                   f32("0.79788456080286536") + " : f32");
-        std::string th = e.let("math.tanh " + scaled + " : f32");
-        std::string one = e.let("arith.addf " + th + ", " + f32("1.0") + " : f32");
-        std::string half = e.let("arith.mulf " + v + ", " + f32("0.5") + " : f32");
-        v = e.let("arith.mulf " + half + ", " + one + " : f32");
-        break;
-      }
-      }
+      std::string operand;
+      if (step.takesTensor())
+        operand = toF32(e,
+                        e.let("memref.load " + E[i] + "[" + safeRow + ", " +
+                              safeCol + "] : memref<?x?x" + step.tensorType +
+                              ">"),
+                        step.tensorType);
+      v = applyEpilogueStep(e, step, v, operand);
     }
     return v;
   }
 
-  void epilogue(Acc &acc) {
+  /// Stores the tile: per element the f32 product of each part in `accs`
+  /// (one, or the gate and up parts of a gated product) with its scales and
+  /// bias, gated, through the epilogue, rounded once and stored in range.
+  void epilogue(std::vector<Acc> &accs) {
     std::string one = e.idx(1);
     std::string lastN = e.let("arith.subi " + N + ", " + one + " : index");
     std::string lastM = e.let("arith.subi " + M + ", " + one + " : index");
-    // Per column (j, c): index, in-range bit and the column's factors.
-    std::vector<std::vector<std::string>> colIdx(wn), colIn(wn), colScale(wn),
-        colBias(wn);
+    size_t np = accs.size();
+    // Per column (j, c): index and in-range bit; per part, the column's
+    // factors.
+    std::vector<std::vector<std::string>> colIdx(wn), colIn(wn);
+    std::vector<std::vector<std::vector<std::string>>> colScale(
+        np, std::vector<std::vector<std::string>>(wn)),
+        colBias(np, std::vector<std::vector<std::string>>(wn));
     for (int64_t j = 0; j < wn; ++j)
       for (int c = 0; c < 2; ++c) {
         std::string col = e.add(n0, e.add(wCol, e.addConst(e.mul(q, e.idx(2)),
@@ -606,16 +579,21 @@ struct Generator {
         std::string safe = e.minu(col, lastN);
         colIdx[j].push_back(col);
         colIn[j].push_back(e.ult(col, N));
-        if (!S.empty() && !grouped)
-          colScale[j].push_back(toF32(
-              e, e.let("memref.load " + S + "[" + safe + "] : " + memrefS()),
-              r.kind == GemmKind::QMatmul ? "f32" : r.scaleType));
-        if (!Bias.empty())
-          colBias[j].push_back(
-              toF32(e,
-                    e.let("memref.load " + Bias + "[" + safe + "] : memref<?x" +
-                          r.biasType + ">"),
-                    r.biasType));
+        for (size_t p = 0; p < np; ++p) {
+          // The block's factors, or the gated product's per part.
+          std::string scale = r.gate && !partS.empty() ? partS[p] : S;
+          std::string bias = r.gate && !partBias.empty() ? partBias[p] : Bias;
+          if (!scale.empty() && !grouped)
+            colScale[p][j].push_back(toF32(
+                e, e.let("memref.load " + scale + "[" + safe + "] : " + memrefS()),
+                r.kind == GemmKind::QMatmul ? "f32" : r.scaleType));
+          if (!bias.empty())
+            colBias[p][j].push_back(
+                toF32(e,
+                      e.let("memref.load " + bias + "[" + safe + "] : memref<?x" +
+                            r.biasType + ">"),
+                      r.biasType));
+        }
       }
     for (int64_t i = 0; i < wm; ++i)
       for (int h = 0; h < 2; ++h) {
@@ -628,15 +606,26 @@ struct Generator {
                      "] : memref<?xf32>");
         for (int64_t j = 0; j < wn; ++j)
           for (int c = 0; c < 2; ++c) {
-            std::string v = acc[i][j][2 * h + c];
-            if (int8)
-              v = e.let("arith.sitofp " + v + " : i32 to f32");
-            if (!xs.empty())
-              v = e.let("arith.mulf " + v + ", " + xs + " : f32");
-            if (!colScale[j].empty())
-              v = e.let("arith.mulf " + v + ", " + colScale[j][c] + " : f32");
-            if (!colBias[j].empty())
-              v = e.let("arith.addf " + v + ", " + colBias[j][c] + " : f32");
+            std::vector<std::string> products;
+            for (size_t p = 0; p < np; ++p) {
+              std::string v = accs[p][i][j][2 * h + c];
+              if (int8)
+                v = e.let("arith.sitofp " + v + " : i32 to f32");
+              if (!xs.empty())
+                v = e.let("arith.mulf " + v + ", " + xs + " : f32");
+              if (!colScale[p][j].empty())
+                v = e.let("arith.mulf " + v + ", " + colScale[p][j][c] + " : f32");
+              if (!colBias[p][j].empty())
+                v = e.let("arith.addf " + v + ", " + colBias[p][j][c] + " : f32");
+              products.push_back(v);
+            }
+            std::string v = products[0];
+            if (r.gate) {
+              v = applyEpilogueStep(e, EpilogueStep{*r.gate, ""}, v, "");
+              v = applyEpilogueStep(
+                  e, EpilogueStep{EpilogueStep::Kind::MulTensor, "f32"}, v,
+                  products[1]);
+            }
             v = applyEpilogue(v, e.minu(row, lastM), e.minu(colIdx[j][c], lastN));
             if (r.yType != "f32")
               v = e.let("arith.truncf " + v + " : f32 to " + r.yType);
@@ -649,63 +638,10 @@ struct Generator {
       }
   }
 
-  //===--------------------------------------------------------------------===//
-  // The kernel
-  //===--------------------------------------------------------------------===//
-
-  std::string run() {
-    std::string sig = signature();
-    tid = e.let("gpu.thread_id x", "tid");
-    std::string bx = e.let("gpu.block_id x", "bid");
-    std::string by = e.let("gpu.block_id y", "bid");
-    pickPart(bx);
-    M = e.let("memref.dim " + A + ", " + e.idx(0) + " : " + memrefA(), "M");
-    K = e.let("memref.dim " + A + ", " + e.idx(1) + " : " + memrefA(), "K");
-    N = e.let("memref.dim " + B + ", " + e.idx(0) + " : " + memrefB(), "N");
-    KB = e.let("memref.dim " + B + ", " + e.idx(1) + " : " + memrefB(), "KB");
-    n0 = e.mul(bx, e.idx(r.bn));
-    m0 = e.mul(by, e.idx(r.bm));
-    std::string warp = e.div(tid, 32);
-    lane = e.rem(tid, 32);
-    g = e.div(lane, 4);
-    q = e.rem(lane, 4);
-    wRow = e.mul(e.div(warp, r.warpsN), e.idx(wtm));
-    wCol = e.mul(e.rem(warp, r.warpsN), e.idx(wtn));
-
-    std::string smem = e.let(std::string("gpu.dynamic_shared_memory : memref<?xi8, ") +
-                             kSmemSpace + ">",
-                             "smem");
-    int64_t bytesA = r.stages * r.bm * strideA * memBytes(r.aType);
-    As = e.let("memref.view " + smem + "[" + e.idx(0) + "][] : memref<?xi8, " +
-                   kSmemSpace + "> to " + smemA,
-               "As");
-    Bs = e.let("memref.view " + smem + "[" + e.idx(bytesA) +
-                   "][] : memref<?xi8, " + kSmemSpace + "> to " + smemB,
-               "Bs");
-    ldA = As;
-    ldB = Bs;
-    if (fp8) {
-      ldA = e.let("memref.view " + smem + "[" + e.idx(0) + "][] : memref<?xi8, " +
-                      kSmemSpace + "> to " + ldTypeA,
-                  "As");
-      ldB = e.let("memref.view " + smem + "[" + e.idx(bytesA) +
-                      "][] : memref<?xi8, " + kSmemSpace + "> to " + ldTypeB,
-                  "Bs");
-    }
-
-    // The cp.async path needs 16-byte aligned rows of both operands.
-    auto alignedRows = [&](const std::string &v, const std::string &type,
-                           const std::string &cols, int64_t bytes) {
-      std::string p = e.let("memref.extract_aligned_pointer_as_index " + v +
-                            " : " + type + " -> index");
-      std::string rowBytes = e.mul(cols, e.idx(bytes));
-      std::string bits = e.let("arith.ori " + p + ", " + rowBytes + " : index");
-      std::string low = e.rem(bits, 16);
-      return e.let("arith.cmpi eq, " + low + ", " + e.idx(0) + " : index", "p");
-    };
-    aligned = e.andi(alignedRows(A, memrefA(), K, memBytes(r.aType)),
-                     alignedRows(B, memrefB(), KB, memBytes(r.bType)));
-
+  /// The K loop over the current B (and its scales) into fresh
+  /// accumulators: the pipeline's first STAGES - 1 tiles, then one step per
+  /// tile (with grouped scales applied per group).
+  Acc mainLoop() {
     Acc acc = zeros();
     int64_t tilesPerGroup = grouped ? r.group / r.bk : 0;
     std::string numGroups;
@@ -765,8 +701,81 @@ struct Generator {
         }
       closeLoop(acc, outer);
     }
+    return acc;
+  }
+
+  //===--------------------------------------------------------------------===//
+  // The kernel
+  //===--------------------------------------------------------------------===//
+
+  std::string run() {
+    std::string sig = signature();
+    tid = e.let("gpu.thread_id x", "tid");
+    std::string bx = e.let("gpu.block_id x", "bid");
+    std::string by = e.let("gpu.block_id y", "bid");
+    pickPart(bx);
+    M = e.let("memref.dim " + A + ", " + e.idx(0) + " : " + memrefA(), "M");
+    K = e.let("memref.dim " + A + ", " + e.idx(1) + " : " + memrefA(), "K");
+    N = e.let("memref.dim " + B + ", " + e.idx(0) + " : " + memrefB(), "N");
+    KB = e.let("memref.dim " + B + ", " + e.idx(1) + " : " + memrefB(), "KB");
+    n0 = e.mul(bx, e.idx(r.bn));
+    m0 = e.mul(by, e.idx(r.bm));
+    std::string warp = e.div(tid, 32);
+    lane = e.rem(tid, 32);
+    g = e.div(lane, 4);
+    q = e.rem(lane, 4);
+    wRow = e.mul(e.div(warp, r.warpsN), e.idx(wtm));
+    wCol = e.mul(e.rem(warp, r.warpsN), e.idx(wtn));
+
+    std::string smem = e.let(std::string("gpu.dynamic_shared_memory : memref<?xi8, ") +
+                             kSmemSpace + ">",
+                             "smem");
+    int64_t bytesA = r.stages * r.bm * strideA * memBytes(r.aType);
+    As = e.let("memref.view " + smem + "[" + e.idx(0) + "][] : memref<?xi8, " +
+                   kSmemSpace + "> to " + smemA,
+               "As");
+    Bs = e.let("memref.view " + smem + "[" + e.idx(bytesA) +
+                   "][] : memref<?xi8, " + kSmemSpace + "> to " + smemB,
+               "Bs");
+    ldA = As;
+    ldB = Bs;
+    if (fp8) {
+      ldA = e.let("memref.view " + smem + "[" + e.idx(0) + "][] : memref<?xi8, " +
+                      kSmemSpace + "> to " + ldTypeA,
+                  "As");
+      ldB = e.let("memref.view " + smem + "[" + e.idx(bytesA) +
+                      "][] : memref<?xi8, " + kSmemSpace + "> to " + ldTypeB,
+                  "Bs");
+    }
+
+    // The cp.async path needs 16-byte aligned rows of both operands.
+    auto alignedRows = [&](const std::string &v, const std::string &type,
+                           const std::string &cols, int64_t bytes) {
+      std::string p = e.let("memref.extract_aligned_pointer_as_index " + v +
+                            " : " + type + " -> index");
+      std::string rowBytes = e.mul(cols, e.idx(bytes));
+      std::string bits = e.let("arith.ori " + p + ", " + rowBytes + " : index");
+      std::string low = e.rem(bits, 16);
+      return e.let("arith.cmpi eq, " + low + ", " + e.idx(0) + " : index", "p");
+    };
+    aligned = e.andi(alignedRows(A, memrefA(), K, memBytes(r.aType)),
+                     alignedRows(B, memrefB(), KB, memBytes(r.bType)));
+
+    std::vector<Acc> accs{mainLoop()};
+    if (r.gate) {
+      // The up projection's pass: every load of the gate's pass has landed
+      // and every thread is done with the stages before they are reused.
+      e.line("nvvm.cp.async.wait.group 0");
+      e.line("gpu.barrier");
+      B = partB[1];
+      if (!S.empty())
+        S = partS[1];
+      aligned = e.andi(alignedRows(A, memrefA(), K, memBytes(r.aType)),
+                       alignedRows(B, memrefB(), KB, memBytes(r.bType)));
+      accs.push_back(mainLoop());
+    }
     e.line("nvvm.cp.async.wait.group 0");
-    epilogue(acc);
+    epilogue(accs);
 
     std::ostringstream os;
     os << "gpu.module @recipe {\n"
@@ -780,6 +789,45 @@ struct Generator {
 
 } // namespace
 
+std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
+                              const std::string &v, const std::string &operand) {
+  using Kind = EpilogueStep::Kind;
+  auto f32 = [&](const std::string &value) {
+    return e.let("arith.constant " + value + " : f32");
+  };
+  auto binary = [&](const char *op, const std::string &a, const std::string &b) {
+    return e.let(std::string(op) + " " + a + ", " + b + " : f32");
+  };
+  switch (step.kind) {
+  case Kind::AddTensor:
+    return binary("arith.addf", v, operand);
+  case Kind::MulTensor:
+    return binary("arith.mulf", v, operand);
+  case Kind::Silu: {
+    std::string neg = e.let("arith.negf " + v + " : f32");
+    std::string ex = e.let("math.exp " + neg + " : f32");
+    return binary("arith.divf", v, binary("arith.addf", ex, f32("1.0")));
+  }
+  case Kind::Gelu: {
+    std::string t = binary("arith.mulf", v, f32("0.70710678118654752"));
+    std::string erf = e.let("math.erf " + t + " : f32");
+    std::string one = binary("arith.addf", erf, f32("1.0"));
+    return binary("arith.mulf", binary("arith.mulf", v, f32("0.5")), one);
+  }
+  case Kind::GeluTanh: {
+    std::string x2 = binary("arith.mulf", v, v);
+    std::string x3 = binary("arith.mulf", x2, v);
+    std::string c = binary("arith.mulf", x3, f32("0.044715"));
+    std::string inner = binary("arith.addf", v, c);
+    std::string scaled = binary("arith.mulf", inner, f32("0.79788456080286536"));
+    std::string th = e.let("math.tanh " + scaled + " : f32");
+    std::string one = binary("arith.addf", th, f32("1.0"));
+    return binary("arith.mulf", binary("arith.mulf", v, f32("0.5")), one);
+  }
+  }
+  return v;
+}
+
 std::string GemmRecipe::name() const {
   std::string kindName = kind == GemmKind::Linear    ? "linear"
                          : kind == GemmKind::QLinear ? "qlinear"
@@ -792,6 +840,10 @@ std::string GemmRecipe::name() const {
        "x" + str(warpsN) + "_s" + str(stages);
   if (parts > 1)
     s += "_x" + str(parts);
+  if (gate)
+    s += std::string("_gate_") + (*gate == EpilogueStep::Kind::Silu   ? "silu"
+                                  : *gate == EpilogueStep::Kind::Gelu ? "gelu"
+                                                                      : "gelutanh");
   if (!epilogue.empty()) {
     s += "_ep";
     for (const EpilogueStep &step : epilogue) {
@@ -825,7 +877,11 @@ std::string GemmRecipe::check() const {
     return "at least two pipeline stages";
   if (parts < 1)
     return "at least one part";
-  if (parts > 1 && !epilogue.empty())
+  if (gate && (parts != 2 || (*gate != EpilogueStep::Kind::Silu &&
+                                *gate != EpilogueStep::Kind::Gelu &&
+                                *gate != EpilogueStep::Kind::GeluTanh)))
+    return "a gated product has two parts and a SiLU or GELU gate";
+  if (parts > 1 && !gate && !epilogue.empty())
     return "a horizontal product (parts > 1) takes no epilogue";
   if (kind == GemmKind::QLinear) {
     if (!isFloat16(aType) || (bType != "i8" && bType != "i4"))

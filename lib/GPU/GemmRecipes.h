@@ -28,6 +28,7 @@
 #define LOOM_LIB_GPU_GEMMRECIPES_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,16 @@ struct EpilogueStep {
   }
 };
 
+namespace recipe {
+class TextEmitter;
+} // namespace recipe
+
+/// Emits `step` on the f32 value `v` into `e` and returns the result's name;
+/// `operand` is the f32 value of E[m, n] for the tensor steps (unused
+/// otherwise). Shared by the GEMM recipes' epilogues.
+std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
+                              const std::string &v, const std::string &operand);
+
 struct GemmRecipe {
   GemmKind kind = GemmKind::Linear;
   /// MLIR element types: A ("bf16", "f16", "i8", "f8E4M3FN"), B (the same, or
@@ -85,6 +96,12 @@ struct GemmRecipe {
   /// the grid's x dimension covers the sum of the parts' column tiles, and
   /// a block picks its part from its x index.
   int64_t parts = 1;
+  /// Gated product (SwiGLU, GeGLU; needs parts == 2): a block computes the
+  /// same tile of both parts, the gate P_0 and the up projection P_1 (each
+  /// with its scales and bias), and stores gate(P_0) * P_1 in f32 before the
+  /// epilogue, into one Y; the grid covers one part's column tiles. The
+  /// activation is Silu, Gelu or GeluTanh.
+  std::optional<EpilogueStep::Kind> gate;
   /// Applied to the product before it is stored, in order; every tensor
   /// step adds an argument after Y.
   std::vector<EpilogueStep> epilogue;
@@ -104,7 +121,9 @@ struct GemmRecipe {
   /// B memref<?x?xB> (i4: memref<?x?xi8>, K/2 bytes per row),
   /// [QLinear: scale memref<?xS> or memref<?x?xS>; QMatmul: w_scale
   /// memref<?xf32>], [bias memref<?xBias>], Y memref<?x?xY>, then one
-  /// memref<?x?xE> per tensor step of the epilogue. It is launched
+  /// memref<?x?xE> per tensor step of the epilogue (with parts: each of B,
+  /// the scales, the bias and Y once per part in turn; a gated product has
+  /// one Y). It is launched
   /// with threads() x 1 x 1 threads, a ceil(N / bn) x ceil(M / bm) grid and
   /// sharedBytes() of dynamic shared memory.
   std::string text() const;

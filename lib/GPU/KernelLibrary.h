@@ -109,6 +109,14 @@ mlir::FailureOr<bool> rewriteGemmWithEpilogue(mlir::Operation *gemm,
                                               llvm::ArrayRef<mlir::Operation *> chain,
                                               const Target &target);
 
+/// The elementwise chain after the GEMM in `ops` (a fusion group's body
+/// without its terminator `yield`) when the body is exactly a GEMM
+/// (loom.linear, qlinear, qmatmul), then ops each reading the previous
+/// result and otherwise only the group's inputs, the last one yielded;
+/// nothing otherwise.
+std::optional<llvm::SmallVector<mlir::Operation *>>
+epilogueChain(llvm::ArrayRef<mlir::Operation *> ops, loom::YieldOp yield);
+
 /// The recipes' name of an element type ("bf16", "f16", "f32", "i8", "i4",
 /// "f8E4M3FN"), or "" for a type no recipe takes.
 std::string elementTypeName(mlir::Type type);
@@ -123,12 +131,21 @@ std::string elementTypeName(mlir::Type type);
 mlir::FailureOr<bool> rewriteAttentionGroup(mlir::Operation *op,
                                             const Target &target);
 
+/// The gating of a gate/up pair that its launch computes too (SwiGLU,
+/// GeGLU): `mul` = `act`(gate) * up, with `act` a loom.silu or loom.gelu.
+struct GemmGating {
+  mlir::Operation *act = nullptr, *mul = nullptr;
+};
+
 /// Replaces the GEMM ops `gemms` (the same op with the same configuration,
 /// reading the same input; horizontal siblings such as QKV) by one launch
-/// that computes every product. False (nothing changed) when no recipe
-/// covers them together (as above, and the parts must share one recipe).
+/// that computes every product. With `gating` (two GEMMs, the gate first,
+/// each read only by the gating), the launch computes `gating->mul` instead
+/// and replaces it. False (nothing changed) when no recipe covers them
+/// together (as above, and the parts must share one recipe).
 mlir::FailureOr<bool> rewriteGemmSiblings(llvm::ArrayRef<mlir::Operation *> gemms,
-                                          const Target &target);
+                                          const Target &target,
+                                          const GemmGating *gating = nullptr);
 
 } // namespace gpu
 

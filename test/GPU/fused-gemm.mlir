@@ -57,3 +57,74 @@ func.func @decode(%x: tensor<8x256xbf16>, %w: tensor<100x256xbf16>, %r: tensor<8
   %o = arith.addf %y, %r : tensor<8x100xbf16>
   return %o : tensor<8x100xbf16>
 }
+
+// -----
+
+// A gate/up pair with its SwiGLU gating: one launch over the column tiles of
+// one part (64 x 64 tiles: two sets of accumulators live at once); the
+// blocks run the K loop for the gate, then for the up projection, and store
+// silu(gate) * up once. The silu and the multiply are gone.
+// CHECK-LABEL: func.func @swiglu
+// CHECK-NOT:   loom.silu
+// CHECK:       %[[T:.*]] = arith.divui %{{.*}}, %c64
+// CHECK:       %[[X:.*]] = arith.addi %c0{{.*}}, %[[T]]
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_qlinear_bf16_i8_f32_g128_nobias_bf16_64x64x32_w2x4_s4_x2_gate_silu blocks in (%[[X]],
+// CHECK-SAME:    args(%{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xi8>, %{{.*}} : memref<?x?xi8>, %{{.*}} : memref<?x?xf32>, %{{.*}} : memref<?x?xf32>, %{{.*}} : memref<?x?xbf16>)
+// CHECK-NOT:   gpu.launch_func
+// CHECK-NOT:   arith.mulf
+// CHECK:       return
+// The second pass waits for the first one's copies and a barrier, then
+// reads the up projection's weights and scales.
+// CHECK:       gpu.func @loom_gemm_qlinear_bf16_i8_f32_g128_nobias_bf16_64x64x32_w2x4_s4_x2_gate_silu(%{{.*}}: memref<?x?xbf16>, %[[B0:.*]]: memref<?x?xi8>, %[[B1:.*]]: memref<?x?xi8>, %[[S0:.*]]: memref<?x?xf32>, %[[S1:.*]]: memref<?x?xf32>, %[[Y:.*]]: memref<?x?xbf16>)
+// CHECK:       memref.load %[[S0]]
+// CHECK:       nvvm.cp.async.wait.group 0
+// CHECK-NEXT:  gpu.barrier
+// CHECK:       memref.extract_aligned_pointer_as_index %[[B1]]
+// CHECK:       memref.load %[[S1]]
+// CHECK:       math.exp
+// CHECK:       arith.divf
+// CHECK:       arith.mulf
+// CHECK:       memref.store %{{.*}}, %[[Y]]
+func.func @swiglu(%x: tensor<33x256xbf16>, %wg: tensor<150x256xi8>, %sg: tensor<150x2xf32>, %wu: tensor<150x256xi8>, %su: tensor<150x2xf32>) -> tensor<33x150xbf16> {
+  %g = loom.qlinear %x, %wg, %sg {group_size = 128 : i64} : (tensor<33x256xbf16>, tensor<150x256xi8>, tensor<150x2xf32>) -> tensor<33x150xbf16>
+  %u = loom.qlinear %x, %wu, %su {group_size = 128 : i64} : (tensor<33x256xbf16>, tensor<150x256xi8>, tensor<150x2xf32>) -> tensor<33x150xbf16>
+  %a = loom.silu %g : (tensor<33x150xbf16>) -> tensor<33x150xbf16>
+  %o = arith.mulf %a, %u : tensor<33x150xbf16>
+  return %o : tensor<33x150xbf16>
+}
+
+// -----
+
+// GeGLU with biases, the up projection written first and the product
+// spelled up * gelu(gate): the gate is still the first part. Per part, its
+// bias.
+// CHECK-LABEL: func.func @geglu_bias
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_f16_f16_f16_f16_64x64x32_w2x4_s4_x2_gate_gelutanh
+// CHECK-SAME:    args(%{{.*}} : memref<?x?xf16>, %[[WG:.*]] : memref<?x?xf16>, %[[WU:.*]] : memref<?x?xf16>, %[[BG:.*]] : memref<?xf16>, %[[BU:.*]] : memref<?xf16>, %{{.*}} : memref<?x?xf16>)
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       return
+// CHECK:       gpu.func @loom_gemm_linear_f16_f16_f16_f16_64x64x32_w2x4_s4_x2_gate_gelutanh
+// CHECK:       math.tanh
+func.func @geglu_bias(%x: tensor<40x64xf16>, %wu: tensor<72x64xf16>, %bu: tensor<72xf16>, %wg: tensor<72x64xf16>, %bg: tensor<72xf16>) -> tensor<40x72xf16> {
+  %u = loom.linear %x, %wu, %bu : (tensor<40x64xf16>, tensor<72x64xf16>, tensor<72xf16>) -> tensor<40x72xf16>
+  %g = loom.linear %x, %wg, %bg : (tensor<40x64xf16>, tensor<72x64xf16>, tensor<72xf16>) -> tensor<40x72xf16>
+  %a = loom.gelu %g {approximate = "tanh"} : (tensor<40x72xf16>) -> tensor<40x72xf16>
+  %o = arith.mulf %u, %a : tensor<40x72xf16>
+  return %o : tensor<40x72xf16>
+}
+
+// -----
+
+// The gate is read by something else too: no gated launch; the siblings
+// run as one launch and the gating op by op.
+// CHECK-LABEL: func.func @gate_escapes
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4_x2 blocks
+// CHECK-NOT:   _gate_
+// CHECK:       return
+func.func @gate_escapes(%x: tensor<48x64xbf16>, %wg: tensor<96x64xbf16>, %wu: tensor<96x64xbf16>) -> (tensor<48x96xbf16>, tensor<48x96xbf16>) {
+  %g = loom.linear %x, %wg : (tensor<48x64xbf16>, tensor<96x64xbf16>) -> tensor<48x96xbf16>
+  %u = loom.linear %x, %wu : (tensor<48x64xbf16>, tensor<96x64xbf16>) -> tensor<48x96xbf16>
+  %a = loom.silu %g : (tensor<48x96xbf16>) -> tensor<48x96xbf16>
+  %o = arith.mulf %a, %u : tensor<48x96xbf16>
+  return %o, %g : tensor<48x96xbf16>, tensor<48x96xbf16>
+}
