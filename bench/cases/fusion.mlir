@@ -73,6 +73,38 @@ func.func @fuse_swiglu_i8_grouped(%x: tensor<130x256xf16>, %wg: tensor<100x256xi
   return %o : tensor<130x100xf16>
 }
 
+// Norm prologues: the GEMM's blocks compute their rows' statistics, then
+// normalize each A tile in shared memory (ragged K = 200, 72: partial K
+// tiles; layer_norm in f16 and bf16; a norm whose result is also returned
+// stays a row kernel).
+func.func @fuse_rms_swiglu_ragged(%x: tensor<150x200xbf16>, %nw: tensor<200xbf16>, %wg: tensor<260x200xbf16>, %wu: tensor<260x200xbf16>) -> tensor<150x260xbf16> {
+  %h = loom.rms_norm %x, %nw {epsilon = 1.0e-06 : f32} : (tensor<150x200xbf16>, tensor<200xbf16>) -> tensor<150x200xbf16>
+  %g = loom.linear %h, %wg : (tensor<150x200xbf16>, tensor<260x200xbf16>) -> tensor<150x260xbf16>
+  %u = loom.linear %h, %wu : (tensor<150x200xbf16>, tensor<260x200xbf16>) -> tensor<150x260xbf16>
+  %a = loom.silu %g : (tensor<150x260xbf16>) -> tensor<150x260xbf16>
+  %o = arith.mulf %a, %u : tensor<150x260xbf16>
+  return %o : tensor<150x260xbf16>
+}
+
+func.func @fuse_ln_linear_gelu(%x: tensor<90x72xf16>, %nw: tensor<72xf16>, %nb: tensor<72xf16>, %w: tensor<100x72xf16>, %b: tensor<100xf16>) -> tensor<90x100xf16> {
+  %h = loom.layer_norm %x, %nw, %nb {epsilon = 1.0e-05 : f32} : (tensor<90x72xf16>, tensor<72xf16>, tensor<72xf16>) -> tensor<90x72xf16>
+  %y = loom.linear %h, %w, %b : (tensor<90x72xf16>, tensor<100x72xf16>, tensor<100xf16>) -> tensor<90x100xf16>
+  %o = loom.gelu %y : (tensor<90x100xf16>) -> tensor<90x100xf16>
+  return %o : tensor<90x100xf16>
+}
+
+func.func @fuse_ln_qlinear_offset(%x: tensor<70x256xbf16>, %nw: tensor<256xbf16>, %nb: tensor<256xbf16>, %w: tensor<130x256xi8>, %s: tensor<130xf32>) -> tensor<70x130xbf16> {
+  %h = loom.layer_norm %x, %nw, %nb {epsilon = 1.0e-05 : f32} : (tensor<70x256xbf16>, tensor<256xbf16>, tensor<256xbf16>) -> tensor<70x256xbf16>
+  %y = loom.qlinear %h, %w, %s : (tensor<70x256xbf16>, tensor<130x256xi8>, tensor<130xf32>) -> tensor<70x130xbf16>
+  return %y : tensor<70x130xbf16>
+}
+
+func.func @fuse_rms_escapes(%x: tensor<40x64xbf16>, %nw: tensor<64xbf16>, %w: tensor<48x64xbf16>) -> (tensor<40x48xbf16>, tensor<40x64xbf16>) {
+  %h = loom.rms_norm %x, %nw : (tensor<40x64xbf16>, tensor<64xbf16>) -> tensor<40x64xbf16>
+  %y = loom.linear %h, %w : (tensor<40x64xbf16>, tensor<48x64xbf16>) -> tensor<40x48xbf16>
+  return %y, %h : tensor<40x48xbf16>, tensor<40x64xbf16>
+}
+
 // Decode-sized (M <= 16): the GEMV recipe has no epilogue, so the group is
 // inlined and the add runs as a kernel of its own.
 func.func @fuse_decode_residual(%x: tensor<8x256xbf16>, %w: tensor<100x256xbf16>, %r: tensor<8x100xbf16>) -> tensor<8x100xbf16> {
