@@ -73,10 +73,9 @@ func.func @fuse_swiglu_i8_grouped(%x: tensor<130x256xf16>, %wg: tensor<100x256xi
   return %o : tensor<130x100xf16>
 }
 
-// Norm prologues: the GEMM's blocks compute their rows' statistics, then
-// normalize each A tile in shared memory (ragged K = 200, 72: partial K
-// tiles; layer_norm in f16 and bf16; a norm whose result is also returned
-// stays a row kernel).
+// Norm -> GEMM groups: the norm runs as its row kernel, the rest as one
+// launch (gated, or with its epilogue). Ragged K = 200, 72 (partial K
+// tiles); layer_norm in f16 and bf16; a norm whose result is also returned.
 func.func @fuse_rms_swiglu_ragged(%x: tensor<150x200xbf16>, %nw: tensor<200xbf16>, %wg: tensor<260x200xbf16>, %wu: tensor<260x200xbf16>) -> tensor<150x260xbf16> {
   %h = loom.rms_norm %x, %nw {epsilon = 1.0e-06 : f32} : (tensor<150x200xbf16>, tensor<200xbf16>) -> tensor<150x200xbf16>
   %g = loom.linear %h, %wg : (tensor<150x200xbf16>, tensor<260x200xbf16>) -> tensor<150x260xbf16>

@@ -349,61 +349,14 @@ struct FusedEpilogue {
   SmallVector<Operation *> ops;
 };
 
-/// Whether `norm` (loom.rms_norm or loom.layer_norm, or null) can be the
-/// prologue of a launch of `recipe` computing `gemms`: rank 2, 16-bit, read
-/// only by the GEMMs as their input.
-bool normPrologueFits(Operation *norm, ArrayRef<Operation *> gemms,
-                      const GemmRecipe &recipe) {
-  if (!norm)
-    return true;
-  if (!isa<loom::RmsNormOp, loom::LayerNormOp>(norm) ||
-      cast<RankedTensorType>(norm->getResult(0).getType()).getRank() != 2 ||
-      !isFloatName(elementName(norm->getOperand(1))) ||
-      (recipe.aType != "bf16" && recipe.aType != "f16"))
-    return false;
-  for (OpOperand &use : norm->getResult(0).getUses())
-    if (use.getOperandNumber() != 0 || !llvm::is_contained(gemms, use.getOwner()))
-      return false;
-  return true;
-}
-
-/// Makes `recipe` normalize A by `norm` (see normPrologueFits).
-void setNormPrologue(GemmRecipe &recipe, Operation *norm) {
-  recipe.norm = isa<loom::LayerNormOp>(norm) ? GemmRecipe::Norm::Layer
-                                             : GemmRecipe::Norm::Rms;
-  recipe.normType = elementName(norm->getOperand(1));
-}
-
-/// The kernel's arguments for A's norm prologue, inserted after A in
-/// `args` (whose A must be the norm's input): g, [b] and eps.
-void addNormArguments(OpBuilder &b, Location loc, Operation *norm,
-                      SmallVector<Value> &args) {
-  bool layer = isa<loom::LayerNormOp>(norm);
-  SmallVector<Value> extra{loom::gpu::bufferOf(b, loc, norm->getOperand(1))};
-  if (layer)
-    extra.push_back(loom::gpu::bufferOf(b, loc, norm->getOperand(2)));
-  // The op's epsilon (its default when the attribute is absent).
-  llvm::APFloat eps = layer ? cast<loom::LayerNormOp>(norm).getEpsilon()
-                            : cast<loom::RmsNormOp>(norm).getEpsilon();
-  extra.push_back(arith::ConstantOp::create(
-      b, loc, b.getF32FloatAttr(eps.convertToFloat())));
-  args.insert(args.begin() + 1, extra.begin(), extra.end());
-}
-
 /// Replaces `op` according to `p`; with `epilogue`, the launch computes the
-/// epilogue's ops too and replaces the last of them; with `norm` (static
-/// M > 16, see normPrologueFits), the norm too, as A's prologue.
+/// epilogue's ops too and replaces the last of them.
 LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
                       const loom::gpu::Target &target,
-                      const FusedEpilogue *epilogue = nullptr,
-                      Operation *norm = nullptr) {
+                      const FusedEpilogue *epilogue = nullptr) {
   if (epilogue) {
     p.large.epilogue = p.small.epilogue = epilogue->steps;
     p.gemv.reset(); // the GEMV recipe has no epilogue
-  }
-  if (norm) {
-    setNormPrologue(p.large, norm);
-    p.inputs[0] = norm->getOperand(0); // A: what the norm reads
   }
   if (target.gemm && failed(applyRequestedTile(op, target, p.large)))
     return failure();
@@ -432,8 +385,6 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   SmallVector<Value> args;
   for (Value v : p.inputs)
     args.push_back(loom::gpu::bufferOf(b, loc, v));
-  if (norm)
-    addNormArguments(b, loc, norm, args);
   SmallVector<Value> dynSizes;
   if (p.resultType.isDynamicDim(0))
     dynSizes.push_back(m);
@@ -521,8 +472,6 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   op->erase();
   if (unpack && unpack->use_empty())
     unpack->erase();
-  if (norm && norm->use_empty())
-    norm->erase();
   return success();
 }
 
@@ -566,8 +515,7 @@ std::optional<loom::gpu::EpilogueStep> epilogueStep(Operation *op, Value value,
 
 FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
                                                const Target &target,
-                                               const GemmGating *gating,
-                                               Operation *norm) {
+                                               const GemmGating *gating) {
   if (gemms.size() < 2)
     return false;
   // The launch goes where the last product was: no reader of a product
@@ -613,8 +561,6 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     plans.push_back(std::move(*plan));
   }
   GemmRecipe recipe = plans[0].large;
-  if (!normPrologueFits(norm, gemms, recipe))
-    return false;
   if (target.gemm) {
     GemmPlan &p = plans[0];
     if (failed(applyRequestedTile(gemms[0], target, p.large)))
@@ -622,8 +568,6 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     recipe = p.large;
   }
   recipe.parts = static_cast<int64_t>(gemms.size());
-  if (norm)
-    setNormPrologue(recipe, norm);
   if (gate) {
     recipe.gate = gate->kind;
     // Two sets of accumulators live at once: the default tile halves its
@@ -647,12 +591,8 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
   bool qmatmul = recipe.kind == GemmKind::QMatmul;
   size_t shared = qmatmul ? 2 : 1; // A and xs are common to all parts
   SmallVector<Value> args;
-  if (norm)
-    plans[0].inputs[0] = norm->getOperand(0); // A: what the norm reads
   for (size_t i = 0; i < shared; ++i)
     args.push_back(loom::gpu::bufferOf(b, loc, plans[0].inputs[i]));
-  if (norm)
-    addNormArguments(b, loc, norm, args);
   size_t perPart = plans[0].inputs.size() - shared;
   for (size_t k = 0; k < perPart; ++k)
     for (GemmPlan &p : plans)
@@ -701,14 +641,11 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     if (unpack && unpack->use_empty())
       unpack->erase();
   }
-  if (norm && norm->use_empty())
-    norm->erase();
   return true;
 }
 
 FailureOr<bool> loom::gpu::rewriteGemmWithEpilogue(
-    Operation *gemm, ArrayRef<Operation *> chain, const Target &target,
-    Operation *norm) {
+    Operation *gemm, ArrayRef<Operation *> chain, const Target &target) {
   auto resultType = dyn_cast<RankedTensorType>(gemm->getResult(0).getType());
   // Rank 2, and M known to take the large tiles: decode-sized products keep
   // the GEMV recipe, which has no epilogue.
@@ -729,11 +666,10 @@ FailureOr<bool> loom::gpu::rewriteGemmWithEpilogue(
     value = op->getResult(0);
   }
   std::optional<GemmPlan> plan = planGemm(gemm, target);
-  if (!plan || !normPrologueFits(norm, gemm, plan->large))
+  if (!plan)
     return false;
   auto module = gemm->getParentOfType<ModuleOp>();
-  if (failed(rewrite(gemm, *plan, module, target,
-                     chain.empty() ? nullptr : &epilogue, norm)))
+  if (failed(rewrite(gemm, *plan, module, target, &epilogue)))
     return failure();
   return true;
 }

@@ -65,7 +65,7 @@ struct Generator {
 
   // Values of the kernel.
   std::string A, Xs, B, S, Bias, Y, M, N, K, KB, tid, lane, g, q, m0, n0, wRow,
-      wCol, As, Bs, aligned, numTiles, Stats;
+      wCol, As, Bs, aligned, numTiles;
   /// The epilogue's tensor arguments, one entry per step ("" for the others).
   std::vector<std::string> E;
   /// The parts' arguments (horizontal fusion; one each without it).
@@ -143,12 +143,6 @@ struct Generator {
     std::vector<std::string> args;
     A = "%A";
     args.push_back("%A: " + memrefA());
-    if (r.norm != GemmRecipe::Norm::None) {
-      args.push_back("%g: memref<?x" + r.normType + ">");
-      if (r.norm == GemmRecipe::Norm::Layer)
-        args.push_back("%beta: memref<?x" + r.normType + ">");
-      args.push_back("%eps: f32");
-    }
     if (r.kind == GemmKind::QMatmul) {
       Xs = "%xs";
       args.push_back("%xs: memref<?xf32>");
@@ -530,190 +524,7 @@ struct Generator {
     std::string next = e.addConst(kt, r.stages - 1);
     loadTile(next, e.rem(next, r.stages));
     e.line("nvvm.cp.async.commit.group");
-    if (r.norm != GemmRecipe::Norm::None) {
-      normalizeTile(kt, e.rem(kt, r.stages));
-      e.line("gpu.barrier");
-    }
     compute(e.rem(kt, r.stages), acc);
-  }
-
-  //===--------------------------------------------------------------------===//
-  // The norm prologue
-  //===--------------------------------------------------------------------===//
-
-  bool layer() const { return r.norm == GemmRecipe::Norm::Layer; }
-  std::string statsType() const {
-    return "memref<" + str(r.bm) + "x3xf32, " + kSmemSpace + ">";
-  }
-
-  /// The sum of `v` over the warp, in every lane.
-  std::string warpSum(std::string v) {
-    for (int off = 16; off >= 1; off /= 2) {
-      std::string sh = e.fresh("sh"), ok = e.fresh("shok");
-      e.line(sh + ", " + ok + " = gpu.shuffle xor " + v + ", " + e.i32(off) +
-             ", " + e.i32(32) + " : f32");
-      v = e.let("arith.addf " + v + ", " + sh + " : f32");
-    }
-    return v;
-  }
-
-  /// Sums over row `row` of A, lane l taking k = l, l + 32, ...: of x^2
-  /// (rms), of x (layer_norm's first pass), or of d = x - mean and d^2
-  /// (its second pass, `mean` given).
-  std::vector<std::string> rowSums(const std::string &row, int pass,
-                                   const std::string &mean) {
-    std::string zero = e.constant("%zf32", "0.0 : f32");
-    int n = pass == 2 ? 2 : 1;
-    std::vector<std::string> sums(n, zero);
-    std::string k = e.fresh("k");
-    std::string res = e.fresh("sums");
-    std::string iters, types;
-    std::vector<std::string> its;
-    for (int i = 0; i < n; ++i) {
-      its.push_back(e.fresh("s"));
-      iters += (i ? ", " : "") + its[i] + " = " + zero;
-      types += (i ? ", f32" : "f32");
-    }
-    e.line(res + ":" + str(n) + " = scf.for " + k + " = " + lane + " to " + K +
-           " step " + e.idx(32) + " iter_args(" + iters + ") -> (" + types +
-           ") {");
-    e.open();
-    std::string x = toF32(e,
-                          e.let("memref.load " + A + "[" + row + ", " + k +
-                                "] : " + memrefA()),
-                          r.aType);
-    std::vector<std::string> next;
-    if (pass == 0) {
-      std::string sq = e.let("arith.mulf " + x + ", " + x + " : f32");
-      next.push_back(e.let("arith.addf " + its[0] + ", " + sq + " : f32"));
-    } else if (pass == 1) {
-      next.push_back(e.let("arith.addf " + its[0] + ", " + x + " : f32"));
-    } else {
-      std::string d = e.let("arith.subf " + x + ", " + mean + " : f32");
-      std::string dd = e.let("arith.mulf " + d + ", " + d + " : f32");
-      next.push_back(e.let("arith.addf " + its[0] + ", " + d + " : f32"));
-      next.push_back(e.let("arith.addf " + its[1] + ", " + dd + " : f32"));
-    }
-    std::string yields;
-    for (int i = 0; i < n; ++i)
-      yields += (i ? ", " : "") + next[i];
-    e.line("scf.yield " + yields + " : " + types);
-    e.close();
-    e.line("}");
-    std::vector<std::string> out;
-    for (int i = 0; i < n; ++i)
-      out.push_back(warpSum(res + "#" + str(i)));
-    return out;
-  }
-
-  /// The statistics of the block's rows into shared memory: per row
-  /// (mean, r, inv) with y = ((x - mean - r) * inv) (layer_norm, the
-  /// corrected two-pass variance of the row kernels) or (0, 0, inv) with
-  /// y = x * inv (rms_norm). Rows past M take the last row's.
-  void rowStatistics() {
-    int64_t warps = r.warpsM * r.warpsN;
-    std::string warp = e.div(tid, 32);
-    std::string lastM = e.let("arith.subi " + M + ", " + e.idx(1) + " : index");
-    std::string kI = e.let("arith.index_castui " + K + " : index to i64");
-    std::string kF = e.let("arith.uitofp " + kI + " : i64 to f32");
-    std::string zero = e.constant("%zf32", "0.0 : f32");
-    std::string i = e.fresh("ri");
-    e.line("scf.for " + i + " = " + e.idx(0) + " to " + e.idx(r.bm / warps) +
-           " step " + e.idx(1) + " {");
-    e.open();
-    std::string local = e.add(warp, e.mul(i, e.idx(warps)));
-    std::string row = e.minu(e.add(m0, local), lastM);
-    std::string mean = zero, rr = zero, var;
-    if (!layer()) {
-      std::string ss = rowSums(row, 0, "")[0];
-      var = e.let("arith.divf " + ss + ", " + kF + " : f32");
-    } else {
-      std::string sum = rowSums(row, 1, "")[0];
-      mean = e.let("arith.divf " + sum + ", " + kF + " : f32");
-      std::vector<std::string> d = rowSums(row, 2, mean);
-      rr = e.let("arith.divf " + d[0] + ", " + kF + " : f32");
-      std::string r2 = e.let("arith.mulf " + rr + ", " + rr + " : f32");
-      std::string m2 = e.let("arith.divf " + d[1] + ", " + kF + " : f32");
-      var = e.let("arith.subf " + m2 + ", " + r2 + " : f32");
-      var = e.let("arith.maximumf " + var + ", " + zero + " : f32");
-    }
-    std::string den = e.let("arith.addf " + var + ", %eps : f32");
-    std::string inv = e.let("math.rsqrt " + den + " : f32");
-    std::string first = e.let("arith.cmpi eq, " + lane + ", " + e.idx(0) +
-                              " : index", "p");
-    e.line("scf.if " + first + " {");
-    e.open();
-    const std::string vals[3] = {mean, rr, inv};
-    for (int j = 0; j < 3; ++j)
-      e.line("memref.store " + vals[j] + ", " + Stats + "[" + local + ", " +
-             e.idx(j) + "] : " + statsType());
-    e.close();
-    e.line("}");
-    e.close();
-    e.line("}");
-    e.line("gpu.barrier");
-  }
-
-  /// Normalizes A's tile `kt` in pipeline stage `stage` in place; columns
-  /// past K stay zero.
-  void normalizeTile(const std::string &kt, const std::string &stage) {
-    int64_t chunksPerRow = r.bk / epcA;
-    int64_t chunks = r.bm * chunksPerRow;
-    int64_t threads = r.threads();
-    std::string t = r.aType;
-    std::string vt = "vector<" + str(epcA) + "x" + t + ">";
-    std::string lastK = e.let("arith.subi " + K + ", " + e.idx(1) + " : index");
-    std::string k0 = e.mul(kt, e.idx(r.bk));
-    std::string zeroT = e.constant("%z_" + t, "0.0 : " + t);
-    std::string gType = "memref<?x" + r.normType + ">";
-    for (int64_t c = 0; c * threads < chunks; ++c) {
-      std::string chunk = e.addConst(tid, c * threads);
-      bool partial = (c + 1) * threads > chunks;
-      if (partial) {
-        e.line("scf.if " + e.ult(chunk, e.idx(chunks)) + " {");
-        e.open();
-      }
-      std::string row = e.div(chunk, chunksPerRow);
-      std::string col = e.mul(e.rem(chunk, chunksPerRow), e.idx(epcA));
-      std::string stat[3];
-      for (int j = 0; j < 3; ++j)
-        stat[j] = e.let("memref.load " + Stats + "[" + row + ", " + e.idx(j) +
-                        "] : " + statsType());
-      std::string v = e.let("vector.load " + As + "[" + stage + ", " + row +
-                            ", " + col + "] : " + smemA + ", " + vt);
-      for (int64_t i = 0; i < epcA; ++i) {
-        std::string k = e.add(k0, e.addConst(col, i));
-        std::string safe = e.minu(k, lastK);
-        std::string x = toF32(
-            e, e.let("vector.extract " + v + "[" + str(i) + "] : " + t +
-                     " from " + vt),
-            t);
-        if (layer()) {
-          x = e.let("arith.subf " + x + ", " + stat[0] + " : f32");
-          x = e.let("arith.subf " + x + ", " + stat[1] + " : f32");
-        }
-        x = e.let("arith.mulf " + x + ", " + stat[2] + " : f32");
-        std::string g = toF32(
-            e, e.let("memref.load %g[" + safe + "] : " + gType), r.normType);
-        x = e.let("arith.mulf " + x + ", " + g + " : f32");
-        if (layer()) {
-          std::string b = toF32(
-              e, e.let("memref.load %beta[" + safe + "] : " + gType),
-              r.normType);
-          x = e.let("arith.addf " + x + ", " + b + " : f32");
-        }
-        std::string y = e.let("arith.truncf " + x + " : f32 to " + t);
-        y = e.select(e.ult(k, K), y, zeroT, t);
-        v = e.let("vector.insert " + y + ", " + v + " [" + str(i) + "] : " +
-                  t + " into " + vt);
-      }
-      e.line("vector.store " + v + ", " + As + "[" + stage + ", " + row +
-             ", " + col + "] : " + smemA + ", " + vt);
-      if (partial) {
-        e.close();
-        e.line("}");
-      }
-    }
   }
 
   Acc zeros() {
@@ -950,14 +761,6 @@ struct Generator {
     aligned = e.andi(alignedRows(A, memrefA(), K, memBytes(r.aType)),
                      alignedRows(B, memrefB(), KB, memBytes(r.bType)));
 
-    if (r.norm != GemmRecipe::Norm::None) {
-      int64_t bytesB = r.stages * r.bn * strideB * memBytes(r.bType);
-      Stats = e.let("memref.view " + smem + "[" + e.idx(bytesA + bytesB) +
-                        "][] : memref<?xi8, " + kSmemSpace + "> to " +
-                        statsType(),
-                    "stats");
-      rowStatistics();
-    }
     std::vector<Acc> accs{mainLoop()};
     if (r.gate) {
       // The up projection's pass: every load of the gate's pass has landed
@@ -1037,8 +840,6 @@ std::string GemmRecipe::name() const {
        "x" + str(warpsN) + "_s" + str(stages);
   if (parts > 1)
     s += "_x" + str(parts);
-  if (norm != Norm::None)
-    s += (norm == Norm::Rms ? "_rms" : "_ln") + normType;
   if (gate)
     s += std::string("_gate_") + (*gate == EpilogueStep::Kind::Silu   ? "silu"
                                   : *gate == EpilogueStep::Kind::Gelu ? "gelu"
@@ -1061,7 +862,7 @@ std::string GemmRecipe::name() const {
 int64_t GemmRecipe::sharedBytes() const {
   int64_t rowA = bk * memBytes(aType) + 16;
   int64_t rowB = (bType == "i4" ? bk / 2 : bk) * memBytes(bType) + 16;
-  return stages * (bm * rowA + bn * rowB) + (norm != Norm::None ? bm * 3 * 4 : 0);
+  return stages * (bm * rowA + bn * rowB);
 }
 
 std::string GemmRecipe::check() const {
@@ -1080,11 +881,6 @@ std::string GemmRecipe::check() const {
                                 *gate != EpilogueStep::Kind::Gelu &&
                                 *gate != EpilogueStep::Kind::GeluTanh)))
     return "a gated product has two parts and a SiLU or GELU gate";
-  if (norm != Norm::None &&
-      (!isFloat16(aType) || (bm / (warpsM * warpsN)) * warpsM * warpsN != bm ||
-       (normType != "f32" && !isFloat16(normType))))
-    return "a norm prologue takes bf16/f16 A, g and b of bf16/f16/f32, and BM "
-           "a multiple of the warps";
   if (parts > 1 && !gate && !epilogue.empty())
     return "a horizontal product (parts > 1) takes no epilogue";
   if (kind == GemmKind::QLinear) {

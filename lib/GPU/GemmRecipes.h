@@ -102,16 +102,6 @@ struct GemmRecipe {
   /// epilogue, into one Y; the grid covers one part's column tiles. The
   /// activation is Silu, Gelu or GeluTanh.
   std::optional<EpilogueStep::Kind> gate;
-  /// A norm prologue (a norm -> GEMM fusion group; 16-bit A only): A is
-  /// the norm's input. A block first computes the statistics of its BM rows
-  /// over K (one warp per row, as the row kernels do), then normalizes each
-  /// A tile in shared memory before its MMAs: ((a [- mean - r]) * inv) * g
-  /// [+ b] in f32, rounded once to A's type, as the norm's result would be.
-  /// Adds the arguments g memref<?xG>, [b memref<?xG>] and eps f32 after A.
-  enum class Norm { None, Rms, Layer };
-  Norm norm = Norm::None;
-  /// The element type of g and b ("bf16", "f16", "f32").
-  std::string normType;
   /// Applied to the product before it is stored, in order; every tensor
   /// step adds an argument after Y.
   std::vector<EpilogueStep> epilogue;

@@ -104,14 +104,10 @@ void launchPerHead(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
 /// fused epilogue. False (nothing changed) when no recipe covers them: a
 /// GEMM without a tensor-core recipe, a result that is not [M, N] with a
 /// static M > 16 (decode-sized products keep the GEMV recipe), or a chain
-/// op of another kind. With `norm` (a loom.rms_norm or loom.layer_norm of
-/// rank 2 read only as the GEMMs' input), the launch computes the norm too,
-/// as the prologue of its A tiles, and replaces it; false if it cannot. The
-/// same holds for rewriteGemmSiblings.
+/// op of another kind.
 mlir::FailureOr<bool> rewriteGemmWithEpilogue(mlir::Operation *gemm,
                                               llvm::ArrayRef<mlir::Operation *> chain,
-                                              const Target &target,
-                                              mlir::Operation *norm = nullptr);
+                                              const Target &target);
 
 /// The elementwise chain after the GEMM in `ops` (a fusion group's body
 /// without its terminator `yield`) when the body is exactly a GEMM
@@ -149,8 +145,7 @@ struct GemmGating {
 /// together (as above, and the parts must share one recipe).
 mlir::FailureOr<bool> rewriteGemmSiblings(llvm::ArrayRef<mlir::Operation *> gemms,
                                           const Target &target,
-                                          const GemmGating *gating = nullptr,
-                                          mlir::Operation *norm = nullptr);
+                                          const GemmGating *gating = nullptr);
 
 } // namespace gpu
 
@@ -175,6 +170,12 @@ mlir::FailureOr<bool> rewriteFusedAttention(loom::KernelOp group,
                                             const gpu::Target &target);
 mlir::FailureOr<bool> rewriteFusedGemm(loom::KernelOp group,
                                        const gpu::Target &target);
+mlir::FailureOr<bool> rewriteFusedMixer(loom::KernelOp group,
+                                        const gpu::Target &target);
+mlir::FailureOr<bool> rewriteFusedSelectBlocks(loom::KernelOp group,
+                                               const gpu::Target &target);
+mlir::FailureOr<bool> rewriteFusedF32Gemm(loom::KernelOp group,
+                                          const gpu::Target &target);
 
 } // namespace loom
 

@@ -131,73 +131,16 @@ func.func @gate_escapes(%x: tensor<48x64xbf16>, %wg: tensor<96x64xbf16>, %wu: te
 
 // -----
 
-// A norm prologue: the launch reads x itself (no rms_norm kernel), with g
-// and eps after A. A block first computes its rows' statistics (warp sums
-// by shuffles, rsqrt, one slot per row in shared memory after the
-// pipeline's stages), then normalizes each A tile in shared memory,
-// rounded once to bf16, before its MMAs. eps is the op's default (1e-6).
-// CHECK-LABEL: func.func @rms_qkv
-// CHECK-NOT:   loom_rms_norm
-// CHECK:       %[[EPS:.*]] = arith.constant 9.99999997E-7 : f32
-// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4_x3_rmsbf16 blocks
-// CHECK-SAME:    args(%{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?xbf16>, %[[EPS]] : f32, %{{.*}} : memref<?x?xbf16>,
+// A norm before the GEMM runs as its row kernel; the GEMM and its epilogue
+// are still one launch.
+// CHECK-LABEL: func.func @ln_linear_gelu
+// CHECK:       gpu.launch_func @loom_kernels::@loom_layer_norm_f16
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_f16_f16_f16_f16_128x128x32_w2x4_s4_ep_gelu blocks
 // CHECK-NOT:   gpu.launch_func
 // CHECK:       return
-// CHECK:       gpu.func @loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4_x3_rmsbf16(%[[A:.*]]: memref<?x?xbf16>, %[[G:.*]]: memref<?xbf16>, %[[E:.*]]: f32,
-// CHECK:       %[[STATS:.*]] = memref.view %{{.*}}[%c81920][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x3xf32, #gpu.address_space<workgroup>>
-// CHECK:       scf.for
-// CHECK:         memref.load %[[A]]
-// CHECK:       gpu.shuffle xor
-// CHECK:       arith.addf %{{.*}}, %[[E]] : f32
-// CHECK:       math.rsqrt
-// CHECK:       memref.store %{{.*}}, %[[STATS]]
-// CHECK:       gpu.barrier
-// CHECK:       scf.for
-// CHECK:       nvgpu.device_async_copy
-// CHECK:       memref.load %[[STATS]]
-// CHECK:       vector.load
-// CHECK:       memref.load %[[G]]
-// CHECK:       arith.truncf
-// CHECK:       vector.store
-// CHECK:       gpu.barrier
-// CHECK:       nvgpu.ldmatrix
-func.func @rms_qkv(%x: tensor<70x128xbf16>, %nw: tensor<128xbf16>, %wq: tensor<96x128xbf16>, %wk: tensor<40x128xbf16>, %wv: tensor<200x128xbf16>)
-    -> (tensor<70x96xbf16>, tensor<70x40xbf16>, tensor<70x200xbf16>) {
-  %h = loom.rms_norm %x, %nw : (tensor<70x128xbf16>, tensor<128xbf16>) -> tensor<70x128xbf16>
-  %q = loom.linear %h, %wq : (tensor<70x128xbf16>, tensor<96x128xbf16>) -> tensor<70x96xbf16>
-  %k = loom.linear %h, %wk : (tensor<70x128xbf16>, tensor<40x128xbf16>) -> tensor<70x40xbf16>
-  %v = loom.linear %h, %wv : (tensor<70x128xbf16>, tensor<200x128xbf16>) -> tensor<70x200xbf16>
-  return %q, %k, %v : tensor<70x96xbf16>, tensor<70x40xbf16>, tensor<70x200xbf16>
-}
-
-// -----
-
-// layer_norm before one GEMM and its epilogue: g, b and eps after A; the
-// statistics take two passes (the mean, then the centred sums).
-// CHECK-LABEL: func.func @ln_linear_gelu
-// CHECK-NOT:   loom_layer_norm
-// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_f16_f16_f16_f16_128x128x32_w2x4_s4_lnf16_ep_gelu blocks
-// CHECK-SAME:    args(%{{.*}} : memref<?x?xf16>, %{{.*}} : memref<?xf16>, %{{.*}} : memref<?xf16>, %{{.*}} : f32, %{{.*}} : memref<?x?xf16>, %{{.*}} : memref<?xf16>, %{{.*}} : memref<?x?xf16>)
-// CHECK-NOT:   gpu.launch_func
-// CHECK:       gpu.func @loom_gemm_linear_f16_f16_f16_f16_128x128x32_w2x4_s4_lnf16_ep_gelu(%{{.*}}: memref<?x?xf16>, %{{.*}}: memref<?xf16>, %[[B:.*]]: memref<?xf16>, %{{.*}}: f32,
-// CHECK:       arith.maximumf
-// CHECK:       memref.load %[[B]]
 func.func @ln_linear_gelu(%x: tensor<90x72xf16>, %nw: tensor<72xf16>, %nb: tensor<72xf16>, %w: tensor<100x72xf16>, %b: tensor<100xf16>) -> tensor<90x100xf16> {
   %h = loom.layer_norm %x, %nw, %nb {epsilon = 1.0e-05 : f32} : (tensor<90x72xf16>, tensor<72xf16>, tensor<72xf16>) -> tensor<90x72xf16>
   %y = loom.linear %h, %w, %b : (tensor<90x72xf16>, tensor<100x72xf16>, tensor<100xf16>) -> tensor<90x100xf16>
   %o = loom.gelu %y : (tensor<90x100xf16>) -> tensor<90x100xf16>
   return %o : tensor<90x100xf16>
-}
-
-// -----
-
-// The norm's result is returned too: it runs as its row kernel, and the GEMM
-// reads it.
-// CHECK-LABEL: func.func @rms_escapes
-// CHECK:       gpu.launch_func @loom_kernels::@loom_rms_norm_bf16
-// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4 blocks
-func.func @rms_escapes(%x: tensor<40x64xbf16>, %nw: tensor<64xbf16>, %w: tensor<48x64xbf16>) -> (tensor<40x48xbf16>, tensor<40x64xbf16>) {
-  %h = loom.rms_norm %x, %nw : (tensor<40x64xbf16>, tensor<64xbf16>) -> tensor<40x64xbf16>
-  %y = loom.linear %h, %w : (tensor<40x64xbf16>, tensor<48x64xbf16>) -> tensor<40x48xbf16>
-  return %y, %h : tensor<40x48xbf16>, tensor<40x64xbf16>
 }
