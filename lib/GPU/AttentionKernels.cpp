@@ -32,6 +32,7 @@
 
 #include "AttentionRecipe.h"
 #include "KernelLibrary.h"
+#include "StridedOperands.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -186,6 +187,11 @@ LogicalResult applyRequestedTile(Operation *op, const AttentionOperands &a,
 
 using loom::gpu::dim;
 using loom::gpu::indexConst;
+using loom::gpu::isStatic;
+using loom::gpu::OperandChain;
+using loom::gpu::stridedType;
+using loom::gpu::traceOperand;
+using loom::gpu::viewOf;
 
 /// What a fusion group gives the kernel instead of the op's own tensors:
 /// q, k, v and o as strided views of the group's buffers (the layout
@@ -276,48 +282,6 @@ configure(Operation *op, const AttentionOperands &a,
   return config;
 }
 
-/// How a fusion group computes an attention operand from one of its
-/// buffers: base, then an optional expand_shape, an optional transpose that
-/// keeps D innermost and an optional RoPE, each read only by the next. All
-/// static (dynamic sizes take the op-by-op path).
-struct OperandChain {
-  Value base;
-  tensor::ExpandShapeOp expand;
-  linalg::TransposeOp transpose;
-  loom::RopeOp rope;
-};
-
-bool isStatic(Value v) {
-  auto t = dyn_cast<RankedTensorType>(v.getType());
-  return t && t.hasStaticShape();
-}
-
-std::optional<OperandChain> traceOperand(Value v, bool allowRope) {
-  OperandChain ch;
-  auto single = [](Operation *x) { return x && x->hasOneUse(); };
-  if (!isStatic(v))
-    return std::nullopt;
-  if (auto rope = v.getDefiningOp<loom::RopeOp>(); allowRope && single(rope)) {
-    ch.rope = rope;
-    v = rope.getX();
-  }
-  if (auto t = v.getDefiningOp<linalg::TransposeOp>(); single(t)) {
-    ArrayRef<int64_t> perm = t.getPermutation();
-    if (perm.empty() || perm.back() != static_cast<int64_t>(perm.size()) - 1)
-      return std::nullopt;
-    ch.transpose = t;
-    v = t.getInput();
-  }
-  if (auto e = v.getDefiningOp<tensor::ExpandShapeOp>(); single(e)) {
-    ch.expand = e;
-    v = e.getSrc();
-  }
-  if (!isStatic(v))
-    return std::nullopt;
-  ch.base = v;
-  return ch;
-}
-
 /// The layout changes of an attention result, each read only by the next:
 /// an optional transpose (D innermost) and an optional collapse_shape after
 /// it; `last` is the last of them (or the op).
@@ -350,37 +314,6 @@ std::optional<ResultChain> traceResult(Operation *op) {
 }
 
 int64_t ceilDivConst(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-/// The kernel's type for q, k, v and o in a fusion group.
-MemRefType stridedType(RankedTensorType t) {
-  int64_t d = ShapedType::kDynamic;
-  return MemRefType::get(
-      SmallVector<int64_t>(4, d), t.getElementType(),
-      StridedLayoutAttr::get(t.getContext(), d, {d, d, d, 1}));
-}
-
-/// The operand as a strided view of its base buffer: the chain's layout
-/// changes applied to memrefs (no copy).
-Value viewOf(OpBuilder &b, Location loc, OperandChain ch) {
-  Value m = loom::gpu::bufferOf(b, loc, ch.base, /*dynamic=*/false);
-  if (ch.expand) {
-    auto t = ch.expand.getResultType();
-    m = memref::ExpandShapeOp::create(
-        b, loc, MemRefType::get(t.getShape(), t.getElementType()), m,
-        ch.expand.getReassociationIndices(), ch.expand.getMixedOutputShape());
-  }
-  if (ch.transpose)
-    m = memref::TransposeOp::create(
-        b, loc, m,
-        AffineMapAttr::get(AffineMap::getPermutationMap(
-            ch.transpose.getPermutation(), b.getContext())));
-  auto type = cast<RankedTensorType>(
-      (ch.rope ? ch.rope.getResult() : ch.transpose ? ch.transpose->getResult(0)
-                                       : ch.expand ? ch.expand.getResult()
-                                                   : ch.base)
-          .getType());
-  return memref::CastOp::create(b, loc, stridedType(type), m);
-}
 
 /// The view of the group's result buffer `out` that the kernel writes as
 /// [B, Hq, Sq, D]: the result chain undone on memrefs.

@@ -201,3 +201,44 @@ void launchPerHead(OpBuilder &b, Location loc, Operation *op,
 
 } // namespace gpu
 } // namespace loom
+
+Value loom::gpu::collapseRows(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  if (rank == 2)
+    return x;
+  if (rank == 1) {
+    SmallVector<OpFoldResult> shape{b.getIndexAttr(1),
+                                    tensor::getMixedSize(b, loc, x, 0)};
+    auto t2 = RankedTensorType::get({1, type.getDimSize(0)},
+                                    type.getElementType());
+    return tensor::ExpandShapeOp::create(
+        b, loc, t2, x, ArrayRef<ReassociationIndices>{{0, 1}}, shape);
+  }
+  ReassociationIndices lead;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    lead.push_back(i);
+  return tensor::CollapseShapeOp::create(
+      b, loc, x, ArrayRef<ReassociationIndices>{lead, {rank - 1}});
+}
+
+Value loom::gpu::expandRows(OpBuilder &b, Location loc, Value y, Value like,
+                            RankedTensorType type) {
+  int64_t rank = type.getRank();
+  if (rank == 2)
+    return y;
+  if (rank == 1)
+    return tensor::CollapseShapeOp::create(
+        b, loc, type, y, ArrayRef<ReassociationIndices>{{0, 1}});
+  ReassociationIndices lead;
+  SmallVector<OpFoldResult> shape;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (i + 1 < rank)
+      lead.push_back(i);
+    shape.push_back(tensor::getMixedSize(b, loc, i + 1 < rank ? like : y,
+                                         i + 1 < rank ? i : 1));
+  }
+  return tensor::ExpandShapeOp::create(
+      b, loc, type, y, ArrayRef<ReassociationIndices>{lead, {rank - 1}},
+      shape);
+}

@@ -85,6 +85,14 @@ mlir::Value ceilDiv(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
 mlir::Value dim(mlir::OpBuilder &b, mlir::Location loc, mlir::Value tensor,
                 int64_t d);
 
+/// x [..., C] as [rows, C]: its leading dims collapsed (rank 1: [1, C]).
+mlir::Value collapseRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
+/// y [rows, N] back to `type`: the leading dims of `like` (what
+/// collapseRows took them from), then N (rank 1: [N]).
+mlir::Value expandRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value y,
+                       mlir::Value like, mlir::RankedTensorType type);
+
 /// An index constant.
 mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
 

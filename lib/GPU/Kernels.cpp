@@ -28,7 +28,10 @@ struct LoomGPUKernelsPass
     getOperation().walk([&](loom::KernelOp group) { groups.push_back(group); });
     for (loom::KernelOp group : groups) {
       bool fused = false;
-      for (auto rewrite : {loom::rewriteFusedAttention, loom::rewriteFusedGemm}) {
+      for (auto rewrite :
+           {loom::rewriteFusedAttention, loom::rewriteFusedSelectBlocks,
+            loom::rewriteFusedMixer, loom::rewriteFusedF32Gemm,
+            loom::rewriteFusedGemm}) {
         FailureOr<bool> rewritten = rewrite(group, *target);
         if (failed(rewritten))
           return signalPassFailure();

@@ -52,48 +52,6 @@ std::optional<std::string> elementName(Type t) {
 
 using loom::gpu::indexConst;
 
-/// x [..., C] as [rows, C] (rank 1: [1, C]).
-Value collapseRows(OpBuilder &b, Location loc, Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank();
-  if (rank == 2)
-    return x;
-  if (rank == 1) {
-    SmallVector<OpFoldResult> shape{b.getIndexAttr(1),
-                                    tensor::getMixedSize(b, loc, x, 0)};
-    auto t2 = RankedTensorType::get({1, type.getDimSize(0)},
-                                    type.getElementType());
-    return tensor::ExpandShapeOp::create(
-        b, loc, t2, x, ArrayRef<ReassociationIndices>{{0, 1}}, shape);
-  }
-  ReassociationIndices lead;
-  for (int64_t i = 0; i + 1 < rank; ++i)
-    lead.push_back(i);
-  return tensor::CollapseShapeOp::create(
-      b, loc, x, ArrayRef<ReassociationIndices>{lead, {rank - 1}});
-}
-
-/// [rows, C] back to the shape of `like` (of type `type`).
-Value expandRows(OpBuilder &b, Location loc, Value y, Value like,
-                 RankedTensorType type) {
-  int64_t rank = type.getRank();
-  if (rank == 2)
-    return y;
-  if (rank == 1)
-    return tensor::CollapseShapeOp::create(
-        b, loc, type, y, ArrayRef<ReassociationIndices>{{0, 1}});
-  ReassociationIndices lead;
-  SmallVector<OpFoldResult> shape;
-  for (int64_t i = 0; i < rank; ++i) {
-    if (i + 1 < rank)
-      lead.push_back(i);
-    shape.push_back(tensor::getMixedSize(b, loc, like, i));
-  }
-  return tensor::ExpandShapeOp::create(
-      b, loc, type, y, ArrayRef<ReassociationIndices>{lead, {rank - 1}},
-      shape);
-}
-
 /// The sizes of `x2d` [rows, C] as index values.
 std::pair<Value, Value> sizes2d(OpBuilder &b, Location loc, Value x2d) {
   return {b.createOrFold<tensor::DimOp>(loc, x2d, 0),
@@ -130,7 +88,7 @@ void replaceWithRows(OpBuilder &b, Location loc, Operation *op, Value x,
                      Value x2d, Value out) {
   auto t2 = cast<RankedTensorType>(x2d.getType());
   auto rType = cast<RankedTensorType>(op->getResult(0).getType());
-  Value y = expandRows(b, loc, loom::gpu::tensorOf(b, loc, out, t2), x, rType);
+  Value y = loom::gpu::expandRows(b, loc, loom::gpu::tensorOf(b, loc, out, t2), x, rType);
   op->getResult(0).replaceAllUsesWith(y);
   op->erase();
 }
@@ -251,7 +209,7 @@ LogicalResult rewriteNorm(Operation *op, Value x, Value g, Value bias,
       return failure();
     kernels.push_back(*kernel);
   }
-  Value x2d = collapseRows(b, loc, x);
+  Value x2d = loom::gpu::collapseRows(b, loc, x);
   SmallVector<Value> args{loom::gpu::bufferOf(b, loc, x2d),
                           loom::gpu::bufferOf(b, loc, g)};
   if (bias)
@@ -317,7 +275,7 @@ LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module,
   if (failed(kernel))
     return failure();
   Value x = op.getX();
-  Value x2d = collapseRows(b, loc, x);
+  Value x2d = loom::gpu::collapseRows(b, loc, x);
   SmallVector<Value> args{loom::gpu::bufferOf(b, loc, x2d),
                           loom::gpu::bufferOf(b, loc, op.getCos()),
                           loom::gpu::bufferOf(b, loc, op.getSin())};
