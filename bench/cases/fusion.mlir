@@ -135,6 +135,28 @@ func.func @fuse_attn_rope_ragged(%q2: tensor<77x256xbf16>, %k2: tensor<77x128xbf
   return %o2 : tensor<77x256xbf16>
 }
 
+// K's RoPE with its table rows staged beside each K tile: many query tiles
+// per kv head (5 x GQA 4), bf16 tables, a partial last K tile.
+func.func @fuse_attn_rope_many_tiles_bf16tab(%q2: tensor<300x512xbf16>, %k2: tensor<300x128xbf16>, %v2: tensor<300x128xbf16>,
+                                 %cos: tensor<300x32xbf16>, %sin: tensor<300x32xbf16>) -> tensor<300x512xbf16> {
+  %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 300, 8, 64] : tensor<300x512xbf16> into tensor<1x300x8x64xbf16>
+  %k4 = tensor.expand_shape %k2 [[0, 1], [2, 3]] output_shape [1, 300, 2, 64] : tensor<300x128xbf16> into tensor<1x300x2x64xbf16>
+  %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 300, 2, 64] : tensor<300x128xbf16> into tensor<1x300x2x64xbf16>
+  %e0 = tensor.empty() : tensor<1x8x300x64xbf16>
+  %q = linalg.transpose ins(%q4 : tensor<1x300x8x64xbf16>) outs(%e0 : tensor<1x8x300x64xbf16>) permutation = [0, 2, 1, 3]
+  %e1 = tensor.empty() : tensor<1x2x300x64xbf16>
+  %k = linalg.transpose ins(%k4 : tensor<1x300x2x64xbf16>) outs(%e1 : tensor<1x2x300x64xbf16>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<1x2x300x64xbf16>
+  %v = linalg.transpose ins(%v4 : tensor<1x300x2x64xbf16>) outs(%e2 : tensor<1x2x300x64xbf16>) permutation = [0, 2, 1, 3]
+  %qr = loom.rope %q, %cos, %sin {style = "half"} : (tensor<1x8x300x64xbf16>, tensor<300x32xbf16>, tensor<300x32xbf16>) -> tensor<1x8x300x64xbf16>
+  %kr = loom.rope %k, %cos, %sin {style = "half"} : (tensor<1x2x300x64xbf16>, tensor<300x32xbf16>, tensor<300x32xbf16>) -> tensor<1x2x300x64xbf16>
+  %o = loom.attention %qr, %kr, %v {causal} : (tensor<1x8x300x64xbf16>, tensor<1x2x300x64xbf16>, tensor<1x2x300x64xbf16>) -> tensor<1x8x300x64xbf16>
+  %e3 = tensor.empty() : tensor<1x300x8x64xbf16>
+  %o4 = linalg.transpose ins(%o : tensor<1x8x300x64xbf16>) outs(%e3 : tensor<1x300x8x64xbf16>) permutation = [0, 2, 1, 3]
+  %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x300x8x64xbf16> into tensor<300x512xbf16>
+  return %o2 : tensor<300x512xbf16>
+}
+
 // Interleaved RoPE, f16, D = 128, Sq != Skv (bottom-right aligned), no causal mask.
 func.func @fuse_attn_rope_il_f16(%q2: tensor<100x256xf16>, %k2: tensor<140x128xf16>, %v2: tensor<140x128xf16>,
                                  %cq: tensor<100x64xf32>, %sq: tensor<100x64xf32>, %ck: tensor<140x64xf32>, %sk: tensor<140x64xf32>) -> tensor<100x256xf16> {

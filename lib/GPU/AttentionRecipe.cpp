@@ -187,6 +187,7 @@ private:
   std::string vRow, vCol;       // a lane's ldmatrix.trans address in a V tile
   std::string keyLane;          // 2 * (lane % 4), i32: a thread's first key column
   std::string qs, qRow;         // the Q tile and a lane's ldmatrix row in it
+  std::string tablesAligned;    // K's RoPE tables are 16-byte aligned (staged)
   /// A fragments of Q per m-tile and k16 step (when kept in registers).
   std::vector<std::vector<std::vector<std::string>>> qFrag;
   /// The query rows a thread owns: row 2 * mt + r is g + 8 r of m-tile mt.
@@ -209,49 +210,132 @@ private:
   }
 
   /// RoPE in shared memory: rotates the `rows` rows of `tile` (at `stage`
-  /// when staged) whose sequence positions base + r are below `limit`, with
-  /// the tables `cos` and `sin` [S, D/2]. Every thread takes pairs
-  /// tid, tid + threads, ...; the caller puts barriers around it.
+  /// when staged) with the tables `cos` and `sin` [S, D/2], row r at
+  /// sequence position base + r. Rows at or past `limit` hold zeros (the
+  /// copies zero-fill them) and stay zero: their table row is clamped to
+  /// limit - 1. Every thread takes pairs tid, tid + threads, ...: unrolled,
+  /// every load of a thread issued before its first use, so that the table
+  /// reads (L2 latency) overlap; the caller puts barriers around it.
+  /// With `staged`, cosT and sinT are the tables' rows of this tile in
+  /// shared memory ([2, rows, D/2] at `stage`, row r for position base + r).
   void rotateTile(const std::string &tile, const std::string &tileType,
                   const std::string &stage, int64_t rows,
                   const std::string &base, const std::string &limit,
-                  const std::string &cosT, const std::string &sinT) {
+                  const std::string &cosT, const std::string &sinT,
+                  bool staged = false) {
+    int64_t pairs = rows * (c.headDim / 2), threads = c.threads();
+    std::string lastPos = e.sub(limit, e.idx(1));
+    // Batches of 8 pairs a thread: their loads in flight together, without
+    // the registers of a whole D = 128 tile.
+    int64_t steps = (pairs + threads - 1) / threads;
+    for (int64_t k0 = 0; k0 < steps; k0 += 8)
+      rotatePairs(tile, tileType, stage, base, lastPos, cosT, sinT, pairs, k0,
+                  std::min<int64_t>(k0 + 8, steps), staged ? rows : 0);
+  }
+
+  /// Steps [k0, k1) of rotateTile: pair tid + k * threads (of `pairs`) for
+  /// each k.
+  void rotatePairs(const std::string &tile, const std::string &tileType,
+                   const std::string &stage, const std::string &base,
+                   const std::string &lastPos, const std::string &cosT,
+                   const std::string &sinT, int64_t pairs, int64_t k0,
+                   int64_t k1, int64_t stagedRows) {
     int64_t halfD = c.headDim / 2;
+    int64_t threads = c.threads();
     std::string table = cat("memref<?x?x", c.ropeType, ">");
-    std::string i = e.fresh("i");
-    e.line(cat("scf.for ", i, " = ", tid, " to ", e.idx(rows * halfD), " step ",
-               e.idx(c.threads()), " {"));
-    e.open();
-    std::string r = e.divu(i, e.idx(halfD)), p = e.remu(i, e.idx(halfD));
-    std::string pos = e.add(base, r);
-    e.line(cat("scf.if ", e.cmp("slt", pos, limit), " {"));
-    e.open();
-    std::string c0 = c.ropeInterleaved ? e.mul(p, e.idx(2)) : p;
-    std::string c1 = c.ropeInterleaved ? e.add(c0, e.idx(1)) : e.add(p, e.idx(halfD));
-    std::string at = stage.empty() ? r : cat(stage, ", ", r);
-    auto load = [&](const std::string &col) {
-      std::string v = e.op("x", cat("memref.load ", tile, "[", at, ", ", col,
-                                    "] : ", tileType));
-      return e.op("f", cat("arith.extf ", v, " : ", c.elementType, " to f32"));
+    struct Pair {
+      std::string at, c0, c1, x1, x2, co, si, in;
     };
-    auto loadTable = [&](const std::string &t) {
-      std::string v = e.op("x", cat("memref.load ", t, "[", pos, ", ", p, "] : ", table));
-      return c.ropeType == "f32"
-                 ? v
-                 : e.op("f", cat("arith.extf ", v, " : ", c.ropeType, " to f32"));
-    };
-    std::string x1 = load(c0), x2 = load(c1);
-    std::string co = loadTable(cosT), si = loadTable(sinT);
-    std::string y1 = e.fsub(e.fmul(x1, co), e.fmul(x2, si));
-    std::string y2 = e.fadd(e.fmul(x2, co), e.fmul(x1, si));
-    for (auto [y, col] : {std::pair{y1, c0}, std::pair{y2, c1}}) {
-      std::string t = e.op("x", cat("arith.truncf ", y, " : f32 to ", c.elementType));
-      e.line(cat("memref.store ", t, ", ", tile, "[", at, ", ", col, "] : ", tileType));
+    std::vector<Pair> work;
+    for (int64_t k = k0; k < k1; ++k) {
+      Pair w;
+      std::string i = e.add(tid, e.idx(k * threads));
+      if ((k + 1) * threads > pairs)
+        w.in = e.cmp("ult", i, e.idx(pairs));
+      // Out-of-range pairs of a partial last step read pair 0.
+      if (!w.in.empty())
+        i = e.op("i", cat("arith.select ", w.in, ", ", i, ", ", e.idx(0), " : index"));
+      std::string r = e.divu(i, e.idx(halfD)), p = e.remu(i, e.idx(halfD));
+      std::string pos = e.mins(e.add(base, r), lastPos);
+      w.c0 = c.ropeInterleaved ? e.mul(p, e.idx(2)) : p;
+      w.c1 = c.ropeInterleaved ? e.add(w.c0, e.idx(1)) : e.add(p, e.idx(halfD));
+      w.at = stage.empty() ? r : cat(stage, ", ", r);
+      auto load = [&](const std::string &col) {
+        return e.op("x", cat("memref.load ", tile, "[", w.at, ", ", col, "] : ",
+                             tileType));
+      };
+      auto loadTable = [&](const std::string &t) {
+        if (stagedRows)
+          return e.op("x", cat("memref.load ", t, "[", r, ", ", p, "] : ",
+                               tableTileType(stagedRows)));
+        return e.op("x", cat("memref.load ", t, "[", pos, ", ", p, "] : ", table));
+      };
+      w.co = loadTable(cosT);
+      w.si = loadTable(sinT);
+      w.x1 = load(w.c0);
+      w.x2 = load(w.c1);
+      work.push_back(w);
     }
-    e.close();
-    e.line("}");
-    e.close();
-    e.line("}");
+    auto f32 = [&](const std::string &v, const std::string &type) {
+      return type == "f32" ? v
+                           : e.op("f", cat("arith.extf ", v, " : ", type, " to f32"));
+    };
+    for (Pair &w : work) {
+      std::string x1 = f32(w.x1, c.elementType), x2 = f32(w.x2, c.elementType);
+      std::string co = f32(w.co, c.ropeType), si = f32(w.si, c.ropeType);
+      std::string y1 = e.fsub(e.fmul(x1, co), e.fmul(x2, si));
+      std::string y2 = e.fadd(e.fmul(x2, co), e.fmul(x1, si));
+      if (!w.in.empty()) {
+        e.line(cat("scf.if ", w.in, " {"));
+        e.open();
+      }
+      for (auto [y, col] : {std::pair{y1, w.c0}, std::pair{y2, w.c1}}) {
+        std::string t = e.op("x", cat("arith.truncf ", y, " : f32 to ", c.elementType));
+        e.line(cat("memref.store ", t, ", ", tile, "[", w.at, ", ", col, "] : ", tileType));
+      }
+      if (!w.in.empty()) {
+        e.close();
+        e.line("}");
+      }
+    }
+  }
+
+  /// A K tile's rows of a RoPE table in shared memory (one stage: the next
+  /// tile's rows are copied once this tile's rotation is done).
+  std::string tableTileType(int64_t rows) const {
+    return cat("memref<", rows, "x", c.headDim / 2, "x", c.ropeType,
+               ", #gpu.address_space<workgroup>>");
+  }
+
+  /// cp.async of the rows rowBase .. rowBase + blockN of K's cos and sin
+  /// tables into their shared tiles (16-byte chunks; rows past `limit`,
+  /// every row when `valid` is false and everything when the tables are not
+  /// 16-byte aligned are zero-filled without reading).
+  std::vector<std::string> copyTables(const std::string &rowBase,
+                                      const std::string &limit,
+                                      const std::string &valid) {
+    int64_t perChunk = 16 / c.tableBytes();
+    int64_t chunksPerRow = (c.headDim / 2) / perChunk;
+    int64_t chunks = c.blockN * chunksPerRow;
+    std::string table = cat("memref<?x?x", c.ropeType, ">");
+    std::string lastRow = e.maxs(e.sub(limit, e.idx(1)), e.idx(0));
+    std::vector<std::string> tokens;
+    for (int64_t i = 0; i * c.threads() < chunks; ++i) {
+      std::string chunk = e.add(tid, e.idx(i * c.threads()));
+      std::string r = e.divu(chunk, e.idx(chunksPerRow));
+      std::string col = e.mul(e.remu(chunk, e.idx(chunksPerRow)), e.idx(perChunk));
+      std::string row = e.add(rowBase, r);
+      std::string in = e.andi(e.andi(e.cmp("slt", row, limit), valid), tablesAligned);
+      std::string count = e.select(in, e.idx(perChunk), e.idx(0), "index");
+      std::string src = e.maxs(e.mins(row, lastRow), e.idx(0));
+      for (auto [from, to] : {std::pair{"%cos_k", "%kcos"}, std::pair{"%sin_k", "%ksin"}})
+        tokens.push_back(e.op(
+            "tok", cat("nvgpu.device_async_copy ", from, "[", src, ", ", col, "], ",
+                       to, "[", r, ", ", col, "], ", perChunk, ", ",
+                       count, " {bypassL1} : ", table, " to ",
+                       tableTileType(c.blockN))));
+    }
+    return tokens;
   }
 
   /// cp.async of `tileRows` rows of `src` [b, head, rowBase + r, :] into
@@ -433,7 +517,27 @@ Generator::tileBody(const std::string &n, const std::string &stage,
   }
   e.line(cat("nvgpu.device_async_wait ", group, " {numGroups = 1 : i32}"));
   e.line("gpu.barrier");
-  if (c.ropeK) {
+  if (c.stagedKTables()) {
+    // The table rows came with the tile; tables that are not 16-byte
+    // aligned are read from global memory instead.
+    e.line(cat("scf.if ", tablesAligned, " {"));
+    e.open();
+    rotateTile("%ks", smemType(c.blockN, true), stage, c.blockN,
+               e.mul(n, e.idx(c.blockN)), skv, "%kcos", "%ksin", true);
+    e.close();
+    e.line("} else {");
+    e.open();
+    rotateTile("%ks", smemType(c.blockN, true), stage, c.blockN,
+               e.mul(n, e.idx(c.blockN)), skv, "%cos_k", "%sin_k");
+    e.close();
+    e.line("}");
+    e.line("gpu.barrier");
+    // The next tile's table rows, into the tiles just read: a group of its
+    // own after the next K/V tile's, complete when the next iteration waits
+    // for that one.
+    std::vector<std::string> tTokens = copyTables(nextRow, skv, hasNext);
+    e.op("grp", "nvgpu.device_async_create_group " + join(tTokens));
+  } else if (c.ropeK) {
     rotateTile("%ks", smemType(c.blockN, true), stage, c.blockN,
                e.mul(n, e.idx(c.blockN)), skv, "%cos_k", "%sin_k");
     e.line("gpu.barrier");
@@ -702,6 +806,20 @@ std::string Generator::run() {
   qs = view("qs", 0, smemType(bm, false));
   view("ks", qBytes, smemType(bn, true));
   view("vs", qBytes + kvBytes, smemType(bn, true));
+  if (c.stagedKTables()) {
+    int64_t tableTile = bn * (c.headDim / 2) * c.tableBytes();
+    view("kcos", qBytes + 2 * kvBytes, tableTileType(bn));
+    view("ksin", qBytes + 2 * kvBytes + tableTile, tableTileType(bn));
+    // Rows of D/2 table elements are whole 16-byte chunks; the bases must be
+    // 16-byte aligned too.
+    std::string table = cat("memref<?x?x", c.ropeType, ">");
+    auto aligned = [&](const char *t) {
+      std::string p = e.op("p", cat("memref.extract_aligned_pointer_as_index ",
+                                    t, " : ", table, " -> index"));
+      return e.cmp("eq", e.remu(p, e.idx(16)), e.idx(0));
+    };
+    tablesAligned = e.andi(aligned("%cos_k"), aligned("%sin_k"));
+  }
 
   // Q and the first key/value tile.
   std::vector<std::string> tokens =
@@ -712,6 +830,10 @@ std::string Generator::run() {
     std::vector<std::string> more =
         copyTile(cat("%", kv), kvh, firstRow, skv, bn, cat("%", kv, "s"),
                  smemType(bn, true), e.idx(0), hasFirst);
+    tokens.insert(tokens.end(), more.begin(), more.end());
+  }
+  if (c.stagedKTables()) {
+    std::vector<std::string> more = copyTables(firstRow, skv, hasFirst);
     tokens.insert(tokens.end(), more.begin(), more.end());
   }
   std::string grp = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));

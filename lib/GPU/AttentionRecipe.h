@@ -63,7 +63,8 @@ struct AttentionKernelConfig {
   bool strided = false;
   /// RoPE of q (k) as the prologue of a fusion group: each Q tile (K tile)
   /// is rotated in shared memory after it lands, with the position of its
-  /// rows in the sequence, in f32 and rounded to T once (as loom.rope).
+  /// rows in the sequence, in f32 and rounded to T once (as loom.rope). K's
+  /// table rows travel with its tiles (stagedKTables()).
   bool ropeQ = false, ropeK = false;
   /// The rotation's pairs: (i, i + D/2) ("half") or (2i, 2i + 1).
   bool ropeInterleaved = false;
@@ -75,9 +76,21 @@ struct AttentionKernelConfig {
   /// Elements per shared-memory row: the head dim plus 8 of padding, so that
   /// the eight 16-byte rows an ldmatrix reads fall into distinct banks.
   int64_t rowPitch() const { return headDim + 8; }
-  /// Dynamic shared memory: the Q tile and two stages of K and V tiles.
+  /// Bytes of one element of the RoPE tables.
+  int64_t tableBytes() const { return ropeType == "f32" ? 4 : 2; }
+  /// K's RoPE reads the cos/sin rows of each K tile from shared memory,
+  /// copied there ahead of the tile (16-byte cp.async, one stage), when the
+  /// rows are whole 16-byte chunks that the CTA's threads cover evenly.
+  bool stagedKTables() const {
+    int64_t rowBytes = (headDim / 2) * tableBytes();
+    return ropeK && rowBytes % 16 == 0 &&
+           (blockN * (rowBytes / 16)) % threads() == 0;
+  }
+  /// Dynamic shared memory: the Q tile, two stages of K and V tiles, and
+  /// K's cos and sin rows when staged.
   int64_t sharedMemoryBytes() const {
-    return 2 * rowPitch() * (blockM() + 4 * blockN);
+    return 2 * rowPitch() * (blockM() + 4 * blockN) +
+           (stagedKTables() ? 2 * blockN * (headDim / 2) * tableBytes() : 0);
   }
   /// A name that encodes every choice above.
   std::string kernelName() const;
