@@ -195,3 +195,40 @@ func.func @fuse_attn_layout_window(%q3: tensor<2x150x128xbf16>, %k3: tensor<2x15
   %o3 = tensor.collapse_shape %o4 [[0], [1], [2, 3]] : tensor<2x150x2x64xbf16> into tensor<2x150x128xbf16>
   return %o3 : tensor<2x150x128xbf16>
 }
+
+// Linear attention groups: q, k, v read in place from [S, H*D] (strided
+// views) and the result written in place; ragged S (77, 130: partial
+// 64-row chunks), Dk != Dv, bf16 and f32, causal with decay and not.
+func.func @fuse_linattn_layout_bf16(%q2: tensor<77x128xbf16>, %k2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>) -> tensor<77x96xbf16> {
+  %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
+  %k4 = tensor.expand_shape %k2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
+  %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 48] : tensor<77x96xbf16> into tensor<1x77x2x48xbf16>
+  %e0 = tensor.empty() : tensor<1x2x77x64xbf16>
+  %q = linalg.transpose ins(%q4 : tensor<1x77x2x64xbf16>) outs(%e0 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %e1 = tensor.empty() : tensor<1x2x77x64xbf16>
+  %k = linalg.transpose ins(%k4 : tensor<1x77x2x64xbf16>) outs(%e1 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<1x2x77x48xbf16>
+  %v = linalg.transpose ins(%v4 : tensor<1x77x2x48xbf16>) outs(%e2 : tensor<1x2x77x48xbf16>) permutation = [0, 2, 1, 3]
+  %o = loom.linear_attention %q, %k, %v {feature_map = "relu", normalize} : (tensor<1x2x77x64xbf16>, tensor<1x2x77x64xbf16>, tensor<1x2x77x48xbf16>) -> tensor<1x2x77x48xbf16>
+  %e3 = tensor.empty() : tensor<1x77x2x48xbf16>
+  %o4 = linalg.transpose ins(%o : tensor<1x2x77x48xbf16>) outs(%e3 : tensor<1x77x2x48xbf16>) permutation = [0, 2, 1, 3]
+  %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x77x2x48xbf16> into tensor<77x96xbf16>
+  return %o2 : tensor<77x96xbf16>
+}
+
+func.func @fuse_linattn_layout_causal_f32(%q3: tensor<2x130x96xf32>, %k3: tensor<2x130x96xf32>, %v3: tensor<2x130x96xf32>) -> tensor<2x130x96xf32> {
+  %q4 = tensor.expand_shape %q3 [[0], [1], [2, 3]] output_shape [2, 130, 3, 32] : tensor<2x130x96xf32> into tensor<2x130x3x32xf32>
+  %k4 = tensor.expand_shape %k3 [[0], [1], [2, 3]] output_shape [2, 130, 3, 32] : tensor<2x130x96xf32> into tensor<2x130x3x32xf32>
+  %v4 = tensor.expand_shape %v3 [[0], [1], [2, 3]] output_shape [2, 130, 3, 32] : tensor<2x130x96xf32> into tensor<2x130x3x32xf32>
+  %e0 = tensor.empty() : tensor<2x3x130x32xf32>
+  %q = linalg.transpose ins(%q4 : tensor<2x130x3x32xf32>) outs(%e0 : tensor<2x3x130x32xf32>) permutation = [0, 2, 1, 3]
+  %e1 = tensor.empty() : tensor<2x3x130x32xf32>
+  %k = linalg.transpose ins(%k4 : tensor<2x130x3x32xf32>) outs(%e1 : tensor<2x3x130x32xf32>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<2x3x130x32xf32>
+  %v = linalg.transpose ins(%v4 : tensor<2x130x3x32xf32>) outs(%e2 : tensor<2x3x130x32xf32>) permutation = [0, 2, 1, 3]
+  %o = loom.linear_attention %q, %k, %v {causal, feature_map = "elu_plus_one", decay = array<f32: 0.05, 0.1, 0.2>} : (tensor<2x3x130x32xf32>, tensor<2x3x130x32xf32>, tensor<2x3x130x32xf32>) -> tensor<2x3x130x32xf32>
+  %e3 = tensor.empty() : tensor<2x130x3x32xf32>
+  %o4 = linalg.transpose ins(%o : tensor<2x3x130x32xf32>) outs(%e3 : tensor<2x130x3x32xf32>) permutation = [0, 2, 1, 3]
+  %o3 = tensor.collapse_shape %o4 [[0], [1], [2, 3]] : tensor<2x130x3x32xf32> into tensor<2x130x96xf32>
+  return %o3 : tensor<2x130x96xf32>
+}

@@ -189,6 +189,9 @@ using loom::gpu::dim;
 using loom::gpu::indexConst;
 using loom::gpu::isStatic;
 using loom::gpu::OperandChain;
+using loom::gpu::ResultChain;
+using loom::gpu::outputView;
+using loom::gpu::traceResult;
 using loom::gpu::stridedType;
 using loom::gpu::traceOperand;
 using loom::gpu::viewOf;
@@ -282,68 +285,7 @@ configure(Operation *op, const AttentionOperands &a,
   return config;
 }
 
-/// The layout changes of an attention result, each read only by the next:
-/// an optional transpose (D innermost) and an optional collapse_shape after
-/// it; `last` is the last of them (or the op).
-struct ResultChain {
-  linalg::TransposeOp transpose;
-  tensor::CollapseShapeOp collapse;
-  Operation *last = nullptr;
-};
-
-std::optional<ResultChain> traceResult(Operation *op) {
-  ResultChain ch;
-  ch.last = op;
-  Value r = op->getResult(0);
-  if (!isStatic(r))
-    return std::nullopt;
-  if (r.hasOneUse())
-    if (auto t = dyn_cast<linalg::TransposeOp>(*r.getUsers().begin());
-        t && t.getInput() == r && t.getPermutation().back() ==
-                                     static_cast<int64_t>(t.getPermutation().size()) - 1) {
-      ch.transpose = t;
-      ch.last = t;
-      r = t->getResult(0);
-      if (r.hasOneUse())
-        if (auto c = dyn_cast<tensor::CollapseShapeOp>(*r.getUsers().begin())) {
-          ch.collapse = c;
-          ch.last = c;
-        }
-    }
-  return ch;
-}
-
 int64_t ceilDivConst(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-/// The view of the group's result buffer `out` that the kernel writes as
-/// [B, Hq, Sq, D]: the result chain undone on memrefs.
-Value outputView(OpBuilder &b, Location loc, Value out, ResultChain ch) {
-  Value m = out;
-  if (ch.collapse) {
-    auto t = ch.collapse.getSrcType();
-    SmallVector<OpFoldResult> shape;
-    for (int64_t s : t.getShape())
-      shape.push_back(b.getIndexAttr(s));
-    m = memref::ExpandShapeOp::create(
-        b, loc, MemRefType::get(t.getShape(), t.getElementType()), m,
-        ch.collapse.getReassociationIndices(), shape);
-  }
-  if (ch.transpose) {
-    ArrayRef<int64_t> perm = ch.transpose.getPermutation();
-    SmallVector<int64_t> inverse(perm.size());
-    for (size_t i = 0; i < perm.size(); ++i)
-      inverse[perm[i]] = static_cast<int64_t>(i);
-    m = memref::TransposeOp::create(
-        b, loc, m,
-        AffineMapAttr::get(AffineMap::getPermutationMap(inverse, b.getContext())));
-  }
-  return memref::CastOp::create(
-      b, loc,
-      stridedType(cast<RankedTensorType>(
-          (ch.transpose ? Value(ch.transpose.getInput()) : ch.last->getResult(0))
-              .getType())),
-      m);
-}
 
 } // namespace
 
@@ -450,18 +392,6 @@ FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
     return failure();
   // The layout changes and RoPEs are dead now, the attention op included
   // (launchPerHead erased the last op of the result's chain).
-  SmallVector<Operation *> dead;
-  if (o->transpose && o->last != o->transpose.getOperation())
-    dead.push_back(o->transpose);
-  if (o->last != op)
-    dead.push_back(op);
-  for (OperandChain *ch : {&*q, &*k, &*v})
-    for (Operation *x : {ch->rope.getOperation(), ch->transpose.getOperation(),
-                         ch->expand.getOperation()})
-      if (x)
-        dead.push_back(x);
-  for (Operation *x : dead)
-    if (x->use_empty())
-      x->erase();
+  loom::gpu::eraseFusedChains(op, *o, {*q, *k, *v});
   return true;
 }

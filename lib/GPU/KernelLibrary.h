@@ -139,6 +139,13 @@ std::string elementTypeName(mlir::Type type);
 mlir::FailureOr<bool> rewriteAttentionGroup(mlir::Operation *op,
                                             const Target &target);
 
+/// The same for loom.linear_attention `op` of an inlined fusion group: its
+/// q, k, v and result read and written in place through strided views of
+/// the group's buffers (no RoPE). False when the recipe does not cover
+/// them (shapes must be static).
+mlir::FailureOr<bool> rewriteLinearAttentionGroup(mlir::Operation *op,
+                                                  const Target &target);
+
 /// The gating of a gate/up pair that its launch computes too (SwiGLU,
 /// GeGLU): `mul` = `act`(gate) * up, with `act` a loom.silu or loom.gelu.
 struct GemmGating {

@@ -29,6 +29,7 @@
 // matmuls: 6.85 ms; reading q, k, v and writing o: about 0.11 ms).
 
 #include "KernelLibrary.h"
+#include "StridedOperands.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -49,8 +50,8 @@ namespace {
 /// in the numeric address space 3 so that vector.load/store of it lower
 /// before convert-gpu-to-nvvm runs.
 constexpr const char *kRecipe = R"mlir(gpu.module @recipe {
-  gpu.func @${NAME}(%q: memref<?x?x?x?x${T}>, %k: memref<?x?x?x?x${T}>,
-                    %v: memref<?x?x?x?x${T}>, %out: memref<?x?x?x?x${T}>,
+  gpu.func @${NAME}(%q: ${GT}, %k: ${GT},
+                    %v: ${GT}, %out: ${GT},
                     %scale: f32)
       kernel attributes {known_block_size = array<i32: 256, 1, 1>} {
     %c0 = arith.constant 0 : index
@@ -111,10 +112,10 @@ constexpr const char *kRecipe = R"mlir(gpu.module @recipe {
     %wsw = memref.view %smem[%oW][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
     %ws = memref.memory_space_cast %wsw : memref<64xf32, #gpu.address_space<workgroup>> to memref<64xf32, 3>
 
-    %B = memref.dim %q, %c0 : memref<?x?x?x?x${T}>
-    %H = memref.dim %q, %c1 : memref<?x?x?x?x${T}>
-    %S = memref.dim %q, %c2 : memref<?x?x?x?x${T}>
-    %Dv = memref.dim %v, %c3 : memref<?x?x?x?x${T}>
+    %B = memref.dim %q, %c0 : ${GT}
+    %H = memref.dim %q, %c1 : ${GT}
+    %S = memref.dim %q, %c2 : ${GT}
+    %Dv = memref.dim %v, %c3 : ${GT}
     %bh = gpu.block_id x
     %slice = gpu.block_id y
     %e0 = arith.muli %slice, %c64 : index
@@ -191,8 +192,8 @@ ${DECAY}
           %ok = arith.andi %sok, %dok : i1
           %sc = arith.minui %s, %Sm1 : index
           %dc = arith.minui %col, %cDKm1 : index
-          %qr = memref.load %q[%b, %h, %sc, %dc] : memref<?x?x?x?x${T}>
-          %kr = memref.load %k[%b, %h, %sc, %dc] : memref<?x?x?x?x${T}>
+          %qr = memref.load %q[%b, %h, %sc, %dc] : ${GT}
+          %kr = memref.load %k[%b, %h, %sc, %dc] : ${GT}
           %qx = ${EXT_Q}
           %kx = ${EXT_K}
           %qpos = arith.cmpf ogt, %qx, %f0 : f32
@@ -224,7 +225,7 @@ ${DECAY}
           %ok = arith.andi %sok, %eok : i1
           %sc = arith.minui %s, %Sm1 : index
           %ec = arith.minui %e, %Dvm1 : index
-          %vr = memref.load %v[%b, %h, %sc, %ec] : memref<?x?x?x?x${T}>
+          %vr = memref.load %v[%b, %h, %sc, %ec] : ${GT}
           %vx = ${EXT_V}
           %vv = arith.select %ok, %vx, %f0 : f32
           memref.store %vv, %Vs[%row, %col] : memref<64x64xf32, 3>
@@ -391,6 +392,16 @@ struct LinearAttentionConfig {
   bool causal = false, normalize = false;
   loom::FeatureMap featureMap = loom::FeatureMap::Identity;
   SmallVector<float> decay; // empty: no decay
+  /// q, k, v and the result are strided views (unit stride in D): a fusion
+  /// group's layout changes between [S, H*D] and [B, H, S, D] read and
+  /// written in place.
+  bool strided = false;
+
+  /// The kernel's type for q, k, v and the result.
+  std::string globalType() const {
+    return "memref<?x?x?x?x" + elementType +
+           (strided ? ", strided<[?, ?, ?, 1], offset: ?>>" : ">");
+  }
 
   int64_t paddedDk() const { return (dk + 63) / 64 * 64; }
 
@@ -412,7 +423,8 @@ struct LinearAttentionConfig {
     std::ostringstream os;
     os << "loom_linear_attention_" << elementType << "_dk" << dk
        << (causal ? "_causal" : "") << (normalize ? "_norm" : "") << "_"
-       << loom::stringifyFeatureMap(featureMap).str();
+       << loom::stringifyFeatureMap(featureMap).str()
+       << (strided ? "_strided" : "");
     if (!decay.empty()) {
       os << "_decay";
       for (float d : decay) {
@@ -525,8 +537,8 @@ substitutions(const LinearAttentionConfig &c) {
           << "          %mk" << a << " = vector.create_mask %nc" << a
           << " : vector<4xi1>\n"
           << "          vector.maskedstore %out[%b, %h, %srow" << a
-          << ", %ecol], %mk" << a << ", %cv" << a << " : memref<?x?x?x?x" << t
-          << ">, vector<4xi1>, vector<4x" << t << ">\n";
+          << ", %ecol], %mk" << a << ", %cv" << a << " : " << c.globalType()
+          << ", vector<4xi1>, vector<4x" << t << ">\n";
     // State rows 64 rb + r0 + a.
     uRows << "            %so" << a << " = vector.load %Ss[%d" << a
           << ", %cc] : " << smemS << ", vector<4xf32>\n"
@@ -538,6 +550,7 @@ substitutions(const LinearAttentionConfig &c) {
   auto str = [](int64_t v) { return std::to_string(v); };
   return {{"NAME", c.kernelName()},
           {"T", t},
+          {"GT", c.globalType()},
           {"DK", str(c.dk)},
           {"DKM1", str(c.dk - 1)},
           {"DKP", str(p)},
@@ -613,8 +626,18 @@ selectKernel(loom::LinearAttentionOp op, const loom::gpu::Target &target) {
 using loom::gpu::dim;
 using loom::gpu::indexConst;
 
+/// What a fusion group gives the kernel instead of the op's own tensors
+/// (as for attention): q, k, v and the result as strided views of the
+/// group's buffers, and the op whose result the launch replaces (the last
+/// layout change of the result) with the buffer it reads.
+struct FusedViews {
+  Value q, k, v, o, out;
+  Operation *replaced = nullptr;
+};
+
 LogicalResult rewrite(loom::LinearAttentionOp op,
-                      const LinearAttentionConfig &c, ModuleOp module) {
+                      const LinearAttentionConfig &c, ModuleOp module,
+                      const FusedViews *views = nullptr) {
   Location loc = op.getLoc();
   OpBuilder b(op);
   auto rType = cast<RankedTensorType>(op.getType());
@@ -622,6 +645,21 @@ LogicalResult rewrite(loom::LinearAttentionOp op,
       module, loc, c.kernelName(), kRecipe, substitutions(c));
   if (failed(kernel))
     return failure();
+  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
+  Value scaleArg = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
+  if (views) {
+    // Static sizes (the group's chains are static).
+    auto qType = cast<RankedTensorType>(op.getQ().getType());
+    Value sizes[4] = {indexConst(b, loc, qType.getDimSize(0)),
+                      indexConst(b, loc, qType.getDimSize(1)),
+                      indexConst(b, loc, qType.getDimSize(2)),
+                      indexConst(b, loc, rType.getDimSize(3))};
+    loom::gpu::launchPerHead(b, loc, views->replaced, *kernel, sizes[0],
+                             sizes[1], sizes[3], 64, 256, c.sharedMemoryBytes(),
+                             {views->q, views->k, views->v, views->o, scaleArg},
+                             views->out);
+    return success();
+  }
 
   // Result [B, H, S, Dv]: B, H, S those of q, Dv that of v.
   Value sizes[4] = {dim(b, loc, op.getQ(), 0), dim(b, loc, op.getQ(), 1),
@@ -635,8 +673,7 @@ LogicalResult rewrite(loom::LinearAttentionOp op,
                              loom::gpu::bufferOf(b, loc, op.getV())};
   Value out = loom::gpu::allocBuffer(b, loc, rType, dynSizes);
   args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
-  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
-  args.push_back(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale)));
+  args.push_back(scaleArg);
 
   // Grid (max(B * H, 1), max(ceil(Dv / 64), 1)): never empty; the kernel
   // returns at once for a CTA outside the sizes (or S = 0).
@@ -662,4 +699,33 @@ LogicalResult loom::rewriteLinearAttentionOps(ModuleOp module,
       return failure();
   }
   return success();
+}
+
+FailureOr<bool> loom::gpu::rewriteLinearAttentionGroup(Operation *anchor,
+                                                       const Target &target) {
+  auto op = dyn_cast<loom::LinearAttentionOp>(anchor);
+  if (!op)
+    return false;
+  std::optional<LinearAttentionConfig> config = selectKernel(op, target);
+  std::optional<OperandChain> q = traceOperand(op.getQ(), false),
+                              k = traceOperand(op.getK(), false),
+                              v = traceOperand(op.getV(), false);
+  std::optional<ResultChain> o = traceResult(op);
+  if (!config || !q || !k || !v || !o)
+    return false;
+  config->strided = true;
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  FusedViews views;
+  views.q = viewOf(b, loc, *q);
+  views.k = viewOf(b, loc, *k);
+  views.v = viewOf(b, loc, *v);
+  views.replaced = o->last;
+  views.out = allocBuffer(
+      b, loc, cast<RankedTensorType>(o->last->getResult(0).getType()), {});
+  views.o = outputView(b, loc, views.out, *o);
+  if (failed(rewrite(op, *config, op->getParentOfType<ModuleOp>(), &views)))
+    return failure();
+  eraseFusedChains(op, *o, {*q, *k, *v});
+  return true;
 }

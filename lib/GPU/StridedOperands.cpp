@@ -69,5 +69,72 @@ Value viewOf(OpBuilder &b, Location loc, OperandChain ch) {
   return memref::CastOp::create(b, loc, stridedType(type), m);
 }
 
+std::optional<ResultChain> traceResult(Operation *op) {
+  ResultChain ch;
+  ch.last = op;
+  Value r = op->getResult(0);
+  if (!isStatic(r))
+    return std::nullopt;
+  if (r.hasOneUse())
+    if (auto t = dyn_cast<linalg::TransposeOp>(*r.getUsers().begin());
+        t && t.getInput() == r && t.getPermutation().back() ==
+                                     static_cast<int64_t>(t.getPermutation().size()) - 1) {
+      ch.transpose = t;
+      ch.last = t;
+      r = t->getResult(0);
+      if (r.hasOneUse())
+        if (auto c = dyn_cast<tensor::CollapseShapeOp>(*r.getUsers().begin())) {
+          ch.collapse = c;
+          ch.last = c;
+        }
+    }
+  return ch;
+}
+
+Value outputView(OpBuilder &b, Location loc, Value out, ResultChain ch) {
+  Value m = out;
+  if (ch.collapse) {
+    auto t = ch.collapse.getSrcType();
+    SmallVector<OpFoldResult> shape;
+    for (int64_t s : t.getShape())
+      shape.push_back(b.getIndexAttr(s));
+    m = memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get(t.getShape(), t.getElementType()), m,
+        ch.collapse.getReassociationIndices(), shape);
+  }
+  if (ch.transpose) {
+    ArrayRef<int64_t> perm = ch.transpose.getPermutation();
+    SmallVector<int64_t> inverse(perm.size());
+    for (size_t i = 0; i < perm.size(); ++i)
+      inverse[perm[i]] = static_cast<int64_t>(i);
+    m = memref::TransposeOp::create(
+        b, loc, m,
+        AffineMapAttr::get(AffineMap::getPermutationMap(inverse, b.getContext())));
+  }
+  return memref::CastOp::create(
+      b, loc,
+      stridedType(cast<RankedTensorType>(
+          (ch.transpose ? Value(ch.transpose.getInput()) : ch.last->getResult(0))
+              .getType())),
+      m);
+}
+
+void eraseFusedChains(Operation *op, ResultChain o,
+                      ArrayRef<OperandChain> operands) {
+  SmallVector<Operation *> dead;
+  if (o.transpose && o.last != o.transpose.getOperation())
+    dead.push_back(o.transpose);
+  if (o.last != op)
+    dead.push_back(op);
+  for (OperandChain ch : operands)
+    for (Operation *x : {ch.rope.getOperation(), ch.transpose.getOperation(),
+                         ch.expand.getOperation()})
+      if (x)
+        dead.push_back(x);
+  for (Operation *x : dead)
+    if (x->use_empty())
+      x->erase();
+}
+
 } // namespace gpu
 } // namespace loom

@@ -1,11 +1,12 @@
 // Attention fusion groups on the GPU (lib/GPU/FusedAttention.cpp): q, k and
 // v read in place from [S, H*D] through strided views, both RoPEs applied to
-// the tiles in shared memory, the result written in place as [S, H*D]. K's
+// the tiles in shared memory, the result written in place as [S, H*D]; the
+// same for linear attention (last case). K's
 // table rows travel with its tiles: a K tile's cos and sin rows are copied
 // into shared memory (16-byte cp.async) ahead of the tile, so that rotating
 // it waits on no global load, and K's RoPE is fused even where many CTAs
 // share a kv head (here 3 query tiles x GQA 4).
-// RUN: loom-opt %s --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s
+// RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s
 
 // CHECK-LABEL: func.func @fuse_attn_rope_many_tiles_bf16tab
 // CHECK-NOT:   loom.rope
@@ -57,4 +58,36 @@ func.func @fuse_attn_rope_many_tiles_bf16tab(%q2: tensor<300x512xbf16>, %k2: ten
   %o4 = linalg.transpose ins(%o : tensor<1x8x300x64xbf16>) outs(%e3 : tensor<1x300x8x64xbf16>) permutation = [0, 2, 1, 3]
   %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x300x8x64xbf16> into tensor<300x512xbf16>
   return %o2 : tensor<300x512xbf16>
+}
+
+// -----
+
+// Linear attention with its layout changes: one launch of the chunked
+// recipe reading q, k, v and writing the result through strided views.
+// CHECK-LABEL: func.func @linattn_layout
+// CHECK-NOT:   linalg.transpose
+// CHECK:       memref.expand_shape %{{.*}} : memref<77x128xbf16> into memref<1x77x2x64xbf16>
+// CHECK:       memref.transpose %{{.*}} (d0, d1, d2, d3) -> (d0, d2, d1, d3)
+// CHECK:       gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk64_norm_relu_strided blocks
+// CHECK-SAME:    args(%{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : f32)
+// CHECK-NOT:   gpu.launch_func
+// CHECK-NOT:   linalg.transpose
+// CHECK:       return
+// CHECK:       gpu.func @loom_linear_attention_bf16_dk64_norm_relu_strided(%{{.*}}: memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+// CHECK:       vector.maskedstore %{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>
+func.func @linattn_layout(%q2: tensor<77x128xbf16>, %k2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>) -> tensor<77x96xbf16> {
+  %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
+  %k4 = tensor.expand_shape %k2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
+  %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 48] : tensor<77x96xbf16> into tensor<1x77x2x48xbf16>
+  %e0 = tensor.empty() : tensor<1x2x77x64xbf16>
+  %q = linalg.transpose ins(%q4 : tensor<1x77x2x64xbf16>) outs(%e0 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %e1 = tensor.empty() : tensor<1x2x77x64xbf16>
+  %k = linalg.transpose ins(%k4 : tensor<1x77x2x64xbf16>) outs(%e1 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<1x2x77x48xbf16>
+  %v = linalg.transpose ins(%v4 : tensor<1x77x2x48xbf16>) outs(%e2 : tensor<1x2x77x48xbf16>) permutation = [0, 2, 1, 3]
+  %o = loom.linear_attention %q, %k, %v {feature_map = "relu", normalize} : (tensor<1x2x77x64xbf16>, tensor<1x2x77x64xbf16>, tensor<1x2x77x48xbf16>) -> tensor<1x2x77x48xbf16>
+  %e3 = tensor.empty() : tensor<1x77x2x48xbf16>
+  %o4 = linalg.transpose ins(%o : tensor<1x2x77x48xbf16>) outs(%e3 : tensor<1x77x2x48xbf16>) permutation = [0, 2, 1, 3]
+  %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x77x2x48xbf16> into tensor<77x96xbf16>
+  return %o2 : tensor<77x96xbf16>
 }
