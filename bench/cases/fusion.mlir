@@ -104,12 +104,27 @@ func.func @fuse_rms_escapes(%x: tensor<40x64xbf16>, %nw: tensor<64xbf16>, %w: te
   return %y, %h : tensor<40x48xbf16>, tensor<40x64xbf16>
 }
 
-// Decode-sized (M <= 16): the GEMV recipe has no epilogue, so the group is
-// inlined and the add runs as a kernel of its own.
+// Decode-sized (M <= 16): the GEMV recipe with the epilogue in its store
+// (K a multiple of 32), else the GEMM recipe's decode tiles with it (K =
+// 200); an i4 qlinear with SiLU and a gating multiply at M = 1.
 func.func @fuse_decode_residual(%x: tensor<8x256xbf16>, %w: tensor<100x256xbf16>, %r: tensor<8x100xbf16>) -> tensor<8x100xbf16> {
   %y = loom.linear %x, %w : (tensor<8x256xbf16>, tensor<100x256xbf16>) -> tensor<8x100xbf16>
   %o = arith.addf %y, %r : tensor<8x100xbf16>
   return %o : tensor<8x100xbf16>
+}
+
+func.func @fuse_decode_qlin_i4_silu_gate(%x: tensor<1x512xbf16>, %w: tensor<300x512xi4>, %s: tensor<300x4xf32>, %e: tensor<1x300xbf16>) -> tensor<1x300xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 128 : i64} : (tensor<1x512xbf16>, tensor<300x512xi4>, tensor<300x4xf32>) -> tensor<1x300xbf16>
+  %a = loom.silu %y : (tensor<1x300xbf16>) -> tensor<1x300xbf16>
+  %o = arith.mulf %a, %e : tensor<1x300xbf16>
+  return %o : tensor<1x300xbf16>
+}
+
+func.func @fuse_decode_ragged_k_gelu_residual(%x: tensor<5x200xf16>, %w: tensor<70x200xf16>, %b: tensor<70xf16>, %r: tensor<5x70xf16>) -> tensor<5x70xf16> {
+  %y = loom.linear %x, %w, %b : (tensor<5x200xf16>, tensor<70x200xf16>, tensor<70xf16>) -> tensor<5x70xf16>
+  %a = loom.gelu %y : (tensor<5x70xf16>) -> tensor<5x70xf16>
+  %o = arith.addf %r, %a : tensor<5x70xf16>
+  return %o : tensor<5x70xf16>
 }
 
 // Attention groups: q, k, v read in place from [S, H*D] (strided views), RoPE

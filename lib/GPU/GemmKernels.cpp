@@ -356,7 +356,8 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
                       const FusedEpilogue *epilogue = nullptr) {
   if (epilogue) {
     p.large.epilogue = p.small.epilogue = epilogue->steps;
-    p.gemv.reset(); // the GEMV recipe has no epilogue
+    if (p.gemv)
+      p.gemv->epilogue = epilogue->steps;
   }
   if (target.gemm && failed(applyRequestedTile(op, target, p.large)))
     return failure();
@@ -647,10 +648,9 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
 FailureOr<bool> loom::gpu::rewriteGemmWithEpilogue(
     Operation *gemm, ArrayRef<Operation *> chain, const Target &target) {
   auto resultType = dyn_cast<RankedTensorType>(gemm->getResult(0).getType());
-  // Rank 2, and M known to take the large tiles: decode-sized products keep
-  // the GEMV recipe, which has no epilogue.
-  if (!resultType || resultType.getRank() != 2 || resultType.isDynamicDim(0) ||
-      resultType.getDimSize(0) <= 16)
+  // Rank 2 (the tensor steps' operands are [M, N]); any M: decode-sized
+  // products take the GEMV recipe with the same epilogue.
+  if (!resultType || resultType.getRank() != 2)
     return false;
   FusedEpilogue epilogue;
   Value value = gemm->getResult(0);

@@ -844,16 +844,20 @@ std::string GemmRecipe::name() const {
     s += std::string("_gate_") + (*gate == EpilogueStep::Kind::Silu   ? "silu"
                                   : *gate == EpilogueStep::Kind::Gelu ? "gelu"
                                                                       : "gelutanh");
-  if (!epilogue.empty()) {
-    s += "_ep";
-    for (const EpilogueStep &step : epilogue) {
-      switch (step.kind) {
-      case EpilogueStep::Kind::AddTensor: s += "_add" + step.tensorType; break;
-      case EpilogueStep::Kind::MulTensor: s += "_mul" + step.tensorType; break;
-      case EpilogueStep::Kind::Silu: s += "_silu"; break;
-      case EpilogueStep::Kind::Gelu: s += "_gelu"; break;
-      case EpilogueStep::Kind::GeluTanh: s += "_gelutanh"; break;
-      }
+  return s + epilogueSuffix(epilogue);
+}
+
+std::string epilogueSuffix(const std::vector<EpilogueStep> &epilogue) {
+  if (epilogue.empty())
+    return "";
+  std::string s = "_ep";
+  for (const EpilogueStep &step : epilogue) {
+    switch (step.kind) {
+    case EpilogueStep::Kind::AddTensor: s += "_add" + step.tensorType; break;
+    case EpilogueStep::Kind::MulTensor: s += "_mul" + step.tensorType; break;
+    case EpilogueStep::Kind::Silu: s += "_silu"; break;
+    case EpilogueStep::Kind::Gelu: s += "_gelu"; break;
+    case EpilogueStep::Kind::GeluTanh: s += "_gelutanh"; break;
     }
   }
   return s;

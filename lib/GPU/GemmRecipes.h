@@ -82,6 +82,10 @@ class TextEmitter;
 std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
                               const std::string &v, const std::string &operand);
 
+/// The kernel-name suffix of an epilogue (`_ep_addbf16_silu` and the like;
+/// empty without steps).
+std::string epilogueSuffix(const std::vector<EpilogueStep> &epilogue);
+
 struct GemmRecipe {
   GemmKind kind = GemmKind::Linear;
   /// MLIR element types: A ("bf16", "f16", "i8", "f8E4M3FN"), B (the same, or

@@ -60,6 +60,8 @@ struct Generator {
   Emitter e;
   bool i4, i8, grouped, f16;
   std::string X, W, S, Bias, Y, M, N, K, lastM, lastN, n0, g, q, lane, warp;
+  /// The epilogue's tensor arguments, one entry per step ("" for the others).
+  std::vector<std::string> E;
   std::vector<std::string> rowSafe, rowIn; // per row half
   std::vector<std::string> colSafe, colIn; // per tile
 
@@ -126,6 +128,14 @@ struct Generator {
     }
     Y = "%y";
     args.push_back("%y: memref<?x?x" + r.yType + ">");
+    for (size_t i = 0; i < r.epilogue.size(); ++i)
+      if (r.epilogue[i].takesTensor()) {
+        E.push_back("%E" + str(i));
+        args.push_back(E.back() + ": memref<?x?x" + r.epilogue[i].tensorType +
+                       ">");
+      } else {
+        E.push_back("");
+      }
     std::string s;
     for (size_t i = 0; i < args.size(); ++i)
       s += (i ? ", " : "") + args[i];
@@ -458,6 +468,16 @@ struct Generator {
             r.biasType);
         v = e.let("arith.addf " + v + ", " + bv + " : f32");
       }
+      for (size_t i = 0; i < r.epilogue.size(); ++i) {
+        const EpilogueStep &step = r.epilogue[i];
+        std::string operand;
+        if (step.takesTensor())
+          operand = toF32(e,
+                          e.let("memref.load " + E[i] + "[" + row + ", " + col +
+                                "] : memref<?x?x" + step.tensorType + ">"),
+                          step.tensorType);
+        v = applyEpilogueStep(e, step, v, operand);
+      }
       if (r.yType != "f32")
         v = e.let("arith.truncf " + v + " : f32 to " + r.yType);
       e.line("memref.store " + v + ", " + Y + "[" + row + ", " + col +
@@ -493,7 +513,7 @@ std::string GemvRecipe::name() const {
   s += "_" + (biasType.empty() ? std::string("nobias") : biasType) + "_" + yType;
   s += "_r" + str(rowHalves) + "_w" + str(warps) + "x" + str(tiles) + "_u" +
        str(unroll) + (streamLoads ? "_nc" : "");
-  return s;
+  return s + epilogueSuffix(epilogue);
 }
 
 void GemvRecipe::chooseSchedule() {

@@ -33,8 +33,11 @@
 #ifndef LOOM_LIB_GPU_GEMVRECIPE_H
 #define LOOM_LIB_GPU_GEMVRECIPE_H
 
+#include "GemmRecipes.h"
+
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace loom {
 namespace gpu {
@@ -55,6 +58,10 @@ struct GemvRecipe {
   /// Warps per block (splitting K), n8 tiles per block, K blocks per loop
   /// iteration of a warp (loads issued together).
   int64_t warps = 8, tiles = 2, unroll = 2;
+  /// Applied to the f32 result before its rounding, in order (a fusion
+  /// group's epilogue, as in the GEMM recipe); every tensor step adds an
+  /// [M, N] argument after y.
+  std::vector<EpilogueStep> epilogue;
   /// Weights read with ld.global.nc.L1::no_allocate (inline PTX; the memref
   /// must have an identity layout, as the recipe's arguments do) rather than
   /// plain vector loads.
@@ -82,7 +89,8 @@ struct GemvRecipe {
   /// The text of `gpu.module @recipe { gpu.func @<name()> ... }`. Arguments:
   /// x memref<?x?xX>, w memref<?x?xW> (i4: memref<?x?xi8>, K/2 bytes a
   /// row), [qlinear: scale memref<?xS> or memref<?x?xS>], [bias
-  /// memref<?xB>], Y memref<?x?xY>. Launched with threads() x 1 x 1 threads
+  /// memref<?xB>], Y memref<?x?xY>, then one memref<?x?xE> per tensor step
+  /// of the epilogue. Launched with threads() x 1 x 1 threads
   /// and a ceil(N / columns()) x 1 x 1 grid, no dynamic shared memory;
   /// requires 1 <= M <= 16 (M <= 8 with rowHalves = 1) and K % 32 == 0.
   std::string text() const;

@@ -108,11 +108,10 @@ void launchPerHead(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
 
 /// Replaces the GEMM op `gemm` and the elementwise ops `chain` after it
 /// (each the only reader of the value before it: SiLU, GELU, or an add or
-/// multiply with an [M, N] tensor) by one launch of the GEMM recipe with a
-/// fused epilogue. False (nothing changed) when no recipe covers them: a
-/// GEMM without a tensor-core recipe, a result that is not [M, N] with a
-/// static M > 16 (decode-sized products keep the GEMV recipe), or a chain
-/// op of another kind.
+/// multiply with an [M, N] tensor) by one launch of the GEMM recipe (the
+/// GEMV recipe for decode-sized M) with a fused epilogue. False (nothing
+/// changed) when no recipe covers them: a GEMM without a tensor-core
+/// recipe, a result that is not [M, N], or a chain op of another kind.
 mlir::FailureOr<bool> rewriteGemmWithEpilogue(mlir::Operation *gemm,
                                               llvm::ArrayRef<mlir::Operation *> chain,
                                               const Target &target);

@@ -1,8 +1,8 @@
 // Fusion groups on the GPU (lib/GPU/FusedGemm.cpp): a GEMM and its
 // elementwise epilogue become one launch of the GEMM recipe with the
 // epilogue in its store; horizontal siblings one launch whose grid covers
-// every part; decode-sized products keep the GEMV recipe, so their group is
-// inlined and the epilogue runs on its own.
+// every part; decode-sized products take the GEMV recipe with the same
+// epilogue.
 // RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s
 
 // CHECK-LABEL: func.func @residual
@@ -49,9 +49,18 @@ func.func @qkv(%x: tensor<70x128xbf16>, %wq: tensor<96x128xbf16>, %wk: tensor<40
 
 // -----
 
+// Decode-sized (M <= 16): the GEMV recipe with the epilogue in its store.
 // CHECK-LABEL: func.func @decode
-// CHECK:       gpu.launch_func @loom_kernels::@loom_gemv_linear
+// CHECK-NOT:   arith.addf
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemv_linear_bf16_bf16_nobias_bf16_r1_w8x2_u1_ep_addbf16 blocks
+// CHECK-SAME:    args(%{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xbf16>)
+// CHECK-NOT:   gpu.launch_func
+// CHECK-NOT:   arith.addf
+// CHECK:       return
+// CHECK:       gpu.func @loom_gemv_linear_bf16_bf16_nobias_bf16_r1_w8x2_u1_ep_addbf16({{.*}}, %[[E:.*]]: memref<?x?xbf16>)
+// CHECK:       memref.load %[[E]]
 // CHECK:       arith.addf
+// CHECK:       arith.truncf
 func.func @decode(%x: tensor<8x256xbf16>, %w: tensor<100x256xbf16>, %r: tensor<8x100xbf16>) -> tensor<8x100xbf16> {
   %y = loom.linear %x, %w : (tensor<8x256xbf16>, tensor<100x256xbf16>) -> tensor<8x100xbf16>
   %o = arith.addf %y, %r : tensor<8x100xbf16>
