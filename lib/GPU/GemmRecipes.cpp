@@ -170,14 +170,7 @@ struct Generator {
     } else {
       Y = perPart("%Y", "memref<?x?x" + r.yType + ">", partY);
     }
-    for (size_t i = 0; i < r.epilogue.size(); ++i)
-      if (r.epilogue[i].takesTensor()) {
-        E.push_back("%E" + str(i));
-        args.push_back(E.back() + ": memref<?x?x" + r.epilogue[i].tensorType +
-                       ">");
-      } else {
-        E.push_back("");
-      }
+    E = epilogueArguments(r.epilogue, args);
     std::string s;
     for (size_t i = 0; i < args.size(); ++i)
       s += (i ? ", " : "") + args[i];
@@ -539,25 +532,6 @@ struct Generator {
   // Epilogue
   //===--------------------------------------------------------------------===//
 
-  /// The fused epilogue's steps on the f32 value `v` of Y[row, col]; tensor
-  /// operands are read at (safeRow, safeCol), clamped into range (the store
-  /// is guarded instead).
-  std::string applyEpilogue(std::string v, const std::string &safeRow,
-                            const std::string &safeCol) {
-    for (size_t i = 0; i < r.epilogue.size(); ++i) {
-      const EpilogueStep &step = r.epilogue[i];
-      std::string operand;
-      if (step.takesTensor())
-        operand = toF32(e,
-                        e.let("memref.load " + E[i] + "[" + safeRow + ", " +
-                              safeCol + "] : memref<?x?x" + step.tensorType +
-                              ">"),
-                        step.tensorType);
-      v = applyEpilogueStep(e, step, v, operand);
-    }
-    return v;
-  }
-
   /// Stores the tile: per element the f32 product of each part in `accs`
   /// (one, or the gate and up parts of a gated product) with its scales and
   /// bias, gated, through the epilogue, rounded once and stored in range.
@@ -626,7 +600,10 @@ struct Generator {
                   e, EpilogueStep{EpilogueStep::Kind::MulTensor, "f32"}, v,
                   products[1]);
             }
-            v = applyEpilogue(v, e.minu(row, lastM), e.minu(colIdx[j][c], lastN));
+            // Tensor operands read at the clamped position (the store is
+            // guarded instead).
+            v = applyEpilogue(e, r.epilogue, E, v, e.minu(row, lastM),
+                              e.minu(colIdx[j][c], lastN));
             if (r.yType != "f32")
               v = e.let("arith.truncf " + v + " : f32 to " + r.yType);
             std::string in = e.andi(rowIn, colIn[j][c]);
@@ -845,6 +822,40 @@ std::string GemmRecipe::name() const {
                                   : *gate == EpilogueStep::Kind::Gelu ? "gelu"
                                                                       : "gelutanh");
   return s + epilogueSuffix(epilogue);
+}
+
+std::vector<std::string>
+epilogueArguments(const std::vector<EpilogueStep> &epilogue,
+                  std::vector<std::string> &args) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < epilogue.size(); ++i) {
+    if (!epilogue[i].takesTensor()) {
+      names.push_back("");
+      continue;
+    }
+    names.push_back("%E" + str(static_cast<int64_t>(i)));
+    args.push_back(names.back() + ": memref<?x?x" + epilogue[i].tensorType +
+                   ">");
+  }
+  return names;
+}
+
+std::string applyEpilogue(recipe::TextEmitter &e,
+                          const std::vector<EpilogueStep> &epilogue,
+                          const std::vector<std::string> &tensors,
+                          std::string v, const std::string &row,
+                          const std::string &col) {
+  for (size_t i = 0; i < epilogue.size(); ++i) {
+    const EpilogueStep &step = epilogue[i];
+    std::string operand;
+    if (step.takesTensor())
+      operand = toF32(e,
+                      e.let("memref.load " + tensors[i] + "[" + row + ", " +
+                            col + "] : memref<?x?x" + step.tensorType + ">"),
+                      step.tensorType);
+    v = applyEpilogueStep(e, step, v, operand);
+  }
+  return v;
 }
 
 std::string epilogueSuffix(const std::vector<EpilogueStep> &epilogue) {

@@ -82,6 +82,22 @@ class TextEmitter;
 std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
                               const std::string &v, const std::string &operand);
 
+/// The epilogue's tensor arguments: appends `%E<i>: memref<?x?xT>` to
+/// `args` for each tensor step i and returns, per step, its argument's name
+/// ("" for the other steps).
+std::vector<std::string>
+epilogueArguments(const std::vector<EpilogueStep> &epilogue,
+                  std::vector<std::string> &args);
+
+/// Emits the steps of `epilogue` on the f32 value `v` of Y[row, col], each
+/// tensor step's operand read from its argument (`tensors`, as
+/// epilogueArguments named them) at [row, col]; returns the result's name.
+std::string applyEpilogue(recipe::TextEmitter &e,
+                          const std::vector<EpilogueStep> &epilogue,
+                          const std::vector<std::string> &tensors,
+                          std::string v, const std::string &row,
+                          const std::string &col);
+
 /// The kernel-name suffix of an epilogue (`_ep_addbf16_silu` and the like;
 /// empty without steps).
 std::string epilogueSuffix(const std::vector<EpilogueStep> &epilogue);

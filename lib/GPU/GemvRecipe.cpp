@@ -128,14 +128,7 @@ struct Generator {
     }
     Y = "%y";
     args.push_back("%y: memref<?x?x" + r.yType + ">");
-    for (size_t i = 0; i < r.epilogue.size(); ++i)
-      if (r.epilogue[i].takesTensor()) {
-        E.push_back("%E" + str(i));
-        args.push_back(E.back() + ": memref<?x?x" + r.epilogue[i].tensorType +
-                       ">");
-      } else {
-        E.push_back("");
-      }
+    E = epilogueArguments(r.epilogue, args);
     std::string s;
     for (size_t i = 0; i < args.size(); ++i)
       s += (i ? ", " : "") + args[i];
@@ -468,16 +461,7 @@ struct Generator {
             r.biasType);
         v = e.let("arith.addf " + v + ", " + bv + " : f32");
       }
-      for (size_t i = 0; i < r.epilogue.size(); ++i) {
-        const EpilogueStep &step = r.epilogue[i];
-        std::string operand;
-        if (step.takesTensor())
-          operand = toF32(e,
-                          e.let("memref.load " + E[i] + "[" + row + ", " + col +
-                                "] : memref<?x?x" + step.tensorType + ">"),
-                          step.tensorType);
-        v = applyEpilogueStep(e, step, v, operand);
-      }
+      v = applyEpilogue(e, r.epilogue, E, v, row, col);
       if (r.yType != "f32")
         v = e.let("arith.truncf " + v + " : f32 to " + r.yType);
       e.line("memref.store " + v + ", " + Y + "[" + row + ", " + col +
