@@ -708,21 +708,20 @@ struct Generator {
                              kSmemSpace + ">",
                              "smem");
     int64_t bytesA = r.stages * r.bm * strideA * memBytes(r.aType);
-    As = e.let("memref.view " + smem + "[" + e.idx(0) + "][] : memref<?xi8, " +
-                   kSmemSpace + "> to " + smemA,
-               "As");
-    Bs = e.let("memref.view " + smem + "[" + e.idx(bytesA) +
-                   "][] : memref<?xi8, " + kSmemSpace + "> to " + smemB,
-               "Bs");
+    // A view of the dynamic shared memory from byte `offset` as `type`.
+    auto view = [&](int64_t offset, const std::string &type,
+                    const std::string &name) {
+      return e.let("memref.view " + smem + "[" + e.idx(offset) +
+                       "][] : memref<?xi8, " + kSmemSpace + "> to " + type,
+                   name);
+    };
+    As = view(0, smemA, "As");
+    Bs = view(bytesA, smemB, "Bs");
     ldA = As;
     ldB = Bs;
     if (fp8) {
-      ldA = e.let("memref.view " + smem + "[" + e.idx(0) + "][] : memref<?xi8, " +
-                      kSmemSpace + "> to " + ldTypeA,
-                  "As");
-      ldB = e.let("memref.view " + smem + "[" + e.idx(bytesA) +
-                      "][] : memref<?xi8, " + kSmemSpace + "> to " + ldTypeB,
-                  "Bs");
+      ldA = view(0, ldTypeA, "As");
+      ldB = view(bytesA, ldTypeB, "Bs");
     }
 
     // The cp.async path needs 16-byte aligned rows of both operands.

@@ -90,6 +90,18 @@ OpFoldResult groupSize(OpBuilder &b, Location loc, Value q, Value k) {
 }
 
 /// tensor<sizes x elementType>, static where the size is a constant.
+/// The size of the tile that starts at `start`: min(block, bound - start).
+OpFoldResult tileSize(OpBuilder &b, Location loc, int64_t block, Value start,
+                      OpFoldResult bound) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0, s0;
+  bindDims(ctx, d0);
+  bindSymbols(ctx, s0);
+  return affine::makeComposedFoldedAffineMin(
+      b, loc, AffineMap::get(1, 1, {b.getAffineConstantExpr(block), s0 - d0}, ctx),
+      {start, bound});
+}
+
 RankedTensorType tileType(ArrayRef<OpFoldResult> sizes, Type elementType) {
   SmallVector<int64_t> shape;
   for (OpFoldResult size : sizes)
@@ -410,11 +422,7 @@ private:
     AffineExpr d0, s0;
     bindDims(ctx, d0);
     bindSymbols(ctx, s0);
-    OpFoldResult qs = affine::makeComposedFoldedAffineMin(
-        b, loc,
-        AffineMap::get(1, 1, {b.getAffineConstantExpr(tile.blockQ), s0 - d0},
-                       ctx),
-        {i0, sq});
+    OpFoldResult qs = tileSize(b, loc, tile.blockQ, i0, sq);
     OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
     OpFoldResult head0 = h, heads = one;
     Value kvHead = h;
@@ -506,11 +514,7 @@ private:
     AffineExpr d0, s0;
     bindDims(ctx, d0);
     bindSymbols(ctx, s0);
-    OpFoldResult ks = affine::makeComposedFoldedAffineMin(
-        lb, ll,
-        AffineMap::get(1, 1, {lb.getAffineConstantExpr(tile.blockKV), s0 - d0},
-                       ctx),
-        {j0, qt.hi});
+    OpFoldResult ks = tileSize(lb, ll, tile.blockKV, j0, qt.hi);
     OpFoldResult zero = lb.getIndexAttr(0), one = lb.getIndexAttr(1);
     Value vTile = extractTile(lb, ll, a.v, {qt.batch, qt.kvHead, j0, zero},
                               {one, one, ks, getSize(lb, ll, a.v, 3)}, 2);
