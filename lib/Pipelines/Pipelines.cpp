@@ -2,8 +2,9 @@
 
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/ABI/Passes.h"
-#include "loom/GPU/Passes.h"
-#include "loom/Transforms/TargetDescription.h"
+#include "loom/Conversion/LoomToGPU/Passes.h"
+#include "loom/GPU/Transforms/Passes.h"
+#include "loom/Target/TargetDescription.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"

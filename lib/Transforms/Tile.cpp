@@ -24,7 +24,7 @@
 
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 #include "loom/Transforms/Passes.h"
-#include "loom/Transforms/TargetDescription.h"
+#include "loom/Target/TargetDescription.h"
 
 // The f32 conventions and small builders shared with the op-by-op lowering.
 #include "../Conversion/LoomToLinalg/Utils.h"

@@ -1,4 +1,4 @@
-// Attention fusion groups on the GPU (lib/GPU/FusedAttention.cpp): q, k and
+// Attention fusion groups on the GPU (lib/Conversion/LoomToGPU/FusedAttention.cpp): q, k and
 // v read in place from [S, H*D] through strided views, both RoPEs applied to
 // the tiles in shared memory, the result written in place as [S, H*D]; the
 // same for linear attention (last case). K's

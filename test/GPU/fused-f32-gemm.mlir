@@ -1,4 +1,4 @@
-// f32 GEMM fusion groups on the GPU (lib/GPU/FusedF32Gemm.cpp): a norm
+// f32 GEMM fusion groups on the GPU (lib/Conversion/LoomToGPU/FusedF32Gemm.cpp): a norm
 // prologue, an f32 loom.linear and its elementwise epilogue become one launch
 // of the f32 SIMT GEMM recipe (F32GemmRecipe.h); horizontal siblings one
 // launch whose grid covers every part. Groups outside the recipe are inlined

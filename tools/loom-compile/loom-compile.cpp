@@ -17,7 +17,7 @@
 #include "loom/ABI/Passes.h"
 #include "loom/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
-#include "loom/Transforms/TargetDescription.h"
+#include "loom/Target/TargetDescription.h"
 #include "loom/Transforms/FusionReport.h"
 #include "loom/Transforms/Passes.h"
 

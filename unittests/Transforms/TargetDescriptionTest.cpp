@@ -4,7 +4,7 @@
 // kind, the round trip of random tile lists through tilesString(), and one
 // clear error for each malformed chip or list.
 
-#include "loom/Transforms/TargetDescription.h"
+#include "loom/Target/TargetDescription.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,155 @@
+//===- GemmKernel.h - the text of Loom's tensor-core GEMM kernels -*- C++ -*-===//
+//
+// One kernel template covers every product loom-gpu-kernels gives to the
+// tensor cores: Y[M, N] = epilogue(sum_k A[m, k] * B[n, k]) with A and B both
+// K-major (B holds out-features first, as `w` does), so the product maps onto
+// mma.sync's row.col form without a transpose.
+//
+// The schedule (see GemmRecipes.cpp for the details):
+// - a block computes a BM x BN tile of Y with WARPS_M x WARPS_N warps, each a
+//   (BM / WARPS_M) x (BN / WARPS_N) sub-tile as m16 x n8 mma.sync fragments;
+// - K is walked in tiles of BK, staged through shared memory (dynamic shared
+//   memory; rows padded by 16 bytes so that ldmatrix is free of bank
+//   conflicts) by STAGES-deep cp.async pipelines (16-byte copies that zero-fill
+//   what lies outside the operands), or, when a row of an operand is not
+//   16-byte aligned, by guarded element loads into the same tiles;
+// - fragments come from shared memory through ldmatrix; integer weights
+//   (qlinear) are converted to bf16/f16 in registers, fp8 operands to f16 in
+//   registers (both exact), and go to the f32-accumulating mma;
+// - the epilogue applies scales and bias in f32, rounds once to Y's element
+//   type and stores with a bounds check per element.
+//
+// The recipe text is generated (its fragment loops unrolled, its accumulators
+// named registers) rather than written out, since it depends on the tile
+// shape; it has no external dependencies so that it can be printed and
+// lowered with upstream tools while working on it.
+
+#ifndef LOOM_GPU_KERNELS_GEMMKERNEL_H
+#define LOOM_GPU_KERNELS_GEMMKERNEL_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace loom {
+namespace gpu {
+
+/// What a GEMM kernel computes.
+enum class GemmKind {
+  /// loom.linear: A, B bf16/f16; Y = acc + bias[n].
+  Linear,
+  /// loom.qlinear: A bf16/f16, B i8 or i4 (two per byte, even k in the low
+  /// nibble); Y = acc * scale[n] + bias[n] (per channel), or with the scale of
+  /// group k / G applied to the f32 partial sums of every group.
+  QLinear,
+  /// loom.qmatmul: A, B both i8 (i32 accumulation) or both f8E4M3FN;
+  /// Y = acc * xs[m] * w_scale[n] + bias[n].
+  QMatmul,
+};
+
+/// An elementwise step of a fused epilogue (docs/fusion.md), applied in f32
+/// to the product (after scales and bias, before the rounding to Y's type).
+struct EpilogueStep {
+  enum class Kind {
+    /// + E[m, n], an [M, N] tensor argument (the residual add).
+    AddTensor,
+    /// * E[m, n], an [M, N] tensor argument.
+    MulTensor,
+    /// x * sigmoid(x).
+    Silu,
+    /// 0.5 x (1 + erf(x / sqrt(2))).
+    Gelu,
+    /// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+    GeluTanh,
+  };
+  Kind kind;
+  /// The element type of E ("bf16", "f16", "f32") for the tensor steps.
+  std::string tensorType;
+
+  bool takesTensor() const {
+    return kind == Kind::AddTensor || kind == Kind::MulTensor;
+  }
+};
+
+namespace recipe {
+class TextEmitter;
+} // namespace recipe
+
+/// Emits `step` on the f32 value `v` into `e` and returns the result's name;
+/// `operand` is the f32 value of E[m, n] for the tensor steps (unused
+/// otherwise). Shared by the GEMM recipes' epilogues.
+std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
+                              const std::string &v, const std::string &operand);
+
+/// The epilogue's tensor arguments: appends `%E<i>: memref<?x?xT>` to
+/// `args` for each tensor step i and returns, per step, its argument's name
+/// ("" for the other steps).
+std::vector<std::string>
+epilogueArguments(const std::vector<EpilogueStep> &epilogue,
+                  std::vector<std::string> &args);
+
+/// Emits the steps of `epilogue` on the f32 value `v` of Y[row, col], each
+/// tensor step's operand read from its argument (`tensors`, as
+/// epilogueArguments named them) at [row, col]; returns the result's name.
+std::string applyEpilogue(recipe::TextEmitter &e,
+                          const std::vector<EpilogueStep> &epilogue,
+                          const std::vector<std::string> &tensors,
+                          std::string v, const std::string &row,
+                          const std::string &col);
+
+/// The kernel-name suffix of an epilogue (`_ep_addbf16_silu` and the like;
+/// empty without steps).
+std::string epilogueSuffix(const std::vector<EpilogueStep> &epilogue);
+
+struct GemmRecipe {
+  GemmKind kind = GemmKind::Linear;
+  /// MLIR element types: A ("bf16", "f16", "i8", "f8E4M3FN"), B (the same, or
+  /// "i8"/"i4" for qlinear), scales ("f32", "bf16", "f16"), bias ("" when
+  /// absent) and Y ("f32", "bf16", "f16").
+  std::string aType, bType, scaleType = "f32", biasType, yType;
+  /// qlinear: 0 (per channel) or the group size (a multiple of BK).
+  int64_t group = 0;
+  /// Horizontal fusion: products that share A, computed by one launch. With
+  /// parts > 1 the kernel takes `parts` of each of B, the scales, the bias
+  /// and Y (B_0 .. B_{parts-1}, then the scales, ...), each part its own N;
+  /// the grid's x dimension covers the sum of the parts' column tiles, and
+  /// a block picks its part from its x index.
+  int64_t parts = 1;
+  /// Gated product (SwiGLU, GeGLU; needs parts == 2): a block computes the
+  /// same tile of both parts, the gate P_0 and the up projection P_1 (each
+  /// with its scales and bias), and stores gate(P_0) * P_1 in f32 before the
+  /// epilogue, into one Y; the grid covers one part's column tiles. The
+  /// activation is Silu, Gelu or GeluTanh.
+  std::optional<EpilogueStep::Kind> gate;
+  /// Applied to the product before it is stored, in order; every tensor
+  /// step adds an argument after Y.
+  std::vector<EpilogueStep> epilogue;
+  /// The tile shape.
+  int64_t bm = 128, bn = 128, bk = 32, warpsM = 2, warpsN = 4, stages = 4;
+
+  /// A name that encodes every parameter, e.g.
+  /// loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4.
+  std::string name() const;
+  int64_t threads() const { return 32 * warpsM * warpsN; }
+  /// Dynamic shared memory of a block, in bytes.
+  int64_t sharedBytes() const;
+  /// Empty when the parameters make a valid recipe, else why not.
+  std::string check() const;
+  /// The text of `gpu.module @recipe { gpu.func @<name()> ... }`. The kernel's
+  /// arguments are, in order: A memref<?x?xA>, [QMatmul: xs memref<?xf32>],
+  /// B memref<?x?xB> (i4: memref<?x?xi8>, K/2 bytes per row),
+  /// [QLinear: scale memref<?xS> or memref<?x?xS>; QMatmul: w_scale
+  /// memref<?xf32>], [bias memref<?xBias>], Y memref<?x?xY>, then one
+  /// memref<?x?xE> per tensor step of the epilogue (with parts: each of B,
+  /// the scales, the bias and Y once per part in turn; a gated product has
+  /// one Y). It is launched
+  /// with threads() x 1 x 1 threads, a ceil(N / bn) x ceil(M / bm) grid and
+  /// sharedBytes() of dynamic shared memory.
+  std::string text() const;
+};
+
+} // namespace gpu
+} // namespace loom
+
+#endif // LOOM_GPU_KERNELS_GEMMKERNEL_H
