@@ -203,8 +203,7 @@ LogicalResult rewriteNorm(Operation *op, Value x, Value g, Value bias,
   OpBuilder b(op);
   SmallVector<SymbolRefAttr, 2> kernels;
   for (const loom::gpu::NormKernelConfig &c : configs) {
-    FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
-        module, loc, c.kernelName(), loom::gpu::normKernelText(c), {});
+    FailureOr<SymbolRefAttr> kernel = loom::gpu::buildNormKernel(module, loc, c);
     if (failed(kernel))
       return failure();
     kernels.push_back(*kernel);
@@ -270,8 +269,7 @@ LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module,
 
   Location loc = op.getLoc();
   OpBuilder b(op);
-  FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
-      module, loc, c.kernelName(), loom::gpu::ropeKernelText(c), {});
+  FailureOr<SymbolRefAttr> kernel = loom::gpu::buildRopeKernel(module, loc, c);
   if (failed(kernel))
     return failure();
   Value x = op.getX();

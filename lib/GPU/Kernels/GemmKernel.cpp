@@ -857,22 +857,6 @@ std::string applyEpilogue(recipe::TextEmitter &e,
   return v;
 }
 
-std::string epilogueSuffix(const std::vector<EpilogueStep> &epilogue) {
-  if (epilogue.empty())
-    return "";
-  std::string s = "_ep";
-  for (const EpilogueStep &step : epilogue) {
-    switch (step.kind) {
-    case EpilogueStep::Kind::AddTensor: s += "_add" + step.tensorType; break;
-    case EpilogueStep::Kind::MulTensor: s += "_mul" + step.tensorType; break;
-    case EpilogueStep::Kind::Silu: s += "_silu"; break;
-    case EpilogueStep::Kind::Gelu: s += "_gelu"; break;
-    case EpilogueStep::Kind::GeluTanh: s += "_gelutanh"; break;
-    }
-  }
-  return s;
-}
-
 int64_t GemmRecipe::sharedBytes() const {
   int64_t rowA = bk * memBytes(aType) + 16;
   int64_t rowB = (bType == "i4" ? bk / 2 : bk) * memBytes(bType) + 16;

@@ -30,500 +30,357 @@
 // reductions differs.
 
 #include "loom/GPU/Kernels/RowKernels.h"
-#include "RecipeText.h"
 
-#include <sstream>
-#include <vector>
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/NormStats.h"
+#include "loom/GPU/Builder/Reduce.h"
+#include "loom/GPU/Builder/Rope.h"
+
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
 
 namespace loom {
 namespace gpu {
 
 namespace {
 
-using recipe::cat;
-using Emitter = recipe::TextEmitter;
+using Values = KernelBuilder::Values;
+/// Whether element `ei` (an index) of a vector lies where it may be read or
+/// written.
+using ElementOk = llvm::function_ref<Value(Value)>;
 
-/// Element-type-dependent helpers shared by both recipes.
-struct Types {
-  explicit Types(const std::string &t, int w) : t(t), w(w) {}
-  std::string t;
-  int w;
-  bool isF32() const { return t == "f32"; }
-  std::string vec() const { return cat("vector<", w, "x", t, ">"); }
-  std::string vecF() const { return cat("vector<", w, "xf32>"); }
-};
-
-std::string andAll(Emitter &e, const std::string &a, const std::string &b) {
-  return e.op("and", cat("arith.andi ", a, ", ", b, " : i1"));
+/// The 16-byte vector of `mem` at [prefix..., elem] as f32: whole when
+/// `full`, else element by element where `ok(i)` holds, zero elsewhere.
+Value loadVector(KernelBuilder &b, Value mem, ValueRange prefix, Value elem,
+                 Value full, ElementOk ok, int64_t align, int64_t width,
+                 Type elementType) {
+  auto vt = VectorType::get({width}, elementType);
+  auto at = [&](Value e) {
+    Values indices(prefix);
+    indices.push_back(e);
+    return indices;
+  };
+  Value v = b.ifThenElse(
+      full, vt, [&] { return b.vectorLoad(vt, mem, at(elem), align); },
+      [&] {
+        Value acc = b.zero(vt);
+        for (int64_t i = 0; i < width; ++i) {
+          Value ei = b.add(elem, b.idx(i));
+          Value s = b.ifThenElse(
+              ok(ei), elementType, [&] { return b.load(mem, at(ei)); },
+              [&] { return b.zero(elementType); });
+          acc = b.insert(s, acc, i);
+        }
+        return acc;
+      });
+  return b.toF32(v);
 }
 
-/// The 16-byte vector of `mem` at `[prefix e]` as f32: whole when `full`, else
-/// element by element where `ok(i)` holds, zero elsewhere.
-template <typename OkFn>
-std::string loadVector(Emitter &e, const Types &ty, const std::string &mem,
-                       const std::string &memType, const std::string &prefix,
-                       const std::string &elem, const std::string &full,
-                       OkFn ok, int align = 16, int width = 0,
-                       const std::string &elemType = "") {
-  int w = width ? width : ty.w;
-  std::string t = elemType.empty() ? ty.t : elemType;
-  std::string vt = cat("vector<", w, "x", t, ">");
-  std::string zeroV = e.constant(cat("%zv_", w, t), cat("dense<0.0> : ", vt));
-  std::string zero = e.constant(cat("%z_", t), cat("0.0 : ", t));
-  std::string v = e.fresh("v");
-  e.line(cat(v, " = scf.if ", full, " -> (", vt, ") {"));
-  e.open();
-  std::string l = e.op("l", cat("vector.load ", mem, "[", prefix, elem,
-                                "] {alignment = ", align, "} : ", memType,
-                                ", ", vt));
-  e.line("scf.yield " + l + " : " + vt);
-  e.close();
-  e.line("} else {");
-  e.open();
-  std::string acc = zeroV;
-  for (int i = 0; i < w; ++i) {
-    std::string ei = e.op("ei", cat("arith.addi ", elem, ", ", e.idx(i), " : index"));
-    std::string c = ok(ei);
-    std::string s = e.fresh("s");
-    e.line(cat(s, " = scf.if ", c, " -> (", t, ") {"));
-    e.open();
-    std::string m = e.op("m", cat("memref.load ", mem, "[", prefix, ei, "] : ", memType));
-    e.line("scf.yield " + m + " : " + t);
-    e.close();
-    e.line("} else {");
-    e.line("  scf.yield " + zero + " : " + t);
-    e.line("}");
-    acc = e.op("ins", cat("vector.insert ", s, ", ", acc, " [", i, "] : ", t,
-                         " into ", vt));
-  }
-  e.line("scf.yield " + acc + " : " + vt);
-  e.close();
-  e.line("}");
-  if (t == "f32")
-    return v;
-  return e.op("f", cat("arith.extf ", v, " : ", vt, " to vector<", w, "xf32>"));
+/// Stores the f32 vector `v` rounded to `elementType` at [prefix..., elem],
+/// like loadVector.
+void storeVector(KernelBuilder &b, Value v, Type elementType, Value mem,
+                 ValueRange prefix, Value elem, Value full, ElementOk ok) {
+  Value r = b.roundTo(elementType, v);
+  int64_t width = cast<VectorType>(v.getType()).getNumElements();
+  auto at = [&](Value e) {
+    Values indices(prefix);
+    indices.push_back(e);
+    return indices;
+  };
+  b.ifThenElse(
+      full, [&] { b.vectorStore(r, mem, at(elem), 16); },
+      [&] {
+        for (int64_t i = 0; i < width; ++i) {
+          Value ei = b.add(elem, b.idx(i));
+          b.ifThen(ok(ei), [&] { b.store(b.extract(r, i), mem, at(ei)); });
+        }
+      });
 }
 
-/// Stores the f32 vector `v` rounded to the element type, like loadVector.
-template <typename OkFn>
-void storeVector(Emitter &e, const Types &ty, const std::string &v,
-                 const std::string &mem, const std::string &memType,
-                 const std::string &prefix, const std::string &elem,
-                 const std::string &full, OkFn ok) {
-  std::string r = v;
-  if (!ty.isF32())
-    r = e.op("r", cat("arith.truncf ", v, " : ", ty.vecF(), " to ", ty.vec()));
-  e.line(cat("scf.if ", full, " {"));
-  e.open();
-  e.line(cat("vector.store ", r, ", ", mem, "[", prefix, elem,
-             "] {alignment = 16} : ", memType, ", ", ty.vec()));
-  e.close();
-  e.line("} else {");
-  e.open();
-  for (int i = 0; i < ty.w; ++i) {
-    std::string ei = e.op("ei", cat("arith.addi ", elem, ", ", e.idx(i), " : index"));
-    std::string c = ok(ei);
-    e.line(cat("scf.if ", c, " {"));
-    e.open();
-    std::string s = e.op("s", cat("vector.extract ", r, "[", i, "] : ", ty.t,
-                                  " from ", ty.vec()));
-    e.line(cat("memref.store ", s, ", ", mem, "[", prefix, ei, "] : ", memType));
-    e.close();
-    e.line("}");
+/// The norm kernel's body (see the file comment).
+void buildNorm(KernelBuilder &b, const NormKernelConfig &c) {
+  Type t = parseElementType(b.getContext(), c.elementType);
+  const int64_t w = c.width(), warps = c.threads / 32;
+  auto vecF = VectorType::get({w}, b.getF32Type());
+  Value x = b.arg(0), g = b.arg(1), bias = c.layer ? b.arg(2) : Value();
+  Value y = b.arg(c.layer ? 3 : 2), eps = b.arg(c.layer ? 4 : 3);
+  Value idx0 = b.idx(0);
+  Value zf = b.f32(0.0);
+  Value zvf = b.zero(vecF);
+
+  Value tid = b.threadId(mlir::gpu::Dimension::x);
+  Value tidY = b.threadId(mlir::gpu::Dimension::y);
+  Value bid = b.blockId(mlir::gpu::Dimension::x);
+  Value rows = b.dim(x, 0);
+  Value C = b.dim(x, 1);
+  Value row = b.add(b.mul(bid, b.idx(c.rows)), tidY);
+  Value rowOk = b.ult(row, rows);
+  // Whole vectors need every base 16-byte aligned and C a multiple of width.
+  Value ptrs = b.alignedPointer(x);
+  for (Value m : {g, y, bias})
+    if (m)
+      ptrs = b.ori(ptrs, b.alignedPointer(m));
+  Value rem = b.remu(C, b.idx(w));
+  Value pm = b.remu(ptrs, b.idx(16));
+  Value aligned = b.eq(b.ori(rem, pm), idx0);
+  Value alignedRow = b.andi(aligned, rowOk);
+  Value Cf = b.uitofp(b.getF32Type(), b.indexCast(b.getI64Type(), C));
+
+  auto elemOk = [&](Value ei) { return b.andi(b.ult(ei, C), rowOk); };
+  auto gOk = [&](Value ei) { return b.ult(ei, C); };
+  // The first element and the whole-vector conditions of vector j.
+  struct At {
+    Value elem, full, gFull;
+  };
+  auto vectorAt = [&](Value j) {
+    At a;
+    a.elem = b.mul(j, b.idx(w));
+    Value fits = b.ule(b.add(a.elem, b.idx(w)), C);
+    a.gFull = b.andi(aligned, fits);
+    a.full = b.andi(alignedRow, fits);
+    return a;
+  };
+  auto loadX = [&](const At &a) {
+    return loadVector(b, x, row, a.elem, a.full, elemOk, 16, w, t);
+  };
+  // Elements of the vector at `elem` inside the row, as a mask (for
+  // layer_norm's centred sums).
+  auto maskOf = [&](Value elem) {
+    Value n = b.mins(b.sub(C, elem), b.idx(w));
+    n = b.select(rowOk, n, idx0);
+    return vector::CreateMaskOp::create(
+        b, VectorType::get({w}, b.getI1Type()), ValueRange{n});
+  };
+  // Sum over the row's threads; every thread gets the same value.
+  unsigned reductions = 0;
+  auto rowSum = [&](Value v) {
+    if (warps == 1)
+      return warpAllReduce(b, v, ReduceKind::Add);
+    return blockAllReduce(b, v, ReduceKind::Add, tid, warps,
+                          b.workgroup(reductions++));
+  };
+  auto sq = [&](Value v) { return b.fmul(v, v); };
+  auto splat = [&](Value s) { return b.broadcast(vecF, s); };
+  // layer_norm's second pass, per vector: d = x - mean inside the row (zero
+  // elsewhere), contributing to sum d and sum d^2.
+  auto centredSums = [&](Value xv, Value elem, Value meanV) {
+    Value d = b.fsub(xv, meanV);
+    d = b.select(maskOf(elem), d, zvf);
+    Value sum = b.reduceAdd(d);
+    return Values{sum, b.reduceAdd(sq(d))};
+  };
+  // y = ((x [- mean - r]) * inv) * g [+ b] for one vector.
+  auto output = [&](Value xv, Value meanV, Value rV, Value invV, const At &a) {
+    Value v = xv;
+    if (c.layer)
+      v = b.fsub(b.fsub(v, meanV), rV);
+    v = b.fmul(v, invV);
+    v = b.fmul(v, loadVector(b, g, {}, a.elem, a.gFull, gOk, 16, w, t));
+    if (c.layer)
+      v = b.fadd(v, loadVector(b, bias, {}, a.elem, a.gFull, gOk, 16, w, t));
+    storeVector(b, v, t, y, row, a.elem, a.full, elemOk);
+  };
+  auto layerInv = [&](Value sumD, Value sumDD, Value &rV) {
+    LayerNormStats stats = layerNormStats(b, sumD, sumDD, Cf, eps);
+    rV = splat(stats.r);
+    return stats.inv;
+  };
+
+  Value meanV, rV, invV;
+  if (c.vectors > 0) {
+    Values xs;
+    SmallVector<At> ats;
+    Value acc = zf;
+    for (int64_t k = 0; k < c.vectors; ++k) {
+      At a = vectorAt(b.add(tid, b.idx(k * c.threads)));
+      Value xv = loadX(a);
+      xs.push_back(xv);
+      ats.push_back(a);
+      acc = b.fadd(acc, b.reduceAdd(c.layer ? xv : sq(xv)));
+    }
+    Value total = rowSum(acc);
+    if (c.layer) {
+      meanV = splat(b.fdiv(total, Cf));
+      Value accD = zf, accDD = zf;
+      for (int64_t k = 0; k < c.vectors; ++k) {
+        Values sums = centredSums(xs[k], ats[k].elem, meanV);
+        accD = b.fadd(accD, sums[0]);
+        accDD = b.fadd(accDD, sums[1]);
+      }
+      Value sumD = rowSum(accD);
+      Value sumDD = rowSum(accDD);
+      invV = splat(layerInv(sumD, sumDD, rV));
+    } else {
+      invV = splat(rmsInverse(b, total, Cf, eps));
+    }
+    for (int64_t k = 0; k < c.vectors; ++k)
+      output(xs[k], meanV, rV, invV, ats[k]);
+    return;
   }
-  e.close();
-  e.line("}");
+
+  // Streaming: one loop over the row's vectors per pass; `terms(x, at)`
+  // returns a vector's terms of the pass's running sums.
+  Value nv = b.divu(b.add(C, b.idx(w - 1)), b.idx(w));
+  Value step = b.idx(c.threads);
+  auto pass = [&](size_t sums,
+                  llvm::function_ref<Values(Value, const At &)> terms) {
+    Values inits(sums, zf);
+    return b.forLoop(tid, nv, step, inits, [&](Value j, ValueRange acc) {
+      At a = vectorAt(j);
+      Values ts = terms(loadX(a), a);
+      Values next;
+      for (size_t i = 0; i < sums; ++i)
+        next.push_back(b.fadd(acc[i], ts[i]));
+      return next;
+    });
+  };
+  if (c.layer) {
+    Values total = pass(1, [&](Value xv, const At &) {
+      return Values{b.reduceAdd(xv)};
+    });
+    meanV = splat(b.fdiv(rowSum(total[0]), Cf));
+    Values centred = pass(2, [&](Value xv, const At &a) {
+      return centredSums(xv, a.elem, meanV);
+    });
+    Value sumD = rowSum(centred[0]);
+    Value sumDD = rowSum(centred[1]);
+    invV = splat(layerInv(sumD, sumDD, rV));
+  } else {
+    Values total = pass(1, [&](Value xv, const At &) {
+      return Values{b.reduceAdd(sq(xv))};
+    });
+    invV = splat(rmsInverse(b, rowSum(total[0]), Cf, eps));
+  }
+  pass(0, [&](Value xv, const At &a) {
+    output(xv, meanV, rV, invV, a);
+    return Values{};
+  });
+}
+
+/// The RoPE kernel's body (see the file comment).
+void buildRope(KernelBuilder &b, const RopeKernelConfig &c) {
+  Type t = parseElementType(b.getContext(), c.elementType);
+  Type f32 = b.getF32Type();
+  const int64_t w = c.width();
+  Value x = b.arg(0), cosT = b.arg(1), sinT = b.arg(2), y = b.arg(3);
+  Value idx0 = b.idx(0), idx1 = b.idx(1);
+  Value tid = b.threadId();
+  Value bid = b.blockId();
+  Value th = b.add(b.mul(bid, b.idx(c.threads)), tid);
+  Value rows = b.dim(x, 0);
+  Value D = b.dim(x, 1);
+  Value S = b.dim(cosT, 0);
+  Value half = b.divu(D, b.idx(2));
+  // Vectors per row: of the first half (half style) or of the row.
+  Value span = c.interleaved ? D : half;
+  Value per = b.divu(b.add(span, b.idx(w - 1)), b.idx(w));
+  Value total = b.mul(rows, per);
+  b.ifThen(b.ult(th, total), [&] {
+    Value row = b.divu(th, per);
+    Value u = b.remu(th, per);
+    Value s = b.remu(row, S);
+    // Whole vectors: every base 16-byte aligned and D a multiple of 2 * width.
+    Value ptrs = b.alignedPointer(x);
+    for (Value m : {cosT, sinT, y})
+      ptrs = b.ori(ptrs, b.alignedPointer(m));
+    Value pm = b.remu(ptrs, b.idx(16));
+    Value dm = b.remu(D, b.idx(2 * w));
+    Value aligned = b.eq(b.ori(pm, dm), idx0);
+    Value elem = b.mul(u, b.idx(w));
+    Value fits = b.ule(b.add(elem, b.idx(w)), span);
+    Value full = b.andi(aligned, fits);
+
+    if (!c.interleaved) {
+      Value elem2 = b.add(elem, half);
+      auto ok = [&](Value ei) { return b.ult(ei, half); };
+      // Partner elements: their offsets within the first half decide the
+      // guard.
+      auto ok2 = [&](Value ei) { return b.ult(b.sub(ei, half), half); };
+      Value x1 = loadVector(b, x, row, elem, full, ok, 16, w, t);
+      Value x2 = loadVector(b, x, row, elem2, full, ok2, 16, w, t);
+      Value co = loadVector(b, cosT, s, elem, full, ok, 16, w, f32);
+      Value si = loadVector(b, sinT, s, elem, full, ok, 16, w, f32);
+      auto [y1, y2] = rotatePair(b, x1, x2, co, si);
+      storeVector(b, y1, t, y, row, elem, full, ok);
+      storeVector(b, y2, t, y, row, elem2, full, ok2);
+      return;
+    }
+    // Pairs (2i, 2i + 1) of the vector; cos/sin columns elem/2 ...
+    // elem/2 + w/2.
+    auto ok = [&](Value ei) {
+      // Both members of the pair must lie in the row.
+      return b.ult(b.ori(ei, idx1), D);
+    };
+    Value xv = loadVector(b, x, row, elem, full, ok, 16, w, t);
+    const int64_t hw = w / 2;
+    Value col = b.divu(elem, b.idx(2));
+    auto okc = [&](Value ci) { return ok(b.mul(ci, b.idx(2))); };
+    int64_t calign = hw * 4 < 16 ? hw * 4 : 16;
+    Value co = loadVector(b, cosT, s, col, full, okc, calign, hw, f32);
+    Value si = loadVector(b, sinT, s, col, full, okc, calign, hw, f32);
+    SmallVector<int64_t> even, odd, interleave;
+    for (int64_t i = 0; i < hw; ++i) {
+      even.push_back(2 * i);
+      odd.push_back(2 * i + 1);
+      interleave.append({i, hw + i});
+    }
+    Value x1 = b.vshuffle(xv, xv, even);
+    Value x2 = b.vshuffle(xv, xv, odd);
+    auto [y1, y2] = rotatePair(b, x1, x2, co, si);
+    storeVector(b, b.vshuffle(y1, y2, interleave), t, y, row, elem, full, ok);
+  });
 }
 
 } // namespace
 
 std::string NormKernelConfig::kernelName() const {
-  return cat("loom_", layer ? "layer_norm" : "rms_norm", "_", elementType, "_t",
-             threads, "_r", rows, "_v", vectors);
+  return "loom_" + std::string(layer ? "layer_norm" : "rms_norm") + "_" +
+         elementType + "_t" + std::to_string(threads) + "_r" +
+         std::to_string(rows) + "_v" + std::to_string(vectors);
 }
 
-std::string normKernelText(const NormKernelConfig &c) {
-  Types ty(c.elementType, c.width());
-  Emitter e;
-  const int warps = c.threads / 32;
-  std::string xT = cat("memref<?x?x", ty.t, ">"), gT = cat("memref<?x", ty.t, ">");
-  std::string idx0 = e.idx(0), idx1 = e.idx(1);
-  std::string zf = e.constant("%zf", "0.0 : f32");
-  std::string zvf = e.constant(cat("%zv_", ty.w, "f32"), cat("dense<0.0> : ", ty.vecF()));
-
-  std::string tid = e.op("tid", "gpu.thread_id x");
-  std::string ty_ = e.op("ty", "gpu.thread_id y");
-  std::string bid = e.op("bid", "gpu.block_id x");
-  std::string rows = e.op("rows", cat("memref.dim %x, ", idx0, " : ", xT));
-  std::string C = e.op("C", cat("memref.dim %x, ", idx1, " : ", xT));
-  std::string row = e.op("row", cat("arith.muli ", bid, ", ", e.idx(c.rows), " : index"));
-  row = e.op("row", cat("arith.addi ", row, ", ", ty_, " : index"));
-  std::string rowOk = e.op("rowok", cat("arith.cmpi ult, ", row, ", ", rows, " : index"));
-  // Whole vectors need every base 16-byte aligned and C a multiple of width.
-  std::string ptrs = e.op("p", cat("memref.extract_aligned_pointer_as_index %x : ", xT, " -> index"));
-  for (const char *m : {"%g", "%y", "%b"}) {
-    if (std::string(m) == "%b" && !c.layer)
-      continue;
-    std::string p = e.op("p", cat("memref.extract_aligned_pointer_as_index ", m,
-                                  " : ", std::string(m) == "%y" ? xT : gT, " -> index"));
-    ptrs = e.op("p", cat("arith.ori ", ptrs, ", ", p, " : index"));
-  }
-  std::string rem = e.op("rem", cat("arith.remui ", C, ", ", e.idx(ty.w), " : index"));
-  std::string pm = e.op("pm", cat("arith.remui ", ptrs, ", ", e.idx(16), " : index"));
-  std::string any = e.op("any", cat("arith.ori ", rem, ", ", pm, " : index"));
-  std::string aligned = e.op("aligned", cat("arith.cmpi eq, ", any, ", ", idx0, " : index"));
-  std::string alignedRow = andAll(e, aligned, rowOk);
-  std::string Ci = e.op("Ci", cat("arith.index_cast ", C, " : index to i64"));
-  std::string Cf = e.op("Cf", cat("arith.uitofp ", Ci, " : i64 to f32"));
-
-  auto elemOk = [&](const std::string &ei) {
-    std::string in = e.op("in", cat("arith.cmpi ult, ", ei, ", ", C, " : index"));
-    return andAll(e, in, rowOk);
-  };
-  auto gOk = [&](const std::string &ei) {
-    return e.op("in", cat("arith.cmpi ult, ", ei, ", ", C, " : index"));
-  };
-  // The first element and the whole-vector condition of vector j.
-  auto vectorAt = [&](const std::string &j, std::string &elem, std::string &full,
-                      std::string &gFull) {
-    elem = e.op("e", cat("arith.muli ", j, ", ", e.idx(ty.w), " : index"));
-    std::string end = e.op("end", cat("arith.addi ", elem, ", ", e.idx(ty.w), " : index"));
-    std::string fits = e.op("fits", cat("arith.cmpi ule, ", end, ", ", C, " : index"));
-    gFull = andAll(e, aligned, fits);
-    full = andAll(e, alignedRow, fits);
-  };
-  // Elements of vector `elem` inside the row (as a mask), for layer_norm's
-  // centred squares.
-  auto maskOf = [&](const std::string &elem) {
-    std::string left = e.op("left", cat("arith.subi ", C, ", ", elem, " : index"));
-    std::string n = e.op("n", cat("arith.minsi ", left, ", ", e.idx(ty.w), " : index"));
-    n = e.op("n", cat("arith.select ", rowOk, ", ", n, ", ", idx0, " : index"));
-    return e.op("mask", cat("vector.create_mask ", n, " : vector<", ty.w, "xi1>"));
-  };
-  // Sum over the row's threads; every thread gets the same value.
-  int reductions = 0;
-  auto rowSum = [&](const std::string &v) {
-    std::string s = v;
-    for (int off = 16; off >= 1; off /= 2) {
-      std::string r = e.fresh("sh");
-      std::string okName = e.fresh("shok");
-      e.line(cat(r, ", ", okName, " = gpu.shuffle xor ", s, ", ", e.i32(off), ", ",
-                 e.i32(32), " : f32"));
-      s = e.op("sum", cat("arith.addf ", s, ", ", r, " : f32"));
-    }
-    if (warps == 1)
-      return s;
-    std::string buf = cat("%red", reductions++);
-    std::string lane = e.op("lane", cat("arith.remui ", tid, ", ", e.idx(32), " : index"));
-    std::string warp = e.op("warp", cat("arith.divui ", tid, ", ", e.idx(32), " : index"));
-    std::string first = e.op("first", cat("arith.cmpi eq, ", lane, ", ", idx0, " : index"));
-    std::string wt = cat("memref<", warps, "xf32, #gpu.address_space<workgroup>>");
-    e.line(cat("scf.if ", first, " {"));
-    e.line(cat("  memref.store ", s, ", ", buf, "[", warp, "] : ", wt));
-    e.line("}");
-    e.line("gpu.barrier");
-    std::string t = e.op("tot", cat("memref.load ", buf, "[", idx0, "] : ", wt));
-    for (int w = 1; w < warps; ++w) {
-      std::string l = e.op("part", cat("memref.load ", buf, "[", e.idx(w), "] : ", wt));
-      t = e.op("tot", cat("arith.addf ", t, ", ", l, " : f32"));
-    }
-    return t;
-  };
-  auto reduceVec = [&](const std::string &v) {
-    return e.op("rs", cat("vector.reduction <add>, ", v, " : ", ty.vecF(), " into f32"));
-  };
-  auto sq = [&](const std::string &v) {
-    return e.op("sq", cat("arith.mulf ", v, ", ", v, " : ", ty.vecF()));
-  };
-  auto perC = [&](const std::string &sum) {
-    return e.op("mean", cat("arith.divf ", sum, ", ", Cf, " : f32"));
-  };
-  auto invOf = [&](const std::string &var) {
-    std::string d = e.op("den", cat("arith.addf ", var, ", %eps : f32"));
-    return e.op("inv", cat("math.rsqrt ", d, " : f32"));
-  };
-  auto splat = [&](const std::string &s) {
-    return e.op("splat", cat("vector.broadcast ", s, " : f32 to ", ty.vecF()));
-  };
-  // layer_norm's second pass, per vector: d = x - mean inside the row (zero
-  // elsewhere), contributing to sum d and sum d^2.
-  auto centredSums = [&](const std::string &x, const std::string &elem,
-                         const std::string &meanV) {
-    std::string d = e.op("d", cat("arith.subf ", x, ", ", meanV, " : ", ty.vecF()));
-    d = e.op("d", cat("arith.select ", maskOf(elem), ", ", d, ", ", zvf, " : vector<",
-                      ty.w, "xi1>, ", ty.vecF()));
-    return std::vector<std::string>{reduceVec(d), reduceVec(sq(d))};
-  };
-  // The corrected two-pass of the CPU lowering: the f32 mean is off by up to
-  // half an ulp of itself (5e-4 for a mean of 1e4, against a unit
-  // deviation), d = x - mean is exact near the mean, so r = sum d / C
-  // recovers that error and var = max(sum d^2 / C - r^2, 0) loses nothing.
-  // Sets rV (the output centres by (x - mean) - r) and returns inv.
-  auto layerInv = [&](const std::string &sumD, const std::string &sumDD,
-                      std::string &rV) {
-    std::string r = perC(sumD);
-    rV = splat(r);
-    std::string rr = e.op("rr", cat("arith.mulf ", r, ", ", r, " : f32"));
-    std::string var = e.op("var", cat("arith.subf ", perC(sumDD), ", ", rr, " : f32"));
-    var = e.op("var", cat("arith.maximumf ", var, ", ", zf, " : f32"));
-    return invOf(var);
-  };
-  // y = ((x [- mean - r]) * inv) * g [+ b] for one vector.
-  auto output = [&](const std::string &x, const std::string &meanV,
-                    const std::string &rV, const std::string &invV,
-                    const std::string &elem, const std::string &full,
-                    const std::string &gFull) {
-    std::string v = x;
-    if (c.layer) {
-      v = e.op("cent", cat("arith.subf ", v, ", ", meanV, " : ", ty.vecF()));
-      v = e.op("cent", cat("arith.subf ", v, ", ", rV, " : ", ty.vecF()));
-    }
-    v = e.op("nrm", cat("arith.mulf ", v, ", ", invV, " : ", ty.vecF()));
-    std::string g = loadVector(e, ty, "%g", gT, "", elem, gFull, gOk);
-    v = e.op("yv", cat("arith.mulf ", v, ", ", g, " : ", ty.vecF()));
-    if (c.layer) {
-      std::string b = loadVector(e, ty, "%b", gT, "", elem, gFull, gOk);
-      v = e.op("yv", cat("arith.addf ", v, ", ", b, " : ", ty.vecF()));
-    }
-    storeVector(e, ty, v, "%y", xT, row + ", ", elem, full, elemOk);
-  };
-
-  if (c.vectors > 0) {
-    std::vector<std::string> xs, elems, fulls, gFulls;
-    std::string acc = zf;
-    for (int k = 0; k < c.vectors; ++k) {
-      std::string j = e.op("j", cat("arith.addi ", tid, ", ", e.idx(k * c.threads), " : index"));
-      std::string elem, full, gFull;
-      vectorAt(j, elem, full, gFull);
-      std::string x = loadVector(e, ty, "%x", xT, row + ", ", elem, full, elemOk);
-      xs.push_back(x);
-      elems.push_back(elem);
-      fulls.push_back(full);
-      gFulls.push_back(gFull);
-      acc = e.op("acc", cat("arith.addf ", acc, ", ", reduceVec(c.layer ? x : sq(x)), " : f32"));
-    }
-    std::string total = rowSum(acc);
-    std::string meanV, rV, invV;
-    if (c.layer) {
-      meanV = splat(perC(total));
-      std::string accD = zf, accDD = zf;
-      for (int k = 0; k < c.vectors; ++k) {
-        std::vector<std::string> sums = centredSums(xs[k], elems[k], meanV);
-        accD = e.op("acc", cat("arith.addf ", accD, ", ", sums[0], " : f32"));
-        accDD = e.op("acc", cat("arith.addf ", accDD, ", ", sums[1], " : f32"));
-      }
-      std::string sumD = rowSum(accD);
-      invV = splat(layerInv(sumD, rowSum(accDD), rV));
-    } else {
-      invV = splat(invOf(perC(total)));
-    }
-    for (int k = 0; k < c.vectors; ++k)
-      output(xs[k], meanV, rV, invV, elems[k], fulls[k], gFulls[k]);
-  } else {
-    std::string nv = e.op("nv", cat("arith.addi ", C, ", ", e.idx(ty.w - 1), " : index"));
-    nv = e.op("nv", cat("arith.divui ", nv, ", ", e.idx(ty.w), " : index"));
-    std::string step = e.idx(c.threads);
-    // One pass over the row: `body(x, elem, full, gFull)` per vector
-    // returns its terms of `sums` running sums; the pass returns the sums.
-    auto pass = [&](auto bodyFn, int sums) {
-      std::string j = e.fresh("j"), res = e.fresh("pass");
-      std::vector<std::string> acc, out;
-      std::string iters, types;
-      for (int i = 0; i < sums; ++i) {
-        acc.push_back(e.fresh("a"));
-        out.push_back(cat(res, "#", i));
-        iters += cat(i ? ", " : "", acc[i], " = ", zf);
-        types += cat(i ? ", " : "", "f32");
-      }
-      if (sums)
-        e.line(cat(res, ":", sums, " = scf.for ", j, " = ", tid, " to ", nv, " step ",
-                   step, " iter_args(", iters, ") -> (", types, ") {"));
-      else
-        e.line(cat("scf.for ", j, " = ", tid, " to ", nv, " step ", step, " {"));
-      e.open();
-      std::string elem, full, gFull;
-      vectorAt(j, elem, full, gFull);
-      std::string x = loadVector(e, ty, "%x", xT, row + ", ", elem, full, elemOk);
-      std::vector<std::string> terms = bodyFn(x, elem, full, gFull);
-      if (sums) {
-        std::string next;
-        for (int i = 0; i < sums; ++i)
-          next += cat(i ? ", " : "",
-                      e.op("acc", cat("arith.addf ", acc[i], ", ", terms[i], " : f32")));
-        e.line(cat("scf.yield ", next, " : ", types));
-      }
-      e.close();
-      e.line("}");
-      return out;
-    };
-    using Terms = std::vector<std::string>;
-    std::string meanV, rV, invV;
-    if (c.layer) {
-      Terms total = pass([&](const std::string &x, const std::string &,
-                             const std::string &, const std::string &) {
-        return Terms{reduceVec(x)};
-      }, 1);
-      meanV = splat(perC(rowSum(total[0])));
-      Terms centred = pass([&](const std::string &x, const std::string &elem,
-                               const std::string &, const std::string &) {
-        return centredSums(x, elem, meanV);
-      }, 2);
-      std::string sumD = rowSum(centred[0]);
-      invV = splat(layerInv(sumD, rowSum(centred[1]), rV));
-    } else {
-      Terms total = pass([&](const std::string &x, const std::string &,
-                             const std::string &, const std::string &) {
-        return Terms{reduceVec(sq(x))};
-      }, 1);
-      invV = splat(invOf(perC(rowSum(total[0]))));
-    }
-    pass([&](const std::string &x, const std::string &elem, const std::string &full,
-             const std::string &gFull) {
-      output(x, meanV, rV, invV, elem, full, gFull);
-      return Terms{};
-    }, 0);
-  }
-
-  std::ostringstream os;
-  os << "gpu.module @recipe {\n  gpu.func @" << c.kernelName() << "(%x: " << xT
-     << ", %g: " << gT;
+FailureOr<SymbolRefAttr> buildNormKernel(ModuleOp module, Location loc,
+                                         const NormKernelConfig &c) {
+  MLIRContext *ctx = module.getContext();
+  Type t = parseElementType(ctx, c.elementType);
+  KernelSignature sig;
+  sig.arguments = {dynamicMemRefType(2, t), dynamicMemRefType(1, t)};
   if (c.layer)
-    os << ", %b: " << gT;
-  os << ", %y: " << xT << ", %eps: f32)";
+    sig.arguments.push_back(dynamicMemRefType(1, t));
+  sig.arguments.push_back(dynamicMemRefType(2, t));
+  sig.arguments.push_back(Float32Type::get(ctx));
   // One f32 slot per warp and reduction. The 16-byte alignment matters: the
   // NVPTX load/store vectorizer merges the reads of the slots into
   // ld.shared.v4, which faults (misaligned address, seen on H100) on the
   // default 4-byte-aligned buffer.
-  if (warps > 1) {
-    os << " workgroup(";
+  if (c.threads > 32)
     for (int r = 0; r < (c.layer ? 3 : 1); ++r)
-      os << (r ? ", " : "") << "%red" << r << " : memref<" << warps
-         << "xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}";
-    os << ")";
-  }
-  os << " kernel attributes {known_block_size = array<i32: " << c.threads << ", "
-     << c.rows << ", 1>} {\n"
-     << e.text() << "    gpu.return\n  }\n}\n";
-  return os.str();
+      sig.workgroup.push_back(
+          {sharedMemRefType({c.threads / 32}, Float32Type::get(ctx)), 16});
+  sig.blockSize = {c.threads, c.rows, 1};
+  return getOrBuildKernel(module, loc, c.kernelName(), sig,
+                          [&](KernelBuilder &b) { buildNorm(b, c); });
 }
 
 std::string RopeKernelConfig::kernelName() const {
   // The default block size is left out of the name.
-  return cat("loom_rope_", interleaved ? "interleaved" : "half", "_", elementType,
-             threads == 256 ? std::string() : cat("_t", threads));
+  return "loom_rope_" + std::string(interleaved ? "interleaved" : "half") +
+         "_" + elementType +
+         (threads == 256 ? std::string() : "_t" + std::to_string(threads));
 }
 
-std::string ropeKernelText(const RopeKernelConfig &c) {
-  Types ty(c.elementType, c.width());
-  Emitter e;
-  const int w = ty.w;
-  std::string xT = cat("memref<?x?x", ty.t, ">"), csT = "memref<?x?xf32>";
-  std::string idx0 = e.idx(0), idx1 = e.idx(1);
-  std::string tid = e.op("tid", "gpu.thread_id x");
-  std::string bid = e.op("bid", "gpu.block_id x");
-  std::string t = e.op("t", cat("arith.muli ", bid, ", ", e.idx(c.threads), " : index"));
-  t = e.op("t", cat("arith.addi ", t, ", ", tid, " : index"));
-  std::string rows = e.op("rows", cat("memref.dim %x, ", idx0, " : ", xT));
-  std::string D = e.op("D", cat("memref.dim %x, ", idx1, " : ", xT));
-  std::string S = e.op("S", cat("memref.dim %cos, ", idx0, " : ", csT));
-  std::string half = e.op("half", cat("arith.divui ", D, ", ", e.idx(2), " : index"));
-  // Vectors per row: of the first half (half style) or of the row.
-  std::string span = c.interleaved ? D : half;
-  std::string per = e.op("per", cat("arith.addi ", span, ", ", e.idx(w - 1), " : index"));
-  per = e.op("per", cat("arith.divui ", per, ", ", e.idx(w), " : index"));
-  std::string total = e.op("total", cat("arith.muli ", rows, ", ", per, " : index"));
-  std::string inRange = e.op("live", cat("arith.cmpi ult, ", t, ", ", total, " : index"));
-  e.line(cat("scf.if ", inRange, " {"));
-  e.open();
-  std::string row = e.op("row", cat("arith.divui ", t, ", ", per, " : index"));
-  std::string u = e.op("u", cat("arith.remui ", t, ", ", per, " : index"));
-  std::string s = e.op("s", cat("arith.remui ", row, ", ", S, " : index"));
-  // Whole vectors: every base 16-byte aligned and D a multiple of 2 * width.
-  std::string ptrs = e.op("p", cat("memref.extract_aligned_pointer_as_index %x : ", xT, " -> index"));
-  for (const char *m : {"%cos", "%sin", "%y"}) {
-    std::string p = e.op("p", cat("memref.extract_aligned_pointer_as_index ", m, " : ",
-                                  std::string(m) == "%y" ? xT : csT, " -> index"));
-    ptrs = e.op("p", cat("arith.ori ", ptrs, ", ", p, " : index"));
-  }
-  std::string pm = e.op("pm", cat("arith.remui ", ptrs, ", ", e.idx(16), " : index"));
-  std::string dm = e.op("dm", cat("arith.remui ", D, ", ", e.idx(2 * w), " : index"));
-  std::string any = e.op("any", cat("arith.ori ", pm, ", ", dm, " : index"));
-  std::string aligned = e.op("aligned", cat("arith.cmpi eq, ", any, ", ", idx0, " : index"));
-  std::string elem = e.op("e", cat("arith.muli ", u, ", ", e.idx(w), " : index"));
-  std::string end = e.op("end", cat("arith.addi ", elem, ", ", e.idx(w), " : index"));
-  std::string fits = e.op("fits", cat("arith.cmpi ule, ", end, ", ", span, " : index"));
-  std::string full = andAll(e, aligned, fits);
-  std::string prefix = row + ", ";
-  std::string vf = ty.vecF();
-
-  if (!c.interleaved) {
-    std::string elem2 = e.op("e2", cat("arith.addi ", elem, ", ", half, " : index"));
-    auto ok = [&](const std::string &ei) {
-      return e.op("in", cat("arith.cmpi ult, ", ei, ", ", half, " : index"));
-    };
-    // Partner elements: their offsets within the first half decide the guard.
-    auto ok2 = [&](const std::string &ei) {
-      std::string lo = e.op("lo", cat("arith.subi ", ei, ", ", half, " : index"));
-      return e.op("in", cat("arith.cmpi ult, ", lo, ", ", half, " : index"));
-    };
-    std::string x1 = loadVector(e, ty, "%x", xT, prefix, elem, full, ok);
-    std::string x2 = loadVector(e, ty, "%x", xT, prefix, elem2, full, ok2);
-    std::string co = loadVector(e, ty, "%cos", csT, s + ", ", elem, full, ok, 16, w, "f32");
-    std::string si = loadVector(e, ty, "%sin", csT, s + ", ", elem, full, ok, 16, w, "f32");
-    // first: x1 c - x2 s; second: x2 c + x1 s.
-    std::string a = e.op("a", cat("arith.mulf ", x1, ", ", co, " : ", vf));
-    std::string b = e.op("b", cat("arith.mulf ", x2, ", ", si, " : ", vf));
-    std::string y1 = e.op("y", cat("arith.subf ", a, ", ", b, " : ", vf));
-    std::string c2 = e.op("a", cat("arith.mulf ", x2, ", ", co, " : ", vf));
-    std::string d2 = e.op("b", cat("arith.mulf ", x1, ", ", si, " : ", vf));
-    std::string y2 = e.op("y", cat("arith.addf ", c2, ", ", d2, " : ", vf));
-    storeVector(e, ty, y1, "%y", xT, prefix, elem, full, ok);
-    storeVector(e, ty, y2, "%y", xT, prefix, elem2, full, ok2);
-  } else {
-    // Pairs (2i, 2i + 1) of the vector; cos/sin columns elem/2 ... elem/2 + w/2.
-    auto ok = [&](const std::string &ei) {
-      // Both members of the pair must lie in the row.
-      std::string base = e.op("pb", cat("arith.ori ", ei, ", ", idx1, " : index"));
-      return e.op("in", cat("arith.cmpi ult, ", base, ", ", D, " : index"));
-    };
-    std::string x = loadVector(e, ty, "%x", xT, prefix, elem, full, ok);
-    int hw = w / 2;
-    std::string col = e.op("col", cat("arith.divui ", elem, ", ", e.idx(2), " : index"));
-    auto okc = [&](const std::string &ci) {
-      std::string d = e.op("cd", cat("arith.muli ", ci, ", ", e.idx(2), " : index"));
-      return ok(d);
-    };
-    int calign = hw * 4 < 16 ? hw * 4 : 16;
-    std::string co = loadVector(e, ty, "%cos", csT, s + ", ", col, full, okc, calign, hw, "f32");
-    std::string si = loadVector(e, ty, "%sin", csT, s + ", ", col, full, okc, calign, hw, "f32");
-    std::string hvf = cat("vector<", hw, "xf32>");
-    std::string evenIdx, oddIdx, inter;
-    for (int i = 0; i < hw; ++i) {
-      evenIdx += cat(i ? ", " : "", 2 * i);
-      oddIdx += cat(i ? ", " : "", 2 * i + 1);
-      inter += cat(i ? ", " : "", i, ", ", hw + i);
-    }
-    std::string x1 = e.op("x1", cat("vector.shuffle ", x, ", ", x, " [", evenIdx, "] : ", vf, ", ", vf));
-    std::string x2 = e.op("x2", cat("vector.shuffle ", x, ", ", x, " [", oddIdx, "] : ", vf, ", ", vf));
-    std::string a = e.op("a", cat("arith.mulf ", x1, ", ", co, " : ", hvf));
-    std::string b = e.op("b", cat("arith.mulf ", x2, ", ", si, " : ", hvf));
-    std::string y1 = e.op("y", cat("arith.subf ", a, ", ", b, " : ", hvf));
-    std::string c2 = e.op("a", cat("arith.mulf ", x2, ", ", co, " : ", hvf));
-    std::string d2 = e.op("b", cat("arith.mulf ", x1, ", ", si, " : ", hvf));
-    std::string y2 = e.op("y", cat("arith.addf ", c2, ", ", d2, " : ", hvf));
-    std::string y = e.op("y", cat("vector.shuffle ", y1, ", ", y2, " [", inter, "] : ", hvf, ", ", hvf));
-    storeVector(e, ty, y, "%y", xT, prefix, elem, full, ok);
-  }
-  e.close();
-  e.line("}");
-
-  std::ostringstream os;
-  os << "gpu.module @recipe {\n  gpu.func @" << c.kernelName() << "(%x: " << xT
-     << ", %cos: " << csT << ", %sin: " << csT << ", %y: " << xT
-     << ") kernel attributes {known_block_size = array<i32: " << c.threads
-     << ", 1, 1>} {\n"
-     << e.text() << "    gpu.return\n  }\n}\n";
-  return os.str();
+FailureOr<SymbolRefAttr> buildRopeKernel(ModuleOp module, Location loc,
+                                         const RopeKernelConfig &c) {
+  MLIRContext *ctx = module.getContext();
+  Type t = parseElementType(ctx, c.elementType);
+  Type table = dynamicMemRefType(2, Float32Type::get(ctx));
+  KernelSignature sig;
+  sig.arguments = {dynamicMemRefType(2, t), table, table,
+                   dynamicMemRefType(2, t)};
+  sig.blockSize = {c.threads, 1, 1};
+  return getOrBuildKernel(module, loc, c.kernelName(), sig,
+                          [&](KernelBuilder &b) { buildRope(b, c); });
 }
 
 } // namespace gpu

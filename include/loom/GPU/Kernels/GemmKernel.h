@@ -27,6 +27,8 @@
 #ifndef LOOM_GPU_KERNELS_GEMMKERNEL_H
 #define LOOM_GPU_KERNELS_GEMMKERNEL_H
 
+#include "loom/GPU/Builder/Epilogue.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,30 +48,6 @@ enum class GemmKind {
   /// loom.qmatmul: A, B both i8 (i32 accumulation) or both f8E4M3FN;
   /// Y = acc * xs[m] * w_scale[n] + bias[n].
   QMatmul,
-};
-
-/// An elementwise step of a fused epilogue (docs/fusion.md), applied in f32
-/// to the product (after scales and bias, before the rounding to Y's type).
-struct EpilogueStep {
-  enum class Kind {
-    /// + E[m, n], an [M, N] tensor argument (the residual add).
-    AddTensor,
-    /// * E[m, n], an [M, N] tensor argument.
-    MulTensor,
-    /// x * sigmoid(x).
-    Silu,
-    /// 0.5 x (1 + erf(x / sqrt(2))).
-    Gelu,
-    /// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
-    GeluTanh,
-  };
-  Kind kind;
-  /// The element type of E ("bf16", "f16", "f32") for the tensor steps.
-  std::string tensorType;
-
-  bool takesTensor() const {
-    return kind == Kind::AddTensor || kind == Kind::MulTensor;
-  }
 };
 
 namespace recipe {
@@ -97,10 +75,6 @@ std::string applyEpilogue(recipe::TextEmitter &e,
                           const std::vector<std::string> &tensors,
                           std::string v, const std::string &row,
                           const std::string &col);
-
-/// The kernel-name suffix of an epilogue (`_ep_addbf16_silu` and the like;
-/// empty without steps).
-std::string epilogueSuffix(const std::vector<EpilogueStep> &epilogue);
 
 struct GemmRecipe {
   GemmKind kind = GemmKind::Linear;

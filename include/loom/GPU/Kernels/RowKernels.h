@@ -1,11 +1,13 @@
 //===- RowKernels.h - bandwidth-bound row kernels (norms, RoPE) --*- C++ -*-===//
 //
-// Kernel texts for loom.rms_norm, loom.layer_norm and loom.rope (see
-// RowRecipes.cpp for the kernels' structure). Pure text generation: no MLIR
-// dependency, so the recipes can be printed and lowered with upstream tools.
+// The kernels of loom.rms_norm, loom.layer_norm and loom.rope (see
+// lib/GPU/Kernels/RowKernels.cpp for their structure): config structs, and
+// the functions that build their gpu.funcs.
 
 #ifndef LOOM_GPU_KERNELS_ROWKERNELS_H
 #define LOOM_GPU_KERNELS_ROWKERNELS_H
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
 #include <string>
@@ -31,7 +33,13 @@ struct NormKernelConfig {
   std::string kernelName() const;
 };
 
-std::string normKernelText(const NormKernelConfig &c);
+/// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
+/// use). Arguments: x memref<?x?xT> [rows, C], g memref<?xT>, (layer_norm)
+/// b memref<?xT>, y memref<?x?xT> (written), eps f32. Launch: blocks of
+/// (threads, rows, 1), one row per (block, y thread).
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildNormKernel(mlir::ModuleOp module, mlir::Location loc,
+                const NormKernelConfig &c);
 
 /// A RoPE kernel over x [rows, D] (rows = B*H*S, row r at position r % S) with
 /// cos/sin [S, D/2] f32: one thread per 16-byte vector of output ("half":
@@ -45,7 +53,13 @@ struct RopeKernelConfig {
   std::string kernelName() const;
 };
 
-std::string ropeKernelText(const RopeKernelConfig &c);
+/// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
+/// use). Arguments: x memref<?x?xT> [rows, D], cos and sin memref<?x?xf32>
+/// [S, D/2], y memref<?x?xT> (written). Launch: blocks of (threads, 1, 1),
+/// one thread per 16-byte output vector (half style: per pair of vectors).
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildRopeKernel(mlir::ModuleOp module, mlir::Location loc,
+                const RopeKernelConfig &c);
 
 } // namespace gpu
 } // namespace loom
