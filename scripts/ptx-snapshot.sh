@@ -8,6 +8,8 @@
 #
 # A source a target does not compile is recorded as NAME.failed with its
 # diagnostics, so that a change in what compiles shows in the diff too.
+# LOOM_PTX_ONLY=REGEX keeps the outputs whose name (e.g.
+# cases_attention_sm_90a_tiles1) matches an extended regex.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: scripts/ptx-snapshot.sh OUT [BUILD_DIR]}
@@ -37,6 +39,9 @@ for src in "$root"/bench/cases/*.mlir "$root"/bench/cases/timing/*.mlir "$root"/
         tiles1) args=(--tiles=$tiles1) ;;
         tiles2) args=(--tiles=$tiles2) ;;
       esac
+      if [ -n "${LOOM_PTX_ONLY:-}" ] && ! [[ "${base}_${chip}_${variant}" =~ $LOOM_PTX_ONLY ]]; then
+        continue
+      fi
       while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
       one "${base}_${chip}_${variant}" "$src" --target=$chip "${args[@]}" &
     done
