@@ -197,12 +197,14 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
       return failure();
   }
 
-  // Kernel recipes replace attention and GEMM ops while they are still ops
-  // on tensors; the rest takes the generic path.
-  buildGraphPipeline(pm, options.fuse);
+  // The target description, parsed once here, is the module's loom.target
+  // from now on. Kernels replace attention, GEMM and row ops while they are
+  // still ops on tensors; the rest takes the generic path.
   std::string tiles = target->tilesString();
-  append(pm, "loom-gpu-kernels{chip=" + options.chip +
+  append(pm, "loom-set-target{chip=" + target->chip +
                  (tiles.empty() ? "" : " tiles=" + tiles) + "}");
+  buildGraphPipeline(pm, options.fuse);
+  append(pm, "loom-gpu-kernels");
   buildBufferizationPipeline(pm, /*fuseElementwise=*/options.fuse);
   // Parallel loops become launches with a thread per iteration; any other
   // memory access runs in a kernel too, so that the host only manages
@@ -222,7 +224,9 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
   append(pm, "func.func(gpu-async-region)");
   // PTX ISA 8.0 covers sm_80 to sm_90a (sm_90a needs it); later chips take
   // LLVM's minimum for the chip.
-  std::string features = target->sm < 100 ? " features=+ptx80" : "";
+  std::string features = target->ptxFeatures();
+  if (!features.empty())
+    features = " features=" + features;
   append(pm, "nvvm-attach-target{chip=" + options.chip + features +
                  " O=3 l=" + toolkit->libdevice + "}");
   // The kernels: bf16 arithmetic in f32 as on the CPU (one rounding per op,

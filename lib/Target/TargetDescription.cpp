@@ -1,4 +1,4 @@
-//===- TargetDescription.cpp - chips and tile overrides ---------------------===//
+//===- TargetDescription.cpp - the chip table and tile overrides -----------===//
 
 #include "loom/Target/TargetDescription.h"
 
@@ -33,6 +33,25 @@ static std::optional<int> computeCapability(llvm::StringRef chip) {
   return static_cast<int>(sm);
 }
 
+namespace {
+/// A row of the chip table: the facts of one architecture's data-centre
+/// part (CUDA C Programming Guide, "Compute Capabilities", table 21).
+struct ChipFacts {
+  int sm;
+  int64_t smCount, sharedKiB, registersPerSM;
+};
+/// Known architectures, ascending. A chip between rows takes the facts of
+/// the row below it (sm_87 is an sm_86 here).
+constexpr ChipFacts kChips[] = {
+    {80, 108, 163, 65536},  // A100
+    {86, 84, 99, 65536},    // A10/A40 class (GA102)
+    {89, 142, 99, 65536},   // L40S (AD102)
+    {90, 132, 227, 65536},  // H100 / H200 SXM
+    {100, 148, 227, 65536}, // B200
+    {120, 188, 99, 65536},  // RTX PRO 6000 Blackwell (GB202)
+};
+} // namespace
+
 std::string loom::toString(const AttentionTile &tile) {
   return "attention:" + std::to_string(tile.blockQ) + "x" +
          std::to_string(tile.blockKV);
@@ -64,9 +83,17 @@ TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
       return std::nullopt;
     }
     t.sm = *sm;
-    // Opt-in shared memory per block: 227 KiB on Hopper, 163 KiB on
-    // A100-class Ampere; other chips get the Ampere figure.
-    t.sharedMemoryBytes = (*sm >= 90 ? 227 : 163) * 1024;
+    t.archSpecific = chip.ends_with("a");
+    const ChipFacts *facts = &kChips[0];
+    for (const ChipFacts &row : kChips)
+      if (row.sm <= *sm)
+        facts = &row;
+    t.sharedMemoryBytes = facts->sharedKiB * 1024;
+    t.defaultSharedMemoryBytes = 48 * 1024;
+    t.smCount = facts->smCount;
+    t.registersPerSM = facts->registersPerSM;
+    t.maxRegistersPerThread = 255;
+    t.maxThreadsPerBlock = 1024;
   }
   if (tiles.empty())
     return t;

@@ -606,8 +606,8 @@ struct LoomTilePass : public loom::impl::LoomTilePassBase<LoomTilePass> {
 
   void runOnOperation() override {
     std::string error;
-    std::optional<TargetDescription> target =
-        TargetDescription::get(chip, tiles, error);
+    std::optional<TargetDescription> target = resolveTarget(
+        getOperation()->getParentOfType<ModuleOp>(), chip, tiles, "cpu", error);
     if (!target) {
       // At the function's location, without a dump of the function.
       emitError(getOperation().getLoc()) << "loom-tile: " << error;

@@ -210,7 +210,7 @@ std::optional<GemmPlan> planQMatmul(loom::QMatmulOp op,
                                     const loom::gpu::Target &target) {
   std::string q = elementName(op.getXq()), y = elementName(op.getResult());
   std::string bias = op.getBias() ? elementName(op.getBias()) : "";
-  if (q != "i8" && !(q == "f8E4M3FN" && target.sm >= 89))
+  if (q != "i8" && !(q == "f8E4M3FN" && target.hasFp8Mma()))
     return std::nullopt;
   if (!isFloatName(y) || (op.getBias() && !isFloatName(bias)))
     return std::nullopt;

@@ -1,6 +1,7 @@
 //===- LoomToGPU.cpp - loom-gpu-kernels: ops to tensor-core kernel launches --===//
 
 #include "Launch.h"
+#include "loom/Dialect/Loom/IR/LoomAttrs.h"
 #include "loom/Conversion/LoomToGPU/Passes.h"
 
 using namespace mlir;
@@ -16,8 +17,13 @@ struct LoomGPUKernelsPass
   using Base::Base;
   void runOnOperation() override {
     std::string error;
-    std::optional<loom::gpu::Target> target =
-        loom::TargetDescription::getGPU(chip, tiles, error);
+    std::optional<loom::gpu::Target> target = loom::resolveTarget(
+        getOperation(), chip, tiles, "sm_90a", error);
+    if (target && !target->isGPU()) {
+      error = "unknown chip '" + target->chip +
+              "' (expected sm_NN or sm_NNa with NN >= 80, e.g. sm_90a or sm_80)";
+      target.reset();
+    }
     if (!target) {
       getOperation().emitError() << "loom-gpu-kernels: " << error;
       return signalPassFailure();

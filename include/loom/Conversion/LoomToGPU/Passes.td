@@ -27,7 +27,9 @@ def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
     Ops outside the recipes' reach (element types or shapes they do not
     handle) are left alone and take the generic path.
 
-    The target description (`chip`, `tiles`) drives the tiles: without
+    The target description is the module's `loom.target`
+    (`loom-set-target`), unless `chip` or `tiles` are given; it drives the
+    kernels' capabilities and tiles: without
     `tiles`, each recipe's own choice for the chip and the shapes; with
     `tiles=attention:QxKV,gemm:MxNxK[xSTAGES],rows:THREADS` (any subset),
     those tiles for every op a recipe covers. A requested tile the recipe
@@ -44,8 +46,9 @@ def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
     ```
   }];
   let options = [
-    Option<"chip", "chip", "std::string", "\"sm_90a\"",
-           "The GPU to generate kernels for (sm_90a or sm_80)">,
+    Option<"chip", "chip", "std::string", "\"\"",
+           "The GPU to generate kernels for (sm_90a or sm_80); default: the "
+           "module's loom.target, else sm_90a">,
     Option<"tiles", "tiles", "std::string", "\"\"",
            "Tile sizes that replace the chip's own choice: a comma-separated "
            "list of attention:QxKV, gemm:MxNxK[xSTAGES] and rows:THREADS "
