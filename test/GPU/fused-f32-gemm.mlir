@@ -1,6 +1,6 @@
 // f32 GEMM fusion groups on the GPU (lib/Conversion/LoomToGPU/FusedF32Gemm.cpp): a norm
 // prologue, an f32 loom.linear and its elementwise epilogue become one launch
-// of the f32 SIMT GEMM recipe (F32GemmRecipe.h); horizontal siblings one
+// of the f32 SIMT GEMM kernel (F32GemmKernel.h); horizontal siblings one
 // launch whose grid covers every part. Groups outside the recipe are inlined
 // and go op by op; groups of other element types go to the other recipes.
 // RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s

@@ -1,8 +1,8 @@
 //===- FusedF32Gemm.cpp - f32 GEMM fusion groups on the GPU ---------------===//
 //
 // The fusion groups (docs/fusion.md) anchored on f32 loom.linear, which has
-// no tensor-core recipe, as one launch of the f32 SIMT GEMM recipe
-// (F32GemmRecipe.h). Two shapes of group:
+// no tensor-core kernel, as one launch of the f32 SIMT GEMM kernel
+// (F32GemmKernel.h). Two shapes of group:
 //
 // - [rms_norm | layer_norm of a group input]? then one loom.linear reading it
 //   (or a group input), then an elementwise chain (SiLU, GELU erf/tanh, an
@@ -15,7 +15,7 @@
 // Every operand must be f32; x may have leading batch dims (collapsed into M
 // and expanded back on the results, as for the tensor-core GEMM); w, the
 // biases, the norm's weights and the epilogue's tensors must be inputs of
-// the group. Anything else is left to the other recipes, unchanged.
+// the group. Anything else is left to the other kernels, unchanged.
 //
 // The register tile (4, 2 or 1: 64 x 64, 32 x 32 or 16 x 16 blocks) is the
 // largest whose grid still has about a block per SM of an H100 (128), so that
@@ -32,7 +32,7 @@
 
 using namespace mlir;
 using loom::gpu::EpilogueStep;
-using loom::gpu::F32GemmRecipe;
+using loom::gpu::F32GemmKernelConfig;
 
 namespace {
 
@@ -43,7 +43,7 @@ bool isF32(Value v) {
 
 /// What the rewrite needs, in terms of the group's body.
 struct F32GemmPlan {
-  F32GemmRecipe recipe;
+  F32GemmKernelConfig config;
   Operation *norm = nullptr;
   SmallVector<loom::LinearOp> linears;
   /// The epilogue's tensor operands, in step order.
@@ -95,11 +95,11 @@ bool takesLinear(loom::LinearOp linear, Value x) {
 /// input in `x`; false for anything else.
 bool takesNorm(Operation *op, F32GemmPlan &plan) {
   if (auto rms = dyn_cast<loom::RmsNormOp>(op)) {
-    plan.recipe.norm = F32GemmRecipe::Norm::Rms;
+    plan.config.norm = F32GemmKernelConfig::Norm::Rms;
     plan.x = rms.getX();
     plan.eps = rms.getEpsilon().convertToFloat();
   } else if (auto layer = dyn_cast<loom::LayerNormOp>(op)) {
-    plan.recipe.norm = F32GemmRecipe::Norm::Layer;
+    plan.config.norm = F32GemmKernelConfig::Norm::Layer;
     plan.x = layer.getX();
     plan.eps = layer.getEpsilon().convertToFloat();
   } else {
@@ -112,7 +112,7 @@ bool takesNorm(Operation *op, F32GemmPlan &plan) {
          isF32(op->getResult(0));
 }
 
-/// The plan for `group`, or nothing when the recipe does not cover it.
+/// The plan for `group`, or nothing when the kernel does not cover it.
 std::optional<F32GemmPlan> planGroup(loom::KernelOp group) {
   SmallVector<Operation *> ops;
   for (Operation &op : group.getBodyBlock().without_terminator())
@@ -144,18 +144,18 @@ std::optional<F32GemmPlan> planGroup(loom::KernelOp group) {
         return !isa<loom::LinearOp>(user);
       }))
     return std::nullopt;
-  plan.recipe.bias = static_cast<bool>(plan.linears[0].getBias());
+  plan.config.bias = static_cast<bool>(plan.linears[0].getBias());
   loom::YieldOp yield = group.getYield();
   if (plan.linears.size() > 1) {
     // Siblings: every product yielded, nothing after them, all alike.
     if (i != ops.size() || yield.getNumOperands() != plan.linears.size())
       return std::nullopt;
     for (loom::LinearOp linear : plan.linears)
-      if (static_cast<bool>(linear.getBias()) != plan.recipe.bias ||
+      if (static_cast<bool>(linear.getBias()) != plan.config.bias ||
           !linear.getResult().hasOneUse() ||
           !isa<loom::YieldOp>(*linear.getResult().getUsers().begin()))
         return std::nullopt;
-    plan.recipe.parts = static_cast<int64_t>(plan.linears.size());
+    plan.config.parts = static_cast<int64_t>(plan.linears.size());
     return plan;
   }
   if (i == ops.size()) {
@@ -174,7 +174,7 @@ std::optional<F32GemmPlan> planGroup(loom::KernelOp group) {
     std::optional<EpilogueStep> step = stepOf(op, value, tensor);
     if (!step || !value.hasOneUse() || *value.getUsers().begin() != op)
       return std::nullopt;
-    plan.recipe.epilogue.push_back(*step);
+    plan.config.epilogue.push_back(*step);
     if (tensor)
       plan.tensors.push_back(tensor);
     value = op->getResult(0);
@@ -202,11 +202,11 @@ int64_t pickTile(int64_t m, ArrayRef<int64_t> ns) {
 
 FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
                                           const gpu::Target &target) {
-  (void)target; // the recipe's tiles fit every chip's static shared memory
+  (void)target; // the kernel's tiles fit every chip's static shared memory
   std::optional<F32GemmPlan> plan = planGroup(group);
   if (!plan)
     return false;
-  F32GemmRecipe &recipe = plan->recipe;
+  F32GemmKernelConfig &config = plan->config;
   auto outer = [&](Value v) {
     return group.getInputs()[cast<BlockArgument>(v).getArgNumber()];
   };
@@ -218,11 +218,11 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
   SmallVector<int64_t> ns;
   for (loom::LinearOp linear : plan->linears)
     ns.push_back(cast<RankedTensorType>(linear.getW().getType()).getDimSize(0));
-  recipe.tile = pickTile(x2dType.getDimSize(0), ns);
-  std::string why = recipe.check();
+  config.tile = pickTile(x2dType.getDimSize(0), ns);
+  std::string why = config.check();
   if (!why.empty())
-    return group.emitError() << "internal error: f32 GEMM recipe "
-                             << recipe.name() << " is invalid: " << why;
+    return group.emitError() << "internal error: f32 GEMM kernel "
+                             << config.kernelName() << " is invalid: " << why;
 
   // Arguments: X, [g, [b]], W_p, [bias_p], Y_p, E_s, [eps].
   Value m = gpu::dim(b, loc, x2d, 0);
@@ -232,7 +232,7 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
       args.push_back(gpu::bufferOf(b, loc, outer(v)));
   for (loom::LinearOp linear : plan->linears)
     args.push_back(gpu::bufferOf(b, loc, outer(linear.getW())));
-  if (recipe.bias)
+  if (config.bias)
     for (loom::LinearOp linear : plan->linears)
       args.push_back(gpu::bufferOf(b, loc, outer(linear.getBias())));
   SmallVector<Value> outs;
@@ -250,7 +250,7 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
     outs.push_back(gpu::allocBuffer(b, loc, outTypes.back(), dynSizes));
     args.push_back(gpu::dynamicBuffer(b, loc, outs.back()));
     columnTiles = arith::AddIOp::create(b, loc, columnTiles,
-                                        gpu::ceilDiv(b, loc, nv, recipe.bn()));
+                                        gpu::ceilDiv(b, loc, nv, config.bn()));
   }
   for (Value t : plan->tensors)
     args.push_back(gpu::bufferOf(b, loc, gpu::collapseRows(b, loc, outer(t))));
@@ -259,8 +259,7 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
         arith::ConstantOp::create(b, loc, b.getF32FloatAttr(plan->eps)));
 
   FailureOr<SymbolRefAttr> kernel =
-      gpu::instantiateKernel(group->getParentOfType<ModuleOp>(), loc,
-                             recipe.name(), recipe.text(), {});
+      gpu::buildF32GemmKernel(group->getParentOfType<ModuleOp>(), loc, config);
   if (failed(kernel))
     return failure();
   {
@@ -277,11 +276,11 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
     Value one = gpu::indexConst(b, loc, 1);
     Value rowTiles = arith::MinUIOp::create(
-        b, loc, gpu::ceilDiv(b, loc, m, recipe.bm()),
-        gpu::indexConst(b, loc, F32GemmRecipe::kMaxGridY));
+        b, loc, gpu::ceilDiv(b, loc, m, config.bm()),
+        gpu::indexConst(b, loc, F32GemmKernelConfig::kMaxGridY));
     mlir::gpu::LaunchFuncOp::create(
         b, loc, *kernel, mlir::gpu::KernelDim3{columnTiles, rowTiles, one},
-        mlir::gpu::KernelDim3{gpu::indexConst(b, loc, F32GemmRecipe::kThreads),
+        mlir::gpu::KernelDim3{gpu::indexConst(b, loc, F32GemmKernelConfig::kThreads),
                               one, one},
         Value(), args);
   }

@@ -5,7 +5,7 @@
 // reads), the mixer, and a chain of elementwise epilogues (each reading the
 // previous result and a group input of the same shape: arith.addf, such as
 // the residual add x + pool_mixer(norm(x)), arith.mulf, arith.subf), as ONE
-// launch of the fused mixer recipe (MixerRecipe.h). Covered:
+// launch of the fused mixer kernel (MixerKernel.h). Covered:
 //
 //   - pool_mixer and dwconv over [B, H, W, C] (a Kh x Kw window) and
 //     [B, S, C] (passed as [B, 1, S, C] with a 1 x K window, dwconv weights
@@ -34,7 +34,7 @@ namespace {
 
 /// Static shared memory a kernel may use without raising its limit.
 constexpr int64_t kSharedMemoryBound = 48 * 1024;
-/// The longest window axis the recipe takes (longer ones, such as a
+/// The longest window axis the kernel takes (longer ones, such as a
 /// convolution over a whole long sequence, stay op by op).
 constexpr int64_t kMaxWindow = 4096;
 /// Output elements a CTA aims at (tokens per CTA = this / C, clamped).
@@ -242,9 +242,8 @@ FailureOr<bool> loom::rewriteFusedMixer(loom::KernelOp group,
   };
   Location loc = group.getLoc();
   OpBuilder b(group);
-  FailureOr<SymbolRefAttr> kernel = gpu::instantiateKernel(
-      group->getParentOfType<ModuleOp>(), loc, config.kernelName(),
-      gpu::mixerKernelText(config), {});
+  FailureOr<SymbolRefAttr> kernel =
+      gpu::buildMixerKernel(group->getParentOfType<ModuleOp>(), loc, config);
   if (failed(kernel))
     return failure();
 

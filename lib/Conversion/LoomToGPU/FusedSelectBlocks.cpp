@@ -2,7 +2,7 @@
 //
 // A fusion group anchored on loom.select_blocks (loom-fuse: the RoPE and
 // layout changes that compute q and k from the [S, H*D] projections) as one
-// launch of the select_blocks recipe (SelectBlocksRecipe.h): q and k are
+// launch of the select_blocks kernel (SelectBlocksKernel.h): q and k are
 // strided views of the group's buffers, their RoPE is applied while the
 // blocks are pooled, and the block scores live in shared memory only (the
 // full score matrix is never materialized). A plain select_blocks (a group
@@ -103,7 +103,7 @@ bool describeRope(loom::RopeOp rope, loom::gpu::SelectBlocksRope &r) {
 }
 
 /// The kernel configuration and the query blocks per CTA of `g`, or nothing
-/// when it is outside the recipe's reach.
+/// when it is outside the kernel's reach.
 std::optional<std::pair<loom::gpu::SelectBlocksKernelConfig, int64_t>>
 configure(SelectGroup g, const loom::gpu::Target &target) {
   auto qType = dyn_cast<RankedTensorType>(g.op.getQ().getType());
@@ -181,8 +181,7 @@ FailureOr<bool> loom::rewriteFusedSelectBlocks(loom::KernelOp group,
 
   ModuleOp module = g.op->getParentOfType<ModuleOp>();
   Location loc = g.op.getLoc();
-  FailureOr<SymbolRefAttr> kernel = gpu::instantiateKernel(
-      module, loc, c.kernelName(), gpu::selectBlocksKernelText(c), {});
+  FailureOr<SymbolRefAttr> kernel = gpu::buildSelectBlocksKernel(module, loc, c);
   if (failed(kernel))
     return failure();
 

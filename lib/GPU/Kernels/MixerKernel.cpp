@@ -10,7 +10,8 @@
 //
 //   1. (with a norm) the statistics of every token of the tile and of the
 //      window's halo around it, (tileH + kh - 1) x (tileW + kw - 1) tokens,
-//      one warp per token (lanes stride over C, warp shuffles), into shared
+//      one warp per token (lanes stride over C, warp shuffles; the
+//      statistics from NormStats.h, as every norm computes them), into shared
 //      memory: layer_norm keeps mean, r and inv (the corrected two-pass of
 //      the CPU lowering: mean = sum x / C, d = x - mean, r = sum d / C,
 //      var = max(sum d^2 / C - r^2, 0), inv = rsqrt(var + eps)), rms_norm
@@ -37,314 +38,277 @@
 // from the op-by-op path is the summation order of the norm statistics.
 
 #include "loom/GPU/Kernels/MixerKernel.h"
-#include "RecipeText.h"
 
-#include <sstream>
-#include <vector>
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/NormStats.h"
+#include "loom/GPU/Builder/Reduce.h"
+
+using namespace mlir;
 
 namespace loom {
 namespace gpu {
 
 namespace {
-using recipe::cat;
-using recipe::IndexEmitter;
+
+using Values = KernelBuilder::Values;
+
+/// The kernel's body (see the file comment).
+void buildMixer(KernelBuilder &b, const MixerKernelConfig &c) {
+  Type t = parseElementType(b.getContext(), c.elementType);
+  Type f32 = b.getF32Type();
+  const bool layer = c.norm == MixerKernelConfig::Norm::Layer;
+  const bool norm = c.norm != MixerKernelConfig::Norm::None;
+  const int64_t halo = c.haloTokens();
+  const int64_t haloW = c.tileW + c.kw - 1;
+  const int rh = c.offsetH(), rw = c.offsetW();
+  // Arguments: x, [g, [b]], [w], e0 .., y, eps.
+  unsigned next = 0;
+  Value x = b.arg(next++);
+  Value g = norm ? b.arg(next++) : Value();
+  Value bias = layer ? b.arg(next++) : Value();
+  Value weights = c.dwconv ? b.arg(next++) : Value();
+  Values e;
+  for (size_t k = 0; k < c.steps.size(); ++k)
+    e.push_back(b.arg(next++));
+  Value y = b.arg(next++), eps = b.arg(next++);
+  Value stats = norm ? b.workgroup(0) : Value();
+
+  Value c0 = b.idx(0), c1 = b.idx(1);
+  Value zf = b.f32(0.0);
+  // 0 <= pos < size (pos may be "negative").
+  auto inside = [&](Value pos, Value size) {
+    Value lo = b.sge(pos, c0);
+    Value hi = b.slt(pos, size);
+    return b.andi(lo, hi);
+  };
+  auto indexToF32 = [&](Value index) {
+    return b.sitofp(f32, b.indexCast(b.getI64Type(), index));
+  };
+
+  Value tid = b.threadId();
+  Value bx = b.blockId();
+  Value B = b.dim(x, 0);
+  Value H = b.dim(x, 1);
+  Value W = b.dim(x, 2);
+  Value C = b.dim(x, 3);
+  // CTA (b * hTiles + the H tile) * wTiles + the W tile (tile counts at
+  // least 1, as on the host).
+  Value wTiles = b.maxu(b.divuConst(b.addConst(W, c.tileW - 1), c.tileW), c1);
+  Value hTiles = b.maxu(b.divuConst(b.addConst(H, c.tileH - 1), c.tileH), c1);
+  Value w0 = b.mulConst(b.remu(bx, wTiles), c.tileW);
+  Value rest = b.divu(bx, wTiles);
+  Value h0 = b.mulConst(b.remu(rest, hTiles), c.tileH);
+  Value bi = b.divu(rest, hTiles);
+  Value bOk = b.ult(bi, B);
+  Value Cf = indexToF32(C);
+  // Element [bi, h, w, ch] of a [B, H, W, C] operand, as f32.
+  auto load4 = [&](Value mem, Value h, Value w, Value ch) {
+    return b.toF32(b.load(mem, {bi, h, w, ch}));
+  };
+
+  // ---- 1. norm statistics of the tile and its halo, a warp per token ----
+  if (norm) {
+    Value lane = b.remuConst(tid, 32), warp = b.divuConst(tid, 32);
+    b.forLoop(warp, b.idx(halo), b.idx(c.threads / 32), [&](Value tok) {
+      Value hh = b.addConst(b.add(h0, b.divuConst(tok, haloW)), -rh);
+      Value ww = b.addConst(b.add(w0, b.remuConst(tok, haloW)), -rw);
+      Value okW = inside(ww, W);
+      Value okH = inside(hh, H);
+      Value ok = b.andi(bOk, b.andi(okH, okW));
+      b.ifThen(ok, [&] {
+        // Sums over the token's channels (lanes stride by 32) of
+        // `terms(x)`, each summed over the warp.
+        auto channelSums = [&](size_t n,
+                               llvm::function_ref<Values(Value)> terms) {
+          Values inits(n, zf);
+          Values sums = b.forLoop(
+              lane, C, b.idx(32), inits, [&](Value ch, ValueRange acc) {
+                Values ts = terms(load4(x, hh, ww, ch));
+                Values next;
+                for (size_t i = 0; i < n; ++i)
+                  next.push_back(b.fadd(acc[i], ts[i]));
+                return next;
+              });
+          for (Value &s : sums)
+            s = warpAllReduce(b, s, ReduceKind::Add);
+          return sums;
+        };
+        Values tokenStats;
+        if (layer) {
+          Value sum = channelSums(1, [&](Value xv) { return Values{xv}; })[0];
+          Value mean = b.fdiv(sum, Cf);
+          Values d = channelSums(2, [&](Value xv) {
+            Value dx = b.fsub(xv, mean);
+            return Values{dx, b.fmul(dx, dx)};
+          });
+          LayerNormStats ln = layerNormStats(b, d[0], d[1], Cf, eps);
+          tokenStats = {mean, ln.r, ln.inv};
+        } else {
+          Value ss = channelSums(1, [&](Value xv) {
+            return Values{b.fmul(xv, xv)};
+          })[0];
+          tokenStats = {rmsInverse(b, ss, Cf, eps)};
+        }
+        b.ifThen(b.eq(lane, c0), [&] {
+          for (size_t s = 0; s < tokenStats.size(); ++s)
+            b.store(tokenStats[s], stats,
+                    b.addConst(tok, int64_t(s) * halo));
+        });
+      });
+    });
+    b.barrier();
+  }
+
+  // ---- 2. the outputs of the tile, c fastest ----
+  Value n = b.mulConst(C, int64_t(c.tileH) * c.tileW);
+  b.forLoop(tid, n, b.idx(c.threads), [&](Value i) {
+    Value tok = b.divu(i, C), ch = b.remu(i, C);
+    Value th = b.divuConst(tok, c.tileW), tw = b.remuConst(tok, c.tileW);
+    Value h = b.add(h0, th), w = b.add(w0, tw);
+    Value wIn = b.ult(w, W);
+    Value hIn = b.ult(h, H);
+    Value ok = b.andi(bOk, b.andi(hIn, wIn));
+    b.ifThen(ok, [&] {
+      Value gv, bv;
+      if (norm)
+        gv = b.toF32(b.load(g, ch));
+      if (layer)
+        bv = b.toF32(b.load(bias, ch));
+      // The mixer's input at (hh, ww, ch): x normalized with the statistics
+      // of halo token `slot`.
+      auto input = [&](Value hh, Value ww, Value slot) {
+        Value xv = load4(x, hh, ww, ch);
+        if (!norm)
+          return xv;
+        auto stat = [&](int s) {
+          return b.load(stats, b.addConst(slot, int64_t(s) * halo));
+        };
+        Value v;
+        if (layer) {
+          v = b.fsub(xv, stat(0));
+          v = b.fsub(v, stat(1));
+          v = b.fmul(v, stat(2));
+          v = b.fmul(v, gv);
+          v = b.fadd(v, bv);
+        } else {
+          v = b.fmul(xv, stat(0));
+          v = b.fmul(v, gv);
+        }
+        // Rounded to the element type, as the norm's result would be.
+        return b.toF32(b.roundTo(t, v));
+      };
+      // The halo slot of the token (th + dh, tw + dw) of the tile.
+      auto slotOf = [&](Value dh, Value dw) {
+        Value col = b.add(tw, dw);
+        Value row = b.mulConst(b.add(th, dh), haloW);
+        return b.add(row, col);
+      };
+
+      // Window sum, rows outer, columns inner, in-bounds positions only.
+      Value sum = b.forLoop(
+          c0, b.idx(c.kh), c1, ValueRange{zf},
+          [&](Value dh, ValueRange rowAcc) {
+            Value hh = b.addConst(b.add(h, dh), -rh);
+            Value okH = inside(hh, H);
+            return b.forLoop(
+                c0, b.idx(c.kw), c1, rowAcc, [&](Value dw, ValueRange acc) {
+                  Value ww = b.addConst(b.add(w, dw), -rw);
+                  Value okHW = b.andi(okH, inside(ww, W));
+                  Value tap = b.ifThenElse(
+                      okHW, f32,
+                      [&] {
+                        Value slot = norm ? slotOf(dh, dw) : Value();
+                        Value v = input(hh, ww, slot);
+                        if (c.dwconv) {
+                          Value wv = b.toF32(b.load(weights, {dh, dw, ch}));
+                          v = b.fmul(wv, v);
+                        }
+                        return b.fadd(acc[0], v);
+                      },
+                      [&] { return acc[0]; });
+                  return Values{tap};
+                });
+          })[0];
+
+      Value out = sum;
+      if (!c.dwconv) {
+        // In-bounds positions: per axis min(p + r, P - 1) - max(p - r, 0) + 1.
+        auto countOf = [&](Value p, int r, Value size) {
+          Value lo = b.maxs(b.addConst(p, -r), c0);
+          Value last = b.addConst(size, -1);
+          Value hi = b.mins(b.addConst(p, r), last);
+          return b.addConst(b.sub(hi, lo), 1);
+        };
+        Value countW = countOf(w, rw, W);
+        Value countH = countOf(h, rh, H);
+        Value count = b.mul(countH, countW);
+        Value avg = b.fdiv(sum, indexToF32(count));
+        Value slot = norm ? slotOf(b.idx(rh), b.idx(rw)) : Value();
+        Value centre = input(h, w, slot);
+        out = b.fsub(avg, centre);
+      }
+      for (size_t k = 0; k < c.steps.size(); ++k) {
+        Value other = load4(e[k], h, w, ch);
+        switch (static_cast<MixerKernelConfig::Step>(c.steps[k])) {
+        case MixerKernelConfig::Step::Add:
+          out = b.fadd(out, other);
+          break;
+        case MixerKernelConfig::Step::Mul:
+          out = b.fmul(out, other);
+          break;
+        case MixerKernelConfig::Step::Sub:
+          out = b.fsub(out, other);
+          break;
+        case MixerKernelConfig::Step::SubFrom:
+          out = b.fsub(other, out);
+          break;
+        }
+      }
+      b.store(b.roundTo(t, out), y, {bi, h, w, ch});
+    });
+  });
+}
+
 } // namespace
 
 std::string MixerKernelConfig::kernelName() const {
   const char *n = norm == Norm::Layer ? "layer_norm_"
                   : norm == Norm::Rms ? "rms_norm_"
                                       : "";
-  return cat("loom_mixer_", n, dwconv ? (causal ? "dwcausal" : "dw") : "pool",
-             kh, "x", kw, "_", elementType, "_t",
-             tileH, "x", tileW, "_b", threads,
-             steps.empty() ? std::string() : cat("_e", steps));
+  return "loom_mixer_" + std::string(n) +
+         (dwconv ? (causal ? "dwcausal" : "dw") : "pool") +
+         std::to_string(kh) + "x" + std::to_string(kw) + "_" + elementType +
+         "_t" + std::to_string(tileH) + "x" + std::to_string(tileW) + "_b" +
+         std::to_string(threads) + (steps.empty() ? "" : "_e" + steps);
 }
 
-std::string mixerKernelText(const MixerKernelConfig &c) {
-  IndexEmitter e;
-  const std::string T = c.elementType;
-  const std::string xT = cat("memref<?x?x?x?x", T, ">");
-  const std::string gT = cat("memref<?x", T, ">");
-  const bool layer = c.norm == MixerKernelConfig::Norm::Layer;
-  const bool norm = c.norm != MixerKernelConfig::Norm::None;
-  const int64_t halo = c.haloTokens();
-  const int64_t haloW = c.tileW + c.kw - 1;
-  const int rh = c.offsetH(), rw = c.offsetW();
-  const std::string sT =
-      cat("memref<", halo * c.statsPerToken(),
-          "xf32, #gpu.address_space<workgroup>>");
-
-  std::string c0 = e.idx(0), c1 = e.idx(1);
-  std::string zf = e.constant("%zf", "0.0 : f32");
-  auto f = [&](const std::string &opName, const std::string &a,
-               const std::string &b) {
-    return e.let(cat("arith.", opName, " ", a, ", ", b, " : f32"), "f");
-  };
-  auto ix = [&](const std::string &opName, const std::string &a,
-                const std::string &b) {
-    return e.let(cat("arith.", opName, " ", a, ", ", b, " : index"));
-  };
-  // 0 <= pos < size (pos may be "negative").
-  auto inside = [&](const std::string &pos, const std::string &size) {
-    std::string lo = e.let(cat("arith.cmpi sge, ", pos, ", ", c0, " : index"), "p");
-    std::string hi = e.let(cat("arith.cmpi slt, ", pos, ", ", size, " : index"), "p");
-    return e.andi(lo, hi);
-  };
-  auto toF32 = [&](const std::string &index) {
-    return e.let(cat("arith.sitofp ",
-                     e.let(cat("arith.index_cast ", index, " : index to i64")),
-                     " : i64 to f32"), "f");
-  };
-  // Element `b, h, w, c` of a [B, H, W, C] operand, as f32.
-  auto load4 = [&](const std::string &mem, const std::string &b,
-                   const std::string &h, const std::string &w,
-                   const std::string &ch) {
-    std::string v = e.let(cat("memref.load ", mem, "[", b, ", ", h, ", ", w,
-                              ", ", ch, "] : ", xT), "x");
-    return recipe::toF32(e, v, T);
-  };
-
-  std::string tid = e.let("gpu.thread_id x", "tid");
-  std::string bx = e.let("gpu.block_id x", "bid");
-  std::string B = e.let(cat("memref.dim %x, ", c0, " : ", xT), "B");
-  std::string H = e.let(cat("memref.dim %x, ", c1, " : ", xT), "H");
-  std::string W = e.let(cat("memref.dim %x, ", e.idx(2), " : ", xT), "W");
-  std::string C = e.let(cat("memref.dim %x, ", e.idx(3), " : ", xT), "C");
-  // CTA (b * hTiles + the H tile) * wTiles + the W tile (tile counts at
-  // least 1, as on the host).
-  std::string wTiles = ix("maxui", e.div(e.addConst(W, c.tileW - 1), c.tileW), c1);
-  std::string hTiles = ix("maxui", e.div(e.addConst(H, c.tileH - 1), c.tileH), c1);
-  std::string w0 = e.mul(ix("remui", bx, wTiles), c.tileW);
-  std::string rest = ix("divui", bx, wTiles);
-  std::string h0 = e.mul(ix("remui", rest, hTiles), c.tileH);
-  std::string bi = ix("divui", rest, hTiles);
-  std::string bOk = e.ult(bi, B);
-  std::string Cf = toF32(C);
-
-  // ---- 1. norm statistics of the tile and its halo, a warp per token ----
-  std::string eps = "%eps";
-  if (norm) {
-    std::string lane = e.rem(tid, 32), warp = e.div(tid, 32);
-    auto warpSum = [&](std::string s) {
-      for (int off = 16; off >= 1; off /= 2) {
-        std::string r = e.fresh("sh"), ok = e.fresh("shok");
-        e.line(cat(r, ", ", ok, " = gpu.shuffle xor ", s, ", ", e.i32(off),
-                   ", ", e.i32(32), " : f32"));
-        s = f("addf", s, r);
-      }
-      return s;
-    };
-    std::string t = e.fresh("t");
-    e.line(cat("scf.for ", t, " = ", warp, " to ", e.idx(halo), " step ",
-               e.idx(c.threads / 32), " {"));
-    e.open();
-    std::string hh = e.addConst(e.add(h0, e.div(t, haloW)), -rh);
-    std::string ww = e.addConst(e.add(w0, e.rem(t, haloW)), -rw);
-    std::string ok = e.andi(bOk, e.andi(inside(hh, H), inside(ww, W)));
-    e.line(cat("scf.if ", ok, " {"));
-    e.open();
-    // Sums over the token's channels (lanes stride by 32) of `terms(x)`.
-    auto channelSums = [&](int n, auto terms) {
-      std::string res = e.fresh("sums"), ch = e.fresh("ch");
-      std::vector<std::string> acc, out;
-      std::string iters, types;
-      for (int i = 0; i < n; ++i) {
-        acc.push_back(e.fresh("a"));
-        out.push_back(cat(res, "#", i));
-        iters += cat(i ? ", " : "", acc[i], " = ", zf);
-        types += cat(i ? ", " : "", "f32");
-      }
-      e.line(cat(res, ":", n, " = scf.for ", ch, " = ", lane, " to ", C,
-                 " step ", e.idx(32), " iter_args(", iters, ") -> (", types,
-                 ") {"));
-      e.open();
-      std::vector<std::string> ts = terms(load4("%x", bi, hh, ww, ch));
-      std::string next;
-      for (int i = 0; i < n; ++i)
-        next += cat(i ? ", " : "", f("addf", acc[i], ts[i]));
-      e.line(cat("scf.yield ", next, " : ", types));
-      e.close();
-      e.line("}");
-      for (std::string &o : out)
-        o = warpSum(o);
-      return out;
-    };
-    auto invOf = [&](const std::string &var) {
-      return e.let(cat("math.rsqrt ", f("addf", var, eps), " : f32"), "f");
-    };
-    std::vector<std::string> stats;
-    if (layer) {
-      std::string mean = f("divf", channelSums(1, [&](const std::string &x) {
-                             return std::vector<std::string>{x};
-                           })[0], Cf);
-      std::vector<std::string> d = channelSums(2, [&](const std::string &x) {
-        std::string dx = f("subf", x, mean);
-        return std::vector<std::string>{dx, f("mulf", dx, dx)};
-      });
-      std::string r = f("divf", d[0], Cf);
-      std::string var = f("subf", f("divf", d[1], Cf), f("mulf", r, r));
-      var = f("maximumf", var, zf);
-      stats = {mean, r, invOf(var)};
-    } else {
-      std::string ss = channelSums(1, [&](const std::string &x) {
-        return std::vector<std::string>{f("mulf", x, x)};
-      })[0];
-      stats = {invOf(f("divf", ss, Cf))};
-    }
-    std::string first = e.let(cat("arith.cmpi eq, ", lane, ", ", c0, " : index"), "p");
-    e.line(cat("scf.if ", first, " {"));
-    e.open();
-    for (size_t s = 0; s < stats.size(); ++s)
-      e.line(cat("memref.store ", stats[s], ", %stats[",
-                 e.addConst(t, int64_t(s) * halo), "] : ", sT));
-    e.close();
-    e.line("}");
-    e.close();
-    e.line("}");
-    e.close();
-    e.line("}");
-    e.line("gpu.barrier");
-  }
-
-  // ---- 2. the outputs of the tile, c fastest ----
-  std::string n = e.mul(C, int64_t(c.tileH) * c.tileW);
-  std::string i = e.fresh("i");
-  e.line(cat("scf.for ", i, " = ", tid, " to ", n, " step ", e.idx(c.threads),
-             " {"));
-  e.open();
-  std::string tok = ix("divui", i, C), ch = ix("remui", i, C);
-  std::string th = e.div(tok, c.tileW), tw = e.rem(tok, c.tileW);
-  std::string h = e.add(h0, th), w = e.add(w0, tw);
-  std::string ok = e.andi(bOk, e.andi(e.ult(h, H), e.ult(w, W)));
-  e.line(cat("scf.if ", ok, " {"));
-  e.open();
-  std::string g, bias;
-  if (norm)
-    g = recipe::toF32(e, e.let(cat("memref.load %g[", ch, "] : ", gT), "x"), T);
-  if (layer)
-    bias = recipe::toF32(e, e.let(cat("memref.load %b[", ch, "] : ", gT), "x"), T);
-  // The mixer's input at (hh, ww, ch): x normalized with the statistics of
-  // halo token `slot`.
-  auto input = [&](const std::string &hh, const std::string &ww,
-                   const std::string &slot) {
-    std::string x = load4("%x", bi, hh, ww, ch);
-    if (!norm)
-      return x;
-    auto stat = [&](int s) {
-      return e.let(cat("memref.load %stats[", e.addConst(slot, int64_t(s) * halo),
-                       "] : ", sT), "f");
-    };
-    std::string v;
-    if (layer) {
-      v = f("subf", x, stat(0));
-      v = f("subf", v, stat(1));
-      v = f("mulf", f("mulf", v, stat(2)), g);
-      v = f("addf", v, bias);
-    } else {
-      v = f("mulf", f("mulf", x, stat(0)), g);
-    }
-    // Rounded to the element type, as the norm's result would be.
-    if (T == "f32")
-      return v;
-    v = e.let(cat("arith.truncf ", v, " : f32 to ", T), "y");
-    return e.let(cat("arith.extf ", v, " : ", T, " to f32"), "f");
-  };
-  // The halo slot of the token (th + dh, tw + dw) of the tile.
-  auto slotOf = [&](const std::string &dh, const std::string &dw) {
-    return e.add(e.mul(e.add(th, dh), haloW), e.add(tw, dw));
-  };
-
-  // Window sum, rows outer, columns inner, in-bounds positions only.
-  std::string dh = e.fresh("dh"), s0 = e.fresh("s"), rowsSum = e.fresh("win");
-  e.line(cat(rowsSum, " = scf.for ", dh, " = ", c0, " to ", e.idx(c.kh),
-             " step ", c1, " iter_args(", s0, " = ", zf, ") -> (f32) {"));
-  e.open();
-  std::string hh = e.addConst(e.add(h, dh), -rh);
-  std::string okH = inside(hh, H);
-  std::string dw = e.fresh("dw"), s1 = e.fresh("s"), colsSum = e.fresh("win");
-  e.line(cat(colsSum, " = scf.for ", dw, " = ", c0, " to ", e.idx(c.kw),
-             " step ", c1, " iter_args(", s1, " = ", s0, ") -> (f32) {"));
-  e.open();
-  std::string ww = e.addConst(e.add(w, dw), -rw);
-  std::string okHW = e.andi(okH, inside(ww, W));
-  std::string tap = e.fresh("tap");
-  e.line(cat(tap, " = scf.if ", okHW, " -> (f32) {"));
-  e.open();
-  std::string v = input(hh, ww, norm ? slotOf(dh, dw) : "");
-  if (c.dwconv) {
-    std::string wv = e.let(cat("memref.load %w[", dh, ", ", dw, ", ", ch,
-                               "] : memref<?x?x?x", T, ">"), "x");
-    v = f("mulf", recipe::toF32(e, wv, T), v);
-  }
-  e.line(cat("scf.yield ", f("addf", s1, v), " : f32"));
-  e.close();
-  e.line("} else {");
-  e.line(cat("  scf.yield ", s1, " : f32"));
-  e.line("}");
-  e.line(cat("scf.yield ", tap, " : f32"));
-  e.close();
-  e.line("}");
-  e.line(cat("scf.yield ", colsSum, " : f32"));
-  e.close();
-  e.line("}");
-
-  std::string y = rowsSum;
-  if (!c.dwconv) {
-    // In-bounds positions: per axis min(p + r, P - 1) - max(p - r, 0) + 1.
-    auto countOf = [&](const std::string &p, int r, const std::string &size) {
-      std::string lo = ix("maxsi", e.addConst(p, -r), c0);
-      std::string hi = ix("minsi", e.addConst(p, r), e.addConst(size, -1));
-      return e.addConst(ix("subi", hi, lo), 1);
-    };
-    std::string count = e.mul(countOf(h, rh, H), countOf(w, rw, W));
-    std::string avg = f("divf", rowsSum, toF32(count));
-    std::string centre =
-        input(h, w, norm ? slotOf(e.idx(rh), e.idx(rw)) : "");
-    y = f("subf", avg, centre);
-  }
-  for (size_t k = 0; k < c.steps.size(); ++k) {
-    std::string other = load4(cat("%e", k), bi, h, w, ch);
-    switch (static_cast<MixerKernelConfig::Step>(c.steps[k])) {
-    case MixerKernelConfig::Step::Add:
-      y = f("addf", y, other);
-      break;
-    case MixerKernelConfig::Step::Mul:
-      y = f("mulf", y, other);
-      break;
-    case MixerKernelConfig::Step::Sub:
-      y = f("subf", y, other);
-      break;
-    case MixerKernelConfig::Step::SubFrom:
-      y = f("subf", other, y);
-      break;
-    }
-  }
-  if (T != "f32")
-    y = e.let(cat("arith.truncf ", y, " : f32 to ", T), "y");
-  e.line(cat("memref.store ", y, ", %y[", bi, ", ", h, ", ", w, ", ", ch,
-             "] : ", xT));
-  e.close();
-  e.line("}");
-  e.close();
-  e.line("}");
-
-  std::ostringstream os;
-  os << "gpu.module @recipe {\n  gpu.func @" << c.kernelName() << "(%x: " << xT;
-  if (norm)
-    os << ", %g: " << gT;
-  if (layer)
-    os << ", %b: " << gT;
+FailureOr<SymbolRefAttr> buildMixerKernel(ModuleOp module, Location loc,
+                                          const MixerKernelConfig &c) {
+  MLIRContext *ctx = module.getContext();
+  Type t = parseElementType(ctx, c.elementType);
+  Type image = dynamicMemRefType(4, t);
+  KernelSignature sig;
+  sig.arguments.push_back(image);
+  if (c.norm != MixerKernelConfig::Norm::None)
+    sig.arguments.push_back(dynamicMemRefType(1, t));
+  if (c.norm == MixerKernelConfig::Norm::Layer)
+    sig.arguments.push_back(dynamicMemRefType(1, t));
   if (c.dwconv)
-    os << ", %w: memref<?x?x?x" << T << ">";
+    sig.arguments.push_back(dynamicMemRefType(3, t));
   for (size_t k = 0; k < c.steps.size(); ++k)
-    os << ", %e" << k << ": " << xT;
-  os << ", %y: " << xT << ", %eps: f32)";
-  if (norm)
-    os << " workgroup(%stats : " << sT << " {llvm.align = 16 : i64})";
-  os << " kernel attributes {known_block_size = array<i32: " << c.threads
-     << ", 1, 1>} {\n"
-     << e.text() << "    gpu.return\n  }\n}\n";
-  return os.str();
+    sig.arguments.push_back(image);
+  sig.arguments.push_back(image);
+  sig.arguments.push_back(Float32Type::get(ctx));
+  // The statistics of the halo tokens: [stat][token] f32. 16-byte aligned:
+  // the load/store vectorizer may merge neighbouring slots.
+  if (c.statsPerToken() > 0)
+    sig.workgroup.push_back(
+        {sharedMemRefType({c.haloTokens() * c.statsPerToken()},
+                          Float32Type::get(ctx)),
+         16});
+  sig.blockSize = {c.threads, 1, 1};
+  return getOrBuildKernel(module, loc, c.kernelName(), sig,
+                          [&](KernelBuilder &b) { buildMixer(b, c); });
 }
 
 } // namespace gpu

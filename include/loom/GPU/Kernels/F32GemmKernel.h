@@ -1,14 +1,15 @@
 //===- F32GemmKernel.h - the fused f32 SIMT GEMM kernel ---------*- C++ -*-===//
 //
-// f32 products have no tensor-core recipe (GemmRecipes.h covers bf16, f16,
-// integer and fp8 operands). This recipe computes an f32 loom.linear fusion
-// group as one kernel on the CUDA cores:
+// f32 products have no tensor-core kernel (GemmKernel.h covers bf16, f16,
+// integer and fp8 operands). This kernel computes an f32 loom.linear fusion
+// group on the CUDA cores:
 //
 //   Y[m, n] = chain(norm(X)[m, :] . W[n, :] + bias[n])
 //
 // with an optional rms_norm / layer_norm prologue over X's rows (its full K)
-// and the epilogue steps of the tensor-core GEMM (EpilogueStep: residual add,
-// gating multiply, SiLU, GELU) applied in f32 before the one store.
+// and the epilogue steps of the tensor-core GEMM (EpilogueStep, Epilogue.h:
+// residual add, gating multiply, SiLU, GELU) applied in f32 before the one
+// store.
 //
 // The schedule: blocks of 256 threads, seen as 16 x 16 (tx = tid % 16,
 // ty = tid / 16); a block computes a BM x BN tile of Y (BM = BN = 16 * T,
@@ -16,8 +17,8 @@
 // columns tx + 16 j.
 // - Norm prologue: the block's 8 warps take its BM rows in turn; a warp sums
 //   a row over K (lane-strided loads, shuffle-xor reduction) and writes the
-//   row's statistics to shared memory: rms: inv = rsqrt(sum x^2 / K + eps);
-//   layer_norm: mean = sum x / K, r = sum (x - mean) / K,
+//   row's statistics to shared memory (NormStats.h): rms: inv = rsqrt(sum
+//   x^2 / K + eps); layer_norm: mean = sum x / K, r = sum (x - mean) / K,
 //   inv = rsqrt(max(sum (x - mean)^2 / K - r^2, 0) + eps) (the corrected
 //   two-pass variance of the CPU lowering and the row kernels).
 // - Main loop over K in tiles of BK = 16: every thread stages BM * BK / 256
@@ -38,7 +39,9 @@
 #ifndef LOOM_GPU_KERNELS_F32GEMMKERNEL_H
 #define LOOM_GPU_KERNELS_F32GEMMKERNEL_H
 
-#include "loom/GPU/Kernels/GemmKernel.h"
+#include "loom/GPU/Builder/Epilogue.h"
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
 #include <string>
@@ -47,7 +50,7 @@
 namespace loom {
 namespace gpu {
 
-struct F32GemmRecipe {
+struct F32GemmKernelConfig {
   enum class Norm { None, Rms, Layer };
   Norm norm = Norm::None;
   bool bias = false;
@@ -64,18 +67,22 @@ struct F32GemmRecipe {
   int64_t bn() const { return 16 * tile; }
   /// A name that encodes every parameter, e.g.
   /// loom_f32gemm_layer_bias_64x64x16_ep_gelu.
-  std::string name() const;
-  /// Empty when the parameters make a valid recipe, else why not.
+  std::string kernelName() const;
+  /// Empty when the parameters make a valid kernel, else why not.
   std::string check() const;
-  /// The text of `gpu.module @recipe { gpu.func @<name()> ... }`. Arguments,
-  /// in order: X memref<?x?xf32>, [norm: g memref<?xf32>, [layer: b
-  /// memref<?xf32>]], W_0 .. W_{parts-1} memref<?x?xf32>, [bias_0 ..
-  /// memref<?xf32>], Y_0 .. memref<?x?xf32>, one memref<?x?xf32> per tensor
-  /// step, [norm: eps f32]. Launched with kThreads x 1 x 1 threads on a
-  /// (sum of ceil(N_p / bn())) x min(ceil(M / bm()), kMaxGridY) grid (a block
-  /// takes the row tiles y, y + gridDim.y, ...); static shared memory.
-  std::string text() const;
 };
+
+/// The kernel of `c` (which must pass check()) in `module`'s gpu.module
+/// @loom_kernels (built on first use). Arguments, in order: X
+/// memref<?x?xf32>, [norm: g memref<?xf32>, [layer: b memref<?xf32>]], W_0 ..
+/// W_{parts-1} memref<?x?xf32>, [bias_0 .. memref<?xf32>], Y_0 ..
+/// memref<?x?xf32>, one memref<?x?xf32> per tensor step, [norm: eps f32].
+/// Launched with kThreads x 1 x 1 threads on a (sum of ceil(N_p / bn())) x
+/// min(ceil(M / bm()), kMaxGridY) grid (a block takes the row tiles y,
+/// y + gridDim.y, ...); static shared memory.
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildF32GemmKernel(mlir::ModuleOp module, mlir::Location loc,
+                   const F32GemmKernelConfig &c);
 
 } // namespace gpu
 } // namespace loom

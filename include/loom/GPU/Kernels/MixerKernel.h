@@ -1,12 +1,15 @@
 //===- MixerKernel.h - fused norm -> pool_mixer/dwconv -> epilogue kernel -*- C++ -*-===//
 //
-// The kernel text of loom-fuse's mixer groups (a layer_norm or rms_norm
-// prologue, loom.pool_mixer or loom.dwconv, elementwise epilogues such as the
-// residual add) as one GPU kernel; see MixerRecipe.cpp for its schedule.
-// Pure text generation: no MLIR dependency.
+// The kernel of loom-fuse's mixer groups (a layer_norm or rms_norm prologue,
+// loom.pool_mixer or loom.dwconv, elementwise epilogues such as the residual
+// add) as one GPU kernel; see lib/GPU/Kernels/MixerKernel.cpp for its
+// schedule. A config struct (no MLIR in it) and the function that builds
+// its gpu.func.
 
 #ifndef LOOM_GPU_KERNELS_MIXERKERNEL_H
 #define LOOM_GPU_KERNELS_MIXERKERNEL_H
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
 #include <string>
@@ -52,12 +55,15 @@ struct MixerKernelConfig {
   std::string kernelName() const;
 };
 
-/// The gpu.module text holding the kernel @<kernelName()>, with arguments
-/// (%x, [%g, [%b]], [%w], %e0 .. %e<n-1>, %y, %eps): x and the e's and y are
-/// memref<?x?x?x?xT>, g and b memref<?xT>, w memref<?x?x?xT>. Launched on
-/// max(B * hTiles * wTiles, 1) CTAs of `threads` (hTiles = max(ceil(H /
-/// tileH), 1), wTiles = max(ceil(W / tileW), 1)).
-std::string mixerKernelText(const MixerKernelConfig &c);
+/// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
+/// use), with arguments (x, [g, [b]], [w], e0 .. e<n-1>, y, eps): x, the e's
+/// and y memref<?x?x?x?xT>, g and b memref<?xT>, w memref<?x?x?xT>, eps f32.
+/// Launched on max(B * hTiles * wTiles, 1) CTAs of `threads` (hTiles =
+/// max(ceil(H / tileH), 1), wTiles = max(ceil(W / tileW), 1)); static shared
+/// memory only.
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildMixerKernel(mlir::ModuleOp module, mlir::Location loc,
+                 const MixerKernelConfig &c);
 
 } // namespace gpu
 } // namespace loom

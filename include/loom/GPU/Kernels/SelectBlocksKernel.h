@@ -1,19 +1,17 @@
-//===- SelectBlocksKernel.h - the fused select_blocks kernel ------*- C++
-//-*-===//
+//===- SelectBlocksKernel.h - the fused select_blocks kernel ---*- C++ -*-===//
 //
-// The text of Loom's loom.select_blocks kernel (a gpu.module holding one
-// gpu.func, in the gpu, memref, scf and arith dialects) for one
-// configuration: block pooling, block scores and the top-k selection in one
-// launch, q and k read as strided views of a fusion group's buffers with
-// their RoPE applied on the fly. The full score matrix never exists: a CTA
-// keeps its kv head's pooled key blocks and a chunk of its pooled query
-// blocks and their scores in shared memory.
-//
-// This file has no MLIR dependency: it only builds text, which
-// loom-gpu-kernels instantiates with gpu::instantiateKernel.
+// Loom's loom.select_blocks kernel for one configuration: block pooling,
+// block scores and the top-k selection in one launch, q and k read as
+// strided views of a fusion group's buffers with their RoPE applied on the
+// fly. The full score matrix never exists: a CTA keeps its kv head's pooled
+// key blocks and a chunk of its pooled query blocks and their scores in
+// shared memory. A config struct (no MLIR in it) and the function that
+// builds its gpu.func (lib/GPU/Kernels/SelectBlocksKernel.cpp).
 
 #ifndef LOOM_GPU_KERNELS_SELECTBLOCKSKERNEL_H
 #define LOOM_GPU_KERNELS_SELECTBLOCKSKERNEL_H
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
 #include <string>
@@ -55,20 +53,23 @@ struct SelectBlocksKernelConfig {
   int64_t sharedMemoryBytes() const {
     return 4 * ((keyBlocks + chunk) * pitch() + chunk * keyBlocks);
   }
-  /// Encodes every value the text depends on.
+  /// Encodes every value the kernel depends on.
   std::string kernelName() const;
 };
 
-/// The kernel @kernelName() with arguments
-///   %q: memref<?x?x?x?xT, strided<[?, ?, ?, 1], offset: ?>>  [B, Hq, Sq, D]
-///   %k: the same type                                      [B, Hkv, Skv, D]
-///   %out: memref<?x?x?x?xi1>                               [B, Hq, NQB, NKB]
-///   %scale: f32, %per_cta: index (query blocks per CTA),
-///   then %cos_q, %sin_q [Sq, D/2] with ropeQ and %cos_k, %sin_k [Skv, D/2]
+/// The kernel of `config` in `module`'s gpu.module @loom_kernels (built on
+/// first use), with arguments
+///   q: memref<?x?x?x?xT, strided<[?, ?, ?, 1], offset: ?>>  [B, Hq, Sq, D]
+///   k: the same type                                       [B, Hkv, Skv, D]
+///   out: memref<?x?x?x?xi1>                                [B, Hq, NQB, NKB]
+///   scale: f32, per_cta: index (query blocks per CTA),
+///   then cos_q, sin_q [Sq, D/2] with ropeQ and cos_k, sin_k [Skv, D/2]
 ///   with ropeK (memref<?x?xTable>),
 /// launched on a grid (max(B * Hq, 1), ceil(NQB / per_cta)) of threads()
 /// threads with sharedMemoryBytes() of dynamic shared memory.
-std::string selectBlocksKernelText(const SelectBlocksKernelConfig &config);
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildSelectBlocksKernel(mlir::ModuleOp module, mlir::Location loc,
+                        const SelectBlocksKernelConfig &config);
 
 } // namespace gpu
 } // namespace loom
