@@ -288,8 +288,10 @@ Value KernelBuilder::dynamicSharedMemory() {
       *this, sharedMemRefType({ShapedType::kDynamic}, getI8Type()));
 }
 Value KernelBuilder::view(Value bytes, int64_t byteOffset, MemRefType type) {
-  return memref::ViewOp::create(*this, type, bytes, idx(byteOffset),
-                                ValueRange{});
+  return view(bytes, idx(byteOffset), type);
+}
+Value KernelBuilder::view(Value bytes, Value byteOffset, MemRefType type) {
+  return memref::ViewOp::create(*this, type, bytes, byteOffset, ValueRange{});
 }
 
 //===----------------------------------------------------------------------===//

@@ -216,6 +216,9 @@ public:
   /// `type` (static, identity layout) viewed at `byteOffset` of an i8 buffer
   /// (memref.view).
   mlir::Value view(mlir::Value bytes, int64_t byteOffset, mlir::MemRefType type);
+  /// The same at a byte offset computed at run time (an index).
+  mlir::Value view(mlir::Value bytes, mlir::Value byteOffset,
+                   mlir::MemRefType type);
 
   //===--------------------------------------------------------------------===//
   // Threads.

@@ -1,0 +1,70 @@
+//===- HopperGemmKernel.h - the warp-specialized wgmma GEMM ------*- C++ -*-===//
+//
+// Y[M, N] = epilogue(A[M, K] @ B[N, K]^T (+ bias[n])) on Hopper (sm_90a),
+// A and B K-major as loom.linear's x and w are. See HopperGemmKernel.cpp for
+// the schedule: a producer warpgroup feeding a ring of shared-memory stages
+// by TMA, consumer warpgroups multiplying them with wgmma, mbarriers between
+// them, persistent CTAs walking the output tiles.
+
+#ifndef LOOM_GPU_KERNELS_HOPPERGEMMKERNEL_H
+#define LOOM_GPU_KERNELS_HOPPERGEMMKERNEL_H
+
+#include "loom/GPU/Builder/Epilogue.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace loom {
+namespace gpu {
+
+struct HopperGemmConfig {
+  /// A and B ("bf16" or "f16"), the bias ("" when absent) and Y ("bf16",
+  /// "f16", "f32").
+  std::string abType = "bf16", biasType, yType = "bf16";
+  /// Applied to the product (after the bias) before the one rounding.
+  std::vector<EpilogueStep> epilogue;
+  /// The CTA tile: BM rows (64 per consumer warpgroup) x BN columns, K in
+  /// steps of 64 elements (one 128-byte swizzled row per tile row).
+  int64_t bm = 128, bn = 256, stages = 4;
+  /// Registers a thread of the producer / of a consumer warpgroup keeps
+  /// (setmaxnreg), so that the consumers hold BN/2 accumulators each.
+  int64_t producerRegisters = 40, consumerRegisters = 232;
+
+  static constexpr int64_t kBlockK = 64;
+  int64_t consumers() const { return bm / 64; }
+  int64_t threads() const { return 128 * (consumers() + 1); }
+  int64_t elementBytes() const { return 2; }
+  /// Bytes of one pipeline stage (an A tile and a B tile).
+  int64_t stageBytes() const { return (bm + bn) * kBlockK * elementBytes(); }
+  /// Dynamic shared memory: the stages, plus 1 KiB to align them to the
+  /// 1024 bytes the 128-byte swizzle repeats over.
+  int64_t sharedMemoryBytes() const { return stages * stageBytes() + 1024; }
+  /// Empty when the config is valid, else why not.
+  std::string check() const;
+  /// A name that encodes every choice above.
+  std::string kernelName() const;
+};
+
+/// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
+/// use). Arguments, in order:
+///   descA  tensor map of A [M, K], box [BM, 64], 128-byte swizzle
+///   descB  tensor map of B [N, K], box [BN, 64], 128-byte swizzle
+///   Y      memref<?x?xY> [M, N] (written)
+///   K      index
+///   bias   memref<?xBias> [N]            (with a bias)
+///   E_i    memref<?x?xE_i> [M, N]         (one per tensor epilogue step)
+/// Launch: (G, 1, 1) blocks of (threads(), 1, 1) threads with
+/// sharedMemoryBytes() of dynamic shared memory, for any G >= 1 (each CTA
+/// takes the output tiles t = blockIdx.x, blockIdx.x + G, ...; G = the
+/// number of SMs, or the tile count where smaller).
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildHopperGemmKernel(mlir::ModuleOp module, mlir::Location loc,
+                      const HopperGemmConfig &c);
+
+} // namespace gpu
+} // namespace loom
+
+#endif // LOOM_GPU_KERNELS_HOPPERGEMMKERNEL_H
