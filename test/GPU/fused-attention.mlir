@@ -23,13 +23,13 @@
 // The first tile's rows come with Q and the first K/V tiles.
 // CHECK:       nvgpu.device_async_copy %[[COSK]][%{{.*}}], %[[KCOS]][
 // CHECK:       nvgpu.device_async_copy %[[SINK]][%{{.*}}], %[[KSIN]][
-// CHECK:       nvgpu.device_async_create_group
-// CHECK:       nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK:       nvvm.cp.async.commit.group
+// CHECK:       nvvm.cp.async.wait.group 0
 // In the loop: wait for the tile, rotate it with the shared rows (global
 // table loads only where the tables are not 16-byte aligned), then copy the
 // next tile's rows into the tiles just read, as a group of their own.
 // CHECK:       scf.while
-// CHECK:         nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK:         nvvm.cp.async.wait.group 1
 // CHECK:         scf.if
 // CHECK:           memref.load %[[KCOS]]
 // CHECK:           memref.load %[[KSIN]]
@@ -38,7 +38,7 @@
 // CHECK:         gpu.barrier
 // CHECK:         nvgpu.device_async_copy %[[COSK]][%{{.*}}], %[[KCOS]][
 // CHECK:         nvgpu.device_async_copy %[[SINK]][%{{.*}}], %[[KSIN]][
-// CHECK:         nvgpu.device_async_create_group
+// CHECK:         nvvm.cp.async.commit.group
 // CHECK:         nvgpu.ldmatrix
 func.func @fuse_attn_rope_many_tiles_bf16tab(%q2: tensor<300x512xbf16>, %k2: tensor<300x128xbf16>, %v2: tensor<300x128xbf16>,
                                  %cos: tensor<300x32xbf16>, %sin: tensor<300x32xbf16>) -> tensor<300x512xbf16> {

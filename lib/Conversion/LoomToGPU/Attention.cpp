@@ -1,7 +1,7 @@
-//===- Attention.cpp - flash attention recipes ----------------------===//
+//===- Attention.cpp - flash attention kernels ------------------------===//
 //
 // loom.attention and loom.block_sparse_attention to launches of the
-// flash-attention kernel (AttentionRecipe.h). Covered:
+// flash-attention kernel (AttentionKernel.h). Covered:
 //
 //   - element type bf16 or f16 (q, k, v and the result alike);
 //   - head dims D = Dv, static, 64 or 128;
@@ -21,9 +21,9 @@
 // (FA2 0.912).
 //
 // A target description with an attention tile (`tiles=attention:QxKV`,
-// docs/Design.md) replaces these choices for every op the recipe covers:
+// docs/Design.md) replaces these choices for every op the kernel covers:
 // Q-row CTAs of 4 warps (Q 64 or 128: warps of Q / 64 m-tiles) and KV-key
-// tiles (a multiple of 16, at most 128). A tile the recipe cannot build, or
+// tiles (a multiple of 16, at most 128). A tile the kernel cannot build, or
 // one that needs more shared memory than the chip has, is an error at the
 // op.
 //
@@ -84,7 +84,7 @@ AttentionOperands operandsOf(Operation *op) {
 }
 
 /// The kernel for `op` without its CTA shape (warps, warpTiles, blockN), or
-/// nothing when the op is outside the recipe's reach.
+/// nothing when the op is outside the kernel's reach.
 std::optional<loom::gpu::AttentionKernelConfig>
 selectKernel(Operation *op, const AttentionOperands &a) {
   auto qType = dyn_cast<RankedTensorType>(a.q.getType());
@@ -164,7 +164,7 @@ bool chooseDefaultTile(const AttentionOperands &a,
 
 /// The CTA shape the target description asks for: blockQ query rows as 4
 /// warps of blockQ / 64 m-tiles each, blockKV keys per key/value tile. A
-/// shape the recipe cannot build is an error at `op`.
+/// shape the kernel cannot build is an error at `op`.
 LogicalResult applyRequestedTile(Operation *op, const AttentionOperands &a,
                                  const loom::gpu::Target &target,
                                  loom::gpu::AttentionKernelConfig &c) {
@@ -213,8 +213,8 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
   OpBuilder b(op);
   auto rType = cast<RankedTensorType>(op->getResult(0).getType());
 
-  FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
-      module, loc, c.kernelName(), loom::gpu::attentionKernelText(c), {});
+  FailureOr<SymbolRefAttr> kernel =
+      loom::gpu::buildAttentionKernel(module, loc, c);
   if (failed(kernel))
     return failure();
 
@@ -268,8 +268,8 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
 }
 
 /// The kernel configuration of `op`: its CTA shape from the target
-/// description, else the chip's default; nullopt outside the recipe's
-/// reach, failure for a requested tile the recipe cannot build.
+/// description, else the chip's default; nullopt outside the kernel's
+/// reach, failure for a requested tile the kernel cannot build.
 FailureOr<std::optional<loom::gpu::AttentionKernelConfig>>
 configure(Operation *op, const AttentionOperands &a,
           const loom::gpu::Target &target) {

@@ -1,4 +1,4 @@
-//===- AttentionKernel.cpp - the flash-attention kernel recipe ------------===//
+//===- AttentionKernel.cpp - the flash-attention kernel -------------------===//
 //
 // FlashAttention-2 forward, one CTA per (query tile, head, batch):
 //
@@ -26,824 +26,663 @@
 // shuffles. The accumulator of S is already in the A-operand layout of the
 // P V product (two adjacent n-tiles form one k16 step), so P never leaves the
 // registers.
+//
+// Fusion groups add a prologue (RoPE of the Q and K tiles in shared memory,
+// as loom.rope rounds it) and read and write q, k, v and o as strided views
+// (AttentionKernelConfig::strided).
 
 #include "loom/GPU/Kernels/AttentionKernel.h"
-#include "RecipeText.h"
+
+#include "loom/GPU/Builder/AsyncCopy.h"
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/Mma.h"
+#include "loom/GPU/Builder/Reduce.h"
+#include "loom/GPU/Builder/Rope.h"
 
 #include <cassert>
-#include <vector>
+
+using namespace mlir;
 
 namespace loom {
 namespace gpu {
 
 namespace {
 
-using recipe::cat;
+using Values = KernelBuilder::Values;
+/// A fragment: the four registers of an mma.sync accumulator or A operand.
+using Fragment = SmallVector<Value, 4>;
 
-/// The kernel's text emitter (constants hoisted in the order of their
-/// names) with the f32, mma.sync and shuffle helpers of the recipe.
-class Emitter : public recipe::TextEmitter {
-public:
-  explicit Emitter(std::string elementType)
-      : TextEmitter(ConstantOrder::ByName), t(std::move(elementType)) {
-    bf16 = t == "bf16";
-    frag = bf16 ? "i32" : "vector<2x" + t + ">";
-  }
-
-  /// The element type and the type of an mma.sync operand register.
-  std::string t, frag;
-  bool bf16;
-
-  // Constants, defined once at the top of the kernel.
-  std::string f32(const std::string &name, const std::string &literal) {
-    return constant("%cf_" + name, literal + " : f32");
-  }
-  std::string negInf() { return f32("ninf", "0xFF800000"); }
-  std::string zeroF() { return f32("zero", "0.0"); }
-
-  // index arithmetic
-  std::string bin(const char *opName, const std::string &a,
-                  const std::string &b, const char *type = "index") {
-    return op("x", cat("arith.", opName, " ", a, ", ", b, " : ", type));
-  }
-  std::string add(const std::string &a, const std::string &b) { return bin("addi", a, b); }
-  std::string sub(const std::string &a, const std::string &b) { return bin("subi", a, b); }
-  std::string mul(const std::string &a, const std::string &b) { return bin("muli", a, b); }
-  std::string divu(const std::string &a, const std::string &b) { return bin("divui", a, b); }
-  std::string remu(const std::string &a, const std::string &b) { return bin("remui", a, b); }
-  std::string mins(const std::string &a, const std::string &b) { return bin("minsi", a, b); }
-  std::string maxs(const std::string &a, const std::string &b) { return bin("maxsi", a, b); }
-  std::string cmp(const char *pred, const std::string &a, const std::string &b,
-                  const char *type = "index") {
-    return op("p", cat("arith.cmpi ", pred, ", ", a, ", ", b, " : ", type));
-  }
-  std::string andi(const std::string &a, const std::string &b) { return bin("andi", a, b, "i1"); }
-  std::string ori(const std::string &a, const std::string &b) { return bin("ori", a, b, "i1"); }
-  std::string select(const std::string &c, const std::string &a,
-                     const std::string &b, const std::string &type) {
-    return op("s", cat("arith.select ", c, ", ", a, ", ", b, " : ", type));
-  }
-  std::string toI32(const std::string &a) {
-    return op("x", cat("arith.index_cast ", a, " : index to i32"));
-  }
-
-  // f32 arithmetic
-  std::string fbin(const char *opName, const std::string &a, const std::string &b) {
-    return op("f", cat("arith.", opName, " ", a, ", ", b, " : f32"));
-  }
-  std::string fadd(const std::string &a, const std::string &b) { return fbin("addf", a, b); }
-  std::string fmul(const std::string &a, const std::string &b) { return fbin("mulf", a, b); }
-  std::string fsub(const std::string &a, const std::string &b) { return fbin("subf", a, b); }
-  std::string fmax(const std::string &a, const std::string &b) { return fbin("maximumf", a, b); }
-  /// 2^a with the SFU's ex2.approx.ftz (2^-inf = 0; relative error about
-  /// 2^-22, far below the rounding of P to T).
-  std::string exp2(const std::string &a) {
-    return op("f", cat("llvm.call_intrinsic \"llvm.nvvm.ex2.approx.ftz.f\"(", a,
-                       ") : (f32) -> f32"));
-  }
-
-  /// The xor shuffle of `v` with the lane `mask` away (full warp).
-  std::string shuffleXor(const std::string &v, int mask) {
-    std::string n = fresh("sh");
-    line(cat(n, ", ", n, "ok = gpu.shuffle xor ", v, ", ", i32(mask), ", ",
-             i32(32), " : f32"));
-    return n;
-  }
-
-  /// Register `r` (0..3) of an ldmatrix result as an mma.sync operand.
-  std::string fragment(const std::string &ld, int r) {
-    std::string v = op("v", cat("vector.extract ", ld, "[", r, "] : vector<2x",
-                                t, "> from vector<4x2x", t, ">"));
-    if (!bf16)
-      return v;
-    std::string w = op("v", cat("vector.bitcast ", v, " : vector<2x", t,
-                                "> to vector<1xi32>"));
-    return op("a", cat("vector.extract ", w, "[0] : i32 from vector<1xi32>"));
-  }
-
-  /// Two f32 values rounded to T and packed as one mma.sync operand.
-  std::string pack(const std::string &lo, const std::string &hi) {
-    std::string v = op("v", cat("vector.from_elements ", lo, ", ", hi,
-                                " : vector<2xf32>"));
-    std::string r = op("v", cat("arith.truncf ", v, " : vector<2xf32> to vector<2x", t, ">"));
-    if (!bf16)
-      return r;
-    std::string w = op("v", cat("vector.bitcast ", r, " : vector<2x", t,
-                                "> to vector<1xi32>"));
-    return op("a", cat("vector.extract ", w, "[0] : i32 from vector<1xi32>"));
-  }
-
-  /// d = a * b + c, one m16n8k16 mma.sync; returns d's four registers.
-  std::vector<std::string> mma(const std::vector<std::string> &a,
-                               const std::string &b0, const std::string &b1,
-                               const std::vector<std::string> &c) {
-    std::string d = op("mma", cat("nvvm.mma.sync A[", a[0], ", ", a[1], ", ", a[2], ", ", a[3],
-                                  "] B[", b0, ", ", b1, "] C[", c[0], ", ", c[1], ", ", c[2], ", ", c[3],
-                                  "] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, "
-                                  "shape = #nvvm.shape<m = 16, n = 8, k = 16>, "
-                                  "multiplicandAPtxType = #nvvm.mma_type<", t,
-                                  ">, multiplicandBPtxType = #nvvm.mma_type<", t,
-                                  ">} : (", frag, ", ", frag,
-                                  ", f32) -> !llvm.struct<(f32, f32, f32, f32)>"));
-    std::vector<std::string> r;
-    for (int e = 0; e < 4; ++e)
-      r.push_back(op("acc", cat("llvm.extractvalue ", d, "[", e,
-                                "] : !llvm.struct<(f32, f32, f32, f32)>")));
-    return r;
-  }
-};
-
-/// `n` copies of `s`, joined by ", ".
-std::string repeatList(const std::string &s, size_t n) {
-  std::string r;
-  for (size_t i = 0; i < n; ++i)
-    r += (i ? ", " : "") + s;
-  return r;
-}
-
-std::string join(const std::vector<std::string> &v) {
-  std::string r;
-  for (size_t i = 0; i < v.size(); ++i)
-    r += (i ? ", " : "") + v[i];
-  return r;
-}
-
-/// The kernel body generator.
+/// The kernel body builder.
 class Generator {
 public:
-  explicit Generator(const AttentionKernelConfig &c) : c(c), e(c.elementType) {}
+  Generator(KernelBuilder &b, const AttentionKernelConfig &c)
+      : b(b), c(c), t(parseElementType(b.getContext(), c.elementType)),
+        ropeT(parseElementType(b.getContext(), c.ropeType)),
+        mma(c.elementType == "bf16" ? MmaType::BF16 : MmaType::F16) {}
 
-  std::string run();
+  void run();
 
 private:
+  KernelBuilder &b;
   const AttentionKernelConfig &c;
-  Emitter e;
+  /// The element type, the RoPE tables' element type and the mma.sync
+  /// operand type.
+  Type t, ropeT;
+  MmaType mma;
+
+  // The kernel's arguments.
+  Value q, k, v, o, layout, blockQArg, blockKArg, scale, softcapArg, window;
+  Value cosQ, sinQ, cosK, sinK;
+  // Shared memory: the Q tile, the two stages of K and V, K's table rows.
+  Value qs, ks, vs, kcos, ksin;
 
   // Values of the prologue.
-  std::string tid, lane, warp, b, h, kvh, sq, skv, q0;
-  std::string live; // i1: the CTA's (b, h) exists
-  std::string copyRow, copyCol; // a thread's first row and its column (cp.async)
-  std::string kRow, kCol;       // a lane's ldmatrix address in a K tile
-  std::string vRow, vCol;       // a lane's ldmatrix.trans address in a V tile
-  std::string keyLane;          // 2 * (lane % 4), i32: a thread's first key column
-  std::string qs, qRow;         // the Q tile and a lane's ldmatrix row in it
-  std::string tablesAligned;    // K's RoPE tables are 16-byte aligned (staged)
+  Value tid, lane, warp, bIdx, h, kvh, sq, skv, q0;
+  Value live;             // i1: the CTA's (b, h) exists
+  Value copyRow, copyCol; // a thread's first row and its column (cp.async)
+  Value kRow, kCol;       // a lane's ldmatrix address in a K tile
+  Value vRow, vCol;       // a lane's ldmatrix.trans address in a V tile
+  Value keyLane;          // 2 * (lane % 4), i32: a thread's first key column
+  Value qRow;             // a lane's ldmatrix row in the Q tile
+  Value tablesAligned;    // K's RoPE tables are 16-byte aligned (staged)
   /// A fragments of Q per m-tile and k16 step (when kept in registers).
-  std::vector<std::vector<std::vector<std::string>>> qFrag;
+  std::vector<std::vector<Fragment>> qFrag;
   /// The query rows a thread owns: row 2 * mt + r is g + 8 r of m-tile mt.
-  std::vector<std::string> rows;
-  std::vector<std::string> alignedRows; // i' = i + Skv - Sq of those rows
-  std::string sl2;              // scale * log2(e), or scale / c with softcap
-  std::string capL2;            // c * log2(e) with softcap
-  std::string windowEff;        // min(W, Skv)
-  std::string ipMin, ipMax;     // i' of the CTA's first and last rows
-  std::string ne;               // key tiles [.., ne) may be visible
-  std::string qBlock, lb, lh;   // sparse: the layout row of the CTA
+  Values rows;
+  Values alignedRows;   // i' = i + Skv - Sq of those rows
+  Value sl2;            // scale * log2(e), or scale / c with softcap
+  Value capL2;          // c * log2(e) with softcap
+  Value windowEff;      // min(W, Skv)
+  Value ipMin, ipMax;   // i' of the CTA's first and last rows
+  Value ne;             // key tiles [.., ne) may be visible
+  Value qBlock, lb, lh; // sparse: the layout row of the CTA
 
-  std::string smemType(int64_t rowsPerStage, bool staged) const {
-    return cat("memref<", staged ? "2x" : "", rowsPerStage, "x", c.rowPitch(),
-               "x", c.elementType, ", #gpu.address_space<workgroup>>");
+  Value negInf() { return b.f32Bits(0xFF800000u); }
+  Value zeroF() { return b.f32(0.0); }
+
+  /// The Q tile [blockM, pitch] or a two-stage K/V buffer [2, blockN,
+  /// pitch] in shared memory.
+  MemRefType smemType(int64_t rowsPerStage, bool staged) const {
+    if (staged)
+      return sharedMemRefType({2, rowsPerStage, c.rowPitch()}, t);
+    return sharedMemRefType({rowsPerStage, c.rowPitch()}, t);
   }
-  std::string globalType() const {
-    return cat("memref<?x?x?x?x", c.elementType,
-               c.strided ? ", strided<[?, ?, ?, 1], offset: ?>>" : ">");
+  /// A K tile's rows of a RoPE table in shared memory (one stage: the next
+  /// tile's rows are copied once this tile's rotation is done).
+  MemRefType tableTileType(int64_t rowsPerTile) const {
+    return sharedMemRefType({rowsPerTile, c.headDim / 2}, ropeT);
+  }
+  /// Indices into a tile, with the stage first when it has one.
+  static Values at(Value stage, Value row, Value col) {
+    if (stage)
+      return {stage, row, col};
+    return {row, col};
   }
 
-  /// RoPE in shared memory: rotates the `rows` rows of `tile` (at `stage`
-  /// when staged) with the tables `cos` and `sin` [S, D/2], row r at
-  /// sequence position base + r. Rows at or past `limit` hold zeros (the
+  /// RoPE in shared memory: rotates the `rowCount` rows of `tile` (at
+  /// `stage` when staged) with the tables `cosT` and `sinT` [S, D/2], row r
+  /// at sequence position base + r. Rows at or past `limit` hold zeros (the
   /// copies zero-fill them) and stay zero: their table row is clamped to
   /// limit - 1. Every thread takes pairs tid, tid + threads, ...: unrolled,
   /// every load of a thread issued before its first use, so that the table
   /// reads (L2 latency) overlap; the caller puts barriers around it.
   /// With `staged`, cosT and sinT are the tables' rows of this tile in
-  /// shared memory ([2, rows, D/2] at `stage`, row r for position base + r).
-  void rotateTile(const std::string &tile, const std::string &tileType,
-                  const std::string &stage, int64_t rows,
-                  const std::string &base, const std::string &limit,
-                  const std::string &cosT, const std::string &sinT,
-                  bool staged = false) {
-    int64_t pairs = rows * (c.headDim / 2), threads = c.threads();
-    std::string lastPos = e.sub(limit, e.idx(1));
+  /// shared memory ([rowCount, D/2], row r for position base + r).
+  void rotateTile(Value tile, Value stage, int64_t rowCount, Value base,
+                  Value limit, Value cosT, Value sinT, bool staged = false) {
+    int64_t pairs = rowCount * (c.headDim / 2), threads = c.threads();
+    Value lastPos = b.sub(limit, b.idx(1));
     // Batches of 8 pairs a thread: their loads in flight together, without
     // the registers of a whole D = 128 tile.
     int64_t steps = (pairs + threads - 1) / threads;
     for (int64_t k0 = 0; k0 < steps; k0 += 8)
-      rotatePairs(tile, tileType, stage, base, lastPos, cosT, sinT, pairs, k0,
-                  std::min<int64_t>(k0 + 8, steps), staged ? rows : 0);
+      rotatePairs(tile, stage, base, lastPos, cosT, sinT, pairs, k0,
+                  std::min<int64_t>(k0 + 8, steps), staged);
   }
 
   /// Steps [k0, k1) of rotateTile: pair tid + k * threads (of `pairs`) for
   /// each k.
-  void rotatePairs(const std::string &tile, const std::string &tileType,
-                   const std::string &stage, const std::string &base,
-                   const std::string &lastPos, const std::string &cosT,
-                   const std::string &sinT, int64_t pairs, int64_t k0,
-                   int64_t k1, int64_t stagedRows) {
+  void rotatePairs(Value tile, Value stage, Value base, Value lastPos,
+                   Value cosT, Value sinT, int64_t pairs, int64_t k0,
+                   int64_t k1, bool staged) {
     int64_t halfD = c.headDim / 2;
     int64_t threads = c.threads();
-    std::string table = cat("memref<?x?x", c.ropeType, ">");
     struct Pair {
-      std::string at, c0, c1, x1, x2, co, si, in;
+      Value row, c0, c1, x1, x2, co, si, in;
     };
-    std::vector<Pair> work;
-    for (int64_t k = k0; k < k1; ++k) {
+    SmallVector<Pair> work;
+    for (int64_t kk = k0; kk < k1; ++kk) {
       Pair w;
-      std::string i = e.add(tid, e.idx(k * threads));
-      if ((k + 1) * threads > pairs)
-        w.in = e.cmp("ult", i, e.idx(pairs));
-      // Out-of-range pairs of a partial last step read pair 0.
-      if (!w.in.empty())
-        i = e.op("i", cat("arith.select ", w.in, ", ", i, ", ", e.idx(0), " : index"));
-      std::string r = e.divu(i, e.idx(halfD)), p = e.remu(i, e.idx(halfD));
-      std::string pos = e.mins(e.add(base, r), lastPos);
-      w.c0 = c.ropeInterleaved ? e.mul(p, e.idx(2)) : p;
-      w.c1 = c.ropeInterleaved ? e.add(w.c0, e.idx(1)) : e.add(p, e.idx(halfD));
-      w.at = stage.empty() ? r : cat(stage, ", ", r);
-      auto load = [&](const std::string &col) {
-        return e.op("x", cat("memref.load ", tile, "[", w.at, ", ", col, "] : ",
-                             tileType));
-      };
-      auto loadTable = [&](const std::string &t) {
-        if (stagedRows)
-          return e.op("x", cat("memref.load ", t, "[", r, ", ", p, "] : ",
-                               tableTileType(stagedRows)));
-        return e.op("x", cat("memref.load ", t, "[", pos, ", ", p, "] : ", table));
-      };
-      w.co = loadTable(cosT);
-      w.si = loadTable(sinT);
-      w.x1 = load(w.c0);
-      w.x2 = load(w.c1);
+      Value i = b.add(tid, b.idx(kk * threads));
+      if ((kk + 1) * threads > pairs) {
+        // Out-of-range pairs of a partial last step read pair 0.
+        w.in = b.ult(i, b.idx(pairs));
+        i = b.select(w.in, i, b.idx(0));
+      }
+      Value r = b.divu(i, b.idx(halfD));
+      Value p = b.remu(i, b.idx(halfD));
+      // The table row of a global table: the position, clamped.
+      Value pos;
+      if (!staged) {
+        Value unclamped = b.add(base, r);
+        pos = b.mins(unclamped, lastPos);
+      }
+      w.c0 = c.ropeInterleaved ? b.mul(p, b.idx(2)) : p;
+      w.c1 = c.ropeInterleaved ? b.add(w.c0, b.idx(1)) : b.add(p, b.idx(halfD));
+      w.row = r;
+      w.co = b.load(cosT, {staged ? r : pos, p});
+      w.si = b.load(sinT, {staged ? r : pos, p});
+      w.x1 = b.load(tile, at(stage, r, w.c0));
+      w.x2 = b.load(tile, at(stage, r, w.c1));
       work.push_back(w);
     }
-    auto f32 = [&](const std::string &v, const std::string &type) {
-      return type == "f32" ? v
-                           : e.op("f", cat("arith.extf ", v, " : ", type, " to f32"));
-    };
     for (Pair &w : work) {
-      std::string x1 = f32(w.x1, c.elementType), x2 = f32(w.x2, c.elementType);
-      std::string co = f32(w.co, c.ropeType), si = f32(w.si, c.ropeType);
-      std::string y1 = e.fsub(e.fmul(x1, co), e.fmul(x2, si));
-      std::string y2 = e.fadd(e.fmul(x2, co), e.fmul(x1, si));
-      if (!w.in.empty()) {
-        e.line(cat("scf.if ", w.in, " {"));
-        e.open();
-      }
-      for (auto [y, col] : {std::pair{y1, w.c0}, std::pair{y2, w.c1}}) {
-        std::string t = e.op("x", cat("arith.truncf ", y, " : f32 to ", c.elementType));
-        e.line(cat("memref.store ", t, ", ", tile, "[", w.at, ", ", col, "] : ", tileType));
-      }
-      if (!w.in.empty()) {
-        e.close();
-        e.line("}");
-      }
+      Value x1 = b.toF32(w.x1);
+      Value x2 = b.toF32(w.x2);
+      Value co = b.toF32(w.co);
+      Value si = b.toF32(w.si);
+      auto [y1, y2] = rotatePair(b, x1, x2, co, si);
+      auto store = [&] {
+        for (auto [y, col] : {std::pair{y1, w.c0}, std::pair{y2, w.c1}}) {
+          Value rounded = b.roundTo(t, y);
+          b.store(rounded, tile, at(stage, w.row, col));
+        }
+      };
+      if (w.in)
+        b.ifThen(w.in, store);
+      else
+        store();
     }
-  }
-
-  /// A K tile's rows of a RoPE table in shared memory (one stage: the next
-  /// tile's rows are copied once this tile's rotation is done).
-  std::string tableTileType(int64_t rows) const {
-    return cat("memref<", rows, "x", c.headDim / 2, "x", c.ropeType,
-               ", #gpu.address_space<workgroup>>");
   }
 
   /// cp.async of the rows rowBase .. rowBase + blockN of K's cos and sin
   /// tables into their shared tiles (16-byte chunks; rows past `limit`,
   /// every row when `valid` is false and everything when the tables are not
   /// 16-byte aligned are zero-filled without reading).
-  std::vector<std::string> copyTables(const std::string &rowBase,
-                                      const std::string &limit,
-                                      const std::string &valid) {
+  void copyTables(Value rowBase, Value limit, Value valid) {
     int64_t perChunk = 16 / c.tableBytes();
     int64_t chunksPerRow = (c.headDim / 2) / perChunk;
     int64_t chunks = c.blockN * chunksPerRow;
-    std::string table = cat("memref<?x?x", c.ropeType, ">");
-    std::string lastRow = e.maxs(e.sub(limit, e.idx(1)), e.idx(0));
-    std::vector<std::string> tokens;
+    Value lastRow = b.maxs(b.sub(limit, b.idx(1)), b.idx(0));
     for (int64_t i = 0; i * c.threads() < chunks; ++i) {
-      std::string chunk = e.add(tid, e.idx(i * c.threads()));
-      std::string r = e.divu(chunk, e.idx(chunksPerRow));
-      std::string col = e.mul(e.remu(chunk, e.idx(chunksPerRow)), e.idx(perChunk));
-      std::string row = e.add(rowBase, r);
-      std::string in = e.andi(e.andi(e.cmp("slt", row, limit), valid), tablesAligned);
-      std::string count = e.select(in, e.idx(perChunk), e.idx(0), "index");
-      std::string src = e.maxs(e.mins(row, lastRow), e.idx(0));
-      for (auto [from, to] : {std::pair{"%cos_k", "%kcos"}, std::pair{"%sin_k", "%ksin"}})
-        tokens.push_back(e.op(
-            "tok", cat("nvgpu.device_async_copy ", from, "[", src, ", ", col, "], ",
-                       to, "[", r, ", ", col, "], ", perChunk, ", ",
-                       count, " {bypassL1} : ", table, " to ",
-                       tableTileType(c.blockN))));
+      Value chunk = b.add(tid, b.idx(i * c.threads()));
+      Value r = b.divu(chunk, b.idx(chunksPerRow));
+      Value col = b.mul(b.remu(chunk, b.idx(chunksPerRow)), b.idx(perChunk));
+      Value row = b.add(rowBase, r);
+      Value in = b.andi(b.andi(b.slt(row, limit), valid), tablesAligned);
+      Value count = b.select(in, b.idx(perChunk), b.idx(0));
+      Value src = b.maxs(b.mins(row, lastRow), b.idx(0));
+      for (auto [from, to] : {std::pair{cosK, kcos}, std::pair{sinK, ksin}})
+        asyncCopy(b, to, {r, col}, from, {src, col}, perChunk, count);
     }
-    return tokens;
   }
 
   /// cp.async of `tileRows` rows of `src` [b, head, rowBase + r, :] into
   /// `dst` (at `stage` when staged), zero-filling rows >= `limit` and every
-  /// row when `valid` is false. Returns the tokens.
-  std::vector<std::string> copyTile(const std::string &src,
-                                    const std::string &head,
-                                    const std::string &rowBase,
-                                    const std::string &limit,
-                                    int64_t tileRows, const std::string &dst,
-                                    const std::string &dstType,
-                                    const std::string &stage,
-                                    const std::string &valid,
-                                    bool full = false);
+  /// row when `valid` is false; with `full`, every row is known to be in
+  /// bounds.
+  void copyTile(Value src, Value head, Value rowBase, Value limit,
+                int64_t tileRows, Value dst, Value stage, Value valid,
+                bool full = false);
   /// The A fragments of Q for m-tile `mt` and head-dim step `kk` (one
   /// ldmatrix.x4 from the Q tile).
-  std::vector<std::string> loadQ(int64_t mt, int64_t kk);
-  /// One ldmatrix.x4 (`name`, transposed or not) of %ks or %vs at [stage,
-  /// row, col] feeding, for every m-tile mt, two mma.sync: acc[mt][j] +=
-  /// a[mt] * (registers 0, 1) and acc[mt][j + 1] += a[mt] * (registers 2, 3).
-  void ldmatrixMma(const char *name, const std::string &stage,
-                   const std::string &row, const std::string &col,
-                   bool transpose,
-                   const std::vector<std::vector<std::string>> &a,
-                   std::vector<std::vector<std::vector<std::string>>> &acc,
-                   int64_t j);
+  Fragment loadQ(int64_t mt, int64_t kk);
+  /// One ldmatrix.x4 (transposed or not) of ks or vs at [stage, row, col]
+  /// feeding, for every m-tile mt, two mma.sync: acc[mt][j] += a[mt] *
+  /// (registers 0, 1) and acc[mt][j + 1] += a[mt] * (registers 2, 3).
+  void ldmatrixMma(Value stage, Value row, Value col, bool transpose,
+                   ArrayRef<Fragment> a,
+                   std::vector<std::vector<Fragment>> &acc, int64_t j);
   /// The first key tile at or after `from` whose layout bit is set (or `ne`).
-  std::string nextVisible(const std::string &from);
-  /// The body of one key/value tile; returns the new carried values.
-  std::vector<std::string> tileBody(const std::string &n,
-                                    const std::string &stage,
-                                    const std::vector<std::string> &carried);
+  Value nextVisible(Value from);
+  /// The body of one key/value tile; returns the values to carry on.
+  Values tileBody(Value n, Value stage, ValueRange carried);
 };
 
-std::vector<std::string> Generator::copyTile(
-    const std::string &src, const std::string &head, const std::string &rowBase,
-    const std::string &limit, int64_t tileRows, const std::string &dst,
-    const std::string &dstType, const std::string &stage,
-    const std::string &valid, bool full) {
+void Generator::copyTile(Value src, Value head, Value rowBase, Value limit,
+                         int64_t tileRows, Value dst, Value stage, Value valid,
+                         bool full) {
   int64_t chunksPerRow = c.headDim / 8;
   int64_t rowsPerPass = c.threads() / chunksPerRow;
   assert(tileRows % rowsPerPass == 0 && "tile not covered by whole passes");
-  std::vector<std::string> tokens;
   if (full) {
     // Every row is in bounds: plain 16-byte copies.
-    std::string base = e.add(rowBase, copyRow);
+    Value base = b.add(rowBase, copyRow);
     for (int64_t pass = 0; pass < tileRows / rowsPerPass; ++pass) {
-      std::string local = e.add(copyRow, e.idx(pass * rowsPerPass));
-      std::string row = e.add(base, e.idx(pass * rowsPerPass));
-      std::string dstIdx = stage.empty() ? cat(local, ", ", copyCol)
-                                         : cat(stage, ", ", local, ", ", copyCol);
-      tokens.push_back(e.op(
-          "tok", cat("nvgpu.device_async_copy ", src, "[", b, ", ", head, ", ",
-                     row, ", ", copyCol, "], ", dst, "[", dstIdx,
-                     "], 8 {bypassL1} : ", globalType(), " to ", dstType)));
+      Value local = b.add(copyRow, b.idx(pass * rowsPerPass));
+      Value row = b.add(base, b.idx(pass * rowsPerPass));
+      asyncCopy(b, dst, at(stage, local, copyCol), src,
+                {bIdx, head, row, copyCol}, 8);
     }
-    return tokens;
+    return;
   }
-  std::string lastRow = e.maxs(e.sub(limit, e.idx(1)), e.idx(0));
+  Value lastRow = b.maxs(b.sub(limit, b.idx(1)), b.idx(0));
   for (int64_t pass = 0; pass < tileRows / rowsPerPass; ++pass) {
-    std::string local = e.add(copyRow, e.idx(pass * rowsPerPass));
-    std::string row = e.add(rowBase, local);
-    std::string in = e.cmp("slt", row, limit);
-    if (!valid.empty())
-      in = e.andi(in, valid);
-    std::string count = e.select(in, e.idx(8), e.idx(0), "index");
-    std::string srcRow = e.maxs(e.mins(row, lastRow), e.idx(0));
-    std::string dstIdx = stage.empty() ? cat(local, ", ", copyCol)
-                                       : cat(stage, ", ", local, ", ", copyCol);
-    tokens.push_back(e.op(
-        "tok", cat("nvgpu.device_async_copy ", src, "[", b, ", ", head, ", ",
-                   srcRow, ", ", copyCol, "], ", dst, "[", dstIdx, "], 8, ",
-                   count, " {bypassL1} : ", globalType(), " to ", dstType)));
+    Value local = b.add(copyRow, b.idx(pass * rowsPerPass));
+    Value row = b.add(rowBase, local);
+    Value in = b.andi(b.slt(row, limit), valid);
+    Value count = b.select(in, b.idx(8), b.idx(0));
+    Value srcRow = b.maxs(b.mins(row, lastRow), b.idx(0));
+    asyncCopy(b, dst, at(stage, local, copyCol), src,
+              {bIdx, head, srcRow, copyCol}, 8, count);
   }
-  return tokens;
 }
 
-void Generator::ldmatrixMma(
-    const char *name, const std::string &stage, const std::string &row,
-    const std::string &col, bool transpose,
-    const std::vector<std::vector<std::string>> &a,
-    std::vector<std::vector<std::vector<std::string>>> &acc, int64_t j) {
-  std::string ld = e.op(name, cat("nvgpu.ldmatrix ", transpose ? "%vs[" : "%ks[",
-                                  stage, ", ", row, ", ", col,
-                                  "] {numTiles = 4 : i32, transpose = ",
-                                  transpose ? "true" : "false", "} : ",
-                                  smemType(c.blockN, true), " -> vector<4x2x",
-                                  c.elementType, ">"));
-  std::vector<std::string> f;
+void Generator::ldmatrixMma(Value stage, Value row, Value col, bool transpose,
+                            ArrayRef<Fragment> a,
+                            std::vector<std::vector<Fragment>> &acc,
+                            int64_t j) {
+  Value ld = ldmatrix(b, transpose ? vs : ks, {stage, row, col}, 4, transpose,
+                      VectorType::get({4, 2}, t));
+  Fragment f;
   for (int r = 0; r < 4; ++r)
-    f.push_back(e.fragment(ld, r));
+    f.push_back(ldmatrixRegister(b, ld, r, mma));
   for (size_t mt = 0; mt < a.size(); ++mt) {
-    acc[mt][j] = e.mma(a[mt], f[0], f[1], acc[mt][j]);
-    acc[mt][j + 1] = e.mma(a[mt], f[2], f[3], acc[mt][j + 1]);
+    acc[mt][j] = mmaSync(b, mma, a[mt], {f[0], f[1]}, acc[mt][j]);
+    acc[mt][j + 1] = mmaSync(b, mma, a[mt], {f[2], f[3]}, acc[mt][j + 1]);
   }
 }
 
-std::vector<std::string> Generator::loadQ(int64_t mt, int64_t kk) {
-  std::string half = e.mul(e.divu(lane, e.idx(16)), e.idx(8));
-  std::string ld = e.op("ldq", cat("nvgpu.ldmatrix ", qs, "[",
-                                   e.add(qRow, e.idx(mt * 16)), ", ",
-                                   e.add(half, e.idx(kk * 16)),
-                                   "] {numTiles = 4 : i32, transpose = false} : ",
-                                   smemType(c.blockM(), false), " -> vector<4x2x",
-                                   c.elementType, ">"));
-  std::vector<std::string> f;
+Fragment Generator::loadQ(int64_t mt, int64_t kk) {
+  Value half = b.mul(b.divu(lane, b.idx(16)), b.idx(8));
+  Value col = b.add(half, b.idx(kk * 16));
+  Value row = b.add(qRow, b.idx(mt * 16));
+  Value ld = ldmatrix(b, qs, {row, col}, 4, /*transpose=*/false,
+                      VectorType::get({4, 2}, t));
+  Fragment f;
   for (int r = 0; r < 4; ++r)
-    f.push_back(e.fragment(ld, r));
+    f.push_back(ldmatrixRegister(b, ld, r, mma));
   return f;
 }
 
-std::string Generator::nextVisible(const std::string &from) {
-  std::string m = e.fresh("scan");
-  std::string r = e.fresh("vis");
-  e.line(cat(r, " = scf.while (", m, " = ", from, ") : (index) -> index {"));
-  e.open();
-  std::string lt = e.cmp("slt", m, ne);
-  std::string bit = e.fresh("bit");
-  e.line(cat(bit, " = scf.if ", lt, " -> (i1) {"));
-  e.open();
-  std::string kBlock = e.divu(e.mul(m, e.idx(c.blockN)), "%block_k");
-  std::string v = e.op("ld", cat("memref.load %layout[", lb, ", ", lh, ", ",
-                                 qBlock, ", ", kBlock,
-                                 "] : memref<?x?x?x?xi1>"));
-  e.line(cat("scf.yield ", v, " : i1"));
-  e.close();
-  e.line("} else {");
-  e.open();
-  std::string f = e.op("false", "arith.constant false");
-  e.line(cat("scf.yield ", f, " : i1"));
-  e.close();
-  e.line("}");
-  std::string unset = e.cmp("eq", bit, e.op("false", "arith.constant false"), "i1");
-  std::string more = e.andi(lt, unset);
-  e.line(cat("scf.condition(", more, ") ", m, " : index"));
-  e.close();
-  e.line("} do {");
-  std::string arg = e.fresh("scanarg");
-  e.line(cat("^bb0(", arg, ": index):"));
-  e.open();
-  e.line(cat("scf.yield ", e.add(arg, e.idx(1)), " : index"));
-  e.close();
-  e.line("}");
-  return r;
+Value Generator::nextVisible(Value from) {
+  return b.whileLoop(
+      from,
+      [&](ValueRange args) {
+        Value m = args[0];
+        Value lt = b.slt(m, ne);
+        Value bit = b.ifThenElse(
+            lt, b.getI1Type(),
+            [&] {
+              Value kBlock = b.divu(b.mul(m, b.idx(c.blockN)), blockKArg);
+              return b.load(layout, {lb, lh, qBlock, kBlock});
+            },
+            [&] { return b.i1(false); });
+        Value unset = b.eq(bit, b.i1(false));
+        Value more = b.andi(lt, unset);
+        return Values{more, m};
+      },
+      [&](ValueRange args) { return Values{b.add(args[0], b.idx(1))}; })[0];
 }
 
-std::vector<std::string>
-Generator::tileBody(const std::string &n, const std::string &stage,
-                    const std::vector<std::string> &carried) {
+Values Generator::tileBody(Value n, Value stage, ValueRange carried) {
   const int64_t dTiles = c.headDim / 8, nTiles = c.blockN / 8;
   const int64_t dSteps = c.headDim / 16, nSteps = c.blockN / 16;
   const int64_t mT = c.warpTiles;
 
   // Prefetch the next visible tile into the other stage (zero-filled, without
   // reading memory, when there is none), then wait for this one.
-  std::string next = c.sparse ? nextVisible(e.add(n, e.idx(1))) : e.add(n, e.idx(1));
-  std::string hasNext = e.cmp("slt", next, ne);
-  std::string other = e.sub(e.idx(1), stage);
+  Value next = b.add(n, b.idx(1));
+  if (c.sparse)
+    next = nextVisible(next);
+  Value hasNext = b.slt(next, ne);
+  Value other = b.sub(b.idx(1), stage);
   // A next tile wholly inside the keys (all but the last) takes plain copies
   // without the clamping and zero-fill of the general case.
-  std::string nextRow = e.mul(next, e.idx(c.blockN));
-  std::string full = e.andi(
-      hasNext, e.cmp("sle", e.add(nextRow, e.idx(c.blockN)), skv));
-  std::string group = e.fresh("grp");
-  e.line(cat(group, " = scf.if ", full, " -> (!nvgpu.device.async.token) {"));
-  for (bool isFull : {true, false}) {
-    e.open();
-    std::vector<std::string> tokens =
-        copyTile("%k", kvh, nextRow, skv, c.blockN, "%ks", smemType(c.blockN, true),
-                 other, hasNext, isFull);
-    std::vector<std::string> vTokens =
-        copyTile("%v", kvh, nextRow, skv, c.blockN, "%vs", smemType(c.blockN, true),
-                 other, hasNext, isFull);
-    tokens.insert(tokens.end(), vTokens.begin(), vTokens.end());
-    std::string g = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));
-    e.line(cat("scf.yield ", g, " : !nvgpu.device.async.token"));
-    e.close();
-    e.line(isFull ? "} else {" : "}");
-  }
-  e.line(cat("nvgpu.device_async_wait ", group, " {numGroups = 1 : i32}"));
-  e.line("gpu.barrier");
+  Value nextRow = b.mul(next, b.idx(c.blockN));
+  Value fits = b.sle(b.add(nextRow, b.idx(c.blockN)), skv);
+  Value full = b.andi(hasNext, fits);
+  auto prefetch = [&](bool isFull) {
+    return [&, isFull] {
+      copyTile(k, kvh, nextRow, skv, c.blockN, ks, other, hasNext, isFull);
+      copyTile(v, kvh, nextRow, skv, c.blockN, vs, other, hasNext, isFull);
+      commitAsyncCopies(b);
+    };
+  };
+  b.ifThenElse(full, prefetch(true), prefetch(false));
+  waitAsyncCopies(b, 1);
+  b.barrier();
   if (c.stagedKTables()) {
     // The table rows came with the tile; tables that are not 16-byte
     // aligned are read from global memory instead.
-    e.line(cat("scf.if ", tablesAligned, " {"));
-    e.open();
-    rotateTile("%ks", smemType(c.blockN, true), stage, c.blockN,
-               e.mul(n, e.idx(c.blockN)), skv, "%kcos", "%ksin", true);
-    e.close();
-    e.line("} else {");
-    e.open();
-    rotateTile("%ks", smemType(c.blockN, true), stage, c.blockN,
-               e.mul(n, e.idx(c.blockN)), skv, "%cos_k", "%sin_k");
-    e.close();
-    e.line("}");
-    e.line("gpu.barrier");
+    b.ifThenElse(
+        tablesAligned,
+        [&] {
+          Value base = b.mul(n, b.idx(c.blockN));
+          rotateTile(ks, stage, c.blockN, base, skv, kcos, ksin, true);
+        },
+        [&] {
+          Value base = b.mul(n, b.idx(c.blockN));
+          rotateTile(ks, stage, c.blockN, base, skv, cosK, sinK);
+        });
+    b.barrier();
     // The next tile's table rows, into the tiles just read: a group of its
     // own after the next K/V tile's, complete when the next iteration waits
     // for that one.
-    std::vector<std::string> tTokens = copyTables(nextRow, skv, hasNext);
-    e.op("grp", "nvgpu.device_async_create_group " + join(tTokens));
+    copyTables(nextRow, skv, hasNext);
+    commitAsyncCopies(b);
   } else if (c.ropeK) {
-    rotateTile("%ks", smemType(c.blockN, true), stage, c.blockN,
-               e.mul(n, e.idx(c.blockN)), skv, "%cos_k", "%sin_k");
-    e.line("gpu.barrier");
+    Value base = b.mul(n, b.idx(c.blockN));
+    rotateTile(ks, stage, c.blockN, base, skv, cosK, sinK);
+    b.barrier();
   }
 
   // S = Q K^T: per 16-wide head-dim step, the warp's Q fragments (from
   // registers, or one ldmatrix.x4 per m-tile) and, per pair of 8-key n-tiles,
   // one ldmatrix.x4 of K (b0, b1 of both n-tiles) feeding 2 * mT mma.sync.
   // s[mt][nt] holds the accumulator of m-tile mt and n-tile nt.
-  std::vector<std::vector<std::vector<std::string>>> s(
-      mT, std::vector<std::vector<std::string>>(nTiles));
-  std::string z = e.zeroF();
-  for (int64_t mt = 0; mt < mT; ++mt)
-    for (int64_t nt = 0; nt < nTiles; ++nt)
-      s[mt][nt] = {z, z, z, z};
+  Value z = zeroF();
+  std::vector<std::vector<Fragment>> s(
+      mT, std::vector<Fragment>(nTiles, Fragment{z, z, z, z}));
   for (int64_t kk = 0; kk < dSteps; ++kk) {
-    std::vector<std::vector<std::string>> qa(mT);
+    SmallVector<Fragment> qa;
     for (int64_t mt = 0; mt < mT; ++mt)
-      qa[mt] = c.qInRegisters() ? qFrag[mt][kk] : loadQ(mt, kk);
+      qa.push_back(c.qInRegisters() ? qFrag[mt][kk] : loadQ(mt, kk));
     for (int64_t nt = 0; nt < nTiles; nt += 2) {
-      std::string row = e.add(kRow, e.idx(nt * 8));
-      std::string col = e.add(kCol, e.idx(kk * 16));
-      ldmatrixMma("ldk", stage, row, col, /*transpose=*/false, qa, s, nt);
+      Value row = b.add(kRow, b.idx(nt * 8));
+      Value col = b.add(kCol, b.idx(kk * 16));
+      ldmatrixMma(stage, row, col, /*transpose=*/false, qa, s, nt);
     }
   }
 
   // x = scaled (soft-capped) scores in log2 units; x[mt][nt][el]. With a
   // positive scale, x are the raw scores (the scale is applied in the exp2).
   const bool folded = c.positiveScale && !c.softcap;
-  std::vector<std::vector<std::vector<std::string>>> x(
-      mT, std::vector<std::vector<std::string>>(nTiles));
+  std::vector<std::vector<Fragment>> x(mT, std::vector<Fragment>(nTiles));
   for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int el = 0; el < 4; ++el) {
-        std::string v = folded ? s[mt][nt][el] : e.fmul(s[mt][nt][el], sl2);
+        Value xv = folded ? s[mt][nt][el] : b.fmul(s[mt][nt][el], sl2);
         if (c.softcap)
-          v = e.fmul(e.op("f", cat("math.tanh ", v, " : f32")), capL2);
-        x[mt][nt].push_back(v);
+          xv = b.fmul(b.tanh(xv), capL2);
+        x[mt][nt].push_back(xv);
       }
 
   // Masks, element-wise only on tiles that cross a boundary: the end of the
   // keys, the causal diagonal, the window's far edge.
-  std::string tileStart = e.mul(n, e.idx(c.blockN));
-  std::string tileEnd = e.add(tileStart, e.idx(c.blockN));
-  std::string needMask = e.cmp("sgt", tileEnd, skv);
-  if (c.causal)
-    needMask = e.ori(needMask, e.cmp("sgt", e.sub(tileEnd, e.idx(1)), ipMin));
-  if (c.window)
-    needMask = e.ori(needMask, e.cmp("sle", e.add(tileStart, windowEff), ipMax));
-  const int64_t perTile = nTiles * 4, numX = mT * perTile;
-  std::string masked = e.fresh("masked");
-  e.line(cat(masked, ":", numX, " = scf.if ", needMask, " -> (",
-             repeatList("f32", numX), ") {"));
-  e.open();
-  {
-    // Key j (tile-relative jl) is visible to row ri iff loRel < jl <= hiRel.
-    std::vector<std::string> hiRel(2 * mT), loRel(2 * mT);
-    std::string lastKey = e.sub(skv, e.idx(1));
-    for (int64_t ri = 0; ri < 2 * mT; ++ri) {
-      std::string hi = c.causal ? e.mins(alignedRows[ri], lastKey) : lastKey;
-      hiRel[ri] = e.toI32(e.maxs(e.mins(e.sub(hi, tileStart), e.idx(c.blockN)), e.idx(-1)));
-      if (c.window) {
-        std::string lo = e.sub(alignedRows[ri], windowEff);
-        loRel[ri] = e.toI32(e.maxs(e.mins(e.sub(lo, tileStart), e.idx(c.blockN)), e.idx(-1)));
-      } else {
-        loRel[ri] = e.i32(-1);
-      }
-    }
-    std::vector<std::string> ys;
-    for (int64_t mt = 0; mt < mT; ++mt)
-      for (int64_t nt = 0; nt < nTiles; ++nt)
-        for (int el = 0; el < 4; ++el) {
-          int64_t ri = mt * 2 + el / 2;
-          std::string jl = e.bin("addi", keyLane, e.i32(nt * 8 + el % 2), "i32");
-          std::string ok = e.andi(e.cmp("sle", jl, hiRel[ri], "i32"),
-                                  e.cmp("sgt", jl, loRel[ri], "i32"));
-          ys.push_back(e.select(ok, x[mt][nt][el], e.negInf(), "f32"));
+  Value tileStart = b.mul(n, b.idx(c.blockN));
+  Value tileEnd = b.add(tileStart, b.idx(c.blockN));
+  Value needMask = b.sgt(tileEnd, skv);
+  if (c.causal) {
+    Value last = b.sub(tileEnd, b.idx(1));
+    needMask = b.ori(needMask, b.sgt(last, ipMin));
+  }
+  if (c.window) {
+    Value farEdge = b.add(tileStart, windowEff);
+    needMask = b.ori(needMask, b.sle(farEdge, ipMax));
+  }
+  const int64_t numX = mT * nTiles * 4;
+  Values all;
+  for (auto &m : x)
+    for (auto &tile : m)
+      all.append(tile.begin(), tile.end());
+  Values masked = b.ifThenElse(
+      needMask, SmallVector<Type>(numX, b.getF32Type()),
+      [&] {
+        // Key j (tile-relative jl) is visible to row ri iff loRel < jl <=
+        // hiRel.
+        Values hiRel(2 * mT), loRel(2 * mT);
+        Value lastKey = b.sub(skv, b.idx(1));
+        // The tile-relative index of key `key`, clamped to [-1, blockN], as
+        // an i32.
+        auto relative = [&](Value key) {
+          Value rel = b.sub(key, tileStart);
+          Value clamped = b.maxs(b.mins(rel, b.idx(c.blockN)), b.idx(-1));
+          return b.indexCast(b.getI32Type(), clamped);
+        };
+        for (int64_t ri = 0; ri < 2 * mT; ++ri) {
+          Value hi = c.causal ? b.mins(alignedRows[ri], lastKey) : lastKey;
+          hiRel[ri] = relative(hi);
+          if (c.window)
+            loRel[ri] = relative(b.sub(alignedRows[ri], windowEff));
+          else
+            loRel[ri] = b.i32(-1);
         }
-    e.line(cat("scf.yield ", join(ys), " : ", repeatList("f32", ys.size())));
-  }
-  e.close();
-  e.line("} else {");
-  e.open();
-  {
-    std::vector<std::string> ys;
-    for (auto &m : x)
-      for (auto &t : m)
-        ys.insert(ys.end(), t.begin(), t.end());
-    e.line(cat("scf.yield ", join(ys), " : ", repeatList("f32", ys.size())));
-  }
-  e.close();
-  e.line("}");
+        Values ys;
+        for (int64_t mt = 0; mt < mT; ++mt)
+          for (int64_t nt = 0; nt < nTiles; ++nt)
+            for (int el = 0; el < 4; ++el) {
+              int64_t ri = mt * 2 + el / 2;
+              Value jl = b.add(keyLane, b.i32(nt * 8 + el % 2));
+              Value afterLo = b.sgt(jl, loRel[ri]);
+              Value upToHi = b.sle(jl, hiRel[ri]);
+              Value ok = b.andi(upToHi, afterLo);
+              ys.push_back(b.select(ok, x[mt][nt][el], negInf()));
+            }
+        return ys;
+      },
+      [&] { return all; });
   for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int el = 0; el < 4; ++el)
-        x[mt][nt][el] = cat(masked, "#", mt * perTile + nt * 4 + el);
+        x[mt][nt][el] = masked[(mt * nTiles + nt) * 4 + el];
 
   // Online softmax. carried = [m (2 mT rows), l (2 mT rows), O...], row
   // ri = 2 * mt + r; O of (mt, dt, el) at 4 * (mt * dTiles + dt) + el.
   const int64_t nRows = 2 * mT;
-  std::vector<std::string> out(carried.size());
-  std::vector<std::string> alpha(nRows), mSafe(nRows);
+  Values out(carried.size());
+  Values alpha(nRows), mSafe(nRows);
   for (int64_t ri = 0; ri < nRows; ++ri) {
     int64_t mt = ri / 2, r = ri % 2;
-    std::string mx = x[mt][0][2 * r];
+    Value mx = x[mt][0][2 * r];
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t el = 2 * r; el < 2 * r + 2; ++el)
         if (nt || el != 2 * r)
-          mx = e.fmax(mx, x[mt][nt][el]);
-    mx = e.fmax(mx, e.shuffleXor(mx, 1));
-    mx = e.fmax(mx, e.shuffleXor(mx, 2));
-    std::string mNew = e.fmax(carried[ri], mx);
-    std::string empty = e.op("p", cat("arith.cmpf oeq, ", mNew, ", ", e.negInf(), " : f32"));
-    mSafe[ri] = e.select(empty, e.zeroF(), mNew, "f32");
-    std::string delta = e.fsub(carried[ri], mSafe[ri]);
-    alpha[ri] = e.exp2(folded ? e.fmul(delta, sl2) : delta);
+          mx = b.fmax(mx, x[mt][nt][el]);
+    mx = warpAllReduce(b, mx, ReduceKind::Max, /*lanes=*/4,
+                       /*descending=*/false);
+    Value mNew = b.fmax(carried[ri], mx);
+    Value empty = b.cmpf(arith::CmpFPredicate::OEQ, mNew, negInf());
+    mSafe[ri] = b.select(empty, zeroF(), mNew);
+    Value delta = b.fsub(carried[ri], mSafe[ri]);
+    alpha[ri] = b.exp2Approx(folded ? b.fmul(delta, sl2) : delta);
     if (folded) // -m * scale * log2(e), the addend of the fma below
-      mSafe[ri] = e.op("f", cat("arith.negf ", e.fmul(mSafe[ri], sl2), " : f32"));
+      mSafe[ri] = b.fneg(b.fmul(mSafe[ri], sl2));
     out[ri] = mNew;
   }
-  std::vector<std::vector<std::vector<std::string>>> p(
-      mT, std::vector<std::vector<std::string>>(nTiles));
-  std::vector<std::string> rowSum(nRows);
+  std::vector<std::vector<Fragment>> p(mT, std::vector<Fragment>(nTiles));
+  Values rowSum(nRows);
   for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int el = 0; el < 4; ++el) {
         int64_t ri = mt * 2 + el / 2;
-        std::string arg =
-            folded ? e.op("f", cat("llvm.intr.fma(", x[mt][nt][el], ", ", sl2, ", ",
-                                   mSafe[ri], ") : (f32, f32, f32) -> f32"))
-                   : e.fsub(x[mt][nt][el], mSafe[ri]);
-        p[mt][nt].push_back(e.exp2(arg));
-        rowSum[ri] = rowSum[ri].empty() ? p[mt][nt][el] : e.fadd(rowSum[ri], p[mt][nt][el]);
+        Value arg = folded ? b.fma(x[mt][nt][el], sl2, mSafe[ri])
+                           : b.fsub(x[mt][nt][el], mSafe[ri]);
+        p[mt][nt].push_back(b.exp2Approx(arg));
+        rowSum[ri] =
+            rowSum[ri] ? b.fadd(rowSum[ri], p[mt][nt][el]) : p[mt][nt][el];
       }
   for (int64_t ri = 0; ri < nRows; ++ri)
-    out[nRows + ri] = e.fadd(e.fmul(carried[nRows + ri], alpha[ri]), rowSum[ri]);
+    out[nRows + ri] =
+        b.fadd(b.fmul(carried[nRows + ri], alpha[ri]), rowSum[ri]);
 
   // O = O * alpha + P V: per 16-key step and pair of 8-wide head-dim tiles,
   // one ldmatrix.x4.trans of V feeding 2 * mT mma.sync.
   const int64_t oBase = 2 * nRows;
-  std::vector<std::vector<std::vector<std::string>>> o(
-      mT, std::vector<std::vector<std::string>>(dTiles));
+  std::vector<std::vector<Fragment>> acc(mT, std::vector<Fragment>(dTiles));
   for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t dt = 0; dt < dTiles; ++dt)
       for (int el = 0; el < 4; ++el)
-        o[mt][dt].push_back(e.fmul(carried[oBase + (mt * dTiles + dt) * 4 + el],
-                                   alpha[mt * 2 + el / 2]));
+        acc[mt][dt].push_back(
+            b.fmul(carried[oBase + (mt * dTiles + dt) * 4 + el],
+                   alpha[mt * 2 + el / 2]));
   // pa[kk][mt]: the A operand of k16 step kk and m-tile mt.
-  std::vector<std::vector<std::vector<std::string>>> pa(
-      nSteps, std::vector<std::vector<std::string>>(mT));
+  std::vector<SmallVector<Fragment>> pa(nSteps, SmallVector<Fragment>(mT));
   for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t kk = 0; kk < nSteps; ++kk) {
-      auto &q = p[mt];
-      pa[kk][mt] = {e.pack(q[2 * kk][0], q[2 * kk][1]), e.pack(q[2 * kk][2], q[2 * kk][3]),
-                    e.pack(q[2 * kk + 1][0], q[2 * kk + 1][1]),
-                    e.pack(q[2 * kk + 1][2], q[2 * kk + 1][3])};
+      auto &pm = p[mt];
+      for (auto [nt, el] : {std::pair{2 * kk, 0}, std::pair{2 * kk, 2},
+                            std::pair{2 * kk + 1, 0}, std::pair{2 * kk + 1, 2}})
+        pa[kk][mt].push_back(packPair(b, pm[nt][el], pm[nt][el + 1], mma));
     }
   for (int64_t kk = 0; kk < nSteps; ++kk) {
     for (int64_t dt = 0; dt < dTiles; dt += 2) {
-      std::string row = e.add(vRow, e.idx(kk * 16));
-      std::string col = e.add(vCol, e.idx(dt * 8));
-      ldmatrixMma("ldv", stage, row, col, /*transpose=*/true, pa[kk], o, dt);
+      Value row = b.add(vRow, b.idx(kk * 16));
+      Value col = b.add(vCol, b.idx(dt * 8));
+      ldmatrixMma(stage, row, col, /*transpose=*/true, pa[kk], acc, dt);
     }
   }
   for (int64_t mt = 0; mt < mT; ++mt)
     for (int64_t dt = 0; dt < dTiles; ++dt)
       for (int el = 0; el < 4; ++el)
-        out[oBase + (mt * dTiles + dt) * 4 + el] = o[mt][dt][el];
+        out[oBase + (mt * dTiles + dt) * 4 + el] = acc[mt][dt][el];
   // Every warp is done with this stage before the next prefetch overwrites it.
-  e.line("gpu.barrier");
+  b.barrier();
   out.insert(out.begin(), {next, other});
   return out;
 }
 
-std::string Generator::run() {
+void Generator::run() {
   const int64_t dTiles = c.headDim / 8, dSteps = c.headDim / 16;
   const int64_t bm = c.blockM(), bn = c.blockN;
   assert(c.headDim % 16 == 0 && bn % 16 == 0 && (bn / 8) % 2 == 0);
   assert(c.threads() % (c.headDim / 8) == 0);
 
-  tid = e.op("tid", "gpu.thread_id x");
-  std::string bh = e.op("bh", "gpu.block_id x");
-  std::string by = e.op("by", "gpu.block_id y");
-  std::string nby = e.op("nby", "gpu.grid_dim y");
-  lane = e.remu(tid, e.idx(32));
-  warp = e.divu(tid, e.idx(32));
-  std::string g = e.divu(lane, e.idx(4)), t4 = e.remu(lane, e.idx(4));
-  std::string lane8 = e.remu(lane, e.idx(8));
-  std::string half = e.mul(e.divu(lane, e.idx(16)), e.idx(8));    // (lane/16)*8
-  std::string quarter = e.mul(e.remu(e.divu(lane, e.idx(8)), e.idx(2)), e.idx(8)); // ((lane/8)%2)*8
-  copyRow = e.divu(tid, e.idx(c.headDim / 8));
-  copyCol = e.mul(e.remu(tid, e.idx(c.headDim / 8)), e.idx(8));
-  kRow = e.add(half, lane8);
-  kCol = quarter;
-  vRow = e.add(lane8, quarter);
-  vCol = half;
-  std::string colT = e.mul(t4, e.idx(2));
-  keyLane = e.toI32(colT);
+  // The arguments, in the order of buildAttentionKernel's signature.
+  unsigned argNo = 0;
+  q = b.arg(argNo++);
+  k = b.arg(argNo++);
+  v = b.arg(argNo++);
+  o = b.arg(argNo++);
+  if (c.sparse) {
+    layout = b.arg(argNo++);
+    blockQArg = b.arg(argNo++);
+    blockKArg = b.arg(argNo++);
+  }
+  scale = b.arg(argNo++);
+  if (c.softcap)
+    softcapArg = b.arg(argNo++);
+  if (c.window)
+    window = b.arg(argNo++);
+  if (c.ropeQ) {
+    cosQ = b.arg(argNo++);
+    sinQ = b.arg(argNo++);
+  }
+  if (c.ropeK) {
+    cosK = b.arg(argNo++);
+    sinK = b.arg(argNo++);
+  }
 
-  // Sizes, the kv head (GQA) and the CTA's query rows; the heaviest (last)
-  // query tiles of a causal mask are scheduled first.
-  sq = e.op("sq", cat("memref.dim %q, ", e.idx(2), " : ", globalType()));
-  std::string hq = e.op("hq", cat("memref.dim %q, ", e.idx(1), " : ", globalType()));
-  skv = e.op("skv", cat("memref.dim %k, ", e.idx(2), " : ", globalType()));
-  std::string hkv = e.op("hkv", cat("memref.dim %k, ", e.idx(1), " : ", globalType()));
-  std::string batch = e.op("bsz", cat("memref.dim %q, ", e.idx(0), " : ", globalType()));
+  tid = b.threadId();
+  Value bh = b.blockId(mlir::gpu::Dimension::x);
+  Value by = b.blockId(mlir::gpu::Dimension::y);
+  Value nby = b.gridDim(mlir::gpu::Dimension::y);
+  lane = b.remu(tid, b.idx(32));
+  warp = b.divu(tid, b.idx(32));
+  Value g = b.divu(lane, b.idx(4));
+  Value t4 = b.remu(lane, b.idx(4));
+  Value lane8 = b.remu(lane, b.idx(8));
+  Value half = b.mul(b.divu(lane, b.idx(16)), b.idx(8)); // (lane/16)*8
+  Value quarter = b.mul(b.remu(b.divu(lane, b.idx(8)), b.idx(2)),
+                        b.idx(8)); // ((lane/8)%2)*8
+  copyRow = b.divu(tid, b.idx(c.headDim / 8));
+  copyCol = b.mul(b.remu(tid, b.idx(c.headDim / 8)), b.idx(8));
+  kRow = b.add(half, lane8);
+  kCol = quarter;
+  vRow = b.add(lane8, quarter);
+  vCol = half;
+  Value colT = b.mul(t4, b.idx(2));
+  keyLane = b.indexCast(b.getI32Type(), colT);
+
+  // Sizes, the kv head (GQA) and the CTA's query rows.
+  sq = b.dim(q, 2);
+  Value hq = b.dim(q, 1);
+  skv = b.dim(k, 2);
+  Value hkv = b.dim(k, 1);
+  Value batch = b.dim(q, 0);
   // Block x runs over (b, h) pairs, block y over query tiles, the last (the
   // heaviest under a causal mask) first. The grid is never empty: with B or
   // Hq = 0 the only CTA is not `live` and neither reads nor writes memory.
-  std::string hq1 = e.maxs(hq, e.idx(1));
-  h = e.remu(bh, hq1);
-  b = e.divu(bh, hq1);
-  live = e.andi(e.cmp("slt", h, hq), e.cmp("slt", b, batch));
-  std::string group = e.maxs(e.divu(hq, e.maxs(hkv, e.idx(1))), e.idx(1));
-  kvh = e.divu(h, group);
-  q0 = e.mul(e.sub(e.sub(nby, e.idx(1)), by), e.idx(bm));
-  std::string offset = e.sub(skv, sq);
+  Value hq1 = b.maxs(hq, b.idx(1));
+  h = b.remu(bh, hq1);
+  bIdx = b.divu(bh, hq1);
+  Value batchOk = b.slt(bIdx, batch);
+  Value headOk = b.slt(h, hq);
+  live = b.andi(headOk, batchOk);
+  Value group = b.maxs(b.divu(hq, b.maxs(hkv, b.idx(1))), b.idx(1));
+  kvh = b.divu(h, group);
+  q0 = b.mul(b.sub(b.sub(nby, b.idx(1)), by), b.idx(bm));
+  Value offset = b.sub(skv, sq);
   const int64_t mT = c.warpTiles, nRows = 2 * mT;
-  std::string warpRow = e.add(e.add(q0, e.mul(warp, e.idx(16 * mT))), g);
+  Value warpRow = b.add(b.add(q0, b.mul(warp, b.idx(16 * mT))), g);
   for (int64_t ri = 0; ri < nRows; ++ri) {
-    rows.push_back(e.add(warpRow, e.idx(16 * (ri / 2) + 8 * (ri % 2))));
-    alignedRows.push_back(e.add(rows[ri], offset));
+    rows.push_back(b.add(warpRow, b.idx(16 * (ri / 2) + 8 * (ri % 2))));
+    alignedRows.push_back(b.add(rows[ri], offset));
   }
-  ipMin = e.add(q0, offset);
-  ipMax = e.add(ipMin, e.idx(bm - 1));
+  ipMin = b.add(q0, offset);
+  ipMax = b.add(ipMin, b.idx(bm - 1));
 
-  std::string log2e = e.f32("log2e", "1.44269504088896340736");
+  Value log2e = b.f32(1.44269504088896340736);
   if (c.softcap) {
-    sl2 = e.fbin("divf", "%scale", "%softcap");
-    capL2 = e.fmul("%softcap", log2e);
+    sl2 = b.fdiv(scale, softcapArg);
+    capL2 = b.fmul(softcapArg, log2e);
   } else {
-    sl2 = e.fmul("%scale", log2e);
+    sl2 = b.fmul(scale, log2e);
   }
   if (c.window)
-    windowEff = e.mins("%window", skv);
+    windowEff = b.mins(window, skv);
 
   // Key tiles [nb, ne) hold every key visible to some row of the CTA.
-  std::string keyEnd = skv;
+  Value keyEnd = skv;
   if (c.causal) {
-    std::string lastRow = e.sub(e.mins(e.add(q0, e.idx(bm)), sq), e.idx(1));
-    keyEnd = e.maxs(e.mins(skv, e.add(e.add(lastRow, offset), e.idx(1))), e.idx(0));
+    Value lastRow = b.sub(b.mins(b.add(q0, b.idx(bm)), sq), b.idx(1));
+    keyEnd =
+        b.maxs(b.mins(skv, b.add(b.add(lastRow, offset), b.idx(1))), b.idx(0));
   }
-  ne = e.select(live, e.divu(e.add(keyEnd, e.idx(bn - 1)), e.idx(bn)), e.idx(0),
-                "index");
-  std::string nb = e.idx(0);
+  ne =
+      b.select(live, b.divu(b.add(keyEnd, b.idx(bn - 1)), b.idx(bn)), b.idx(0));
+  Value nb = b.idx(0);
   if (c.window)
-    nb = e.divu(e.maxs(e.add(e.sub(ipMin, windowEff), e.idx(1)), e.idx(0)), e.idx(bn));
-  std::string first = nb;
+    nb = b.divu(b.maxs(b.add(b.sub(ipMin, windowEff), b.idx(1)), b.idx(0)),
+                b.idx(bn));
+  Value first = nb;
   if (c.sparse) {
-    std::string lbDim = e.op("lb", cat("memref.dim %layout, ", e.idx(0), " : memref<?x?x?x?xi1>"));
-    std::string lhDim = e.op("lh", cat("memref.dim %layout, ", e.idx(1), " : memref<?x?x?x?xi1>"));
-    lb = e.select(e.cmp("eq", lbDim, e.idx(1)), e.idx(0), b, "index");
-    lh = e.select(e.cmp("eq", lhDim, e.idx(1)), e.idx(0), h, "index");
-    qBlock = e.divu(q0, "%block_q");
+    Value lbDim = b.dim(layout, 0);
+    Value lhDim = b.dim(layout, 1);
+    lb = b.select(b.eq(lbDim, b.idx(1)), b.idx(0), bIdx);
+    lh = b.select(b.eq(lhDim, b.idx(1)), b.idx(0), h);
+    qBlock = b.divu(q0, blockQArg);
     first = nextVisible(nb);
   }
 
-  // Shared memory: Q [bm, pitch], K and V [2, bn, pitch].
-  std::string smem = e.op("smem", "gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>");
+  // Shared memory: Q [bm, pitch], K and V [2, bn, pitch], K's table rows.
+  Value smem = b.dynamicSharedMemory();
   int64_t qBytes = 2 * bm * c.rowPitch(), kvBytes = 2 * 2 * bn * c.rowPitch();
-  auto view = [&](const char *name, int64_t at, const std::string &type) {
-    e.line(cat("%", name, " = memref.view ", smem, "[", e.idx(at),
-               "][] : memref<?xi8, #gpu.address_space<workgroup>> to ", type));
-    return cat("%", name);
-  };
-  qs = view("qs", 0, smemType(bm, false));
-  view("ks", qBytes, smemType(bn, true));
-  view("vs", qBytes + kvBytes, smemType(bn, true));
+  qs = b.view(smem, 0, smemType(bm, false));
+  ks = b.view(smem, qBytes, smemType(bn, true));
+  vs = b.view(smem, qBytes + kvBytes, smemType(bn, true));
   if (c.stagedKTables()) {
     int64_t tableTile = bn * (c.headDim / 2) * c.tableBytes();
-    view("kcos", qBytes + 2 * kvBytes, tableTileType(bn));
-    view("ksin", qBytes + 2 * kvBytes + tableTile, tableTileType(bn));
+    kcos = b.view(smem, qBytes + 2 * kvBytes, tableTileType(bn));
+    ksin = b.view(smem, qBytes + 2 * kvBytes + tableTile, tableTileType(bn));
     // Rows of D/2 table elements are whole 16-byte chunks; the bases must be
     // 16-byte aligned too.
-    std::string table = cat("memref<?x?x", c.ropeType, ">");
-    auto aligned = [&](const char *t) {
-      std::string p = e.op("p", cat("memref.extract_aligned_pointer_as_index ",
-                                    t, " : ", table, " -> index"));
-      return e.cmp("eq", e.remu(p, e.idx(16)), e.idx(0));
+    auto aligned = [&](Value table) {
+      Value p = b.alignedPointer(table);
+      return b.eq(b.remu(p, b.idx(16)), b.idx(0));
     };
-    tablesAligned = e.andi(aligned("%cos_k"), aligned("%sin_k"));
+    Value sinAligned = aligned(sinK);
+    Value cosAligned = aligned(cosK);
+    tablesAligned = b.andi(cosAligned, sinAligned);
   }
 
-  // Q and the first key/value tile.
-  std::vector<std::string> tokens =
-      copyTile("%q", h, q0, sq, bm, qs, smemType(bm, false), "", live);
-  std::string hasFirst = e.cmp("slt", first, ne);
-  std::string firstRow = e.mul(first, e.idx(bn));
-  for (const char *kv : {"k", "v"}) {
-    std::vector<std::string> more =
-        copyTile(cat("%", kv), kvh, firstRow, skv, bn, cat("%", kv, "s"),
-                 smemType(bn, true), e.idx(0), hasFirst);
-    tokens.insert(tokens.end(), more.begin(), more.end());
-  }
-  if (c.stagedKTables()) {
-    std::vector<std::string> more = copyTables(firstRow, skv, hasFirst);
-    tokens.insert(tokens.end(), more.begin(), more.end());
-  }
-  std::string grp = e.op("grp", "nvgpu.device_async_create_group " + join(tokens));
-  e.line(cat("nvgpu.device_async_wait ", grp, " {numGroups = 0 : i32}"));
-  e.line("gpu.barrier");
+  // Q and the first key/value tile, one group.
+  copyTile(q, h, q0, sq, bm, qs, Value(), live);
+  Value hasFirst = b.slt(first, ne);
+  Value firstRow = b.mul(first, b.idx(bn));
+  copyTile(k, kvh, firstRow, skv, bn, ks, b.idx(0), hasFirst);
+  copyTile(v, kvh, firstRow, skv, bn, vs, b.idx(0), hasFirst);
+  if (c.stagedKTables())
+    copyTables(firstRow, skv, hasFirst);
+  commitAsyncCopies(b);
+  waitAsyncCopies(b, 0);
+  b.barrier();
   if (c.ropeQ) {
-    rotateTile(qs, smemType(bm, false), "", bm, q0, sq, "%cos_q", "%sin_q");
-    e.line("gpu.barrier");
+    rotateTile(qs, Value(), bm, q0, sq, cosQ, sinQ);
+    b.barrier();
   }
-  qRow = e.add(e.mul(warp, e.idx(16 * mT)), e.remu(lane, e.idx(16)));
+  Value laneRow = b.remu(lane, b.idx(16));
+  qRow = b.add(b.mul(warp, b.idx(16 * mT)), laneRow);
   if (c.qInRegisters()) {
     qFrag.resize(mT);
     for (int64_t mt = 0; mt < mT; ++mt)
@@ -852,104 +691,108 @@ std::string Generator::run() {
   }
 
   // The loop over visible key/value tiles: carries the tile, its stage, the
-  // running max and sum of both rows and the O accumulators.
-  size_t numCarried = 2 + 2 * nRows + 4 * mT * dTiles;
-  std::string types = "index, index, " + repeatList("f32", numCarried - 2);
-  std::vector<std::string> init = {first, e.idx(0)};
+  // running max and sum of the thread's rows and the O accumulators.
+  Values init = {first, b.idx(0)};
   for (int64_t i = 0; i < nRows; ++i)
-    init.push_back(e.negInf());
+    init.push_back(negInf());
   for (int64_t i = 0; i < nRows + 4 * mT * dTiles; ++i)
-    init.push_back(e.zeroF());
-  std::vector<std::string> before;
-  for (size_t i = 0; i < numCarried; ++i)
-    before.push_back(e.fresh("w"));
-  std::string loop = e.fresh("loop");
-  std::string header;
-  for (size_t i = 0; i < numCarried; ++i)
-    header += cat(i ? ", " : "", before[i], " = ", init[i]);
-  e.line(cat(loop, ":", numCarried, " = scf.while (", header, ") : (", types,
-             ") -> (", types, ") {"));
-  e.open();
-  std::string more = e.cmp("slt", before[0], ne);
-  e.line(cat("scf.condition(", more, ") ", join(before), " : ", types));
-  e.close();
-  e.line("} do {");
-  std::vector<std::string> args;
-  std::string argList;
-  for (size_t i = 0; i < numCarried; ++i) {
-    args.push_back(e.fresh("arg"));
-    argList += cat(i ? ", " : "", args.back(), ": ", i < 2 ? "index" : "f32");
-  }
-  e.line(cat("^bb0(", argList, "):"));
-  e.open();
-  std::vector<std::string> carried(args.begin() + 2, args.end());
-  std::vector<std::string> out = tileBody(args[0], args[1], carried);
-  e.line(cat("scf.yield ", join(out), " : ", types));
-  e.close();
-  e.line("}");
+    init.push_back(zeroF());
+  Values loop = b.whileLoop(
+      init,
+      [&](ValueRange args) {
+        Values values = {b.slt(args[0], ne)};
+        values.append(args.begin(), args.end());
+        return values;
+      },
+      [&](ValueRange args) {
+        return tileBody(args[0], args[1], args.drop_front(2));
+      });
 
   // O / l, rounded to T; 0 for a row without visible key.
-  std::vector<std::string> inv(nRows);
+  Values inv(nRows);
   for (int64_t ri = 0; ri < nRows; ++ri) {
-    std::string l = cat(loop, "#", 2 + nRows + ri);
-    l = e.fadd(l, e.shuffleXor(l, 1));
-    l = e.fadd(l, e.shuffleXor(l, 2));
-    std::string empty = e.op("p", cat("arith.cmpf oeq, ", l, ", ", e.zeroF(), " : f32"));
-    std::string one = e.f32("one", "1.0");
-    inv[ri] = e.select(empty, e.zeroF(), e.fbin("divf", one, l), "f32");
+    Value l = warpAllReduce(b, loop[2 + nRows + ri], ReduceKind::Add,
+                            /*lanes=*/4, /*descending=*/false);
+    Value empty = b.cmpf(arith::CmpFPredicate::OEQ, l, zeroF());
+    inv[ri] = b.select(empty, zeroF(), b.fdiv(b.f32(1.0), l));
   }
+  auto pairType = VectorType::get({2}, b.getF32Type());
   for (int64_t ri = 0; ri < nRows; ++ri) {
     int64_t mt = ri / 2, r = ri % 2;
-    std::string inside = e.andi(e.cmp("slt", rows[ri], sq), live);
-    e.line(cat("scf.if ", inside, " {"));
-    e.open();
-    for (int64_t dt = 0; dt < dTiles; ++dt) {
-      int64_t at = 2 + 2 * nRows + (mt * dTiles + dt) * 4 + 2 * r;
-      std::string a = e.fmul(cat(loop, "#", at), inv[ri]);
-      std::string bb = e.fmul(cat(loop, "#", at + 1), inv[ri]);
-      std::string v = e.op("v", cat("vector.from_elements ", a, ", ", bb, " : vector<2xf32>"));
-      std::string w = e.op("v", cat("arith.truncf ", v, " : vector<2xf32> to vector<2x",
-                                    c.elementType, ">"));
-      e.line(cat("vector.store ", w, ", %o[", b, ", ", h, ", ", rows[ri], ", ",
-                 e.add(colT, e.idx(dt * 8)), "] {alignment = 4 : i64} : ", globalType(), ", vector<2x",
-                 c.elementType, ">"));
-    }
-    e.close();
-    e.line("}");
+    Value inside = b.andi(b.slt(rows[ri], sq), live);
+    b.ifThen(inside, [&] {
+      for (int64_t dt = 0; dt < dTiles; ++dt) {
+        int64_t i = 2 + 2 * nRows + (mt * dTiles + dt) * 4 + 2 * r;
+        Value lo = b.fmul(loop[i], inv[ri]);
+        Value hi = b.fmul(loop[i + 1], inv[ri]);
+        Value pair = b.fromElements(pairType, {lo, hi});
+        Value rounded = b.roundTo(t, pair);
+        Value col = b.add(colT, b.idx(dt * 8));
+        b.vectorStore(rounded, o, {bIdx, h, rows[ri], col}, 4);
+      }
+    });
   }
-  e.line("gpu.return");
-
-  std::string args2 = cat("%q: ", globalType(), ", %k: ", globalType(), ", %v: ",
-                          globalType(), ", %o: ", globalType());
-  if (c.sparse)
-    args2 += ", %layout: memref<?x?x?x?xi1>, %block_q: index, %block_k: index";
-  args2 += ", %scale: f32";
-  if (c.softcap)
-    args2 += ", %softcap: f32";
-  if (c.window)
-    args2 += ", %window: index";
-  std::string table = cat("memref<?x?x", c.ropeType, ">");
-  if (c.ropeQ)
-    args2 += cat(", %cos_q: ", table, ", %sin_q: ", table);
-  if (c.ropeK)
-    args2 += cat(", %cos_k: ", table, ", %sin_k: ", table);
-  return cat("gpu.module @recipe {\n  gpu.func @", c.kernelName(), "(", args2,
-             ") kernel attributes {known_block_size = array<i32: ", c.threads(),
-             ", 1, 1>} {\n", e.text(), "  }\n}\n");
 }
 
 } // namespace
 
-std::string attentionKernelText(const AttentionKernelConfig &config) {
-  return Generator(config).run();
+std::string AttentionKernelConfig::kernelName() const {
+  std::string name = "loom_attention_" + elementType + "_d" +
+                     std::to_string(headDim) + "_m" + std::to_string(blockM()) +
+                     "_n" + std::to_string(blockN) + "_w" +
+                     std::to_string(warps);
+  if (causal)
+    name += "_causal";
+  if (window)
+    name += "_window";
+  if (softcap)
+    name += "_softcap";
+  if (positiveScale && !softcap)
+    name += "_pscale";
+  if (sparse)
+    name += "_sparse";
+  if (strided)
+    name += "_strided";
+  if (ropeQ)
+    name += "_ropeq";
+  if (ropeK)
+    name += "_ropek";
+  if (ropeQ || ropeK)
+    name += (ropeInterleaved ? "_il_" : "_half_") + ropeType;
+  return name;
 }
 
-std::string AttentionKernelConfig::kernelName() const {
-  return cat("loom_attention_", elementType, "_d", headDim, "_m", blockM(),
-             "_n", blockN, "_w", warps, causal ? "_causal" : "", window ? "_window" : "",
-             softcap ? "_softcap" : "", positiveScale && !softcap ? "_pscale" : "", sparse ? "_sparse" : "",
-             strided ? "_strided" : "", ropeQ ? "_ropeq" : "", ropeK ? "_ropek" : "",
-             (ropeQ || ropeK) ? cat(ropeInterleaved ? "_il_" : "_half_", ropeType) : "");
+FailureOr<SymbolRefAttr> buildAttentionKernel(ModuleOp module, Location loc,
+                                              const AttentionKernelConfig &c) {
+  MLIRContext *ctx = module.getContext();
+  Builder builder(ctx);
+  Type t = parseElementType(ctx, c.elementType);
+  Type index = builder.getIndexType();
+  Type f32 = builder.getF32Type();
+  MemRefType tensor = dynamicMemRefType(4, t);
+  if (c.strided) {
+    int64_t dyn = ShapedType::kDynamic;
+    tensor =
+        MemRefType::get(tensor.getShape(), t,
+                        StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn, 1}));
+  }
+  KernelSignature sig;
+  sig.arguments = {tensor, tensor, tensor, tensor};
+  if (c.sparse)
+    sig.arguments.append(
+        {dynamicMemRefType(4, builder.getI1Type()), index, index});
+  sig.arguments.push_back(f32);
+  if (c.softcap)
+    sig.arguments.push_back(f32);
+  if (c.window)
+    sig.arguments.push_back(index);
+  Type table = dynamicMemRefType(2, parseElementType(ctx, c.ropeType));
+  for (bool rope : {c.ropeQ, c.ropeK})
+    if (rope)
+      sig.arguments.append({table, table});
+  sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
+  return getOrBuildKernel(module, loc, c.kernelName(), sig,
+                          [&](KernelBuilder &b) { Generator(b, c).run(); });
 }
 
 } // namespace gpu

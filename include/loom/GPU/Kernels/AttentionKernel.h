@@ -1,19 +1,19 @@
-//===- AttentionKernel.h - the flash-attention kernel recipe -----*- C++ -*-===//
+//===- AttentionKernel.h - the flash-attention kernel -----------*- C++ -*-===//
 //
-// The text of Loom's flash-attention forward kernel (a gpu.module holding one
-// gpu.func, in the gpu, nvgpu, nvvm, memref, vector, scf, arith and math
-// dialects), for one configuration. The per-tile work (the mma.sync chains
-// over head-dim and key steps, the online softmax over the accumulator
-// fragments) is unrolled here, so that every register fragment has a static
-// name and the lowering needs no loop unrolling or vector indexing at run
-// time; the control flow around it (the loop over key/value tiles, the
-// block-sparse scan, the masks) is written out as scf.
-//
-// This file has no MLIR dependency: it only builds text, which
-// loom-gpu-kernels instantiates with gpu::instantiateKernel.
+// Loom's flash-attention forward kernel (a gpu.func in the gpu, nvgpu, nvvm,
+// memref, vector, scf, arith and math dialects), for one configuration: the
+// config struct, and the function that builds its gpu.func (see
+// lib/GPU/Kernels/AttentionKernel.cpp for its schedule). The per-tile work
+// (the mma.sync chains over head-dim and key steps, the online softmax over
+// the accumulator fragments) is unrolled as the kernel is built, so that
+// every register fragment is its own SSA value and the lowering needs no
+// loop unrolling or vector indexing at run time; the control flow around it
+// (the loop over key/value tiles, the block-sparse scan, the masks) is scf.
 
 #ifndef LOOM_GPU_KERNELS_ATTENTIONKERNEL_H
 #define LOOM_GPU_KERNELS_ATTENTIONKERNEL_H
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
 #include <string>
@@ -25,7 +25,7 @@ namespace gpu {
 struct AttentionKernelConfig {
   /// "bf16" or "f16": q, k, v and the result.
   std::string elementType = "bf16";
-  /// D = Dv, a multiple of 16 (the recipes are used for 64 and 128).
+  /// D = Dv, a multiple of 16 (the conversion uses 64 and 128).
   int64_t headDim = 128;
   /// Warps of a CTA.
   int64_t warps = 4;
@@ -96,8 +96,9 @@ struct AttentionKernelConfig {
   std::string kernelName() const;
 };
 
-/// The recipe text for `config`: `gpu.module @recipe` holding
-/// `gpu.func @<config.kernelName()>`. Its arguments, in order:
+/// The kernel of `config` in `module`'s gpu.module @loom_kernels (built on
+/// first use), @loom_kernels::@<config.kernelName()>. Its arguments, in
+/// order:
 ///
 ///   q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v [B, Hkv, Skv, D],
 ///   o [B, Hq, Sq, D] (written)          memref<?x?x?x?xT>
@@ -114,7 +115,9 @@ struct AttentionKernelConfig {
 /// Launch: grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1), block
 /// (threads, 1, 1), dynamic shared memory sharedMemoryBytes(). Block x is
 /// (b, h) = (x / Hq, x % Hq), block y the query tile (in reverse order).
-std::string attentionKernelText(const AttentionKernelConfig &config);
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildAttentionKernel(mlir::ModuleOp module, mlir::Location loc,
+                     const AttentionKernelConfig &config);
 
 } // namespace gpu
 } // namespace loom
