@@ -143,14 +143,14 @@ func.func @unsupported(%q: tensor<1x2x16x64xf32>, %q2: tensor<1x2x16x96xbf16>, %
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false}
 // CHECK: nvvm.mma.sync {{.*}} multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>
 // CHECK: gpu.shuffle xor
-// CHECK: math.fma
+// CHECK: llvm.intr.fma
 // CHECK: llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
 // CHECK: nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK: gpu.func @loom_attention_f16_d64_m128_n32_w4_causal_window_softcap(
 // CHECK-SAME: %{{.*}}: f32, %{{.*}}: f32, %{{.*}}: index) kernel
 // CHECK: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK: math.tanh
-// CHECK-NOT: math.fma
+// CHECK-NOT: llvm.intr.fma
 // CHECK: gpu.func @loom_attention_bf16_d128_m128_n64_w4_pscale(
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // CHECK: gpu.func @loom_attention_bf16_d64_m64_n64_w4_pscale(
@@ -159,20 +159,19 @@ func.func @unsupported(%q: tensor<1x2x16x64xf32>, %q2: tensor<1x2x16x96xbf16>, %
 // CHECK-SAME: %{{.*}}: memref<?x?x?x?xi1>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: f32) kernel
 // CHECK: memref.load %{{.*}} : memref<?x?x?x?xi1>
 // CHECK: gpu.func @loom_attention_bf16_d128_m128_n64_w4(
-// CHECK-NOT: math.fma
+// CHECK-NOT: llvm.intr.fma
 // CHECK: gpu.func @loom_attention_bf16_d128_m128_n64_w4_pscale_sparse(
 // CHECK-NOT: gpu.func @loom_attention_bf16_d128_m128_n32_w4_causal_pscale(
 
-// The .entry points and the tensor-core instructions in the PTX. The exp2
-// argument's math.fma is libdevice's __nv_fmaf after convert-gpu-to-nvvm:
-// fma.rn.f32 once libdevice is linked (loom-compile always links it; this
-// pipeline does only where it finds a CUDA toolkit), else a call.
+// The .entry points and the tensor-core instructions in the PTX (the exp2
+// argument's fma is the LLVM intrinsic: one fma.rn.f32, with or without
+// libdevice).
 // PTX-DAG: .entry loom_attention_bf16_d128_m128_n32_w4_causal_pscale(
 // PTX-DAG: cp.async.cg.shared.global
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX-DAG: ex2.approx.ftz.f32
-// PTX-DAG: {{fma.rn.f32|__nv_fmaf}}
+// PTX-DAG: fma.rn.f32
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // PTX-DAG: .entry loom_attention_f16_d64_m128_n32_w4_causal_window_softcap(
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32

@@ -43,7 +43,7 @@
 // CHECK:           memref.load %[[W]]
 // CHECK:           memref.store %{{.*}}, %[[BS]]
 // CHECK:           gpu.barrier
-// CHECK:           math.fma
+// CHECK:           llvm.intr.fma
 // CHECK:           gpu.barrier
 // CHECK:         memref.load %[[BIAS]]
 // CHECK:         math.erf
@@ -69,7 +69,7 @@ func.func @layer_norm_linear_gelu(%x: tensor<1x16x16x64xf32>, %g: tensor<64xf32>
 // CHECK-NOT:   arith.addf %{{.*}} : tensor
 // CHECK:       return
 // CHECK:       gpu.func @loom_f32gemm_nonorm_nobias_64x64x16_ep_add(%{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?x?xf32>, %[[Y:.*]]: memref<?x?xf32>, %[[R:.*]]: memref<?x?xf32>) workgroup(%{{.*}} : memref<16x65xf32, {{.*}}, %{{.*}} : memref<16x65xf32, {{.*}})
-// CHECK-COUNT-16: math.fma
+// CHECK-COUNT-16: llvm.intr.fma
 // CHECK:       %[[RV:.*]] = memref.load %[[R]]
 // CHECK:       %[[S:.*]] = arith.addf %{{.*}}, %[[RV]] : f32
 // CHECK:       memref.store %[[S]], %[[Y]]

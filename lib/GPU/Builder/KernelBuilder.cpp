@@ -183,7 +183,11 @@ Value KernelBuilder::fdiv(Value a, Value b) { return arith::DivFOp::create(*this
 Value KernelBuilder::fmax(Value a, Value b) { return arith::MaximumFOp::create(*this, a, b); }
 Value KernelBuilder::fmin(Value a, Value b) { return arith::MinimumFOp::create(*this, a, b); }
 Value KernelBuilder::fneg(Value a) { return arith::NegFOp::create(*this, a); }
-Value KernelBuilder::fma(Value a, Value b, Value c) { return math::FmaOp::create(*this, a, b, c); }
+Value KernelBuilder::fma(Value a, Value b, Value c) {
+  // The LLVM intrinsic, not math.fma: convert-gpu-to-nvvm turns math.fma
+  // into a libdevice call, inlined back only where libdevice is linked.
+  return LLVM::FMAOp::create(*this, a, b, c);
+}
 Value KernelBuilder::cmpf(arith::CmpFPredicate predicate, Value a, Value b) {
   return arith::CmpFOp::create(*this, predicate, a, b);
 }

@@ -155,7 +155,7 @@ public:
   mlir::Value fmax(mlir::Value a, mlir::Value b);
   mlir::Value fmin(mlir::Value a, mlir::Value b);
   mlir::Value fneg(mlir::Value a);
-  /// a * b + c, fused (math.fma).
+  /// a * b + c, fused (llvm.intr.fma: one fma.rn instruction).
   mlir::Value fma(mlir::Value a, mlir::Value b, mlir::Value c);
   mlir::Value cmpf(mlir::arith::CmpFPredicate predicate, mlir::Value a,
                    mlir::Value b);
