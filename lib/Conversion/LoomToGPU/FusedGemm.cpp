@@ -2,7 +2,7 @@
 //
 // A fusion group anchored on loom.linear / loom.qlinear / loom.qmatmul
 // (loom-fuse: horizontal siblings, a norm prologue, elementwise epilogues).
-// What the GEMM recipe covers today:
+// What the GEMM kernel covers today:
 //
 // - one GEMM and a chain of elementwise epilogue ops (SiLU, GELU, an add or
 //   multiply with an input of the group, e.g. the residual add): one launch
@@ -19,7 +19,7 @@
 // norm + QKV launch against 2.1 + 12.5 us apart, 33.7 against 2.4 + 17.2 on
 // the long-context block, since the normalizing pass sits on every K tile's
 // critical path; normalizing the A fragments in registers is the way on.)
-// The group is inlined first; whatever the recipes do not take goes the
+// The group is inlined first; whatever the kernels do not take goes the
 // op-by-op way.
 
 #include "Launch.h"
@@ -78,14 +78,14 @@ FailureOr<bool> loom::rewriteFusedGemm(loom::KernelOp group,
   }
   if (gemms.empty())
     return false;
-  // A norm first runs as a row kernel of its own; the recipes take the rest.
+  // A norm first runs as a row kernel of its own; the kernels take the rest.
   ArrayRef<Operation *> body = ops;
   if (isa<loom::RmsNormOp, loom::LayerNormOp>(ops.front()))
     body = body.drop_front();
   std::optional<SmallVector<Operation *>> chain =
       gpu::epilogueChain(body, group.getYield());
 
-  // Inline, then hand the clones to the recipes; what they do not take
+  // Inline, then hand the clones to the kernels; what they do not take
   // stays inlined for the op-by-op rewrites (the group is consumed).
   IRMapping map;
   group.inlineBody(&map);

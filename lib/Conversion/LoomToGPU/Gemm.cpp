@@ -1,7 +1,7 @@
 //===- Gemm.cpp - loom.linear/qlinear/qmatmul on the tensor cores ---===//
 //
-// Replaces, at tensor level, the linear layers it has a tensor-core recipe for
-// (GemmRecipes.h) by a launch of that recipe:
+// Replaces, at tensor level, the linear layers it has a tensor-core kernel for
+// (GemmKernel.h) by a launch of that kernel:
 //
 // - loom.linear with bf16 or f16 operands (any rank of x >= 1: the leading
 //   dims are collapsed into M and expanded back on the result);
@@ -23,11 +23,11 @@
 // target description with a GEMM tile (`tiles=gemm:MxNxK[xSTAGES]`,
 // docs/Design.md) replaces the first for every product: M x N x K with
 // 2 x 4 warps (1 where M is not a multiple of 32, 2 or 1 where N is not one
-// of 64), STAGES or 4 stages; a tile the recipe cannot build, or one that
+// of 64), STAGES or 4 stages; a tile the kernel cannot build, or one that
 // needs more shared memory than the chip has, is an error at the op.
 //
 // For M <= 16, loom.linear (bf16/f16) and loom.qlinear (per-channel scales or
-// groups of a multiple of 128) go instead to the GEMV recipe (GemvRecipe.h:
+// groups of a multiple of 128) go instead to the GEMV kernel (GemvKernel.h:
 // weights streamed with 16-byte loads, dequantized in registers, K split
 // across a block's warps) when K is a multiple of 32 (checked at run time
 // when K is dynamic; otherwise the 16 x 64 tiles). M <= 8 known at compile
@@ -47,8 +47,8 @@
 
 using namespace mlir;
 using loom::gpu::GemmKind;
-using loom::gpu::GemmRecipe;
-using loom::gpu::GemvRecipe;
+using loom::gpu::GemmKernelConfig;
+using loom::gpu::GemvKernelConfig;
 
 namespace {
 
@@ -78,19 +78,20 @@ Value packedI4Source(Value w) {
   return packed;
 }
 
-/// What one op needs from the rewrite: the recipes (large tiles and
+/// What one op needs from the rewrite: the kernel configs (large tiles and
 /// decode-sized tiles), the 2-D operands in kernel order and M, N.
 struct GemmPlan {
-  GemmRecipe large, small;
-  /// The GEMV recipe that replaces `small` where K allows, if any.
-  std::optional<GemvRecipe> gemv;
+  GemmKernelConfig large, small;
+  /// The GEMV kernel that replaces `small` where K allows, if any.
+  std::optional<GemvKernelConfig> gemv;
   Value x2d;                  // [M, K] (tensor)
   SmallVector<Value> inputs;  // tensors, in the kernel's argument order
   RankedTensorType resultType; // [M, N]
 };
 
-/// Tile shapes of the two recipes for `r` (kind and types set).
-void setTiles(GemmRecipe &large, GemmRecipe &small, int64_t bytesA) {
+/// Tile shapes of the two kernels (kind and types set).
+void setTiles(GemmKernelConfig &large, GemmKernelConfig &small,
+              int64_t bytesA) {
   // Large: 128 x 128 x 64 bytes of A, 2 x 4 warps, 4 stages (80 KiB).
   large.bm = 128;
   large.bn = 128;
@@ -188,7 +189,7 @@ std::optional<GemmPlan> planQLinear(loom::QLinearOp op) {
     if (group % p.small.bk)
       p.small.bk = 32;
   }
-  if (group % GemvRecipe::kBlockK == 0) {
+  if (group % GemvKernelConfig::kBlockK == 0) {
     p.gemv.emplace();
     p.gemv->qlinear = true;
     p.gemv->xType = x;
@@ -229,54 +230,55 @@ std::optional<GemmPlan> planQMatmul(loom::QMatmulOp op,
   return p;
 }
 
-/// Launches `recipe` on `args` with `columnTiles` blocks along x (the
-/// column tiles of every part) and ceil(M / bm) along y.
+/// Launches the kernel of `config` on `args` with `columnTiles` blocks along
+/// x (the column tiles of every part) and ceil(M / bm) along y.
 LogicalResult launchTiles(OpBuilder &b, Location loc, ModuleOp module,
-                          const GemmRecipe &recipe, Value m, Value columnTiles,
-                          ValueRange args) {
-  FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
-      module, loc, recipe.name(), recipe.text(), {});
+                          const GemmKernelConfig &config, Value m,
+                          Value columnTiles, ValueRange args) {
+  FailureOr<SymbolRefAttr> kernel =
+      loom::gpu::buildGemmKernel(module, loc, config);
   if (failed(kernel))
     return failure();
   Value one = indexConst(b, loc, 1);
-  Value gy = loom::gpu::ceilDiv(b, loc, m, recipe.bm);
-  Value threads = indexConst(b, loc, recipe.threads());
+  Value gy = loom::gpu::ceilDiv(b, loc, m, config.bm);
+  Value threads = indexConst(b, loc, config.threads());
   Value smem = arith::ConstantOp::create(
-      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(recipe.sharedBytes())));
+      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(config.sharedBytes())));
   gpu::LaunchFuncOp::create(b, loc, *kernel,
                             gpu::KernelDim3{columnTiles, gy, one},
                             gpu::KernelDim3{threads, one, one}, smem, args);
   return success();
 }
 
-/// Launches `recipe` on `args` for an M x N result.
+/// Launches the kernel of `config` on `args` for an M x N result.
 LogicalResult launch(OpBuilder &b, Location loc, ModuleOp module,
-                     const GemmRecipe &recipe, Value m, Value n,
+                     const GemmKernelConfig &config, Value m, Value n,
                      ValueRange args) {
-  return launchTiles(b, loc, module, recipe, m,
-                     loom::gpu::ceilDiv(b, loc, n, recipe.bn), args);
+  return launchTiles(b, loc, module, config, m,
+                     loom::gpu::ceilDiv(b, loc, n, config.bn), args);
 }
 
-/// Launches the GEMV recipe `recipe` on `args` for an M x N result
+/// Launches the GEMV kernel of `config` on `args` for an M x N result
 /// (1 <= M <= 16, K % 32 == 0).
 LogicalResult launchGemv(OpBuilder &b, Location loc, ModuleOp module,
-                         const GemvRecipe &recipe, Value n, ValueRange args) {
-  FailureOr<SymbolRefAttr> kernel = loom::gpu::instantiateKernel(
-      module, loc, recipe.name(), recipe.text(), {});
+                         const GemvKernelConfig &config, Value n,
+                         ValueRange args) {
+  FailureOr<SymbolRefAttr> kernel =
+      loom::gpu::buildGemvKernel(module, loc, config);
   if (failed(kernel))
     return failure();
   Value one = indexConst(b, loc, 1);
-  Value gx = loom::gpu::ceilDiv(b, loc, n, recipe.columns());
-  Value threads = indexConst(b, loc, recipe.threads());
+  Value gx = loom::gpu::ceilDiv(b, loc, n, config.columns());
+  Value threads = indexConst(b, loc, config.threads());
   gpu::LaunchFuncOp::create(b, loc, *kernel, gpu::KernelDim3{gx, one, one},
                             gpu::KernelDim3{threads, one, one}, Value(),
                             args);
   return success();
 }
 
-/// Launches the decode-sized kernel (1 <= M <= 16): the GEMV recipe where K
+/// Launches the decode-sized kernel (1 <= M <= 16): the GEMV kernel where K
 /// is a multiple of 32 (decided at run time for a dynamic K), else the GEMM
-/// recipe's small tiles.
+/// kernel's small tiles.
 LogicalResult launchDecode(OpBuilder &b, Location loc, ModuleOp module,
                            const GemmPlan &p, Value m, Value n,
                            ValueRange args) {
@@ -284,14 +286,14 @@ LogicalResult launchDecode(OpBuilder &b, Location loc, ModuleOp module,
     return launch(b, loc, module, p.small, m, n, args);
   int64_t staticK = cast<RankedTensorType>(p.x2d.getType()).getDimSize(1);
   if (!ShapedType::isDynamic(staticK)) {
-    if (staticK % GemvRecipe::kAlignK)
+    if (staticK % GemvKernelConfig::kAlignK)
       return launch(b, loc, module, p.small, m, n, args);
     return launchGemv(b, loc, module, *p.gemv, n, args);
   }
   OpBuilder::InsertionGuard guard(b);
   Value k = dim(b, loc, p.x2d, 1);
   Value rem = arith::RemUIOp::create(
-      b, loc, k, indexConst(b, loc, GemvRecipe::kAlignK));
+      b, loc, k, indexConst(b, loc, GemvKernelConfig::kAlignK));
   Value aligned = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
                                         indexConst(b, loc, 0));
   auto select = scf::IfOp::create(b, loc, aligned, true);
@@ -306,13 +308,13 @@ LogicalResult launchDecode(OpBuilder &b, Location loc, ModuleOp module,
 /// registers (the default tiles keep 64).
 constexpr int64_t kMaxAccumulators = 128;
 
-/// The block tile the target description asks for, given to the recipe for
+/// The block tile the target description asks for, given to the kernel for
 /// products with M > 16 (`large`; decode-sized products keep their GEMV and
 /// 16 x 64 kernels) with the default 2 x 4 warps, or fewer where the tile is
-/// too narrow for them. A tile the recipe cannot build is an error at `op`.
+/// too narrow for them. A tile the kernel cannot build is an error at `op`.
 LogicalResult applyRequestedTile(Operation *op,
                                  const loom::gpu::Target &target,
-                                 GemmRecipe &r) {
+                                 GemmKernelConfig &r) {
   const loom::GemmTile &tile = *target.gemm;
   r.bm = tile.m;
   r.bn = tile.n;
@@ -361,10 +363,11 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   }
   if (target.gemm && failed(applyRequestedTile(op, target, p.large)))
     return failure();
-  for (const GemmRecipe *r : {&p.large, &p.small}) {
+  for (const GemmKernelConfig *r : {&p.large, &p.small}) {
     std::string why = r->check();
     if (!why.empty() || r->sharedBytes() > target.sharedMemoryBytes)
-      return op->emitError() << "internal error: GEMM recipe " << r->name()
+      return op->emitError() << "internal error: GEMM kernel "
+                             << r->kernelName()
                              << " is invalid: "
                              << (why.empty() ? "too much shared memory" : why);
   }
@@ -376,8 +379,8 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
       p.gemv->rowHalves = 1;
     std::string why = p.gemv->check();
     if (!why.empty())
-      return op->emitError() << "internal error: GEMV recipe "
-                             << p.gemv->name() << " is invalid: " << why;
+      return op->emitError() << "internal error: GEMV kernel "
+                             << p.gemv->kernelName() << " is invalid: " << why;
   }
   Location loc = op->getLoc();
   OpBuilder b(op);
@@ -476,7 +479,7 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   return success();
 }
 
-/// The plan for a GEMM op, or nothing when no recipe takes it.
+/// The plan for a GEMM op, or nothing when no kernel takes it.
 std::optional<GemmPlan> planGemm(Operation *op, const loom::gpu::Target &target) {
   if (auto linear = dyn_cast<loom::LinearOp>(op))
     return planLinear(linear);
@@ -555,41 +558,41 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     if (!plan)
       return false;
     if (!plans.empty()) {
-      GemmRecipe a = plans[0].large, b = plan->large;
-      if (a.name() != b.name())
-        return false; // one recipe for every part
+      if (plans[0].large.kernelName() != plan->large.kernelName())
+        return false; // one kernel for every part
     }
     plans.push_back(std::move(*plan));
   }
-  GemmRecipe recipe = plans[0].large;
+  GemmKernelConfig config = plans[0].large;
   if (target.gemm) {
     GemmPlan &p = plans[0];
     if (failed(applyRequestedTile(gemms[0], target, p.large)))
       return failure();
-    recipe = p.large;
+    config = p.large;
   }
-  recipe.parts = static_cast<int64_t>(gemms.size());
+  config.parts = static_cast<int64_t>(gemms.size());
   if (gate) {
-    recipe.gate = gate->kind;
+    config.gate = gate->kind;
     // Two sets of accumulators live at once: the default tile halves its
     // columns (and its rows where M is small, for more blocks).
     if (!target.gemm) {
-      recipe.bn = 64;
+      config.bn = 64;
       if (cast<RankedTensorType>(gemms[0]->getResult(0).getType()).getDimSize(0) <= 512)
-        recipe.bm = 64;
+        config.bm = 64;
     }
   }
-  std::string why = recipe.check();
-  if (!why.empty() || recipe.sharedBytes() > target.sharedMemoryBytes)
+  std::string why = config.check();
+  if (!why.empty() || config.sharedBytes() > target.sharedMemoryBytes)
     return gemms[0]->emitError()
-           << "internal error: GEMM recipe " << recipe.name() << " is invalid: "
+           << "internal error: GEMM kernel " << config.kernelName()
+           << " is invalid: "
            << (why.empty() ? "too much shared memory" : why);
 
   // Arguments: A, [xs], then each operand kind for every part in turn.
   Operation *first = gemms[0];
   Location loc = first->getLoc();
   OpBuilder b(gemms.back()); // every operand is defined by now
-  bool qmatmul = recipe.kind == GemmKind::QMatmul;
+  bool qmatmul = config.kind == GemmKind::QMatmul;
   size_t shared = qmatmul ? 2 : 1; // A and xs are common to all parts
   SmallVector<Value> args;
   for (size_t i = 0; i < shared; ++i)
@@ -610,7 +613,7 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     outs.push_back(loom::gpu::allocBuffer(b, loc, p.resultType, dynSizes));
     args.push_back(loom::gpu::dynamicBuffer(b, loc, outs.back()));
     tiles = arith::AddIOp::create(b, loc, tiles,
-                                  loom::gpu::ceilDiv(b, loc, n, recipe.bn));
+                                  loom::gpu::ceilDiv(b, loc, n, config.bn));
   }
   // An empty grid is an invalid launch (every part with N = 0).
   Value zero = indexConst(b, loc, 0);
@@ -620,7 +623,7 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     OpBuilder::InsertionGuard guard(b);
     auto ifOp = scf::IfOp::create(b, loc, nonEmpty, false);
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    if (failed(launchTiles(b, loc, first->getParentOfType<ModuleOp>(), recipe,
+    if (failed(launchTiles(b, loc, first->getParentOfType<ModuleOp>(), config,
                            m, tiles, args)))
       return failure();
   }
@@ -633,7 +636,7 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
   for (auto [i, op] : llvm::enumerate(gemms)) {
     Operation *unpack = nullptr;
     if (auto q = dyn_cast<loom::QLinearOp>(op))
-      if (recipe.bType == "i4")
+      if (config.bType == "i4")
         unpack = q.getW().getDefiningOp();
     if (!gate)
       op->getResult(0).replaceAllUsesWith(
@@ -649,7 +652,7 @@ FailureOr<bool> loom::gpu::rewriteGemmWithEpilogue(
     Operation *gemm, ArrayRef<Operation *> chain, const Target &target) {
   auto resultType = dyn_cast<RankedTensorType>(gemm->getResult(0).getType());
   // Rank 2 (the tensor steps' operands are [M, N]); any M: decode-sized
-  // products take the GEMV recipe with the same epilogue.
+  // products take the GEMV kernel with the same epilogue.
   if (!resultType || resultType.getRank() != 2)
     return false;
   FusedEpilogue epilogue;

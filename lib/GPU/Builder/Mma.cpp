@@ -36,6 +36,32 @@ Value ldmatrixRegister(KernelBuilder &b, Value ldmatrixResult, int64_t i,
   return packRegister(b, row);
 }
 
+Value mmaOperand(KernelBuilder &b, Value v, MmaType type) {
+  if (type == MmaType::F16)
+    return v;
+  return packRegister(b, v);
+}
+
+Value registerOperand(KernelBuilder &b, Value word, MmaType type) {
+  if (type != MmaType::F16)
+    return word;
+  Value v = b.broadcast(VectorType::get({1}, b.getI32Type()), word);
+  return b.vbitcast(mmaRegisterType(b, type), v);
+}
+
+Value fp8PairToF16x2(KernelBuilder &b, Value word, int64_t half) {
+  Value w = half ? b.shru(word, b.i32(16)) : word;
+  Value pair = b.trunci(b.getI16Type(), w);
+  Value f16x2 = LLVM::InlineAsmOp::create(
+                    b, b.getI32Type(), ValueRange{pair},
+                    "cvt.rn.f16x2.e4m3x2 $0, $1;", "=r,h",
+                    /*has_side_effects=*/false, /*is_align_stack=*/false,
+                    LLVM::tailcallkind::TailCallKind::None,
+                    LLVM::AsmDialectAttr(), ArrayAttr())
+                    .getRes();
+  return registerOperand(b, f16x2, MmaType::F16);
+}
+
 Value packPair(KernelBuilder &b, Value lo, Value hi, MmaType type) {
   Type element = type == MmaType::F16 ? Type(b.getF16Type())
                                       : Type(b.getBF16Type());

@@ -1,7 +1,7 @@
-//===- GemmKernel.cpp - the text of Loom's tensor-core GEMM kernels ------===//
+//===- GemmKernel.cpp - Loom's tensor-core GEMM kernels --------------------===//
 //
-// Generates the gpu.func of one GemmRecipe (see GemmRecipes.h for the
-// schedule). Layout facts the generator relies on, per warp of 32 lanes with
+// Builds the gpu.func of one GemmKernelConfig (see GemmKernel.h for the
+// schedule). Layout facts the builder relies on, per warp of 32 lanes with
 // g = lane / 4 and q = lane % 4 (PTX ISA, "Matrix fragments for mma.m16n8k*"):
 //
 // - a 32-byte slice of K is one mma.m16n8k16 for 16-bit operands and one
@@ -24,20 +24,31 @@
 //   and converts them to bf16/f16 (exact for |w| <= 128).
 // - an accumulator fragment holds (row g, cols 2q, 2q+1) and (row g + 8,
 //   cols 2q, 2q+1) of the m16 x n8 tile.
+//
+// Where two values do not depend on each other the builder creates them in
+// the order the kernel's earlier text generator emitted them (GCC evaluated
+// its nested calls right to left), so that the PTX stayed the same.
 
 #include "loom/GPU/Kernels/GemmKernel.h"
+
+#include "loom/GPU/Builder/AsyncCopy.h"
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/Mma.h"
+
+// Only for the text epilogue at the end of this file (F32GemmKernel.cpp's).
 #include "RecipeText.h"
 
 #include <cassert>
-#include <sstream>
-#include <vector>
+
+using namespace mlir;
 
 namespace loom {
 namespace gpu {
 namespace {
 
-using recipe::str;
-using recipe::toF32;
+using Values = KernelBuilder::Values;
+/// Accumulators: [m16 tile i][n8 tile j][register 0..3].
+using Acc = std::vector<std::vector<Values>>;
 
 bool isFloat16(const std::string &t) { return t == "bf16" || t == "f16"; }
 bool isFp8(const std::string &t) { return t == "f8E4M3FN"; }
@@ -47,59 +58,64 @@ int64_t memBytes(const std::string &t) { return isFloat16(t) ? 2 : 1; }
 /// The element type of the operand's buffer.
 std::string memType(const std::string &t) { return t == "i4" ? "i8" : t; }
 
-constexpr const char *kSmemSpace = "#gpu.address_space<workgroup>";
+/// The kernel's arguments (GemmKernel.h), with the position of the first
+/// of each kind (-1 when absent; B, the scales, the bias and Y have one per
+/// part in turn, a gated product one Y).
+struct Arguments {
+  SmallVector<Type> types;
+  int posA = -1, posXs = -1, posB = -1, posScale = -1, posBias = -1, posY = -1;
+  std::vector<int> epilogue;
 
-using Emitter = recipe::IndexEmitter;
+  Arguments(MLIRContext *ctx, const GemmKernelConfig &c) {
+    auto type = [&](const std::string &name) {
+      return parseElementType(ctx, name);
+    };
+    bool grouped = c.kind == GemmKind::QLinear && c.group > 0;
+    auto add = [&](int64_t count, Type t) {
+      int first = static_cast<int>(types.size());
+      types.append(count, t);
+      return first;
+    };
+    posA = add(1, dynamicMemRefType(2, type(memType(c.aType))));
+    if (c.kind == GemmKind::QMatmul)
+      posXs = add(1, dynamicMemRefType(1, type("f32")));
+    posB = add(c.parts, dynamicMemRefType(2, type(memType(c.bType))));
+    if (c.kind == GemmKind::QLinear)
+      posScale =
+          add(c.parts, dynamicMemRefType(grouped ? 2 : 1, type(c.scaleType)));
+    else if (c.kind == GemmKind::QMatmul)
+      posScale = add(c.parts, dynamicMemRefType(1, type("f32")));
+    if (!c.biasType.empty())
+      posBias = add(c.parts, dynamicMemRefType(1, type(c.biasType)));
+    posY = add(c.gate ? 1 : c.parts, dynamicMemRefType(2, type(c.yType)));
+    epilogue = appendEpilogueArguments(ctx, c.epilogue, types);
+  }
+};
 
 struct Generator {
-  const GemmRecipe &r;
-  Emitter e;
+  const GemmKernelConfig &r;
+  KernelBuilder &b;
+  Arguments args;
 
   // Derived shape facts.
   bool fp8, int8, qlinear, grouped, i4;
   int64_t wtm, wtn, wm, wn, rowBytesA, rowBytesB, strideA, strideB, epcA,
       epcB, unitsB, steps;
-  std::string smemA, smemB, accType;
-  /// The shared tiles as ldmatrix reads them (fp8 as i8).
-  std::string ldA, ldB, ldTypeA, ldTypeB;
+  Type accType, yType;
+  /// The operand type of the mma (fp8 is multiplied as f16).
+  MmaType mmaType;
+  /// The shared tiles, and the same as ldmatrix reads them (fp8 as i8).
+  MemRefType smemA, smemB, ldTypeA, ldTypeB;
 
   // Values of the kernel.
-  std::string A, Xs, B, S, Bias, Y, M, N, K, KB, tid, lane, g, q, m0, n0, wRow,
-      wCol, As, Bs, aligned, numTiles;
-  /// The epilogue's tensor arguments, one entry per step ("" for the others).
-  std::vector<std::string> E;
+  Value A, Xs, B, S, Bias, Y, M, N, K, KB, tid, lane, g, q, m0, n0, wRow, wCol,
+      As, Bs, ldA, ldB, aligned, numTiles;
   /// The parts' arguments (horizontal fusion; one each without it).
-  std::vector<std::string> partB, partS, partBias, partY;
+  Values partB, partS, partBias, partY;
 
-  /// With several parts: the block's part decides B, the scales, the bias
-  /// and Y, and `bx` becomes the block's column tile within its part.
-  void pickPart(std::string &bx) {
-    if (r.parts == 1 || r.gate)
-      return;
-    std::string start = e.idx(0), offset = e.idx(0);
-    std::vector<std::string> starts;
-    for (int64_t i = 0; i < r.parts; ++i) {
-      starts.push_back(start);
-      std::string n = e.let("memref.dim " + partB[i] + ", " + e.idx(0) +
-                            " : " + memrefB());
-      start = e.add(start, e.div(e.addConst(n, r.bn - 1), r.bn));
-    }
-    for (int64_t i = 1; i < r.parts; ++i) {
-      std::string in = e.let("arith.cmpi ule, " + starts[i] + ", " + bx +
-                             " : index", "p");
-      B = e.select(in, partB[i], B, memrefB());
-      if (!S.empty())
-        S = e.select(in, partS[i], S,
-                     r.kind == GemmKind::QMatmul ? "memref<?xf32>" : memrefS());
-      if (!Bias.empty())
-        Bias = e.select(in, partBias[i], Bias, "memref<?x" + r.biasType + ">");
-      Y = e.select(in, partY[i], Y, "memref<?x?x" + r.yType + ">");
-      offset = e.select(in, starts[i], offset, "index");
-    }
-    bx = e.let("arith.subi " + bx + ", " + offset + " : index");
-  }
-
-  explicit Generator(const GemmRecipe &recipe) : r(recipe) {
+  Generator(const GemmKernelConfig &c, KernelBuilder &builder)
+      : r(c), b(builder), args(builder.getContext(), c) {
+    MLIRContext *ctx = b.getContext();
     fp8 = isFp8(r.aType);
     int8 = r.kind == GemmKind::QMatmul && r.aType == "i8";
     qlinear = r.kind == GemmKind::QLinear;
@@ -119,62 +135,60 @@ struct Generator {
     epcA = 16 / memBytes(r.aType);
     epcB = 16 / memBytes(r.bType);
     steps = rowBytesA / 32;
-    smemA = "memref<" + str(r.stages) + "x" + str(r.bm) + "x" + str(strideA) +
-            "x" + memType(r.aType) + ", " + kSmemSpace + ">";
-    smemB = "memref<" + str(r.stages) + "x" + str(r.bn) + "x" + str(strideB) +
-            "x" + memType(r.bType) + ", " + kSmemSpace + ">";
-    accType = int8 ? "i32" : "f32";
-    ldTypeA = fp8 ? "memref<" + str(r.stages) + "x" + str(r.bm) + "x" +
-                        str(strideA) + "xi8, " + kSmemSpace + ">"
+    Type aMem = parseElementType(ctx, memType(r.aType));
+    Type bMem = parseElementType(ctx, memType(r.bType));
+    smemA = sharedMemRefType({r.stages, r.bm, strideA}, aMem);
+    smemB = sharedMemRefType({r.stages, r.bn, strideB}, bMem);
+    ldTypeA = fp8 ? sharedMemRefType({r.stages, r.bm, strideA}, b.getI8Type())
                   : smemA;
-    ldTypeB = fp8 ? "memref<" + str(r.stages) + "x" + str(r.bn) + "x" +
-                        str(strideB) + "xi8, " + kSmemSpace + ">"
+    ldTypeB = fp8 ? sharedMemRefType({r.stages, r.bn, strideB}, b.getI8Type())
                   : smemB;
-  }
+    accType = int8 ? Type(b.getI32Type()) : Type(b.getF32Type());
+    yType = parseElementType(ctx, r.yType);
+    mmaType = fp8 || r.aType == "f16" ? MmaType::F16
+              : int8                  ? MmaType::S8
+                                      : MmaType::BF16;
 
-  std::string memrefA() const { return "memref<?x?x" + memType(r.aType) + ">"; }
-  std::string memrefB() const { return "memref<?x?x" + memType(r.bType) + ">"; }
-  std::string memrefS() const {
-    return grouped ? "memref<?x?x" + r.scaleType + ">"
-                   : "memref<?x" + r.scaleType + ">";
-  }
-
-  std::string signature() {
-    std::vector<std::string> args;
-    A = "%A";
-    args.push_back("%A: " + memrefA());
-    if (r.kind == GemmKind::QMatmul) {
-      Xs = "%xs";
-      args.push_back("%xs: memref<?xf32>");
-    }
-    // One argument per part (run() picks the block's part), or one named
-    // like the value the kernel uses.
-    auto perPart = [&](const std::string &name, const std::string &type,
-                       std::vector<std::string> &names) {
-      for (int64_t i = 0; i < r.parts; ++i) {
-        names.push_back(r.parts == 1 ? name : name + "_" + str(i));
-        args.push_back(names.back() + ": " + type);
-      }
-      return names.front();
+    A = b.arg(args.posA);
+    if (args.posXs >= 0)
+      Xs = b.arg(args.posXs);
+    auto perPart = [&](int first, int64_t count, Values &values) {
+      for (int64_t i = 0; i < count; ++i)
+        values.push_back(b.arg(first + i));
+      return values.front();
     };
-    B = perPart("%B", memrefB(), partB);
-    if (qlinear)
-      S = perPart("%scale", memrefS(), partS);
-    else if (r.kind == GemmKind::QMatmul)
-      S = perPart("%w_scale", "memref<?xf32>", partS);
-    if (!r.biasType.empty())
-      Bias = perPart("%bias", "memref<?x" + r.biasType + ">", partBias);
-    if (r.gate) {
-      Y = "%Y";
-      args.push_back("%Y: memref<?x?x" + r.yType + ">");
-    } else {
-      Y = perPart("%Y", "memref<?x?x" + r.yType + ">", partY);
+    B = perPart(args.posB, r.parts, partB);
+    if (args.posScale >= 0)
+      S = perPart(args.posScale, r.parts, partS);
+    if (args.posBias >= 0)
+      Bias = perPart(args.posBias, r.parts, partBias);
+    Y = perPart(args.posY, r.gate ? 1 : r.parts, partY);
+  }
+
+  /// With several parts: the block's part decides B, the scales, the bias
+  /// and Y, and `bx` becomes the block's column tile within its part.
+  void pickPart(Value &bx) {
+    if (r.parts == 1 || r.gate)
+      return;
+    Value start = b.idx(0), offset = b.idx(0);
+    Values starts;
+    for (int64_t i = 0; i < r.parts; ++i) {
+      starts.push_back(start);
+      Value n = b.dim(partB[i], 0);
+      Value tiles = b.divuConst(b.addConst(n, r.bn - 1), r.bn);
+      start = b.add(start, tiles);
     }
-    E = epilogueArguments(r.epilogue, args);
-    std::string s;
-    for (size_t i = 0; i < args.size(); ++i)
-      s += (i ? ", " : "") + args[i];
-    return s;
+    for (int64_t i = 1; i < r.parts; ++i) {
+      Value in = b.ule(starts[i], bx);
+      B = b.select(in, partB[i], B);
+      if (S)
+        S = b.select(in, partS[i], S);
+      if (Bias)
+        Bias = b.select(in, partBias[i], Bias);
+      Y = b.select(in, partY[i], Y);
+      offset = b.select(in, starts[i], offset);
+    }
+    bx = b.sub(bx, offset);
   }
 
   //===--------------------------------------------------------------------===//
@@ -183,263 +197,166 @@ struct Generator {
 
   /// Copies the `rows` x `units` tile of `src` (rows from `row0`, columns from
   /// `col0`, `epc` elements a 16-byte chunk) into `dst[stage]`; what lies
-  /// outside `numRows` x `numCols` reads as zero.
-  void loadOperand(const std::string &src, const std::string &srcType,
-                   const std::string &dst, const std::string &dstType,
-                   const std::string &elemType, int64_t rows, int64_t units,
-                   int64_t epc, const std::string &stage,
-                   const std::string &row0, const std::string &col0,
-                   const std::string &numRows, const std::string &numCols,
-                   bool fast) {
+  /// outside `numRows` x `numCols` reads as zero. `fast`: by 16-byte cp.async
+  /// copies (rows 16-byte aligned), else element by element.
+  void loadOperand(Value src, Value dst, int64_t rows, int64_t units,
+                   int64_t epc, Value stage, Value row0, Value col0,
+                   Value numRows, Value numCols, bool fast) {
     int64_t chunksPerRow = units / epc;
     int64_t chunks = rows * chunksPerRow;
     int64_t threads = r.threads();
     for (int64_t c = 0; c * threads < chunks; ++c) {
-      std::string chunk = e.addConst(tid, c * threads);
-      bool partial = (c + 1) * threads > chunks;
-      if (partial) {
-        std::string in = e.ult(chunk, e.idx(chunks));
-        e.line("scf.if " + in + " {");
-        e.indent += 2;
-      }
-      std::string row = e.div(chunk, chunksPerRow);
-      std::string col = e.mul(e.rem(chunk, chunksPerRow), e.idx(epc));
-      std::string gRow = e.add(row0, row);
-      std::string gCol = e.add(col0, col);
-      std::string rowIn = e.ult(gRow, numRows);
-      if (fast) {
-        // Whole chunks: the row length is a multiple of 16 bytes.
-        std::string in = e.andi(rowIn, e.ult(gCol, numCols));
-        std::string r0 = e.select(in, gRow, e.idx(0), "index");
-        std::string c0 = e.select(in, gCol, e.idx(0), "index");
-        std::string n = e.select(in, e.idx(epc), e.idx(0), "index");
-        e.let("nvgpu.device_async_copy " + src + "[" + r0 + ", " + c0 + "], " +
-                  dst + "[" + stage + ", " + row + ", " + col + "], " +
-                  str(epc) + ", " + n + " {bypassL1} : " + srcType + " to " +
-                  dstType,
-              "tok");
-      } else {
-        std::string zero = e.let("arith.constant " +
-                                 std::string(elemType == "i8" ? "0" : "0.0") +
-                                 " : " + elemType);
-        for (int64_t i = 0; i < epc; ++i) {
-          std::string k = e.addConst(gCol, i);
-          std::string in = e.andi(rowIn, e.ult(k, numCols));
-          std::string v = e.fresh();
-          e.line(v + " = scf.if " + in + " -> (" + elemType + ") {");
-          e.indent += 2;
-          std::string x = e.let("memref.load " + src + "[" + gRow + ", " + k +
-                                "] : " + srcType);
-          e.line("scf.yield " + x + " : " + elemType);
-          e.indent -= 2;
-          e.line("} else {");
-          e.line("  scf.yield " + zero + " : " + elemType);
-          e.line("}");
-          e.line("memref.store " + v + ", " + dst + "[" + stage + ", " + row +
-                 ", " + e.addConst(col, i) + "] : " + dstType);
+      Value chunk = b.addConst(tid, c * threads);
+      auto copy = [&] {
+        Value row = b.divuConst(chunk, chunksPerRow);
+        Value col = b.mul(b.remuConst(chunk, chunksPerRow), b.idx(epc));
+        Value gRow = b.add(row0, row);
+        Value gCol = b.add(col0, col);
+        Value rowIn = b.ult(gRow, numRows);
+        if (fast) {
+          // Whole chunks: the row length is a multiple of 16 bytes.
+          Value in = b.andi(rowIn, b.ult(gCol, numCols));
+          Value r0 = b.select(in, gRow, b.idx(0));
+          Value c0 = b.select(in, gCol, b.idx(0));
+          Value n = b.select(in, b.idx(epc), b.idx(0));
+          asyncCopy(b, dst, {stage, row, col}, src, {r0, c0}, epc, n,
+                    /*bypassL1=*/true);
+          return;
         }
-      }
-      if (partial) {
-        e.indent -= 2;
-        e.line("}");
-      }
+        Type elem = cast<MemRefType>(dst.getType()).getElementType();
+        for (int64_t i = 0; i < epc; ++i) {
+          Value k = b.addConst(gCol, i);
+          Value in = b.andi(rowIn, b.ult(k, numCols));
+          Value v = b.ifThenElse(
+              in, elem, [&] { return b.load(src, {gRow, k}); },
+              [&] { return b.zero(elem); });
+          Value at = b.addConst(col, i);
+          b.store(v, dst, {stage, row, at});
+        }
+      };
+      if ((c + 1) * threads > chunks)
+        b.ifThen(b.ult(chunk, b.idx(chunks)), copy);
+      else
+        copy();
     }
   }
 
   /// Starts loading K tile `tile` (if it exists) into pipeline stage `stage`.
-  void loadTile(const std::string &tile, const std::string &stage) {
-    std::string exists = e.ult(tile, numTiles);
-    e.line("scf.if " + exists + " {");
-    e.indent += 2;
-    std::string colA = e.mul(tile, e.idx(r.bk));
-    std::string colB = e.mul(tile, e.idx(unitsB));
-    e.line("scf.if " + aligned + " {");
-    e.indent += 2;
-    loadOperand(A, memrefA(), As, smemA, memType(r.aType), r.bm, r.bk, epcA,
-                stage, m0, colA, M, K, true);
-    loadOperand(B, memrefB(), Bs, smemB, memType(r.bType), r.bn, unitsB, epcB,
-                stage, n0, colB, N, KB, true);
-    e.indent -= 2;
-    e.line("} else {");
-    e.indent += 2;
-    loadOperand(A, memrefA(), As, smemA, memType(r.aType), r.bm, r.bk, epcA,
-                stage, m0, colA, M, K, false);
-    loadOperand(B, memrefB(), Bs, smemB, memType(r.bType), r.bn, unitsB, epcB,
-                stage, n0, colB, N, KB, false);
-    e.indent -= 2;
-    e.line("}");
-    e.indent -= 2;
-    e.line("}");
+  void loadTile(Value tile, Value stage) {
+    Value exists = b.ult(tile, numTiles);
+    b.ifThen(exists, [&] {
+      Value colA = b.mul(tile, b.idx(r.bk));
+      Value colB = b.mul(tile, b.idx(unitsB));
+      auto load = [&](bool fast) {
+        loadOperand(A, As, r.bm, r.bk, epcA, stage, m0, colA, M, K, fast);
+        loadOperand(B, Bs, r.bn, unitsB, epcB, stage, n0, colB, N, KB, fast);
+      };
+      b.ifThenElse(aligned, [&] { load(true); }, [&] { load(false); });
+    });
   }
 
   //===--------------------------------------------------------------------===//
   // Fragments and mma
   //===--------------------------------------------------------------------===//
 
-  /// The i32 (packed pair) at `i` of an ldmatrix result.
-  std::string regOf(const std::string &v, int64_t i, const std::string &vecType,
-                    const std::string &rowType) {
-    std::string row = e.let("vector.extract " + v + "[" + str(i) + "] : " +
-                            rowType + " from " + vecType);
-    std::string cast =
-        e.let("vector.bitcast " + row + " : " + rowType + " to vector<1xi32>");
-    return e.let("vector.extract " + cast + "[0] : i32 from vector<1xi32>");
-  }
-
-  /// An i32 as the mma operand of the 16-bit type `t`.
-  std::string asOperand(const std::string &v, const std::string &t) {
-    if (t != "f16")
-      return v;
-    std::string vec = e.let("vector.broadcast " + v + " : i32 to vector<1xi32>");
-    return e.let("vector.bitcast " + vec + " : vector<1xi32> to vector<2xf16>");
-  }
-
-  /// The two e4m3 values in bits [16*half, 16*half + 16) of `v`, as f16x2.
-  std::string fp8Pair(const std::string &v, int half) {
-    std::string w = v;
-    if (half)
-      w = e.let("arith.shrui " + v + ", " + e.let("arith.constant 16 : i32") +
-                " : i32");
-    std::string h = e.let("arith.trunci " + w + " : i32 to i16");
-    std::string f = e.let("llvm.inline_asm \"cvt.rn.f16x2.e4m3x2 $0, $1;\", "
-                          "\"=r,h\" " +
-                          h + " : (i16) -> i32");
-    return asOperand(f, "f16");
-  }
-
-  std::string mmaAttrs(const std::string &type, int64_t k) {
-    std::string s = "{";
-    if (type == "s8")
-      s += "intOverflowBehavior = #nvvm.mma_int_overflow<wrapped>, ";
-    s += "layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, "
-         "multiplicandAPtxType = #nvvm.mma_type<" +
-         type + ">, multiplicandBPtxType = #nvvm.mma_type<" + type +
-         ">, shape = #nvvm.shape<m = 16, n = 8, k = " + str(k) + ">}";
-    return s;
-  }
-
-  /// acc = mma(a, b, acc) for one m16n8 fragment.
-  void mma(const std::vector<std::string> &a, const std::vector<std::string> &b,
-           std::vector<std::string> &acc, const std::string &type, int64_t k) {
-    std::string opType = type == "f16" ? "vector<2xf16>" : "i32";
-    std::string res = "!llvm.struct<(" + accType + ", " + accType + ", " +
-                      accType + ", " + accType + ")>";
-    std::string d = e.let("nvvm.mma.sync A[" + a[0] + ", " + a[1] + ", " +
-                          a[2] + ", " + a[3] + "] B[" + b[0] + ", " + b[1] +
-                          "] C[" + acc[0] + ", " + acc[1] + ", " + acc[2] +
-                          ", " + acc[3] + "] " + mmaAttrs(type, k) + " : (" +
-                          opType + ", " + opType + ", " + accType + ") -> " +
-                          res);
-    for (int i = 0; i < 4; ++i)
-      acc[i] = e.let("llvm.extractvalue " + d + "[" + str(i) + "] : " + res,
-                     "acc");
-  }
-
-  /// The qlinear B operand (bf16x2/f16x2 as i32) of n8 tile row `n`,
-  /// K slice `k0` (elements) of stage `stage`.
-  std::string weightPair(const std::string &stage, const std::string &n,
-                         const std::string &k0) {
-    const std::string &ft = r.aType;
-    std::string pair;
+  /// The qlinear B operand (a bf16/f16 pair) of n8 tile row `n`, K slice
+  /// `k0` (elements) of stage `stage`.
+  Value weightPair(Value stage, Value n, Value k0) {
+    auto bytePair = VectorType::get({2}, b.getI8Type());
+    Value pair;
     if (!i4) {
       // (Two scalar loads: vector.load of workgroup memory is lowered
       // before its address space is known and reports an error.)
-      std::string lo = e.let("memref.load " + Bs + "[" + stage + ", " + n +
-                             ", " + k0 + "] : " + smemB);
-      std::string hi = e.let("memref.load " + Bs + "[" + stage + ", " + n +
-                             ", " + e.addConst(k0, 1) + "] : " + smemB);
-      pair = e.let("vector.from_elements " + lo + ", " + hi + " : vector<2xi8>");
+      Value lo = b.load(Bs, {stage, n, k0});
+      Value k1 = b.addConst(k0, 1);
+      Value hi = b.load(Bs, {stage, n, k1});
+      pair = b.fromElements(bytePair, {lo, hi});
     } else {
-      std::string byte = e.let("memref.load " + Bs + "[" + stage + ", " + n +
-                               ", " + e.div(k0, 2) + "] : " + smemB);
-      std::string four = e.let("arith.constant 4 : i8");
-      std::string up = e.let("arith.shli " + byte + ", " + four + " : i8");
-      std::string lo = e.let("arith.shrsi " + up + ", " + four + " : i8");
-      std::string hi = e.let("arith.shrsi " + byte + ", " + four + " : i8");
-      pair = e.let("vector.from_elements " + lo + ", " + hi + " : vector<2xi8>");
+      Value byte = b.load(Bs, {stage, n, b.divuConst(k0, 2)});
+      Value four = b.i8(4);
+      Value up = b.shl(byte, four);
+      Value lo = b.shrs(up, four);
+      Value hi = b.shrs(byte, four);
+      pair = b.fromElements(bytePair, {lo, hi});
     }
-    std::string f = e.let("arith.sitofp " + pair + " : vector<2xi8> to vector<2x" +
-                          ft + ">");
-    std::string c =
-        e.let("vector.bitcast " + f + " : vector<2x" + ft + "> to vector<1xi32>");
-    return e.let("vector.extract " + c + "[0] : i32 from vector<1xi32>");
+    Type ft = parseElementType(b.getContext(), r.aType);
+    Value f = b.sitofp(VectorType::get({2}, ft), pair);
+    return mmaOperand(b, f, mmaType);
   }
 
   /// Multiplies the tile in `stage` into the accumulators acc[i][j][0..3].
-  void compute(const std::string &stage,
-               std::vector<std::vector<std::vector<std::string>>> &acc) {
-    std::string aVec = "vector<4x" + std::string(fp8 || int8 ? "4xi8" : "2x" + r.aType) + ">";
-    std::string aRow = fp8 || int8 ? "vector<4xi8>" : "vector<2x" + r.aType + ">";
-    std::string mmaType = fp8 ? "f16" : int8 ? "s8" : r.aType;
+  void compute(Value stage, Acc &acc) {
+    bool bytes = fp8 || int8;
+    auto aVec = VectorType::get(
+        {4, bytes ? 4 : 2},
+        bytes ? b.getI8Type() : parseElementType(b.getContext(), r.aType));
+    // The registers as ldmatrix returns them (fp8: four e4m3 values an i32).
+    MmaType regType = fp8 ? MmaType::S8 : mmaType;
     int64_t esA = memBytes(r.aType);
-    std::string laneRowA = e.rem(lane, 16);
-    std::string laneColA = e.mul(e.div(lane, 16), e.idx(16 / esA));
-    std::string laneRowB =
-        e.add(e.mul(e.div(lane, 16), e.idx(8)), e.rem(lane, 8));
-    std::string laneColB =
-        e.mul(e.rem(e.div(lane, 8), 2), e.idx(16 / memBytes(r.bType)));
+    Value laneRowA = b.remuConst(lane, 16);
+    Value laneColA = b.mul(b.divuConst(lane, 16), b.idx(16 / esA));
+    Value lane8 = b.remuConst(lane, 8);
+    Value laneRowB = b.add(b.mul(b.divuConst(lane, 16), b.idx(8)), lane8);
+    Value laneColB = b.mul(b.remuConst(b.divuConst(lane, 8), 2),
+                           b.idx(16 / memBytes(r.bType)));
     for (int64_t s = 0; s < steps; ++s) {
       // A fragments of this 32-byte slice, per m16 tile.
-      std::vector<std::vector<std::string>> aRegs(wm);
-      std::string colA = e.addConst(laneColA, s * 32 / esA);
+      std::vector<Values> aRegs(wm);
+      Value colA = b.addConst(laneColA, s * 32 / esA);
       for (int64_t i = 0; i < wm; ++i) {
-        std::string row = e.add(wRow, e.addConst(laneRowA, i * 16));
-        std::string v = e.let("nvgpu.ldmatrix " + ldA + "[" + stage + ", " +
-                                  row + ", " + colA +
-                                  "] {numTiles = 4 : i32, transpose = false} : " +
-                                  ldTypeA + " -> " + aVec,
-                              "frag");
+        Value row = b.add(wRow, b.addConst(laneRowA, i * 16));
+        Value v = ldmatrix(b, ldA, {stage, row, colA}, 4, false, aVec);
         for (int64_t x = 0; x < 4; ++x)
-          aRegs[i].push_back(regOf(v, x, aVec, aRow));
+          aRegs[i].push_back(ldmatrixRegister(b, v, x, regType));
       }
       // B fragments, per n8 tile: bRegs[j] = (b0, b1) of the slice (for fp8
       // the raw registers of the two 16-byte halves).
-      std::vector<std::vector<std::string>> bRegs(wn);
+      std::vector<Values> bRegs(wn);
       if (qlinear) {
-        std::string kq = e.addConst(e.mul(q, e.idx(2)), s * 16);
-        std::string kq8 = e.addConst(kq, 8);
+        Value kq = b.addConst(b.mul(q, b.idx(2)), s * 16);
+        Value kq8 = b.addConst(kq, 8);
         for (int64_t j = 0; j < wn; ++j) {
-          std::string n = e.add(wCol, e.addConst(g, j * 8));
-          bRegs[j] = {weightPair(stage, n, kq), weightPair(stage, n, kq8)};
+          Value n = b.add(wCol, b.addConst(g, j * 8));
+          Value lo = weightPair(stage, n, kq);
+          Value hi = weightPair(stage, n, kq8);
+          bRegs[j] = {lo, hi};
         }
       } else {
-        std::string bVec = aVec, bRow = aRow;
-        std::string colB = e.addConst(laneColB, s * 32 / memBytes(r.bType));
+        Value colB = b.addConst(laneColB, s * 32 / memBytes(r.bType));
         for (int64_t j = 0; j < wn; j += 2) {
-          std::string row = e.add(wCol, e.addConst(laneRowB, j * 8));
-          std::string v = e.let("nvgpu.ldmatrix " + ldB + "[" + stage + ", " +
-                                    row + ", " + colB +
-                                    "] {numTiles = 4 : i32, transpose = false} : " +
-                                    ldTypeB + " -> " + bVec,
-                                "frag");
+          Value row = b.add(wCol, b.addConst(laneRowB, j * 8));
+          Value v = ldmatrix(b, ldB, {stage, row, colB}, 4, false, aVec);
           for (int64_t x = 0; x < 4; ++x)
-            bRegs[j + x / 2].push_back(regOf(v, x, bVec, bRow));
+            bRegs[j + x / 2].push_back(ldmatrixRegister(b, v, x, regType));
         }
       }
+      auto mma = [&](ValueRange a, ValueRange bb, Values &c) {
+        SmallVector<Value, 4> d = mmaSync(b, mmaType, a, bb, c);
+        c.assign(d.begin(), d.end());
+      };
       if (!fp8) {
-        for (int64_t i = 0; i < wm; ++i) {
-          std::vector<std::string> a;
-          for (auto &v : aRegs[i])
-            a.push_back(asOperand(v, mmaType));
-          for (int64_t j = 0; j < wn; ++j) {
-            std::vector<std::string> b{asOperand(bRegs[j][0], mmaType),
-                                       asOperand(bRegs[j][1], mmaType)};
-            mma(a, b, acc[i][j], mmaType, int8 ? 32 : 16);
-          }
-        }
+        for (int64_t i = 0; i < wm; ++i)
+          for (int64_t j = 0; j < wn; ++j)
+            mma(aRegs[i], bRegs[j], acc[i][j]);
         continue;
       }
       // fp8: two k16 f16 mmas per slice, on the converted pairs.
       for (int half = 0; half < 2; ++half) {
-        std::vector<std::vector<std::string>> bh(wn);
-        for (int64_t j = 0; j < wn; ++j)
-          bh[j] = {fp8Pair(bRegs[j][half], 0), fp8Pair(bRegs[j][half], 1)};
+        std::vector<Values> bh(wn);
+        for (int64_t j = 0; j < wn; ++j) {
+          Value lo = fp8PairToF16x2(b, bRegs[j][half], 0);
+          Value hi = fp8PairToF16x2(b, bRegs[j][half], 1);
+          bh[j] = {lo, hi};
+        }
         for (int64_t i = 0; i < wm; ++i) {
-          const std::string &lo = aRegs[i][2 * half], &hi = aRegs[i][2 * half + 1];
-          std::vector<std::string> a{fp8Pair(lo, 0), fp8Pair(hi, 0),
-                                     fp8Pair(lo, 1), fp8Pair(hi, 1)};
+          Value lo = aRegs[i][2 * half], hi = aRegs[i][2 * half + 1];
+          Values a;
+          a.push_back(fp8PairToF16x2(b, lo, 0));
+          a.push_back(fp8PairToF16x2(b, hi, 0));
+          a.push_back(fp8PairToF16x2(b, lo, 1));
+          a.push_back(fp8PairToF16x2(b, hi, 1));
           for (int64_t j = 0; j < wn; ++j)
-            mma(a, bh[j], acc[i][j], "f16", 16);
+            mma(a, bh[j], acc[i][j]);
         }
       }
     }
@@ -449,83 +366,106 @@ struct Generator {
   // The K loop
   //===--------------------------------------------------------------------===//
 
-  using Acc = std::vector<std::vector<std::vector<std::string>>>;
-
-  std::vector<std::string> flat(const Acc &acc) {
-    std::vector<std::string> out;
+  Values flat(const Acc &acc) {
+    Values out;
     for (auto &i : acc)
       for (auto &j : i)
-        for (auto &v : j)
-          out.push_back(v);
+        out.append(j.begin(), j.end());
     return out;
   }
 
-  std::string typeList(size_t n) {
-    std::string s;
-    for (size_t i = 0; i < n; ++i)
-      s += (i ? ", " : "") + accType;
-    return s;
-  }
-
-  /// Opens `scf.for %iv = lb to ub` carrying `acc`; renames acc to the
-  /// iteration arguments. Returns the names of the loop's results.
-  std::vector<std::string> openLoop(const std::string &iv,
-                                    const std::string &lb,
-                                    const std::string &ub, Acc &acc) {
-    std::vector<std::string> init = flat(acc), results;
-    std::string res = e.fresh("loop");
-    std::string iters;
+  /// The accumulators carried as `values` (in the order of flat()).
+  Acc unflat(ValueRange values) {
+    Acc acc(wm, std::vector<Values>(wn));
     size_t n = 0;
     for (auto &i : acc)
       for (auto &j : i)
-        for (auto &v : j) {
-          std::string arg = e.fresh("it");
-          iters += (n ? ", " : "") + arg + " = " + init[n];
-          v = arg;
-          results.push_back(res + "#" + str(n));
-          ++n;
-        }
-    e.line(res + ":" + str(n) + " = scf.for " + iv + " = " + lb + " to " + ub +
-           " step " + e.idx(1) + " iter_args(" + iters + ") -> (" +
-           typeList(n) + ") {");
-    e.indent += 2;
-    return results;
+        for (int x = 0; x < 4; ++x)
+          j.push_back(values[n++]);
+    return acc;
   }
 
-  void closeLoop(Acc &acc, const std::vector<std::string> &results) {
-    std::vector<std::string> vals = flat(acc);
-    std::string s;
-    for (size_t i = 0; i < vals.size(); ++i)
-      s += (i ? ", " : "") + vals[i];
-    e.line("scf.yield " + s + " : " + typeList(vals.size()));
-    e.indent -= 2;
-    e.line("}");
-    size_t n = 0;
-    for (auto &i : acc)
-      for (auto &j : i)
-        for (auto &v : j)
-          v = results[n++];
+  Acc zeros() {
+    Value z = b.zero(accType);
+    return Acc(wm, std::vector<Values>(wn, Values(4, z)));
   }
 
   /// One iteration of the pipeline: wait for tile `kt`, start loading tile
   /// kt + STAGES - 1, multiply tile kt.
-  void pipelineStep(const std::string &kt, Acc &acc) {
-    e.line("nvvm.cp.async.wait.group " + str(r.stages - 2));
+  void pipelineStep(Value kt, Acc &acc) {
+    waitAsyncCopies(b, r.stages - 2);
     // Tile kt is visible to every thread, and every thread is done with the
     // stage the next load overwrites (it held tile kt - 1).
-    e.line("gpu.barrier");
-    std::string next = e.addConst(kt, r.stages - 1);
-    loadTile(next, e.rem(next, r.stages));
-    e.line("nvvm.cp.async.commit.group");
-    compute(e.rem(kt, r.stages), acc);
+    b.barrier();
+    Value next = b.addConst(kt, r.stages - 1);
+    Value nextStage = b.remuConst(next, r.stages);
+    loadTile(next, nextStage);
+    commitAsyncCopies(b);
+    compute(b.remuConst(kt, r.stages), acc);
   }
 
-  Acc zeros() {
-    std::string z = e.let(std::string("arith.constant ") +
-                              (int8 ? "0" : "0.0") + " : " + accType,
-                          "zero");
-    return Acc(wm, std::vector<std::vector<std::string>>(
-                       wn, std::vector<std::string>(4, z)));
+  /// The K loop over the current B (and its scales) into fresh
+  /// accumulators: the pipeline's first STAGES - 1 tiles, then one step per
+  /// tile (with grouped scales applied per group).
+  Acc mainLoop() {
+    Acc acc = zeros();
+    int64_t tilesPerGroup = grouped ? r.group / r.bk : 0;
+    Value numGroups;
+    if (grouped) {
+      // ceil(K / G) groups of G / BK tiles; a K that G does not divide (only
+      // possible when K is dynamic, against the op's contract) reads zeros
+      // past K and the last group's scale.
+      numGroups = b.divuConst(b.addConst(K, r.group - 1), r.group);
+      numTiles = b.mul(numGroups, b.idx(tilesPerGroup));
+    } else {
+      numTiles = b.divuConst(b.addConst(K, r.bk - 1), r.bk);
+    }
+
+    // Prologue: the first STAGES - 1 tiles in flight.
+    for (int64_t s = 0; s + 1 < r.stages; ++s) {
+      loadTile(b.idx(s), b.idx(s));
+      commitAsyncCopies(b);
+    }
+
+    if (!grouped)
+      return unflat(b.forLoop(b.idx(0), numTiles, b.idx(1), flat(acc),
+                              [&](Value kt, ValueRange carried) {
+                                Acc a = unflat(carried);
+                                pipelineStep(kt, a);
+                                return flat(a);
+                              }));
+    Values total = b.forLoop(
+        b.idx(0), numGroups, b.idx(1), flat(acc),
+        [&](Value grp, ValueRange carried) {
+          Acc a = unflat(carried);
+          Values sums = b.forLoop(
+              b.idx(0), b.idx(tilesPerGroup), b.idx(1), flat(zeros()),
+              [&](Value t, ValueRange partial) {
+                Acc p = unflat(partial);
+                Value kt = b.add(b.mul(grp, b.idx(tilesPerGroup)), t);
+                pipelineStep(kt, p);
+                return flat(p);
+              });
+          Acc part = unflat(sums);
+          // acc += part * scale[n, group].
+          Value lastN = b.sub(N, b.idx(1));
+          Value lastG = b.sub(b.dim(S, 1), b.idx(1));
+          Value sg = b.minu(grp, lastG);
+          for (int64_t j = 0; j < wn; ++j)
+            for (int c = 0; c < 2; ++c) {
+              Value col = b.add(
+                  n0, b.add(wCol, b.addConst(b.mul(q, b.idx(2)), j * 8 + c)));
+              Value safe = b.minu(col, lastN);
+              Value s = b.toF32(b.load(S, {safe, sg}));
+              for (int64_t i = 0; i < wm; ++i)
+                for (int h = 0; h < 2; ++h) {
+                  Value p = b.fmul(part[i][j][2 * h + c], s);
+                  a[i][j][2 * h + c] = b.fadd(a[i][j][2 * h + c], p);
+                }
+            }
+          return flat(a);
+        });
+    return unflat(total);
   }
 
   //===--------------------------------------------------------------------===//
@@ -536,234 +476,217 @@ struct Generator {
   /// (one, or the gate and up parts of a gated product) with its scales and
   /// bias, gated, through the epilogue, rounded once and stored in range.
   void epilogue(std::vector<Acc> &accs) {
-    std::string one = e.idx(1);
-    std::string lastN = e.let("arith.subi " + N + ", " + one + " : index");
-    std::string lastM = e.let("arith.subi " + M + ", " + one + " : index");
+    Value one = b.idx(1);
+    Value lastN = b.sub(N, one);
+    Value lastM = b.sub(M, one);
     size_t np = accs.size();
     // Per column (j, c): index and in-range bit; per part, the column's
     // factors.
-    std::vector<std::vector<std::string>> colIdx(wn), colIn(wn);
-    std::vector<std::vector<std::vector<std::string>>> colScale(
-        np, std::vector<std::vector<std::string>>(wn)),
-        colBias(np, std::vector<std::vector<std::string>>(wn));
+    std::vector<Values> colIdx(wn), colIn(wn);
+    std::vector<std::vector<Values>> colScale(np, std::vector<Values>(wn)),
+        colBias(np, std::vector<Values>(wn));
     for (int64_t j = 0; j < wn; ++j)
       for (int c = 0; c < 2; ++c) {
-        std::string col = e.add(n0, e.add(wCol, e.addConst(e.mul(q, e.idx(2)),
-                                                           j * 8 + c)));
-        std::string safe = e.minu(col, lastN);
+        Value col =
+            b.add(n0, b.add(wCol, b.addConst(b.mul(q, b.idx(2)), j * 8 + c)));
+        Value safe = b.minu(col, lastN);
         colIdx[j].push_back(col);
-        colIn[j].push_back(e.ult(col, N));
+        colIn[j].push_back(b.ult(col, N));
         for (size_t p = 0; p < np; ++p) {
           // The block's factors, or the gated product's per part.
-          std::string scale = r.gate && !partS.empty() ? partS[p] : S;
-          std::string bias = r.gate && !partBias.empty() ? partBias[p] : Bias;
-          if (!scale.empty() && !grouped)
-            colScale[p][j].push_back(toF32(
-                e, e.let("memref.load " + scale + "[" + safe + "] : " + memrefS()),
-                r.kind == GemmKind::QMatmul ? "f32" : r.scaleType));
-          if (!bias.empty())
-            colBias[p][j].push_back(
-                toF32(e,
-                      e.let("memref.load " + bias + "[" + safe + "] : memref<?x" +
-                            r.biasType + ">"),
-                      r.biasType));
+          Value scale = r.gate && !partS.empty() ? partS[p] : S;
+          Value bias = r.gate && !partBias.empty() ? partBias[p] : Bias;
+          if (scale && !grouped)
+            colScale[p][j].push_back(b.toF32(b.load(scale, {safe})));
+          if (bias)
+            colBias[p][j].push_back(b.toF32(b.load(bias, {safe})));
         }
       }
     for (int64_t i = 0; i < wm; ++i)
       for (int h = 0; h < 2; ++h) {
-        std::string row =
-            e.add(m0, e.add(wRow, e.addConst(g, i * 16 + h * 8)));
-        std::string rowIn = e.ult(row, M);
-        std::string xs;
-        if (r.kind == GemmKind::QMatmul)
-          xs = e.let("memref.load " + Xs + "[" + e.minu(row, lastM) +
-                     "] : memref<?xf32>");
+        Value row = b.add(m0, b.add(wRow, b.addConst(g, i * 16 + h * 8)));
+        Value rowIn = b.ult(row, M);
+        Value xs;
+        if (Xs)
+          xs = b.load(Xs, {b.minu(row, lastM)});
         for (int64_t j = 0; j < wn; ++j)
           for (int c = 0; c < 2; ++c) {
-            std::vector<std::string> products;
+            Values products;
             for (size_t p = 0; p < np; ++p) {
-              std::string v = accs[p][i][j][2 * h + c];
+              Value v = accs[p][i][j][2 * h + c];
               if (int8)
-                v = e.let("arith.sitofp " + v + " : i32 to f32");
-              if (!xs.empty())
-                v = e.let("arith.mulf " + v + ", " + xs + " : f32");
+                v = b.sitofp(b.getF32Type(), v);
+              if (xs)
+                v = b.fmul(v, xs);
               if (!colScale[p][j].empty())
-                v = e.let("arith.mulf " + v + ", " + colScale[p][j][c] + " : f32");
+                v = b.fmul(v, colScale[p][j][c]);
               if (!colBias[p][j].empty())
-                v = e.let("arith.addf " + v + ", " + colBias[p][j][c] + " : f32");
+                v = b.fadd(v, colBias[p][j][c]);
               products.push_back(v);
             }
-            std::string v = products[0];
+            Value v = products[0];
             if (r.gate) {
-              v = applyEpilogueStep(e, EpilogueStep{*r.gate, ""}, v, "");
+              v = applyEpilogueStep(b, EpilogueStep{*r.gate, ""}, v);
               v = applyEpilogueStep(
-                  e, EpilogueStep{EpilogueStep::Kind::MulTensor, "f32"}, v,
+                  b, EpilogueStep{EpilogueStep::Kind::MulTensor, "f32"}, v,
                   products[1]);
             }
             // Tensor operands read at the clamped position (the store is
             // guarded instead).
-            v = applyEpilogue(e, r.epilogue, E, v, e.minu(row, lastM),
-                              e.minu(colIdx[j][c], lastN));
-            if (r.yType != "f32")
-              v = e.let("arith.truncf " + v + " : f32 to " + r.yType);
-            std::string in = e.andi(rowIn, colIn[j][c]);
-            e.line("scf.if " + in + " {");
-            e.line("  memref.store " + v + ", " + Y + "[" + row + ", " +
-                   colIdx[j][c] + "] : memref<?x?x" + r.yType + ">");
-            e.line("}");
+            Value colSafe = b.minu(colIdx[j][c], lastN);
+            Value rowSafe = b.minu(row, lastM);
+            v = applyEpilogue(b, r.epilogue, args.epilogue, v, rowSafe,
+                              colSafe);
+            v = b.roundTo(yType, v);
+            Value in = b.andi(rowIn, colIn[j][c]);
+            b.ifThen(in, [&] { b.store(v, Y, {row, colIdx[j][c]}); });
           }
       }
-  }
-
-  /// The K loop over the current B (and its scales) into fresh
-  /// accumulators: the pipeline's first STAGES - 1 tiles, then one step per
-  /// tile (with grouped scales applied per group).
-  Acc mainLoop() {
-    Acc acc = zeros();
-    int64_t tilesPerGroup = grouped ? r.group / r.bk : 0;
-    std::string numGroups;
-    if (grouped) {
-      // ceil(K / G) groups of G / BK tiles; a K that G does not divide (only
-      // possible when K is dynamic, against the op's contract) reads zeros
-      // past K and the last group's scale.
-      numGroups = e.div(e.addConst(K, r.group - 1), r.group);
-      numTiles = e.mul(numGroups, e.idx(tilesPerGroup));
-    } else {
-      numTiles = e.div(e.addConst(K, r.bk - 1), r.bk);
-    }
-
-    // Prologue: the first STAGES - 1 tiles in flight.
-    for (int64_t s = 0; s + 1 < r.stages; ++s) {
-      loadTile(e.idx(s), e.idx(s));
-      e.line("nvvm.cp.async.commit.group");
-    }
-
-    if (!grouped) {
-      std::string kt = e.fresh("kt");
-      auto results = openLoop(kt, e.idx(0), numTiles, acc);
-      pipelineStep(kt, acc);
-      closeLoop(acc, results);
-    } else {
-      std::string grp = e.fresh("grp");
-      auto outer = openLoop(grp, e.idx(0), numGroups, acc);
-      Acc part = zeros();
-      std::string t = e.fresh("t");
-      auto inner = openLoop(t, e.idx(0), e.idx(tilesPerGroup), part);
-      std::string kt = e.add(e.mul(grp, e.idx(tilesPerGroup)), t);
-      pipelineStep(kt, part);
-      closeLoop(part, inner);
-      // acc += part * scale[n, group].
-      std::string lastN = e.let("arith.subi " + N + ", " + e.idx(1) + " : index");
-      std::string lastG =
-          e.let("arith.subi " + e.let("memref.dim " + S + ", " + e.idx(1) +
-                                      " : " + memrefS()) +
-                ", " + e.idx(1) + " : index");
-      std::string sg = e.minu(grp, lastG);
-      for (int64_t j = 0; j < wn; ++j)
-        for (int c = 0; c < 2; ++c) {
-          std::string col = e.minu(
-              e.add(n0, e.add(wCol, e.addConst(e.mul(q, e.idx(2)), j * 8 + c))),
-              lastN);
-          std::string s = toF32(e,
-                                e.let("memref.load " + S + "[" + col + ", " +
-                                      sg + "] : " + memrefS()),
-                                r.scaleType);
-          for (int64_t i = 0; i < wm; ++i)
-            for (int h = 0; h < 2; ++h) {
-              std::string &a = acc[i][j][2 * h + c];
-              std::string p = e.let("arith.mulf " + part[i][j][2 * h + c] +
-                                    ", " + s + " : f32");
-              a = e.let("arith.addf " + a + ", " + p + " : f32", "acc");
-            }
-        }
-      closeLoop(acc, outer);
-    }
-    return acc;
   }
 
   //===--------------------------------------------------------------------===//
   // The kernel
   //===--------------------------------------------------------------------===//
 
-  std::string run() {
-    std::string sig = signature();
-    tid = e.let("gpu.thread_id x", "tid");
-    std::string bx = e.let("gpu.block_id x", "bid");
-    std::string by = e.let("gpu.block_id y", "bid");
+  void build() {
+    tid = b.threadId(mlir::gpu::Dimension::x);
+    Value bx = b.blockId(mlir::gpu::Dimension::x);
+    Value by = b.blockId(mlir::gpu::Dimension::y);
     pickPart(bx);
-    M = e.let("memref.dim " + A + ", " + e.idx(0) + " : " + memrefA(), "M");
-    K = e.let("memref.dim " + A + ", " + e.idx(1) + " : " + memrefA(), "K");
-    N = e.let("memref.dim " + B + ", " + e.idx(0) + " : " + memrefB(), "N");
-    KB = e.let("memref.dim " + B + ", " + e.idx(1) + " : " + memrefB(), "KB");
-    n0 = e.mul(bx, e.idx(r.bn));
-    m0 = e.mul(by, e.idx(r.bm));
-    std::string warp = e.div(tid, 32);
-    lane = e.rem(tid, 32);
-    g = e.div(lane, 4);
-    q = e.rem(lane, 4);
-    wRow = e.mul(e.div(warp, r.warpsN), e.idx(wtm));
-    wCol = e.mul(e.rem(warp, r.warpsN), e.idx(wtn));
+    M = b.dim(A, 0);
+    K = b.dim(A, 1);
+    N = b.dim(B, 0);
+    KB = b.dim(B, 1);
+    n0 = b.mul(bx, b.idx(r.bn));
+    m0 = b.mul(by, b.idx(r.bm));
+    Value warp = b.divuConst(tid, 32);
+    lane = b.remuConst(tid, 32);
+    g = b.divuConst(lane, 4);
+    q = b.remuConst(lane, 4);
+    wRow = b.mul(b.divuConst(warp, r.warpsN), b.idx(wtm));
+    wCol = b.mul(b.remuConst(warp, r.warpsN), b.idx(wtn));
 
-    std::string smem = e.let(std::string("gpu.dynamic_shared_memory : memref<?xi8, ") +
-                             kSmemSpace + ">",
-                             "smem");
+    Value smem = b.dynamicSharedMemory();
     int64_t bytesA = r.stages * r.bm * strideA * memBytes(r.aType);
-    // A view of the dynamic shared memory from byte `offset` as `type`.
-    auto view = [&](int64_t offset, const std::string &type,
-                    const std::string &name) {
-      return e.let("memref.view " + smem + "[" + e.idx(offset) +
-                       "][] : memref<?xi8, " + kSmemSpace + "> to " + type,
-                   name);
-    };
-    As = view(0, smemA, "As");
-    Bs = view(bytesA, smemB, "Bs");
+    As = b.view(smem, 0, smemA);
+    Bs = b.view(smem, bytesA, smemB);
     ldA = As;
     ldB = Bs;
     if (fp8) {
-      ldA = view(0, ldTypeA, "As");
-      ldB = view(bytesA, ldTypeB, "Bs");
+      ldA = b.view(smem, 0, ldTypeA);
+      ldB = b.view(smem, bytesA, ldTypeB);
     }
 
     // The cp.async path needs 16-byte aligned rows of both operands.
-    auto alignedRows = [&](const std::string &v, const std::string &type,
-                           const std::string &cols, int64_t bytes) {
-      std::string p = e.let("memref.extract_aligned_pointer_as_index " + v +
-                            " : " + type + " -> index");
-      std::string rowBytes = e.mul(cols, e.idx(bytes));
-      std::string bits = e.let("arith.ori " + p + ", " + rowBytes + " : index");
-      std::string low = e.rem(bits, 16);
-      return e.let("arith.cmpi eq, " + low + ", " + e.idx(0) + " : index", "p");
+    auto alignedRows = [&](Value v, Value cols, int64_t bytes) {
+      Value p = b.alignedPointer(v);
+      Value rowBytes = b.mul(cols, b.idx(bytes));
+      Value bits = b.ori(p, rowBytes);
+      Value low = b.remuConst(bits, 16);
+      return b.eq(low, b.idx(0));
     };
-    aligned = e.andi(alignedRows(A, memrefA(), K, memBytes(r.aType)),
-                     alignedRows(B, memrefB(), KB, memBytes(r.bType)));
+    auto bothAligned = [&] {
+      Value alignedB = alignedRows(B, KB, memBytes(r.bType));
+      Value alignedA = alignedRows(A, K, memBytes(r.aType));
+      return b.andi(alignedA, alignedB);
+    };
+    aligned = bothAligned();
 
     std::vector<Acc> accs{mainLoop()};
     if (r.gate) {
       // The up projection's pass: every load of the gate's pass has landed
       // and every thread is done with the stages before they are reused.
-      e.line("nvvm.cp.async.wait.group 0");
-      e.line("gpu.barrier");
+      waitAsyncCopies(b, 0);
+      b.barrier();
       B = partB[1];
-      if (!S.empty())
+      if (S)
         S = partS[1];
-      aligned = e.andi(alignedRows(A, memrefA(), K, memBytes(r.aType)),
-                       alignedRows(B, memrefB(), KB, memBytes(r.bType)));
+      aligned = bothAligned();
       accs.push_back(mainLoop());
     }
-    e.line("nvvm.cp.async.wait.group 0");
+    waitAsyncCopies(b, 0);
     epilogue(accs);
-
-    std::ostringstream os;
-    os << "gpu.module @recipe {\n"
-       << "  gpu.func @" << r.name() << "(" << sig
-       << ") kernel attributes {known_block_size = array<i32: " << r.threads()
-       << ", 1, 1>} {\n"
-       << e.header << e.body << "    gpu.return\n  }\n}\n";
-    return os.str();
   }
 };
 
 } // namespace
+
+std::string GemmKernelConfig::kernelName() const {
+  auto str = [](int64_t v) { return std::to_string(v); };
+  std::string kindName = kind == GemmKind::Linear    ? "linear"
+                         : kind == GemmKind::QLinear ? "qlinear"
+                                                     : "qmatmul";
+  std::string s = "loom_gemm_" + kindName + "_" + aType + "_" + bType;
+  if (kind == GemmKind::QLinear)
+    s += "_" + scaleType + "_g" + str(group);
+  s += "_" + (biasType.empty() ? std::string("nobias") : biasType) + "_" + yType;
+  s += "_" + str(bm) + "x" + str(bn) + "x" + str(bk) + "_w" + str(warpsM) +
+       "x" + str(warpsN) + "_s" + str(stages);
+  if (parts > 1)
+    s += "_x" + str(parts);
+  if (gate)
+    s += std::string("_gate_") + (*gate == EpilogueStep::Kind::Silu   ? "silu"
+                                  : *gate == EpilogueStep::Kind::Gelu ? "gelu"
+                                                                      : "gelutanh");
+  return s + epilogueSuffix(epilogue);
+}
+
+int64_t GemmKernelConfig::sharedBytes() const {
+  int64_t rowA = bk * memBytes(aType) + 16;
+  int64_t rowB = (bType == "i4" ? bk / 2 : bk) * memBytes(bType) + 16;
+  return stages * (bm * rowA + bn * rowB);
+}
+
+std::string GemmKernelConfig::check() const {
+  auto str = [](int64_t v) { return std::to_string(v); };
+  if (bm % (16 * warpsM) || bn % (16 * warpsN))
+    return "tile " + str(bm) + "x" + str(bn) +
+           " is not a multiple of the warp grid's m16 x n16";
+  if ((bk * memBytes(aType)) % 32)
+    return "BK must span a multiple of 32 bytes of A";
+  if (bType == "i4" && (bk / 2) % 16)
+    return "BK of i4 weights must span a multiple of 16 bytes";
+  if (stages < 2)
+    return "at least two pipeline stages";
+  if (parts < 1)
+    return "at least one part";
+  if (gate && (parts != 2 || (*gate != EpilogueStep::Kind::Silu &&
+                                *gate != EpilogueStep::Kind::Gelu &&
+                                *gate != EpilogueStep::Kind::GeluTanh)))
+    return "a gated product has two parts and a SiLU or GELU gate";
+  if (parts > 1 && !gate && !epilogue.empty())
+    return "a horizontal product (parts > 1) takes no epilogue";
+  if (kind == GemmKind::QLinear) {
+    if (!isFloat16(aType) || (bType != "i8" && bType != "i4"))
+      return "qlinear takes bf16/f16 activations and i8/i4 weights";
+    if (group < 0 || (group > 0 && group % bk))
+      return "group size must be 0 or a multiple of BK";
+  } else if (kind == GemmKind::QMatmul) {
+    if ((aType != "i8" && !isFp8(aType)) || bType != aType)
+      return "qmatmul takes i8 x i8 or f8E4M3FN x f8E4M3FN";
+  } else if (!isFloat16(aType) || bType != aType) {
+    return "linear takes bf16 or f16 operands";
+  }
+  return "";
+}
+
+FailureOr<SymbolRefAttr> buildGemmKernel(ModuleOp module, Location loc,
+                                         const GemmKernelConfig &c) {
+  assert(c.check().empty() && "invalid GEMM kernel config");
+  KernelSignature sig;
+  sig.arguments = Arguments(module.getContext(), c).types;
+  sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
+  return getOrBuildKernel(module, loc, c.kernelName(), sig,
+                          [&](KernelBuilder &b) { Generator(c, b).build(); });
+}
+
+//===----------------------------------------------------------------------===//
+// Text epilogue, used by F32GemmKernel.cpp until it is converted; to be
+// removed.
+//===----------------------------------------------------------------------===//
+
+using recipe::str;
+using recipe::toF32;
 
 std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
                               const std::string &v, const std::string &operand) {
@@ -804,25 +727,6 @@ std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
   return v;
 }
 
-std::string GemmRecipe::name() const {
-  std::string kindName = kind == GemmKind::Linear    ? "linear"
-                         : kind == GemmKind::QLinear ? "qlinear"
-                                                     : "qmatmul";
-  std::string s = "loom_gemm_" + kindName + "_" + aType + "_" + bType;
-  if (kind == GemmKind::QLinear)
-    s += "_" + scaleType + "_g" + str(group);
-  s += "_" + (biasType.empty() ? std::string("nobias") : biasType) + "_" + yType;
-  s += "_" + str(bm) + "x" + str(bn) + "x" + str(bk) + "_w" + str(warpsM) +
-       "x" + str(warpsN) + "_s" + str(stages);
-  if (parts > 1)
-    s += "_x" + str(parts);
-  if (gate)
-    s += std::string("_gate_") + (*gate == EpilogueStep::Kind::Silu   ? "silu"
-                                  : *gate == EpilogueStep::Kind::Gelu ? "gelu"
-                                                                      : "gelutanh");
-  return s + epilogueSuffix(epilogue);
-}
-
 std::vector<std::string>
 epilogueArguments(const std::vector<EpilogueStep> &epilogue,
                   std::vector<std::string> &args) {
@@ -855,49 +759,6 @@ std::string applyEpilogue(recipe::TextEmitter &e,
     v = applyEpilogueStep(e, step, v, operand);
   }
   return v;
-}
-
-int64_t GemmRecipe::sharedBytes() const {
-  int64_t rowA = bk * memBytes(aType) + 16;
-  int64_t rowB = (bType == "i4" ? bk / 2 : bk) * memBytes(bType) + 16;
-  return stages * (bm * rowA + bn * rowB);
-}
-
-std::string GemmRecipe::check() const {
-  if (bm % (16 * warpsM) || bn % (16 * warpsN))
-    return "tile " + str(bm) + "x" + str(bn) +
-           " is not a multiple of the warp grid's m16 x n16";
-  if ((bk * memBytes(aType)) % 32)
-    return "BK must span a multiple of 32 bytes of A";
-  if (bType == "i4" && (bk / 2) % 16)
-    return "BK of i4 weights must span a multiple of 16 bytes";
-  if (stages < 2)
-    return "at least two pipeline stages";
-  if (parts < 1)
-    return "at least one part";
-  if (gate && (parts != 2 || (*gate != EpilogueStep::Kind::Silu &&
-                                *gate != EpilogueStep::Kind::Gelu &&
-                                *gate != EpilogueStep::Kind::GeluTanh)))
-    return "a gated product has two parts and a SiLU or GELU gate";
-  if (parts > 1 && !gate && !epilogue.empty())
-    return "a horizontal product (parts > 1) takes no epilogue";
-  if (kind == GemmKind::QLinear) {
-    if (!isFloat16(aType) || (bType != "i8" && bType != "i4"))
-      return "qlinear takes bf16/f16 activations and i8/i4 weights";
-    if (group < 0 || (group > 0 && group % bk))
-      return "group size must be 0 or a multiple of BK";
-  } else if (kind == GemmKind::QMatmul) {
-    if ((aType != "i8" && !isFp8(aType)) || bType != aType)
-      return "qmatmul takes i8 x i8 or f8E4M3FN x f8E4M3FN";
-  } else if (!isFloat16(aType) || bType != aType) {
-    return "linear takes bf16 or f16 operands";
-  }
-  return "";
-}
-
-std::string GemmRecipe::text() const {
-  assert(check().empty() && "invalid GEMM recipe");
-  return Generator(*this).run();
 }
 
 } // namespace gpu

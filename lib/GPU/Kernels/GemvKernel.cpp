@@ -1,6 +1,6 @@
 //===- GemvKernel.cpp - Loom's decode-sized (M <= 16) linear kernels ------===//
 //
-// Generates the gpu.func of one GemvRecipe (see GemvRecipe.h for the
+// Builds the gpu.func of one GemvKernelConfig (see GemvKernel.h for the
 // schedule). Fragment layout facts (PTX ISA, "Matrix fragments for
 // mma.m16n8k16"), lane (g = lane / 4, q = lane % 4):
 //
@@ -27,186 +27,188 @@
 // f16: 0x6400 = 1024), minus BASE + 8 in one packed subtraction; an i8 byte
 // likewise for f16 (0x6400 | (b ^ 0x80) - 1152); i8 with bf16 x (bf16 has too
 // few mantissa bits for that trick) through sitofp.
+//
+// Where two values do not depend on each other the builder creates them in
+// the order the kernel's earlier text generator emitted them (GCC evaluated
+// its nested calls right to left), so that the PTX stayed the same.
 
 #include "loom/GPU/Kernels/GemvKernel.h"
-#include "RecipeText.h"
 
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/Mma.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+#include <cassert>
 #include <vector>
+
+using namespace mlir;
 
 namespace loom {
 namespace gpu {
 namespace {
 
-using recipe::str;
-using recipe::toF32;
+using Values = KernelBuilder::Values;
 
-constexpr const char *kSmem = "#gpu.address_space<workgroup>";
+bool isFloat16(const std::string &t) { return t == "bf16" || t == "f16"; }
+bool isFloat(const std::string &t) { return isFloat16(t) || t == "f32"; }
 
-/// The index emitter with i32 words: %ci<v> for the bit pattern v.
-class Emitter : public recipe::IndexEmitter {
-public:
-  std::string i32(uint32_t v) {
-    return constant("%ci" + str(v), str(int32_t(v)) + " : i32");
-  }
-  /// Bitwise ops on i32 words.
-  std::string op32(const std::string &op, const std::string &a,
-                   const std::string &b) {
-    return let("arith." + op + " " + a + ", " + b + " : i32", "w");
+/// An i32 constant given by its bits.
+Value word(KernelBuilder &b, uint32_t bits) {
+  return b.i32(static_cast<int32_t>(bits));
+}
+
+/// The 16 bytes at the global address `address` (an i64), as the four i32
+/// of an !llvm.struct, through ld.global.nc.L1::no_allocate: the weights are
+/// read once, so they neither go through nor evict from L1 (which keeps x);
+/// L2::256B prefetches the rest of the row's 256-byte run.
+Value streamLoad(KernelBuilder &b, Value address) {
+  Type i32 = b.getI32Type();
+  auto result =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
+  return LLVM::InlineAsmOp::create(
+             b, result, ValueRange{address},
+             "ld.global.nc.L1::no_allocate.L2::256B.v4.u32 "
+             "{$0, $1, $2, $3}, [$4];",
+             "=r,=r,=r,=r,l", /*has_side_effects=*/false,
+             /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
+             LLVM::AsmDialectAttr(), ArrayAttr())
+      .getRes();
+}
+
+/// The kernel's arguments (GemvKernel.h), with the position of each (-1
+/// when absent).
+struct Arguments {
+  SmallVector<Type> types;
+  int posX = -1, posW = -1, posScale = -1, posBias = -1, posY = -1;
+  std::vector<int> epilogue;
+
+  Arguments(MLIRContext *ctx, const GemvKernelConfig &c) {
+    auto type = [&](const std::string &name) {
+      return parseElementType(ctx, name);
+    };
+    auto add = [&](Type t) {
+      types.push_back(t);
+      return static_cast<int>(types.size()) - 1;
+    };
+    bool quantized = c.wType == "i4" || c.wType == "i8";
+    posX = add(dynamicMemRefType(2, type(c.xType)));
+    posW = add(dynamicMemRefType(2, type(quantized ? "i8" : c.wType)));
+    if (c.qlinear)
+      posScale =
+          add(dynamicMemRefType(c.group > 0 ? 2 : 1, type(c.scaleType)));
+    if (!c.biasType.empty())
+      posBias = add(dynamicMemRefType(1, type(c.biasType)));
+    posY = add(dynamicMemRefType(2, type(c.yType)));
+    epilogue = appendEpilogueArguments(ctx, c.epilogue, types);
   }
 };
 
-struct Generator {
-  const GemvRecipe &r;
-  Emitter e;
-  bool i4, i8, grouped, f16;
-  std::string X, W, S, Bias, Y, M, N, K, lastM, lastN, n0, g, q, lane, warp;
-  /// The epilogue's tensor arguments, one entry per step ("" for the others).
-  std::vector<std::string> E;
-  std::vector<std::string> rowSafe, rowIn; // per row half
-  std::vector<std::string> colSafe, colIn; // per tile
+/// The shared buffer of the warps' partial sums: [warp][tile][register]
+/// [lane].
+MemRefType reductionType(MLIRContext *ctx, const GemvKernelConfig &c) {
+  return sharedMemRefType({c.warps, c.tiles, 4, 32}, Float32Type::get(ctx));
+}
 
-  explicit Generator(const GemvRecipe &recipe) : r(recipe) {
+struct Generator {
+  const GemvKernelConfig &r;
+  KernelBuilder &b;
+  Arguments args;
+  bool i4, i8, grouped, f16;
+  /// x's element type, a pair of it (one 32-bit register) and the mma's
+  /// operand type.
+  Type xType;
+  VectorType pairType;
+  MmaType mmaType;
+  Value X, W, S, Bias, Y, M, N, K, lastM, lastN, n0, g, q, lane, warp,
+      lastGroup, wBase, wRowBytes;
+  Values rowSafe, rowIn; // per row half
+  Values colSafe, colIn; // per tile
+
+  Generator(const GemvKernelConfig &c, KernelBuilder &builder)
+      : r(c), b(builder), args(builder.getContext(), c) {
     i4 = r.wType == "i4";
     i8 = r.wType == "i8";
     grouped = r.qlinear && r.group > 0;
     f16 = r.xType == "f16";
+    xType = parseElementType(b.getContext(), r.xType);
+    pairType = VectorType::get({2}, xType);
+    mmaType = f16 ? MmaType::F16 : MmaType::BF16;
+    X = b.arg(args.posX);
+    W = b.arg(args.posW);
+    if (args.posScale >= 0)
+      S = b.arg(args.posScale);
+    if (args.posBias >= 0)
+      Bias = b.arg(args.posBias);
+    Y = b.arg(args.posY);
   }
 
-  std::string wMem() const { return i4 || i8 ? "i8" : r.wType; }
-  std::string memX() const { return "memref<?x?x" + r.xType + ">"; }
-  std::string memW() const { return "memref<?x?x" + wMem() + ">"; }
-  std::string memS() const {
-    return grouped ? "memref<?x?x" + r.scaleType + ">"
-                   : "memref<?x" + r.scaleType + ">";
-  }
-  std::string redType() const {
-    return "memref<" + str(r.warps) + "x" + str(r.tiles) + "x4x32xf32, " +
-           kSmem + ">";
-  }
-  std::string pairType() const { return "vector<2x" + r.xType + ">"; }
-  std::string opType() const { return f16 ? "vector<2xf16>" : "i32"; }
-
-  /// An i32 holding a packed pair as the mma operand.
-  std::string operand(const std::string &word) {
-    if (!f16)
-      return word;
-    std::string v = e.let("vector.broadcast " + word + " : i32 to vector<1xi32>");
-    return e.let("vector.bitcast " + v + " : vector<1xi32> to vector<2xf16>");
-  }
-  /// A packed pair as an i32.
-  std::string wordOf(const std::string &pair) {
-    std::string v =
-        e.let("vector.bitcast " + pair + " : " + pairType() + " to vector<1xi32>");
-    return e.let("vector.extract " + v + "[0] : i32 from vector<1xi32>", "w");
+  /// The i32 `w` as a pair of x's type (the same bits).
+  Value pairOf(Value w) {
+    Value v = b.broadcast(VectorType::get({1}, b.getI32Type()), w);
+    return b.vbitcast(pairType, v);
   }
   /// `magicWord` (two 16-bit patterns BASE + 8 + value) minus the bias, as
-  /// an i32 pair.
-  std::string unbias(const std::string &magicWord, double bias) {
-    std::string v =
-        e.let("vector.broadcast " + magicWord + " : i32 to vector<1xi32>");
-    std::string p =
-        e.let("vector.bitcast " + v + " : vector<1xi32> to " + pairType());
-    std::string c =
-        e.constant("%bias" + r.xType + str(int64_t(bias)),
-                   "dense<" + str(int64_t(bias)) + ".0> : " + pairType());
-    return wordOf(e.let("arith.subf " + p + ", " + c + " : " + pairType()));
-  }
-
-  std::string signature() {
-    std::vector<std::string> args;
-    X = "%x";
-    args.push_back("%x: " + memX());
-    W = "%w";
-    args.push_back("%w: " + memW());
-    if (r.qlinear) {
-      S = "%scale";
-      args.push_back("%scale: " + memS());
-    }
-    if (!r.biasType.empty()) {
-      Bias = "%bias";
-      args.push_back("%bias: memref<?x" + r.biasType + ">");
-    }
-    Y = "%y";
-    args.push_back("%y: memref<?x?x" + r.yType + ">");
-    E = epilogueArguments(r.epilogue, args);
-    std::string s;
-    for (size_t i = 0; i < args.size(); ++i)
-      s += (i ? ", " : "") + args[i];
-    return s;
+  /// an mma operand.
+  Value unbias(Value magicWord, double bias) {
+    Value p = pairOf(magicWord);
+    Value d = b.fsub(p, b.splatF(pairType, bias));
+    return mmaOperand(b, d, mmaType);
   }
 
   /// The weight words of one K block and tile: 4 (i4), 8 (i8) or 16 (16-bit)
   /// i32, each 0 when out of range.
-  std::vector<std::string> loadWeights(const std::string &kl,
-                                       const std::string &ok, int64_t t) {
+  Values loadWeights(Value kl, Value ok, int64_t t) {
     int64_t loads = i4 ? 1 : i8 ? 2 : 4;
     int64_t perLoad = i4 ? 32 : i8 ? 16 : 8; // k per 16-byte load
-    std::string vt = i4 || i8 ? "vector<16xi8>" : "vector<8x" + r.wType + ">";
-    std::string zero = e.constant("%zw4", "dense<0> : vector<4xi32>");
-    std::vector<std::string> words;
+    Type vt = i4 || i8 ? VectorType::get({16}, b.getI8Type())
+                       : VectorType::get({8}, xType);
+    auto words4 = VectorType::get({4}, b.getI32Type());
+    Value zero = b.zero(words4);
+    Values words;
     if (r.streamLoads) {
-      // ld.global.nc.L1::no_allocate: the weights are read once, so they
-      // neither go through nor evict from L1 (which keeps x); L2::256B
-      // prefetches the rest of the row's 256-byte run.
       int64_t eb = i4 || i8 ? 1 : 2;
-      std::string rowStart = e.add(wBase, e.let("arith.muli " + colSafe[t] +
-                                                ", " + wRowBytes + " : index"));
-      std::string res = "!llvm.struct<(i32, i32, i32, i32)>";
+      Value rowStart = b.add(wBase, b.mul(colSafe[t], wRowBytes));
       for (int64_t l = 0; l < loads; ++l) {
-        std::string k = e.addConst(kl, l * perLoad);
-        std::string byte = i4 ? e.div(k, 2) : e.mul(k, eb);
-        std::string addr = e.let("arith.index_cast " + e.add(rowStart, byte) +
-                                 " : index to i64");
-        std::string v = e.let(
-            "llvm.inline_asm \"ld.global.nc.L1::no_allocate.L2::256B.v4.u32 "
-            "{$0, $1, $2, $3}, [$4];\", \"=r,=r,=r,=r,l\" " +
-                addr + " : (i64) -> " + res,
-            "wv");
+        Value k = b.addConst(kl, l * perLoad);
+        Value byte = i4 ? b.divuConst(k, 2) : b.mulConst(k, eb);
+        Value address = b.indexCast(b.getI64Type(), b.add(rowStart, byte));
+        Value v = streamLoad(b, address);
         for (int64_t i = 0; i < 4; ++i) {
-          std::string w = e.let("llvm.extractvalue " + v + "[" + str(i) +
-                                "] : " + res, "w");
-          words.push_back(e.let("arith.select " + ok + ", " + w + ", " +
-                                e.i32(0) + " : i32", "w"));
+          Value w = LLVM::ExtractValueOp::create(b, v, ArrayRef<int64_t>{i});
+          words.push_back(b.select(ok, w, b.i32(0)));
         }
       }
       return words;
     }
     for (int64_t l = 0; l < loads; ++l) {
-      std::string k = e.addConst(kl, l * perLoad);
-      std::string col = i4 ? e.div(k, 2) : k;
-      std::string v = e.let("vector.load " + W + "[" + colSafe[t] + ", " + col +
-                                "] {alignment = 16 : i64} : " + memW() + ", " + vt,
-                            "wv");
-      std::string b = e.let("vector.bitcast " + v + " : " + vt + " to vector<4xi32>");
-      std::string s = e.let("arith.select " + ok + ", " + b + ", " + zero +
-                            " : vector<4xi32>");
+      Value k = b.addConst(kl, l * perLoad);
+      Value col = i4 ? b.divuConst(k, 2) : k;
+      Value v = b.vectorLoad(vt, W, {colSafe[t], col}, 16);
+      Value s = b.select(ok, b.vbitcast(words4, v), zero);
       for (int64_t i = 0; i < 4; ++i)
-        words.push_back(
-            e.let("vector.extract " + s + "[" + str(i) + "] : i32 from vector<4xi32>", "w"));
+        words.push_back(b.extract(s, i));
     }
     return words;
   }
 
   /// x[row, kl + 8i .. + 7] for i = 0..3, zero when out of range.
-  std::vector<std::string> loadX(const std::string &kl, const std::string &ok,
-                                 int64_t h) {
-    std::string vt = "vector<8x" + r.xType + ">";
-    std::string zero = e.constant("%zx", "dense<0.0> : " + vt);
-    std::string p = e.andi(ok, rowIn[h]);
-    std::vector<std::string> out;
+  Values loadX(Value kl, Value ok, int64_t h) {
+    auto vt = VectorType::get({8}, xType);
+    Value zero = b.zero(vt);
+    Value p = b.andi(ok, rowIn[h]);
+    Values out;
     for (int64_t i = 0; i < 4; ++i) {
-      std::string v = e.let("vector.load " + X + "[" + rowSafe[h] + ", " +
-                                e.addConst(kl, 8 * i) +
-                                "] {alignment = 16 : i64} : " + memX() + ", " + vt,
-                            "xv");
-      out.push_back(e.let("arith.select " + p + ", " + v + ", " + zero + " : " + vt));
+      Value k = b.addConst(kl, 8 * i);
+      Value v = b.vectorLoad(vt, X, {rowSafe[h], k}, 16);
+      out.push_back(b.select(p, v, zero));
     }
     return out;
   }
 
   /// The A operand pair (slot pair `which` = 0: k 2q, 2q+1; 1: k 2q+8, 2q+9)
   /// of mma j from the x chunks of one row.
-  std::string aPair(const std::vector<std::string> &xs, int64_t j, int which) {
+  Value aPair(const Values &xs, int64_t j, int which) {
     int64_t h = j % 2;
     int64_t lo, hi;
     if (i4) {
@@ -216,111 +218,94 @@ struct Generator {
       lo = 4 * h + 2 * which;
       hi = lo + 1;
     }
-    std::string vt = "vector<8x" + r.xType + ">";
-    std::string s = e.let("vector.shuffle " + xs[j / 2] + ", " + xs[j / 2] + " [" +
-                          str(lo) + ", " + str(hi) + "] : " + vt + ", " + vt);
-    return operand(wordOf(s));
+    Value s = b.vshuffle(xs[j / 2], xs[j / 2], {lo, hi});
+    return mmaOperand(b, s, mmaType);
   }
 
-  /// The B operand pair (`which` as in aPair) of mma j from a tile's words.
-  std::string bPair(const std::vector<std::string> &words, int64_t j,
-                    int which, std::vector<std::string> &xored) {
+  /// The B operand pair (`which` as in aPair) of mma j from a tile's words;
+  /// `xored` caches the words with their sign bits flipped.
+  Value bPair(const Values &words, int64_t j, int which, Values &xored) {
     if (!i4 && !i8)
-      return operand(words[2 * j + which]);
+      return registerOperand(b, words[2 * j + which], mmaType);
     if (i4) {
       // Word j / 2 holds k 8 * (j / 2) + 0..7; shift 4 * (2h + which).
       int64_t h = j % 2;
-      std::string &w = xored[j / 2];
-      if (w.empty())
-        w = e.op32("xori", words[j / 2], e.i32(0x88888888u));
+      Value &w = xored[j / 2];
+      if (!w)
+        w = b.xori(words[j / 2], word(b, 0x88888888u));
       int64_t shift = 4 * (2 * h + which);
-      std::string s = shift ? e.op32("shrui", w, e.i32(shift)) : w;
-      std::string m = e.op32("andi", s, e.i32(0x000F000Fu));
-      std::string magic = e.op32("ori", m, e.i32(f16 ? 0x64006400u : 0x43004300u));
-      return operand(unbias(magic, f16 ? 1032 : 136));
+      Value s = shift ? b.shru(w, b.i32(shift)) : w;
+      Value m = b.andi(s, word(b, 0x000F000Fu));
+      Value magic = b.ori(m, word(b, f16 ? 0x64006400u : 0x43004300u));
+      return unbias(magic, f16 ? 1032 : 136);
     }
     // i8: word j holds k 4j .. 4j+3; `which` takes bytes 2which, 2which+1.
     if (f16) {
-      std::string &w = xored[j];
-      if (w.empty())
-        w = e.op32("xori", words[j], e.i32(0x80808080u));
-      std::string lo, hi;
+      Value &w = xored[j];
+      if (!w)
+        w = b.xori(words[j], word(b, 0x80808080u));
+      Value lo, hi;
       if (which == 0) {
-        lo = e.op32("andi", w, e.i32(0xFFu));
-        hi = e.op32("andi", e.op32("shli", w, e.i32(8)), e.i32(0xFF0000u));
+        lo = b.andi(w, word(b, 0xFFu));
+        hi = b.andi(b.shl(w, b.i32(8)), word(b, 0xFF0000u));
       } else {
-        lo = e.op32("andi", e.op32("shrui", w, e.i32(16)), e.i32(0xFFu));
-        hi = e.op32("andi", e.op32("shrui", w, e.i32(8)), e.i32(0xFF0000u));
+        lo = b.andi(b.shru(w, b.i32(16)), word(b, 0xFFu));
+        hi = b.andi(b.shru(w, b.i32(8)), word(b, 0xFF0000u));
       }
-      std::string magic =
-          e.op32("ori", e.op32("ori", lo, hi), e.i32(0x64006400u));
-      return operand(unbias(magic, 1152));
+      Value magic = b.ori(b.ori(lo, hi), word(b, 0x64006400u));
+      return unbias(magic, 1152);
     }
-    std::string v = e.let("vector.broadcast " + words[j] + " : i32 to vector<1xi32>");
-    std::string b = e.let("vector.bitcast " + v + " : vector<1xi32> to vector<4xi8>");
-    std::string s = e.let("vector.shuffle " + b + ", " + b + " [" +
-                          str(2 * which) + ", " + str(2 * which + 1) +
-                          "] : vector<4xi8>, vector<4xi8>");
-    std::string f = e.let("arith.sitofp " + s + " : vector<2xi8> to " + pairType());
-    return wordOf(f);
+    Value v = b.broadcast(VectorType::get({1}, b.getI32Type()), words[j]);
+    Value bytes = b.vbitcast(VectorType::get({4}, b.getI8Type()), v);
+    Value s = b.vshuffle(bytes, bytes, {2 * which, 2 * which + 1});
+    Value f = b.sitofp(pairType, s);
+    return mmaOperand(b, f, mmaType);
   }
 
-  void mma(const std::vector<std::string> &a, const std::vector<std::string> &b,
-           std::vector<std::string> &acc) {
-    std::string res = "!llvm.struct<(f32, f32, f32, f32)>";
-    std::string d = e.let(
-        "nvvm.mma.sync A[" + a[0] + ", " + a[1] + ", " + a[2] + ", " + a[3] +
-            "] B[" + b[0] + ", " + b[1] + "] C[" + acc[0] + ", " + acc[1] +
-            ", " + acc[2] + ", " + acc[3] +
-            "] {layoutA = #nvvm.mma_layout<row>, layoutB = "
-            "#nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<" +
-            r.xType + ">, multiplicandBPtxType = #nvvm.mma_type<" + r.xType +
-            ">, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (" + opType() +
-            ", " + opType() + ", f32) -> " + res,
-        "d");
-    for (int i = 0; i < 4; ++i)
-      acc[i] = e.let("llvm.extractvalue " + d + "[" + str(i) + "] : " + res, "acc");
-  }
-
-  /// One K block `kb` (index value) into acc[t][0..3].
+  /// One K block: its first k, whether it lies in K, and its operands.
   struct Block {
-    std::string kb, kl, kIn;
-    std::vector<std::vector<std::string>> words; // per tile
-    std::vector<std::vector<std::string>> xs;    // per row half
+    Value kb, kl, kIn;
+    std::vector<Values> words; // per tile
+    std::vector<Values> xs;    // per row half
   };
 
-  Block loadBlock(const std::string &kb) {
-    Block b;
-    b.kb = kb;
-    b.kl = e.add(e.mul(kb, GemvRecipe::kBlockK), e.mul(q, 32));
-    b.kIn = e.ult(b.kl, K);
-    std::string klSafe = e.let("arith.select " + b.kIn + ", " + b.kl + ", " +
-                               e.idx(0) + " : index");
-    for (int64_t t = 0; t < r.tiles; ++t)
-      b.words.push_back(loadWeights(klSafe, e.andi(b.kIn, colIn[t]), t));
+  Block loadBlock(Value kb) {
+    Block blk;
+    blk.kb = kb;
+    Value lanePart = b.mulConst(q, 32);
+    Value blockPart = b.mulConst(kb, GemvKernelConfig::kBlockK);
+    blk.kl = b.add(blockPart, lanePart);
+    blk.kIn = b.ult(blk.kl, K);
+    Value klSafe = b.select(blk.kIn, blk.kl, b.idx(0));
+    for (int64_t t = 0; t < r.tiles; ++t) {
+      Value ok = b.andi(blk.kIn, colIn[t]);
+      blk.words.push_back(loadWeights(klSafe, ok, t));
+    }
     for (int64_t h = 0; h < r.rowHalves; ++h)
-      b.xs.push_back(loadX(klSafe, b.kIn, h));
-    return b;
+      blk.xs.push_back(loadX(klSafe, blk.kIn, h));
+    return blk;
   }
 
-  void computeBlock(Block &b, std::vector<std::vector<std::string>> &acc) {
-    std::string zf = e.constant("%zf", "0.0 : f32");
-    std::string zero = f16 ? e.constant("%zh2", "dense<0.0> : vector<2xf16>")
-                           : e.i32(0);
-    std::vector<std::vector<std::string>> xored(r.tiles,
-                                                std::vector<std::string>(8));
-    std::vector<std::vector<std::string>> part(r.tiles);
+  /// Multiplies K block `blk` into acc[t][0..3].
+  void computeBlock(Block &blk, std::vector<Values> &acc) {
+    Value zf = b.f32(0.0);
+    // The operand of rows 8..15 when they are known empty.
+    Value zero = f16 ? b.zero(pairType) : b.i32(0);
+    std::vector<Values> xored(r.tiles, Values(8));
+    std::vector<Values> part(r.tiles);
     for (int64_t t = 0; t < r.tiles; ++t)
-      part[t] = grouped ? std::vector<std::string>(4, zf) : acc[t];
+      part[t] = grouped ? Values(4, zf) : acc[t];
     for (int64_t j = 0; j < 8; ++j) {
-      std::vector<std::string> a{aPair(b.xs[0], j, 0),
-                                 r.rowHalves > 1 ? aPair(b.xs[1], j, 0) : zero,
-                                 aPair(b.xs[0], j, 1),
-                                 r.rowHalves > 1 ? aPair(b.xs[1], j, 1) : zero};
+      Values a;
+      a.push_back(aPair(blk.xs[0], j, 0));
+      a.push_back(r.rowHalves > 1 ? aPair(blk.xs[1], j, 0) : zero);
+      a.push_back(aPair(blk.xs[0], j, 1));
+      a.push_back(r.rowHalves > 1 ? aPair(blk.xs[1], j, 1) : zero);
       for (int64_t t = 0; t < r.tiles; ++t) {
-        std::vector<std::string> bb{bPair(b.words[t], j, 0, xored[t]),
-                                    bPair(b.words[t], j, 1, xored[t])};
-        mma(a, bb, part[t]);
+        Value b0 = bPair(blk.words[t], j, 0, xored[t]);
+        Value b1 = bPair(blk.words[t], j, 1, xored[t]);
+        SmallVector<Value, 4> d = mmaSync(b, mmaType, a, {b0, b1}, part[t]);
+        part[t].assign(d.begin(), d.end());
       }
     }
     if (!grouped) {
@@ -329,166 +314,123 @@ struct Generator {
     }
     // acc += part * scale[n, kb * 128 / G] (a block past K has part = 0; its
     // group index is clamped).
-    std::string grp = e.minu(e.div(e.mul(b.kb, GemvRecipe::kBlockK), r.group),
-                             lastGroup);
+    Value k = b.mulConst(blk.kb, GemvKernelConfig::kBlockK);
+    Value grp = b.minu(b.divuConst(k, r.group), lastGroup);
     for (int64_t t = 0; t < r.tiles; ++t)
       for (int c = 0; c < 2; ++c) {
-        std::string col = e.minu(
-            e.add(n0, e.addConst(e.mul(q, 2), 8 * t + c)), lastN);
-        std::string s = toF32(
-            e, e.let("memref.load " + S + "[" + col + ", " + grp + "] : " + memS()),
-            r.scaleType);
+        Value col = b.add(n0, b.addConst(b.mulConst(q, 2), 8 * t + c));
+        Value safe = b.minu(col, lastN);
+        Value s = b.toF32(b.load(S, {safe, grp}));
         for (int h = 0; h < 2; ++h) {
           int i = 2 * h + c;
-          acc[t][i] = e.let("math.fma " + part[t][i] + ", " + s + ", " +
-                            acc[t][i] + " : f32", "acc");
+          acc[t][i] = b.fma(part[t][i], s, acc[t][i]);
         }
       }
   }
 
-  std::string lastGroup, wBase, wRowBytes;
-
-  std::string text() {
-    std::string sig = signature();
-    e.indent = 4;
-    M = e.let("memref.dim " + X + ", " + e.idx(0) + " : " + memX(), "m");
-    K = e.let("memref.dim " + X + ", " + e.idx(1) + " : " + memX(), "k");
-    N = e.let("memref.dim " + W + ", " + e.idx(0) + " : " + memW(), "n");
-    lastM = e.let("arith.subi " + M + ", " + e.idx(1) + " : index");
-    lastN = e.let("arith.subi " + N + ", " + e.idx(1) + " : index");
+  void build() {
+    M = b.dim(X, 0);
+    K = b.dim(X, 1);
+    N = b.dim(W, 0);
+    lastM = b.sub(M, b.idx(1));
+    lastN = b.sub(N, b.idx(1));
     if (r.streamLoads) {
-      wBase = e.let("memref.extract_aligned_pointer_as_index " + W + " : " +
-                    memW() + " -> index");
-      std::string cols =
-          e.let("memref.dim " + W + ", " + e.idx(1) + " : " + memW());
-      wRowBytes = i4 || i8 ? cols : e.mul(cols, 2);
+      wBase = b.alignedPointer(W);
+      Value cols = b.dim(W, 1);
+      wRowBytes = i4 || i8 ? cols : b.mulConst(cols, 2);
     }
-    if (grouped) {
-      std::string ng = e.let("memref.dim " + S + ", " + e.idx(1) + " : " + memS());
-      lastGroup = e.let("arith.subi " + ng + ", " + e.idx(1) + " : index");
-    }
-    std::string tid = e.let("gpu.thread_id x", "tid");
-    std::string bid = e.let("gpu.block_id x", "bid");
-    warp = e.div(tid, 32);
-    lane = e.rem(tid, 32);
-    g = e.div(lane, 4);
-    q = e.rem(lane, 4);
-    n0 = e.mul(bid, r.columns());
+    if (grouped)
+      lastGroup = b.sub(b.dim(S, 1), b.idx(1));
+    Value tid = b.threadId(mlir::gpu::Dimension::x);
+    Value bid = b.blockId(mlir::gpu::Dimension::x);
+    warp = b.divuConst(tid, 32);
+    lane = b.remuConst(tid, 32);
+    g = b.divuConst(lane, 4);
+    q = b.remuConst(lane, 4);
+    n0 = b.mulConst(bid, r.columns());
     for (int64_t h = 0; h < r.rowHalves; ++h) {
-      std::string row = e.addConst(g, 8 * h);
-      rowSafe.push_back(e.minu(row, lastM));
-      rowIn.push_back(e.ult(row, M));
+      Value row = b.addConst(g, 8 * h);
+      rowSafe.push_back(b.minu(row, lastM));
+      rowIn.push_back(b.ult(row, M));
     }
     for (int64_t t = 0; t < r.tiles; ++t) {
-      std::string col = e.add(n0, e.addConst(g, 8 * t));
-      colSafe.push_back(e.minu(col, lastN));
-      colIn.push_back(e.ult(col, N));
+      Value col = b.add(n0, b.addConst(g, 8 * t));
+      colSafe.push_back(b.minu(col, lastN));
+      colIn.push_back(b.ult(col, N));
     }
-    std::string numKB = e.div(e.addConst(K, GemvRecipe::kBlockK - 1),
-                              GemvRecipe::kBlockK);
-    std::string start = e.mul(warp, r.unroll);
-    std::string zf = e.constant("%zf", "0.0 : f32");
+    Value numKB = b.divuConst(b.addConst(K, GemvKernelConfig::kBlockK - 1),
+                              GemvKernelConfig::kBlockK);
+    Value start = b.mulConst(warp, r.unroll);
 
     // The K loop: acc[t][0..3] carried.
-    std::vector<std::vector<std::string>> acc(r.tiles);
-    std::string iters, types;
-    for (int64_t t = 0; t < r.tiles; ++t)
-      for (int i = 0; i < 4; ++i) {
-        std::string name = "%a" + str(t) + "_" + str(i);
-        iters += std::string(iters.empty() ? "" : ", ") + name + " = " + zf;
-        types += std::string(types.empty() ? "" : ", ") + "f32";
-        acc[t].push_back(name);
-      }
-    int64_t nres = r.tiles * 4;
-    e.line("%res:" + str(nres) + " = scf.for %kb0 = " + start + " to " + numKB +
-           " step " + e.idx(r.warps * r.unroll) + " iter_args(" + iters +
-           ") -> (" + types + ") {");
-    e.indent += 2;
-    std::vector<Block> blocks;
-    for (int64_t u = 0; u < r.unroll; ++u)
-      blocks.push_back(loadBlock(e.addConst("%kb0", u)));
-    for (Block &b : blocks)
-      computeBlock(b, acc);
-    std::string yield, ytypes;
-    for (auto &tile : acc)
-      for (auto &v : tile) {
-        yield += std::string(yield.empty() ? "" : ", ") + v;
-        ytypes += std::string(ytypes.empty() ? "" : ", ") + "f32";
-      }
-    e.line("scf.yield " + yield + " : " + ytypes);
-    e.indent -= 2;
-    e.line("}");
+    Values inits(r.tiles * 4, b.f32(0.0));
+    Values sums = b.forLoop(
+        start, numKB, b.idx(r.warps * r.unroll), inits,
+        [&](Value kb0, ValueRange carried) {
+          std::vector<Values> acc(r.tiles);
+          for (int64_t t = 0; t < r.tiles; ++t)
+            acc[t].assign(carried.begin() + 4 * t, carried.begin() + 4 * t + 4);
+          std::vector<Block> blocks;
+          for (int64_t u = 0; u < r.unroll; ++u)
+            blocks.push_back(loadBlock(b.addConst(kb0, u)));
+          for (Block &blk : blocks)
+            computeBlock(blk, acc);
+          Values next;
+          for (Values &tile : acc)
+            next.append(tile.begin(), tile.end());
+          return next;
+        });
 
     // The warps' sums through shared memory, added in warp order.
+    Value red = b.workgroup(0);
     for (int64_t t = 0; t < r.tiles; ++t)
       for (int i = 0; i < 4; ++i)
-        e.line("memref.store %res#" + str(t * 4 + i) + ", %red[" + warp + ", " +
-               e.idx(t) + ", " + e.idx(i) + ", " + lane + "] : " + redType());
-    e.line("gpu.barrier");
+        b.store(sums[t * 4 + i], red, {warp, b.idx(t), b.idx(i), lane});
+    b.barrier();
     int64_t entries = r.tiles * 4 * 32;
     for (int64_t base = 0; base < entries; base += r.threads()) {
-      std::string ent = e.addConst(tid, base);
-      bool guard = base + r.threads() > entries;
-      if (guard) {
-        e.line("scf.if " + e.ult(ent, e.idx(entries)) + " {");
-        e.indent += 2;
-      }
-      std::string t = e.div(ent, 128), i = e.rem(e.div(ent, 32), 4),
-                  l = e.rem(ent, 32);
-      std::string sum;
-      for (int64_t w = 0; w < r.warps; ++w) {
-        std::string v = e.let("memref.load %red[" + e.idx(w) + ", " + t + ", " +
-                              i + ", " + l + "] : " + redType());
-        sum = sum.empty() ? v : e.let("arith.addf " + sum + ", " + v + " : f32");
-      }
-      std::string row = e.add(e.div(l, 4), e.mul(e.div(i, 2), 8));
-      std::string col = e.add(
-          n0, e.add(e.mul(t, 8), e.add(e.mul(e.rem(l, 4), 2), e.rem(i, 2))));
-      std::string ok = e.andi(e.ult(row, M), e.ult(col, N));
-      e.line("scf.if " + ok + " {");
-      e.indent += 2;
-      std::string v = sum;
-      if (r.qlinear && !grouped) {
-        std::string s = toF32(
-            e, e.let("memref.load " + S + "[" + col + "] : " + memS()),
-            r.scaleType);
-        v = e.let("arith.mulf " + v + ", " + s + " : f32");
-      }
-      if (!Bias.empty()) {
-        std::string bv = toF32(
-            e, e.let("memref.load " + Bias + "[" + col + "] : memref<?x" +
-                     r.biasType + ">"),
-            r.biasType);
-        v = e.let("arith.addf " + v + ", " + bv + " : f32");
-      }
-      v = applyEpilogue(e, r.epilogue, E, v, row, col);
-      if (r.yType != "f32")
-        v = e.let("arith.truncf " + v + " : f32 to " + r.yType);
-      e.line("memref.store " + v + ", " + Y + "[" + row + ", " + col +
-             "] : memref<?x?x" + r.yType + ">");
-      e.indent -= 2;
-      e.line("}");
-      if (guard) {
-        e.indent -= 2;
-        e.line("}");
-      }
+      Value ent = b.addConst(tid, base);
+      auto store = [&] {
+        Value t = b.divuConst(ent, 128);
+        Value i = b.remuConst(b.divuConst(ent, 32), 4);
+        Value l = b.remuConst(ent, 32);
+        Value sum;
+        for (int64_t w = 0; w < r.warps; ++w) {
+          Value v = b.load(red, {b.idx(w), t, i, l});
+          sum = sum ? b.fadd(sum, v) : v;
+        }
+        // (row, col) of register i of lane l in tile t.
+        Value rowHalf = b.mulConst(b.divuConst(i, 2), 8);
+        Value row = b.add(b.divuConst(l, 4), rowHalf);
+        Value colOdd = b.remuConst(i, 2);
+        Value colPair = b.mulConst(b.remuConst(l, 4), 2);
+        Value colInTile = b.add(colPair, colOdd);
+        Value col = b.add(n0, b.add(b.mulConst(t, 8), colInTile));
+        Value colOk = b.ult(col, N);
+        Value rowOk = b.ult(row, M);
+        b.ifThen(b.andi(rowOk, colOk), [&] {
+          Value v = sum;
+          if (r.qlinear && !grouped)
+            v = b.fmul(v, b.toF32(b.load(S, {col})));
+          if (Bias)
+            v = b.fadd(v, b.toF32(b.load(Bias, {col})));
+          v = applyEpilogue(b, r.epilogue, args.epilogue, v, row, col);
+          b.store(b.roundTo(parseElementType(b.getContext(), r.yType), v), Y,
+                  {row, col});
+        });
+      };
+      if (base + r.threads() > entries)
+        b.ifThen(b.ult(ent, b.idx(entries)), store);
+      else
+        store();
     }
-    e.line("gpu.return");
-
-    return "gpu.module @recipe {\n  gpu.func @" + r.name() + "(" + sig +
-           ") workgroup(%red : " + redType() +
-           ") kernel attributes {known_block_size = array<i32: " +
-           str(r.threads()) + ", 1, 1>} {\n" + e.header + e.body +
-           "  }\n}\n";
   }
 };
 
-bool isFloat16(const std::string &t) { return t == "bf16" || t == "f16"; }
-bool isFloat(const std::string &t) { return isFloat16(t) || t == "f32"; }
-
 } // namespace
 
-std::string GemvRecipe::name() const {
+std::string GemvKernelConfig::kernelName() const {
+  auto str = [](int64_t v) { return std::to_string(v); };
   std::string s = "loom_gemv_";
   s += qlinear ? "qlinear_" : "linear_";
   s += xType + "_" + wType;
@@ -500,7 +442,7 @@ std::string GemvRecipe::name() const {
   return s + epilogueSuffix(epilogue);
 }
 
-void GemvRecipe::chooseSchedule() {
+void GemvKernelConfig::chooseSchedule() {
   // Measured on an H100 (CUDA graphs, weights rotated past L2, N = K = 8192):
   // - i4, groups of 128: 4 warps x 2 tiles x 2 blocks with streaming loads,
   //   0.0229 ms at M = 1 and 0.0279 ms at M = 16 (8 x 2 x 2: 0.0237 /
@@ -527,7 +469,7 @@ void GemvRecipe::chooseSchedule() {
   }
 }
 
-std::string GemvRecipe::check() const {
+std::string GemvKernelConfig::check() const {
   if (!isFloat16(xType))
     return "x must be bf16 or f16";
   if (qlinear ? (wType != "i8" && wType != "i4") : wType != xType)
@@ -548,9 +490,16 @@ std::string GemvRecipe::check() const {
   return "";
 }
 
-std::string GemvRecipe::text() const {
-  Generator gen(*this);
-  return gen.text();
+FailureOr<SymbolRefAttr> buildGemvKernel(ModuleOp module, Location loc,
+                                         const GemvKernelConfig &c) {
+  assert(c.check().empty() && "invalid GEMV kernel config");
+  MLIRContext *ctx = module.getContext();
+  KernelSignature sig;
+  sig.arguments = Arguments(ctx, c).types;
+  sig.workgroup.push_back({reductionType(ctx, c), 0});
+  sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
+  return getOrBuildKernel(module, loc, c.kernelName(), sig,
+                          [&](KernelBuilder &b) { Generator(c, b).build(); });
 }
 
 } // namespace gpu

@@ -40,6 +40,25 @@ mlir::Value ldmatrixRegister(KernelBuilder &b, mlir::Value ldmatrixResult,
 /// register that holds it.
 mlir::Value packRegister(KernelBuilder &b, mlir::Value v);
 
+/// `v`, a 32-bit vector (vector<2xbf16>, vector<2xf16> or vector<4xi8>), as
+/// an mma.sync operand of `type`: itself for F16, else the i32 that holds it
+/// (packRegister).
+mlir::Value mmaOperand(KernelBuilder &b, mlir::Value v, MmaType type);
+
+/// The i32 register `word` (bit tricks and inline assembly produce them) as
+/// an mma.sync operand of `type`: the same bits as vector<2xf16> for F16,
+/// else `word` itself.
+mlir::Value registerOperand(KernelBuilder &b, mlir::Value word, MmaType type);
+
+/// The two e4m3 (f8E4M3FN) values in bits [16 * half, 16 * half + 16) of the
+/// i32 `word` (half 0: the low pair) as one F16 operand, the lower value in
+/// the low half. NVVM's mma.sync has no fp8 operand types, so fp8 products
+/// are multiplied as f16, which is exact: every e4m3 value is an f16, every
+/// product of two exact in f32. The conversion is PTX's
+/// cvt.rn.f16x2.e4m3x2 (sm_89 and later) through inline assembly, for want
+/// of an NVVM op.
+mlir::Value fp8PairToF16x2(KernelBuilder &b, mlir::Value word, int64_t half);
+
 /// The f32 values `lo`, `hi` rounded to `type` (BF16 or F16) once and packed
 /// as one register (lo in the low half).
 mlir::Value packPair(KernelBuilder &b, mlir::Value lo, mlir::Value hi,

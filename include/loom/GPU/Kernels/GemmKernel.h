@@ -1,11 +1,11 @@
-//===- GemmKernel.h - the text of Loom's tensor-core GEMM kernels -*- C++ -*-===//
+//===- GemmKernel.h - Loom's tensor-core GEMM kernels ------------*- C++ -*-===//
 //
-// One kernel template covers every product loom-gpu-kernels gives to the
+// One kernel schedule covers every product loom-gpu-kernels gives to the
 // tensor cores: Y[M, N] = epilogue(sum_k A[m, k] * B[n, k]) with A and B both
 // K-major (B holds out-features first, as `w` does), so the product maps onto
 // mma.sync's row.col form without a transpose.
 //
-// The schedule (see GemmRecipes.cpp for the details):
+// The schedule (see lib/GPU/Kernels/GemmKernel.cpp for the details):
 // - a block computes a BM x BN tile of Y with WARPS_M x WARPS_N warps, each a
 //   (BM / WARPS_M) x (BN / WARPS_N) sub-tile as m16 x n8 mma.sync fragments;
 // - K is walked in tiles of BK, staged through shared memory (dynamic shared
@@ -19,15 +19,17 @@
 // - the epilogue applies scales and bias in f32, rounds once to Y's element
 //   type and stores with a bounds check per element.
 //
-// The recipe text is generated (its fragment loops unrolled, its accumulators
-// named registers) rather than written out, since it depends on the tile
-// shape; it has no external dependencies so that it can be printed and
-// lowered with upstream tools while working on it.
+// The kernel is built op by op for each config (its fragment loops
+// unrolled, its accumulators carried through the K loops as values), since
+// its code depends on the tile shape: a config struct, and the function that
+// builds its gpu.func.
 
 #ifndef LOOM_GPU_KERNELS_GEMMKERNEL_H
 #define LOOM_GPU_KERNELS_GEMMKERNEL_H
 
 #include "loom/GPU/Builder/Epilogue.h"
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
 #include <optional>
@@ -50,33 +52,7 @@ enum class GemmKind {
   QMatmul,
 };
 
-namespace recipe {
-class TextEmitter;
-} // namespace recipe
-
-/// Emits `step` on the f32 value `v` into `e` and returns the result's name;
-/// `operand` is the f32 value of E[m, n] for the tensor steps (unused
-/// otherwise). Shared by the GEMM recipes' epilogues.
-std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
-                              const std::string &v, const std::string &operand);
-
-/// The epilogue's tensor arguments: appends `%E<i>: memref<?x?xT>` to
-/// `args` for each tensor step i and returns, per step, its argument's name
-/// ("" for the other steps).
-std::vector<std::string>
-epilogueArguments(const std::vector<EpilogueStep> &epilogue,
-                  std::vector<std::string> &args);
-
-/// Emits the steps of `epilogue` on the f32 value `v` of Y[row, col], each
-/// tensor step's operand read from its argument (`tensors`, as
-/// epilogueArguments named them) at [row, col]; returns the result's name.
-std::string applyEpilogue(recipe::TextEmitter &e,
-                          const std::vector<EpilogueStep> &epilogue,
-                          const std::vector<std::string> &tensors,
-                          std::string v, const std::string &row,
-                          const std::string &col);
-
-struct GemmRecipe {
+struct GemmKernelConfig {
   GemmKind kind = GemmKind::Linear;
   /// MLIR element types: A ("bf16", "f16", "i8", "f8E4M3FN"), B (the same, or
   /// "i8"/"i4" for qlinear), scales ("f32", "bf16", "f16"), bias ("" when
@@ -104,24 +80,58 @@ struct GemmRecipe {
 
   /// A name that encodes every parameter, e.g.
   /// loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4.
-  std::string name() const;
+  std::string kernelName() const;
   int64_t threads() const { return 32 * warpsM * warpsN; }
   /// Dynamic shared memory of a block, in bytes.
   int64_t sharedBytes() const;
-  /// Empty when the parameters make a valid recipe, else why not.
+  /// Empty when the parameters make a valid kernel, else why not.
   std::string check() const;
-  /// The text of `gpu.module @recipe { gpu.func @<name()> ... }`. The kernel's
-  /// arguments are, in order: A memref<?x?xA>, [QMatmul: xs memref<?xf32>],
-  /// B memref<?x?xB> (i4: memref<?x?xi8>, K/2 bytes per row),
-  /// [QLinear: scale memref<?xS> or memref<?x?xS>; QMatmul: w_scale
-  /// memref<?xf32>], [bias memref<?xBias>], Y memref<?x?xY>, then one
-  /// memref<?x?xE> per tensor step of the epilogue (with parts: each of B,
-  /// the scales, the bias and Y once per part in turn; a gated product has
-  /// one Y). It is launched
-  /// with threads() x 1 x 1 threads, a ceil(N / bn) x ceil(M / bm) grid and
-  /// sharedBytes() of dynamic shared memory.
-  std::string text() const;
 };
+
+/// The kernel of `c` (which must check()) in `module`'s gpu.module
+/// @loom_kernels (built on first use). Its arguments are, in order:
+/// A memref<?x?xA>, [QMatmul: xs memref<?xf32>], B memref<?x?xB> (i4:
+/// memref<?x?xi8>, K/2 bytes per row), [QLinear: scale memref<?xS> or
+/// memref<?x?xS>; QMatmul: w_scale memref<?xf32>], [bias memref<?xBias>],
+/// Y memref<?x?xY>, then one memref<?x?xE> per tensor step of the epilogue
+/// (with parts: each of B, the scales, the bias and Y once per part in turn;
+/// a gated product has one Y). It is launched with threads() x 1 x 1
+/// threads, a ceil(N / bn) x ceil(M / bm) grid and sharedBytes() of dynamic
+/// shared memory.
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildGemmKernel(mlir::ModuleOp module, mlir::Location loc,
+                const GemmKernelConfig &c);
+
+//===----------------------------------------------------------------------===//
+// The epilogue as text, used by F32GemmKernel.cpp until it is converted to
+// the builder (Epilogue.h is the builder's); to be removed.
+//===----------------------------------------------------------------------===//
+
+namespace recipe {
+class TextEmitter;
+} // namespace recipe
+
+/// Emits `step` on the f32 value `v` into `e` and returns the result's name;
+/// `operand` is the f32 value of E[m, n] for the tensor steps (unused
+/// otherwise).
+std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
+                              const std::string &v, const std::string &operand);
+
+/// The epilogue's tensor arguments: appends `%E<i>: memref<?x?xT>` to
+/// `args` for each tensor step i and returns, per step, its argument's name
+/// ("" for the other steps).
+std::vector<std::string>
+epilogueArguments(const std::vector<EpilogueStep> &epilogue,
+                  std::vector<std::string> &args);
+
+/// Emits the steps of `epilogue` on the f32 value `v` of Y[row, col], each
+/// tensor step's operand read from its argument (`tensors`, as
+/// epilogueArguments named them) at [row, col]; returns the result's name.
+std::string applyEpilogue(recipe::TextEmitter &e,
+                          const std::vector<EpilogueStep> &epilogue,
+                          const std::vector<std::string> &tensors,
+                          std::string v, const std::string &row,
+                          const std::string &col);
 
 } // namespace gpu
 } // namespace loom

@@ -15,12 +15,13 @@
 //   tile, column g's 32 consecutive weights k = kb*128 + 32q .. +31 with
 //   16-byte vector loads (the 4 lanes of a column read one contiguous run of
 //   the row; quantized weights through ld.global.nc.L1::no_allocate, so that
-//   the stream of weights does not evict x from L1), converts them to bf16/f16 in registers (i4 and f16-x i8 with
-//   magic-number bit tricks, exact) and multiplies them on the tensor cores
-//   with mma.sync m16n8k16, M padded to 16. The 32 weights are the B
-//   fragments of 8 mmas under a permutation of K that the A fragments (x,
-//   read from global memory through L1, 16 bytes at a time, rows >= M and
-//   k >= K read as 0) follow, so neither operand needs shared memory;
+//   the stream of weights does not evict x from L1), converts them to
+//   bf16/f16 in registers (i4 and f16-x i8 with magic-number bit tricks,
+//   exact) and multiplies them on the tensor cores with mma.sync m16n8k16, M
+//   padded to 16. The 32 weights are the B fragments of 8 mmas under a
+//   permutation of K that the A fragments (x, read from global memory
+//   through L1, 16 bytes at a time, rows >= M and k >= K read as 0) follow,
+//   so neither operand needs shared memory;
 // - group-wise scales (groups a multiple of 128) multiply the f32 partial
 //   sum of each K block; per-channel scales and the bias are applied once at
 //   the end; the warps' f32 sums are added in shared memory in a fixed order
@@ -28,12 +29,14 @@
 //
 // K must be a multiple of 32 (each lane's run of 32 weights is whole and its
 // rows 16-byte aligned); the caller checks that (at run time when K is
-// dynamic) and otherwise uses the GEMM recipe's decode tiles.
+// dynamic) and otherwise uses the GEMM kernel's decode tiles.
 
 #ifndef LOOM_GPU_KERNELS_GEMVKERNEL_H
 #define LOOM_GPU_KERNELS_GEMVKERNEL_H
 
-#include "loom/GPU/Kernels/GemmKernel.h"
+#include "loom/GPU/Builder/Epilogue.h"
+
+#include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
 #include <string>
@@ -42,7 +45,7 @@
 namespace loom {
 namespace gpu {
 
-struct GemvRecipe {
+struct GemvKernelConfig {
   /// loom.qlinear (scales) rather than loom.linear.
   bool qlinear = false;
   /// Element types: x ("bf16", "f16"), w (x's type for linear; "i8" or "i4"
@@ -59,11 +62,11 @@ struct GemvRecipe {
   /// iteration of a warp (loads issued together).
   int64_t warps = 8, tiles = 2, unroll = 2;
   /// Applied to the f32 result before its rounding, in order (a fusion
-  /// group's epilogue, as in the GEMM recipe); every tensor step adds an
+  /// group's epilogue, as in the GEMM kernel); every tensor step adds an
   /// [M, N] argument after y.
   std::vector<EpilogueStep> epilogue;
   /// Weights read with ld.global.nc.L1::no_allocate (inline PTX; the memref
-  /// must have an identity layout, as the recipe's arguments do) rather than
+  /// must have an identity layout, as the kernel's arguments do) rather than
   /// plain vector loads.
   bool streamLoads = true;
 
@@ -71,30 +74,34 @@ struct GemvRecipe {
   static constexpr int64_t kBlockK = 128;
   /// What K must be a multiple of.
   static constexpr int64_t kAlignK = 32;
-  /// Largest M the recipe takes.
+  /// Largest M the kernel takes.
   static constexpr int64_t kMaxM = 16;
 
   /// Sets warps, tiles, unroll and streamLoads to the schedule measured
-  /// best for wType (see GemvRecipe.cpp); the types must be set first.
+  /// best for wType (see GemvKernel.cpp); the types must be set first.
   void chooseSchedule();
 
   /// A name that encodes every parameter, e.g.
   /// loom_gemv_qlinear_bf16_i4_f32_g128_nobias_bf16_r2_w8x2_u2_nc.
-  std::string name() const;
+  std::string kernelName() const;
   int64_t threads() const { return 32 * warps; }
   /// Output columns of one block.
   int64_t columns() const { return 8 * tiles; }
-  /// Empty when the parameters make a valid recipe, else why not.
+  /// Empty when the parameters make a valid kernel, else why not.
   std::string check() const;
-  /// The text of `gpu.module @recipe { gpu.func @<name()> ... }`. Arguments:
-  /// x memref<?x?xX>, w memref<?x?xW> (i4: memref<?x?xi8>, K/2 bytes a
-  /// row), [qlinear: scale memref<?xS> or memref<?x?xS>], [bias
-  /// memref<?xB>], Y memref<?x?xY>, then one memref<?x?xE> per tensor step
-  /// of the epilogue. Launched with threads() x 1 x 1 threads
-  /// and a ceil(N / columns()) x 1 x 1 grid, no dynamic shared memory;
-  /// requires 1 <= M <= 16 (M <= 8 with rowHalves = 1) and K % 32 == 0.
-  std::string text() const;
 };
+
+/// The kernel of `c` (which must check()) in `module`'s gpu.module
+/// @loom_kernels (built on first use). Arguments: x memref<?x?xX>,
+/// w memref<?x?xW> (i4: memref<?x?xi8>, K/2 bytes a row), [qlinear: scale
+/// memref<?xS> or memref<?x?xS>], [bias memref<?xB>], Y memref<?x?xY>, then
+/// one memref<?x?xE> per tensor step of the epilogue. Launched with
+/// threads() x 1 x 1 threads and a ceil(N / columns()) x 1 x 1 grid, no
+/// dynamic shared memory; requires 1 <= M <= 16 (M <= 8 with rowHalves = 1)
+/// and K % 32 == 0.
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildGemvKernel(mlir::ModuleOp module, mlir::Location loc,
+                const GemvKernelConfig &c);
 
 } // namespace gpu
 } // namespace loom

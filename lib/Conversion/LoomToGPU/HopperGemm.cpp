@@ -1,0 +1,88 @@
+//===- HopperGemm.cpp - launching the wgmma GEMM --------------------------===//
+
+#include "HopperGemm.h"
+
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/Tma.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+
+using namespace mlir;
+
+namespace loom {
+namespace gpu {
+
+std::optional<HopperGemmConfig>
+hopperGemmConfig(const Target &target, StringRef abType, StringRef biasType,
+                 StringRef yType, const std::vector<EpilogueStep> &epilogue,
+                 int64_t staticK) {
+  if (!target.hasWgmma() || !target.hasTma())
+    return std::nullopt;
+  if ((abType != "bf16" && abType != "f16") ||
+      (yType != "bf16" && yType != "f16" && yType != "f32"))
+    return std::nullopt;
+  if (!ShapedType::isDynamic(staticK) && staticK % 8 != 0)
+    return std::nullopt;
+  HopperGemmConfig c;
+  c.abType = abType.str();
+  c.biasType = biasType.str();
+  c.yType = yType.str();
+  c.epilogue = epilogue;
+  // 128 x 256 tiles, 4 stages of 48 KiB: the shape of the best public
+  // Hopper GEMMs; where the chip has less shared memory, fewer stages.
+  while (c.stages > 2 && c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    --c.stages;
+  if (!c.check().empty() || c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    return std::nullopt;
+  return c;
+}
+
+LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
+                               const Target &target, const HopperGemmConfig &c,
+                               Value x, Value w, Value y, Value bias,
+                               ValueRange epilogueTensors, Value m, Value n,
+                               Value k) {
+  FailureOr<SymbolRefAttr> kernel = buildHopperGemmKernel(module, loc, c);
+  if (failed(kernel))
+    return failure();
+  MLIRContext *ctx = b.getContext();
+  Type ab = parseElementType(ctx, c.abType);
+  auto descriptor = [&](Value buffer, int64_t rows) -> Value {
+    auto unranked = UnrankedMemRefType::get(ab, Attribute());
+    Value cast = memref::CastOp::create(b, loc, unranked, buffer);
+    SmallVector<Value> box{indexConst(b, loc, rows),
+                           indexConst(b, loc, HopperGemmConfig::kBlockK)};
+    return nvgpu::TmaCreateDescriptorOp::create(
+        b, loc,
+        tmaDescriptorType(ctx, rows, HopperGemmConfig::kBlockK, ab, true), cast,
+        box);
+  };
+  Value descA = descriptor(x, c.bm);
+  Value descB = descriptor(w, c.bn);
+  // Persistent CTAs: one per SM, or one per tile where there are fewer.
+  Value tiles = arith::MulIOp::create(b, loc, ceilDiv(b, loc, m, c.bm),
+                                      ceilDiv(b, loc, n, c.bn));
+  Value sms = indexConst(b, loc, target.smCount);
+  Value grid = arith::MaxUIOp::create(
+      b, loc, arith::MinUIOp::create(b, loc, tiles, sms),
+      indexConst(b, loc, 1));
+  SmallVector<Value> args{descA, descB, x, w, y, k};
+  if (bias)
+    args.push_back(bias);
+  llvm::append_range(args, epilogueTensors);
+  Value one = indexConst(b, loc, 1);
+  Value threads = indexConst(b, loc, c.threads());
+  Value smem = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(c.sharedMemoryBytes())));
+  mlir::gpu::LaunchFuncOp::create(b, loc, *kernel,
+                                  mlir::gpu::KernelDim3{grid, one, one},
+                                  mlir::gpu::KernelDim3{threads, one, one},
+                                  smem, args);
+  return success();
+}
+
+} // namespace gpu
+} // namespace loom

@@ -1,0 +1,37 @@
+//===- HopperGemm.h - launching the wgmma GEMM -------------------*- C++ -*-===//
+
+#ifndef LOOM_LIB_CONVERSION_LOOMTOGPU_HOPPERGEMM_H
+#define LOOM_LIB_CONVERSION_LOOMTOGPU_HOPPERGEMM_H
+
+#include "Launch.h"
+#include "loom/GPU/Kernels/HopperGemmKernel.h"
+
+namespace loom {
+namespace gpu {
+
+/// The wgmma GEMM's config for Y [M, N] = X [M, K] W [N, K]^T with these
+/// element types ("" bias: none) and epilogue on `target`, or nullopt where
+/// it does not apply: a target without wgmma, other element types, or a
+/// static K that is not a multiple of 8 (the tensor maps need 16-byte rows;
+/// launchHopperGemm checks a dynamic K at run time).
+std::optional<HopperGemmConfig>
+hopperGemmConfig(const Target &target, llvm::StringRef abType,
+                 llvm::StringRef biasType, llvm::StringRef yType,
+                 const std::vector<EpilogueStep> &epilogue, int64_t staticK);
+
+/// Launches the kernel of `c` for y [M, N] (a buffer, written) = x [M, K]
+/// w [N, K]^T (+ bias) with the epilogue's tensor operands: tensor maps of
+/// x and w encoded on the host (nvgpu.tma.create.descriptor, cached by the
+/// runtime), a persistent grid of min(tiles, SMs) CTAs. `x` and `w` are
+/// identity-layout buffers with a unit inner stride.
+mlir::LogicalResult launchHopperGemm(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::ModuleOp module, const Target &target,
+                               const HopperGemmConfig &c, mlir::Value x,
+                               mlir::Value w, mlir::Value y, mlir::Value bias,
+                               mlir::ValueRange epilogueTensors, mlir::Value m,
+                               mlir::Value n, mlir::Value k);
+
+} // namespace gpu
+} // namespace loom
+
+#endif // LOOM_LIB_CONVERSION_LOOMTOGPU_HOPPERGEMM_H
