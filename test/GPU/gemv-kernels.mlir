@@ -112,7 +112,7 @@ func.func @not_gemv(%x: tensor<4x72xbf16>, %w: tensor<32x72xbf16>,
 // CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 4] : vector<8xbf16>, vector<8xbf16>
 // CHECK: arith.subf %{{.*}} : vector<2xbf16>
 // CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// CHECK: math.fma
+// CHECK: llvm.intr.fma
 // CHECK: scf.yield
 // CHECK: gpu.barrier
 // CHECK: arith.truncf %{{.*}} : f32 to bf16

@@ -4,12 +4,12 @@
 // loom.linear_attention
 // (loom-fuse: RoPE and layout changes of q, k, v as the prologue, layout
 // changes of the result as the epilogue) as one launch of the
-// flash-attention recipe: q, k, v and the result are strided views of the
+// flash-attention kernel: q, k, v and the result are strided views of the
 // group's buffers ([S, H*D] read and written in place) and RoPE rotates
 // the Q and K tiles in shared memory (rewriteAttentionGroup); the same for
-// loom.linear_attention and its chunked recipe, without RoPE
+// loom.linear_attention and its chunked kernel, without RoPE
 // (rewriteLinearAttentionGroup). Groups with dynamic sizes are inlined and
-// take the op-by-op rewrites (select_blocks groups have their own recipe,
+// take the op-by-op rewrites (select_blocks groups have their own kernel,
 // FusedSelectBlocks.cpp).
 
 #include "Launch.h"

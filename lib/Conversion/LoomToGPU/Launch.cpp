@@ -1,4 +1,4 @@
-//===- Launch.cpp - instantiating Loom's kernel recipes ------------===//
+//===- Launch.cpp - what the op-to-kernel rewrites share -----------------===//
 
 #include "Launch.h"
 
@@ -8,7 +8,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Parser/Parser.h"
 
 using namespace mlir;
 
@@ -27,93 +26,6 @@ LogicalResult checkTile(Operation *op, const Target &target, StringRef tile,
                            << " has " << target.sharedMemoryBytes / 1024
                            << " KiB";
   return success();
-}
-
-FailureOr<std::string>
-substitute(StringRef text, ArrayRef<std::pair<StringRef, std::string>> values,
-           std::string &missing) {
-  std::string out;
-  out.reserve(text.size());
-  while (!text.empty()) {
-    size_t at = text.find("${");
-    if (at == StringRef::npos) {
-      out += text.str();
-      break;
-    }
-    out += text.take_front(at).str();
-    text = text.drop_front(at + 2);
-    size_t end = text.find('}');
-    StringRef key = text.take_front(end);
-    text = end == StringRef::npos ? StringRef() : text.drop_front(end + 1);
-    auto it = llvm::find_if(values, [&](auto &kv) { return kv.first == key; });
-    if (it == values.end()) {
-      missing = key.str();
-      return failure();
-    }
-    out += it->second;
-  }
-  return out;
-}
-
-FailureOr<SymbolRefAttr>
-instantiateKernel(ModuleOp module, Location loc, StringRef name,
-                  StringRef templateText,
-                  ArrayRef<std::pair<StringRef, std::string>> substitutions) {
-  MLIRContext *ctx = module.getContext();
-  constexpr StringLiteral kModule = "loom_kernels";
-  auto ref = SymbolRefAttr::get(ctx, kModule,
-                                {FlatSymbolRefAttr::get(ctx, name)});
-  module->setAttr(::mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                  UnitAttr::get(ctx));
-  auto kernels = module.lookupSymbol<::mlir::gpu::GPUModuleOp>(kModule);
-  if (!kernels) {
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    kernels = ::mlir::gpu::GPUModuleOp::create(b, module.getLoc(), kModule);
-  }
-  if (kernels.lookupSymbol(name))
-    return ref;
-
-  std::string missing;
-  FailureOr<std::string> text = substitute(templateText, substitutions, missing);
-  if (failed(text))
-    return emitError(loc) << "internal error: kernel recipe '" << name
-                          << "' has no value for ${" << missing << "}";
-  ParserConfig config(ctx);
-  OwningOpRef<ModuleOp> parsed;
-  {
-    // Report a malformed recipe at the op that needed it, with the parser's
-    // message, rather than at a location in a string nobody can see.
-    std::string messages;
-    llvm::raw_string_ostream os(messages);
-    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &d) {
-      os << d.getLocation() << ": " << d.str() << "\n";
-      return success();
-    });
-    parsed = parseSourceString<ModuleOp>(*text, config, name);
-    if (!parsed)
-      return emitError(loc) << "internal error: kernel recipe '" << name
-                            << "' does not parse:\n"
-                            << messages;
-  }
-  ::mlir::gpu::GPUFuncOp func;
-  parsed->walk([&](::mlir::gpu::GPUFuncOp f) {
-    if (f.getName() == name)
-      func = f;
-  });
-  if (!func)
-    return emitError(loc) << "internal error: kernel recipe '" << name
-                          << "' defines no gpu.func of that name";
-  // Helpers of the recipe (private functions, globals) come along with it.
-  auto parent = func->getParentOfType<::mlir::gpu::GPUModuleOp>();
-  SymbolTable table(kernels);
-  for (Operation &op : llvm::make_early_inc_range(parent.getBody()->getOperations())) {
-    if (auto sym = dyn_cast<SymbolOpInterface>(op))
-      if (kernels.lookupSymbol(sym.getName()))
-        continue;
-    Operation *clone = op.clone();
-    table.insert(clone);
-  }
-  return ref;
 }
 
 Value bufferOf(OpBuilder &b, Location loc, Value tensor, bool dynamic) {

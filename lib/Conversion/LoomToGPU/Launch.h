@@ -1,11 +1,10 @@
-//===- Launch.h - instantiating Loom's kernel recipes -----*- C++ -*-===//
+//===- Launch.h - what the op-to-kernel rewrites share ------------*- C++ -*-===//
 //
-// Kernel recipes are written as MLIR text (a gpu.module holding gpu.funcs in
-// the gpu, nvgpu, nvvm, vector, memref, scf and arith dialects) with ${KEY}
-// placeholders for what is fixed at compile time (element types, tile sizes,
-// head dimension). loom-gpu-kernels instantiates the recipes an op needs
-// into the module's `gpu.module @loom_kernels` and replaces the op, at tensor
-// level, by a launch of the instantiated kernel.
+// loom-gpu-kernels replaces ops (and fusion groups), at tensor level, by
+// launches of kernels that lib/GPU/Kernels builds into the module's
+// `gpu.module @loom_kernels`: buffers of the operands (to_buffer), a fresh
+// buffer for the result, the gpu.launch_func, and the result's tensor. The
+// helpers for those steps, and the rewrites' entry points, are here.
 
 #ifndef LOOM_LIB_CONVERSION_LOOMTOGPU_LAUNCH_H
 #define LOOM_LIB_CONVERSION_LOOMTOGPU_LAUNCH_H
@@ -31,31 +30,11 @@ namespace gpu {
 using Target = loom::TargetDescription;
 
 /// Checks a tile that the target description asks for (`tile`, as written
-/// in `tiles`) for `op`: a non-empty `why` (the recipe cannot build the
+/// in `tiles`) for `op`: a non-empty `why` (the kernel cannot build the
 /// tile) or `sharedMemoryBytes` beyond the chip's is an error at `op`.
 mlir::LogicalResult checkTile(mlir::Operation *op, const Target &target,
                               llvm::StringRef tile, llvm::StringRef why,
                               int64_t sharedMemoryBytes);
-
-/// Returns `text` with every `${KEY}` replaced by its value. A placeholder
-/// left without a value is an internal error (returned as failure with the
-/// key in `missing`).
-mlir::FailureOr<std::string>
-substitute(llvm::StringRef text,
-           llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> values,
-           std::string &missing);
-
-/// Instantiates the gpu.func `name` from `templateText` (the text of one
-/// gpu.module, after substitution) into `gpu.module @loom_kernels` of
-/// `module`, creating that module and marking `module` as a
-/// gpu.container_module on first use. A kernel of that name already present
-/// is reused (names must encode every substituted value). Returns
-/// @loom_kernels::@name; on a malformed recipe (an internal error) emits a
-/// diagnostic at `loc` and fails.
-mlir::FailureOr<mlir::SymbolRefAttr> instantiateKernel(
-    mlir::ModuleOp module, mlir::Location loc, llvm::StringRef name,
-    llvm::StringRef templateText,
-    llvm::ArrayRef<std::pair<llvm::StringRef, std::string>> substitutions);
 
 /// A read-only buffer of `tensor` (bufferization.to_buffer), cast to the
 /// fully dynamic identity-layout type memref<?x...?xT> when `dynamic`.
@@ -108,10 +87,10 @@ void launchPerHead(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
 
 /// Replaces the GEMM op `gemm` and the elementwise ops `chain` after it
 /// (each the only reader of the value before it: SiLU, GELU, or an add or
-/// multiply with an [M, N] tensor) by one launch of the GEMM recipe (the
-/// GEMV recipe for decode-sized M) with a fused epilogue. False (nothing
-/// changed) when no recipe covers them: a GEMM without a tensor-core
-/// recipe, a result that is not [M, N], or a chain op of another kind.
+/// multiply with an [M, N] tensor) by one launch of the GEMM kernel (the
+/// GEMV kernel for decode-sized M) with a fused epilogue. False (nothing
+/// changed) when no kernel covers them: a GEMM without a tensor-core
+/// kernel, a result that is not [M, N], or a chain op of another kind.
 mlir::FailureOr<bool> rewriteGemmWithEpilogue(mlir::Operation *gemm,
                                               llvm::ArrayRef<mlir::Operation *> chain,
                                               const Target &target);
@@ -124,23 +103,23 @@ mlir::FailureOr<bool> rewriteGemmWithEpilogue(mlir::Operation *gemm,
 std::optional<llvm::SmallVector<mlir::Operation *>>
 epilogueChain(llvm::ArrayRef<mlir::Operation *> ops, loom::YieldOp yield);
 
-/// The recipes' name of an element type ("bf16", "f16", "f32", "i8", "i4",
-/// "f8E4M3FN"), or "" for a type no recipe takes.
+/// The kernels' name of an element type ("bf16", "f16", "f32", "i8", "i4",
+/// "f8E4M3FN"), or "" for a type no kernel takes.
 std::string elementTypeName(mlir::Type type);
 
 /// Replaces the attention op `op` (loom.attention or
 /// loom.block_sparse_attention) of an inlined fusion group, with the RoPE
 /// and layout changes that compute its q, k and v from the group's buffers
 /// and the layout changes of its result, by one launch of the attention
-/// recipe that reads and writes those buffers through strided views and
+/// kernel that reads and writes those buffers through strided views and
 /// rotates q and k in shared memory. False (nothing changed) when the
-/// recipe does not cover them (shapes must be static).
+/// kernel does not cover them (shapes must be static).
 mlir::FailureOr<bool> rewriteAttentionGroup(mlir::Operation *op,
                                             const Target &target);
 
 /// The same for loom.linear_attention `op` of an inlined fusion group: its
 /// q, k, v and result read and written in place through strided views of
-/// the group's buffers (no RoPE). False when the recipe does not cover
+/// the group's buffers (no RoPE). False when the kernel does not cover
 /// them (shapes must be static).
 mlir::FailureOr<bool> rewriteLinearAttentionGroup(mlir::Operation *op,
                                                   const Target &target);
@@ -155,8 +134,8 @@ struct GemmGating {
 /// reading the same input; horizontal siblings such as QKV) by one launch
 /// that computes every product. With `gating` (two GEMMs, the gate first,
 /// each read only by the gating), the launch computes `gating->mul` instead
-/// and replaces it. False (nothing changed) when no recipe covers them
-/// together (as above, and the parts must share one recipe).
+/// and replaces it. False (nothing changed) when no kernel covers them
+/// together (as above, and the parts must share one kernel).
 mlir::FailureOr<bool> rewriteGemmSiblings(llvm::ArrayRef<mlir::Operation *> gemms,
                                           const Target &target,
                                           const GemmGating *gating = nullptr);
@@ -164,7 +143,7 @@ mlir::FailureOr<bool> rewriteGemmSiblings(llvm::ArrayRef<mlir::Operation *> gemm
 } // namespace gpu
 
 /// The kernel rewrites that loom-gpu-kernels runs, in this order. Each
-/// replaces the ops it has a recipe for and leaves the others alone; failure
+/// replaces the ops it has a kernel for and leaves the others alone; failure
 /// means an internal error, already diagnosed.
 mlir::LogicalResult rewriteAttentionOps(mlir::ModuleOp module,
                                         const gpu::Target &target);
@@ -175,7 +154,7 @@ mlir::LogicalResult rewriteGemmOps(mlir::ModuleOp module,
 mlir::LogicalResult rewriteRowOps(mlir::ModuleOp module,
                                   const gpu::Target &target);
 
-/// Fused recipes for fusion groups (loom.kernel, docs/fusion.md), tried
+/// Fused kernels for fusion groups (loom.kernel, docs/fusion.md), tried
 /// before the rewrites above. Each returns true when it replaced `group`
 /// by the launch of one kernel, false when the group is outside its reach
 /// (nothing changed; the group is then inlined and its ops lowered one by

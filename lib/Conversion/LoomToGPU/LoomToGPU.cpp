@@ -28,7 +28,7 @@ struct LoomGPUKernelsPass
       getOperation().emitError() << "loom-gpu-kernels: " << error;
       return signalPassFailure();
     }
-    // Fusion groups: one launch where a fused recipe covers the group; the
+    // Fusion groups: one launch where a fused kernel covers the group; the
     // others are inlined, and their ops take the rewrites below one by one.
     SmallVector<loom::KernelOp> groups;
     getOperation().walk([&](loom::KernelOp group) { groups.push_back(group); });

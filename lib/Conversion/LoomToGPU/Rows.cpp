@@ -1,4 +1,4 @@
-//===- Rows.cpp - norm and RoPE recipes ------------------------------===//
+//===- Rows.cpp - norm and RoPE kernels ------------------------------===//
 //
 // loom.rms_norm, loom.layer_norm and loom.rope to launches of the
 // bandwidth-bound row kernels of RowRecipes.h. Covered:

@@ -1,6 +1,6 @@
 //===- StridedOperands.h - fused operands as strided views -------*- C++ -*-===//
 //
-// What the fused recipes (attention, select_blocks, linear attention) share
+// What the fused kernels (attention, select_blocks, linear attention) share
 // to read a
 // [B, H, S, D] operand straight from a fusion group's [S, H*D] buffer (the
 // chain of layout changes, expand_shape and a transpose keeping D

@@ -36,7 +36,6 @@
 #include "loom/GPU/Builder/Mma.h"
 
 // Only for the text epilogue at the end of this file (F32GemmKernel.cpp's).
-#include "RecipeText.h"
 
 #include <cassert>
 
@@ -678,87 +677,6 @@ FailureOr<SymbolRefAttr> buildGemmKernel(ModuleOp module, Location loc,
   sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
   return getOrBuildKernel(module, loc, c.kernelName(), sig,
                           [&](KernelBuilder &b) { Generator(c, b).build(); });
-}
-
-//===----------------------------------------------------------------------===//
-// Text epilogue, used by F32GemmKernel.cpp until it is converted; to be
-// removed.
-//===----------------------------------------------------------------------===//
-
-using recipe::str;
-using recipe::toF32;
-
-std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
-                              const std::string &v, const std::string &operand) {
-  using Kind = EpilogueStep::Kind;
-  auto f32 = [&](const std::string &value) {
-    return e.let("arith.constant " + value + " : f32");
-  };
-  auto binary = [&](const char *op, const std::string &a, const std::string &b) {
-    return e.let(std::string(op) + " " + a + ", " + b + " : f32");
-  };
-  switch (step.kind) {
-  case Kind::AddTensor:
-    return binary("arith.addf", v, operand);
-  case Kind::MulTensor:
-    return binary("arith.mulf", v, operand);
-  case Kind::Silu: {
-    std::string neg = e.let("arith.negf " + v + " : f32");
-    std::string ex = e.let("math.exp " + neg + " : f32");
-    return binary("arith.divf", v, binary("arith.addf", ex, f32("1.0")));
-  }
-  case Kind::Gelu: {
-    std::string t = binary("arith.mulf", v, f32("0.70710678118654752"));
-    std::string erf = e.let("math.erf " + t + " : f32");
-    std::string one = binary("arith.addf", erf, f32("1.0"));
-    return binary("arith.mulf", binary("arith.mulf", v, f32("0.5")), one);
-  }
-  case Kind::GeluTanh: {
-    std::string x2 = binary("arith.mulf", v, v);
-    std::string x3 = binary("arith.mulf", x2, v);
-    std::string c = binary("arith.mulf", x3, f32("0.044715"));
-    std::string inner = binary("arith.addf", v, c);
-    std::string scaled = binary("arith.mulf", inner, f32("0.79788456080286536"));
-    std::string th = e.let("math.tanh " + scaled + " : f32");
-    std::string one = binary("arith.addf", th, f32("1.0"));
-    return binary("arith.mulf", binary("arith.mulf", v, f32("0.5")), one);
-  }
-  }
-  return v;
-}
-
-std::vector<std::string>
-epilogueArguments(const std::vector<EpilogueStep> &epilogue,
-                  std::vector<std::string> &args) {
-  std::vector<std::string> names;
-  for (size_t i = 0; i < epilogue.size(); ++i) {
-    if (!epilogue[i].takesTensor()) {
-      names.push_back("");
-      continue;
-    }
-    names.push_back("%E" + str(static_cast<int64_t>(i)));
-    args.push_back(names.back() + ": memref<?x?x" + epilogue[i].tensorType +
-                   ">");
-  }
-  return names;
-}
-
-std::string applyEpilogue(recipe::TextEmitter &e,
-                          const std::vector<EpilogueStep> &epilogue,
-                          const std::vector<std::string> &tensors,
-                          std::string v, const std::string &row,
-                          const std::string &col) {
-  for (size_t i = 0; i < epilogue.size(); ++i) {
-    const EpilogueStep &step = epilogue[i];
-    std::string operand;
-    if (step.takesTensor())
-      operand = toF32(e,
-                      e.let("memref.load " + tensors[i] + "[" + row + ", " +
-                            col + "] : memref<?x?x" + step.tensorType + ">"),
-                      step.tensorType);
-    v = applyEpilogueStep(e, step, v, operand);
-  }
-  return v;
 }
 
 } // namespace gpu

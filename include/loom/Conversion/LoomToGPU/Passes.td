@@ -10,29 +10,28 @@
 include "mlir/Pass/PassBase.td"
 
 def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
-  let summary = "Replace attention and GEMM ops with launches of Loom's tensor-core kernels";
+  let summary = "Replace loom ops and fusion groups with launches of Loom's kernels";
   let description = [{
-    Runs on tensors, before the loom-to-linalg conversion. Every op that has a
-    kernel recipe for the chosen chip (`loom.attention`,
-    `loom.block_sparse_attention`, `loom.linear`, `loom.qlinear`,
-    `loom.qmatmul`) is replaced by
+    Runs on tensors, before the loom-to-linalg conversion. Every fusion group
+    (`loom.kernel`) and every op that has a kernel for the target
+    (attention, block-sparse attention, select_blocks, linear attention, the
+    linear layers, the norms and RoPE, the fused mixers) is replaced by
 
     - `bufferization.to_buffer` of its operands (read only),
     - a `memref.alloc` for its result,
-    - a `gpu.launch_func` of a kernel instantiated from the recipe into the
-      module's `gpu.module @loom_kernels` (staged through shared memory, using
-      the tensor cores through `mma.sync`),
+    - a `gpu.launch_func` of a kernel built (typed IR, lib/GPU/Kernels) into
+      the module's `gpu.module @loom_kernels`, once per configuration,
     - `bufferization.to_tensor` of the result.
 
-    Ops outside the recipes' reach (element types or shapes they do not
+    Ops outside the kernels' reach (element types or shapes they do not
     handle) are left alone and take the generic path.
 
     The target description is the module's `loom.target`
     (`loom-set-target`), unless `chip` or `tiles` are given; it drives the
     kernels' capabilities and tiles: without
-    `tiles`, each recipe's own choice for the chip and the shapes; with
+    `tiles`, each kernel's own choice for the chip and the shapes; with
     `tiles=attention:QxKV,gemm:MxNxK[xSTAGES],rows:THREADS` (any subset),
-    those tiles for every op a recipe covers. A requested tile the recipe
+    those tiles for every op a kernel covers. A requested tile the kernel
     cannot build, or one that needs more shared memory than the chip has, is
     an error at the op.
 
@@ -52,7 +51,7 @@ def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
     Option<"tiles", "tiles", "std::string", "\"\"",
            "Tile sizes that replace the chip's own choice: a comma-separated "
            "list of attention:QxKV, gemm:MxNxK[xSTAGES] and rows:THREADS "
-           "(docs/Design.md, 'The target description'); a tile the recipes "
+           "(docs/Design.md, 'The target description'); a tile the kernels "
            "cannot build is an error at the op">,
   ];
   let dependentDialects = [

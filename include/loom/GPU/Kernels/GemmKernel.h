@@ -102,37 +102,6 @@ mlir::FailureOr<mlir::SymbolRefAttr>
 buildGemmKernel(mlir::ModuleOp module, mlir::Location loc,
                 const GemmKernelConfig &c);
 
-//===----------------------------------------------------------------------===//
-// The epilogue as text, used by F32GemmKernel.cpp until it is converted to
-// the builder (Epilogue.h is the builder's); to be removed.
-//===----------------------------------------------------------------------===//
-
-namespace recipe {
-class TextEmitter;
-} // namespace recipe
-
-/// Emits `step` on the f32 value `v` into `e` and returns the result's name;
-/// `operand` is the f32 value of E[m, n] for the tensor steps (unused
-/// otherwise).
-std::string applyEpilogueStep(recipe::TextEmitter &e, const EpilogueStep &step,
-                              const std::string &v, const std::string &operand);
-
-/// The epilogue's tensor arguments: appends `%E<i>: memref<?x?xT>` to
-/// `args` for each tensor step i and returns, per step, its argument's name
-/// ("" for the other steps).
-std::vector<std::string>
-epilogueArguments(const std::vector<EpilogueStep> &epilogue,
-                  std::vector<std::string> &args);
-
-/// Emits the steps of `epilogue` on the f32 value `v` of Y[row, col], each
-/// tensor step's operand read from its argument (`tensors`, as
-/// epilogueArguments named them) at [row, col]; returns the result's name.
-std::string applyEpilogue(recipe::TextEmitter &e,
-                          const std::vector<EpilogueStep> &epilogue,
-                          const std::vector<std::string> &tensors,
-                          std::string v, const std::string &row,
-                          const std::string &col);
-
 } // namespace gpu
 } // namespace loom
 
