@@ -236,9 +236,12 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
              "lower-affine,convert-scf-to-cf,"
              "arith-emulate-unsupported-floats{source-types=bf16 "
              "target-type=f32},"
-             "convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse,"
+             "convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,"
+             "canonicalize,cse,"
              "reconcile-unrealized-casts)");
-  buildHostLowering(pm, "gpu-to-llvm");
+  // Host code may encode TMA tensor maps (nvgpu.tma.create.descriptor ->
+  // mgpuTensorMapEncodeTiledMemref) before its launches are lowered.
+  buildHostLowering(pm, "convert-nvgpu-to-nvvm,gpu-to-llvm");
   append(pm, "gpu-module-to-binary{format=" + options.format +
                  " toolkit=" + toolkit->root + "}");
   return success();

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 using namespace loom::runtime;
 using namespace loom::runtime::cuda;
@@ -498,6 +499,109 @@ void mgpuMemFree(void *pointer, void *stream) {
   if (CUresult r = freeAllocation(*d, pointer, streamOf(stream), what);
       r != CUDA_SUCCESS)
     record(std::string(what) + " failed: " + describe(*d, r));
+}
+
+namespace {
+/// The encoded tensor maps, by everything that went into them, and the
+/// device slabs their copies live in. Heap objects that are never destroyed
+/// (modules may encode maps from global constructors and destructors).
+struct TensorMapCache {
+  std::mutex mutex;
+  std::map<std::vector<uint64_t>, CUdeviceptr> maps;
+  CUdeviceptr slab = 0;
+  size_t slabUsed = 0;
+  static constexpr size_t kSlabBytes = 64 * 1024, kMapBytes = 128;
+};
+TensorMapCache &tensorMapCache() {
+  static auto *cache = new TensorMapCache();
+  return *cache;
+}
+} // namespace
+
+void *mgpuTensorMapEncodeTiledMemref(int64_t rank, void *rankedDescriptor,
+                                     int64_t dataType, int64_t interleave,
+                                     int64_t swizzle, int64_t l2Promotion,
+                                     int64_t oobFill, int64_t *boxDims) {
+  if (failed())
+    return nullptr;
+  // CUtensorMapDataType -> bytes per element.
+  static constexpr int kBytes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4};
+  if (rank < 1 || rank > 5 || dataType < 0 || dataType > 12) {
+    record("mgpuTensorMapEncodeTiledMemref: unsupported rank " +
+           std::to_string(rank) + " or data type " + std::to_string(dataType));
+    return nullptr;
+  }
+  // A ranked memref descriptor: allocated and aligned pointers, offset,
+  // sizes[rank], strides[rank].
+  auto *fields = static_cast<int64_t *>(rankedDescriptor);
+  char *aligned = reinterpret_cast<char *>(fields[1]);
+  int64_t offset = fields[2];
+  const int64_t *sizes = fields + 3, *strides = fields + 3 + rank;
+  int64_t bytes = kBytes[dataType];
+  uint64_t globalDim[5] = {1, 1, 1, 1, 1}, globalStrides[5] = {0, 0, 0, 0, 0};
+  uint32_t box[5] = {1, 1, 1, 1, 1}, elementStrides[5] = {1, 1, 1, 1, 1};
+  // The driver wants the innermost dimension first, strides in bytes of
+  // every dimension but the innermost.
+  for (int64_t i = 0; i < rank; ++i) {
+    globalDim[i] = uint64_t(sizes[rank - 1 - i]);
+    box[i] = uint32_t(boxDims[rank - 1 - i]);
+    if (i + 1 < rank)
+      globalStrides[i] = uint64_t(strides[rank - 2 - i] * bytes);
+  }
+  void *address = aligned + offset * bytes;
+  std::vector<uint64_t> key{uint64_t(reinterpret_cast<uintptr_t>(address)),
+                            uint64_t(rank), uint64_t(dataType),
+                            uint64_t(interleave), uint64_t(swizzle),
+                            uint64_t(l2Promotion), uint64_t(oobFill)};
+  for (int64_t i = 0; i < rank; ++i)
+    key.insert(key.end(), {globalDim[i], globalStrides[i], uint64_t(box[i])});
+  TensorMapCache &cache = tensorMapCache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  if (auto it = cache.maps.find(key); it != cache.maps.end())
+    return reinterpret_cast<void *>(uintptr_t(it->second));
+  Driver *d = driverOrRecord();
+  if (!d)
+    return nullptr;
+  if (!d->cuTensorMapEncodeTiled) {
+    record("mgpuTensorMapEncodeTiledMemref: the CUDA driver has no "
+           "cuTensorMapEncodeTiled (a driver for CUDA 12 or later is needed "
+           "for Hopper kernels)");
+    return nullptr;
+  }
+  alignas(64) unsigned char map[TensorMapCache::kMapBytes];
+  if (CUresult r = d->cuTensorMapEncodeTiled(
+          map, int(dataType), uint32_t(rank), address, globalDim,
+          globalStrides, box, elementStrides, int(interleave), int(swizzle),
+          int(l2Promotion), int(oobFill));
+      r != CUDA_SUCCESS) {
+    std::string shape;
+    for (int64_t i = rank - 1; i >= 0; --i)
+      shape += std::to_string(globalDim[i]) + (i ? "x" : "");
+    record("cuTensorMapEncodeTiled failed for a " + shape +
+           " tensor at " + std::to_string(reinterpret_cast<uintptr_t>(address)) +
+           " (TMA needs 16-byte aligned addresses and row strides): " +
+           describe(*d, r));
+    return nullptr;
+  }
+  if (!cache.slab || cache.slabUsed + TensorMapCache::kMapBytes >
+                         TensorMapCache::kSlabBytes) {
+    CUdeviceptr slab = 0;
+    if (CUresult r = d->cuMemAlloc(&slab, TensorMapCache::kSlabBytes);
+        r != CUDA_SUCCESS) {
+      record("cuMemAlloc of a tensor-map slab failed: " + describe(*d, r));
+      return nullptr;
+    }
+    cache.slab = slab;
+    cache.slabUsed = 0;
+  }
+  CUdeviceptr slot = cache.slab + cache.slabUsed;
+  if (CUresult r = d->cuMemcpyHtoD(slot, map, sizeof(map)); r != CUDA_SUCCESS) {
+    record("copying a tensor map to the device failed: " + describe(*d, r));
+    return nullptr;
+  }
+  cache.slabUsed += TensorMapCache::kMapBytes;
+  cache.maps.emplace(std::move(key), slot);
+  return reinterpret_cast<void *>(uintptr_t(slot));
 }
 
 void mgpuMemcpy(void *destination, void *source, size_t bytes, void *stream) {

@@ -7,7 +7,7 @@
 // tensor-core instructions and the streaming weight loads.
 //
 // RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | FileCheck %s
-// RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
 
 // W4A16, M = 1, groups of 128: the packed bytes go to the kernel, M <= 8
 // skips the mma's rows 8..15 (r1); grid = ceil(512 / 16).

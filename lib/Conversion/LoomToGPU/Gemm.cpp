@@ -35,6 +35,7 @@
 
 #include "loom/GPU/Kernels/GemmKernel.h"
 #include "loom/GPU/Kernels/GemvKernel.h"
+#include "HopperGemm.h"
 #include "Launch.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
@@ -42,6 +43,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -407,6 +409,46 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   bool mayBeEmpty = staticM == 0 || staticN == 0 ||
                     ShapedType::isDynamic(staticM) ||
                     ShapedType::isDynamic(staticN);
+  // Products with M > 16 on a target with wgmma take the warp-specialized
+  // wgmma GEMM (HopperGemmKernel.h) where its tensor maps can describe the
+  // operands (16-byte aligned rows and bases, checked at run time), the
+  // mma.sync kernel otherwise. A requested gemm tile keeps the latter.
+  std::optional<loom::gpu::HopperGemmConfig> hopper;
+  if (p.large.kind == GemmKind::Linear && !target.gemm)
+    hopper = loom::gpu::hopperGemmConfig(target, p.large.aType, p.large.biasType,
+                              p.large.yType, p.large.epilogue,
+                              cast<RankedTensorType>(p.x2d.getType()).getDimSize(1));
+  auto launchLarge = [&]() -> LogicalResult {
+    if (!hopper)
+      return launch(b, loc, module, p.large, m, n, args);
+    unsigned i = 2;
+    Value biasArg = p.large.biasType.empty() ? Value() : args[i++];
+    Value yArg = args[i++];
+    ValueRange tensors = ValueRange(args).drop_front(i);
+    Value k = dim(b, loc, p.x2d, 1);
+    Value zero = indexConst(b, loc, 0);
+    auto multipleOf = [&](Value v, int64_t d) {
+      Value r = arith::RemUIOp::create(b, loc, v, indexConst(b, loc, d));
+      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, r, zero);
+    };
+    auto alignedBase = [&](Value buffer) {
+      Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+      return multipleOf(ptr, 16);
+    };
+    Value kOk = multipleOf(k, 8);
+    Value xOk = alignedBase(args[0]);
+    Value wOk = alignedBase(args[1]);
+    Value ok = arith::AndIOp::create(
+        b, loc, kOk, arith::AndIOp::create(b, loc, xOk, wOk));
+    auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&choice.getThenRegion().front());
+    if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper, args[0],
+                                args[1], yArg, biasArg, tensors, m, n, k)))
+      return failure();
+    b.setInsertionPointToStart(&choice.getElseRegion().front());
+    return launch(b, loc, module, p.large, m, n, args);
+  };
   if (staticM == 0 || staticN == 0) {
     // Nothing to compute.
   } else {
@@ -425,7 +467,7 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
       if (staticM <= p.small.bm) {
         if (failed(launchDecode(b, loc, module, p, m, n, args)))
           return failure();
-      } else if (failed(launch(b, loc, module, p.large, m, n, args))) {
+      } else if (failed(launchLarge())) {
         return failure();
       }
     } else {
@@ -436,7 +478,7 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
       if (failed(launchDecode(b, loc, module, p, m, n, args)))
         return failure();
       b.setInsertionPointToStart(&select.getElseRegion().front());
-      if (failed(launch(b, loc, module, p.large, m, n, args)))
+      if (failed(launchLarge()))
         return failure();
     }
   }

@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 
@@ -55,10 +56,14 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
     Value cast = memref::CastOp::create(b, loc, unranked, buffer);
     SmallVector<Value> box{indexConst(b, loc, rows),
                            indexConst(b, loc, HopperGemmConfig::kBlockK)};
-    return nvgpu::TmaCreateDescriptorOp::create(
+    Value map = nvgpu::TmaCreateDescriptorOp::create(
         b, loc,
         tmaDescriptorType(ctx, rows, HopperGemmConfig::kBlockK, ab, true), cast,
         box);
+    // The kernel takes the map's device address (see its signature).
+    return UnrealizedConversionCastOp::create(
+               b, loc, LLVM::LLVMPointerType::get(ctx), map)
+        .getResult(0);
   };
   Value descA = descriptor(x, c.bm);
   Value descB = descriptor(w, c.bn);

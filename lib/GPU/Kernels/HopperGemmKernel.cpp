@@ -37,6 +37,8 @@
 #include "loom/GPU/Builder/Tma.h"
 #include "loom/GPU/Builder/Wgmma.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
 using namespace mlir;
 
 namespace loom {
@@ -224,8 +226,16 @@ struct Generator {
     yType = parseElementType(ctx, c.yType);
     mmaType = c.abType == "f16" ? WgmmaType::F16 : WgmmaType::BF16;
     unsigned arg = 0;
-    descA = b.arg(arg++);
-    descB = b.arg(arg++);
+    // The maps arrive as pointers (global memory): the GPU-to-NVVM
+    // conversion does not convert nvgpu types in kernel signatures.
+    auto mapOf = [&](Value pointer, int64_t rows) -> Value {
+      Type type = tmaDescriptorType(ctx, rows, HopperGemmConfig::kBlockK,
+                                    abType, true);
+      return UnrealizedConversionCastOp::create(b, type, pointer).getResult(0);
+    };
+    descA = mapOf(b.arg(arg++), c.bm);
+    descB = mapOf(b.arg(arg++), c.bn);
+    arg += 2; // A and B themselves (see the header)
     Y = b.arg(arg++);
     K = b.arg(arg++);
     if (!c.biasType.empty())
@@ -300,9 +310,10 @@ FailureOr<SymbolRefAttr> buildHopperGemmKernel(ModuleOp module, Location loc,
   MLIRContext *ctx = module.getContext();
   Type ab = parseElementType(ctx, c.abType);
   KernelSignature sig;
+  Type pointer = LLVM::LLVMPointerType::get(ctx);
   sig.arguments = {
-      tmaDescriptorType(ctx, c.bm, HopperGemmConfig::kBlockK, ab, true),
-      tmaDescriptorType(ctx, c.bn, HopperGemmConfig::kBlockK, ab, true),
+      pointer, pointer,
+      dynamicMemRefType(2, ab), dynamicMemRefType(2, ab),
       dynamicMemRefType(2, parseElementType(ctx, c.yType)),
       IndexType::get(ctx)};
   if (!c.biasType.empty())

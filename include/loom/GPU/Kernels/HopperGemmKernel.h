@@ -50,8 +50,12 @@ struct HopperGemmConfig {
 
 /// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
 /// use). Arguments, in order:
-///   descA  tensor map of A [M, K], box [BM, 64], 128-byte swizzle
-///   descB  tensor map of B [N, K], box [BN, 64], 128-byte swizzle
+///   descA  !llvm.ptr to the tensor map of A [M, K] (box [BM, 64],
+///          128-byte swizzle) in global memory
+///   descB  the same for B [N, K], box [BN, 64]
+///   A, B   memref<?x?xT>: the buffers the tensor maps describe, unused by
+///          the kernel but named so that the launch's memory effects keep
+///          them alive and ordered (the maps only hold their addresses)
 ///   Y      memref<?x?xY> [M, N] (written)
 ///   K      index
 ///   bias   memref<?xBias> [N]            (with a bias)
