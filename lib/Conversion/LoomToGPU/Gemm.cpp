@@ -426,25 +426,16 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
     Value yArg = args[i++];
     ValueRange tensors = ValueRange(args).drop_front(i);
     Value k = dim(b, loc, p.x2d, 1);
-    Value zero = indexConst(b, loc, 0);
-    auto multipleOf = [&](Value v, int64_t d) {
-      Value r = arith::RemUIOp::create(b, loc, v, indexConst(b, loc, d));
-      return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, r, zero);
-    };
-    auto alignedBase = [&](Value buffer) {
-      Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-      return multipleOf(ptr, 16);
-    };
-    Value kOk = multipleOf(k, 8);
-    Value xOk = alignedBase(args[0]);
-    Value wOk = alignedBase(args[1]);
-    Value ok = arith::AndIOp::create(
-        b, loc, kOk, arith::AndIOp::create(b, loc, xOk, wOk));
+    Value ok = loom::gpu::hopperGemmApplies(b, loc, k, {args[0], args[1]});
     auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&choice.getThenRegion().front());
-    if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper, args[0],
-                                args[1], yArg, biasArg, tensors, m, n, k)))
+    SmallVector<Value> biases;
+    if (biasArg)
+      biases.push_back(biasArg);
+    if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
+                                           args[0], args[1], yArg, biases,
+                                           tensors, m, n, k)))
       return failure();
     b.setInsertionPointToStart(&choice.getElseRegion().front());
     return launch(b, loc, module, p.large, m, n, args);
@@ -665,8 +656,48 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     OpBuilder::InsertionGuard guard(b);
     auto ifOp = scf::IfOp::create(b, loc, nonEmpty, false);
     b.setInsertionPointToStart(&ifOp.getThenRegion().front());
-    if (failed(launchTiles(b, loc, first->getParentOfType<ModuleOp>(), config,
-                           m, tiles, args)))
+    ModuleOp module = first->getParentOfType<ModuleOp>();
+    // On wgmma targets, linear siblings and gated pairs take the wgmma GEMM
+    // (parts, or both products of the pair per tile) where the tensor maps
+    // can describe the operands; the mma.sync kernel otherwise.
+    std::optional<loom::gpu::HopperGemmConfig> hopper;
+    if (config.kind == GemmKind::Linear && !target.gemm)
+      hopper = loom::gpu::hopperGemmConfig(
+          target, config.aType, config.biasType, config.yType, {},
+          cast<RankedTensorType>(plans[0].x2d.getType()).getDimSize(1));
+    if (hopper) {
+      hopper->parts = config.parts;
+      if (gate) {
+        hopper->gate = gate->kind;
+        hopper->bn = 128;
+      }
+      if (!hopper->check().empty() ||
+          hopper->sharedMemoryBytes() > target.sharedMemoryBytes)
+        hopper.reset();
+    }
+    if (hopper) {
+      size_t parts = plans.size();
+      ValueRange bs = ValueRange(args).slice(1, parts);
+      ValueRange biases = config.biasType.empty()
+                              ? ValueRange()
+                              : ValueRange(args).slice(1 + parts, parts);
+      ValueRange ys = ValueRange(args).take_back(outs.size());
+      SmallVector<Value> ns;
+      for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans))
+        ns.push_back(dim(b, loc, p.inputs[1], 0));
+      Value k = dim(b, loc, plans[0].x2d, 1);
+      SmallVector<Value> operands{args[0]};
+      llvm::append_range(operands, bs);
+      Value ok = loom::gpu::hopperGemmApplies(b, loc, k, operands);
+      auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(&choice.getThenRegion().front());
+      if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
+                                             args[0], bs, ys, biases, {}, m,
+                                             ns, k)))
+        return failure();
+      b.setInsertionPointToStart(&choice.getElseRegion().front());
+    }
+    if (failed(launchTiles(b, loc, module, config, m, tiles, args)))
       return failure();
   }
   if (gate) {

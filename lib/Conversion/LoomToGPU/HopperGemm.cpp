@@ -41,11 +41,27 @@ hopperGemmConfig(const Target &target, StringRef abType, StringRef biasType,
   return c;
 }
 
+Value hopperGemmApplies(OpBuilder &b, Location loc, Value k,
+                        ValueRange buffers) {
+  Value zero = indexConst(b, loc, 0);
+  auto multipleOf = [&](Value v, int64_t d) -> Value {
+    Value r = arith::RemUIOp::create(b, loc, v, indexConst(b, loc, d));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, r, zero);
+  };
+  Value ok = multipleOf(k, 8);
+  for (Value buffer : buffers) {
+    Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    Value aligned = multipleOf(ptr, 16);
+    ok = arith::AndIOp::create(b, loc, ok, aligned);
+  }
+  return ok;
+}
+
 LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
                                const Target &target, const HopperGemmConfig &c,
-                               Value x, Value w, Value y, Value bias,
-                               ValueRange epilogueTensors, Value m, Value n,
-                               Value k) {
+                               Value x, ValueRange ws, ValueRange ys,
+                               ValueRange biases, ValueRange epilogueTensors,
+                               Value m, ValueRange ns, Value k) {
   FailureOr<SymbolRefAttr> kernel = buildHopperGemmKernel(module, loc, c);
   if (failed(kernel))
     return failure();
@@ -65,19 +81,26 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
                b, loc, LLVM::LLVMPointerType::get(ctx), map)
         .getResult(0);
   };
-  Value descA = descriptor(x, c.bm);
-  Value descB = descriptor(w, c.bn);
-  // Persistent CTAs: one per SM, or one per tile where there are fewer.
-  Value tiles = arith::MulIOp::create(b, loc, ceilDiv(b, loc, m, c.bm),
-                                      ceilDiv(b, loc, n, c.bn));
-  Value sms = indexConst(b, loc, target.smCount);
-  Value grid = arith::MaxUIOp::create(
-      b, loc, arith::MinUIOp::create(b, loc, tiles, sms),
-      indexConst(b, loc, 1));
-  SmallVector<Value> args{descA, descB, x, w, y, k};
-  if (bias)
-    args.push_back(bias);
+  SmallVector<Value> args{descriptor(x, c.bm)};
+  for (Value w : ws)
+    args.push_back(descriptor(w, c.bn));
+  args.push_back(x);
+  llvm::append_range(args, ws);
+  llvm::append_range(args, ys);
+  args.push_back(k);
+  llvm::append_range(args, biases);
   llvm::append_range(args, epilogueTensors);
+  // Persistent CTAs: one per SM, or one per tile where there are fewer.
+  Value rowTiles = ceilDiv(b, loc, m, c.bm);
+  Value tiles = indexConst(b, loc, 0);
+  for (Value n : ns) {
+    Value partTiles =
+        arith::MulIOp::create(b, loc, rowTiles, ceilDiv(b, loc, n, c.bn));
+    tiles = arith::AddIOp::create(b, loc, tiles, partTiles);
+  }
+  Value sms = indexConst(b, loc, target.smCount);
+  Value fewer = arith::MinUIOp::create(b, loc, tiles, sms);
+  Value grid = arith::MaxUIOp::create(b, loc, fewer, indexConst(b, loc, 1));
   Value one = indexConst(b, loc, 1);
   Value threads = indexConst(b, loc, c.threads());
   Value smem = arith::ConstantOp::create(

@@ -19,17 +19,23 @@ hopperGemmConfig(const Target &target, llvm::StringRef abType,
                  llvm::StringRef biasType, llvm::StringRef yType,
                  const std::vector<EpilogueStep> &epilogue, int64_t staticK);
 
-/// Launches the kernel of `c` for y [M, N] (a buffer, written) = x [M, K]
-/// w [N, K]^T (+ bias) with the epilogue's tensor operands: tensor maps of
-/// x and w encoded on the host (nvgpu.tma.create.descriptor, cached by the
-/// runtime), a persistent grid of min(tiles, SMs) CTAs. `x` and `w` are
-/// identity-layout buffers with a unit inner stride.
-mlir::LogicalResult launchHopperGemm(mlir::OpBuilder &b, mlir::Location loc,
-                               mlir::ModuleOp module, const Target &target,
-                               const HopperGemmConfig &c, mlir::Value x,
-                               mlir::Value w, mlir::Value y, mlir::Value bias,
-                               mlir::ValueRange epilogueTensors, mlir::Value m,
-                               mlir::Value n, mlir::Value k);
+/// Launches the kernel of `c` for ys[p] [M, N_p] (buffers, written) =
+/// x [M, K] ws[p] [N_p, K]^T (+ biases[p]) (a gated pair: one y from both
+/// ws) with the epilogue's tensor operands: tensor maps of x and each w
+/// encoded on the host (nvgpu.tma.create.descriptor, cached by the
+/// runtime), a persistent grid of min(tiles, SMs) CTAs. `x` and the ws are
+/// identity-layout buffers with a unit inner stride; `ns` are the N_p.
+mlir::LogicalResult
+launchHopperGemm(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module,
+                 const Target &target, const HopperGemmConfig &c, mlir::Value x,
+                 mlir::ValueRange ws, mlir::ValueRange ys,
+                 mlir::ValueRange biases, mlir::ValueRange epilogueTensors,
+                 mlir::Value m, mlir::ValueRange ns, mlir::Value k);
+
+/// The run-time condition under which the kernel's tensor maps can describe
+/// the operands: K a multiple of 8 and every buffer 16-byte aligned.
+mlir::Value hopperGemmApplies(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value k, mlir::ValueRange buffers);
 
 } // namespace gpu
 } // namespace loom

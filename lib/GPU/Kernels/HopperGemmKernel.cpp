@@ -48,28 +48,53 @@ namespace {
 
 using Values = KernelBuilder::Values;
 
+/// What one output tile is: its row and column tile, and the part's
+/// operands (horizontal siblings pick theirs by the tile's index).
+struct Tile {
+  Value mt, nt;
+  /// B's tensor maps (two for a gated pair: gate, up).
+  SmallVector<Value, 2> descB;
+  Value y, n;
+  /// The bias of each product (null without).
+  SmallVector<Value, 2> bias;
+};
+
 struct Generator {
   const HopperGemmConfig &c;
   KernelBuilder &b;
-  Type abType, yType, biasType;
+  Type abType, yType;
   WgmmaType mmaType;
-  // Kernel arguments.
-  Value descA, descB, Y, K, bias;
+  // Kernel arguments (one B map, Y and bias per part; see the header). The
+  // B maps are kept as pointers (a part's is picked by select) and viewed as
+  // tensor maps where used: the NVVM conversion cannot select tensor maps.
+  Value descA, K;
+  SmallVector<Value> descBPointers, ys, biases;
   std::vector<int> epilogueArgs;
   // Values of the prologue.
-  Value tid, wg, wgTid, warp, lane, smem, base, pad, barriers, M, N, tilesM,
+  Value tid, wg, wgTid, warp, lane, smem, base, pad, barriers, M, tilesM,
       tiles, kIters;
+  /// Per output (part), its N, column tiles and first linear tile index.
+  SmallVector<Value> ns, tilesN, firstTile;
 
   Generator(const HopperGemmConfig &c, KernelBuilder &b) : c(c), b(b) {}
 
+  /// B tiles per stage: both of a gated pair, else the part's one.
+  int64_t bTiles() const { return c.gate ? 2 : 1; }
+  /// The wgmma's N: a gated pair's gate and up tiles lie one after the
+  /// other in shared memory as one [2 BN][64] K-major tile, multiplied by
+  /// one m64n(2 BN) wgmma into one accumulator (columns [0, BN) the gate's,
+  /// [BN, 2 BN) the up projection's): two separate accumulators would make
+  /// ptxas serialize the products around their register copies.
+  int64_t mmaN() const { return bTiles() * c.bn; }
   int64_t tileBytesA() const { return c.bm * HopperGemmConfig::kBlockK * 2; }
   int64_t tileBytesB() const { return c.bn * HopperGemmConfig::kBlockK * 2; }
 
-  /// Byte offsets of stage `s`'s A and B tiles from the aligned base.
+  /// Byte offsets of stage `s`'s A tile and its `j`-th B tile from the
+  /// aligned base.
   Value offsetA(Value s) { return b.mul(s, b.idx(tileBytesA())); }
-  Value offsetB(Value s) {
-    Value inRing = b.mul(s, b.idx(tileBytesB()));
-    return b.addConst(inRing, c.stages * tileBytesA());
+  Value offsetB(Value s, int64_t j) {
+    Value inRing = b.mul(s, b.idx(bTiles() * tileBytesB()));
+    return b.addConst(inRing, c.stages * tileBytesA() + j * tileBytesB());
   }
   Value viewOf(Value offset, int64_t rows) {
     Value at = b.add(pad, offset);
@@ -77,19 +102,73 @@ struct Generator {
                   sharedMemRefType({rows, HopperGemmConfig::kBlockK}, abType));
   }
 
+  /// The tensor map at `pointer` (global memory) of `rows` x 64 boxes. The
+  /// maps arrive as pointers: the GPU-to-NVVM conversion does not convert
+  /// nvgpu types in kernel signatures.
+  Value mapOf(Value pointer, int64_t rows) {
+    Type type = tmaDescriptorType(b.getContext(), rows,
+                                  HopperGemmConfig::kBlockK, abType, true);
+    return UnrealizedConversionCastOp::create(b, type, pointer).getResult(0);
+  }
+
+  /// `values[i]` for the index `i` (an index value < values.size()).
+  Value pick(Value i, ArrayRef<Value> values) {
+    Value v = values[0];
+    for (size_t j = 1; j < values.size(); ++j) {
+      Value here = b.eq(i, b.idx(static_cast<int64_t>(j)));
+      v = b.select(here, values[j], v);
+    }
+    return v;
+  }
+
+  /// The tile of linear index `t`: the part that holds it, then its (row,
+  /// column) tile in groups of `c.groupM` tile rows walked column by column,
+  /// so that the CTAs running at once share a band of A and a few columns
+  /// of B in L2 instead of streaming all of A for every column of tiles.
+  Tile tileAt(Value t) {
+    Tile tile;
+    Value part = b.idx(0);
+    for (size_t p = 1; p < firstTile.size(); ++p) {
+      Value past = b.ule(firstTile[p], t);
+      part = b.select(past, b.idx(static_cast<int64_t>(p)), part);
+    }
+    Value local = b.sub(t, pick(part, firstTile));
+    Value columns = pick(part, tilesN);
+    Value perGroup = b.mul(b.idx(c.groupM), columns);
+    Value group = b.divu(local, perGroup);
+    Value firstM = b.mul(group, b.idx(c.groupM));
+    Value left = b.sub(tilesM, firstM);
+    Value groupSize = b.minu(left, b.idx(c.groupM));
+    Value within = b.remu(local, perGroup);
+    tile.mt = b.add(firstM, b.remu(within, groupSize));
+    tile.nt = b.divu(within, groupSize);
+    if (c.gate) {
+      for (Value pointer : descBPointers)
+        tile.descB.push_back(mapOf(pointer, c.bn));
+      tile.bias.assign(biases.begin(), biases.end());
+    } else {
+      tile.descB.push_back(mapOf(pick(part, descBPointers), c.bn));
+      if (!biases.empty())
+        tile.bias.push_back(pick(part, biases));
+    }
+    tile.y = pick(part, ys);
+    tile.n = pick(part, ns);
+    return tile;
+  }
+
   void producer() {
     setMaxRegisters(b, c.producerRegisters, /*increase=*/false);
     b.ifThen(b.eq(wgTid, b.idx(0)), [&] {
       tmaPrefetch(b, descA);
-      tmaPrefetch(b, descB);
+      for (Value pointer : descBPointers)
+        tmaPrefetch(b, mapOf(pointer, c.bn));
       Value first = b.blockId();
       Value stride = b.gridDim();
       b.forLoop(first, tiles, stride, ValueRange{b.idx(0)},
-                [&](Value tile, ValueRange outer) {
-                  Value mt = b.remu(tile, tilesM);
-                  Value nt = b.divu(tile, tilesM);
-                  Value m0 = b.mul(mt, b.idx(c.bm));
-                  Value n0 = b.mul(nt, b.idx(c.bn));
+                [&](Value t, ValueRange outer) {
+                  Tile tile = tileAt(t);
+                  Value m0 = b.mul(tile.mt, b.idx(c.bm));
+                  Value n0 = b.mul(tile.nt, b.idx(c.bn));
                   return b.forLoop(
                       b.idx(0), kIters, b.idx(1), outer,
                       [&](Value k, ValueRange inner) {
@@ -104,8 +183,11 @@ struct Generator {
                         Value k0 = b.mul(k, b.idx(HopperGemmConfig::kBlockK));
                         Value dstA = viewOf(offsetA(s), c.bm);
                         tmaLoad(b, descA, {k0, m0}, dstA, barriers, s);
-                        Value dstB = viewOf(offsetB(s), c.bn);
-                        tmaLoad(b, descB, {k0, n0}, dstB, barriers, s);
+                        for (int64_t j = 0; j < bTiles(); ++j) {
+                          Value dstB = viewOf(offsetB(s, j), c.bn);
+                          tmaLoad(b, tile.descB[j], {k0, n0}, dstB, barriers,
+                                  s);
+                        }
                         return Values{b.addConst(it, 1)};
                       });
                 });
@@ -126,17 +208,16 @@ struct Generator {
     setMaxRegisters(b, c.consumerRegisters, /*increase=*/true);
     Value consumerIdx = b.sub(wg, b.idx(1));
     Value rowInTile = b.mul(consumerIdx, b.idx(64));
-    Type accType = wgmmaAccumulatorType(b, mmaType, c.bn);
+    Type accType = wgmmaAccumulatorType(b, mmaType, mmaN());
     Value first = b.blockId();
     Value stride = b.gridDim();
     b.forLoop(
         first, tiles, stride, ValueRange{b.idx(0)},
-        [&](Value tile, ValueRange outer) {
-          Value mt = b.remu(tile, tilesM);
-          Value nt = b.divu(tile, tilesM);
-          Value zero = wgmmaZeroAccumulator(b, accType);
+        [&](Value t, ValueRange outer) {
+          Tile tile = tileAt(t);
+          Values inits{wgmmaZeroAccumulator(b, accType), outer[0]};
           Values result = b.forLoop(
-              b.idx(0), kIters, b.idx(1), ValueRange{zero, outer[0]},
+              b.idx(0), kIters, b.idx(1), inits,
               [&](Value k, ValueRange inner) {
                 Value acc = inner[0], it = inner[1];
                 auto [s, parity] = stagePhase(b, it, c.stages);
@@ -144,13 +225,13 @@ struct Generator {
                 Value aStage = offsetA(s);
                 Value aOffset = b.add(aStage, b.mul(rowInTile, b.idx(128)));
                 Value aTile = b.add(base, b.add(pad, aOffset));
-                Value bTile = b.add(base, b.add(pad, offsetB(s)));
+                Value bTile = b.add(base, b.add(pad, offsetB(s, 0)));
                 wgmmaFence(b);
                 for (int64_t kk = 0; kk < HopperGemmConfig::kBlockK / 16; ++kk) {
                   // A 16-element K slice is 32 bytes into each 128-byte row.
                   Value dA = wgmmaDescriptor(b, b.addConst(aTile, 32 * kk));
                   Value dB = wgmmaDescriptor(b, b.addConst(bTile, 32 * kk));
-                  acc = wgmmaMma(b, mmaType, c.bn, acc, dA, dB);
+                  acc = wgmmaMma(b, mmaType, mmaN(), acc, dA, dB);
                 }
                 wgmmaCommit(b);
                 // The previous step's products are done: its stage is free.
@@ -158,30 +239,46 @@ struct Generator {
                 b.ifThen(b.ult(b.idx(0), k), [&] { release(b.sub(it, b.idx(1))); });
                 return Values{acc, b.addConst(it, 1)};
               });
-          Value acc = result[0], it = result[1];
+          Value it = result[1];
           wgmmaWait(b, 0);
           b.ifThen(b.ult(b.idx(0), kIters), [&] { release(b.sub(it, b.idx(1))); });
-          Value row0 = b.add(b.mul(mt, b.idx(c.bm)), rowInTile);
-          Value col0 = b.mul(nt, b.idx(c.bn));
-          epilogue(acc, row0, col0);
+          Value row0 = b.add(b.mul(tile.mt, b.idx(c.bm)), rowInTile);
+          Value col0 = b.mul(tile.nt, b.idx(c.bn));
+          epilogue(tile, result[0], row0, col0);
           return Values{it};
         });
   }
 
-  /// The f32 value of accumulator element `i` at (row, col), with the bias
-  /// and the epilogue steps applied.
-  Value finish(Value acc, int64_t i, Value row, Value col) {
-    Value v = wgmmaElement(b, acc, i);
-    if (bias) {
-      Value bv = b.toF32(b.load(bias, col));
+  /// The f32 value of element `i` at (row, col) of product `j` (the up
+  /// projection's elements of a gated pair are BN/2 further), with its
+  /// bias.
+  Value product(const Tile &tile, Value acc, int64_t j, int64_t i,
+                Value col) {
+    Value v = wgmmaElement(b, acc, i + j * (c.bn / 2));
+    if (!tile.bias.empty()) {
+      Value bv = b.toF32(b.load(tile.bias[j], col));
       v = b.fadd(v, bv);
+    }
+    return v;
+  }
+
+  /// The result's f32 value at element `i`: the product (or the gated pair's
+  /// act(gate) * up), then the epilogue steps.
+  Value finish(const Tile &tile, Value acc, int64_t i, Value row,
+               Value col) {
+    Value v = product(tile, acc, 0, i, col);
+    if (c.gate) {
+      Value act = applyEpilogueStep(b, EpilogueStep{*c.gate, ""}, v);
+      Value up = product(tile, acc, 1, i, col);
+      v = b.fmul(act, up);
     }
     return applyEpilogue(b, c.epilogue, epilogueArgs, v, row, col);
   }
 
-  void epilogue(Value acc, Value row0, Value col0) {
+  void epilogue(const Tile &tile, Value acc, Value row0, Value col0) {
     // Whole tiles with an even N store column pairs unguarded; others store
     // element by element where inside Y.
+    Value N = tile.n;
     Value rowsIn = b.ule(b.addConst(row0, 64), M);
     Value colsIn = b.ule(b.addConst(col0, c.bn), N);
     Value evenN = b.eq(b.remu(N, b.idx(2)), b.idx(0));
@@ -197,14 +294,14 @@ struct Generator {
         [&] {
           for (int64_t i = 0; i < c.bn / 2; i += 2) {
             auto [row, col] = position(i);
-            Value v0 = finish(acc, i, row, col);
+            Value v0 = finish(tile, acc, i, row, col);
             Value col1 = b.addConst(col, 1);
-            Value v1 = finish(acc, i + 1, row, col1);
+            Value v1 = finish(tile, acc, i + 1, row, col1);
             Value pair = b.fromElements(VectorType::get({2}, b.getF32Type()),
                                         {v0, v1});
             Value rounded = b.roundTo(yType, pair);
             int64_t bytes = yType.getIntOrFloatBitWidth() / 8;
-            b.vectorStore(rounded, Y, {row, col}, 2 * bytes);
+            b.vectorStore(rounded, tile.y, {row, col}, 2 * bytes);
           }
         },
         [&] {
@@ -213,8 +310,8 @@ struct Generator {
             Value rowIn = b.ult(row, M);
             Value inside = b.andi(rowIn, b.ult(col, N));
             b.ifThen(inside, [&] {
-              Value v = finish(acc, i, row, col);
-              b.store(b.roundTo(yType, v), Y, {row, col});
+              Value v = finish(tile, acc, i, row, col);
+              b.store(b.roundTo(yType, v), tile.y, {row, col});
             });
           }
         });
@@ -226,20 +323,16 @@ struct Generator {
     yType = parseElementType(ctx, c.yType);
     mmaType = c.abType == "f16" ? WgmmaType::F16 : WgmmaType::BF16;
     unsigned arg = 0;
-    // The maps arrive as pointers (global memory): the GPU-to-NVVM
-    // conversion does not convert nvgpu types in kernel signatures.
-    auto mapOf = [&](Value pointer, int64_t rows) -> Value {
-      Type type = tmaDescriptorType(ctx, rows, HopperGemmConfig::kBlockK,
-                                    abType, true);
-      return UnrealizedConversionCastOp::create(b, type, pointer).getResult(0);
-    };
     descA = mapOf(b.arg(arg++), c.bm);
-    descB = mapOf(b.arg(arg++), c.bn);
-    arg += 2; // A and B themselves (see the header)
-    Y = b.arg(arg++);
+    for (int64_t p = 0; p < c.parts; ++p)
+      descBPointers.push_back(b.arg(arg++));
+    arg += 1 + c.parts; // A and each B themselves (see the header)
+    for (int64_t p = 0; p < c.outputs(); ++p)
+      ys.push_back(b.arg(arg++));
     K = b.arg(arg++);
     if (!c.biasType.empty())
-      bias = b.arg(arg++);
+      for (int64_t p = 0; p < c.parts; ++p)
+        biases.push_back(b.arg(arg++));
     for (const EpilogueStep &step : c.epilogue)
       epilogueArgs.push_back(step.takesTensor() ? static_cast<int>(arg++) : -1);
 
@@ -248,11 +341,16 @@ struct Generator {
     wgTid = b.remu(tid, b.idx(128));
     warp = b.divu(wgTid, b.idx(32));
     lane = b.remu(tid, b.idx(32));
-    M = b.dim(Y, 0);
-    N = b.dim(Y, 1);
+    M = b.dim(ys[0], 0);
     tilesM = b.ceilDivConst(M, c.bm);
-    Value tilesN = b.ceilDivConst(N, c.bn);
-    tiles = b.mul(tilesM, tilesN);
+    Value count = b.idx(0);
+    for (Value y : ys) {
+      firstTile.push_back(count);
+      ns.push_back(b.dim(y, 1));
+      tilesN.push_back(b.ceilDivConst(ns.back(), c.bn));
+      count = b.add(count, b.mul(tilesM, tilesN.back()));
+    }
+    tiles = count;
     kIters = b.ceilDivConst(K, HopperGemmConfig::kBlockK);
 
     // The stages start at the first 1024-byte boundary of the dynamic
@@ -291,6 +389,18 @@ std::string HopperGemmConfig::check() const {
   if (producerRegisters % 8 || consumerRegisters % 8 ||
       producerRegisters < 24 || consumerRegisters > 256)
     return "register budgets must be multiples of 8 in [24, 256]";
+  if (groupM < 1)
+    return "the tile groups need at least one row of tiles";
+  if (parts < 1 || parts > 4)
+    return "one to four parts";
+  if (gate && (parts != 2 || (*gate != EpilogueStep::Kind::Silu &&
+                              *gate != EpilogueStep::Kind::Gelu &&
+                              *gate != EpilogueStep::Kind::GeluTanh)))
+    return "a gated product has two parts and a SiLU or GELU gate";
+  if (parts > 1 && !gate && !epilogue.empty())
+    return "siblings (parts > 1) take no epilogue";
+  if (gate && (2 * bn > 256 || consumerRegisters < bn + 24))
+    return "a gated pair multiplies [2 BN] columns at once: BN is at most 128";
   if (consumerRegisters < bn / 2 + 24)
     return "the consumers' register budget does not hold BN/2 accumulators";
   return "";
@@ -302,7 +412,11 @@ std::string HopperGemmConfig::kernelName() const {
          "_" + std::to_string(bm) + "x" + std::to_string(bn) + "x" +
          std::to_string(kBlockK) + "_s" + std::to_string(stages) + "_r" +
          std::to_string(producerRegisters) + "x" +
-         std::to_string(consumerRegisters) + epilogueSuffix(epilogue);
+         std::to_string(consumerRegisters) + "_g" + std::to_string(groupM) +
+         (parts > 1 ? "_x" + std::to_string(parts) : std::string()) +
+         (gate ? std::string("_gate") + epilogueSuffix({{*gate, ""}}).substr(3)
+               : std::string()) +
+         epilogueSuffix(epilogue);
 }
 
 FailureOr<SymbolRefAttr> buildHopperGemmKernel(ModuleOp module, Location loc,
@@ -311,14 +425,16 @@ FailureOr<SymbolRefAttr> buildHopperGemmKernel(ModuleOp module, Location loc,
   Type ab = parseElementType(ctx, c.abType);
   KernelSignature sig;
   Type pointer = LLVM::LLVMPointerType::get(ctx);
-  sig.arguments = {
-      pointer, pointer,
-      dynamicMemRefType(2, ab), dynamicMemRefType(2, ab),
-      dynamicMemRefType(2, parseElementType(ctx, c.yType)),
-      IndexType::get(ctx)};
+  // Maps of A and of each part's B; A and the Bs themselves; the outputs;
+  // K; each part's bias; the epilogue's tensors.
+  sig.arguments.assign(1 + c.parts, pointer);
+  sig.arguments.append(1 + c.parts, dynamicMemRefType(2, ab));
+  sig.arguments.append(c.outputs(),
+                       dynamicMemRefType(2, parseElementType(ctx, c.yType)));
+  sig.arguments.push_back(IndexType::get(ctx));
   if (!c.biasType.empty())
-    sig.arguments.push_back(
-        dynamicMemRefType(1, parseElementType(ctx, c.biasType)));
+    sig.arguments.append(c.parts,
+                         dynamicMemRefType(1, parseElementType(ctx, c.biasType)));
   appendEpilogueArguments(ctx, c.epilogue, sig.arguments);
   sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
   return getOrBuildKernel(module, loc, c.kernelName(), sig,

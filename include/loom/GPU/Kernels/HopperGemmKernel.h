@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,14 +32,30 @@ struct HopperGemmConfig {
   int64_t bm = 128, bn = 256, stages = 4;
   /// Registers a thread of the producer / of a consumer warpgroup keeps
   /// (setmaxnreg), so that the consumers hold BN/2 accumulators each.
-  int64_t producerRegisters = 40, consumerRegisters = 232;
+  int64_t producerRegisters = 56, consumerRegisters = 224;
+  /// Output tiles are walked in groups of `groupM` rows of tiles, column by
+  /// column within a group (L2 reuse of A and B).
+  int64_t groupM = 16;
+  /// Horizontal siblings sharing A (QKV): `parts` products, each its own B,
+  /// bias and Y [M, N_p]; the persistent grid walks all their tiles.
+  int64_t parts = 1;
+  /// A gated pair (SwiGLU, GeGLU; parts == 2): each tile computes both
+  /// products, gate and up, with one m64n(2 BN) wgmma over both B tiles
+  /// (so BN is at most 128), and stores act(gate + bias_g) * (up + bias_u)
+  /// then the epilogue into one Y.
+  std::optional<EpilogueStep::Kind> gate;
+  /// Results: one per part, or one for a gated pair.
+  int64_t outputs() const { return gate ? 1 : parts; }
 
   static constexpr int64_t kBlockK = 64;
   int64_t consumers() const { return bm / 64; }
   int64_t threads() const { return 128 * (consumers() + 1); }
   int64_t elementBytes() const { return 2; }
-  /// Bytes of one pipeline stage (an A tile and a B tile).
-  int64_t stageBytes() const { return (bm + bn) * kBlockK * elementBytes(); }
+  /// Bytes of one pipeline stage (an A tile and its B tile, or both B tiles
+  /// of a gated pair).
+  int64_t stageBytes() const {
+    return (bm + (gate ? 2 : 1) * bn) * kBlockK * elementBytes();
+  }
   /// Dynamic shared memory: the stages, plus 1 KiB to align them to the
   /// 1024 bytes the 128-byte swizzle repeats over.
   int64_t sharedMemoryBytes() const { return stages * stageBytes() + 1024; }
@@ -49,17 +66,17 @@ struct HopperGemmConfig {
 };
 
 /// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
-/// use). Arguments, in order:
-///   descA  !llvm.ptr to the tensor map of A [M, K] (box [BM, 64],
-///          128-byte swizzle) in global memory
-///   descB  the same for B [N, K], box [BN, 64]
-///   A, B   memref<?x?xT>: the buffers the tensor maps describe, unused by
-///          the kernel but named so that the launch's memory effects keep
-///          them alive and ordered (the maps only hold their addresses)
-///   Y      memref<?x?xY> [M, N] (written)
-///   K      index
-///   bias   memref<?xBias> [N]            (with a bias)
-///   E_i    memref<?x?xE_i> [M, N]         (one per tensor epilogue step)
+/// use). Arguments, in order (P = parts):
+///   descA      !llvm.ptr to the tensor map of A [M, K] (box [BM, 64],
+///              128-byte swizzle) in global memory
+///   descB_p    the same for each part's B [N_p, K], box [BN, 64]
+///   A, B_p     memref<?x?xT>: the buffers the tensor maps describe, unused
+///              by the kernel but named so that the launch's memory effects
+///              keep them alive and ordered (the maps hold their addresses)
+///   Y_p        memref<?x?xY> [M, N_p] (written; one for a gated pair)
+///   K          index
+///   bias_p     memref<?xBias> [N_p]   (with a bias)
+///   E_i        memref<?x?xE_i> [M, N] (one per tensor epilogue step)
 /// Launch: (G, 1, 1) blocks of (threads(), 1, 1) threads with
 /// sharedMemoryBytes() of dynamic shared memory, for any G >= 1 (each CTA
 /// takes the output tiles t = blockIdx.x, blockIdx.x + G, ...; G = the
