@@ -18,10 +18,11 @@
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: scf.if
 // CHECK: nvgpu.tma.create.descriptor {{.*}} box[%{{.*}}, %{{.*}}] : memref<*xbf16> -> <tensor = memref<128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
-// CHECK: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<256x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
-// Persistent: min(tiles, 132 SMs) CTAs of 384 threads, 193 KiB of shared memory.
+// CHECK: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
+// Persistent: min(tiles, 132 SMs) CTAs of 384 threads. 128-wide tiles: 24
+// of them fill the chip better than 12 of 256.
 // CHECK: arith.minui %{{.*}}, %c132
-// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x256x64_s4_r56x224_g16 blocks in ({{.*}}) threads in (%c384{{.*}}) dynamic_shared_memory_size %c197632_i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x128x64_s4_r56x224_g16 blocks in ({{.*}}) threads in (%c384{{.*}}) dynamic_shared_memory_size %c132096_i32
 // CHECK: } else {
 // CHECK: gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16
 // SM80-LABEL: func.func @plain(
@@ -33,7 +34,7 @@ func.func @plain(%x: tensor<512x1024xbf16>, %w: tensor<768x1024xbf16>) -> tensor
 }
 
 // CHECK-LABEL: func.func @bias_f16(
-// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_f16_f16_f16_128x256x64_s4_r56x224_g16
+// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_f16_f16_f16_128x128x64_s4_r56x224_g16
 func.func @bias_f16(%x: tensor<300x264xf16>, %w: tensor<517x264xf16>, %b: tensor<517xf16>) -> tensor<300x517xf16> {
   %y = loom.linear %x, %w, %b : (tensor<300x264xf16>, tensor<517x264xf16>, tensor<517xf16>) -> tensor<300x517xf16>
   return %y : tensor<300x517xf16>
@@ -41,7 +42,7 @@ func.func @bias_f16(%x: tensor<300x264xf16>, %w: tensor<517x264xf16>, %b: tensor
 
 // A fused epilogue (SiLU, then a residual) rides along.
 // CHECK-LABEL: func.func @epilogue(
-// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x256x64_s4_r56x224_g16_ep_silu_addbf16
+// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x128x64_s4_r56x224_g16_ep_silu_addbf16
 func.func @epilogue(%x: tensor<256x512xbf16>, %w: tensor<1024x512xbf16>, %r: tensor<256x1024xbf16>) -> tensor<256x1024xbf16> {
   %l = loom.linear %x, %w : (tensor<256x512xbf16>, tensor<1024x512xbf16>) -> tensor<256x1024xbf16>
   %s = loom.silu %l : (tensor<256x1024xbf16>) -> tensor<256x1024xbf16>
@@ -52,7 +53,7 @@ func.func @epilogue(%x: tensor<256x512xbf16>, %w: tensor<1024x512xbf16>, %r: ten
 // Horizontal siblings sharing x (Q, K, V) are one persistent launch over
 // all their tiles; a SwiGLU pair computes both products per tile (BN 128).
 // CHECK-LABEL: func.func @qkv(
-// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x256x64_s4_r56x224_g16_x3
+// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x128x64_s4_r56x224_g16_x3
 // CHECK: } else {
 // CHECK: gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4_x3
 func.func @qkv(%x: tensor<256x512xbf16>, %wq: tensor<512x512xbf16>, %wk: tensor<128x512xbf16>, %wv: tensor<128x512xbf16>) -> (tensor<256x512xbf16>, tensor<256x128xbf16>, tensor<256x128xbf16>) {
@@ -70,6 +71,16 @@ func.func @swiglu(%x: tensor<256x512xbf16>, %wg: tensor<1408x512xbf16>, %wu: ten
   %a = loom.silu %g : (tensor<256x1408xbf16>) -> tensor<256x1408xbf16>
   %o = arith.mulf %a, %u : tensor<256x1408xbf16>
   return %o : tensor<256x1408xbf16>
+}
+
+// Many tiles: 512 of 128 x 256 take 4 waves of the 132 SMs, the 1024 of
+// 128 x 128 would take 8; the wide tile wins (193 KiB of stages).
+// CHECK-LABEL: func.func @large(
+// CHECK: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<256x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
+// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x256x64_s4_r56x224_g16 blocks in ({{.*}}) threads in (%c384{{.*}}) dynamic_shared_memory_size %c197632_i32
+func.func @large(%x: tensor<4096x64xbf16>, %w: tensor<4096x64xbf16>) -> tensor<4096x4096xbf16> {
+  %y = loom.linear %x, %w : (tensor<4096x64xbf16>, tensor<4096x64xbf16>) -> tensor<4096x4096xbf16>
+  return %y : tensor<4096x4096xbf16>
 }
 
 // K = 100: no tensor map can describe the rows; only the mma.sync kernel.
@@ -91,6 +102,7 @@ func.func @decode(%x: tensor<4x1024xbf16>, %w: tensor<512x1024xbf16>) -> tensor<
 }
 
 // PTX-DAG: .entry loom_gemm_wgmma_bf16_nobias_bf16_128x256x64_s4_r56x224_g16(
+// PTX-DAG: .entry loom_gemm_wgmma_bf16_nobias_bf16_128x128x64_s4_r56x224_g16(
 // PTX-DAG: setmaxnreg.dec.sync.aligned.u32 56
 // PTX-DAG: setmaxnreg.inc.sync.aligned.u32 224
 // PTX-DAG: mbarrier.init.shared.b64
@@ -102,12 +114,16 @@ func.func @decode(%x: tensor<4x1024xbf16>, %w: tensor<512x1024xbf16>) -> tensor<
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // PTX-DAG: wgmma.commit_group.sync.aligned
 // PTX-DAG: wgmma.wait_group.sync.aligned 1
-// PTX-DAG: .entry loom_gemm_wgmma_f16_f16_f16_128x256x64_s4_r56x224_g16(
-// PTX-DAG: wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16
+// PTX-DAG: .entry loom_gemm_wgmma_f16_f16_f16_128x128x64_s4_r56x224_g16(
+// PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 
 // No wgmma kernel (plain, bias + f16, epilogue, siblings, gated pair)
 // spills or is serialized by ptxas (warnings C7510, C7511, C7515 would say
 // so).
+// PTXAS-NOT: C75{{[0-9][0-9]}}
+// PTXAS: Compiling entry function 'loom_gemm_wgmma_{{.*}}
+// PTXAS-NEXT: Function properties for loom_gemm_wgmma_{{.*}}
+// PTXAS-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: C75{{[0-9][0-9]}}
 // PTXAS: Compiling entry function 'loom_gemm_wgmma_{{.*}}
 // PTXAS-NEXT: Function properties for loom_gemm_wgmma_{{.*}}

@@ -418,6 +418,10 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
     hopper = loom::gpu::hopperGemmConfig(target, p.large.aType, p.large.biasType,
                               p.large.yType, p.large.epilogue,
                               cast<RankedTensorType>(p.x2d.getType()).getDimSize(1));
+  if (hopper)
+    loom::gpu::chooseHopperTileWidth(*hopper, target,
+                                     p.resultType.getDimSize(0),
+                                     {p.resultType.getDimSize(1)});
   auto launchLarge = [&]() -> LogicalResult {
     if (!hopper)
       return launch(b, loc, module, p.large, m, n, args);
@@ -671,6 +675,12 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
         hopper->gate = gate->kind;
         hopper->bn = 128;
       }
+      SmallVector<int64_t> staticNs;
+      for (const GemmPlan &p : plans)
+        staticNs.push_back(p.resultType.getDimSize(1));
+      loom::gpu::chooseHopperTileWidth(*hopper, target,
+                                       plans[0].resultType.getDimSize(0),
+                                       staticNs);
       if (!hopper->check().empty() ||
           hopper->sharedMemoryBytes() > target.sharedMemoryBytes)
         hopper.reset();

@@ -41,6 +41,21 @@ hopperGemmConfig(const Target &target, StringRef abType, StringRef biasType,
   return c;
 }
 
+void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
+                           int64_t staticM, ArrayRef<int64_t> staticNs) {
+  if (c.gate || ShapedType::isDynamic(staticM) || staticNs.empty() ||
+      llvm::any_of(staticNs, ShapedType::isDynamic) || target.smCount <= 0)
+    return;
+  auto cost = [&](int64_t bn) {
+    int64_t tiles = 0;
+    for (int64_t n : staticNs)
+      tiles += llvm::divideCeil(staticM, c.bm) * llvm::divideCeil(n, bn);
+    int64_t waves = llvm::divideCeil(std::max<int64_t>(tiles, 1), target.smCount);
+    return static_cast<double>(waves) * bn * (bn == 128 ? 1.1 : 1.0);
+  };
+  c.bn = cost(128) < cost(256) ? 128 : 256;
+}
+
 Value hopperGemmApplies(OpBuilder &b, Location loc, Value k,
                         ValueRange buffers) {
   Value zero = indexConst(b, loc, 0);

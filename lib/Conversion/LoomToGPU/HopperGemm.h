@@ -19,6 +19,14 @@ hopperGemmConfig(const Target &target, llvm::StringRef abType,
                  llvm::StringRef biasType, llvm::StringRef yType,
                  const std::vector<EpilogueStep> &epilogue, int64_t staticK);
 
+/// The tile width for products of M x N_p (static sizes; dynamic ones keep
+/// `c.bn`): the BN of {256, 128} whose persistent grid leaves the fewest SM
+/// slots idle in its last wave, counting a 128-wide tile as 1.1 times half
+/// a 256-wide one (it reads more operand bytes per product). A gated pair
+/// keeps its 128.
+void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
+                           int64_t staticM, llvm::ArrayRef<int64_t> staticNs);
+
 /// Launches the kernel of `c` for ys[p] [M, N_p] (buffers, written) =
 /// x [M, K] ws[p] [N_p, K]^T (+ biases[p]) (a gated pair: one y from both
 /// ws) with the epilogue's tensor operands: tensor maps of x and each w
