@@ -239,9 +239,7 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
              "convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,"
              "canonicalize,cse,"
              "reconcile-unrealized-casts)");
-  // Host code may encode TMA tensor maps (nvgpu.tma.create.descriptor ->
-  // mgpuTensorMapEncodeTiledMemref) before its launches are lowered.
-  buildHostLowering(pm, "convert-nvgpu-to-nvvm,gpu-to-llvm");
+  buildHostLowering(pm, "gpu-to-llvm");
   append(pm, "gpu-module-to-binary{format=" + options.format +
                  " toolkit=" + toolkit->root + "}");
   return success();

@@ -518,43 +518,35 @@ TensorMapCache &tensorMapCache() {
 }
 } // namespace
 
-void *mgpuTensorMapEncodeTiledMemref(int64_t rank, void *rankedDescriptor,
-                                     int64_t dataType, int64_t interleave,
-                                     int64_t swizzle, int64_t l2Promotion,
-                                     int64_t oobFill, int64_t *boxDims) {
+void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
+                          int64_t rowStride, int64_t dataType,
+                          int64_t elementBytes, int64_t boxRows,
+                          int64_t boxCols, int64_t swizzle, int64_t l2Promotion,
+                          int64_t oobFill) {
   if (failed())
     return nullptr;
-  // CUtensorMapDataType -> bytes per element.
-  static constexpr int kBytes[] = {1, 2, 4, 4, 8, 8, 2, 4, 8, 2, 4, 4, 4};
-  if (rank < 1 || rank > 5 || dataType < 0 || dataType > 12) {
-    record("mgpuTensorMapEncodeTiledMemref: unsupported rank " +
-           std::to_string(rank) + " or data type " + std::to_string(dataType));
+  if (rows < 0 || cols < 0 || rowStride < cols || elementBytes <= 0 ||
+      boxRows <= 0 || boxCols <= 0 || boxRows > 256 || boxCols > 256) {
+    record("loomCudaTensorMap2D: invalid matrix " + std::to_string(rows) +
+           "x" + std::to_string(cols) + " (row stride " +
+           std::to_string(rowStride) + ") or box " + std::to_string(boxRows) +
+           "x" + std::to_string(boxCols));
     return nullptr;
   }
-  // A ranked memref descriptor: allocated and aligned pointers, offset,
-  // sizes[rank], strides[rank].
-  auto *fields = static_cast<int64_t *>(rankedDescriptor);
-  char *aligned = reinterpret_cast<char *>(fields[1]);
-  int64_t offset = fields[2];
-  const int64_t *sizes = fields + 3, *strides = fields + 3 + rank;
-  int64_t bytes = kBytes[dataType];
-  uint64_t globalDim[5] = {1, 1, 1, 1, 1}, globalStrides[5] = {0, 0, 0, 0, 0};
-  uint32_t box[5] = {1, 1, 1, 1, 1}, elementStrides[5] = {1, 1, 1, 1, 1};
-  // The driver wants the innermost dimension first, strides in bytes of
-  // every dimension but the innermost.
-  for (int64_t i = 0; i < rank; ++i) {
-    globalDim[i] = uint64_t(sizes[rank - 1 - i]);
-    box[i] = uint32_t(boxDims[rank - 1 - i]);
-    if (i + 1 < rank)
-      globalStrides[i] = uint64_t(strides[rank - 2 - i] * bytes);
-  }
-  void *address = aligned + offset * bytes;
-  std::vector<uint64_t> key{uint64_t(reinterpret_cast<uintptr_t>(address)),
-                            uint64_t(rank), uint64_t(dataType),
-                            uint64_t(interleave), uint64_t(swizzle),
-                            uint64_t(l2Promotion), uint64_t(oobFill)};
-  for (int64_t i = 0; i < rank; ++i)
-    key.insert(key.end(), {globalDim[i], globalStrides[i], uint64_t(box[i])});
+  // The driver wants the innermost dimension first, and the strides in
+  // bytes of every dimension but the innermost.
+  const uint32_t rank = 2;
+  uint64_t globalDim[2] = {uint64_t(cols), uint64_t(rows)};
+  uint64_t globalStrides[2] = {uint64_t(rowStride * elementBytes), 0};
+  uint32_t box[2] = {uint32_t(boxCols), uint32_t(boxRows)};
+  uint32_t elementStrides[2] = {1, 1};
+  void *address = reinterpret_cast<void *>(uintptr_t(base));
+  std::vector<uint64_t> key{uint64_t(base),          uint64_t(rows),
+                            uint64_t(cols),          uint64_t(rowStride),
+                            uint64_t(dataType),      uint64_t(elementBytes),
+                            uint64_t(boxRows),       uint64_t(boxCols),
+                            uint64_t(swizzle),       uint64_t(l2Promotion),
+                            uint64_t(oobFill)};
   TensorMapCache &cache = tensorMapCache();
   std::lock_guard<std::mutex> lock(cache.mutex);
   if (auto it = cache.maps.find(key); it != cache.maps.end())
@@ -563,20 +555,18 @@ void *mgpuTensorMapEncodeTiledMemref(int64_t rank, void *rankedDescriptor,
   if (!d)
     return nullptr;
   if (!d->cuTensorMapEncodeTiled) {
-    record("mgpuTensorMapEncodeTiledMemref: the CUDA driver has no "
+    record("loomCudaTensorMap2D: the CUDA driver has no "
            "cuTensorMapEncodeTiled (a driver for CUDA 12 or later is needed "
            "for Hopper kernels)");
     return nullptr;
   }
   alignas(64) unsigned char map[TensorMapCache::kMapBytes];
   if (CUresult r = d->cuTensorMapEncodeTiled(
-          map, int(dataType), uint32_t(rank), address, globalDim,
-          globalStrides, box, elementStrides, int(interleave), int(swizzle),
-          int(l2Promotion), int(oobFill));
+          map, int(dataType), rank, address, globalDim, globalStrides, box,
+          elementStrides, /*interleave=*/0, int(swizzle), int(l2Promotion),
+          int(oobFill));
       r != CUDA_SUCCESS) {
-    std::string shape;
-    for (int64_t i = rank - 1; i >= 0; --i)
-      shape += std::to_string(globalDim[i]) + (i ? "x" : "");
+    std::string shape = std::to_string(rows) + "x" + std::to_string(cols);
     record("cuTensorMapEncodeTiled failed for a " + shape +
            " tensor at " + std::to_string(reinterpret_cast<uintptr_t>(address)) +
            " (TMA needs 16-byte aligned addresses and row strides): " +

@@ -17,12 +17,15 @@
 // The run-time choice: K % 8 and the bases' alignment.
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: scf.if
-// CHECK: nvgpu.tma.create.descriptor {{.*}} box[%{{.*}}, %{{.*}}] : memref<*xbf16> -> <tensor = memref<128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
-// CHECK: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
+// The tensor maps of x and w: the runtime encodes (and caches) them: rows,
+// columns, row stride, bf16 (9), 2 bytes, the box (128 x 64), 128-byte
+// swizzle, 256-byte L2 promotion, zero fill.
+// CHECK: %[[BX:.*]] = llvm.call @loomCudaTensorMap2D(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c9_i64{{[_0-9]*}}, %c2_i64{{[_0-9]*}}, %c128_i64{{[_0-9]*}}, %c64_i64{{[_0-9]*}}, %c3_i64{{[_0-9]*}}, %c3_i64{{[_0-9]*}}, %c0_i64{{[_0-9]*}})
+// CHECK: %[[BW:.*]] = llvm.call @loomCudaTensorMap2D(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c9_i64{{[_0-9]*}}, %c2_i64{{[_0-9]*}}, %c128_i64{{[_0-9]*}}, %c64_i64{{[_0-9]*}}, %c3_i64{{[_0-9]*}}, %c3_i64{{[_0-9]*}}, %c0_i64{{[_0-9]*}})
 // Persistent: min(tiles, 132 SMs) CTAs of 384 threads. 128-wide tiles: 24
 // of them fill the chip better than 12 of 256.
 // CHECK: arith.minui %{{.*}}, %c132
-// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x128x64_s4_r56x224_g16 blocks in ({{.*}}) threads in (%c384{{.*}}) dynamic_shared_memory_size %c132096_i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x128x64_s4_r56x224_g16 blocks in ({{.*}}) threads in (%c384{{.*}}) dynamic_shared_memory_size %c132096_i32 args(%[[BX]] : !llvm.ptr, %[[BW]] : !llvm.ptr
 // CHECK: } else {
 // CHECK: gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16
 // SM80-LABEL: func.func @plain(
@@ -48,6 +51,22 @@ func.func @epilogue(%x: tensor<256x512xbf16>, %w: tensor<1024x512xbf16>, %r: ten
   %s = loom.silu %l : (tensor<256x1024xbf16>) -> tensor<256x1024xbf16>
   %o = arith.addf %s, %r : tensor<256x1024xbf16>
   return %o : tensor<256x1024xbf16>
+}
+
+// W8A8 and FP8 (qmatmul): 128 8-bit elements a K step, bytes in the tensor
+// maps (data type 0), s32 or f32 products scaled by xs[m] * w_scale[n].
+// CHECK-LABEL: func.func @int8(
+// CHECK: llvm.call @loomCudaTensorMap2D(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c0_i64{{[_0-9]*}}, %c1_i64{{[_0-9]*}}, %c128_i64{{[_0-9]*}}, %c128_i64{{[_0-9]*}},
+// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_i8_scaled_bf16_bf16_128x128x128_s4_r56x224_g16
+func.func @int8(%xq: tensor<256x512xi8>, %xs: tensor<256xf32>, %w: tensor<1024x512xi8>, %ws: tensor<1024xf32>, %b: tensor<1024xbf16>) -> tensor<256x1024xbf16> {
+  %y = loom.qmatmul %xq, %xs, %w, %ws, %b : (tensor<256x512xi8>, tensor<256xf32>, tensor<1024x512xi8>, tensor<1024xf32>, tensor<1024xbf16>) -> tensor<256x1024xbf16>
+  return %y : tensor<256x1024xbf16>
+}
+// CHECK-LABEL: func.func @fp8(
+// CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_f8E4M3FN_scaled_nobias_f32_128x128x128_s4_r56x224_g16
+func.func @fp8(%xq: tensor<256x512xf8E4M3FN>, %xs: tensor<256xf32>, %w: tensor<1024x512xf8E4M3FN>, %ws: tensor<1024xf32>) -> tensor<256x1024xf32> {
+  %y = loom.qmatmul %xq, %xs, %w, %ws : (tensor<256x512xf8E4M3FN>, tensor<256xf32>, tensor<1024x512xf8E4M3FN>, tensor<1024xf32>) -> tensor<256x1024xf32>
+  return %y : tensor<256x1024xf32>
 }
 
 // Horizontal siblings sharing x (Q, K, V) are one persistent launch over
@@ -76,7 +95,7 @@ func.func @swiglu(%x: tensor<256x512xbf16>, %wg: tensor<1408x512xbf16>, %wu: ten
 // Many tiles: 512 of 128 x 256 take 4 waves of the 132 SMs, the 1024 of
 // 128 x 128 would take 8; the wide tile wins (193 KiB of stages).
 // CHECK-LABEL: func.func @large(
-// CHECK: nvgpu.tma.create.descriptor {{.*}} -> <tensor = memref<256x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
+// CHECK: llvm.call @loomCudaTensorMap2D({{.*}}, %c256_i64{{[_0-9]*}}, %c64_i64{{[_0-9]*}},
 // CHECK: gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_128x256x64_s4_r56x224_g16 blocks in ({{.*}}) threads in (%c384{{.*}}) dynamic_shared_memory_size %c197632_i32
 func.func @large(%x: tensor<4096x64xbf16>, %w: tensor<4096x64xbf16>) -> tensor<4096x4096xbf16> {
   %y = loom.linear %x, %w : (tensor<4096x64xbf16>, tensor<4096x64xbf16>) -> tensor<4096x4096xbf16>
@@ -114,12 +133,22 @@ func.func @decode(%x: tensor<4x1024xbf16>, %w: tensor<512x1024xbf16>) -> tensor<
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // PTX-DAG: wgmma.commit_group.sync.aligned
 // PTX-DAG: wgmma.wait_group.sync.aligned 1
+// PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8
+// PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
 // PTX-DAG: .entry loom_gemm_wgmma_f16_f16_f16_128x128x64_s4_r56x224_g16(
 // PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16
 
 // No wgmma kernel (plain, bias + f16, epilogue, siblings, gated pair)
 // spills or is serialized by ptxas (warnings C7510, C7511, C7515 would say
 // so).
+// PTXAS-NOT: C75{{[0-9][0-9]}}
+// PTXAS: Compiling entry function 'loom_gemm_wgmma_{{.*}}
+// PTXAS-NEXT: Function properties for loom_gemm_wgmma_{{.*}}
+// PTXAS-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-NOT: C75{{[0-9][0-9]}}
+// PTXAS: Compiling entry function 'loom_gemm_wgmma_{{.*}}
+// PTXAS-NEXT: Function properties for loom_gemm_wgmma_{{.*}}
+// PTXAS-NEXT: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: C75{{[0-9][0-9]}}
 // PTXAS: Compiling entry function 'loom_gemm_wgmma_{{.*}}
 // PTXAS-NEXT: Function properties for loom_gemm_wgmma_{{.*}}

@@ -273,8 +273,9 @@ std::optional<std::string> findLinker(std::string &error) {
 }
 
 /// The mgpu* functions (MLIR's GPU runtime interface, implemented by Loom's
-/// runtime and exported by the processes that load GPU modules) that
-/// `object` references without defining.
+/// runtime and exported by the processes that load GPU modules) and Loom's
+/// own loomCuda* device functions (DeviceAPI.h) that `object` references
+/// without defining.
 bool undefinedRuntimeSymbols(llvm::StringRef object,
                              llvm::SmallVectorImpl<std::string> &symbols,
                              std::string &error) {
@@ -296,7 +297,7 @@ bool undefinedRuntimeSymbols(llvm::StringRef object,
       continue;
     }
     if ((*flags & llvm::object::SymbolRef::SF_Undefined) &&
-        name->starts_with("mgpu"))
+        (name->starts_with("mgpu") || name->starts_with("loomCuda")))
       symbols.push_back(name->str());
   }
   return true;

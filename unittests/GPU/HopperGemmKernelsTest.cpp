@@ -50,6 +50,29 @@ TEST(HopperGemmKernels, EveryConfigVerifies) {
   EXPECT_EQ(built, 2 * 3 * 3 * 4 * 4);
 }
 
+TEST(HopperGemmKernels, EightBitConfigsVerify) {
+  // W8A8 and FP8 (qmatmul): 128-element K steps of bytes, scaled products.
+  for (const char *ab : {"i8", "f8E4M3FN"})
+    for (const char *y : {"bf16", "f32"})
+      for (const char *bias : {"", "bf16"})
+        for (int bn : {128, 256}) {
+          HopperGemmConfig c;
+          c.abType = ab;
+          c.scaled = true;
+          c.yType = y;
+          c.biasType = bias;
+          c.bn = bn;
+          ASSERT_EQ(c.check(), "") << c.kernelName();
+          EXPECT_EQ(c.blockK(), 128);
+          EXPECT_EQ(c.tileType(), "ui8");
+          std::string error = loom::test::buildAndCheck(
+              c.kernelName(), [&](ModuleOp m, Location loc) {
+                return loom::gpu::buildHopperGemmKernel(m, loc, c);
+              });
+          EXPECT_EQ(error, "") << c.kernelName();
+        }
+}
+
 TEST(HopperGemmKernels, InvalidConfigsSayWhy) {
   HopperGemmConfig c;
   c.abType = "f32";

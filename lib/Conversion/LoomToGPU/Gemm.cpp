@@ -414,7 +414,8 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   // operands (16-byte aligned rows and bases, checked at run time), the
   // mma.sync kernel otherwise. A requested gemm tile keeps the latter.
   std::optional<loom::gpu::HopperGemmConfig> hopper;
-  if (p.large.kind == GemmKind::Linear && !target.gemm)
+  bool scaled = p.large.kind == GemmKind::QMatmul;
+  if ((p.large.kind == GemmKind::Linear || scaled) && !target.gemm)
     hopper = loom::gpu::hopperGemmConfig(target, p.large.aType, p.large.biasType,
                               p.large.yType, p.large.epilogue,
                               cast<RankedTensorType>(p.x2d.getType()).getDimSize(1));
@@ -425,20 +426,28 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   auto launchLarge = [&]() -> LogicalResult {
     if (!hopper)
       return launch(b, loc, module, p.large, m, n, args);
-    unsigned i = 2;
+    // Arguments of the mma.sync kernel: A, [xs], B, [w_scale], [bias], Y,
+    // the epilogue's tensors.
+    unsigned i = 0;
+    Value xArg = args[i++];
+    Value xsArg = scaled ? args[i++] : Value();
+    Value wArg = args[i++];
+    Value wsArg = scaled ? args[i++] : Value();
     Value biasArg = p.large.biasType.empty() ? Value() : args[i++];
     Value yArg = args[i++];
     ValueRange tensors = ValueRange(args).drop_front(i);
     Value k = dim(b, loc, p.x2d, 1);
-    Value ok = loom::gpu::hopperGemmApplies(b, loc, k, {args[0], args[1]});
+    Value ok = loom::gpu::hopperGemmApplies(b, loc, *hopper, k, {xArg, wArg});
     auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&choice.getThenRegion().front());
-    SmallVector<Value> biases;
+    SmallVector<Value> biases, scales;
     if (biasArg)
       biases.push_back(biasArg);
+    if (scaled)
+      scales = {xsArg, wsArg};
     if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
-                                           args[0], args[1], yArg, biases,
+                                           xArg, wArg, yArg, scales, biases,
                                            tensors, m, n, k)))
       return failure();
     b.setInsertionPointToStart(&choice.getElseRegion().front());
@@ -698,12 +707,12 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
       Value k = dim(b, loc, plans[0].x2d, 1);
       SmallVector<Value> operands{args[0]};
       llvm::append_range(operands, bs);
-      Value ok = loom::gpu::hopperGemmApplies(b, loc, k, operands);
+      Value ok = loom::gpu::hopperGemmApplies(b, loc, *hopper, k, operands);
       auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
       b.setInsertionPointToStart(&choice.getThenRegion().front());
       if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
-                                             args[0], bs, ys, biases, {}, m,
-                                             ns, k)))
+                                             args[0], bs, ys, {}, biases, {},
+                                             m, ns, k)))
         return failure();
       b.setInsertionPointToStart(&choice.getElseRegion().front());
     }

@@ -9,7 +9,6 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 
 using namespace mlir;
 
@@ -22,13 +21,16 @@ hopperGemmConfig(const Target &target, StringRef abType, StringRef biasType,
                  int64_t staticK) {
   if (!target.hasWgmma() || !target.hasTma())
     return std::nullopt;
-  if ((abType != "bf16" && abType != "f16") ||
+  if ((abType != "bf16" && abType != "f16" && abType != "i8" &&
+       abType != "f8E4M3FN") ||
       (yType != "bf16" && yType != "f16" && yType != "f32"))
-    return std::nullopt;
-  if (!ShapedType::isDynamic(staticK) && staticK % 8 != 0)
     return std::nullopt;
   HopperGemmConfig c;
   c.abType = abType.str();
+  c.scaled = abType == "i8" || abType == "f8E4M3FN";
+  if (!ShapedType::isDynamic(staticK) &&
+      (staticK * c.elementBytes()) % 16 != 0)
+    return std::nullopt;
   c.biasType = biasType.str();
   c.yType = yType.str();
   c.epilogue = epilogue;
@@ -56,14 +58,14 @@ void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
   c.bn = cost(128) < cost(256) ? 128 : 256;
 }
 
-Value hopperGemmApplies(OpBuilder &b, Location loc, Value k,
-                        ValueRange buffers) {
+Value hopperGemmApplies(OpBuilder &b, Location loc, const HopperGemmConfig &c,
+                        Value k, ValueRange buffers) {
   Value zero = indexConst(b, loc, 0);
   auto multipleOf = [&](Value v, int64_t d) -> Value {
     Value r = arith::RemUIOp::create(b, loc, v, indexConst(b, loc, d));
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, r, zero);
   };
-  Value ok = multipleOf(k, 8);
+  Value ok = multipleOf(k, 16 / c.elementBytes());
   for (Value buffer : buffers) {
     Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
     Value aligned = multipleOf(ptr, 16);
@@ -75,26 +77,49 @@ Value hopperGemmApplies(OpBuilder &b, Location loc, Value k,
 LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
                                const Target &target, const HopperGemmConfig &c,
                                Value x, ValueRange ws, ValueRange ys,
-                               ValueRange biases, ValueRange epilogueTensors,
-                               Value m, ValueRange ns, Value k) {
+                               ValueRange scales, ValueRange biases,
+                               ValueRange epilogueTensors, Value m,
+                               ValueRange ns, Value k) {
   FailureOr<SymbolRefAttr> kernel = buildHopperGemmKernel(module, loc, c);
   if (failed(kernel))
     return failure();
   MLIRContext *ctx = b.getContext();
-  Type ab = parseElementType(ctx, c.abType);
+  // The tensor maps: encoded by the runtime (loomCudaTensorMap2D, cached per
+  // buffer and shape), passed by address. The CUtensorMap data type: 8-bit
+  // operands as bytes.
+  Type i64 = b.getI64Type();
+  Type pointer = LLVM::LLVMPointerType::get(ctx);
+  int64_t dataType = c.abType == "bf16" ? 9 : c.abType == "f16" ? 6 : 0;
+  // Declared as an llvm.func: a func.func would get a C-interface wrapper
+  // name from the host lowering (llvm-request-c-wrappers).
+  StringRef encoder = "loomCudaTensorMap2D";
+  auto encoderType =
+      LLVM::LLVMFunctionType::get(pointer, SmallVector<Type>(11, i64));
+  if (!module.lookupSymbol(encoder)) {
+    OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
+    LLVM::LLVMFuncOp::create(top, loc, encoder, encoderType);
+  }
+  auto asI64 = [&](Value v) -> Value {
+    return arith::IndexCastOp::create(b, loc, i64, v);
+  };
+  auto constI64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  };
   auto descriptor = [&](Value buffer, int64_t rows) -> Value {
-    auto unranked = UnrankedMemRefType::get(ab, Attribute());
-    Value cast = memref::CastOp::create(b, loc, unranked, buffer);
-    SmallVector<Value> box{indexConst(b, loc, rows),
-                           indexConst(b, loc, HopperGemmConfig::kBlockK)};
-    Value map = nvgpu::TmaCreateDescriptorOp::create(
-        b, loc,
-        tmaDescriptorType(ctx, rows, HopperGemmConfig::kBlockK, ab, true), cast,
-        box);
-    // The kernel takes the map's device address (see its signature).
-    return UnrealizedConversionCastOp::create(
-               b, loc, LLVM::LLVMPointerType::get(ctx), map)
-        .getResult(0);
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    Value r = memref::DimOp::create(b, loc, buffer, 0);
+    Value cols = memref::DimOp::create(b, loc, buffer, 1);
+    Value colsI64 = asI64(cols);
+    // 128-byte swizzle (3), 256-byte L2 promotion (3), zero fill (0).
+    SmallVector<Value> operands{asI64(base),       asI64(r),
+                                colsI64,           colsI64,
+                                constI64(dataType), constI64(c.elementBytes()),
+                                constI64(rows),    constI64(c.blockK()),
+                                constI64(3),       constI64(3),
+                                constI64(0)};
+    return LLVM::CallOp::create(b, loc, encoderType,
+                                FlatSymbolRefAttr::get(ctx, encoder), operands)
+        .getResult();
   };
   SmallVector<Value> args{descriptor(x, c.bm)};
   for (Value w : ws)
@@ -103,6 +128,7 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
   llvm::append_range(args, ws);
   llvm::append_range(args, ys);
   args.push_back(k);
+  llvm::append_range(args, scales);
   llvm::append_range(args, biases);
   llvm::append_range(args, epilogueTensors);
   // Persistent CTAs: one per SM, or one per tile where there are fewer.

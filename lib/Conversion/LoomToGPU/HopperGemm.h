@@ -12,8 +12,9 @@ namespace gpu {
 /// The wgmma GEMM's config for Y [M, N] = X [M, K] W [N, K]^T with these
 /// element types ("" bias: none) and epilogue on `target`, or nullopt where
 /// it does not apply: a target without wgmma, other element types, or a
-/// static K that is not a multiple of 8 (the tensor maps need 16-byte rows;
-/// launchHopperGemm checks a dynamic K at run time).
+/// static K whose rows are not a multiple of 16 bytes (the tensor maps need
+/// them; hopperGemmApplies checks a dynamic K at run time). i8 and
+/// f8E4M3FN operands (qmatmul) are scaled by xs[m] * w_scale[n].
 std::optional<HopperGemmConfig>
 hopperGemmConfig(const Target &target, llvm::StringRef abType,
                  llvm::StringRef biasType, llvm::StringRef yType,
@@ -30,20 +31,23 @@ void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
 /// Launches the kernel of `c` for ys[p] [M, N_p] (buffers, written) =
 /// x [M, K] ws[p] [N_p, K]^T (+ biases[p]) (a gated pair: one y from both
 /// ws) with the epilogue's tensor operands: tensor maps of x and each w
-/// encoded on the host (nvgpu.tma.create.descriptor, cached by the
-/// runtime), a persistent grid of min(tiles, SMs) CTAs. `x` and the ws are
+/// encoded on the host (calls of the runtime's loomCudaTensorMap2D, which
+/// caches them), a persistent grid of min(tiles, SMs) CTAs. `x` and the ws are
 /// identity-layout buffers with a unit inner stride; `ns` are the N_p.
 mlir::LogicalResult
 launchHopperGemm(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module,
                  const Target &target, const HopperGemmConfig &c, mlir::Value x,
                  mlir::ValueRange ws, mlir::ValueRange ys,
-                 mlir::ValueRange biases, mlir::ValueRange epilogueTensors,
-                 mlir::Value m, mlir::ValueRange ns, mlir::Value k);
+                 mlir::ValueRange scales, mlir::ValueRange biases,
+                 mlir::ValueRange epilogueTensors, mlir::Value m,
+                 mlir::ValueRange ns, mlir::Value k);
 
 /// The run-time condition under which the kernel's tensor maps can describe
-/// the operands: K a multiple of 8 and every buffer 16-byte aligned.
+/// the operands: rows of K elements a multiple of 16 bytes and every buffer
+/// 16-byte aligned.
 mlir::Value hopperGemmApplies(mlir::OpBuilder &b, mlir::Location loc,
-                              mlir::Value k, mlir::ValueRange buffers);
+                              const HopperGemmConfig &c, mlir::Value k,
+                              mlir::ValueRange buffers);
 
 } // namespace gpu
 } // namespace loom

@@ -28,6 +28,7 @@ Type parseElementType(MLIRContext *ctx, StringRef name) {
       .Case("i1", b.getI1Type())
       .Case("i4", b.getIntegerType(4))
       .Case("i8", b.getI8Type())
+      .Case("ui8", b.getIntegerType(8, /*isSigned=*/false))
       .Case("i16", b.getI16Type())
       .Case("i32", b.getI32Type())
       .Case("i64", b.getI64Type())

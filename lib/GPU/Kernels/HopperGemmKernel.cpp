@@ -55,20 +55,21 @@ struct Tile {
   /// B's tensor maps (two for a gated pair: gate, up).
   SmallVector<Value, 2> descB;
   Value y, n;
-  /// The bias of each product (null without).
-  SmallVector<Value, 2> bias;
+  /// The bias and (scaled) the weight scales of each product.
+  SmallVector<Value, 2> bias, wScale;
 };
 
 struct Generator {
   const HopperGemmConfig &c;
   KernelBuilder &b;
-  Type abType, yType;
+  Type abType, tileType, yType;
   WgmmaType mmaType;
   // Kernel arguments (one B map, Y and bias per part; see the header). The
   // B maps are kept as pointers (a part's is picked by select) and viewed as
   // tensor maps where used: the NVVM conversion cannot select tensor maps.
   Value descA, K;
-  SmallVector<Value> descBPointers, ys, biases;
+  SmallVector<Value> descBPointers, ys, biases, wScales;
+  Value xScale;
   std::vector<int> epilogueArgs;
   // Values of the prologue.
   Value tid, wg, wgTid, warp, lane, smem, base, pad, barriers, M, tilesM,
@@ -86,8 +87,8 @@ struct Generator {
   /// [BN, 2 BN) the up projection's): two separate accumulators would make
   /// ptxas serialize the products around their register copies.
   int64_t mmaN() const { return bTiles() * c.bn; }
-  int64_t tileBytesA() const { return c.bm * HopperGemmConfig::kBlockK * 2; }
-  int64_t tileBytesB() const { return c.bn * HopperGemmConfig::kBlockK * 2; }
+  int64_t tileBytesA() const { return c.bm * HopperGemmConfig::kRowBytes; }
+  int64_t tileBytesB() const { return c.bn * HopperGemmConfig::kRowBytes; }
 
   /// Byte offsets of stage `s`'s A tile and its `j`-th B tile from the
   /// aligned base.
@@ -99,15 +100,15 @@ struct Generator {
   Value viewOf(Value offset, int64_t rows) {
     Value at = b.add(pad, offset);
     return b.view(smem, at,
-                  sharedMemRefType({rows, HopperGemmConfig::kBlockK}, abType));
+                  sharedMemRefType({rows, c.blockK()}, tileType));
   }
 
   /// The tensor map at `pointer` (global memory) of `rows` x 64 boxes. The
   /// maps arrive as pointers: the GPU-to-NVVM conversion does not convert
   /// nvgpu types in kernel signatures.
   Value mapOf(Value pointer, int64_t rows) {
-    Type type = tmaDescriptorType(b.getContext(), rows,
-                                  HopperGemmConfig::kBlockK, abType, true);
+    Type type =
+        tmaDescriptorType(b.getContext(), rows, c.blockK(), tileType, true);
     return UnrealizedConversionCastOp::create(b, type, pointer).getResult(0);
   }
 
@@ -146,10 +147,13 @@ struct Generator {
       for (Value pointer : descBPointers)
         tile.descB.push_back(mapOf(pointer, c.bn));
       tile.bias.assign(biases.begin(), biases.end());
+      tile.wScale.assign(wScales.begin(), wScales.end());
     } else {
       tile.descB.push_back(mapOf(pick(part, descBPointers), c.bn));
       if (!biases.empty())
         tile.bias.push_back(pick(part, biases));
+      if (!wScales.empty())
+        tile.wScale.push_back(pick(part, wScales));
     }
     tile.y = pick(part, ys);
     tile.n = pick(part, ns);
@@ -180,7 +184,7 @@ struct Generator {
                         waitBarrier(b, barriers, b.addConst(s, c.stages),
                                     before);
                         arriveExpectBytes(b, barriers, s, c.stageBytes());
-                        Value k0 = b.mul(k, b.idx(HopperGemmConfig::kBlockK));
+                        Value k0 = b.mul(k, b.idx(c.blockK()));
                         Value dstA = viewOf(offsetA(s), c.bm);
                         tmaLoad(b, descA, {k0, m0}, dstA, barriers, s);
                         for (int64_t j = 0; j < bTiles(); ++j) {
@@ -227,8 +231,8 @@ struct Generator {
                 Value aTile = b.add(base, b.add(pad, aOffset));
                 Value bTile = b.add(base, b.add(pad, offsetB(s, 0)));
                 wgmmaFence(b);
-                for (int64_t kk = 0; kk < HopperGemmConfig::kBlockK / 16; ++kk) {
-                  // A 16-element K slice is 32 bytes into each 128-byte row.
+                for (int64_t kk = 0; kk < HopperGemmConfig::kRowBytes / 32; ++kk) {
+                  // A wgmma takes 32 bytes of K of each 128-byte row.
                   Value dA = wgmmaDescriptor(b, b.addConst(aTile, 32 * kk));
                   Value dB = wgmmaDescriptor(b, b.addConst(bTile, 32 * kk));
                   acc = wgmmaMma(b, mmaType, mmaN(), acc, dA, dB);
@@ -252,9 +256,16 @@ struct Generator {
   /// The f32 value of element `i` at (row, col) of product `j` (the up
   /// projection's elements of a gated pair are BN/2 further), with its
   /// bias.
-  Value product(const Tile &tile, Value acc, int64_t j, int64_t i,
+  Value product(const Tile &tile, Value acc, int64_t j, int64_t i, Value row,
                 Value col) {
     Value v = wgmmaElement(b, acc, i + j * (c.bn / 2));
+    if (mmaType == WgmmaType::S8)
+      v = b.sitofp(b.getF32Type(), v); // exact up to 2^24, as mma.sync's
+    if (c.scaled) {
+      Value xs = b.load(xScale, row);
+      Value ws = b.load(tile.wScale[j], col);
+      v = b.fmul(b.fmul(v, xs), ws);
+    }
     if (!tile.bias.empty()) {
       Value bv = b.toF32(b.load(tile.bias[j], col));
       v = b.fadd(v, bv);
@@ -266,10 +277,10 @@ struct Generator {
   /// act(gate) * up), then the epilogue steps.
   Value finish(const Tile &tile, Value acc, int64_t i, Value row,
                Value col) {
-    Value v = product(tile, acc, 0, i, col);
+    Value v = product(tile, acc, 0, i, row, col);
     if (c.gate) {
       Value act = applyEpilogueStep(b, EpilogueStep{*c.gate, ""}, v);
-      Value up = product(tile, acc, 1, i, col);
+      Value up = product(tile, acc, 1, i, row, col);
       v = b.fmul(act, up);
     }
     return applyEpilogue(b, c.epilogue, epilogueArgs, v, row, col);
@@ -320,8 +331,12 @@ struct Generator {
   void run() {
     MLIRContext *ctx = b.getContext();
     abType = parseElementType(ctx, c.abType);
+    tileType = parseElementType(ctx, c.tileType());
     yType = parseElementType(ctx, c.yType);
-    mmaType = c.abType == "f16" ? WgmmaType::F16 : WgmmaType::BF16;
+    mmaType = c.abType == "f16"        ? WgmmaType::F16
+              : c.abType == "bf16"     ? WgmmaType::BF16
+              : c.abType == "i8"       ? WgmmaType::S8
+                                       : WgmmaType::E4M3;
     unsigned arg = 0;
     descA = mapOf(b.arg(arg++), c.bm);
     for (int64_t p = 0; p < c.parts; ++p)
@@ -330,6 +345,11 @@ struct Generator {
     for (int64_t p = 0; p < c.outputs(); ++p)
       ys.push_back(b.arg(arg++));
     K = b.arg(arg++);
+    if (c.scaled) {
+      xScale = b.arg(arg++);
+      for (int64_t p = 0; p < c.parts; ++p)
+        wScales.push_back(b.arg(arg++));
+    }
     if (!c.biasType.empty())
       for (int64_t p = 0; p < c.parts; ++p)
         biases.push_back(b.arg(arg++));
@@ -351,7 +371,7 @@ struct Generator {
       count = b.add(count, b.mul(tilesM, tilesN.back()));
     }
     tiles = count;
-    kIters = b.ceilDivConst(K, HopperGemmConfig::kBlockK);
+    kIters = b.ceilDivConst(K, c.blockK());
 
     // The stages start at the first 1024-byte boundary of the dynamic
     // shared memory (its base is only 16-byte aligned).
@@ -376,8 +396,9 @@ struct Generator {
 } // namespace
 
 std::string HopperGemmConfig::check() const {
-  if (abType != "bf16" && abType != "f16")
-    return "A and B must be bf16 or f16";
+  if (abType != "bf16" && abType != "f16" && abType != "i8" &&
+      abType != "f8E4M3FN")
+    return "A and B must be bf16, f16, i8 or f8E4M3FN";
   if (yType != "bf16" && yType != "f16" && yType != "f32")
     return "Y must be bf16, f16 or f32";
   if (bm != 64 && bm != 128 && bm != 192)
@@ -407,10 +428,10 @@ std::string HopperGemmConfig::check() const {
 }
 
 std::string HopperGemmConfig::kernelName() const {
-  return "loom_gemm_wgmma_" + abType + "_" +
+  return "loom_gemm_wgmma_" + abType + (scaled ? "_scaled" : "") + "_" +
          (biasType.empty() ? std::string("nobias") : biasType) + "_" + yType +
          "_" + std::to_string(bm) + "x" + std::to_string(bn) + "x" +
-         std::to_string(kBlockK) + "_s" + std::to_string(stages) + "_r" +
+         std::to_string(blockK()) + "_s" + std::to_string(stages) + "_r" +
          std::to_string(producerRegisters) + "x" +
          std::to_string(consumerRegisters) + "_g" + std::to_string(groupM) +
          (parts > 1 ? "_x" + std::to_string(parts) : std::string()) +
@@ -432,6 +453,8 @@ FailureOr<SymbolRefAttr> buildHopperGemmKernel(ModuleOp module, Location loc,
   sig.arguments.append(c.outputs(),
                        dynamicMemRefType(2, parseElementType(ctx, c.yType)));
   sig.arguments.push_back(IndexType::get(ctx));
+  if (c.scaled)
+    sig.arguments.append(1 + c.parts, dynamicMemRefType(1, Float32Type::get(ctx)));
   if (!c.biasType.empty())
     sig.arguments.append(c.parts,
                          dynamicMemRefType(1, parseElementType(ctx, c.biasType)));

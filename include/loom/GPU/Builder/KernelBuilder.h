@@ -35,7 +35,7 @@ namespace loom {
 namespace gpu {
 
 /// The MLIR type of an element type as kernel configs name it ("bf16",
-/// "f16", "f32", "f64", "i1", "i4", "i8", "i16", "i32", "i64", "index",
+/// "f16", "f32", "f64", "i1", "i4", "i8", "ui8", "i16", "i32", "i64", "index",
 /// "f8E4M3FN", "f8E5M2"); null for any other name.
 mlir::Type parseElementType(mlir::MLIRContext *ctx, llvm::StringRef name);
 

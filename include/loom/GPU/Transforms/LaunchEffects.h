@@ -10,8 +10,7 @@ class DialectRegistry;
 namespace loom {
 
 /// Declares what upstream leaves unsaid: `gpu.launch_func` reads and writes
-/// the buffers it is given, and `nvgpu.tma.create.descriptor` touches no
-/// memory (it reads the memref's metadata; MemoryEffectOpInterface models). Without it,
+/// the buffers it is given (a MemoryEffectOpInterface model). Without it,
 /// the ownership-based buffer deallocation rejects every launch that
 /// loom-gpu-kernels puts on tensors before bufferization ("ops with unknown
 /// memory side effects are not supported"), and passes that reason about
