@@ -73,7 +73,24 @@ def main():
 
     call_ms, iters = gpu_check.time_loom(rt, entry, [bufs], 0.001, 2.0, 200)
     kern_ms = gpu_check.kernel_ms(rt, entry, [bufs], calls=20)
-    rows = {"loom_call_ms": call_ms, "loom_kernels_ms": kern_ms, **times,
+    # Where the kernel time goes: device time per call of each kernel.
+    breakdown = {}
+    try:
+        from torch.profiler import profile, ProfilerActivity
+        with profile(activities=[ProfilerActivity.CUDA]) as prof:
+            for _ in range(10):
+                for b in entry.call(bufs):
+                    rt.destroy(b)
+            torch.cuda.synchronize()
+        for evt in prof.key_averages():
+            us = getattr(evt, "device_time_total", None) or getattr(evt, "cuda_time_total", 0.0)
+            if us > 0:
+                breakdown[evt.key] = us / 10 / 1e3
+        for name, ms in sorted(breakdown.items(), key=lambda kv: -kv[1])[:12]:
+            print(f"  kernel {ms:.4f} ms  {name[:110]}")
+    except Exception as e:
+        print(f"  (no breakdown: {e})")
+    rows = {"loom_call_ms": call_ms, "loom_kernels_ms": kern_ms, "kernels": breakdown, **times,
             "error_loom": err_loom, "error_transformers_bf16": err_hf, "check": ok}
     print(f"| work | Loom call ms | Loom kernels ms | transformers eager ms | torch.compile ms | "
           f"Loom kernels / torch.compile | Loom call / torch.compile |")
