@@ -22,7 +22,10 @@ ninja -C build-asan -j "$jobs"
 # Leaks on; suppressions cover only leaks in MLIR/LLVM global state (see the
 # file). abort_on_error: a sanitizer report ends the process with SIGABRT, so
 # that tests expecting exit status 1 (a diagnostic) cannot mistake one for it.
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# allow_user_poisoning=0: LLVM's bump allocator poisons slabs from inline
+# code in Loom's instrumented objects that uninstrumented libMLIR.so then
+# allocates from (fuzz/AsanOptions.cpp says more).
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allow_user_poisoning=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$PWD/test/Reliability/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 # Left out: embed-installed builds an outside project against the installed

@@ -245,6 +245,23 @@ void releaseModuleAllocation(void *pointer) {
 } // namespace runtime
 } // namespace loom
 
+namespace {
+/// The encoded tensor maps, by everything that went into them, and the
+/// device slabs their copies live in. Heap objects that are never destroyed
+/// (modules may encode maps from global constructors and destructors).
+struct TensorMapCache {
+  std::mutex mutex;
+  std::map<std::vector<uint64_t>, CUdeviceptr> maps;
+  CUdeviceptr slab = 0;
+  size_t slabUsed = 0;
+  static constexpr size_t kSlabBytes = 64 * 1024, kMapBytes = 128;
+};
+TensorMapCache &tensorMapCache() {
+  static auto *cache = new TensorMapCache();
+  return *cache;
+}
+} // namespace
+
 extern "C" {
 
 //===----------------------------------------------------------------------===//
@@ -501,22 +518,6 @@ void mgpuMemFree(void *pointer, void *stream) {
     record(std::string(what) + " failed: " + describe(*d, r));
 }
 
-namespace {
-/// The encoded tensor maps, by everything that went into them, and the
-/// device slabs their copies live in. Heap objects that are never destroyed
-/// (modules may encode maps from global constructors and destructors).
-struct TensorMapCache {
-  std::mutex mutex;
-  std::map<std::vector<uint64_t>, CUdeviceptr> maps;
-  CUdeviceptr slab = 0;
-  size_t slabUsed = 0;
-  static constexpr size_t kSlabBytes = 64 * 1024, kMapBytes = 128;
-};
-TensorMapCache &tensorMapCache() {
-  static auto *cache = new TensorMapCache();
-  return *cache;
-}
-} // namespace
 
 void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
                           int64_t rowStride, int64_t dataType,

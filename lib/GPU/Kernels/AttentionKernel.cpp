@@ -181,9 +181,11 @@ private:
       Value x2 = b.toF32(w.x2);
       Value co = b.toF32(w.co);
       Value si = b.toF32(w.si);
-      auto [y1, y2] = rotatePair(b, x1, x2, co, si);
+      // (a pair, not structured bindings: the lambda captures both)
+      std::pair<Value, Value> rotated = rotatePair(b, x1, x2, co, si);
       auto store = [&] {
-        for (auto [y, col] : {std::pair{y1, w.c0}, std::pair{y2, w.c1}}) {
+        for (auto [y, col] : {std::pair{rotated.first, w.c0},
+                              std::pair{rotated.second, w.c1}}) {
           Value rounded = b.roundTo(t, y);
           b.store(rounded, tile, at(stage, w.row, col));
         }

@@ -260,7 +260,9 @@ void Generator::run() {
     b.forLoop(tid, b.mul(nc, b.idx(nkb)), b.idx(c.threads()), [&](Value item) {
       Value i = b.divuConst(item, nkb), j = b.remuConst(item, nkb);
       Value I = b.add(c0, i);
-      auto [numCand, diag] = candidates(I);
+      // (not structured bindings: the lambdas below capture both)
+      std::pair<Value, Value> cand = candidates(I);
+      Value numCand = cand.first, diag = cand.second;
       Value isCand = b.slt(j, numCand);
       Value selected = b.ifThenElse(
           isCand, b.getI1Type(),
