@@ -17,6 +17,7 @@
 #include "loom/Runtime/DeviceAPI.h"
 
 #include "Cuda.h"
+#include "ModuleFile.h"
 #include "ModuleLoader.h"
 #include "Signature.h"
 
@@ -25,9 +26,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <memory>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace loom::runtime;
@@ -404,8 +407,27 @@ loomModule *loomModuleLoad(const char *path, loomDevice device) {
   if (S_ISDIR(st.st_mode))
     return failNull<loomModule>("cannot open module '" + file +
                                 "': it is a directory");
-  // The driver comes first: on a machine without one, asking for CUDA must
-  // say so, whatever the module.
+  // The file is checked before dlopen maps it (ModuleFile.h): a truncated or
+  // corrupted module would fault or run garbage inside the loader. A broken
+  // file is reported as such on any machine, before the driver is asked.
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return failNull<loomModule>("cannot open module '" + file +
+                                "': " + std::strerror(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  {
+    std::vector<uint8_t> image;
+    std::string error;
+    if (!readWholeFile(fd, image, error) ||
+        !verifyModuleImage(image.data(), image.size(), error))
+      return failNull<loomModule>("cannot load module '" + file +
+                                  "': " + error);
+  }
+  // Then the driver, before dlopen: on a machine without one, asking for
+  // CUDA says so for any sound module, whatever its target.
   if (device == LOOM_DEVICE_CUDA) {
     std::string error;
     if (!cuda::init(error))
@@ -427,6 +449,19 @@ loomModule *loomModuleLoad(const char *path, loomDevice device) {
                  "before the module)";
     return failNull<loomModule>("cannot load module '" + file +
                                 "': " + message);
+  }
+  // dlopen opened the path again: it must still be the file checked above
+  // (a copy that replaced it in between would go unchecked).
+  struct stat checked, loaded;
+  if (fstat(fd, &checked) != 0 || stat(openPath.c_str(), &loaded) != 0 ||
+      checked.st_dev != loaded.st_dev || checked.st_ino != loaded.st_ino ||
+      checked.st_size != loaded.st_size ||
+      checked.st_mtim.tv_sec != loaded.st_mtim.tv_sec ||
+      checked.st_mtim.tv_nsec != loaded.st_mtim.tv_nsec) {
+    dlclose(handle);
+    return failNull<loomModule>("cannot load module '" + file +
+                                "': the file changed while it was being "
+                                "loaded");
   }
   loomModule *module = openModule(
       file, device,

@@ -21,6 +21,8 @@
 #include "loom/Transforms/FusionReport.h"
 #include "loom/Transforms/Passes.h"
 
+#include "ModuleFile.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -576,6 +578,8 @@ int main(int argc, char **argv) {
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  // The integrity record is module-level assembly (below).
+  llvm::InitializeNativeTargetAsmParser();
   std::string tmError;
   std::unique_ptr<llvm::TargetMachine> tm = hostTargetMachine(tmError);
   if (!tm)
@@ -614,6 +618,9 @@ int main(int argc, char **argv) {
   std::optional<std::string> linker = findLinker(linkError);
   if (!linker)
     return failWith(linkError);
+  // The integrity record (docs/abi.md): reserved here, in a note section of
+  // the object, and filled in below once the library is linked.
+  llvmModule->appendModuleInlineAsm(LOOM_INTEGRITY_NOTE_ASM);
   llvm::SmallString<128> objectPath;
   int objectFd;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
@@ -643,6 +650,9 @@ int main(int argc, char **argv) {
   llvm::FileRemover removeStaging(staging);
   if (!linkSharedLibrary(*linker, objectPath, staging, gpu, linkError))
     return failWith(linkError);
+  std::string sealError;
+  if (!loom::runtime::sealModuleFile(staging.str().str(), sealError))
+    return failWith(sealError);
   if (std::error_code ec = llvm::sys::fs::rename(staging, output))
     return failWith("cannot write '" + output + "': " + ec.message());
   removeStaging.releaseFile();

@@ -41,7 +41,7 @@ TEST(Signature, ParsesEntries) {
   ModuleSignature sig;
   std::string error;
   ASSERT_TRUE(parseSignature(
-      "abi 2\n"
+      "abi 3\n"
       "target cpu\n"
       "entry llama_block(tensor<128x512xbf16>, tensor<512x512xi4>) -> "
       "(tensor<128x512xbf16>)\n"
@@ -50,7 +50,7 @@ TEST(Signature, ParsesEntries) {
       "entry none() -> ()\n",
       sig, error))
       << error;
-  EXPECT_EQ(sig.abi, 2);
+  EXPECT_EQ(sig.abi, 3);
   EXPECT_EQ(sig.target, "cpu");
   ASSERT_EQ(sig.entries.size(), 3u);
   const EntrySignature &llama = sig.entries[0];
@@ -91,38 +91,38 @@ struct MalformedCase {
 TEST(Signature, RejectsMalformed) {
   const MalformedCase cases[] = {
       {"", "empty signature"},
-      {"target cpu\n", "line 1: expected 'abi 2' first"},
-      {"abi 3\ntarget cpu\n", "line 1: unsupported ABI version '3'"},
-      {"abi 1\ntarget cpu\n", "line 1: unsupported ABI version '1'"},
-      {"abi 2\n", "no 'target' line"},
-      {"abi 2\nentry f() -> ()\n", "line 2: 'entry' before the 'target'"},
-      {"abi 2\ntarget cpu\ntarget cpu\n", "line 3: a second 'target' line"},
-      {"abi 2\ntarget c-p-u\n", "malformed target"},
-      {"abi 2\ntarget cpu\nentri f() -> ()\n", "line 3: unknown line"},
-      {"abi 2\ntarget cpu\nentry 9f() -> ()\n", "expected an entry name"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4xf33>) -> ()\n",
+      {"target cpu\n", "line 1: expected 'abi 3' first"},
+      {"abi 4\ntarget cpu\n", "line 1: unsupported ABI version '4'"},
+      {"abi 2\ntarget cpu\n", "line 1: unsupported ABI version '2'"},
+      {"abi 3\n", "no 'target' line"},
+      {"abi 3\nentry f() -> ()\n", "line 2: 'entry' before the 'target'"},
+      {"abi 3\ntarget cpu\ntarget cpu\n", "line 3: a second 'target' line"},
+      {"abi 3\ntarget c-p-u\n", "malformed target"},
+      {"abi 3\ntarget cpu\nentri f() -> ()\n", "line 3: unknown line"},
+      {"abi 3\ntarget cpu\nentry 9f() -> ()\n", "expected an entry name"},
+      {"abi 3\ntarget cpu\nentry f(tensor<4xf33>) -> ()\n",
        "unknown element type 'f33'"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4x>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<4x>) -> ()\n",
        "expected an element type"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4f32>) -> ()\n", "expected 'x'"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4xf32) -> ()\n", "expected '>'"},
-      {"abi 2\ntarget cpu\nentry f(memref<4xf32>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<4f32>) -> ()\n", "expected 'x'"},
+      {"abi 3\ntarget cpu\nentry f(tensor<4xf32) -> ()\n", "expected '>'"},
+      {"abi 3\ntarget cpu\nentry f(memref<4xf32>) -> ()\n",
        "expected a tensor type"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4xf32>)\n", "expected '->'"},
-      {"abi 2\ntarget cpu\nentry f() -> tensor<4xf32>\n", "expected '('"},
-      {"abi 2\ntarget cpu\nentry f() -> () extra\n", "after the results"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4xf32> tensor<4xf32>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<4xf32>)\n", "expected '->'"},
+      {"abi 3\ntarget cpu\nentry f() -> tensor<4xf32>\n", "expected '('"},
+      {"abi 3\ntarget cpu\nentry f() -> () extra\n", "after the results"},
+      {"abi 3\ntarget cpu\nentry f(tensor<4xf32> tensor<4xf32>) -> ()\n",
        "expected ',' or ')'"},
-      {"abi 2\ntarget cpu\nentry f(tensor<3xi4>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<3xi4>) -> ()\n",
        "even innermost dimension"},
-      {"abi 2\ntarget cpu\nentry f(tensor<i4>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<i4>) -> ()\n",
        "even innermost dimension"},
-      {"abi 2\ntarget cpu\nentry f(tensor<99999999999999999999xf32>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<99999999999999999999xf32>) -> ()\n",
        "dimension too large"},
-      {"abi 2\ntarget cpu\nentry f(tensor<1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1xf32>)"
+      {"abi 3\ntarget cpu\nentry f(tensor<1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1xf32>)"
        " -> ()\n",
        "rank above 16"},
-      {"abi 2\ntarget cpu\nentry f() -> ()\nentry f() -> ()\n",
+      {"abi 3\ntarget cpu\nentry f() -> ()\nentry f() -> ()\n",
        "line 4: a second entry named 'f'"},
   };
   for (const MalformedCase &c : cases) {
@@ -175,16 +175,17 @@ TEST(Module, BrokenModules) {
   path = modulePath("test_module_future_abi.so");
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
   EXPECT_EQ(lastError(), "module '" + path +
-                             "' was compiled for ABI version 3, but this "
-                             "runtime reads version 2 (recompile it with a "
+                             "' was compiled for ABI version 4, but this "
+                             "runtime reads version 3 (recompile it with a "
                              "matching loom-compile)");
 
-  // An ABI 1 module's entries return nothing and check nothing: refused.
+  // A module of an older ABI (sealed like a current one, so that the
+  // signature is what refuses it).
   path = modulePath("test_module_old_abi.so");
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
   EXPECT_EQ(lastError(), "module '" + path +
-                             "' was compiled for ABI version 1, but this "
-                             "runtime reads version 2 (recompile it with a "
+                             "' was compiled for ABI version 2, but this "
+                             "runtime reads version 3 (recompile it with a "
                              "matching loom-compile)");
 
   path = modulePath("test_module_missing_entry.so");
@@ -466,7 +467,7 @@ protected:
 
 TEST_F(Compiled, Signature) {
   EXPECT_STREQ(loomModuleSignature(module),
-               "abi 2\n"
+               "abi 3\n"
                "target cpu\n"
                "entry block(tensor<4x8xf32>, tensor<8xf32>) -> "
                "(tensor<4x8xf32>)\n"
