@@ -209,7 +209,31 @@ loomBuffer *newHostBuffer(loomDType dtype, const std::vector<int64_t> &shape,
   return buffer;
 }
 
-/// Copies a strided memref (element size `eb`) into contiguous `out`.
+/// Elements from a strided memref's first element to its last, plus one
+/// (0 when it is empty): false when a stride is negative or the span does
+/// not fit in 64 bits. The module's descriptor says these; a broken one must
+/// be an error, not an overflowing offset.
+bool stridedSpan(const std::vector<int64_t> &sizes,
+                 const std::vector<int64_t> &strides, int64_t &span) {
+  span = 1;
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 0) {
+      span = 0;
+      return true;
+    }
+  }
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    int64_t reach;
+    if (strides[d] < 0 ||
+        __builtin_mul_overflow(sizes[d] - 1, strides[d], &reach) ||
+        __builtin_add_overflow(span, reach, &span))
+      return false;
+  }
+  return true;
+}
+
+/// Copies a strided memref (element size `eb`) into contiguous `out`; its
+/// span (stridedSpan) times `eb` fits in 64 bits.
 void gatherStrided(const uint8_t *base, const std::vector<int64_t> &sizes,
                    const std::vector<int64_t> &strides, size_t eb,
                    uint8_t *out) {
@@ -244,22 +268,21 @@ bool copyDeviceResult(const uint8_t *data, const std::vector<int64_t> &sizes,
     return true;
   bool contiguous = true;
   std::vector<int64_t> expected = contiguousStrides(sizes);
-  int64_t span = 1; // elements from the first to the last, plus one
-  for (size_t d = 0; d < sizes.size(); ++d) {
+  for (size_t d = 0; d < sizes.size(); ++d)
     if (sizes[d] != 1 && strides[d] != expected[d])
       contiguous = false;
-    if (strides[d] < 0) {
-      error = "a negative stride";
-      return false;
-    }
-    span += (sizes[d] - 1) * strides[d];
+  int64_t span, spanBytes;
+  if (!stridedSpan(sizes, strides, span) ||
+      __builtin_mul_overflow(span, int64_t(eb), &spanBytes)) {
+    error = "its strides are negative or reach past 2^63 bytes";
+    return false;
   }
   void *stream = loomCudaGetStream();
   copy = mgpuMemAlloc(bytes, stream, false);
   if (contiguous) {
     mgpuMemcpy(copy, const_cast<uint8_t *>(data), bytes, stream);
   } else {
-    std::vector<uint8_t> whole(size_t(span) * eb), gathered(bytes);
+    std::vector<uint8_t> whole(static_cast<size_t>(spanBytes)), gathered(bytes);
     mgpuMemcpy(whole.data(), const_cast<uint8_t *>(data), whole.size(),
                stream);
     mgpuStreamSynchronize(stream);
@@ -854,9 +877,13 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
     std::string res = "result " + std::to_string(r) + " of " + where + " (" +
                       formatTensorType(type) + ")";
     std::vector<int64_t> shape = sizes;
-    if (type.dtype == LOOM_DTYPE_I4 && !shape.empty())
-      shape.back() *= 2;
     bool shapeOk = true;
+    // The packed innermost size of an i4 result, doubled, must fit too.
+    if (type.dtype == LOOM_DTYPE_I4 && !shape.empty() &&
+        __builtin_mul_overflow(shape.back(), int64_t(2), &shape.back())) {
+      shape.back() = sizes.back();
+      shapeOk = false;
+    }
     for (size_t d = 0; d < rank; ++d)
       if (sizes[d] < 0 ||
           (type.dims[d] != LOOM_DYNAMIC && type.dims[d] != shape[d]))
@@ -874,7 +901,17 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
       if (sizes[d] != 1 && strides[d] != expected[d])
         contiguous = false;
     bool aliased = allocated && seen(allocated);
-    uint8_t *data = aligned ? aligned + offset * int64_t(eb) : nullptr;
+    int64_t offsetBytes = 0, span = 0, spanBytes = 0;
+    if (offset < 0 ||
+        __builtin_mul_overflow(offset, int64_t(eb), &offsetBytes) ||
+        (!contiguous &&
+         (!stridedSpan(sizes, strides, span) ||
+          __builtin_mul_overflow(span, int64_t(eb), &spanBytes)))) {
+      error = "the module returned a malformed " + res +
+              ": its offset or strides are negative or reach past 2^63 bytes";
+      break;
+    }
+    uint8_t *data = aligned ? aligned + offsetBytes : nullptr;
     if (bytes > 0 && !aligned) {
       error = "the module returned a NULL " + res;
       break;

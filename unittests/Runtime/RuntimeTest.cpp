@@ -8,6 +8,7 @@
 #include "loom/Runtime/Runtime.h"
 #include "TestUtil.h"
 
+#include "ModuleLoader.h"
 #include "Signature.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <fstream>
 #include <random>
 #include <string>
@@ -304,6 +306,52 @@ TEST(Buffer, EmptyShapeWithOverflowingStridesIsRefused) {
   loomBufferDestroy(b);
 }
 
+// A module whose one entry returns the descriptor in `badResult`, loaded
+// through the loader's pure-data part (ModuleLoader.h), for the runtime's own
+// checks of result descriptors.
+int64_t badResult[3 + 2 * 2];
+const char *badSignature() {
+  return "abi 3\ntarget cpu\nentry bad() -> (tensor<?x?xf32>)\n";
+}
+const char *badEntry(void **args, int64_t) {
+  void *memory = std::malloc(64);
+  badResult[0] = badResult[1] = int64_t(reinterpret_cast<intptr_t>(memory));
+  std::memcpy(args[0], badResult, sizeof(badResult));
+  return nullptr;
+}
+
+// Offsets and strides whose byte counts overflow are a malformed result (the
+// module's allocation freed), never an offset computed past 2^63.
+TEST(Call, ResultDescriptorsThatOverflowAreRefused) {
+  loomModule *m = openModule("bad.so", LOOM_DEVICE_CPU, [](const char *name) {
+    std::string symbol = name;
+    return symbol == "loom_module_signature"
+               ? reinterpret_cast<void *>(&badSignature)
+               : symbol == "loom_entry_bad" ? reinterpret_cast<void *>(&badEntry)
+                                            : nullptr;
+  });
+  ASSERT_NE(m, nullptr) << lastError();
+  const loomEntry *entry = loomModuleGetEntry(m, 0);
+  auto call = [&](std::array<int64_t, 5> descriptor) {
+    std::copy(descriptor.begin(), descriptor.end(), badResult + 2);
+    loomBuffer *result = nullptr;
+    EXPECT_EQ(loomEntryCall(entry, nullptr, 0, &result, 1), LOOM_FAILURE);
+    EXPECT_EQ(result, nullptr);
+    return lastError();
+  };
+  const std::string malformed =
+      "the module returned a malformed result 0 of entry 'bad' "
+      "(tensor<?x?xf32>): its offset or strides are negative or reach past "
+      "2^63 bytes";
+  // offset, sizes[2], strides[2]
+  EXPECT_EQ(call({INT64_MAX / 2, 2, 2, 2, 1}), malformed);
+  EXPECT_EQ(call({-1, 2, 2, 2, 1}), malformed);
+  EXPECT_EQ(call({0, 2, 2, INT64_MAX / 2, 1}), malformed);
+  EXPECT_EQ(call({0, 2, 2, 1, -2}), malformed);
+  // loomModuleUnload leaves the fake's functions alone: it has no handle.
+  loomModuleUnload(m);
+}
+
 //===----------------------------------------------------------------------===//
 // Calls into the hand-written module
 //===----------------------------------------------------------------------===//
@@ -476,7 +524,9 @@ TEST_F(Compiled, Signature) {
                "entry constant_and_arg(tensor<3xf32>) -> (tensor<3xf32>, "
                "tensor<3xf32>)\n"
                "entry norm_linear(tensor<?x?xf32>, tensor<?xf32>, "
-               "tensor<?x?xf32>) -> (tensor<?x?xf32>)\n");
+               "tensor<?x?xf32>) -> (tensor<?x?xf32>)\n"
+               "entry attention_dyn(tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>, "
+               "tensor<1x1x?x8xf32>) -> (tensor<1x1x?x8xf32>)\n");
 }
 
 /// Random floats in [-1, 1).
@@ -560,6 +610,62 @@ TEST_F(Compiled, MismatchedSizesAreRefusedByTheModule) {
   EXPECT_EQ(result, nullptr);
   for (loomBuffer *a : args)
     loomBufferDestroy(a);
+}
+
+// Sizes whose byte counts pass 2^63 - 1 are refused by the module before it
+// allocates anything (issue 18). The buffers wrap a few bytes: the module
+// must not read them.
+TEST_F(Compiled, SizesThatOverflowAreRefusedByTheModule) {
+  const loomEntry *entry = loomModuleLookupEntry(module, "attention_dyn");
+  ASSERT_NE(entry, nullptr) << lastError();
+  alignas(64) static float scratch[16];
+  auto call = [&](int64_t s) {
+    int64_t shape[] = {1, 1, s, 8};
+    loomBuffer *args[3];
+    for (loomBuffer *&a : args) {
+      a = loomBufferWrap(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 4, shape, scratch);
+      EXPECT_NE(a, nullptr) << lastError();
+    }
+    loomBuffer *result = nullptr;
+    loomStatus status = loomEntryCall(entry, args, 3, &result, 1);
+    std::string error = lastError();
+    if (status == LOOM_SUCCESS)
+      loomBufferDestroy(result);
+    for (loomBuffer *a : args)
+      loomBufferDestroy(a);
+    return status == LOOM_SUCCESS ? std::string("ran") : error;
+  };
+  // S = 2^31: q, k and v fit (2^36 bytes each), the S x S f32 scores of the
+  // reference lowering (2^64 bytes) do not.
+  EXPECT_EQ(call(int64_t(1) << 31),
+            "attention_dyn: the argument sizes make a tensor<1x1x?x?xf32> "
+            "value larger than 2^63 - 1 bytes (required at block.mlir:36:8)");
+  // The smallest S that overflows: 4 * 1518500250^2 > 2^63 - 1 >= 4 *
+  // 1518500249^2.
+  EXPECT_EQ(call(1518500250),
+            "attention_dyn: the argument sizes make a tensor<1x1x?x?xf32> "
+            "value larger than 2^63 - 1 bytes (required at block.mlir:36:8)");
+  // S = 2: it runs (over the scratch bytes).
+  EXPECT_EQ(call(2), "ran");
+
+  // A host calling the entry without the runtime (docs/abi.md) with an
+  // argument of 2^62 x 8 f32 elements: the module's own check.
+  void *handle = dlopen(modulePath("compiled_block.so").c_str(), RTLD_NOW);
+  ASSERT_NE(handle, nullptr) << dlerror();
+  auto fn = reinterpret_cast<const char *(*)(void **, int64_t)>(
+      dlsym(handle, "loom_entry_attention_dyn"));
+  ASSERT_NE(fn, nullptr);
+  struct {
+    void *allocated, *aligned;
+    int64_t offset, sizes[4], strides[4];
+  } q = {scratch, scratch, 0, {1, 1, int64_t(1) << 62, 8}, {0, 0, 8, 1}};
+  int64_t results[3 + 2 * 4] = {};
+  void *packed[] = {results, &q, &q, &q};
+  const char *refused = fn(packed, 3);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_STREQ(refused, "attention_dyn: the argument sizes make argument 0 "
+                        "(tensor<1x1x?x8xf32>) larger than 2^63 - 1 bytes");
+  dlclose(handle);
 }
 
 TEST_F(Compiled, NormBlockMatchesReference) {

@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 
@@ -20,6 +21,11 @@ namespace abi {
 
 /// Version written on the signature's first line (`abi 3`).
 constexpr int kABIVersion = 3;
+
+/// The message prefix of the asserts of loom-entry-size-asserts, followed by
+/// "argument N" or "value", a space and the tensor type; loom-entry-checks
+/// words the check from it.
+constexpr llvm::StringLiteral kSizeAssertPrefix = "loom-size: ";
 
 /// A public entry: its name and its logical argument and result types (i4
 /// tensors with their logical shape, before loom-pack-i4-abi packs them).
