@@ -526,7 +526,8 @@ TEST_F(Compiled, Signature) {
                "entry norm_linear(tensor<?x?xf32>, tensor<?xf32>, "
                "tensor<?x?xf32>) -> (tensor<?x?xf32>)\n"
                "entry attention_dyn(tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>, "
-               "tensor<1x1x?x8xf32>) -> (tensor<1x1x?x8xf32>)\n");
+               "tensor<1x1x?x8xf32>) -> (tensor<1x1x?x8xf32>)\n"
+               "entry widen_i4(tensor<2x?xi4>) -> (tensor<2x?xi8>)\n");
 }
 
 /// Random floats in [-1, 1).
@@ -665,6 +666,23 @@ TEST_F(Compiled, SizesThatOverflowAreRefusedByTheModule) {
   ASSERT_NE(refused, nullptr);
   EXPECT_STREQ(refused, "attention_dyn: the argument sizes make argument 0 "
                         "(tensor<1x1x?x8xf32>) larger than 2^63 - 1 bytes");
+
+  // A packed i4 size whose double wraps around, and one just below.
+  auto widen = reinterpret_cast<const char *(*)(void **, int64_t)>(
+      dlsym(handle, "loom_entry_widen_i4"));
+  ASSERT_NE(widen, nullptr);
+  struct {
+    void *allocated, *aligned;
+    int64_t offset, sizes[2], strides[2];
+  } w = {scratch, scratch, 0, {2, int64_t(1) << 62}, {0, 1}};
+  void *widenArgs[] = {results, &w};
+  EXPECT_STREQ(widen(widenArgs, 1),
+               "widen_i4: argument 0 dimension 1 (?) is too large: twice its "
+               "packed i4 size passes 2^63 - 1");
+  w.sizes[1] = (int64_t(1) << 62) - 1;
+  EXPECT_STREQ(widen(widenArgs, 1),
+               "widen_i4: the argument sizes make argument 0 "
+               "(tensor<2x?xi4>) larger than 2^63 - 1 bytes");
   dlclose(handle);
 }
 

@@ -36,3 +36,10 @@ func.func @attention_dyn(%q: tensor<1x1x?x8xf32>, %k: tensor<1x1x?x8xf32>, %v: t
   %o = loom.attention %q, %k, %v : (tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>) -> tensor<1x1x?x8xf32>
   return %o : tensor<1x1x?x8xf32>
 }
+
+// A dynamic i4 size: the caller's packed size is doubled at entry, and one
+// past 2^62 - 1 is refused rather than wrapped.
+func.func @widen_i4(%w: tensor<2x?xi4>) -> tensor<2x?xi8> {
+  %e = arith.extsi %w : tensor<2x?xi4> to tensor<2x?xi8>
+  return %e : tensor<2x?xi8>
+}
