@@ -53,7 +53,7 @@ def kind_of(reason):
     """The refusal without its numbers: 'the file is truncated (...): program
     header N (PT_LOAD) ends at byte N, ...'."""
     reason = re.sub(r"[0-9a-f]{16}\.\.\.", "H...", reason)
-    return re.sub(r"(?<!SHA-)\d+", "N", reason)
+    return re.sub(r"\b(?<!SHA-)(?<!x86-)\d+\b", "N", reason)
 
 
 def run(loom_run, path, entry, target):
