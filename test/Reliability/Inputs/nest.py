@@ -22,7 +22,7 @@ def nest(kind, n):
         return ("#m = affine_map<(d0) -> (" + "(" * n + "d0" + ")" * n + ")>\n"
                 "func.func @f() attributes {m = #m} {\nreturn\n}\n")
     if kind == "array":
-        return "func.func @f() attributes {a = " + "[" * n + "]" * n + "} {\nreturn\n}\n"
+        return "func.func @f() attributes {a = " + "[" * n + "0" + "]" * n + "} {\nreturn\n}\n"
     if kind == "dict":
         return ("func.func @f() attributes {a = " + "{a = " * n + "unit" + "}" * n +
                 "} {\nreturn\n}\n")
