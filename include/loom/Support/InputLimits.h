@@ -36,8 +36,10 @@ namespace loom {
 /// and of regions in parsed IR.
 constexpr unsigned kMaxNestingDepth = 256;
 
-/// The stack the tools run on (runWithToolStack); far more than the limit
-/// needs (about 4 KiB per level in release builds, 5 times that under ASan).
+/// The stack the tools run on (runWithToolStack), reserved rather than
+/// committed: far more than a nest at the limit needs (upstream mlir-opt
+/// parses, canonicalizes and prints 255 nested regions in 768 KiB), so that
+/// sanitizer builds and small shell stack limits are covered too.
 constexpr unsigned kToolStackBytes = 256u << 20;
 
 /// The byte offset in `text` of the first bracket nested deeper than `limit`,
