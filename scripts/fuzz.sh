@@ -93,8 +93,8 @@ ci_runs_of() {
     loom-fuzz-cpu-pipeline) echo 10000 ;;
     loom-fuzz-npy) echo 12000000 ;;
     loom-fuzz-module) echo 1200000 ;;
-    loom-fuzz-module-file) echo 150000 ;;
-    loom-fuzz-limits) echo 3000 ;;
+    loom-fuzz-module-file) echo 50000 ;;
+    loom-fuzz-limits) echo 1000 ;;
   esac
 }
 common=(-rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1)
