@@ -127,7 +127,7 @@ rm -rf "$out/logs"
 count=${#names[@]}
 
 # ---- scripts -------------------------------------------------------------------
-cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/cases/dims.json "$out/"
+cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/llama_layer.py bench/cases/dims.json "$out/"
 peers=""
 for p in "$root/../shared/gpu/peers.py" /work/shared/gpu/peers.py; do
   if [ -f "$p" ]; then peers=$p; break; fi

@@ -46,11 +46,13 @@ import torch  # noqa: E402
 import loomrt  # noqa: E402
 import reference as ref  # noqa: E402
 
-# Matrix and memory rates of the H100 SXM measured on the GPU machine
-# (/work/shared/DESIGN.md): cuBLAS bf16 GEMM 8192^3 and device copy.
-BF16_FLOPS = 787e12
+# Matrix and memory rates for the floors: measured at the start of each run
+# with timing (peers.bf16_gemm_tflops, peers.copy_bandwidth_gbs: cuBLAS bf16
+# GEMM 8192^3 and a device copy) and handed to the workers through the
+# environment; the H200's figures of 2026-12-04 where nothing was measured.
+BF16_FLOPS = float(os.environ.get("LOOM_BENCH_BF16_FLOPS", 800e12))
 INT8_FP8_FLOPS = 2 * BF16_FLOPS  # 8-bit tensor-core products run at twice the bf16 rate
-COPY_BYTES_PER_S = 3.0e12
+COPY_BYTES_PER_S = float(os.environ.get("LOOM_BENCH_COPY_BYTES_PER_S", 4.26e12))
 
 # Per result element type: (bound on ||out - ref|| / ||ref||,
 #                           per-element |out - ref| <= a * rms(ref) + r * |ref|: (a, r)).
@@ -409,6 +411,9 @@ TIMING = [
     {"module": "timing_linear", "entry": "t_linear_bf16", "work": "linear bf16",
      "shapes": "4096^3 bf16", "flops": 2 * 4096 ** 3, "rate": BF16_FLOPS,
      "bytes": 3 * 4096 * 4096 * 2, "peers": ("linear", 4096), "peer_keys": None},
+    {"module": "timing_linear", "entry": "t_linear_bf16_8192", "work": "linear bf16",
+     "shapes": "8192^3 bf16", "flops": 2 * 8192 ** 3, "rate": BF16_FLOPS,
+     "bytes": 3 * 8192 * 8192 * 2, "peers": ("linear", 8192), "peer_keys": None},
     {"module": "timing_memory_bound", "entry": "t_rms_norm", "work": "RMSNorm",
      "shapes": "16384x8192 bf16", "flops": 0, "rate": BF16_FLOPS,
      "bytes": 2 * 16384 * 8192 * 2 + 8192 * 2, "peers": ("rms_norm",), "peer_keys": None},
@@ -885,6 +890,17 @@ def main():
         f"{sum(k == 'time' for k, _ in items)} timing cases")
     if not args.no_checks:
         log("== correctness: Loom against the float64 PyTorch reference, then timing beside peers.py ==")
+    if not args.no_timing and not args.no_peers and args.device == "cuda":
+        try:
+            import peers as _peers
+            flops = _peers.bf16_gemm_tflops() * 1e12
+            copy = _peers.copy_bandwidth_gbs() * 1e9
+            os.environ["LOOM_BENCH_BF16_FLOPS"] = repr(flops)
+            os.environ["LOOM_BENCH_COPY_BYTES_PER_S"] = repr(copy)
+            log(f"measured: cuBLAS bf16 GEMM 8192^3 {flops / 1e12:.0f} TFLOP/s, "
+                f"device copy {copy / 1e12:.2f} TB/s (the floors use these)")
+        except Exception as e:
+            log(f"measuring the floors' rates failed ({e}); using the defaults")
     records, rows = supervise(args, items, out_dir)
 
     passed = sum(r["ok"] for r in records)

@@ -1,5 +1,5 @@
 // f32 GEMM fusion groups (loom-fuse) that the GPU runs as one launch of the
-// f32 SIMT GEMM recipe (lib/GPU/F32GemmRecipe.h): an rms_norm/layer_norm
+// f32 SIMT GEMM recipe (include/loom/GPU/Kernels/F32GemmKernel.h): an rms_norm/layer_norm
 // prologue, loom.linear with or without bias, elementwise epilogues (GELU
 // erf/tanh, SiLU, residual add, gating multiply), leading batch dims, and
 // horizontal siblings. Ragged M, N, K throughout (not multiples of the

@@ -1,5 +1,5 @@
 // Mixer fusion groups (loom-fuse) that the GPU runs as one launch of the
-// fused mixer recipe (lib/GPU/MixerRecipe.cpp): a layer_norm or rms_norm
+// fused mixer recipe (lib/GPU/Kernels/MixerKernel.cpp): a layer_norm or rms_norm
 // prologue, loom.pool_mixer or loom.dwconv (K x K over [B, H, W, C], K over
 // [B, S, C], causal or centred) and elementwise epilogues (the residual add,
 // a layer-scale multiply).

@@ -1,6 +1,6 @@
 // The select_blocks fusion group (loom-fuse: the RoPE and layout changes of
 // q and k, then loom.select_blocks) as one launch of the select_blocks
-// recipe (lib/GPU/FusedSelectBlocks.cpp): q and k read from [S, H*D] (or
+// recipe (lib/Conversion/LoomToGPU/FusedSelectBlocks.cpp): q and k read from [S, H*D] (or
 // [B*S, H*D]) projections through expand_shape + transpose, RoPE half and
 // interleaved (f32, bf16, f16 tables), on one operand or both, and plain
 // select_blocks without a prologue. Ragged lengths and block sizes that do

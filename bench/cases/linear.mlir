@@ -35,3 +35,23 @@ func.func @lin_bf16_dyn_batch(%x: tensor<?x?x256xbf16>, %w: tensor<320x256xbf16>
   %y = loom.linear %x, %w : (tensor<?x?x256xbf16>, tensor<320x256xbf16>) -> tensor<?x?x320xbf16>
   return %y : tensor<?x?x320xbf16>
 }
+
+// The wgmma GEMM on sm_90a: more tiles than SMs (persistent CTAs walk
+// 16 x 12 tiles), K not a multiple of the 64-wide K step, a bias.
+func.func @lin_bf16_persistent(%x: tensor<2000x1000xbf16>, %w: tensor<3000x1000xbf16>, %b: tensor<3000xbf16>) -> tensor<2000x3000xbf16> {
+  %y = loom.linear %x, %w, %b : (tensor<2000x1000xbf16>, tensor<3000x1000xbf16>, tensor<3000xbf16>) -> tensor<2000x3000xbf16>
+  return %y : tensor<2000x3000xbf16>
+}
+
+// An odd N (element-by-element stores on every edge tile), f16.
+func.func @lin_f16_odd_n(%x: tensor<300x264xf16>, %w: tensor<517x264xf16>) -> tensor<300x517xf16> {
+  %y = loom.linear %x, %w : (tensor<300x264xf16>, tensor<517x264xf16>) -> tensor<300x517xf16>
+  return %y : tensor<300x517xf16>
+}
+
+// K not a multiple of 8: the tensor maps cannot describe the rows, so the
+// mma.sync kernel runs.
+func.func @lin_bf16_k_unaligned(%x: tensor<130x100xbf16>, %w: tensor<70x100xbf16>) -> tensor<130x70xbf16> {
+  %y = loom.linear %x, %w : (tensor<130x100xbf16>, tensor<70x100xbf16>) -> tensor<130x70xbf16>
+  return %y : tensor<130x70xbf16>
+}

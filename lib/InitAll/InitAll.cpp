@@ -4,8 +4,9 @@
 
 #include "loom/ABI/Passes.h"
 #include "loom/Conversion/Passes.h"
-#include "loom/GPU/LaunchEffects.h"
-#include "loom/GPU/Passes.h"
+#include "loom/GPU/Transforms/LaunchEffects.h"
+#include "loom/Conversion/LoomToGPU/Passes.h"
+#include "loom/GPU/Transforms/Passes.h"
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/Transforms/Passes.h"
@@ -44,7 +45,8 @@ void loom::registerAllPasses() {
     mlir::registerAllPasses();
     loom::registerLoomConversionPasses();
     loom::registerLoomABIPasses();
-    loom::registerLoomGPUPasses();
+    loom::registerLoomGPUTransformsPasses();
+    loom::registerLoomToGPUPasses();
     loom::registerLoomTransformsPasses();
     loom::registerLoomPipelines();
     return true;

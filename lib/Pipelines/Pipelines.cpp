@@ -2,8 +2,9 @@
 
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/ABI/Passes.h"
-#include "loom/GPU/Passes.h"
-#include "loom/Transforms/TargetDescription.h"
+#include "loom/Conversion/LoomToGPU/Passes.h"
+#include "loom/GPU/Transforms/Passes.h"
+#include "loom/Target/TargetDescription.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -196,12 +197,14 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
       return failure();
   }
 
-  // Kernel recipes replace attention and GEMM ops while they are still ops
-  // on tensors; the rest takes the generic path.
-  buildGraphPipeline(pm, options.fuse);
+  // The target description, parsed once here, is the module's loom.target
+  // from now on. Kernels replace attention, GEMM and row ops while they are
+  // still ops on tensors; the rest takes the generic path.
   std::string tiles = target->tilesString();
-  append(pm, "loom-gpu-kernels{chip=" + options.chip +
+  append(pm, "loom-set-target{chip=" + target->chip +
                  (tiles.empty() ? "" : " tiles=" + tiles) + "}");
+  buildGraphPipeline(pm, options.fuse);
+  append(pm, "loom-gpu-kernels");
   buildBufferizationPipeline(pm, /*fuseElementwise=*/options.fuse);
   // Parallel loops become launches with a thread per iteration; any other
   // memory access runs in a kernel too, so that the host only manages
@@ -221,7 +224,9 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
   append(pm, "func.func(gpu-async-region)");
   // PTX ISA 8.0 covers sm_80 to sm_90a (sm_90a needs it); later chips take
   // LLVM's minimum for the chip.
-  std::string features = target->sm < 100 ? " features=+ptx80" : "";
+  std::string features = target->ptxFeatures();
+  if (!features.empty())
+    features = " features=" + features;
   append(pm, "nvvm-attach-target{chip=" + options.chip + features +
                  " O=3 l=" + toolkit->libdevice + "}");
   // The kernels: bf16 arithmetic in f32 as on the CPU (one rounding per op,
@@ -231,7 +236,8 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
              "lower-affine,convert-scf-to-cf,"
              "arith-emulate-unsupported-floats{source-types=bf16 "
              "target-type=f32},"
-             "convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse,"
+             "convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,"
+             "canonicalize,cse,"
              "reconcile-unrealized-casts)");
   buildHostLowering(pm, "gpu-to-llvm");
   append(pm, "gpu-module-to-binary{format=" + options.format +

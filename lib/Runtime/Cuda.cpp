@@ -80,6 +80,7 @@ void load(Driver &d) {
   resolve(d.handle, "cuMemFreeAsync", d.cuMemFreeAsync);
   resolve(d.handle, "cuDeviceGetDefaultMemPool", d.cuDeviceGetDefaultMemPool);
   resolve(d.handle, "cuMemPoolSetAttribute", d.cuMemPoolSetAttribute);
+  resolve(d.handle, "cuTensorMapEncodeTiled", d.cuTensorMapEncodeTiled);
 
   if (CUresult r = d.cuInit(0); r != CUDA_SUCCESS) {
     d.error = "CUDA driver initialization failed: " + describe(d, r);

@@ -95,6 +95,15 @@ struct Driver {
   CUresult (*cuMemFreeAsync)(CUdeviceptr, CUstream) = nullptr;
   CUresult (*cuDeviceGetDefaultMemPool)(CUmemoryPool *, CUdevice) = nullptr;
   CUresult (*cuMemPoolSetAttribute)(CUmemoryPool, int, void *) = nullptr;
+  // Optional: TMA tensor maps (CUDA 12 drivers and later).
+  CUresult (*cuTensorMapEncodeTiled)(void *tensorMap, int dataType,
+                                     uint32_t rank, void *globalAddress,
+                                     const uint64_t *globalDim,
+                                     const uint64_t *globalStrides,
+                                     const uint32_t *boxDim,
+                                     const uint32_t *elementStrides,
+                                     int interleave, int swizzle,
+                                     int l2Promotion, int oobFill) = nullptr;
 
   CUdevice device = 0;
   CUcontext context = nullptr;

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 using namespace loom::runtime;
 using namespace loom::runtime::cuda;
@@ -498,6 +499,99 @@ void mgpuMemFree(void *pointer, void *stream) {
   if (CUresult r = freeAllocation(*d, pointer, streamOf(stream), what);
       r != CUDA_SUCCESS)
     record(std::string(what) + " failed: " + describe(*d, r));
+}
+
+namespace {
+/// The encoded tensor maps, by everything that went into them, and the
+/// device slabs their copies live in. Heap objects that are never destroyed
+/// (modules may encode maps from global constructors and destructors).
+struct TensorMapCache {
+  std::mutex mutex;
+  std::map<std::vector<uint64_t>, CUdeviceptr> maps;
+  CUdeviceptr slab = 0;
+  size_t slabUsed = 0;
+  static constexpr size_t kSlabBytes = 64 * 1024, kMapBytes = 128;
+};
+TensorMapCache &tensorMapCache() {
+  static auto *cache = new TensorMapCache();
+  return *cache;
+}
+} // namespace
+
+void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
+                          int64_t rowStride, int64_t dataType,
+                          int64_t elementBytes, int64_t boxRows,
+                          int64_t boxCols, int64_t swizzle, int64_t l2Promotion,
+                          int64_t oobFill) {
+  if (failed())
+    return nullptr;
+  if (rows < 0 || cols < 0 || rowStride < cols || elementBytes <= 0 ||
+      boxRows <= 0 || boxCols <= 0 || boxRows > 256 || boxCols > 256) {
+    record("loomCudaTensorMap2D: invalid matrix " + std::to_string(rows) +
+           "x" + std::to_string(cols) + " (row stride " +
+           std::to_string(rowStride) + ") or box " + std::to_string(boxRows) +
+           "x" + std::to_string(boxCols));
+    return nullptr;
+  }
+  // The driver wants the innermost dimension first, and the strides in
+  // bytes of every dimension but the innermost.
+  const uint32_t rank = 2;
+  uint64_t globalDim[2] = {uint64_t(cols), uint64_t(rows)};
+  uint64_t globalStrides[2] = {uint64_t(rowStride * elementBytes), 0};
+  uint32_t box[2] = {uint32_t(boxCols), uint32_t(boxRows)};
+  uint32_t elementStrides[2] = {1, 1};
+  void *address = reinterpret_cast<void *>(uintptr_t(base));
+  std::vector<uint64_t> key{uint64_t(base),          uint64_t(rows),
+                            uint64_t(cols),          uint64_t(rowStride),
+                            uint64_t(dataType),      uint64_t(elementBytes),
+                            uint64_t(boxRows),       uint64_t(boxCols),
+                            uint64_t(swizzle),       uint64_t(l2Promotion),
+                            uint64_t(oobFill)};
+  TensorMapCache &cache = tensorMapCache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  if (auto it = cache.maps.find(key); it != cache.maps.end())
+    return reinterpret_cast<void *>(uintptr_t(it->second));
+  Driver *d = driverOrRecord();
+  if (!d)
+    return nullptr;
+  if (!d->cuTensorMapEncodeTiled) {
+    record("loomCudaTensorMap2D: the CUDA driver has no "
+           "cuTensorMapEncodeTiled (a driver for CUDA 12 or later is needed "
+           "for Hopper kernels)");
+    return nullptr;
+  }
+  alignas(64) unsigned char map[TensorMapCache::kMapBytes];
+  if (CUresult r = d->cuTensorMapEncodeTiled(
+          map, int(dataType), rank, address, globalDim, globalStrides, box,
+          elementStrides, /*interleave=*/0, int(swizzle), int(l2Promotion),
+          int(oobFill));
+      r != CUDA_SUCCESS) {
+    std::string shape = std::to_string(rows) + "x" + std::to_string(cols);
+    record("cuTensorMapEncodeTiled failed for a " + shape +
+           " tensor at " + std::to_string(reinterpret_cast<uintptr_t>(address)) +
+           " (TMA needs 16-byte aligned addresses and row strides): " +
+           describe(*d, r));
+    return nullptr;
+  }
+  if (!cache.slab || cache.slabUsed + TensorMapCache::kMapBytes >
+                         TensorMapCache::kSlabBytes) {
+    CUdeviceptr slab = 0;
+    if (CUresult r = d->cuMemAlloc(&slab, TensorMapCache::kSlabBytes);
+        r != CUDA_SUCCESS) {
+      record("cuMemAlloc of a tensor-map slab failed: " + describe(*d, r));
+      return nullptr;
+    }
+    cache.slab = slab;
+    cache.slabUsed = 0;
+  }
+  CUdeviceptr slot = cache.slab + cache.slabUsed;
+  if (CUresult r = d->cuMemcpyHtoD(slot, map, sizeof(map)); r != CUDA_SUCCESS) {
+    record("copying a tensor map to the device failed: " + describe(*d, r));
+    return nullptr;
+  }
+  cache.slabUsed += TensorMapCache::kMapBytes;
+  cache.maps.emplace(std::move(key), slot);
+  return reinterpret_cast<void *>(uintptr_t(slot));
 }
 
 void mgpuMemcpy(void *destination, void *source, size_t bytes, void *stream) {

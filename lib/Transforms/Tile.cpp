@@ -24,7 +24,7 @@
 
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 #include "loom/Transforms/Passes.h"
-#include "loom/Transforms/TargetDescription.h"
+#include "loom/Target/TargetDescription.h"
 
 // The f32 conventions and small builders shared with the op-by-op lowering.
 #include "../Conversion/LoomToLinalg/Utils.h"
@@ -606,8 +606,8 @@ struct LoomTilePass : public loom::impl::LoomTilePassBase<LoomTilePass> {
 
   void runOnOperation() override {
     std::string error;
-    std::optional<TargetDescription> target =
-        TargetDescription::get(chip, tiles, error);
+    std::optional<TargetDescription> target = resolveTarget(
+        getOperation()->getParentOfType<ModuleOp>(), chip, tiles, "cpu", error);
     if (!target) {
       // At the function's location, without a dump of the function.
       emitError(getOperation().getLoc()) << "loom-tile: " << error;

@@ -1,6 +1,6 @@
-// f32 GEMM fusion groups on the GPU (lib/GPU/FusedF32Gemm.cpp): a norm
+// f32 GEMM fusion groups on the GPU (lib/Conversion/LoomToGPU/FusedF32Gemm.cpp): a norm
 // prologue, an f32 loom.linear and its elementwise epilogue become one launch
-// of the f32 SIMT GEMM recipe (F32GemmRecipe.h); horizontal siblings one
+// of the f32 SIMT GEMM kernel (F32GemmKernel.h); horizontal siblings one
 // launch whose grid covers every part. Groups outside the recipe are inlined
 // and go op by op; groups of other element types go to the other recipes.
 // RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s
@@ -43,7 +43,7 @@
 // CHECK:           memref.load %[[W]]
 // CHECK:           memref.store %{{.*}}, %[[BS]]
 // CHECK:           gpu.barrier
-// CHECK:           math.fma
+// CHECK:           llvm.intr.fma
 // CHECK:           gpu.barrier
 // CHECK:         memref.load %[[BIAS]]
 // CHECK:         math.erf
@@ -69,7 +69,7 @@ func.func @layer_norm_linear_gelu(%x: tensor<1x16x16x64xf32>, %g: tensor<64xf32>
 // CHECK-NOT:   arith.addf %{{.*}} : tensor
 // CHECK:       return
 // CHECK:       gpu.func @loom_f32gemm_nonorm_nobias_64x64x16_ep_add(%{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?x?xf32>, %[[Y:.*]]: memref<?x?xf32>, %[[R:.*]]: memref<?x?xf32>) workgroup(%{{.*}} : memref<16x65xf32, {{.*}}, %{{.*}} : memref<16x65xf32, {{.*}})
-// CHECK-COUNT-16: math.fma
+// CHECK-COUNT-16: llvm.intr.fma
 // CHECK:       %[[RV:.*]] = memref.load %[[R]]
 // CHECK:       %[[S:.*]] = arith.addf %{{.*}}, %[[RV]] : f32
 // CHECK:       memref.store %[[S]], %[[Y]]

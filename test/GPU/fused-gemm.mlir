@@ -1,4 +1,4 @@
-// Fusion groups on the GPU (lib/GPU/FusedGemm.cpp): a GEMM and its
+// Fusion groups on the GPU (lib/Conversion/LoomToGPU/FusedGemm.cpp): a GEMM and its
 // elementwise epilogue become one launch of the GEMM recipe with the
 // epilogue in its store; horizontal siblings one launch whose grid covers
 // every part; decode-sized products take the GEMV recipe with the same

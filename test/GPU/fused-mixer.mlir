@@ -1,6 +1,6 @@
-// Mixer fusion groups on the GPU (lib/GPU/FusedMixer.cpp): a norm prologue,
+// Mixer fusion groups on the GPU (lib/Conversion/LoomToGPU/FusedMixer.cpp): a norm prologue,
 // loom.pool_mixer and elementwise epilogues (the residual add) become one
-// launch of the fused mixer recipe (lib/GPU/MixerRecipe.cpp); groups outside
+// launch of the fused mixer recipe (lib/GPU/Kernels/MixerKernel.cpp); groups outside
 // its reach are inlined and their ops lowered one by one.
 // RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s
 

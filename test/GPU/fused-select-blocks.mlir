@@ -1,5 +1,5 @@
 // Fusion groups anchored on loom.select_blocks on the GPU
-// (lib/GPU/FusedSelectBlocks.cpp): the RoPE and layout changes of q and k
+// (lib/Conversion/LoomToGPU/FusedSelectBlocks.cpp): the RoPE and layout changes of q and k
 // and the selection become one launch of the select_blocks recipe, q and k
 // read as strided views of the [S, H*D] buffers, rotated while they are
 // pooled, the block scores kept in shared memory. Dynamic shapes and key

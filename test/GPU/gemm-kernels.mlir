@@ -6,7 +6,7 @@
 //
 // RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | FileCheck %s
 // RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels=chip=sm_80 | FileCheck %s --check-prefix=SM80
-// RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
 
 // Batch dims collapse into M = 16: the decode-sized tiles (K = 72 is not a
 // multiple of 32, so not the GEMV recipe of gemv-kernels.mlir), the result

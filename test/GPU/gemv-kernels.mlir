@@ -7,7 +7,7 @@
 // tensor-core instructions and the streaming weight loads.
 //
 // RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | FileCheck %s
-// RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: loom-opt %s --loom-pack-i4-abi --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
 
 // W4A16, M = 1, groups of 128: the packed bytes go to the kernel, M <= 8
 // skips the mma's rows 8..15 (r1); grid = ceil(512 / 16).
@@ -112,7 +112,7 @@ func.func @not_gemv(%x: tensor<4x72xbf16>, %w: tensor<32x72xbf16>,
 // CHECK: vector.shuffle %{{.*}}, %{{.*}} [0, 4] : vector<8xbf16>, vector<8xbf16>
 // CHECK: arith.subf %{{.*}} : vector<2xbf16>
 // CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// CHECK: math.fma
+// CHECK: llvm.intr.fma
 // CHECK: scf.yield
 // CHECK: gpu.barrier
 // CHECK: arith.truncf %{{.*}} : f32 to bf16

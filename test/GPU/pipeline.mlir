@@ -13,7 +13,7 @@
 // RUN: %python %S/../Tools/expect_exit.py 1 --stderr "error: loom-gpu-pipeline: the CUDA toolkit at '/nonexistent' \(from --cuda-path\) has no /nonexistent/bin/ptxas; point --cuda-path \(or LOOM_CUDA_PATH\) at a CUDA toolkit" -- loom-opt %s '--loom-gpu-pipeline=cuda-path=/nonexistent'
 // RUN: env LOOM_CUDA_PATH=/nonexistent %python %S/../Tools/expect_exit.py 1 --stderr "error: loom-gpu-pipeline: the CUDA toolkit at '/nonexistent' \(from LOOM_CUDA_PATH\) has no" -- loom-opt %s --loom-gpu-pipeline
 
-// CHECK: module attributes {gpu.container_module}
+// CHECK: module attributes {gpu.container_module, loom.target = #loom.target<chip = "sm_90a">}
 // CHECK: memref.global "private" constant @[[$CST:[a-z_0-9]*]] : memref<4xf32>
 
 // rms_norm (a row kernel of loom-gpu-kernels), then silu and a residual add

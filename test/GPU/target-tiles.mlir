@@ -11,7 +11,7 @@
 // RUN: loom-opt %s '--loom-gpu-kernels=chip=sm_90a tiles=attention:64x64,gemm:64x128x64x3,rows:128' --canonicalize | FileCheck %s --check-prefix=T1
 // RUN: loom-opt %s '--loom-gpu-kernels=chip=sm_90a tiles=rows:32,gemm:32x32x32,attention:128x128' --canonicalize | FileCheck %s --check-prefix=T2
 // RUN: loom-opt %s --loom-readonly-entry-args '--loom-gpu-pipeline=chip=sm_90a tiles=attention:64x64,gemm:64x128x64x3,rows:128 to-llvm=false' | FileCheck %s --check-prefix=PIPE
-// RUN: loom-opt %s '--loom-gpu-kernels=chip=sm_90a tiles=attention:64x64,gemm:64x128x64x3,rows:128' | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: loom-opt %s '--loom-gpu-kernels=chip=sm_90a tiles=attention:64x64,gemm:64x128x64x3,rows:128' | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
 
 // Causal, D = 128: 128 x 32 by default (4 x 8 CTAs, 2 * 136 * (128 + 4 * 32)
 // bytes); 64 x 64 (8 x 8 CTAs, 2 * 136 * (64 + 256)); 128 x 128 (170 KiB,

@@ -18,7 +18,7 @@
 #include "loom/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
 #include "loom/Support/InputLimits.h"
-#include "loom/Transforms/TargetDescription.h"
+#include "loom/Target/TargetDescription.h"
 #include "loom/Transforms/FusionReport.h"
 #include "loom/Transforms/Passes.h"
 
@@ -284,8 +284,9 @@ std::optional<std::string> findLinker(std::string &error) {
 }
 
 /// The mgpu* functions (MLIR's GPU runtime interface, implemented by Loom's
-/// runtime and exported by the processes that load GPU modules) that
-/// `object` references without defining.
+/// runtime and exported by the processes that load GPU modules) and Loom's
+/// own loomCuda* device functions (DeviceAPI.h) that `object` references
+/// without defining.
 bool undefinedRuntimeSymbols(llvm::StringRef object,
                              llvm::SmallVectorImpl<std::string> &symbols,
                              std::string &error) {
@@ -307,7 +308,7 @@ bool undefinedRuntimeSymbols(llvm::StringRef object,
       continue;
     }
     if ((*flags & llvm::object::SymbolRef::SF_Undefined) &&
-        name->starts_with("mgpu"))
+        (name->starts_with("mgpu") || name->starts_with("loomCuda")))
       symbols.push_back(name->str());
   }
   return true;

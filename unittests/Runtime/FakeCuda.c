@@ -186,6 +186,8 @@ EXPORT int fakeCudaManagedAllocations(void) { return managedAllocs; }
 EXPORT int fakeCudaModuleLoads(void) { return moduleLoads; }
 EXPORT int fakeCudaJitLoads(void) { return jitLoads; }
 EXPORT int fakeCudaLaunches(void) { return launches; }
+static int tensorMapEncodes;
+EXPORT int fakeCudaTensorMapEncodes(void) { return tensorMapEncodes; }
 EXPORT int fakeCudaStreamsCreated(void) { return streamsCreated; }
 EXPORT int fakeCudaLiveStreams(void) { return streamsLive; }
 EXPORT int fakeCudaLiveEvents(void) { return eventsLive; }
@@ -269,6 +271,28 @@ EXPORT CUresult cuMemPoolSetAttribute(void *p, int attribute, void *value) {
   return CUDA_SUCCESS;
 }
 
+/* Like the real driver, refuses addresses and row strides that are not
+ * multiples of 16 bytes; the map holds the address and the dimensions. */
+EXPORT CUresult cuTensorMapEncodeTiled(void *map, int dataType, uint32_t rank,
+                                       void *address, const uint64_t *dims,
+                                       const uint64_t *strides,
+                                       const uint32_t *box,
+                                       const uint32_t *elementStrides,
+                                       int interleave, int swizzle, int l2,
+                                       int oob) {
+  (void)dataType, (void)box, (void)elementStrides, (void)interleave,
+      (void)swizzle, (void)l2, (void)oob;
+  if ((uintptr_t)address % 16)
+    return CUDA_ERROR_INVALID_VALUE;
+  for (uint32_t i = 0; i + 1 < rank; ++i)
+    if (strides[i] % 16)
+      return CUDA_ERROR_INVALID_VALUE;
+  memset(map, 0, 128);
+  uint64_t words[3] = {(uint64_t)(uintptr_t)address, dims[0], dims[1]};
+  memcpy(map, words, sizeof(words));
+  ++tensorMapEncodes;
+  return CUDA_SUCCESS;
+}
 EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t n) {
   memcpy((void *)(uintptr_t)dst, src, n);
   return CUDA_SUCCESS;

@@ -55,6 +55,7 @@ struct Fake {
   int (*liveStreams)();
   int (*liveEvents)();
   int (*memsets)();
+  int (*tensorMapEncodes)();
   uint64_t (*poolThreshold)();
   const char *(*lastKernel)();
   unsigned (*lastGridX)();
@@ -92,6 +93,7 @@ Fake &fake() {
     get(f.moduleLoads, "fakeCudaModuleLoads");
     get(f.jitLoads, "fakeCudaJitLoads");
     get(f.launches, "fakeCudaLaunches");
+    get(f.tensorMapEncodes, "fakeCudaTensorMapEncodes");
     get(f.streamsCreated, "fakeCudaStreamsCreated");
     get(f.liveStreams, "fakeCudaLiveStreams");
     get(f.liveEvents, "fakeCudaLiveEvents");
@@ -133,6 +135,47 @@ loomBuffer *deviceBuffer(loomDType dtype, std::vector<int64_t> shape,
 //===----------------------------------------------------------------------===//
 // The driver and buffers
 //===----------------------------------------------------------------------===//
+
+TEST_F(Cuda, TensorMapsAreEncodedOncePerKey) {
+  alignas(16) static char matrix[64 * 256];
+  int64_t base = int64_t(reinterpret_cast<uintptr_t>(matrix));
+  int before = fake().tensorMapEncodes();
+  // bf16 (9), 2 bytes, box 64 x 64, 128-byte swizzle, L2 256, zero fill.
+  void *map = loomCudaTensorMap2D(base, 64, 128, 128, 9, 2, 64, 64, 3, 3, 0);
+  ASSERT_NE(map, nullptr) << loomCudaGetStickyError();
+  // The slab the maps live in stays for the process.
+  liveBefore = fake().liveAllocations();
+  uint64_t words[3];
+  std::memcpy(words, map, sizeof(words)); // the fake's device memory is host memory
+  EXPECT_EQ(words[0], uint64_t(base));
+  EXPECT_EQ(words[1], 128u); // innermost first
+  EXPECT_EQ(words[2], 64u);
+  EXPECT_EQ(loomCudaTensorMap2D(base, 64, 128, 128, 9, 2, 64, 64, 3, 3, 0), map);
+  EXPECT_EQ(fake().tensorMapEncodes(), before + 1);
+  void *other = loomCudaTensorMap2D(base, 64, 128, 128, 9, 2, 128, 64, 3, 3, 0);
+  ASSERT_NE(other, nullptr);
+  EXPECT_NE(other, map);
+  EXPECT_EQ(fake().tensorMapEncodes(), before + 2);
+  EXPECT_STREQ(loomCudaGetStickyError(), "");
+}
+
+TEST_F(Cuda, TensorMapOfAMisalignedMatrixIsAnError) {
+  alignas(16) static char matrix[64 * 256];
+  int64_t base = int64_t(reinterpret_cast<uintptr_t>(matrix)) + 2;
+  EXPECT_EQ(loomCudaTensorMap2D(base, 64, 100, 100, 9, 2, 64, 64, 3, 3, 0),
+            nullptr);
+  std::string error = loomCudaGetStickyError();
+  EXPECT_NE(error.find("cuTensorMapEncodeTiled failed for a 64x100 tensor"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("16-byte aligned"), std::string::npos) << error;
+  loomCudaClearStickyError();
+  EXPECT_EQ(loomCudaTensorMap2D(base, -1, 100, 100, 9, 2, 64, 64, 3, 3, 0),
+            nullptr);
+  EXPECT_NE(std::string(loomCudaGetStickyError()).find("invalid matrix"),
+            std::string::npos);
+  loomCudaClearStickyError();
+}
 
 TEST_F(Cuda, PoolKeepsFreedMemory) {
   EXPECT_EQ(fake().poolThreshold(), UINT64_MAX);

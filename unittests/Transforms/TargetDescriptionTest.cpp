@@ -4,7 +4,7 @@
 // kind, the round trip of random tile lists through tilesString(), and one
 // clear error for each malformed chip or list.
 
-#include "loom/Transforms/TargetDescription.h"
+#include "loom/Target/TargetDescription.h"
 
 #include <gtest/gtest.h>
 
@@ -38,7 +38,8 @@ TEST(TargetDescription, Chips) {
   auto ada = TargetDescription::getGPU("sm_89", "", error);
   ASSERT_TRUE(ada) << error;
   EXPECT_EQ(ada->sm, 89);
-  EXPECT_EQ(ada->sharedMemoryBytes, 163 * 1024);
+  // GA10x/AD10x parts let a block opt into 99 KiB, not the A100's 163.
+  EXPECT_EQ(ada->sharedMemoryBytes, 99 * 1024);
 }
 
 TEST(TargetDescription, UnknownChips) {
@@ -185,6 +186,44 @@ TEST(TargetDescription, MalformedTiles) {
     EXPECT_FALSE(TargetDescription::get("sm_90a", c.tiles, error)) << c.tiles;
     EXPECT_EQ(error, c.error);
   }
+}
+
+TEST(TargetDescription, CapabilitiesFollowTheChip) {
+  struct Case {
+    const char *chip;
+    bool cpAsync, fp8Mma, tma, wgmma;
+    int64_t sharedKiB, sms;
+    const char *ptx;
+  };
+  const Case cases[] = {
+      {"sm_80", true, false, false, false, 163, 108, "+ptx80"},
+      {"sm_86", true, false, false, false, 99, 84, "+ptx80"},
+      {"sm_87", true, false, false, false, 99, 84, "+ptx80"},
+      {"sm_89", true, true, false, false, 99, 142, "+ptx80"},
+      {"sm_90", true, true, true, false, 227, 132, "+ptx80"},
+      {"sm_90a", true, true, true, true, 227, 132, "+ptx80"},
+      {"sm_100a", true, true, true, false, 227, 148, ""},
+      {"sm_120", true, true, true, false, 99, 188, ""},
+  };
+  for (const Case &c : cases) {
+    std::string error;
+    std::optional<TargetDescription> t = TargetDescription::get(c.chip, "", error);
+    ASSERT_TRUE(t) << c.chip << ": " << error;
+    EXPECT_EQ(t->hasCpAsync(), c.cpAsync) << c.chip;
+    EXPECT_EQ(t->hasFp8Mma(), c.fp8Mma) << c.chip;
+    EXPECT_EQ(t->hasTma(), c.tma) << c.chip;
+    EXPECT_EQ(t->hasWgmma(), c.wgmma) << c.chip;
+    EXPECT_EQ(t->sharedMemoryBytes, c.sharedKiB * 1024) << c.chip;
+    EXPECT_EQ(t->smCount, c.sms) << c.chip;
+    EXPECT_EQ(t->ptxFeatures(), c.ptx) << c.chip;
+    EXPECT_EQ(t->maxThreadsPerBlock, 1024) << c.chip;
+  }
+  std::string error;
+  std::optional<TargetDescription> cpu = TargetDescription::get("cpu", "", error);
+  ASSERT_TRUE(cpu);
+  EXPECT_FALSE(cpu->isGPU());
+  EXPECT_FALSE(cpu->hasCpAsync() || cpu->hasTma() || cpu->hasWgmma());
+  EXPECT_EQ(cpu->ptxFeatures(), "");
 }
 
 } // namespace

@@ -99,6 +99,22 @@ void mgpuMemset32(void *destination, unsigned int value, size_t count,
 void mgpuMemset16(void *destination, unsigned short value, size_t count,
                   void *stream);
 void mgpuSetDefaultDevice(int32_t device);
+/* A 2-D tensor map (CUtensorMap, 128 bytes) for TMA copies of boxes of
+ * `boxRows` x `boxCols` elements of the row-major matrix at `base` (rows x
+ * cols elements of `elementBytes` bytes, rows `rowStride` elements apart),
+ * with the CUtensorMap data type, swizzle, L2 promotion and out-of-bounds
+ * fill enums; returns a device pointer to it. Compiled Hopper kernels (the
+ * wgmma GEMM) call it from their host code before each launch. The maps are
+ * encoded once per (address, shape, stride, box, options) and cached for the
+ * life of the process, in device memory carved from 64 KiB slabs: a call
+ * with a seen key costs a hash lookup. Failures (a misaligned address or
+ * stride, a driver without cuTensorMapEncodeTiled) are sticky errors; the
+ * call then returns NULL and the launch that would use it is skipped. */
+void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
+                          int64_t rowStride, int64_t dataType,
+                          int64_t elementBytes, int64_t boxRows,
+                          int64_t boxCols, int64_t swizzle, int64_t l2Promotion,
+                          int64_t oobFill);
 
 /*===--------------------------------------------------------------------===*
  * The sticky error and the stream, for hosts

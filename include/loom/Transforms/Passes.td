@@ -10,6 +10,28 @@
 
 include "mlir/Pass/PassBase.td"
 
+def LoomSetTargetPass : Pass<"loom-set-target", "::mlir::ModuleOp"> {
+  let summary = "Parse the target description once and attach it to the module";
+  let description = [{
+    Parses `chip` and `tiles` (docs/Design.md, "The target description")
+    and attaches the result to the module as `loom.target`
+    (`#loom.target<chip = ..., tiles = ...>`), replacing any target already
+    there. Passes that depend on the chip (`loom-tile`, `loom-gpu-kernels`)
+    read that attribute. A malformed chip or tile list is an error.
+
+    ```mlir
+    // loom-opt --loom-set-target="chip=sm_90a tiles=gemm:128x128x64x4"
+    module attributes {loom.target = #loom.target<chip = "sm_90a", tiles = "gemm:128x128x64x4">} {
+    ```
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", "\"sm_90a\"",
+           "The target: cpu, or sm_NN[a] with NN >= 80">,
+    Option<"tiles", "tiles", "std::string", "\"\"",
+           "Tile overrides, e.g. attention:64x64,gemm:128x128x32x4,rows:256">,
+  ];
+}
+
 def LoomFusePass : Pass<"loom-fuse", "::mlir::func::FuncOp"> {
   let summary = "Group the ops of a block into fusion groups, one loom.kernel per kernel";
   let description = [{
@@ -146,10 +168,12 @@ def LoomTilePass : Pass<"loom-tile", "::mlir::func::FuncOp"> {
     ```
   }];
   let options = [
-    Option<"chip", "chip", "std::string", "\"cpu\"",
-           "The target: cpu, or sm_NN[a] with NN >= 80">,
+    Option<"chip", "chip", "std::string", "\"\"",
+           "The target: cpu, or sm_NN[a] with NN >= 80; default: the "
+           "module's loom.target, else cpu">,
     Option<"tiles", "tiles", "std::string", "\"\"",
-           "Tile overrides of the target description, e.g. attention:32x16">,
+           "Tile overrides of the target description, e.g. attention:32x16; "
+           "default: those of the module's loom.target">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",

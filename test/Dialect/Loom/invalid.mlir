@@ -1465,3 +1465,13 @@ func.func @k9(%x: tensor<8xf32>) -> tensor<8xf32> {
   }
   return %0 : tensor<8xf32>
 }
+
+// -----
+
+// expected-error @below {{unknown chip 'sm_75' (expected cpu, or sm_NN or sm_NNa with NN >= 80, e.g. sm_90a or sm_80)}}
+module attributes {loom.target = #loom.target<chip = "sm_75">} {}
+
+// -----
+
+// expected-error @below {{tile kind 'rows' given twice in 'rows:64,rows:128'}}
+module attributes {loom.target = #loom.target<chip = "sm_90a", tiles = "rows:64,rows:128">} {}

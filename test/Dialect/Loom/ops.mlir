@@ -128,3 +128,9 @@ func.func @kernel(%x: tensor<64x512xbf16>, %nw: tensor<512xbf16>, %w1: tensor<25
   }
   return %0#0, %0#1 : tensor<64x256xbf16>, tensor<64x128xbf16>
 }
+
+// The target description attribute round-trips, its tiles elided when empty.
+// CHECK: module attributes {loom.target = #loom.target<chip = "sm_80", tiles = "attention:64x32">}
+module attributes {loom.target = #loom.target<chip = "sm_80", tiles = "attention:64x32">} {}
+// CHECK: module attributes {loom.target = #loom.target<chip = "cpu">}
+module attributes {loom.target = #loom.target<chip = "cpu", tiles = "">} {}

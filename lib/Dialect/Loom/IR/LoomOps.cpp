@@ -23,6 +23,7 @@ using namespace loom;
 #include "loom/Dialect/Loom/IR/LoomEnums.cpp.inc"
 
 void LoomDialect::initialize() {
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "loom/Dialect/Loom/IR/LoomOps.cpp.inc"

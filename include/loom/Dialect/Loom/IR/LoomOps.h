@@ -4,6 +4,7 @@
 #define LOOM_DIALECT_LOOM_IR_LOOMOPS_H
 
 #include "loom/Dialect/Loom/IR/LoomDialect.h"
+#include "loom/Dialect/Loom/IR/LoomAttrs.h"
 #include "loom/Dialect/Loom/IR/LoomEnums.h"
 #include "loom/Dialect/Loom/IR/ShapeSizes.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"

@@ -9,6 +9,7 @@
 
 include "loom/Dialect/Loom/IR/LoomDialect.td"
 include "loom/Dialect/Loom/IR/LoomEnums.td"
+include "loom/Dialect/Loom/IR/LoomAttrs.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/CommonTypeConstraints.td"

@@ -1,0 +1,33 @@
+//===- Reduce.h - warp and block reductions ----------------------*- C++ -*-===//
+
+#ifndef LOOM_GPU_BUILDER_REDUCE_H
+#define LOOM_GPU_BUILDER_REDUCE_H
+
+#include "loom/GPU/Builder/KernelBuilder.h"
+
+namespace loom {
+namespace gpu {
+
+enum class ReduceKind { Add, Max };
+
+/// Combines the f32 `v` over each group of `lanes` consecutive lanes of a
+/// warp (a power of two, at most 32) with xor shuffles; every lane of a
+/// group gets the group's result. The shuffle distances run from lanes / 2
+/// down to 1 (`descending`), or from 1 up; the result is the same up to the
+/// rounding of the sums.
+mlir::Value warpAllReduce(KernelBuilder &b, mlir::Value v, ReduceKind kind,
+                          int64_t lanes = 32, bool descending = true);
+
+/// Combines the f32 `v` over the `warps` warps of a block (every thread
+/// gets the result): a warp reduction, then lane 0 of each warp writes its
+/// value to `scratch` (a shared memref<warps x f32>), a barrier, and every
+/// thread combines the slots in order. `tid` is the thread's linear index in
+/// the block. The caller must not reuse `scratch` before another barrier.
+mlir::Value blockAllReduce(KernelBuilder &b, mlir::Value v, ReduceKind kind,
+                           mlir::Value tid, int64_t warps,
+                           mlir::Value scratch);
+
+} // namespace gpu
+} // namespace loom
+
+#endif // LOOM_GPU_BUILDER_REDUCE_H

@@ -1,0 +1,75 @@
+//===- Wgmma.h - warpgroup matrix products (Hopper) --------------*- C++ -*-===//
+//
+// wgmma.mma_async: four warps (a warpgroup, 128 threads) multiply an
+// m64 x nN x k16 slice (k32 for 8-bit types) with both operands read from
+// shared memory through 64-bit matrix descriptors, accumulating into
+// registers that stay in one LLVM struct (N/2 f32 per thread). Issue is
+// asynchronous: fence, issue, commit a group, and wait until at most N
+// groups are pending before reading the accumulators or reusing the shared
+// memory the products read.
+//
+// Accumulator layout (PTX ISA, "wgmma .m64nNk16 register fragment"): thread
+// t of the warpgroup, warp w = t / 32, lane l = t % 32, holds for every n8
+// column block j the elements 4j .. 4j + 3 at (row 16w + l/4, cols 8j +
+// 2(l%4) + {0, 1}) and (row 16w + l/4 + 8, the same cols).
+//
+// Shared-memory operands here are K-major tiles whose rows are 128 bytes (64
+// 16-bit or 128 8-bit elements), stored with the 128-byte swizzle in which
+// the TMA writes them; a tile's base is 1024-byte aligned.
+
+#ifndef LOOM_GPU_BUILDER_WGMMA_H
+#define LOOM_GPU_BUILDER_WGMMA_H
+
+#include "loom/GPU/Builder/KernelBuilder.h"
+
+namespace loom {
+namespace gpu {
+
+/// The element types of a warpgroup product.
+enum class WgmmaType { BF16, F16, E4M3, S8 };
+
+/// Bytes of one element of `type`.
+int64_t wgmmaElementBytes(WgmmaType type);
+
+/// The struct of a warpgroup's accumulator for an m64 x nN product
+/// (N/2 f32, or s32 for S8).
+mlir::Type wgmmaAccumulatorType(KernelBuilder &b, WgmmaType type, int64_t n);
+
+/// A zero accumulator.
+mlir::Value wgmmaZeroAccumulator(KernelBuilder &b, mlir::Type accumulatorType);
+
+/// The descriptor of the K-major, 128-byte-swizzled tile at byte address
+/// `sharedAddress` (an index: the shared-window address of the tile's
+/// element (0, k0)), with 8-row core matrices 1024 bytes apart.
+mlir::Value wgmmaDescriptor(KernelBuilder &b, mlir::Value sharedAddress);
+
+/// acc += A * B^T for one m64 x nN x k slice (k = 32 bytes of elements):
+/// `descA`, `descB` from wgmmaDescriptor, both operands K-major.
+mlir::Value wgmmaMma(KernelBuilder &b, WgmmaType type, int64_t n,
+                     mlir::Value accumulator, mlir::Value descA,
+                     mlir::Value descB);
+
+/// wgmma.fence: orders register accesses before the next products.
+void wgmmaFence(KernelBuilder &b);
+/// Closes the group of products issued since the last commit.
+void wgmmaCommit(KernelBuilder &b);
+/// Waits until at most `pending` groups are in flight.
+void wgmmaWait(KernelBuilder &b, int64_t pending);
+
+/// Element `i` (0 .. N/2 - 1) of an accumulator, and its (row, col) within
+/// the warpgroup's 64 x N tile for the thread with lane `lane` and warp
+/// `warp` (of its warpgroup), as index values.
+mlir::Value wgmmaElement(KernelBuilder &b, mlir::Value accumulator, int64_t i);
+std::pair<mlir::Value, mlir::Value> wgmmaElementPosition(KernelBuilder &b,
+                                                         mlir::Value lane,
+                                                         mlir::Value warp,
+                                                         int64_t i);
+
+/// setmaxnreg: the warpgroup's threads raise (or lower) their register
+/// budget to `registers` (a multiple of 8 in [24, 256]).
+void setMaxRegisters(KernelBuilder &b, int64_t registers, bool increase);
+
+} // namespace gpu
+} // namespace loom
+
+#endif // LOOM_GPU_BUILDER_WGMMA_H

@@ -1,0 +1,787 @@
+//===- Gemm.cpp - loom.linear/qlinear/qmatmul on the tensor cores ---===//
+//
+// Replaces, at tensor level, the linear layers it has a tensor-core kernel for
+// (GemmKernel.h) by a launch of that kernel:
+//
+// - loom.linear with bf16 or f16 operands (any rank of x >= 1: the leading
+//   dims are collapsed into M and expanded back on the result);
+// - loom.qlinear with bf16/f16 x, i8 weights or i4 weights that come straight
+//   from the module ABI's unpacking (loom-pack-i4-abi marks that
+//   linalg.generic `loom.unpack_i4`; the kernel then reads the packed bytes),
+//   f32/bf16/f16 scales, per channel or in groups of a multiple of 32;
+// - loom.qmatmul with i8 x i8 operands, and f8E4M3FN x f8E4M3FN on sm_89 and
+//   later (multiplied as f16 after an exact conversion in registers);
+//
+// with an optional bias and a bf16, f16 or f32 result. Everything else stays
+// for the generic path: f32/f64 linear layers, i4 weights from anywhere but
+// an entry argument, group sizes that are not a multiple of 32, fp8 below
+// sm_89, element types of scales/bias/result other than bf16/f16/f32.
+//
+// Two tile shapes per product: 128 x 128 (128 x 64 with group-wise scales)
+// with 8 warps, and, for decode-sized M <= 16, 16 x 64 with 4 warps and a
+// deeper K tile. A static M picks one; a dynamic M picks at run time. A
+// target description with a GEMM tile (`tiles=gemm:MxNxK[xSTAGES]`,
+// docs/Design.md) replaces the first for every product: M x N x K with
+// 2 x 4 warps (1 where M is not a multiple of 32, 2 or 1 where N is not one
+// of 64), STAGES or 4 stages; a tile the kernel cannot build, or one that
+// needs more shared memory than the chip has, is an error at the op.
+//
+// For M <= 16, loom.linear (bf16/f16) and loom.qlinear (per-channel scales or
+// groups of a multiple of 128) go instead to the GEMV kernel (GemvKernel.h:
+// weights streamed with 16-byte loads, dequantized in registers, K split
+// across a block's warps) when K is a multiple of 32 (checked at run time
+// when K is dynamic; otherwise the 16 x 64 tiles). M <= 8 known at compile
+// time skips the mma's rows 8..15.
+
+#include "loom/GPU/Kernels/GemmKernel.h"
+#include "loom/GPU/Kernels/GemvKernel.h"
+#include "HopperGemm.h"
+#include "Launch.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using loom::gpu::GemmKind;
+using loom::gpu::GemmKernelConfig;
+using loom::gpu::GemvKernelConfig;
+
+namespace {
+
+std::string elementName(Value v) {
+  return loom::gpu::elementTypeName(
+      cast<RankedTensorType>(v.getType()).getElementType());
+}
+
+bool isFloatName(const std::string &s) {
+  return s == "bf16" || s == "f16" || s == "f32";
+}
+
+using loom::gpu::dim;
+using loom::gpu::indexConst;
+
+/// The packed [N, K/2] x i8 bytes behind an i4 weight, when the weight is
+/// the unpacking that loom-pack-i4-abi put after an entry argument.
+Value packedI4Source(Value w) {
+  auto generic = w.getDefiningOp<linalg::GenericOp>();
+  if (!generic || !generic->hasAttr("loom.unpack_i4") ||
+      generic.getNumDpsInputs() != 1 || generic->getNumResults() != 1)
+    return {};
+  Value packed = generic.getDpsInputOperand(0)->get();
+  auto type = dyn_cast<RankedTensorType>(packed.getType());
+  if (!type || type.getRank() != 2 || !type.getElementType().isSignlessInteger(8))
+    return {};
+  return packed;
+}
+
+/// What one op needs from the rewrite: the kernel configs (large tiles and
+/// decode-sized tiles), the 2-D operands in kernel order and M, N.
+struct GemmPlan {
+  GemmKernelConfig large, small;
+  /// The GEMV kernel that replaces `small` where K allows, if any.
+  std::optional<GemvKernelConfig> gemv;
+  Value x2d;                  // [M, K] (tensor)
+  SmallVector<Value> inputs;  // tensors, in the kernel's argument order
+  RankedTensorType resultType; // [M, N]
+};
+
+/// Tile shapes of the two kernels (kind and types set).
+void setTiles(GemmKernelConfig &large, GemmKernelConfig &small,
+              int64_t bytesA) {
+  // Large: 128 x 128 x 64 bytes of A, 2 x 4 warps, 4 stages (80 KiB).
+  large.bm = 128;
+  large.bn = 128;
+  large.bk = 64 / bytesA;
+  large.warpsM = 2;
+  large.warpsN = 4;
+  large.stages = 4;
+  // Decode: 16 x 64 x 128 bytes of A, 1 x 4 warps, 4 stages.
+  small.bm = 16;
+  small.bn = 64;
+  small.bk = 128 / bytesA;
+  small.warpsM = 1;
+  small.warpsN = 4;
+  small.stages = 4;
+}
+
+std::optional<GemmPlan> planLinear(loom::LinearOp op) {
+  auto xType = cast<RankedTensorType>(op.getX().getType());
+  std::string t = elementName(op.getX());
+  if (t != "bf16" && t != "f16")
+    return std::nullopt;
+  GemmPlan p;
+  p.large.kind = GemmKind::Linear;
+  p.large.aType = p.large.bType = p.large.yType = t;
+  if (op.getBias())
+    p.large.biasType = t;
+  p.small = p.large;
+  setTiles(p.large, p.small, 2);
+  p.gemv.emplace();
+  p.gemv->xType = p.gemv->wType = p.gemv->yType = t;
+  p.gemv->biasType = p.large.biasType;
+  // [..., K] -> [M, K].
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value x = op.getX();
+  int64_t rank = xType.getRank();
+  if (rank == 1) {
+    SmallVector<OpFoldResult> shape{b.getIndexAttr(1),
+                                    tensor::getMixedSize(b, loc, x, 0)};
+    auto type = RankedTensorType::get({1, xType.getDimSize(0)},
+                                      xType.getElementType());
+    x = tensor::ExpandShapeOp::create(b, loc, type, x,
+                                      ArrayRef<ReassociationIndices>{{0, 1}},
+                                      shape);
+  } else if (rank > 2) {
+    ReassociationIndices batch;
+    for (int64_t i = 0; i + 1 < rank; ++i)
+      batch.push_back(i);
+    x = tensor::CollapseShapeOp::create(
+        b, loc, x, ArrayRef<ReassociationIndices>{batch, {rank - 1}});
+  }
+  p.x2d = x;
+  p.inputs = {x, op.getW()};
+  if (op.getBias())
+    p.inputs.push_back(op.getBias());
+  auto x2 = cast<RankedTensorType>(x.getType());
+  auto wType = cast<RankedTensorType>(op.getW().getType());
+  p.resultType = RankedTensorType::get({x2.getDimSize(0), wType.getDimSize(0)},
+                                       xType.getElementType());
+  return p;
+}
+
+std::optional<GemmPlan> planQLinear(loom::QLinearOp op) {
+  std::string x = elementName(op.getX()), w = elementName(op.getW()),
+              s = elementName(op.getWScale()), y = elementName(op.getResult());
+  std::string bias = op.getBias() ? elementName(op.getBias()) : "";
+  if ((x != "bf16" && x != "f16") || !isFloatName(s) || !isFloatName(y) ||
+      (op.getBias() && !isFloatName(bias)))
+    return std::nullopt;
+  Value weights = op.getW();
+  if (w == "i4") {
+    weights = packedI4Source(op.getW());
+    if (!weights)
+      return std::nullopt;
+  } else if (w != "i8") {
+    return std::nullopt;
+  }
+  int64_t group = static_cast<int64_t>(op.getGroupSize());
+  if (group < 0 || group % 32)
+    return std::nullopt;
+  GemmPlan p;
+  p.large.kind = GemmKind::QLinear;
+  p.large.aType = x;
+  p.large.bType = w;
+  p.large.scaleType = s;
+  p.large.biasType = bias;
+  p.large.yType = y;
+  p.large.group = group;
+  p.small = p.large;
+  setTiles(p.large, p.small, 2);
+  if (group) {
+    // Partial sums and totals both live in registers: half the columns.
+    p.large.bn = 64;
+    // A K tile must not straddle two groups.
+    if (group % p.small.bk)
+      p.small.bk = 32;
+  }
+  if (group % GemvKernelConfig::kBlockK == 0) {
+    p.gemv.emplace();
+    p.gemv->qlinear = true;
+    p.gemv->xType = x;
+    p.gemv->wType = w;
+    p.gemv->scaleType = s;
+    p.gemv->biasType = bias;
+    p.gemv->yType = y;
+    p.gemv->group = group;
+  }
+  p.x2d = op.getX();
+  p.inputs = {op.getX(), weights, op.getWScale()};
+  if (op.getBias())
+    p.inputs.push_back(op.getBias());
+  p.resultType = op.getType();
+  return p;
+}
+
+std::optional<GemmPlan> planQMatmul(loom::QMatmulOp op,
+                                    const loom::gpu::Target &target) {
+  std::string q = elementName(op.getXq()), y = elementName(op.getResult());
+  std::string bias = op.getBias() ? elementName(op.getBias()) : "";
+  if (q != "i8" && !(q == "f8E4M3FN" && target.hasFp8Mma()))
+    return std::nullopt;
+  if (!isFloatName(y) || (op.getBias() && !isFloatName(bias)))
+    return std::nullopt;
+  GemmPlan p;
+  p.large.kind = GemmKind::QMatmul;
+  p.large.aType = p.large.bType = q;
+  p.large.biasType = bias;
+  p.large.yType = y;
+  p.small = p.large;
+  setTiles(p.large, p.small, 1);
+  p.x2d = op.getXq();
+  p.inputs = {op.getXq(), op.getXs(), op.getW(), op.getWScale()};
+  if (op.getBias())
+    p.inputs.push_back(op.getBias());
+  p.resultType = op.getType();
+  return p;
+}
+
+/// Launches the kernel of `config` on `args` with `columnTiles` blocks along
+/// x (the column tiles of every part) and ceil(M / bm) along y.
+LogicalResult launchTiles(OpBuilder &b, Location loc, ModuleOp module,
+                          const GemmKernelConfig &config, Value m,
+                          Value columnTiles, ValueRange args) {
+  FailureOr<SymbolRefAttr> kernel =
+      loom::gpu::buildGemmKernel(module, loc, config);
+  if (failed(kernel))
+    return failure();
+  Value one = indexConst(b, loc, 1);
+  Value gy = loom::gpu::ceilDiv(b, loc, m, config.bm);
+  Value threads = indexConst(b, loc, config.threads());
+  Value smem = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(config.sharedBytes())));
+  gpu::LaunchFuncOp::create(b, loc, *kernel,
+                            gpu::KernelDim3{columnTiles, gy, one},
+                            gpu::KernelDim3{threads, one, one}, smem, args);
+  return success();
+}
+
+/// Launches the kernel of `config` on `args` for an M x N result.
+LogicalResult launch(OpBuilder &b, Location loc, ModuleOp module,
+                     const GemmKernelConfig &config, Value m, Value n,
+                     ValueRange args) {
+  return launchTiles(b, loc, module, config, m,
+                     loom::gpu::ceilDiv(b, loc, n, config.bn), args);
+}
+
+/// Launches the GEMV kernel of `config` on `args` for an M x N result
+/// (1 <= M <= 16, K % 32 == 0).
+LogicalResult launchGemv(OpBuilder &b, Location loc, ModuleOp module,
+                         const GemvKernelConfig &config, Value n,
+                         ValueRange args) {
+  FailureOr<SymbolRefAttr> kernel =
+      loom::gpu::buildGemvKernel(module, loc, config);
+  if (failed(kernel))
+    return failure();
+  Value one = indexConst(b, loc, 1);
+  Value gx = loom::gpu::ceilDiv(b, loc, n, config.columns());
+  Value threads = indexConst(b, loc, config.threads());
+  gpu::LaunchFuncOp::create(b, loc, *kernel, gpu::KernelDim3{gx, one, one},
+                            gpu::KernelDim3{threads, one, one}, Value(),
+                            args);
+  return success();
+}
+
+/// Launches the decode-sized kernel (1 <= M <= 16): the GEMV kernel where K
+/// is a multiple of 32 (decided at run time for a dynamic K), else the GEMM
+/// kernel's small tiles.
+LogicalResult launchDecode(OpBuilder &b, Location loc, ModuleOp module,
+                           const GemmPlan &p, Value m, Value n,
+                           ValueRange args) {
+  if (!p.gemv)
+    return launch(b, loc, module, p.small, m, n, args);
+  int64_t staticK = cast<RankedTensorType>(p.x2d.getType()).getDimSize(1);
+  if (!ShapedType::isDynamic(staticK)) {
+    if (staticK % GemvKernelConfig::kAlignK)
+      return launch(b, loc, module, p.small, m, n, args);
+    return launchGemv(b, loc, module, *p.gemv, n, args);
+  }
+  OpBuilder::InsertionGuard guard(b);
+  Value k = dim(b, loc, p.x2d, 1);
+  Value rem = arith::RemUIOp::create(
+      b, loc, k, indexConst(b, loc, GemvKernelConfig::kAlignK));
+  Value aligned = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
+                                        indexConst(b, loc, 0));
+  auto select = scf::IfOp::create(b, loc, aligned, true);
+  b.setInsertionPointToStart(&select.getThenRegion().front());
+  if (failed(launchGemv(b, loc, module, *p.gemv, n, args)))
+    return failure();
+  b.setInsertionPointToStart(&select.getElseRegion().front());
+  return launch(b, loc, module, p.small, m, n, args);
+}
+
+/// The most f32 accumulators per thread a requested tile may keep in
+/// registers (the default tiles keep 64).
+constexpr int64_t kMaxAccumulators = 128;
+
+/// The block tile the target description asks for, given to the kernel for
+/// products with M > 16 (`large`; decode-sized products keep their GEMV and
+/// 16 x 64 kernels) with the default 2 x 4 warps, or fewer where the tile is
+/// too narrow for them. A tile the kernel cannot build is an error at `op`.
+LogicalResult applyRequestedTile(Operation *op,
+                                 const loom::gpu::Target &target,
+                                 GemmKernelConfig &r) {
+  const loom::GemmTile &tile = *target.gemm;
+  r.bm = tile.m;
+  r.bn = tile.n;
+  r.bk = tile.k;
+  if (tile.stages)
+    r.stages = tile.stages;
+  r.warpsM = tile.m % 32 == 0 ? 2 : 1;
+  r.warpsN = tile.n % 64 == 0 ? 4 : tile.n % 32 == 0 ? 2 : 1;
+  // A warp's m16 x n8 fragments, 4 f32 per thread each; group-wise scales
+  // keep the partial sums beside the totals.
+  int64_t accumulators = (r.bm / r.warpsM / 16) * (r.bn / r.warpsN / 8) * 4 *
+                         (r.group ? 2 : 1);
+  std::string why;
+  if (tile.m % 16 || tile.n % 16)
+    why = "M and N must be multiples of 16";
+  else if (accumulators > kMaxAccumulators)
+    why = "a warp's " + std::to_string(r.bm / r.warpsM) + "x" +
+          std::to_string(r.bn / r.warpsN) + " sub-tile needs " +
+          std::to_string(accumulators) +
+          " f32 accumulators per thread (at most " +
+          std::to_string(kMaxAccumulators) + ")";
+  else
+    why = r.check();
+  return loom::gpu::checkTile(op, target, loom::toString(tile), why,
+                              why.empty() ? r.sharedBytes() : 0);
+}
+
+/// Elementwise ops after a GEMM that its launch computes too (a fusion
+/// group's epilogue): the steps, their [M, N] tensor operands in order, and
+/// the ops, each the only reader of the previous value.
+struct FusedEpilogue {
+  std::vector<loom::gpu::EpilogueStep> steps;
+  SmallVector<Value> tensors;
+  SmallVector<Operation *> ops;
+};
+
+/// Replaces `op` according to `p`; with `epilogue`, the launch computes the
+/// epilogue's ops too and replaces the last of them.
+LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
+                      const loom::gpu::Target &target,
+                      const FusedEpilogue *epilogue = nullptr) {
+  if (epilogue) {
+    p.large.epilogue = p.small.epilogue = epilogue->steps;
+    if (p.gemv)
+      p.gemv->epilogue = epilogue->steps;
+  }
+  if (target.gemm && failed(applyRequestedTile(op, target, p.large)))
+    return failure();
+  for (const GemmKernelConfig *r : {&p.large, &p.small}) {
+    std::string why = r->check();
+    if (!why.empty() || r->sharedBytes() > target.sharedMemoryBytes)
+      return op->emitError() << "internal error: GEMM kernel "
+                             << r->kernelName()
+                             << " is invalid: "
+                             << (why.empty() ? "too much shared memory" : why);
+  }
+  if (p.gemv) {
+    p.gemv->chooseSchedule();
+    // Rows 8..15 of the mma are known empty when M <= 8.
+    int64_t staticM = p.resultType.getDimSize(0);
+    if (!ShapedType::isDynamic(staticM) && staticM <= 8)
+      p.gemv->rowHalves = 1;
+    std::string why = p.gemv->check();
+    if (!why.empty())
+      return op->emitError() << "internal error: GEMV kernel "
+                             << p.gemv->kernelName() << " is invalid: " << why;
+  }
+  Location loc = op->getLoc();
+  OpBuilder b(op);
+  Value m = dim(b, loc, p.x2d, 0);
+  Value n = dim(b, loc, p.inputs[p.large.kind == GemmKind::QMatmul ? 2 : 1], 0);
+  SmallVector<Value> args;
+  for (Value v : p.inputs)
+    args.push_back(loom::gpu::bufferOf(b, loc, v));
+  SmallVector<Value> dynSizes;
+  if (p.resultType.isDynamicDim(0))
+    dynSizes.push_back(m);
+  if (p.resultType.isDynamicDim(1))
+    dynSizes.push_back(n);
+  Value out = loom::gpu::allocBuffer(b, loc, p.resultType, dynSizes);
+  args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
+  if (epilogue)
+    for (Value t : epilogue->tensors)
+      args.push_back(loom::gpu::bufferOf(b, loc, t));
+
+  // An empty grid is an invalid launch: skip it when M or N is 0 (the result
+  // is then empty too).
+  int64_t staticM = p.resultType.getDimSize(0);
+  int64_t staticN = p.resultType.getDimSize(1);
+  bool mayBeEmpty = staticM == 0 || staticN == 0 ||
+                    ShapedType::isDynamic(staticM) ||
+                    ShapedType::isDynamic(staticN);
+  // Products with M > 16 on a target with wgmma take the warp-specialized
+  // wgmma GEMM (HopperGemmKernel.h) where its tensor maps can describe the
+  // operands (16-byte aligned rows and bases, checked at run time), the
+  // mma.sync kernel otherwise. A requested gemm tile keeps the latter.
+  std::optional<loom::gpu::HopperGemmConfig> hopper;
+  bool scaled = p.large.kind == GemmKind::QMatmul;
+  if ((p.large.kind == GemmKind::Linear || scaled) && !target.gemm)
+    hopper = loom::gpu::hopperGemmConfig(target, p.large.aType, p.large.biasType,
+                              p.large.yType, p.large.epilogue,
+                              cast<RankedTensorType>(p.x2d.getType()).getDimSize(1));
+  if (hopper)
+    loom::gpu::chooseHopperTileWidth(*hopper, target,
+                                     p.resultType.getDimSize(0),
+                                     {p.resultType.getDimSize(1)});
+  auto launchLarge = [&]() -> LogicalResult {
+    if (!hopper)
+      return launch(b, loc, module, p.large, m, n, args);
+    // Arguments of the mma.sync kernel: A, [xs], B, [w_scale], [bias], Y,
+    // the epilogue's tensors.
+    unsigned i = 0;
+    Value xArg = args[i++];
+    Value xsArg = scaled ? args[i++] : Value();
+    Value wArg = args[i++];
+    Value wsArg = scaled ? args[i++] : Value();
+    Value biasArg = p.large.biasType.empty() ? Value() : args[i++];
+    Value yArg = args[i++];
+    ValueRange tensors = ValueRange(args).drop_front(i);
+    Value k = dim(b, loc, p.x2d, 1);
+    Value ok = loom::gpu::hopperGemmApplies(b, loc, *hopper, k, {xArg, wArg});
+    auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&choice.getThenRegion().front());
+    SmallVector<Value> biases, scales;
+    if (biasArg)
+      biases.push_back(biasArg);
+    if (scaled)
+      scales = {xsArg, wsArg};
+    if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
+                                           xArg, wArg, yArg, scales, biases,
+                                           tensors, m, n, k)))
+      return failure();
+    b.setInsertionPointToStart(&choice.getElseRegion().front());
+    return launch(b, loc, module, p.large, m, n, args);
+  };
+  if (staticM == 0 || staticN == 0) {
+    // Nothing to compute.
+  } else {
+    OpBuilder::InsertionGuard guard(b);
+    if (mayBeEmpty) {
+      Value zero = indexConst(b, loc, 0);
+      Value mIn = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, m,
+                                        zero);
+      Value nIn = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, n,
+                                        zero);
+      auto nonEmpty = scf::IfOp::create(
+          b, loc, arith::AndIOp::create(b, loc, mIn, nIn), false);
+      b.setInsertionPointToStart(&nonEmpty.getThenRegion().front());
+    }
+    if (!ShapedType::isDynamic(staticM)) {
+      if (staticM <= p.small.bm) {
+        if (failed(launchDecode(b, loc, module, p, m, n, args)))
+          return failure();
+      } else if (failed(launchLarge())) {
+        return failure();
+      }
+    } else {
+      Value decode = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule,
+                                           m, indexConst(b, loc, p.small.bm));
+      auto select = scf::IfOp::create(b, loc, decode, true);
+      b.setInsertionPointToStart(&select.getThenRegion().front());
+      if (failed(launchDecode(b, loc, module, p, m, n, args)))
+        return failure();
+      b.setInsertionPointToStart(&select.getElseRegion().front());
+      if (failed(launchLarge()))
+        return failure();
+    }
+  }
+  Value y = loom::gpu::tensorOf(b, loc, out, p.resultType);
+
+  // [M, N] -> the op's result shape (linear with x of rank != 2).
+  auto rType = cast<RankedTensorType>(op->getResult(0).getType());
+  int64_t rank = rType.getRank();
+  if (rank == 1) {
+    y = tensor::CollapseShapeOp::create(b, loc, rType, y,
+                                        ArrayRef<ReassociationIndices>{{0, 1}});
+  } else if (rank > 2) {
+    ReassociationIndices batch;
+    SmallVector<OpFoldResult> shape;
+    Value x = op->getOperand(0);
+    for (int64_t i = 0; i + 1 < rank; ++i) {
+      batch.push_back(i);
+      shape.push_back(tensor::getMixedSize(b, loc, x, i));
+    }
+    shape.push_back(tensor::getMixedSize(b, loc, p.inputs[1], 0));
+    y = tensor::ExpandShapeOp::create(
+        b, loc, rType, y, ArrayRef<ReassociationIndices>{batch, {rank - 1}},
+        shape);
+  }
+  // The i4 unpacking this replaces reading, if nothing else reads it.
+  Operation *unpack = nullptr;
+  if (auto q = dyn_cast<loom::QLinearOp>(op))
+    if (p.large.bType == "i4")
+      unpack = q.getW().getDefiningOp();
+  if (epilogue) {
+    epilogue->ops.back()->getResult(0).replaceAllUsesWith(y);
+    for (Operation *e : llvm::reverse(epilogue->ops))
+      e->erase();
+  } else {
+    op->getResult(0).replaceAllUsesWith(y);
+  }
+  op->erase();
+  if (unpack && unpack->use_empty())
+    unpack->erase();
+  return success();
+}
+
+/// The plan for a GEMM op, or nothing when no kernel takes it.
+std::optional<GemmPlan> planGemm(Operation *op, const loom::gpu::Target &target) {
+  if (auto linear = dyn_cast<loom::LinearOp>(op))
+    return planLinear(linear);
+  if (auto qlinear = dyn_cast<loom::QLinearOp>(op))
+    return planQLinear(qlinear);
+  return planQMatmul(cast<loom::QMatmulOp>(op), target);
+}
+
+/// The epilogue step `op` is, reading `value`, or nothing. Tensor operands
+/// must have the [M, N] result's type up to the element type.
+std::optional<loom::gpu::EpilogueStep> epilogueStep(Operation *op, Value value,
+                                                    Value &tensor) {
+  using Kind = loom::gpu::EpilogueStep::Kind;
+  tensor = Value();
+  if (isa<loom::SiluOp>(op))
+    return loom::gpu::EpilogueStep{Kind::Silu, ""};
+  if (auto gelu = dyn_cast<loom::GeluOp>(op))
+    return loom::gpu::EpilogueStep{
+        gelu.getApproximate() == "tanh" ? Kind::GeluTanh : Kind::Gelu, ""};
+  if (!isa<arith::AddFOp, arith::MulFOp>(op) || op->getNumOperands() != 2)
+    return std::nullopt;
+  Value other = op->getOperand(0) == value ? op->getOperand(1) : op->getOperand(0);
+  if (other == value)
+    return std::nullopt; // x + x: not a tensor step
+  auto type = dyn_cast<RankedTensorType>(other.getType());
+  std::string name =
+      type ? loom::gpu::elementTypeName(type.getElementType()) : "";
+  if (!type || !isFloatName(name) ||
+      type.getShape() != cast<RankedTensorType>(value.getType()).getShape())
+    return std::nullopt;
+  tensor = other;
+  return loom::gpu::EpilogueStep{
+      isa<arith::AddFOp>(op) ? Kind::AddTensor : Kind::MulTensor, name};
+}
+
+} // namespace
+
+FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
+                                               const Target &target,
+                                               const GemmGating *gating) {
+  if (gemms.size() < 2)
+    return false;
+  // The launch goes where the last product was: no reader of a product
+  // may come before that.
+  for (Operation *op : gemms)
+    for (Operation *user : op->getResult(0).getUsers())
+      if (user->getBlock() != gemms.back()->getBlock() ||
+          user->isBeforeInBlock(gemms.back()))
+        return false;
+  // A gated pair: gate -> act -> mul <- up, each read only there, and both
+  // products of one type.
+  std::optional<EpilogueStep> gate;
+  if (gating) {
+    auto onlyReader = [](Operation *op, Operation *reader) {
+      return op->getResult(0).hasOneUse() &&
+             *op->getResult(0).getUsers().begin() == reader;
+    };
+    Value unused;
+    gate = epilogueStep(gating->act, gemms[0]->getResult(0), unused);
+    if (gemms.size() != 2 || !gate || unused ||
+        !onlyReader(gemms[0], gating->act) ||
+        !onlyReader(gating->act, gating->mul) ||
+        !onlyReader(gemms[1], gating->mul) ||
+        gemms[0]->getResult(0).getType() != gemms[1]->getResult(0).getType() ||
+        gating->mul->getResult(0).getType() != gemms[0]->getResult(0).getType())
+      return false;
+  }
+  std::vector<GemmPlan> plans;
+  for (Operation *op : gemms) {
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    // Rank 2 with a static M > 16, as for epilogues (GEMV has no parts).
+    if (!type || type.getRank() != 2 || type.isDynamicDim(0) ||
+        type.getDimSize(0) <= 16 || op->getOperand(0) != gemms[0]->getOperand(0))
+      return false;
+    std::optional<GemmPlan> plan = planGemm(op, target);
+    if (!plan)
+      return false;
+    if (!plans.empty()) {
+      if (plans[0].large.kernelName() != plan->large.kernelName())
+        return false; // one kernel for every part
+    }
+    plans.push_back(std::move(*plan));
+  }
+  GemmKernelConfig config = plans[0].large;
+  if (target.gemm) {
+    GemmPlan &p = plans[0];
+    if (failed(applyRequestedTile(gemms[0], target, p.large)))
+      return failure();
+    config = p.large;
+  }
+  config.parts = static_cast<int64_t>(gemms.size());
+  if (gate) {
+    config.gate = gate->kind;
+    // Two sets of accumulators live at once: the default tile halves its
+    // columns (and its rows where M is small, for more blocks).
+    if (!target.gemm) {
+      config.bn = 64;
+      if (cast<RankedTensorType>(gemms[0]->getResult(0).getType()).getDimSize(0) <= 512)
+        config.bm = 64;
+    }
+  }
+  std::string why = config.check();
+  if (!why.empty() || config.sharedBytes() > target.sharedMemoryBytes)
+    return gemms[0]->emitError()
+           << "internal error: GEMM kernel " << config.kernelName()
+           << " is invalid: "
+           << (why.empty() ? "too much shared memory" : why);
+
+  // Arguments: A, [xs], then each operand kind for every part in turn.
+  Operation *first = gemms[0];
+  Location loc = first->getLoc();
+  OpBuilder b(gemms.back()); // every operand is defined by now
+  bool qmatmul = config.kind == GemmKind::QMatmul;
+  size_t shared = qmatmul ? 2 : 1; // A and xs are common to all parts
+  SmallVector<Value> args;
+  for (size_t i = 0; i < shared; ++i)
+    args.push_back(loom::gpu::bufferOf(b, loc, plans[0].inputs[i]));
+  size_t perPart = plans[0].inputs.size() - shared;
+  for (size_t k = 0; k < perPart; ++k)
+    for (GemmPlan &p : plans)
+      args.push_back(loom::gpu::bufferOf(b, loc, p.inputs[shared + k]));
+  SmallVector<Value> outs;
+  Value m = dim(b, loc, plans[0].x2d, 0);
+  Value tiles = indexConst(b, loc, 0);
+  // One result per part, or the gated product's one.
+  for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans)) {
+    Value n = dim(b, loc, p.inputs[qmatmul ? 2 : 1], 0);
+    SmallVector<Value> dynSizes;
+    if (p.resultType.isDynamicDim(1))
+      dynSizes.push_back(n);
+    outs.push_back(loom::gpu::allocBuffer(b, loc, p.resultType, dynSizes));
+    args.push_back(loom::gpu::dynamicBuffer(b, loc, outs.back()));
+    tiles = arith::AddIOp::create(b, loc, tiles,
+                                  loom::gpu::ceilDiv(b, loc, n, config.bn));
+  }
+  // An empty grid is an invalid launch (every part with N = 0).
+  Value zero = indexConst(b, loc, 0);
+  Value nonEmpty =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, tiles, zero);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto ifOp = scf::IfOp::create(b, loc, nonEmpty, false);
+    b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    ModuleOp module = first->getParentOfType<ModuleOp>();
+    // On wgmma targets, linear siblings and gated pairs take the wgmma GEMM
+    // (parts, or both products of the pair per tile) where the tensor maps
+    // can describe the operands; the mma.sync kernel otherwise.
+    std::optional<loom::gpu::HopperGemmConfig> hopper;
+    if (config.kind == GemmKind::Linear && !target.gemm)
+      hopper = loom::gpu::hopperGemmConfig(
+          target, config.aType, config.biasType, config.yType, {},
+          cast<RankedTensorType>(plans[0].x2d.getType()).getDimSize(1));
+    if (hopper) {
+      hopper->parts = config.parts;
+      if (gate) {
+        hopper->gate = gate->kind;
+        hopper->bn = 128;
+      }
+      SmallVector<int64_t> staticNs;
+      for (const GemmPlan &p : plans)
+        staticNs.push_back(p.resultType.getDimSize(1));
+      loom::gpu::chooseHopperTileWidth(*hopper, target,
+                                       plans[0].resultType.getDimSize(0),
+                                       staticNs);
+      if (!hopper->check().empty() ||
+          hopper->sharedMemoryBytes() > target.sharedMemoryBytes)
+        hopper.reset();
+    }
+    if (hopper) {
+      size_t parts = plans.size();
+      ValueRange bs = ValueRange(args).slice(1, parts);
+      ValueRange biases = config.biasType.empty()
+                              ? ValueRange()
+                              : ValueRange(args).slice(1 + parts, parts);
+      ValueRange ys = ValueRange(args).take_back(outs.size());
+      SmallVector<Value> ns;
+      for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans))
+        ns.push_back(dim(b, loc, p.inputs[1], 0));
+      Value k = dim(b, loc, plans[0].x2d, 1);
+      SmallVector<Value> operands{args[0]};
+      llvm::append_range(operands, bs);
+      Value ok = loom::gpu::hopperGemmApplies(b, loc, *hopper, k, operands);
+      auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(&choice.getThenRegion().front());
+      if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
+                                             args[0], bs, ys, {}, biases, {},
+                                             m, ns, k)))
+        return failure();
+      b.setInsertionPointToStart(&choice.getElseRegion().front());
+    }
+    if (failed(launchTiles(b, loc, module, config, m, tiles, args)))
+      return failure();
+  }
+  if (gate) {
+    gating->mul->getResult(0).replaceAllUsesWith(
+        loom::gpu::tensorOf(b, loc, outs[0], plans[0].resultType));
+    gating->mul->erase();
+    gating->act->erase();
+  }
+  for (auto [i, op] : llvm::enumerate(gemms)) {
+    Operation *unpack = nullptr;
+    if (auto q = dyn_cast<loom::QLinearOp>(op))
+      if (config.bType == "i4")
+        unpack = q.getW().getDefiningOp();
+    if (!gate)
+      op->getResult(0).replaceAllUsesWith(
+          loom::gpu::tensorOf(b, loc, outs[i], plans[i].resultType));
+    op->erase();
+    if (unpack && unpack->use_empty())
+      unpack->erase();
+  }
+  return true;
+}
+
+FailureOr<bool> loom::gpu::rewriteGemmWithEpilogue(
+    Operation *gemm, ArrayRef<Operation *> chain, const Target &target) {
+  auto resultType = dyn_cast<RankedTensorType>(gemm->getResult(0).getType());
+  // Rank 2 (the tensor steps' operands are [M, N]); any M: decode-sized
+  // products take the GEMV kernel with the same epilogue.
+  if (!resultType || resultType.getRank() != 2)
+    return false;
+  FusedEpilogue epilogue;
+  Value value = gemm->getResult(0);
+  for (Operation *op : chain) {
+    Value tensor;
+    std::optional<EpilogueStep> step = epilogueStep(op, value, tensor);
+    if (!step || !value.hasOneUse() || *value.getUsers().begin() != op)
+      return false;
+    epilogue.steps.push_back(*step);
+    if (tensor)
+      epilogue.tensors.push_back(tensor);
+    epilogue.ops.push_back(op);
+    value = op->getResult(0);
+  }
+  std::optional<GemmPlan> plan = planGemm(gemm, target);
+  if (!plan)
+    return false;
+  auto module = gemm->getParentOfType<ModuleOp>();
+  if (failed(rewrite(gemm, *plan, module, target, &epilogue)))
+    return failure();
+  return true;
+}
+
+LogicalResult loom::rewriteGemmOps(ModuleOp module, const gpu::Target &target) {
+  SmallVector<Operation *> ops;
+  module.walk([&](Operation *op) {
+    if (isa<loom::LinearOp, loom::QLinearOp, loom::QMatmulOp>(op) &&
+        op->getParentOfType<func::FuncOp>())
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    std::optional<GemmPlan> plan = planGemm(op, target);
+    if (!plan)
+      continue; // generic path
+    if (failed(rewrite(op, *plan, module, target)))
+      return failure();
+  }
+  return success();
+}

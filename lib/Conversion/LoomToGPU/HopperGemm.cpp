@@ -1,0 +1,157 @@
+//===- HopperGemm.cpp - launching the wgmma GEMM --------------------------===//
+
+#include "HopperGemm.h"
+
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/Tma.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+
+namespace loom {
+namespace gpu {
+
+std::optional<HopperGemmConfig>
+hopperGemmConfig(const Target &target, StringRef abType, StringRef biasType,
+                 StringRef yType, const std::vector<EpilogueStep> &epilogue,
+                 int64_t staticK) {
+  if (!target.hasWgmma() || !target.hasTma())
+    return std::nullopt;
+  if ((abType != "bf16" && abType != "f16" && abType != "i8" &&
+       abType != "f8E4M3FN") ||
+      (yType != "bf16" && yType != "f16" && yType != "f32"))
+    return std::nullopt;
+  HopperGemmConfig c;
+  c.abType = abType.str();
+  c.scaled = abType == "i8" || abType == "f8E4M3FN";
+  if (!ShapedType::isDynamic(staticK) &&
+      (staticK * c.elementBytes()) % 16 != 0)
+    return std::nullopt;
+  c.biasType = biasType.str();
+  c.yType = yType.str();
+  c.epilogue = epilogue;
+  // 128 x 256 tiles, 4 stages of 48 KiB: the shape of the best public
+  // Hopper GEMMs; where the chip has less shared memory, fewer stages.
+  while (c.stages > 2 && c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    --c.stages;
+  if (!c.check().empty() || c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    return std::nullopt;
+  return c;
+}
+
+void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
+                           int64_t staticM, ArrayRef<int64_t> staticNs) {
+  if (c.gate || ShapedType::isDynamic(staticM) || staticNs.empty() ||
+      llvm::any_of(staticNs, ShapedType::isDynamic) || target.smCount <= 0)
+    return;
+  auto cost = [&](int64_t bn) {
+    int64_t tiles = 0;
+    for (int64_t n : staticNs)
+      tiles += llvm::divideCeil(staticM, c.bm) * llvm::divideCeil(n, bn);
+    int64_t waves = llvm::divideCeil(std::max<int64_t>(tiles, 1), target.smCount);
+    return static_cast<double>(waves) * bn * (bn == 128 ? 1.1 : 1.0);
+  };
+  c.bn = cost(128) < cost(256) ? 128 : 256;
+}
+
+Value hopperGemmApplies(OpBuilder &b, Location loc, const HopperGemmConfig &c,
+                        Value k, ValueRange buffers) {
+  Value zero = indexConst(b, loc, 0);
+  auto multipleOf = [&](Value v, int64_t d) -> Value {
+    Value r = arith::RemUIOp::create(b, loc, v, indexConst(b, loc, d));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, r, zero);
+  };
+  Value ok = multipleOf(k, 16 / c.elementBytes());
+  for (Value buffer : buffers) {
+    Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    Value aligned = multipleOf(ptr, 16);
+    ok = arith::AndIOp::create(b, loc, ok, aligned);
+  }
+  return ok;
+}
+
+LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
+                               const Target &target, const HopperGemmConfig &c,
+                               Value x, ValueRange ws, ValueRange ys,
+                               ValueRange scales, ValueRange biases,
+                               ValueRange epilogueTensors, Value m,
+                               ValueRange ns, Value k) {
+  FailureOr<SymbolRefAttr> kernel = buildHopperGemmKernel(module, loc, c);
+  if (failed(kernel))
+    return failure();
+  MLIRContext *ctx = b.getContext();
+  // The tensor maps: encoded by the runtime (loomCudaTensorMap2D, cached per
+  // buffer and shape), passed by address. The CUtensorMap data type: 8-bit
+  // operands as bytes.
+  Type i64 = b.getI64Type();
+  Type pointer = LLVM::LLVMPointerType::get(ctx);
+  int64_t dataType = c.abType == "bf16" ? 9 : c.abType == "f16" ? 6 : 0;
+  // Declared as an llvm.func: a func.func would get a C-interface wrapper
+  // name from the host lowering (llvm-request-c-wrappers).
+  StringRef encoder = "loomCudaTensorMap2D";
+  auto encoderType =
+      LLVM::LLVMFunctionType::get(pointer, SmallVector<Type>(11, i64));
+  if (!module.lookupSymbol(encoder)) {
+    OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
+    LLVM::LLVMFuncOp::create(top, loc, encoder, encoderType);
+  }
+  auto asI64 = [&](Value v) -> Value {
+    return arith::IndexCastOp::create(b, loc, i64, v);
+  };
+  auto constI64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  };
+  auto descriptor = [&](Value buffer, int64_t rows) -> Value {
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    Value r = memref::DimOp::create(b, loc, buffer, 0);
+    Value cols = memref::DimOp::create(b, loc, buffer, 1);
+    Value colsI64 = asI64(cols);
+    // 128-byte swizzle (3), 256-byte L2 promotion (3), zero fill (0).
+    SmallVector<Value> operands{asI64(base),       asI64(r),
+                                colsI64,           colsI64,
+                                constI64(dataType), constI64(c.elementBytes()),
+                                constI64(rows),    constI64(c.blockK()),
+                                constI64(3),       constI64(3),
+                                constI64(0)};
+    return LLVM::CallOp::create(b, loc, encoderType,
+                                FlatSymbolRefAttr::get(ctx, encoder), operands)
+        .getResult();
+  };
+  SmallVector<Value> args{descriptor(x, c.bm)};
+  for (Value w : ws)
+    args.push_back(descriptor(w, c.bn));
+  args.push_back(x);
+  llvm::append_range(args, ws);
+  llvm::append_range(args, ys);
+  args.push_back(k);
+  llvm::append_range(args, scales);
+  llvm::append_range(args, biases);
+  llvm::append_range(args, epilogueTensors);
+  // Persistent CTAs: one per SM, or one per tile where there are fewer.
+  Value rowTiles = ceilDiv(b, loc, m, c.bm);
+  Value tiles = indexConst(b, loc, 0);
+  for (Value n : ns) {
+    Value partTiles =
+        arith::MulIOp::create(b, loc, rowTiles, ceilDiv(b, loc, n, c.bn));
+    tiles = arith::AddIOp::create(b, loc, tiles, partTiles);
+  }
+  Value sms = indexConst(b, loc, target.smCount);
+  Value fewer = arith::MinUIOp::create(b, loc, tiles, sms);
+  Value grid = arith::MaxUIOp::create(b, loc, fewer, indexConst(b, loc, 1));
+  Value one = indexConst(b, loc, 1);
+  Value threads = indexConst(b, loc, c.threads());
+  Value smem = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(c.sharedMemoryBytes())));
+  mlir::gpu::LaunchFuncOp::create(b, loc, *kernel,
+                                  mlir::gpu::KernelDim3{grid, one, one},
+                                  mlir::gpu::KernelDim3{threads, one, one},
+                                  smem, args);
+  return success();
+}
+
+} // namespace gpu
+} // namespace loom

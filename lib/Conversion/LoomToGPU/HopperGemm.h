@@ -1,0 +1,55 @@
+//===- HopperGemm.h - launching the wgmma GEMM -------------------*- C++ -*-===//
+
+#ifndef LOOM_LIB_CONVERSION_LOOMTOGPU_HOPPERGEMM_H
+#define LOOM_LIB_CONVERSION_LOOMTOGPU_HOPPERGEMM_H
+
+#include "Launch.h"
+#include "loom/GPU/Kernels/HopperGemmKernel.h"
+
+namespace loom {
+namespace gpu {
+
+/// The wgmma GEMM's config for Y [M, N] = X [M, K] W [N, K]^T with these
+/// element types ("" bias: none) and epilogue on `target`, or nullopt where
+/// it does not apply: a target without wgmma, other element types, or a
+/// static K whose rows are not a multiple of 16 bytes (the tensor maps need
+/// them; hopperGemmApplies checks a dynamic K at run time). i8 and
+/// f8E4M3FN operands (qmatmul) are scaled by xs[m] * w_scale[n].
+std::optional<HopperGemmConfig>
+hopperGemmConfig(const Target &target, llvm::StringRef abType,
+                 llvm::StringRef biasType, llvm::StringRef yType,
+                 const std::vector<EpilogueStep> &epilogue, int64_t staticK);
+
+/// The tile width for products of M x N_p (static sizes; dynamic ones keep
+/// `c.bn`): the BN of {256, 128} whose persistent grid leaves the fewest SM
+/// slots idle in its last wave, counting a 128-wide tile as 1.1 times half
+/// a 256-wide one (it reads more operand bytes per product). A gated pair
+/// keeps its 128.
+void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
+                           int64_t staticM, llvm::ArrayRef<int64_t> staticNs);
+
+/// Launches the kernel of `c` for ys[p] [M, N_p] (buffers, written) =
+/// x [M, K] ws[p] [N_p, K]^T (+ biases[p]) (a gated pair: one y from both
+/// ws) with the epilogue's tensor operands: tensor maps of x and each w
+/// encoded on the host (calls of the runtime's loomCudaTensorMap2D, which
+/// caches them), a persistent grid of min(tiles, SMs) CTAs. `x` and the ws are
+/// identity-layout buffers with a unit inner stride; `ns` are the N_p.
+mlir::LogicalResult
+launchHopperGemm(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module,
+                 const Target &target, const HopperGemmConfig &c, mlir::Value x,
+                 mlir::ValueRange ws, mlir::ValueRange ys,
+                 mlir::ValueRange scales, mlir::ValueRange biases,
+                 mlir::ValueRange epilogueTensors, mlir::Value m,
+                 mlir::ValueRange ns, mlir::Value k);
+
+/// The run-time condition under which the kernel's tensor maps can describe
+/// the operands: rows of K elements a multiple of 16 bytes and every buffer
+/// 16-byte aligned.
+mlir::Value hopperGemmApplies(mlir::OpBuilder &b, mlir::Location loc,
+                              const HopperGemmConfig &c, mlir::Value k,
+                              mlir::ValueRange buffers);
+
+} // namespace gpu
+} // namespace loom
+
+#endif // LOOM_LIB_CONVERSION_LOOMTOGPU_HOPPERGEMM_H

@@ -1,0 +1,49 @@
+//===- Reduce.cpp - warp and block reductions -----------------------------===//
+
+#include "loom/GPU/Builder/Reduce.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+using namespace mlir;
+
+namespace loom {
+namespace gpu {
+
+static Value combine(KernelBuilder &b, ReduceKind kind, Value x, Value y) {
+  return kind == ReduceKind::Add ? b.fadd(x, y) : b.fmax(x, y);
+}
+
+Value warpAllReduce(KernelBuilder &b, Value v, ReduceKind kind, int64_t lanes,
+                    bool descending) {
+  auto step = [&](int64_t distance) {
+    Value other = mlir::gpu::ShuffleOp::create(b, v, b.i32(distance), b.i32(32),
+                                               mlir::gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    v = combine(b, kind, v, other);
+  };
+  if (descending)
+    for (int64_t d = lanes / 2; d >= 1; d /= 2)
+      step(d);
+  else
+    for (int64_t d = 1; d < lanes; d *= 2)
+      step(d);
+  return v;
+}
+
+Value blockAllReduce(KernelBuilder &b, Value v, ReduceKind kind, Value tid,
+                     int64_t warps, Value scratch) {
+  v = warpAllReduce(b, v, kind);
+  if (warps == 1)
+    return v;
+  Value lane = b.remu(tid, b.idx(32));
+  Value warp = b.divu(tid, b.idx(32));
+  b.ifThen(b.eq(lane, b.idx(0)), [&] { b.store(v, scratch, warp); });
+  b.barrier();
+  Value total = b.load(scratch, b.idx(0));
+  for (int64_t w = 1; w < warps; ++w)
+    total = combine(b, kind, total, b.load(scratch, b.idx(w)));
+  return total;
+}
+
+} // namespace gpu
+} // namespace loom

@@ -1,0 +1,93 @@
+//===- Wgmma.cpp - warpgroup matrix products (Hopper) ---------------------===//
+
+#include "loom/GPU/Builder/Wgmma.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
+using namespace mlir;
+
+namespace loom {
+namespace gpu {
+
+int64_t wgmmaElementBytes(WgmmaType type) {
+  return type == WgmmaType::BF16 || type == WgmmaType::F16 ? 2 : 1;
+}
+
+Type wgmmaAccumulatorType(KernelBuilder &b, WgmmaType type, int64_t n) {
+  Type element = type == WgmmaType::S8 ? Type(b.getI32Type())
+                                       : Type(b.getF32Type());
+  SmallVector<Type> fields(n / 2, element);
+  return LLVM::LLVMStructType::getLiteral(b.getContext(), fields);
+}
+
+Value wgmmaZeroAccumulator(KernelBuilder &b, Type accumulatorType) {
+  return LLVM::ZeroOp::create(b, accumulatorType);
+}
+
+Value wgmmaDescriptor(KernelBuilder &b, Value sharedAddress) {
+  // Bits 0-13: address >> 4; 16-29: leading byte offset >> 4 (unused by
+  // swizzled K-major tiles, 1 by convention); 32-45: stride byte offset >> 4
+  // (1024 bytes between 8-row core matrices); 62-63: 1 = 128-byte swizzle.
+  Value address = b.indexCast(b.getI64Type(), sharedAddress);
+  Value field = b.shru(b.andi(address, b.i64(0x3FFFF)), b.i64(4));
+  constexpr int64_t fixed =
+      (int64_t(1) << 16) | (int64_t(1024 >> 4) << 32) | (int64_t(1) << 62);
+  return b.ori(field, b.i64(fixed));
+}
+
+Value wgmmaMma(KernelBuilder &b, WgmmaType type, int64_t n, Value accumulator,
+               Value descA, Value descB) {
+  MLIRContext *ctx = b.getContext();
+  NVVM::WGMMATypes t = type == WgmmaType::BF16   ? NVVM::WGMMATypes::bf16
+                       : type == WgmmaType::F16  ? NVVM::WGMMATypes::f16
+                       : type == WgmmaType::E4M3 ? NVVM::WGMMATypes::e4m3
+                                                 : NVVM::WGMMATypes::s8;
+  bool s8 = type == WgmmaType::S8;
+  int64_t k = 32 / wgmmaElementBytes(type);
+  auto shape = NVVM::MMAShapeAttr::get(ctx, 64, n, k);
+  auto typeAB = NVVM::WGMMATypesAttr::get(ctx, t);
+  auto typeD = NVVM::WGMMATypesAttr::get(
+      ctx, s8 ? NVVM::WGMMATypes::s32 : NVVM::WGMMATypes::f32);
+  return NVVM::WgmmaMmaAsyncOp::create(
+      b, accumulator.getType(), accumulator, descA, descB, shape, typeAB,
+      typeAB, typeD, NVVM::WGMMAScaleOutAttr::get(ctx, NVVM::WGMMAScaleOut::one),
+      NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one),
+      NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one),
+      // row A and col B: both operands K-major (no transpose).
+      NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
+      NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::col),
+      s8 ? NVVM::MMAIntOverflowAttr::get(ctx, NVVM::MMAIntOverflow::wrapped)
+         : NVVM::MMAIntOverflowAttr());
+}
+
+void wgmmaFence(KernelBuilder &b) { NVVM::WgmmaFenceAlignedOp::create(b); }
+void wgmmaCommit(KernelBuilder &b) { NVVM::WgmmaGroupSyncAlignedOp::create(b); }
+void wgmmaWait(KernelBuilder &b, int64_t pending) {
+  NVVM::WgmmaWaitGroupSyncOp::create(b, b.getI64IntegerAttr(pending));
+}
+
+Value wgmmaElement(KernelBuilder &b, Value accumulator, int64_t i) {
+  return LLVM::ExtractValueOp::create(b, accumulator, ArrayRef<int64_t>{i});
+}
+
+std::pair<Value, Value> wgmmaElementPosition(KernelBuilder &b, Value lane,
+                                             Value warp, int64_t i) {
+  int64_t block = i / 4, within = i % 4;
+  Value rowBase = b.add(b.mul(warp, b.idx(16)), b.divu(lane, b.idx(4)));
+  Value row = b.addConst(rowBase, within >= 2 ? 8 : 0);
+  Value colBase = b.mul(b.remu(lane, b.idx(4)), b.idx(2));
+  Value col = b.addConst(colBase, 8 * block + within % 2);
+  return {row, col};
+}
+
+void setMaxRegisters(KernelBuilder &b, int64_t registers, bool increase) {
+  NVVM::SetMaxRegisterOp::create(
+      b, b.getI32IntegerAttr(registers),
+      NVVM::SetMaxRegisterActionAttr::get(
+          b.getContext(), increase ? NVVM::SetMaxRegisterAction::increase
+                                   : NVVM::SetMaxRegisterAction::decrease));
+}
+
+} // namespace gpu
+} // namespace loom
