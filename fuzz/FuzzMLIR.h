@@ -4,12 +4,14 @@
 // fresh MLIRContext (so that no input depends on what an earlier one left
 // uniqued in the context, and a crash reproduces from its input alone) with
 // the dialects loom-opt registers, loaded lazily as the input names them.
-// Diagnostics are swallowed.
+// Diagnostics are swallowed. Inputs are parsed as the tools parse them,
+// with Loom's input limits.
 
 #ifndef LOOM_FUZZ_FUZZMLIR_H
 #define LOOM_FUZZ_FUZZMLIR_H
 
 #include "loom/InitAll.h"
+#include "loom/Support/InputLimits.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -88,20 +90,26 @@ inline bool mayHitUpstreamDenseArrayCrash(llvm::StringRef text) {
   return false;
 }
 
-/// Parses and verifies `data` as a module (as loom-opt does); null where
-/// either fails, or where the input may hit the upstream crash above.
+/// Parses and verifies `text` as a module with the input limits of the
+/// tools (loom/Support/InputLimits.h: nesting depth before, region depth and
+/// 64-bit sizes after); null where any of it fails, or where the input may
+/// hit the upstream crash above.
 inline mlir::OwningOpRef<mlir::ModuleOp>
-parseModule(const uint8_t *data, size_t size, mlir::MLIRContext &context) {
-  llvm::StringRef text(reinterpret_cast<const char *>(data), size);
+parseModuleText(llvm::StringRef text, mlir::MLIRContext &context) {
   if (mayHitUpstreamDenseArrayCrash(text))
     return nullptr;
-  llvm::SourceMgr sourceMgr;
+  auto sourceMgr = std::make_shared<llvm::SourceMgr>();
   // A copy: MLIR's lexer needs the terminating NUL that a MemoryBuffer adds.
-  sourceMgr.AddNewSourceBuffer(
+  sourceMgr->AddNewSourceBuffer(
       llvm::MemoryBuffer::getMemBufferCopy(text, "fuzz-input"),
       llvm::SMLoc());
-  return mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr,
-                                               mlir::ParserConfig(&context));
+  return loom::parseSourceFileWithLimits(sourceMgr, &context);
+}
+
+inline mlir::OwningOpRef<mlir::ModuleOp>
+parseModule(const uint8_t *data, size_t size, mlir::MLIRContext &context) {
+  return parseModuleText(
+      llvm::StringRef(reinterpret_cast<const char *>(data), size), context);
 }
 
 } // namespace fuzz

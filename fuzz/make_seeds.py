@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of Loom's fuzz targets from the repository.
 
-usage: make_seeds.py SOURCE_DIR OUT_DIR
+usage: make_seeds.py SOURCE_DIR OUT_DIR [LOOM_COMPILE]
 
 OUT_DIR/mlir/       every test/**/*.mlir split at `// -----`, and examples/*.mlir
                     (loom-fuzz-parse and loom-fuzz-cpu-pipeline)
@@ -11,9 +11,15 @@ OUT_DIR/npy/        small .npy images: every dtype the reader knows, versions
 OUT_DIR/signature/  the signatures (docs/abi.md) of the public functions of
                     examples/ and test/ modules, one module per file
                     (loom-fuzz-module)
+OUT_DIR/modules/    compiled modules (loom-fuzz-module-file): small test
+                    inputs compiled with LOOM_COMPILE for the CPU and, where
+                    a CUDA toolkit is found, for sm_90a
+OUT_DIR/limits/     a few byte strings for the generators of loom-fuzz-limits
+                    (which read choices, not text, from their input)
 
-Deterministic (same repository, same seeds); files are named by content hash,
-so duplicates collapse. The directories are rewritten from scratch.
+Deterministic (same repository, same seeds; the modules are the same for the
+same loom-compile and system linker); files are named by content hash, so
+duplicates collapse. The directories are rewritten from scratch.
 """
 import glob
 import hashlib
@@ -21,7 +27,9 @@ import os
 import re
 import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 
 
 def write_all(out_dir, items):
@@ -174,14 +182,54 @@ def signature_seeds(src):
     yield "abi %d\ntarget sm_90a\nentry g(tensor<3xi4>) -> (tensor<?x?xf8E4M3FN>)\n" % abi
 
 
+# Small modules, so that the fuzzer's mutations stay cheap (each input is
+# hashed and written to a file): the largest is under 128 KiB.
+MODULE_INPUTS = ["test/Tools/loom-run/Inputs/block.mlir",
+                 "test/Tools/loom-run/Inputs/dynamic.mlir",
+                 "unittests/Runtime/Inputs/block.mlir"]
+
+
+def module_seeds(src, loom_compile):
+    if not loom_compile:
+        return
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in MODULE_INPUTS:
+            for target in ("cpu", "sm_90a"):
+                out = os.path.join(tmp, "m.so")
+                p = subprocess.run([loom_compile, os.path.join(src, name),
+                                    "--target=" + target, "-o", out],
+                                   capture_output=True, text=True, env=env)
+                if p.returncode != 0:
+                    if target == "cpu":
+                        sys.exit("make_seeds.py: loom-compile failed on %s:\n%s"
+                                 % (name, p.stderr))
+                    continue  # no CUDA toolkit here
+                with open(out, "rb") as f:
+                    data = f.read()
+                if len(data) <= 128 * 1024:
+                    yield data
+
+
+def limits_seeds():
+    # FuzzedDataProvider reads integers from the end: a few patterns that
+    # reach both generators and the deep cases.
+    for first in range(8):
+        yield bytes([first]) * 16
+        yield bytes([first, 0xFF, 0x01, 0x80] * 8)
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     src, out = sys.argv[1], sys.argv[2]
+    loom_compile = sys.argv[3] if len(sys.argv) == 4 else None
     counts = {
         "mlir": write_all(os.path.join(out, "mlir"), mlir_seeds(src)),
         "npy": write_all(os.path.join(out, "npy"), npy_seeds()),
         "signature": write_all(os.path.join(out, "signature"), signature_seeds(src)),
+        "modules": write_all(os.path.join(out, "modules"), module_seeds(src, loom_compile)),
+        "limits": write_all(os.path.join(out, "limits"), limits_seeds()),
     }
     print("seeds: " + ", ".join("%s %d" % kv for kv in counts.items()))
 

@@ -38,7 +38,8 @@ while (($#)); do
   esac
   shift
 done
-all=(loom-fuzz-parse loom-fuzz-npy loom-fuzz-cpu-pipeline loom-fuzz-module)
+all=(loom-fuzz-parse loom-fuzz-npy loom-fuzz-cpu-pipeline loom-fuzz-module
+     loom-fuzz-module-file loom-fuzz-limits)
 ((${#targets[@]})) || targets=("${all[@]}")
 
 # --- build -------------------------------------------------------------------
@@ -54,21 +55,25 @@ if [ ! -f build-fuzz/build.ninja ]; then
     -DLOOM_ENABLE_FUZZERS=ON -DLOOM_BUILD_TESTS=OFF
 fi
 start=$(date +%s)
-ninja -C build-fuzz -j "$jobs" loom-fuzzers
+# loom-compile (instrumented like the rest) compiles the module seeds.
+ninja -C build-fuzz -j "$jobs" loom-fuzzers loom-compile
 echo "fuzz.sh: build took $(($(date +%s) - start)) s"
 [ "$mode" = build ] && exit 0
 
-python3 fuzz/make_seeds.py "$root" "$build/seeds"
+python3 fuzz/make_seeds.py "$root" "$build/seeds" "$build/bin/loom-compile"
 
 # --- per-target settings -------------------------------------------------------
-# The limits bound what is not Loom's bug (a huge constant folded, a deep
-# nest parsed): inputs up to 16 KiB (the largest seed is 14 KiB), 2 GiB of
-# memory, and -timeout seconds per input.
+# The limits bound what is not Loom's bug (a huge constant folded): inputs up
+# to 16 KiB (the largest seed is 14 KiB; 128 KiB for whole modules), 2 GiB of
+# memory, and -timeout seconds per input. Deep nests are Loom's to refuse
+# (docs/Design.md, "Input limits"); loom-fuzz-limits generates them.
 seeds_of() {
   case $1 in
     loom-fuzz-parse|loom-fuzz-cpu-pipeline) echo mlir ;;
     loom-fuzz-npy) echo npy ;;
     loom-fuzz-module) echo signature ;;
+    loom-fuzz-module-file) echo modules ;;
+    loom-fuzz-limits) echo limits ;;
   esac
 }
 options_of() {
@@ -77,6 +82,8 @@ options_of() {
     loom-fuzz-cpu-pipeline) echo "-dict=$root/fuzz/mlir.dict -max_len=16384 -timeout=60" ;;
     loom-fuzz-npy) echo "-dict=$root/fuzz/npy.dict -max_len=4096 -timeout=10" ;;
     loom-fuzz-module) echo "-dict=$root/fuzz/signature.dict -max_len=4096 -timeout=10" ;;
+    loom-fuzz-module-file) echo "-max_len=131072 -timeout=10" ;;
+    loom-fuzz-limits) echo "-max_len=256 -timeout=60" ;;
   esac
 }
 # --ci: runs per target, about 60 s each on the 2-core CI machine.
@@ -86,6 +93,8 @@ ci_runs_of() {
     loom-fuzz-cpu-pipeline) echo 10000 ;;
     loom-fuzz-npy) echo 12000000 ;;
     loom-fuzz-module) echo 1200000 ;;
+    loom-fuzz-module-file) echo 50000 ;;
+    loom-fuzz-limits) echo 1000 ;;
   esac
 }
 common=(-rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1)

@@ -481,6 +481,17 @@ void CheckBuilder::addRelation(cf::AssertOp op) {
   if (isTriviallyTrue(cond))
     return;
   std::string relation = describe(cond);
+  // loom-entry-size-asserts: "loom-size: argument 0: tensor<?x4xf32>" or
+  // "loom-size: value: tensor<?x?xf32>".
+  StringRef sized = op.getMsg();
+  if (sized.consume_front(loom::abi::kSizeAssertPrefix)) {
+    auto [what, type] = sized.split(": ");
+    relation = what == "value"
+                   ? "the argument sizes make a " + type.str() +
+                         " value larger than 2^63 - 1 bytes"
+                   : "the argument sizes make " + what.str() + " (" +
+                         type.str() + ") larger than 2^63 - 1 bytes";
+  }
   // cond holds where the guards hold: guard => cond.
   Location loc = op.getLoc();
   for (Value guard : guards) {
@@ -606,6 +617,7 @@ loom::abi::buildEntryChecks(ModuleOp module) {
   if (failed(parsePassPipeline(
           "convert-loom-to-linalg,"
           "func.func(convert-elementwise-to-linalg),"
+          "loom-entry-size-asserts,"
           "generate-runtime-verification{verbose-level=0},"
           "resolve-ranked-shaped-type-result-dims,canonicalize,cse,"
           "loom-entry-checks",

@@ -206,6 +206,7 @@ LLVM::GlobalOp addString(OpBuilder &b, Location loc, StringRef name,
 /// message of `check` if it fails, else calls `ciface` and returns NULL.
 void buildEntryWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
                        const EntrySignature &entry, LLVM::GlobalOp countMessage,
+                       ArrayRef<LLVM::GlobalOp> i4Messages,
                        LLVM::LLVMFuncOp check, LLVM::LLVMFuncOp ciface) {
   auto ptr = LLVM::LLVMPointerType::get(b.getContext());
   Type i64 = b.getI64Type();
@@ -240,6 +241,21 @@ void buildEntryWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
     for (int64_t d = 0; d < type.getRank(); ++d) {
       Value size = load(i64, descriptor, i64, int32_t(3 + d));
       if (type.getElementType().isInteger(4) && d == type.getRank() - 1) {
+        // Doubled, a dynamic packed size past 2^62 - 1 would wrap around:
+        // refused with its own message rather than read as a negative size.
+        // (A static one that wraps differs from its type's, and says so.)
+        if (i4Messages[i]) {
+          Value half = LLVM::ConstantOp::create(
+              b, loc, i64, b.getI64IntegerAttr(INT64_MAX / 2));
+          Value fits = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::sle,
+                                            size, half);
+          Block *doubled = wrapper.addBlock();
+          Value tooLarge =
+              LLVM::AddressOfOp::create(b, loc, i4Messages[i]).getResult();
+          LLVM::CondBrOp::create(b, loc, fits, doubled, ValueRange(), failed,
+                                 ValueRange{tooLarge});
+          b.setInsertionPointToStart(doubled);
+        }
         Value two =
             LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(2));
         size = LLVM::MulOp::create(b, loc, size, two);
@@ -331,10 +347,21 @@ LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
         b, loc, checkName + "_nargs",
         entry.name + ": called with the wrong number of arguments (it takes " +
             std::to_string(entry.args.size()) + ")");
+    // One per i4 argument with a dynamic innermost size (null otherwise).
+    SmallVector<LLVM::GlobalOp> i4Messages(entry.args.size());
+    for (auto [i, type] : llvm::enumerate(entry.args))
+      if (type.getElementType().isInteger(4) && type.getRank() > 0 &&
+          type.isDynamicDim(type.getRank() - 1))
+        i4Messages[i] = addString(
+            b, loc, checkName + "_i4_" + std::to_string(i),
+            entry.name + ": argument " + std::to_string(i) + " dimension " +
+                std::to_string(type.getRank() - 1) +
+                " (?) is too large: twice its packed i4 size passes 2^63 - 1");
     auto wrapper = LLVM::LLVMFuncOp::create(b, loc, "loom_entry_" + entry.name,
                                             wrapperType);
     OpBuilder::InsertionGuard guard(b);
-    buildEntryWrapper(b, loc, wrapper, entry, countMessage, check, ciface);
+    buildEntryWrapper(b, loc, wrapper, entry, countMessage, i4Messages, check,
+                      ciface);
   }
   return success();
 }

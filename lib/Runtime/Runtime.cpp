@@ -17,6 +17,7 @@
 #include "loom/Runtime/DeviceAPI.h"
 
 #include "Cuda.h"
+#include "ModuleFile.h"
 #include "ModuleLoader.h"
 #include "Signature.h"
 
@@ -25,9 +26,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <memory>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace loom::runtime;
@@ -206,7 +209,31 @@ loomBuffer *newHostBuffer(loomDType dtype, const std::vector<int64_t> &shape,
   return buffer;
 }
 
-/// Copies a strided memref (element size `eb`) into contiguous `out`.
+/// Elements from a strided memref's first element to its last, plus one
+/// (0 when it is empty): false when a stride is negative or the span does
+/// not fit in 64 bits. The module's descriptor says these; a broken one must
+/// be an error, not an overflowing offset.
+bool stridedSpan(const std::vector<int64_t> &sizes,
+                 const std::vector<int64_t> &strides, int64_t &span) {
+  span = 1;
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 0) {
+      span = 0;
+      return true;
+    }
+  }
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    int64_t reach;
+    if (strides[d] < 0 ||
+        __builtin_mul_overflow(sizes[d] - 1, strides[d], &reach) ||
+        __builtin_add_overflow(span, reach, &span))
+      return false;
+  }
+  return true;
+}
+
+/// Copies a strided memref (element size `eb`) into contiguous `out`; its
+/// span (stridedSpan) times `eb` fits in 64 bits.
 void gatherStrided(const uint8_t *base, const std::vector<int64_t> &sizes,
                    const std::vector<int64_t> &strides, size_t eb,
                    uint8_t *out) {
@@ -241,22 +268,21 @@ bool copyDeviceResult(const uint8_t *data, const std::vector<int64_t> &sizes,
     return true;
   bool contiguous = true;
   std::vector<int64_t> expected = contiguousStrides(sizes);
-  int64_t span = 1; // elements from the first to the last, plus one
-  for (size_t d = 0; d < sizes.size(); ++d) {
+  for (size_t d = 0; d < sizes.size(); ++d)
     if (sizes[d] != 1 && strides[d] != expected[d])
       contiguous = false;
-    if (strides[d] < 0) {
-      error = "a negative stride";
-      return false;
-    }
-    span += (sizes[d] - 1) * strides[d];
+  int64_t span, spanBytes;
+  if (!stridedSpan(sizes, strides, span) ||
+      __builtin_mul_overflow(span, int64_t(eb), &spanBytes)) {
+    error = "its strides are negative or reach past 2^63 bytes";
+    return false;
   }
   void *stream = loomCudaGetStream();
   copy = mgpuMemAlloc(bytes, stream, false);
   if (contiguous) {
     mgpuMemcpy(copy, const_cast<uint8_t *>(data), bytes, stream);
   } else {
-    std::vector<uint8_t> whole(size_t(span) * eb), gathered(bytes);
+    std::vector<uint8_t> whole(static_cast<size_t>(spanBytes)), gathered(bytes);
     mgpuMemcpy(whole.data(), const_cast<uint8_t *>(data), whole.size(),
                stream);
     mgpuStreamSynchronize(stream);
@@ -404,8 +430,27 @@ loomModule *loomModuleLoad(const char *path, loomDevice device) {
   if (S_ISDIR(st.st_mode))
     return failNull<loomModule>("cannot open module '" + file +
                                 "': it is a directory");
-  // The driver comes first: on a machine without one, asking for CUDA must
-  // say so, whatever the module.
+  // The file is checked before dlopen maps it (ModuleFile.h): a truncated or
+  // corrupted module would fault or run garbage inside the loader. A broken
+  // file is reported as such on any machine, before the driver is asked.
+  int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return failNull<loomModule>("cannot open module '" + file +
+                                "': " + std::strerror(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  {
+    std::vector<uint8_t> image;
+    std::string error;
+    if (!readWholeFile(fd, image, error) ||
+        !verifyModuleImage(image.data(), image.size(), error))
+      return failNull<loomModule>("cannot load module '" + file +
+                                  "': " + error);
+  }
+  // Then the driver, before dlopen: on a machine without one, asking for
+  // CUDA says so for any sound module, whatever its target.
   if (device == LOOM_DEVICE_CUDA) {
     std::string error;
     if (!cuda::init(error))
@@ -427,6 +472,19 @@ loomModule *loomModuleLoad(const char *path, loomDevice device) {
                  "before the module)";
     return failNull<loomModule>("cannot load module '" + file +
                                 "': " + message);
+  }
+  // dlopen opened the path again: it must still be the file checked above
+  // (a copy that replaced it in between would go unchecked).
+  struct stat checked, loaded;
+  if (fstat(fd, &checked) != 0 || stat(openPath.c_str(), &loaded) != 0 ||
+      checked.st_dev != loaded.st_dev || checked.st_ino != loaded.st_ino ||
+      checked.st_size != loaded.st_size ||
+      checked.st_mtim.tv_sec != loaded.st_mtim.tv_sec ||
+      checked.st_mtim.tv_nsec != loaded.st_mtim.tv_nsec) {
+    dlclose(handle);
+    return failNull<loomModule>("cannot load module '" + file +
+                                "': the file changed while it was being "
+                                "loaded");
   }
   loomModule *module = openModule(
       file, device,
@@ -819,9 +877,13 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
     std::string res = "result " + std::to_string(r) + " of " + where + " (" +
                       formatTensorType(type) + ")";
     std::vector<int64_t> shape = sizes;
-    if (type.dtype == LOOM_DTYPE_I4 && !shape.empty())
-      shape.back() *= 2;
     bool shapeOk = true;
+    // The packed innermost size of an i4 result, doubled, must fit too.
+    if (type.dtype == LOOM_DTYPE_I4 && !shape.empty() &&
+        __builtin_mul_overflow(shape.back(), int64_t(2), &shape.back())) {
+      shape.back() = sizes.back();
+      shapeOk = false;
+    }
     for (size_t d = 0; d < rank; ++d)
       if (sizes[d] < 0 ||
           (type.dims[d] != LOOM_DYNAMIC && type.dims[d] != shape[d]))
@@ -839,7 +901,17 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
       if (sizes[d] != 1 && strides[d] != expected[d])
         contiguous = false;
     bool aliased = allocated && seen(allocated);
-    uint8_t *data = aligned ? aligned + offset * int64_t(eb) : nullptr;
+    int64_t offsetBytes = 0, span = 0, spanBytes = 0;
+    if (offset < 0 ||
+        __builtin_mul_overflow(offset, int64_t(eb), &offsetBytes) ||
+        (!contiguous &&
+         (!stridedSpan(sizes, strides, span) ||
+          __builtin_mul_overflow(span, int64_t(eb), &spanBytes)))) {
+      error = "the module returned a malformed " + res +
+              ": its offset or strides are negative or reach past 2^63 bytes";
+      break;
+    }
+    uint8_t *data = aligned ? aligned + offsetBytes : nullptr;
     if (bytes > 0 && !aligned) {
       error = "the module returned a NULL " + res;
       break;

@@ -15,7 +15,7 @@ namespace loom {
 namespace runtime {
 
 /// The ABI version this runtime reads (the signature's `abi N` line).
-constexpr int kABIVersion = 2;
+constexpr int kABIVersion = 3;
 
 struct TensorType {
   loomDType dtype = LOOM_DTYPE_F32;

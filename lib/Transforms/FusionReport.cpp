@@ -9,33 +9,43 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 
-std::optional<int64_t> loom::tensorBytes(Type type) {
+loom::ByteCount &loom::ByteCount::operator+=(ByteCount other) {
+  if (isDynamic() || other.isDynamic())
+    *this = dynamic();
+  else if (isTooLarge() || other.isTooLarge() ||
+           llvm::AddOverflow(bytes, other.bytes, bytes))
+    *this = tooLarge();
+  return *this;
+}
+
+loom::ByteCount loom::tensorBytes(Type type) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor || !tensor.hasStaticShape())
-    return std::nullopt;
+    return ByteCount::dynamic();
   unsigned bits = tensor.getElementTypeBitWidth();
-  int64_t elements = tensor.getNumElements();
+  // Checked: getNumElements multiplies without.
+  int64_t elements = 1;
+  for (int64_t d : tensor.getShape())
+    if (llvm::MulOverflow(elements, d, elements))
+      return ByteCount::tooLarge();
   if (bits == 4)
-    return (elements + 1) / 2;
-  return elements * std::max<int64_t>(1, bits / 8);
+    return ByteCount::of(elements / 2 + elements % 2);
+  int64_t bytes;
+  if (llvm::MulOverflow(elements, std::max<int64_t>(1, bits / 8), bytes))
+    return ByteCount::tooLarge();
+  return ByteCount::of(bytes);
 }
 
 namespace {
-/// Adds the bytes of the tensors among `values` to `total`; a dynamic one
-/// makes the total unknown.
-void addBytes(std::optional<int64_t> &total, TypeRange types) {
-  for (Type type : types) {
-    if (!isa<RankedTensorType>(type))
-      continue;
-    std::optional<int64_t> bytes = loom::tensorBytes(type);
-    if (!bytes || !total)
-      total = std::nullopt;
-    else
-      *total += *bytes;
-  }
+/// Adds the bytes of the tensors among `types` to `total`.
+void addBytes(loom::ByteCount &total, TypeRange types) {
+  for (Type type : types)
+    if (isa<RankedTensorType>(type))
+      total += loom::tensorBytes(type);
 }
 
 bool movesNoData(Operation *op) {
@@ -44,7 +54,7 @@ bool movesNoData(Operation *op) {
 }
 
 /// The bytes `op` reads and writes as a kernel of its own.
-void addOpBytes(std::optional<int64_t> &total, Operation *op) {
+void addOpBytes(loom::ByteCount &total, Operation *op) {
   if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
     addBytes(total, ValueRange(dps.getDpsInputs()).getTypes());
   else
@@ -77,10 +87,8 @@ loom::describeFusionGroups(ModuleOp module) {
     if (auto func = kernel->getParentOfType<func::FuncOp>())
       r.function = func.getSymName().str();
     r.label = kernel.getLabel().str();
-    r.bytes = 0;
     addBytes(r.bytes, kernel.getInputs().getTypes());
     addBytes(r.bytes, kernel.getResultTypes());
-    r.unfusedBytes = 0;
     for (Operation &op : kernel.getBodyBlock()) {
       if (movesNoData(&op))
         continue;

@@ -30,7 +30,7 @@ run(${prefix}/bin/loom-opt ${EXAMPLE})
 if(NOT LAST_OUTPUT MATCHES "loom.qlinear")
   message(FATAL_ERROR "installed loom-opt printed no loom ops:\n${LAST_OUTPUT}")
 endif()
-# The installed compiler and runner agree on the module ABI (version 2: the
+# The installed compiler and runner agree on the module ABI (version 3: the
 # entry checks its arguments and returns NULL when it ran).
 run(${prefix}/bin/loom-compile ${EXAMPLE} --target=cpu -o ${WORK_DIR}/example.so)
 get_filename_component(entry ${EXAMPLE} NAME_WE)

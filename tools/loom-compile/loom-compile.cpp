@@ -17,9 +17,12 @@
 #include "loom/ABI/Passes.h"
 #include "loom/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
+#include "loom/Support/InputLimits.h"
 #include "loom/Target/TargetDescription.h"
 #include "loom/Transforms/FusionReport.h"
 #include "loom/Transforms/Passes.h"
+
+#include "ModuleFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -166,32 +169,40 @@ std::optional<FusionSummary> summarizeFusion(ModuleOp module) {
                        loom::describeFusionGroups(*copy)};
 }
 
-std::string formatBytes(std::optional<int64_t> bytes) {
-  if (!bytes)
+std::string formatBytes(loom::ByteCount count) {
+  if (count.isDynamic())
     return "? (dynamic sizes)";
+  if (count.isTooLarge())
+    return "more than 8 EiB (too many bytes to count)";
+  int64_t bytes = *count.value();
+  if (bytes < 1024)
+    return std::to_string(bytes) + " B";
+  static const char *units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double value = bytes / 1024.0;
+  int unit = 0;
+  while (value >= 1024.0 && unit < 5) {
+    value /= 1024.0;
+    ++unit;
+  }
   char text[32];
-  if (*bytes < 1024)
-    std::snprintf(text, sizeof(text), "%lld B", static_cast<long long>(*bytes));
-  else if (*bytes < 1024 * 1024)
-    std::snprintf(text, sizeof(text), "%.1f KiB", *bytes / 1024.0);
-  else
-    std::snprintf(text, sizeof(text), "%.2f MiB", *bytes / (1024.0 * 1024.0));
+  std::snprintf(text, sizeof(text), unit == 0 ? "%.1f %s" : "%.2f %s", value,
+                units[unit]);
   return text;
 }
 
 void printFusion(llvm::raw_ostream &os, const FusionSummary &fusion) {
-  std::optional<int64_t> fused = 0;
+  loom::ByteCount fused;
   for (const loom::FusionGroupReport &g : fusion.groups)
-    fused = fused && g.bytes ? std::optional<int64_t>(*fused + *g.bytes)
-                             : std::nullopt;
+    fused += g.bytes;
   os << "  fusion: " << fusion.unfused.ops << " ops in "
      << fusion.groups.size()
      << (fusion.groups.size() == 1 ? " group" : " groups") << "; moved "
      << formatBytes(fused) << " fused, " << formatBytes(fusion.unfused.bytes)
      << " op by op";
-  if (fused && fusion.unfused.bytes && *fused > 0)
+  if (fused.value() && fusion.unfused.bytes.value() && *fused.value() > 0)
     os << llvm::format(" (%.1fx less)",
-                       double(*fusion.unfused.bytes) / double(*fused));
+                       double(*fusion.unfused.bytes.value()) /
+                           double(*fused.value()));
   os << "\n";
   for (const loom::FusionGroupReport &g : fusion.groups)
     os << "    @" << g.function << " " << g.label << ": "
@@ -413,14 +424,8 @@ int writeOutput(llvm::StringRef output, llvm::StringRef text) {
 
 } // namespace
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM initLLVM(argc, argv);
-  cl::HideUnrelatedOptions(loomCategory);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "loom-compile: compile a .mlir file of loom and upstream ops into a "
-      "shared library for the CPU or an NVIDIA GPU (docs/abi.md)\n");
-
+/// Everything after the command line, on the tool's own stack.
+static int compile() {
   llvm::StringRef target = targetName;
   bool gpu = target != "cpu";
   if (gpu && !loom::parseGPUChip(target))
@@ -483,8 +488,10 @@ int main(int argc, char **argv) {
   sourceMgr->AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(*sourceMgr, &context);
 
-  // Parsing verifies the module.
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  // Parsing verifies the module; the input limits (nesting depth, 64-bit
+  // sizes) are checked before and after.
+  OwningOpRef<ModuleOp> module =
+      loom::parseSourceFileWithLimits(sourceMgr, &context);
   if (!module)
     return 1;
   FailureOr<llvm::SmallVector<loom::abi::EntrySignature>> entries =
@@ -577,6 +584,8 @@ int main(int argc, char **argv) {
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  // The integrity record is module-level assembly (below).
+  llvm::InitializeNativeTargetAsmParser();
   std::string tmError;
   std::unique_ptr<llvm::TargetMachine> tm = hostTargetMachine(tmError);
   if (!tm)
@@ -615,6 +624,9 @@ int main(int argc, char **argv) {
   std::optional<std::string> linker = findLinker(linkError);
   if (!linker)
     return failWith(linkError);
+  // The integrity record (docs/abi.md): reserved here, in a note section of
+  // the object, and filled in below once the library is linked.
+  llvmModule->appendModuleInlineAsm(LOOM_INTEGRITY_NOTE_ASM);
   llvm::SmallString<128> objectPath;
   int objectFd;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
@@ -644,9 +656,22 @@ int main(int argc, char **argv) {
   llvm::FileRemover removeStaging(staging);
   if (!linkSharedLibrary(*linker, objectPath, staging, gpu, linkError))
     return failWith(linkError);
+  std::string sealError;
+  if (!loom::runtime::sealModuleFile(staging.str().str(), sealError))
+    return failWith(sealError);
   if (std::error_code ec = llvm::sys::fs::rename(staging, output))
     return failWith("cannot write '" + output + "': " + ec.message());
   removeStaging.releaseFile();
   printReport(reportStream, output, *entries, signature, kernels, fusion);
   return 0;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  cl::HideUnrelatedOptions(loomCategory);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "loom-compile: compile a .mlir file of loom and upstream ops into a "
+      "shared library for the CPU or an NVIDIA GPU (docs/abi.md)\n");
+  return loom::runWithToolStack(compile);
 }

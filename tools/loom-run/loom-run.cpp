@@ -486,8 +486,11 @@ struct ModuleHandle {
 int run(const Options &options) {
   loomDevice device =
       options.target == "cuda" ? LOOM_DEVICE_CUDA : LOOM_DEVICE_CPU;
-  // A missing driver is reported first, whatever the file.
-  if (loomDeviceInit(device) != LOOM_SUCCESS)
+  // A missing driver is reported before a .mlir FILE is compiled for it
+  // (compiling would be wasted). A library goes to loomModuleLoad, which
+  // checks the file first: a truncated or corrupted module is reported as
+  // such on any machine, and a sound one then as needing the driver.
+  if (endsWith(options.file, ".mlir") && loomDeviceInit(device) != LOOM_SUCCESS)
     return fail(loomGetLastError());
 
   if (!options.chip.empty() && !endsWith(options.file, ".mlir"))

@@ -8,6 +8,7 @@
 #include "loom/Runtime/Runtime.h"
 #include "TestUtil.h"
 
+#include "ModuleLoader.h"
 #include "Signature.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <fstream>
 #include <random>
 #include <string>
@@ -41,7 +43,7 @@ TEST(Signature, ParsesEntries) {
   ModuleSignature sig;
   std::string error;
   ASSERT_TRUE(parseSignature(
-      "abi 2\n"
+      "abi 3\n"
       "target cpu\n"
       "entry llama_block(tensor<128x512xbf16>, tensor<512x512xi4>) -> "
       "(tensor<128x512xbf16>)\n"
@@ -50,7 +52,7 @@ TEST(Signature, ParsesEntries) {
       "entry none() -> ()\n",
       sig, error))
       << error;
-  EXPECT_EQ(sig.abi, 2);
+  EXPECT_EQ(sig.abi, 3);
   EXPECT_EQ(sig.target, "cpu");
   ASSERT_EQ(sig.entries.size(), 3u);
   const EntrySignature &llama = sig.entries[0];
@@ -91,38 +93,38 @@ struct MalformedCase {
 TEST(Signature, RejectsMalformed) {
   const MalformedCase cases[] = {
       {"", "empty signature"},
-      {"target cpu\n", "line 1: expected 'abi 2' first"},
-      {"abi 3\ntarget cpu\n", "line 1: unsupported ABI version '3'"},
-      {"abi 1\ntarget cpu\n", "line 1: unsupported ABI version '1'"},
-      {"abi 2\n", "no 'target' line"},
-      {"abi 2\nentry f() -> ()\n", "line 2: 'entry' before the 'target'"},
-      {"abi 2\ntarget cpu\ntarget cpu\n", "line 3: a second 'target' line"},
-      {"abi 2\ntarget c-p-u\n", "malformed target"},
-      {"abi 2\ntarget cpu\nentri f() -> ()\n", "line 3: unknown line"},
-      {"abi 2\ntarget cpu\nentry 9f() -> ()\n", "expected an entry name"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4xf33>) -> ()\n",
+      {"target cpu\n", "line 1: expected 'abi 3' first"},
+      {"abi 4\ntarget cpu\n", "line 1: unsupported ABI version '4'"},
+      {"abi 2\ntarget cpu\n", "line 1: unsupported ABI version '2'"},
+      {"abi 3\n", "no 'target' line"},
+      {"abi 3\nentry f() -> ()\n", "line 2: 'entry' before the 'target'"},
+      {"abi 3\ntarget cpu\ntarget cpu\n", "line 3: a second 'target' line"},
+      {"abi 3\ntarget c-p-u\n", "malformed target"},
+      {"abi 3\ntarget cpu\nentri f() -> ()\n", "line 3: unknown line"},
+      {"abi 3\ntarget cpu\nentry 9f() -> ()\n", "expected an entry name"},
+      {"abi 3\ntarget cpu\nentry f(tensor<4xf33>) -> ()\n",
        "unknown element type 'f33'"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4x>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<4x>) -> ()\n",
        "expected an element type"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4f32>) -> ()\n", "expected 'x'"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4xf32) -> ()\n", "expected '>'"},
-      {"abi 2\ntarget cpu\nentry f(memref<4xf32>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<4f32>) -> ()\n", "expected 'x'"},
+      {"abi 3\ntarget cpu\nentry f(tensor<4xf32) -> ()\n", "expected '>'"},
+      {"abi 3\ntarget cpu\nentry f(memref<4xf32>) -> ()\n",
        "expected a tensor type"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4xf32>)\n", "expected '->'"},
-      {"abi 2\ntarget cpu\nentry f() -> tensor<4xf32>\n", "expected '('"},
-      {"abi 2\ntarget cpu\nentry f() -> () extra\n", "after the results"},
-      {"abi 2\ntarget cpu\nentry f(tensor<4xf32> tensor<4xf32>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<4xf32>)\n", "expected '->'"},
+      {"abi 3\ntarget cpu\nentry f() -> tensor<4xf32>\n", "expected '('"},
+      {"abi 3\ntarget cpu\nentry f() -> () extra\n", "after the results"},
+      {"abi 3\ntarget cpu\nentry f(tensor<4xf32> tensor<4xf32>) -> ()\n",
        "expected ',' or ')'"},
-      {"abi 2\ntarget cpu\nentry f(tensor<3xi4>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<3xi4>) -> ()\n",
        "even innermost dimension"},
-      {"abi 2\ntarget cpu\nentry f(tensor<i4>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<i4>) -> ()\n",
        "even innermost dimension"},
-      {"abi 2\ntarget cpu\nentry f(tensor<99999999999999999999xf32>) -> ()\n",
+      {"abi 3\ntarget cpu\nentry f(tensor<99999999999999999999xf32>) -> ()\n",
        "dimension too large"},
-      {"abi 2\ntarget cpu\nentry f(tensor<1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1xf32>)"
+      {"abi 3\ntarget cpu\nentry f(tensor<1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1x1xf32>)"
        " -> ()\n",
        "rank above 16"},
-      {"abi 2\ntarget cpu\nentry f() -> ()\nentry f() -> ()\n",
+      {"abi 3\ntarget cpu\nentry f() -> ()\nentry f() -> ()\n",
        "line 4: a second entry named 'f'"},
   };
   for (const MalformedCase &c : cases) {
@@ -175,16 +177,17 @@ TEST(Module, BrokenModules) {
   path = modulePath("test_module_future_abi.so");
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
   EXPECT_EQ(lastError(), "module '" + path +
-                             "' was compiled for ABI version 3, but this "
-                             "runtime reads version 2 (recompile it with a "
+                             "' was compiled for ABI version 4, but this "
+                             "runtime reads version 3 (recompile it with a "
                              "matching loom-compile)");
 
-  // An ABI 1 module's entries return nothing and check nothing: refused.
+  // A module of an older ABI (sealed like a current one, so that the
+  // signature is what refuses it).
   path = modulePath("test_module_old_abi.so");
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
   EXPECT_EQ(lastError(), "module '" + path +
-                             "' was compiled for ABI version 1, but this "
-                             "runtime reads version 2 (recompile it with a "
+                             "' was compiled for ABI version 2, but this "
+                             "runtime reads version 3 (recompile it with a "
                              "matching loom-compile)");
 
   path = modulePath("test_module_missing_entry.so");
@@ -301,6 +304,52 @@ TEST(Buffer, EmptyShapeWithOverflowingStridesIsRefused) {
   loomBuffer *b = loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 3, wide);
   ASSERT_NE(b, nullptr) << lastError();
   loomBufferDestroy(b);
+}
+
+// A module whose one entry returns the descriptor in `badResult`, loaded
+// through the loader's pure-data part (ModuleLoader.h), for the runtime's own
+// checks of result descriptors.
+int64_t badResult[3 + 2 * 2];
+const char *badSignature() {
+  return "abi 3\ntarget cpu\nentry bad() -> (tensor<?x?xf32>)\n";
+}
+const char *badEntry(void **args, int64_t) {
+  void *memory = std::malloc(64);
+  badResult[0] = badResult[1] = int64_t(reinterpret_cast<intptr_t>(memory));
+  std::memcpy(args[0], badResult, sizeof(badResult));
+  return nullptr;
+}
+
+// Offsets and strides whose byte counts overflow are a malformed result (the
+// module's allocation freed), never an offset computed past 2^63.
+TEST(Call, ResultDescriptorsThatOverflowAreRefused) {
+  loomModule *m = openModule("bad.so", LOOM_DEVICE_CPU, [](const char *name) {
+    std::string symbol = name;
+    return symbol == "loom_module_signature"
+               ? reinterpret_cast<void *>(&badSignature)
+               : symbol == "loom_entry_bad" ? reinterpret_cast<void *>(&badEntry)
+                                            : nullptr;
+  });
+  ASSERT_NE(m, nullptr) << lastError();
+  const loomEntry *entry = loomModuleGetEntry(m, 0);
+  auto call = [&](std::array<int64_t, 5> descriptor) {
+    std::copy(descriptor.begin(), descriptor.end(), badResult + 2);
+    loomBuffer *result = nullptr;
+    EXPECT_EQ(loomEntryCall(entry, nullptr, 0, &result, 1), LOOM_FAILURE);
+    EXPECT_EQ(result, nullptr);
+    return lastError();
+  };
+  const std::string malformed =
+      "the module returned a malformed result 0 of entry 'bad' "
+      "(tensor<?x?xf32>): its offset or strides are negative or reach past "
+      "2^63 bytes";
+  // offset, sizes[2], strides[2]
+  EXPECT_EQ(call({INT64_MAX / 2, 2, 2, 2, 1}), malformed);
+  EXPECT_EQ(call({-1, 2, 2, 2, 1}), malformed);
+  EXPECT_EQ(call({0, 2, 2, INT64_MAX / 2, 1}), malformed);
+  EXPECT_EQ(call({0, 2, 2, 1, -2}), malformed);
+  // loomModuleUnload leaves the fake's functions alone: it has no handle.
+  loomModuleUnload(m);
 }
 
 //===----------------------------------------------------------------------===//
@@ -466,7 +515,7 @@ protected:
 
 TEST_F(Compiled, Signature) {
   EXPECT_STREQ(loomModuleSignature(module),
-               "abi 2\n"
+               "abi 3\n"
                "target cpu\n"
                "entry block(tensor<4x8xf32>, tensor<8xf32>) -> "
                "(tensor<4x8xf32>)\n"
@@ -475,7 +524,10 @@ TEST_F(Compiled, Signature) {
                "entry constant_and_arg(tensor<3xf32>) -> (tensor<3xf32>, "
                "tensor<3xf32>)\n"
                "entry norm_linear(tensor<?x?xf32>, tensor<?xf32>, "
-               "tensor<?x?xf32>) -> (tensor<?x?xf32>)\n");
+               "tensor<?x?xf32>) -> (tensor<?x?xf32>)\n"
+               "entry attention_dyn(tensor<1x1x?x8xf32>, tensor<1x1x?x8xf32>, "
+               "tensor<1x1x?x8xf32>) -> (tensor<1x1x?x8xf32>)\n"
+               "entry widen_i4(tensor<2x?xi4>) -> (tensor<2x?xi8>)\n");
 }
 
 /// Random floats in [-1, 1).
@@ -559,6 +611,79 @@ TEST_F(Compiled, MismatchedSizesAreRefusedByTheModule) {
   EXPECT_EQ(result, nullptr);
   for (loomBuffer *a : args)
     loomBufferDestroy(a);
+}
+
+// Sizes whose byte counts pass 2^63 - 1 are refused by the module before it
+// allocates anything (issue 18). The buffers wrap a few bytes: the module
+// must not read them.
+TEST_F(Compiled, SizesThatOverflowAreRefusedByTheModule) {
+  const loomEntry *entry = loomModuleLookupEntry(module, "attention_dyn");
+  ASSERT_NE(entry, nullptr) << lastError();
+  alignas(64) static float scratch[16];
+  auto call = [&](int64_t s) {
+    int64_t shape[] = {1, 1, s, 8};
+    loomBuffer *args[3];
+    for (loomBuffer *&a : args) {
+      a = loomBufferWrap(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 4, shape, scratch);
+      EXPECT_NE(a, nullptr) << lastError();
+    }
+    loomBuffer *result = nullptr;
+    loomStatus status = loomEntryCall(entry, args, 3, &result, 1);
+    std::string error = lastError();
+    if (status == LOOM_SUCCESS)
+      loomBufferDestroy(result);
+    for (loomBuffer *a : args)
+      loomBufferDestroy(a);
+    return status == LOOM_SUCCESS ? std::string("ran") : error;
+  };
+  // S = 2^31: q, k and v fit (2^36 bytes each), the S x S f32 scores of the
+  // reference lowering (2^64 bytes) do not.
+  EXPECT_EQ(call(int64_t(1) << 31),
+            "attention_dyn: the argument sizes make a tensor<1x1x?x?xf32> "
+            "value larger than 2^63 - 1 bytes (required at block.mlir:36:8)");
+  // The smallest S that overflows: 4 * 1518500250^2 > 2^63 - 1 >= 4 *
+  // 1518500249^2.
+  EXPECT_EQ(call(1518500250),
+            "attention_dyn: the argument sizes make a tensor<1x1x?x?xf32> "
+            "value larger than 2^63 - 1 bytes (required at block.mlir:36:8)");
+  // S = 2: it runs (over the scratch bytes).
+  EXPECT_EQ(call(2), "ran");
+
+  // A host calling the entry without the runtime (docs/abi.md) with an
+  // argument of 2^62 x 8 f32 elements: the module's own check.
+  void *handle = dlopen(modulePath("compiled_block.so").c_str(), RTLD_NOW);
+  ASSERT_NE(handle, nullptr) << dlerror();
+  auto fn = reinterpret_cast<const char *(*)(void **, int64_t)>(
+      dlsym(handle, "loom_entry_attention_dyn"));
+  ASSERT_NE(fn, nullptr);
+  struct {
+    void *allocated, *aligned;
+    int64_t offset, sizes[4], strides[4];
+  } q = {scratch, scratch, 0, {1, 1, int64_t(1) << 62, 8}, {0, 0, 8, 1}};
+  int64_t results[3 + 2 * 4] = {};
+  void *packed[] = {results, &q, &q, &q};
+  const char *refused = fn(packed, 3);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_STREQ(refused, "attention_dyn: the argument sizes make argument 0 "
+                        "(tensor<1x1x?x8xf32>) larger than 2^63 - 1 bytes");
+
+  // A packed i4 size whose double wraps around, and one just below.
+  auto widen = reinterpret_cast<const char *(*)(void **, int64_t)>(
+      dlsym(handle, "loom_entry_widen_i4"));
+  ASSERT_NE(widen, nullptr);
+  struct {
+    void *allocated, *aligned;
+    int64_t offset, sizes[2], strides[2];
+  } w = {scratch, scratch, 0, {2, int64_t(1) << 62}, {0, 1}};
+  void *widenArgs[] = {results, &w};
+  EXPECT_STREQ(widen(widenArgs, 1),
+               "widen_i4: argument 0 dimension 1 (?) is too large: twice its "
+               "packed i4 size passes 2^63 - 1");
+  w.sizes[1] = (int64_t(1) << 62) - 1;
+  EXPECT_STREQ(widen(widenArgs, 1),
+               "widen_i4: the argument sizes make argument 0 "
+               "(tensor<2x?xi4>) larger than 2^63 - 1 bytes");
+  dlclose(handle);
 }
 
 TEST_F(Compiled, NormBlockMatchesReference) {

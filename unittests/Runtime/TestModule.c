@@ -19,6 +19,8 @@
 #include "loom/Runtime/DeviceAPI.h"
 #include "loom/Runtime/Runtime.h"
 
+#include "IntegrityNote.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,7 @@ typedef struct {
 
 #if defined(LOOM_TEST_GOOD)
 #define SIGNATURE                                                              \
-  "abi 2\n"                                                                    \
+  "abi 3\n"                                                                    \
   "target cpu\n"                                                               \
   "entry add(tensor<?xf32>, tensor<?xf32>) -> (tensor<?xf32>)\n"               \
   "entry echo(tensor<4xf32>) -> (tensor<4xf32>)\n"                             \
@@ -51,14 +53,14 @@ typedef struct {
   "entry nibbles(tensor<2x4xi4>) -> (tensor<2x4xi4>)\n"                        \
   "entry nothing() -> ()\n"
 #elif defined(LOOM_TEST_MALFORMED)
-#define SIGNATURE "abi 2\ntarget cpu\nentry add(tensor<4xf33>) -> ()\n"
+#define SIGNATURE "abi 3\ntarget cpu\nentry add(tensor<4xf33>) -> ()\n"
 #elif defined(LOOM_TEST_MISSING_ENTRY)
-#define SIGNATURE "abi 2\ntarget cpu\nentry ghost() -> ()\n"
+#define SIGNATURE "abi 3\ntarget cpu\nentry ghost() -> ()\n"
 #elif defined(LOOM_TEST_GPU_TARGET)
-#define SIGNATURE "abi 2\ntarget sm_90a\nentry add() -> ()\n"
+#define SIGNATURE "abi 3\ntarget sm_90a\nentry add() -> ()\n"
 #elif defined(LOOM_TEST_CUDA)
 #define SIGNATURE                                                              \
-  "abi 2\n"                                                                    \
+  "abi 3\n"                                                                    \
   "target sm_90a\n"                                                            \
   "entry scale(tensor<?xf32>) -> (tensor<?xf32>)\n"                            \
   "entry scale8(tensor<8xf32>) -> (tensor<8xf32>)\n"                           \
@@ -69,11 +71,20 @@ typedef struct {
   "entry transpose(tensor<2x3xf32>) -> (tensor<3x2xf32>)\n"                    \
   "entry missing_kernel(tensor<4xf32>) -> (tensor<4xf32>)\n"
 #elif defined(LOOM_TEST_UNKNOWN_TARGET)
-#define SIGNATURE "abi 2\ntarget gfx90a\n"
+#define SIGNATURE "abi 3\ntarget gfx90a\n"
 #elif defined(LOOM_TEST_FUTURE_ABI)
-#define SIGNATURE "abi 3\ntarget cpu\n"
+#define SIGNATURE "abi 4\ntarget cpu\n"
+#elif defined(LOOM_TEST_UNSEALED)
+#define SIGNATURE "abi 3\ntarget cpu\nentry nothing() -> ()\n"
 #elif defined(LOOM_TEST_OLD_ABI)
-#define SIGNATURE "abi 1\ntarget cpu\nentry nothing() -> ()\n"
+#define SIGNATURE "abi 2\ntarget cpu\nentry nothing() -> ()\n"
+#endif
+
+/* The integrity record loom-compile adds to every module, sealed after
+ * linking (loom-test-seal). The UNSEALED variant lacks it, like a module from
+ * a loom-compile before ABI 3 or a library from another tool. */
+#if !defined(LOOM_TEST_UNSEALED)
+__asm__(LOOM_INTEGRITY_NOTE_ASM);
 #endif
 
 #ifdef SIGNATURE
@@ -84,7 +95,7 @@ int not_a_loom_module(void) { return 0; }
 #endif
 
 
-/* The ABI 2 entries: like a compiled module's, each checks its argument
+/* The ABI 3 entries: like a compiled module's, each checks its argument
  * count and the argument sizes it relies on before doing any work, and
  * returns the failed check's message (or NULL after running). */
 #define LOOM_ENTRY(name, count, refused)                                       \

@@ -1,10 +1,15 @@
 /* The Loom ABI around a GPU module lowered by MLIR's gpu-to-llvm (Inputs/gpu_to_llvm.mlir), for the runtime tests. */
 /*
  * What loom-compile generates for a GPU module besides the lowered host code:
- * the signature and the entry wrapper (ABI 2: argument count and size checks,
+ * the signature and the entry wrapper (ABI 3: argument count and size checks,
  * then _mlir_ciface_<name>).
  */
+#include "IntegrityNote.h"
+
 #include <stdint.h>
+
+/* The integrity record, sealed after linking (loom-test-seal). */
+__asm__(LOOM_INTEGRITY_NOTE_ASM);
 
 typedef struct {
   void *allocated;
@@ -18,7 +23,7 @@ typedef struct {
 void _mlir_ciface_scale(Desc1 *result, Desc1 *x);
 
 const char *loom_module_signature(void) {
-  return "abi 2\ntarget sm_90a\nentry scale(tensor<?xf32>) -> "
+  return "abi 3\ntarget sm_90a\nentry scale(tensor<?xf32>) -> "
          "(tensor<?xf32>)\n";
 }
 

@@ -7,11 +7,13 @@ Loads the runtime with RTLD_GLOBAL (so that GPU modules loaded afterwards
 bind to its mgpu* functions), points it at the fake CUDA driver, wraps
 "device" memory (the fake driver's device memory is host memory) with
 loomBufferWrap, calls a CUDA module's entry and checks the result, then a
-failing call. Exit status 0 when everything holds.
+failing call, then a truncated and a corrupted copy of the module (refused,
+naming the file). Exit status 0 when everything holds.
 """
 import ctypes
 import os
 import sys
+import tempfile
 
 
 def main(argv):
@@ -97,6 +99,23 @@ def main(argv):
                  f"error {err!r}, result {result.value}")
     rt.loomBufferDestroy(arg)
     rt.loomModuleUnload(module)
+
+    # A truncated and a corrupted copy of the module (ABI 3 integrity
+    # record): no module, one error naming the file, the process alive.
+    data = open(module_path, "rb").read()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, bad in (("truncated.so", data[:len(data) // 2]),
+                          ("corrupted.so",
+                           data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xff])
+                           + data[len(data) // 2 + 1:])):
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(bad)
+            bad_module = rt.loomModuleLoad(path.encode(), cuda)
+            err = (rt.loomGetLastError() or b"").decode()
+            if bad_module or path not in err:
+                sys.exit(f"loomrt_test.py: loading {name} gave module "
+                         f"{bad_module}, error {err!r}")
     print("loomrt_test.py: OK")
     return 0
 

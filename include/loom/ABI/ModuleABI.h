@@ -12,14 +12,20 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 
 namespace loom {
 namespace abi {
 
-/// Version written on the signature's first line (`abi 2`).
-constexpr int kABIVersion = 2;
+/// Version written on the signature's first line (`abi 3`).
+constexpr int kABIVersion = 3;
+
+/// The message prefix of the asserts of loom-entry-size-asserts, followed by
+/// "argument N" or "value", a space and the tensor type; loom-entry-checks
+/// words the check from it.
+constexpr llvm::StringLiteral kSizeAssertPrefix = "loom-size: ";
 
 /// A public entry: its name and its logical argument and result types (i4
 /// tensors with their logical shape, before loom-pack-i4-abi packs them).
@@ -43,7 +49,7 @@ collectEntries(mlir::ModuleOp module);
 /// `tensor<128x?xbf16>`: the spelling the runtime parses (MLIR's own).
 std::string formatTensorType(mlir::RankedTensorType type);
 
-/// The text returned by `loom_module_signature`: `abi 2`, `target <target>`,
+/// The text returned by `loom_module_signature`: `abi 3`, `target <target>`,
 /// then `entry name(T, ...) -> (T, ...)` per entry, one line each.
 std::string formatSignature(llvm::ArrayRef<EntrySignature> entries,
                             llvm::StringRef target);

@@ -97,6 +97,32 @@ def LoomBF16SelectAsI16Pass : Pass<"loom-bf16-select-as-i16"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def LoomEntrySizeAssertsPass
+    : Pass<"loom-entry-size-asserts", "::mlir::ModuleOp"> {
+  let summary = "Assert that every dynamically sized tensor of an entry fits in 64-bit sizes";
+  let description = [{
+    For every public `func.func` with a body (an entry), asserts for each of
+    its tensor arguments and each tensor value in its body with a dynamic
+    dimension that its size in bytes, with each 0 dimension counted as 1
+    (so that its strides fit too) and each element at least a byte, is at
+    most 2^63 - 1 (`cf.assert` with a message starting `loom-size:`). The
+    verifiers reject static sizes beyond that (docs/Design.md, "Input
+    limits"); dynamic ones come from the caller. `loom-entry-checks` hoists
+    the asserts that depend on argument sizes only into the entry's check
+    function, so a call whose sizes would overflow a size computation (the
+    allocation of an attention's scores, a linearized index) is refused with
+    `f: the argument sizes make argument 0 (tensor<?x?xf32>) larger than
+    2^63 - 1 bytes` or `f: the argument sizes make a tensor<?x?xf32> value
+    larger than 2^63 - 1 bytes (required at f.mlir:4:8)`. The size is
+    computed with `arith.mului_extended`, no division, so every condition
+    may be evaluated unconditionally.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def LoomEntryChecksPass : Pass<"loom-entry-checks", "::mlir::ModuleOp"> {
   let summary = "Derive the argument-size checks of every entry";
   let description = [{
@@ -108,7 +134,8 @@ def LoomEntryChecksPass : Pass<"loom-entry-checks", "::mlir::ModuleOp"> {
     check (an `llvm.mlir.global` `__loom_check_<entry>_<k>`). The checks, in
     this order: every static dimension equals its type's, every dynamic one
     is not negative, and every relation between argument sizes that the body
-    asserts.
+    asserts (with `loom-entry-size-asserts`, also that no tensor's size
+    overflows).
 
     The relations are not written per op: the pass reads the `cf.assert`
     ops that upstream `generate-runtime-verification` put into the entry

@@ -31,6 +31,11 @@ def Loom_Dialect : Dialect {
     define are rejected, so that a misspelt option (`casual`) is an error
     rather than silently ignored.
 
+    Every operand and result type has a size in bytes, with each 0 or
+    dynamic dimension counted as 1 and at least a byte per element, of at
+    most 2^63 - 1: `tensor<9223372036854775807x2xf32>` is rejected ("is too
+    large"), since every size and stride computed from it would overflow.
+
     Example, a causal GQA attention:
 
     ```mlir

@@ -15,9 +15,16 @@ include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/CommonTypeConstraints.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-// Every loom op: value semantics (Pure), the one contract syntax, a verifier.
+// Every shaped type of the op has a size that fits in 64 bits
+// (loom/Dialect/Loom/IR/ShapeSizes.h), checked before the op's verifier.
+def Loom_ShapesFit : NativeOpTrait<"ShapesFit"> {
+  let cppNamespace = "::loom::traits";
+}
+
+// Every loom op: value semantics (Pure), the one contract syntax, sizes that
+// fit in 64 bits, a verifier.
 class Loom_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Loom_Dialect, mnemonic, !listconcat(traits, [Pure])> {
+    : Op<Loom_Dialect, mnemonic, !listconcat(traits, [Pure, Loom_ShapesFit])> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
@@ -415,7 +422,8 @@ def Loom_SiluOp : Loom_Op<"silu"> {
 //===----------------------------------------------------------------------===//
 
 def Loom_KernelOp : Op<Loom_Dialect, "kernel",
-    [IsolatedFromAbove, RecursiveMemoryEffects, RecursivelySpeculatable]> {
+    [IsolatedFromAbove, RecursiveMemoryEffects, RecursivelySpeculatable,
+     Loom_ShapesFit]> {
   let summary = "a fusion group: the ops that run as one kernel";
   let description = [{
     `loom-fuse` (docs/fusion.md) wraps each group of ops that is to run as
