@@ -390,6 +390,18 @@ def _w4a16(M, N=8192, K=8192, g=128):
     }
 
 
+def _decode(Bd, Skv, Hq=32, Hkv=8, Dd=128):
+    # The floor is the cache read (peers.decode_attention_peers); the FLOPs
+    # of one token are 4 * Hq * Skv * D a sequence.
+    return {
+        "module": "timing_decode_attention", "entry": f"t_decode_b{Bd}", "work": "decode attention",
+        "shapes": f"B{Bd} Hq{Hq} Hkv{Hkv} Skv{Skv} D{Dd} bf16, Sq 1",
+        "flops": 4 * Bd * Hq * Skv * Dd, "rate": BF16_FLOPS,
+        "bytes": 2 * Bd * Hkv * Skv * Dd * 2 + 2 * Bd * Hq * Dd * 2,
+        "peers": ("decode", Bd, Skv), "peer_keys": None,
+    }
+
+
 TIMING = [
     {"module": "timing_attention", "entry": "t_attn", "work": "attention fwd",
      "shapes": f"B{B} H{H} S{S} D{D} bf16", "flops": ATTN_FLOPS, "rate": BF16_FLOPS,
@@ -420,6 +432,7 @@ TIMING = [
     {"module": "timing_memory_bound", "entry": "t_rope_half", "work": "RoPE half",
      "shapes": "4x32x4096x128 bf16", "flops": 0, "rate": BF16_FLOPS,
      "bytes": 2 * 4 * 32 * 4096 * 128 * 2 + 2 * 4096 * 64 * 4, "peers": ("rope",), "peer_keys": None},
+    *[_decode(Bd, Skv) for Bd, Skv in ((1, 8192), (8, 4096), (32, 2048))],
     {"module": "timing_linear_attention", "entry": "t_linear_attention", "work": "linear attention causal, decay",
      "shapes": f"B{B} H{H} S{S} D{D} bf16",
      # chunked form (chunks of 64): intra-chunk products plus the D x D state update per token
@@ -519,6 +532,8 @@ class Peers:
                     x1, x2 = x[..., :64].float(), x[..., 64:].float()
                     return torch.cat([x1 * c - x2 * s, x2 * c + x1 * s], -1).to(torch.bfloat16)
                 r = {"torch_copy": p.time_ms(lambda: x.clone()), "torch_eager": p.time_ms(rope_eager)}
+            elif kind == "decode":
+                r = p.decode_attention_peers(spec[1], 32, 8, spec[2], 128)
             elif kind == "linear_attention":
                 r = p.linear_attention_peers(B, H, S, D)
             else:

@@ -27,8 +27,9 @@
 // one that needs more shared memory than the chip has, is an error at the
 // op.
 //
-// Everything else (f32, other head dims, D != Dv, other block sizes) is left
-// alone and takes the generic path.
+// Few query rows per kv head (decode) take the split-KV kernels instead
+// (DecodeAttention.cpp). Everything else (f32, other head dims, D != Dv,
+// other block sizes) is left alone and takes the generic path.
 
 #include "loom/GPU/Kernels/AttentionKernel.h"
 #include "Launch.h"
@@ -298,6 +299,12 @@ LogicalResult loom::rewriteAttentionOps(ModuleOp module,
       ops.push_back(op);
   });
   for (Operation *op : ops) {
+    // Few query rows per kv head: the split-KV decode kernels.
+    FailureOr<bool> decode = gpu::rewriteDecodeAttention(op, target);
+    if (failed(decode))
+      return failure();
+    if (*decode)
+      continue;
     AttentionOperands a = operandsOf(op);
     FailureOr<std::optional<gpu::AttentionKernelConfig>> config =
         configure(op, a, target);
@@ -341,6 +348,14 @@ FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
                               v = traceOperand(a.v, false);
   std::optional<ResultChain> o = traceResult(op);
   if (!q || !k || !v || !o)
+    return false;
+  // A group without RoPE or layout changes around a decode-sized op: the
+  // split-KV decode kernels, op by op, read the cache once per kv head.
+  auto plain = [](const OperandChain &ch) {
+    return !ch.expand && !ch.transpose && !ch.rope;
+  };
+  if (plain(*q) && plain(*k) && plain(*v) && !o->transpose && !o->collapse &&
+      decodeAttentionApplies(op, target))
     return false;
   // One table type and rotation for both RoPEs.
   loom::RopeOp ropes[2] = {q->rope, k->rope};

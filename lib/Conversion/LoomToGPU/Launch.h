@@ -117,6 +117,16 @@ std::string elementTypeName(mlir::Type type);
 mlir::FailureOr<bool> rewriteAttentionGroup(mlir::Operation *op,
                                             const Target &target);
 
+/// Replaces loom.attention `op` with few query rows per kv head (decode:
+/// Sq <= 4 and (Hq / Hkv) * Sq <= 16, static) by the split-KV decode kernels
+/// (DecodeAttentionKernel.h): the keys split across CTAs to fill the GPU,
+/// each GQA group's rows in one tile, the splits combined by a second
+/// launch. False (nothing changed) when they do not cover it.
+mlir::FailureOr<bool> rewriteDecodeAttention(mlir::Operation *op,
+                                             const Target &target);
+/// Whether rewriteDecodeAttention would replace `op`.
+bool decodeAttentionApplies(mlir::Operation *op, const Target &target);
+
 /// The same for loom.linear_attention `op` of an inlined fusion group: its
 /// q, k, v and result read and written in place through strided views of
 /// the group's buffers (no RoPE). False when the kernel does not cover

@@ -1,0 +1,17 @@
+// Timing: decode attention at the peers' shapes (peers.decode_attention_peers):
+// one query token per sequence, GQA 32/8, D 128, bf16, against a cache of
+// B1 x 8192, B8 x 4096 and B32 x 2048 keys.
+func.func @t_decode_b1(%q: tensor<1x32x1x128xbf16>, %k: tensor<1x8x8192x128xbf16>, %v: tensor<1x8x8192x128xbf16>) -> tensor<1x32x1x128xbf16> {
+  %o = loom.attention %q, %k, %v : (tensor<1x32x1x128xbf16>, tensor<1x8x8192x128xbf16>, tensor<1x8x8192x128xbf16>) -> tensor<1x32x1x128xbf16>
+  return %o : tensor<1x32x1x128xbf16>
+}
+
+func.func @t_decode_b8(%q: tensor<8x32x1x128xbf16>, %k: tensor<8x8x4096x128xbf16>, %v: tensor<8x8x4096x128xbf16>) -> tensor<8x32x1x128xbf16> {
+  %o = loom.attention %q, %k, %v : (tensor<8x32x1x128xbf16>, tensor<8x8x4096x128xbf16>, tensor<8x8x4096x128xbf16>) -> tensor<8x32x1x128xbf16>
+  return %o : tensor<8x32x1x128xbf16>
+}
+
+func.func @t_decode_b32(%q: tensor<32x32x1x128xbf16>, %k: tensor<32x8x2048x128xbf16>, %v: tensor<32x8x2048x128xbf16>) -> tensor<32x32x1x128xbf16> {
+  %o = loom.attention %q, %k, %v : (tensor<32x32x1x128xbf16>, tensor<32x8x2048x128xbf16>, tensor<32x8x2048x128xbf16>) -> tensor<32x32x1x128xbf16>
+  return %o : tensor<32x32x1x128xbf16>
+}

@@ -1,0 +1,184 @@
+//===- DecodeAttention.cpp - split-KV attention for a few query rows ------===//
+//
+// loom.attention with few query rows per kv head (decode) to the split and
+// combine kernels of DecodeAttentionKernel.h. Covered:
+//
+//   - q, k, v and the result bf16 or f16 alike, D = Dv static, one of 16,
+//     32, 64, 128, 256;
+//   - Hq, Hkv and Sq static, Hq a multiple of Hkv, Sq <= 4 and
+//     (Hq / Hkv) * Sq <= 16 (the whole GQA group's rows in one query tile,
+//     so the cache is read once per kv head instead of once per query head);
+//   - B and Skv static or dynamic; causal, softcap, scale.
+//
+// Not covered (the flash kernel or the generic path takes them): window,
+// block-sparse, fusion groups (RoPE and layout changes), and any op when the
+// target description asks for an attention tile (`tiles=attention:...`,
+// which names the flash kernel's shape).
+//
+// The keys are split so that the grid has about two CTAs per SM (the
+// target's SM count): splits = min(ceil(2 * SMs / (B * Hkv)), ceil(Skv /
+// 128)), each split a multiple of the 128-key tile, computed on the host
+// when B or Skv are dynamic.
+
+#include "Launch.h"
+#include "loom/Dialect/Loom/IR/LoomOps.h"
+#include "loom/GPU/Kernels/DecodeAttentionKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include <cmath>
+
+using namespace mlir;
+using loom::gpu::DecodeAttentionKernelConfig;
+
+namespace {
+
+/// Query lengths up to this (decode, speculative decode) take the SIMT
+/// split-KV kernels; longer ones have enough rows for the flash kernel's
+/// tensor cores.
+constexpr int64_t kMaxQueryLen = 4;
+
+/// The config for `op`, or nothing when the kernels do not cover it.
+std::optional<DecodeAttentionKernelConfig> selectDecode(loom::AttentionOp op) {
+  auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
+  auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
+  auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
+  auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
+  if (!qType || !kType || !vType || !rType || op.getWindow())
+    return std::nullopt;
+  for (RankedTensorType t : {qType, kType, vType, rType})
+    if (t.getRank() != 4 || t.getElementType() != qType.getElementType())
+      return std::nullopt;
+  int64_t d = qType.getDimSize(3);
+  for (RankedTensorType t : {kType, vType, rType})
+    if (t.getDimSize(3) != d)
+      return std::nullopt;
+  int64_t hq = qType.getDimSize(1), hkv = kType.getDimSize(1),
+          sq = qType.getDimSize(2);
+  if (ShapedType::isDynamic(d) || ShapedType::isDynamic(hq) ||
+      ShapedType::isDynamic(hkv) || ShapedType::isDynamic(sq) || hkv <= 0 ||
+      hq % hkv != 0 || vType.getDimSize(1) != hkv || sq <= 0 ||
+      sq > kMaxQueryLen)
+    return std::nullopt;
+  DecodeAttentionKernelConfig c;
+  c.elementType = loom::gpu::elementTypeName(qType.getElementType());
+  c.headDim = d;
+  c.group = hq / hkv;
+  c.queryLen = sq;
+  c.causal = op.getCausal();
+  c.softcap = op.getSoftcap().has_value();
+  if (!c.invalidReason().empty())
+    return std::nullopt;
+  return c;
+}
+
+Value minU(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::MinUIOp::create(b, loc, x, y);
+}
+Value maxU(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::MaxUIOp::create(b, loc, x, y);
+}
+
+} // namespace
+
+bool loom::gpu::decodeAttentionApplies(Operation *operation,
+                                       const Target &target) {
+  auto op = dyn_cast<loom::AttentionOp>(operation);
+  return op && !target.attention && target.smCount > 0 &&
+         selectDecode(op).has_value();
+}
+
+FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
+                                                  const Target &target) {
+  if (!decodeAttentionApplies(operation, target))
+    return false;
+  auto op = cast<loom::AttentionOp>(operation);
+  std::optional<DecodeAttentionKernelConfig> config = selectDecode(op);
+  const DecodeAttentionKernelConfig &c = *config;
+  ModuleOp module = op->getParentOfType<ModuleOp>();
+  Location loc = op.getLoc();
+  FailureOr<SymbolRefAttr> split = buildDecodeAttentionKernel(module, loc, c);
+  if (failed(split))
+    return failure();
+  FailureOr<SymbolRefAttr> combine = buildDecodeCombineKernel(module, loc, c);
+  if (failed(combine))
+    return failure();
+
+  OpBuilder b(op);
+  Value one = indexConst(b, loc, 1);
+  Value tileKeys = indexConst(b, loc, DecodeAttentionKernelConfig::kTileKeys);
+  Value batch = dim(b, loc, op.getQ(), 0);
+  Value hkv = dim(b, loc, op.getK(), 1);
+  Value skv = dim(b, loc, op.getK(), 2);
+  Value heads = arith::MulIOp::create(b, loc, batch, hkv);
+  // splits = max(min(ceil(2 * SMs / (B * Hkv)), ceil(Skv / 128)), 1), then
+  // the keys of a split rounded up to whole tiles and the count of splits
+  // that this leaves (never an empty one).
+  Value ctas = indexConst(b, loc, 2 * target.smCount);
+  Value want =
+      arith::CeilDivUIOp::create(b, loc, ctas, maxU(b, loc, heads, one));
+  Value tiles = ceilDiv(b, loc, skv, DecodeAttentionKernelConfig::kTileKeys);
+  Value splits0 = maxU(b, loc, minU(b, loc, want, tiles), one);
+  Value perSplit = arith::CeilDivUIOp::create(b, loc, skv, splits0);
+  Value perSplitTiles =
+      ceilDiv(b, loc, perSplit, DecodeAttentionKernelConfig::kTileKeys);
+  Value splitKeys = maxU(
+      b, loc, arith::MulIOp::create(b, loc, perSplitTiles, tileKeys), tileKeys);
+  Value splits =
+      maxU(b, loc, arith::CeilDivUIOp::create(b, loc, skv, splitKeys), one);
+
+  // The workspace: each split's rows (f32) and their max and sum.
+  Type f32 = b.getF32Type();
+  int64_t rows = c.rows();
+  auto oType = RankedTensorType::get(
+      {ShapedType::kDynamic, ShapedType::kDynamic, rows, c.headDim}, f32);
+  auto mlType = RankedTensorType::get(
+      {ShapedType::kDynamic, ShapedType::kDynamic, rows, 2}, f32);
+  Value partO = allocBuffer(b, loc, oType, {heads, splits});
+  Value partML = allocBuffer(b, loc, mlType, {heads, splits});
+
+  auto rType = cast<RankedTensorType>(op.getResult().getType());
+  SmallVector<Value> dynSizes;
+  for (int64_t i = 0; i < 3; ++i)
+    if (rType.isDynamicDim(i))
+      dynSizes.push_back(dim(b, loc, op.getQ(), i));
+  Value out = allocBuffer(b, loc, rType, dynSizes);
+
+  float scale = op.getScale()
+                    ? op.getScale()->convertToFloat()
+                    : static_cast<float>(1.0 / std::sqrt(double(c.headDim)));
+  SmallVector<Value> args = {
+      bufferOf(b, loc, op.getQ()),
+      bufferOf(b, loc, op.getK()),
+      bufferOf(b, loc, op.getV()),
+      dynamicBuffer(b, loc, partO),
+      dynamicBuffer(b, loc, partML),
+      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale))};
+  if (c.softcap)
+    args.push_back(arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(op.getSoftcap()->convertToFloat())));
+  args.push_back(splitKeys);
+
+  Value noSmem = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  Value gx = maxU(b, loc, heads, one);
+  mlir::gpu::LaunchFuncOp::create(
+      b, loc, *split, mlir::gpu::KernelDim3{gx, splits, one},
+      mlir::gpu::KernelDim3{
+          indexConst(b, loc, DecodeAttentionKernelConfig::kThreads), one, one},
+      noSmem, args);
+  // max(.., 1): an empty batch launches one CTA of each, which sees that
+  // its batch index is past B and touches nothing.
+  Value combineRows =
+      maxU(b, loc,
+           arith::MulIOp::create(b, loc, heads, indexConst(b, loc, rows)), one);
+  mlir::gpu::LaunchFuncOp::create(
+      b, loc, *combine, mlir::gpu::KernelDim3{combineRows, one, one},
+      mlir::gpu::KernelDim3{indexConst(b, loc, c.headDim), one, one}, noSmem,
+      ValueRange{dynamicBuffer(b, loc, partO), dynamicBuffer(b, loc, partML),
+                 dynamicBuffer(b, loc, out)});
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, out, rType));
+  op.erase();
+  return true;
+}

@@ -1,0 +1,418 @@
+//===- DecodeAttentionKernel.cpp - split-KV decode attention --------------===//
+//
+// Builds the split and combine kernels of one DecodeAttentionKernelConfig
+// (see DecodeAttentionKernel.h for what each computes). The split kernel's
+// schedule, per tile of kTileKeys keys (128 threads, R = rows() query rows):
+//
+//   1. scores: thread t takes key j = tile + t and computes its R dot
+//      products with the query tile, which sits in shared memory in f32,
+//      already scaled (and in log2 units without softcap), and is read as
+//      broadcasts; the key row is read with 16-byte loads. Masked scores
+//      (past the split's end, causal) are -inf. They go to shared memory,
+//      S[R][128];
+//   2. online softmax: warp w updates the rows r = w (mod 4): the tile's
+//      row max over 4 scores a lane (an xor-shuffle reduction), the new
+//      running max m, alpha = exp2(m_old - m), P = exp2(S - m) written back
+//      over S, the running sum l = l * alpha + sum P;
+//   3. P.V: the 128 threads are keyGroups() groups of D / colsPerThread()
+//      threads; each thread owns colsPerThread() adjacent columns of V (8:
+//      16-byte loads; 2 for more than 8 rows, whose accumulators would not
+//      fit) and takes every keyGroups()-th key of the tile (8 loads in
+//      flight), scaling its R x colsPerThread() accumulators by alpha first.
+//
+// The loops within a tile are unrolled as the kernel is built, so that the
+// loads of a key row (and of 8 V rows) are all issued before their FMAs.
+//
+// After the last tile the key groups' accumulators are summed through
+// shared memory and written with m and l. Scores are f32 throughout; exp2
+// is ex2.approx (as in the flash kernel), and a running max of -inf (no
+// visible key yet) is replaced by 0 before it is subtracted, so that no
+// -inf - -inf makes a NaN.
+
+#include "loom/GPU/Kernels/DecodeAttentionKernel.h"
+
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/Reduce.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <algorithm>
+#include <cassert>
+
+using namespace mlir;
+
+namespace loom {
+namespace gpu {
+namespace {
+
+using Values = KernelBuilder::Values;
+using C = DecodeAttentionKernelConfig;
+
+constexpr double kLog2e = 1.4426950408889634;
+constexpr uint32_t kNegInf = 0xFF800000u;
+
+/// The split kernel's shared buffers (workgroup attributions, in order).
+enum Shared { QTile, Scores, RowMax, RowSum, RowAlpha, Partials };
+
+void buildSplitBody(KernelBuilder &b, const C &c);
+
+/// A CTA past the batch (the grid is never empty; B may be 0) does nothing.
+void buildSplit(KernelBuilder &b, const C &c) {
+  Value hkv = b.dim(b.arg(1), 1);
+  Value batch = b.divu(b.blockId(), hkv);
+  b.ifThen(b.ult(batch, b.dim(b.arg(0), 0)), [&] { buildSplitBody(b, c); });
+}
+
+void buildSplitBody(KernelBuilder &b, const C &c) {
+  Type f32 = b.getF32Type();
+  Type t = parseElementType(b.getContext(), c.elementType);
+  const int64_t R = c.rows(), D = c.headDim, G = c.group, Sq = c.queryLen;
+  const int64_t KG = c.keyGroups(), DT = c.dimThreads(), CW = c.colsPerThread();
+  Value q = b.arg(0), k = b.arg(1), v = b.arg(2), po = b.arg(3), pml = b.arg(4),
+        scale = b.arg(5);
+  Value cap = c.softcap ? b.arg(6) : Value();
+  Value splitKeys = b.arg(c.softcap ? 7 : 6);
+  Value qs = b.workgroup(QTile), sc = b.workgroup(Scores),
+        rowMax = b.workgroup(RowMax), rowSum = b.workgroup(RowSum),
+        rowAlpha = b.workgroup(RowAlpha);
+  Value partials = KG > 1 ? b.workgroup(Partials) : Value();
+  Value negInf = b.f32Bits(kNegInf);
+
+  Value tid = b.threadId();
+  Value bk = b.blockId();
+  Value split = b.blockId(mlir::gpu::Dimension::y);
+  Value hkv = b.dim(k, 1);
+  Value batch = b.divu(bk, hkv);
+  Value kvh = b.remu(bk, hkv);
+  Value skv = b.dim(k, 2);
+  Value start = b.mul(split, splitKeys);
+  Value stop = b.add(start, splitKeys);
+  Value end = b.minu(stop, skv);
+  // Causal: query s sees keys j <= s + Skv - Sq, i.e. j < s + 1 + Skv - Sq
+  // (as a signed bound: Sq > Skv leaves early rows without keys).
+  Value causalBase = b.addConst(skv, 1 - Sq);
+
+  // The query tile, scaled: scale * log2(e) folds into the scores unless a
+  // softcap comes between (then log2(e) is applied after the cap).
+  Value qScale = c.softcap ? scale : b.fmul(scale, b.f32(kLog2e));
+  b.forLoop(tid, b.idx(R * D), b.idx(C::kThreads), [&](Value i) {
+    Value r = b.divuConst(i, D);
+    Value d = b.remuConst(i, D);
+    Value g = b.divuConst(r, Sq);
+    Value s = b.remuConst(r, Sq);
+    Value h = b.addMul(g, kvh, G);
+    Value x = b.load(q, {batch, h, s, d});
+    Value xf = b.toF32(x);
+    b.store(b.fmul(xf, qScale), qs, {r, d});
+  });
+  b.ifThen(b.ult(tid, b.idx(R)), [&] {
+    b.store(negInf, rowMax, {tid});
+    b.store(b.f32(0), rowSum, {tid});
+  });
+  b.barrier();
+
+  Value warp = b.divuConst(tid, 32);
+  Value lane = b.remuConst(tid, 32);
+  Value dimSlot = b.remuConst(tid, DT);
+  Value col = b.mulConst(dimSlot, CW);
+  Value keyGroup = b.divuConst(tid, DT);
+  VectorType v8 = VectorType::get({8}, t), vcols = VectorType::get({CW}, t);
+
+  Values accInit(CW * R, b.f32(0));
+  Values acc = b.forLoop(
+      start, end, b.idx(C::kTileKeys), accInit,
+      [&](Value tile, ValueRange accIn) -> Values {
+        // 1. Scores of key j = tile + tid.
+        Value j = b.add(tile, tid);
+        Value valid = b.ult(j, end);
+        SmallVector<Type> f32s(R, f32);
+        Values scores = b.ifThenElse(
+            valid, f32s,
+            [&]() -> Values {
+              // The key row in chunks of up to 128 columns: the chunk's
+              // 16-byte loads first (up to 16 in flight), then its
+              // products (a loop with a load at its head would wait for each
+              // load in turn; a whole 256-wide row would spill).
+              // The query tile is read with scalar loads (every thread reads
+              // the same word: a broadcast); vector loads of workgroup
+              // memory do not lower before convert-gpu-to-nvvm, and the
+              // backend merges these into ld.shared.v4.
+              Values out(R, b.f32(0));
+              for (int64_t c0 = 0; c0 < D; c0 += 128) {
+                Values kraw;
+                for (int64_t d0 = c0; d0 < std::min<int64_t>(D, c0 + 128);
+                     d0 += 8)
+                  kraw.push_back(
+                      b.vectorLoad(v8, k, {batch, kvh, j, b.idx(d0)}, 16));
+                for (size_t w = 0; w < kraw.size(); ++w) {
+                  Value kf = b.toF32(kraw[w]);
+                  int64_t d0 = c0 + 8 * static_cast<int64_t>(w);
+                  for (int64_t e = 0; e < 8; ++e) {
+                    Value ke = b.extract(kf, e);
+                    for (int64_t r = 0; r < R; ++r) {
+                      Value qe = b.load(qs, {b.idx(r), b.idx(d0 + e)});
+                      out[r] = b.fma(qe, ke, out[r]);
+                    }
+                  }
+                }
+              }
+              return out;
+            },
+            [&]() -> Values { return Values(R, negInf); });
+        for (int64_t r = 0; r < R; ++r) {
+          Value s = scores[r];
+          if (c.softcap) {
+            Value inner = b.fdiv(s, cap);
+            Value capped = b.fmul(cap, b.tanh(inner));
+            s = b.fmul(capped, b.f32(kLog2e));
+          }
+          Value visible = valid;
+          if (c.causal) {
+            Value bound = b.addConst(causalBase, r % Sq);
+            visible = b.andi(visible, b.slt(j, bound));
+          }
+          s = b.select(visible, s, negInf);
+          b.store(s, sc, {b.idx(r), tid});
+        }
+        b.barrier();
+
+        // 2. Online softmax, warp w owning rows r = w (mod 4).
+        for (int64_t r = 0; r < R; ++r) {
+          Value mine = b.eq(warp, b.idx(r % (C::kThreads / 32)));
+          b.ifThen(mine, [&] {
+            Value row = b.idx(r);
+            Value x[4];
+            for (int64_t e = 0; e < 4; ++e) {
+              Value at = b.addConst(lane, 32 * e);
+              x[e] = b.load(sc, {row, at});
+            }
+            Value m01 = b.fmax(x[0], x[1]);
+            Value m23 = b.fmax(x[2], x[3]);
+            Value local = b.fmax(m01, m23);
+            Value tileMax = warpAllReduce(b, local, ReduceKind::Max);
+            Value mOld = b.load(rowMax, {row});
+            Value mNew = b.fmax(mOld, tileMax);
+            Value noKey = b.cmpf(arith::CmpFPredicate::OEQ, mNew, negInf);
+            Value mSafe = b.select(noKey, b.f32(0), mNew);
+            Value alpha = b.exp2Approx(b.fsub(mOld, mSafe));
+            Value sum = b.f32(0);
+            for (int64_t e = 0; e < 4; ++e) {
+              Value p = b.exp2Approx(b.fsub(x[e], mSafe));
+              Value at = b.addConst(lane, 32 * e);
+              b.store(p, sc, {row, at});
+              sum = b.fadd(sum, p);
+            }
+            Value tileSum = warpAllReduce(b, sum, ReduceKind::Add);
+            b.ifThen(b.eq(lane, b.idx(0)), [&] {
+              Value lOld = b.load(rowSum, {row});
+              b.store(b.fma(lOld, alpha, tileSum), rowSum, {row});
+              b.store(mNew, rowMax, {row});
+              b.store(alpha, rowAlpha, {row});
+            });
+          });
+        }
+        b.barrier();
+
+        // 3. P.V: this thread's two columns over every KG-th key.
+        Values scaled;
+        for (int64_t r = 0; r < R; ++r) {
+          Value alpha = b.load(rowAlpha, {b.idx(r)});
+          for (int64_t w = 0; w < CW; ++w)
+            scaled.push_back(b.fmul(accIn[CW * r + w], alpha));
+        }
+        // Keys past the tile's end read the last key's row (in bounds)
+        // and weigh it with their P, which is 0.
+        Value keys = b.sub(end, tile);
+        Value count = b.minu(keys, b.idx(C::kTileKeys));
+        Value lastKey = b.addConst(count, -1);
+        // A loop over groups of 8 keys, unrolled within: the group's loads
+        // first, then its products (unrolling the whole tile lets the
+        // scheduler hoist every load and spill at D 256).
+        const int64_t perThread = C::kTileKeys / KG;
+        const int64_t n = std::min<int64_t>(8, perThread);
+        Value keyStep = b.idx(KG);
+        Values out = b.forLoop(
+            b.idx(0), b.idx(perThread), b.idx(n), scaled,
+            [&](Value i0, ValueRange a) -> Values {
+              Value first = b.mul(i0, keyStep);
+              Value base = b.add(keyGroup, first);
+              Value jjs[8], vs[8];
+              for (int64_t u = 0; u < n; ++u) {
+                jjs[u] = b.addConst(base, KG * u);
+                Value clamped = b.minu(jjs[u], lastKey);
+                Value key = b.add(tile, clamped);
+                Value vv =
+                    b.vectorLoad(vcols, v, {batch, kvh, key, col}, 2 * CW);
+                vs[u] = b.toF32(vv);
+              }
+              Values next(a.begin(), a.end());
+              for (int64_t u = 0; u < n; ++u) {
+                Values vw;
+                for (int64_t w = 0; w < CW; ++w)
+                  vw.push_back(b.extract(vs[u], w));
+                for (int64_t r = 0; r < R; ++r) {
+                  Value p = b.load(sc, {b.idx(r), jjs[u]});
+                  for (int64_t w = 0; w < CW; ++w)
+                    next[CW * r + w] = b.fma(p, vw[w], next[CW * r + w]);
+                }
+              }
+              return next;
+            });
+        // The next tile's scores overwrite P.
+        b.barrier();
+        return out;
+      });
+
+  // The key groups' sums, then this split's rows.
+  Values cols;
+  for (int64_t w = 0; w < CW; ++w)
+    cols.push_back(b.addConst(col, w));
+  if (KG > 1) {
+    b.ifThen(b.ne(keyGroup, b.idx(0)), [&] {
+      Value slot = b.addConst(keyGroup, -1);
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t w = 0; w < CW; ++w)
+          b.store(acc[CW * r + w], partials, {slot, b.idx(r), cols[w]});
+    });
+    b.barrier();
+  }
+  b.ifThen(b.eq(keyGroup, b.idx(0)), [&] {
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t w = 0; w < CW; ++w) {
+        Value sum = acc[CW * r + w];
+        for (int64_t g = 0; g + 1 < KG; ++g) {
+          Value part = b.load(partials, {b.idx(g), b.idx(r), cols[w]});
+          sum = b.fadd(sum, part);
+        }
+        b.store(sum, po, {bk, split, b.idx(r), cols[w]});
+      }
+  });
+  b.ifThen(b.ult(tid, b.idx(R)), [&] {
+    Value m = b.load(rowMax, {tid});
+    b.store(m, pml, {bk, split, tid, b.idx(0)});
+    Value l = b.load(rowSum, {tid});
+    b.store(l, pml, {bk, split, tid, b.idx(1)});
+  });
+}
+
+void buildCombine(KernelBuilder &b, const C &c) {
+  Type f32 = b.getF32Type();
+  Type t = parseElementType(b.getContext(), c.elementType);
+  const int64_t R = c.rows(), G = c.group, Sq = c.queryLen;
+  Value po = b.arg(0), pml = b.arg(1), o = b.arg(2);
+  Value negInf = b.f32Bits(kNegInf);
+  Value d = b.threadId();
+  Value row = b.blockId();
+  Value bk = b.divuConst(row, R);
+  Value hq0 = b.dim(o, 1);
+  Value hkv0 = b.divuConst(hq0, G);
+  Value batch0 = b.divu(bk, hkv0);
+  // A CTA past the batch (the grid is never empty; B may be 0) does nothing.
+  b.ifThen(b.ult(batch0, b.dim(o, 0)), [&] {
+    Value r = b.remuConst(row, R);
+    Value splits = b.dim(po, 1);
+    Value hkv = hkv0, batch = batch0;
+    Value kvh = b.remu(bk, hkv);
+    Value g = b.divuConst(r, Sq);
+    Value s = b.remuConst(r, Sq);
+    Value h = b.addMul(g, kvh, G);
+
+    Value m = b.forLoop(b.idx(0), splits, b.idx(1), ValueRange{negInf},
+                        [&](Value i, ValueRange mIn) -> Values {
+                          Value mi = b.load(pml, {bk, i, r, b.idx(0)});
+                          return {b.fmax(mIn[0], mi)};
+                        })[0];
+    Value noKey = b.cmpf(arith::CmpFPredicate::OEQ, m, negInf);
+    Value mSafe = b.select(noKey, b.f32(0), m);
+    Values sums =
+        b.forLoop(b.idx(0), splits, b.idx(1), ValueRange{b.f32(0), b.f32(0)},
+                  [&](Value i, ValueRange in) -> Values {
+                    Value mi = b.load(pml, {bk, i, r, b.idx(0)});
+                    Value li = b.load(pml, {bk, i, r, b.idx(1)});
+                    Value w = b.exp2Approx(b.fsub(mi, mSafe));
+                    Value oi = b.load(po, {bk, i, r, d});
+                    Value l = b.fma(w, li, in[0]);
+                    Value acc = b.fma(w, oi, in[1]);
+                    return {l, acc};
+                  });
+    // Rows without a visible key (l = 0) are zeros.
+    Value empty = b.cmpf(arith::CmpFPredicate::OEQ, sums[0], b.f32(0));
+    Value denom = b.select(empty, b.f32(1), sums[0]);
+    Value y = b.fdiv(sums[1], denom);
+    Value result = b.select(empty, b.zero(f32), y);
+    b.store(b.roundTo(t, result), o, {batch, h, s, d});
+  });
+}
+
+} // namespace
+
+std::string DecodeAttentionKernelConfig::invalidReason() const {
+  if (elementType != "bf16" && elementType != "f16")
+    return "the element type must be bf16 or f16";
+  if (headDim < 16 || headDim > 256 || headDim % 8 != 0 ||
+      kThreads % (headDim / 2) != 0 || kThreads % (headDim / 8) != 0)
+    return "the head dim must be 16, 32, 64, 128 or 256";
+  if (group < 1 || queryLen < 1 || rows() > kMaxRows)
+    return "the query tile (group x Sq) must have 1 to 16 rows";
+  return "";
+}
+
+std::string DecodeAttentionKernelConfig::kernelName() const {
+  return "loom_decode_attention_" + elementType + "_d" +
+         std::to_string(headDim) + "_g" + std::to_string(group) + "_sq" +
+         std::to_string(queryLen) + (causal ? "_causal" : "") +
+         (softcap ? "_softcap" : "");
+}
+
+std::string DecodeAttentionKernelConfig::combineKernelName() const {
+  return "loom_decode_combine_" + elementType + "_d" + std::to_string(headDim) +
+         "_g" + std::to_string(group) + "_sq" + std::to_string(queryLen);
+}
+
+FailureOr<SymbolRefAttr>
+buildDecodeAttentionKernel(ModuleOp module, Location loc,
+                           const DecodeAttentionKernelConfig &c) {
+  assert(c.invalidReason().empty() && "invalid decode attention config");
+  MLIRContext *ctx = module.getContext();
+  Type t = parseElementType(ctx, c.elementType);
+  Type f32 = Float32Type::get(ctx);
+  Type index = IndexType::get(ctx);
+  KernelSignature sig;
+  sig.arguments = {dynamicMemRefType(4, t),   dynamicMemRefType(4, t),
+                   dynamicMemRefType(4, t),   dynamicMemRefType(4, f32),
+                   dynamicMemRefType(4, f32), f32};
+  if (c.softcap)
+    sig.arguments.push_back(f32);
+  sig.arguments.push_back(index);
+  const int64_t R = c.rows();
+  sig.workgroup = {{sharedMemRefType({R, c.headDim}, f32), 16},
+                   {sharedMemRefType({R, C::kTileKeys}, f32), 16},
+                   {sharedMemRefType({R}, f32), 16},
+                   {sharedMemRefType({R}, f32), 16},
+                   {sharedMemRefType({R}, f32), 16}};
+  if (c.keyGroups() > 1)
+    sig.workgroup.push_back(
+        {sharedMemRefType({c.keyGroups() - 1, R, c.headDim}, f32), 16});
+  sig.blockSize = {static_cast<int32_t>(C::kThreads), 1, 1};
+  return getOrBuildKernel(module, loc, c.kernelName(), sig,
+                          [&](KernelBuilder &b) { buildSplit(b, c); });
+}
+
+FailureOr<SymbolRefAttr>
+buildDecodeCombineKernel(ModuleOp module, Location loc,
+                         const DecodeAttentionKernelConfig &c) {
+  assert(c.invalidReason().empty() && "invalid decode attention config");
+  MLIRContext *ctx = module.getContext();
+  Type t = parseElementType(ctx, c.elementType);
+  Type f32 = Float32Type::get(ctx);
+  KernelSignature sig;
+  sig.arguments = {dynamicMemRefType(4, f32), dynamicMemRefType(4, f32),
+                   dynamicMemRefType(4, t)};
+  sig.blockSize = {static_cast<int32_t>(c.headDim), 1, 1};
+  return getOrBuildKernel(module, loc, c.combineKernelName(), sig,
+                          [&](KernelBuilder &b) { buildCombine(b, c); });
+}
+
+} // namespace gpu
+} // namespace loom

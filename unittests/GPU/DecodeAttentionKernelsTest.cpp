@@ -1,0 +1,87 @@
+//===- DecodeAttentionKernelsTest.cpp - every decode config builds --------===//
+//
+// The configs the decode rewrite can ask for (lib/Conversion/LoomToGPU/
+// DecodeAttention.cpp): bf16 or f16; D = 16, 32, 64, 128 or 256; a query
+// tile of G x Sq rows, 1 to 16; causal; softcap. Every one is built, split
+// and combine kernel, and verified (288 + 80 kernels); the configs outside
+// the kernel's reach say why.
+
+#include "KernelTestUtil.h"
+
+#include "loom/GPU/Kernels/DecodeAttentionKernel.h"
+
+#include "gtest/gtest.h"
+
+#include <set>
+#include <string>
+
+using namespace mlir;
+using loom::gpu::DecodeAttentionKernelConfig;
+
+namespace {
+
+/// Query tiles G x Sq covering every row count 1..16 and the shapes a
+/// GQA decode gives (G a power of two, Sq 1), and speculative ones.
+const std::pair<int64_t, int64_t> kTiles[] = {
+    {1, 1}, {2, 1}, {4, 1}, {8, 1}, {16, 1}, {1, 16}, {3, 5}, {4, 2}, {2, 3}};
+
+TEST(DecodeAttentionKernels, EveryConfigVerifies) {
+  std::set<std::string> names, combineNames;
+  int built = 0;
+  for (const char *t : {"bf16", "f16"})
+    for (int64_t d : {16, 32, 64, 128, 256})
+      for (auto [group, sq] : kTiles)
+        for (bool causal : {false, true})
+          for (bool softcap : {false, true}) {
+            DecodeAttentionKernelConfig c;
+            c.elementType = t;
+            c.headDim = d;
+            c.group = group;
+            c.queryLen = sq;
+            c.causal = causal;
+            c.softcap = softcap;
+            ASSERT_EQ(c.invalidReason(), "") << c.kernelName();
+            EXPECT_EQ(loom::test::buildAndCheck(
+                          c.kernelName(),
+                          [&](ModuleOp m, Location loc) {
+                            return loom::gpu::buildDecodeAttentionKernel(m, loc,
+                                                                         c);
+                          }),
+                      "")
+                << c.kernelName();
+            if (combineNames.insert(c.combineKernelName()).second)
+              EXPECT_EQ(loom::test::buildAndCheck(
+                            c.combineKernelName(),
+                            [&](ModuleOp m, Location loc) {
+                              return loom::gpu::buildDecodeCombineKernel(m, loc,
+                                                                         c);
+                            }),
+                        "")
+                  << c.combineKernelName();
+            EXPECT_TRUE(names.insert(c.kernelName()).second)
+                << "two configs named " << c.kernelName();
+            ++built;
+          }
+  EXPECT_EQ(built, 2 * 5 * 9 * 4);
+  // The combine kernel does not depend on the mask or the score.
+  EXPECT_EQ(combineNames.size(), 2u * 5 * 9);
+}
+
+TEST(DecodeAttentionKernels, InvalidConfigsSayWhy) {
+  DecodeAttentionKernelConfig c;
+  c.elementType = "f32";
+  EXPECT_NE(c.invalidReason().find("bf16 or f16"), std::string::npos);
+  c = {};
+  for (int64_t d : {0, 8, 48, 80, 96, 512}) {
+    c.headDim = d;
+    EXPECT_NE(c.invalidReason().find("head dim"), std::string::npos) << d;
+  }
+  c = {};
+  c.group = 4;
+  c.queryLen = 5; // 20 rows
+  EXPECT_NE(c.invalidReason().find("1 to 16 rows"), std::string::npos);
+  c.queryLen = 0;
+  EXPECT_NE(c.invalidReason().find("1 to 16 rows"), std::string::npos);
+}
+
+} // namespace
