@@ -21,7 +21,9 @@
 //      flight), scaling its R x colsPerThread() accumulators by alpha first.
 //
 // The loops within a tile are unrolled as the kernel is built, so that the
-// loads of a key row (and of 8 V rows) are all issued before their FMAs.
+// loads of a key row (and of 8 V rows) are all issued before their FMAs. Up
+// to D 128 the next tile's key row is loaded before this tile's softmax and
+// P.V (carried by the tile loop), so that its latency overlaps them.
 //
 // After the last tile the key groups' accumulators are summed through
 // shared memory and written with m and l. Scores are f32 throughout; exp2
@@ -120,46 +122,73 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   VectorType v8 = VectorType::get({8}, t), vcols = VectorType::get({CW}, t);
 
   Values accInit(CW * R, b.f32(0));
-  Values acc = b.forLoop(
-      start, end, b.idx(C::kTileKeys), accInit,
-      [&](Value tile, ValueRange accIn) -> Values {
+  // Key row j (D / 8 16-byte loads, all in flight together; zeros past
+  // the split's end, which the mask then turns into -inf scores).
+  // Columns [8 * first, 8 * (first + count)) of it, as `count` vectors.
+  const int64_t kVectors = D / 8;
+  auto loadKeyRow = [&](Value j, Value valid, int64_t first,
+                        int64_t count) -> Values {
+    SmallVector<Type> types(count, v8);
+    return b.ifThenElse(
+        valid, types,
+        [&]() -> Values {
+          Values row;
+          for (int64_t w = first; w < first + count; ++w)
+            row.push_back(
+                b.vectorLoad(v8, k, {batch, kvh, j, b.idx(8 * w)}, 16));
+          return row;
+        },
+        [&]() -> Values { return Values(count, b.zero(v8)); });
+  };
+  // Up to D 128 the next tile's key row is loaded while this tile's
+  // softmax and P.V run (a loop-carried row of 64 registers); a 256-wide
+  // row would not fit twice, so D 256 loads its row at the top of each tile,
+  // in halves (16 loads in flight, then their products: a whole row
+  // spills).
+  const bool prefetch = D <= 128;
+  Values inits = accInit;
+  if (prefetch) {
+    Value j0 = b.add(start, tid);
+    Value valid0 = b.ult(j0, end);
+    Values first = loadKeyRow(j0, valid0, 0, kVectors);
+    inits.append(first.begin(), first.end());
+  }
+  Values loopOut = b.forLoop(
+      start, end, b.idx(C::kTileKeys), inits,
+      [&](Value tile, ValueRange carried) -> Values {
+        ValueRange accIn = carried.take_front(CW * R);
         // 1. Scores of key j = tile + tid.
         Value j = b.add(tile, tid);
         Value valid = b.ult(j, end);
-        SmallVector<Type> f32s(R, f32);
-        Values scores = b.ifThenElse(
-            valid, f32s,
-            [&]() -> Values {
-              // The key row in chunks of up to 128 columns: the chunk's
-              // 16-byte loads first (up to 16 in flight), then its
-              // products (a loop with a load at its head would wait for each
-              // load in turn; a whole 256-wide row would spill).
-              // The query tile is read with scalar loads (every thread reads
-              // the same word: a broadcast); vector loads of workgroup
-              // memory do not lower before convert-gpu-to-nvvm, and the
-              // backend merges these into ld.shared.v4.
-              Values out(R, b.f32(0));
-              for (int64_t c0 = 0; c0 < D; c0 += 128) {
-                Values kraw;
-                for (int64_t d0 = c0; d0 < std::min<int64_t>(D, c0 + 128);
-                     d0 += 8)
-                  kraw.push_back(
-                      b.vectorLoad(v8, k, {batch, kvh, j, b.idx(d0)}, 16));
-                for (size_t w = 0; w < kraw.size(); ++w) {
-                  Value kf = b.toF32(kraw[w]);
-                  int64_t d0 = c0 + 8 * static_cast<int64_t>(w);
-                  for (int64_t e = 0; e < 8; ++e) {
-                    Value ke = b.extract(kf, e);
-                    for (int64_t r = 0; r < R; ++r) {
-                      Value qe = b.load(qs, {b.idx(r), b.idx(d0 + e)});
-                      out[r] = b.fma(qe, ke, out[r]);
-                    }
-                  }
-                }
-              }
-              return out;
-            },
-            [&]() -> Values { return Values(R, negInf); });
+        Values kraw;
+        if (prefetch)
+          kraw.assign(carried.begin() + CW * R, carried.end());
+        // The query tile is read with scalar loads (every thread reads the
+        // same word: a broadcast); vector loads of workgroup memory do not
+        // lower before convert-gpu-to-nvvm, and the backend merges these
+        // into ld.shared.v4.
+        Values scores(R, b.f32(0));
+        for (int64_t w = 0; w < kVectors; ++w) {
+          if (!prefetch && w % 16 == 0) {
+            Values half = loadKeyRow(j, valid, w, 16);
+            kraw.resize(w);
+            kraw.append(half.begin(), half.end());
+          }
+          Value kf = b.toF32(kraw[w]);
+          for (int64_t e = 0; e < 8; ++e) {
+            Value ke = b.extract(kf, e);
+            for (int64_t r = 0; r < R; ++r) {
+              Value qe = b.load(qs, {b.idx(r), b.idx(8 * w + e)});
+              scores[r] = b.fma(qe, ke, scores[r]);
+            }
+          }
+        }
+        Values nextRow;
+        if (prefetch) {
+          Value jn = b.addConst(j, C::kTileKeys);
+          Value validN = b.ult(jn, end);
+          nextRow = loadKeyRow(jn, validN, 0, kVectors);
+        }
         for (int64_t r = 0; r < R; ++r) {
           Value s = scores[r];
           if (c.softcap) {
@@ -261,8 +290,10 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
             });
         // The next tile's scores overwrite P.
         b.barrier();
+        out.append(nextRow.begin(), nextRow.end());
         return out;
       });
+  Values acc(loopOut.begin(), loopOut.begin() + CW * R);
 
   // The key groups' sums, then this split's rows.
   Values cols;
