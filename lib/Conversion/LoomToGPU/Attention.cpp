@@ -370,15 +370,30 @@ FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
     if (rope && tableType(rope) != getElementTypeOrSelf(rope.getSin().getType()))
       return false;
   c.strided = true;
-  c.ropeQ = static_cast<bool>(q->rope);
-  c.ropeK = static_cast<bool>(k->rope);
-  for (loom::RopeOp rope : ropes)
-    if (rope) {
-      c.ropeInterleaved = rope.getStyle() == "interleaved";
-      c.ropeType = elementTypeName(
-          cast<RankedTensorType>(rope.getCos().getType()).getElementType());
-    }
+  auto setRopes = [&] {
+    c.ropeQ = static_cast<bool>(ropes[0]);
+    c.ropeK = static_cast<bool>(ropes[1]);
+    for (loom::RopeOp rope : ropes)
+      if (rope) {
+        c.ropeInterleaved = rope.getStyle() == "interleaved";
+        c.ropeType = elementTypeName(
+            cast<RankedTensorType>(rope.getCos().getType()).getElementType());
+      }
+  };
+  setRopes();
   if (c.ropeType != "f32" && c.ropeType != "bf16" && c.ropeType != "f16")
+    return false;
+  // K's cos and sin rows staged beside the tile may not fit in the block's
+  // shared memory (the tile was checked without them): K's RoPE then stays
+  // a separate op, and K is read as it is.
+  if (c.sharedMemoryBytes() > target.sharedMemoryBytes && c.ropeK) {
+    k = traceOperand(a.k, false);
+    if (!k)
+      return false;
+    ropes[1] = nullptr;
+    setRopes();
+  }
+  if (c.sharedMemoryBytes() > target.sharedMemoryBytes)
     return false;
 
   OpBuilder b(op);

@@ -182,17 +182,16 @@ std::optional<F32GemmPlan> planGroup(loom::KernelOp group) {
   return plan;
 }
 
-/// The register tile: the largest whose grid still has a block for (about)
-/// every SM of an H100, so that small products spread over the chip.
-int64_t pickTile(int64_t m, ArrayRef<int64_t> ns) {
-  constexpr int64_t kEnoughBlocks = 128;
+/// The register tile: the largest whose grid still has a block for every SM
+/// of the target, so that small products spread over the chip.
+int64_t pickTile(int64_t m, ArrayRef<int64_t> ns, int64_t smCount) {
   if (ShapedType::isDynamic(m) || llvm::any_of(ns, ShapedType::isDynamic))
     return 4;
   for (int64_t tile : {4, 2}) {
     int64_t side = 16 * tile, columns = 0;
     for (int64_t n : ns)
       columns += (n + side - 1) / side;
-    if ((m + side - 1) / side * columns >= kEnoughBlocks)
+    if ((m + side - 1) / side * columns >= smCount)
       return tile;
   }
   return 1;
@@ -202,7 +201,7 @@ int64_t pickTile(int64_t m, ArrayRef<int64_t> ns) {
 
 FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
                                           const gpu::Target &target) {
-  (void)target; // the kernel's tiles fit every chip's static shared memory
+  // The kernel's tiles fit every chip's static shared memory.
   std::optional<F32GemmPlan> plan = planGroup(group);
   if (!plan)
     return false;
@@ -218,7 +217,7 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
   SmallVector<int64_t> ns;
   for (loom::LinearOp linear : plan->linears)
     ns.push_back(cast<RankedTensorType>(linear.getW().getType()).getDimSize(0));
-  config.tile = pickTile(x2dType.getDimSize(0), ns);
+  config.tile = pickTile(x2dType.getDimSize(0), ns, target.smCount);
   std::string why = config.check();
   if (!why.empty())
     return group.emitError() << "internal error: f32 GEMM kernel "

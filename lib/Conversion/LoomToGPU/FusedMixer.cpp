@@ -18,7 +18,7 @@
 // GELU, quantize), epilogue operands computed inside the group (constants),
 // mixed element types, dynamic dwconv window sizes, windows longer than
 // kMaxWindow on an axis, and windows whose halo statistics do not fit the
-// shared memory bound (48 KiB).
+// target's static shared memory (defaultSharedMemoryBytes, 48 KiB).
 
 #include "Launch.h"
 #include "loom/GPU/Kernels/MixerKernel.h"
@@ -32,8 +32,6 @@ using loom::gpu::MixerKernelConfig;
 
 namespace {
 
-/// Static shared memory a kernel may use without raising its limit.
-constexpr int64_t kSharedMemoryBound = 48 * 1024;
 /// The longest window axis the kernel takes (longer ones, such as a
 /// convolution over a whole long sequence, stay op by op).
 constexpr int64_t kMaxWindow = 4096;
@@ -223,7 +221,6 @@ Value asRank3(OpBuilder &b, Location loc, Value w) {
 
 FailureOr<bool> loom::rewriteFusedMixer(loom::KernelOp group,
                                         const gpu::Target &target) {
-  (void)target;
   std::optional<MixerPlan> plan = planOf(group);
   if (!plan)
     return false;
@@ -233,7 +230,9 @@ FailureOr<bool> loom::rewriteFusedMixer(loom::KernelOp group,
     return false;
   std::string element = gpu::elementTypeName(type.getElementType());
   MixerKernelConfig config = configOf(*plan, type, element);
-  if (config.sharedMemoryBytes() > kSharedMemoryBound)
+  // The kernel's shared memory is static: it must fit without raising the
+  // block's limit.
+  if (config.sharedMemoryBytes() > target.defaultSharedMemoryBytes)
     return false;
 
   // The group's input bound to a block argument of its body.

@@ -216,7 +216,9 @@ LogicalResult rewriteNorm(Operation *op, Value x, Value g, Value bias,
   Value out = allocRows(b, loc, x2d);
   args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
   args.push_back(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(eps)));
-  auto [rows, cols] = sizes2d(b, loc, x2d);
+  // Not a structured binding: the lambda below captures `rows`.
+  Value rows, cols;
+  std::tie(rows, cols) = sizes2d(b, loc, x2d);
   // Grid max(ceil(rows / rows per CTA), 1): rows past the end are guarded.
   auto launchConfig = [&](OpBuilder &nb, const loom::gpu::NormKernelConfig &c,
                           SymbolRefAttr kernel) {
