@@ -83,3 +83,60 @@ func.func @f32g_rms_siblings(%x: tensor<50x48xf32>, %g: tensor<48xf32>, %w1: ten
   %c = loom.linear %n, %w2 : (tensor<50x48xf32>, tensor<17x48xf32>) -> tensor<50x17xf32>
   return %a, %c : tensor<50x30xf32>, tensor<50x17xf32>
 }
+
+// f32 activations with quantized weights (loom.qlinear): the weights are
+// dequantized as the kernel stages them (i4 from the entry's packed bytes).
+// Llama's SwiGLU MLP at f32 with i4 weights in groups of 32: rms_norm, the
+// gate/up pair and its gating in one launch, the down projection and the
+// residual add in another (two launches; eleven before).
+func.func @f32g_q4_swiglu_mlp(%x: tensor<37x96xf32>, %nw: tensor<96xf32>,
+    %wg: tensor<200x96xi4>, %sg: tensor<200x3xf32>, %wu: tensor<200x96xi4>, %su: tensor<200x3xf32>,
+    %wd: tensor<96x200xi4>, %sd: tensor<96x5xf32>) -> tensor<37x96xf32> {
+  %h = loom.rms_norm %x, %nw {epsilon = 1.0e-05 : f32} : (tensor<37x96xf32>, tensor<96xf32>) -> tensor<37x96xf32>
+  %g = loom.qlinear %h, %wg, %sg {group_size = 32 : i64} : (tensor<37x96xf32>, tensor<200x96xi4>, tensor<200x3xf32>) -> tensor<37x200xf32>
+  %u = loom.qlinear %h, %wu, %su {group_size = 32 : i64} : (tensor<37x96xf32>, tensor<200x96xi4>, tensor<200x3xf32>) -> tensor<37x200xf32>
+  %a = loom.silu %g : (tensor<37x200xf32>) -> tensor<37x200xf32>
+  %m = arith.mulf %a, %u : tensor<37x200xf32>
+  %d = loom.qlinear %m, %wd, %sd {group_size = 40 : i64} : (tensor<37x200xf32>, tensor<96x200xi4>, tensor<96x5xf32>) -> tensor<37x96xf32>
+  %o = arith.addf %x, %d : tensor<37x96xf32>
+  return %o : tensor<37x96xf32>
+}
+
+// i8 weights, per-channel scales, bias and a residual add (odd K).
+func.func @f32g_q8_channel_bias_residual(%x: tensor<130x101xf32>, %w: tensor<65x101xi8>, %s: tensor<65xf32>,
+    %bias: tensor<65xf32>, %r: tensor<130x65xf32>) -> tensor<130x65xf32> {
+  %h = loom.qlinear %x, %w, %s, %bias : (tensor<130x101xf32>, tensor<65x101xi8>, tensor<65xf32>, tensor<65xf32>) -> tensor<130x65xf32>
+  %o = arith.addf %h, %r : tensor<130x65xf32>
+  return %o : tensor<130x65xf32>
+}
+
+// layer_norm, then three i4 siblings with per-channel scales (QKV-like, N
+// of each part ragged).
+func.func @f32g_q4_siblings_layer(%x: tensor<33x70xf32>, %g: tensor<70xf32>, %b: tensor<70xf32>,
+    %wq: tensor<90x70xi4>, %sq: tensor<90xf32>, %wk: tensor<30x70xi4>, %sk: tensor<30xf32>,
+    %wv: tensor<30x70xi4>, %sv: tensor<30xf32>) -> (tensor<33x90xf32>, tensor<33x30xf32>, tensor<33x30xf32>) {
+  %n = loom.layer_norm %x, %g, %b {epsilon = 1.0e-05 : f32}
+      : (tensor<33x70xf32>, tensor<70xf32>, tensor<70xf32>) -> tensor<33x70xf32>
+  %q = loom.qlinear %n, %wq, %sq : (tensor<33x70xf32>, tensor<90x70xi4>, tensor<90xf32>) -> tensor<33x90xf32>
+  %k = loom.qlinear %n, %wk, %sk : (tensor<33x70xf32>, tensor<30x70xi4>, tensor<30xf32>) -> tensor<33x30xf32>
+  %v = loom.qlinear %n, %wv, %sv : (tensor<33x70xf32>, tensor<30x70xi4>, tensor<30xf32>) -> tensor<33x30xf32>
+  return %q, %k, %v : tensor<33x90xf32>, tensor<33x30xf32>, tensor<33x30xf32>
+}
+
+// An f32 GeGLU pair (GELU tanh, with biases; up written first), batch dims
+// [2, 45]: one launch, both tiles in a block.
+func.func @f32g_linear_geglu_bias(%x: tensor<2x45x64xf32>, %wg: tensor<90x64xf32>, %bg: tensor<90xf32>,
+    %wu: tensor<90x64xf32>, %bu: tensor<90xf32>) -> tensor<2x45x90xf32> {
+  %u = loom.linear %x, %wu, %bu : (tensor<2x45x64xf32>, tensor<90x64xf32>, tensor<90xf32>) -> tensor<2x45x90xf32>
+  %g = loom.linear %x, %wg, %bg : (tensor<2x45x64xf32>, tensor<90x64xf32>, tensor<90xf32>) -> tensor<2x45x90xf32>
+  %a = loom.gelu %g {approximate = "tanh"} : (tensor<2x45x90xf32>) -> tensor<2x45x90xf32>
+  %m = arith.mulf %u, %a : tensor<2x45x90xf32>
+  return %m : tensor<2x45x90xf32>
+}
+
+// i8 weights in groups of 24 (not a power of two) and GELU.
+func.func @f32g_q8_grouped_gelu(%x: tensor<66x72xf32>, %w: tensor<77x72xi8>, %s: tensor<77x3xf32>) -> tensor<66x77xf32> {
+  %h = loom.qlinear %x, %w, %s {group_size = 24 : i64} : (tensor<66x72xf32>, tensor<77x72xi8>, tensor<77x3xf32>) -> tensor<66x77xf32>
+  %a = loom.gelu %h {approximate = "none"} : (tensor<66x77xf32>) -> tensor<66x77xf32>
+  return %a : tensor<66x77xf32>
+}

@@ -302,4 +302,70 @@ TEST(FusedKernels, F32GemmNamesEncodeEveryChoice) {
   EXPECT_EQ(names.size(), static_cast<size_t>(configs));
 }
 
+/// Quantized weights (f32 activations) and gated pairs: every weight type
+/// and scale layout, with a norm or not, with a bias or not, single products
+/// with epilogues, siblings, and gated pairs with each activation; every
+/// kernel verifies and every name is distinct.
+TEST(FusedKernels, EveryQuantizedAndGatedF32GemmConfigVerifies) {
+  using K = EpilogueStep::Kind;
+  struct Weights {
+    const char *type;
+    bool grouped;
+  };
+  const Weights kWeights[] = {
+      {"f32", false}, {"i8", false}, {"i8", true}, {"i4", false}, {"i4", true}};
+  std::set<std::string> names;
+  int built = 0;
+  for (Weights w : kWeights)
+    for (F32GemmKernelConfig::Norm norm : kGemmNorms)
+      for (bool bias : {false, true})
+        for (int64_t tile : {1, 4}) {
+          auto check = [&](const F32GemmKernelConfig &c) {
+            ASSERT_EQ(c.check(), "") << c.kernelName();
+            std::string error = loom::test::buildAndCheck(
+                c.kernelName(), [&](ModuleOp m, Location loc) {
+                  return loom::gpu::buildF32GemmKernel(m, loc, c);
+                });
+            EXPECT_EQ(error, "") << c.kernelName();
+            EXPECT_TRUE(names.insert(c.kernelName()).second) << c.kernelName();
+            ++built;
+          };
+          F32GemmKernelConfig c;
+          c.weights = w.type;
+          c.grouped = w.grouped;
+          c.norm = norm;
+          c.bias = bias;
+          c.tile = tile;
+          c.epilogue = {{K::Silu, ""}, {K::AddTensor, "f32"}};
+          check(c);
+          c.epilogue.clear();
+          c.parts = 3;
+          check(c);
+          c.parts = 2;
+          c.gated = true;
+          for (K act : {K::Silu, K::Gelu, K::GeluTanh}) {
+            c.act = act;
+            check(c);
+          }
+        }
+  EXPECT_EQ(built, 5 * 3 * 2 * 2 * 5);
+}
+
+TEST(FusedKernels, F32GemmCheckRejectsBadWeightsAndGating) {
+  F32GemmKernelConfig c;
+  c.weights = "i2";
+  EXPECT_NE(c.check(), "");
+  c.weights = "f32";
+  c.grouped = true;
+  EXPECT_NE(c.check(), ""); // group-wise scales need quantized weights
+  c.weights = "i4";
+  EXPECT_EQ(c.check(), "");
+  c.gated = true;
+  EXPECT_NE(c.check(), ""); // a gated pair has two parts
+  c.parts = 2;
+  EXPECT_EQ(c.check(), "");
+  c.act = EpilogueStep::Kind::AddTensor;
+  EXPECT_NE(c.check(), "");
+}
+
 } // namespace

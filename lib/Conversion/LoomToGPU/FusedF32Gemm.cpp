@@ -1,26 +1,33 @@
 //===- FusedF32Gemm.cpp - f32 GEMM fusion groups on the GPU ---------------===//
 //
-// The fusion groups (docs/fusion.md) anchored on f32 loom.linear, which has
-// no tensor-core kernel, as one launch of the f32 SIMT GEMM kernel
-// (F32GemmKernel.h). Two shapes of group:
+// The fusion groups (docs/fusion.md) anchored on f32 products, which have no
+// tensor-core kernel, as one launch of the f32 SIMT GEMM kernel
+// (F32GemmKernel.h). The products: loom.linear with f32 operands, and
+// loom.qlinear with f32 activations, i8 or i4 weights (i4: the packed bytes
+// of the entry ABI) and f32 scales, per channel or in groups of any size.
+// Three shapes of group:
 //
-// - [rms_norm | layer_norm of a group input]? then one loom.linear reading it
+// - [rms_norm | layer_norm of a group input]? then one product reading it
 //   (or a group input), then an elementwise chain (SiLU, GELU erf/tanh, an
 //   add or multiply with an f32 group input of the result's shape), the last
 //   result yielded: Y = chain(norm(x) @ w^T + bias);
-// - [norm]? then several loom.linear reading the same value, each result
+// - [norm]? then several products reading the same value, each result
 //   yielded and nothing else (horizontal siblings: one launch, the grid
-//   covers every part's column tiles).
+//   covers every part's column tiles);
+// - [norm]? then a gate/up pair and its gating, act(gate) * up with SiLU or
+//   GELU, the product yielded (SwiGLU, GeGLU: one launch whose blocks
+//   compute the same tile of both products).
 //
-// Every operand must be f32; x may have leading batch dims (collapsed into M
-// and expanded back on the results, as for the tensor-core GEMM); w, the
+// The products of a group are alike (the same weight type, scales and bias
+// presence). x may have leading batch dims (collapsed into M and expanded
+// back on the results, as for the tensor-core GEMM); w, the scales, the
 // biases, the norm's weights and the epilogue's tensors must be inputs of
 // the group. Anything else is left to the other kernels, unchanged.
 //
 // The register tile (4, 2 or 1: 64 x 64, 32 x 32 or 16 x 16 blocks) is the
-// largest whose grid still has about a block per SM of an H100 (128), so that
-// small products such as PoolFormer's fc2 (M = 256, N = 64) spread over the
-// chip; a dynamic M or N takes 64 x 64.
+// largest whose grid still has a block per SM of the target, so that small
+// products such as PoolFormer's fc2 (M = 256, N = 64) spread over the chip;
+// a dynamic M or N takes 64 x 64.
 
 #include "loom/GPU/Kernels/F32GemmKernel.h"
 #include "Launch.h"
@@ -29,6 +36,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 using loom::gpu::EpilogueStep;
@@ -41,14 +49,26 @@ bool isF32(Value v) {
   return type && type.getElementType().isF32();
 }
 
+/// The operands of a product the kernel takes, in terms of the group's
+/// body.
+struct Product {
+  Operation *op = nullptr;
+  Value x, w, scale, bias, result;
+  std::string weights; // "f32", "i8" or "i4"
+  int64_t group = 0;   // qlinear's group_size (0: per channel)
+};
+
 /// What the rewrite needs, in terms of the group's body.
 struct F32GemmPlan {
   F32GemmKernelConfig config;
   Operation *norm = nullptr;
-  SmallVector<loom::LinearOp> linears;
+  /// The products (a gated pair: gate, then up).
+  SmallVector<Product> products;
+  /// A gated pair's result (the multiply).
+  Operation *gating = nullptr;
   /// The epilogue's tensor operands, in step order.
   SmallVector<Value> tensors;
-  /// The value the linears read (the norm's input where there is a norm).
+  /// The value the products read (the norm's input where there is a norm).
   Value x;
   float eps = 0;
 };
@@ -81,14 +101,97 @@ std::optional<EpilogueStep> stepOf(Operation *op, Value value, Value &tensor) {
       isa<arith::AddFOp>(op) ? Kind::AddTensor : Kind::MulTensor, "f32"};
 }
 
-/// The linear's operands are f32 group inputs (x: `x`), of rank >= 2.
-bool takesLinear(loom::LinearOp linear, Value x) {
-  if (linear.getX() != x || !isF32(linear.getX()) || !isF32(linear.getW()) ||
-      !isF32(linear.getResult()) || !isa<BlockArgument>(linear.getW()) ||
+bool isProduct(Operation *op) { return isa<loom::LinearOp, loom::QLinearOp>(op); }
+
+/// The product `op` when the kernel takes it: f32 x (`x`, of rank >= 2) and
+/// result, weights, scales and bias inputs of `group` (an i4 weight unpacked
+/// from the entry's packed bytes).
+std::optional<Product> productOf(Operation *op, Value x, loom::KernelOp group) {
+  Product p;
+  p.op = op;
+  if (auto linear = dyn_cast<loom::LinearOp>(op)) {
+    p.x = linear.getX();
+    p.w = linear.getW();
+    p.bias = linear.getBias();
+    p.result = linear.getResult();
+    p.weights = "f32";
+    if (!isF32(p.w))
+      return std::nullopt;
+  } else if (auto q = dyn_cast<loom::QLinearOp>(op)) {
+    p.x = q.getX();
+    p.w = q.getW();
+    p.scale = q.getWScale();
+    p.bias = q.getBias();
+    p.result = q.getResult();
+    p.group = static_cast<int64_t>(q.getGroupSize());
+    Type w = getElementTypeOrSelf(p.w.getType());
+    if (w.isSignlessInteger(8))
+      p.weights = "i8";
+    else if (w.isSignlessInteger(4))
+      p.weights = "i4";
+    else
+      return std::nullopt;
+    if (!isF32(p.scale) || !isa<BlockArgument>(p.scale) || p.group < 0)
+      return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (p.x != x || !isF32(p.x) || !isF32(p.result) ||
+      !isa<BlockArgument>(p.w) ||
       cast<RankedTensorType>(x.getType()).getRank() < 2)
+    return std::nullopt;
+  if (p.weights == "i4" &&
+      !loom::gpu::packedI4Source(
+          group.getInputs()[cast<BlockArgument>(p.w).getArgNumber()]))
+    return std::nullopt;
+  if (p.bias && (!isF32(p.bias) || !isa<BlockArgument>(p.bias)))
+    return std::nullopt;
+  return p;
+}
+
+/// The gating activation `op` is (SiLU, GELU erf or tanh), if any.
+std::optional<EpilogueStep::Kind> gatingKind(Operation *op) {
+  if (isa<loom::SiluOp>(op))
+    return EpilogueStep::Kind::Silu;
+  if (auto gelu = dyn_cast<loom::GeluOp>(op)) {
+    if (gelu.getApproximate() == "tanh")
+      return EpilogueStep::Kind::GeluTanh;
+    if (gelu.getApproximate() == "none")
+      return EpilogueStep::Kind::Gelu;
+  }
+  return std::nullopt;
+}
+
+/// Whether ops[i], ops[i + 1] gate the pair plan.products (act of one times
+/// the other, yielded): then the products are ordered gate, up and the
+/// config is set.
+bool takesGating(ArrayRef<Operation *> ops, size_t i, loom::YieldOp yield,
+                 F32GemmPlan &plan) {
+  if (plan.products.size() != 2 || ops.size() != i + 2)
     return false;
-  Value bias = linear.getBias();
-  return !bias || (isF32(bias) && isa<BlockArgument>(bias));
+  Operation *act = ops[i], *mul = ops[i + 1];
+  std::optional<EpilogueStep::Kind> kind = gatingKind(act);
+  if (!kind || !isa<arith::MulFOp>(mul) || act->getResult(0).getType() !=
+                                               plan.products[0].result.getType())
+    return false;
+  Product &a = plan.products[0], &b = plan.products[1];
+  if (a.result.getType() != b.result.getType() || !a.result.hasOneUse() ||
+      !b.result.hasOneUse() || !act->getResult(0).hasOneUse())
+    return false;
+  if (act->getOperand(0) == b.result)
+    std::swap(a, b);
+  if (act->getOperand(0) != a.result)
+    return false;
+  Value lhs = mul->getOperand(0), rhs = mul->getOperand(1);
+  if (!((lhs == act->getResult(0) && rhs == b.result) ||
+        (rhs == act->getResult(0) && lhs == b.result)))
+    return false;
+  if (yield.getNumOperands() != 1 || yield.getOperand(0) != mul->getResult(0))
+    return false;
+  plan.config.gated = true;
+  plan.config.act = *kind;
+  plan.gating = mul;
+  return true;
 }
 
 /// The norm prologue `op` (rms_norm or layer_norm of f32 group inputs), its
@@ -126,49 +229,58 @@ std::optional<F32GemmPlan> planGroup(loom::KernelOp group) {
       return std::nullopt;
     i = 1;
   }
-  size_t firstLinear = i;
-  for (; i < ops.size() && isa<loom::LinearOp>(ops[i]); ++i)
-    plan.linears.push_back(cast<loom::LinearOp>(ops[i]));
-  if (plan.linears.empty())
+  size_t firstProduct = i;
+  if (i >= ops.size() || !isProduct(ops[i]))
     return std::nullopt;
-  Value x = plan.norm ? Value(plan.norm->getResult(0)) : plan.linears[0].getX();
+  Value x = plan.norm ? Value(plan.norm->getResult(0)) : ops[i]->getOperand(0);
   if (!plan.norm)
     plan.x = x;
   if (!isa<BlockArgument>(plan.x))
     return std::nullopt;
-  for (loom::LinearOp linear : plan.linears)
-    if (!takesLinear(linear, x))
+  for (; i < ops.size() && isProduct(ops[i]); ++i) {
+    std::optional<Product> p = productOf(ops[i], x, group);
+    if (!p)
       return std::nullopt;
-  // The normalized x is read by the linears only (it is not materialized).
+    plan.products.push_back(*p);
+  }
+  // The normalized x is read by the products only (it is not materialized).
   if (plan.norm && llvm::any_of(x.getUsers(), [](Operation *user) {
-        return !isa<loom::LinearOp>(user);
+        return !isProduct(user);
       }))
     return std::nullopt;
-  plan.config.bias = static_cast<bool>(plan.linears[0].getBias());
-  loom::YieldOp yield = group.getYield();
-  if (plan.linears.size() > 1) {
-    // Siblings: every product yielded, nothing after them, all alike.
-    if (i != ops.size() || yield.getNumOperands() != plan.linears.size())
+  // The products are alike.
+  const Product &first = plan.products[0];
+  for (const Product &p : plan.products)
+    if (p.weights != first.weights || p.group != first.group ||
+        static_cast<bool>(p.bias) != static_cast<bool>(first.bias))
       return std::nullopt;
-    for (loom::LinearOp linear : plan.linears)
-      if (static_cast<bool>(linear.getBias()) != plan.config.bias ||
-          !linear.getResult().hasOneUse() ||
-          !isa<loom::YieldOp>(*linear.getResult().getUsers().begin()))
+  plan.config.bias = static_cast<bool>(first.bias);
+  plan.config.weights = first.weights;
+  plan.config.grouped = first.group > 0;
+  loom::YieldOp yield = group.getYield();
+  if (plan.products.size() > 1) {
+    plan.config.parts = static_cast<int64_t>(plan.products.size());
+    if (takesGating(ops, i, yield, plan))
+      return plan;
+    // Siblings: every product yielded, nothing after them.
+    if (i != ops.size() || yield.getNumOperands() != plan.products.size())
+      return std::nullopt;
+    for (const Product &p : plan.products)
+      if (!p.result.hasOneUse() ||
+          !isa<loom::YieldOp>(*p.result.getUsers().begin()))
         return std::nullopt;
-    plan.config.parts = static_cast<int64_t>(plan.linears.size());
     return plan;
   }
   if (i == ops.size()) {
-    if (yield.getNumOperands() != 1 ||
-        yield.getOperand(0) != plan.linears[0].getResult())
+    if (yield.getNumOperands() != 1 || yield.getOperand(0) != first.result)
       return std::nullopt;
     return plan;
   }
   std::optional<SmallVector<Operation *>> chain = loom::gpu::epilogueChain(
-      ArrayRef<Operation *>(ops).drop_front(firstLinear), yield);
+      ArrayRef<Operation *>(ops).drop_front(firstProduct), yield);
   if (!chain)
     return std::nullopt;
-  Value value = plan.linears[0].getResult();
+  Value value = first.result;
   for (Operation *op : *chain) {
     Value tensor;
     std::optional<EpilogueStep> step = stepOf(op, value, tensor);
@@ -214,31 +326,46 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
   Value x = outer(plan->x);
   Value x2d = gpu::collapseRows(b, loc, x);
   auto x2dType = cast<RankedTensorType>(x2d.getType());
+  // The products' N; a gated pair's grid covers the tiles of one.
+  ArrayRef<Product> parts = plan->products;
+  if (config.gated)
+    parts = parts.take_front();
   SmallVector<int64_t> ns;
-  for (loom::LinearOp linear : plan->linears)
-    ns.push_back(cast<RankedTensorType>(linear.getW().getType()).getDimSize(0));
+  for (const Product &p : parts)
+    ns.push_back(cast<RankedTensorType>(p.w.getType()).getDimSize(0));
   config.tile = pickTile(x2dType.getDimSize(0), ns, target.smCount);
   std::string why = config.check();
   if (!why.empty())
     return group.emitError() << "internal error: f32 GEMM kernel "
                              << config.kernelName() << " is invalid: " << why;
 
-  // Arguments: X, [g, [b]], W_p, [bias_p], Y_p, E_s, [eps].
+  // Arguments: X, [g, [b]], W_p, [scale_p], [bias_p], Y_p, E_s, [eps],
+  // [group]. i4 weights are passed as their packed bytes.
   Value m = gpu::dim(b, loc, x2d, 0);
   SmallVector<Value> args{gpu::bufferOf(b, loc, x2d)};
   if (plan->norm)
     for (Value v : plan->norm->getOperands().drop_front())
       args.push_back(gpu::bufferOf(b, loc, outer(v)));
-  for (loom::LinearOp linear : plan->linears)
-    args.push_back(gpu::bufferOf(b, loc, outer(linear.getW())));
+  llvm::SetVector<Operation *> unpacks;
+  for (const Product &p : plan->products) {
+    Value w = outer(p.w);
+    if (config.weights == "i4") {
+      unpacks.insert(w.getDefiningOp());
+      w = gpu::packedI4Source(w);
+    }
+    args.push_back(gpu::bufferOf(b, loc, w));
+  }
+  if (config.weights != "f32")
+    for (const Product &p : plan->products)
+      args.push_back(gpu::bufferOf(b, loc, outer(p.scale)));
   if (config.bias)
-    for (loom::LinearOp linear : plan->linears)
-      args.push_back(gpu::bufferOf(b, loc, outer(linear.getBias())));
+    for (const Product &p : plan->products)
+      args.push_back(gpu::bufferOf(b, loc, outer(p.bias)));
   SmallVector<Value> outs;
   SmallVector<RankedTensorType> outTypes;
   Value columnTiles = gpu::indexConst(b, loc, 0);
-  for (auto [linear, n] : llvm::zip(plan->linears, ns)) {
-    Value nv = gpu::dim(b, loc, outer(linear.getW()), 0);
+  for (auto [p, n] : llvm::zip(parts, ns)) {
+    Value nv = gpu::dim(b, loc, outer(p.w), 0);
     outTypes.push_back(
         RankedTensorType::get({x2dType.getDimSize(0), n}, b.getF32Type()));
     SmallVector<Value> dynSizes;
@@ -256,6 +383,8 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
   if (plan->norm)
     args.push_back(
         arith::ConstantOp::create(b, loc, b.getF32FloatAttr(plan->eps)));
+  if (config.grouped)
+    args.push_back(gpu::indexConst(b, loc, plan->products[0].group));
 
   FailureOr<SymbolRefAttr> kernel =
       gpu::buildF32GemmKernel(group->getParentOfType<ModuleOp>(), loc, config);
@@ -284,18 +413,22 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
         Value(), args);
   }
 
-  // The group's results: the products (siblings) or the chain's last value,
-  // at the linear's shape.
+  // The group's results: the products (siblings) or the chain's last value
+  // or the gated product, at the product's shape.
   SmallVector<Value> results(group->getNumResults());
   loom::YieldOp yield = group.getYield();
-  for (auto [linear, out, type] : llvm::zip(plan->linears, outs, outTypes)) {
+  for (auto [p, out, type] : llvm::zip(parts, outs, outTypes)) {
     Value y = gpu::expandRows(b, loc, gpu::tensorOf(b, loc, out, type), x,
-                              cast<RankedTensorType>(linear.getResult().getType()));
+                              cast<RankedTensorType>(p.result.getType()));
     for (auto [k, v] : llvm::enumerate(yield.getOperands()))
-      if (v == linear.getResult() || plan->linears.size() == 1)
+      if (v == p.result || parts.size() == 1)
         results[k] = y;
   }
   group->replaceAllUsesWith(results);
   group->erase();
+  // The i4 unpackings this replaces reading, if nothing else reads them.
+  for (Operation *unpack : unpacks)
+    if (unpack->use_empty())
+      unpack->erase();
   return true;
 }

@@ -66,19 +66,7 @@ bool isFloatName(const std::string &s) {
 using loom::gpu::dim;
 using loom::gpu::indexConst;
 
-/// The packed [N, K/2] x i8 bytes behind an i4 weight, when the weight is
-/// the unpacking that loom-pack-i4-abi put after an entry argument.
-Value packedI4Source(Value w) {
-  auto generic = w.getDefiningOp<linalg::GenericOp>();
-  if (!generic || !generic->hasAttr("loom.unpack_i4") ||
-      generic.getNumDpsInputs() != 1 || generic->getNumResults() != 1)
-    return {};
-  Value packed = generic.getDpsInputOperand(0)->get();
-  auto type = dyn_cast<RankedTensorType>(packed.getType());
-  if (!type || type.getRank() != 2 || !type.getElementType().isSignlessInteger(8))
-    return {};
-  return packed;
-}
+using loom::gpu::packedI4Source;
 
 /// What one op needs from the rewrite: the kernel configs (large tiles and
 /// decode-sized tiles), the 2-D operands in kernel order and M, N.

@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/SymbolTable.h"
@@ -84,6 +85,18 @@ std::string elementTypeName(Type t) {
   if (isa<Float8E4M3FNType>(t))
     return "f8E4M3FN";
   return "";
+}
+
+Value packedI4Source(Value w) {
+  auto generic = w.getDefiningOp<linalg::GenericOp>();
+  if (!generic || !generic->hasAttr("loom.unpack_i4") ||
+      generic.getNumDpsInputs() != 1 || generic->getNumResults() != 1)
+    return {};
+  Value packed = generic.getDpsInputOperand(0)->get();
+  auto type = dyn_cast<RankedTensorType>(packed.getType());
+  if (!type || type.getRank() != 2 || !type.getElementType().isSignlessInteger(8))
+    return {};
+  return packed;
 }
 
 Value indexConst(OpBuilder &b, Location loc, int64_t v) {

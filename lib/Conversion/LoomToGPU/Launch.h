@@ -72,6 +72,10 @@ mlir::Value collapseRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 mlir::Value expandRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value y,
                        mlir::Value like, mlir::RankedTensorType type);
 
+/// The packed [N, K/2] x i8 bytes behind an i4 weight, when the weight is
+/// the unpacking that loom-pack-i4-abi put after an entry argument; null
+/// otherwise.
+mlir::Value packedI4Source(mlir::Value w);
 /// An index constant.
 mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
 

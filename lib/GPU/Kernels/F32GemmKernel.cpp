@@ -45,13 +45,16 @@ std::string stepName(const EpilogueStep &s) {
 /// The kernel's arguments and workgroup buffers, in the order of the
 /// signature (see buildF32GemmKernel).
 struct Layout {
-  std::vector<unsigned> w, bias, y;
+  std::vector<unsigned> w, scale, bias, y;
   /// Per epilogue step, its tensor argument (-1: none).
   std::vector<int> epilogue;
-  unsigned g = 0, nb = 0, eps = 0;
-  /// Workgroup buffers: the A and B tiles, then [mean, rr], [inv].
-  unsigned as = 0, bs = 1, mean = 0, rr = 0, inv = 0;
+  unsigned g = 0, nb = 0, eps = 0, group = 0;
+  /// Workgroup buffers: the A and B tiles (gated: B of the up product in
+  /// bs2), then [mean, rr], [inv].
+  unsigned as = 0, bs = 1, bs2 = 0, mean = 0, rr = 0, inv = 0;
 };
+
+bool quantized(const Config &c) { return c.weights != "f32"; }
 
 Layout layoutOf(MLIRContext *ctx, const Config &c,
                 SmallVectorImpl<Type> &arguments,
@@ -60,6 +63,8 @@ Layout layoutOf(MLIRContext *ctx, const Config &c,
   bool layer = c.norm == Config::Norm::Layer;
   Type f32 = Float32Type::get(ctx);
   Type mat = dynamicMemRefType(2, f32), vec = dynamicMemRefType(1, f32);
+  Type wMat = quantized(c) ? dynamicMemRefType(2, IntegerType::get(ctx, 8))
+                           : mat;
   Layout l;
   auto add = [&](Type t) {
     arguments.push_back(t);
@@ -71,15 +76,20 @@ Layout layoutOf(MLIRContext *ctx, const Config &c,
   if (layer)
     l.nb = add(vec);
   for (int64_t p = 0; p < c.parts; ++p)
-    l.w.push_back(add(mat));
+    l.w.push_back(add(wMat));
+  if (quantized(c))
+    for (int64_t p = 0; p < c.parts; ++p)
+      l.scale.push_back(add(c.grouped ? mat : vec));
   if (c.bias)
     for (int64_t p = 0; p < c.parts; ++p)
       l.bias.push_back(add(vec));
-  for (int64_t p = 0; p < c.parts; ++p)
+  for (int64_t p = 0; p < (c.gated ? 1 : c.parts); ++p)
     l.y.push_back(add(mat));
   l.epilogue = appendEpilogueArguments(ctx, c.epilogue, arguments);
   if (norm)
     l.eps = add(f32);
+  if (quantized(c) && c.grouped)
+    l.group = add(IndexType::get(ctx));
   // Shared memory: the k-major tiles, padded by a column; the norm's
   // per-row statistics. 16-byte alignment: the load/store vectorizer may
   // merge neighbouring accesses into vector ones.
@@ -89,6 +99,8 @@ Layout layoutOf(MLIRContext *ctx, const Config &c,
   };
   l.as = buffer({Config::kBK, c.bm() + 1});
   l.bs = buffer({Config::kBK, c.bn() + 1});
+  if (c.gated)
+    l.bs2 = buffer({Config::kBK, c.bn() + 1});
   if (layer) {
     l.mean = buffer({c.bm()});
     l.rr = buffer({c.bm()});
@@ -103,7 +115,7 @@ struct Generator {
   const Config &r;
   const Layout &l;
   bool norm, layer;
-  Value M, N, K, Kf, tid, tx, ty, m0, n0, W, Bias, Y;
+  Value M, N, K, Kf, tid, tx, ty, m0, n0, W, Scale, Bias, Y;
 
   Generator(KernelBuilder &b, const Config &c, const Layout &l)
       : b(b), r(c), l(l) {
@@ -117,9 +129,10 @@ struct Generator {
   /// `bx` becomes the block's column tile within its part.
   void pickPart(Value &bx) {
     W = b.arg(l.w[0]);
+    Scale = quantized(r) ? b.arg(l.scale[0]) : Value();
     Bias = r.bias ? b.arg(l.bias[0]) : Value();
     Y = b.arg(l.y[0]);
-    if (r.parts == 1)
+    if (r.parts == 1 || r.gated)
       return;
     Value start = b.idx(0), offset = b.idx(0);
     Values starts;
@@ -131,6 +144,8 @@ struct Generator {
     for (int64_t i = 1; i < r.parts; ++i) {
       Value in = b.ule(starts[i], bx);
       W = b.select(in, b.arg(l.w[i]), W);
+      if (quantized(r))
+        Scale = b.select(in, b.arg(l.scale[i]), Scale);
       if (r.bias)
         Bias = b.select(in, b.arg(l.bias[i]), Bias);
       Y = b.select(in, b.arg(l.y[i]), Y);
@@ -186,11 +201,11 @@ struct Generator {
     b.barrier();
   }
 
-  /// Stages the `rows` x BK tile of `mem` (rows from `r0`, `limit` of them,
-  /// columns from `k0`) k-major into `smem`; `transform(x, rowInTile, col)`
-  /// maps a loaded element.
-  void stage(Value mem, Value smem, int64_t rows, Value r0, Value limit,
-             Value k0, llvm::function_ref<Value(Value, Value, Value)> transform) {
+  /// Stages the `rows` x BK tile (rows from `r0`, `limit` of them, columns
+  /// from `k0`) k-major into `smem`; `element(row, rowInTile, col)` loads
+  /// the f32 value of an element inside the bounds.
+  void stage(Value smem, int64_t rows, Value r0, Value limit, Value k0,
+             llvm::function_ref<Value(Value, Value, Value)> element) {
     for (int64_t s = 0; s < rows * Config::kBK / Config::kThreads; ++s) {
       Value id = b.addConst(tid, s * Config::kThreads);
       Value rt = b.divuConst(id, Config::kBK);
@@ -200,7 +215,7 @@ struct Generator {
       Value ok = b.andi(b.ult(row, limit), colIn);
       Value v = b.ifThenElse(
           ok, b.getF32Type(),
-          [&] { return transform(b.load(mem, {row, col}), rt, col); },
+          [&] { return element(row, rt, col); },
           [&] { return zero(); });
       b.store(v, smem, {kt, rt});
     }
@@ -222,32 +237,66 @@ struct Generator {
     return v;
   }
 
+  /// W[n, k] of `w` (scales `scale`) as f32: dequantized for i8 and i4.
+  Value weight(Value w, Value scale, Value n, Value k) {
+    if (!quantized(r))
+      return b.load(w, {n, k});
+    Value q;
+    if (r.weights == "i4") {
+      // Byte k / 2, even k in the low nibble: shift the nibble to the top,
+      // then arithmetic-shift it back (sign extension).
+      Value byte = b.load(w, {n, b.divuConst(k, 2)});
+      Value odd = b.indexCast(b.getI8Type(), b.remuConst(k, 2));
+      Value left = b.sub(b.i8(4), b.mul(odd, b.i8(4))); // 4 even, 0 odd
+      q = b.shrs(b.shl(byte, left), b.i8(4));
+    } else {
+      q = b.load(w, {n, k});
+    }
+    Value s = r.grouped ? b.load(scale, {n, b.divu(k, b.arg(l.group))})
+                        : b.load(scale, n);
+    return b.fmul(b.sitofp(b.getF32Type(), q), s);
+  }
+
   Values mainLoop() {
     int64_t t = r.tile, bk = Config::kBK;
     Value as = b.workgroup(l.as), bs = b.workgroup(l.bs);
-    Values init(t * t, zero());
+    Value bs2 = r.gated ? b.workgroup(l.bs2) : Value();
+    int64_t products = r.gated ? 2 : 1;
+    Values init(products * t * t, zero());
     Value tiles = b.divuConst(b.addConst(K, bk - 1), bk);
+    Value W2 = r.gated ? b.arg(l.w[1]) : Value();
+    Value Scale2 = r.gated && quantized(r) ? b.arg(l.scale[1]) : Value();
     return b.forLoop(
         b.idx(0), tiles, b.idx(1), init, [&](Value kt, ValueRange acc) {
           Value k0 = b.mulConst(kt, bk);
-          stage(b.arg(0), as, r.bm(), m0, M, k0,
-                [&](Value x, Value rt, Value col) {
-                  return normalize(x, rt, col);
-                });
-          stage(W, bs, r.bn(), n0, N, k0,
-                [](Value x, Value, Value) { return x; });
+          stage(as, r.bm(), m0, M, k0, [&](Value row, Value rt, Value col) {
+            return normalize(b.load(b.arg(0), {row, col}), rt, col);
+          });
+          stage(bs, r.bn(), n0, N, k0, [&](Value row, Value, Value col) {
+            return weight(W, Scale, row, col);
+          });
+          if (r.gated)
+            stage(bs2, r.bn(), n0, N, k0, [&](Value row, Value, Value col) {
+              return weight(W2, Scale2, row, col);
+            });
           b.barrier();
           Values sums = b.forLoop(
               b.idx(0), b.idx(bk), b.idx(1), acc,
               [&](Value kk, ValueRange inner) {
-                Values a, bv, next;
+                Values a, next;
                 for (int64_t i = 0; i < t; ++i)
                   a.push_back(b.load(as, {kk, b.addConst(ty, i * kSide)}));
-                for (int64_t j = 0; j < t; ++j)
-                  bv.push_back(b.load(bs, {kk, b.addConst(tx, j * kSide)}));
-                for (int64_t i = 0; i < t; ++i)
+                for (int64_t p = 0; p < products; ++p) {
+                  Value tile = p == 0 ? bs : bs2;
+                  Values bv;
                   for (int64_t j = 0; j < t; ++j)
-                    next.push_back(b.fma(a[i], bv[j], inner[i * t + j]));
+                    bv.push_back(
+                        b.load(tile, {kk, b.addConst(tx, j * kSide)}));
+                  for (int64_t i = 0; i < t; ++i)
+                    for (int64_t j = 0; j < t; ++j)
+                      next.push_back(b.fma(a[i], bv[j],
+                                           inner[(p * t + i) * t + j]));
+                }
                 return next;
               });
           b.barrier();
@@ -266,6 +315,12 @@ struct Generator {
           Value v = acc[i * t + j];
           if (r.bias)
             v = b.fadd(v, b.load(Bias, col));
+          if (r.gated) {
+            Value up = acc[(t + i) * t + j];
+            if (r.bias)
+              up = b.fadd(up, b.load(b.arg(l.bias[1]), col));
+            v = b.fmul(applyEpilogueStep(b, EpilogueStep{r.act, ""}, v), up);
+          }
           v = applyEpilogue(b, r.epilogue, l.epilogue, v, row, col);
           b.store(v, Y, {row, col});
         });
@@ -309,8 +364,12 @@ std::string F32GemmKernelConfig::kernelName() const {
                   "_" + (bias ? "bias" : "nobias") + "_" +
                   std::to_string(bm()) + "x" + std::to_string(bn()) + "x" +
                   std::to_string(kBK);
+  if (weights != "f32")
+    s += std::string("_w") + weights + (grouped ? "g" : "c");
   if (parts > 1)
     s += "_x" + std::to_string(parts);
+  if (gated)
+    s += "_gate_" + stepName(EpilogueStep{act, ""});
   if (!epilogue.empty()) {
     s += "_ep";
     for (const EpilogueStep &step : epilogue)
@@ -326,6 +385,15 @@ std::string F32GemmKernelConfig::check() const {
     return "at least one part";
   if (parts > 1 && !epilogue.empty())
     return "epilogue steps need a single part";
+  if (weights != "f32" && weights != "i8" && weights != "i4")
+    return "weights must be f32, i8 or i4";
+  if (grouped && weights == "f32")
+    return "group-wise scales need i8 or i4 weights";
+  if (gated && parts != 2)
+    return "a gated pair has two parts";
+  if (gated && act != EpilogueStep::Kind::Silu &&
+      act != EpilogueStep::Kind::Gelu && act != EpilogueStep::Kind::GeluTanh)
+    return "the gating activation must be SiLU or GELU";
   for (const EpilogueStep &step : epilogue)
     if (step.takesTensor() && step.tensorType != "f32")
       return "epilogue tensors must be f32";

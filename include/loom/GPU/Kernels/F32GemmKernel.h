@@ -35,6 +35,16 @@
 // with its own W, bias and Y; the grid's x dimension covers the sum of the
 // parts' column tiles and a block picks its part from its x index (as in the
 // tensor-core GEMM). Epilogue steps need parts == 1.
+//
+// Quantized weights (loom.qlinear with f32 activations): W is i8, or i4
+// packed two to a byte along K (byte k / 2, even k in the low nibble, as the
+// entry ABI passes it), and is dequantized as it is staged:
+// w[n, k] * scale[n] (per channel) or w[n, k] * scale[n, k / group]
+// (groups of any size), in f32, as the CPU lowering does.
+//
+// A gated pair (`gated`, parts == 2: gate then up): a block computes the same
+// tile of both products (two W tiles staged per K tile, two register tiles)
+// and stores act(gate + bias_0) * (up + bias_1) once (SwiGLU, GeGLU).
 
 #ifndef LOOM_GPU_KERNELS_F32GEMMKERNEL_H
 #define LOOM_GPU_KERNELS_F32GEMMKERNEL_H
@@ -55,6 +65,16 @@ struct F32GemmKernelConfig {
   Norm norm = Norm::None;
   bool bias = false;
   int64_t parts = 1;
+  /// The weights' element type: "f32" (loom.linear), "i8" or "i4"
+  /// (loom.qlinear, f32 scales).
+  std::string weights = "f32";
+  /// Quantized weights: group-wise scales [N, K / group] (the group size a
+  /// kernel argument), else per-channel scales [N].
+  bool grouped = false;
+  /// A gated pair: parts == 2 (gate, up), one result act(gate) * up; `act`
+  /// is Silu, Gelu or GeluTanh.
+  bool gated = false;
+  EpilogueStep::Kind act = EpilogueStep::Kind::Silu;
   std::vector<EpilogueStep> epilogue;
   /// The register tile of a thread is tile x tile; BM = BN = 16 * tile.
   int64_t tile = 4;
@@ -75,8 +95,11 @@ struct F32GemmKernelConfig {
 /// The kernel of `c` (which must pass check()) in `module`'s gpu.module
 /// @loom_kernels (built on first use). Arguments, in order: X
 /// memref<?x?xf32>, [norm: g memref<?xf32>, [layer: b memref<?xf32>]], W_0 ..
-/// W_{parts-1} memref<?x?xf32>, [bias_0 .. memref<?xf32>], Y_0 ..
-/// memref<?x?xf32>, one memref<?x?xf32> per tensor step, [norm: eps f32].
+/// W_{parts-1} memref<?x?xf32> (i8 weights: memref<?x?xi8>, [N, K]; i4:
+/// memref<?x?xi8>, [N, K / 2]), [quantized: scale_0 .. memref<?xf32> (per
+/// channel) or memref<?x?xf32> (grouped)], [bias_0 .. memref<?xf32>], Y_0 ..
+/// memref<?x?xf32> (gated: one Y), one memref<?x?xf32> per tensor step,
+/// [norm: eps f32], [grouped: group size index]. K is X's second size.
 /// Launched with kThreads x 1 x 1 threads on a (sum of ceil(N_p / bn())) x
 /// min(ceil(M / bm()), kMaxGridY) grid (a block takes the row tiles y,
 /// y + gridDim.y, ...); static shared memory.
