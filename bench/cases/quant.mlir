@@ -89,3 +89,16 @@ func.func @fp8_chain_bf16(%x: tensor<16x256xbf16>, %w: tensor<48x256xf8E4M3FN>, 
   %y = loom.qmatmul %xq, %xs, %w, %ws : (tensor<16x256xf8E4M3FN>, tensor<16xf32>, tensor<48x256xf8E4M3FN>, tensor<48xf32>) -> tensor<16x48xbf16>
   return %y : tensor<16x48xbf16>
 }
+
+// Group sizes that are not a multiple of 32 have no tensor-core kernel: the
+// SIMT GEMM takes them (16-bit X and Y converted at the loads and the store).
+func.func @qlinear_bf16_i4_groups_of_16(%x: tensor<37x80xbf16>, %w: tensor<70x80xi4>, %s: tensor<70x5xf32>,
+    %b: tensor<70xbf16>) -> tensor<37x70xbf16> {
+  %y = loom.qlinear %x, %w, %s, %b {group_size = 16 : i64} : (tensor<37x80xbf16>, tensor<70x80xi4>, tensor<70x5xf32>, tensor<70xbf16>) -> tensor<37x70xbf16>
+  return %y : tensor<37x70xbf16>
+}
+
+func.func @qlinear_f16_i8_groups_of_24_f32_out(%x: tensor<19x72xf16>, %w: tensor<50x72xi8>, %s: tensor<50x3xf16>) -> tensor<19x50xf32> {
+  %y = loom.qlinear %x, %w, %s {group_size = 24 : i64} : (tensor<19x72xf16>, tensor<50x72xi8>, tensor<50x3xf16>) -> tensor<19x50xf32>
+  return %y : tensor<19x50xf32>
+}

@@ -5,6 +5,8 @@
 // per-channel or group-wise scales, the group size a kernel argument), and a
 // gate/up pair with its SiLU/GELU gating is one launch.
 // RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(loom-pack-i4-abi,func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s
+// Op by op (no fusion groups), every product takes the SIMT GEMM too.
+// RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(loom-pack-i4-abi,loom-gpu-kernels{chip=sm_90a})' | FileCheck %s --check-prefix=OPS
 // The same groups in the compiled PTX (ptxas accepts every kernel).
 // RUN: loom-compile %s --target=sm_90a --emit=cubin -o %t.cubin
 
@@ -12,6 +14,13 @@
 // pair and its gating in one launch; the down projection and the residual
 // add in another. The unpacking of the i4 weights is gone: the kernels read
 // the packed [N, K / 2] bytes.
+// OPS-LABEL:   func.func @swiglu_mlp_i4
+// OPS:         gpu.launch_func @loom_kernels::@loom_rms_norm_f32
+// OPS-COUNT-2: gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_nobias_{{[0-9x]+}}_wi4g blocks
+// OPS:         loom.silu
+// OPS:         gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_nobias_{{[0-9x]+}}_wi4g blocks
+// OPS-NOT:     linalg.generic
+// OPS:         return
 // CHECK-LABEL: func.func @swiglu_mlp_i4
 // CHECK-NOT:   linalg.generic
 // CHECK:       gpu.launch_func @loom_kernels::@loom_f32gemm_rms_nobias_{{[0-9x]+}}_wi4g_x2_gate_silu blocks
@@ -94,11 +103,10 @@ func.func @mixed_weights(%x: tensor<40x64xf32>, %w8: tensor<48x64xi8>, %s: tenso
 // -----
 
 // A gating whose multiply reads something else than the pair is not a
-// gated pair: the group is inlined and its ops go op by op.
+// gated pair: the group is inlined and its ops go op by op (each product a
+// SIMT GEMM launch of its own).
 // CHECK-LABEL: func.func @not_a_gating
-// CHECK-NOT:   gpu.launch_func
-// CHECK:       loom.linear
-// CHECK:       loom.linear
+// CHECK-COUNT-2: gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_nobias_{{[0-9x]+}} blocks
 // CHECK:       loom.silu
 // CHECK-NOT:   gpu.launch_func
 // CHECK:       return
@@ -109,4 +117,25 @@ func.func @not_a_gating(%x: tensor<40x64xf32>, %wg: tensor<48x64xf32>, %wu: tens
   %a = loom.silu %g : (tensor<40x48xf32>) -> tensor<40x48xf32>
   %m = arith.mulf %a, %e : tensor<40x48xf32>
   return %m, %u : tensor<40x48xf32>, tensor<40x48xf32>
+}
+
+// -----
+
+// A bf16 qlinear in groups of 16 has no tensor-core kernel (its groups must
+// be a multiple of 32): the SIMT GEMM takes it, bf16 X and Y converted at
+// the loads and the store.
+// CHECK-LABEL: func.func @bf16_groups_of_16
+// CHECK:       gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_bias_{{[0-9x]+}}_tbf16_bf16_bf16_f32_wi4g blocks
+// CHECK-SAME:    args(%{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xi8>, %{{.*}} : memref<?x?xf32>, %{{.*}} : memref<?xbf16>, %{{.*}} : memref<?x?xbf16>, %c16{{.*}} : index)
+// CHECK-NOT:   gpu.launch_func
+// CHECK-NOT:   linalg.generic
+// CHECK:       return
+// CHECK:       gpu.func @loom_f32gemm_nonorm_bias_{{[0-9x]+}}_tbf16_bf16_bf16_f32_wi4g(
+// CHECK:         arith.extf %{{.*}} : bf16 to f32
+// CHECK:         arith.truncf %{{.*}} : f32 to bf16
+// OPS-LABEL:   func.func @bf16_groups_of_16
+// OPS:         gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_bias_{{[0-9x]+}}_tbf16_bf16_bf16_f32_wi4g blocks
+func.func @bf16_groups_of_16(%x: tensor<40x64xbf16>, %w: tensor<48x64xi4>, %s: tensor<48x4xf32>, %b: tensor<48xbf16>) -> tensor<40x48xbf16> {
+  %y = loom.qlinear %x, %w, %s, %b {group_size = 16 : i64} : (tensor<40x64xbf16>, tensor<48x64xi4>, tensor<48x4xf32>, tensor<48xbf16>) -> tensor<40x48xbf16>
+  return %y : tensor<40x48xbf16>
 }

@@ -148,11 +148,13 @@ func.func @dynamic_rows(%x: tensor<?x64xf32>, %g: tensor<64xf32>, %w: tensor<48x
 // -----
 
 // Declined: an epilogue op the recipe has no step for (subtraction); the
-// group is inlined and its ops go op by op.
+// group is inlined and its ops go op by op (the linear a SIMT GEMM launch of
+// its own, without epilogue).
 // CHECK-LABEL: func.func @subtract
-// CHECK:       loom.linear
+// CHECK-NOT:   loom.linear
+// CHECK:       gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_nobias_16x16x16 blocks
 // CHECK:       arith.subf
-// CHECK-NOT:   loom_f32gemm
+// CHECK-NOT:   gpu.launch_func
 func.func @subtract(%x: tensor<40x64xf32>, %w: tensor<48x64xf32>, %r: tensor<40x48xf32>) -> tensor<40x48xf32> {
   %y = loom.linear %x, %w : (tensor<40x64xf32>, tensor<48x64xf32>) -> tensor<40x48xf32>
   %o = arith.subf %y, %r : tensor<40x48xf32>
@@ -161,11 +163,13 @@ func.func @subtract(%x: tensor<40x64xf32>, %w: tensor<48x64xf32>, %r: tensor<40x
 
 // -----
 
-// Declined: x of rank 1.
+// Declined as a group: x of rank 1. Op by op, the linear takes the SIMT
+// GEMM as a [1, K] product.
 // CHECK-LABEL: func.func @vector_input
-// CHECK:       loom.linear
+// CHECK-NOT:   loom.linear
+// CHECK:       gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_nobias_16x16x16 blocks
 // CHECK:       arith.addf
-// CHECK-NOT:   loom_f32gemm
+// CHECK-NOT:   gpu.launch_func
 func.func @vector_input(%x: tensor<64xf32>, %w: tensor<48x64xf32>, %r: tensor<48xf32>) -> tensor<48xf32> {
   %y = loom.linear %x, %w : (tensor<64xf32>, tensor<48x64xf32>) -> tensor<48xf32>
   %o = arith.addf %y, %r : tensor<48xf32>

@@ -51,10 +51,10 @@ func.func @linear_dynamic(%x: tensor<?x?xf16>, %w: tensor<?x?xf16>) -> tensor<?x
   return %y : tensor<?x?xf16>
 }
 
-// f32 has no tensor-core recipe: the generic path.
+// f32 has no tensor-core recipe: the SIMT GEMM (F32GemmKernel.h).
 // CHECK-LABEL: func.func @linear_f32
-// CHECK-NOT: gpu.launch_func
-// CHECK: loom.linear
+// CHECK-NOT: loom.linear
+// CHECK: gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_nobias_16x16x16 blocks
 func.func @linear_f32(%x: tensor<4x8xf32>, %w: tensor<16x8xf32>) -> tensor<4x16xf32> {
   %y = loom.linear %x, %w : (tensor<4x8xf32>, tensor<16x8xf32>) -> tensor<4x16xf32>
   return %y : tensor<4x16xf32>
@@ -82,12 +82,13 @@ func.func @qlinear_i4(%x: tensor<64x256xbf16>, %w: tensor<512x256xi4>, %s: tenso
   return %y : tensor<64x512xbf16>
 }
 
-// An i4 weight that is not an entry argument, and a group size that is not
-// a multiple of 32: the generic path.
+// An i4 weight that is not an entry argument (no packed bytes to read): the
+// generic path. A group size that is not a multiple of 32: no tensor-core
+// kernel, the SIMT GEMM.
 // CHECK-LABEL: func.func private @qlinear_left_alone
-// CHECK-NOT: gpu.launch_func
 // CHECK: loom.qlinear
-// CHECK: loom.qlinear
+// CHECK-NOT: loom.qlinear
+// CHECK: gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_nobias_16x16x16_tbf16_bf16_f32_f32_wi8g blocks
 func.func private @qlinear_left_alone(%x: tensor<4x96xbf16>, %w: tensor<8x96xi4>, %w8: tensor<8x96xi8>, %s: tensor<8xf32>, %sg: tensor<8x2xf32>) -> (tensor<4x8xbf16>, tensor<4x8xbf16>) {
   %y = loom.qlinear %x, %w, %s : (tensor<4x96xbf16>, tensor<8x96xi4>, tensor<8xf32>) -> tensor<4x8xbf16>
   %z = loom.qlinear %x, %w8, %sg {group_size = 48 : i64} : (tensor<4x96xbf16>, tensor<8x96xi8>, tensor<8x2xf32>) -> tensor<4x8xbf16>

@@ -73,7 +73,7 @@ func.func @linear_dynamic(%x: tensor<?x?xf16>, %w: tensor<?x?xf16>) -> tensor<?x
 
 // Not for the GEMV recipe: K = 72 is not a multiple of 32, groups of 64 are
 // not a multiple of 128 (both: the GEMM's decode tiles); M = 17 (the
-// 128-row tiles); f32 (the generic path).
+// 128-row tiles); f32 (the SIMT GEMM).
 // CHECK-LABEL: func.func @not_gemv
 // CHECK-NOT: loom_gemv
 // CHECK: gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_16x64x64_w1x4_s4
@@ -81,8 +81,8 @@ func.func @linear_dynamic(%x: tensor<?x?xf16>, %w: tensor<?x?xf16>) -> tensor<?x
 // CHECK: gpu.launch_func @loom_kernels::@loom_gemm_qlinear_bf16_i8_f32_g64_nobias_bf16_16x64x64_w1x4_s4
 // CHECK-NOT: loom_gemv
 // CHECK: gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4
+// CHECK: gpu.launch_func @loom_kernels::@loom_f32gemm_nonorm_nobias_16x16x16 blocks
 // CHECK-NOT: gpu.launch_func
-// CHECK: loom.linear {{.*}}f32
 // CHECK: return
 func.func @not_gemv(%x: tensor<4x72xbf16>, %w: tensor<32x72xbf16>,
                     %xg: tensor<4x256xbf16>, %wg: tensor<32x256xi8>, %sg: tensor<32x4xf32>,

@@ -311,18 +311,24 @@ int64_t pickTile(int64_t m, ArrayRef<int64_t> ns, int64_t smCount) {
 
 } // namespace
 
-FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
-                                          const gpu::Target &target) {
-  // The kernel's tiles fit every chip's static shared memory.
-  std::optional<F32GemmPlan> plan = planGroup(group);
-  if (!plan)
-    return false;
+namespace {
+
+/// Launches the kernel of `plan` before `at` (the group or the op it
+/// replaces); `outer` maps a value the plan names to the value outside the
+/// group. Returns the products' results (a gated pair: its one result) at
+/// their shapes, and adds the i4 unpackings that the launch reads past to
+/// `unpacks`.
+FailureOr<SmallVector<Value>>
+emitLaunch(Operation *at, F32GemmPlan &planRef,
+           llvm::function_ref<Value(Value)> outer,
+           const loom::gpu::Target &target,
+           llvm::SetVector<Operation *> &unpacks) {
+  namespace gpu = loom::gpu;
+  F32GemmPlan *plan = &planRef;
   F32GemmKernelConfig &config = plan->config;
-  auto outer = [&](Value v) {
-    return group.getInputs()[cast<BlockArgument>(v).getArgNumber()];
-  };
-  OpBuilder b(group);
-  Location loc = group.getLoc();
+  // The kernel's tiles fit every chip's static shared memory.
+  OpBuilder b(at);
+  Location loc = at->getLoc();
   Value x = outer(plan->x);
   Value x2d = gpu::collapseRows(b, loc, x);
   auto x2dType = cast<RankedTensorType>(x2d.getType());
@@ -336,7 +342,7 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
   config.tile = pickTile(x2dType.getDimSize(0), ns, target.smCount);
   std::string why = config.check();
   if (!why.empty())
-    return group.emitError() << "internal error: f32 GEMM kernel "
+    return at->emitError() << "internal error: f32 GEMM kernel "
                              << config.kernelName() << " is invalid: " << why;
 
   // Arguments: X, [g, [b]], W_p, [scale_p], [bias_p], Y_p, E_s, [eps],
@@ -346,7 +352,6 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
   if (plan->norm)
     for (Value v : plan->norm->getOperands().drop_front())
       args.push_back(gpu::bufferOf(b, loc, outer(v)));
-  llvm::SetVector<Operation *> unpacks;
   for (const Product &p : plan->products) {
     Value w = outer(p.w);
     if (config.weights == "i4") {
@@ -366,8 +371,8 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
   Value columnTiles = gpu::indexConst(b, loc, 0);
   for (auto [p, n] : llvm::zip(parts, ns)) {
     Value nv = gpu::dim(b, loc, outer(p.w), 0);
-    outTypes.push_back(
-        RankedTensorType::get({x2dType.getDimSize(0), n}, b.getF32Type()));
+    outTypes.push_back(RankedTensorType::get(
+        {x2dType.getDimSize(0), n}, getElementTypeOrSelf(p.result.getType())));
     SmallVector<Value> dynSizes;
     if (outTypes.back().isDynamicDim(0))
       dynSizes.push_back(m);
@@ -387,7 +392,7 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
     args.push_back(gpu::indexConst(b, loc, plan->products[0].group));
 
   FailureOr<SymbolRefAttr> kernel =
-      gpu::buildF32GemmKernel(group->getParentOfType<ModuleOp>(), loc, config);
+      gpu::buildF32GemmKernel(at->getParentOfType<ModuleOp>(), loc, config);
   if (failed(kernel))
     return failure();
   {
@@ -413,22 +418,109 @@ FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
         Value(), args);
   }
 
-  // The group's results: the products (siblings) or the chain's last value
-  // or the gated product, at the product's shape.
-  SmallVector<Value> results(group->getNumResults());
-  loom::YieldOp yield = group.getYield();
-  for (auto [p, out, type] : llvm::zip(parts, outs, outTypes)) {
-    Value y = gpu::expandRows(b, loc, gpu::tensorOf(b, loc, out, type), x,
-                              cast<RankedTensorType>(p.result.getType()));
-    for (auto [k, v] : llvm::enumerate(yield.getOperands()))
-      if (v == p.result || parts.size() == 1)
-        results[k] = y;
-  }
-  group->replaceAllUsesWith(results);
-  group->erase();
-  // The i4 unpackings this replaces reading, if nothing else reads them.
+  SmallVector<Value> results;
+  for (auto [p, out, type] : llvm::zip(parts, outs, outTypes))
+    results.push_back(
+        gpu::expandRows(b, loc, gpu::tensorOf(b, loc, out, type), x,
+                        cast<RankedTensorType>(p.result.getType())));
+  return results;
+}
+
+/// Erases the i4 unpackings that nothing reads any more.
+void eraseUnused(const llvm::SetVector<Operation *> &unpacks) {
   for (Operation *unpack : unpacks)
     if (unpack->use_empty())
       unpack->erase();
+}
+
+} // namespace
+
+FailureOr<bool> loom::rewriteFusedF32Gemm(loom::KernelOp group,
+                                          const gpu::Target &target) {
+  std::optional<F32GemmPlan> plan = planGroup(group);
+  if (!plan)
+    return false;
+  auto outer = [&](Value v) {
+    return group.getInputs()[cast<BlockArgument>(v).getArgNumber()];
+  };
+  llvm::SetVector<Operation *> unpacks;
+  FailureOr<SmallVector<Value>> ys =
+      emitLaunch(group, *plan, outer, target, unpacks);
+  if (failed(ys))
+    return failure();
+  // The group's results: the products (siblings) or the chain's last value
+  // or the gated product.
+  SmallVector<Value> results(group->getNumResults());
+  loom::YieldOp yield = group.getYield();
+  size_t parts = ys->size();
+  for (auto [p, y] : llvm::zip(ArrayRef<Product>(plan->products).take_front(parts), *ys))
+    for (auto [k, v] : llvm::enumerate(yield.getOperands()))
+      if (v == p.result || parts == 1)
+        results[k] = y;
+  group->replaceAllUsesWith(results);
+  group->erase();
+  eraseUnused(unpacks);
+  return true;
+}
+
+FailureOr<bool> loom::gpu::rewriteSimtGemm(Operation *op,
+                                           const Target &target) {
+  // One product, outside any group: f32 linear, or qlinear with f32, bf16 or
+  // f16 activations and float scales, bias and result.
+  Product p;
+  p.op = op;
+  if (auto linear = dyn_cast<loom::LinearOp>(op)) {
+    p.x = linear.getX();
+    p.w = linear.getW();
+    p.bias = linear.getBias();
+    p.result = linear.getResult();
+    p.weights = "f32";
+    if (!isF32(p.x) || !isF32(p.w))
+      return false;
+  } else if (auto q = dyn_cast<loom::QLinearOp>(op)) {
+    p.x = q.getX();
+    p.w = q.getW();
+    p.scale = q.getWScale();
+    p.bias = q.getBias();
+    p.result = q.getResult();
+    p.group = static_cast<int64_t>(q.getGroupSize());
+    Type w = getElementTypeOrSelf(p.w.getType());
+    if (w.isSignlessInteger(8))
+      p.weights = "i8";
+    else if (w.isSignlessInteger(4) && packedI4Source(p.w))
+      p.weights = "i4";
+    else
+      return false;
+  } else {
+    return false;
+  }
+  auto name = [](Value v) {
+    return v ? elementTypeName(getElementTypeOrSelf(v.getType()))
+             : std::string("f32");
+  };
+  F32GemmPlan plan;
+  plan.x = p.x;
+  plan.products.push_back(p);
+  F32GemmKernelConfig &c = plan.config;
+  c.weights = p.weights;
+  c.grouped = p.group > 0;
+  c.bias = static_cast<bool>(p.bias);
+  c.xType = name(p.x);
+  c.yType = name(p.result);
+  c.biasType = name(p.bias);
+  c.scaleType = name(p.scale);
+  for (const std::string &t : {c.xType, c.yType, c.biasType, c.scaleType})
+    if (t != "f32" && t != "bf16" && t != "f16")
+      return false;
+  if (!c.check().empty())
+    return false;
+  llvm::SetVector<Operation *> unpacks;
+  FailureOr<SmallVector<Value>> ys = emitLaunch(
+      op, plan, [](Value v) { return v; }, target, unpacks);
+  if (failed(ys))
+    return failure();
+  op->getResult(0).replaceAllUsesWith(ys->front());
+  op->erase();
+  eraseUnused(unpacks);
   return true;
 }

@@ -766,8 +766,13 @@ LogicalResult loom::rewriteGemmOps(ModuleOp module, const gpu::Target &target) {
   });
   for (Operation *op : ops) {
     std::optional<GemmPlan> plan = planGemm(op, target);
-    if (!plan)
-      continue; // generic path
+    if (!plan) {
+      // No tensor-core kernel: the SIMT GEMM where it takes the op, else
+      // the generic path.
+      if (failed(gpu::rewriteSimtGemm(op, target)))
+        return failure();
+      continue;
+    }
     if (failed(rewrite(op, *plan, module, target)))
       return failure();
   }

@@ -72,6 +72,12 @@ mlir::Value collapseRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 mlir::Value expandRows(mlir::OpBuilder &b, mlir::Location loc, mlir::Value y,
                        mlir::Value like, mlir::RankedTensorType type);
 
+/// Replaces loom.linear (f32) or loom.qlinear (f32, bf16 or f16
+/// activations; i8 or i4 weights; any group size) `op` by a launch of the
+/// f32 SIMT GEMM (F32GemmKernel.h): the products no tensor-core kernel
+/// takes, op by op. False (nothing changed) for anything else.
+mlir::FailureOr<bool> rewriteSimtGemm(mlir::Operation *op,
+                                      const Target &target);
 /// The packed [N, K/2] x i8 bytes behind an i4 weight, when the weight is
 /// the unpacking that loom-pack-i4-abi put after an entry argument; null
 /// otherwise.

@@ -62,29 +62,36 @@ Layout layoutOf(MLIRContext *ctx, const Config &c,
   bool norm = c.norm != Config::Norm::None;
   bool layer = c.norm == Config::Norm::Layer;
   Type f32 = Float32Type::get(ctx);
-  Type mat = dynamicMemRefType(2, f32), vec = dynamicMemRefType(1, f32);
+  Type mat = dynamicMemRefType(2, f32);
+  auto matOf = [&](const std::string &t) {
+    return dynamicMemRefType(2, parseElementType(ctx, t));
+  };
+  auto vecOf = [&](const std::string &t) {
+    return dynamicMemRefType(1, parseElementType(ctx, t));
+  };
   Type wMat = quantized(c) ? dynamicMemRefType(2, IntegerType::get(ctx, 8))
-                           : mat;
+                           : matOf(c.xType);
   Layout l;
   auto add = [&](Type t) {
     arguments.push_back(t);
     return static_cast<unsigned>(arguments.size() - 1);
   };
-  add(mat); // X
+  add(matOf(c.xType)); // X
   if (norm)
-    l.g = add(vec);
+    l.g = add(vecOf(c.xType));
   if (layer)
-    l.nb = add(vec);
+    l.nb = add(vecOf(c.xType));
   for (int64_t p = 0; p < c.parts; ++p)
     l.w.push_back(add(wMat));
   if (quantized(c))
     for (int64_t p = 0; p < c.parts; ++p)
-      l.scale.push_back(add(c.grouped ? mat : vec));
+      l.scale.push_back(add(c.grouped ? matOf(c.scaleType)
+                                      : vecOf(c.scaleType)));
   if (c.bias)
     for (int64_t p = 0; p < c.parts; ++p)
-      l.bias.push_back(add(vec));
+      l.bias.push_back(add(vecOf(c.biasType)));
   for (int64_t p = 0; p < (c.gated ? 1 : c.parts); ++p)
-    l.y.push_back(add(mat));
+    l.y.push_back(add(matOf(c.yType)));
   l.epilogue = appendEpilogueArguments(ctx, c.epilogue, arguments);
   if (norm)
     l.eps = add(f32);
@@ -240,7 +247,7 @@ struct Generator {
   /// W[n, k] of `w` (scales `scale`) as f32: dequantized for i8 and i4.
   Value weight(Value w, Value scale, Value n, Value k) {
     if (!quantized(r))
-      return b.load(w, {n, k});
+      return b.toF32(b.load(w, {n, k}));
     Value q;
     if (r.weights == "i4") {
       // Byte k / 2, even k in the low nibble: shift the nibble to the top,
@@ -252,8 +259,9 @@ struct Generator {
     } else {
       q = b.load(w, {n, k});
     }
-    Value s = r.grouped ? b.load(scale, {n, b.divu(k, b.arg(l.group))})
-                        : b.load(scale, n);
+    Value s = b.toF32(r.grouped
+                          ? b.load(scale, {n, b.divu(k, b.arg(l.group))})
+                          : b.load(scale, n));
     return b.fmul(b.sitofp(b.getF32Type(), q), s);
   }
 
@@ -270,7 +278,8 @@ struct Generator {
         b.idx(0), tiles, b.idx(1), init, [&](Value kt, ValueRange acc) {
           Value k0 = b.mulConst(kt, bk);
           stage(as, r.bm(), m0, M, k0, [&](Value row, Value rt, Value col) {
-            return normalize(b.load(b.arg(0), {row, col}), rt, col);
+            return normalize(b.toF32(b.load(b.arg(0), {row, col})), rt,
+                             col);
           });
           stage(bs, r.bn(), n0, N, k0, [&](Value row, Value, Value col) {
             return weight(W, Scale, row, col);
@@ -314,15 +323,16 @@ struct Generator {
         b.ifThen(b.andi(rowIn, b.ult(col, N)), [&] {
           Value v = acc[i * t + j];
           if (r.bias)
-            v = b.fadd(v, b.load(Bias, col));
+            v = b.fadd(v, b.toF32(b.load(Bias, col)));
           if (r.gated) {
             Value up = acc[(t + i) * t + j];
             if (r.bias)
-              up = b.fadd(up, b.load(b.arg(l.bias[1]), col));
+              up = b.fadd(up, b.toF32(b.load(b.arg(l.bias[1]), col)));
             v = b.fmul(applyEpilogueStep(b, EpilogueStep{r.act, ""}, v), up);
           }
           v = applyEpilogue(b, r.epilogue, l.epilogue, v, row, col);
-          b.store(v, Y, {row, col});
+          b.store(b.roundTo(parseElementType(b.getContext(), r.yType), v),
+                  Y, {row, col});
         });
       }
     }
@@ -364,6 +374,9 @@ std::string F32GemmKernelConfig::kernelName() const {
                   "_" + (bias ? "bias" : "nobias") + "_" +
                   std::to_string(bm()) + "x" + std::to_string(bn()) + "x" +
                   std::to_string(kBK);
+  if (xType != "f32" || yType != "f32" || biasType != "f32" ||
+      scaleType != "f32")
+    s += "_t" + xType + "_" + yType + "_" + biasType + "_" + scaleType;
   if (weights != "f32")
     s += std::string("_w") + weights + (grouped ? "g" : "c");
   if (parts > 1)
@@ -387,6 +400,14 @@ std::string F32GemmKernelConfig::check() const {
     return "epilogue steps need a single part";
   if (weights != "f32" && weights != "i8" && weights != "i4")
     return "weights must be f32, i8 or i4";
+  for (const std::string *t : {&xType, &yType, &biasType, &scaleType})
+    if (*t != "f32" && *t != "bf16" && *t != "f16")
+      return "operand types must be f32, bf16 or f16";
+  if (weights == "f32" && xType != "f32")
+    return "unquantized (f32) weights need f32 X";
+  if (xType != "f32" || yType != "f32")
+    if (norm != Norm::None || !epilogue.empty())
+      return "a norm prologue and epilogue steps need f32 X and Y";
   if (grouped && weights == "f32")
     return "group-wise scales need i8 or i4 weights";
   if (gated && parts != 2)

@@ -2,7 +2,9 @@
 //
 // f32 products have no tensor-core kernel (GemmKernel.h covers bf16, f16,
 // integer and fp8 operands). This kernel computes an f32 loom.linear fusion
-// group on the CUDA cores:
+// group on the CUDA cores (and, with 16-bit operand types, the products that
+// no tensor-core kernel takes, such as qlinear with groups that are not a
+// multiple of 32):
 //
 //   Y[m, n] = chain(norm(X)[m, :] . W[n, :] + bias[n])
 //
@@ -66,8 +68,15 @@ struct F32GemmKernelConfig {
   bool bias = false;
   int64_t parts = 1;
   /// The weights' element type: "f32" (loom.linear), "i8" or "i4"
-  /// (loom.qlinear, f32 scales).
+  /// (loom.qlinear).
   std::string weights = "f32";
+  /// Element types of X (and the norm's weights), the result, the bias and
+  /// the scales: "f32", "bf16" or "f16". Every operand is converted to f32
+  /// as it is loaded and the result rounded once at the store. Types other
+  /// than f32 take no norm prologue and no epilogue steps (the fallback for
+  /// 16-bit products that no tensor-core kernel takes, op by op).
+  std::string xType = "f32", yType = "f32", biasType = "f32",
+              scaleType = "f32";
   /// Quantized weights: group-wise scales [N, K / group] (the group size a
   /// kernel argument), else per-channel scales [N].
   bool grouped = false;
@@ -93,7 +102,8 @@ struct F32GemmKernelConfig {
 };
 
 /// The kernel of `c` (which must pass check()) in `module`'s gpu.module
-/// @loom_kernels (built on first use). Arguments, in order: X
+/// @loom_kernels (built on first use). Arguments, in order (f32 standing for
+/// the config's element type of each operand): X
 /// memref<?x?xf32>, [norm: g memref<?xf32>, [layer: b memref<?xf32>]], W_0 ..
 /// W_{parts-1} memref<?x?xf32> (i8 weights: memref<?x?xi8>, [N, K]; i4:
 /// memref<?x?xi8>, [N, K / 2]), [quantized: scale_0 .. memref<?xf32> (per
