@@ -351,6 +351,53 @@ TEST(FusedKernels, EveryQuantizedAndGatedF32GemmConfigVerifies) {
   EXPECT_EQ(built, 5 * 3 * 2 * 2 * 5);
 }
 
+/// The op-by-op fallback's 16-bit operand types: X and Y bf16 or f16 (or an
+/// f32 result), bias and scales of any float type; every kernel verifies.
+TEST(FusedKernels, SixteenBitSimtGemmConfigsVerify) {
+  std::set<std::string> names;
+  int built = 0;
+  for (const char *x : {"bf16", "f16"})
+    for (const char *y : {"bf16", "f16", "f32"})
+      for (const char *scale : {"f32", "bf16"})
+        for (const char *weights : {"i8", "i4"})
+          for (bool grouped : {false, true})
+            for (bool bias : {false, true}) {
+              F32GemmKernelConfig c;
+              c.xType = x;
+              c.yType = y;
+              c.biasType = y;
+              c.scaleType = scale;
+              c.weights = weights;
+              c.grouped = grouped;
+              c.bias = bias;
+              c.tile = 2;
+              ASSERT_EQ(c.check(), "") << c.kernelName();
+              std::string error = loom::test::buildAndCheck(
+                  c.kernelName(), [&](ModuleOp m, Location loc) {
+                    return loom::gpu::buildF32GemmKernel(m, loc, c);
+                  });
+              EXPECT_EQ(error, "") << c.kernelName();
+              EXPECT_TRUE(names.insert(c.kernelName()).second);
+              ++built;
+            }
+  EXPECT_EQ(built, 2 * 3 * 2 * 2 * 2 * 2);
+  // 16-bit X takes no norm prologue and no epilogue steps.
+  F32GemmKernelConfig c;
+  c.xType = "bf16";
+  c.weights = "i8";
+  c.norm = F32GemmKernelConfig::Norm::Rms;
+  EXPECT_NE(c.check(), "");
+  c.norm = F32GemmKernelConfig::Norm::None;
+  c.epilogue = {{EpilogueStep::Kind::Silu, ""}};
+  EXPECT_NE(c.check(), "");
+  c.epilogue.clear();
+  c.weights = "f32";
+  EXPECT_NE(c.check(), ""); // unquantized weights need f32 X
+  c.weights = "i8";
+  c.yType = "f64";
+  EXPECT_NE(c.check(), "");
+}
+
 TEST(FusedKernels, F32GemmCheckRejectsBadWeightsAndGating) {
   F32GemmKernelConfig c;
   c.weights = "i2";
