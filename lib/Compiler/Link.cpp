@@ -5,6 +5,8 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/OptimizationLevel.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Object/ObjectFile.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -194,4 +196,36 @@ bool loom::detail::emitObject(llvm::TargetMachine &tm, llvm::Module &module,
     return false;
   }
   return true;
+}
+
+llvm::Error loom::detail::optimizeHostModule(llvm::Module &module,
+                                             llvm::TargetMachine &tm,
+                                             unsigned optLevel,
+                                             bool slpVectorize) {
+  static const llvm::OptimizationLevel levels[] = {
+      llvm::OptimizationLevel::O0, llvm::OptimizationLevel::O1,
+      llvm::OptimizationLevel::O2, llvm::OptimizationLevel::O3};
+  if (optLevel > 3)
+    return llvm::createStringError("invalid optimization level " +
+                                   std::to_string(optLevel));
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  // MLIR's makeOptimizingTransformer, with the SLP vectorizer optional.
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = true;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = slpVectorize;
+  llvm::PassBuilder pb(&tm, tuning);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm;
+  mpm.addPass(pb.buildPerModuleDefaultPipeline(levels[optLevel]));
+  mpm.run(module, mam);
+  return llvm::Error::success();
 }

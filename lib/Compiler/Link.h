@@ -26,6 +26,12 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(llvm::StringRef cpu,
 /// PATH.
 std::optional<std::string> findLinker(std::string &error);
 
+/// MLIR's makeOptimizingTransformer at `optLevel`, with the SLP vectorizer
+/// only if `slpVectorize` (a GPU module's host code, which only moves
+/// descriptors and launches kernels, gains nothing from it).
+llvm::Error optimizeHostModule(llvm::Module &module, llvm::TargetMachine &tm,
+                               unsigned optLevel, bool slpVectorize);
+
 /// Writes `module` as an object file to `path`.
 bool emitObject(llvm::TargetMachine &tm, llvm::Module &module,
                 llvm::StringRef path, std::string &error);

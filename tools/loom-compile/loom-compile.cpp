@@ -183,12 +183,12 @@ void printPhases(llvm::raw_ostream &os, llvm::ArrayRef<loom::PhaseTime> phases,
      << targetName << ", wall time)\n";
   double sum = 0;
   for (const loom::PhaseTime &phase : phases) {
-    os << llvm::format("  %-40s %8.3f s\n", phase.name.c_str(), phase.seconds);
+    os << llvm::format("  %-44s %8.3f s\n", phase.name.c_str(), phase.seconds);
     sum += phase.seconds;
   }
-  os << llvm::format("  %-40s %8.3f s\n", "other (context, registration)",
+  os << llvm::format("  %-44s %8.3f s\n", "other (context, registration)",
                      total - sum);
-  os << llvm::format("  %-40s %8.3f s\n", "total", total);
+  os << llvm::format("  %-44s %8.3f s\n", "total", total);
 }
 
 /// Writes `text` to `output` (a file or "-"), all or nothing.

@@ -104,8 +104,11 @@ struct CompileResult {
   /// Warnings and remarks that did not stop the compilation, rendered as
   /// `file:line:col: warning: ...` lines.
   std::string diagnostics;
-  /// The phases in the order they ran (parse, loom pipeline, kernels to
-  /// PTX and cubin, host lowering, host object, link; only those that ran).
+  /// The phases in the order they ran, one after the other (parse, entry
+  /// signatures, loom pipeline, kernels to the LLVM dialect, host to the
+  /// LLVM dialect, kernels to LLVM IR, to PTX, to a cubin, host LLVM IR,
+  /// object, link; only those that ran). Their sum is the compilation's
+  /// wall time but for creating the context.
   std::vector<PhaseTime> phases;
 };
 
