@@ -87,18 +87,24 @@ static void buildGraphPipeline(OpPassManager &pm, bool fuse) {
     append(pm, "func.func(loom-fuse)");
 }
 
-void loom::buildLoomCPUPipeline(OpPassManager &pm,
-                                const LoomCPUPipelineOptions &options) {
-  buildGraphPipeline(pm, options.fuse);
-  append(pm, "func.func(loom-tile)");
+void loom::buildLoomCPUPipelineStages(const LoomCPUPipelineOptions &options,
+                                      OpPassManager &graph,
+                                      OpPassManager &host) {
+  buildGraphPipeline(graph, options.fuse);
+  append(graph, "func.func(loom-tile)");
   // The CPU lowers op by op: the groups' ops take their place again (the
   // program is the same with and without them).
-  append(pm, "loom-inline-kernels");
-  buildBufferizationPipeline(pm, /*fuseElementwise=*/false);
-  append(pm, "func.func(convert-linalg-to-loops),canonicalize");
+  append(graph, "loom-inline-kernels");
+  buildBufferizationPipeline(graph, /*fuseElementwise=*/false);
+  append(graph, "func.func(convert-linalg-to-loops),canonicalize");
   if (!options.toLLVM)
     return;
-  buildHostLowering(pm, "");
+  buildHostLowering(host, "");
+}
+
+void loom::buildLoomCPUPipeline(OpPassManager &pm,
+                                const LoomCPUPipelineOptions &options) {
+  buildLoomCPUPipelineStages(options, pm, pm);
 }
 
 std::optional<int> loom::parseGPUChip(StringRef chip) {
@@ -177,6 +183,13 @@ std::optional<loom::CUDAToolkit> loom::findCUDAToolkit(StringRef path,
 LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
                                          const LoomGPUPipelineOptions &options,
                                          std::string &error) {
+  return buildLoomGPUPipelineStages(options, pm, pm, pm, pm, error);
+}
+
+LogicalResult loom::buildLoomGPUPipelineStages(
+    const LoomGPUPipelineOptions &options, OpPassManager &graph,
+    OpPassManager &kernels, OpPassManager &host, OpPassManager &binary,
+    std::string &error) {
   std::optional<TargetDescription> target =
       TargetDescription::getGPU(options.chip, options.tiles, error);
   if (!target)
@@ -201,15 +214,15 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
   // from now on. Kernels replace attention, GEMM and row ops while they are
   // still ops on tensors; the rest takes the generic path.
   std::string tiles = target->tilesString();
-  append(pm, "loom-set-target{chip=" + target->chip +
+  append(graph, "loom-set-target{chip=" + target->chip +
                  (tiles.empty() ? "" : " tiles=" + tiles) + "}");
-  buildGraphPipeline(pm, options.fuse);
-  append(pm, "loom-gpu-kernels");
-  buildBufferizationPipeline(pm, /*fuseElementwise=*/options.fuse);
+  buildGraphPipeline(graph, options.fuse);
+  append(graph, "loom-gpu-kernels");
+  buildBufferizationPipeline(graph, /*fuseElementwise=*/options.fuse);
   // Parallel loops become launches with a thread per iteration; any other
   // memory access runs in a kernel too, so that the host only manages
   // device buffers.
-  append(pm, "func.func(convert-linalg-to-parallel-loops),"
+  append(graph, "func.func(convert-linalg-to-parallel-loops),"
              "func.func(loom-gpu-map-loops{block-size=" +
                  std::to_string(options.blockSize) +
                  "}),"
@@ -221,17 +234,17 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
 
   // One stream per function call, ending with a synchronization: every
   // result is ready when an entry returns (docs/abi.md).
-  append(pm, "func.func(gpu-async-region)");
+  append(graph, "func.func(gpu-async-region)");
   // PTX ISA 8.0 covers sm_80 to sm_90a (sm_90a needs it); later chips take
   // LLVM's minimum for the chip.
   std::string features = target->ptxFeatures();
   if (!features.empty())
     features = " features=" + features;
-  append(pm, "nvvm-attach-target{chip=" + options.chip + features +
+  append(kernels, "nvvm-attach-target{chip=" + options.chip + features +
                  " O=3 l=" + toolkit->libdevice + "}");
   // The kernels: bf16 arithmetic in f32 as on the CPU (one rounding per op,
   // the same numbers on both paths), then NVVM.
-  append(pm, "gpu.module(convert-nvgpu-to-nvvm,loom-dynamic-expand-shape,"
+  append(kernels, "gpu.module(convert-nvgpu-to-nvvm,loom-dynamic-expand-shape,"
              "expand-strided-metadata,"
              "lower-affine,convert-scf-to-cf,"
              "arith-emulate-unsupported-floats{source-types=bf16 "
@@ -239,8 +252,8 @@ LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
              "convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,"
              "canonicalize,cse,"
              "reconcile-unrealized-casts)");
-  buildHostLowering(pm, "gpu-to-llvm");
-  append(pm, "gpu-module-to-binary{format=" + options.format +
+  buildHostLowering(host, "gpu-to-llvm");
+  append(binary, "gpu-module-to-binary{format=" + options.format +
                  " toolkit=" + toolkit->root + "}");
   return success();
 }

@@ -1,5 +1,6 @@
 # ctest driver: install Loom into a scratch prefix, build the consumer against
-# it with find_package(Loom), run the consumer and the installed loom-opt,
+# it with find_package(Loom), run the consumer (which also compiles a module
+# with the compiler library and calls it) and the installed loom-opt,
 # and compile and run the example with the installed loom-compile and
 # loom-run.
 foreach(var LOOM_BUILD_DIR WORK_DIR CONSUMER_SRC EXAMPLE GENERATOR CXX)
@@ -23,7 +24,8 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SRC} -B ${WORK_DIR}/build -G ${GENERATOR}
     -DCMAKE_CXX_COMPILER=${CXX} -DLoom_DIR=${prefix}/lib/cmake/loom)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/loom-consumer)
-if(NOT LAST_OUTPUT MATCHES "loom.attention" OR NOT LAST_OUTPUT MATCHES "consumer: ok")
+if(NOT LAST_OUTPUT MATCHES "loom.attention" OR NOT LAST_OUTPUT MATCHES "consumer: ok"
+   OR NOT LAST_OUTPUT MATCHES "consumer: compiled 2 entries and called twice")
   message(FATAL_ERROR "unexpected consumer output:\n${LAST_OUTPUT}")
 endif()
 run(${prefix}/bin/loom-opt ${EXAMPLE})

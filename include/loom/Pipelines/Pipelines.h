@@ -37,6 +37,14 @@ struct LoomCPUPipelineOptions
 void buildLoomCPUPipeline(mlir::OpPassManager &pm,
                           const LoomCPUPipelineOptions &options);
 
+/// buildLoomCPUPipeline in two pass managers, for callers that time them
+/// (loom::compileModule): `graph` takes everything up to loops on buffers,
+/// `host` (with `to-llvm`) the lowering to the LLVM dialect. Running `graph`
+/// then `host` is the same as running the whole pipeline.
+void buildLoomCPUPipelineStages(const LoomCPUPipelineOptions &options,
+                                mlir::OpPassManager &graph,
+                                mlir::OpPassManager &host);
+
 /// Options of --loom-gpu-pipeline.
 struct LoomGPUPipelineOptions
     : public mlir::PassPipelineOptions<LoomGPUPipelineOptions> {
@@ -117,6 +125,18 @@ std::optional<int> parseGPUChip(llvm::StringRef chip);
 mlir::LogicalResult buildLoomGPUPipeline(mlir::OpPassManager &pm,
                                          const LoomGPUPipelineOptions &options,
                                          std::string &error);
+
+/// buildLoomGPUPipeline in four pass managers, for callers that time or
+/// reorder them (loom::compileModule): `graph` up to the kernels outlined
+/// and the async regions; `kernels` (with `to-llvm`) the NVVM target and
+/// the kernels' lowering to the LLVM dialect; `host` the host code's;
+/// `binary` gpu-module-to-binary (NVPTX and ptxas). Running them in this
+/// order is the same as running the whole pipeline; `binary` may also run
+/// before `host`, which does not touch the lowered kernels.
+mlir::LogicalResult buildLoomGPUPipelineStages(
+    const LoomGPUPipelineOptions &options, mlir::OpPassManager &graph,
+    mlir::OpPassManager &kernels, mlir::OpPassManager &host,
+    mlir::OpPassManager &binary, std::string &error);
 
 /// Registers --loom-cpu-pipeline and --loom-gpu-pipeline.
 void registerLoomPipelines();

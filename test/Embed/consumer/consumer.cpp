@@ -1,16 +1,22 @@
-// Builds a small block through Loom's C++ API, verifies it, prints it, and
-// checks that the verifier rejects a malformed op: the embedding contract.
+// Builds a small block through Loom's C++ API, verifies it, prints it,
+// checks that the verifier rejects a malformed op, compiles the block to a
+// shared library and calls it through the runtime: the embedding contract.
+#include "loom/Compiler/Compiler.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 #include "loom/InitAll.h"
+#include "loom/Runtime/Runtime.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
+#include <vector>
 
 using namespace mlir;
 
@@ -41,6 +47,17 @@ int main() {
       /*softcap=*/FloatAttr());
   func::ReturnOp::create(b, loc, attn);
 
+  // And one in f32 to call below: y = x + x.
+  auto f4 = RankedTensorType::get({4}, b.getF32Type());
+  b.setInsertionPointToEnd(module.getBody());
+  auto twice =
+      func::FuncOp::create(b, loc, "twice", b.getFunctionType({f4}, {f4}));
+  Block *twiceEntry = twice.addEntryBlock();
+  b.setInsertionPointToStart(twiceEntry);
+  Value sum = arith::AddFOp::create(b, loc, twiceEntry->getArgument(0),
+                                    twiceEntry->getArgument(0));
+  func::ReturnOp::create(b, loc, sum);
+
   if (failed(verify(module))) {
     llvm::errs() << "consumer: the valid module failed to verify\n";
     return 1;
@@ -67,6 +84,48 @@ int main() {
     return 1;
   }
   badOp.erase();
+
+  // Compile to a shared library (the module is lowered in place, so a
+  // clone) and call @twice through the runtime.
+  llvm::SmallString<128> library;
+  if (llvm::sys::fs::createTemporaryFile("loom-consumer", "so", library)) {
+    llvm::errs() << "consumer: no temporary file\n";
+    return 1;
+  }
+  OwningOpRef<ModuleOp> copy = module.clone();
+  llvm::Expected<loom::CompileResult> compiled =
+      loom::compileToSharedLibrary(*copy, library);
+  if (!compiled) {
+    llvm::errs() << "consumer: compileToSharedLibrary failed: "
+                 << llvm::toString(compiled.takeError()) << "\n";
+    return 1;
+  }
+  loomModule *loaded = loomModuleLoad(library.c_str(), LOOM_DEVICE_CPU);
+  llvm::sys::fs::remove(library);
+  const loomEntry *entryTwice =
+      loaded ? loomModuleLookupEntry(loaded, "twice") : nullptr;
+  if (!entryTwice) {
+    llvm::errs() << "consumer: " << loomGetLastError() << "\n";
+    return 1;
+  }
+  int64_t shape[] = {4};
+  std::vector<float> x = {1, 2, 3, 4}, y(4);
+  loomBuffer *arg = loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 1, shape);
+  loomBuffer *result = nullptr;
+  if (loomBufferCopyFromHost(arg, x.data(), 16) != LOOM_SUCCESS ||
+      loomEntryCall(entryTwice, &arg, 1, &result, 1) != LOOM_SUCCESS ||
+      loomBufferCopyToHost(result, y.data(), 16) != LOOM_SUCCESS ||
+      y != std::vector<float>{2, 4, 6, 8}) {
+    llvm::errs() << "consumer: calling the compiled module failed: "
+                 << loomGetLastError() << "\n";
+    return 1;
+  }
+  loomBufferDestroy(result);
+  loomBufferDestroy(arg);
+  loomModuleUnload(loaded);
+  llvm::outs() << "consumer: compiled " << compiled->entries.size()
+               << " entries and called twice\n";
+
   llvm::outs() << "consumer: ok\n";
   module.erase();
   return 0;
