@@ -106,7 +106,9 @@ bool isProduct(Operation *op) { return isa<loom::LinearOp, loom::QLinearOp>(op);
 /// The product `op` when the kernel takes it: f32 x (`x`, of rank >= 2) and
 /// result, weights, scales and bias inputs of `group` (an i4 weight unpacked
 /// from the entry's packed bytes).
-std::optional<Product> productOf(Operation *op, Value x, loom::KernelOp group) {
+/// The operands of loom.linear (f32 weights) or loom.qlinear (i8 or i4
+/// weights) `op`; nothing for other ops and weight types.
+std::optional<Product> operandsOf(Operation *op) {
   Product p;
   p.op = op;
   if (auto linear = dyn_cast<loom::LinearOp>(op)) {
@@ -117,25 +119,35 @@ std::optional<Product> productOf(Operation *op, Value x, loom::KernelOp group) {
     p.weights = "f32";
     if (!isF32(p.w))
       return std::nullopt;
-  } else if (auto q = dyn_cast<loom::QLinearOp>(op)) {
-    p.x = q.getX();
-    p.w = q.getW();
-    p.scale = q.getWScale();
-    p.bias = q.getBias();
-    p.result = q.getResult();
-    p.group = static_cast<int64_t>(q.getGroupSize());
-    Type w = getElementTypeOrSelf(p.w.getType());
-    if (w.isSignlessInteger(8))
-      p.weights = "i8";
-    else if (w.isSignlessInteger(4))
-      p.weights = "i4";
-    else
-      return std::nullopt;
-    if (!isF32(p.scale) || !isa<BlockArgument>(p.scale) || p.group < 0)
-      return std::nullopt;
-  } else {
-    return std::nullopt;
+    return p;
   }
+  auto q = dyn_cast<loom::QLinearOp>(op);
+  if (!q)
+    return std::nullopt;
+  p.x = q.getX();
+  p.w = q.getW();
+  p.scale = q.getWScale();
+  p.bias = q.getBias();
+  p.result = q.getResult();
+  p.group = static_cast<int64_t>(q.getGroupSize());
+  Type w = getElementTypeOrSelf(p.w.getType());
+  if (w.isSignlessInteger(8))
+    p.weights = "i8";
+  else if (w.isSignlessInteger(4))
+    p.weights = "i4";
+  else
+    return std::nullopt;
+  return p;
+}
+
+std::optional<Product> productOf(Operation *op, Value x, loom::KernelOp group) {
+  std::optional<Product> operands = operandsOf(op);
+  if (!operands)
+    return std::nullopt;
+  Product p = *operands;
+  if (p.scale &&
+      (!isF32(p.scale) || !isa<BlockArgument>(p.scale) || p.group < 0))
+    return std::nullopt;
   if (p.x != x || !isF32(p.x) || !isF32(p.result) ||
       !isa<BlockArgument>(p.w) ||
       cast<RankedTensorType>(x.getType()).getRank() < 2)
@@ -467,33 +479,12 @@ FailureOr<bool> loom::gpu::rewriteSimtGemm(Operation *op,
                                            const Target &target) {
   // One product, outside any group: f32 linear, or qlinear with f32, bf16 or
   // f16 activations and float scales, bias and result.
-  Product p;
-  p.op = op;
-  if (auto linear = dyn_cast<loom::LinearOp>(op)) {
-    p.x = linear.getX();
-    p.w = linear.getW();
-    p.bias = linear.getBias();
-    p.result = linear.getResult();
-    p.weights = "f32";
-    if (!isF32(p.x) || !isF32(p.w))
-      return false;
-  } else if (auto q = dyn_cast<loom::QLinearOp>(op)) {
-    p.x = q.getX();
-    p.w = q.getW();
-    p.scale = q.getWScale();
-    p.bias = q.getBias();
-    p.result = q.getResult();
-    p.group = static_cast<int64_t>(q.getGroupSize());
-    Type w = getElementTypeOrSelf(p.w.getType());
-    if (w.isSignlessInteger(8))
-      p.weights = "i8";
-    else if (w.isSignlessInteger(4) && packedI4Source(p.w))
-      p.weights = "i4";
-    else
-      return false;
-  } else {
+  std::optional<Product> operands = operandsOf(op);
+  if (!operands || (operands->weights == "f32" && !isF32(operands->x)))
     return false;
-  }
+  Product p = *operands;
+  if (p.weights == "i4" && !packedI4Source(p.w))
+    return false;
   auto name = [](Value v) {
     return v ? elementTypeName(getElementTypeOrSelf(v.getType()))
              : std::string("f32");
