@@ -228,6 +228,14 @@ const F32GemmKernelConfig::Norm kGemmNorms[] = {
     F32GemmKernelConfig::Norm::None, F32GemmKernelConfig::Norm::Rms,
     F32GemmKernelConfig::Norm::Layer};
 
+/// Builds the f32 GEMM kernel of `c` and verifies it: "" or the error.
+std::string buildF32Gemm(const F32GemmKernelConfig &c) {
+  return loom::test::buildAndCheck(
+      c.kernelName(), [&](ModuleOp m, Location loc) {
+        return loom::gpu::buildF32GemmKernel(m, loc, c);
+      });
+}
+
 TEST(FusedKernels, EveryF32GemmConfigVerifies) {
   int built = 0;
   for (F32GemmKernelConfig::Norm norm : kGemmNorms)
@@ -235,10 +243,7 @@ TEST(FusedKernels, EveryF32GemmConfigVerifies) {
       for (int64_t tile : {1, 2, 4}) {
         auto check = [&](const F32GemmKernelConfig &c) {
           ASSERT_EQ(c.check(), "") << c.kernelName();
-          std::string error = loom::test::buildAndCheck(
-              c.kernelName(), [&](ModuleOp m, Location loc) {
-                return loom::gpu::buildF32GemmKernel(m, loc, c);
-              });
+          std::string error = buildF32Gemm(c);
           EXPECT_EQ(error, "") << c.kernelName();
           ++built;
         };
@@ -322,10 +327,7 @@ TEST(FusedKernels, EveryQuantizedAndGatedF32GemmConfigVerifies) {
         for (int64_t tile : {1, 4}) {
           auto check = [&](const F32GemmKernelConfig &c) {
             ASSERT_EQ(c.check(), "") << c.kernelName();
-            std::string error = loom::test::buildAndCheck(
-                c.kernelName(), [&](ModuleOp m, Location loc) {
-                  return loom::gpu::buildF32GemmKernel(m, loc, c);
-                });
+            std::string error = buildF32Gemm(c);
             EXPECT_EQ(error, "") << c.kernelName();
             EXPECT_TRUE(names.insert(c.kernelName()).second) << c.kernelName();
             ++built;
@@ -372,10 +374,7 @@ TEST(FusedKernels, SixteenBitSimtGemmConfigsVerify) {
               c.bias = bias;
               c.tile = 2;
               ASSERT_EQ(c.check(), "") << c.kernelName();
-              std::string error = loom::test::buildAndCheck(
-                  c.kernelName(), [&](ModuleOp m, Location loc) {
-                    return loom::gpu::buildF32GemmKernel(m, loc, c);
-                  });
+              std::string error = buildF32Gemm(c);
               EXPECT_EQ(error, "") << c.kernelName();
               EXPECT_TRUE(names.insert(c.kernelName()).second);
               ++built;
