@@ -29,7 +29,8 @@
 //
 // Few query rows per kv head (decode) take the split-KV kernels instead
 // (DecodeAttention.cpp). Everything else (f32, other head dims, D != Dv,
-// other block sizes) is left alone and takes the generic path.
+// other block sizes, the form with an lse result) is left alone and takes
+// the generic path (correct, with the scores materialized).
 
 #include "loom/GPU/Kernels/AttentionKernel.h"
 #include "Launch.h"
@@ -274,6 +275,10 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
 FailureOr<std::optional<loom::gpu::AttentionKernelConfig>>
 configure(Operation *op, const AttentionOperands &a,
           const loom::gpu::Target &target) {
+  // The form with an lse result takes the generic path: the kernel does not
+  // write the log-sum-exp yet.
+  if (op->getNumResults() != 1)
+    return std::optional<loom::gpu::AttentionKernelConfig>();
   std::optional<loom::gpu::AttentionKernelConfig> config = selectKernel(op, a);
   if (!config)
     return config;

@@ -11,7 +11,7 @@
 //   - B and Skv static or dynamic; causal, softcap, scale.
 //
 // Not covered (the flash kernel or the generic path takes them): window,
-// block-sparse, fusion groups (RoPE and layout changes), and any op when the
+// the form with an lse result, block-sparse, fusion groups (RoPE and layout changes), and any op when the
 // target description asks for an attention tile (`tiles=attention:...`,
 // which names the flash kernel's shape).
 //
@@ -46,7 +46,9 @@ std::optional<DecodeAttentionKernelConfig> selectDecode(loom::AttentionOp op) {
   auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
   auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
   auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
-  if (!qType || !kType || !vType || !rType || op.getWindow())
+  // The form with an lse result takes the generic path (the kernels do not
+  // write the log-sum-exp yet).
+  if (!qType || !kType || !vType || !rType || op.getWindow() || op.getLse())
     return std::nullopt;
   for (RankedTensorType t : {qType, kType, vType, rType})
     if (t.getRank() != 4 || t.getElementType() != qType.getElementType())
