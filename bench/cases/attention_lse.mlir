@@ -1,6 +1,7 @@
 // The lse result of the attention ops and loom.merge_attention (issue 14,
 // deliverable 3). Decode-sized attention with lse takes the split-KV kernels
-// (the combine kernel writes lse); the other forms and merge_attention take
+// (the combine kernel writes lse), bf16/f16 D 64/128 prefill the flash kernel
+// (_lse), the rest (f32, block-sparse with 32-blocks) and merge_attention
 // the generic path. Rows without a visible key have lse = -inf (checked
 // exactly by gpu_check.compare) and o = 0.
 
@@ -50,4 +51,17 @@ func.func @lse_merge_decode(%q: tensor<2x8x1x128xbf16>, %k1: tensor<2x2x500x128x
 func.func @lse_merge_three_f16(%o0: tensor<2x4x33x48xf16>, %l0: tensor<2x4x33xf32>, %o1: tensor<2x4x33x48xf16>, %l1: tensor<2x4x33xf32>, %o2: tensor<2x4x33x48xf16>, %l2: tensor<2x4x33xf32>) -> (tensor<2x4x33x48xf16>, tensor<2x4x33xf32>) {
   %o, %l = loom.merge_attention %o0, %l0, %o1, %l1, %o2, %l2 : (tensor<2x4x33x48xf16>, tensor<2x4x33xf32>, tensor<2x4x33x48xf16>, tensor<2x4x33xf32>, tensor<2x4x33x48xf16>, tensor<2x4x33xf32>) -> (tensor<2x4x33x48xf16>, tensor<2x4x33xf32>)
   return %o, %l : tensor<2x4x33x48xf16>, tensor<2x4x33xf32>
+}
+
+// The flash kernel with lse: block-sparse bf16 (64-blocks) with a query
+// block whose layout row is all false in some heads (lse -inf there).
+func.func @lse_flash_block_sparse_bf16(%q: tensor<1x4x200x64xbf16>, %k: tensor<1x2x300x64xbf16>, %v: tensor<1x2x300x64xbf16>, %layout: tensor<1x4x4x5xi1>) -> (tensor<1x4x200x64xbf16>, tensor<1x4x200xf32>) {
+  %o, %l = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 64 : i64, block_k = 64 : i64, causal, softcap = 30.0 : f32} : (tensor<1x4x200x64xbf16>, tensor<1x2x300x64xbf16>, tensor<1x2x300x64xbf16>, tensor<1x4x4x5xi1>) -> (tensor<1x4x200x64xbf16>, tensor<1x4x200xf32>)
+  return %o, %l : tensor<1x4x200x64xbf16>, tensor<1x4x200xf32>
+}
+
+// The flash kernel with lse, D 128, causal Sq > Skv (first rows empty).
+func.func @lse_flash_d128_sq_gt_skv(%q: tensor<2x8x300x128xf16>, %k: tensor<2x8x200x128xf16>, %v: tensor<2x8x200x128xf16>) -> (tensor<2x8x300x128xf16>, tensor<2x8x300xf32>) {
+  %o, %l = loom.attention %q, %k, %v {causal, scale = -0.05 : f32} : (tensor<2x8x300x128xf16>, tensor<2x8x200x128xf16>, tensor<2x8x200x128xf16>) -> (tensor<2x8x300x128xf16>, tensor<2x8x300xf32>)
+  return %o, %l : tensor<2x8x300x128xf16>, tensor<2x8x300xf32>
 }

@@ -2,8 +2,8 @@
 // path. Decode-sized attention keeps the split-KV kernels: the combine
 // kernel (named _lse) also writes each row's log-sum-exp, ln(2) * (m +
 // lg2(l)) from the merged max and sum (log2 units), -inf for a row without
-// a visible key. The flash kernel does not write it yet: the other forms,
-// block-sparse included, take the generic path, as merge_attention does
+// a visible key. The flash kernel (block-sparse included) writes it too,
+// from its running max and sum; merge_attention takes the generic path
 // (linalg generics mapped to threads). The third RUN lowers the kernels to
 // PTX; the last compiles everything with ptxas (cubin) for sm_90a.
 // RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
@@ -34,14 +34,13 @@ func.func @decode_plain(%q: tensor<2x8x1x64xbf16>, %k: tensor<2x2x300x64xbf16>, 
   return %o : tensor<2x8x1x64xbf16>
 }
 
-// Prefill-sized attention and block-sparse attention with lse, and
-// merge_attention: no kernel recipe, the ops stay for the generic path.
+// Prefill-sized attention and block-sparse attention with lse take the
+// flash kernel (name suffix _lse, the lse buffer its last argument);
+// merge_attention stays for the generic path.
 // CHECK-LABEL: func.func @generic_forms
-// CHECK-NOT: gpu.launch_func
-// CHECK: loom.attention {{.*}} -> (tensor<1x4x200x64xbf16>, tensor<1x4x200xf32>)
-// CHECK-NOT: gpu.launch_func
-// CHECK: loom.block_sparse_attention {{.*}} -> (tensor<1x4x200x64xbf16>, tensor<1x4x200xf32>)
-// CHECK-NOT: gpu.launch_func
+// CHECK: %[[LA:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x200xf32>
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m128_n32_w4_causal_pscale_lse blocks in {{.*}} args({{.*}}, %{{.*}} : f32, %{{.*}} : memref<?x?x?xf32>)
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m64_n64_w4_pscale_sparse_lse blocks in
 // CHECK: loom.merge_attention
 // CHECK: return
 func.func @generic_forms(%q: tensor<1x4x200x64xbf16>, %k: tensor<1x2x200x64xbf16>, %l: tensor<1x1x4x4xi1>) -> (tensor<1x4x200x64xbf16>, tensor<1x4x200xf32>) {
@@ -56,5 +55,11 @@ func.func @generic_forms(%q: tensor<1x4x200x64xbf16>, %k: tensor<1x2x200x64xbf16
 // PTX-LABEL: .entry loom_decode_combine_bf16_d64_g4_sq1_lse(
 // PTX: ex2.approx.ftz.f32
 // PTX: cvt.rn.bf16.f32
+// PTX: lg2.approx.ftz.f32
+// PTX: st.global.b32
+
+// The flash kernel with lse: lane 4g of each quad takes lg2 of its rows' sum.
+// PTX-LABEL: .entry loom_attention_bf16_d64_m128_n32_w4_causal_pscale_lse(
+// PTX: mma.sync.aligned.m16n8k16
 // PTX: lg2.approx.ftz.f32
 // PTX: st.global.b32
