@@ -217,6 +217,18 @@ def compare(elem, out, want, note=None, scale=1.0):
         ok = dmax <= 1 and nbad <= TIE_FRACTION * n
         return ok, f"{nbad} of {n} differ, max |d| {dmax}"
     out, want = out.to(torch.float64), want.to(torch.float64)
+    # A log-sum-exp is -inf on rows without a visible key: exactly there,
+    # and the rest is compared as usual.
+    neg_inf = want == -math.inf
+    if bool(neg_inf.any()):
+        if not bool((out[neg_inf] == -math.inf).all()):
+            return False, f"{int((out[neg_inf] != -math.inf).sum())} of {int(neg_inf.sum())} -inf rows differ"
+        if bool((out[~neg_inf] == -math.inf).any()):
+            return False, f"{int((out[~neg_inf] == -math.inf).sum())} unexpected -inf values"
+        if bool(neg_inf.all()):
+            return True, "all -inf"
+        out, want = out[~neg_inf], want[~neg_inf]
+        n = out.numel()
     if not bool(torch.isfinite(out).all()):
         nn = int((~torch.isfinite(out)).sum())
         return False, f"{nn} non-finite values"

@@ -105,8 +105,9 @@ def _expand_kv_heads(t, Hq):
 
 
 def attention(q, k, v, causal=False, scale=None, window=None, softcap=None,
-              layout=None, block_q=None, block_k=None):
-    """loom.attention, and loom.block_sparse_attention when `layout` is given."""
+              layout=None, block_q=None, block_k=None, with_lse=False):
+    """loom.attention, and loom.block_sparse_attention when `layout` is given;
+    with `with_lse`, (o, lse) as the op's two-result form."""
     q, k, v = q.to(F64), k.to(F64), v.to(F64)
     B, Hq, Sq, D = q.shape
     Skv = k.shape[2]
@@ -135,13 +136,36 @@ def attention(q, k, v, causal=False, scale=None, window=None, softcap=None,
     p = torch.exp(s - m) * mask
     den = p.sum(dim=-1, keepdim=True)
     o = torch.matmul(p, v) / torch.where(den > 0, den, torch.ones_like(den))
+    if with_lse:  # log of the sum of exp over the visible scores; -inf for none
+        lse = torch.where(den > 0, m + torch.log(den), torch.full_like(den, -math.inf))
+        return o, lse.squeeze(-1)
     return o  # rows with no visible key: p = 0, o = 0
 
 
 def block_sparse_attention(q, k, v, layout, block_q=64, block_k=64, causal=False,
-                           scale=None, softcap=None):
+                           scale=None, softcap=None, with_lse=False):
     return attention(q, k, v, causal=causal, scale=scale, softcap=softcap,
-                     layout=layout, block_q=block_q, block_k=block_k)
+                     layout=layout, block_q=block_q, block_k=block_k, with_lse=with_lse)
+
+
+def merge_attention(*pairs):
+    """loom.merge_attention of (o_0, lse_0, o_1, lse_1, ...): (o, lse)."""
+    os_ = [t.to(F64) for t in pairs[0::2]]
+    ls = [t.to(F64) for t in pairs[1::2]]
+    if len(os_) == 1:
+        return os_[0], ls[0]
+    lse = torch.stack(ls)                       # [n, B, H, S]
+    m = lse.amax(dim=0)
+    empty = m == -math.inf
+    msafe = torch.where(empty, torch.zeros_like(m), m)
+    total = msafe + torch.log(torch.exp(lse - msafe).sum(dim=0))
+    total = torch.where(empty, torch.full_like(m, -math.inf), total)
+    o = torch.zeros_like(os_[0])
+    for oi, li in zip(os_, ls):
+        w = torch.where(li == -math.inf, torch.zeros_like(li), torch.exp(li - total))
+        w = torch.where(empty, torch.zeros_like(w), w)
+        o = o + w[..., None] * torch.where(li[..., None] == -math.inf, torch.zeros_like(oi), oi)
+    return o, total
 
 
 def _block_means(t, block):
@@ -537,12 +561,17 @@ def _check_shape(op, val, typ):
 def _apply(op, args, notes):
     a, n = op.attrs, op.name
     if n == "loom.attention":
-        return [attention(*args, causal=a.get("causal", False), scale=a.get("scale"),
-                          window=a.get("window"), softcap=a.get("softcap"))]
+        r = attention(*args, causal=a.get("causal", False), scale=a.get("scale"),
+                      window=a.get("window"), softcap=a.get("softcap"),
+                      with_lse=len(op.results) == 2)
+        return list(r) if len(op.results) == 2 else [r]
     if n == "loom.block_sparse_attention":
-        return [block_sparse_attention(*args, block_q=a.get("block_q", 64), block_k=a.get("block_k", 64),
-                                       causal=a.get("causal", False), scale=a.get("scale"),
-                                       softcap=a.get("softcap"))]
+        r = block_sparse_attention(*args, block_q=a.get("block_q", 64), block_k=a.get("block_k", 64),
+                                   causal=a.get("causal", False), scale=a.get("scale"),
+                                   softcap=a.get("softcap"), with_lse=len(op.results) == 2)
+        return list(r) if len(op.results) == 2 else [r]
+    if n == "loom.merge_attention":
+        return list(merge_attention(*args))
     if n == "loom.select_blocks":
         layout, amb = select_blocks(*args, block_q=a.get("block_q", 64), block_k=a.get("block_k", 64),
                                     topk=a.get("topk", 8), causal=a.get("causal", False), scale=a.get("scale"))

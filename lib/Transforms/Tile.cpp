@@ -617,8 +617,11 @@ struct LoomTilePass : public loom::impl::LoomTilePassBase<LoomTilePass> {
 
     // Ops in loom.kernel bodies too.
     SmallVector<Operation *> ops;
+    // The form with an lse result is left to the op-by-op lowering
+    // (LoomToLinalg/Attention.cpp), which computes it.
     getOperation().walk([&](Operation *op) {
-      if (isa<AttentionOp, BlockSparseAttentionOp>(op))
+      if (isa<AttentionOp, BlockSparseAttentionOp>(op) &&
+          op->getNumResults() == 1)
         ops.push_back(op);
     });
     IRRewriter rewriter(&getContext());

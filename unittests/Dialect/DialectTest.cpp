@@ -1198,7 +1198,8 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
       start({t({1, 4, 128, 16}, f32()), t({1, 2, 128, 16}, f32()),
              t({1, 4, 2, 2}, i1()), t({1, 16, 64}, f32()), t({3, 64}, f32()),
              t({32, 64}, f32()), t({64}, f32()), t({32, 64}, i8()),
-             t({32}, f32()), t({1, 4, 128, 16}, f32()), t({128, 8}, f32())});
+             t({32}, f32()), t({1, 4, 128, 16}, f32()), t({128, 8}, f32()),
+             t({1, 4, 128}, f32())});
   SmallVector<Operation *> ops;
   ops.push_back(AttentionOp::create(b, opLoc, t({1, 4, 128, 16}, f32()), a[0],
                                     a[1], a[1], false, {}, {}, {}));
@@ -1230,9 +1231,12 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
       RopeOp::create(b, opLoc, t({1, 4, 128, 16}, f32()), a[9], a[10], a[10]));
   ops.push_back(GeluOp::create(b, opLoc, t({1, 16, 64}, f32()), a[3]));
   ops.push_back(SiluOp::create(b, opLoc, t({1, 16, 64}, f32()), a[3]));
+  ops.push_back(MergeAttentionOp::create(b, opLoc, t({1, 4, 128, 16}, f32()),
+                                         t({1, 4, 128}, f32()),
+                                         ValueRange{a[0], a[11], a[0], a[11]}));
   finish();
   ASSERT_TRUE(verifies());
-  ASSERT_EQ(ops.size(), 15u) << "one of each loom op";
+  ASSERT_EQ(ops.size(), 16u) << "one of each loom op";
 
   llvm::StringSet<> names;
   for (Operation *op : ops) {
@@ -1245,7 +1249,7 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
     EXPECT_TRUE(verifies()) << op->getName().getStringRef().str();
     op->removeAttr("loom.bogus");
   }
-  EXPECT_EQ(names.size(), 15u);
+  EXPECT_EQ(names.size(), 16u);
   // Every registered loom op of the contract is covered. The fusion group
   // ops (loom.kernel, loom.yield) are Loom's own structure, not contract ops
   // with attributes to misspell; their verifier has its own tests.
@@ -1257,7 +1261,7 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
       EXPECT_TRUE(names.contains(name.getStringRef()))
           << name.getStringRef().str() << " is not covered";
     }
-  EXPECT_EQ(registered, 15u);
+  EXPECT_EQ(registered, 16u);
 }
 
 //===----------------------------------------------------------------------===//

@@ -2,9 +2,10 @@
 //
 // The configs the decode rewrite can ask for (lib/Conversion/LoomToGPU/
 // DecodeAttention.cpp): bf16 or f16; D = 16, 32, 64, 128 or 256; a query
-// tile of G x Sq rows, 1 to 16; causal; softcap. Every one is built, split
-// and combine kernel, and verified (288 + 80 kernels); the configs outside
-// the kernel's reach say why.
+// tile of G x Sq rows, 1 to 16; causal; softcap; the combine kernel with
+// and without the lse output. Every one is built, split and combine kernels,
+// and verified (360 + 90 + 90 kernels); the configs outside the kernel's
+// reach say why.
 
 #include "KernelTestUtil.h"
 
@@ -26,7 +27,7 @@ const std::pair<int64_t, int64_t> kTiles[] = {
     {1, 1}, {2, 1}, {4, 1}, {8, 1}, {16, 1}, {1, 16}, {3, 5}, {4, 2}, {2, 3}};
 
 TEST(DecodeAttentionKernels, EveryConfigVerifies) {
-  std::set<std::string> names, combineNames;
+  std::set<std::string> names, combineNames, lseNames;
   int built = 0;
   for (const char *t : {"bf16", "f16"})
     for (int64_t d : {16, 32, 64, 128, 256})
@@ -50,14 +51,21 @@ TEST(DecodeAttentionKernels, EveryConfigVerifies) {
                       "")
                 << c.kernelName();
             if (combineNames.insert(c.combineKernelName()).second)
-              EXPECT_EQ(loom::test::buildAndCheck(
-                            c.combineKernelName(),
-                            [&](ModuleOp m, Location loc) {
-                              return loom::gpu::buildDecodeCombineKernel(m, loc,
-                                                                         c);
-                            }),
-                        "")
-                  << c.combineKernelName();
+              for (bool lse : {false, true}) {
+                DecodeAttentionKernelConfig cc = c;
+                cc.lse = lse;
+                if (lse)
+                  EXPECT_TRUE(
+                      lseNames.insert(cc.combineKernelName()).second);
+                EXPECT_EQ(loom::test::buildAndCheck(
+                              cc.combineKernelName(),
+                              [&](ModuleOp m, Location loc) {
+                                return loom::gpu::buildDecodeCombineKernel(
+                                    m, loc, cc);
+                              }),
+                          "")
+                    << cc.combineKernelName();
+              }
             EXPECT_TRUE(names.insert(c.kernelName()).second)
                 << "two configs named " << c.kernelName();
             ++built;
@@ -65,6 +73,10 @@ TEST(DecodeAttentionKernels, EveryConfigVerifies) {
   EXPECT_EQ(built, 2 * 5 * 9 * 4);
   // The combine kernel does not depend on the mask or the score.
   EXPECT_EQ(combineNames.size(), 2u * 5 * 9);
+  // The lse variants have names of their own.
+  EXPECT_EQ(lseNames.size(), 2u * 5 * 9);
+  for (const std::string &n : lseNames)
+    EXPECT_EQ(combineNames.count(n), 0u) << n;
 }
 
 TEST(DecodeAttentionKernels, InvalidConfigsSayWhy) {

@@ -158,12 +158,19 @@ double at4(const Tensor &t, int64_t a, int64_t b, int64_t c, int64_t d) {
 
 // o_i = softmax over the visible keys, zeros when none is visible. The
 // visibility predicate is the only thing that differs between the ops.
+// `lse`, if given, receives log(sum_j exp(s_ij)) over the visible keys
+// (-inf for a row with none).
 Tensor softmaxAttention(
     const Tensor &q, const Tensor &k, const Tensor &v, const AttentionShape &s,
     double scale, std::optional<double> softcap,
     const std::function<bool(int64_t b, int64_t h, int64_t i, int64_t j)>
-        &visible) {
+        &visible,
+    Tensor *lse = nullptr) {
   Tensor o({s.B, s.Hq, s.Sq, s.Dv});
+  if (lse)
+    *lse = Tensor({s.B, s.Hq, s.Sq},
+                  std::vector<double>(static_cast<size_t>(s.B * s.Hq * s.Sq),
+                                      -std::numeric_limits<double>::infinity()));
   int64_t group = s.Hq / s.Hkv;
   std::vector<double> scores(static_cast<size_t>(s.Skv));
   std::vector<int64_t> keys;
@@ -194,6 +201,9 @@ Tensor softmaxAttention(
           scores[n] = std::exp(scores[n] - mx);
           denom += scores[n];
         }
+        if (lse)
+          lse->data[static_cast<size_t>((b * s.Hq + h) * s.Sq + i)] =
+              mx + std::log(denom);
         for (int64_t e = 0; e < s.Dv; ++e) {
           double acc = 0;
           for (size_t n = 0; n < keys.size(); ++n)
@@ -213,10 +223,10 @@ void checkSoftcap(const char *op, std::optional<double> softcap) {
 
 } // namespace
 
-Tensor attention(const Tensor &q, const Tensor &k, const Tensor &v,
-                 bool causal, std::optional<double> scale,
-                 std::optional<int64_t> window,
-                 std::optional<double> softcap) {
+static Tensor attentionImpl(const Tensor &q, const Tensor &k, const Tensor &v,
+                            bool causal, std::optional<double> scale,
+                            std::optional<int64_t> window,
+                            std::optional<double> softcap, Tensor *lse) {
   const char *op = "loom.attention";
   AttentionShape s = checkAttention(op, q, k, &v);
   double sc = defaultScale(op, scale, s.D);
@@ -234,7 +244,24 @@ Tensor attention(const Tensor &q, const Tensor &k, const Tensor &v,
         if (window && j <= ip - *window)
           return false;
         return true;
-      });
+      },
+      lse);
+}
+
+Tensor attention(const Tensor &q, const Tensor &k, const Tensor &v,
+                 bool causal, std::optional<double> scale,
+                 std::optional<int64_t> window,
+                 std::optional<double> softcap) {
+  return attentionImpl(q, k, v, causal, scale, window, softcap, nullptr);
+}
+
+Tensor attentionLse(const Tensor &q, const Tensor &k, const Tensor &v,
+                    bool causal, std::optional<double> scale,
+                    std::optional<int64_t> window,
+                    std::optional<double> softcap) {
+  Tensor lse;
+  attentionImpl(q, k, v, causal, scale, window, softcap, &lse);
+  return lse;
 }
 
 static void checkBlocks(const char *op, int64_t blockQ, int64_t blockK) {
@@ -242,11 +269,11 @@ static void checkBlocks(const char *op, int64_t blockQ, int64_t blockK) {
     fail(op, "block_q and block_k must be positive");
 }
 
-Tensor blockSparseAttention(const Tensor &q, const Tensor &k, const Tensor &v,
-                            const Tensor &layout, int64_t blockQ,
-                            int64_t blockK, bool causal,
-                            std::optional<double> scale,
-                            std::optional<double> softcap) {
+static Tensor blockSparseImpl(const Tensor &q, const Tensor &k,
+                              const Tensor &v, const Tensor &layout,
+                              int64_t blockQ, int64_t blockK, bool causal,
+                              std::optional<double> scale,
+                              std::optional<double> softcap, Tensor *lse) {
   const char *op = "loom.block_sparse_attention";
   AttentionShape s = checkAttention(op, q, k, &v);
   double sc = defaultScale(op, scale, s.D);
@@ -267,7 +294,70 @@ Tensor blockSparseAttention(const Tensor &q, const Tensor &k, const Tensor &v,
           return false;
         return at4(layout, Lb == 1 ? 0 : b, Lh == 1 ? 0 : h, i / blockQ,
                    j / blockK) != 0;
-      });
+      },
+      lse);
+}
+
+Tensor blockSparseAttention(const Tensor &q, const Tensor &k, const Tensor &v,
+                            const Tensor &layout, int64_t blockQ,
+                            int64_t blockK, bool causal,
+                            std::optional<double> scale,
+                            std::optional<double> softcap) {
+  return blockSparseImpl(q, k, v, layout, blockQ, blockK, causal, scale,
+                         softcap, nullptr);
+}
+
+Tensor blockSparseAttentionLse(const Tensor &q, const Tensor &k,
+                               const Tensor &v, const Tensor &layout,
+                               int64_t blockQ, int64_t blockK, bool causal,
+                               std::optional<double> scale,
+                               std::optional<double> softcap) {
+  Tensor lse;
+  blockSparseImpl(q, k, v, layout, blockQ, blockK, causal, scale, softcap,
+                  &lse);
+  return lse;
+}
+
+std::vector<Tensor> mergeAttention(const std::vector<Tensor> &o,
+                                   const std::vector<Tensor> &lse) {
+  const char *op = "loom.merge_attention";
+  if (o.empty() || o.size() != lse.size())
+    fail(op, "needs as many outputs as lse tensors, at least one");
+  for (size_t n = 0; n < o.size(); ++n) {
+    requireRank(op, "o", o[n], 4);
+    requireRank(op, "lse", lse[n], 3);
+    if (o[n].shape != o[0].shape)
+      fail(op, "every o must have the shape of o_0");
+    for (int d = 0; d < 3; ++d)
+      requireDim(op, "lse", lse[n].shape[d], o[0].shape[d]);
+  }
+  if (o.size() == 1)
+    return {o[0], lse[0]};
+  const double inf = std::numeric_limits<double>::infinity();
+  Tensor out(o[0].shape), outLse(lse[0].shape);
+  int64_t rows = outLse.numel(), dv = o[0].shape[3];
+  for (int64_t r = 0; r < rows; ++r) {
+    double mx = -inf;
+    for (const Tensor &l : lse)
+      mx = std::max(mx, l.data[r]);
+    if (mx == -inf) {
+      outLse.data[r] = -inf; // o stays 0
+      continue;
+    }
+    double sum = 0;
+    for (const Tensor &l : lse)
+      sum += std::exp(l.data[r] - mx);
+    double total = mx + std::log(sum);
+    outLse.data[r] = total;
+    for (size_t n = 0; n < o.size(); ++n) {
+      if (lse[n].data[r] == -inf)
+        continue;
+      double w = std::exp(lse[n].data[r] - total);
+      for (int64_t e = 0; e < dv; ++e)
+        out.data[r * dv + e] += w * o[n].data[r * dv + e];
+    }
+  }
+  return {out, outLse};
 }
 
 Tensor selectBlocks(const Tensor &q, const Tensor &k, int64_t blockQ,

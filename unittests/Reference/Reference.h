@@ -56,6 +56,29 @@ Tensor blockSparseAttention(const Tensor &q, const Tensor &k, const Tensor &v,
                             std::optional<double> scale = std::nullopt,
                             std::optional<double> softcap = std::nullopt);
 
+/// The optional second result of loom.attention and
+/// loom.block_sparse_attention (same arguments as above): [B,Hq,Sq], the
+/// natural log of the sum of exp over each row's visible scores (after scale,
+/// softcap and masks), -inf for a row with no visible key.
+Tensor attentionLse(const Tensor &q, const Tensor &k, const Tensor &v,
+                    bool causal = false,
+                    std::optional<double> scale = std::nullopt,
+                    std::optional<int64_t> window = std::nullopt,
+                    std::optional<double> softcap = std::nullopt);
+Tensor blockSparseAttentionLse(const Tensor &q, const Tensor &k,
+                               const Tensor &v, const Tensor &layout,
+                               int64_t blockQ, int64_t blockK,
+                               bool causal = false,
+                               std::optional<double> scale = std::nullopt,
+                               std::optional<double> softcap = std::nullopt);
+
+/// loom.merge_attention of the pairs (o[i] [B,Hq,Sq,Dv], lse[i] [B,Hq,Sq]):
+/// {o, lse} with lse = log(sum_i exp(lse_i)) and
+/// o = sum_i exp(lse_i - lse) * o_i; rows whose lse_i are all -inf give
+/// lse = -inf and o = 0; one pair is returned as it is.
+std::vector<Tensor> mergeAttention(const std::vector<Tensor> &o,
+                                   const std::vector<Tensor> &lse);
+
 /// loom.select_blocks: a [B,Hq,NQB,NKB] tensor of 0/1. Query head h pools
 /// keys of kv head h / (Hq / Hkv), as loom.attention reads them.
 ///

@@ -29,7 +29,8 @@
 //
 // Few query rows per kv head (decode) take the split-KV kernels instead
 // (DecodeAttention.cpp). Everything else (f32, other head dims, D != Dv,
-// other block sizes) is left alone and takes the generic path.
+// other block sizes, the form with an lse result) is left alone and takes
+// the generic path (correct, with the scores materialized).
 
 #include "loom/GPU/Kernels/AttentionKernel.h"
 #include "Launch.h"
@@ -259,12 +260,25 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
     args.push_back(indexConst(b, loc, static_cast<int64_t>(*a.window)));
   if (views)
     args.append(views->ropeTables);
+  // The log-sum-exp [B, Hq, Sq] f32 (not in fusion groups: their rewrite
+  // declines the two-result form).
+  SmallVector<Value, 1> moreOuts;
+  if (c.lse) {
+    auto lseType = cast<RankedTensorType>(op->getResult(1).getType());
+    SmallVector<Value> lseSizes;
+    for (int64_t i = 0; i < 3; ++i)
+      if (lseType.isDynamicDim(i))
+        lseSizes.push_back(sizes[i]);
+    Value lse = loom::gpu::allocBuffer(b, loc, lseType, lseSizes);
+    args.push_back(loom::gpu::dynamicBuffer(b, loc, lse));
+    moreOuts.push_back(lse);
+  }
 
   // Grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1): never empty (a CTA
   // without a (b, h) touches no memory), so no launch needs a guard.
   loom::gpu::launchPerHead(b, loc, views ? views->replaced : op, *kernel, batch,
                            heads, sq, c.blockM(), c.threads(),
-                           c.sharedMemoryBytes(), args, out);
+                           c.sharedMemoryBytes(), args, out, moreOuts);
   return success();
 }
 
@@ -277,6 +291,8 @@ configure(Operation *op, const AttentionOperands &a,
   std::optional<loom::gpu::AttentionKernelConfig> config = selectKernel(op, a);
   if (!config)
     return config;
+  // The form with an lse result: the kernel writes it too.
+  config->lse = op->getNumResults() == 2;
   if (target.attention) {
     if (failed(applyRequestedTile(op, a, target, *config)))
       return failure();
@@ -320,7 +336,9 @@ LogicalResult loom::rewriteAttentionOps(ModuleOp module,
 
 FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
                                                  const Target &target) {
-  if (!isa<loom::AttentionOp, loom::BlockSparseAttentionOp>(op))
+  // The form with an lse result runs op by op (rewriteAttentionOps).
+  if (!isa<loom::AttentionOp, loom::BlockSparseAttentionOp>(op) ||
+      op->getNumResults() != 1)
     return false;
   AttentionOperands a = operandsOf(op);
   FailureOr<std::optional<AttentionKernelConfig>> config =

@@ -10,6 +10,8 @@
 //     so the cache is read once per kv head instead of once per query head);
 //   - B and Skv static or dynamic; causal, softcap, scale.
 //
+// The form with an lse result is covered: the combine kernel writes it.
+//
 // Not covered (the flash kernel or the generic path takes them): window,
 // block-sparse, fusion groups (RoPE and layout changes), and any op when the
 // target description asks for an attention tile (`tiles=attention:...`,
@@ -68,6 +70,7 @@ std::optional<DecodeAttentionKernelConfig> selectDecode(loom::AttentionOp op) {
   c.group = hq / hkv;
   c.queryLen = sq;
   c.causal = op.getCausal();
+  c.lse = static_cast<bool>(op.getLse());
   c.softcap = op.getSoftcap().has_value();
   if (!c.invalidReason().empty())
     return std::nullopt;
@@ -173,12 +176,27 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
   Value combineRows =
       maxU(b, loc,
            arith::MulIOp::create(b, loc, heads, indexConst(b, loc, rows)), one);
+  SmallVector<Value> combineArgs{dynamicBuffer(b, loc, partO),
+                                 dynamicBuffer(b, loc, partML),
+                                 dynamicBuffer(b, loc, out)};
+  Value lseOut;
+  auto lseType = op.getLse() ? cast<RankedTensorType>(op.getLse().getType())
+                             : RankedTensorType();
+  if (lseType) {
+    SmallVector<Value> lseSizes;
+    for (int64_t i = 0; i < 3; ++i)
+      if (lseType.isDynamicDim(i))
+        lseSizes.push_back(dim(b, loc, op.getQ(), i));
+    lseOut = allocBuffer(b, loc, lseType, lseSizes);
+    combineArgs.push_back(dynamicBuffer(b, loc, lseOut));
+  }
   mlir::gpu::LaunchFuncOp::create(
       b, loc, *combine, mlir::gpu::KernelDim3{combineRows, one, one},
       mlir::gpu::KernelDim3{indexConst(b, loc, c.headDim), one, one}, noSmem,
-      ValueRange{dynamicBuffer(b, loc, partO), dynamicBuffer(b, loc, partML),
-                 dynamicBuffer(b, loc, out)});
+      combineArgs);
   op.getResult().replaceAllUsesWith(tensorOf(b, loc, out, rType));
+  if (lseType)
+    op.getLse().replaceAllUsesWith(tensorOf(b, loc, lseOut, lseType));
   op.erase();
   return true;
 }

@@ -106,7 +106,8 @@ Value indexConst(OpBuilder &b, Location loc, int64_t v) {
 void launchPerHead(OpBuilder &b, Location loc, Operation *op,
                    SymbolRefAttr kernel, Value batch, Value heads, Value rows,
                    int64_t rowsPerBlock, int64_t threads,
-                   int64_t sharedMemoryBytes, ValueRange args, Value out) {
+                   int64_t sharedMemoryBytes, ValueRange args, Value out,
+                   ValueRange moreOuts) {
   Value one = indexConst(b, loc, 1);
   Value gx = arith::MaxUIOp::create(
       b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
@@ -121,6 +122,11 @@ void launchPerHead(OpBuilder &b, Location loc, Operation *op,
                                   args);
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   op->getResult(0).replaceAllUsesWith(tensorOf(b, loc, out, type));
+  for (auto [i, more] : llvm::enumerate(moreOuts)) {
+    Value result = op->getResult(i + 1);
+    result.replaceAllUsesWith(tensorOf(
+        b, loc, more, cast<RankedTensorType>(result.getType())));
+  }
   op->erase();
 }
 

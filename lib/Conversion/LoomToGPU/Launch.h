@@ -88,12 +88,14 @@ mlir::Value indexConst(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
 /// Launches `kernel` with `args` on a grid (max(batch * heads, 1),
 /// max(ceil(rows / rowsPerBlock), 1), 1) of blocks of `threads` threads with
 /// `sharedMemoryBytes` of dynamic shared memory, replaces the result of `op`
-/// by the tensor of `out` (written by the kernel) and erases `op`.
+/// by the tensor of `out` (written by the kernel), its further results (if
+/// any) by the tensors of `moreOuts`, and erases `op`.
 void launchPerHead(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
                    mlir::SymbolRefAttr kernel, mlir::Value batch,
                    mlir::Value heads, mlir::Value rows, int64_t rowsPerBlock,
                    int64_t threads, int64_t sharedMemoryBytes,
-                   mlir::ValueRange args, mlir::Value out);
+                   mlir::ValueRange args, mlir::Value out,
+                   mlir::ValueRange moreOuts = {});
 
 /// Replaces the GEMM op `gemm` and the elementwise ops `chain` after it
 /// (each the only reader of the value before it: SiLU, GELU, or an add or

@@ -16,6 +16,10 @@
 // Query head h reads kv head h / G with G = Hq / Hkv. When G is static that is
 // the affine map `d1 floordiv G`; when it is not, k and v are first repeated
 // to Hq heads (a generic that extracts the kv head computed at run time).
+//
+// The optional lse result of both attention ops is m + log(l) per row (-inf
+// for a row without visible key). merge_attention is two generics: the
+// merged lse per row, then the weighted sum of the outputs.
 
 #include "Utils.h"
 #include "loom/Conversion/LoomToLinalg/LoomToLinalg.h"
@@ -183,11 +187,15 @@ Value reduceRows(OpBuilder &b, Location loc, Value x, double initValue,
   return generic.getResult(0);
 }
 
-/// The softmax attention shared by attention and block_sparse_attention.
-Value softmaxAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
-                       std::optional<APFloat> scaleAttr,
-                       std::optional<APFloat> softcapAttr,
-                       const VisibleFn &visible, Type resultType) {
+/// The softmax attention shared by attention and block_sparse_attention:
+/// the output of type `resultType` and, when `lseType` is given, the rows'
+/// log-sum-exp m + log(l) (-inf where l = 0: no visible key).
+SmallVector<Value> softmaxAttention(OpBuilder &b, Location loc, Value q,
+                                    Value k, Value v,
+                                    std::optional<APFloat> scaleAttr,
+                                    std::optional<APFloat> softcapAttr,
+                                    const VisibleFn &visible, Type resultType,
+                                    Type lseType) {
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
   Type elementType = cast<RankedTensorType>(q.getType()).getElementType();
@@ -282,8 +290,34 @@ Value softmaxAttention(OpBuilder &b, Location loc, Value q, Value k, Value v,
             linalg::YieldOp::create(nb, nl, fromF32(nb, nl, y, elementType));
           })
           .getResult(0);
-  return castToType(b, loc, r, resultType);
+  SmallVector<Value> results{castToType(b, loc, r, resultType)};
+  if (!lseType)
+    return results;
+
+  // lse = m + log(l), and -inf where l = 0 (m is -inf there too, and
+  // -inf + log(0) would be -inf as well; the select says so explicitly).
+  Value lInit = emptyTensor(b, loc, getSizes(b, loc, l), f32);
+  AffineMap id3 = identityMap(ctx, 3);
+  Value lse =
+      linalg::GenericOp::create(
+          b, loc, lInit.getType(), ValueRange{m, l}, lInit, {id3, id3, id3},
+          iterators(3),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value none = arith::CmpFOp::create(
+                nb, nl, arith::CmpFPredicate::OEQ, args[1], zero);
+            Value y = arith::AddFOp::create(
+                nb, nl, args[0], math::LogOp::create(nb, nl, args[1]));
+            linalg::YieldOp::create(
+                nb, nl, arith::SelectOp::create(nb, nl, none, negInf, y)
+                            .getResult());
+          })
+          .getResult(0);
+  results.push_back(castToType(b, loc, lse, lseType));
+  return results;
 }
+
+/// The type of an attention op's optional lse result, or null.
+Type lseTypeOf(Value lse) { return lse ? lse.getType() : Type(); }
 
 /// i' = i + (Skv - Sq), the bottom-right aligned query index (signed).
 Value alignedRow(OpBuilder &b, Location loc, Value i, Value sq, Value skv) {
@@ -325,7 +359,8 @@ struct AttentionLowering : OpRewritePattern<loom::AttentionOp> {
     }
     rewriter.replaceOp(op, softmaxAttention(rewriter, loc, q, k, op.getV(),
                                             op.getScale(), op.getSoftcap(),
-                                            visible, op.getType()));
+                                            visible, op.getType(),
+                                            lseTypeOf(op.getLse())));
     return success();
   }
 };
@@ -377,7 +412,8 @@ struct BlockSparseAttentionLowering
     };
     rewriter.replaceOp(op, softmaxAttention(rewriter, loc, q, k, op.getV(),
                                             op.getScale(), op.getSoftcap(),
-                                            visible, op.getType()));
+                                            visible, op.getType(),
+                                            lseTypeOf(op.getLse())));
     return success();
   }
 };
@@ -523,9 +559,117 @@ struct SelectBlocksLowering : OpRewritePattern<loom::SelectBlocksOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// merge_attention
+//===----------------------------------------------------------------------===//
+
+/// Per row, in f32: m = max_i lse_i, lse = m + log(sum_i exp(lse_i - m)),
+/// o = sum_i exp(lse_i - lse) * o_i rounded once; a row whose lse_i are all
+/// -inf gives lse = -inf and o = 0. One pair is the identity.
+struct MergeAttentionLowering : OpRewritePattern<loom::MergeAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::MergeAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    unsigned n = op.getNumPairs();
+    if (n == 0 || op.getInputs().size() != 2 * n)
+      return rewriter.notifyMatchFailure(op, "unverified operands");
+    Location loc = op.getLoc();
+    Type oType = op.getResult().getType(), lseType = op.getLse().getType();
+    if (n == 1) {
+      rewriter.replaceOp(
+          op, {castToType(rewriter, loc, op.getOutput(0), oType),
+               castToType(rewriter, loc, op.getLogSumExp(0), lseType)});
+      return success();
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    Type f32 = rewriter.getF32Type();
+    double inf = std::numeric_limits<double>::infinity();
+    SmallVector<Value> lses, outs;
+    for (unsigned i = 0; i < n; ++i) {
+      outs.push_back(op.getOutput(i));
+      lses.push_back(op.getLogSumExp(i));
+    }
+
+    // lse, with the max subtracted so that no exp overflows.
+    AffineMap id3 = identityMap(ctx, 3);
+    Value lInit =
+        emptyTensor(rewriter, loc, getSizes(rewriter, loc, lses[0]), f32);
+    SmallVector<AffineMap> lMaps(n + 1, id3);
+    Value lse =
+        linalg::GenericOp::create(
+            rewriter, loc, lInit.getType(), lses, lInit, lMaps, iterators(3),
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value m = args[0];
+              for (unsigned i = 1; i < n; ++i)
+                m = arith::MaximumFOp::create(b, l, m, args[i]);
+              Value negInf = f32Constant(b, l, -inf);
+              // All -inf: subtract 0 so that exp(-inf - 0) = 0, not NaN.
+              Value none =
+                  arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ, m,
+                                        negInf);
+              Value mx = arith::SelectOp::create(b, l, none,
+                                                 f32Constant(b, l, 0.0), m);
+              Value sum = f32Constant(b, l, 0.0);
+              for (unsigned i = 0; i < n; ++i)
+                sum = arith::AddFOp::create(
+                    b, l, sum,
+                    math::ExpOp::create(
+                        b, l, arith::SubFOp::create(b, l, args[i], mx)));
+              Value y = arith::AddFOp::create(b, l, m,
+                                              math::LogOp::create(b, l, sum));
+              linalg::YieldOp::create(
+                  b, l, arith::SelectOp::create(b, l, none, negInf, y)
+                            .getResult());
+            })
+            .getResult(0);
+
+    // o = sum_i exp(lse_i - lse) * o_i; 0 where lse = -inf.
+    AffineMap id4 = identityMap(ctx, 4);
+    AffineMap rows4 = projectionMap(ctx, 4, {0, 1, 2});
+    Type element = cast<RankedTensorType>(outs[0].getType()).getElementType();
+    SmallVector<Value> inputs(outs);
+    inputs.append(lses);
+    inputs.push_back(lse);
+    SmallVector<AffineMap> oMaps(n, id4);
+    oMaps.append(n + 1, rows4);
+    oMaps.push_back(id4);
+    Value oInit =
+        emptyTensor(rewriter, loc, getSizes(rewriter, loc, outs[0]), element);
+    Value o =
+        linalg::GenericOp::create(
+            rewriter, loc, oInit.getType(), inputs, oInit, oMaps, iterators(4),
+            [&](OpBuilder &b, Location l, ValueRange args) {
+              Value total = args[2 * n];
+              Value zero = f32Constant(b, l, 0.0);
+              Value none = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OEQ, total, f32Constant(b, l, -inf));
+              Value acc = zero;
+              for (unsigned i = 0; i < n; ++i) {
+                Value w = math::ExpOp::create(
+                    b, l, arith::SubFOp::create(b, l, args[n + i], total));
+                // A pair with lse_i = -inf contributes nothing, even where
+                // its o_i is not finite (0 * inf would be NaN).
+                Value empty = arith::CmpFOp::create(
+                    b, l, arith::CmpFPredicate::OEQ, args[n + i],
+                    f32Constant(b, l, -inf));
+                Value next =
+                    math::FmaOp::create(b, l, w, toF32(b, l, args[i]), acc);
+                acc = arith::SelectOp::create(b, l, empty, acc, next);
+              }
+              Value y = arith::SelectOp::create(b, l, none, zero, acc);
+              linalg::YieldOp::create(b, l, fromF32(b, l, y, element));
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, {castToType(rewriter, loc, o, oType),
+                            castToType(rewriter, loc, lse, lseType)});
+    return success();
+  }
+};
+
 } // namespace
 
 void loom::populateAttentionToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<AttentionLowering, BlockSparseAttentionLowering,
-               SelectBlocksLowering>(patterns.getContext());
+               SelectBlocksLowering, MergeAttentionLowering>(
+      patterns.getContext());
 }

@@ -205,6 +205,13 @@ Value KernelBuilder::exp2Approx(Value a) {
       .getResult(0);
 }
 
+Value KernelBuilder::log2Approx(Value a) {
+  return LLVM::CallIntrinsicOp::create(*this, getF32Type(),
+                                       getStringAttr("llvm.nvvm.lg2.approx.ftz.f"),
+                                       ValueRange{a})
+      .getResult(0);
+}
+
 Value KernelBuilder::extf(Type to, Value v) { return arith::ExtFOp::create(*this, to, v); }
 Value KernelBuilder::truncf(Type to, Value v) { return arith::TruncFOp::create(*this, to, v); }
 Value KernelBuilder::sitofp(Type to, Value v) { return arith::SIToFPOp::create(*this, to, v); }

@@ -17,7 +17,9 @@
 //     -m' * scale*log2(e))): one fma per score instead of a mul and a sub)
 //     O = O*exp2(m - m') + P V   (P rounded to T in registers, V fragments
 //                                 by ldmatrix.trans)
-//   O / l (0 where l = 0: a row without visible key), rounded once to T.
+//   O / l (0 where l = 0: a row without visible key), rounded once to T;
+//   with `lse`, lane 4g of each quad writes its rows' ln(2) * (m + lg2(l))
+//   (m in log2 units), -inf where l = 0.
 //
 // Thread (lane) ownership follows the mma.sync m16n8k16 fragment layouts: with
 // g = lane / 4 and t = lane % 4, a thread holds accumulator rows g and g + 8
@@ -72,6 +74,7 @@ private:
 
   // The kernel's arguments.
   Value q, k, v, o, layout, blockQArg, blockKArg, scale, softcapArg, window;
+  Value lseArg; // with c.lse: [B, Hq, Sq] f32
   Value cosQ, sinQ, cosK, sinK;
   // Shared memory: the Q tile, the two stages of K and V, K's table rows.
   Value qs, ks, vs, kcos, ksin;
@@ -564,6 +567,8 @@ void Generator::run() {
     cosK = b.arg(argNo++);
     sinK = b.arg(argNo++);
   }
+  if (c.lse)
+    lseArg = b.arg(argNo++);
 
   tid = b.threadId();
   Value bh = b.blockId(mlir::gpu::Dimension::x);
@@ -711,12 +716,32 @@ void Generator::run() {
       });
 
   // O / l, rounded to T; 0 for a row without visible key.
-  Values inv(nRows);
+  Values inv(nRows), lse(nRows);
   for (int64_t ri = 0; ri < nRows; ++ri) {
     Value l = warpAllReduce(b, loop[2 + nRows + ri], ReduceKind::Add,
                             /*lanes=*/4, /*descending=*/false);
     Value empty = b.cmpf(arith::CmpFPredicate::OEQ, l, zeroF());
     inv[ri] = b.select(empty, zeroF(), b.fdiv(b.f32(1.0), l));
+    if (c.lse) {
+      // The row's max m is in log2 units, or a raw score when the scale is
+      // folded into the exp2 (then m * scale * log2(e)); the quad of lanes
+      // that shares the row holds the same m. lse = ln(2) * (m + lg2(l)).
+      Value m = loop[2 + ri];
+      if (c.positiveScale && !c.softcap)
+        m = b.fmul(m, sl2);
+      Value safeL = b.select(empty, b.f32(1.0), l);
+      Value value = b.fmul(b.f32(0.69314718055994530942),
+                           b.fadd(m, b.log2Approx(safeL)));
+      lse[ri] = b.select(empty, negInf(), value);
+    }
+  }
+  if (c.lse) {
+    // Lane 4g of each quad writes the quad's rows.
+    Value quadLead = b.eq(b.remu(lane, b.idx(4)), b.idx(0));
+    for (int64_t ri = 0; ri < nRows; ++ri)
+      b.ifThen(b.andi(quadLead, b.andi(b.slt(rows[ri], sq), live)), [&] {
+        b.store(lse[ri], lseArg, {bIdx, h, rows[ri]});
+      });
   }
   auto pairType = VectorType::get({2}, b.getF32Type());
   for (int64_t ri = 0; ri < nRows; ++ri) {
@@ -761,6 +786,8 @@ std::string AttentionKernelConfig::kernelName() const {
     name += "_ropek";
   if (ropeQ || ropeK)
     name += (ropeInterleaved ? "_il_" : "_half_") + ropeType;
+  if (lse)
+    name += "_lse";
   return name;
 }
 
@@ -792,6 +819,8 @@ FailureOr<SymbolRefAttr> buildAttentionKernel(ModuleOp module, Location loc,
   for (bool rope : {c.ropeQ, c.ropeK})
     if (rope)
       sig.arguments.append({table, table});
+  if (c.lse)
+    sig.arguments.push_back(dynamicMemRefType(3, f32));
   sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
   return getOrBuildKernel(module, loc, c.kernelName(), sig,
                           [&](KernelBuilder &b) { Generator(b, c).run(); });

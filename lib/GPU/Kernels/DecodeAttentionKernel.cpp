@@ -30,6 +30,11 @@
 // is ex2.approx (as in the flash kernel), and a running max of -inf (no
 // visible key yet) is replaced by 0 before it is subtracted, so that no
 // -inf - -inf makes a NaN.
+//
+// The combine kernel (a CTA per query row, a thread per column) merges the
+// splits by their max and sum; with `lse` its thread 0 also writes the row's
+// natural log-sum-exp, ln(2) * (m + lg2(l)) from the merged max m and sum l
+// (log2 units), or -inf when l = 0.
 
 #include "loom/GPU/Kernels/DecodeAttentionKernel.h"
 
@@ -52,6 +57,7 @@ using Values = KernelBuilder::Values;
 using C = DecodeAttentionKernelConfig;
 
 constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
 constexpr uint32_t kNegInf = 0xFF800000u;
 
 /// The split kernel's shared buffers (workgroup attributions, in order).
@@ -373,6 +379,13 @@ void buildCombine(KernelBuilder &b, const C &c) {
     Value y = b.fdiv(sums[1], denom);
     Value result = b.select(empty, b.zero(f32), y);
     b.store(b.roundTo(t, result), o, {batch, h, s, d});
+    // The row's log-sum-exp: m and l are in log2 units (scores carry
+    // log2(e)), so lse = ln(2) * (m + log2(l)); -inf without a visible key.
+    if (c.lse)
+      b.ifThen(b.eq(d, b.idx(0)), [&] {
+        Value lse = b.fmul(b.f32(kLn2), b.fadd(m, b.log2Approx(denom)));
+        b.store(b.select(empty, negInf, lse), b.arg(3), {batch, h, s});
+      });
   });
 }
 
@@ -398,7 +411,8 @@ std::string DecodeAttentionKernelConfig::kernelName() const {
 
 std::string DecodeAttentionKernelConfig::combineKernelName() const {
   return "loom_decode_combine_" + elementType + "_d" + std::to_string(headDim) +
-         "_g" + std::to_string(group) + "_sq" + std::to_string(queryLen);
+         "_g" + std::to_string(group) + "_sq" + std::to_string(queryLen) +
+         (lse ? "_lse" : "");
 }
 
 FailureOr<SymbolRefAttr>
@@ -440,6 +454,8 @@ buildDecodeCombineKernel(ModuleOp module, Location loc,
   KernelSignature sig;
   sig.arguments = {dynamicMemRefType(4, f32), dynamicMemRefType(4, f32),
                    dynamicMemRefType(4, t)};
+  if (c.lse)
+    sig.arguments.push_back(dynamicMemRefType(3, f32));
   sig.blockSize = {static_cast<int32_t>(c.headDim), 1, 1};
   return getOrBuildKernel(module, loc, c.combineKernelName(), sig,
                           [&](KernelBuilder &b) { buildCombine(b, c); });

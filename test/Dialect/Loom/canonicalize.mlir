@@ -191,3 +191,70 @@ func.func @dead(%x: tensor<4x8xf32>) {
   %0 = loom.silu %x : (tensor<4x8xf32>) -> tensor<4x8xf32>
   return
 }
+
+// -----
+
+// One (o, lse) pair merges to itself.
+// CHECK-LABEL: func.func @merge_one_pair
+// CHECK-NOT: loom.merge_attention
+// CHECK: return %arg0, %arg1
+func.func @merge_one_pair(%o: tensor<1x2x3x4xbf16>, %l: tensor<1x2x3xf32>) -> (tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>) {
+  %0:2 = loom.merge_attention %o, %l : (tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>)
+  return %0#0, %0#1 : tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>
+}
+
+// -----
+
+// A result more static than the operand cannot be replaced by it: kept.
+// CHECK-LABEL: func.func @merge_one_pair_refined
+// CHECK: loom.merge_attention
+func.func @merge_one_pair_refined(%o: tensor<?x2x3x4xbf16>, %l: tensor<?x2x3xf32>) -> (tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>) {
+  %0:2 = loom.merge_attention %o, %l : (tensor<?x2x3x4xbf16>, tensor<?x2x3xf32>) -> (tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>)
+  return %0#0, %0#1 : tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>
+}
+
+// -----
+
+// Two pairs are kept.
+// CHECK-LABEL: func.func @merge_two_pairs
+// CHECK: loom.merge_attention
+func.func @merge_two_pairs(%o: tensor<1x2x3x4xbf16>, %l: tensor<1x2x3xf32>) -> (tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>) {
+  %0:2 = loom.merge_attention %o, %l, %o, %l : (tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>, tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>)
+  return %0#0, %0#1 : tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>
+}
+
+// -----
+
+// The rewrites of the attention ops keep the lse result.
+// CHECK-LABEL: func.func @window_covers_all_lse
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal} : ({{.*}}) -> (tensor<1x2x16x8xf32>, tensor<1x2x16xf32>)
+func.func @window_covers_all_lse(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x32x8xf32>, %v: tensor<1x2x32x8xf32>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16xf32>) {
+  %0:2 = loom.attention %q, %k, %v {causal, window = 32 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16xf32>)
+  return %0#0, %0#1 : tensor<1x2x16x8xf32>, tensor<1x2x16xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @all_true_layout_lse
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} : ({{.*}}) -> (tensor<1x2x100x8xf32>, tensor<1x2x100xf32>)
+func.func @all_true_layout_lse(%q: tensor<1x2x100x8xf32>, %k: tensor<1x2x100x8xf32>, %v: tensor<1x2x100x8xf32>) -> (tensor<1x2x100x8xf32>, tensor<1x2x100xf32>) {
+  %layout = arith.constant dense<true> : tensor<1x1x2x2xi1>
+  %0:2 = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 64 : i64, block_k = 64 : i64} : (tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x2x100x8xf32>, tensor<1x1x2x2xi1>) -> (tensor<1x2x100x8xf32>, tensor<1x2x100xf32>)
+  return %0#0, %0#1 : tensor<1x2x100x8xf32>, tensor<1x2x100xf32>
+}
+
+// -----
+
+// An all-false layout: zeros, and an lse of -inf (dynamic sizes from q).
+// CHECK-LABEL: func.func @all_false_layout_lse
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant 0.000000e+00 : bf16
+// CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[B:.*]] = tensor.dim %arg0, %c0
+// CHECK-DAG: tensor.splat %[[ZERO]][%[[B]]] : tensor<?x2x100x8xbf16>
+// CHECK-DAG: tensor.splat %[[NEGINF]][%{{.*}}] : tensor<?x2x100xf32>
+// CHECK-NOT: loom.block_sparse_attention
+func.func @all_false_layout_lse(%q: tensor<?x2x100x8xbf16>, %k: tensor<?x2x100x8xbf16>, %v: tensor<?x2x100x8xbf16>) -> (tensor<?x2x100x8xbf16>, tensor<?x2x100xf32>) {
+  %layout = arith.constant dense<false> : tensor<1x1x2x2xi1>
+  %0:2 = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 64 : i64, block_k = 64 : i64} : (tensor<?x2x100x8xbf16>, tensor<?x2x100x8xbf16>, tensor<?x2x100x8xbf16>, tensor<1x1x2x2xi1>) -> (tensor<?x2x100x8xbf16>, tensor<?x2x100xf32>)
+  return %0#0, %0#1 : tensor<?x2x100x8xbf16>, tensor<?x2x100xf32>
+}

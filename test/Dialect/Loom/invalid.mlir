@@ -1475,3 +1475,157 @@ module attributes {loom.target = #loom.target<chip = "sm_75">} {}
 
 // expected-error @below {{tile kind 'rows' given twice in 'rows:64,rows:128'}}
 module attributes {loom.target = #loom.target<chip = "sm_90a", tiles = "rows:64,rows:128">} {}
+
+// -----
+
+// The log-sum-exp result of the attention ops.
+func.func @lse_rank(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tensor<1x2x16x32xbf16>) {
+  // expected-error @+1 {{'lse' must have rank 3 ([B, Hq, Sq]), found rank 4}}
+  %0:2 = loom.attention %q, %k, %v : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>) -> (tensor<1x8x16x32xbf16>, tensor<1x8x16x1xf32>)
+  return
+}
+
+// -----
+
+func.func @lse_type(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tensor<1x2x16x32xbf16>) {
+  // expected-error @+1 {{'lse' must have element type f32 (the log-sum-exp is f32), found bf16}}
+  %0:2 = loom.attention %q, %k, %v : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>) -> (tensor<1x8x16x32xbf16>, tensor<1x8x16xbf16>)
+  return
+}
+
+// -----
+
+func.func @lse_batch(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tensor<1x2x16x32xbf16>) {
+  // expected-error @+1 {{'lse' dimension 0 (B) must equal 'q' dimension 0: found 2 and 1}}
+  %0:2 = loom.attention %q, %k, %v : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>) -> (tensor<1x8x16x32xbf16>, tensor<2x8x16xf32>)
+  return
+}
+
+// -----
+
+func.func @lse_heads(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tensor<1x2x16x32xbf16>) {
+  // expected-error @+1 {{'lse' dimension 1 (Hq) must equal 'q' dimension 1: found 2 and 8}}
+  %0:2 = loom.attention %q, %k, %v : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>) -> (tensor<1x8x16x32xbf16>, tensor<1x2x16xf32>)
+  return
+}
+
+// -----
+
+func.func @lse_rows(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tensor<1x2x16x32xbf16>, %l: tensor<1x1x1x1xi1>) {
+  // expected-error @+1 {{'lse' dimension 2 (Sq) must equal 'q' dimension 2: found 17 and 16}}
+  %0:2 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 64 : i64, block_k = 64 : i64} : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>, tensor<1x1x1x1xi1>) -> (tensor<1x8x16x32xbf16>, tensor<1x8x17xf32>)
+  return
+}
+
+// -----
+
+func.func @lse_sparse_type(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tensor<1x2x16x32xbf16>, %l: tensor<1x1x1x1xi1>) {
+  // expected-error @+1 {{'lse' must have element type f32 (the log-sum-exp is f32), found f16}}
+  %0:2 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 64 : i64, block_k = 64 : i64} : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>, tensor<1x1x1x1xi1>) -> (tensor<1x8x16x32xbf16>, tensor<1x8x16xf16>)
+  return
+}
+
+// -----
+
+// merge_attention: one case per verifier error.
+func.func @merge_none() {
+  // expected-error @+1 {{expects pairs of operands (o_0, lse_0, o_1, lse_1, ...), at least one pair; found 0 operands}}
+  %0:2 = loom.merge_attention : () -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_odd(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3xf32>) {
+  // expected-error @+1 {{expects pairs of operands (o_0, lse_0, o_1, lse_1, ...), at least one pair; found 3 operands}}
+  %0:2 = loom.merge_attention %o, %l, %o : (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>, tensor<1x2x3x4xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_o_rank(%o: tensor<2x3x4xf32>, %l: tensor<1x2x3xf32>) {
+  // expected-error @+1 {{'o_0' must have rank 4 ([B, Hq, Sq, Dv]), found rank 3}}
+  %0:2 = loom.merge_attention %o, %l : (tensor<2x3x4xf32>, tensor<1x2x3xf32>) -> (tensor<2x3x4xf32>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_o_type(%o: tensor<1x2x3x4xf64>, %l: tensor<1x2x3xf32>) {
+  // expected-error @+1 {{'o_0' must have an f32, f16 or bf16 element type, found f64}}
+  %0:2 = loom.merge_attention %o, %l : (tensor<1x2x3x4xf64>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf64>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_lse_rank(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3x1xf32>) {
+  // expected-error @+1 {{'lse_0' must have rank 3 ([B, Hq, Sq]), found rank 4}}
+  %0:2 = loom.merge_attention %o, %l : (tensor<1x2x3x4xf32>, tensor<1x2x3x1xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3x1xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_lse_type(%o: tensor<1x2x3x4xbf16>, %l: tensor<1x2x3xbf16>) {
+  // expected-error @+1 {{'lse_0' must have element type f32 (the log-sum-exp is f32), found bf16}}
+  %0:2 = loom.merge_attention %o, %l : (tensor<1x2x3x4xbf16>, tensor<1x2x3xbf16>) -> (tensor<1x2x3x4xbf16>, tensor<1x2x3xbf16>)
+  return
+}
+
+// -----
+
+func.func @merge_lse_rows(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x5xf32>) {
+  // expected-error @+1 {{'lse_0' dimension 2 (Sq) must equal 'o_0' dimension 2: found 5 and 3}}
+  %0:2 = loom.merge_attention %o, %l : (tensor<1x2x3x4xf32>, tensor<1x2x5xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x5xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_o_shape(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3xf32>, %o1: tensor<1x2x3x8xf32>) {
+  // expected-error @+1 {{'o_1' dimension 3 (same shape) must equal 'o_0' dimension 3: found 8 and 4}}
+  %0:2 = loom.merge_attention %o, %l, %o1, %l : (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_o_element(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3xf32>, %o1: tensor<1x2x3x4xbf16>) {
+  // expected-error @+1 {{'o_1' element type bf16 must match 'o_0' element type f32}}
+  %0:2 = loom.merge_attention %o, %l, %o1, %l : (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>, tensor<1x2x3x4xbf16>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_lse_shape(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3xf32>, %l1: tensor<1x2x3x1xf32>) {
+  // expected-error @+1 {{'lse_1' must have the rank of 'lse_0' (3), found rank 4}}
+  %0:2 = loom.merge_attention %o, %l, %o, %l1 : (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x1xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_result(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3xf32>) {
+  // expected-error @+1 {{result element type f16 must match 'o_0' element type f32}}
+  %0:2 = loom.merge_attention %o, %l, %o, %l : (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf16>, tensor<1x2x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_lse_result(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3xf32>) {
+  // expected-error @+1 {{lse result dimension 1 (same shape) must equal 'lse_0' dimension 1: found 3 and 2}}
+  %0:2 = loom.merge_attention %o, %l, %o, %l : (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x3x3xf32>)
+  return
+}
+
+// -----
+
+func.func @merge_attr(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3xf32>) {
+  // expected-error @+1 {{has unknown attribute 'causal'; it takes no attributes}}
+  %0:2 = loom.merge_attention %o, %l {causal} : (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>)
+  return
+}

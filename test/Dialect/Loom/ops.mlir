@@ -134,3 +134,19 @@ func.func @kernel(%x: tensor<64x512xbf16>, %nw: tensor<512xbf16>, %w1: tensor<25
 module attributes {loom.target = #loom.target<chip = "sm_80", tiles = "attention:64x32">} {}
 // CHECK: module attributes {loom.target = #loom.target<chip = "cpu">}
 module attributes {loom.target = #loom.target<chip = "cpu", tiles = "">} {}
+
+// The log-sum-exp result of both attention ops, and merge_attention.
+// CHECK-LABEL: func.func @attention_lse
+// CHECK: %{{.*}}, %{{.*}} = loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, window = 16 : i64} : (tensor<2x8x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>) -> (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>)
+// CHECK: %{{.*}}, %{{.*}} = loom.block_sparse_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {block_k = 64 : i64, block_q = 64 : i64} : (tensor<2x8x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<1x1x2x2xi1>) -> (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>)
+// CHECK: %{{.*}}, %{{.*}} = loom.merge_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>, tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>) -> (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>)
+// CHECK: loom.merge_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x4x?x32xf32>, tensor<?x4x?xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>) -> (tensor<?x4x?x32xf32>, tensor<?x4x?xf32>)
+func.func @attention_lse(%q: tensor<2x8x128x64xbf16>, %k: tensor<2x2x128x64xbf16>, %v: tensor<2x2x128x64xbf16>,
+                         %layout: tensor<1x1x2x2xi1>, %o: tensor<?x4x?x32xf32>, %l: tensor<?x4x?xf32>)
+    -> (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>) {
+  %0:2 = loom.attention %q, %k, %v {causal, window = 16 : i64} : (tensor<2x8x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>) -> (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>)
+  %1:2 = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 64 : i64, block_k = 64 : i64} : (tensor<2x8x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<1x1x2x2xi1>) -> (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>)
+  %2:2 = loom.merge_attention %0#0, %0#1, %1#0, %1#1 : (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>, tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>) -> (tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>)
+  %3:2 = loom.merge_attention %o, %l, %o, %l, %o, %l : (tensor<?x4x?x32xf32>, tensor<?x4x?xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>) -> (tensor<?x4x?x32xf32>, tensor<?x4x?xf32>)
+  return %2#0, %2#1, %3#0, %3#1 : tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>
+}

@@ -167,6 +167,9 @@ public:
   /// 2^a through the SFU's ex2.approx.ftz (2^-inf = 0; relative error about
   /// 2^-22). f32 only.
   mlir::Value exp2Approx(mlir::Value a);
+  /// log2(a) through the SFU's lg2.approx.ftz (log2(0) = -inf; absolute
+  /// error about 2^-22 for a in [0.5, 2], relative elsewhere). f32 only.
+  mlir::Value log2Approx(mlir::Value a);
 
   /// Float conversions; `to` is the scalar or vector result type.
   mlir::Value extf(mlir::Type to, mlir::Value v);

@@ -70,6 +70,9 @@ struct AttentionKernelConfig {
   bool ropeInterleaved = false;
   /// The element type of the cos/sin tables [S, D/2].
   std::string ropeType = "f32";
+  /// Also write each row's natural log-sum-exp (-inf for a row without
+  /// visible key) to a [B, Hq, Sq] f32 argument, the last one.
+  bool lse = false;
 
   int64_t blockM() const { return 16 * warpTiles * warps; }
   int64_t threads() const { return 32 * warps; }

@@ -42,6 +42,9 @@ struct DecodeAttentionKernelConfig {
   bool causal = false;
   /// Scores are soft-capped, c * tanh(s / c); c is a kernel argument.
   bool softcap = false;
+  /// The combine kernel also writes each row's log-sum-exp (natural log,
+  /// -inf for a row without visible key) to a [B, Hq, Sq] f32 argument.
+  bool lse = false;
 
   static constexpr int64_t kThreads = 128;
   /// Keys per tile: one per thread for the scores.

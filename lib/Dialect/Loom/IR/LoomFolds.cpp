@@ -8,6 +8,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace loom;
 
@@ -46,35 +48,47 @@ struct AllTrueLayoutToAttention : OpRewritePattern<BlockSparseAttentionOp> {
                                 PatternRewriter &rewriter) const override {
     if (!isConstantAll(op.getLayout(), true))
       return failure();
+    Value lse = op.getLse();
     rewriter.replaceOpWithNewOp<AttentionOp>(
-        op, op.getType(), op.getQ(), op.getK(), op.getV(), op.getCausal(),
-        op.getScaleAttr(), /*window=*/IntegerAttr(), op.getSoftcapAttr());
+        op, op.getType(), lse ? lse.getType() : Type(), op.getQ(), op.getK(),
+        op.getV(), op.getCausal(), op.getScaleAttr(), /*window=*/IntegerAttr(),
+        op.getSoftcapAttr());
     return success();
   }
 };
 
 /// A constant all-false layout leaves every row without a visible key, and
-/// such rows are zeros by definition.
+/// such rows are zeros (and their log-sum-exp -inf) by definition.
 struct AllFalseLayoutToZeros : OpRewritePattern<BlockSparseAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BlockSparseAttentionOp op,
                                 PatternRewriter &rewriter) const override {
     if (!isConstantAll(op.getLayout(), false))
       return failure();
-    RankedTensorType type = op.getType();
     Location loc = op.getLoc();
-    Value zero = arith::ConstantOp::create(
-        rewriter, loc, rewriter.getZeroAttr(type.getElementType()));
     // Dynamic result dims come from the operands they equal: B, Hq, Sq from
     // q and Dv from v.
-    SmallVector<Value> dynamicSizes;
-    for (unsigned i = 0; i < 4; ++i) {
-      if (!type.isDynamicDim(i))
-        continue;
-      Value source = i == 3 ? op.getV() : op.getQ();
-      dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, source, i));
-    }
-    rewriter.replaceOpWithNewOp<tensor::SplatOp>(op, zero, type, dynamicSizes);
+    auto splat = [&](RankedTensorType type, TypedAttr value) -> Value {
+      Value scalar = arith::ConstantOp::create(rewriter, loc, value);
+      SmallVector<Value> dynamicSizes;
+      for (unsigned i = 0, e = type.getRank(); i < e; ++i) {
+        if (!type.isDynamicDim(i))
+          continue;
+        Value source = i == 3 ? op.getV() : op.getQ();
+        dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, source, i));
+      }
+      return tensor::SplatOp::create(rewriter, loc, scalar, type,
+                                     dynamicSizes);
+    };
+    RankedTensorType type = op.getType();
+    SmallVector<Value> results{
+        splat(type, rewriter.getZeroAttr(type.getElementType()))};
+    if (Value lse = op.getLse())
+      results.push_back(
+          splat(cast<RankedTensorType>(lse.getType()),
+                rewriter.getF32FloatAttr(
+                    -std::numeric_limits<float>::infinity())));
+    rewriter.replaceOp(op, results);
     return success();
   }
 };
@@ -101,9 +115,11 @@ struct SelectAllCausalToAttention : OpRewritePattern<BlockSparseAttentionOp> {
         select.getK().getType().getDimSize(2) != skv ||
         static_cast<int64_t>(select.getTopk()) + 1 < nkb)
       return failure();
+    Value lse = op.getLse();
     rewriter.replaceOpWithNewOp<AttentionOp>(
-        op, op.getType(), op.getQ(), op.getK(), op.getV(), /*causal=*/true,
-        op.getScaleAttr(), /*window=*/IntegerAttr(), op.getSoftcapAttr());
+        op, op.getType(), lse ? lse.getType() : Type(), op.getQ(), op.getK(),
+        op.getV(), /*causal=*/true, op.getScaleAttr(), /*window=*/IntegerAttr(),
+        op.getSoftcapAttr());
     return success();
   }
 };
@@ -146,4 +162,17 @@ OpFoldResult SelectBlocksOp::fold(FoldAdaptor) {
       static_cast<int64_t>(getTopk()) < type.getDimSize(3))
     return {};
   return DenseElementsAttr::get(type, true);
+}
+
+/// One (o, lse) pair is the identity by definition (the op's description):
+/// lse_0 + log(exp(0)) = lse_0 and exp(0) * o_0 = o_0 on every row with a
+/// finite lse_0, and the row of attention without a visible key is 0 already.
+LogicalResult MergeAttentionOp::fold(FoldAdaptor,
+                                     SmallVectorImpl<OpFoldResult> &results) {
+  if (getNumPairs() != 1 || getOutput(0).getType() != getResult().getType() ||
+      getLogSumExp(0).getType() != getLse().getType())
+    return failure();
+  results.push_back(getOutput(0));
+  results.push_back(getLogSumExp(0));
+  return success();
 }

@@ -51,8 +51,7 @@ struct Named {
   }
   int64_t dim(unsigned i) const { return type().getDimSize(i); }
   std::string quoted() const {
-    return name == "result" ? std::string("result")
-                            : ("'" + name + "'").str();
+    return name.contains("result") ? name.str() : ("'" + name + "'").str();
   }
 };
 } // namespace
@@ -272,12 +271,28 @@ static int64_t numBlocks(int64_t s, int64_t block) {
                                                static_cast<uint64_t>(block)));
 }
 
+/// The optional log-sum-exp result: [B, Hq, Sq] x f32, matching q.
+static LogicalResult verifyLogSumExp(Operation *op, Value lse, Named q) {
+  if (!lse)
+    return success();
+  Named l{lse, "lse"};
+  if (failed(expectRank(op, l, 3, "[B, Hq, Sq]")) ||
+      failed(expectElementType(op, l, Float32Type::get(op->getContext()),
+                               "the log-sum-exp is f32")) ||
+      failed(expectDimsMatch(op, l, 0, q, 0, "B")) ||
+      failed(expectDimsMatch(op, l, 1, q, 1, "Hq")) ||
+      failed(expectDimsMatch(op, l, 2, q, 2, "Sq")))
+    return failure();
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   Operation *op = getOperation();
   Named q{getQ(), "q"}, k{getK(), "k"}, v{getV(), "v"},
       r{getResult(), "result"};
   if (failed(verifyAttributeNames(*this)) ||
       failed(verifyAttentionOperands(op, q, k, v, r)) ||
+      failed(verifyLogSumExp(op, getLse(), q)) ||
       failed(verifyHeadGroups(op, q, k)) ||
       failed(expectFinite(op, "scale", getScale())) ||
       failed(verifySoftcap(op, getSoftcap())))
@@ -324,10 +339,47 @@ LogicalResult BlockSparseAttentionOp::verify() {
       r{getResult(), "result"}, layout{getLayout(), "layout"};
   if (failed(verifyAttributeNames(*this)) ||
       failed(verifyAttentionOperands(op, q, k, v, r)) ||
+      failed(verifyLogSumExp(op, getLse(), q)) ||
       failed(verifyHeadGroups(op, q, k)) ||
       failed(verifyLayout(op, layout, q, k, getBlockQ(), getBlockK())) ||
       failed(expectFinite(op, "scale", getScale())) ||
       failed(verifySoftcap(op, getSoftcap())))
+    return failure();
+  return success();
+}
+
+LogicalResult MergeAttentionOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyAttributeNames(*this)))
+    return failure();
+  size_t n = getInputs().size();
+  if (n == 0 || n % 2 != 0)
+    return emitOpError() << "expects pairs of operands (o_0, lse_0, o_1, "
+                            "lse_1, ...), at least one pair; found "
+                         << n << " operand" << (n == 1 ? "" : "s");
+  // Operand names for diagnostics: 'o_0', 'lse_0', ...
+  SmallVector<std::string> names;
+  for (size_t i = 0; i < n; ++i)
+    names.push_back((i % 2 ? "lse_" : "o_") + std::to_string(i / 2));
+  Named o0{getInputs()[0], names[0]}, l0{getInputs()[1], names[1]};
+  Named r{getResult(), "result"}, rl{getLse(), "lse result"};
+  if (failed(expectRank(op, o0, 4, "[B, Hq, Sq, Dv]")) ||
+      failed(expectFloat(op, o0)) ||
+      failed(expectRank(op, l0, 3, "[B, Hq, Sq]")) ||
+      failed(expectElementType(op, l0, Float32Type::get(getContext()),
+                               "the log-sum-exp is f32")))
+    return failure();
+  for (unsigned d = 0; d < 3; ++d)
+    if (failed(expectDimsMatch(op, l0, d, o0, d,
+                               d == 0 ? "B" : d == 1 ? "Hq" : "Sq")))
+      return failure();
+  for (size_t i = 2; i < n; ++i) {
+    Named x{getInputs()[i], names[i]};
+    if (failed(expectSameTypeAs(op, x, i % 2 ? l0 : o0)))
+      return failure();
+  }
+  if (failed(expectSameTypeAs(op, r, o0)) ||
+      failed(expectSameTypeAs(op, rl, l0)))
     return failure();
   return success();
 }

@@ -50,6 +50,13 @@ def Loom_AttentionOp : Loom_Op<"attention"> {
       requires `j > i' - W`.
     - `o_i = sum_j softmax_j(s_ij over visible j) * v_j`. A query row with no
       visible key yields zeros.
+    - Optional second result `lse : [B, Hq, Sq] x f32`, the log-sum-exp of
+      the row: `lse_i = log(sum_j exp(s_ij) over visible j)`, over the same
+      scores the softmax sees (after `scale`, `softcap` and the masks),
+      computed in f32 as `m_i + log(sum_j exp(s_ij - m_i))` with
+      `m_i = max_j s_ij`; `-inf` for a row with no visible key. With it, the
+      attention of a query over a split of the keys can be merged exactly
+      (`loom.merge_attention`). Without it the op has one result, as before.
 
     Canonicalization drops a `window` that covers every key (`W >= Skv`).
 
@@ -59,6 +66,9 @@ def Loom_AttentionOp : Loom_Op<"attention"> {
     %o = loom.attention %q, %k, %v {causal, scale = 0.125 : f32, window = 256 : i64, softcap = 30.0 : f32}
         : (tensor<2x8x512x64xbf16>, tensor<2x2x512x64xbf16>, tensor<2x2x512x64xbf16>)
         -> tensor<2x8x512x64xbf16>
+    %o2, %lse = loom.attention %q, %k, %v {causal}
+        : (tensor<2x8x512x64xbf16>, tensor<2x2x512x64xbf16>, tensor<2x2x512x64xbf16>)
+        -> (tensor<2x8x512x64xbf16>, tensor<2x8x512xf32>)
     ```
   }];
   let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
@@ -66,7 +76,24 @@ def Loom_AttentionOp : Loom_Op<"attention"> {
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<I64Attr>:$window,
                        OptionalAttr<F32Attr>:$softcap);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                      Optional<AnyRankedTensor>:$lse);
+  let builders = [
+    // The one-result form (no lse).
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$q,
+                   "::mlir::Value":$k, "::mlir::Value":$v, "bool":$causal,
+                   "::mlir::FloatAttr":$scale, "::mlir::IntegerAttr":$window,
+                   "::mlir::FloatAttr":$softcap), [{
+      build($_builder, $_state, result, /*lse=*/::mlir::Type(), q, k, v,
+            causal, scale, window, softcap);
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    /// The type of the attention output (result 0).
+    ::mlir::RankedTensorType getType() { return getResult().getType(); }
+    /// The attention output (result 0), as for the one-result ops.
+    operator ::mlir::Value() { return getResult(); }
+  }];
   let hasCanonicalizer = 1;
 }
 
@@ -82,8 +109,12 @@ def Loom_BlockSparseAttentionOp : Loom_Op<"block_sparse_attention"> {
     size of 1 broadcasts. Rows with no visible key yield zeros. The cost of
     the compiled kernel scales with the number of true blocks.
 
+    The optional second result `lse : [B, Hq, Sq] x f32` is as in
+    `loom.attention`: the log-sum-exp of each row's visible scores, `-inf`
+    for a row with no visible key.
+
     Canonicalization turns a constant all-true layout into `loom.attention`
-    and a constant all-false layout into zeros.
+    and a constant all-false layout into zeros (and an lse of `-inf`).
 
     Example:
 
@@ -99,8 +130,73 @@ def Loom_BlockSparseAttentionOp : Loom_Op<"block_sparse_attention"> {
                        UnitAttr:$causal,
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<F32Attr>:$softcap);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                      Optional<AnyRankedTensor>:$lse);
+  let builders = [
+    // The one-result form (no lse).
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$q,
+                   "::mlir::Value":$k, "::mlir::Value":$v,
+                   "::mlir::Value":$layout, "uint64_t":$block_q,
+                   "uint64_t":$block_k, "bool":$causal,
+                   "::mlir::FloatAttr":$scale, "::mlir::FloatAttr":$softcap), [{
+      build($_builder, $_state, result, /*lse=*/::mlir::Type(), q, k, v,
+            layout, block_q, block_k, causal, scale, softcap);
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    /// The type of the attention output (result 0).
+    ::mlir::RankedTensorType getType() { return getResult().getType(); }
+    /// The attention output (result 0), as for the one-result ops.
+    operator ::mlir::Value() { return getResult(); }
+  }];
   let hasCanonicalizer = 1;
+}
+
+def Loom_MergeAttentionOp : Loom_Op<"merge_attention"> {
+  let summary = "merges the outputs of attention over disjoint key sets by their log-sum-exp";
+  let description = [{
+    Takes `n >= 1` pairs `(o_i, lse_i)` as operands, in the order
+    `o_0, lse_0, o_1, lse_1, ...`: each `o_i : [B, Hq, Sq, Dv]` (all of one
+    type, element type `f32`, `f16` or `bf16`) and each
+    `lse_i : [B, Hq, Sq] x f32` (all of one type), typically the two results
+    of `loom.attention` or `loom.block_sparse_attention` over disjoint sets
+    of keys of the same queries. Returns `(o, lse)` of the types of `o_0`
+    and `lse_0`, per row (computed in f32, `o` rounded once to its element
+    type):
+
+    - `m = max_i lse_i`; `lse = m + log(sum_i exp(lse_i - m))`;
+    - `o = sum_i exp(lse_i - lse) * o_i`;
+    - where every `lse_i` is `-inf` (no pair saw a visible key):
+      `lse = -inf` and `o = 0` (never NaN). A pair whose `lse_i` is `-inf`
+      contributes nothing (`exp(-inf) = 0`), whatever its `o_i`; `+inf` or
+      NaN in an `lse_i` propagates as IEEE arithmetic does.
+    - One pair is the identity: `(o, lse) = (o_0, lse_0)`, on every row
+      (where `lse_0 = -inf`, `o_0` is returned as it is; attention yields 0
+      there). This is what the fold does.
+
+    So attention over the union of the key sets is the merge of the
+    attentions over each set: with `K = K1 ++ K2` and `V = V1 ++ V2`,
+    `attention(q, K, V)` equals `merge_attention(attention(q, K1, V1),
+    attention(q, K2, V2))` (both results, up to rounding), when each part
+    applies the mask the whole applies to its keys.
+
+    Example:
+
+    ```mlir
+    %o, %lse = loom.merge_attention %o0, %lse0, %o1, %lse1
+        : (tensor<1x8x16x64xbf16>, tensor<1x8x16xf32>, tensor<1x8x16x64xbf16>, tensor<1x8x16xf32>)
+        -> (tensor<1x8x16x64xbf16>, tensor<1x8x16xf32>)
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs);
+  let results = (outs AnyRankedTensor:$result, AnyRankedTensor:$lse);
+  let extraClassDeclaration = [{
+    /// The number of (o, lse) pairs.
+    unsigned getNumPairs() { return getInputs().size() / 2; }
+    ::mlir::Value getOutput(unsigned i) { return getInputs()[2 * i]; }
+    ::mlir::Value getLogSumExp(unsigned i) { return getInputs()[2 * i + 1]; }
+  }];
+  let hasFolder = 1;
 }
 
 def Loom_SelectBlocksOp : Loom_Op<"select_blocks"> {
