@@ -519,35 +519,63 @@ void mgpuMemFree(void *pointer, void *stream) {
 }
 
 
-void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
-                          int64_t rowStride, int64_t dataType,
-                          int64_t elementBytes, int64_t boxRows,
-                          int64_t boxCols, int64_t swizzle, int64_t l2Promotion,
-                          int64_t oobFill) {
+} // extern "C"
+
+namespace {
+/// Encodes (or finds in the cache) the tiled tensor map of a tensor of
+/// `rank` dimensions at `base`: `dims` innermost first (elements),
+/// `strides` in elements of dimensions 1 .. rank-1, and a box of `box`
+/// elements per dimension (innermost first). `who` names the entry point in
+/// messages.
+void *encodeTensorMap(const char *who, int64_t base, uint32_t rank,
+                      const int64_t *dims, const int64_t *strides,
+                      const int64_t *box, int64_t dataType,
+                      int64_t elementBytes, int64_t swizzle,
+                      int64_t l2Promotion, int64_t oobFill) {
   if (failed())
     return nullptr;
-  if (rows < 0 || cols < 0 || rowStride < cols || elementBytes <= 0 ||
-      boxRows <= 0 || boxCols <= 0 || boxRows > 256 || boxCols > 256) {
-    record("loomCudaTensorMap2D: invalid matrix " + std::to_string(rows) +
-           "x" + std::to_string(cols) + " (row stride " +
-           std::to_string(rowStride) + ") or box " + std::to_string(boxRows) +
-           "x" + std::to_string(boxCols));
+  std::string shape;
+  for (uint32_t i = rank; i-- > 0;)
+    shape += std::to_string(dims[i]) + (i ? "x" : "");
+  std::string boxText;
+  for (uint32_t i = rank; i-- > 0;)
+    boxText += std::to_string(box[i]) + (i ? "x" : "");
+  bool valid = elementBytes > 0;
+  for (uint32_t i = 0; i < rank; ++i) {
+    valid = valid && dims[i] >= 0 && box[i] > 0 && box[i] <= 256;
+    if (i > 0)
+      valid = valid && strides[i - 1] >= 0;
+  }
+  // Each dimension's stride covers the one inside it.
+  if (valid && rank > 1)
+    valid = strides[0] >= dims[0];
+  if (!valid) {
+    std::string strideText;
+    for (uint32_t i = 1; i < rank; ++i)
+      strideText += (i > 1 ? ", " : "") + std::to_string(strides[i - 1]);
+    record(std::string(who) + ": invalid tensor " + shape + " (strides " +
+           strideText + ") or box " + boxText);
     return nullptr;
   }
   // The driver wants the innermost dimension first, and the strides in
   // bytes of every dimension but the innermost.
-  const uint32_t rank = 2;
-  uint64_t globalDim[2] = {uint64_t(cols), uint64_t(rows)};
-  uint64_t globalStrides[2] = {uint64_t(rowStride * elementBytes), 0};
-  uint32_t box[2] = {uint32_t(boxCols), uint32_t(boxRows)};
-  uint32_t elementStrides[2] = {1, 1};
+  uint64_t globalDim[5], globalStrides[4];
+  uint32_t boxDim[5], elementStrides[5];
+  std::vector<uint64_t> key{uint64_t(base), uint64_t(rank)};
+  for (uint32_t i = 0; i < rank; ++i) {
+    globalDim[i] = uint64_t(dims[i]);
+    boxDim[i] = uint32_t(box[i]);
+    elementStrides[i] = 1;
+    key.push_back(uint64_t(dims[i]));
+    key.push_back(uint64_t(box[i]));
+    if (i > 0) {
+      globalStrides[i - 1] = uint64_t(strides[i - 1] * elementBytes);
+      key.push_back(uint64_t(strides[i - 1]));
+    }
+  }
+  for (int64_t v : {dataType, elementBytes, swizzle, l2Promotion, oobFill})
+    key.push_back(uint64_t(v));
   void *address = reinterpret_cast<void *>(uintptr_t(base));
-  std::vector<uint64_t> key{uint64_t(base),          uint64_t(rows),
-                            uint64_t(cols),          uint64_t(rowStride),
-                            uint64_t(dataType),      uint64_t(elementBytes),
-                            uint64_t(boxRows),       uint64_t(boxCols),
-                            uint64_t(swizzle),       uint64_t(l2Promotion),
-                            uint64_t(oobFill)};
   TensorMapCache &cache = tensorMapCache();
   std::lock_guard<std::mutex> lock(cache.mutex);
   if (auto it = cache.maps.find(key); it != cache.maps.end())
@@ -556,18 +584,18 @@ void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
   if (!d)
     return nullptr;
   if (!d->cuTensorMapEncodeTiled) {
-    record("loomCudaTensorMap2D: the CUDA driver has no "
+    record(std::string(who) +
+           ": the CUDA driver has no "
            "cuTensorMapEncodeTiled (a driver for CUDA 12 or later is needed "
            "for Hopper kernels)");
     return nullptr;
   }
   alignas(64) unsigned char map[TensorMapCache::kMapBytes];
   if (CUresult r = d->cuTensorMapEncodeTiled(
-          map, int(dataType), rank, address, globalDim, globalStrides, box,
+          map, int(dataType), rank, address, globalDim, globalStrides, boxDim,
           elementStrides, /*interleave=*/0, int(swizzle), int(l2Promotion),
           int(oobFill));
       r != CUDA_SUCCESS) {
-    std::string shape = std::to_string(rows) + "x" + std::to_string(cols);
     record("cuTensorMapEncodeTiled failed for a " + shape +
            " tensor at " + std::to_string(reinterpret_cast<uintptr_t>(address)) +
            " (TMA needs 16-byte aligned addresses and row strides): " +
@@ -593,6 +621,33 @@ void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
   cache.slabUsed += TensorMapCache::kMapBytes;
   cache.maps.emplace(std::move(key), slot);
   return reinterpret_cast<void *>(uintptr_t(slot));
+}
+} // namespace
+
+extern "C" {
+
+void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
+                          int64_t rowStride, int64_t dataType,
+                          int64_t elementBytes, int64_t boxRows,
+                          int64_t boxCols, int64_t swizzle, int64_t l2Promotion,
+                          int64_t oobFill) {
+  int64_t dims[2] = {cols, rows}, strides[1] = {rowStride},
+          box[2] = {boxCols, boxRows};
+  return encodeTensorMap("loomCudaTensorMap2D", base, 2, dims, strides, box,
+                         dataType, elementBytes, swizzle, l2Promotion,
+                         oobFill);
+}
+
+void *loomCudaTensorMap4D(int64_t base, int64_t n0, int64_t n1, int64_t n2,
+                          int64_t n3, int64_t s0, int64_t s1, int64_t s2,
+                          int64_t dataType, int64_t elementBytes,
+                          int64_t boxRows, int64_t boxCols, int64_t swizzle,
+                          int64_t l2Promotion, int64_t oobFill) {
+  int64_t dims[4] = {n3, n2, n1, n0}, strides[3] = {s2, s1, s0},
+          box[4] = {boxCols, boxRows, 1, 1};
+  return encodeTensorMap("loomCudaTensorMap4D", base, 4, dims, strides, box,
+                         dataType, elementBytes, swizzle, l2Promotion,
+                         oobFill);
 }
 
 void mgpuMemcpy(void *destination, void *source, size_t bytes, void *stream) {

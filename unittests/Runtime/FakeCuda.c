@@ -280,7 +280,7 @@ EXPORT CUresult cuTensorMapEncodeTiled(void *map, int dataType, uint32_t rank,
                                        const uint32_t *elementStrides,
                                        int interleave, int swizzle, int l2,
                                        int oob) {
-  (void)dataType, (void)box, (void)elementStrides, (void)interleave,
+  (void)dataType, (void)elementStrides, (void)interleave,
       (void)swizzle, (void)l2, (void)oob;
   if ((uintptr_t)address % 16)
     return CUDA_ERROR_INVALID_VALUE;
@@ -288,7 +288,16 @@ EXPORT CUresult cuTensorMapEncodeTiled(void *map, int dataType, uint32_t rank,
     if (strides[i] % 16)
       return CUDA_ERROR_INVALID_VALUE;
   memset(map, 0, 128);
-  uint64_t words[3] = {(uint64_t)(uintptr_t)address, dims[0], dims[1]};
+  /* What the tests read back: the address, dims (innermost first) in words
+     1..5, byte strides in 6..9, the box in 10..14, the rank in 15. */
+  uint64_t words[16] = {(uint64_t)(uintptr_t)address};
+  for (uint32_t i = 0; i < rank && i < 5; ++i) {
+    words[1 + i] = dims[i];
+    words[10 + i] = box[i];
+    if (i + 1 < rank)
+      words[6 + i] = strides[i];
+  }
+  words[15] = rank;
   memcpy(map, words, sizeof(words));
   ++tensorMapEncodes;
   return CUDA_SUCCESS;

@@ -172,7 +172,56 @@ TEST_F(Cuda, TensorMapOfAMisalignedMatrixIsAnError) {
   loomCudaClearStickyError();
   EXPECT_EQ(loomCudaTensorMap2D(base, -1, 100, 100, 9, 2, 64, 64, 3, 3, 0),
             nullptr);
-  EXPECT_NE(std::string(loomCudaGetStickyError()).find("invalid matrix"),
+  EXPECT_NE(std::string(loomCudaGetStickyError()).find("invalid tensor"),
+            std::string::npos);
+  loomCudaClearStickyError();
+}
+
+TEST_F(Cuda, FourDimensionalTensorMaps) {
+  // A [B 2, H 3, S 40, D 64] bf16 tensor viewed as [B, S, H, D] (strides
+  // S*H*D, D, H*D: the layout change of an attention fusion group), boxes
+  // of 32 rows x 64 columns.
+  alignas(16) static char data[2 * 3 * 40 * 64 * 2];
+  int64_t base = int64_t(reinterpret_cast<uintptr_t>(data));
+  int before = fake().tensorMapEncodes();
+  void *map = loomCudaTensorMap4D(base, 2, 3, 40, 64, 40 * 3 * 64, 64, 3 * 64,
+                                  9, 2, 32, 64, 3, 3, 0);
+  ASSERT_NE(map, nullptr) << loomCudaGetStickyError();
+  liveBefore = fake().liveAllocations(); // the maps' slab stays
+  uint64_t words[16];
+  std::memcpy(words, map, sizeof(words));
+  EXPECT_EQ(words[0], uint64_t(base));
+  // Innermost first: D, S, H, B; byte strides of S, H, B; box 64 x 32 x 1 x 1.
+  EXPECT_EQ(std::vector<uint64_t>(words + 1, words + 5),
+            (std::vector<uint64_t>{64, 40, 3, 2}));
+  EXPECT_EQ(std::vector<uint64_t>(words + 6, words + 9),
+            (std::vector<uint64_t>{3 * 64 * 2, 64 * 2, 40 * 3 * 64 * 2}));
+  EXPECT_EQ(std::vector<uint64_t>(words + 10, words + 14),
+            (std::vector<uint64_t>{64, 32, 1, 1}));
+  EXPECT_EQ(words[15], 4u);
+  // Cached per key; another box is another map.
+  EXPECT_EQ(loomCudaTensorMap4D(base, 2, 3, 40, 64, 40 * 3 * 64, 64, 3 * 64,
+                                9, 2, 32, 64, 3, 3, 0),
+            map);
+  EXPECT_EQ(fake().tensorMapEncodes(), before + 1);
+  EXPECT_NE(loomCudaTensorMap4D(base, 2, 3, 40, 64, 40 * 3 * 64, 64, 3 * 64,
+                                9, 2, 64, 64, 3, 3, 0),
+            map);
+  EXPECT_STREQ(loomCudaGetStickyError(), "");
+  // A row stride shorter than a row, a box past 256: sticky errors naming
+  // the tensor.
+  EXPECT_EQ(loomCudaTensorMap4D(base, 2, 3, 40, 64, 40 * 3 * 64, 64, 32, 9, 2,
+                                32, 64, 3, 3, 0),
+            nullptr);
+  std::string error = loomCudaGetStickyError();
+  EXPECT_NE(error.find("loomCudaTensorMap4D: invalid tensor 2x3x40x64"),
+            std::string::npos)
+      << error;
+  loomCudaClearStickyError();
+  EXPECT_EQ(loomCudaTensorMap4D(base, 2, 3, 40, 64, 40 * 3 * 64, 64, 3 * 64, 9,
+                                2, 512, 64, 3, 3, 0),
+            nullptr);
+  EXPECT_NE(std::string(loomCudaGetStickyError()).find("box 1x1x512x64"),
             std::string::npos);
   loomCudaClearStickyError();
 }

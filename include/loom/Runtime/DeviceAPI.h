@@ -115,6 +115,16 @@ void *loomCudaTensorMap2D(int64_t base, int64_t rows, int64_t cols,
                           int64_t elementBytes, int64_t boxRows,
                           int64_t boxCols, int64_t swizzle, int64_t l2Promotion,
                           int64_t oobFill);
+/* The same for a 4-D tensor [n0][n1][n2][n3] at `base` whose dimensions 0,
+ * 1 and 2 are `s0`, `s1`, `s2` elements apart (dimension 3 is contiguous),
+ * e.g. the [B, H, S, D] operands of attention, strided views included; the
+ * box is [1][1][boxRows][boxCols]. Out-of-bounds rows of a box (past n2)
+ * read as zero without touching the next head's rows. */
+void *loomCudaTensorMap4D(int64_t base, int64_t n0, int64_t n1, int64_t n2,
+                          int64_t n3, int64_t s0, int64_t s1, int64_t s2,
+                          int64_t dataType, int64_t elementBytes,
+                          int64_t boxRows, int64_t boxCols, int64_t swizzle,
+                          int64_t l2Promotion, int64_t oobFill);
 
 /*===--------------------------------------------------------------------===*
  * The sticky error and the stream, for hosts

@@ -33,6 +33,7 @@
 // the generic path (correct, with the scores materialized).
 
 #include "loom/GPU/Kernels/AttentionKernel.h"
+#include "loom/GPU/Kernels/HopperAttentionKernel.h"
 #include "Launch.h"
 #include "StridedOperands.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
@@ -41,7 +42,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include <cmath>
@@ -187,6 +190,110 @@ LogicalResult applyRequestedTile(Operation *op, const AttentionOperands &a,
                               why.empty() ? c.sharedMemoryBytes() : 0);
 }
 
+using loom::gpu::indexConst;
+
+/// The wgmma kernel for an op that the flash kernel `c` covers, on a chip
+/// with wgmma (sm_90a); nothing where it does not apply: block-sparse,
+/// window and softcap forms, a requested tile, RoPE fused in a group, short
+/// static queries (a 128-row CTA would be mostly empty), or too little
+/// shared memory. The flash kernel stays the fallback at run time for
+/// operands the TMA cannot read (misaligned addresses or strides).
+std::optional<loom::gpu::HopperAttentionConfig>
+selectHopper(const AttentionOperands &a,
+             const loom::gpu::AttentionKernelConfig &c,
+             const loom::gpu::Target &target) {
+  if (!target.hasWgmma() || !target.hasTma() || target.attention ||
+      c.sparse || c.window || c.softcap || c.ropeQ || c.ropeK)
+    return std::nullopt;
+  auto qType = cast<RankedTensorType>(a.q.getType());
+  if (!qType.isDynamicDim(2) && qType.getDimSize(2) <= 64)
+    return std::nullopt;
+  loom::gpu::HopperAttentionConfig h;
+  h.elementType = c.elementType;
+  h.headDim = c.headDim;
+  h.causal = c.causal;
+  h.positiveScale = c.positiveScale;
+  h.lse = c.lse;
+  h.strided = c.strided;
+  // 128-key tiles: S, O and P of a 128-wide head fit 240 registers.
+  h.blockN = 128;
+  h.stages = 2;
+  if (!h.check().empty() ||
+      h.sharedMemoryBytes() > target.sharedMemoryBytes)
+    return std::nullopt;
+  return h;
+}
+
+/// The tensor map of the [B, H, S, D] buffer `buffer` (a strided view
+/// included) for boxes of [1, 1, rows, 64]: the runtime's
+/// loomCudaTensorMap4D, 128-byte swizzle, zero fill.
+Value tensorMap4D(OpBuilder &b, Location loc, ModuleOp module, Value buffer,
+                  int64_t rows, const std::string &elementType) {
+  MLIRContext *ctx = b.getContext();
+  Type i64 = b.getI64Type();
+  Type pointer = LLVM::LLVMPointerType::get(ctx);
+  StringRef encoder = "loomCudaTensorMap4D";
+  auto encoderType =
+      LLVM::LLVMFunctionType::get(pointer, SmallVector<Type>(15, i64));
+  if (!module.lookupSymbol(encoder)) {
+    OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
+    LLVM::LLVMFuncOp::create(top, loc, encoder, encoderType);
+  }
+  auto asI64 = [&](Value v) -> Value {
+    return arith::IndexCastOp::create(b, loc, i64, v);
+  };
+  auto constI64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  };
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
+  Value basePtr = memref::ExtractAlignedPointerAsIndexOp::create(
+      b, loc, meta.getBaseBuffer());
+  Value byteOffset = arith::MulIOp::create(b, loc, meta.getOffset(),
+                                           indexConst(b, loc, 2));
+  Value base = arith::AddIOp::create(b, loc, basePtr, byteOffset);
+  SmallVector<Value> operands{asI64(base)};
+  for (Value size : meta.getSizes())
+    operands.push_back(asI64(size));
+  for (Value stride : meta.getStrides().drop_back())
+    operands.push_back(asI64(stride));
+  int64_t dataType = elementType == "bf16" ? 9 : 6;
+  // 128-byte swizzle (3), 256-byte L2 promotion (3), zero fill (0).
+  operands.append({constI64(dataType), constI64(2), constI64(rows),
+                   constI64(64), constI64(3), constI64(3), constI64(0)});
+  return LLVM::CallOp::create(b, loc, encoderType,
+                              FlatSymbolRefAttr::get(ctx, encoder), operands)
+      .getResult();
+}
+
+/// True (i1) when the TMA can read `buffers` ([B, H, S, D] views of 16-bit
+/// elements): 16-byte aligned start and strides, and no empty dimension (a
+/// tensor map cannot describe one).
+Value tmaCanRead(OpBuilder &b, Location loc, ValueRange buffers) {
+  Value ok = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+  Value zero = indexConst(b, loc, 0);
+  auto andWith = [&](Value cond) {
+    ok = arith::AndIOp::create(b, loc, ok, cond);
+  };
+  auto multipleOf = [&](Value v, int64_t d) {
+    Value r = arith::RemUIOp::create(b, loc, v, indexConst(b, loc, d));
+    andWith(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, r, zero));
+  };
+  for (Value buffer : buffers) {
+    auto meta = memref::ExtractStridedMetadataOp::create(b, loc, buffer);
+    Value basePtr = memref::ExtractAlignedPointerAsIndexOp::create(
+        b, loc, meta.getBaseBuffer());
+    Value byteOffset = arith::MulIOp::create(b, loc, meta.getOffset(),
+                                             indexConst(b, loc, 2));
+    multipleOf(arith::AddIOp::create(b, loc, basePtr, byteOffset), 16);
+    for (Value stride : meta.getStrides().drop_back())
+      multipleOf(stride, 8);
+    for (Value size : meta.getSizes())
+      andWith(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ugt, size,
+                                    zero));
+  }
+  return ok;
+}
+
 using loom::gpu::dim;
 using loom::gpu::indexConst;
 using loom::gpu::isStatic;
@@ -208,9 +315,11 @@ struct FusedViews {
   Operation *replaced = nullptr;
 };
 
-LogicalResult rewrite(Operation *op, const AttentionOperands &a,
-                      const loom::gpu::AttentionKernelConfig &c,
-                      ModuleOp module, const FusedViews *views = nullptr) {
+LogicalResult
+rewrite(Operation *op, const AttentionOperands &a,
+        const loom::gpu::AttentionKernelConfig &c, ModuleOp module,
+        const FusedViews *views = nullptr,
+        const std::optional<loom::gpu::HopperAttentionConfig> &hopper = {}) {
   Location loc = op->getLoc();
   OpBuilder b(op);
   auto rType = cast<RankedTensorType>(op->getResult(0).getType());
@@ -252,7 +361,9 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
   }
   float scale = a.scale ? a.scale->convertToFloat()
                         : static_cast<float>(1.0 / std::sqrt(double(c.headDim)));
-  args.push_back(arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale)));
+  Value scaleValue =
+      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
+  args.push_back(scaleValue);
   if (c.softcap)
     args.push_back(arith::ConstantOp::create(
         b, loc, b.getF32FloatAttr(a.softcap->convertToFloat())));
@@ -276,9 +387,40 @@ LogicalResult rewrite(Operation *op, const AttentionOperands &a,
 
   // Grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1): never empty (a CTA
   // without a (b, h) touches no memory), so no launch needs a guard.
-  loom::gpu::launchPerHead(b, loc, views ? views->replaced : op, *kernel, batch,
-                           heads, sq, c.blockM(), c.threads(),
-                           c.sharedMemoryBytes(), args, out, moreOuts);
+  auto launchFlash = [&] {
+    loom::gpu::launchPerHeadGrid(b, loc, *kernel, batch, heads, sq,
+                                 c.blockM(), c.threads(),
+                                 c.sharedMemoryBytes(), args);
+  };
+  if (hopper) {
+    // The wgmma kernel where the TMA can read q, k and v, else the flash
+    // kernel.
+    FailureOr<SymbolRefAttr> wgmma =
+        loom::gpu::buildHopperAttentionKernel(module, loc, *hopper);
+    if (failed(wgmma))
+      return failure();
+    Value qv = args[0], kv = args[1], vv = args[2], ov = args[3];
+    Value ok = tmaCanRead(b, loc, {qv, kv, vv});
+    auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&choice.getThenRegion().front());
+    SmallVector<Value> wgmmaArgs{
+        tensorMap4D(b, loc, module, qv, hopper->blockM(), hopper->elementType),
+        tensorMap4D(b, loc, module, kv, hopper->blockN, hopper->elementType),
+        tensorMap4D(b, loc, module, vv, hopper->blockN, hopper->elementType),
+        qv, kv, vv, ov, scaleValue};
+    if (hopper->lse)
+      wgmmaArgs.push_back(args.back());
+    loom::gpu::launchPerHeadGrid(b, loc, *wgmma, batch, heads, sq,
+                                 hopper->blockM(), hopper->threads(),
+                                 hopper->sharedMemoryBytes(), wgmmaArgs);
+    b.setInsertionPointToStart(&choice.getElseRegion().front());
+    launchFlash();
+  } else {
+    launchFlash();
+  }
+  loom::gpu::replaceByOutputs(b, loc, views ? views->replaced : op, out,
+                              moreOuts);
   return success();
 }
 
@@ -328,7 +470,8 @@ LogicalResult loom::rewriteAttentionOps(ModuleOp module,
       return failure();
     if (!*config)
       continue; // generic path
-    if (failed(rewrite(op, a, **config, module)))
+    if (failed(rewrite(op, a, **config, module, /*views=*/nullptr,
+                       selectHopper(a, **config, target))))
       return failure();
   }
   return success();
@@ -364,6 +507,28 @@ FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
   std::optional<OperandChain> q = traceOperand(a.q, true),
                               k = traceOperand(a.k, fuseRopeK),
                               v = traceOperand(a.v, false);
+  // On sm_90a the wgmma kernel reads the group's layout changes in place
+  // but does not rotate: a RoPE stays a kernel of its own there. That costs
+  // a launch and a pass over q and k, worth it where the attention's work
+  // is large: at least 2^32 multiply-adds (B Hq Sq Skv D, static sizes;
+  // dynamic ones count as large). Smaller groups keep the flash kernel with
+  // RoPE fused.
+  loom::gpu::AttentionKernelConfig plainConfig = c;
+  plainConfig.strided = true;
+  bool wgmma = selectHopper(a, plainConfig, target).has_value();
+  if (wgmma && q && k && (q->rope || k->rope)) {
+    auto vType = cast<RankedTensorType>(a.v.getType());
+    double work = 1;
+    for (int64_t d : {qType.getDimSize(0), qType.getDimSize(1),
+                      qType.getDimSize(2), kType.getDimSize(2),
+                      vType.getDimSize(3)})
+      work *= ShapedType::isDynamic(d) ? double(1 << 16) : double(d);
+    wgmma = work >= 4294967296.0;
+  }
+  if (wgmma) {
+    q = traceOperand(a.q, false);
+    k = traceOperand(a.k, false);
+  }
   std::optional<ResultChain> o = traceResult(op);
   if (!q || !k || !v || !o)
     return false;
@@ -429,7 +594,8 @@ FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
       views.ropeTables.push_back(loom::gpu::bufferOf(b, loc, rope.getCos()));
       views.ropeTables.push_back(loom::gpu::bufferOf(b, loc, rope.getSin()));
     }
-  if (failed(rewrite(op, a, c, op->getParentOfType<ModuleOp>(), &views)))
+  if (failed(rewrite(op, a, c, op->getParentOfType<ModuleOp>(), &views,
+                     selectHopper(a, c, target))))
     return failure();
   // The layout changes and RoPEs are dead now, the attention op included
   // (launchPerHead erased the last op of the result's chain).

@@ -108,6 +108,15 @@ void launchPerHead(OpBuilder &b, Location loc, Operation *op,
                    int64_t rowsPerBlock, int64_t threads,
                    int64_t sharedMemoryBytes, ValueRange args, Value out,
                    ValueRange moreOuts) {
+  launchPerHeadGrid(b, loc, kernel, batch, heads, rows, rowsPerBlock, threads,
+                    sharedMemoryBytes, args);
+  replaceByOutputs(b, loc, op, out, moreOuts);
+}
+
+void launchPerHeadGrid(OpBuilder &b, Location loc, SymbolRefAttr kernel,
+                       Value batch, Value heads, Value rows,
+                       int64_t rowsPerBlock, int64_t threads,
+                       int64_t sharedMemoryBytes, ValueRange args) {
   Value one = indexConst(b, loc, 1);
   Value gx = arith::MaxUIOp::create(
       b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
@@ -120,6 +129,10 @@ void launchPerHead(OpBuilder &b, Location loc, Operation *op,
                                   mlir::gpu::KernelDim3{gx, gy, one},
                                   mlir::gpu::KernelDim3{blockX, one, one}, smem,
                                   args);
+}
+
+void replaceByOutputs(OpBuilder &b, Location loc, Operation *op, Value out,
+                      ValueRange moreOuts) {
   auto type = cast<RankedTensorType>(op->getResult(0).getType());
   op->getResult(0).replaceAllUsesWith(tensorOf(b, loc, out, type));
   for (auto [i, more] : llvm::enumerate(moreOuts)) {

@@ -96,6 +96,16 @@ void launchPerHead(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
                    int64_t threads, int64_t sharedMemoryBytes,
                    mlir::ValueRange args, mlir::Value out,
                    mlir::ValueRange moreOuts = {});
+/// launchPerHead's two halves: the launch alone (e.g. one of two kernels
+/// chosen at run time), and the replacement of `op`.
+void launchPerHeadGrid(mlir::OpBuilder &b, mlir::Location loc,
+                       mlir::SymbolRefAttr kernel, mlir::Value batch,
+                       mlir::Value heads, mlir::Value rows,
+                       int64_t rowsPerBlock, int64_t threads,
+                       int64_t sharedMemoryBytes, mlir::ValueRange args);
+void replaceByOutputs(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::Operation *op, mlir::Value out,
+                      mlir::ValueRange moreOuts = {});
 
 /// Replaces the GEMM op `gemm` and the elementwise ops `chain` after it
 /// (each the only reader of the value before it: SiLU, GELU, or an add or

@@ -13,8 +13,15 @@ nvgpu::TensorMapDescriptorType tmaDescriptorType(MLIRContext *ctx,
                                                  int64_t rows, int64_t columns,
                                                  Type elementType,
                                                  bool swizzle128) {
+  return tmaDescriptorType(ctx, {rows, columns}, elementType, swizzle128);
+}
+
+nvgpu::TensorMapDescriptorType tmaDescriptorType(MLIRContext *ctx,
+                                                 ArrayRef<int64_t> box,
+                                                 Type elementType,
+                                                 bool swizzle128) {
   return nvgpu::TensorMapDescriptorType::get(
-      ctx, sharedMemRefType({rows, columns}, elementType),
+      ctx, sharedMemRefType(box, elementType),
       swizzle128 ? nvgpu::TensorMapSwizzleKind::SWIZZLE_128B
                  : nvgpu::TensorMapSwizzleKind::SWIZZLE_NONE,
       nvgpu::TensorMapL2PromoKind::L2PROMO_256B,

@@ -5,6 +5,9 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
+#include <cassert>
+#include <string>
+
 using namespace mlir;
 
 namespace loom {
@@ -36,8 +39,20 @@ Value wgmmaDescriptor(KernelBuilder &b, Value sharedAddress) {
   return b.ori(field, b.i64(fixed));
 }
 
+Value wgmmaDescriptorNMajor(KernelBuilder &b, Value sharedAddress,
+                            int64_t leadingBytes, int64_t strideBytes) {
+  // The same fields as above; for N-major operands the leading byte offset
+  // is the distance between the 64-element panels of N, the stride byte
+  // offset the distance between 8-row groups of K.
+  Value address = b.indexCast(b.getI64Type(), sharedAddress);
+  Value field = b.shru(b.andi(address, b.i64(0x3FFFF)), b.i64(4));
+  int64_t fixed = ((leadingBytes >> 4) << 16) |
+                  (int64_t(strideBytes >> 4) << 32) | (int64_t(1) << 62);
+  return b.ori(field, b.i64(fixed));
+}
+
 Value wgmmaMma(KernelBuilder &b, WgmmaType type, int64_t n, Value accumulator,
-               Value descA, Value descB) {
+               Value descA, Value descB, bool transposeB) {
   MLIRContext *ctx = b.getContext();
   NVVM::WGMMATypes t = type == WgmmaType::BF16   ? NVVM::WGMMATypes::bf16
                        : type == WgmmaType::F16  ? NVVM::WGMMATypes::f16
@@ -54,11 +69,65 @@ Value wgmmaMma(KernelBuilder &b, WgmmaType type, int64_t n, Value accumulator,
       typeAB, typeD, NVVM::WGMMAScaleOutAttr::get(ctx, NVVM::WGMMAScaleOut::one),
       NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one),
       NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one),
-      // row A and col B: both operands K-major (no transpose).
+      // row A and col B: both operands K-major (row B: N-major).
       NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
-      NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::col),
+      NVVM::MMALayoutAttr::get(ctx, transposeB ? NVVM::MMALayout::row
+                                               : NVVM::MMALayout::col),
       s8 ? NVVM::MMAIntOverflowAttr::get(ctx, NVVM::MMAIntOverflow::wrapped)
          : NVVM::MMAIntOverflowAttr());
+}
+
+Value wgmmaMmaRegisterA(KernelBuilder &b, WgmmaType type, int64_t n,
+                        Value accumulator, ValueRange a, Value descB,
+                        bool transposeB) {
+  assert((type == WgmmaType::BF16 || type == WgmmaType::F16) && a.size() == 4);
+  int64_t count = n / 2;
+  // $0 .. $(count-1): the accumulator out; then the same tied in, the four
+  // A registers, B's descriptor.
+  // scale-d is a predicate operand: set from an i32 1 (accumulate).
+  std::string asmText = "{\n.reg .pred p;\nsetp.ne.b32 p, $" +
+                        std::to_string(2 * count + 5) +
+                        ", 0;\nwgmma.mma_async.sync.aligned.m64n" +
+                        std::to_string(n) + "k16.f32." +
+                        (type == WgmmaType::BF16 ? "bf16.bf16" : "f16.f16") +
+                        " {";
+  std::string constraints;
+  for (int64_t i = 0; i < count; ++i) {
+    asmText += (i ? ", $" : "$") + std::to_string(i);
+    constraints += (i ? ",=f" : "=f");
+  }
+  SmallVector<Value> operands;
+  for (int64_t i = 0; i < count; ++i) {
+    operands.push_back(wgmmaElement(b, accumulator, i));
+    constraints += "," + std::to_string(i);
+  }
+  asmText += "}, {";
+  for (int64_t i = 0; i < 4; ++i) {
+    asmText += (i ? ", $" : "$") + std::to_string(2 * count + i);
+    operands.push_back(a[i]);
+    constraints += ",r";
+  }
+  operands.push_back(descB);
+  constraints += ",l";
+  operands.push_back(b.i32(1));
+  constraints += ",r";
+  asmText += "}, $" + std::to_string(2 * count + 4) + ", p, 1, 1, " +
+             (transposeB ? "1" : "0") + ";\n}";
+  return LLVM::InlineAsmOp::create(
+             b, accumulator.getType(), operands, asmText, constraints,
+             /*has_side_effects=*/true, /*is_align_stack=*/false,
+             LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
+             ArrayAttr())
+      .getRes();
+}
+
+Value wgmmaPackA(KernelBuilder &b, WgmmaType type, Value lo, Value hi) {
+  Type element = type == WgmmaType::F16 ? Type(b.getF16Type())
+                                        : Type(b.getBF16Type());
+  Value pair = b.fromElements(VectorType::get({2}, b.getF32Type()), {lo, hi});
+  Value rounded = b.truncf(VectorType::get({2}, element), pair);
+  Value word = b.vbitcast(VectorType::get({1}, b.getI32Type()), rounded);
+  return b.extract(word, 0);
 }
 
 void wgmmaFence(KernelBuilder &b) { NVVM::WgmmaFenceAlignedOp::create(b); }

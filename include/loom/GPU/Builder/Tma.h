@@ -30,6 +30,11 @@ namespace gpu {
 mlir::nvgpu::TensorMapDescriptorType
 tmaDescriptorType(mlir::MLIRContext *ctx, int64_t rows, int64_t columns,
                   mlir::Type elementType, bool swizzle128);
+/// The same for a box of any rank (outermost first, the innermost
+/// `columns` last), e.g. [1, 1, rows, 64] of a [B, H, S, D] tensor.
+mlir::nvgpu::TensorMapDescriptorType
+tmaDescriptorType(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> box,
+                  mlir::Type elementType, bool swizzle128);
 
 /// A group of `count` mbarriers in shared memory (static).
 mlir::Value createBarriers(KernelBuilder &b, int64_t count);

@@ -43,11 +43,35 @@ mlir::Value wgmmaZeroAccumulator(KernelBuilder &b, mlir::Type accumulatorType);
 /// element (0, k0)), with 8-row core matrices 1024 bytes apart.
 mlir::Value wgmmaDescriptor(KernelBuilder &b, mlir::Value sharedAddress);
 
+/// The descriptor of an N-major (transposed) B operand in 128-byte
+/// swizzled rows: each row holds 64 16-bit elements of N (one "panel"),
+/// consecutive K rows are 128 bytes apart, 8-row groups `strideBytes`
+/// apart (1024 for a panel of whole rows), and the panels of further N
+/// columns `leadingBytes` apart. E.g. attention's V tile [keys][D] as
+/// D / 64 panels [keys][64]: the operand of P V, K = keys.
+mlir::Value wgmmaDescriptorNMajor(KernelBuilder &b, mlir::Value sharedAddress,
+                                  int64_t leadingBytes, int64_t strideBytes);
 /// acc += A * B^T for one m64 x nN x k slice (k = 32 bytes of elements):
-/// `descA`, `descB` from wgmmaDescriptor, both operands K-major.
+/// `descA`, `descB` from wgmmaDescriptor, both operands K-major (B N-major,
+/// from wgmmaDescriptorNMajor, with `transposeB`; 16-bit types only).
 mlir::Value wgmmaMma(KernelBuilder &b, WgmmaType type, int64_t n,
                      mlir::Value accumulator, mlir::Value descA,
-                     mlir::Value descB);
+                     mlir::Value descB, bool transposeB = false);
+/// The same with A in registers (16-bit types): `a` the four i32 registers
+/// of the thread's A fragment, which has the accumulator's layout for an
+/// m64 x n16 tile (registers: rows g and g + 8 of columns 2t, 2t + 1, then
+/// of columns 2t + 8, 2t + 9; each register two elements, the lower column
+/// in the low half). An accumulator of a previous product (converted to
+/// the element type, n8 blocks 2j and 2j + 1) is such a fragment for K
+/// slice j: FlashAttention's P V. NVVM has no op for this form: it is
+/// inline PTX with the accumulator tied in and out.
+mlir::Value wgmmaMmaRegisterA(KernelBuilder &b, WgmmaType type, int64_t n,
+                              mlir::Value accumulator, mlir::ValueRange a,
+                              mlir::Value descB, bool transposeB);
+/// The f32 values `lo`, `hi` rounded once to `type` (BF16 or F16) as one
+/// i32 register of an A fragment (lo in the low half).
+mlir::Value wgmmaPackA(KernelBuilder &b, WgmmaType type, mlir::Value lo,
+                       mlir::Value hi);
 
 /// wgmma.fence: orders register accesses before the next products.
 void wgmmaFence(KernelBuilder &b);

@@ -1,0 +1,90 @@
+//===- HopperAttentionKernel.h - flash attention on wgmma -------*- C++ -*-===//
+//
+// Loom's flash-attention forward kernel for sm_90a: TMA copies into
+// 128-byte-swizzled shared memory, an mbarrier pipeline fed by a producer
+// warpgroup, and two consumer warpgroups that multiply with wgmma (S = Q K^T
+// with both operands in shared memory, O += P V with P in registers). See
+// lib/GPU/Kernels/HopperAttentionKernel.cpp for the schedule.
+
+#ifndef LOOM_GPU_KERNELS_HOPPERATTENTIONKERNEL_H
+#define LOOM_GPU_KERNELS_HOPPERATTENTIONKERNEL_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <cstdint>
+#include <string>
+
+namespace loom {
+namespace gpu {
+
+/// One instantiation of the wgmma flash-attention kernel.
+struct HopperAttentionConfig {
+  /// "bf16" or "f16": q, k, v and the result.
+  std::string elementType = "bf16";
+  /// D = Dv: 64, 128, 192 or 256 (whole 64-element panels).
+  int64_t headDim = 128;
+  /// Keys per key/value tile (the N of S = Q K^T's wgmma): a multiple of 16
+  /// up to 256.
+  int64_t blockN = 128;
+  /// Stages of the K/V ring.
+  int64_t stages = 2;
+  /// Bottom-right aligned causal mask (key tiles past the diagonal of the
+  /// CTA's last row are not visited).
+  bool causal = false;
+  /// The scale is > 0 and normal: the row maxima are taken over raw scores
+  /// and the scale folds into one fma per score (AttentionKernelConfig).
+  bool positiveScale = false;
+  /// Also write each row's natural log-sum-exp to a [B, Hq, Sq] f32
+  /// argument, the last one (-inf for a row without visible key).
+  bool lse = false;
+  /// q, k, v and o are strided views (unit stride in D only), as in
+  /// AttentionKernelConfig: a fusion group's layout changes are read and
+  /// written in place (the tensor maps carry the strides).
+  bool strided = false;
+  /// setmaxnreg budgets of the producer and the consumer warpgroups.
+  int64_t producerRegisters = 24, consumerRegisters = 240;
+
+  /// Consumer warpgroups, 64 query rows each.
+  static constexpr int64_t kConsumers = 2;
+  int64_t blockM() const { return 64 * kConsumers; }
+  int64_t threads() const { return 128 * (1 + kConsumers); }
+  /// 64-element panels of a row of Q, K or V (a 128-byte swizzled row each).
+  int64_t panels() const { return headDim / 64; }
+  int64_t elementBytes() const { return 2; }
+  int64_t qBytes() const { return blockM() * headDim * elementBytes(); }
+  int64_t kvTileBytes() const { return blockN * headDim * elementBytes(); }
+  /// Q, the K and V rings, and 1024 bytes to align the base (the dynamic
+  /// shared memory is only 16-byte aligned; swizzled tiles need 1024).
+  int64_t sharedMemoryBytes() const {
+    return 1024 + qBytes() + 2 * stages * kvTileBytes();
+  }
+  /// Why the kernel cannot be built ("" if it can).
+  std::string check() const;
+  /// A name that encodes every choice above.
+  std::string kernelName() const;
+};
+
+/// The kernel of `config` in `module`'s gpu.module @loom_kernels (built on
+/// first use). Its arguments, in order:
+///
+///   tensor maps of q, k, v (device pointers to CUtensorMaps, encoded by
+///   the runtime's loomCudaTensorMap4D with boxes [1, 1, blockM, 64] for q
+///   and [1, 1, blockN, 64] for k and v, 128-byte swizzle, zero fill)
+///                                       !llvm.ptr
+///   q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v [B, Hkv, Skv, D] (their sizes)
+///   o [B, Hq, Sq, D] (written)          memref<?x?x?x?xT> (strided<[?, ?,
+///                                       ?, 1], offset: ?> with `strided`)
+///   scale                               f32
+///   lse [B, Hq, Sq]                     memref<?x?x?xf32>   (lse only)
+///
+/// Launch: grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1), block
+/// (threads, 1, 1), dynamic shared memory sharedMemoryBytes(). Block x is
+/// (b, h) = (x / Hq, x % Hq), block y the query tile (in reverse order).
+mlir::FailureOr<mlir::SymbolRefAttr>
+buildHopperAttentionKernel(mlir::ModuleOp module, mlir::Location loc,
+                           const HopperAttentionConfig &config);
+
+} // namespace gpu
+} // namespace loom
+
+#endif // LOOM_GPU_KERNELS_HOPPERATTENTIONKERNEL_H

@@ -1,0 +1,458 @@
+//===- HopperAttentionKernel.cpp - flash attention on wgmma ---------------===//
+//
+// FlashAttention forward for sm_90a, one CTA of 384 threads per (query tile
+// of 128 rows, head, batch):
+//
+//   shared memory (from a 1024-byte aligned base): the Q tile and a ring of
+//   `stages` K tiles and V tiles, each stored as D / 64 panels of [rows][64]
+//   elements (128-byte rows, 128-byte swizzle), as the TMA writes them;
+//   mbarriers: Q full, per stage K full and V full (armed with the bytes by
+//   the producer, completed by the TMA) and empty (one arrival per consumer
+//   warpgroup once it has read the stage).
+//
+//   warpgroup 0, the producer, gives its registers away; one thread loads
+//   Q, then walks the CTA's key tiles: wait until the stage is empty, arm
+//   and issue K's panels, arm and issue V's (V on its own barrier, so that
+//   the consumers start S = Q K^T while V is still in flight).
+//
+//   warpgroups 1 and 2, the consumers, own rows 64c .. 64c + 63 of the tile
+//   and, for each key tile:
+//     S = Q K^T        D / 16 wgmma.m64n(blockN)k16, both operands K-major
+//                      in shared memory
+//     x = S * scale * log2(e) (or raw scores with a positive scale), -inf
+//                      where masked (only tiles that cross the end of the
+//                      keys or the causal diagonal are masked per element)
+//     m' = max(m, rowmax x); p = exp2(x - m'); l = l * exp2(m - m') + rowsum p
+//     O = O * exp2(m - m') + P V
+//                      blockN / 16 wgmma.m64n(D)k16 with A = P in registers
+//                      (the accumulator layout of S is the A fragment's) and
+//                      B = V N-major (transposed) in shared memory
+//     release the stage (one arrival per warpgroup)
+//   O / l (0 where l = 0), rounded once, stored in column pairs; with `lse`,
+//   ln(2) * (m + lg2(l)) per row.
+//
+// The accumulator layout (Wgmma.h): thread (warp w, lane l) of a consumer
+// holds rows 16w + l/4 and 16w + l/4 + 8 of its 64 rows and, of every n8
+// block j, columns 8j + 2(l%4) + {0, 1}; a row's values lie in the 4 lanes
+// of a quad, so row reductions are two xor shuffles.
+//
+// Rows of Q past Sq and keys past Skv are zero-filled by the TMA (the maps
+// are 4-D, [B, H, S, D], so a box never reads the next head's rows); such
+// keys are masked, such rows are not stored.
+
+#include "loom/GPU/Kernels/HopperAttentionKernel.h"
+
+#include "loom/GPU/Builder/KernelBuilder.h"
+#include "loom/GPU/Builder/Reduce.h"
+#include "loom/GPU/Builder/Tma.h"
+#include "loom/GPU/Builder/Wgmma.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+using namespace mlir;
+
+namespace loom {
+namespace gpu {
+
+namespace {
+
+using Values = KernelBuilder::Values;
+
+struct Generator {
+  const HopperAttentionConfig &c;
+  KernelBuilder &b;
+  Type t;
+  WgmmaType mmaType;
+
+  // Arguments.
+  Value qMapPtr, kMapPtr, vMapPtr, q, k, v, o, scale, lseArg;
+  // Prologue values.
+  Value tid, wg, wgTid, warp, lane, smem, base, pad, barriers;
+  Value bIdx, h, kvh, sq, skv, q0, offset, ne, sl2;
+
+  Generator(const HopperAttentionConfig &c, KernelBuilder &b) : c(c), b(b) {}
+
+  Value negInf() { return b.f32Bits(0xFF800000u); }
+  Value zeroF() { return b.f32(0.0); }
+
+  // Barrier indices.
+  Value qFull() { return b.idx(0); }
+  Value kFull(Value s) { return b.addConst(s, 1); }
+  Value vFull(Value s) { return b.addConst(s, 1 + c.stages); }
+  Value empty(Value s) { return b.addConst(s, 1 + 2 * c.stages); }
+
+  // Byte offsets from the aligned base.
+  int64_t panelBytes(int64_t rows) const { return rows * 128; }
+  Value qPanel(int64_t p) { return b.idx(p * panelBytes(c.blockM())); }
+  Value kPanel(Value s, int64_t p) {
+    Value stage = b.mul(s, b.idx(c.kvTileBytes()));
+    return b.addConst(stage, c.qBytes() + p * panelBytes(c.blockN));
+  }
+  Value vPanel(Value s, int64_t p) {
+    Value stage = b.mul(s, b.idx(c.kvTileBytes()));
+    return b.addConst(stage, c.qBytes() + c.stages * c.kvTileBytes() +
+                                 p * panelBytes(c.blockN));
+  }
+  /// The [1, 1, rows, 64] shared view at `offset` (a TMA destination).
+  Value viewAt(Value offset, int64_t rows) {
+    return b.view(smem, b.add(pad, offset),
+                  sharedMemRefType({1, 1, rows, 64}, t));
+  }
+  /// The shared-window address of `offset`.
+  Value addressOf(Value offset) { return b.add(base, b.add(pad, offset)); }
+  /// The tensor map at `pointer` with boxes of `rows` x 64.
+  Value mapOf(Value pointer, int64_t rows) {
+    Type type =
+        tmaDescriptorType(b.getContext(), {1, 1, rows, 64}, t, true);
+    return UnrealizedConversionCastOp::create(b, type, pointer).getResult(0);
+  }
+
+  void producer() {
+    setMaxRegisters(b, c.producerRegisters, /*increase=*/false);
+    b.ifThen(b.andi(b.eq(wgTid, b.idx(0)), b.slt(b.idx(0), ne)), [&] {
+      Value qMap = mapOf(qMapPtr, c.blockM());
+      Value kMap = mapOf(kMapPtr, c.blockN);
+      Value vMap = mapOf(vMapPtr, c.blockN);
+      for (Value map : {qMap, kMap, vMap})
+        tmaPrefetch(b, map);
+      arriveExpectBytes(b, barriers, qFull(), c.qBytes());
+      for (int64_t p = 0; p < c.panels(); ++p)
+        tmaLoad(b, qMap, {b.idx(64 * p), q0, h, bIdx},
+                viewAt(qPanel(p), c.blockM()), barriers, qFull());
+      b.forLoop(b.idx(0), ne, b.idx(1), [&](Value it) {
+        auto [s, parity] = stagePhase(b, it, c.stages);
+        // The round before this one must have been consumed (a fresh
+        // barrier counts its previous phase done).
+        waitBarrier(b, barriers, empty(s), b.xori(parity, b.i1(true)));
+        Value row = b.mul(it, b.idx(c.blockN));
+        arriveExpectBytes(b, barriers, kFull(s), c.kvTileBytes());
+        for (int64_t p = 0; p < c.panels(); ++p)
+          tmaLoad(b, kMap, {b.idx(64 * p), row, kvh, bIdx},
+                  viewAt(kPanel(s, p), c.blockN), barriers, kFull(s));
+        arriveExpectBytes(b, barriers, vFull(s), c.kvTileBytes());
+        for (int64_t p = 0; p < c.panels(); ++p)
+          tmaLoad(b, vMap, {b.idx(64 * p), row, kvh, bIdx},
+                  viewAt(vPanel(s, p), c.blockN), barriers, vFull(s));
+      });
+    });
+  }
+
+  void consumer() {
+    setMaxRegisters(b, c.consumerRegisters, /*increase=*/true);
+    const int64_t nS = c.blockN / 2, nO = c.headDim / 2;
+    const bool folded = c.positiveScale;
+    Value rowInTile = b.mul(b.sub(wg, b.idx(1)), b.idx(64));
+    Value g = b.divu(lane, b.idx(4));
+    Value t4 = b.remu(lane, b.idx(4));
+    Value row0 = b.add(b.add(q0, rowInTile), b.add(b.mul(warp, b.idx(16)), g));
+    Value rows[2] = {row0, b.addConst(row0, 8)};
+    Value aligned[2] = {b.add(rows[0], offset), b.add(rows[1], offset)};
+    Value keyLane = b.indexCast(b.getI32Type(), b.mul(t4, b.idx(2)));
+    Type sType = wgmmaAccumulatorType(b, mmaType, c.blockN);
+    Type oType = wgmmaAccumulatorType(b, mmaType, c.headDim);
+
+    b.ifThen(b.slt(b.idx(0), ne),
+             [&] { waitBarrier(b, barriers, qFull(), b.i1(false)); });
+    Values init{negInf(), negInf(), zeroF(), zeroF(),
+                wgmmaZeroAccumulator(b, oType)};
+    Value ipMin = b.add(b.add(q0, rowInTile), offset);
+    Values loop = b.forLoop(
+        b.idx(0), ne, b.idx(1), init, [&](Value it, ValueRange carried) {
+          auto [s, parity] = stagePhase(b, it, c.stages);
+          waitBarrier(b, barriers, kFull(s), parity);
+          // S = Q K^T.
+          Value acc = wgmmaZeroAccumulator(b, sType);
+          wgmmaFence(b);
+          for (int64_t kk = 0; kk < c.headDim / 16; ++kk) {
+            int64_t p = kk / 4, within = 32 * (kk % 4);
+            Value aAt = b.addConst(
+                addressOf(b.add(qPanel(p), b.mul(rowInTile, b.idx(128)))),
+                within);
+            Value bAt = b.addConst(addressOf(kPanel(s, p)), within);
+            acc = wgmmaMma(b, mmaType, c.blockN, acc,
+                           wgmmaDescriptor(b, aAt), wgmmaDescriptor(b, bAt));
+          }
+          wgmmaCommit(b);
+          wgmmaWait(b, 0);
+
+          // Scores in log2 units (raw with a positive scale).
+          Values x(nS);
+          for (int64_t i = 0; i < nS; ++i) {
+            Value e = wgmmaElement(b, acc, i);
+            x[i] = folded ? e : b.fmul(e, sl2);
+          }
+          // Masks, per element only where the tile crosses the end of the
+          // keys or (causal) the diagonal of the warpgroup's first row.
+          Value tileStart = b.mul(it, b.idx(c.blockN));
+          Value tileEnd = b.addConst(tileStart, c.blockN);
+          Value needMask = b.sgt(tileEnd, skv);
+          if (c.causal)
+            needMask = b.ori(needMask, b.sgt(b.sub(tileEnd, b.idx(1)), ipMin));
+          Values masked = b.ifThenElse(
+              needMask, SmallVector<Type>(nS, b.getF32Type()),
+              [&] {
+                Value lastKey = b.sub(skv, b.idx(1));
+                Value hiRel[2];
+                for (int r = 0; r < 2; ++r) {
+                  Value hi = c.causal ? b.mins(aligned[r], lastKey) : lastKey;
+                  Value rel = b.sub(hi, tileStart);
+                  Value clamped =
+                      b.maxs(b.mins(rel, b.idx(c.blockN)), b.idx(-1));
+                  hiRel[r] = b.indexCast(b.getI32Type(), clamped);
+                }
+                Values ys;
+                for (int64_t i = 0; i < nS; ++i) {
+                  int64_t r = (i % 4) / 2;
+                  Value jl = b.add(keyLane, b.i32(8 * (i / 4) + i % 2));
+                  ys.push_back(b.select(b.sle(jl, hiRel[r]), x[i], negInf()));
+                }
+                return ys;
+              },
+              [&] { return x; });
+
+          // Online softmax over the thread's two rows.
+          Value alpha[2], mAdd[2], mNew[2];
+          for (int r = 0; r < 2; ++r) {
+            Value mx;
+            for (int64_t i = 0; i < nS; ++i)
+              if ((i % 4) / 2 == r)
+                mx = mx ? b.fmax(mx, masked[i]) : masked[i];
+            mx = warpAllReduce(b, mx, ReduceKind::Max, /*lanes=*/4,
+                               /*descending=*/false);
+            mNew[r] = b.fmax(carried[r], mx);
+            Value none = b.cmpf(arith::CmpFPredicate::OEQ, mNew[r], negInf());
+            Value mSafe = b.select(none, zeroF(), mNew[r]);
+            Value delta = b.fsub(carried[r], mSafe);
+            alpha[r] = b.exp2Approx(folded ? b.fmul(delta, sl2) : delta);
+            mAdd[r] = folded ? b.fneg(b.fmul(mSafe, sl2)) : b.fneg(mSafe);
+          }
+          Values pv(nS);
+          Value rowSum[2];
+          for (int64_t i = 0; i < nS; ++i) {
+            int64_t r = (i % 4) / 2;
+            Value arg = folded ? b.fma(masked[i], sl2, mAdd[r])
+                               : b.fadd(masked[i], mAdd[r]);
+            pv[i] = b.exp2Approx(arg);
+            rowSum[r] = rowSum[r] ? b.fadd(rowSum[r], pv[i]) : pv[i];
+          }
+          Value l[2];
+          for (int r = 0; r < 2; ++r)
+            l[r] = b.fadd(b.fmul(carried[2 + r], alpha[r]), rowSum[r]);
+
+          // O = O * alpha (before the fence: nothing may write the
+          // accumulator while products are in flight).
+          Value out = carried[4];
+          for (int64_t i = 0; i < nO; ++i) {
+            Value e = wgmmaElement(b, out, i);
+            Value scaled = b.fmul(e, alpha[(i % 4) / 2]);
+            out = LLVM::InsertValueOp::create(b, out, scaled,
+                                              ArrayRef<int64_t>{i});
+          }
+          // P's A fragments: k16 step j is n8 blocks 2j and 2j + 1.
+          SmallVector<SmallVector<Value, 4>> pa(c.blockN / 16);
+          for (int64_t j = 0; j < c.blockN / 16; ++j)
+            for (int64_t e = 0; e < 8; e += 2)
+              pa[j].push_back(
+                  wgmmaPackA(b, mmaType, pv[8 * j + e], pv[8 * j + e + 1]));
+
+          // O += P V.
+          waitBarrier(b, barriers, vFull(s), parity);
+          wgmmaFence(b);
+          for (int64_t j = 0; j < c.blockN / 16; ++j) {
+            // 16 keys = two 8-row groups of 128-byte rows.
+            Value at = b.addConst(addressOf(vPanel(s, 0)), j * 16 * 128);
+            Value desc = wgmmaDescriptorNMajor(
+                b, at, /*leadingBytes=*/panelBytes(c.blockN),
+                /*strideBytes=*/1024);
+            out = wgmmaMmaRegisterA(b, mmaType, c.headDim, out, pa[j], desc,
+                                    /*transposeB=*/true);
+          }
+          wgmmaCommit(b);
+          wgmmaWait(b, 0);
+          // The stage is read: one arrival per warpgroup.
+          b.ifThen(b.eq(wgTid, b.idx(0)),
+                   [&] { arriveBarrier(b, barriers, empty(s)); });
+          return Values{mNew[0], mNew[1], l[0], l[1], out};
+        });
+
+    // O / l, rounded to T; 0 for a row without visible key.
+    Value inv[2], lse[2];
+    for (int r = 0; r < 2; ++r) {
+      Value l = warpAllReduce(b, loop[2 + r], ReduceKind::Add, /*lanes=*/4,
+                              /*descending=*/false);
+      Value none = b.cmpf(arith::CmpFPredicate::OEQ, l, zeroF());
+      inv[r] = b.select(none, zeroF(), b.fdiv(b.f32(1.0), l));
+      if (c.lse) {
+        Value m = loop[r];
+        if (folded)
+          m = b.fmul(m, sl2);
+        Value safeL = b.select(none, b.f32(1.0), l);
+        Value value = b.fmul(b.f32(0.69314718055994530942),
+                             b.fadd(m, b.log2Approx(safeL)));
+        lse[r] = b.select(none, negInf(), value);
+      }
+    }
+    // A CTA without key tiles (Skv = 0, or causal rows above every key)
+    // still writes its rows of a live (b, h): zeros, and -inf lse.
+    Value bhLive = b.andi(b.slt(h, b.dim(q, 1)), b.slt(bIdx, b.dim(q, 0)));
+    if (c.lse) {
+      Value quadLead = b.eq(t4, b.idx(0));
+      for (int r = 0; r < 2; ++r)
+        b.ifThen(b.andi(quadLead, b.andi(b.slt(rows[r], sq), bhLive)),
+                 [&] { b.store(lse[r], lseArg, {bIdx, h, rows[r]}); });
+    }
+    auto pairType = VectorType::get({2}, b.getF32Type());
+    Value colT = b.mul(t4, b.idx(2));
+    for (int r = 0; r < 2; ++r) {
+      b.ifThen(b.andi(b.slt(rows[r], sq), bhLive), [&] {
+        for (int64_t blk = 0; blk < c.headDim / 8; ++blk) {
+          int64_t i = 4 * blk + 2 * r;
+          Value lo = b.fmul(wgmmaElement(b, loop[4], i), inv[r]);
+          Value hi = b.fmul(wgmmaElement(b, loop[4], i + 1), inv[r]);
+          Value pair = b.fromElements(pairType, {lo, hi});
+          Value rounded = b.roundTo(t, pair);
+          Value col = b.addConst(colT, 8 * blk);
+          b.vectorStore(rounded, o, {bIdx, h, rows[r], col}, 4);
+        }
+      });
+    }
+  }
+
+  void run() {
+    MLIRContext *ctx = b.getContext();
+    t = parseElementType(ctx, c.elementType);
+    mmaType = c.elementType == "f16" ? WgmmaType::F16 : WgmmaType::BF16;
+    unsigned arg = 0;
+    qMapPtr = b.arg(arg++);
+    kMapPtr = b.arg(arg++);
+    vMapPtr = b.arg(arg++);
+    q = b.arg(arg++);
+    k = b.arg(arg++);
+    v = b.arg(arg++);
+    o = b.arg(arg++);
+    scale = b.arg(arg++);
+    if (c.lse)
+      lseArg = b.arg(arg++);
+
+    tid = b.threadId();
+    wg = b.divu(tid, b.idx(128));
+    wgTid = b.remu(tid, b.idx(128));
+    warp = b.divu(wgTid, b.idx(32));
+    lane = b.remu(tid, b.idx(32));
+
+    Value bh = b.blockId(mlir::gpu::Dimension::x);
+    Value by = b.blockId(mlir::gpu::Dimension::y);
+    Value nby = b.gridDim(mlir::gpu::Dimension::y);
+    sq = b.dim(q, 2);
+    Value hq = b.dim(q, 1);
+    skv = b.dim(k, 2);
+    Value hkv = b.dim(k, 1);
+    Value batch = b.dim(q, 0);
+    Value hq1 = b.maxs(hq, b.idx(1));
+    h = b.remu(bh, hq1);
+    bIdx = b.divu(bh, hq1);
+    Value live = b.andi(b.slt(h, hq), b.slt(bIdx, batch));
+    Value group = b.maxs(b.divu(hq, b.maxs(hkv, b.idx(1))), b.idx(1));
+    kvh = b.divu(h, group);
+    q0 = b.mul(b.sub(b.sub(nby, b.idx(1)), by), b.idx(c.blockM()));
+    offset = b.sub(skv, sq);
+    sl2 = b.fmul(scale, b.f32(1.44269504088896340736));
+
+    // Key tiles [0, ne) hold every key visible to some row of the CTA.
+    Value keyEnd = skv;
+    if (c.causal) {
+      Value lastRow =
+          b.sub(b.mins(b.addConst(q0, c.blockM()), sq), b.idx(1));
+      keyEnd = b.maxs(b.mins(skv, b.add(b.add(lastRow, offset), b.idx(1))),
+                      b.idx(0));
+    }
+    ne = b.select(live, b.ceilDivConst(keyEnd, c.blockN), b.idx(0));
+
+    smem = b.dynamicSharedMemory();
+    base = b.alignedPointer(smem);
+    Value misalignment = b.remu(base, b.idx(1024));
+    pad = b.remu(b.sub(b.idx(1024), misalignment), b.idx(1024));
+
+    barriers = createBarriers(b, 1 + 3 * c.stages);
+    b.ifThen(b.eq(tid, b.idx(0)), [&] {
+      initBarrier(b, barriers, qFull(), 1);
+      for (int64_t s = 0; s < c.stages; ++s) {
+        initBarrier(b, barriers, kFull(b.idx(s)), 1);
+        initBarrier(b, barriers, vFull(b.idx(s)), 1);
+        initBarrier(b, barriers, empty(b.idx(s)),
+                    HopperAttentionConfig::kConsumers);
+      }
+      fenceBarrierInit(b);
+    });
+    b.barrier();
+    b.ifThenElse(b.eq(wg, b.idx(0)), [&] { producer(); }, [&] { consumer(); });
+  }
+};
+
+} // namespace
+
+std::string HopperAttentionConfig::check() const {
+  if (elementType != "bf16" && elementType != "f16")
+    return "q, k and v must be bf16 or f16";
+  if (headDim < 64 || headDim > 256 || headDim % 64)
+    return "the head dim must be 64, 128, 192 or 256";
+  if (blockN < 16 || blockN > 256 || blockN % 16)
+    return "blockN must be a multiple of 16 up to 256";
+  if (stages < 2)
+    return "at least two stages";
+  if (producerRegisters % 8 || consumerRegisters % 8 ||
+      producerRegisters < 24 || consumerRegisters > 256)
+    return "register budgets must be multiples of 8 in [24, 256]";
+  // S (blockN / 2), O (D / 2) and P (blockN / 4) per thread, plus about 40
+  // for addresses, row statistics and masks.
+  if (blockN / 2 + headDim / 2 + blockN / 4 + 40 > consumerRegisters)
+    return "S, O and P do not fit the consumers' register budget";
+  return "";
+}
+
+std::string HopperAttentionConfig::kernelName() const {
+  std::string name = "loom_attention_wgmma_" + elementType + "_d" +
+                     std::to_string(headDim) + "_m" + std::to_string(blockM()) +
+                     "_n" + std::to_string(blockN) + "_s" +
+                     std::to_string(stages) + "_r" +
+                     std::to_string(producerRegisters) + "x" +
+                     std::to_string(consumerRegisters);
+  if (causal)
+    name += "_causal";
+  if (positiveScale)
+    name += "_pscale";
+  if (lse)
+    name += "_lse";
+  if (strided)
+    name += "_strided";
+  return name;
+}
+
+FailureOr<SymbolRefAttr>
+buildHopperAttentionKernel(ModuleOp module, Location loc,
+                           const HopperAttentionConfig &c) {
+  if (std::string why = c.check(); !why.empty())
+    return emitError(loc) << "wgmma attention kernel: " << why;
+  MLIRContext *ctx = module.getContext();
+  Type element = parseElementType(ctx, c.elementType);
+  KernelSignature sig;
+  Type pointer = LLVM::LLVMPointerType::get(ctx);
+  sig.arguments.assign(3, pointer);
+  MemRefType tensor = dynamicMemRefType(4, element);
+  if (c.strided) {
+    int64_t dyn = ShapedType::kDynamic;
+    tensor = MemRefType::get(
+        tensor.getShape(), element,
+        StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn, 1}));
+  }
+  sig.arguments.append(4, tensor);
+  sig.arguments.push_back(Float32Type::get(ctx));
+  if (c.lse)
+    sig.arguments.push_back(dynamicMemRefType(3, Float32Type::get(ctx)));
+  sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
+  return getOrBuildKernel(module, loc, c.kernelName(), sig,
+                          [&](KernelBuilder &b) { Generator(c, b).run(); });
+}
+
+} // namespace gpu
+} // namespace loom

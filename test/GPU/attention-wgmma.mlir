@@ -1,0 +1,107 @@
+// loom-gpu-kernels on sm_90a: attention that the flash kernel covers, with
+// no window, softcap, block-sparse layout or requested tile and more than
+// 64 query rows, takes the wgmma kernel (HopperAttentionKernel.h) where the
+// TMA can read q, k and v (16-byte aligned starts and strides, no empty
+// dimension: checked at run time), the flash kernel otherwise. The tensor
+// maps are encoded by the runtime (loomCudaTensorMap4D, cached). The second
+// RUN lowers the kernels to PTX; the third shows sm_80 keeps the flash
+// kernel alone.
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" | FileCheck %s
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" | loom-opt -split-input-file --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_80" | FileCheck %s --check-prefix=SM80
+
+// Static GQA (Hq 8, Hkv 2), bf16, D 128, Sq = Skv = 300 (not a multiple of
+// any tile): 128-row CTAs of 384 threads (a producer warpgroup, two
+// consumers), 128-key tiles, 1024 + 32 KiB (Q) + 2 stages x 2 x 32 KiB (K,
+// V) of shared memory; boxes of 128 rows x 64 columns.
+// CHECK-LABEL: func.func @gqa
+// CHECK:       memref.extract_strided_metadata
+// CHECK:       scf.if %{{.*}} {
+// CHECK:         %[[QM:.*]] = llvm.call @loomCudaTensorMap4D(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BF16:.*]], %[[TWO:.*]], %[[BOX:.*]], %[[SIXTYFOUR:.*]], %[[SW:.*]], %{{.*}}, %{{.*}})
+// CHECK:         %[[KM:.*]] = llvm.call @loomCudaTensorMap4D(
+// CHECK:         %[[VM:.*]] = llvm.call @loomCudaTensorMap4D(
+// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale blocks in ({{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size %{{.*}} args(%[[QM]] : !llvm.ptr, %[[KM]] : !llvm.ptr, %[[VM]] : !llvm.ptr,
+// CHECK:       } else {
+// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_pscale blocks
+// CHECK:       }
+// CHECK:       return
+// CHECK:       gpu.func @loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: f32) kernel attributes {known_block_size = array<i32: 384, 1, 1>
+// Barriers: Q full, then per stage K full, V full, empty.
+// CHECK:         nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 7>
+// The producer: registers given away, Q's two panels, then per key tile
+// K's and V's panels, each on its own barrier.
+// CHECK:         nvvm.setmaxregister  decrease 24
+// CHECK:         nvgpu.mbarrier.arrive.expect_tx %{{.*}}[%{{.*}}], %c32768
+// CHECK-COUNT-2: nvgpu.tma.async.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}], %{{.*}}[%{{.*}}] to %{{.*}} : <tensor = memref<1x1x128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b
+// CHECK:         scf.for
+// CHECK:           nvgpu.mbarrier.try_wait.parity
+// CHECK:           nvgpu.mbarrier.arrive.expect_tx
+// CHECK-COUNT-2:   nvgpu.tma.async.load
+// CHECK:           nvgpu.mbarrier.arrive.expect_tx
+// CHECK-COUNT-2:   nvgpu.tma.async.load
+// The consumers: S = Q K^T as 8 m64n128k16 products from shared memory,
+// then P V as 8 m64n128k16 products with P in registers and V N-major.
+// CHECK:         nvvm.setmaxregister  increase 240
+// CHECK:         scf.for
+// CHECK:           nvvm.wgmma.fence.aligned
+// CHECK-COUNT-8:   nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK:           nvvm.wgmma.commit.group.sync.aligned
+// CHECK:           nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:           nvvm.wgmma.fence.aligned
+// CHECK-COUNT-8:   llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// CHECK:           nvvm.wgmma.commit.group.sync.aligned
+// CHECK:           nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:           nvgpu.mbarrier.arrive
+// CHECK:       llvm.func @loomCudaTensorMap4D(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> !llvm.ptr
+// PTX: .entry loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale(
+// PTX-DAG: setmaxnreg.dec.sync.aligned.u32 {{.*}}24;
+// PTX-DAG: setmaxnreg.inc.sync.aligned.u32 {{.*}}240;
+// PTX-DAG: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// SM80-LABEL: func.func @gqa
+// SM80-NOT:   wgmma
+// SM80:       gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_pscale blocks
+// SM80-NOT:   wgmma
+func.func @gqa(%q: tensor<2x8x300x128xbf16>, %k: tensor<2x2x300x128xbf16>, %v: tensor<2x2x300x128xbf16>) -> tensor<2x8x300x128xbf16> {
+  %o = loom.attention %q, %k, %v : (tensor<2x8x300x128xbf16>, tensor<2x2x300x128xbf16>, tensor<2x2x300x128xbf16>) -> tensor<2x8x300x128xbf16>
+  return %o : tensor<2x8x300x128xbf16>
+}
+
+// -----
+
+// Dynamic sizes, f16, D 64, causal, a negative scale (not folded into the
+// exp2), with the log-sum-exp result: the kernel writes both; one panel of
+// Q (16 KiB) and of each K and V tile.
+// CHECK-LABEL: func.func @dynamic_causal_lse
+// CHECK:       scf.if
+// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse blocks
+// CHECK-SAME:      memref<?x?x?xf32>)
+// CHECK:       } else {
+// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_f16_d64_m128_n32_w4_causal_lse blocks
+// CHECK:       gpu.func @loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse(
+// CHECK-SAME:    %{{.*}}: f32, %{{.*}}: memref<?x?x?xf32>)
+// CHECK:         nvgpu.mbarrier.arrive.expect_tx %{{.*}}[%{{.*}}], %c16384
+// CHECK-COUNT-4:   nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
+// CHECK-COUNT-8:   llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
+// PTX: .entry loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse(
+func.func @dynamic_causal_lse(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>, %v: tensor<?x?x?x64xf16>) -> (tensor<?x?x?x64xf16>, tensor<?x?x?xf32>) {
+  %o, %lse = loom.attention %q, %k, %v {causal, scale = -0.125 : f32} : (tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>) -> (tensor<?x?x?x64xf16>, tensor<?x?x?xf32>)
+  return %o, %lse : tensor<?x?x?x64xf16>, tensor<?x?x?xf32>
+}
+
+// -----
+
+// Forms the wgmma kernel does not take keep the flash kernel alone: a
+// softcap, a window, a short static query (64 rows), a block-sparse layout.
+// CHECK-LABEL: func.func @flash_only
+// CHECK-NOT:   wgmma
+// CHECK:       return
+func.func @flash_only(%q: tensor<1x4x256x128xbf16>, %k: tensor<1x4x256x128xbf16>, %v: tensor<1x4x256x128xbf16>,
+                      %qs: tensor<1x4x64x128xbf16>, %layout: tensor<1x1x2x2xi1>)
+    -> (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>) {
+  %a = loom.attention %q, %k, %v {softcap = 30.0 : f32} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16>
+  %b = loom.attention %q, %k, %v {causal, window = 64 : i64} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16>
+  %c = loom.attention %qs, %k, %v : (tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x64x128xbf16>
+  %d = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 128 : i64, block_k = 128 : i64} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x1x2x2xi1>) -> tensor<1x4x256x128xbf16>
+  return %a, %b, %c, %d : tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>
+}

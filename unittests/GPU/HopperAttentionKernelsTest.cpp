@@ -1,0 +1,111 @@
+//===- HopperAttentionKernelsTest.cpp - every wgmma attention config ------===//
+
+#include "KernelTestUtil.h"
+
+#include "loom/GPU/Kernels/HopperAttentionKernel.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+#include "gtest/gtest.h"
+
+#include <set>
+
+using namespace mlir;
+using loom::gpu::HopperAttentionConfig;
+
+namespace {
+
+TEST(HopperAttentionKernels, EveryConfigVerifies) {
+  std::set<std::string> names;
+  int built = 0;
+  for (const char *t : {"bf16", "f16"})
+    for (int64_t d : {64, 128})
+      for (int64_t bn : {64, 128})
+        for (bool causal : {false, true})
+          for (bool positive : {false, true})
+            for (bool lse : {false, true})
+              for (bool strided : {false, true}) {
+                HopperAttentionConfig c;
+                c.elementType = t;
+                c.headDim = d;
+                c.blockN = bn;
+                c.causal = causal;
+                c.positiveScale = positive;
+                c.lse = lse;
+                c.strided = strided;
+                ASSERT_EQ(c.check(), "") << c.kernelName();
+                std::string error = loom::test::buildAndCheck(
+                    c.kernelName(), [&](ModuleOp m, Location loc) {
+                      return loom::gpu::buildHopperAttentionKernel(m, loc, c);
+                    });
+                EXPECT_EQ(error, "") << c.kernelName();
+                names.insert(c.kernelName());
+                ++built;
+              }
+  EXPECT_EQ(built, 2 * 2 * 2 * 2 * 2 * 2 * 2);
+  // Every choice shows in the name: no two configs share a kernel.
+  EXPECT_EQ(names.size(), static_cast<size_t>(built));
+}
+
+TEST(HopperAttentionKernels, WideHeadsWithSmallerKeyTiles) {
+  // D 192 and 256 fit the consumers' registers with 64-key tiles.
+  for (int64_t d : {192, 256}) {
+    HopperAttentionConfig c;
+    c.headDim = d;
+    c.blockN = 64;
+    ASSERT_EQ(c.check(), "") << c.kernelName();
+    std::string error = loom::test::buildAndCheck(
+        c.kernelName(), [&](ModuleOp m, Location loc) {
+          return loom::gpu::buildHopperAttentionKernel(m, loc, c);
+        });
+    EXPECT_EQ(error, "") << c.kernelName();
+  }
+}
+
+TEST(HopperAttentionKernels, SharedMemory) {
+  // D 128, 128-key tiles, 2 stages: Q (32 KiB), K and V rings (4 x 32 KiB)
+  // and the 1 KiB of alignment slack fit sm_90a's 227 KiB.
+  HopperAttentionConfig c;
+  EXPECT_EQ(c.qBytes(), 128 * 128 * 2);
+  EXPECT_EQ(c.kvTileBytes(), 128 * 128 * 2);
+  EXPECT_EQ(c.sharedMemoryBytes(), 1024 + 5 * 128 * 128 * 2);
+  EXPECT_LE(c.sharedMemoryBytes(), 227 * 1024);
+  EXPECT_EQ(c.threads(), 384);
+  EXPECT_EQ(c.blockM(), 128);
+}
+
+TEST(HopperAttentionKernels, InvalidConfigsSayWhy) {
+  HopperAttentionConfig c;
+  c.elementType = "f32";
+  EXPECT_NE(c.check(), "");
+  c = HopperAttentionConfig();
+  c.headDim = 80;
+  EXPECT_NE(c.check().find("head dim"), std::string::npos);
+  c = HopperAttentionConfig();
+  c.blockN = 136;
+  EXPECT_NE(c.check().find("blockN"), std::string::npos);
+  c = HopperAttentionConfig();
+  c.stages = 1;
+  EXPECT_NE(c.check(), "");
+  c = HopperAttentionConfig();
+  c.headDim = 256; // S, O and P of 256 x 128 do not fit 240 registers
+  EXPECT_NE(c.check().find("register"), std::string::npos);
+  c = HopperAttentionConfig();
+  c.consumerRegisters = 250;
+  EXPECT_NE(c.check(), "");
+  // And the builder refuses what check() refuses, with a diagnostic.
+  c = HopperAttentionConfig();
+  c.headDim = 96;
+  loom::test::KernelModule km;
+  std::string messages;
+  ScopedDiagnosticHandler handler(&km.context, [&](Diagnostic &d) {
+    messages += d.str();
+    return success();
+  });
+  FailureOr<SymbolRefAttr> kernel = loom::gpu::buildHopperAttentionKernel(
+      *km.module, UnknownLoc::get(&km.context), c);
+  EXPECT_TRUE(failed(kernel));
+  EXPECT_NE(messages.find("head dim"), std::string::npos);
+}
+
+} // namespace
