@@ -12,7 +12,8 @@
 # The folder holds: modules/NAME.so (one per source, compiled with
 # loom-compile), sources/NAME.mlir (the sources, which gpu_check.py's
 # reference evaluator reads), libloomrt.so, gpu_check.py, reference.py,
-# loomrt.py, dims.json, peers.py and compile.log. NAME is case_FILE for
+# loomrt.py, llama_layer.py, torch_check.py, the Python package (loom/),
+# dims.json, peers.py and compile.log. NAME is case_FILE for
 # bench/cases/FILE.mlir, timing_FILE for bench/cases/timing/FILE.mlir and
 # example_FILE for examples/FILE.mlir (unfused_FILE: the same compiled with
 # --no-fusion, for the before/after timing of docs/fusion.md).
@@ -127,7 +128,13 @@ rm -rf "$out/logs"
 count=${#names[@]}
 
 # ---- scripts -------------------------------------------------------------------
-cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/llama_layer.py bench/cases/dims.json "$out/"
+cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/llama_layer.py bench/torch_check.py \
+  bench/cases/dims.json "$out/"
+# The Python package, for torch_check.py (it finds ./libloomrt.so through
+# LOOM_RUNTIME).
+rm -rf "$out/loom"
+mkdir -p "$out/loom"
+cp python/loom/*.py "$out/loom/"
 peers=""
 for p in "$root/../shared/gpu/peers.py" /work/shared/gpu/peers.py; do
   if [ -f "$p" ]; then peers=$p; break; fi

@@ -40,6 +40,10 @@ using namespace mlir;
 
 namespace {
 
+/// On an entry of the clone that buildEntryChecks derives from: how many of
+/// its results are the entry's own (the rest are their dynamic sizes).
+constexpr llvm::StringLiteral kResultCountAttr = "loom.entry_results";
+
 /// Argument `arg`, dimension `dim`.
 struct ArgDim {
   unsigned arg;
@@ -140,6 +144,12 @@ public:
       : entry(entry), module(module), b(entry.getContext()) {}
 
   void build();
+  /// `__loom_shape_<entry>(ptr dims, sizes...) -> ptr`: stores every result
+  /// size, in order, into `dims` as i64 and returns null, or returns a
+  /// message naming the first dynamic result size that does not depend on
+  /// argument sizes only. Reads the sizes that prepareResultSizes appended
+  /// to the entry's results.
+  void buildShapes();
 
 private:
   /// (argument, dimension) when `dim` reads a constant dimension of an
@@ -575,6 +585,83 @@ void CheckBuilder::finish() {
   func::ReturnOp::create(b, loc, result);
 }
 
+void CheckBuilder::buildShapes() {
+  auto count = entry->getAttrOfType<IntegerAttr>(kResultCountAttr);
+  if (!count)
+    return;
+  MLIRContext *ctx = entry.getContext();
+  Location loc = entry.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx);
+  unsigned numResults = count.getInt();
+  auto ret = dyn_cast<func::ReturnOp>(entry.getBody().back().getTerminator());
+  bool oneReturn = entry.getBody().hasOneBlock() && ret;
+
+  SmallVector<Type> paramTypes{ptr};
+  for (Type t : entry.getArgumentTypes())
+    paramTypes.append(cast<RankedTensorType>(t).getRank(),
+                      IndexType::get(ctx));
+  b.setInsertionPointToEnd(module.getBody());
+  std::string name = "__loom_shape_" + entry.getSymName().str();
+  auto shapeFn = func::FuncOp::create(b, loc, name,
+                                      FunctionType::get(ctx, paramTypes, {ptr}));
+  shapeFn.setPrivate();
+  Block *body = shapeFn.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  // The argument sizes are this function's parameters now.
+  SmallVector<SmallVector<Value>> checkSizes = std::move(sizes);
+  sizes.clear();
+  unsigned p = 1;
+  for (Type t : entry.getArgumentTypes()) {
+    sizes.emplace_back();
+    for (int64_t d = 0, e = cast<RankedTensorType>(t).getRank(); d < e; ++d)
+      sizes.back().push_back(body->getArgument(p++));
+  }
+  IRMapping mapping;
+  DenseSet<Value> positive;
+  Value dims = body->getArgument(0);
+  unsigned extra = numResults;
+  int64_t k = 0;
+  std::string missing;
+  for (unsigned r = 0; r < numResults && missing.empty(); ++r) {
+    auto type = cast<RankedTensorType>(entry.getResultTypes()[r]);
+    for (int64_t d = 0; d < type.getRank(); ++d, ++k) {
+      Value size;
+      if (!type.isDynamicDim(d)) {
+        size = arith::ConstantIndexOp::create(b, loc, type.getDimSize(d));
+      } else {
+        Value v = oneReturn ? ret.getOperand(extra++) : Value();
+        if (!v || !isHoistable(v)) {
+          missing = entry.getSymName().str() + ": result " +
+                    std::to_string(r) + " dimension " + std::to_string(d) +
+                    " (?) cannot be computed from the argument sizes before "
+                    "the call, so the entry takes no destinations";
+          break;
+        }
+        size = hoist(v, mapping, positive);
+      }
+      Value word = arith::IndexCastOp::create(b, loc, b.getI64Type(), size);
+      Value slot = LLVM::GEPOp::create(b, loc, ptr, b.getI64Type(), dims,
+                                       ArrayRef<LLVM::GEPArg>{int32_t(k)});
+      LLVM::StoreOp::create(b, loc, word, slot);
+    }
+  }
+  Value result = LLVM::ZeroOp::create(b, loc, ptr);
+  if (!missing.empty()) {
+    missing.push_back('\0');
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(shapeFn);
+      auto type = LLVM::LLVMArrayType::get(b.getI8Type(), missing.size());
+      LLVM::GlobalOp::create(b, loc, type, /*isConstant=*/true,
+                             LLVM::Linkage::Internal, name + "_missing",
+                             b.getStringAttr(missing));
+    }
+    result = LLVM::AddressOfOp::create(b, loc, ptr, name + "_missing");
+  }
+  func::ReturnOp::create(b, loc, result);
+  sizes = std::move(checkSizes);
+}
+
 struct LoomEntryChecksPass
     : loom::impl::LoomEntryChecksPassBase<LoomEntryChecksPass> {
   void runOnOperation() override {
@@ -591,12 +678,49 @@ struct LoomEntryChecksPass
                              "arguments";
         return signalPassFailure();
       }
-      CheckBuilder(entry, module).build();
+      CheckBuilder builder(entry, module);
+      builder.build();
+      builder.buildShapes();
     }
   }
 };
 
 } // namespace
+
+/// In a clone of the tensor-level module: appends to every entry's results
+/// the size of each dynamic dimension of its results (`tensor.dim` before
+/// the return, which resolve-ranked-shaped-type-result-dims then expresses
+/// in argument sizes where it can), and records the entry's own result
+/// count for buildShapes.
+static void prepareResultSizes(ModuleOp module) {
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (!func.isPublic() || func.isDeclaration())
+      continue;
+    unsigned numResults = func.getNumResults();
+    func->setAttr(kResultCountAttr,
+                  IntegerAttr::get(IntegerType::get(func.getContext(), 64),
+                                   numResults));
+    auto ret = dyn_cast<func::ReturnOp>(func.getBody().back().getTerminator());
+    if (!func.getBody().hasOneBlock() || !ret)
+      continue;
+    OpBuilder b(ret);
+    SmallVector<Value> operands(ret.getOperands());
+    SmallVector<Type> types(func.getResultTypes());
+    for (Value v : ret.getOperands()) {
+      auto type = dyn_cast<RankedTensorType>(v.getType());
+      if (!type)
+        continue;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (type.isDynamicDim(d)) {
+          operands.push_back(tensor::DimOp::create(b, ret.getLoc(), v, d));
+          types.push_back(b.getIndexType());
+        }
+    }
+    ret->setOperands(operands);
+    func.setFunctionType(
+        FunctionType::get(func.getContext(), func.getArgumentTypes(), types));
+  }
+}
 
 FailureOr<OwningOpRef<ModuleOp>>
 loom::abi::buildEntryChecks(ModuleOp module) {
@@ -604,11 +728,14 @@ loom::abi::buildEntryChecks(ModuleOp module) {
   // The check functions and their messages are named __loom_check_*.
   for (Operation &op : module.getOps())
     if (auto symbol = dyn_cast<SymbolOpInterface>(&op);
-        symbol && symbol.getName().starts_with("__loom_check_"))
+        symbol && (symbol.getName().starts_with("__loom_check_") ||
+                   symbol.getName().starts_with("__loom_shape_")))
       return op.emitError() << "the symbol '" << symbol.getName()
                             << "' is reserved for the module ABI (names "
-                               "starting with __loom_check_); rename it";
+                               "starting with __loom_check_ or "
+                               "__loom_shape_); rename it";
   OwningOpRef<ModuleOp> clone = module.clone();
+  prepareResultSizes(*clone);
   // The body at tensor level, as the CPU pipeline sees it, with upstream's
   // runtime verification of every linalg and tensor op; the GPU pipeline
   // replaces loom ops by kernels before linalg, so both derive their checks
@@ -630,7 +757,8 @@ loom::abi::buildEntryChecks(ModuleOp module) {
   OwningOpRef<ModuleOp> checks = ModuleOp::create(b, module.getLoc());
   for (Operation &op : llvm::make_early_inc_range(clone->getOps())) {
     auto symbol = dyn_cast<SymbolOpInterface>(&op);
-    if (symbol && symbol.getName().starts_with("__loom_check_"))
+    if (symbol && (symbol.getName().starts_with("__loom_check_") ||
+                   symbol.getName().starts_with("__loom_shape_")))
       op.moveBefore(checks->getBody(), checks->getBody()->end());
   }
   // Public while lowering, so that symbol-dce keeps the functions and drops

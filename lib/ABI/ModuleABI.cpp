@@ -200,22 +200,34 @@ LLVM::GlobalOp addString(OpBuilder &b, Location loc, StringRef name,
                                 b.getStringAttr(text));
 }
 
-/// The body of `const char *loom_entry_<name>(void **args, int64_t nargs)`:
-/// checks nargs, reads every argument size from the descriptors (an i4
-/// tensor's innermost logical size is twice the packed one), returns the
-/// message of `check` if it fails, else calls `ciface` and returns NULL.
-void buildEntryWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
-                       const EntrySignature &entry, LLVM::GlobalOp countMessage,
-                       ArrayRef<LLVM::GlobalOp> i4Messages,
-                       LLVM::LLVMFuncOp check, LLVM::LLVMFuncOp ciface) {
+/// The functions an entry's wrappers call, and what they emit into.
+struct EntryABI {
+  const EntrySignature &entry;
+  LLVM::GlobalOp countMessage;
+  /// One per i4 argument with a dynamic innermost size (null otherwise).
+  SmallVector<LLVM::GlobalOp> i4Messages;
+  LLVM::LLVMFuncOp check, shape, ciface;
+};
+
+/// The start that every wrapper of an entry shares, in `wrapper` (whose
+/// first two parameters are `void **args, int64_t nargs`): checks nargs,
+/// reads every argument size from the descriptors (an i4 tensor's innermost
+/// logical size is twice the packed one) and calls the check function. A
+/// failure returns its message; on success the builder is left in a new
+/// block, `sizes` holds the sizes and `failed` is a block that returns its
+/// pointer argument.
+void buildEntryPrologue(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
+                        const EntryABI &abi, SmallVectorImpl<Value> &sizes,
+                        Block *&failed) {
+  const EntrySignature &entry = abi.entry;
   auto ptr = LLVM::LLVMPointerType::get(b.getContext());
   Type i64 = b.getI64Type();
   Block *start = wrapper.addEntryBlock(b);
   Block *wrongCount = wrapper.addBlock();
   Block *readSizes = wrapper.addBlock();
-  Block *failed = wrapper.addBlock();
+  failed = wrapper.addBlock();
   failed->addArgument(ptr, loc);
-  Block *call = wrapper.addBlock();
+  Block *passed = wrapper.addBlock();
   Value args = wrapper.getArgument(0);
   auto load = [&](Type type, Value base, Type element, int32_t index) {
     Value slot = LLVM::GEPOp::create(b, loc, ptr, element, base,
@@ -232,10 +244,9 @@ void buildEntryWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
 
   b.setInsertionPointToStart(wrongCount);
   LLVM::ReturnOp::create(
-      b, loc, LLVM::AddressOfOp::create(b, loc, countMessage).getResult());
+      b, loc, LLVM::AddressOfOp::create(b, loc, abi.countMessage).getResult());
 
   b.setInsertionPointToStart(readSizes);
-  SmallVector<Value> sizes;
   for (auto [i, type] : llvm::enumerate(entry.args)) {
     Value descriptor = load(ptr, args, ptr, int32_t(1 + i));
     for (int64_t d = 0; d < type.getRank(); ++d) {
@@ -244,14 +255,14 @@ void buildEntryWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
         // Doubled, a dynamic packed size past 2^62 - 1 would wrap around:
         // refused with its own message rather than read as a negative size.
         // (A static one that wraps differs from its type's, and says so.)
-        if (i4Messages[i]) {
+        if (abi.i4Messages[i]) {
           Value half = LLVM::ConstantOp::create(
               b, loc, i64, b.getI64IntegerAttr(INT64_MAX / 2));
           Value fits = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::sle,
                                             size, half);
           Block *doubled = wrapper.addBlock();
           Value tooLarge =
-              LLVM::AddressOfOp::create(b, loc, i4Messages[i]).getResult();
+              LLVM::AddressOfOp::create(b, loc, abi.i4Messages[i]).getResult();
           LLVM::CondBrOp::create(b, loc, fits, doubled, ValueRange(), failed,
                                  ValueRange{tooLarge});
           b.setInsertionPointToStart(doubled);
@@ -263,30 +274,215 @@ void buildEntryWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
       sizes.push_back(size);
     }
   }
-  Value message = LLVM::CallOp::create(b, loc, check, sizes).getResult();
+  Value message = LLVM::CallOp::create(b, loc, abi.check, sizes).getResult();
   Value null = LLVM::ZeroOp::create(b, loc, ptr);
-  Value passed =
+  Value ok =
       LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, message, null);
-  LLVM::CondBrOp::create(b, loc, passed, call, ValueRange(), failed,
+  LLVM::CondBrOp::create(b, loc, ok, passed, ValueRange(), failed,
                          ValueRange{message});
 
   b.setInsertionPointToStart(failed);
   LLVM::ReturnOp::create(b, loc, failed->getArgument(0));
+  b.setInsertionPointToStart(passed);
+}
 
-  // _mlir_ciface_<name>(results*, arg0*, ...): the result pointer is there
-  // only when the function has results; every memref is passed by pointer.
-  b.setInsertionPointToStart(call);
+/// The operands of `_mlir_ciface_<name>(results*, arg0*, ...)`: the result
+/// pointer is there only when the function has results; every memref is
+/// passed by pointer.
+SmallVector<Value> cifaceOperands(OpBuilder &b, Location loc, Value args,
+                                  Value results, const EntrySignature &entry) {
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
   SmallVector<Value> operands;
-  for (unsigned k = entry.results.empty() ? 1 : 0; k <= entry.args.size(); ++k)
-    operands.push_back(load(ptr, args, ptr, int32_t(k)));
-  LLVM::CallOp::create(b, loc, ciface, operands);
+  if (!entry.results.empty())
+    operands.push_back(results);
+  for (unsigned k = 1; k <= entry.args.size(); ++k) {
+    Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, args,
+                                     ArrayRef<LLVM::GEPArg>{int32_t(k)});
+    operands.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+  }
+  return operands;
+}
+
+/// `const char *loom_entry_<name>(void **args, int64_t nargs)`: the checks,
+/// then `_mlir_ciface_<name>` into the caller's results area (args[0]).
+void buildEntryWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
+                       const EntryABI &abi) {
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+  SmallVector<Value> sizes;
+  Block *failed;
+  buildEntryPrologue(b, loc, wrapper, abi, sizes, failed);
+  Value args = wrapper.getArgument(0);
+  Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, args,
+                                   ArrayRef<LLVM::GEPArg>{int32_t(0)});
+  Value results = LLVM::LoadOp::create(b, loc, ptr, slot);
+  LLVM::CallOp::create(b, loc, abi.ciface,
+                       cifaceOperands(b, loc, args, results, abi.entry));
   LLVM::ReturnOp::create(b, loc, LLVM::ZeroOp::create(b, loc, ptr).getResult());
+}
+
+/// The number of dimensions of every result, added up.
+int64_t resultDims(const EntrySignature &entry) {
+  int64_t n = 0;
+  for (RankedTensorType type : entry.results)
+    n += type.getRank();
+  return n;
+}
+
+/// `const char *loom_shape_<name>(void **args, int64_t nargs, int64_t
+/// *dims)`: the checks, then every result's logical sizes into `dims`.
+void buildShapeWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
+                       const EntryABI &abi) {
+  SmallVector<Value> sizes;
+  Block *failed;
+  buildEntryPrologue(b, loc, wrapper, abi, sizes, failed);
+  SmallVector<Value> operands{wrapper.getArgument(2)};
+  operands.append(sizes);
+  Value message = LLVM::CallOp::create(b, loc, abi.shape, operands).getResult();
+  LLVM::ReturnOp::create(b, loc, message);
+}
+
+/// Bytes per stored element at the ABI (i4 is stored packed, as bytes).
+int64_t storageBytes(Type element) {
+  if (element.isInteger(4) || element.isInteger(1))
+    return 1;
+  return element.getIntOrFloatBitWidth() / 8;
+}
+
+/// An external function of the module, declared if it is not there yet.
+FailureOr<LLVM::LLVMFuncOp> declare(ModuleOp module, StringRef name,
+                                    LLVM::LLVMFunctionType type) {
+  if (auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name)) {
+    if (fn.getFunctionType() != type)
+      return module.emitError() << "the module declares @" << name
+                                << " with type " << fn.getFunctionType()
+                                << "; the module ABI needs " << type;
+    return fn;
+  }
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  return LLVM::LLVMFuncOp::create(b, module.getLoc(), name, type);
+}
+
+/// What loom_call_<name> calls besides the entry's own functions.
+struct CallFunctions {
+  // CPU: free; GPU: mgpuMemcpy, mgpuMemFree, loomCudaCallBegin/End.
+  LLVM::LLVMFuncOp free, memcpy, memFree, begin, end;
+};
+
+/// `const char *loom_call_<name>(void **args, int64_t nargs, const
+/// loomCallContext *context)`: the checks, the result sizes against the
+/// destinations' descriptors (args[0] points to them), then the body, whose
+/// results are copied into the destinations and released. On the GPU the
+/// body runs inside loomCudaCallBegin/End: on the caller's stream, with its
+/// allocator, without a synchronization; the wrapper returns the sticky
+/// error of the call, if any.
+void buildCallWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
+                      const EntryABI &abi, ArrayRef<LLVM::GlobalOp> dimMessages,
+                      const CallFunctions &fns, bool gpu) {
+  const EntrySignature &entry = abi.entry;
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+  Type i64 = b.getI64Type();
+  SmallVector<Value> sizes;
+  Block *failed;
+  buildEntryPrologue(b, loc, wrapper, abi, sizes, failed);
+  Value args = wrapper.getArgument(0);
+  auto constant = [&](int64_t v) {
+    return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v))
+        .getResult();
+  };
+  auto word = [&](Value base, int64_t index) {
+    Value slot = LLVM::GEPOp::create(b, loc, ptr, i64, base,
+                                     ArrayRef<LLVM::GEPArg>{int32_t(index)});
+    return LLVM::LoadOp::create(b, loc, i64, slot).getResult();
+  };
+  int64_t words = 0;
+  for (RankedTensorType type : entry.results)
+    words += 3 + 2 * type.getRank();
+
+  Value destinations;
+  if (!entry.results.empty()) {
+    destinations = LLVM::LoadOp::create(b, loc, ptr, args);
+    // The result sizes, from the argument sizes.
+    Value dims = LLVM::AllocaOp::create(b, loc, ptr, i64,
+                                        constant(resultDims(entry)));
+    SmallVector<Value> operands{dims};
+    operands.append(sizes);
+    Value message =
+        LLVM::CallOp::create(b, loc, abi.shape, operands).getResult();
+    Value null = LLVM::ZeroOp::create(b, loc, ptr);
+    Value ok =
+        LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, message, null);
+    Block *next = wrapper.addBlock();
+    LLVM::CondBrOp::create(b, loc, ok, next, ValueRange(), failed,
+                           ValueRange{message});
+    b.setInsertionPointToStart(next);
+    // Each destination's sizes (packed for i4) against them.
+    int64_t k = 0, w = 0;
+    for (auto [r, type] : llvm::enumerate(entry.results)) {
+      for (int64_t d = 0; d < type.getRank(); ++d, ++k) {
+        Value expected = word(dims, k);
+        if (type.getElementType().isInteger(4) && d == type.getRank() - 1)
+          expected = LLVM::SDivOp::create(b, loc, expected, constant(2));
+        Value given = word(destinations, w + 3 + d);
+        Value same = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq,
+                                          given, expected);
+        Block *fits = wrapper.addBlock();
+        Value wrong = LLVM::AddressOfOp::create(b, loc, dimMessages[k]);
+        LLVM::CondBrOp::create(b, loc, same, fits, ValueRange(), failed,
+                               ValueRange{wrong});
+        b.setInsertionPointToStart(fits);
+      }
+      w += 3 + 2 * type.getRank();
+    }
+  }
+
+  Value stream;
+  if (gpu)
+    stream = LLVM::CallOp::create(b, loc, fns.begin,
+                                  ValueRange{wrapper.getArgument(2)})
+                 .getResult();
+  Value results;
+  if (!entry.results.empty())
+    results = LLVM::AllocaOp::create(b, loc, ptr, i64, constant(words));
+  LLVM::CallOp::create(b, loc, abi.ciface,
+                       cifaceOperands(b, loc, args, results, entry));
+  int64_t w = 0;
+  for (RankedTensorType type : entry.results) {
+    int64_t eb = storageBytes(type.getElementType());
+    Value bytes = constant(eb);
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      bytes = LLVM::MulOp::create(b, loc, bytes, word(results, w + 3 + d));
+    auto address = [&](Value base) {
+      Value aligned = LLVM::IntToPtrOp::create(b, loc, ptr, word(base, w + 1));
+      Value offset =
+          LLVM::MulOp::create(b, loc, word(base, w + 2), constant(eb));
+      return LLVM::GEPOp::create(b, loc, ptr, b.getI8Type(), aligned,
+                                 ValueRange{offset})
+          .getResult();
+    };
+    Value to = address(destinations), from = address(results);
+    Value allocated = LLVM::IntToPtrOp::create(b, loc, ptr, word(results, w));
+    if (gpu) {
+      LLVM::CallOp::create(b, loc, fns.memcpy,
+                           ValueRange{to, from, bytes, stream});
+      LLVM::CallOp::create(b, loc, fns.memFree, ValueRange{allocated, stream});
+    } else {
+      LLVM::MemcpyOp::create(b, loc, to, from, bytes, /*isVolatile=*/false);
+      LLVM::CallOp::create(b, loc, fns.free, ValueRange{allocated});
+    }
+    w += 3 + 2 * type.getRank();
+  }
+  if (gpu)
+    LLVM::ReturnOp::create(
+        b, loc, LLVM::CallOp::create(b, loc, fns.end, ValueRange()).getResult());
+  else
+    LLVM::ReturnOp::create(b, loc,
+                           LLVM::ZeroOp::create(b, loc, ptr).getResult());
 }
 
 } // namespace
 
 LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
-                           StringRef signature, ModuleOp checks) {
+                           StringRef signature, ModuleOp checks, bool gpu) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
@@ -295,6 +491,9 @@ LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
                                        "__loom_signature"};
   for (const EntrySignature &entry : entries) {
     reserved.push_back("loom_entry_" + entry.name);
+    reserved.push_back("loom_shape_" + entry.name);
+    reserved.push_back("loom_call_" + entry.name);
+    reserved.push_back("__loom_call_" + entry.name + "_dim");
     reserved.push_back("__loom_check_" + entry.name + "_nargs");
   }
   for (Operation &op : checks.getOps())
@@ -326,8 +525,32 @@ LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
     LLVM::ReturnOp::create(b, loc, address);
   }
 
-  auto wrapperType =
-      LLVM::LLVMFunctionType::get(ptr, {ptr, IntegerType::get(ctx, 64)});
+  Type i64 = IntegerType::get(ctx, 64);
+  auto voidType = LLVM::LLVMVoidType::get(ctx);
+  CallFunctions fns;
+  auto declareAll = [&]() -> LogicalResult {
+    auto fn = [&](LLVM::LLVMFuncOp &slot, StringRef name, Type result,
+                  ArrayRef<Type> params) {
+      FailureOr<LLVM::LLVMFuncOp> f =
+          declare(module, name, LLVM::LLVMFunctionType::get(result, params));
+      if (succeeded(f))
+        slot = *f;
+      return success(succeeded(f));
+    };
+    if (!gpu)
+      return fn(fns.free, "free", voidType, {ptr});
+    return success(succeeded(fn(fns.memcpy, "mgpuMemcpy", voidType,
+                                {ptr, ptr, i64, ptr})) &&
+                   succeeded(fn(fns.memFree, "mgpuMemFree", voidType,
+                                {ptr, ptr})) &&
+                   succeeded(fn(fns.begin, "loomCudaCallBegin", ptr, {ptr})) &&
+                   succeeded(fn(fns.end, "loomCudaCallEnd", ptr, {})));
+  };
+  if (failed(declareAll()))
+    return failure();
+
+  auto wrapperType = LLVM::LLVMFunctionType::get(ptr, {ptr, i64});
+  auto extendedType = LLVM::LLVMFunctionType::get(ptr, {ptr, i64, ptr});
   for (const EntrySignature &entry : entries) {
     std::string cifaceName = "_mlir_ciface_" + entry.name;
     auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
@@ -339,29 +562,50 @@ LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
              << cifaceName << " of the expected form after lowering";
     std::string checkName = "__loom_check_" + entry.name;
     auto check = module.lookupSymbol<LLVM::LLVMFuncOp>(checkName);
-    if (!check || check.isExternal())
+    auto shape =
+        module.lookupSymbol<LLVM::LLVMFuncOp>("__loom_shape_" + entry.name);
+    if (!check || check.isExternal() || !shape || shape.isExternal())
       return module.emitError()
              << "entry @" << entry.name << " has no argument check "
-             << checkName;
-    LLVM::GlobalOp countMessage = addString(
+             << checkName << " or result shape function";
+    EntryABI abi{entry, {}, {}, check, shape, ciface};
+    abi.countMessage = addString(
         b, loc, checkName + "_nargs",
         entry.name + ": called with the wrong number of arguments (it takes " +
             std::to_string(entry.args.size()) + ")");
-    // One per i4 argument with a dynamic innermost size (null otherwise).
-    SmallVector<LLVM::GlobalOp> i4Messages(entry.args.size());
+    abi.i4Messages.resize(entry.args.size());
     for (auto [i, type] : llvm::enumerate(entry.args))
       if (type.getElementType().isInteger(4) && type.getRank() > 0 &&
           type.isDynamicDim(type.getRank() - 1))
-        i4Messages[i] = addString(
+        abi.i4Messages[i] = addString(
             b, loc, checkName + "_i4_" + std::to_string(i),
             entry.name + ": argument " + std::to_string(i) + " dimension " +
                 std::to_string(type.getRank() - 1) +
                 " (?) is too large: twice its packed i4 size passes 2^63 - 1");
+    SmallVector<LLVM::GlobalOp> dimMessages;
+    for (auto [r, type] : llvm::enumerate(entry.results))
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        dimMessages.push_back(addString(
+            b, loc,
+            "__loom_call_" + entry.name + "_dim" +
+                std::to_string(dimMessages.size()),
+            entry.name + ": destination " + std::to_string(r) +
+                " dimension " + std::to_string(d) +
+                " does not match the result's size (loom_shape_" +
+                entry.name + " computes it)"));
+    OpBuilder::InsertionGuard guard(b);
     auto wrapper = LLVM::LLVMFuncOp::create(b, loc, "loom_entry_" + entry.name,
                                             wrapperType);
-    OpBuilder::InsertionGuard guard(b);
-    buildEntryWrapper(b, loc, wrapper, entry, countMessage, i4Messages, check,
-                      ciface);
+    buildEntryWrapper(b, loc, wrapper, abi);
+    b.setInsertionPointToEnd(module.getBody());
+    auto shapeWrapper = LLVM::LLVMFuncOp::create(
+        b, loc, "loom_shape_" + entry.name, extendedType);
+    buildShapeWrapper(b, loc, shapeWrapper, abi);
+    b.setInsertionPointToEnd(module.getBody());
+    auto callWrapper = LLVM::LLVMFuncOp::create(
+        b, loc, "loom_call_" + entry.name, extendedType);
+    buildCallWrapper(b, loc, callWrapper, abi, dimMessages, fns, gpu);
+    b.setInsertionPointToEnd(module.getBody());
   }
   return success();
 }

@@ -317,7 +317,7 @@ compileParsed(ModuleOp module, const loom::CompileOptions &options,
   }
   if (failed(loom::abi::checkLoweredToLLVM(module, gpu)) ||
       failed(loom::abi::addModuleABI(module, *entries, result.signature,
-                                     **checks)))
+                                     **checks, gpu)))
     return failHere("");
   if (gpu)
     result.kernels = countKernels(module);

@@ -36,6 +36,18 @@ thread_local std::string lastKernel;
 // destructor at exit then uses the legacy stream).
 thread_local CUstream threadStream = nullptr;
 
+/// The context of the destination-passing call running on this thread
+/// (loomCudaCallBegin to loomCudaCallEnd), if any: the caller's stream,
+/// which the entry's synchronization does not wait for, and its allocator.
+struct CallState {
+  bool active = false;
+  CUstream stream = nullptr;
+  loomAllocFn alloc = nullptr;
+  loomFreeFn free = nullptr;
+  void *user = nullptr;
+};
+thread_local CallState callState;
+
 /// The owner of `threadStream`: destroys it when the thread exits. For the
 /// main thread that happens in exit() before static destructors and atexit
 /// handlers, so the driver (loaded once and never unloaded) is still usable.
@@ -392,7 +404,11 @@ void mgpuLaunchKernel(void *handle, intptr_t gridX, intptr_t gridY,
 // Streams and events
 //===----------------------------------------------------------------------===//
 
-void *mgpuStreamCreate(void) { return threadStreamOrRecord(); }
+void *mgpuStreamCreate(void) {
+  if (callState.active)
+    return callState.stream;
+  return threadStreamOrRecord();
+}
 
 void mgpuStreamDestroy(void *stream) {
   // Every stream handed out is the thread's cached stream, which its owner
@@ -401,6 +417,10 @@ void mgpuStreamDestroy(void *stream) {
 }
 
 void mgpuStreamSynchronize(void *stream) {
+  // A destination-passing call does not wait for the caller's stream: its
+  // faults surface at the caller's next synchronization.
+  if (callState.active && streamOf(stream) == callState.stream)
+    return;
   Driver *d = driverOrRecord();
   if (!d)
     return;
@@ -477,6 +497,13 @@ void mgpuEventRecord(void *event, void *stream) {
 void *mgpuMemAlloc(uint64_t bytes, void *stream, bool isHostShared) {
   if (failed() || bytes == 0)
     return nullptr;
+  if (callState.active && callState.alloc && !isHostShared) {
+    void *pointer = callState.alloc(callState.user, bytes, stream);
+    if (!pointer)
+      record("the caller's allocator returned no memory for " +
+             std::to_string(bytes) + " bytes");
+    return pointer;
+  }
   Driver *d = driverOrRecord();
   if (!d)
     return nullptr;
@@ -509,6 +536,10 @@ void *mgpuMemAlloc(uint64_t bytes, void *stream, bool isHostShared) {
 void mgpuMemFree(void *pointer, void *stream) {
   if (!pointer)
     return;
+  if (callState.active && callState.free) {
+    callState.free(callState.user, pointer, stream);
+    return;
+  }
   Driver *d = driverOrRecord();
   if (!d)
     return;
@@ -693,5 +724,60 @@ void loomCudaClearStickyError(void) {
 }
 
 void *loomCudaGetStream(void) { return threadStreamOrRecord(); }
+
+void *loomCudaCallBegin(const loomCallContext *context) {
+  stickyError.clear();
+  lastKernel.clear();
+  callState = CallState();
+  callState.active = true;
+  if (context) {
+    if (context->size < sizeof(loomCallContext)) {
+      record("loomCallContext: size " + std::to_string(context->size) +
+             " is smaller than this runtime's (" +
+             std::to_string(sizeof(loomCallContext)) +
+             " bytes): set it to sizeof(loomCallContext)");
+      return nullptr;
+    }
+    if (!context->alloc != !context->free) {
+      record("loomCallContext: an allocator needs both alloc and free");
+      return nullptr;
+    }
+    callState.stream = streamOf(context->stream);
+    callState.alloc = context->alloc;
+    callState.free = context->free;
+    callState.user = context->user;
+  }
+  // The driver (and its context) before any work: without one the call
+  // fails here, with the driver's message.
+  driverOrRecord();
+  return callState.stream;
+}
+
+const char *loomCudaCallEnd(void) {
+  callState = CallState();
+  if (stickyError.empty())
+    return nullptr;
+  return stickyError.c_str();
+}
+
+const char *loomCudaLastKernel(void) { return lastKernel.c_str(); }
+
+const char *loomCudaStreamSynchronize(void *stream) {
+  static thread_local std::string message;
+  std::string error;
+  Driver *d = ready(error);
+  if (!d) {
+    message = error;
+    return message.c_str();
+  }
+  CUresult r = d->cuStreamSynchronize(streamOf(stream));
+  if (r == CUDA_SUCCESS)
+    return nullptr;
+  message = (lastKernel.empty() ? std::string("CUDA error at synchronize: ")
+                                : "CUDA error at synchronize after kernel " +
+                                      lastKernel + ": ") +
+            describe(*d, r);
+  return message.c_str();
+}
 
 } // extern "C"

@@ -21,6 +21,7 @@
 #include "ModuleLoader.h"
 #include "Signature.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -52,6 +53,10 @@ template <typename T> T *failNull(const std::string &message) {
 /// `const char *loom_entry_<name>(void **args, int64_t nargs)`: NULL, or the
 /// message of the argument check that failed (docs/abi.md).
 using EntryFn = const char *(*)(void **, int64_t);
+/// ABI 4: `loom_shape_<name>(args, nargs, int64_t *dims)` and
+/// `loom_call_<name>(args, nargs, const loomCallContext *)`.
+using ShapeFn = const char *(*)(void **, int64_t, int64_t *);
+using CallFn = const char *(*)(void **, int64_t, const loomCallContext *);
 
 } // namespace
 
@@ -59,6 +64,9 @@ struct loomEntry {
   const loomModule *module = nullptr;
   const EntrySignature *signature = nullptr;
   EntryFn function = nullptr;
+  ShapeFn shape = nullptr; // null before ABI 4
+  CallFn call = nullptr;
+  int64_t numResultDims = 0;
 };
 
 struct loomModule {
@@ -326,9 +334,10 @@ loomModule *loom::runtime::openModule(const std::string &file,
   std::string error;
   if (!parseSignature(module->signatureText, module->signature, error)) {
     int abi = module->signature.abi;
-    if (abi != 0 && abi != kABIVersion)
+    if (abi != 0 && (abi < kOldestABIVersion || abi > kABIVersion))
       return fail("module '" + file + "' was compiled for ABI version " +
-                  std::to_string(abi) + ", but this runtime reads version " +
+                  std::to_string(abi) + ", but this runtime reads versions " +
+                  std::to_string(kOldestABIVersion) + " to " +
                   std::to_string(kABIVersion) +
                   " (recompile it with a matching loom-compile)");
     return fail("malformed signature in module '" + file + "': " + error);
@@ -354,6 +363,19 @@ loomModule *loom::runtime::openModule(const std::string &file,
     entry->module = module.get();
     entry->signature = &sig;
     entry->function = fn;
+    for (const TensorType &type : sig.results)
+      entry->numResultDims += int64_t(type.dims.size());
+    if (module->signature.abi >= 4) {
+      std::string shape = "loom_shape_" + sig.name;
+      std::string call = "loom_call_" + sig.name;
+      entry->shape = reinterpret_cast<ShapeFn>(lookup(shape.c_str()));
+      entry->call = reinterpret_cast<CallFn>(lookup(call.c_str()));
+      if (!entry->shape || !entry->call)
+        return fail("module '" + file + "' (ABI " +
+                    std::to_string(module->signature.abi) + ") lacks " +
+                    (entry->shape ? call : shape) + " for entry '" +
+                    sig.name + "'");
+    }
     module->entries.push_back(std::move(entry));
   }
   return module.release();
@@ -747,28 +769,21 @@ loomStatus loomBufferCopyToHost(const loomBuffer *buffer, void *destination,
 // Calls
 //===----------------------------------------------------------------------===//
 
-loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
-                         int64_t numArgs, loomBuffer **results,
-                         int64_t numResults) {
-  if (!entry)
-    return fail("loomEntryCall: NULL entry");
+/// The packed call's argument descriptors, after checking each buffer's
+/// device, dtype and rank against the signature: `packed[1 + i]` points to
+/// `descriptors[i]`; `packed[0]` is left for the results area.
+static loomStatus packArguments(const loomEntry *entry, loomBuffer *const *args,
+                                int64_t numArgs,
+                                std::vector<std::vector<int64_t>> &descriptors,
+                                std::vector<void *> &packed) {
   const EntrySignature &sig = *entry->signature;
   const std::string where = "entry '" + sig.name + "'";
-  if (numArgs != int64_t(sig.args.size()))
-    return fail(where + " takes " + std::to_string(sig.args.size()) +
-                " argument(s), given " + std::to_string(numArgs));
-  if (numResults != int64_t(sig.results.size()))
-    return fail(where + " returns " + std::to_string(sig.results.size()) +
-                " result(s), room given for " + std::to_string(numResults));
-  if ((numArgs > 0 && !args) || (numResults > 0 && !results))
-    return fail("loomEntryCall: NULL argument or result array");
   const loomDevice device = entry->module->device;
   const bool onCuda = device == LOOM_DEVICE_CUDA;
-
   // One descriptor per argument: {allocated, aligned, offset, sizes,
   // strides}, 64-bit words.
-  std::vector<std::vector<int64_t>> descriptors(numArgs);
-  std::vector<void *> packed(1 + numArgs, nullptr);
+  descriptors.assign(numArgs, {});
+  packed.assign(1 + numArgs, nullptr);
   for (int64_t i = 0; i < numArgs; ++i) {
     const loomBuffer *buffer = args[i];
     const TensorType &type = sig.args[i];
@@ -797,6 +812,31 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
     desc.insert(desc.end(), strides.begin(), strides.end());
     packed[1 + i] = desc.data();
   }
+  return LOOM_SUCCESS;
+}
+
+loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
+                         int64_t numArgs, loomBuffer **results,
+                         int64_t numResults) {
+  if (!entry)
+    return fail("loomEntryCall: NULL entry");
+  const EntrySignature &sig = *entry->signature;
+  const std::string where = "entry '" + sig.name + "'";
+  if (numArgs != int64_t(sig.args.size()))
+    return fail(where + " takes " + std::to_string(sig.args.size()) +
+                " argument(s), given " + std::to_string(numArgs));
+  if (numResults != int64_t(sig.results.size()))
+    return fail(where + " returns " + std::to_string(sig.results.size()) +
+                " result(s), room given for " + std::to_string(numResults));
+  if ((numArgs > 0 && !args) || (numResults > 0 && !results))
+    return fail("loomEntryCall: NULL argument or result array");
+  const loomDevice device = entry->module->device;
+  const bool onCuda = device == LOOM_DEVICE_CUDA;
+
+  std::vector<std::vector<int64_t>> descriptors;
+  std::vector<void *> packed;
+  if (packArguments(entry, args, numArgs, descriptors, packed) != LOOM_SUCCESS)
+    return LOOM_FAILURE;
   size_t words = 0;
   for (const TensorType &type : sig.results)
     words += 3 + 2 * type.dims.size();
@@ -964,6 +1004,127 @@ loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
   }
   for (int64_t r = 0; r < numResults; ++r)
     results[r] = made[r];
+  return LOOM_SUCCESS;
+}
+
+/// The counts and the ABI version that a destination-passing call needs.
+static loomStatus checkDestinationCall(const loomEntry *entry,
+                                       const char *function, int64_t numArgs,
+                                       loomBuffer *const *args) {
+  if (!entry)
+    return fail(std::string(function) + ": NULL entry");
+  const EntrySignature &sig = *entry->signature;
+  if (!entry->call)
+    return fail("entry '" + sig.name + "' of module '" + entry->module->path +
+                "' (ABI " + std::to_string(entry->module->signature.abi) +
+                ") has no destination-passing call: recompile it with a "
+                "loom-compile of ABI 4 or later");
+  if (numArgs != int64_t(sig.args.size()))
+    return fail("entry '" + sig.name + "' takes " +
+                std::to_string(sig.args.size()) + " argument(s), given " +
+                std::to_string(numArgs));
+  if (numArgs > 0 && !args)
+    return fail(std::string(function) + ": NULL argument array");
+  return LOOM_SUCCESS;
+}
+
+int64_t loomEntryNumResultDims(const loomEntry *entry) {
+  return entry ? entry->numResultDims : 0;
+}
+
+loomStatus loomEntryResultShapes(const loomEntry *entry,
+                                 loomBuffer *const *args, int64_t numArgs,
+                                 int64_t *dims, int64_t numDims) {
+  if (checkDestinationCall(entry, "loomEntryResultShapes", numArgs, args) !=
+      LOOM_SUCCESS)
+    return LOOM_FAILURE;
+  if (numDims != entry->numResultDims || (numDims > 0 && !dims))
+    return fail("entry '" + entry->signature->name + "' has " +
+                std::to_string(entry->numResultDims) +
+                " result dimension(s), room given for " +
+                std::to_string(numDims));
+  std::vector<std::vector<int64_t>> descriptors;
+  std::vector<void *> packed;
+  if (packArguments(entry, args, numArgs, descriptors, packed) != LOOM_SUCCESS)
+    return LOOM_FAILURE;
+  std::vector<int64_t> out(numDims ? numDims : 1);
+  if (const char *refused = entry->shape(packed.data(), numArgs, out.data()))
+    return fail(refused);
+  std::copy(out.begin(), out.begin() + numDims, dims);
+  return LOOM_SUCCESS;
+}
+
+void *loomEntryShapeFunction(const loomEntry *entry) {
+  return entry ? reinterpret_cast<void *>(entry->shape) : nullptr;
+}
+
+void *loomEntryCallFunction(const loomEntry *entry) {
+  return entry ? reinterpret_cast<void *>(entry->call) : nullptr;
+}
+
+loomStatus loomEntryCallInto(const loomEntry *entry, loomBuffer *const *args,
+                             int64_t numArgs, loomBuffer *const *results,
+                             int64_t numResults,
+                             const loomCallContext *context) {
+  if (checkDestinationCall(entry, "loomEntryCallInto", numArgs, args) !=
+      LOOM_SUCCESS)
+    return LOOM_FAILURE;
+  const EntrySignature &sig = *entry->signature;
+  const std::string where = "entry '" + sig.name + "'";
+  if (numResults != int64_t(sig.results.size()))
+    return fail(where + " returns " + std::to_string(sig.results.size()) +
+                " result(s), given " + std::to_string(numResults) +
+                " destination(s)");
+  if (numResults > 0 && !results)
+    return fail("loomEntryCallInto: NULL destination array");
+  std::vector<std::vector<int64_t>> descriptors;
+  std::vector<void *> packed;
+  if (packArguments(entry, args, numArgs, descriptors, packed) != LOOM_SUCCESS)
+    return LOOM_FAILURE;
+  // The result shapes, to name a wrong destination precisely (the module
+  // checks them again).
+  std::vector<int64_t> dims(entry->numResultDims ? entry->numResultDims : 1);
+  if (const char *refused = entry->shape(packed.data(), numArgs, dims.data()))
+    return fail(refused);
+  const loomDevice device = entry->module->device;
+  std::vector<int64_t> area;
+  size_t k = 0;
+  for (int64_t r = 0; r < numResults; ++r) {
+    const loomBuffer *buffer = results[r];
+    const TensorType &type = sig.results[r];
+    std::vector<int64_t> shape(dims.begin() + k,
+                               dims.begin() + k + type.dims.size());
+    k += type.dims.size();
+    std::string res = "destination " + std::to_string(r) + " of " + where +
+                      " (" + formatTensorType(type) + ", shape " +
+                      shapeText(shape) + " for these arguments)";
+    if (!buffer)
+      return fail(res + " is NULL");
+    if (buffer->device != device)
+      return fail(res + " is a " + loomDeviceName(buffer->device) +
+                  " buffer; the module runs on " + loomDeviceName(device));
+    if (buffer->dtype != type.dtype)
+      return fail(res + ": the buffer's dtype is " + dtypeName(buffer->dtype));
+    if (buffer->shape != shape)
+      return fail(res + ": the buffer's shape is " +
+                  shapeText(buffer->shape));
+    for (int64_t s = 0; s < r; ++s)
+      if (results[s] == buffer ||
+          (buffer->bytes > 0 && results[s]->data == buffer->data))
+        return fail(res + " is the same memory as destination " +
+                    std::to_string(s));
+    std::vector<int64_t> sizes = memrefSizes(buffer->dtype, buffer->shape);
+    std::vector<int64_t> strides = contiguousStrides(sizes);
+    auto pointer = int64_t(reinterpret_cast<intptr_t>(buffer->data));
+    area.insert(area.end(), {pointer, pointer, 0});
+    area.insert(area.end(), sizes.begin(), sizes.end());
+    area.insert(area.end(), strides.begin(), strides.end());
+  }
+  if (area.empty())
+    area.push_back(0);
+  packed[0] = numResults ? area.data() : nullptr;
+  if (const char *refused = entry->call(packed.data(), numArgs, context))
+    return fail(refused);
   return LOOM_SUCCESS;
 }
 

@@ -241,16 +241,19 @@ bool parseSignature(const std::string &text, ModuleSignature &signature,
         return fail("expected 'abi " + std::to_string(kABIVersion) +
                     "' first, found '" + line.substr(0, 40) + "'");
       std::string version = line.substr(c.pos);
-      if (version != std::to_string(kABIVersion)) {
+      int number = 0;
+      if (!version.empty() && version.size() < 9 &&
+          std::all_of(version.begin(), version.end(), ::isdigit))
+        number = std::stoi(version);
+      if (number < kOldestABIVersion || number > kABIVersion) {
         // The version found, for a caller's message about recompiling.
-        if (!version.empty() && version.size() < 9 &&
-            std::all_of(version.begin(), version.end(), ::isdigit))
-          signature.abi = std::stoi(version);
+        signature.abi = number;
         return fail("unsupported ABI version '" + version +
-                    "' (this runtime reads version " +
+                    "' (this runtime reads versions " +
+                    std::to_string(kOldestABIVersion) + " to " +
                     std::to_string(kABIVersion) + ")");
       }
-      signature.abi = kABIVersion;
+      signature.abi = number;
       continue;
     }
     if (c.consume("target ")) {

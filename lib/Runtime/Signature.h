@@ -14,8 +14,11 @@
 namespace loom {
 namespace runtime {
 
-/// The ABI version this runtime reads (the signature's `abi N` line).
-constexpr int kABIVersion = 3;
+/// The ABI versions this runtime reads (the signature's `abi N` line): 3
+/// (loom_entry_<name> only) and 4 (also loom_shape_<name> and
+/// loom_call_<name>, docs/abi.md).
+constexpr int kABIVersion = 4;
+constexpr int kOldestABIVersion = 3;
 
 struct TensorType {
   loomDType dtype = LOOM_DTYPE_F32;
@@ -49,7 +52,7 @@ bool parseTensorType(const std::string &text, TensorType &type,
 std::string formatTensorType(const TensorType &type);
 
 /// Parses a module's signature. Errors name the line ("line 3: ..."); on an
-/// `abi N` line of another version, `signature.abi` is N.
+/// `abi N` line of a version it does not read, `signature.abi` is N.
 bool parseSignature(const std::string &text, ModuleSignature &signature,
                     std::string &error);
 

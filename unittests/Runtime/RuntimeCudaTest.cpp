@@ -472,6 +472,108 @@ TEST_F(Cuda, FaultAtSynchronizeNamesTheLastKernel) {
   mgpuModuleUnload(module);
 }
 
+TEST_F(Cuda, CallContextStreamAllocatorNoSync) {
+  // What a GPU module's loom_call_<name> does around its body
+  // (loomCudaCallBegin/End), with the caller's stream and allocator.
+  void *module = mgpuModuleLoad(const_cast<char *>(kImage), sizeof(kImage));
+  void *callerStream = nullptr;
+  ASSERT_EQ(fake().streamsCreated() >= 0, true);
+  callerStream = loomCudaGetStream(); // any stream the caller owns
+  struct Pool {
+    int allocs = 0, frees = 0;
+    void *lastStream = nullptr;
+  } pool;
+  loomCallContext context{};
+  context.size = sizeof(loomCallContext);
+  context.stream = callerStream;
+  context.user = &pool;
+  context.alloc = [](void *user, uint64_t bytes, void *stream) -> void * {
+    auto *p = static_cast<Pool *>(user);
+    ++p->allocs;
+    p->lastStream = stream;
+    return loomHostAlloc(bytes); // the fake driver's memory is host memory
+  };
+  context.free = [](void *user, void *pointer, void *stream) {
+    auto *p = static_cast<Pool *>(user);
+    ++p->frees;
+    p->lastStream = stream;
+    loomHostFree(pointer);
+  };
+  int asyncBefore = fake().asyncAllocations();
+  EXPECT_EQ(loomCudaCallBegin(&context), callerStream);
+  void *stream = mgpuStreamCreate();
+  EXPECT_EQ(stream, callerStream);
+  float host[4] = {1, 2, 3, 4};
+  auto *in = static_cast<float *>(mgpuMemAlloc(sizeof(host), stream, false));
+  auto *out = static_cast<float *>(mgpuMemAlloc(sizeof(host), stream, false));
+  EXPECT_EQ(pool.allocs, 2);
+  EXPECT_EQ(pool.lastStream, callerStream);
+  EXPECT_EQ(fake().asyncAllocations(), asyncBefore); // none from the pool
+  mgpuMemcpy(in, host, sizeof(host), stream);
+  int64_t n = 4;
+  void *params[] = {&in, &out, &n};
+  mgpuLaunchKernel(mgpuModuleGetFunction(module, "scale_f32"), 1, 1, 1, 256, 1,
+                   1, 0, stream, params, nullptr, 3);
+  // The entry's closing synchronization does not reach the driver: an
+  // injected fault there would be seen, and is not.
+  fake().failSynchronize(700);
+  mgpuStreamSynchronize(stream);
+  EXPECT_EQ(out[3], 8.0f);
+  mgpuMemFree(in, stream);
+  mgpuMemFree(out, stream);
+  EXPECT_EQ(pool.frees, 2);
+  EXPECT_EQ(loomCudaCallEnd(), nullptr);
+  // The fault surfaces at the caller's synchronization, naming the kernel.
+  EXPECT_STREQ(loomCudaStreamSynchronize(callerStream),
+               "CUDA error at synchronize after kernel scale_f32: "
+               "CUDA_ERROR_ILLEGAL_ADDRESS (an illegal memory access was "
+               "encountered)");
+  EXPECT_STREQ(loomCudaLastKernel(), "scale_f32");
+  EXPECT_EQ(loomCudaStreamSynchronize(callerStream), nullptr);
+  // Outside a call, synchronizations reach the driver again.
+  fake().failSynchronize(700);
+  mgpuStreamSynchronize(stream);
+  EXPECT_NE(sticky(), "");
+  loomCudaClearStickyError();
+  mgpuModuleUnload(module);
+}
+
+TEST_F(Cuda, CallContextErrors) {
+  // A launch failure inside a call comes back from loomCudaCallEnd at once.
+  void *module = mgpuModuleLoad(const_cast<char *>(kImage), sizeof(kImage));
+  EXPECT_EQ(loomCudaCallBegin(nullptr), nullptr); // the legacy stream
+  fake().failLaunch(1);
+  mgpuLaunchKernel(mgpuModuleGetFunction(module, "noop"), 1, 1, 1, 32, 1, 1, 0,
+                   nullptr, nullptr, nullptr, 0);
+  const char *error = loomCudaCallEnd();
+  ASSERT_NE(error, nullptr);
+  EXPECT_STREQ(error, "CUDA error in kernel noop (launch): "
+                      "CUDA_ERROR_INVALID_VALUE (invalid argument)");
+  // Begin clears it; a context of the wrong size or with half an allocator
+  // is refused, and the allocator's failure names the size.
+  loomCallContext small{};
+  small.size = 8;
+  loomCudaCallBegin(&small);
+  EXPECT_NE(std::string(loomCudaCallEnd()).find("loomCallContext: size 8"),
+            std::string::npos);
+  loomCallContext half{};
+  half.size = sizeof(half);
+  half.alloc = [](void *, uint64_t, void *) -> void * { return nullptr; };
+  loomCudaCallBegin(&half);
+  EXPECT_STREQ(loomCudaCallEnd(),
+               "loomCallContext: an allocator needs both alloc and free");
+  loomCallContext empty{};
+  empty.size = sizeof(empty);
+  empty.alloc = [](void *, uint64_t, void *) -> void * { return nullptr; };
+  empty.free = [](void *, void *, void *) {};
+  loomCudaCallBegin(&empty);
+  EXPECT_EQ(mgpuMemAlloc(64, nullptr, false), nullptr);
+  EXPECT_STREQ(loomCudaCallEnd(),
+               "the caller's allocator returned no memory for 64 bytes");
+  loomCudaClearStickyError();
+  mgpuModuleUnload(module);
+}
+
 TEST_F(Cuda, LargeSharedMemorySetsTheAttribute) {
   void *module = mgpuModuleLoad(const_cast<char *>(kImage), sizeof(kImage));
   void *stream = mgpuStreamCreate();

@@ -93,8 +93,8 @@ struct MalformedCase {
 TEST(Signature, RejectsMalformed) {
   const MalformedCase cases[] = {
       {"", "empty signature"},
-      {"target cpu\n", "line 1: expected 'abi 3' first"},
-      {"abi 4\ntarget cpu\n", "line 1: unsupported ABI version '4'"},
+      {"target cpu\n", "line 1: expected 'abi 4' first"},
+      {"abi 5\ntarget cpu\n", "line 1: unsupported ABI version '5'"},
       {"abi 2\ntarget cpu\n", "line 1: unsupported ABI version '2'"},
       {"abi 3\n", "no 'target' line"},
       {"abi 3\nentry f() -> ()\n", "line 2: 'entry' before the 'target'"},
@@ -177,8 +177,9 @@ TEST(Module, BrokenModules) {
   path = modulePath("test_module_future_abi.so");
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
   EXPECT_EQ(lastError(), "module '" + path +
-                             "' was compiled for ABI version 4, but this "
-                             "runtime reads version 3 (recompile it with a "
+                             "' was compiled for ABI version 5, but this "
+                             "runtime reads versions 3 to 4 (recompile it "
+                             "with a "
                              "matching loom-compile)");
 
   // A module of an older ABI (sealed like a current one, so that the
@@ -187,7 +188,8 @@ TEST(Module, BrokenModules) {
   EXPECT_EQ(loomModuleLoad(path.c_str(), LOOM_DEVICE_CPU), nullptr);
   EXPECT_EQ(lastError(), "module '" + path +
                              "' was compiled for ABI version 2, but this "
-                             "runtime reads version 3 (recompile it with a "
+                             "runtime reads versions 3 to 4 (recompile it "
+                             "with a "
                              "matching loom-compile)");
 
   path = modulePath("test_module_missing_entry.so");
@@ -515,7 +517,7 @@ protected:
 
 TEST_F(Compiled, Signature) {
   EXPECT_STREQ(loomModuleSignature(module),
-               "abi 3\n"
+               "abi 4\n"
                "target cpu\n"
                "entry block(tensor<4x8xf32>, tensor<8xf32>) -> "
                "(tensor<4x8xf32>)\n"
@@ -763,6 +765,175 @@ TEST_F(Compiled, ConstantAndArgumentResultsAreFresh) {
     loomBufferDestroy(results[1]);
   }
   loomBufferDestroy(arg);
+}
+
+//===----------------------------------------------------------------------===//
+// Destination passing (ABI 4): loomEntryResultShapes, loomEntryCallInto
+//===----------------------------------------------------------------------===//
+
+// The result shapes come from the argument sizes alone (the module's
+// loom_shape_<name>), and the call into caller-made buffers gives what
+// loomEntryCall gives, for dynamic and static entries.
+TEST_F(Compiled, ResultShapesBeforeTheCall) {
+  const loomEntry *entry = loomModuleLookupEntry(module, "norm_linear");
+  ASSERT_EQ(loomEntryNumResultDims(entry), 2);
+  std::vector<float> x(3 * 5), g(5), w(7 * 5);
+  loomBuffer *args[] = {hostBuffer(LOOM_DTYPE_F32, {3, 5}, x.data(), 60),
+                        hostBuffer(LOOM_DTYPE_F32, {5}, g.data(), 20),
+                        hostBuffer(LOOM_DTYPE_F32, {7, 5}, w.data(), 140)};
+  int64_t dims[2] = {-1, -1};
+  ASSERT_EQ(loomEntryResultShapes(entry, args, 3, dims, 2), LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(dims[0], 3);
+  EXPECT_EQ(dims[1], 7);
+  // The module's checks run first: a mismatch is refused, no shape given.
+  loomBuffer *wrong = hostBuffer(LOOM_DTYPE_F32, {4}, g.data(), 16);
+  loomBuffer *bad[] = {args[0], wrong, args[2]};
+  EXPECT_EQ(loomEntryResultShapes(entry, bad, 3, dims, 2), LOOM_FAILURE);
+  EXPECT_NE(lastError().find("norm_linear: argument 1 dimension 0 (?) must "
+                             "equal argument 0 dimension 1"),
+            std::string::npos)
+      << lastError();
+  EXPECT_EQ(loomEntryResultShapes(entry, args, 3, dims, 1), LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "entry 'norm_linear' has 2 result dimension(s), room "
+                         "given for 1");
+  // The i4 innermost size is the logical one; attention's S follows q.
+  const loomEntry *widen = loomModuleLookupEntry(module, "widen_i4");
+  uint8_t packed[6] = {};
+  loomBuffer *wbuf = hostBuffer(LOOM_DTYPE_I4, {2, 6}, packed, 6);
+  ASSERT_EQ(loomEntryResultShapes(widen, &wbuf, 1, dims, 2), LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(dims[0], 2);
+  EXPECT_EQ(dims[1], 6);
+  for (loomBuffer *b : {args[0], args[1], args[2], wrong, wbuf})
+    loomBufferDestroy(b);
+}
+
+TEST_F(Compiled, CallIntoMatchesCall) {
+  const loomEntry *entry = loomModuleLookupEntry(module, "norm_linear");
+  std::mt19937 rng(11);
+  for (auto [m, k, n] : {std::array<int64_t, 3>{3, 5, 7},
+                         std::array<int64_t, 3>{0, 4, 3}}) {
+    std::vector<float> x = randomFloats(rng, m * k), g = randomFloats(rng, k),
+                       w = randomFloats(rng, n * k);
+    loomBuffer *args[] = {
+        hostBuffer(LOOM_DTYPE_F32, {m, k}, x.data(), x.size() * 4),
+        hostBuffer(LOOM_DTYPE_F32, {k}, g.data(), g.size() * 4),
+        hostBuffer(LOOM_DTYPE_F32, {n, k}, w.data(), w.size() * 4)};
+    loomBuffer *fresh = nullptr;
+    ASSERT_EQ(loomEntryCall(entry, args, 3, &fresh, 1), LOOM_SUCCESS)
+        << lastError();
+    int64_t shape[2] = {m, n};
+    loomBuffer *into = loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 2, shape);
+    // Garbage first: the call must write every element.
+    std::vector<float> junk(m * n, 1e30f);
+    ASSERT_EQ(loomBufferCopyFromHost(into, junk.data(), junk.size() * 4),
+              LOOM_SUCCESS);
+    ASSERT_EQ(loomEntryCallInto(entry, args, 3, &into, 1, nullptr),
+              LOOM_SUCCESS)
+        << lastError();
+    EXPECT_EQ(floats(into), floats(fresh));
+    for (loomBuffer *b : {args[0], args[1], args[2], fresh, into})
+      loomBufferDestroy(b);
+  }
+  // Several results, i4 among them, into memory the caller owns.
+  auto pack = [](int lo, int hi) {
+    return uint8_t((lo & 0xF) | ((hi & 0xF) << 4));
+  };
+  uint8_t packed[4] = {pack(1, -2), pack(7, -8), pack(0, 3), pack(-1, 5)};
+  loomBuffer *wi = hostBuffer(LOOM_DTYPE_I4, {2, 4}, packed, 4);
+  uint8_t negated[4] = {};
+  int8_t widened[8] = {};
+  int64_t shape[2] = {2, 4};
+  loomBuffer *outs[2] = {
+      loomBufferWrap(LOOM_DEVICE_CPU, LOOM_DTYPE_I4, 2, shape, negated),
+      loomBufferWrap(LOOM_DEVICE_CPU, LOOM_DTYPE_I8, 2, shape, widened)};
+  ASSERT_EQ(loomEntryCallInto(loomModuleLookupEntry(module, "negate_i4"), &wi,
+                              1, outs, 2, nullptr),
+            LOOM_SUCCESS)
+      << lastError();
+  EXPECT_EQ(negated[0], pack(-1, 2));
+  EXPECT_EQ(negated[3], pack(1, -5));
+  const int8_t want[8] = {1, -2, 7, -8, 0, 3, -1, 5};
+  EXPECT_EQ(std::memcmp(widened, want, 8), 0);
+  for (loomBuffer *b : {wi, outs[0], outs[1]})
+    loomBufferDestroy(b);
+}
+
+// Every destination the call cannot write is refused before the call, with
+// a message naming it; the module also checks the sizes itself.
+TEST_F(Compiled, BadDestinationsAreRefused) {
+  const loomEntry *entry = loomModuleLookupEntry(module, "block");
+  std::vector<float> x(32, 0.5f), g(8, 1.0f);
+  loomBuffer *args[] = {hostBuffer(LOOM_DTYPE_F32, {4, 8}, x.data(), 128),
+                        hostBuffer(LOOM_DTYPE_F32, {8}, g.data(), 32)};
+  int64_t good[2] = {4, 8}, bad[2] = {8, 4};
+  loomBuffer *out = loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 2, good);
+  loomBuffer *transposed =
+      loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F32, 2, bad);
+  loomBuffer *halves = loomBufferCreate(LOOM_DEVICE_CPU, LOOM_DTYPE_F16, 2, good);
+  EXPECT_EQ(loomEntryCallInto(entry, args, 2, &transposed, 1, nullptr),
+            LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "destination 0 of entry 'block' (tensor<4x8xf32>, "
+                         "shape [4, 8] for these arguments): the buffer's "
+                         "shape is [8, 4]");
+  EXPECT_EQ(loomEntryCallInto(entry, args, 2, &halves, 1, nullptr),
+            LOOM_FAILURE);
+  EXPECT_NE(lastError().find("the buffer's dtype is f16"), std::string::npos);
+  EXPECT_EQ(loomEntryCallInto(entry, args, 2, nullptr, 1, nullptr),
+            LOOM_FAILURE);
+  EXPECT_EQ(loomEntryCallInto(entry, args, 2, &out, 0, nullptr), LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "entry 'block' returns 1 result(s), given 0 "
+                         "destination(s)");
+  EXPECT_EQ(loomEntryCallInto(entry, args, 1, &out, 1, nullptr), LOOM_FAILURE);
+  EXPECT_EQ(lastError(), "entry 'block' takes 2 argument(s), given 1");
+  // Two destinations over the same memory.
+  const loomEntry *pair = loomModuleLookupEntry(module, "constant_and_arg");
+  loomBuffer *three = hostBuffer(LOOM_DTYPE_F32, {3}, x.data(), 12);
+  loomBuffer *twice[2] = {three, three};
+  EXPECT_EQ(loomEntryCallInto(pair, &three, 1, twice, 2, nullptr),
+            LOOM_FAILURE);
+  EXPECT_NE(lastError().find("is the same memory as destination 0"),
+            std::string::npos)
+      << lastError();
+
+  // The module's own check of the destinations, through its loom_call_
+  // directly: a descriptor of the wrong size is refused before any work.
+  auto call = reinterpret_cast<const char *(*)(void **, int64_t,
+                                               const loomCallContext *)>(
+      loomEntryCallFunction(entry));
+  ASSERT_NE(call, nullptr);
+  float dst[32];
+  int64_t xd[7] = {int64_t(intptr_t(x.data())), int64_t(intptr_t(x.data())),
+                   0, 4, 8, 8, 1};
+  int64_t gd[5] = {int64_t(intptr_t(g.data())), int64_t(intptr_t(g.data())),
+                   0, 8, 1};
+  int64_t dd[7] = {int64_t(intptr_t(dst)), int64_t(intptr_t(dst)), 0, 4, 9,
+                   9, 1};
+  void *packedArgs[3] = {dd, xd, gd};
+  EXPECT_STREQ(call(packedArgs, 2, nullptr),
+               "block: destination 0 dimension 1 does not match the result's "
+               "size (loom_shape_block computes it)");
+  dd[4] = 8;
+  dd[5] = 8;
+  EXPECT_EQ(call(packedArgs, 2, nullptr), nullptr);
+  EXPECT_STREQ(call(packedArgs, 3, nullptr),
+               "block: called with the wrong number of arguments (it takes 2)");
+  for (loomBuffer *b : {args[0], args[1], out, transposed, halves, three})
+    loomBufferDestroy(b);
+}
+
+// A module of ABI 3 has no destination-passing call: it says so.
+TEST_F(HandWritten, OldModulesHaveNoCallInto) {
+  const loomEntry *entry = loomModuleLookupEntry(module, "add");
+  ASSERT_NE(entry, nullptr) << lastError();
+  EXPECT_EQ(loomEntryCallFunction(entry), nullptr);
+  EXPECT_EQ(loomEntryCallInto(entry, nullptr, 0, nullptr, 0, nullptr),
+            LOOM_FAILURE);
+  EXPECT_NE(lastError().find("(ABI 3) has no destination-passing call: "
+                             "recompile it"),
+            std::string::npos)
+      << lastError();
 }
 
 //===----------------------------------------------------------------------===//

@@ -73,7 +73,7 @@ typedef struct {
 #elif defined(LOOM_TEST_UNKNOWN_TARGET)
 #define SIGNATURE "abi 3\ntarget gfx90a\n"
 #elif defined(LOOM_TEST_FUTURE_ABI)
-#define SIGNATURE "abi 4\ntarget cpu\n"
+#define SIGNATURE "abi 5\ntarget cpu\n"
 #elif defined(LOOM_TEST_UNSEALED)
 #define SIGNATURE "abi 3\ntarget cpu\nentry nothing() -> ()\n"
 #elif defined(LOOM_TEST_OLD_ABI)

@@ -19,8 +19,8 @@
 namespace loom {
 namespace abi {
 
-/// Version written on the signature's first line (`abi 3`).
-constexpr int kABIVersion = 3;
+/// Version written on the signature's first line (`abi 4`).
+constexpr int kABIVersion = 4;
 
 /// The message prefix of the asserts of loom-entry-size-asserts, followed by
 /// "argument N" or "value", a space and the tensor type; loom-entry-checks
@@ -49,7 +49,7 @@ collectEntries(mlir::ModuleOp module);
 /// `tensor<128x?xbf16>`: the spelling the runtime parses (MLIR's own).
 std::string formatTensorType(mlir::RankedTensorType type);
 
-/// The text returned by `loom_module_signature`: `abi 3`, `target <target>`,
+/// The text returned by `loom_module_signature`: `abi 4`, `target <target>`,
 /// then `entry name(T, ...) -> (T, ...)` per entry, one line each.
 std::string formatSignature(llvm::ArrayRef<EntrySignature> entries,
                             llvm::StringRef target);
@@ -79,19 +79,26 @@ mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 buildEntryChecks(mlir::ModuleOp module);
 
 /// On the LLVM-dialect module produced by the CPU or GPU pipeline: moves in
-/// the check functions of buildEntryChecks (`checks`, emptied), adds
-/// `loom_module_signature` returning `signature`, adds the wrapper
-/// `const char *loom_entry_<name>(void **args, int64_t nargs)` for every
-/// entry (it checks `nargs` and the argument sizes with
-/// `__loom_check_<name>`, returns the failed check's message, or calls
-/// `_mlir_ciface_<name>` and returns NULL), and gives every other function
-/// definition internal linkage so that a module exports nothing but its
-/// ABI. Fails (with a diagnostic) on a missing C interface or check
-/// function, or a user symbol with a name the ABI reserves.
+/// the check and shape functions of buildEntryChecks (`checks`, emptied),
+/// adds `loom_module_signature` returning `signature`, and for every entry
+/// (docs/abi.md):
+/// - `const char *loom_entry_<name>(void **args, int64_t nargs)`: checks
+///   `nargs` and the argument sizes with `__loom_check_<name>`, returns the
+///   failed check's message, or calls `_mlir_ciface_<name>` and returns NULL;
+/// - `const char *loom_shape_<name>(void **args, int64_t nargs, int64_t
+///   *dims)`: the same checks, then every result's sizes into `dims`;
+/// - `const char *loom_call_<name>(void **args, int64_t nargs, const
+///   loomCallContext *context)`: destination passing (args[0] points to the
+///   caller's result descriptors); with `gpu`, on the context's stream and
+///   allocator and without a synchronization (loomCudaCallBegin/End).
+/// Every other function definition gets internal linkage, so that a module
+/// exports nothing but its ABI. Fails (with a diagnostic) on a missing C
+/// interface, check or shape function, or a user symbol with a name the ABI
+/// reserves.
 mlir::LogicalResult addModuleABI(mlir::ModuleOp module,
                                  llvm::ArrayRef<EntrySignature> entries,
                                  llvm::StringRef signature,
-                                 mlir::ModuleOp checks);
+                                 mlir::ModuleOp checks, bool gpu);
 
 } // namespace abi
 } // namespace loom

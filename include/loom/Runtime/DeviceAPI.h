@@ -57,6 +57,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loom/Runtime/CallContext.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -139,6 +141,33 @@ void loomCudaClearStickyError(void);
  * why). Hosts order their own work with a module's through it, e.g.
  * torch.cuda.ExternalStream. */
 void *loomCudaGetStream(void);
+
+/*===--------------------------------------------------------------------===*
+ * Destination-passing calls (ABI 4, docs/abi.md)
+ *===--------------------------------------------------------------------===*/
+
+/* What a GPU module's loom_call_<name> calls around its body. Begin clears
+ * the sticky error and, until End, makes this thread's mgpu* functions use
+ * the caller's `context` (NULL: the defaults): mgpuStreamCreate returns its
+ * stream (NULL: the legacy default stream), mgpuStreamSynchronize of that
+ * stream returns at once (the call does not wait for its kernels), and
+ * mgpuMemAlloc/mgpuMemFree go to its allocator when it has one. Returns
+ * the stream. A context whose size is too small or that has only one of
+ * alloc and free is a sticky error (the body then queues nothing). End
+ * leaves the context and returns the sticky error, or NULL if the call
+ * queued its work without one (valid until the next mgpu* or loomCuda* call
+ * on this thread). */
+void *loomCudaCallBegin(const loomCallContext *context);
+const char *loomCudaCallEnd(void);
+/* The last kernel launched on this thread ("" if none since the last
+ * loomCudaCallBegin or loomCudaClearStickyError): a host that finds a fault
+ * at its own synchronization names it with this. */
+const char *loomCudaLastKernel(void);
+/* Waits for `stream` (a CUstream; NULL: the legacy default stream). NULL
+ * when its work completed; otherwise the failure, naming the last kernel
+ * this thread launched ("CUDA error at synchronize after kernel K: ..."),
+ * valid until the next call on this thread. Sets no sticky error. */
+const char *loomCudaStreamSynchronize(void *stream);
 
 #ifdef __cplusplus
 }

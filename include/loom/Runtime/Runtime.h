@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loom/Runtime/CallContext.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -219,6 +221,48 @@ loomStatus loomBufferCopyToHost(const loomBuffer *buffer, void *destination,
 loomStatus loomEntryCall(const loomEntry *entry, loomBuffer *const *args,
                          int64_t numArgs, loomBuffer **results,
                          int64_t numResults);
+
+/*===--------------------------------------------------------------------===*
+ * Destination-passing calls (ABI 4, docs/abi.md)
+ *===--------------------------------------------------------------------===*/
+
+/* The number of result dimensions of `entry`, all results together (the
+ * length of loomEntryResultShapes's `dims`). */
+int64_t loomEntryNumResultDims(const loomEntry *entry);
+
+/* The shapes of the results that `entry` returns for these arguments,
+ * before any call: every result's logical dimensions one after the other
+ * (i4 unpacked), `numDims` = loomEntryNumResultDims(entry) of them. Checks
+ * the arguments as loomEntryCall does (the module's size checks included)
+ * and reads only their sizes, never their memory. Fails for a module of
+ * ABI 3, and for a result size that the module cannot compute from the
+ * argument sizes (the message names it). */
+loomStatus loomEntryResultShapes(const loomEntry *entry,
+                                 loomBuffer *const *args, int64_t numArgs,
+                                 int64_t *dims, int64_t numDims);
+
+/* Calls `entry` with destination passing: its results are written into
+ * `results` (buffers the caller made, of the module's device, each of its
+ * result's dtype and of exactly the shape loomEntryResultShapes gives; no
+ * two the same memory), nothing is returned. A GPU module queues its work
+ * on `context`'s stream with its allocator for scratch (NULL: the legacy
+ * default stream and the runtime's stream-ordered pool) and returns without
+ * waiting: the results are ready in stream order. Errors found without a
+ * synchronization (counts, devices, dtypes, shapes, the module's size
+ * checks, a failed launch or allocation) fail the call at once, before any
+ * work is queued for the first ones; a kernel's fault surfaces at the
+ * caller's next synchronization of the stream (loomCudaStreamSynchronize
+ * names the last kernel launched). A CPU module ignores the context and
+ * has finished when this returns. */
+loomStatus loomEntryCallInto(const loomEntry *entry, loomBuffer *const *args,
+                             int64_t numArgs, loomBuffer *const *results,
+                             int64_t numResults,
+                             const loomCallContext *context);
+
+/* The module's own loom_shape_<name> and loom_call_<name> (docs/abi.md),
+ * for bindings that build the descriptors themselves; NULL before ABI 4. */
+void *loomEntryShapeFunction(const loomEntry *entry);
+void *loomEntryCallFunction(const loomEntry *entry);
 
 /* Waits for all work queued on `device` (a no-op on the CPU, whose calls are
  * synchronous). */

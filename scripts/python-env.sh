@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Makes the Python environment of the package (python/): a virtual
+# environment at $LOOM_VENV (default ~/.cache/loom/venv, kept between runs)
+# with numpy, pytest and the package installed from python/ in editable mode
+# (it finds loom-compile and libloomrt.so in build/). With --torch, also
+# torch (the PyPI wheel: about 2.5 minutes and 5 GB the first time, nothing
+# after), for the torch tests. Prints the environment's python.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${LOOM_VENV:-$HOME/.cache/loom/venv}
+base=python3
+[ -x /usr/bin/python3 ] && base=/usr/bin/python3
+if [ ! -x "$venv/bin/python" ]; then
+  echo "loom: making the Python environment $venv" >&2
+  "$base" -m venv "$venv" >&2
+fi
+py="$venv/bin/python"
+want=(numpy pytest)
+[ "${1:-}" = "--torch" ] && want+=(torch)
+missing=()
+for m in "${want[@]}"; do
+  "$py" -c "import $m" 2>/dev/null || missing+=("$m")
+done
+if ((${#missing[@]})); then
+  echo "loom: installing ${missing[*]} into $venv" >&2
+  start=$SECONDS
+  "$py" -m pip install -q --disable-pip-version-check "${missing[@]}" >&2
+  echo "loom: installed ${missing[*]} in $((SECONDS - start)) s" >&2
+fi
+# The package itself, editable: python/loom is what runs.
+if ! "$py" -c "import loom, os, sys; sys.exit(os.path.realpath(loom.__file__) != os.path.realpath('python/loom/__init__.py'))" 2>/dev/null; then
+  "$py" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e python >&2
+fi
+echo "$py"
