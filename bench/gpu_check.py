@@ -150,6 +150,17 @@ def make_value(func, index, elem, shape, gen, device="cpu", special=None):
             return uniform(0.5, 1.5) / (math.sqrt(K) * (64.0 if q8 == "i8" else 4.0))
         if pos == 4:
             return randn(0.5)
+    if name == "loom.linear_attention":
+        role = {i: kw for kw, i in (op.extra or {}).items()}.get(pos)
+        if role == "gate":
+            return uniform(-0.5, 0.0)  # log-gates: a decay per token
+        if role == "beta":
+            return uniform(0.0, 1.0)
+        if role == "initial_state":
+            return randn(0.5)
+        if pos == 1 and op.attrs.get("rule") == "delta":
+            # Keys of norm about 0.5: the delta rule's state stays bounded.
+            return randn(0.5 / math.sqrt(shape[-1]))
     if name == "loom.dwconv" and pos == 1:
         taps = math.prod(shape[:-1])
         return randn(1.0 / math.sqrt(taps))

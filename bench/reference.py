@@ -10,7 +10,8 @@ nearest even). Values are float64 tensors for float types (including
 f8E4M3FN), int64 tensors for integer types and bool tensors for i1.
 
 `parse_module(text)` reads the functions of a .mlir file (the ops of the loom
-dialect plus the upstream ops the examples use: tensor.empty,
+dialect, linear_attention's keyword operands `gate(%g)` included, plus the
+upstream ops the examples use: tensor.empty,
 tensor.expand_shape, tensor.collapse_shape, linalg.transpose,
 arith.addf/subf/mulf/divf and splat arith.constant, with which the guard cases
 scale or offset their random inputs); `Function.evaluate(inputs)` runs one of them on
@@ -249,6 +250,62 @@ def linear_attention(q, k, v, causal=False, feature_map="identity", decay=None,
     if normalize:
         o = o / (w.sum(dim=-1, keepdim=True) + 1e-6)
     return o
+
+
+def linear_attention_recurrent(q, k, v, gate=None, beta=None, initial_state=None, rule="additive",
+                               feature_map="identity", decay=None, scale=1.0, normalize=False):
+    """The recurrent forms of loom.linear_attention (always causal), token by
+    token in float64: a_t = exp(g_t) with g_t the log-gate ([B, H, S] per
+    head, [B, H, S, Dk] per key dimension, or -decay[h]); additive
+    S_t = Diag(a_t) S_{t-1} + k_t v_t^T, delta
+    S_t = (I - beta_t k_t k_t^T) Diag(a_t) S_{t-1} + beta_t k_t v_t^T;
+    o_t = scale S_t^T q_t (q, k after the feature map); normalize divides by
+    scale q_t . z_t + 1e-6 with z_t = Diag(a_t) z_{t-1} + k_t.
+    Returns (o, final_state)."""
+    q, k, v = q.to(F64), k.to(F64), v.to(F64)
+    B, H, S, Dk = q.shape
+    Dv = v.shape[-1]
+    if rule not in ("additive", "delta"):
+        raise EvalError(f"unknown rule {rule!r}")
+    if (rule == "delta") != (beta is not None):
+        raise EvalError("beta is given exactly with rule = \"delta\"")
+    if gate is not None and decay is not None:
+        raise EvalError("gate and decay are exclusive")
+    if normalize and (rule == "delta" or initial_state is not None):
+        raise EvalError("normalize excludes the delta rule and an initial state")
+    pq, pk = _feature_map(q, feature_map), _feature_map(k, feature_map)
+    if gate is not None:
+        g = gate.to(F64)
+        g = g[..., None].expand(B, H, S, Dk) if g.dim() == 3 else g
+    elif decay is not None:
+        if len(decay) != H:
+            raise EvalError(f"decay has {len(decay)} values for {H} heads")
+        d = torch.tensor(decay, dtype=F64, device=q.device)
+        g = (-d)[None, :, None, None].expand(B, H, S, Dk)
+    else:
+        g = torch.zeros(B, H, S, Dk, dtype=F64, device=q.device)
+    a = torch.exp(g)
+    state = (initial_state.to(F64).clone() if initial_state is not None
+             else torch.zeros(B, H, Dk, Dv, dtype=F64, device=q.device))
+    z = torch.zeros(B, H, Dk, dtype=F64, device=q.device)
+    eye = torch.eye(Dk, dtype=F64, device=q.device)
+    o = torch.empty(B, H, S, Dv, dtype=F64, device=q.device)
+    for t in range(S):
+        kt, vt, qt, at = pk[:, :, t], v[:, :, t], pq[:, :, t], a[:, :, t]
+        decayed = at[..., None] * state
+        write = kt[..., :, None] * vt[..., None, :]
+        if rule == "delta":
+            bt = beta.to(F64)[:, :, t][..., None, None]
+            m = eye - bt * kt[..., :, None] * kt[..., None, :]
+            state = m @ decayed + bt * write
+        else:
+            state = decayed + write
+        ot = scale * (state * qt[..., None]).sum(dim=-2)
+        if normalize:
+            z = at * z + kt
+            ot = ot / (scale * (qt * z).sum(dim=-1, keepdim=True) + 1e-6)
+        o[:, :, t] = ot
+    return o, state
 
 
 def pool_mixer(x, kernel=3):
@@ -494,6 +551,11 @@ def _parse_stmt(stmt):
     else:
         operand_text, attr_text, type_text = rest[:colon], "", rest[colon:]
     operands = re.findall(r"%[\w.$-]+", operand_text)
+    extra = None
+    if name == "loom.linear_attention":
+        # Optional operands by keyword: `gate(%g) beta(%b) initial_state(%s)`.
+        extra = {kw: operands.index(v)
+                 for kw, v in re.findall(r"(\w+)\(\s*(%[\w.$-]+)\s*\)", operand_text)}
     type_text = type_text.strip()
     if not type_text.startswith(":"):
         raise EvalError(f"no type in: {stmt.strip()[:120]}")
@@ -504,7 +566,7 @@ def _parse_stmt(stmt):
     else:  # arith.addf %a, %b : tensor<...>
         t = _tensor_types(type_text)
         in_types, out_types = t * len(operands), t
-    return Op(results, name, operands, parse_attrs(attr_text), None, in_types, out_types, stmt)
+    return Op(results, name, operands, parse_attrs(attr_text), extra, in_types, out_types, stmt)
 
 
 class Function:
@@ -578,6 +640,18 @@ def _apply(op, args, notes):
         _apply.last_ambiguous = amb
         return [layout]
     if n == "loom.linear_attention":
+        named = op.extra or {}
+        if named or len(op.results) == 2:  # the recurrent forms
+            if not a.get("causal", False):
+                raise EvalError("the recurrent forms of linear_attention require causal")
+            q, k, v = args[:3]
+            extra = {key: args[i] for key, i in named.items()}
+            o, state = linear_attention_recurrent(
+                q, k, v, gate=extra.get("gate"), beta=extra.get("beta"),
+                initial_state=extra.get("initial_state"), rule=a.get("rule", "additive"),
+                feature_map=a.get("feature_map", "identity"), decay=a.get("decay"),
+                scale=a.get("scale", 1.0), normalize=a.get("normalize", False))
+            return [o, state] if len(op.results) == 2 else [o]
         return [linear_attention(*args, causal=a.get("causal", False),
                                  feature_map=a.get("feature_map", "identity"), decay=a.get("decay"),
                                  scale=a.get("scale", 1.0), normalize=a.get("normalize", False))]

@@ -134,6 +134,12 @@ mutation("decay 10% off", "case_linear_attention", "decay_elu", ref, "linear_att
          lambda o: lambda *a, decay=None, **kw: o(*a, decay=[d * 1.1 for d in decay] if decay else None, **kw))
 mutation("normalize dropped", "case_linear_attention", "relu_causal_norm", ref,
          "linear_attention", lambda o: lambda *a, normalize=False, **kw: o(*a, normalize=False, **kw))
+mutation("per-key gate ignored", "case_linear_attention_recurrent", "key_gate_final", ref,
+         "linear_attention_recurrent", lambda o: lambda *a, gate=None, **kw: o(*a, **kw))
+mutation("delta rule replaced by the additive rule", "case_linear_attention_recurrent", "gated_delta", ref,
+         "linear_attention_recurrent", lambda o: lambda *a, beta=None, rule="additive", **kw: o(*a, **kw))
+mutation("initial state ignored", "case_linear_attention_recurrent", "decay_states", ref,
+         "linear_attention_recurrent", lambda o: lambda *a, initial_state=None, **kw: o(*a, **kw))
 mutation("pool_mixer counts padding", "case_mixers", "pool2d_bf16_ragged", ref, "pool_mixer",
          lambda o: lambda x, kernel=3: torch.nn.functional.avg_pool2d(
              x.permute(0, 3, 1, 2), kernel, 1, kernel // 2, count_include_pad=True).permute(0, 2, 3, 1) - x)

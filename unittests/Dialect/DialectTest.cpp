@@ -498,16 +498,16 @@ TEST_F(LoomDialectTest, LinearAttentionValidAndAccessors) {
   auto rt = t({1, 2, 256, 32}, f32());
   // No attributes at all: every default applies.
   auto plain = LinearAttentionOp::create(
-      b, opLoc, rt, a[0], a[1], a[2], UnitAttr(), StringAttr(),
+      b, opLoc, rt, Type(), a[0], a[1], a[2], Value(), Value(), Value(), UnitAttr(), StringAttr(),
       DenseF32ArrayAttr(), FloatAttr(), UnitAttr());
   auto full = LinearAttentionOp::create(
-      b, opLoc, rt, a[0], a[1], a[2], /*causal=*/true, "elu_plus_one",
+      b, opLoc, rt, Type(), a[0], a[1], a[2], Value(), Value(), Value(), /*causal=*/true, "elu_plus_one",
       b.getDenseF32ArrayAttr({0.5f, 0.25f}), f32Attr(1.0f),
       /*normalize=*/true);
   auto relu =
-      LinearAttentionOp::create(b, opLoc, rt, a[0], a[1], a[2], false, "relu",
+      LinearAttentionOp::create(b, opLoc, rt, Type(), a[0], a[1], a[2], Value(), Value(), Value(), false, "relu",
                                 DenseF32ArrayAttr(), FloatAttr(), false);
-  finish({plain, full, relu});
+  finish({plain.getResult(), full.getResult(), relu.getResult()});
   EXPECT_TRUE(verifies());
 
   EXPECT_FALSE(plain.getCausal());
@@ -535,8 +535,8 @@ TEST_F(LoomDialectTest, LinearAttentionInvalid) {
                    int64_t kd = 64) {
     auto a = start({t({1, 2, 16, 64}, f32()), t({1, 2, 16, kd}, f32()),
                     t({1, 2, 16, 32}, f32())});
-    LinearAttentionOp::create(b, opLoc, t({1, 2, 16, 32}, f32()), a[0], a[1],
-                              a[2], causal, featureMap, decay, FloatAttr(),
+    LinearAttentionOp::create(b, opLoc, t({1, 2, 16, 32}, f32()), Type(), a[0], a[1],
+                              a[2], Value(), Value(), Value(), causal, featureMap, decay, FloatAttr(),
                               false);
     finish();
   };
@@ -570,8 +570,8 @@ TEST_F(LoomDialectTest, LinearAttentionInvalid) {
   // The sequence lengths of q, k and v must agree (no Sq != Skv here).
   auto a = start({t({1, 2, 16, 64}, f32()), t({1, 2, 8, 64}, f32()),
                   t({1, 2, 8, 32}, f32())});
-  LinearAttentionOp::create(b, opLoc, t({1, 2, 16, 32}, f32()), a[0], a[1],
-                            a[2], false, "identity", DenseF32ArrayAttr(),
+  LinearAttentionOp::create(b, opLoc, t({1, 2, 16, 32}, f32()), Type(), a[0], a[1],
+                            a[2], Value(), Value(), Value(), false, "identity", DenseF32ArrayAttr(),
                             FloatAttr(), false);
   finish();
   EXPECT_TRUE(failsWith(
@@ -1208,8 +1208,8 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
                                      a[1], a[1], a[2], 64, 64, false, {}, {}));
   ops.push_back(SelectBlocksOp::create(b, opLoc, t({1, 4, 2, 2}, i1()), a[0],
                                        a[1], 64, 64, 1, false, {}));
-  ops.push_back(LinearAttentionOp::create(b, opLoc, t({1, 4, 128, 16}, f32()),
-                                          a[0], a[0], a[0], false, "identity",
+  ops.push_back(LinearAttentionOp::create(b, opLoc, t({1, 4, 128, 16}, f32()), Type(),
+                                          a[0], a[0], a[0], Value(), Value(), Value(), false, "identity",
                                           {}, {}, false));
   ops.push_back(PoolMixerOp::create(b, opLoc, t({1, 16, 64}, f32()), a[3]));
   ops.push_back(
@@ -1309,12 +1309,12 @@ TEST_F(LoomDialectTest, EveryOpRoundTripsThroughText) {
                                      f32Attr(0.5f), {}));
   add(SelectBlocksOp::create(b, opLoc, t({2, 8, 2, 3}, i1()), a[0], a[1], 64,
                              64, 2, true, {}));
-  add(LinearAttentionOp::create(b, opLoc, t({1, 2, 256, 64}, f32()), a[4], a[4],
-                                a[4], true, "elu_plus_one",
+  add(LinearAttentionOp::create(b, opLoc, t({1, 2, 256, 64}, f32()), Type(), a[4], a[4],
+                                a[4], Value(), Value(), Value(), true, "elu_plus_one",
                                 b.getDenseF32ArrayAttr({0.5f, 0.25f}),
                                 f32Attr(1.0f), true));
-  add(LinearAttentionOp::create(b, opLoc, t({1, 2, 256, 64}, f32()), a[4], a[4],
-                                a[4], false, "relu", {}, {}, false));
+  add(LinearAttentionOp::create(b, opLoc, t({1, 2, 256, 64}, f32()), Type(), a[4], a[4],
+                                a[4], Value(), Value(), Value(), false, "relu", {}, {}, false));
   add(PoolMixerOp::create(b, opLoc, t({1, 16, 16, 64}, f32()), a[5]));
   add(PoolMixerOp::create(b, opLoc, t({1, 16, 16, 64}, f32()), a[5], 5));
   add(DwConvOp::create(b, opLoc, t({1, 1024, 256}, bf16()), a[6], a[7], true));
@@ -1758,12 +1758,12 @@ TEST_F(LoomCanonicalizeTest, CoveringWindowIsDropped) {
 TEST_F(LoomCanonicalizeTest, ZeroDecayIsDropped) {
   auto a = start({t({1, 2, 16, 8}, f32())});
   auto zero = LinearAttentionOp::create(
-      b, opLoc, t({1, 2, 16, 8}, f32()), a[0], a[0], a[0], true, "relu",
+      b, opLoc, t({1, 2, 16, 8}, f32()), Type(), a[0], a[0], a[0], Value(), Value(), Value(), true, "relu",
       b.getDenseF32ArrayAttr({0.0f, 0.0f}), {}, true);
   auto some = LinearAttentionOp::create(
-      b, opLoc, t({1, 2, 16, 8}, f32()), a[0], a[0], a[0], true, "relu",
+      b, opLoc, t({1, 2, 16, 8}, f32()), Type(), a[0], a[0], a[0], Value(), Value(), Value(), true, "relu",
       b.getDenseF32ArrayAttr({0.0f, 0.5f}), {}, true);
-  finish({zero, some});
+  finish({zero.getResult(), some.getResult()});
   ASSERT_TRUE(verifies());
   ASSERT_TRUE(succeeded(runCanonicalizer()));
   ASSERT_TRUE(verifies());

@@ -455,6 +455,123 @@ static double featureMapValue(FeatureMap map, double x) {
   return x;
 }
 
+RecurrentResult linearAttentionRecurrent(const Tensor &q, const Tensor &k,
+                                         const Tensor &v,
+                                         const RecurrentOptions &opt) {
+  const char *op = "loom.linear_attention (recurrent)";
+  requireRank(op, "q", q, 4);
+  requireRank(op, "k", k, 4);
+  requireRank(op, "v", v, 4);
+  if (q.shape != k.shape)
+    fail(op, "q and k must have the same shape");
+  int64_t B = q.shape[0], H = q.shape[1], S = q.shape[2], Dk = q.shape[3];
+  requireDim(op, "v batch", v.shape[0], B);
+  requireDim(op, "v heads", v.shape[1], H);
+  requireDim(op, "v sequence", v.shape[2], S);
+  int64_t Dv = v.shape[3];
+  bool hasGate = !opt.gate.shape.empty();
+  bool perKey = hasGate && opt.gate.rank() == 4;
+  if (hasGate) {
+    if (opt.gate.rank() != 3 && opt.gate.rank() != 4)
+      fail(op, "gate must be [B,H,S] or [B,H,S,Dk]");
+    for (int64_t i = 0; i < 3; ++i)
+      requireDim(op, "gate dim", opt.gate.shape[static_cast<size_t>(i)],
+                 q.shape[static_cast<size_t>(i)]);
+    if (perKey)
+      requireDim(op, "gate Dk", opt.gate.shape[3], Dk);
+    if (!opt.decay.empty())
+      fail(op, "gate and decay are exclusive");
+  }
+  if (!opt.decay.empty())
+    requireDim(op, "decay size", static_cast<int64_t>(opt.decay.size()), H);
+  bool delta = opt.rule == UpdateRule::Delta;
+  if (delta != !opt.beta.shape.empty())
+    fail(op, "beta is given exactly with the delta rule");
+  if (delta) {
+    requireRank(op, "beta", opt.beta, 3);
+    for (int64_t i = 0; i < 3; ++i)
+      requireDim(op, "beta dim", opt.beta.shape[static_cast<size_t>(i)],
+                 q.shape[static_cast<size_t>(i)]);
+  }
+  bool hasState = !opt.initialState.shape.empty();
+  if (hasState && opt.initialState.shape != std::vector<int64_t>{B, H, Dk, Dv})
+    fail(op, "initial state must be [B,H,Dk,Dv]");
+  if (opt.normalize && (delta || hasState))
+    fail(op, "normalize excludes the delta rule and an initial state");
+
+  RecurrentResult r{Tensor({B, H, S, Dv}), Tensor({B, H, Dk, Dv})};
+  using Matrix = std::vector<std::vector<double>>;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      Matrix st(static_cast<size_t>(Dk), std::vector<double>(Dv, 0.0));
+      if (hasState)
+        for (int64_t i = 0; i < Dk; ++i)
+          for (int64_t j = 0; j < Dv; ++j)
+            st[i][j] = opt.initialState.at({b, h, i, j});
+      std::vector<double> z(static_cast<size_t>(Dk), 0.0);
+      for (int64_t t = 0; t < S; ++t) {
+        std::vector<double> a(static_cast<size_t>(Dk)), kt(Dk), qt(Dk);
+        for (int64_t i = 0; i < Dk; ++i) {
+          double g = 0.0;
+          if (perKey)
+            g = opt.gate.at({b, h, t, i});
+          else if (hasGate)
+            g = opt.gate.at({b, h, t});
+          else if (!opt.decay.empty())
+            g = -opt.decay[static_cast<size_t>(h)];
+          a[i] = std::exp(g);
+          kt[i] = featureMapValue(opt.featureMap, at4(k, b, h, t, i));
+          qt[i] = featureMapValue(opt.featureMap, at4(q, b, h, t, i));
+        }
+        // D = Diag(a) S.
+        Matrix d = st;
+        for (int64_t i = 0; i < Dk; ++i)
+          for (int64_t j = 0; j < Dv; ++j)
+            d[i][j] = a[i] * st[i][j];
+        if (delta) {
+          double beta = opt.beta.at({b, h, t});
+          // M = I - beta k k^T, S = M D + beta k v^T.
+          Matrix m(static_cast<size_t>(Dk), std::vector<double>(Dk, 0.0));
+          for (int64_t i = 0; i < Dk; ++i)
+            for (int64_t l = 0; l < Dk; ++l)
+              m[i][l] = (i == l ? 1.0 : 0.0) - beta * kt[i] * kt[l];
+          for (int64_t i = 0; i < Dk; ++i)
+            for (int64_t j = 0; j < Dv; ++j) {
+              double sum = 0;
+              for (int64_t l = 0; l < Dk; ++l)
+                sum += m[i][l] * d[l][j];
+              st[i][j] = sum + beta * kt[i] * at4(v, b, h, t, j);
+            }
+        } else {
+          for (int64_t i = 0; i < Dk; ++i)
+            for (int64_t j = 0; j < Dv; ++j)
+              st[i][j] = d[i][j] + kt[i] * at4(v, b, h, t, j);
+        }
+        double den = 0;
+        if (opt.normalize) {
+          for (int64_t i = 0; i < Dk; ++i) {
+            z[i] = a[i] * z[i] + kt[i];
+            den += qt[i] * z[i];
+          }
+          den = opt.scale * den + 1e-6;
+        }
+        for (int64_t j = 0; j < Dv; ++j) {
+          double o = 0;
+          for (int64_t i = 0; i < Dk; ++i)
+            o += st[i][j] * qt[i];
+          o *= opt.scale;
+          if (opt.normalize)
+            o /= den;
+          r.output.at({b, h, t, j}) = o;
+        }
+      }
+      for (int64_t i = 0; i < Dk; ++i)
+        for (int64_t j = 0; j < Dv; ++j)
+          r.finalState.at({b, h, i, j}) = st[i][j];
+    }
+  return r;
+}
+
 Tensor linearAttention(const Tensor &q, const Tensor &k, const Tensor &v,
                        bool causal, FeatureMap featureMap,
                        const std::vector<double> &decay, double scale,

@@ -102,6 +102,40 @@ Tensor linearAttention(const Tensor &q, const Tensor &k, const Tensor &v,
                        const std::vector<double> &decay = {},
                        double scale = 1.0, bool normalize = false);
 
+enum class UpdateRule { Additive, Delta };
+
+/// The recurrent form of loom.linear_attention (always causal).
+struct RecurrentOptions {
+  /// Log-gate: none (empty shape), [B,H,S] (per head) or [B,H,S,Dk].
+  Tensor gate;
+  /// Delta rule only: [B,H,S].
+  Tensor beta;
+  /// S_{-1}: none (zeros) or [B,H,Dk,Dv].
+  Tensor initialState;
+  UpdateRule rule = UpdateRule::Additive;
+  FeatureMap featureMap = FeatureMap::Identity;
+  /// The constant gate -decay[h]: empty or one value per head.
+  std::vector<double> decay;
+  double scale = 1.0;
+  bool normalize = false;
+};
+
+struct RecurrentResult {
+  Tensor output;     // [B,H,S,Dv]
+  Tensor finalState; // [B,H,Dk,Dv]
+};
+
+/// loom.linear_attention with a gate, beta or state, as the recurrence of
+/// its definition, token by token: a_t = exp(g_t) (g_t a vector of Dk),
+/// additive S_t = Diag(a_t) S_{t-1} + k_t v_t^T, delta
+/// S_t = (I - beta_t k_t k_t^T) Diag(a_t) S_{t-1} + beta_t k_t v_t^T (the
+/// matrix I - beta k k^T formed explicitly), o_t = scale S_t^T q_t, with
+/// q, k after the feature map; normalize divides by
+/// scale q_t . z_t + 1e-6, z_t = Diag(a_t) z_{t-1} + k_t.
+RecurrentResult linearAttentionRecurrent(const Tensor &q, const Tensor &k,
+                                         const Tensor &v,
+                                         const RecurrentOptions &options);
+
 /// loom.pool_mixer on [B,S,C] (window `kernel`) or [B,H,W,C] (kernel x kernel).
 Tensor poolMixer(const Tensor &x, int64_t kernel = 3);
 

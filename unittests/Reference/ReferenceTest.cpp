@@ -495,6 +495,108 @@ TEST(LinearAttention, PerHeadDecay) {
                std::invalid_argument);
 }
 
+// The recurrence without a gate, beta or state is the weighted sum of the
+// quadratic form, for every feature map, decay, scale and normalize.
+TEST(LinearAttentionRecurrent, MatchesQuadraticForm) {
+  Tensor q = randomTensor({2, 2, 9, 3}, 70, 0.0, 1.0);
+  Tensor k = randomTensor({2, 2, 9, 3}, 71, 0.0, 1.0);
+  Tensor v = randomTensor({2, 2, 9, 4}, 72);
+  for (FeatureMap fm :
+       {FeatureMap::Identity, FeatureMap::Relu, FeatureMap::EluPlusOne})
+    for (bool normalize : {false, true}) {
+      RecurrentOptions o;
+      o.featureMap = fm;
+      o.decay = {0.3, 0.05};
+      o.scale = 0.7;
+      o.normalize = normalize;
+      Tensor want =
+          linearAttention(q, k, v, true, fm, o.decay, o.scale, normalize);
+      expectValues(linearAttentionRecurrent(q, k, v, o).output, want.data,
+                   1e-12);
+      // A per-head gate of -decay and a per-key gate repeating it are the
+      // same constant gate.
+      RecurrentOptions g = o;
+      g.decay = {};
+      g.gate = Tensor({2, 2, 9});
+      g.initialState = Tensor();
+      RecurrentOptions gk = g;
+      gk.gate = Tensor({2, 2, 9, 3});
+      for (int64_t b = 0; b < 2; ++b)
+        for (int64_t h = 0; h < 2; ++h)
+          for (int64_t t = 0; t < 9; ++t) {
+            g.gate.at({b, h, t}) = -o.decay[static_cast<size_t>(h)];
+            for (int64_t d = 0; d < 3; ++d)
+              gk.gate.at({b, h, t, d}) = -o.decay[static_cast<size_t>(h)];
+          }
+      expectValues(linearAttentionRecurrent(q, k, v, g).output, want.data,
+                   1e-12);
+      expectValues(linearAttentionRecurrent(q, k, v, gk).output, want.data,
+                   1e-12);
+    }
+}
+
+// Dk = Dv = 1 by hand: S_t = (1 - b k^2) a S_{t-1} + b k v, o_t = S_t q_t.
+TEST(LinearAttentionRecurrent, HandComputedDeltaRule) {
+  Tensor q({1, 1, 2, 1}, {2.0, 3.0}), k({1, 1, 2, 1}, {0.5, 1.0}),
+      v({1, 1, 2, 1}, {4.0, -1.0});
+  RecurrentOptions o;
+  o.rule = UpdateRule::Delta;
+  o.beta = Tensor({1, 1, 2}, {0.5, 0.25});
+  o.gate = Tensor({1, 1, 2}, {0.0, std::log(0.5)});
+  o.initialState = Tensor({1, 1, 1, 1}, {8.0});
+  // S_0 = (1 - 0.5 * 0.25) * 1 * 8 + 0.5 * 0.5 * 4 = 7 + 1 = 8.
+  // S_1 = (1 - 0.25 * 1) * 0.5 * 8 + 0.25 * 1 * -1 = 3 - 0.25 = 2.75.
+  RecurrentResult r = linearAttentionRecurrent(q, k, v, o);
+  expectValues(r.output, {16.0, 8.25});
+  expectValues(r.finalState, {2.75});
+}
+
+// A per-key gate decays each row of the state on its own.
+TEST(LinearAttentionRecurrent, HandComputedPerKeyGate) {
+  Tensor q({1, 1, 2, 2}, {1.0, 1.0, 1.0, 1.0}),
+      k({1, 1, 2, 2}, {1.0, 2.0, 0.0, 0.0}), v({1, 1, 2, 1}, {3.0, 5.0});
+  RecurrentOptions o;
+  o.gate = Tensor({1, 1, 2, 2}, {0.0, 0.0, std::log(0.5), std::log(0.25)});
+  // S_0 = [3, 6]; S_1 = [1.5, 1.5] (+ 0); o = sum of the rows.
+  RecurrentResult r = linearAttentionRecurrent(q, k, v, o);
+  expectValues(r.output, {9.0, 3.0});
+  expectValues(r.finalState, {1.5, 1.5});
+}
+
+// run(x1 ++ x2) == run(x2, initial_state = run(x1).final_state).
+TEST(LinearAttentionRecurrent, StateContinuity) {
+  Tensor q = randomTensor({1, 2, 11, 3}, 80), k = randomTensor({1, 2, 11, 3}, 81),
+         v = randomTensor({1, 2, 11, 2}, 82);
+  RecurrentOptions o;
+  o.rule = UpdateRule::Delta;
+  o.gate = randomTensor({1, 2, 11, 3}, 83, -0.5, 0.0);
+  o.beta = randomTensor({1, 2, 11}, 84, 0.0, 1.0);
+  RecurrentResult whole = linearAttentionRecurrent(q, k, v, o);
+  auto cut3 = [](const Tensor &t, int64_t lo, int64_t hi) {
+    Tensor out({t.shape[0], t.shape[1], hi - lo});
+    for (int64_t h = 0; h < t.shape[1]; ++h)
+      for (int64_t s = lo; s < hi; ++s)
+        out.at({0, h, s - lo}) = t.at({0, h, s});
+    return out;
+  };
+  for (int64_t split : {0, 4, 10, 11}) {
+    RecurrentOptions o1 = o, o2 = o;
+    o1.gate = sliceSeq(o.gate, 0, split);
+    o2.gate = sliceSeq(o.gate, split, 11);
+    o1.beta = cut3(o.beta, 0, split);
+    o2.beta = cut3(o.beta, split, 11);
+    RecurrentResult first = linearAttentionRecurrent(
+        sliceSeq(q, 0, split), sliceSeq(k, 0, split), sliceSeq(v, 0, split),
+        o1);
+    o2.initialState = first.finalState;
+    RecurrentResult second = linearAttentionRecurrent(
+        sliceSeq(q, split, 11), sliceSeq(k, split, 11), sliceSeq(v, split, 11),
+        o2);
+    expectValues(second.output, sliceSeq(whole.output, split, 11).data);
+    expectValues(second.finalState, whole.finalState.data);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // loom.pool_mixer and loom.dwconv
 //===----------------------------------------------------------------------===//

@@ -8,7 +8,9 @@
 // must fit the target: Dk <= 192 on sm_90a, <= 128 on sm_80); any B, H, S, Dv,
 // static or dynamic; every feature map, causal, decay (per head, clamped to
 // the last value for a dynamic H as on the CPU), scale and normalize. Other
-// ops (mixed element types, dynamic Dk) are left to the generic path.
+// ops (mixed element types, dynamic Dk, and the recurrent forms: a gate,
+// beta and the delta rule, an initial or a final state) are left to the
+// generic path.
 //
 // Measured on H100 (B4 H16 S4096 D128 bf16, causal, decay, elu+1, normalize):
 // 2.17 ms (the generic path: 768 ms; a PyTorch chunked version with f32
@@ -35,10 +37,15 @@ using LinearAttentionConfig = loom::gpu::LinearAttentionKernelConfig;
 /// The kernel for `op`, or nothing when the op is outside the kernel's reach.
 std::optional<LinearAttentionConfig>
 selectKernel(loom::LinearAttentionOp op, const loom::gpu::Target &target) {
+  // The kernel implements the quadratic form only: a gate, beta (the delta
+  // rule), an initial or a final state take the generic path, which lowers
+  // the recurrence of the CPU path.
+  if (op.isRecurrentForm() || op.getRuleKind() != loom::UpdateRule::Additive)
+    return std::nullopt;
   auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
   auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
   auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
-  auto rType = dyn_cast<RankedTensorType>(op.getType());
+  auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
   if (!qType || !kType || !vType || !rType)
     return std::nullopt;
   for (RankedTensorType ty : {qType, kType, vType, rType})
@@ -104,7 +111,7 @@ LogicalResult rewrite(loom::LinearAttentionOp op,
                       const FusedViews *views = nullptr) {
   Location loc = op.getLoc();
   OpBuilder b(op);
-  auto rType = cast<RankedTensorType>(op.getType());
+  auto rType = cast<RankedTensorType>(op.getResult().getType());
   FailureOr<SymbolRefAttr> kernel =
       loom::gpu::buildLinearAttentionKernel(module, loc, c);
   if (failed(kernel))
@@ -173,6 +180,8 @@ FailureOr<bool> loom::gpu::rewriteLinearAttentionGroup(Operation *anchor,
   if (!op)
     return false;
   std::optional<LinearAttentionConfig> config = selectKernel(op, target);
+  if (!config)
+    return false;
   std::optional<OperandChain> q = traceOperand(op.getQ(), false),
                               k = traceOperand(op.getK(), false),
                               v = traceOperand(op.getV(), false);

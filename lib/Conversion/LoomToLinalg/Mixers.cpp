@@ -3,7 +3,9 @@
 // linear_attention is lowered in its direct quadratic form: the feature map
 // applied to q and k, the weights w[b,h,i,j] materialized (scale, causal mask
 // and decay applied elementwise), then w @ v and, with `normalize`, a division
-// by the row sums of w. pool_mixer and dwconv share one windowed-sum
+// by the row sums of w. Its recurrent forms (a gate, beta, an initial or a
+// final state) are lowered as the recurrence itself, token by token
+// (lowerRecurrent). pool_mixer and dwconv share one windowed-sum
 // linalg.generic over the output dims plus the tap dims (reductions), whose
 // body computes the input position, bounds-checks it and reads x with
 // tensor.extract at a clamped index, selecting 0 out of range.
@@ -16,6 +18,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -219,6 +222,309 @@ Value featureMapF32(OpBuilder &b, Location loc, loom::FeatureMap kind,
   return x;
 }
 
+/// Token `t` of a [B, H, S, ...] tensor: the rank-reduced slice
+/// [B, H, ...] at index t of dimension 2 (a view, no copy).
+Value tokenSlice(OpBuilder &b, Location loc, Value x, Value t) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  offsets[2] = t;
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
+  sizes[2] = b.getIndexAttr(1);
+  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+  SmallVector<int64_t> shape(type.getShape());
+  shape.erase(shape.begin() + 2);
+  auto sliceType = RankedTensorType::get(shape, type.getElementType());
+  return tensor::ExtractSliceOp::create(b, loc, sliceType, x, offsets, sizes,
+                                        strides);
+}
+
+/// The recurrent form of linear_attention (a gate, beta, an initial or a
+/// final state): one scf.for over the tokens carrying the f32 state
+/// S [B, H, Dk, Dv] (and, with `normalize`, z [B, H, Dk]); every step is a
+/// few linalg.generics over all batches and heads:
+///   g    = gate_t, -decay[h] or none          (log-gate, per head or key)
+///   delta: u[b,h,j] = sum_i k_i * (a_i * S_ij)
+///   S_ij = a_i * S_ij + k_i * v_j              (additive)
+///   S_ij = a_i * S_ij + beta * k_i * (v_j - u_j)  (delta; the same as
+///          (I - beta k k^T) Diag(a) S + beta k v^T)
+///   o_j  = sum_i q_i * S_ij, then * scale (or, with normalize,
+///          z_i = a_i * z_i + k_i and o_j = scale * o_j /
+///          (scale * sum_i q_i z_i + 1e-6))
+/// with a_i = exp(g_i), q and k after the feature map. Row t of the f32
+/// output is written in place; the output is rounded once at the end.
+/// Tokens are processed in order with the same operations whatever the
+/// split, so a sequence run in two calls through the state gives bitwise
+/// the result of one call.
+LogicalResult lowerRecurrent(loom::LinearAttentionOp op, Value pq, Value pk,
+                             std::optional<ArrayRef<float>> decayAttr,
+                             PatternRewriter &rewriter) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  Type f32 = rewriter.getF32Type();
+  Value q = op.getQ(), v = op.getV();
+  auto qType = cast<RankedTensorType>(q.getType());
+  Type elementType = qType.getElementType();
+  bool delta = op.getRuleKind() == loom::UpdateRule::Delta;
+  bool normalize = op.getNormalize();
+  double scale = op.getScale() ? op.getScale()->convertToDouble() : 1.0;
+  Value gate = op.getGate(), beta = op.getBeta();
+  bool perKeyGate =
+      gate && cast<RankedTensorType>(gate.getType()).getRank() == 4;
+
+  OpFoldResult bSize = getSize(rewriter, loc, q, 0);
+  OpFoldResult hSize = getSize(rewriter, loc, q, 1);
+  OpFoldResult dkSize = getSize(rewriter, loc, q, 3);
+  OpFoldResult dvSize = getSize(rewriter, loc, v, 3);
+  Value sValue = sizeValue(rewriter, loc, q, 2);
+
+  Value decayTensor, lastHead;
+  if (decayAttr) {
+    auto decayType =
+        RankedTensorType::get({static_cast<int64_t>(decayAttr->size())}, f32);
+    decayTensor = arith::ConstantOp::create(
+        rewriter, loc, DenseElementsAttr::get(decayType, *decayAttr));
+    lastHead = indexConstant(rewriter, loc,
+                             static_cast<int64_t>(decayAttr->size()) - 1);
+  }
+  bool dynamicHeads = qType.isDynamicDim(1);
+
+  Value state0 = op.getInitialState();
+  if (!state0)
+    state0 = filledTensor(rewriter, loc, {bSize, hSize, dkSize, dvSize}, f32,
+                          0.0);
+  // Loop-carried: the state S, with normalize z and den [B, H], with the
+  // delta rule u [B, H, Dv], and the f32 output.
+  SmallVector<Value> inits{state0};
+  if (normalize) {
+    inits.push_back(
+        filledTensor(rewriter, loc, {bSize, hSize, dkSize}, f32, 0.0));
+    inits.push_back(emptyTensor(rewriter, loc, {bSize, hSize}, f32));
+  }
+  if (delta)
+    inits.push_back(emptyTensor(rewriter, loc, {bSize, hSize, dvSize}, f32));
+  inits.push_back(emptyTensor(
+      rewriter, loc, {bSize, hSize, getSize(rewriter, loc, q, 2), dvSize},
+      f32));
+
+  // Loops (b, h, i, j) over [B, H, Dk, Dv]; i is the key dimension.
+  AffineMap bhij = identityMap(ctx, 4);
+  AffineMap bhi = projectionMap(ctx, 4, {0, 1, 2});
+  AffineMap bhj = projectionMap(ctx, 4, {0, 1, 3});
+  AffineMap bh = projectionMap(ctx, 4, {0, 1});
+  // Reductions over i with loops (b, h, j, i).
+  AffineMap rS = projectionMap(ctx, 4, {0, 1, 3, 2});
+  AffineMap rKey = projectionMap(ctx, 4, {0, 1, 3});
+  AffineMap rOut = projectionMap(ctx, 4, {0, 1, 2});
+  AffineMap rBh = projectionMap(ctx, 4, {0, 1});
+
+  Value c0 = indexConstant(rewriter, loc, 0);
+  Value c1 = indexConstant(rewriter, loc, 1);
+  auto loop = scf::ForOp::create(
+      rewriter, loc, c0, sValue, c1, inits,
+      [&](OpBuilder &b, Location l, Value t, ValueRange iters) {
+        unsigned next = 0;
+        Value state = iters[next++];
+        Value z = normalize ? iters[next++] : Value();
+        Value den = normalize ? iters[next++] : Value();
+        Value u = delta ? iters[next++] : Value();
+        Value out = iters[next++];
+
+        Value qt = tokenSlice(b, l, pq, t), kt = tokenSlice(b, l, pk, t),
+              vt = tokenSlice(b, l, v, t);
+        Value gt = gate ? tokenSlice(b, l, gate, t) : Value();
+        Value bt = beta ? tokenSlice(b, l, beta, t) : Value();
+
+        // The gate's inputs and maps for loops whose key dimension is
+        // `keyDim` and head dimension 1, and the factor a = exp(g) computed
+        // in a body from the gate's block argument (null without a gate).
+        auto gateInputs = [&](SmallVectorImpl<Value> &ins,
+                              SmallVectorImpl<AffineMap> &maps,
+                              unsigned numDims, unsigned keyDim) {
+          if (!gt)
+            return;
+          ins.push_back(gt);
+          maps.push_back(perKeyGate
+                             ? projectionMap(ctx, numDims, {0, 1, keyDim})
+                             : projectionMap(ctx, numDims, {0, 1}));
+        };
+        // a * x, with a from the gate argument `g` (may be null) or decay.
+        auto gated = [&](OpBuilder &nb, Location nl, Value g, Value x) -> Value {
+          if (g)
+            return arith::MulFOp::create(
+                       nb, nl, math::ExpOp::create(nb, nl, toF32(nb, nl, g)),
+                       x)
+                .getResult();
+          if (!decayTensor)
+            return x;
+          Value h = linalg::IndexOp::create(nb, nl, 1);
+          // One value per head is checked only for a static H; keep the
+          // read in bounds whatever H is at run time.
+          if (dynamicHeads)
+            h = arith::MinUIOp::create(nb, nl, h, lastHead);
+          Value lambda =
+              tensor::ExtractOp::create(nb, nl, decayTensor, ValueRange{h});
+          Value a = math::ExpOp::create(
+              nb, nl, arith::NegFOp::create(nb, nl, lambda));
+          return arith::MulFOp::create(nb, nl, a, x).getResult();
+        };
+
+        // delta: u[b,h,j] = sum_i k_i * (a_i * S_ij); loops (b,h,j,i).
+        if (delta) {
+          Value zero = f32Constant(b, l, 0.0);
+          u = linalg::FillOp::create(b, l, zero, u).getResult(0);
+          SmallVector<Value> ins{kt, state};
+          SmallVector<AffineMap> maps{rKey, rS};
+          gateInputs(ins, maps, 4, 3);
+          maps.push_back(rOut);
+          u = linalg::GenericOp::create(
+                  b, l, u.getType(), ins, u, maps, iterators(3, 1),
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value g = gt ? a[2] : Value();
+                    Value decayed = gated(nb, nl, g, a[1]);
+                    Value m = arith::MulFOp::create(
+                        nb, nl, toF32(nb, nl, a[0]), decayed);
+                    linalg::YieldOp::create(
+                        nb, nl,
+                        arith::AddFOp::create(nb, nl, a.back(), m)
+                            .getResult());
+                  })
+                  .getResult(0);
+        }
+
+        // The state update, in place; loops (b,h,i,j).
+        {
+          SmallVector<Value> ins{kt, vt};
+          SmallVector<AffineMap> maps{bhi, bhj};
+          if (delta) {
+            ins.append({bt, u});
+            maps.append({bh, bhj});
+          }
+          gateInputs(ins, maps, 4, 2);
+          maps.push_back(bhij);
+          state =
+              linalg::GenericOp::create(
+                  b, l, state.getType(), ins, state, maps, iterators(4),
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value g = gt ? a[delta ? 4 : 2] : Value();
+                    Value decayed = gated(nb, nl, g, a.back());
+                    Value k = toF32(nb, nl, a[0]), vv = toF32(nb, nl, a[1]);
+                    Value write;
+                    if (delta) {
+                      Value diff = arith::SubFOp::create(nb, nl, vv, a[3]);
+                      Value bk = arith::MulFOp::create(
+                          nb, nl, toF32(nb, nl, a[2]), k);
+                      write = arith::MulFOp::create(nb, nl, bk, diff);
+                    } else {
+                      write = arith::MulFOp::create(nb, nl, k, vv);
+                    }
+                    linalg::YieldOp::create(
+                        nb, nl,
+                        arith::AddFOp::create(nb, nl, decayed, write)
+                            .getResult());
+                  })
+                  .getResult(0);
+        }
+
+        // normalize: z_i = a_i * z_i + k_i; den = sum_i q_i z_i.
+        if (normalize) {
+          SmallVector<Value> ins{kt};
+          SmallVector<AffineMap> maps{identityMap(ctx, 3)};
+          gateInputs(ins, maps, 3, 2);
+          maps.push_back(identityMap(ctx, 3));
+          z = linalg::GenericOp::create(
+                  b, l, z.getType(), ins, z, maps, iterators(3),
+                  [&](OpBuilder &nb, Location nl, ValueRange a) {
+                    Value g = gt ? a[1] : Value();
+                    Value decayed = gated(nb, nl, g, a.back());
+                    linalg::YieldOp::create(
+                        nb, nl,
+                        arith::AddFOp::create(nb, nl, decayed,
+                                              toF32(nb, nl, a[0]))
+                            .getResult());
+                  })
+                  .getResult(0);
+          den = linalg::FillOp::create(b, l, f32Constant(b, l, 0.0), den)
+                    .getResult(0);
+          den = linalg::GenericOp::create(
+                    b, l, den.getType(), ValueRange{qt, z}, den,
+                    {identityMap(ctx, 3), identityMap(ctx, 3),
+                     projectionMap(ctx, 3, {0, 1})},
+                    iterators(2, 1),
+                    [](OpBuilder &nb, Location nl, ValueRange a) {
+                      multiplyAccumulate(nb, nl, a);
+                    })
+                    .getResult(0);
+        }
+
+        // o[b,h,j] = sum_i q_i * S_ij into row t of the output; loops
+        // (b,h,j,i).
+        Value row = tokenSlice(b, l, out, t);
+        row = linalg::FillOp::create(b, l, f32Constant(b, l, 0.0), row)
+                  .getResult(0);
+        row = linalg::GenericOp::create(
+                  b, l, row.getType(), ValueRange{qt, state}, row,
+                  {rKey, rS, rOut}, iterators(3, 1),
+                  [](OpBuilder &nb, Location nl, ValueRange a) {
+                    multiplyAccumulate(nb, nl, a);
+                  })
+                  .getResult(0);
+        if (normalize) {
+          row = linalg::GenericOp::create(
+                    b, l, row.getType(), ValueRange{den}, row,
+                    {projectionMap(ctx, 3, {0, 1}), identityMap(ctx, 3)},
+                    iterators(3),
+                    [&](OpBuilder &nb, Location nl, ValueRange a) {
+                      Value sc = f32Constant(nb, nl, scale);
+                      Value num = arith::MulFOp::create(nb, nl, sc, a[1]);
+                      Value d = arith::AddFOp::create(
+                          nb, nl, arith::MulFOp::create(nb, nl, sc, a[0]),
+                          f32Constant(nb, nl, 1e-6));
+                      linalg::YieldOp::create(
+                          nb, nl,
+                          arith::DivFOp::create(nb, nl, num, d).getResult());
+                    })
+                    .getResult(0);
+        } else if (scale != 1.0) {
+          row = linalg::GenericOp::create(
+                    b, l, row.getType(), ValueRange{}, row,
+                    {identityMap(ctx, 3)}, iterators(3),
+                    [&](OpBuilder &nb, Location nl, ValueRange a) {
+                      linalg::YieldOp::create(
+                          nb, nl,
+                          arith::MulFOp::create(nb, nl,
+                                                f32Constant(nb, nl, scale),
+                                                a[0])
+                              .getResult());
+                    })
+                    .getResult(0);
+        }
+        SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0));
+        offsets[2] = t;
+        SmallVector<OpFoldResult> sizes = getSizes(b, l, out);
+        sizes[2] = b.getIndexAttr(1);
+        SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+        out = tensor::InsertSliceOp::create(b, l, row, out, offsets, sizes,
+                                            strides);
+
+        SmallVector<Value> yields{state};
+        if (normalize)
+          yields.append({z, den});
+        if (delta)
+          yields.push_back(u);
+        yields.push_back(out);
+        scf::YieldOp::create(b, l, yields);
+      });
+
+  Value out = loop.getResults().back();
+  SmallVector<Value> results{
+      finishF32(rewriter, loc, out, elementType, op.getResult().getType())};
+  if (Value finalState = op.getFinalState())
+    results.push_back(
+        castToType(rewriter, loc, loop.getResult(0), finalState.getType()));
+  rewriter.replaceOp(op, results);
+  return success();
+}
+
 struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(loom::LinearAttentionOp op,
@@ -226,6 +532,8 @@ struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
     std::optional<loom::FeatureMap> kind = op.getFeatureMapKind();
     if (!kind)
       return rewriter.notifyMatchFailure(op, "unverified feature_map");
+    if (!op.getRuleKind())
+      return rewriter.notifyMatchFailure(op, "unverified rule");
     std::optional<ArrayRef<float>> decayAttr = op.getDecay();
     if (decayAttr && !op.getCausal())
       return rewriter.notifyMatchFailure(op, "unverified decay");
@@ -255,6 +563,11 @@ struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
     // The identity map needs no pass of its own: the product reads q, k.
     bool identity = *kind == loom::FeatureMap::Identity;
     Value pq = identity ? q : phi(q), pk = identity ? k : phi(k);
+    if (op.isRecurrentForm()) {
+      if (!causal)
+        return rewriter.notifyMatchFailure(op, "unverified recurrent form");
+      return lowerRecurrent(op, pq, pk, decayAttr, rewriter);
+    }
 
     OpFoldResult bSize = getSize(rewriter, loc, q, 0);
     OpFoldResult hSize = getSize(rewriter, loc, q, 1);
@@ -346,7 +659,7 @@ struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
 
     if (!normalize) {
       rewriter.replaceOp(
-          op, finishF32(rewriter, loc, o, elementType, op.getType()));
+          op, finishF32(rewriter, loc, o, elementType, op.getResult().getType()));
       return success();
     }
 
@@ -378,7 +691,7 @@ struct LinearAttentionLowering : OpRewritePattern<loom::LinearAttentionOp> {
               linalg::YieldOp::create(b, l, fromF32(b, l, r, elementType));
             })
             .getResult(0);
-    rewriter.replaceOp(op, castToType(rewriter, loc, res, op.getType()));
+    rewriter.replaceOp(op, castToType(rewriter, loc, res, op.getResult().getType()));
     return success();
   }
 };

@@ -183,6 +183,62 @@ func.func @nonzero_decay(%q: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf32> {
 
 // -----
 
+// A constant zero gate multiplies by exp(0) = 1: dropped. With the final
+// state still read, the op keeps its second result.
+// CHECK-LABEL: func.func @zero_gate
+// CHECK-NOT: arith.constant
+// CHECK: %{{.*}}, %{{.*}} = loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>)
+func.func @zero_gate(%q: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>) {
+  %g = arith.constant dense<0.0> : tensor<1x2x16x8xf32>
+  %0, %1 = loom.linear_attention %q, %q, %v gate(%g) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16x8xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>)
+  return %0, %1 : tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>
+}
+
+// -----
+
+// A constant splat gate g < 0 is decay = -g for every head.
+// CHECK-LABEL: func.func @splat_gate_is_decay
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal, decay = array<f32: 5.000000e-01, 5.000000e-01>, rule = "delta"} : (tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16x4xbf16>, tensor<1x2x16xbf16>) -> tensor<1x2x16x4xbf16>
+func.func @splat_gate_is_decay(%q: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x4xbf16>, %b: tensor<1x2x16xbf16>) -> tensor<1x2x16x4xbf16> {
+  %g = arith.constant dense<-0.5> : tensor<1x2x16xf32>
+  %0 = loom.linear_attention %q, %q, %v gate(%g) beta(%b) {causal, rule = "delta"} : (tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16x4xbf16>, tensor<1x2x16xf32>, tensor<1x2x16xbf16>) -> tensor<1x2x16x4xbf16>
+  return %0 : tensor<1x2x16x4xbf16>
+}
+
+// -----
+
+// Left alone: a positive splat gate (a growth, which decay cannot hold), a
+// splat gate with a dynamic H, and a gate that is not a splat.
+// CHECK-LABEL: func.func @gates_kept
+// CHECK-COUNT-3: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
+func.func @gates_kept(%q: tensor<1x2x3x8xf32>, %d: tensor<1x?x3x8xf32>) -> (tensor<1x2x3x8xf32>, tensor<1x?x3x8xf32>, tensor<1x2x3x8xf32>) {
+  %pos = arith.constant dense<0.25> : tensor<1x2x3xf32>
+  %neg = arith.constant dense<-0.25> : tensor<1x2x3xf32>
+  %mixed = arith.constant dense<[[[0.0, -1.0, -2.0], [0.0, 0.0, 0.0]]]> : tensor<1x2x3xf32>
+  %0 = loom.linear_attention %q, %q, %q gate(%pos) {causal} : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3xf32>) -> tensor<1x2x3x8xf32>
+  %1 = loom.linear_attention %d, %d, %d gate(%neg) {causal} : (tensor<1x?x3x8xf32>, tensor<1x?x3x8xf32>, tensor<1x?x3x8xf32>, tensor<1x2x3xf32>) -> tensor<1x?x3x8xf32>
+  %2 = loom.linear_attention %q, %q, %q gate(%mixed) {causal} : (tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3x8xf32>, tensor<1x2x3xf32>) -> tensor<1x2x3x8xf32>
+  return %0, %1, %2 : tensor<1x2x3x8xf32>, tensor<1x?x3x8xf32>, tensor<1x2x3x8xf32>
+}
+
+// -----
+
+// A constant zero initial state is the default; an unused final state is
+// not computed. A used final state and a non-zero initial state stay.
+// CHECK-LABEL: func.func @states
+// CHECK: %[[A:[^ ]*]] = loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> tensor<1x2x16x4xf32>
+// CHECK: %[[B:[^ ]*]], %[[BS:[^ ]*]] = loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} initial_state(%{{.*}}) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>)
+// CHECK: return %[[A]], %[[B]], %[[BS]]
+func.func @states(%q: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>) {
+  %z = arith.constant dense<0.0> : tensor<1x2x8x4xf32>
+  %one = arith.constant dense<1.0> : tensor<1x2x8x4xf32>
+  %0, %1 = loom.linear_attention %q, %q, %v initial_state(%z) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>)
+  %2, %3 = loom.linear_attention %q, %q, %v initial_state(%one) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>)
+  return %0, %2, %3 : tensor<1x2x16x4xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>
+}
+
+// -----
+
 // Loom ops are pure: unused results disappear.
 // CHECK-LABEL: func.func @dead
 // CHECK-NOT: loom.

@@ -1629,3 +1629,211 @@ func.func @merge_attr(%o: tensor<1x2x3x4xf32>, %l: tensor<1x2x3xf32>) {
   %0:2 = loom.merge_attention %o, %l {causal} : (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3xf32>)
   return
 }
+
+// -----
+
+func.func @c168(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) {
+  // expected-error @+1 {{attribute 'rule' must be one of "additive", "delta", found "gated"}}
+  %0 = loom.linear_attention %q, %k, %v {causal, rule = "gated"} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c169(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %g: tensor<1x2xf32>) {
+  // expected-error @+1 {{'gate' must have rank 3 ([B, H, S], per head) or 4 ([B, H, S, Dk], per key dimension), found rank 2}}
+  %0 = loom.linear_attention %q, %k, %v gate(%g) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c170(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %g: tensor<1x2x16xi32>) {
+  // expected-error @+1 {{'gate' must have an f32, f16 or bf16 element type, found i32}}
+  %0 = loom.linear_attention %q, %k, %v gate(%g) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16xi32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c171(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %g: tensor<1x2x15xf32>) {
+  // expected-error @+1 {{'gate' dimension 2 (S) must equal 'q' dimension 2: found 15 and 16}}
+  %0 = loom.linear_attention %q, %k, %v gate(%g) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x15xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c172(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %g: tensor<1x2x16x4xf32>) {
+  // expected-error @+1 {{'gate' dimension 3 (Dk) must equal 'q' dimension 3: found 4 and 8}}
+  %0 = loom.linear_attention %q, %k, %v gate(%g) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c173(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %g: tensor<1x2x16xf32>) {
+  // expected-error @+1 {{attribute 'decay' and a 'gate' operand are exclusive (decay is the constant gate -decay[h])}}
+  %0 = loom.linear_attention %q, %k, %v gate(%g) {causal, decay = array<f32: 0.5, 0.5>} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c174(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %g: tensor<1x2x16xf32>) {
+  // expected-error @+1 {{a 'gate' operand requires 'causal' (a recurrence over tokens)}}
+  %0 = loom.linear_attention %q, %k, %v gate(%g) : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c175(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %b: tensor<1x2x16x1xf32>) {
+  // expected-error @+1 {{'beta' must have rank 3 ([B, H, S]), found rank 4 in tensor<1x2x16x1xf32>}}
+  %0 = loom.linear_attention %q, %k, %v beta(%b) {causal, rule = "delta"} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16x1xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c176(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %b: tensor<1x2x16xi8>) {
+  // expected-error @+1 {{'beta' must have an f32, f16 or bf16 element type, found i8}}
+  %0 = loom.linear_attention %q, %k, %v beta(%b) {causal, rule = "delta"} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16xi8>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c177(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %b: tensor<1x3x16xf32>) {
+  // expected-error @+1 {{'beta' dimension 1 (H) must equal 'q' dimension 1: found 3 and 2}}
+  %0 = loom.linear_attention %q, %k, %v beta(%b) {causal, rule = "delta"} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x3x16xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c178(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) {
+  // expected-error @+1 {{rule = "delta" requires a 'beta' operand}}
+  %0 = loom.linear_attention %q, %k, %v {causal, rule = "delta"} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c179(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %b: tensor<1x2x16xf32>) {
+  // expected-error @+1 {{a 'beta' operand requires rule = "delta" (the additive rule has no write strength)}}
+  %0 = loom.linear_attention %q, %k, %v beta(%b) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c180(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %b: tensor<1x2x16xf32>) {
+  // expected-error @+1 {{a 'beta' operand requires 'causal' (a recurrence over tokens)}}
+  %0 = loom.linear_attention %q, %k, %v beta(%b) {rule = "delta"} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c181(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %s: tensor<2x8x4xf32>) {
+  // expected-error @+1 {{'initial_state' must have rank 4 ([B, H, Dk, Dv]), found rank 3 in tensor<2x8x4xf32>}}
+  %0 = loom.linear_attention %q, %k, %v initial_state(%s) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<2x8x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c182(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %s: tensor<1x2x8x4xbf16>) {
+  // expected-error @+1 {{'initial_state' must have element type f32 (a state), found bf16}}
+  %0 = loom.linear_attention %q, %k, %v initial_state(%s) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x4xbf16>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c183(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %s: tensor<2x2x8x4xf32>) {
+  // expected-error @+1 {{'initial_state' dimension 0 (B) must equal 'q' dimension 0: found 2 and 1}}
+  %0 = loom.linear_attention %q, %k, %v initial_state(%s) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<2x2x8x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c184(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %s: tensor<1x1x8x4xf32>) {
+  // expected-error @+1 {{'initial_state' dimension 1 (H) must equal 'q' dimension 1: found 1 and 2}}
+  %0 = loom.linear_attention %q, %k, %v initial_state(%s) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x1x8x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c185(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %s: tensor<1x2x4x4xf32>) {
+  // expected-error @+1 {{'initial_state' dimension 2 (Dk) must equal 'q' dimension 3: found 4 and 8}}
+  %0 = loom.linear_attention %q, %k, %v initial_state(%s) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c186(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %s: tensor<1x2x8x8xf32>) {
+  // expected-error @+1 {{'initial_state' dimension 3 (Dv) must equal 'v' dimension 3: found 8 and 4}}
+  %0 = loom.linear_attention %q, %k, %v initial_state(%s) {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x8xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c187(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %s: tensor<1x2x8x4xf32>) {
+  // expected-error @+1 {{an 'initial_state' operand requires 'causal' (a recurrence over tokens)}}
+  %0 = loom.linear_attention %q, %k, %v initial_state(%s) : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c188(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) {
+  // expected-error @+1 {{'final_state' must have element type f32 (a state), found f16}}
+  %0, %1 = loom.linear_attention %q, %k, %v {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf16>)
+  return
+}
+
+// -----
+
+func.func @c189(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) {
+  // expected-error @+1 {{'final_state' dimension 3 (Dv) must equal 'v' dimension 3: found 5 and 4}}
+  %0, %1 = loom.linear_attention %q, %k, %v {causal} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x5xf32>)
+  return
+}
+
+// -----
+
+func.func @c190(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) {
+  // expected-error @+1 {{a 'final_state' result requires 'causal' (a recurrence over tokens)}}
+  %0, %1 = loom.linear_attention %q, %k, %v : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>)
+  return
+}
+
+// -----
+
+func.func @c191(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %b: tensor<1x2x16xf32>) {
+  // expected-error @+1 {{'normalize' cannot be combined with rule = "delta": the delta rule's weights may be negative, so the denominator may vanish}}
+  %0 = loom.linear_attention %q, %k, %v beta(%b) {causal, rule = "delta", normalize} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x16xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c192(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>, %s: tensor<1x2x8x4xf32>) {
+  // expected-error @+1 {{'normalize' cannot be combined with an 'initial_state' operand: the state does not carry the normalizer}}
+  %0 = loom.linear_attention %q, %k, %v initial_state(%s) {causal, normalize} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>) -> tensor<1x2x16x4xf32>
+  return
+}
+
+// -----
+
+func.func @c193(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) {
+  // expected-error @+1 {{'normalize' cannot be combined with a 'final_state' result: the state does not carry the normalizer}}
+  %0, %1 = loom.linear_attention %q, %k, %v {causal, normalize} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>)
+  return
+}

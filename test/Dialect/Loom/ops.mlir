@@ -43,6 +43,32 @@ func.func @linear_attention(%q: tensor<1x2x256x64xf32>, %k: tensor<1x2x256x64xf3
   return %0, %1, %2 : tensor<1x2x256x32xf32>, tensor<1x2x256x32xf32>, tensor<?x?x?x?xbf16>
 }
 
+// The recurrent forms: every optional operand with its keyword (in the
+// fixed order gate, beta, initial_state), the optional final state, a gate
+// per head and per key dimension, dynamic sizes.
+// CHECK-LABEL: func.func @linear_attention_recurrent
+// CHECK: loom.linear_attention %[[Q:.*]], %[[K:.*]], %[[V:.*]] gate(%[[G:.*]]) {causal} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100xf32>) -> tensor<1x4x100x128xbf16>
+// CHECK: loom.linear_attention %[[Q]], %[[K]], %[[V]] gate(%[[GK:.*]]) {causal, feature_map = "relu", normalize} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100x64xbf16>) -> tensor<1x4x100x128xbf16>
+// CHECK: %{{.*}}, %{{.*}} = loom.linear_attention %[[Q]], %[[K]], %[[V]] gate(%[[G]]) beta(%[[B:.*]]) initial_state(%[[S:.*]]) {causal, rule = "delta", scale = 1.250000e-01 : f32} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100xf32>, tensor<1x4x100xbf16>, tensor<1x4x64x128xf32>) -> (tensor<1x4x100x128xbf16>, tensor<1x4x64x128xf32>)
+// CHECK: loom.linear_attention %[[Q]], %[[K]], %[[V]] beta(%[[B]]) {causal, rule = "delta"} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100xbf16>) -> tensor<1x4x100x128xbf16>
+// CHECK: loom.linear_attention %[[Q]], %[[K]], %[[V]] initial_state(%[[S]]) {causal, decay = array<f32: 1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00>} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x64x128xf32>) -> tensor<1x4x100x128xbf16>
+// CHECK: %{{.*}}, %{{.*}} = loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal} : (tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>) -> (tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>)
+func.func @linear_attention_recurrent(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x4x100x64xbf16>, %v: tensor<1x4x100x128xbf16>,
+    %g: tensor<1x4x100xf32>, %gk: tensor<1x4x100x64xbf16>, %b: tensor<1x4x100xbf16>, %s: tensor<1x4x64x128xf32>,
+    %d: tensor<?x?x?x?xf32>) -> (tensor<1x4x100x128xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x64x128xf32>,
+                                 tensor<1x4x100x128xbf16>, tensor<1x4x100x128xbf16>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>) {
+  %0 = loom.linear_attention %q, %k, %v gate(%g) {causal} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100xf32>) -> tensor<1x4x100x128xbf16>
+  %1 = loom.linear_attention %q, %k, %v gate(%gk) {causal, feature_map = "relu", normalize, rule = "additive"} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100x64xbf16>) -> tensor<1x4x100x128xbf16>
+  %2, %3 = loom.linear_attention %q, %k, %v gate(%g) beta(%b) initial_state(%s) {causal, rule = "delta", scale = 0.125 : f32}
+      : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100xf32>, tensor<1x4x100xbf16>, tensor<1x4x64x128xf32>)
+      -> (tensor<1x4x100x128xbf16>, tensor<1x4x64x128xf32>)
+  %4 = loom.linear_attention %q, %k, %v beta(%b) {causal, rule = "delta"} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100xbf16>) -> tensor<1x4x100x128xbf16>
+  %5 = loom.linear_attention %q, %k, %v initial_state(%s) {causal, decay = array<f32: 1.0, 2.0, 3.0, 4.0>} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x64x128xf32>) -> tensor<1x4x100x128xbf16>
+  %6, %7 = loom.linear_attention %d, %d, %d {causal} : (tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>) -> (tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>)
+  return %0, %1, %2, %3, %4, %5, %6, %7 : tensor<1x4x100x128xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x64x128xf32>,
+                                          tensor<1x4x100x128xbf16>, tensor<1x4x100x128xbf16>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>
+}
+
 // CHECK-LABEL: func.func @mixers
 // CHECK: loom.pool_mixer %{{.*}} : (tensor<1x16x16x64xf32>) -> tensor<1x16x16x64xf32>
 // CHECK: loom.pool_mixer %{{.*}} {kernel = 5 : i64} : (tensor<2x100x8xbf16>) -> tensor<2x100x8xbf16>

@@ -8,6 +8,7 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -136,6 +137,98 @@ struct DropZeroDecay : OpRewritePattern<LinearAttentionOp> {
     return success();
   }
 };
+
+/// The value of a constant float tensor whose elements are all equal.
+static std::optional<double> constantSplatFloat(Value v) {
+  DenseElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)) ||
+      !isa<FloatType>(attr.getElementType()) || !attr.isSplat())
+    return std::nullopt;
+  return attr.getSplatValue<APFloat>().convertToDouble();
+}
+
+/// The same op with `gate` and `initial_state` replaced, and without the
+/// `final_state` result when `keepFinalState` is false. Discardable
+/// (prefixed) attributes carry over.
+static LinearAttentionOp rebuild(PatternRewriter &rewriter,
+                                 LinearAttentionOp op, Value gate,
+                                 Value initialState, bool keepFinalState,
+                                 DenseF32ArrayAttr decay) {
+  Type finalState =
+      keepFinalState && op.getFinalState() ? op.getFinalState().getType()
+                                           : Type();
+  auto newOp = LinearAttentionOp::create(
+      rewriter, op.getLoc(), op.getResult().getType(), finalState, op.getQ(),
+      op.getK(), op.getV(), gate, op.getBeta(), initialState,
+      op.getCausalAttr(), op.getFeatureMapAttr(), decay, op.getScaleAttr(),
+      op.getNormalizeAttr(), op.getRuleAttr());
+  newOp->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+  return newOp;
+}
+
+/// Replaces `op` by `newOp` (whose final state, if any, replaces op's).
+static void replaceWith(PatternRewriter &rewriter, LinearAttentionOp op,
+                        LinearAttentionOp newOp) {
+  SmallVector<Value> values{newOp.getResult()};
+  if (op.getFinalState())
+    values.push_back(newOp.getFinalState() ? newOp.getFinalState() : Value());
+  rewriter.replaceOp(op, values);
+}
+
+/// A constant gate: g = 0 everywhere multiplies by exp(0) = 1 (the gate is
+/// dropped); a splat g < 0 is the constant gate of `decay = -g` for every
+/// head (static H). Both are equal to the op in exact arithmetic; the
+/// lowerings of the two forms round differently.
+struct ConstantGate : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<double> g = constantSplatFloat(op.getGate());
+    if (!g || op.getDecay() || !op.getCausal() || !(*g <= 0.0))
+      return failure();
+    DenseF32ArrayAttr decay;
+    if (*g != 0.0) {
+      int64_t heads = op.getQ().getType().getDimSize(1);
+      if (ShapedType::isDynamic(heads) || !std::isfinite(*g))
+        return failure();
+      decay = rewriter.getDenseF32ArrayAttr(
+          SmallVector<float>(heads, static_cast<float>(-*g)));
+    }
+    replaceWith(rewriter, op,
+                rebuild(rewriter, op, Value(), op.getInitialState(),
+                        /*keepFinalState=*/true, decay));
+    return success();
+  }
+};
+
+/// A constant all-zero initial state is the default S_{-1} = 0.
+struct ZeroInitialState : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<double> s = constantSplatFloat(op.getInitialState());
+    if (!s || *s != 0.0)
+      return failure();
+    replaceWith(rewriter, op,
+                rebuild(rewriter, op, op.getGate(), Value(),
+                        /*keepFinalState=*/true, op.getDecayAttr()));
+    return success();
+  }
+};
+
+/// A final state nobody reads need not be computed.
+struct DropUnusedFinalState : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.getFinalState() || !op.getFinalState().use_empty())
+      return failure();
+    replaceWith(rewriter, op,
+                rebuild(rewriter, op, op.getGate(), op.getInitialState(),
+                        /*keepFinalState=*/false, op.getDecayAttr()));
+    return success();
+  }
+};
 } // namespace
 
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
@@ -151,7 +244,8 @@ void BlockSparseAttentionOp::getCanonicalizationPatterns(
 
 void LinearAttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                                     MLIRContext *context) {
-  results.add<DropZeroDecay>(context);
+  results.add<DropZeroDecay, ConstantGate, ZeroInitialState,
+              DropUnusedFinalState>(context);
 }
 
 /// Without `causal`, every key block is a candidate, so topk >= NKB selects

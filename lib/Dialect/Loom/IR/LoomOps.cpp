@@ -448,6 +448,94 @@ LogicalResult LinearAttentionOp::verify() {
                << "attribute 'decay' must be finite and non-negative, found "
                << d << " for head " << h;
   }
+  return verifyRecurrentForm();
+}
+
+/// The operands and result of the recurrent form: gate, beta, initial and
+/// final state, the update rule, and the options they exclude.
+LogicalResult LinearAttentionOp::verifyRecurrentForm() {
+  Operation *op = getOperation();
+  Named q{getQ(), "q"}, v{getV(), "v"};
+  std::optional<UpdateRule> rule = getRuleKind();
+  if (failed(expectEnum(op, "rule", getRule(), rule.has_value(),
+                        "\"additive\", \"delta\"")))
+    return failure();
+  // [B, H, S] operands (and the first three dims of a per-key gate).
+  auto expectTokens = [&](const Named &x) {
+    static constexpr StringRef names[] = {"B", "H", "S"};
+    for (unsigned i = 0; i < 3; ++i)
+      if (failed(expectDimsMatch(op, x, i, q, i, names[i])))
+        return failure();
+    return success();
+  };
+  // [B, H, Dk, Dv] x f32 states.
+  auto expectState = [&](const Named &x) {
+    if (failed(expectRank(op, x, 4, "[B, H, Dk, Dv]")) ||
+        failed(expectElementType(op, x, Float32Type::get(getContext()),
+                                 "a state")) ||
+        failed(expectDimsMatch(op, x, 0, q, 0, "B")) ||
+        failed(expectDimsMatch(op, x, 1, q, 1, "H")) ||
+        failed(expectDimsMatch(op, x, 2, q, 3, "Dk")) ||
+        failed(expectDimsMatch(op, x, 3, v, 3, "Dv")))
+      return failure();
+    return success();
+  };
+  if (Value gate = getGate()) {
+    Named g{gate, "gate"};
+    int64_t rank = g.type().getRank();
+    if (rank != 3 && rank != 4)
+      return emitOpError() << "'gate' must have rank 3 ([B, H, S], per head) "
+                              "or 4 ([B, H, S, Dk], per key dimension), found "
+                              "rank "
+                           << rank;
+    if (failed(expectFloat(op, g)) || failed(expectTokens(g)) ||
+        (rank == 4 && failed(expectDimsMatch(op, g, 3, q, 3, "Dk"))))
+      return failure();
+    if (getDecay())
+      return emitOpError() << "attribute 'decay' and a 'gate' operand are "
+                              "exclusive (decay is the constant gate "
+                              "-decay[h])";
+  }
+  if (Value beta = getBeta()) {
+    Named b{beta, "beta"};
+    if (failed(expectRank(op, b, 3, "[B, H, S]")) ||
+        failed(expectFloat(op, b)) || failed(expectTokens(b)))
+      return failure();
+  }
+  if (Value state = getInitialState())
+    if (failed(expectState(Named{state, "initial_state"})))
+      return failure();
+  if (Value state = getFinalState())
+    if (failed(expectState(Named{state, "final_state"})))
+      return failure();
+  bool delta = *rule == UpdateRule::Delta;
+  if (delta && !getBeta())
+    return emitOpError() << "rule = \"delta\" requires a 'beta' operand";
+  if (!delta && getBeta())
+    return emitOpError() << "a 'beta' operand requires rule = \"delta\" "
+                            "(the additive rule has no write strength)";
+  if (!getCausal()) {
+    StringRef what = getGate()           ? "a 'gate' operand"
+                     : getBeta()         ? "a 'beta' operand"
+                     : getInitialState() ? "an 'initial_state' operand"
+                     : getFinalState()   ? "a 'final_state' result"
+                                         : "";
+    if (!what.empty())
+      return emitOpError() << what
+                           << " requires 'causal' (a recurrence over tokens)";
+  }
+  if (getNormalize()) {
+    if (delta)
+      return emitOpError()
+             << "'normalize' cannot be combined with rule = \"delta\": the "
+                "delta rule's weights may be negative, so the denominator "
+                "may vanish";
+    if (getInitialState() || getFinalState())
+      return emitOpError() << "'normalize' cannot be combined with "
+                           << (getInitialState() ? "an 'initial_state' operand"
+                                                 : "a 'final_state' result")
+                           << ": the state does not carry the normalizer";
+  }
   return success();
 }
 

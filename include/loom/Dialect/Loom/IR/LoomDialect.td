@@ -17,7 +17,10 @@ def Loom_Dialect : Dialect {
     and the pieces around them (RMSNorm, LayerNorm, RoPE, GELU, SiLU).
 
     Every op is written in one syntax,
-    `loom.NAME operands attr-dict : functional-type(operands, results)`.
+    `loom.NAME operands attr-dict : functional-type(operands, results)`,
+    except that the optional operands of `loom.linear_attention` (gate,
+    beta, initial state) are introduced by their keyword
+    (`gate(%g)`), since several of them may have the same type.
     Boolean options are unit attributes (`{causal}`), numbers are typed
     (`scale = 0.125 : f32`, `block_q = 64 : i64`) and enums are strings
     (`feature_map = "relu"`). Attention tensors are `[B, H, S, D]`, linear

@@ -23,6 +23,22 @@ def Loom_FeatureMap : I32Enum<"FeatureMap",
   }];
 }
 
+def Loom_UpdateRule : I32Enum<"UpdateRule",
+    "state update rule of `loom.linear_attention`", [
+      I32EnumCase<"Additive", 0, "additive">,
+      I32EnumCase<"Delta", 1, "delta">]> {
+  let cppNamespace = "::loom";
+  let description = [{
+    How `loom.linear_attention` writes a token into its state:
+    `"additive"` (the default) adds `phi(k_t) v_t^T`; `"delta"` first
+    erases the value stored along `phi(k_t)` with strength `beta_t`
+    (`S_t = (I - beta_t phi(k_t) phi(k_t)^T) Diag(a_t) S_{t-1}
+    + beta_t phi(k_t) v_t^T`).
+
+    Example: `rule = "delta"`.
+  }];
+}
+
 def Loom_RopeStyle : I32Enum<"RopeStyle",
     "pairing of rotated components in `loom.rope`", [
       I32EnumCase<"Half", 0, "half">,

@@ -237,13 +237,15 @@ def Loom_SelectBlocksOp : Loom_Op<"select_blocks"> {
   let hasFolder = 1;
 }
 
-def Loom_LinearAttentionOp : Loom_Op<"linear_attention"> {
-  let summary = "kernelized (linear) attention with feature map, per-head decay and normalization";
+def Loom_LinearAttentionOp : Loom_Op<"linear_attention", [AttrSizedOperandSegments]> {
+  let summary = "linear attention: feature map, constant or data-dependent gates, delta rule, recurrent state";
   let description = [{
-    `q, k : [B, H, S, Dk]`, `v : [B, H, S, Dv]`, result `[B, H, S, Dv]`.
+    `q, k : [B, H, S, Dk]`, `v : [B, H, S, Dv]`, result `[B, H, S, Dv]`,
+    all of one float element type.
 
     - `phi` is `feature_map`: `"identity"` (default), `"relu"`, or
-      `"elu_plus_one"` (`elu(x) + 1`).
+      `"elu_plus_one"` (`elu(x) + 1`). It applies to every use of `q` and
+      `k` below; write `qt = phi(q_t)`, `kt = phi(k_t)` (vectors of `Dk`).
     - Weight `w_ij = scale * dot(phi(q_i), phi(k_j)) * exp(-decay[h] * (i - j))`
       with `scale` defaulting to 1. `decay` holds one non-negative value per
       head (default all 0) and requires `causal`.
@@ -251,22 +253,94 @@ def Loom_LinearAttentionOp : Loom_Op<"linear_attention"> {
       all `j` otherwise. With `normalize`, `o_i` is divided by
       `sum_{j in J(i)} w_ij + 1e-6`.
 
-    Canonicalization drops an all-zero `decay`.
+    **Recurrent form.** Under `causal` the op is a recurrence over a state
+    `S_t : [Dk, Dv]` per batch and head, which the optional operands and
+    result below extend. They follow `q, k, v` in this order, each written
+    with its keyword, and all of them require `causal`:
 
-    Example:
+    - `gate(%g)`: a log-gate, `[B, H, S]` (one per head and token: Mamba2,
+      Gated DeltaNet) or `[B, H, S, Dk]` (one per key dimension: GLA, KDA),
+      element type `f32`, `f16` or `bf16`. It excludes `decay`, which is the
+      constant gate `-decay[h]`.
+    - `beta(%b)`: the write strength of the delta rule, `[B, H, S]`, element
+      type `f32`, `f16` or `bf16`. `rule = "delta"` requires it, and it
+      requires `rule = "delta"`.
+    - `initial_state(%s)`: `S_{-1}`, `[B, H, Dk, Dv] x f32` (zeros if absent).
+    - A second result, `final_state : [B, H, Dk, Dv] x f32`: `S_{S-1}` (the
+      initial state when `S = 0`).
+
+    With `g_t` the log-gate of token `t` (a vector of `Dk`: `gate[b,h,t]`
+    repeated, `gate[b,h,t,:]`, `-decay[h]` repeated, or 0) and
+    `a_t = exp(g_t)`, for `t = 0 .. S-1`:
+
+    - `rule = "additive"` (the default):
+      `S_t = Diag(a_t) S_{t-1} + kt v_t^T`;
+    - `rule = "delta"`:
+      `S_t = (I - beta_t kt kt^T) Diag(a_t) S_{t-1} + beta_t kt v_t^T`;
+    - `o_t = scale * S_t^T qt`.
+
+    Without a gate, `beta` or a state this is the weighted sum above:
+    `o_t = scale * sum_{j <= t} (prod_{j < s <= t} a_s) * dot(qt, kt_j) v_j`,
+    the product taken elementwise over `Dk` with a per-key gate. `scale`
+    scales the output only, never the state, so a state carries over
+    between calls with different scales.
+
+    With `normalize`, `o_t` is divided by `scale * dot(qt, z_t) + 1e-6` with
+    `z_t = Diag(a_t) z_{t-1} + kt`, `z_{-1} = 0`: the sum of the weights as
+    above, gated the same way. `normalize` is rejected with
+    `rule = "delta"` (whose weights can be negative, so the denominator
+    can vanish) and with `initial_state` or `final_state` (the
+    state does not carry `z`, so a sequence could not be split).
+
+    State continuity: for `x = x1 ++ x2` split along `S`, running `x2` with
+    `initial_state` the `final_state` of `x1` gives the last rows of the
+    output and the final state of running `x`. The CPU lowering evaluates
+    every form with a gate, `beta` or a state token by token in `f32`,
+    where this holds exactly.
+
+    Canonicalization drops an all-zero `decay`, a constant all-zero `gate`
+    or `initial_state`, and an unused `final_state`; a constant splat
+    `gate` of value `g <= 0` becomes `decay = -g` for every head (static
+    `H`).
+
+    Examples:
 
     ```mlir
     %o = loom.linear_attention %q, %k, %v {causal, feature_map = "elu_plus_one", decay = array<f32: 0.5, 0.25>, normalize}
         : (tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>) -> tensor<1x2x256x64xf32>
+
+    // Gated DeltaNet: a log-gate per head, the delta rule, chunked prefill
+    // carrying the state in and out.
+    %o2, %s2 = loom.linear_attention %q, %k, %v gate(%g) beta(%b) initial_state(%s1) {causal, rule = "delta", scale = 0.125 : f32}
+        : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>,
+           tensor<1x4x100xf32>, tensor<1x4x100xbf16>, tensor<1x4x64x128xf32>)
+        -> (tensor<1x4x100x128xbf16>, tensor<1x4x64x128xf32>)
+
+    // GLA: a log-gate per key dimension.
+    %o3 = loom.linear_attention %q, %k, %v gate(%gk) {causal}
+        : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x128xbf16>, tensor<1x4x100x64xf32>)
+        -> tensor<1x4x100x128xbf16>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
+                       Optional<AnyRankedTensor>:$gate,
+                       Optional<AnyRankedTensor>:$beta,
+                       Optional<AnyRankedTensor>:$initial_state,
                        UnitAttr:$causal,
                        DefaultValuedStrAttr<StrAttr, "identity">:$feature_map,
                        OptionalAttr<DenseF32ArrayAttr>:$decay,
                        OptionalAttr<F32Attr>:$scale,
-                       UnitAttr:$normalize);
-  let results = (outs AnyRankedTensor:$result);
+                       UnitAttr:$normalize,
+                       DefaultValuedStrAttr<StrAttr, "additive">:$rule);
+  let results = (outs AnyRankedTensor:$result,
+                      Optional<AnyRankedTensor>:$final_state);
+  // The optional operands are introduced by keywords: several of them may
+  // have the same type, so their position could not tell them apart.
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`gate` `(` $gate^ `)`)? (`beta` `(` $beta^ `)`)?
+    (`initial_state` `(` $initial_state^ `)`)? attr-dict `:`
+    functional-type(operands, results)
+  }];
   let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     /// The feature map as an enum; std::nullopt when the string is not one
@@ -274,6 +348,19 @@ def Loom_LinearAttentionOp : Loom_Op<"linear_attention"> {
     std::optional<::loom::FeatureMap> getFeatureMapKind() {
       return ::loom::symbolizeFeatureMap(getFeatureMap());
     }
+    /// The update rule as an enum; std::nullopt when the string is not one
+    /// of the allowed values (which the verifier rejects).
+    std::optional<::loom::UpdateRule> getRuleKind() {
+      return ::loom::symbolizeUpdateRule(getRule());
+    }
+    /// True for the forms only the recurrent definition covers: a gate,
+    /// beta, an initial state or a final state. The others are the
+    /// quadratic form (with at most a constant `decay`).
+    bool isRecurrentForm() {
+      return getGate() || getBeta() || getInitialState() || getFinalState();
+    }
+    /// The part of the verifier that checks the recurrent form.
+    ::mlir::LogicalResult verifyRecurrentForm();
   }];
 }
 

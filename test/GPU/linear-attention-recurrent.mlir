@@ -1,0 +1,90 @@
+// The recurrent forms of loom.linear_attention on the GPU path: the
+// CUDA-core kernel (LinearAttention.cpp) and its fused group cover the
+// quadratic form only, so an op with a gate, beta (the delta rule), an
+// initial state or a final state is left to the generic path, which maps the
+// CPU path's recurrence onto the GPU: a host loop over the tokens launching
+// a few element-per-thread kernels per token, the f32 state in device memory.
+// RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
+// RUN: loom-opt %s --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s --check-prefix=FUSED
+// RUN: loom-opt %s --loom-readonly-entry-args '--loom-gpu-pipeline=to-llvm=false' | FileCheck %s --check-prefix=GENERIC
+
+// The quadratic form (control) takes the kernel.
+// CHECK-LABEL: func.func @quadratic
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk64_causal
+// CHECK-NOT: loom.linear_attention
+// CHECK: return
+func.func @quadratic(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x32xbf16>) -> tensor<1x2x100x32xbf16> {
+  %o = loom.linear_attention %q, %q, %v {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>) -> tensor<1x2x100x32xbf16>
+  return %o : tensor<1x2x100x32xbf16>
+}
+
+// Each recurrent form is declined, whatever else would fit the kernel.
+// CHECK-LABEL: func.func @declined
+// CHECK-NOT: gpu.launch_func
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} beta(%{{.*}}) {causal, rule = "delta"}
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} initial_state(%{{.*}}) {causal, decay = array<f32: 5.000000e-01, 2.500000e-01>}
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal, decay = array<f32: 5.000000e-01, 2.500000e-01>} : {{.*}} -> (tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>)
+// CHECK-NOT: gpu.launch_func
+// CHECK: return
+func.func @declined(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x32xbf16>, %g: tensor<1x2x100xf32>, %gk: tensor<1x2x100x64xbf16>,
+                    %b: tensor<1x2x100xbf16>, %s: tensor<1x2x64x32xf32>)
+    -> (tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>) {
+  %0 = loom.linear_attention %q, %q, %v gate(%g) {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100xf32>) -> tensor<1x2x100x32xbf16>
+  %1 = loom.linear_attention %q, %q, %v gate(%gk) {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x64xbf16>) -> tensor<1x2x100x32xbf16>
+  %2 = loom.linear_attention %q, %q, %v beta(%b) {causal, rule = "delta"} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100xbf16>) -> tensor<1x2x100x32xbf16>
+  %3 = loom.linear_attention %q, %q, %v initial_state(%s) {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>) -> tensor<1x2x100x32xbf16>
+  %4, %5 = loom.linear_attention %q, %q, %v {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>) -> (tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>)
+  return %0, %1, %2, %3, %4, %5 : tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>
+}
+
+// A fusion group around a gated op (layouts of q, k, v and the result) is
+// not taken by the fused kernel either: it is inlined, the op stays for the
+// generic path and the layout changes are computed as they are written.
+// FUSED-LABEL: func.func @fused_layout_gated
+// FUSED-NOT: loom.kernel
+// FUSED-NOT: gpu.launch_func
+// FUSED: linalg.transpose
+// FUSED: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
+// FUSED: linalg.transpose
+// FUSED-NOT: gpu.launch_func
+// FUSED: return
+func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>, %g: tensor<1x2x77xf32>) -> tensor<77x96xbf16> {
+  %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
+  %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 48] : tensor<77x96xbf16> into tensor<1x77x2x48xbf16>
+  %e0 = tensor.empty() : tensor<1x2x77x64xbf16>
+  %q = linalg.transpose ins(%q4 : tensor<1x77x2x64xbf16>) outs(%e0 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<1x2x77x48xbf16>
+  %v = linalg.transpose ins(%v4 : tensor<1x77x2x48xbf16>) outs(%e2 : tensor<1x2x77x48xbf16>) permutation = [0, 2, 1, 3]
+  %o = loom.linear_attention %q, %q, %v gate(%g) {causal} : (tensor<1x2x77x64xbf16>, tensor<1x2x77x64xbf16>, tensor<1x2x77x48xbf16>, tensor<1x2x77xf32>) -> tensor<1x2x77x48xbf16>
+  %e3 = tensor.empty() : tensor<1x77x2x48xbf16>
+  %o4 = linalg.transpose ins(%o : tensor<1x2x77x48xbf16>) outs(%e3 : tensor<1x77x2x48xbf16>) permutation = [0, 2, 1, 3]
+  %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x77x2x48xbf16> into tensor<77x96xbf16>
+  return %o2 : tensor<77x96xbf16>
+}
+
+// The generic path: the initial state is copied into the f32 state buffer,
+// a host loop over the 100 tokens launches the kernels of one step (the
+// delta rule's u = k^T Diag(a) S, the state update in place, the output row,
+// its scale), and the buffer is returned as the final state; no loom op and
+// no allocation is left inside the loop.
+// GENERIC-LABEL: func.func @gated_delta
+// GENERIC-SAME: %[[S0:[^:]*]]: memref<1x2x64x32xf32>)
+// GENERIC: %[[STATE:.*]] = gpu.alloc () : memref<1x2x64x32xf32>
+// GENERIC: gpu.memcpy %[[STATE]], %[[S0]]
+// GENERIC: scf.for %{{.*}} = %c0 to %c100 step %c1 {
+// GENERIC-NOT: alloc
+// GENERIC-COUNT-6: gpu.launch_func
+// GENERIC-NOT: alloc
+// GENERIC: }
+// GENERIC: gpu.launch_func
+// GENERIC: return %{{.*}}, %[[STATE]] : memref<1x2x100x32xbf16>, memref<1x2x64x32xf32>
+// GENERIC-NOT: loom.
+func.func @gated_delta(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x32xbf16>, %g: tensor<1x2x100x64xf32>, %b: tensor<1x2x100xbf16>, %s: tensor<1x2x64x32xf32>)
+    -> (tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>) {
+  %o, %fs = loom.linear_attention %q, %q, %v gate(%g) beta(%b) initial_state(%s) {causal, rule = "delta", scale = 0.125 : f32}
+      : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100xbf16>, tensor<1x2x64x32xf32>)
+      -> (tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>)
+  return %o, %fs : tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>
+}
