@@ -286,10 +286,7 @@ struct Generator {
         Value m = loop[r];
         if (folded)
           m = b.fmul(m, sl2);
-        Value safeL = b.select(none, b.f32(1.0), l);
-        Value value = b.fmul(b.f32(0.69314718055994530942),
-                             b.fadd(m, b.log2Approx(safeL)));
-        lse[r] = b.select(none, negInf(), value);
+        lse[r] = rowLogSumExp(b, m, l);
       }
     }
     // A CTA without key tiles (Skv = 0, or causal rows above every key)
