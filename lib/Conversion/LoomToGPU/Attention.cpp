@@ -402,9 +402,20 @@ rewrite(Operation *op, const AttentionOperands &a,
         qv, kv, vv, ov, scaleValue};
     if (hopper->lse)
       wgmmaArgs.push_back(args.back());
-    loom::gpu::launchPerHeadGrid(b, loc, *wgmma, batch, heads, sq,
-                                 hopper->blockM(), hopper->threads(),
-                                 hopper->sharedMemoryBytes(), wgmmaArgs);
+    // One linear grid, query tiles fastest (HopperAttentionKernel.h).
+    Value one = indexConst(b, loc, 1);
+    Value tiles = arith::MaxUIOp::create(
+        b, loc, loom::gpu::ceilDiv(b, loc, sq, hopper->blockM()), one);
+    Value heads1 = arith::MaxUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
+    Value grid = arith::MulIOp::create(b, loc, heads1, tiles);
+    Value smem = arith::ConstantOp::create(
+        b, loc,
+        b.getI32IntegerAttr(static_cast<int32_t>(hopper->sharedMemoryBytes())));
+    mlir::gpu::LaunchFuncOp::create(
+        b, loc, *wgmma, mlir::gpu::KernelDim3{grid, one, one},
+        mlir::gpu::KernelDim3{indexConst(b, loc, hopper->threads()), one, one},
+        smem, wgmmaArgs);
     b.setInsertionPointToStart(&choice.getElseRegion().front());
     launchFlash();
   } else {
