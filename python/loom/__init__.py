@@ -272,17 +272,10 @@ class Entry:
                 outs.append(out)
                 w = self._fill(area, w, out.__array_interface__["data"][0], shape)
         b.filled = shapes
-        context = None
         if self.cuda:
             import torch
-            b.context.stream = torch._C._cuda_getCurrentRawStream(device.index or 0)
-            context = b.context_address
-        message = self._call(b.packed_address, self._nargs, context)
-        if message:
-            raise self._error(message.decode())
-        if not outs:
-            return None
-        return outs[0] if len(outs) == 1 else tuple(outs)
+            return self._run(b, outs, torch, device.index or 0)
+        return self._run(b, outs)
 
     def _call_torch_fast(self, args, b, torch):
         """The common case, with the fewest tensor attribute reads: torch
@@ -326,9 +319,15 @@ class Entry:
             w = offsets[r]
             area[w] = p
             area[w + 1] = p
+        return self._run(b, outs, torch if cuda else None, 0)
+
+    def _run(self, b, outs, torch=None, device_index=0):
+        """Calls the entry with the packed arguments of `b` (on torch's
+        current stream of `device_index` when `torch` is given: a CUDA
+        module) and returns `outs`: None, the one result, or a tuple."""
         context = None
-        if cuda:
-            b.context.stream = torch._C._cuda_getCurrentRawStream(0)
+        if torch is not None:
+            b.context.stream = torch._C._cuda_getCurrentRawStream(device_index)
             context = b.context_address
         message = self._call(b.packed_address, self._nargs, context)
         if message:

@@ -12,7 +12,7 @@
 
 // Static GQA (Hq 8, Hkv 2), bf16, D 128, Sq = Skv = 300 (not a multiple of
 // any tile): 128-row CTAs of 384 threads (a producer warpgroup, two
-// consumers), 128-key tiles, 1024 + 32 KiB (Q) + 2 stages x 2 x 32 KiB (K,
+// consumers) on a linear grid of B Hq ceil(Sq / 128) blocks, 128-key tiles, 1024 + 32 KiB (Q) + 2 stages x 2 x 32 KiB (K,
 // V) of shared memory; boxes of 128 rows x 64 columns.
 // CHECK-LABEL: func.func @gqa
 // CHECK:       memref.extract_strided_metadata
@@ -20,12 +20,12 @@
 // CHECK:         %[[QM:.*]] = llvm.call @loomCudaTensorMap4D(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BF16:.*]], %[[TWO:.*]], %[[BOX:.*]], %[[SIXTYFOUR:.*]], %[[SW:.*]], %{{.*}}, %{{.*}})
 // CHECK:         %[[KM:.*]] = llvm.call @loomCudaTensorMap4D(
 // CHECK:         %[[VM:.*]] = llvm.call @loomCudaTensorMap4D(
-// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale blocks in ({{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) dynamic_shared_memory_size %{{.*}} args(%[[QM]] : !llvm.ptr, %[[KM]] : !llvm.ptr, %[[VM]] : !llvm.ptr,
+// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale_pp blocks in (%{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c384, %{{.*}}, %{{.*}}) dynamic_shared_memory_size %{{.*}} args(%[[QM]] : !llvm.ptr, %[[KM]] : !llvm.ptr, %[[VM]] : !llvm.ptr,
 // CHECK:       } else {
 // CHECK:         gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_pscale blocks
 // CHECK:       }
 // CHECK:       return
-// CHECK:       gpu.func @loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: f32) kernel attributes {known_block_size = array<i32: 384, 1, 1>
+// CHECK:       gpu.func @loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale_pp(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: f32) kernel attributes {known_block_size = array<i32: 384, 1, 1>
 // Barriers: Q full, then per stage K full, V full, empty.
 // CHECK:         nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 7>
 // The producer: registers given away, Q's two panels, then per key tile
@@ -39,25 +39,44 @@
 // CHECK-COUNT-2:   nvgpu.tma.async.load
 // CHECK:           nvgpu.mbarrier.arrive.expect_tx
 // CHECK-COUNT-2:   nvgpu.tma.async.load
-// The consumers: S = Q K^T as 8 m64n128k16 products from shared memory,
-// then P V as 8 m64n128k16 products with P in registers and V N-major.
+// The consumers take turns on the tensor cores (named barriers 1 and 2 of
+// 256 threads; warpgroup 1 gives warpgroup 0 the first turn): tile 0's S =
+// Q K^T as 8 m64n128k16 products from shared memory, the softmax; then per
+// tile j its P V (8 m64n128k16 products with P in registers, V N-major)
+// and S of tile j + 1 in one turn, the stage released once both are done;
+// the last tile's P V after the loop.
 // CHECK:         nvvm.setmaxregister  increase 240
-// CHECK:         scf.for
+// CHECK:         scf.if
+// CHECK:           nvgpu.mbarrier.try_wait.parity %{{.*}}[%c0]
+// CHECK:           nvvm.barrier.arrive id = %{{.*}} number_of_threads = %c256_i32
+// CHECK:           nvvm.barrier id = %{{.*}} number_of_threads = %c256_i32
 // CHECK:           nvvm.wgmma.fence.aligned
 // CHECK-COUNT-8:   nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // CHECK:           nvvm.wgmma.commit.group.sync.aligned
+// CHECK:           nvvm.barrier.arrive
 // CHECK:           nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK:           nvvm.wgmma.fence.aligned
-// CHECK-COUNT-8:   llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
-// CHECK:           nvvm.wgmma.commit.group.sync.aligned
+// CHECK:           scf.for
+// CHECK:             nvvm.barrier id
+// CHECK:             nvvm.wgmma.fence.aligned
+// CHECK-COUNT-8:     llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// CHECK:             nvvm.wgmma.commit.group.sync.aligned
+// CHECK:             nvvm.wgmma.fence.aligned
+// CHECK-COUNT-8:     nvvm.wgmma.mma_async
+// CHECK:             nvvm.wgmma.commit.group.sync.aligned
+// CHECK:             nvvm.barrier.arrive
+// CHECK:             nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:             nvgpu.mbarrier.arrive
+// CHECK:           nvvm.barrier id
+// CHECK-COUNT-8:   llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // CHECK:           nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK:           nvgpu.mbarrier.arrive
 // CHECK:       llvm.func @loomCudaTensorMap4D(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> !llvm.ptr
-// PTX: .entry loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale(
-// PTX-DAG: setmaxnreg.dec.sync.aligned.u32 {{.*}}24;
-// PTX-DAG: setmaxnreg.inc.sync.aligned.u32 {{.*}}240;
+// PTX: .entry loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale_pp(
+// PTX-DAG: setmaxnreg.dec.sync.aligned.u32 {{[^;]*}}24;
+// PTX-DAG: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}240;
 // PTX-DAG: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
-// PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// PTX-DAG: bar.arrive {{[^;]*}}, 256;
+// PTX-DAG: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{[^;]*}}, p, 1, 1, 1;
 // SM80-LABEL: func.func @gqa
 // SM80-NOT:   wgmma
 // SM80:       gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_pscale blocks
@@ -74,16 +93,16 @@ func.func @gqa(%q: tensor<2x8x300x128xbf16>, %k: tensor<2x2x300x128xbf16>, %v: t
 // Q (16 KiB) and of each K and V tile.
 // CHECK-LABEL: func.func @dynamic_causal_lse
 // CHECK:       scf.if
-// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse blocks
+// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse_pp blocks
 // CHECK-SAME:      memref<?x?x?xf32>)
 // CHECK:       } else {
 // CHECK:         gpu.launch_func @loom_kernels::@loom_attention_f16_d64_m128_n32_w4_causal_lse blocks
-// CHECK:       gpu.func @loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse(
+// CHECK:       gpu.func @loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse_pp(
 // CHECK-SAME:    %{{.*}}: f32, %{{.*}}: memref<?x?x?xf32>)
 // CHECK:         nvgpu.mbarrier.arrive.expect_tx %{{.*}}[%{{.*}}], %c16384
 // CHECK-COUNT-4:   nvvm.wgmma.mma_async {{.*}}, <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
 // CHECK-COUNT-8:   llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
-// PTX: .entry loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse(
+// PTX: .entry loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_lse_pp(
 func.func @dynamic_causal_lse(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>, %v: tensor<?x?x?x64xf16>) -> (tensor<?x?x?x64xf16>, tensor<?x?x?xf32>) {
   %o, %lse = loom.attention %q, %k, %v {causal, scale = -0.125 : f32} : (tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>) -> (tensor<?x?x?x64xf16>, tensor<?x?x?xf32>)
   return %o, %lse : tensor<?x?x?x64xf16>, tensor<?x?x?xf32>

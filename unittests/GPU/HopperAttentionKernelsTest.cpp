@@ -62,6 +62,22 @@ TEST(HopperAttentionKernels, WideHeadsWithSmallerKeyTiles) {
   }
 }
 
+TEST(HopperAttentionKernels, WithoutPingPong) {
+  // Each consumer warpgroup on its own (no named-barrier turns).
+  for (bool causal : {false, true}) {
+    HopperAttentionConfig c;
+    c.pingPong = false;
+    c.causal = causal;
+    ASSERT_EQ(c.check(), "") << c.kernelName();
+    EXPECT_EQ(c.kernelName().find("_pp"), std::string::npos);
+    std::string error = loom::test::buildAndCheck(
+        c.kernelName(), [&](ModuleOp m, Location loc) {
+          return loom::gpu::buildHopperAttentionKernel(m, loc, c);
+        });
+    EXPECT_EQ(error, "") << c.kernelName();
+  }
+}
+
 TEST(HopperAttentionKernels, SharedMemory) {
   // D 128, 128-key tiles, 2 stages: Q (32 KiB), K and V rings (4 x 32 KiB)
   // and the 1 KiB of alignment slack fit sm_90a's 227 KiB.

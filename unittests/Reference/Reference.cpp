@@ -2,6 +2,7 @@
 #include "Reference.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -455,10 +456,10 @@ static double featureMapValue(FeatureMap map, double x) {
   return x;
 }
 
-RecurrentResult linearAttentionRecurrent(const Tensor &q, const Tensor &k,
-                                         const Tensor &v,
-                                         const RecurrentOptions &opt) {
-  const char *op = "loom.linear_attention (recurrent)";
+/// The sizes [B, H, S, Dk] of q and k and Dv of v of a linear attention,
+/// checked.
+static std::array<int64_t, 5> linearAttentionSizes(const char *op, const Tensor &q,
+                                            const Tensor &k, const Tensor &v) {
   requireRank(op, "q", q, 4);
   requireRank(op, "k", k, 4);
   requireRank(op, "v", v, 4);
@@ -469,6 +470,16 @@ RecurrentResult linearAttentionRecurrent(const Tensor &q, const Tensor &k,
   requireDim(op, "v heads", v.shape[1], H);
   requireDim(op, "v sequence", v.shape[2], S);
   int64_t Dv = v.shape[3];
+  return {B, H, S, Dk, Dv};
+}
+
+RecurrentResult linearAttentionRecurrent(const Tensor &q, const Tensor &k,
+                                         const Tensor &v,
+                                         const RecurrentOptions &opt) {
+  const char *op = "loom.linear_attention (recurrent)";
+  std::array<int64_t, 5> sizes = linearAttentionSizes(op, q, k, v);
+  int64_t B = sizes[0], H = sizes[1], S = sizes[2], Dk = sizes[3],
+          Dv = sizes[4];
   bool hasGate = !opt.gate.shape.empty();
   bool perKey = hasGate && opt.gate.rank() == 4;
   if (hasGate) {
@@ -577,16 +588,9 @@ Tensor linearAttention(const Tensor &q, const Tensor &k, const Tensor &v,
                        const std::vector<double> &decay, double scale,
                        bool normalize) {
   const char *op = "loom.linear_attention";
-  requireRank(op, "q", q, 4);
-  requireRank(op, "k", k, 4);
-  requireRank(op, "v", v, 4);
-  if (q.shape != k.shape)
-    fail(op, "q and k must have the same shape");
-  int64_t B = q.shape[0], H = q.shape[1], S = q.shape[2], Dk = q.shape[3];
-  requireDim(op, "v batch", v.shape[0], B);
-  requireDim(op, "v heads", v.shape[1], H);
-  requireDim(op, "v sequence", v.shape[2], S);
-  int64_t Dv = v.shape[3];
+  std::array<int64_t, 5> sizes = linearAttentionSizes(op, q, k, v);
+  int64_t B = sizes[0], H = sizes[1], S = sizes[2], Dk = sizes[3],
+          Dv = sizes[4];
   if (!decay.empty()) {
     if (!causal)
       fail(op, "decay requires causal");

@@ -244,19 +244,6 @@ selectHopper(const AttentionOperands &a,
 /// loomCudaTensorMap4D, 128-byte swizzle, zero fill.
 Value tensorMap4D(OpBuilder &b, Location loc, ModuleOp module, Value buffer,
                   int64_t rows, const std::string &elementType) {
-  MLIRContext *ctx = b.getContext();
-  Type i64 = b.getI64Type();
-  Type pointer = LLVM::LLVMPointerType::get(ctx);
-  StringRef encoder = "loomCudaTensorMap4D";
-  auto encoderType =
-      LLVM::LLVMFunctionType::get(pointer, SmallVector<Type>(15, i64));
-  if (!module.lookupSymbol(encoder)) {
-    OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
-    LLVM::LLVMFuncOp::create(top, loc, encoder, encoderType);
-  }
-  auto asI64 = [&](Value v) -> Value {
-    return arith::IndexCastOp::create(b, loc, i64, v);
-  };
   auto constI64 = [&](int64_t v) -> Value {
     return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
   };
@@ -265,19 +252,16 @@ Value tensorMap4D(OpBuilder &b, Location loc, ModuleOp module, Value buffer,
       b, loc, meta.getBaseBuffer());
   Value byteOffset = arith::MulIOp::create(b, loc, meta.getOffset(),
                                            indexConst(b, loc, 2));
-  Value base = arith::AddIOp::create(b, loc, basePtr, byteOffset);
-  SmallVector<Value> operands{asI64(base)};
-  for (Value size : meta.getSizes())
-    operands.push_back(asI64(size));
-  for (Value stride : meta.getStrides().drop_back())
-    operands.push_back(asI64(stride));
+  SmallVector<Value> operands{
+      arith::AddIOp::create(b, loc, basePtr, byteOffset)};
+  llvm::append_range(operands, meta.getSizes());
+  llvm::append_range(operands, meta.getStrides().drop_back());
   int64_t dataType = elementType == "bf16" ? 9 : 6;
   // 128-byte swizzle (3), 256-byte L2 promotion (3), zero fill (0).
   operands.append({constI64(dataType), constI64(2), constI64(rows),
                    constI64(64), constI64(3), constI64(3), constI64(0)});
-  return LLVM::CallOp::create(b, loc, encoderType,
-                              FlatSymbolRefAttr::get(ctx, encoder), operands)
-      .getResult();
+  return loom::gpu::callTensorMapEncoder(b, loc, module, "loomCudaTensorMap4D",
+                                         operands);
 }
 
 /// True (i1) when the TMA can read `buffers` ([B, H, S, D] views of 16-bit
@@ -426,9 +410,20 @@ rewrite(Operation *op, const AttentionOperands &a,
         qv, kv, vv, ov, scaleValue};
     if (hopper->lse)
       wgmmaArgs.push_back(args.back());
-    loom::gpu::launchPerHeadGrid(b, loc, *wgmma, batch, heads, sq,
-                                 hopper->blockM(), hopper->threads(),
-                                 hopper->sharedMemoryBytes(), wgmmaArgs);
+    // One linear grid, query tiles fastest (HopperAttentionKernel.h).
+    Value one = indexConst(b, loc, 1);
+    Value tiles = arith::MaxUIOp::create(
+        b, loc, loom::gpu::ceilDiv(b, loc, sq, hopper->blockM()), one);
+    Value heads1 = arith::MaxUIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
+    Value grid = arith::MulIOp::create(b, loc, heads1, tiles);
+    Value smem = arith::ConstantOp::create(
+        b, loc,
+        b.getI32IntegerAttr(static_cast<int32_t>(hopper->sharedMemoryBytes())));
+    mlir::gpu::LaunchFuncOp::create(
+        b, loc, *wgmma, mlir::gpu::KernelDim3{grid, one, one},
+        mlir::gpu::KernelDim3{indexConst(b, loc, hopper->threads()), one, one},
+        smem, wgmmaArgs);
     b.setInsertionPointToStart(&choice.getElseRegion().front());
     launchFlash();
   } else {

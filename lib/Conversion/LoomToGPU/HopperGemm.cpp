@@ -83,22 +83,11 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
   FailureOr<SymbolRefAttr> kernel = buildHopperGemmKernel(module, loc, c);
   if (failed(kernel))
     return failure();
-  MLIRContext *ctx = b.getContext();
   // The tensor maps: encoded by the runtime (loomCudaTensorMap2D, cached per
   // buffer and shape), passed by address. The CUtensorMap data type: 8-bit
   // operands as bytes.
   Type i64 = b.getI64Type();
-  Type pointer = LLVM::LLVMPointerType::get(ctx);
   int64_t dataType = c.abType == "bf16" ? 9 : c.abType == "f16" ? 6 : 0;
-  // Declared as an llvm.func: a func.func would get a C-interface wrapper
-  // name from the host lowering (llvm-request-c-wrappers).
-  StringRef encoder = "loomCudaTensorMap2D";
-  auto encoderType =
-      LLVM::LLVMFunctionType::get(pointer, SmallVector<Type>(11, i64));
-  if (!module.lookupSymbol(encoder)) {
-    OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
-    LLVM::LLVMFuncOp::create(top, loc, encoder, encoderType);
-  }
   auto asI64 = [&](Value v) -> Value {
     return arith::IndexCastOp::create(b, loc, i64, v);
   };
@@ -117,9 +106,8 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
                                 constI64(rows),    constI64(c.blockK()),
                                 constI64(3),       constI64(3),
                                 constI64(0)};
-    return LLVM::CallOp::create(b, loc, encoderType,
-                                FlatSymbolRefAttr::get(ctx, encoder), operands)
-        .getResult();
+    return callTensorMapEncoder(b, loc, module, "loomCudaTensorMap2D",
+                                operands);
   };
   SmallVector<Value> args{descriptor(x, c.bm)};
   for (Value w : ws)

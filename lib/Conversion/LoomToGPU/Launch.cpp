@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -111,6 +112,27 @@ void launchPerHead(OpBuilder &b, Location loc, Operation *op,
   launchPerHeadGrid(b, loc, kernel, batch, heads, rows, rowsPerBlock, threads,
                     sharedMemoryBytes, args);
   replaceByOutputs(b, loc, op, out, moreOuts);
+}
+
+Value callTensorMapEncoder(OpBuilder &b, Location loc, ModuleOp module,
+                           StringRef name, ValueRange operands) {
+  MLIRContext *ctx = b.getContext();
+  Type i64 = b.getI64Type();
+  Type pointer = LLVM::LLVMPointerType::get(ctx);
+  auto type = LLVM::LLVMFunctionType::get(
+      pointer, SmallVector<Type>(operands.size(), i64));
+  if (!module.lookupSymbol(name)) {
+    OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
+    LLVM::LLVMFuncOp::create(top, loc, name, type);
+  }
+  SmallVector<Value> args;
+  for (Value v : operands)
+    args.push_back(v.getType().isIndex()
+                       ? arith::IndexCastOp::create(b, loc, i64, v).getResult()
+                       : v);
+  return LLVM::CallOp::create(b, loc, type, FlatSymbolRefAttr::get(ctx, name),
+                              args)
+      .getResult();
 }
 
 void launchPerHeadGrid(OpBuilder &b, Location loc, SymbolRefAttr kernel,

@@ -96,6 +96,15 @@ void launchPerHead(mlir::OpBuilder &b, mlir::Location loc, mlir::Operation *op,
                    int64_t threads, int64_t sharedMemoryBytes,
                    mlir::ValueRange args, mlir::Value out,
                    mlir::ValueRange moreOuts = {});
+/// A call of the runtime's tensor-map encoder `name` (loomCudaTensorMap2D
+/// or loomCudaTensorMap4D, DeviceAPI.h) with `operands`, index or i64 values
+/// (index ones are cast), returning the device pointer to the map; the
+/// encoder is declared in `module` on first use (as an llvm.func: a
+/// func.func would get a C-interface wrapper name from the host lowering).
+mlir::Value callTensorMapEncoder(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::ModuleOp module, llvm::StringRef name,
+                                 mlir::ValueRange operands);
+
 /// launchPerHead's two halves: the launch alone (e.g. one of two kernels
 /// chosen at run time), and the replacement of `op`.
 void launchPerHeadGrid(mlir::OpBuilder &b, mlir::Location loc,

@@ -45,5 +45,13 @@ Value blockAllReduce(KernelBuilder &b, Value v, ReduceKind kind, Value tid,
   return total;
 }
 
+Value rowLogSumExp(KernelBuilder &b, Value mLog2, Value l) {
+  Value none = b.cmpf(arith::CmpFPredicate::OEQ, l, b.f32(0.0));
+  Value safeL = b.select(none, b.f32(1.0), l);
+  Value value = b.fmul(b.f32(0.69314718055994530942),
+                       b.fadd(mLog2, b.log2Approx(safeL)));
+  return b.select(none, b.f32Bits(0xFF800000u), value);
+}
+
 } // namespace gpu
 } // namespace loom

@@ -150,6 +150,17 @@ std::pair<Value, Value> wgmmaElementPosition(KernelBuilder &b, Value lane,
   return {row, col};
 }
 
+void namedBarrierSync(KernelBuilder &b, Value id, int64_t threads) {
+  Value i32Id = b.indexCast(b.getI32Type(), id);
+  NVVM::BarrierOp::create(b, TypeRange{}, i32Id, b.i32(threads),
+                          NVVM::BarrierReductionAttr(), Value());
+}
+
+void namedBarrierArrive(KernelBuilder &b, Value id, int64_t threads) {
+  Value i32Id = b.indexCast(b.getI32Type(), id);
+  NVVM::BarrierArriveOp::create(b, i32Id, b.i32(threads));
+}
+
 void setMaxRegisters(KernelBuilder &b, int64_t registers, bool increase) {
   NVVM::SetMaxRegisterOp::create(
       b, b.getI32IntegerAttr(registers),

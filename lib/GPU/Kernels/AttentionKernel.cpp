@@ -729,10 +729,7 @@ void Generator::run() {
       Value m = loop[2 + ri];
       if (c.positiveScale && !c.softcap)
         m = b.fmul(m, sl2);
-      Value safeL = b.select(empty, b.f32(1.0), l);
-      Value value = b.fmul(b.f32(0.69314718055994530942),
-                           b.fadd(m, b.log2Approx(safeL)));
-      lse[ri] = b.select(empty, negInf(), value);
+      lse[ri] = rowLogSumExp(b, m, l);
     }
   }
   if (c.lse) {

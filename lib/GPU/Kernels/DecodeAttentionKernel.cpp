@@ -73,7 +73,6 @@ void buildSplit(KernelBuilder &b, const C &c) {
 }
 
 void buildSplitBody(KernelBuilder &b, const C &c) {
-  Type f32 = b.getF32Type();
   Type t = parseElementType(b.getContext(), c.elementType);
   const int64_t R = c.rows(), D = c.headDim, G = c.group, Sq = c.queryLen;
   const int64_t KG = c.keyGroups(), DT = c.dimThreads(), CW = c.colsPerThread();

@@ -62,7 +62,6 @@ Layout layoutOf(MLIRContext *ctx, const Config &c,
   bool norm = c.norm != Config::Norm::None;
   bool layer = c.norm == Config::Norm::Layer;
   Type f32 = Float32Type::get(ctx);
-  Type mat = dynamicMemRefType(2, f32);
   auto matOf = [&](const std::string &t) {
     return dynamicMemRefType(2, parseElementType(ctx, t));
   };

@@ -27,6 +27,11 @@ mlir::Value blockAllReduce(KernelBuilder &b, mlir::Value v, ReduceKind kind,
                            mlir::Value tid, int64_t warps,
                            mlir::Value scratch);
 
+/// The natural log-sum-exp of an online-softmax row from its running max
+/// `mLog2` (in log2 units) and running sum `l` of exp2(x - m):
+/// ln(2) * (m + lg2(l)), or -inf for a row without visible key (l = 0).
+mlir::Value rowLogSumExp(KernelBuilder &b, mlir::Value mLog2, mlir::Value l);
+
 } // namespace gpu
 } // namespace loom
 

@@ -89,6 +89,12 @@ std::pair<mlir::Value, mlir::Value> wgmmaElementPosition(KernelBuilder &b,
                                                          mlir::Value warp,
                                                          int64_t i);
 
+/// Named barrier `id` (1 .. 15; 0 is the block barrier) of `threads`
+/// threads (a multiple of 32): the calling warps wait until `threads`
+/// threads have arrived or waited on it. Warp specialization's turns.
+void namedBarrierSync(KernelBuilder &b, mlir::Value id, int64_t threads);
+/// Arrives on named barrier `id` without waiting.
+void namedBarrierArrive(KernelBuilder &b, mlir::Value id, int64_t threads);
 /// setmaxnreg: the warpgroup's threads raise (or lower) their register
 /// budget to `registers` (a multiple of 8 in [24, 256]).
 void setMaxRegisters(KernelBuilder &b, int64_t registers, bool increase);

@@ -41,6 +41,9 @@ struct HopperAttentionConfig {
   /// AttentionKernelConfig: a fusion group's layout changes are read and
   /// written in place (the tensor maps carry the strides).
   bool strided = false;
+  /// The consumer warpgroups take turns on the tensor cores (named
+  /// barriers): one's softmax runs while the other's products do.
+  bool pingPong = true;
   /// setmaxnreg budgets of the producer and the consumer warpgroups.
   int64_t producerRegisters = 24, consumerRegisters = 240;
 
@@ -77,9 +80,10 @@ struct HopperAttentionConfig {
 ///   scale                               f32
 ///   lse [B, Hq, Sq]                     memref<?x?x?xf32>   (lse only)
 ///
-/// Launch: grid (max(B * Hq, 1), max(ceil(Sq / blockM), 1), 1), block
-/// (threads, 1, 1), dynamic shared memory sharedMemoryBytes(). Block x is
-/// (b, h) = (x / Hq, x % Hq), block y the query tile (in reverse order).
+/// Launch: grid (max(B * Hq, 1) * T, 1, 1) with T = max(ceil(Sq / blockM),
+/// 1), block (threads, 1, 1), dynamic shared memory sharedMemoryBytes().
+/// Block x is t * T + (T - 1 - tile) for (b, h) = (t / Hq, t % Hq): query
+/// tiles fastest, so that resident CTAs share K and V in L2.
 mlir::FailureOr<mlir::SymbolRefAttr>
 buildHopperAttentionKernel(mlir::ModuleOp module, mlir::Location loc,
                            const HopperAttentionConfig &config);
