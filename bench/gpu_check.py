@@ -161,6 +161,10 @@ def make_value(func, index, elem, shape, gen, device="cpu", special=None):
         if pos == 1 and op.attrs.get("rule") == "delta":
             # Keys of norm about 0.5: the delta rule's state stays bounded.
             return randn(0.5 / math.sqrt(shape[-1]))
+    if (name, pos) in (("loom.attention", 3), ("loom.block_sparse_attention", 4)):
+        # sink_logits [Hq]: sinks that take a sizeable share of each row, as
+        # learned ones do (scores are O(1), rows sum over up to ~1000 keys).
+        return uniform(3.0, 7.0)
     if name == "loom.dwconv" and pos == 1:
         taps = math.prod(shape[:-1])
         return randn(1.0 / math.sqrt(taps))

@@ -85,16 +85,17 @@ def round_to(x, elem):
 # The ops (DIALECT.md), float64
 # ---------------------------------------------------------------------------
 
-def _visibility(Sq, Skv, causal, window, device):
+def _visibility(Sq, Skv, causal, window, device, sink=0):
     """[Sq, Skv] bool: key j visible to query i under the causal/window rules
-    with bottom-right alignment i' = i + (Skv - Sq)."""
+    with bottom-right alignment i' = i + (Skv - Sq); keys j < sink are
+    exempt from the window (not from causal). window 0 or None: no window."""
     i = torch.arange(Sq, device=device)[:, None] + (Skv - Sq)
     j = torch.arange(Skv, device=device)[None, :]
     mask = torch.ones(Sq, Skv, dtype=torch.bool, device=device)
     if causal:
         mask &= j <= i
-    if window is not None:
-        mask &= j > i - window
+    if window:
+        mask &= (j > i - window) | (j < sink)
     return mask
 
 
@@ -105,23 +106,33 @@ def _expand_kv_heads(t, Hq):
     return t.repeat_interleave(Hq // Hkv, dim=1)  # query head h reads kv head h // (Hq/Hkv)
 
 
+# Score elements (B * heads * Sq * Skv) per slice of heads that attention()
+# materializes at once: 2^27 float64 values, 1 GiB per [.., Sq, Skv] tensor,
+# so that long sequences (the serving cases, S = 8192 and 32 heads) fit.
+ATTENTION_CHUNK = 1 << 27
+
+
 def attention(q, k, v, causal=False, scale=None, window=None, softcap=None,
-              layout=None, block_q=None, block_k=None, with_lse=False):
+              layout=None, block_q=None, block_k=None, with_lse=False,
+              sink=None, sink_logits=None):
     """loom.attention, and loom.block_sparse_attention when `layout` is given;
-    with `with_lse`, (o, lse) as the op's two-result form."""
+    with `with_lse`, (o, lse) as the op's two-result form. `window` is one
+    value or a list of one per query head (0: no window for that head);
+    `sink` exempts keys j < sink from the window; `sink_logits` [Hq] is a
+    virtual key per head of score sink_h (no scale, no softcap) and value 0
+    in every row's softmax denominator (issue 16)."""
     q, k, v = q.to(F64), k.to(F64), v.to(F64)
     B, Hq, Sq, D = q.shape
     Skv = k.shape[2]
-    if window is not None and not causal:
+    windows = list(window) if isinstance(window, (list, tuple)) else [window] * Hq
+    if len(windows) != Hq:
+        raise EvalError(f"{len(windows)} windows for {Hq} query heads")
+    if any(w is not None for w in windows) and not causal:
         raise EvalError("window requires causal")
     if scale is None:
         scale = 1.0 / math.sqrt(D)
     k = _expand_kv_heads(k, Hq)
     v = _expand_kv_heads(v, Hq)
-    s = scale * torch.matmul(q, k.transpose(-1, -2))
-    if softcap is not None:
-        s = softcap * torch.tanh(s / softcap)
-    mask = _visibility(Sq, Skv, causal, window, q.device).expand(B, Hq, Sq, Skv)
     if layout is not None:
         lay = layout.to(torch.bool)
         nqb, nkb = -(-Sq // block_q), -(-Skv // block_k)
@@ -130,23 +141,48 @@ def attention(q, k, v, causal=False, scale=None, window=None, softcap=None,
         lay = lay.expand(B, Hq, nqb, nkb)
         qi = torch.arange(Sq, device=q.device) // block_q
         kj = torch.arange(Skv, device=q.device) // block_k
-        mask = mask & lay[:, :, qi][:, :, :, kj]
-    s = s.masked_fill(~mask, -math.inf)
-    m = s.amax(dim=-1, keepdim=True)
-    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
-    p = torch.exp(s - m) * mask
-    den = p.sum(dim=-1, keepdim=True)
-    o = torch.matmul(p, v) / torch.where(den > 0, den, torch.ones_like(den))
-    if with_lse:  # log of the sum of exp over the visible scores; -inf for none
-        lse = torch.where(den > 0, m + torch.log(den), torch.full_like(den, -math.inf))
-        return o, lse.squeeze(-1)
+    sinks = None
+    if sink_logits is not None:
+        sinks = sink_logits.to(F64).reshape(1, Hq, 1, 1).expand(B, Hq, Sq, 1)
+    outs, lses = [], []
+    step = max(1, ATTENTION_CHUNK // max(1, B * Sq * Skv))
+    for h0 in range(0, Hq, step):
+        h1 = min(Hq, h0 + step)
+        s = scale * torch.matmul(q[:, h0:h1], k[:, h0:h1].transpose(-1, -2))
+        if softcap is not None:
+            s = softcap * torch.tanh(s / softcap)
+        mask = torch.stack([_visibility(Sq, Skv, causal, w, q.device, sink or 0)
+                            for w in windows[h0:h1]]).expand(B, h1 - h0, Sq, Skv)
+        if layout is not None:
+            mask = mask & lay[:, h0:h1][:, :, qi][:, :, :, kj]
+        s = s.masked_fill(~mask, -math.inf)
+        m = s.amax(dim=-1, keepdim=True)
+        if sinks is not None:
+            m = torch.maximum(m, sinks[:, h0:h1])
+        m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+        p = torch.exp(s - m) * mask
+        del s
+        den = p.sum(dim=-1, keepdim=True)
+        if sinks is not None:  # the sink joins the denominator only
+            den = den + torch.exp(sinks[:, h0:h1] - m)
+        o = torch.matmul(p, v[:, h0:h1]) / torch.where(den > 0, den, torch.ones_like(den))
+        del p  # a row without a visible key: p = 0, o = 0 (with a sink: lse = sink_h)
+        outs.append(o)
+        if with_lse:  # log of the sum of exp over the visible scores; -inf for none
+            lses.append(torch.where(den > 0, m + torch.log(den),
+                                    torch.full_like(den, -math.inf)).squeeze(-1))
+    o = torch.cat(outs, dim=1)
+    if with_lse:
+        return o, torch.cat(lses, dim=1)
     return o  # rows with no visible key: p = 0, o = 0
 
 
 def block_sparse_attention(q, k, v, layout, block_q=64, block_k=64, causal=False,
-                           scale=None, softcap=None, with_lse=False):
+                           scale=None, softcap=None, with_lse=False, window=None,
+                           sink=None, sink_logits=None):
     return attention(q, k, v, causal=causal, scale=scale, softcap=softcap,
-                     layout=layout, block_q=block_q, block_k=block_k, with_lse=with_lse)
+                     layout=layout, block_q=block_q, block_k=block_k, with_lse=with_lse,
+                     window=window, sink=sink, sink_logits=sink_logits)
 
 
 def merge_attention(*pairs):
@@ -620,17 +656,31 @@ def _check_shape(op, val, typ):
         raise EvalError(f"{op.name}: reference shape {tuple(val.shape)} does not match {typ}")
 
 
+def _window_attr(a):
+    """`window = W : i64` (an int) or `window = array<i64: ...>` (parsed as
+    floats: one int per query head), or None."""
+    w = a.get("window")
+    if isinstance(w, list):
+        return [int(x) for x in w]
+    return w
+
+
 def _apply(op, args, notes):
     a, n = op.attrs, op.name
     if n == "loom.attention":
-        r = attention(*args, causal=a.get("causal", False), scale=a.get("scale"),
-                      window=a.get("window"), softcap=a.get("softcap"),
-                      with_lse=len(op.results) == 2)
+        # Optional fourth operand: sink_logits [Hq].
+        r = attention(*args[:3], causal=a.get("causal", False), scale=a.get("scale"),
+                      window=_window_attr(a), softcap=a.get("softcap"),
+                      with_lse=len(op.results) == 2, sink=a.get("sink"),
+                      sink_logits=args[3] if len(args) > 3 else None)
         return list(r) if len(op.results) == 2 else [r]
     if n == "loom.block_sparse_attention":
-        r = block_sparse_attention(*args, block_q=a.get("block_q", 64), block_k=a.get("block_k", 64),
+        # Optional fifth operand: sink_logits [Hq].
+        r = block_sparse_attention(*args[:4], block_q=a.get("block_q", 64), block_k=a.get("block_k", 64),
                                    causal=a.get("causal", False), scale=a.get("scale"),
-                                   softcap=a.get("softcap"), with_lse=len(op.results) == 2)
+                                   softcap=a.get("softcap"), with_lse=len(op.results) == 2,
+                                   window=_window_attr(a), sink=a.get("sink"),
+                                   sink_logits=args[4] if len(args) > 4 else None)
         return list(r) if len(op.results) == 2 else [r]
     if n == "loom.merge_attention":
         return list(merge_attention(*args))

@@ -127,6 +127,14 @@ mutation("causal mask dropped (Sq > Skv)", "case_attention", "sq_gt_skv", ref, "
          lambda o: lambda q, k, v, causal=False, **kw: o(q, k, v, causal=False, **kw) if causal else o(q, k, v, **kw))
 mutation("block layout ignored", "case_sparse", "bsa_bf16_causal", ref, "block_sparse_attention",
          lambda o: lambda q, k, v, layout, **kw: o(q, k, v, torch.ones_like(layout), **kw))
+mutation("sink logits ignored", "case_attention_serving", "gpt_oss_full_lse", ref, "attention",
+         lambda o: lambda *a, sink_logits=None, **kw: o(*a, **kw))
+mutation("sinks ignored", "case_attention_serving", "bsa_head_windows", ref, "block_sparse_attention",
+         lambda o: lambda *a, sink=None, **kw: o(*a, **kw))
+mutation("per-head windows read per kv head", "case_attention_serving", "bsa_head_windows", ref,
+         "block_sparse_attention",
+         lambda o: lambda *a, window=None, **kw: o(*a, window=[window[h // 2 * 2] for h in range(len(window))]
+                                                   if isinstance(window, list) else window, **kw))
 mutation("select_blocks without the forced diagonal", "case_sparse", "sel_bf16_causal", ref, "select_blocks",
          lambda o: lambda q, k, block_q=64, block_k=64, topk=8, causal=False, scale=None:
          o(q, k, block_q, block_k, topk + 1, False, scale))

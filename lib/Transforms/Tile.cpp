@@ -337,8 +337,11 @@ struct AttentionParts {
   Type resultType;
 
   static AttentionParts of(AttentionOp op, AttentionTile tile) {
-    return {op.getQ(),      op.getK(),      op.getV(),    op.getScale(),
-            op.getSoftcap(), op.getCausal(), op.getWindow(), Value(),
+    std::optional<uint64_t> window;
+    if (std::optional<int64_t> w = op.getUniformWindow())
+      window = static_cast<uint64_t>(*w);
+    return {op.getQ(),      op.getK(),      op.getV(), op.getScale(),
+            op.getSoftcap(), op.getCausal(), window,    Value(),
             tile,           op.getType()};
   }
   static AttentionParts of(BlockSparseAttentionOp op) {
@@ -620,9 +623,17 @@ struct LoomTilePass : public loom::impl::LoomTilePassBase<LoomTilePass> {
     // The form with an lse result is left to the op-by-op lowering
     // (LoomToLinalg/Attention.cpp), which computes it.
     getOperation().walk([&](Operation *op) {
-      if (isa<AttentionOp, BlockSparseAttentionOp>(op) &&
-          op->getNumResults() == 1)
-        ops.push_back(op);
+      // So is an op with serving masks (sink, per-head windows, sink
+      // logits) or a block-sparse op with a window: the online softmax
+      // here implements none of them.
+      if (auto attention = dyn_cast<AttentionOp>(op)) {
+        if (attention->getNumResults() == 1 && !attention.hasServingMasks())
+          ops.push_back(op);
+      } else if (auto sparse = dyn_cast<BlockSparseAttentionOp>(op)) {
+        if (sparse->getNumResults() == 1 && !sparse.hasServingMasks() &&
+            !sparse.getWindowAttr())
+          ops.push_back(op);
+      }
     });
     IRRewriter rewriter(&getContext());
     for (Operation *op : ops) {
@@ -630,8 +641,8 @@ struct LoomTilePass : public loom::impl::LoomTilePassBase<LoomTilePass> {
       AttentionParts parts;
       if (auto attention = dyn_cast<AttentionOp>(op)) {
         // The verifier guarantees both; the bounds rely on them.
-        if (attention.getWindow() &&
-            (!attention.getCausal() || *attention.getWindow() == 0)) {
+        if (attention.getUniformWindow() &&
+            (!attention.getCausal() || *attention.getUniformWindow() <= 0)) {
           op->emitOpError("window requires causal and a positive size");
           return signalPassFailure();
         }

@@ -13,6 +13,7 @@
 // LLVM: llvm.func @static_result
 // LLVM: llvm.func @no_query_heads
 // LLVM: llvm.func @no_head_dim
+// LLVM: llvm.func @serving_declined
 // LLVM-NOT: {{loom\.|scf\.}}
 
 // GQA (4 query heads on 2 kv heads), causal, Sq = 100 < Skv = 120.
@@ -222,4 +223,30 @@ func.func @no_query_heads(%q: tensor<2x0x8x16xbf16>, %k: tensor<2x2x8x16xbf16>, 
 func.func @no_head_dim(%q: tensor<1x2x5x0xf32>, %k: tensor<1x1x9x0xf32>, %v: tensor<1x1x9x4xf32>) -> tensor<1x2x5x4xf32> {
   %o = loom.attention %q, %k, %v {causal} : (tensor<1x2x5x0xf32>, tensor<1x1x9x0xf32>, tensor<1x1x9x4xf32>) -> tensor<1x2x5x4xf32>
   return %o : tensor<1x2x5x4xf32>
+}
+
+// The serving masks (sink, per-head window, sink logits; issue 16), and a
+// window on the block-sparse op, are left to the reference lowering: the
+// online softmax here implements none of them. Each op stays as it is, with
+// its attributes and operands; a plain windowed attention beside them is
+// tiled.
+// CHECK-LABEL: func.func @serving_declined(
+// CHECK-SAME: %[[SQ:[^:]*]]: tensor<1x4x37x8xf32>, %[[SK:[^:]*]]: tensor<1x2x53x8xf32>, %[[SV:[^:]*]]: tensor<1x2x53x8xf32>, %[[SS:[^:]*]]: tensor<4xf32>, %[[SL:[^:]*]]: tensor<1x4x5x4xi1>)
+// CHECK-NEXT: %[[R0:.*]] = loom.attention %[[SQ]], %[[SK]], %[[SV]], %[[SS]] {causal} :
+// CHECK-NEXT: %[[R1:.*]] = loom.attention %[[SQ]], %[[SK]], %[[SV]] {causal, sink = 4 : i64, window = 8 : i64} :
+// CHECK-NEXT: %[[R2:.*]] = loom.attention %[[SQ]], %[[SK]], %[[SV]] {causal, window = array<i64: 0, 8, 0, 8>} :
+// CHECK-NEXT: %[[R3:.*]] = loom.block_sparse_attention %[[SQ]], %[[SK]], %[[SV]], %[[SL]] {block_k = 16 : i64, block_q = 8 : i64, causal, window = 8 : i64} :
+// CHECK-NEXT: %[[R4:.*]] = loom.block_sparse_attention %[[SQ]], %[[SK]], %[[SV]], %[[SL]], %[[SS]] {block_k = 16 : i64, block_q = 8 : i64, causal} :
+// CHECK-NOT: loom.
+// CHECK: %[[R5:.*]] = scf.forall
+// CHECK-NOT: loom.
+// CHECK: return %[[R0]], %[[R1]], %[[R2]], %[[R3]], %[[R4]], %[[R5]] :
+func.func @serving_declined(%q: tensor<1x4x37x8xf32>, %k: tensor<1x2x53x8xf32>, %v: tensor<1x2x53x8xf32>, %s: tensor<4xf32>, %l: tensor<1x4x5x4xi1>) -> (tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>) {
+  %0 = loom.attention %q, %k, %v, %s {causal} : (tensor<1x4x37x8xf32>, tensor<1x2x53x8xf32>, tensor<1x2x53x8xf32>, tensor<4xf32>) -> tensor<1x4x37x8xf32>
+  %1 = loom.attention %q, %k, %v {causal, sink = 4 : i64, window = 8 : i64} : (tensor<1x4x37x8xf32>, tensor<1x2x53x8xf32>, tensor<1x2x53x8xf32>) -> tensor<1x4x37x8xf32>
+  %2 = loom.attention %q, %k, %v {causal, window = array<i64: 0, 8, 0, 8>} : (tensor<1x4x37x8xf32>, tensor<1x2x53x8xf32>, tensor<1x2x53x8xf32>) -> tensor<1x4x37x8xf32>
+  %3 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 8 : i64, block_k = 16 : i64, causal, window = 8 : i64} : (tensor<1x4x37x8xf32>, tensor<1x2x53x8xf32>, tensor<1x2x53x8xf32>, tensor<1x4x5x4xi1>) -> tensor<1x4x37x8xf32>
+  %4 = loom.block_sparse_attention %q, %k, %v, %l, %s {block_q = 8 : i64, block_k = 16 : i64, causal} : (tensor<1x4x37x8xf32>, tensor<1x2x53x8xf32>, tensor<1x2x53x8xf32>, tensor<1x4x5x4xi1>, tensor<4xf32>) -> tensor<1x4x37x8xf32>
+  %5 = loom.attention %q, %k, %v {causal, window = 8 : i64} : (tensor<1x4x37x8xf32>, tensor<1x2x53x8xf32>, tensor<1x2x53x8xf32>) -> tensor<1x4x37x8xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>, tensor<1x4x37x8xf32>
 }

@@ -241,14 +241,14 @@ TEST_F(LoomDialectTest, AttentionValidAndAccessors) {
   EXPECT_FALSE(plain.getCausal());
   EXPECT_FALSE(plain.getScale().has_value());
   EXPECT_FALSE(plain.getScaleAttr());
-  EXPECT_FALSE(plain.getWindow().has_value());
+  EXPECT_FALSE(plain.getUniformWindow().has_value());
   EXPECT_FALSE(plain.getSoftcap().has_value());
 
   EXPECT_TRUE(full.getCausal());
   ASSERT_TRUE(full.getScale().has_value());
   EXPECT_EQ(value(full.getScale()), 0.125f);
-  ASSERT_TRUE(full.getWindow().has_value());
-  EXPECT_EQ(*full.getWindow(), 4u);
+  ASSERT_TRUE(full.getUniformWindow().has_value());
+  EXPECT_EQ(*full.getUniformWindow(), 4);
   EXPECT_EQ(value(full.getSoftcap()), 30.0f);
   EXPECT_EQ(full.getQ(), a[0]);
   EXPECT_EQ(full.getK(), a[1]);
@@ -409,8 +409,9 @@ TEST_F(LoomDialectTest, BlockSparseAttentionInvalid) {
                     t({2, hkv, 130, 64}, bf16()), t(layoutShape, layoutElt)});
     BlockSparseAttentionOp::create(
         b, opLoc, t({2, 8, 100, 64}, bf16()), a[0], a[1], a[2], a[3],
-        b.getI64IntegerAttr(blockQ), b.getI64IntegerAttr(blockK), UnitAttr(),
-        FloatAttr(), softcap);
+        /*sink_logits=*/Value(), b.getI64IntegerAttr(blockQ),
+        b.getI64IntegerAttr(blockK), UnitAttr(), FloatAttr(), softcap,
+        /*window=*/Attribute(), /*sink=*/IntegerAttr());
     finish();
   };
   build({2, 8, 2, 2}, i1(), 64, 64);
@@ -1152,7 +1153,7 @@ TEST_F(LoomDialectTest, UnknownUnprefixedAttributeIsRejected) {
   op->setAttr("casual", b.getUnitAttr());
   EXPECT_FALSE(op.getCausal());
   EXPECT_TRUE(failsWith({"has unknown attribute 'casual'", "known attributes:",
-                         "causal", "scale", "window", "softcap"}));
+                         "causal", "scale", "window", "softcap", "sink"}));
 
   // A dialect-prefixed attribute is deliberate metadata: accepted.
   op->removeAttr("casual");
@@ -1740,8 +1741,8 @@ TEST_F(LoomCanonicalizeTest, CoveringWindowIsDropped) {
   ASSERT_TRUE(c && w && n);
   EXPECT_FALSE(c.getWindow());
   EXPECT_FALSE(w.getWindow());
-  ASSERT_TRUE(n.getWindow());
-  EXPECT_EQ(*n.getWindow(), 129u);
+  ASSERT_TRUE(n.getUniformWindow());
+  EXPECT_EQ(*n.getUniformWindow(), 129);
   EXPECT_TRUE(c.getCausal() && w.getCausal() && n.getCausal());
 
   // Dynamic Skv: the window may matter, keep it.

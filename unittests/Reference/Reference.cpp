@@ -160,13 +160,16 @@ double at4(const Tensor &t, int64_t a, int64_t b, int64_t c, int64_t d) {
 // o_i = softmax over the visible keys, zeros when none is visible. The
 // visibility predicate is the only thing that differs between the ops.
 // `lse`, if given, receives log(sum_j exp(s_ij)) over the visible keys
-// (-inf for a row with none).
+// (-inf for a row with none). `sinkLogits`, if given (one per query head),
+// joins each row's denominator as exp(sink_h) and its lse, never the
+// numerator; a row with no visible key stays zero (lse = sink_h).
 Tensor softmaxAttention(
     const Tensor &q, const Tensor &k, const Tensor &v, const AttentionShape &s,
     double scale, std::optional<double> softcap,
     const std::function<bool(int64_t b, int64_t h, int64_t i, int64_t j)>
         &visible,
-    Tensor *lse = nullptr) {
+    Tensor *lse = nullptr,
+    const std::vector<double> *sinkLogits = nullptr) {
   Tensor o({s.B, s.Hq, s.Sq, s.Dv});
   if (lse)
     *lse = Tensor({s.B, s.Hq, s.Sq},
@@ -192,12 +195,18 @@ Tensor softmaxAttention(
           scores[keys.size()] = score;
           keys.push_back(j);
         }
-        if (keys.empty())
-          continue; // no visible key: the row stays zero
-        double mx = -std::numeric_limits<double>::infinity();
+        double sink = sinkLogits ? (*sinkLogits)[static_cast<size_t>(h)]
+                                 : -std::numeric_limits<double>::infinity();
+        if (keys.empty()) {
+          // No visible key: the row stays zero; its lse is the sink's alone.
+          if (lse)
+            lse->data[static_cast<size_t>((b * s.Hq + h) * s.Sq + i)] = sink;
+          continue;
+        }
+        double mx = sink;
         for (size_t n = 0; n < keys.size(); ++n)
           mx = std::max(mx, scores[n]);
-        double denom = 0;
+        double denom = sinkLogits ? std::exp(sink - mx) : 0.0;
         for (size_t n = 0; n < keys.size(); ++n) {
           scores[n] = std::exp(scores[n] - mx);
           denom += scores[n];
@@ -317,6 +326,99 @@ Tensor blockSparseAttentionLse(const Tensor &q, const Tensor &k,
   blockSparseImpl(q, k, v, layout, blockQ, blockK, causal, scale, softcap,
                   &lse);
   return lse;
+}
+
+// The serving masks, checked against the shapes; returns the window of each
+// query head (0: none) from the scalar `window` or `headWindows`.
+static std::vector<int64_t> servingWindows(const char *op,
+                                           const AttentionShape &s,
+                                           bool causal,
+                                           std::optional<int64_t> window,
+                                           const ServingMasks &masks) {
+  if (window && !masks.headWindows.empty())
+    fail(op, "a scalar window and per-head windows are exclusive");
+  if ((window || !masks.headWindows.empty()) && !causal)
+    fail(op, "window requires causal");
+  if (window && *window <= 0)
+    fail(op, "window must be positive");
+  if (masks.sink < 0)
+    fail(op, "sink must be non-negative");
+  if (!masks.sinkLogits.empty())
+    requireDim(op, "sink_logits size",
+               static_cast<int64_t>(masks.sinkLogits.size()), s.Hq);
+  std::vector<int64_t> windows(static_cast<size_t>(s.Hq), window.value_or(0));
+  if (!masks.headWindows.empty()) {
+    requireDim(op, "per-head window count",
+               static_cast<int64_t>(masks.headWindows.size()), s.Hq);
+    for (int64_t w : masks.headWindows)
+      if (w < 0)
+        fail(op, "per-head windows must be non-negative");
+    windows = masks.headWindows;
+  }
+  return windows;
+}
+
+// Key j and aligned query row i' of head h with window W_h (0: none):
+// j <= i' (causal), and W_h = 0 or j > i' - W_h or j < sink.
+static bool servingVisible(bool causal, int64_t ip, int64_t j, int64_t w,
+                           int64_t sink) {
+  if (causal && j > ip)
+    return false;
+  return w == 0 || j > ip - w || j < sink;
+}
+
+Tensor servingAttention(const Tensor &q, const Tensor &k, const Tensor &v,
+                        bool causal, std::optional<double> scale,
+                        std::optional<int64_t> window,
+                        std::optional<double> softcap,
+                        const ServingMasks &masks, Tensor *lse) {
+  const char *op = "loom.attention";
+  AttentionShape s = checkAttention(op, q, k, &v);
+  double sc = defaultScale(op, scale, s.D);
+  checkSoftcap(op, softcap);
+  std::vector<int64_t> windows = servingWindows(op, s, causal, window, masks);
+  int64_t offset = s.Skv - s.Sq;
+  return softmaxAttention(
+      q, k, v, s, sc, softcap,
+      [&](int64_t, int64_t h, int64_t i, int64_t j) {
+        return servingVisible(causal, i + offset, j,
+                              windows[static_cast<size_t>(h)], masks.sink);
+      },
+      lse, masks.sinkLogits.empty() ? nullptr : &masks.sinkLogits);
+}
+
+Tensor servingBlockSparseAttention(const Tensor &q, const Tensor &k,
+                                   const Tensor &v, const Tensor &layout,
+                                   int64_t blockQ, int64_t blockK, bool causal,
+                                   std::optional<double> scale,
+                                   std::optional<double> softcap,
+                                   std::optional<int64_t> window,
+                                   const ServingMasks &masks, Tensor *lse) {
+  const char *op = "loom.block_sparse_attention";
+  AttentionShape s = checkAttention(op, q, k, &v);
+  double sc = defaultScale(op, scale, s.D);
+  checkSoftcap(op, softcap);
+  checkBlocks(op, blockQ, blockK);
+  std::vector<int64_t> windows = servingWindows(op, s, causal, window, masks);
+  requireRank(op, "layout", layout, 4);
+  int64_t Lb = layout.shape[0], Lh = layout.shape[1];
+  if (Lb != 1 && Lb != s.B)
+    fail(op, "layout batch must be 1 or B");
+  if (Lh != 1 && Lh != s.Hq)
+    fail(op, "layout heads must be 1 or Hq");
+  requireDim(op, "layout NQB", layout.shape[2], ceilDiv(s.Sq, blockQ));
+  requireDim(op, "layout NKB", layout.shape[3], ceilDiv(s.Skv, blockK));
+  int64_t offset = s.Skv - s.Sq;
+  return softmaxAttention(
+      q, k, v, s, sc, softcap,
+      [&](int64_t b, int64_t h, int64_t i, int64_t j) {
+        if (at4(layout, Lb == 1 ? 0 : b, Lh == 1 ? 0 : h, i / blockQ,
+                j / blockK) == 0)
+          return false;
+        return servingVisible(causal, i + offset, j,
+                              windows[static_cast<size_t>(h)], masks.sink);
+      },
+      lse, masks.sinkLogits.empty() ? nullptr : &masks.sinkLogits);
 }
 
 std::vector<Tensor> mergeAttention(const std::vector<Tensor> &o,

@@ -72,6 +72,42 @@ Tensor blockSparseAttentionLse(const Tensor &q, const Tensor &k,
                                std::optional<double> scale = std::nullopt,
                                std::optional<double> softcap = std::nullopt);
 
+/// The serving masks of loom.attention and loom.block_sparse_attention
+/// (issue 16), on top of `causal`, `scale`, `softcap` and the scalar
+/// `window`:
+/// - `headWindows`: `window = array<i64: W_0, ...>`, one W_h >= 0 per query
+///   head (0: no window for that head); replaces the scalar window; requires
+///   `causal`;
+/// - `sink = N`: keys j < N are exempt from the window (not from `causal` or
+///   the layout); without a window it changes nothing;
+/// - `sinkLogits`: empty, or one logit per query head, a virtual key of score
+///   sink_h (no scale, no softcap) and value 0 in every row's softmax:
+///   o_i = sum_j exp(s_ij) v_j / (sum_j exp(s_ij) + exp(sink_h)), 0 for a row
+///   without a visible key; lse_i = log(sum_j exp(s_ij) + exp(sink_h)).
+struct ServingMasks {
+  std::vector<int64_t> headWindows;
+  int64_t sink = 0;
+  std::vector<double> sinkLogits;
+};
+
+/// loom.attention with the serving masks; `lse`, if given, receives the
+/// op's second result [B,Hq,Sq].
+Tensor servingAttention(const Tensor &q, const Tensor &k, const Tensor &v,
+                        bool causal, std::optional<double> scale,
+                        std::optional<int64_t> window,
+                        std::optional<double> softcap,
+                        const ServingMasks &masks, Tensor *lse = nullptr);
+
+/// loom.block_sparse_attention with `window` and the serving masks.
+Tensor servingBlockSparseAttention(const Tensor &q, const Tensor &k,
+                                   const Tensor &v, const Tensor &layout,
+                                   int64_t blockQ, int64_t blockK, bool causal,
+                                   std::optional<double> scale,
+                                   std::optional<double> softcap,
+                                   std::optional<int64_t> window,
+                                   const ServingMasks &masks,
+                                   Tensor *lse = nullptr);
+
 /// loom.merge_attention of the pairs (o[i] [B,Hq,Sq,Dv], lse[i] [B,Hq,Sq]):
 /// {o, lse} with lse = log(sum_i exp(lse_i)) and
 /// o = sum_i exp(lse_i - lse) * o_i; rows whose lse_i are all -inf give

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -51,6 +52,17 @@ Tensor sliceSeq(const Tensor &t, int64_t lo, int64_t hi) {
       for (int64_t s = lo; s < hi; ++s)
         for (int64_t d = 0; d < t.shape[3]; ++d)
           out.at({a, b, s - lo, d}) = t.at({a, b, s, d});
+  return out;
+}
+
+// t[:, lo:hi] of a rank-4 tensor.
+Tensor sliceHeads(const Tensor &t, int64_t lo, int64_t hi) {
+  Tensor out({t.shape[0], hi - lo, t.shape[2], t.shape[3]});
+  for (int64_t a = 0; a < t.shape[0]; ++a)
+    for (int64_t h = lo; h < hi; ++h)
+      for (int64_t s = 0; s < t.shape[2]; ++s)
+        for (int64_t d = 0; d < t.shape[3]; ++d)
+          out.at({a, h - lo, s, d}) = t.at({a, h, s, d});
   return out;
 }
 
@@ -225,6 +237,153 @@ TEST(Attention, RejectsContractViolations) {
                std::invalid_argument);
   Tensor v3 = randomTensor({1, 3, 3, 4}, 27);
   EXPECT_THROW(attention(q, k2, v3), std::invalid_argument);
+}
+
+//===----------------------------------------------------------------------===//
+// Serving masks: sink, per-head windows, sink logits
+//===----------------------------------------------------------------------===//
+
+TEST(ServingAttention, SinkLogitHandComputed) {
+  // One key of score 1 and value 2, sink logit 0.5: the sink joins the
+  // denominator only, o = 2 e^1 / (e^1 + e^0.5), lse = log(e^1 + e^0.5).
+  Tensor q({1, 1, 1, 1}, {1});
+  Tensor k({1, 1, 1, 1}, {1});
+  Tensor v({1, 1, 1, 1}, {2});
+  ServingMasks m;
+  m.sinkLogits = {0.5};
+  Tensor lse;
+  Tensor o = servingAttention(q, k, v, false, 1.0, std::nullopt, std::nullopt,
+                              m, &lse);
+  double e1 = std::exp(1.0), eh = std::exp(0.5);
+  expectValues(o, {2 * e1 / (e1 + eh)});
+  expectValues(lse, {std::log(e1 + eh)});
+  // The sink logit takes no scale and no softcap (scores are).
+  Tensor o2 = servingAttention(q, k, v, false, 0.5, std::nullopt, 0.25, m);
+  double es = std::exp(0.25 * std::tanh(0.5 / 0.25));
+  expectValues(o2, {2 * es / (es + eh)});
+  // A sink logit of -inf is no sink logit.
+  m.sinkLogits = {-std::numeric_limits<double>::infinity()};
+  expectValues(servingAttention(q, k, v, false, 1.0, std::nullopt,
+                                std::nullopt, m),
+               {2});
+}
+
+TEST(ServingAttention, EmptyRowWithSinkLogitIsZeroWithLseSink) {
+  // Sq = 3 > Skv = 1 under causal: rows 0 and 1 see no key.
+  Tensor q = randomTensor({1, 2, 3, 2}, 70);
+  Tensor k = randomTensor({1, 1, 1, 2}, 71);
+  Tensor v = randomTensor({1, 1, 1, 2}, 72);
+  ServingMasks m;
+  m.sinkLogits = {0.25, -1.5};
+  Tensor lse;
+  Tensor o = servingAttention(q, k, v, true, std::nullopt, std::nullopt,
+                              std::nullopt, m, &lse);
+  for (int64_t h = 0; h < 2; ++h) {
+    for (int64_t i = 0; i < 2; ++i) {
+      EXPECT_EQ(row(o, {0, h, i}), std::vector<double>(2, 0.0));
+      EXPECT_EQ(lse.at({0, h, i}), m.sinkLogits[static_cast<size_t>(h)]);
+    }
+    EXPECT_NE(o.at({0, h, 2, 0}), 0.0);
+  }
+}
+
+TEST(ServingAttention, SinksAndPerHeadWindows) {
+  Tensor q = randomTensor({1, 2, 6, 3}, 73);
+  Tensor k = randomTensor({1, 1, 9, 3}, 74);
+  Tensor v = randomTensor({1, 1, 9, 2}, 75);
+  // i' = i + 3. Head 0: window 2 and sinks {0, 1}; head 1: no window.
+  ServingMasks m;
+  m.headWindows = {2, 0};
+  m.sink = 2;
+  Tensor o = servingAttention(q, k, v, true, std::nullopt, std::nullopt,
+                              std::nullopt, m);
+  for (int64_t i = 0; i < 6; ++i) {
+    int64_t ip = i + 3;
+    // Head 0 sees the sinks 0, 1 and the keys ip - 1, ip (disjoint here, as
+    // ip - 1 >= 2): attention over those four keys.
+    Tensor kk({1, 1, 4, 3}), vv({1, 1, 4, 2});
+    std::vector<int64_t> keys{0, 1, ip - 1, ip};
+    for (int64_t n = 0; n < 4; ++n) {
+      for (int64_t d = 0; d < 3; ++d)
+        kk.at({0, 0, n, d}) = k.at({0, 0, keys[static_cast<size_t>(n)], d});
+      for (int64_t e = 0; e < 2; ++e)
+        vv.at({0, 0, n, e}) = v.at({0, 0, keys[static_cast<size_t>(n)], e});
+    }
+    Tensor want0 = attention(sliceSeq(sliceHeads(q, 0, 1), i, i + 1), kk, vv);
+    std::vector<double> got = row(o, {0, 0, i}), want = row(want0, {0, 0, 0});
+    for (size_t e = 0; e < got.size(); ++e)
+      EXPECT_NEAR(got[e], want[e], 1e-14) << "head 0 row " << i;
+  }
+  // Head 1 is plain causal.
+  Tensor causal = attention(q, k, v, true);
+  for (int64_t i = 0; i < 6; ++i)
+    EXPECT_EQ(row(o, {0, 1, i}), row(causal, {0, 1, i}));
+  // A sink is never visible beyond causal: with Sq > Skv, row 0 (i' = -2)
+  // sees nothing even with sinks.
+  Tensor q2 = randomTensor({1, 1, 4, 3}, 76);
+  Tensor k2 = sliceSeq(k, 0, 2), v2 = sliceSeq(v, 0, 2);
+  ServingMasks m2;
+  m2.headWindows = {1};
+  m2.sink = 2;
+  Tensor o2 = servingAttention(q2, k2, v2, true, std::nullopt, std::nullopt,
+                               std::nullopt, m2);
+  EXPECT_EQ(row(o2, {0, 0, 0}), std::vector<double>(2, 0.0));
+  EXPECT_EQ(row(o2, {0, 0, 1}), std::vector<double>(2, 0.0));
+  // Row 2 (i' = 0) sees key 0 only: v[0].
+  EXPECT_EQ(row(o2, {0, 0, 2}), row(v2, {0, 0, 0}));
+  // Without a window a sink changes nothing; a scalar window equals the same
+  // value for every head.
+  ServingMasks onlySink;
+  onlySink.sink = 3;
+  expectNear(servingAttention(q, k, v, true, std::nullopt, std::nullopt,
+                              std::nullopt, onlySink),
+             attention(q, k, v, true));
+  ServingMasks same;
+  same.headWindows = {3, 3};
+  expectNear(servingAttention(q, k, v, true, std::nullopt, std::nullopt,
+                              std::nullopt, same),
+             attention(q, k, v, true, std::nullopt, 3));
+  // Contract violations.
+  ServingMasks bad;
+  bad.headWindows = {1};
+  EXPECT_THROW(servingAttention(q, k, v, true, std::nullopt, std::nullopt,
+                                std::nullopt, bad),
+               std::invalid_argument);
+  bad.headWindows = {1, 1};
+  EXPECT_THROW(servingAttention(q, k, v, false, std::nullopt, std::nullopt,
+                                std::nullopt, bad),
+               std::invalid_argument);
+  ServingMasks badLogits;
+  badLogits.sinkLogits = {0.0};
+  EXPECT_THROW(servingAttention(q, k, v, true, std::nullopt, std::nullopt,
+                                std::nullopt, badLogits),
+               std::invalid_argument);
+}
+
+TEST(ServingAttention, BlockSparseSinkNeverBeatsTheLayout) {
+  Tensor q = randomTensor({1, 1, 8, 2}, 77);
+  Tensor k = randomTensor({1, 1, 8, 2}, 78);
+  Tensor v = randomTensor({1, 1, 8, 2}, 79);
+  // Blocks of 4: key block 0 (the sinks) off for query block 1.
+  Tensor layout({1, 1, 2, 2}, {1, 0, 0, 1});
+  ServingMasks m;
+  m.sink = 2;
+  Tensor o = servingBlockSparseAttention(q, k, v, layout, 4, 4, true,
+                                         std::nullopt, std::nullopt, 1, m);
+  // Query 5 sees key 5 only (window 1; sinks 0, 1 are in an off block).
+  EXPECT_EQ(row(o, {0, 0, 5}), row(v, {0, 0, 5}));
+  // Query 3 sees keys 0, 1 (sinks) and 3 (window): not 2.
+  Tensor kk({1, 1, 3, 2}), vv({1, 1, 3, 2});
+  std::vector<int64_t> keys{0, 1, 3};
+  for (int64_t n = 0; n < 3; ++n)
+    for (int64_t d = 0; d < 2; ++d) {
+      kk.at({0, 0, n, d}) = k.at({0, 0, keys[static_cast<size_t>(n)], d});
+      vv.at({0, 0, n, d}) = v.at({0, 0, keys[static_cast<size_t>(n)], d});
+    }
+  Tensor want = attention(sliceSeq(q, 3, 4), kk, vv);
+  std::vector<double> got = row(o, {0, 0, 3}), w = row(want, {0, 0, 0});
+  for (size_t e = 0; e < got.size(); ++e)
+    EXPECT_NEAR(got[e], w[e], 1e-14);
 }
 
 //===----------------------------------------------------------------------===//

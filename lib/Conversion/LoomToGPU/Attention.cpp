@@ -68,6 +68,9 @@ struct AttentionOperands {
   std::optional<APFloat> scale, softcap;
   std::optional<uint64_t> window;
   uint64_t blockQ = 0, blockK = 0;
+  /// Sink, per-head windows or sink logits (or a window on the block-sparse
+  /// op): no kernel implements them, so the op takes the generic path.
+  bool serving = false;
 };
 
 AttentionOperands operandsOf(Operation *op) {
@@ -79,7 +82,9 @@ AttentionOperands operandsOf(Operation *op) {
     a.causal = att.getCausal();
     a.scale = att.getScale();
     a.softcap = att.getSoftcap();
-    a.window = att.getWindow();
+    if (std::optional<int64_t> w = att.getUniformWindow())
+      a.window = static_cast<uint64_t>(*w);
+    a.serving = att.hasServingMasks();
     return a;
   }
   auto bsa = cast<loom::BlockSparseAttentionOp>(op);
@@ -92,6 +97,9 @@ AttentionOperands operandsOf(Operation *op) {
   a.softcap = bsa.getSoftcap();
   a.blockQ = bsa.getBlockQ();
   a.blockK = bsa.getBlockK();
+  // The sparse kernels take no window: a windowed block-sparse op runs on
+  // the generic path, as do the serving masks.
+  a.serving = bsa.hasServingMasks() || bsa.getWindowAttr();
   return a;
 }
 
@@ -103,7 +111,7 @@ selectKernel(Operation *op, const AttentionOperands &a) {
   auto kType = dyn_cast<RankedTensorType>(a.k.getType());
   auto vType = dyn_cast<RankedTensorType>(a.v.getType());
   auto rType = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-  if (!qType || !kType || !vType || !rType)
+  if (!qType || !kType || !vType || !rType || a.serving)
     return std::nullopt;
   for (RankedTensorType t : {qType, kType, vType, rType})
     if (t.getRank() != 4)
@@ -210,7 +218,7 @@ selectHopper(const AttentionOperands &a,
              const loom::gpu::AttentionKernelConfig &c,
              const loom::gpu::Target &target) {
   if (!target.hasWgmma() || !target.hasTma() || target.attention ||
-      c.sparse || c.window || c.softcap || c.ropeQ || c.ropeK)
+      a.serving || c.sparse || c.window || c.softcap || c.ropeQ || c.ropeK)
     return std::nullopt;
   auto qType = cast<RankedTensorType>(a.q.getType());
   if (!qType.isDynamicDim(2) && qType.getDimSize(2) <= 64)

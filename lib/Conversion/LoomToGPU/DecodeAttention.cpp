@@ -48,7 +48,9 @@ std::optional<DecodeAttentionKernelConfig> selectDecode(loom::AttentionOp op) {
   auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
   auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
   auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
-  if (!qType || !kType || !vType || !rType || op.getWindow())
+  // Sink, per-head windows and sink logits are left to the generic path.
+  if (!qType || !kType || !vType || !rType || op.getWindowAttr() ||
+      op.hasServingMasks())
     return std::nullopt;
   for (RankedTensorType t : {qType, kType, vType, rType})
     if (t.getRank() != 4 || t.getElementType() != qType.getElementType())

@@ -18,7 +18,13 @@
 // to Hq heads (a generic that extracts the kv head computed at run time).
 //
 // The optional lse result of both attention ops is m + log(l) per row (-inf
-// for a row without visible key). merge_attention is two generics: the
+// for a row without visible key).
+//
+// Serving masks: `sink` and `window` (single or per head, a per-head window
+// read from a constant [Hq] tensor) join the visibility test. `sink_logits`
+// is a virtual key per head of score sink_h and value 0: m = max(m, sink_h)
+// and l += exp(sink_h - m), so a row without visible key has o = 0 and
+// lse = sink_h. merge_attention is two generics: the
 // merged lse per row, then the weighted sum of the outputs.
 
 #include "Utils.h"
@@ -195,7 +201,7 @@ SmallVector<Value> softmaxAttention(OpBuilder &b, Location loc, Value q,
                                     std::optional<APFloat> scaleAttr,
                                     std::optional<APFloat> softcapAttr,
                                     const VisibleFn &visible, Type resultType,
-                                    Type lseType) {
+                                    Type lseType, Value sinkLogits) {
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
   Type elementType = cast<RankedTensorType>(q.getType()).getElementType();
@@ -233,6 +239,23 @@ SmallVector<Value> softmaxAttention(OpBuilder &b, Location loc, Value q,
                          return arith::MaximumFOp::create(nb, nl, acc, x);
                        });
 
+  // Sink logits: m = max(m, sink_h), read per query head h.
+  AffineMap heads3 = projectionMap(ctx, 3, {1});
+  if (sinkLogits) {
+    Value mInit = emptyTensor(b, loc, getSizes(b, loc, m), f32);
+    AffineMap id3 = identityMap(ctx, 3);
+    m = linalg::GenericOp::create(
+            b, loc, mInit.getType(), ValueRange{m, sinkLogits}, mInit,
+            {id3, heads3, id3}, iterators(3),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::MaximumFOp::create(nb, nl, args[0], args[1])
+                      .getResult());
+            })
+            .getResult(0);
+  }
+
   // p = exp(t - m); a row without visible key has m = -inf and would give
   // exp(-inf - -inf) = NaN: subtract 0 instead so that its p is exp(-inf) = 0.
   Value negInf = f32Constant(b, loc, -std::numeric_limits<double>::infinity());
@@ -259,6 +282,26 @@ SmallVector<Value> softmaxAttention(OpBuilder &b, Location loc, Value q,
                        [](OpBuilder &nb, Location nl, Value acc, Value x) {
                          return arith::AddFOp::create(nb, nl, acc, x);
                        });
+
+  // l += exp(sink_h - m); where m = -inf (no visible key and sink_h = -inf)
+  // the sink adds exp(-inf) = 0, as for the keys.
+  if (sinkLogits) {
+    Value lInit = emptyTensor(b, loc, getSizes(b, loc, l), f32);
+    AffineMap id3 = identityMap(ctx, 3);
+    l = linalg::GenericOp::create(
+            b, loc, lInit.getType(), ValueRange{l, m, sinkLogits}, lInit,
+            {id3, id3, heads3, id3}, iterators(3),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value empty = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
+              Value mx = arith::SelectOp::create(nb, nl, empty, zero, args[1]);
+              Value e = math::ExpOp::create(
+                  nb, nl, arith::SubFOp::create(nb, nl, args[2], mx));
+              linalg::YieldOp::create(
+                  nb, nl, arith::AddFOp::create(nb, nl, args[0], e).getResult());
+            })
+            .getResult(0);
+  }
 
   // o[b, h, i, e] = sum_j p[b, h, i, j] * v[b, h / G, j, e].
   AffineExpr d0, d1, d2, d3, d4;
@@ -325,6 +368,70 @@ Value alignedRow(OpBuilder &b, Location loc, Value i, Value sq, Value skv) {
   return arith::AddIOp::create(b, loc, i, offset);
 }
 
+/// The window-and-sink part of the visibility test (with `causal`, whose
+/// j <= i' the caller adds): key j is visible to query i of head h iff
+/// W_h = 0, or i' - j < W_h, or j < sink. Null when there is no window.
+struct WindowAndSink {
+  std::optional<int64_t> window;
+  /// [Hq] i64 constant of the per-head windows, or null.
+  Value headWindows;
+  int64_t sink = 0;
+
+  /// Reads the op's attributes and materializes the per-head table; fails
+  /// on values the verifier rejects.
+  template <typename OpT>
+  static FailureOr<WindowAndSink> of(OpT op, OpBuilder &b) {
+    WindowAndSink r;
+    if (op.getWindowAttr() && !op.getCausal())
+      return failure();
+    if (IntegerAttr sink = op.getSinkAttr()) {
+      r.sink = sink.getValue().getSExtValue();
+      if (r.sink < 0)
+        return failure();
+    }
+    if (std::optional<int64_t> w = op.getUniformWindow()) {
+      if (*w <= 0)
+        return failure();
+      r.window = *w;
+    } else if (std::optional<ArrayRef<int64_t>> ws = op.getHeadWindows()) {
+      if (llvm::any_of(*ws, [](int64_t w) { return w < 0; }))
+        return failure();
+      auto type = RankedTensorType::get({static_cast<int64_t>(ws->size())},
+                                        b.getI64Type());
+      r.headWindows = arith::ConstantOp::create(
+          b, op.getLoc(), DenseIntElementsAttr::get(type, *ws));
+    }
+    return r;
+  }
+
+  bool any() const { return window || headWindows; }
+
+  /// The test for loop indices idx = (b, h, i, j) and aligned row ip.
+  Value visible(OpBuilder &b, Location l, ValueRange idx, Value ip) const {
+    // i' - j < W: i' - j is bounded by the lengths, where i' - W could
+    // overflow for a huge W.
+    Value dist = arith::SubIOp::create(b, l, ip, idx[3]);
+    Value vis;
+    if (window) {
+      vis = cmpi(b, l, arith::CmpIPredicate::slt, dist,
+                 indexConstant(b, l, *window));
+    } else {
+      Value w64 = tensor::ExtractOp::create(b, l, headWindows, idx[1]);
+      Value w = arith::IndexCastOp::create(b, l, b.getIndexType(), w64);
+      Value full = cmpi(b, l, arith::CmpIPredicate::eq, w,
+                        indexConstant(b, l, 0));
+      vis = arith::OrIOp::create(
+          b, l, full, cmpi(b, l, arith::CmpIPredicate::slt, dist, w));
+    }
+    if (sink > 0)
+      vis = arith::OrIOp::create(
+          b, l, vis,
+          cmpi(b, l, arith::CmpIPredicate::slt, idx[3],
+               indexConstant(b, l, sink)));
+    return vis;
+  }
+};
+
 struct AttentionLowering : OpRewritePattern<loom::AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(loom::AttentionOp op,
@@ -332,35 +439,29 @@ struct AttentionLowering : OpRewritePattern<loom::AttentionOp> {
     Location loc = op.getLoc();
     Value q = op.getQ(), k = op.getK();
     bool causal = op.getCausal();
-    std::optional<int64_t> window;
-    if (std::optional<uint64_t> w = op.getWindow())
-      window = static_cast<int64_t>(*w);
-    if (window && (!causal || *window <= 0))
-      return rewriter.notifyMatchFailure(op, "unverified window");
+    FailureOr<WindowAndSink> ws = WindowAndSink::of(op, rewriter);
+    if (failed(ws))
+      return rewriter.notifyMatchFailure(op, "unverified window or sink");
 
     VisibleFn visible;
     if (causal) {
       Value sq = sizeValue(rewriter, loc, q, 2);
       Value skv = sizeValue(rewriter, loc, k, 2);
+      WindowAndSink w = *ws;
       visible = [=](OpBuilder &b, Location l, ValueRange idx) {
         Value ip = alignedRow(b, l, idx[2], sq, skv);
         // causal: j <= i'.
         Value vis = cmpi(b, l, arith::CmpIPredicate::sle, idx[3], ip);
-        if (window) {
-          // window W: j > i' - W, written i' - j < W: i' - j is bounded by
-          // the lengths, where i' - W could overflow for a huge W.
-          Value dist = arith::SubIOp::create(b, l, ip, idx[3]);
-          vis = andi(b, l, vis,
-                     cmpi(b, l, arith::CmpIPredicate::slt, dist,
-                          indexConstant(b, l, *window)));
-        }
+        if (w.any())
+          vis = andi(b, l, vis, w.visible(b, l, idx, ip));
         return vis;
       };
     }
     rewriter.replaceOp(op, softmaxAttention(rewriter, loc, q, k, op.getV(),
                                             op.getScale(), op.getSoftcap(),
                                             visible, op.getType(),
-                                            lseTypeOf(op.getLse())));
+                                            lseTypeOf(op.getLse()),
+                                            op.getSinkLogits()));
     return success();
   }
 };
@@ -377,6 +478,10 @@ struct BlockSparseAttentionLowering
     if (blockQ <= 0 || blockK <= 0)
       return rewriter.notifyMatchFailure(op, "unverified block sizes");
     bool causal = op.getCausal();
+    FailureOr<WindowAndSink> ws = WindowAndSink::of(op, rewriter);
+    if (failed(ws))
+      return rewriter.notifyMatchFailure(op, "unverified window or sink");
+    WindowAndSink w = *ws;
 
     Value sq = sizeValue(rewriter, loc, q, 2);
     Value skv = sizeValue(rewriter, loc, k, 2);
@@ -404,16 +509,20 @@ struct BlockSparseAttentionLowering
           arith::DivUIOp::create(b, l, idx[3], indexConstant(b, l, blockK));
       Value vis = tensor::ExtractOp::create(b, l, layout,
                                             ValueRange{lb, lh, qBlock, kBlock});
-      if (causal)
+      if (causal) {
+        Value ip = alignedRow(b, l, idx[2], sq, skv);
         vis = andi(b, l, vis,
-                   cmpi(b, l, arith::CmpIPredicate::sle, idx[3],
-                        alignedRow(b, l, idx[2], sq, skv)));
+                   cmpi(b, l, arith::CmpIPredicate::sle, idx[3], ip));
+        if (w.any())
+          vis = andi(b, l, vis, w.visible(b, l, idx, ip));
+      }
       return vis;
     };
     rewriter.replaceOp(op, softmaxAttention(rewriter, loc, q, k, op.getV(),
                                             op.getScale(), op.getSoftcap(),
                                             visible, op.getType(),
-                                            lseTypeOf(op.getLse())));
+                                            lseTypeOf(op.getLse()),
+                                            op.getSinkLogits()));
     return success();
   }
 };

@@ -314,3 +314,80 @@ func.func @all_false_layout_lse(%q: tensor<?x2x100x8xbf16>, %k: tensor<?x2x100x8
   %0:2 = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 64 : i64, block_k = 64 : i64} : (tensor<?x2x100x8xbf16>, tensor<?x2x100x8xbf16>, tensor<?x2x100x8xbf16>, tensor<1x1x2x2xi1>) -> (tensor<?x2x100x8xbf16>, tensor<?x2x100xf32>)
   return %0#0, %0#1 : tensor<?x2x100x8xbf16>, tensor<?x2x100xf32>
 }
+
+// -----
+
+// sink = 0 is dropped; a sink without a window is dropped (it exempts keys
+// from nothing).
+// CHECK-LABEL: func.func @sink_dropped
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, window = 4 : i64} :
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal} :
+func.func @sink_dropped(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x32x8xf32>, %v: tensor<1x2x32x8xf32>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) {
+  %0 = loom.attention %q, %k, %v {causal, sink = 0 : i64, window = 4 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x2x16x8xf32>
+  %1 = loom.attention %q, %k, %v {causal, sink = 4 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x2x16x8xf32>
+  return %0, %1 : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// A sink with a covering window goes with the window; a sink with a window
+// that masks stays.
+// CHECK-LABEL: func.func @sink_with_window
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal} :
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, sink = 4 : i64, window = 31 : i64} :
+func.func @sink_with_window(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x32x8xf32>, %v: tensor<1x2x32x8xf32>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) {
+  %0 = loom.attention %q, %k, %v {causal, sink = 4 : i64, window = 32 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x2x16x8xf32>
+  %1 = loom.attention %q, %k, %v {causal, sink = 4 : i64, window = 31 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x2x16x8xf32>
+  return %0, %1 : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// Per-head windows: equal values become the single window, all zeros (or all
+// covering, Skv = 32) are dropped, a covering value becomes 0, and a dynamic
+// Skv keeps every value.
+// CHECK-LABEL: func.func @head_windows
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, window = 8 : i64} :
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal} :
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal} :
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, window = array<i64: 0, 8, 0, 31>} :
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, window = array<i64: 8, 8, 0, 8>} :
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, sink = 2 : i64, window = array<i64: 64, 8, 64, 8>} :
+func.func @head_windows(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x32x8xf32>, %v: tensor<1x2x32x8xf32>, %kd: tensor<1x2x?x8xf32>, %vd: tensor<1x2x?x8xf32>) -> (tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>) {
+  %0 = loom.attention %q, %k, %v {causal, window = array<i64: 8, 8, 8, 8>} : (tensor<1x4x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x4x16x8xf32>
+  %1 = loom.attention %q, %k, %v {causal, sink = 3 : i64, window = array<i64: 0, 0, 0, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x4x16x8xf32>
+  %2 = loom.attention %q, %k, %v {causal, window = array<i64: 32, 0, 100, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x4x16x8xf32>
+  %3 = loom.attention %q, %k, %v {causal, window = array<i64: 40, 8, 0, 31>} : (tensor<1x4x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x4x16x8xf32>
+  %4 = loom.attention %q, %k, %v {causal, window = array<i64: 8, 8, 32, 8>} : (tensor<1x4x16x8xf32>, tensor<1x2x32x8xf32>, tensor<1x2x32x8xf32>) -> tensor<1x4x16x8xf32>
+  %5 = loom.attention %q, %kd, %vd {causal, sink = 2 : i64, window = array<i64: 64, 8, 64, 8>} : (tensor<1x4x16x8xf32>, tensor<1x2x?x8xf32>, tensor<1x2x?x8xf32>) -> tensor<1x4x16x8xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>, tensor<1x4x16x8xf32>
+}
+
+// -----
+
+// Block-sparse: the same simplifications, and an all-true layout keeps the
+// window, sink and sink logits on the attention it becomes.
+// CHECK-LABEL: func.func @sparse_serving
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal, sink = 2 : i64, window = array<i64: 4, 0>} :
+// CHECK: loom.block_sparse_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {block_k = 8 : i64, block_q = 8 : i64, causal, window = 4 : i64} :
+func.func @sparse_serving(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %s: tensor<2xf32>, %l: tensor<1x2x2x2xi1>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) {
+  %t = arith.constant dense<true> : tensor<1x1x2x2xi1>
+  %0 = loom.block_sparse_attention %q, %k, %v, %t, %s {block_q = 8 : i64, block_k = 8 : i64, causal, sink = 2 : i64, window = array<i64: 4, 0>} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x2xi1>, tensor<2xf32>) -> tensor<1x2x16x8xf32>
+  %1 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 8 : i64, block_k = 8 : i64, causal, sink = 0 : i64, window = array<i64: 4, 4>} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x2x2xi1>) -> tensor<1x2x16x8xf32>
+  return %0, %1 : tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>
+}
+
+// -----
+
+// An all-false layout with sink logits and an lse: the lse rows are sink_h,
+// not -inf, so the zeros rewrite leaves the op alone; without the lse the
+// output is zeros either way.
+// CHECK-LABEL: func.func @sparse_false_sink_logits
+// CHECK: loom.block_sparse_attention
+// CHECK-NOT: loom.block_sparse_attention
+func.func @sparse_false_sink_logits(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %s: tensor<2xf32>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16xf32>, tensor<1x2x16x8xf32>) {
+  %f = arith.constant dense<false> : tensor<1x1x2x2xi1>
+  %0:2 = loom.block_sparse_attention %q, %k, %v, %f, %s {block_q = 8 : i64, block_k = 8 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x2xi1>, tensor<2xf32>) -> (tensor<1x2x16x8xf32>, tensor<1x2x16xf32>)
+  %1 = loom.block_sparse_attention %q, %k, %v, %f, %s {block_q = 8 : i64, block_k = 8 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x2xi1>, tensor<2xf32>) -> tensor<1x2x16x8xf32>
+  return %0#0, %0#1, %1 : tensor<1x2x16x8xf32>, tensor<1x2x16xf32>, tensor<1x2x16x8xf32>
+}

@@ -202,7 +202,7 @@ func.func @c24(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tenso
 // -----
 
 func.func @c25(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tensor<1x2x16x32xbf16>) {
-  // expected-error @+1 {{has unknown attribute 'casual'; known attributes: causal, scale, softcap, window}}
+  // expected-error @+1 {{has unknown attribute 'casual'; known attributes: causal, scale, sink, softcap, window}}
   %0 = loom.attention %q, %k, %v {casual} : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>) -> tensor<1x8x16x32xbf16>
   return
 }
@@ -298,8 +298,8 @@ func.func @c36(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tenso
 // -----
 
 func.func @c37(%q: tensor<1x8x16x64xbf16>, %k: tensor<1x2x16x64xbf16>, %v: tensor<1x2x16x32xbf16>, %l: tensor<1x8x1x1xi1>) {
-  // expected-error @+1 {{has unknown attribute 'window'; known attributes: block_k, block_q, causal, scale, softcap}}
-  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, causal, window = 4 : i64} : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>, tensor<1x8x1x1xi1>) -> tensor<1x8x16x32xbf16>
+  // expected-error @+1 {{has unknown attribute 'windows'; known attributes: block_k, block_q, causal, scale, sink, softcap, window}}
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, causal, windows = 4 : i64} : (tensor<1x8x16x64xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x16x32xbf16>, tensor<1x8x1x1xi1>) -> tensor<1x8x16x32xbf16>
   return
 }
 
@@ -1835,5 +1835,117 @@ func.func @c192(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1
 func.func @c193(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x4xf32>) {
   // expected-error @+1 {{'normalize' cannot be combined with a 'final_state' result: the state does not carry the normalizer}}
   %0, %1 = loom.linear_attention %q, %k, %v {causal, normalize} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x4xf32>) -> (tensor<1x2x16x4xf32>, tensor<1x2x8x4xf32>)
+  return
+}
+
+// -----
+
+func.func @s0(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{attribute 'window' must have one value per query head (Hq = 4), found 3}}
+  %0 = loom.attention %q, %k, %v {causal, window = array<i64: 4, 0, 4>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s1(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{attribute 'window' value for head 2 must be >= 0 (0: no window), found -1}}
+  %0 = loom.attention %q, %k, %v {causal, window = array<i64: 4, 0, -1, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s2(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{attribute 'window' requires 'causal'}}
+  %0 = loom.attention %q, %k, %v {window = array<i64: 4, 0, 4, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s3(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{attribute 'sink' must be >= 0, found -1}}
+  %0 = loom.attention %q, %k, %v {causal, sink = -1 : i64, window = 4 : i64} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s4(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %s: tensor<4x1xf32>) {
+  // expected-error @+1 {{'sink_logits' must have rank 1}}
+  %0 = loom.attention %q, %k, %v, %s {causal} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<4x1xf32>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s5(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %s: tensor<4xbf16>) {
+  // expected-error @+1 {{'sink_logits' must have element type f32}}
+  %0 = loom.attention %q, %k, %v, %s {causal} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<4xbf16>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s6(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %s: tensor<2xf32>) {
+  // expected-error @+1 {{'sink_logits' dimension 0}}
+  %0 = loom.attention %q, %k, %v, %s {causal} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<2xf32>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s7(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{attribute 'window' failed to satisfy constraint}}
+  %0 = loom.attention %q, %k, %v {causal, window = 4.0 : f32} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s8(%q: tensor<1x?x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) {
+  // expected-error @+1 {{attribute 'window' with one value per query head requires a static Hq ('q' dimension 1)}}
+  %0 = loom.attention %q, %k, %v {causal, window = array<i64: 4, 0>} : (tensor<1x?x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x?x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s9(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %l: tensor<1x1x1x1xi1>) {
+  // expected-error @+1 {{attribute 'window' requires 'causal'}}
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, window = 4 : i64} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x1x1xi1>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s10(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %l: tensor<1x1x1x1xi1>) {
+  // expected-error @+1 {{attribute 'window' must be positive, found 0}}
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, causal, window = 0 : i64} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x1x1xi1>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s11(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %l: tensor<1x1x1x1xi1>) {
+  // expected-error @+1 {{attribute 'window' must have one value per query head (Hq = 4), found 2}}
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, causal, window = array<i64: 4, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x1x1xi1>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s12(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %l: tensor<1x1x1x1xi1>) {
+  // expected-error @+1 {{attribute 'sink' must be >= 0, found -2}}
+  %0 = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, causal, sink = -2 : i64} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x1x1xi1>) -> tensor<1x4x16x8xf32>
+  return
+}
+
+// -----
+
+func.func @s13(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %l: tensor<1x1x1x1xi1>, %s: tensor<3xf32>) {
+  // expected-error @+1 {{'sink_logits' dimension 0}}
+  %0 = loom.block_sparse_attention %q, %k, %v, %l, %s {block_q = 16 : i64, block_k = 16 : i64, causal} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x1x1xi1>, tensor<3xf32>) -> tensor<1x4x16x8xf32>
   return
 }

@@ -176,3 +176,17 @@ func.func @attention_lse(%q: tensor<2x8x128x64xbf16>, %k: tensor<2x2x128x64xbf16
   %3:2 = loom.merge_attention %o, %l, %o, %l, %o, %l : (tensor<?x4x?x32xf32>, tensor<?x4x?xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>) -> (tensor<?x4x?x32xf32>, tensor<?x4x?xf32>)
   return %2#0, %2#1, %3#0, %3#1 : tensor<2x8x128x64xbf16>, tensor<2x8x128xf32>, tensor<?x4x?x32xf32>, tensor<?x4x?xf32>
 }
+
+// Sinks, per-head windows and sink logits on both softmax attention ops.
+// CHECK-LABEL: func.func @serving_masks
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal, sink = 4 : i64, window = array<i64: 8, 0, 8, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<4xf32>) -> tensor<1x4x16x8xf32>
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal, sink = 2 : i64, window = 4 : i64} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<4xf32>) -> (tensor<1x4x16x8xf32>, tensor<1x4x16xf32>)
+// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {sink = 0 : i64} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x4x16x8xf32>
+// CHECK: loom.block_sparse_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {block_k = 8 : i64, block_q = 8 : i64, causal, sink = 1 : i64, window = array<i64: 0, 3, 5, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x2xi1>, tensor<4xf32>) -> (tensor<1x4x16x8xf32>, tensor<1x4x16xf32>)
+func.func @serving_masks(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>, %s: tensor<4xf32>, %l: tensor<1x1x2x2xi1>) {
+  %0 = loom.attention %q, %k, %v, %s {causal, sink = 4 : i64, window = array<i64: 8, 0, 8, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<4xf32>) -> tensor<1x4x16x8xf32>
+  %1:2 = loom.attention %q, %k, %v, %s {causal, sink = 2 : i64, window = 4 : i64} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<4xf32>) -> (tensor<1x4x16x8xf32>, tensor<1x4x16xf32>)
+  %2 = loom.attention %q, %k, %v {sink = 0 : i64} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>) -> tensor<1x4x16x8xf32>
+  %3:2 = loom.block_sparse_attention %q, %k, %v, %l, %s {block_q = 8 : i64, block_k = 8 : i64, causal, sink = 1 : i64, window = array<i64: 0, 3, 5, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x2xi1>, tensor<4xf32>) -> (tensor<1x4x16x8xf32>, tensor<1x4x16xf32>)
+  return
+}

@@ -27,17 +27,52 @@ static bool isConstantAll(Value v, bool value) {
 }
 
 namespace {
-/// A `window` of W keys behind the diagonal covers every key when W >= Skv:
-/// the largest aligned index i' is Skv - 1, so j > i' - W holds for all j >= 0.
-struct DropCoveringWindow : OpRewritePattern<AttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(AttentionOp op,
+/// The window and sink of either softmax attention op, simplified:
+/// - a `window` of W keys behind the diagonal covers every key when
+///   W >= Skv: the largest aligned index i' is Skv - 1, so j > i' - W holds
+///   for all j >= 0. Such a single window is dropped; such a per-head W_h
+///   becomes 0 (no window for that head);
+/// - a per-head window whose values are all equal becomes the single
+///   `window` (all 0: no window);
+/// - `sink = 0`, and a `sink` without a window (nothing for it to exempt a
+///   key from), are dropped.
+template <typename OpT>
+struct SimplifyWindowAndSink : OpRewritePattern<OpT> {
+  using OpRewritePattern<OpT>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpT op,
                                 PatternRewriter &rewriter) const override {
-    std::optional<int64_t> window = op.getWindow(); // I64Attr reads as uint64_t
     int64_t skv = op.getK().getType().getDimSize(2);
-    if (!window || ShapedType::isDynamic(skv) || *window < skv)
+    bool staticSkv = !ShapedType::isDynamic(skv);
+    Attribute window = op.getWindowAttr();
+    Attribute newWindow = window;
+    if (std::optional<int64_t> w = op.getUniformWindow()) {
+      if (staticSkv && *w >= skv)
+        newWindow = nullptr;
+    } else if (std::optional<ArrayRef<int64_t>> ws = op.getHeadWindows()) {
+      SmallVector<int64_t> heads(ws->begin(), ws->end());
+      if (staticSkv)
+        for (int64_t &w : heads)
+          if (w >= skv)
+            w = 0;
+      if (!heads.empty() && llvm::all_equal(heads))
+        newWindow = heads.front() == 0
+                        ? Attribute()
+                        : Attribute(rewriter.getI64IntegerAttr(heads.front()));
+      else if (ArrayRef<int64_t>(heads) != *ws)
+        newWindow = rewriter.getDenseI64ArrayAttr(heads);
+    }
+    IntegerAttr sink = op.getSinkAttr();
+    bool dropSink = sink && (sink.getValue().isZero() || !newWindow);
+    if (newWindow == window && !dropSink)
       return failure();
-    rewriter.modifyOpInPlace(op, [&] { op.removeWindowAttr(); });
+    rewriter.modifyOpInPlace(op, [&] {
+      if (newWindow)
+        op.setWindowAttr(newWindow);
+      else
+        op.removeWindowAttr();
+      if (dropSink)
+        op.removeSinkAttr();
+    });
     return success();
   }
 };
@@ -52,8 +87,8 @@ struct AllTrueLayoutToAttention : OpRewritePattern<BlockSparseAttentionOp> {
     Value lse = op.getLse();
     rewriter.replaceOpWithNewOp<AttentionOp>(
         op, op.getType(), lse ? lse.getType() : Type(), op.getQ(), op.getK(),
-        op.getV(), op.getCausal(), op.getScaleAttr(), /*window=*/IntegerAttr(),
-        op.getSoftcapAttr());
+        op.getV(), op.getSinkLogits(), op.getCausal(), op.getScaleAttr(),
+        op.getWindowAttr(), op.getSoftcapAttr(), op.getSinkAttr());
     return success();
   }
 };
@@ -65,6 +100,9 @@ struct AllFalseLayoutToZeros : OpRewritePattern<BlockSparseAttentionOp> {
   LogicalResult matchAndRewrite(BlockSparseAttentionOp op,
                                 PatternRewriter &rewriter) const override {
     if (!isConstantAll(op.getLayout(), false))
+      return failure();
+    // With sink logits a row's lse is sink_h, not -inf: left to the lowering.
+    if (op.getLse() && op.getSinkLogits())
       return failure();
     Location loc = op.getLoc();
     // Dynamic result dims come from the operands they equal: B, Hq, Sq from
@@ -119,8 +157,8 @@ struct SelectAllCausalToAttention : OpRewritePattern<BlockSparseAttentionOp> {
     Value lse = op.getLse();
     rewriter.replaceOpWithNewOp<AttentionOp>(
         op, op.getType(), lse ? lse.getType() : Type(), op.getQ(), op.getK(),
-        op.getV(), /*causal=*/true, op.getScaleAttr(), /*window=*/IntegerAttr(),
-        op.getSoftcapAttr());
+        op.getV(), op.getSinkLogits(), /*causal=*/true, op.getScaleAttr(),
+        op.getWindowAttr(), op.getSoftcapAttr(), op.getSinkAttr());
     return success();
   }
 };
@@ -233,13 +271,14 @@ struct DropUnusedFinalState : OpRewritePattern<LinearAttentionOp> {
 
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {
-  results.add<DropCoveringWindow>(context);
+  results.add<SimplifyWindowAndSink<AttentionOp>>(context);
 }
 
 void BlockSparseAttentionOp::getCanonicalizationPatterns(
     RewritePatternSet &results, MLIRContext *context) {
   results.add<AllTrueLayoutToAttention, AllFalseLayoutToZeros,
-              SelectAllCausalToAttention>(context);
+              SelectAllCausalToAttention,
+              SimplifyWindowAndSink<BlockSparseAttentionOp>>(context);
 }
 
 void LinearAttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,

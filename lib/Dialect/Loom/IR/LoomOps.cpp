@@ -286,6 +286,48 @@ static LogicalResult verifyLogSumExp(Operation *op, Value lse, Named q) {
   return success();
 }
 
+/// The serving masks shared by both softmax attention ops: `window` (one
+/// positive value, or one value >= 0 per query head with a static Hq), which
+/// requires `causal`; `sink >= 0`; `sink_logits : [Hq] x f32`.
+static LogicalResult verifyServingMasks(Operation *op, Attribute window,
+                                        IntegerAttr sink,
+                                        Value sinkLogits, bool causal,
+                                        Named q) {
+  if (auto w = dyn_cast_or_null<IntegerAttr>(window)) {
+    if (failed(expectPositive(op, "window", w.getValue().getSExtValue())))
+      return failure();
+  } else if (auto ws = dyn_cast_or_null<DenseI64ArrayAttr>(window)) {
+    int64_t hq = q.dim(1);
+    if (ShapedType::isDynamic(hq))
+      return op->emitOpError()
+             << "attribute 'window' with one value per query head requires a "
+                "static Hq ('q' dimension 1)";
+    if (static_cast<int64_t>(ws.size()) != hq)
+      return op->emitOpError()
+             << "attribute 'window' must have one value per query head (Hq = "
+             << hq << "), found " << ws.size();
+    for (auto [h, w] : llvm::enumerate(ws.asArrayRef()))
+      if (w < 0)
+        return op->emitOpError()
+               << "attribute 'window' value for head " << h
+               << " must be >= 0 (0: no window), found " << w;
+  }
+  if (window && !causal)
+    return op->emitOpError() << "attribute 'window' requires 'causal'";
+  if (sink && sink.getValue().isNegative())
+    return op->emitOpError() << "attribute 'sink' must be >= 0, found "
+                             << sink.getValue().getSExtValue();
+  if (sinkLogits) {
+    Named s{sinkLogits, "sink_logits"};
+    if (failed(expectRank(op, s, 1, "[Hq]")) ||
+        failed(expectElementType(op, s, Float32Type::get(op->getContext()),
+                                 "one logit per query head")) ||
+        failed(expectDimsMatch(op, s, 0, q, 1, "Hq")))
+      return failure();
+  }
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   Operation *op = getOperation();
   Named q{getQ(), "q"}, k{getK(), "k"}, v{getV(), "v"},
@@ -297,13 +339,8 @@ LogicalResult AttentionOp::verify() {
       failed(expectFinite(op, "scale", getScale())) ||
       failed(verifySoftcap(op, getSoftcap())))
     return failure();
-  if (std::optional<int64_t> window = getWindow()) {
-    if (failed(expectPositive(op, "window", *window)))
-      return failure();
-    if (!getCausal())
-      return emitOpError() << "attribute 'window' requires 'causal'";
-  }
-  return success();
+  return verifyServingMasks(op, getWindowAttr(), getSinkAttr(), getSinkLogits(),
+                            getCausal(), q);
 }
 
 /// The block layout: [Lb, Lh, NQB, NKB] x i1 with Lb in {1, B}, Lh in {1, Hq}.
@@ -345,7 +382,44 @@ LogicalResult BlockSparseAttentionOp::verify() {
       failed(expectFinite(op, "scale", getScale())) ||
       failed(verifySoftcap(op, getSoftcap())))
     return failure();
-  return success();
+  return verifyServingMasks(op, getWindowAttr(), getSinkAttr(), getSinkLogits(),
+                            getCausal(), q);
+}
+
+template <typename OpT>
+static std::optional<int64_t> uniformWindowOf(OpT op) {
+  if (auto w = dyn_cast_or_null<IntegerAttr>(op.getWindowAttr()))
+    return w.getValue().getSExtValue();
+  return std::nullopt;
+}
+
+template <typename OpT>
+static std::optional<ArrayRef<int64_t>> headWindowsOf(OpT op) {
+  if (auto ws = dyn_cast_or_null<DenseI64ArrayAttr>(op.getWindowAttr()))
+    return ws.asArrayRef();
+  return std::nullopt;
+}
+
+template <typename OpT>
+static bool hasServingMasksOf(OpT op) {
+  return op.getSinkAttr() || headWindowsOf(op) || op.getSinkLogits();
+}
+
+std::optional<int64_t> AttentionOp::getUniformWindow() {
+  return uniformWindowOf(*this);
+}
+std::optional<ArrayRef<int64_t>> AttentionOp::getHeadWindows() {
+  return headWindowsOf(*this);
+}
+bool AttentionOp::hasServingMasks() { return hasServingMasksOf(*this); }
+std::optional<int64_t> BlockSparseAttentionOp::getUniformWindow() {
+  return uniformWindowOf(*this);
+}
+std::optional<ArrayRef<int64_t>> BlockSparseAttentionOp::getHeadWindows() {
+  return headWindowsOf(*this);
+}
+bool BlockSparseAttentionOp::hasServingMasks() {
+  return hasServingMasksOf(*this);
 }
 
 LogicalResult MergeAttentionOp::verify() {

@@ -33,6 +33,22 @@ class Loom_Op<string mnemonic, list<Trait> traits = []>
 // Token mixers
 //===----------------------------------------------------------------------===//
 
+
+// The window, sink and sink-logit accessors shared by both softmax attention
+// ops (implemented in LoomOps.cpp).
+defvar Loom_ServingAttentionDecls = [{
+    /// The single `window = W` value, or nothing (absent or per head).
+    std::optional<int64_t> getUniformWindow();
+    /// The per-head `window = array<i64: ...>` values, or nothing.
+    std::optional<::llvm::ArrayRef<int64_t>> getHeadWindows();
+    /// Whether `sink`, a per-head window or `sink_logits` is present: the
+    /// serving masks only the reference lowerings implement.
+    bool hasServingMasks();
+}];
+
+// `window`: one i64 for every head, or an array of one i64 per query head.
+def Loom_WindowAttr : AnyAttrOf<[I64Attr, DenseI64ArrayAttr]>;
+
 def Loom_AttentionOp : Loom_Op<"attention"> {
   let summary = "softmax attention (MHA, GQA, MQA) with causal, window and softcap options";
   let description = [{
@@ -47,9 +63,25 @@ def Loom_AttentionOp : Loom_Op<"attention"> {
     - Let `i' = i + (Skv - Sq)` (bottom-right alignment, as in
       FlashAttention). With `causal`, key `j` is visible to query `i` iff
       `j <= i'`. `window = W` (`W > 0`) requires `causal` and further
-      requires `j > i' - W`.
+      requires `j > i' - W`. `window` may instead be an array of `Hq` values
+      `array<i64: W_0, ..., W_{Hq-1}>` (each `>= 0`, `Hq` static, `causal`
+      required): query head `h` uses `W_h`, and `W_h = 0` means no window
+      (full causal attention) for that head.
+    - `sink = N` (`N >= 0`): keys `j < N` are exempt from the window. With
+      both, key `j` is visible to query `i` of head `h` iff
+      `j <= i'` and (`W_h = 0` or `j > i' - W_h` or `j < N`). Sinks never
+      unmask a key that `causal` hides (`j > i'`), so a query whose aligned
+      position is before a sink does not see it. Without a window `sink`
+      has no effect.
     - `o_i = sum_j softmax_j(s_ij over visible j) * v_j`. A query row with no
       visible key yields zeros.
+    - Optional operand `sink_logits : [Hq] x f32` (after `v`): a learned
+      logit per query head that joins every row's softmax denominator only,
+      as a virtual key of score `sink_h` (taken as is: no `scale`, no
+      `softcap`) and value 0:
+      `o_i = sum_j exp(s_ij - m_i) v_j / (sum_j exp(s_ij - m_i) + exp(sink_h - m_i))`
+      with `m_i = max(max_j s_ij, sink_h)` over visible `j`. A row with no
+      visible key yields zeros. `sink_h = -inf` is the same as no sink logit.
     - Optional second result `lse : [B, Hq, Sq] x f32`, the log-sum-exp of
       the row: `lse_i = log(sum_j exp(s_ij) over visible j)`, over the same
       scores the softmax sees (after `scale`, `softcap` and the masks),
@@ -57,8 +89,15 @@ def Loom_AttentionOp : Loom_Op<"attention"> {
       `m_i = max_j s_ij`; `-inf` for a row with no visible key. With it, the
       attention of a query over a split of the keys can be merged exactly
       (`loom.merge_attention`). Without it the op has one result, as before.
+      With `sink_logits` the sink joins the sum as its virtual key:
+      `lse_i = log(sum_j exp(s_ij) + exp(sink_h))`, which is `sink_h` for a
+      row with no visible key. The merge stays exact when exactly one of the
+      merged parts carries `sink_logits`.
 
-    Canonicalization drops a `window` that covers every key (`W >= Skv`).
+    Canonicalization drops a `window` that covers every key (`W >= Skv`,
+    static `Skv`; per head, such a `W_h` becomes 0), turns a per-head window
+    whose values are all equal into the single `window` (all 0: no window),
+    and drops `sink = 0` and a `sink` without a window.
 
     Example:
 
@@ -69,13 +108,21 @@ def Loom_AttentionOp : Loom_Op<"attention"> {
     %o2, %lse = loom.attention %q, %k, %v {causal}
         : (tensor<2x8x512x64xbf16>, tensor<2x2x512x64xbf16>, tensor<2x2x512x64xbf16>)
         -> (tensor<2x8x512x64xbf16>, tensor<2x8x512xf32>)
+    // StreamingLLM heads (4 sinks, window 256) beside full heads, with
+    // gpt-oss sink logits.
+    %o3 = loom.attention %q, %k, %v, %sinks {causal, sink = 4 : i64,
+                                             window = array<i64: 256, 0, 256, 0, 256, 0, 256, 0>}
+        : (tensor<2x8x512x64xbf16>, tensor<2x2x512x64xbf16>, tensor<2x2x512x64xbf16>, tensor<8xf32>)
+        -> tensor<2x8x512x64xbf16>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
+                       Optional<AnyRankedTensor>:$sink_logits,
                        UnitAttr:$causal,
                        OptionalAttr<F32Attr>:$scale,
-                       OptionalAttr<I64Attr>:$window,
-                       OptionalAttr<F32Attr>:$softcap);
+                       OptionalAttr<Loom_WindowAttr>:$window,
+                       OptionalAttr<F32Attr>:$softcap,
+                       OptionalAttr<I64Attr>:$sink);
   let results = (outs AnyRankedTensor:$result,
                       Optional<AnyRankedTensor>:$lse);
   let builders = [
@@ -85,10 +132,21 @@ def Loom_AttentionOp : Loom_Op<"attention"> {
                    "::mlir::FloatAttr":$scale, "::mlir::IntegerAttr":$window,
                    "::mlir::FloatAttr":$softcap), [{
       build($_builder, $_state, result, /*lse=*/::mlir::Type(), q, k, v,
-            causal, scale, window, softcap);
+            /*sink_logits=*/::mlir::Value(), causal, scale, window, softcap,
+            /*sink=*/::mlir::IntegerAttr());
+    }]>,
+    // The form with an optional lse type and no serving masks.
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Type":$lse,
+                   "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v,
+                   "bool":$causal, "::mlir::FloatAttr":$scale,
+                   "::mlir::IntegerAttr":$window,
+                   "::mlir::FloatAttr":$softcap), [{
+      build($_builder, $_state, result, lse, q, k, v,
+            /*sink_logits=*/::mlir::Value(), causal, scale, window, softcap,
+            /*sink=*/::mlir::IntegerAttr());
     }]>
   ];
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = Loom_ServingAttentionDecls # [{
     /// The type of the attention output (result 0).
     ::mlir::RankedTensorType getType() { return getResult().getType(); }
     /// The attention output (result 0), as for the one-result ops.
@@ -113,8 +171,15 @@ def Loom_BlockSparseAttentionOp : Loom_Op<"block_sparse_attention"> {
     `loom.attention`: the log-sum-exp of each row's visible scores, `-inf`
     for a row with no visible key.
 
+    `window` (one value or one per query head), `sink` and the optional
+    operand `sink_logits : [Hq] x f32` are as in `loom.attention`; the key
+    must then pass the layout, `causal` and the window-or-sink test: a sink
+    is exempt from the window only, never from the layout or `causal`.
+
     Canonicalization turns a constant all-true layout into `loom.attention`
-    and a constant all-false layout into zeros (and an lse of `-inf`).
+    and a constant all-false layout into zeros (and an lse of `-inf`; not
+    with both `sink_logits` and lse, whose rows are then `sink_h`), and
+    simplifies `window` and `sink` as `loom.attention` does.
 
     Example:
 
@@ -126,10 +191,13 @@ def Loom_BlockSparseAttentionOp : Loom_Op<"block_sparse_attention"> {
   }];
   let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
                        AnyRankedTensor:$layout,
+                       Optional<AnyRankedTensor>:$sink_logits,
                        I64Attr:$block_q, I64Attr:$block_k,
                        UnitAttr:$causal,
                        OptionalAttr<F32Attr>:$scale,
-                       OptionalAttr<F32Attr>:$softcap);
+                       OptionalAttr<F32Attr>:$softcap,
+                       OptionalAttr<Loom_WindowAttr>:$window,
+                       OptionalAttr<I64Attr>:$sink);
   let results = (outs AnyRankedTensor:$result,
                       Optional<AnyRankedTensor>:$lse);
   let builders = [
@@ -140,10 +208,21 @@ def Loom_BlockSparseAttentionOp : Loom_Op<"block_sparse_attention"> {
                    "uint64_t":$block_k, "bool":$causal,
                    "::mlir::FloatAttr":$scale, "::mlir::FloatAttr":$softcap), [{
       build($_builder, $_state, result, /*lse=*/::mlir::Type(), q, k, v,
-            layout, block_q, block_k, causal, scale, softcap);
+            layout, /*sink_logits=*/::mlir::Value(), block_q, block_k, causal,
+            scale, softcap, /*window=*/nullptr, /*sink=*/nullptr);
+    }]>,
+    // The form with an optional lse type and no serving masks.
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Type":$lse,
+                   "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v,
+                   "::mlir::Value":$layout, "uint64_t":$block_q,
+                   "uint64_t":$block_k, "bool":$causal,
+                   "::mlir::FloatAttr":$scale, "::mlir::FloatAttr":$softcap), [{
+      build($_builder, $_state, result, lse, q, k, v, layout,
+            /*sink_logits=*/::mlir::Value(), block_q, block_k, causal, scale,
+            softcap, /*window=*/nullptr, /*sink=*/nullptr);
     }]>
   ];
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = Loom_ServingAttentionDecls # [{
     /// The type of the attention output (result 0).
     ::mlir::RankedTensorType getType() { return getResult().getType(); }
     /// The attention output (result 0), as for the one-result ops.

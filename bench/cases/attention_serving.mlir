@@ -1,0 +1,45 @@
+// Serving attention (issue 16): attention sinks, one window per query head
+// and learned sink logits, checked against reference.py (which reads
+// `sink`, `window = array<i64: ...>` and the sink_logits operand). No GPU
+// kernel implements these masks yet: every entry runs on the generic path,
+// which materializes the [B, Hq, Sq, Skv] f32 scores (8 GiB per buffer for
+// the StreamingLLM entry, 2 GiB for the DuoAttention one).
+//
+// - StreamingLLM: 4 sinks and a window of 1024 over 8192 tokens, 32 heads,
+//   D 128, bf16, causal; and its decode step (one query, 4 sequences).
+// - DuoAttention: 25% retrieval heads (every 4th query head: full causal
+//   attention), the others streaming heads (64 sinks and a window of 256),
+//   GQA 32:8, 4096 tokens.
+// - gpt-oss: learned sink logits on GQA 64:8, D 64, a sliding layer (window
+//   128) and a full layer with the lse result.
+// - Block-sparse with per-head windows, sinks and sink logits, ragged.
+
+func.func @serve_streaming_llm(%q: tensor<1x32x8192x128xbf16>, %k: tensor<1x32x8192x128xbf16>, %v: tensor<1x32x8192x128xbf16>) -> tensor<1x32x8192x128xbf16> {
+  %o = loom.attention %q, %k, %v {causal, sink = 4 : i64, window = 1024 : i64} : (tensor<1x32x8192x128xbf16>, tensor<1x32x8192x128xbf16>, tensor<1x32x8192x128xbf16>) -> tensor<1x32x8192x128xbf16>
+  return %o : tensor<1x32x8192x128xbf16>
+}
+
+func.func @serve_streaming_llm_decode(%q: tensor<4x32x1x128xbf16>, %k: tensor<4x8x8192x128xbf16>, %v: tensor<4x8x8192x128xbf16>) -> tensor<4x32x1x128xbf16> {
+  %o = loom.attention %q, %k, %v {causal, sink = 4 : i64, window = 1024 : i64} : (tensor<4x32x1x128xbf16>, tensor<4x8x8192x128xbf16>, tensor<4x8x8192x128xbf16>) -> tensor<4x32x1x128xbf16>
+  return %o : tensor<4x32x1x128xbf16>
+}
+
+func.func @serve_duo_attention(%q: tensor<1x32x4096x128xbf16>, %k: tensor<1x8x4096x128xbf16>, %v: tensor<1x8x4096x128xbf16>) -> tensor<1x32x4096x128xbf16> {
+  %o = loom.attention %q, %k, %v {causal, sink = 64 : i64, window = array<i64: 0, 256, 256, 256, 0, 256, 256, 256, 0, 256, 256, 256, 0, 256, 256, 256, 0, 256, 256, 256, 0, 256, 256, 256, 0, 256, 256, 256, 0, 256, 256, 256>} : (tensor<1x32x4096x128xbf16>, tensor<1x8x4096x128xbf16>, tensor<1x8x4096x128xbf16>) -> tensor<1x32x4096x128xbf16>
+  return %o : tensor<1x32x4096x128xbf16>
+}
+
+func.func @serve_gpt_oss_sliding(%q: tensor<1x64x1000x64xbf16>, %k: tensor<1x8x1000x64xbf16>, %v: tensor<1x8x1000x64xbf16>, %sinks: tensor<64xf32>) -> tensor<1x64x1000x64xbf16> {
+  %o = loom.attention %q, %k, %v, %sinks {causal, window = 128 : i64} : (tensor<1x64x1000x64xbf16>, tensor<1x8x1000x64xbf16>, tensor<1x8x1000x64xbf16>, tensor<64xf32>) -> tensor<1x64x1000x64xbf16>
+  return %o : tensor<1x64x1000x64xbf16>
+}
+
+func.func @serve_gpt_oss_full_lse(%q: tensor<1x64x333x64xbf16>, %k: tensor<1x8x333x64xbf16>, %v: tensor<1x8x333x64xbf16>, %sinks: tensor<64xf32>) -> (tensor<1x64x333x64xbf16>, tensor<1x64x333xf32>) {
+  %o, %lse = loom.attention %q, %k, %v, %sinks {causal} : (tensor<1x64x333x64xbf16>, tensor<1x8x333x64xbf16>, tensor<1x8x333x64xbf16>, tensor<64xf32>) -> (tensor<1x64x333x64xbf16>, tensor<1x64x333xf32>)
+  return %o, %lse : tensor<1x64x333x64xbf16>, tensor<1x64x333xf32>
+}
+
+func.func @serve_bsa_head_windows(%q: tensor<1x4x333x64xbf16>, %k: tensor<1x2x333x64xbf16>, %v: tensor<1x2x333x64xbf16>, %l: tensor<1x4x6x6xi1>, %sinks: tensor<4xf32>) -> tensor<1x4x333x64xbf16> {
+  %o = loom.block_sparse_attention %q, %k, %v, %l, %sinks {block_q = 64 : i64, block_k = 64 : i64, causal, sink = 4 : i64, window = array<i64: 0, 100, 0, 37>} : (tensor<1x4x333x64xbf16>, tensor<1x2x333x64xbf16>, tensor<1x2x333x64xbf16>, tensor<1x4x6x6xi1>, tensor<4xf32>) -> tensor<1x4x333x64xbf16>
+  return %o : tensor<1x4x333x64xbf16>
+}
