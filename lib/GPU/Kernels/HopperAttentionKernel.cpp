@@ -49,6 +49,8 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
+#include <cstdio>
+
 using namespace mlir;
 
 namespace loom {
@@ -65,10 +67,16 @@ struct Generator {
   WgmmaType mmaType;
 
   // Arguments.
-  Value qMapPtr, kMapPtr, vMapPtr, q, k, v, o, scale, lseArg;
+  Value qMapPtr, kMapPtr, vMapPtr, q, k, v, o, scale, softcapArg, sinkArg,
+      lseArg;
   // Prologue values.
   Value tid, wg, wgTid, warp, lane, smem, base, pad, barriers;
   Value bIdx, h, kvh, sq, skv, q0, offset, ne, sl2;
+  // With softcap: scale / c and c * log2(e).
+  Value sOverC, capL2;
+  // With a window: head h's window (0: none), the sink tiles and the first
+  // window tile after them (tileOf).
+  Value win, sinkTiles, start;
   // A consumer thread's two query rows and its lane in the quad.
   Value rows[2], t4;
 
@@ -102,6 +110,14 @@ struct Generator {
   }
   /// The shared-window address of `offset`.
   Value addressOf(Value offset) { return b.add(base, b.add(pad, offset)); }
+  /// The key tile of iteration `it`: every tile without a window, else the
+  /// sink tiles and then the window's.
+  Value tileOf(Value it) {
+    if (c.windows.empty())
+      return it;
+    return b.select(b.slt(it, sinkTiles), it,
+                    b.add(b.sub(it, sinkTiles), start));
+  }
   /// The tensor map at `pointer` with boxes of `rows` x 64.
   Value mapOf(Value pointer, int64_t rows) {
     Type type =
@@ -126,7 +142,7 @@ struct Generator {
         // The round before this one must have been consumed (a fresh
         // barrier counts its previous phase done).
         waitBarrier(b, barriers, empty(s), b.xori(parity, b.i1(true)));
-        Value row = b.mul(it, b.idx(c.blockN));
+        Value row = b.mul(tileOf(it), b.idx(c.blockN));
         arriveExpectBytes(b, barriers, kFull(s), c.kvTileBytes());
         for (int64_t p = 0; p < c.panels(); ++p)
           tmaLoad(b, kMap, {b.idx(64 * p), row, kvh, bIdx},
@@ -148,7 +164,7 @@ struct Generator {
   void consumer() {
     setMaxRegisters(b, c.consumerRegisters, /*increase=*/true);
     const int64_t nS = c.blockN / 2, nO = c.headDim / 2;
-    const bool folded = c.positiveScale;
+    const bool folded = c.folded();
     Value rowInTile = b.mul(b.sub(wg, b.idx(1)), b.idx(64));
     Value g = b.divu(lane, b.idx(4));
     t4 = b.remu(lane, b.idx(4));
@@ -208,15 +224,25 @@ struct Generator {
       Values x(nS);
       for (int64_t i = 0; i < nS; ++i) {
         Value e = wgmmaElement(b, acc, i);
-        x[i] = folded ? e : b.fmul(e, sl2);
+        if (c.softcap)
+          x[i] = b.fmul(b.tanh(b.fmul(e, sOverC)), capL2);
+        else
+          x[i] = folded ? e : b.fmul(e, sl2);
       }
       // Masks, per element only where the tile crosses the end of the
-      // keys or (causal) the diagonal of the warpgroup's first row.
-      Value tileStart = b.mul(it, b.idx(c.blockN));
+      // keys, (causal) the diagonal of the warpgroup's first row or (window)
+      // the window's start for its last row, outside the sinks.
+      Value tileStart = b.mul(tileOf(it), b.idx(c.blockN));
       Value tileEnd = b.addConst(tileStart, c.blockN);
       Value needMask = b.sgt(tileEnd, skv);
       if (c.causal)
         needMask = b.ori(needMask, b.sgt(b.sub(tileEnd, b.idx(1)), ipMin));
+      if (!c.windows.empty()) {
+        Value firstFull = b.addConst(b.sub(ipMin, win), 63 + 1);
+        Value cut = b.andi(b.ne(win, b.idx(0)), b.slt(tileStart, firstFull));
+        cut = b.andi(cut, b.sgt(tileEnd, b.idx(c.sink)));
+        needMask = b.ori(needMask, cut);
+      }
       Values masked = b.ifThenElse(
           needMask, SmallVector<Type>(nS, b.getF32Type()),
           [&] {
@@ -228,11 +254,30 @@ struct Generator {
               Value clamped = b.maxs(b.mins(rel, b.idx(c.blockN)), b.idx(-1));
               hiRel[r] = b.indexCast(b.getI32Type(), clamped);
             }
+            // The window: keys from i' - W + 1 on, or below the sink.
+            auto relative = [&](Value key) {
+              Value rel = b.sub(key, tileStart);
+              Value clamped =
+                  b.maxs(b.mins(rel, b.idx(c.blockN + 1)), b.idx(-1));
+              return b.indexCast(b.getI32Type(), clamped);
+            };
+            Value loRel[2], sinkRel;
+            if (!c.windows.empty()) {
+              for (int r = 0; r < 2; ++r)
+                loRel[r] = b.select(
+                    b.eq(win, b.idx(0)), b.i32(-1),
+                    relative(b.addConst(b.sub(aligned[r], win), 1)));
+              sinkRel = relative(b.idx(c.sink));
+            }
             Values ys;
             for (int64_t i = 0; i < nS; ++i) {
               int64_t r = (i % 4) / 2;
               Value jl = b.add(keyLane, b.i32(8 * (i / 4) + i % 2));
-              ys.push_back(b.select(b.sle(jl, hiRel[r]), x[i], negInf()));
+              Value visible = b.sle(jl, hiRel[r]);
+              if (!c.windows.empty())
+                visible = b.andi(visible, b.ori(b.sge(jl, loRel[r]),
+                                                b.slt(jl, sinkRel)));
+              ys.push_back(b.select(visible, x[i], negInf()));
             }
             return ys;
           },
@@ -299,6 +344,23 @@ struct Generator {
       if (c.pingPong)
         namedBarrierArrive(b, b.sub(b.idx(2), w), consumerThreads);
     };
+    // The running max and sum before the first key: -inf and 0, or with
+    // sink logits the sink as a key of score sink_h (in log2 units) and
+    // weight 1, counted by one lane of each quad (the sums are reduced
+    // over the quad at the end).
+    Values mInit{negInf(), negInf()}, lInit{zeroF(), zeroF()};
+    if (c.sinkLogits) {
+      Value logit = b.ifThenElse(
+          b.slt(h, b.dim(q, 1)), b.getF32Type(),
+          [&] { return b.load(sinkArg, {h}); }, [&] { return negInf(); });
+      Value m0 = b.fmul(logit, b.f32(1.44269504088896340736));
+      Value counted = b.andi(
+          b.eq(t4, b.idx(0)),
+          b.cmpf(arith::CmpFPredicate::ONE, logit, negInf()));
+      Value l0 = b.select(counted, b.f32(1.0), zeroF());
+      mInit = {m0, m0};
+      lInit = {l0, l0};
+    }
     SmallVector<Type> resultTypes(4, b.getF32Type());
     resultTypes.push_back(oType);
     Values loop = b.ifThenElse(
@@ -314,8 +376,7 @@ struct Generator {
           Value acc0 = issueS(first);
           handOver();
           wgmmaWait(b, 0);
-          Values minusInf{negInf(), negInf()}, zeros{zeroF(), zeroF()};
-          Softmax s0 = softmax(acc0, first, minusInf, zeros);
+          Softmax s0 = softmax(acc0, first, mInit, lInit);
           Values init{s0.m[0], s0.m[1], s0.l[0], s0.l[1],
                       wgmmaZeroAccumulator(b, oType)};
           Values pa0 = pack(s0.p);
@@ -355,7 +416,7 @@ struct Generator {
           return Values{steady[0], steady[1], steady[2], steady[3], out};
         },
         [&] {
-          return Values{negInf(), negInf(), zeroF(), zeroF(),
+          return Values{mInit[0], mInit[1], lInit[0], lInit[1],
                         wgmmaZeroAccumulator(b, oType)};
         });
 
@@ -412,6 +473,10 @@ struct Generator {
     v = b.arg(arg++);
     o = b.arg(arg++);
     scale = b.arg(arg++);
+    if (c.softcap)
+      softcapArg = b.arg(arg++);
+    if (c.sinkLogits)
+      sinkArg = b.arg(arg++);
     if (c.lse)
       lseArg = b.arg(arg++);
 
@@ -445,6 +510,10 @@ struct Generator {
     q0 = b.mul(b.sub(b.sub(nby, b.idx(1)), by), b.idx(c.blockM()));
     offset = b.sub(skv, sq);
     sl2 = b.fmul(scale, b.f32(1.44269504088896340736));
+    if (c.softcap) {
+      sOverC = b.fdiv(scale, softcapArg);
+      capL2 = b.fmul(softcapArg, b.f32(1.44269504088896340736));
+    }
 
     // Key tiles [0, ne) hold every key visible to some row of the CTA.
     Value keyEnd = skv;
@@ -454,7 +523,23 @@ struct Generator {
       keyEnd = b.maxs(b.mins(skv, b.add(b.add(lastRow, offset), b.idx(1))),
                       b.idx(0));
     }
-    ne = b.select(live, b.ceilDivConst(keyEnd, c.blockN), b.idx(0));
+    Value hiTiles = b.ceilDivConst(keyEnd, c.blockN);
+    if (!c.windows.empty()) {
+      // Head h's window (per head: a chain of selects over the heads).
+      win = b.idx(c.windows.back());
+      for (int64_t i = static_cast<int64_t>(c.windows.size()) - 2; i >= 0; --i)
+        win = b.select(b.eq(h, b.idx(i)), b.idx(c.windows[i]), win);
+      // Tiles [0, sinkTiles) hold the sinks, [start, hiTiles) the window of
+      // the CTA's rows (the first row's window starts lowest).
+      sinkTiles = b.ceilDivConst(b.mins(b.idx(c.sink), keyEnd), c.blockN);
+      Value lowKey = b.maxs(b.addConst(b.sub(b.add(q0, offset), win), 1),
+                            b.idx(0));
+      Value loTile = b.select(b.eq(win, b.idx(0)), b.idx(0),
+                              b.divu(lowKey, b.idx(c.blockN)));
+      start = b.mins(b.maxs(loTile, sinkTiles), hiTiles);
+      hiTiles = b.add(sinkTiles, b.sub(hiTiles, start));
+    }
+    ne = b.select(live, hiTiles, b.idx(0));
 
     smem = b.dynamicSharedMemory();
     base = b.alignedPointer(smem);
@@ -488,6 +573,13 @@ std::string HopperAttentionConfig::check() const {
     return "blockN must be a multiple of 16 up to 256";
   if (stages < 2)
     return "at least two stages";
+  if (!windows.empty() && !causal)
+    return "a window needs causal";
+  for (int64_t w : windows)
+    if (w < 0)
+      return "windows must be >= 0";
+  if (sink < 0)
+    return "the sink must be >= 0";
   if (producerRegisters % 8 || consumerRegisters % 8 ||
       producerRegisters < 24 || consumerRegisters > 256)
     return "register budgets must be multiples of 8 in [24, 256]";
@@ -507,7 +599,26 @@ std::string HopperAttentionConfig::kernelName() const {
                      std::to_string(consumerRegisters);
   if (causal)
     name += "_causal";
-  if (positiveScale)
+  if (windows.size() == 1) {
+    name += "_w" + std::to_string(windows[0]);
+  } else if (!windows.empty()) {
+    // Per-head windows: their count and an FNV-1a hash of the values.
+    uint64_t hash = 1469598103934665603ull;
+    for (int64_t w : windows) {
+      hash ^= static_cast<uint64_t>(w);
+      hash *= 1099511628211ull;
+    }
+    char hex[17];
+    snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+    name += "_wh" + std::to_string(windows.size()) + "x" + hex;
+  }
+  if (!windows.empty() && sink)
+    name += "_sink" + std::to_string(sink);
+  if (softcap)
+    name += "_softcap";
+  if (sinkLogits)
+    name += "_sinklogits";
+  if (folded())
     name += "_pscale";
   if (lse)
     name += "_lse";
@@ -537,6 +648,10 @@ buildHopperAttentionKernel(ModuleOp module, Location loc,
   }
   sig.arguments.append(4, tensor);
   sig.arguments.push_back(Float32Type::get(ctx));
+  if (c.softcap)
+    sig.arguments.push_back(Float32Type::get(ctx));
+  if (c.sinkLogits)
+    sig.arguments.push_back(dynamicMemRefType(1, Float32Type::get(ctx)));
   if (c.lse)
     sig.arguments.push_back(dynamicMemRefType(3, Float32Type::get(ctx)));
   sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace loom {
 namespace gpu {
@@ -37,6 +38,19 @@ struct HopperAttentionConfig {
   /// Also write each row's natural log-sum-exp to a [B, Hq, Sq] f32
   /// argument, the last one (-inf for a row without visible key).
   bool lse = false;
+  /// Sliding window (requires `causal`): empty for none, one value for
+  /// every query head, or one per query head (0: no window for that head).
+  /// Key j is visible to aligned row i' iff j <= i' and (W = 0 or
+  /// j > i' - W or j < sink). Only the sink tiles and the window's tiles
+  /// are visited.
+  std::vector<int64_t> windows;
+  /// Keys j < sink are exempt from the window (ignored without one).
+  int64_t sink = 0;
+  /// Scores s = c * tanh(s / c), c an f32 argument after the scale.
+  bool softcap = false;
+  /// A [Hq] f32 argument (after the softcap): head h's sink logit joins
+  /// every row's softmax denominator (loom.attention's sink_logits).
+  bool sinkLogits = false;
   /// q, k, v and o are strided views (unit stride in D only), as in
   /// AttentionKernelConfig: a fusion group's layout changes are read and
   /// written in place (the tensor maps carry the strides).
@@ -46,6 +60,10 @@ struct HopperAttentionConfig {
   bool pingPong = true;
   /// setmaxnreg budgets of the producer and the consumer warpgroups.
   int64_t producerRegisters = 24, consumerRegisters = 240;
+
+  /// The scale folds into one fma per score (raw scores, see
+  /// positiveScale); not with softcap or sink logits.
+  bool folded() const { return positiveScale && !softcap && !sinkLogits; }
 
   /// Consumer warpgroups, 64 query rows each.
   static constexpr int64_t kConsumers = 2;
@@ -78,6 +96,8 @@ struct HopperAttentionConfig {
 ///   o [B, Hq, Sq, D] (written)          memref<?x?x?x?xT> (strided<[?, ?,
 ///                                       ?, 1], offset: ?> with `strided`)
 ///   scale                               f32
+///   softcap c                           f32                 (softcap only)
+///   sink logits [Hq]                    memref<?xf32>       (sinkLogits only)
 ///   lse [B, Hq, Sq]                     memref<?x?x?xf32>   (lse only)
 ///
 /// Launch: grid (max(B * Hq, 1) * T, 1, 1) with T = max(ceil(Sq / blockM),
