@@ -40,7 +40,9 @@ func.func @same_kernel(%q: tensor<1x4x300x128xbf16>, %k: tensor<1x4x300x128xbf16
 }
 
 // Dynamic shapes, f16, D = 64, window, softcap and scale: the sizes come from
-// q at run time, the window is a kernel argument.
+// q at run time. On sm_90a the wgmma kernel (the window in its name, the
+// softcap an argument) runs where the TMA can read q, k and v, the flash
+// kernel (the window an argument) otherwise.
 // CHECK-LABEL: func.func @dynamic_window_softcap
 // CHECK-SAME: (%[[Q:[^:]*]]: tensor<?x?x?x64xf16>
 // CHECK-DAG: %[[B:.*]] = tensor.dim %[[Q]], %c0
@@ -50,8 +52,10 @@ func.func @same_kernel(%q: tensor<1x4x300x128xbf16>, %k: tensor<1x4x300x128xbf16
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant 2.500000e-01 : f32
 // CHECK-DAG: %[[CAP:.*]] = arith.constant 3.000000e+01 : f32
 // CHECK-DAG: %[[W:.*]] = arith.constant 256 : index
-// CHECK-DAG: %[[BH:.*]] = arith.muli %[[B]], %[[H]] : index
-// CHECK-DAG: %[[GX:.*]] = arith.maxui %[[BH]], %c1{{.*}} : index
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_f16_d64_m128_n128_s2_r24x240_causal_w256_softcap_pp blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %{{.*}} args({{.*}}, %[[SCALE]] : f32, %[[CAP]] : f32)
+// CHECK: } else {
+// CHECK: %[[BH:.*]] = arith.muli %[[B]], %[[H]] : index
+// CHECK: %[[GX:.*]] = arith.maxui %[[BH]], %c1{{.*}} : index
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_f16_d64_m128_n32_w4_causal_window_softcap blocks in (%[[GX]], %{{.*}}, %{{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %{{.*}} args({{.*}}, %[[SCALE]] : f32, %[[CAP]] : f32, %[[W]] : index)
 func.func @dynamic_window_softcap(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>, %v: tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16> {
   %o = loom.attention %q, %k, %v {causal, window = 256 : i64, softcap = 30.0 : f32, scale = 0.25 : f32} : (tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16>

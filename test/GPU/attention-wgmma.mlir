@@ -110,17 +110,40 @@ func.func @dynamic_causal_lse(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>
 
 // -----
 
-// Forms the wgmma kernel does not take keep the flash kernel alone: a
-// softcap, a window, a short static query (64 rows), a block-sparse layout.
+// Forms the wgmma kernel does not take keep the flash kernel alone: a short
+// static query (64 rows), a block-sparse layout.
 // CHECK-LABEL: func.func @flash_only
 // CHECK-NOT:   wgmma
 // CHECK:       return
 func.func @flash_only(%q: tensor<1x4x256x128xbf16>, %k: tensor<1x4x256x128xbf16>, %v: tensor<1x4x256x128xbf16>,
                       %qs: tensor<1x4x64x128xbf16>, %layout: tensor<1x1x2x2xi1>)
-    -> (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>) {
-  %a = loom.attention %q, %k, %v {softcap = 30.0 : f32} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16>
-  %b = loom.attention %q, %k, %v {causal, window = 64 : i64} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16>
+    -> (tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>) {
   %c = loom.attention %qs, %k, %v : (tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x64x128xbf16>
   %d = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 128 : i64, block_k = 128 : i64} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x1x2x2xi1>) -> tensor<1x4x256x128xbf16>
-  return %a, %b, %c, %d : tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>
+  return %c, %d : tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>
+}
+
+// -----
+
+// A softcap and a window take the wgmma kernel (the flash kernel stays the
+// fallback): the softcap an f32 argument after the scale (scores
+// c * tanh(s / c), so the scale is not folded), the window in the kernel's
+// name; only the window's key tiles are loaded.
+// CHECK-LABEL: func.func @softcap_and_window
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_softcap_pp {{.*}}, %{{.*}} : f32, %{{.*}} : f32)
+// CHECK: } else {
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_softcap blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_causal_w64_pscale_pp {{.*}}, %{{.*}} : f32)
+// CHECK: } else {
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n32_w4_causal_window_pscale blocks
+// CHECK: gpu.func @loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_softcap_pp(
+// CHECK-SAME: %{{.*}}: f32, %{{.*}}: f32)
+// CHECK: math.tanh
+// PTX: .entry loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_softcap_pp(
+// PTX: .entry loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_causal_w64_pscale_pp(
+func.func @softcap_and_window(%q: tensor<1x4x256x128xbf16>, %k: tensor<1x4x256x128xbf16>, %v: tensor<1x4x256x128xbf16>)
+    -> (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) {
+  %a = loom.attention %q, %k, %v {softcap = 30.0 : f32} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16>
+  %b = loom.attention %q, %k, %v {causal, window = 64 : i64} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16>
+  return %a, %b : tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>
 }

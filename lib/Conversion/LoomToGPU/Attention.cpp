@@ -27,12 +27,22 @@
 // one that needs more shared memory than the chip has, is an error at the
 // op.
 //
-// On sm_90a, the dense forms without window or softcap, with more than 64
-// query rows and no requested tile take the wgmma kernel
+// On sm_90a, the dense forms (causal, window, softcap and scale included)
+// with more than 64 query rows and no requested tile take the wgmma kernel
 // (HopperAttentionKernel.h; selectHopper) where the TMA can read q, k and
-// v, checked at run time, the flash kernel otherwise. MEASURED on H100
-// (B4 H16 S4096 D128 bf16): dense 1.025 ms, causal 0.567 ms (cuDNN 0.811,
-// 0.472; FA2 1.570, 0.906).
+// v, checked at run time, the flash kernel otherwise. Its grid is linear,
+// query tiles fastest, so the CTAs that run together share one head's k and
+// v in L2; two consumer warpgroups ping-pong between softmax and wgmma.
+// MEASURED on H100, 2026-12-05 (B4 H16 S4096 D128 bf16): dense 0.864 ms,
+// causal 0.505 ms (cuDNN 0.820, 0.480; FA2 1.714, 0.902); docs/perf.md.
+//
+// loom.attention with sinks, per-head windows or sink logits (issue 16's
+// serving forms) on sm_90a takes the same wgmma kernel (selectServingHopper,
+// rewriteServing): the kernel visits only the sink tiles and the window's
+// tiles, masks elements only on the tiles that need it, and starts each
+// row's running max and sum from its head's sink logit. Where the TMA cannot
+// read the operands (checked at run time) the op's generic lowering runs
+// instead, writing into the same buffers.
 //
 // Few query rows per kv head (decode) take the split-KV kernels instead
 // (DecodeAttention.cpp). Everything else (f32, other head dims, D != Dv,
@@ -46,6 +56,7 @@
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -69,7 +80,9 @@ struct AttentionOperands {
   std::optional<uint64_t> window;
   uint64_t blockQ = 0, blockK = 0;
   /// Sink, per-head windows or sink logits (or a window on the block-sparse
-  /// op): no kernel implements them, so the op takes the generic path.
+  /// op): the flash kernel does not implement them; on sm_90a the wgmma
+  /// kernel does (selectServingHopper), elsewhere the op takes the generic
+  /// path.
   bool serving = false;
 };
 
@@ -218,7 +231,7 @@ selectHopper(const AttentionOperands &a,
              const loom::gpu::AttentionKernelConfig &c,
              const loom::gpu::Target &target) {
   if (!target.hasWgmma() || !target.hasTma() || target.attention ||
-      a.serving || c.sparse || c.window || c.softcap || c.ropeQ || c.ropeK)
+      a.serving || c.sparse || c.ropeQ || c.ropeK)
     return std::nullopt;
   auto qType = cast<RankedTensorType>(a.q.getType());
   if (!qType.isDynamicDim(2) && qType.getDimSize(2) <= 64)
@@ -230,6 +243,9 @@ selectHopper(const AttentionOperands &a,
   h.positiveScale = c.positiveScale;
   h.lse = c.lse;
   h.strided = c.strided;
+  h.softcap = c.softcap;
+  if (c.window)
+    h.windows = {static_cast<int64_t>(*a.window)};
   // 128-key tiles: S, O and P of a 128-wide head fit 240 registers.
   h.blockN = 128;
   h.stages = 2;
@@ -297,6 +313,35 @@ using loom::gpu::dim;
 using loom::gpu::indexConst;
 using loom::gpu::isStatic;
 using loom::gpu::OperandChain;
+/// Launches the wgmma kernel `kernel` of `h` on q, k, v and o (buffers the
+/// TMA can read) with `extra` after the tensor maps and buffers (the scale,
+/// the softcap, the sink logits, the lse buffer, as its signature orders
+/// them): one linear grid, query tiles fastest (HopperAttentionKernel.h).
+void launchWgmma(OpBuilder &b, Location loc, ModuleOp module,
+                 SymbolRefAttr kernel,
+                 const loom::gpu::HopperAttentionConfig &h, Value qv, Value kv,
+                 Value vv, Value ov, ValueRange extra, Value batch,
+                 Value heads, Value sq) {
+  SmallVector<Value> args{
+      tensorMap4D(b, loc, module, qv, h.blockM(), h.elementType),
+      tensorMap4D(b, loc, module, kv, h.blockN, h.elementType),
+      tensorMap4D(b, loc, module, vv, h.blockN, h.elementType),
+      qv, kv, vv, ov};
+  args.append(extra.begin(), extra.end());
+  Value one = indexConst(b, loc, 1);
+  Value tiles = arith::MaxUIOp::create(
+      b, loc, loom::gpu::ceilDiv(b, loc, sq, h.blockM()), one);
+  Value heads1 = arith::MaxUIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
+  Value grid = arith::MulIOp::create(b, loc, heads1, tiles);
+  Value smem = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(h.sharedMemoryBytes())));
+  mlir::gpu::LaunchFuncOp::create(
+      b, loc, kernel, mlir::gpu::KernelDim3{grid, one, one},
+      mlir::gpu::KernelDim3{indexConst(b, loc, h.threads()), one, one}, smem,
+      args);
+}
+
 using loom::gpu::ResultChain;
 using loom::gpu::outputView;
 using loom::gpu::traceResult;
@@ -363,9 +408,12 @@ rewrite(Operation *op, const AttentionOperands &a,
   Value scaleValue =
       arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
   args.push_back(scaleValue);
-  if (c.softcap)
-    args.push_back(arith::ConstantOp::create(
-        b, loc, b.getF32FloatAttr(a.softcap->convertToFloat())));
+  Value softcapValue;
+  if (c.softcap) {
+    softcapValue = arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(a.softcap->convertToFloat()));
+    args.push_back(softcapValue);
+  }
   if (c.window)
     args.push_back(indexConst(b, loc, static_cast<int64_t>(*a.window)));
   if (views)
@@ -403,27 +451,13 @@ rewrite(Operation *op, const AttentionOperands &a,
     auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&choice.getThenRegion().front());
-    SmallVector<Value> wgmmaArgs{
-        tensorMap4D(b, loc, module, qv, hopper->blockM(), hopper->elementType),
-        tensorMap4D(b, loc, module, kv, hopper->blockN, hopper->elementType),
-        tensorMap4D(b, loc, module, vv, hopper->blockN, hopper->elementType),
-        qv, kv, vv, ov, scaleValue};
+    SmallVector<Value> extra{scaleValue};
+    if (hopper->softcap)
+      extra.push_back(softcapValue);
     if (hopper->lse)
-      wgmmaArgs.push_back(args.back());
-    // One linear grid, query tiles fastest (HopperAttentionKernel.h).
-    Value one = indexConst(b, loc, 1);
-    Value tiles = arith::MaxUIOp::create(
-        b, loc, loom::gpu::ceilDiv(b, loc, sq, hopper->blockM()), one);
-    Value heads1 = arith::MaxUIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
-    Value grid = arith::MulIOp::create(b, loc, heads1, tiles);
-    Value smem = arith::ConstantOp::create(
-        b, loc,
-        b.getI32IntegerAttr(static_cast<int32_t>(hopper->sharedMemoryBytes())));
-    mlir::gpu::LaunchFuncOp::create(
-        b, loc, *wgmma, mlir::gpu::KernelDim3{grid, one, one},
-        mlir::gpu::KernelDim3{indexConst(b, loc, hopper->threads()), one, one},
-        smem, wgmmaArgs);
+      extra.push_back(args.back());
+    launchWgmma(b, loc, module, *wgmma, *hopper, qv, kv, vv, ov, extra, batch,
+                heads, sq);
     b.setInsertionPointToStart(&choice.getElseRegion().front());
     launchFlash();
   } else {
@@ -454,6 +488,98 @@ configure(Operation *op, const AttentionOperands &a,
   return config;
 }
 
+/// The wgmma kernel for the serving forms of loom.attention (sink, per-head
+/// windows, sink logits), which the flash kernel does not cover: nothing
+/// where the kernel does not apply (the op then takes the generic path).
+std::optional<loom::gpu::HopperAttentionConfig>
+selectServingHopper(Operation *op, AttentionOperands a,
+                    const loom::gpu::Target &target) {
+  auto att = dyn_cast<loom::AttentionOp>(op);
+  if (!att || !a.serving)
+    return std::nullopt;
+  a.serving = false;
+  std::optional<loom::gpu::AttentionKernelConfig> c = selectKernel(op, a);
+  if (!c)
+    return std::nullopt;
+  c->lse = op->getNumResults() == 2;
+  std::optional<loom::gpu::HopperAttentionConfig> h =
+      selectHopper(a, *c, target);
+  if (!h)
+    return std::nullopt;
+  if (std::optional<ArrayRef<int64_t>> ws = att.getHeadWindows())
+    h->windows.assign(ws->begin(), ws->end());
+  if (!h->windows.empty() && att.getSinkAttr())
+    h->sink = att.getSinkAttr().getInt();
+  h->sinkLogits = static_cast<bool>(att.getSinkLogits());
+  h->positiveScale = c->positiveScale;
+  if (!h->check().empty())
+    return std::nullopt;
+  return h;
+}
+
+/// A serving loom.attention as the wgmma kernel `h` where the TMA can read
+/// q, k and v; else (misaligned operands, an empty dimension) a copy of the
+/// op, which takes the generic path, writes the same buffers.
+LogicalResult rewriteServing(Operation *op, const AttentionOperands &a,
+                             const loom::gpu::HopperAttentionConfig &h,
+                             ModuleOp module) {
+  auto att = cast<loom::AttentionOp>(op);
+  Location loc = op->getLoc();
+  OpBuilder b(op);
+  FailureOr<SymbolRefAttr> kernel =
+      loom::gpu::buildHopperAttentionKernel(module, loc, h);
+  if (failed(kernel))
+    return failure();
+  Value sizes[3] = {dim(b, loc, a.q, 0), dim(b, loc, a.q, 1),
+                    dim(b, loc, a.q, 2)};
+  auto allocFor = [&](unsigned result) {
+    auto type = cast<RankedTensorType>(op->getResult(result).getType());
+    SmallVector<Value> dyn;
+    for (int64_t i = 0; i < 3; ++i)
+      if (type.isDynamicDim(i))
+        dyn.push_back(sizes[i]);
+    return loom::gpu::allocBuffer(b, loc, type, dyn);
+  };
+  SmallVector<Value> outs{allocFor(0)};
+  if (h.lse)
+    outs.push_back(allocFor(1));
+  Value qv = loom::gpu::bufferOf(b, loc, a.q),
+        kv = loom::gpu::bufferOf(b, loc, a.k),
+        vv = loom::gpu::bufferOf(b, loc, a.v);
+  Value ok = tmaCanRead(b, loc, {qv, kv, vv});
+  auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&choice.getThenRegion().front());
+    float scale = a.scale ? a.scale->convertToFloat()
+                          : static_cast<float>(1.0 / std::sqrt(double(h.headDim)));
+    SmallVector<Value> extra{
+        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale))};
+    if (h.softcap)
+      extra.push_back(arith::ConstantOp::create(
+          b, loc, b.getF32FloatAttr(a.softcap->convertToFloat())));
+    if (h.sinkLogits)
+      extra.push_back(loom::gpu::bufferOf(b, loc, att.getSinkLogits()));
+    if (h.lse)
+      extra.push_back(loom::gpu::dynamicBuffer(b, loc, outs[1]));
+    launchWgmma(b, loc, module, *kernel, h, qv, kv, vv,
+                loom::gpu::dynamicBuffer(b, loc, outs[0]), extra, sizes[0],
+                sizes[1], sizes[2]);
+
+    b.setInsertionPointToStart(&choice.getElseRegion().front());
+    Operation *generic = b.clone(*op);
+    for (auto [result, out] : llvm::zip(generic->getResults(), outs)) {
+      auto copy = bufferization::MaterializeInDestinationOp::create(
+          b, loc, result, out);
+      copy.setRestrict(true);
+      copy.setWritable(true);
+    }
+  }
+  loom::gpu::replaceByOutputs(b, loc, op, outs[0],
+                              ValueRange(outs).drop_front());
+  return success();
+}
+
 int64_t ceilDivConst(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 } // namespace
@@ -478,8 +604,14 @@ LogicalResult loom::rewriteAttentionOps(ModuleOp module,
         configure(op, a, target);
     if (failed(config))
       return failure();
-    if (!*config)
-      continue; // generic path
+    if (!*config) {
+      // The serving forms on sm_90a: the wgmma kernel; else the generic path.
+      if (std::optional<gpu::HopperAttentionConfig> h =
+              selectServingHopper(op, a, target))
+        if (failed(rewriteServing(op, a, *h, module)))
+          return failure();
+      continue;
+    }
     if (failed(rewrite(op, a, **config, module, /*views=*/nullptr,
                        selectHopper(a, **config, target))))
       return failure();
