@@ -436,6 +436,12 @@ TIMING = [
     {"module": "timing_attention", "entry": "t_attn_causal", "work": "attention fwd causal",
      "shapes": f"B{B} H{H} S{S} D{D} bf16", "flops": ATTN_FLOPS // 2, "rate": BF16_FLOPS,
      "bytes": 4 * B * H * S * D * 2, "peers": ("attention", True), "peer_keys": None},
+    {"module": "timing_attention", "entry": "t_attn_causal_32k", "work": "attention fwd causal, 32k",
+     "shapes": "B1 H32 S32768 D128 bf16", "flops": 2 * 32 * 32768 ** 2 * 128, "rate": BF16_FLOPS,
+     "bytes": 4 * 32 * 32768 * 128 * 2, "peers": ("streaming", None), "peer_keys": None},
+    {"module": "timing_attention", "entry": "t_attn_sink_window_32k", "work": "attention, 4 sinks + window 1024",
+     "shapes": "B1 H32 S32768 D128 bf16", "flops": 4 * 32 * 32768 * 1028 * 128, "rate": BF16_FLOPS,
+     "bytes": 4 * 32 * 32768 * 128 * 2, "peers": ("streaming", (4, 1024)), "peer_keys": None},
     {"module": "timing_block_sparse", "entry": "t_bsa_local512", "work": "block-sparse attention, local 512",
      "shapes": f"B{B} H{H} S{S} D{D} bf16, blocks 128, density {_band_density:.3f}",
      "flops": int(ATTN_FLOPS * _band_density), "rate": BF16_FLOPS, "bytes": 4 * B * H * S * D * 2,
@@ -559,6 +565,22 @@ class Peers:
                     x1, x2 = x[..., :64].float(), x[..., 64:].float()
                     return torch.cat([x1 * c - x2 * s, x2 * c + x1 * s], -1).to(torch.bfloat16)
                 r = {"torch_copy": p.time_ms(lambda: x.clone()), "torch_eager": p.time_ms(rope_eager)}
+            elif kind == "streaming":
+                # B1 H32 S32768 D128 bf16: dense causal (cuDNN, flex), or 4
+                # sinks and a window (flex with that block mask).
+                Sl = 32768
+                q, k, v = (torch.randn(1, 32, Sl, 128, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+                if spec[1] is None:
+                    from torch.nn.attention import SDPBackend, sdpa_kernel
+                    with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+                        r = {"sdpa_cudnn": p.time_ms(
+                            lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True))}
+                    r["flex"] = p.flex_attention_ms(q, k, v, lambda b, h, i, j: j <= i)
+                else:
+                    sink, win = spec[1]
+                    r = {"flex": p.flex_attention_ms(
+                        q, k, v, lambda b, h, i, j: (j <= i) & ((j > i - win) | (j < sink)))}
+                del q, k, v
             elif kind == "decode":
                 r = p.decode_attention_peers(spec[1], 32, 8, spec[2], 128)
             elif kind == "linear_attention":

@@ -43,3 +43,25 @@ func.func @serve_bsa_head_windows(%q: tensor<1x4x333x64xbf16>, %k: tensor<1x2x33
   %o = loom.block_sparse_attention %q, %k, %v, %l, %sinks {block_q = 64 : i64, block_k = 64 : i64, causal, sink = 4 : i64, window = array<i64: 0, 100, 0, 37>} : (tensor<1x4x333x64xbf16>, tensor<1x2x333x64xbf16>, tensor<1x2x333x64xbf16>, tensor<1x4x6x6xi1>, tensor<4xf32>) -> tensor<1x4x333x64xbf16>
   return %o : tensor<1x4x333x64xbf16>
 }
+
+// The wgmma kernel's serving forms (sm_90a): ragged query tiles, Sq != Skv
+// (bottom-right), a sink that ends inside a key tile, windows narrower and
+// wider than a tile and 0 (full) per head, softcap, sink logits and lse at
+// once (f16, D 64).
+func.func @serve_wgmma_mix_f16(%q: tensor<1x4x300x64xf16>, %k: tensor<1x2x450x64xf16>, %v: tensor<1x2x450x64xf16>, %sinks: tensor<4xf32>) -> (tensor<1x4x300x64xf16>, tensor<1x4x300xf32>) {
+  %o, %lse = loom.attention %q, %k, %v, %sinks {causal, sink = 130 : i64, softcap = 10.0 : f32, window = array<i64: 0, 37, 200, 129>} : (tensor<1x4x300x64xf16>, tensor<1x2x450x64xf16>, tensor<1x2x450x64xf16>, tensor<4xf32>) -> (tensor<1x4x300x64xf16>, tensor<1x4x300xf32>)
+  return %o, %lse : tensor<1x4x300x64xf16>, tensor<1x4x300xf32>
+}
+
+// One window and sinks, bf16 D 128, GQA 4:1, an explicit scale.
+func.func @serve_wgmma_sink_window_d128(%q: tensor<2x8x333x128xbf16>, %k: tensor<2x2x333x128xbf16>, %v: tensor<2x2x333x128xbf16>) -> tensor<2x8x333x128xbf16> {
+  %o = loom.attention %q, %k, %v {causal, scale = 0.07 : f32, sink = 4 : i64, window = 100 : i64} : (tensor<2x8x333x128xbf16>, tensor<2x2x333x128xbf16>, tensor<2x2x333x128xbf16>) -> tensor<2x8x333x128xbf16>
+  return %o : tensor<2x8x333x128xbf16>
+}
+
+// More queries than keys: the first 130 rows see no key (zeros, lse =
+// sink_h); sink logits with lse and per-head windows.
+func.func @serve_wgmma_empty_rows(%q: tensor<1x2x260x64xbf16>, %k: tensor<1x2x130x64xbf16>, %v: tensor<1x2x130x64xbf16>, %sinks: tensor<2xf32>) -> (tensor<1x2x260x64xbf16>, tensor<1x2x260xf32>) {
+  %o, %lse = loom.attention %q, %k, %v, %sinks {causal, sink = 2 : i64, window = array<i64: 16, 0>} : (tensor<1x2x260x64xbf16>, tensor<1x2x130x64xbf16>, tensor<1x2x130x64xbf16>, tensor<2xf32>) -> (tensor<1x2x260x64xbf16>, tensor<1x2x260xf32>)
+  return %o, %lse : tensor<1x2x260x64xbf16>, tensor<1x2x260xf32>
+}
