@@ -138,8 +138,8 @@ std::string attrText(const ref::PagedOptions &o) {
   return r + "}";
 }
 
-/// func @f(q, k, v, q_offsets, kv_lens, block_table) -> o, with a dynamic T
-/// when `dynamicT`.
+/// func @f(q, k, v, q_offsets, kv_lens, block_table[, sink_logits]) -> o,
+/// with a dynamic T when `dynamicT`.
 std::string pagedModule(const Batch &bt, int64_t hq, int64_t hkv, int64_t d,
                         int64_t dv, const std::string &type,
                         const ref::PagedOptions &o, bool dynamicT = false) {
@@ -151,6 +151,8 @@ std::string pagedModule(const Batch &bt, int64_t hq, int64_t hkv, int64_t d,
       tensorType({bt.numPages, bt.page, hkv, dv}, type),
       tensorType({b + 1}, "i32"), tensorType({b}, "i32"),
       tensorType({b, bt.maxPages}, "i32")};
+  if (!o.sinkLogits.empty())
+    args.push_back(tensorType({hq}, "f32"));
   return oneOp("loom.paged_attention", args, attrText(o),
                tensorType({t, hq, dv}, type));
 }
@@ -173,6 +175,7 @@ struct MixedCase {
   int window; // 0 none, 1 scalar, 2 per head
   int64_t sink;
   bool softcap;
+  bool sinkLogits = false;
 
   std::string name() const {
     std::string n = type + "_Page" + std::to_string(page);
@@ -180,6 +183,7 @@ struct MixedCase {
     n += window == 0 ? "" : (window == 1 ? "_Window" : "_HeadWindows");
     n += sink ? "_Sink" + std::to_string(sink) : "";
     n += softcap ? "_Softcap" : "";
+    n += sinkLogits ? "_SinkLogits" : "";
     return n;
   }
 };
@@ -207,11 +211,17 @@ TEST_P(PagedMixed, MatchesReference) {
   o.sink = c.sink;
   if (c.softcap)
     o.softcap = 2.0;
+  Tensor logits = randomTensor("f32", {Hq}, 904, -1.0, 3.0);
+  if (c.sinkLogits)
+    o.sinkLogits = logits.data;
   Tensor q = randomTensor(c.type, {bt.tokens, Hq, D}, 901, -2.0, 2.0);
   Tensor k = makeCache(bt, Hkv, D, c.type, 902);
   Tensor v = makeCache(bt, Hkv, Dv, c.type, 903);
-  auto out = runOnCPU(pagedModule(bt, Hq, Hkv, D, Dv, c.type, o), "f",
-                      {q, k, v, bt.qOffsets, bt.kvLens, bt.blockTable});
+  std::vector<Tensor> inputs{q, k, v, bt.qOffsets, bt.kvLens, bt.blockTable};
+  if (c.sinkLogits)
+    inputs.push_back(logits);
+  auto out =
+      runOnCPU(pagedModule(bt, Hq, Hkv, D, Dv, c.type, o), "f", inputs);
   ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
   Tensor want = ref::pagedAttention(q, k, v, bt.qOffsets, bt.kvLens,
                                     bt.blockTable, o);
@@ -238,6 +248,11 @@ std::vector<MixedCase> mixedCases() {
   cs.push_back({"bf16", 16, true, 2, 4, true});
   cs.push_back({"bf16", 5, false, 0, 0, false});
   cs.push_back({"f32", 5, true, 1, 2, false});
+  // gpt-oss: sink logits, alone and with a window (a row whose window holds
+  // no key still has the sink in its denominator).
+  cs.push_back({"f32", 16, false, 0, 0, false, true});
+  cs.push_back({"f32", 16, true, 1, 0, false, true});
+  cs.push_back({"bf16", 5, true, 2, 4, true, true});
   return cs;
 }
 
@@ -260,6 +275,7 @@ TEST(PagedAttention, EqualsAttentionPerSequence) {
   o.headWindows = {0, 7, 0, 20};
   o.sink = 3;
   o.softcap = 3.0;
+  o.sinkLogits = {0.5, -1.0, 2.0, 0.0};
   std::string attrs = attrText(o);
   std::string ty = "f32";
   std::string qT = tensorType({bt.tokens, Hq, D}, ty);
@@ -271,7 +287,8 @@ TEST(PagedAttention, EqualsAttentionPerSequence) {
   std::string oT = tensorType({bt.tokens, Hq, Dv}, ty);
   std::ostringstream s;
   s << "func.func @f(%q: " << qT << ", %k: " << kT << ", %v: " << vT
-    << ", %off: " << offT << ", %len: " << lenT << ", %tab: " << tabT;
+    << ", %off: " << offT << ", %len: " << lenT << ", %tab: " << tabT
+    << ", %sl: " << tensorType({Hq}, "f32");
   for (int64_t b = 0; b < nb; ++b)
     s << ", %q" << b << ": "
       << tensorType({1, Hq, bt.nq[static_cast<size_t>(b)], D}, ty) << ", %k"
@@ -281,9 +298,10 @@ TEST(PagedAttention, EqualsAttentionPerSequence) {
   s << ") -> (" << oT;
   for (int64_t b = 0; b < nb; ++b)
     s << ", " << tensorType({1, Hq, bt.nq[static_cast<size_t>(b)], Dv}, ty);
-  s << ") {\n  %p = loom.paged_attention %q, %k, %v, %off, %len, %tab "
+  std::string slT = tensorType({Hq}, "f32");
+  s << ") {\n  %p = loom.paged_attention %q, %k, %v, %off, %len, %tab, %sl "
     << attrs << " : (" << qT << ", " << kT << ", " << vT << ", " << offT
-    << ", " << lenT << ", " << tabT << ") -> " << oT << "\n";
+    << ", " << lenT << ", " << tabT << ", " << slT << ") -> " << oT << "\n";
   for (int64_t b = 0; b < nb; ++b) {
     std::string qb = tensorType({1, Hq, bt.nq[static_cast<size_t>(b)], D}, ty);
     std::string kb =
@@ -293,8 +311,8 @@ TEST(PagedAttention, EqualsAttentionPerSequence) {
     std::string ob =
         tensorType({1, Hq, bt.nq[static_cast<size_t>(b)], Dv}, ty);
     s << "  %a" << b << " = loom.attention %q" << b << ", %k" << b << ", %v"
-      << b << " " << attrs << " : (" << qb << ", " << kb << ", " << vb
-      << ") -> " << ob << "\n";
+      << b << ", %sl " << attrs << " : (" << qb << ", " << kb << ", " << vb
+      << ", " << slT << ") -> " << ob << "\n";
   }
   s << "  return %p";
   for (int64_t b = 0; b < nb; ++b)
@@ -307,7 +325,10 @@ TEST(PagedAttention, EqualsAttentionPerSequence) {
   Tensor q = randomTensor(ty, {bt.tokens, Hq, D}, 911, -2.0, 2.0);
   Tensor k = makeCache(bt, Hkv, D, ty, 912);
   Tensor v = makeCache(bt, Hkv, Dv, ty, 913);
-  std::vector<Tensor> inputs{q, k, v, bt.qOffsets, bt.kvLens, bt.blockTable};
+  Tensor logits({Hq}, o.sinkLogits);
+  std::vector<Tensor> inputs{q,          k,         v,
+                             bt.qOffsets, bt.kvLens, bt.blockTable,
+                             logits};
   int64_t start = 0;
   for (int64_t b = 0; b < nb; ++b) {
     int64_t nq = bt.nq[static_cast<size_t>(b)],

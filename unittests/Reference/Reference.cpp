@@ -1166,6 +1166,9 @@ Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
   if (!options.headWindows.empty() &&
       static_cast<int64_t>(options.headWindows.size()) != Hq)
     fail(op, "headWindows must have Hq values");
+  if (!options.sinkLogits.empty() &&
+      static_cast<int64_t>(options.sinkLogits.size()) != Hq)
+    fail(op, "sinkLogits must have Hq values");
   int64_t G = Hq / Hkv;
   double scale =
       options.scale ? *options.scale : 1.0 / std::sqrt(static_cast<double>(D));
@@ -1230,8 +1233,15 @@ Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
           m = std::max(m, x);
         }
         if (m == -std::numeric_limits<double>::infinity())
-          continue; // no visible key: zeros
+          continue; // no visible key: zeros (a sink logit adds no value)
         double l = 0.0;
+        if (!options.sinkLogits.empty()) {
+          // The virtual key: in the denominator only. Taken relative to
+          // the max of both so that no exp overflows.
+          double sink = options.sinkLogits[static_cast<size_t>(h)];
+          double m2 = std::max(m, sink);
+          l = std::exp(sink - m2) / std::exp(m - m2);
+        }
         std::vector<double> acc(static_cast<size_t>(Dv), 0.0);
         for (int64_t j = 0; j < nkv; ++j) {
           if (!visible[static_cast<size_t>(j)])

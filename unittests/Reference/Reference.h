@@ -110,7 +110,8 @@ Tensor servingBlockSparseAttention(const Tensor &q, const Tensor &k,
 
 /// The options of loom.paged_attention: those of loom.attention (the
 /// scalar `window`, or `headWindows` with one W_h >= 0 per query head, 0 for
-/// no window) and `sink`.
+/// no window), `sink`, and `sinkLogits` (empty, or one logit per query
+/// head: a virtual key of score sink_h and value 0 in every row's softmax).
 struct PagedOptions {
   bool causal = false;
   std::optional<double> scale;
@@ -118,6 +119,7 @@ struct PagedOptions {
   std::vector<int64_t> headWindows;
   int64_t sink = 0;
   std::optional<double> softcap;
+  std::vector<double> sinkLogits;
 };
 
 /// loom.paged_attention: q [T,Hq,D], k [P,page,Hkv,D], v [P,page,Hkv,Dv],

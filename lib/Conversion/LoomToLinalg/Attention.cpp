@@ -577,7 +577,8 @@ Value reduceLast3(OpBuilder &b, Location loc, Value x, double initValue,
 ///   s[t, h, j] = score of key j < maxPages * page (-inf where invisible or
 ///         its page is out of range), the dot product an scf.for over D
 ///         inside an scf.if, so masked keys cost nothing;
-///   m, p = exp(s - m), l as in softmaxAttention;
+///   m, p = exp(s - m), l as in softmaxAttention (with sink logits: m
+///         raised to sink_h, exp(sink_h - m) added to l);
 ///   o[t, h, e] = sum_{j < n_kv} p * v / l, an scf.for over the keys of the
 ///         row's sequence (a key with p = 0 is not read into the sum).
 struct PagedAttentionLowering : OpRewritePattern<loom::PagedAttentionOp> {
@@ -817,6 +818,24 @@ struct PagedAttentionLowering : OpRewritePattern<loom::PagedAttentionOp> {
     Value fzero = f32Constant(b, loc, 0.0);
     AffineMap id3 = identityMap(ctx, 3);
     AffineMap rows3 = projectionMap(ctx, 3, {0, 1});
+    // Sink logits, a virtual key of score sink_h and value 0 per query
+    // head: m = max(m, sink_h) here, l += exp(sink_h - m) below.
+    Value sinkLogits = op.getSinkLogits();
+    AffineMap id2 = identityMap(ctx, 2);
+    AffineMap heads2 = projectionMap(ctx, 2, {1});
+    if (sinkLogits) {
+      Value mInit = emptyTensor(b, loc, getSizes(b, loc, m), f32);
+      m = linalg::GenericOp::create(
+              b, loc, mInit.getType(), ValueRange{m, sinkLogits}, mInit,
+              {id2, heads2, id2}, iterators(2),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::MaximumFOp::create(nb, nl, args[0], args[1])
+                        .getResult());
+              })
+              .getResult(0);
+    }
     Value pInit = emptyTensor(b, loc, sSizes, f32);
     Value p = linalg::GenericOp::create(
                   b, loc, pInit.getType(), ValueRange{scores, m}, pInit,
@@ -837,6 +856,27 @@ struct PagedAttentionLowering : OpRewritePattern<loom::PagedAttentionOp> {
                           [](OpBuilder &nb, Location nl, Value acc, Value x) {
                             return arith::AddFOp::create(nb, nl, acc, x);
                           });
+    if (sinkLogits) {
+      // Where m = -inf (no visible key and sink_h = -inf) the sink adds
+      // exp(-inf) = 0, as the keys do. A row without visible key gets
+      // l = 1 and o = 0.
+      Value lInit = emptyTensor(b, loc, getSizes(b, loc, l), f32);
+      l = linalg::GenericOp::create(
+              b, loc, lInit.getType(), ValueRange{l, m, sinkLogits}, lInit,
+              {id2, id2, heads2, id2}, iterators(2),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value empty = arith::CmpFOp::create(
+                    nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
+                Value mx =
+                    arith::SelectOp::create(nb, nl, empty, fzero, args[1]);
+                Value e = math::ExpOp::create(
+                    nb, nl, arith::SubFOp::create(nb, nl, args[2], mx));
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::AddFOp::create(nb, nl, args[0], e).getResult());
+              })
+              .getResult(0);
+    }
 
     // o[t, h, e] = sum_{j < n_kv} p[t, h, j] v[page, off, h / G, e] / l; 0
     // where l = 0 (no visible key, or no sequence).

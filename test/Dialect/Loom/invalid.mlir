@@ -2389,3 +2389,27 @@ func.func @serving54(%x: tensor<?x8x64xbf16>, %c: tensor<4096xf32>, %s: tensor<4
   %0 = loom.rope %x, %c, %s, %p : (tensor<?x8x64xbf16>, tensor<4096xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
   return
 }
+
+// -----
+
+func.func @serving_sinks0(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{'sink_logits' must have rank 1 ([Hq]), found rank 2}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt, %s : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8x1xf32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_sinks1(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>, %s: tensor<8xbf16>) {
+  // expected-error @+1 {{'sink_logits' must have element type f32 (one logit per query head), found bf16}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt, %s : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8xbf16>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_sinks2(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{'sink_logits' dimension 0 (Hq) must equal 'q' dimension 1: found 4 and 8}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt, %s : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<4xf32>) -> tensor<?x8x32xbf16>
+  return
+}

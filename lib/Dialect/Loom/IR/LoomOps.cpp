@@ -497,7 +497,7 @@ LogicalResult PagedAttentionOp::verify() {
       failed(verifySoftcap(op, getSoftcap())))
     return failure();
   return verifyServingMasks(op, getWindowAttr(), getSinkAttr(),
-                            /*sinkLogits=*/Value(), getCausal(), q);
+                            getSinkLogits(), getCausal(), q);
 }
 
 LogicalResult KvCacheWriteOp::verify() {

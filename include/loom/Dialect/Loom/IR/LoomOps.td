@@ -252,7 +252,8 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
       `h` reads kv head `h / (Hq / Hkv)`.
 
     Semantics: for every sequence `b`, the rows of sequence `b` are
-    `loom.attention` (same `scale`, `softcap`, `causal`, `window` and `sink`,
+    `loom.attention` (same `scale`, `softcap`, `causal`, `window`, `sink`
+    and optional `sink_logits : [Hq] x f32` operand, after `block_table`,
     with the same definitions) of its `n_q(b)` queries over its `n_kv(b)`
     gathered keys and values, i.e. of `q[q_offsets[b] : q_offsets[b+1]]`
     against `K_b[j] = k[block_table[b, j / page], j % page]` and
@@ -260,8 +261,8 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
     `causal` is bottom-right aligned per sequence: row `r` of sequence `b`
     has `r' = r + n_kv(b) - n_q(b)` and sees key `j` iff `j <= r'`
     (so a decode step, one query per sequence, sees every key). A row with
-    no visible key is 0. Query rows that no sequence covers (rows
-    `q_offsets[B]` and after, padding) are 0.
+    no visible key is 0 (with `sink_logits` too). Query rows that no
+    sequence covers (rows `q_offsets[B]` and after, padding) are 0.
 
     Requirements on the index data (not checked yet: see below):
     `q_offsets[0] = 0`, `q_offsets` nondecreasing, `q_offsets[B] <= T`,
@@ -290,11 +291,17 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
              {causal, window = 256 : i64, sink = 4 : i64}
         : (tensor<?x8x64xbf16>, tensor<512x16x2x64xbf16>, tensor<512x16x2x64xbf16>,
            tensor<4xi32>, tensor<3xi32>, tensor<3x64xi32>) -> tensor<?x8x64xbf16>
+    // gpt-oss: learned sink logits, one per query head.
+    %o2 = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table, %sinks
+             {causal, window = 128 : i64}
+        : (tensor<?x8x64xbf16>, tensor<512x16x2x64xbf16>, tensor<512x16x2x64xbf16>,
+           tensor<4xi32>, tensor<3xi32>, tensor<3x64xi32>, tensor<8xf32>) -> tensor<?x8x64xbf16>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
                        AnyRankedTensor:$q_offsets, AnyRankedTensor:$kv_lens,
                        AnyRankedTensor:$block_table,
+                       Optional<AnyRankedTensor>:$sink_logits,
                        UnitAttr:$causal,
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<Loom_WindowAttr>:$window,
