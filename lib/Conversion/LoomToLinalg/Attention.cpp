@@ -612,6 +612,7 @@ struct PagedAttentionLowering : OpRewritePattern<loom::PagedAttentionOp> {
         b, loc, minIndex(b, loc, size(lens, 0), size(table, 0)),
         maxIndex(b, loc, arith::SubIOp::create(b, loc, size(offsets, 0), one),
                  zero));
+    Value offsetsSize = size(offsets, 0);
     Value maxPages = size(table, 1);
     Value capacity = arith::MulIOp::create(b, loc, maxPages, page);
     Value usable = andi(
@@ -654,8 +655,10 @@ struct PagedAttentionLowering : OpRewritePattern<loom::PagedAttentionOp> {
                                                              ValueRange{i}));
           };
           // b = #{b' <= B : q_offsets[b'] <= t} - 1, the sequence whose
-          // range holds t when the offsets are nondecreasing.
-          Value upper = arith::AddIOp::create(nb, nl, numSeqs, c1);
+          // range holds t when the offsets are nondecreasing. (An empty
+          // q_offsets is read nowhere.)
+          Value upper = minIndex(nb, nl, arith::AddIOp::create(nb, nl, numSeqs, c1),
+                                 offsetsSize);
           auto count = scf::ForOp::create(
               nb, nl, c0, upper, c1, ValueRange{c0},
               [&](OpBuilder &lb, Location ll, Value i, ValueRange acc) {

@@ -301,9 +301,17 @@ struct RopeLowering : OpRewritePattern<loom::RopeOp> {
     Value two = arith::ConstantIndexOp::create(rewriter, loc, 2);
     Value halfD = arith::DivUIOp::create(rewriter, loc, d, two);
     MLIRContext *ctx = rewriter.getContext();
+    // positions[t] is an operand of the generic (map t): its size is tied
+    // to x's T like any operand's, so that the entry checks see it.
+    SmallVector<Value> inputs{x};
+    SmallVector<AffineMap> maps{identityMap(ctx, rank)};
+    if (positions) {
+      inputs.push_back(positions);
+      maps.push_back(projectionMap(ctx, rank, {0}));
+    }
+    maps.push_back(identityMap(ctx, rank));
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, init.getType(), ValueRange{x}, init,
-        {identityMap(ctx, rank), identityMap(ctx, rank)}, iterators(rank),
+        rewriter, loc, init.getType(), inputs, init, maps, iterators(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
           SmallVector<Value> idx;
           for (unsigned i = 0; i < rank; ++i)
@@ -312,9 +320,8 @@ struct RopeLowering : OpRewritePattern<loom::RopeOp> {
           // The table row of this token.
           Value is = idx[rank == 4 ? 2 : 0];
           if (positions) {
-            Value pos = arith::IndexCastOp::create(
-                b, l, b.getIndexType(),
-                tensor::ExtractOp::create(b, l, positions, idx[0]));
+            Value pos =
+                arith::IndexCastOp::create(b, l, b.getIndexType(), args[1]);
             Value zeroIdx = arith::ConstantIndexOp::create(b, l, 0);
             is = arith::MaxSIOp::create(
                 b, l, arith::MinSIOp::create(b, l, pos, lastRow), zeroIdx);

@@ -133,12 +133,13 @@ func.func @write_keeps_old(%c: tensor<6x4x2x8xbf16>, %n: tensor<?x2x8xbf16>, %s:
 
 // -----
 
-// rope at positions: a rank-3 generic; the row is clamp(positions[t], 0, 15).
+// rope at positions: a rank-3 generic reading positions[t] as an operand
+// (so that its size is tied to x's T); the row is clamp(positions[t], 0, 15).
+// CHECK-DAG: #[[$TOKEN:.*]] = affine_map<(d0, d1, d2) -> (d0)>
 // CHECK-LABEL: func.func @rope_positions
 // CHECK-SAME: (%[[X:.*]]: tensor<?x2x8xbf16>, %[[COS:.*]]: tensor<16x4xf32>, %[[SIN:.*]]: tensor<16x4xf32>, %[[POS:.*]]: tensor<?xi32>)
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]] : tensor<?x2x8xbf16>)
-// CHECK: %[[T:.*]] = linalg.index 0 : index
-// CHECK: %[[P32:.*]] = tensor.extract %[[POS]][%[[T]]] : tensor<?xi32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[$TOKEN]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]], %[[POS]] : tensor<?x2x8xbf16>, tensor<?xi32>)
+// CHECK-NEXT: ^bb0(%{{.*}}: bf16, %[[P32:.*]]: i32, %{{.*}}: bf16):
 // CHECK: %[[P:.*]] = arith.index_cast %[[P32]] : i32 to index
 // CHECK: %[[HI:.*]] = arith.minsi %[[P]], %c15 : index
 // CHECK: %[[ROW:.*]] = arith.maxsi %[[HI]], %c0 : index

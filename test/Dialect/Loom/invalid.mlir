@@ -2413,3 +2413,11 @@ func.func @serving_sinks2(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, 
   %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt, %s : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<4xf32>) -> tensor<?x8x32xbf16>
   return
 }
+
+// -----
+
+func.func @serving_no_offsets(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<0xi32>, %l: tensor<?xi32>, %bt: tensor<?x8xi32>) {
+  // expected-error @+1 {{'q_offsets' dimension 0 (B + 1) must be positive, found 0}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<0xi32>, tensor<?xi32>, tensor<?x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}

@@ -480,6 +480,9 @@ LogicalResult PagedAttentionOp::verify() {
   if (!ShapedType::isDynamic(b) &&
       failed(expectDimIs(op, offsets, 0, b + 1, "B + 1")))
     return failure();
+  if (offsets.dim(0) == 0)
+    return emitOpError() << "'q_offsets' dimension 0 (B + 1) must be "
+                            "positive, found 0";
   if (failed(expectPageSize(op, k)))
     return failure();
   int64_t hq = q.dim(1), hkv = k.dim(2);
