@@ -192,15 +192,16 @@ void PrintTo(const MixedCase &c, std::ostream *os) { *os << c.name(); }
 
 class PagedMixed : public testing::TestWithParam<MixedCase> {};
 
-// GQA 4:2, D 16, Dv 8; nine sequences: prefills (n_q = n_kv), chunked
-// prefills (n_q < n_kv), decode steps (n_q = 1), lengths 1 to 300 of which
-// most are multiples of neither page size; 3 padding rows.
+// GQA 4:2, D 16, Dv 8; ten sequences: prefills (n_q = n_kv), chunked
+// prefills (n_q < n_kv), decode steps (n_q = 1), one with more queries
+// than keys (under causal its first 2 rows see no key: zeros), lengths 1
+// to 300 of which most are multiples of neither page size; 3 padding rows.
 constexpr int64_t Hq = 4, Hkv = 2, D = 16, Dv = 8;
 
 TEST_P(PagedMixed, MatchesReference) {
   const MixedCase &c = GetParam();
-  Batch bt = makeBatch({1, 17, 40, 1, 64, 3, 1, 100, 9},
-                       {1, 17, 300, 33, 64, 37, 129, 100, 16}, c.page,
+  Batch bt = makeBatch({1, 17, 40, 1, 64, 3, 1, 100, 9, 5},
+                       {1, 17, 300, 33, 64, 37, 129, 100, 16, 3}, c.page,
                        /*spare=*/3, /*padding=*/3, 900 + c.page);
   ref::PagedOptions o;
   o.causal = c.causal;
@@ -229,6 +230,15 @@ TEST_P(PagedMixed, MatchesReference) {
   ASSERT_TRUE(allFinite(got));
   EXPECT_LT(relativeError(got, want), tolerance(c.type));
   expectPaddingZero(got, bt.tokens - 3);
+  // Rows without a visible key (the sequence with more queries than keys,
+  // under causal) are exactly 0, as in the reference.
+  int64_t zeros = 0;
+  for (int64_t i = 0; i < want.numel(); ++i)
+    if (want.data[static_cast<size_t>(i)] == 0.0) {
+      ASSERT_EQ(got.data[static_cast<size_t>(i)], 0.0) << "element " << i;
+      ++zeros;
+    }
+  EXPECT_EQ(zeros, (3 + (c.causal ? 2 : 0)) * Hq * Dv);
 }
 
 std::vector<MixedCase> mixedCases() {

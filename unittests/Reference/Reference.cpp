@@ -1181,8 +1181,7 @@ Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
   for (int64_t b = 0; b < B; ++b) {
     int64_t start = idx(qOffsets, b), end = idx(qOffsets, b + 1);
     int64_t nq = end - start, nkv = idx(kvLens, b);
-    if (nq < 0 || nkv < 0 || nkv > maxPages * page ||
-        (options.causal && nq > nkv))
+    if (nq < 0 || nkv < 0 || nkv > maxPages * page)
       fail(op, "sequence " + std::to_string(b) + " breaks the requirements");
     // The sequence's keys and values, gathered through the block table.
     std::vector<int64_t> pageOf(static_cast<size_t>(nkv));

@@ -266,10 +266,12 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
 
     Requirements on the index data (not checked yet: see below):
     `q_offsets[0] = 0`, `q_offsets` nondecreasing, `q_offsets[B] <= T`,
-    `0 <= kv_lens[b] <= maxPages * page`, with `causal`
-    `n_q(b) <= n_kv(b)` (the usual case: the new tokens' keys are in the
-    cache), and every page index read, `block_table[b, i]` for
-    `i < ceil(n_kv(b) / page)`, in `[0, P)`. Whatever the index values, the
+    `0 <= kv_lens[b] <= maxPages * page`, and every page index read,
+    `block_table[b, i]` for `i < ceil(n_kv(b) / page)`, in `[0, P)`.
+    Serving has `n_q(b) <= n_kv(b)` (the new tokens' keys are already in
+    the cache); `n_q(b) > n_kv(b)` is not an error but, under `causal`,
+    gives the first `n_q(b) - n_kv(b)` rows of the sequence no visible key
+    (zeros), exactly as `loom.attention` with `Sq > Skv` does. Whatever the index values, the
     op never reads or writes outside its tensors: a row is assigned to the
     sequence whose range holds it (none where the ranges break the
     requirements), `kv_lens` is clamped to `[0, maxPages * page]`, and a key
