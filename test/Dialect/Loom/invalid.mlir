@@ -2421,3 +2421,27 @@ func.func @serving_no_offsets(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf1
   %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<0xi32>, tensor<?xi32>, tensor<?x8xi32>) -> tensor<?x8x32xbf16>
   return
 }
+
+// -----
+
+func.func @serving_softcap_nan(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'softcap' must be finite, found nan}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {softcap = 0x7FC00000 : f32} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_write_result_rank(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{result must have the rank of 'cache' (4), found rank 3}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x128xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_write_result_type(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{result element type f32 must match 'cache' element type bf16}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xf32>
+  return
+}
