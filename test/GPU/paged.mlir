@@ -68,8 +68,12 @@ func.func @llama_step(%q: tensor<?x8x128xbf16>, %k: tensor<?x2x128xbf16>, %v: te
 // CHECK-LABEL: func.func @decode_dynamic
 // CHECK-NOT: gpu.launch_func
 // CHECK: loom.paged_attention
+// The row lookup (a loop over the sequences per token) is a kernel of its
+// own writing three i64 rows, which the score kernel reads: not merged into
+// it, where it would run once per score (loom-fuse-elementwise-chains).
 // GENERIC-LABEL: func.func @decode_dynamic
-// GENERIC: gpu.launch_func @decode_dynamic_kernel::@decode_dynamic_kernel
+// GENERIC: gpu.launch_func @decode_dynamic_kernel::@decode_dynamic_kernel blocks {{.*}} args({{.*}} : memref<?xi64>, {{.*}} : memref<?xi64>, {{.*}} : memref<?xi64>
+// GENERIC: gpu.launch_func @decode_dynamic_kernel::@decode_dynamic_kernel_0 blocks {{.*}} args({{.*}} : memref<?xi64>, {{.*}} : memref<?xi64>, {{.*}} : memref<?xi64>,
 // GENERIC-NOT: loom.
 // GENERIC: return
 func.func @decode_dynamic(%q: tensor<?x8x64xf32>, %k: tensor<?x?x1x64xf32>, %v: tensor<?x?x1x32xf32>, %off: tensor<?xi32>, %len: tensor<?xi32>, %bt: tensor<?x?xi32>) -> tensor<?x8x32xf32> {
