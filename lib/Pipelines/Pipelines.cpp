@@ -221,8 +221,10 @@ LogicalResult loom::buildLoomGPUPipelineStages(
   buildBufferizationPipeline(graph, /*fuseElementwise=*/options.fuse);
   // Parallel loops become launches with a thread per iteration; any other
   // memory access runs in a kernel too, so that the host only manages
-  // device buffers.
-  append(graph, "func.func(convert-linalg-to-parallel-loops),"
+  // device buffers. A bufferized scf.forall (kv_cache_write's scatter) is a
+  // parallel loop too.
+  append(graph, "func.func(scf-forall-to-parallel),"
+             "func.func(convert-linalg-to-parallel-loops),"
              "func.func(loom-gpu-map-loops{block-size=" +
                  std::to_string(options.blockSize) +
                  "}),"

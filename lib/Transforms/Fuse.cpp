@@ -59,8 +59,12 @@ bool isFree(Operation *op) {
 }
 
 /// Ops a group recomputes rather than reads back from memory.
+/// A RoPE with per-token positions is not: it reads a table row per token
+/// through an index, which no fused recipe covers.
 bool isRecomputable(Operation *op) {
-  return isLayout(op) || isa<RopeOp>(op);
+  if (auto rope = dyn_cast<RopeOp>(op))
+    return !rope.getPositions();
+  return isLayout(op);
 }
 
 bool isNorm(Operation *op) { return isa<RmsNormOp, LayerNormOp>(op); }

@@ -19,6 +19,23 @@ bool allParallel(Operation *op) {
   return linalgOp && linalgOp.getNumLoops() == linalgOp.getNumParallelLoops();
 }
 
+/// Whether merging would repeat a costly producer: the consumer reads the
+/// fused operand broadcast (its map is not a permutation: several consumer
+/// elements read one producer element) and the producer's body holds loops
+/// or branches (a per-element search, as paged_attention's row lookup over
+/// the sequences). The merged op would redo that work for every element of
+/// the broadcast dims.
+bool repeatsCostlyProducer(OpOperand *fused) {
+  auto consumer = cast<linalg::LinalgOp>(fused->getOwner());
+  if (consumer.getMatchingIndexingMap(fused).isPermutation())
+    return false;
+  auto producer = cast<linalg::LinalgOp>(fused->get().getDefiningOp());
+  for (Operation &op : *producer.getBlock())
+    if (op.getNumRegions() != 0)
+      return true;
+  return false;
+}
+
 struct LoomFuseElementwiseChainsPass
     : loom::impl::LoomFuseElementwiseChainsPassBase<
           LoomFuseElementwiseChainsPass> {
@@ -27,7 +44,8 @@ struct LoomFuseElementwiseChainsPass
     linalg::populateElementwiseOpsFusionPatterns(
         patterns, [](OpOperand *fused) {
           return allParallel(fused->get().getDefiningOp()) &&
-                 allParallel(fused->getOwner());
+                 allParallel(fused->getOwner()) &&
+                 !repeatsCostlyProducer(fused);
         });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();

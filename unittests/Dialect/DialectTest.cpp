@@ -1200,7 +1200,13 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
              t({1, 4, 2, 2}, i1()), t({1, 16, 64}, f32()), t({3, 64}, f32()),
              t({32, 64}, f32()), t({64}, f32()), t({32, 64}, i8()),
              t({32}, f32()), t({1, 4, 128, 16}, f32()), t({128, 8}, f32()),
-             t({1, 4, 128}, f32())});
+             t({1, 4, 128}, f32()),
+             // 12..: packed queries, pages, offsets, lengths, block table,
+             // new tokens' rows, slots (also positions).
+             t({8, 4, 16}, f32()), t({3, 4, 2, 16}, f32()),
+             t({2}, b.getI32Type()), t({1}, b.getI32Type()),
+             t({1, 3}, b.getI32Type()), t({8, 2, 16}, f32()),
+             t({8}, b.getI32Type())});
   SmallVector<Operation *> ops;
   ops.push_back(AttentionOp::create(b, opLoc, t({1, 4, 128, 16}, f32()), a[0],
                                     a[1], a[1], false, {}, {}, {}));
@@ -1235,9 +1241,17 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
   ops.push_back(MergeAttentionOp::create(b, opLoc, t({1, 4, 128, 16}, f32()),
                                          t({1, 4, 128}, f32()),
                                          ValueRange{a[0], a[11], a[0], a[11]}));
+  ops.push_back(PagedAttentionOp::create(
+      b, opLoc, t({8, 4, 16}, f32()), a[12], a[13], a[13], a[14], a[15],
+      a[16], Value(), false, {}, {}, {}, {}));
+  ops.push_back(KvCacheWriteOp::create(b, opLoc, t({3, 4, 2, 16}, f32()),
+                                       a[13], a[17], a[18]));
+  // The per-token form of rope (a second rope, the same op name).
+  ops.push_back(RopeOp::create(b, opLoc, t({8, 4, 16}, f32()), a[12], a[10],
+                               a[10], a[18], "half"));
   finish();
   ASSERT_TRUE(verifies());
-  ASSERT_EQ(ops.size(), 16u) << "one of each loom op";
+  ASSERT_EQ(ops.size(), 19u) << "one of each loom op, and rope's two forms";
 
   llvm::StringSet<> names;
   for (Operation *op : ops) {
@@ -1250,7 +1264,7 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
     EXPECT_TRUE(verifies()) << op->getName().getStringRef().str();
     op->removeAttr("loom.bogus");
   }
-  EXPECT_EQ(names.size(), 16u);
+  EXPECT_EQ(names.size(), 18u);
   // Every registered loom op of the contract is covered. The fusion group
   // ops (loom.kernel, loom.yield) are Loom's own structure, not contract ops
   // with attributes to misspell; their verifier has its own tests.
@@ -1262,7 +1276,7 @@ TEST_F(LoomDialectTest, EveryOpRejectsAnUnknownAttribute) {
       EXPECT_TRUE(names.contains(name.getStringRef()))
           << name.getStringRef().str() << " is not covered";
     }
-  EXPECT_EQ(registered, 16u);
+  EXPECT_EQ(registered, 18u);
 }
 
 //===----------------------------------------------------------------------===//

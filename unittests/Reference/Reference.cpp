@@ -1105,6 +1105,190 @@ Tensor rope(const Tensor &x, const Tensor &cos, const Tensor &sin,
   return y;
 }
 
+Tensor ropeAtPositions(const Tensor &x, const Tensor &cos, const Tensor &sin,
+                       const Tensor &positions, RopeStyle style) {
+  const char *op = "loom.rope (positions)";
+  requireRank(op, "x", x, 3);
+  requireRank(op, "cos", cos, 2);
+  requireRank(op, "sin", sin, 2);
+  requireRank(op, "positions", positions, 1);
+  int64_t T = x.shape[0], H = x.shape[1], D = x.shape[2];
+  if (D % 2 != 0)
+    fail(op, "D must be even");
+  int64_t half = D / 2, N = cos.shape[0];
+  if (cos.shape[1] != half || sin.shape != cos.shape)
+    fail(op, "cos and sin must be [N, D/2]");
+  if (positions.shape[0] != T)
+    fail(op, "positions must be [T]");
+  Tensor y(x.shape);
+  for (int64_t t = 0; t < T; ++t) {
+    double pos = positions.data[static_cast<size_t>(t)];
+    if (pos < 0 || pos >= static_cast<double>(N) || pos != std::floor(pos))
+      fail(op, "position " + std::to_string(pos) + " of token " +
+                   std::to_string(t) + " is not a row of the tables");
+    int64_t row = static_cast<int64_t>(pos);
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < half; ++i) {
+        double c = cos.data[static_cast<size_t>(row * half + i)];
+        double sn = sin.data[static_cast<size_t>(row * half + i)];
+        int64_t a = style == RopeStyle::Half ? i : 2 * i;
+        int64_t b = style == RopeStyle::Half ? i + half : 2 * i + 1;
+        size_t first = static_cast<size_t>((t * H + h) * D + a);
+        size_t second = static_cast<size_t>((t * H + h) * D + b);
+        double x1 = x.data[first], x2 = x.data[second];
+        y.data[first] = x1 * c - x2 * sn;
+        y.data[second] = x2 * c + x1 * sn;
+      }
+  }
+  return y;
+}
+
+Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
+                      const Tensor &qOffsets, const Tensor &kvLens,
+                      const Tensor &blockTable, const PagedOptions &options) {
+  const char *op = "loom.paged_attention";
+  requireRank(op, "q", q, 3);
+  requireRank(op, "k", k, 4);
+  requireRank(op, "v", v, 4);
+  requireRank(op, "q_offsets", qOffsets, 1);
+  requireRank(op, "kv_lens", kvLens, 1);
+  requireRank(op, "block_table", blockTable, 2);
+  int64_t T = q.shape[0], Hq = q.shape[1], D = q.shape[2];
+  int64_t P = k.shape[0], page = k.shape[1], Hkv = k.shape[2];
+  int64_t Dv = v.shape[3];
+  int64_t B = kvLens.shape[0], maxPages = blockTable.shape[1];
+  if (k.shape[3] != D || v.shape[0] != P || v.shape[1] != page ||
+      v.shape[2] != Hkv || qOffsets.shape[0] != B + 1 ||
+      blockTable.shape[0] != B || page <= 0 || Hkv <= 0 || Hq % Hkv != 0)
+    fail(op, "shapes do not agree");
+  if ((options.window || !options.headWindows.empty()) && !options.causal)
+    fail(op, "a window requires causal");
+  if (!options.headWindows.empty() &&
+      static_cast<int64_t>(options.headWindows.size()) != Hq)
+    fail(op, "headWindows must have Hq values");
+  if (!options.sinkLogits.empty() &&
+      static_cast<int64_t>(options.sinkLogits.size()) != Hq)
+    fail(op, "sinkLogits must have Hq values");
+  int64_t G = Hq / Hkv;
+  double scale =
+      options.scale ? *options.scale : 1.0 / std::sqrt(static_cast<double>(D));
+  auto idx = [](const Tensor &t, int64_t i) {
+    return static_cast<int64_t>(t.data[static_cast<size_t>(i)]);
+  };
+  if (idx(qOffsets, 0) != 0 || idx(qOffsets, B) > T)
+    fail(op, "q_offsets must start at 0 and end at most at T");
+  Tensor o({T, Hq, Dv});
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t start = idx(qOffsets, b), end = idx(qOffsets, b + 1);
+    int64_t nq = end - start, nkv = idx(kvLens, b);
+    if (nq < 0 || nkv < 0 || nkv > maxPages * page)
+      fail(op, "sequence " + std::to_string(b) + " breaks the requirements");
+    // The sequence's keys and values, gathered through the block table.
+    std::vector<int64_t> pageOf(static_cast<size_t>(nkv));
+    for (int64_t j = 0; j < nkv; ++j) {
+      int64_t p = idx(blockTable, b * maxPages + j / page);
+      if (p < 0 || p >= P)
+        fail(op, "page index out of range");
+      pageOf[static_cast<size_t>(j)] = p;
+    }
+    auto kAt = [&](int64_t j, int64_t h, int64_t d) {
+      return k.data[static_cast<size_t>(
+          ((pageOf[static_cast<size_t>(j)] * page + j % page) * Hkv + h) * D +
+          d)];
+    };
+    auto vAt = [&](int64_t j, int64_t h, int64_t e) {
+      return v.data[static_cast<size_t>(
+          ((pageOf[static_cast<size_t>(j)] * page + j % page) * Hkv + h) * Dv +
+          e)];
+    };
+    for (int64_t r = 0; r < nq; ++r) {
+      int64_t t = start + r;
+      int64_t aligned = r + nkv - nq;
+      for (int64_t h = 0; h < Hq; ++h) {
+        int64_t w = options.headWindows.empty()
+                        ? (options.window ? *options.window : 0)
+                        : options.headWindows[static_cast<size_t>(h)];
+        std::vector<double> s(static_cast<size_t>(nkv));
+        std::vector<bool> visible(static_cast<size_t>(nkv), false);
+        double m = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < nkv; ++j) {
+          bool vis = true;
+          if (options.causal) {
+            vis = j <= aligned;
+            if (w > 0)
+              vis = vis && (aligned - j < w || j < options.sink);
+          }
+          if (!vis)
+            continue;
+          double dot = 0.0;
+          for (int64_t d = 0; d < D; ++d)
+            dot += q.data[static_cast<size_t>((t * Hq + h) * D + d)] *
+                   kAt(j, h / G, d);
+          double x = scale * dot;
+          if (options.softcap)
+            x = *options.softcap * std::tanh(x / *options.softcap);
+          s[static_cast<size_t>(j)] = x;
+          visible[static_cast<size_t>(j)] = true;
+          m = std::max(m, x);
+        }
+        if (m == -std::numeric_limits<double>::infinity())
+          continue; // no visible key: zeros (a sink logit adds no value)
+        double l = 0.0;
+        if (!options.sinkLogits.empty()) {
+          // The virtual key: in the denominator only. Taken relative to
+          // the max of both so that no exp overflows.
+          double sink = options.sinkLogits[static_cast<size_t>(h)];
+          double m2 = std::max(m, sink);
+          l = std::exp(sink - m2) / std::exp(m - m2);
+        }
+        std::vector<double> acc(static_cast<size_t>(Dv), 0.0);
+        for (int64_t j = 0; j < nkv; ++j) {
+          if (!visible[static_cast<size_t>(j)])
+            continue;
+          double p = std::exp(s[static_cast<size_t>(j)] - m);
+          l += p;
+          for (int64_t e = 0; e < Dv; ++e)
+            acc[static_cast<size_t>(e)] += p * vAt(j, h / G, e);
+        }
+        for (int64_t e = 0; e < Dv; ++e)
+          o.data[static_cast<size_t>((t * Hq + h) * Dv + e)] =
+              acc[static_cast<size_t>(e)] / l;
+      }
+    }
+  }
+  return o;
+}
+
+Tensor kvCacheWrite(const Tensor &cache, const Tensor &rows,
+                    const Tensor &slots) {
+  const char *op = "loom.kv_cache_write";
+  requireRank(op, "cache", cache, 4);
+  requireRank(op, "rows", rows, 3);
+  requireRank(op, "slots", slots, 1);
+  int64_t P = cache.shape[0], page = cache.shape[1], Hkv = cache.shape[2],
+          D = cache.shape[3], T = rows.shape[0];
+  if (rows.shape[1] != Hkv || rows.shape[2] != D || slots.shape[0] != T)
+    fail(op, "shapes do not agree");
+  Tensor out = cache;
+  std::vector<bool> written(static_cast<size_t>(P * page), false);
+  for (int64_t t = 0; t < T; ++t) {
+    int64_t slot = static_cast<int64_t>(slots.data[static_cast<size_t>(t)]);
+    if (slot < 0)
+      continue;
+    if (slot >= P * page)
+      fail(op, "slot past the cache");
+    if (written[static_cast<size_t>(slot)])
+      fail(op, "slot written twice");
+    written[static_cast<size_t>(slot)] = true;
+    int64_t p = slot / page, off = slot % page;
+    for (int64_t h = 0; h < Hkv; ++h)
+      for (int64_t d = 0; d < D; ++d)
+        out.data[static_cast<size_t>(((p * page + off) * Hkv + h) * D + d)] =
+            rows.data[static_cast<size_t>((t * Hkv + h) * D + d)];
+  }
+  return out;
+}
+
 Tensor gelu(const Tensor &x, GeluApproximation approximate) {
   Tensor y(x.shape);
   for (size_t i = 0; i < x.data.size(); ++i) {

@@ -108,6 +108,37 @@ Tensor servingBlockSparseAttention(const Tensor &q, const Tensor &k,
                                    const ServingMasks &masks,
                                    Tensor *lse = nullptr);
 
+/// The options of loom.paged_attention: those of loom.attention (the
+/// scalar `window`, or `headWindows` with one W_h >= 0 per query head, 0 for
+/// no window), `sink`, and `sinkLogits` (empty, or one logit per query
+/// head: a virtual key of score sink_h and value 0 in every row's softmax).
+struct PagedOptions {
+  bool causal = false;
+  std::optional<double> scale;
+  std::optional<int64_t> window;
+  std::vector<int64_t> headWindows;
+  int64_t sink = 0;
+  std::optional<double> softcap;
+  std::vector<double> sinkLogits;
+};
+
+/// loom.paged_attention: q [T,Hq,D], k [P,page,Hkv,D], v [P,page,Hkv,Dv],
+/// qOffsets [B+1], kvLens [B], blockTable [B,maxPages] (indices held as
+/// doubles) -> [T,Hq,Dv]. Per sequence b, rows qOffsets[b]..qOffsets[b+1]-1
+/// attend to the kvLens[b] keys gathered through the block table, causal
+/// bottom-right per sequence; rows of no sequence are 0. Indices that break
+/// the op's requirements throw (the reference defines valid inputs only).
+Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
+                      const Tensor &qOffsets, const Tensor &kvLens,
+                      const Tensor &blockTable, const PagedOptions &options);
+
+/// loom.kv_cache_write: cache [P,page,Hkv,D], rows [T,Hkv,D], slots [T];
+/// the cache with rows[t] at page slots[t] / page, offset slots[t] % page,
+/// for every slots[t] >= 0 (negative: skipped). A slot past the cache or a
+/// slot given twice throws.
+Tensor kvCacheWrite(const Tensor &cache, const Tensor &rows,
+                    const Tensor &slots);
+
 /// loom.merge_attention of the pairs (o[i] [B,Hq,Sq,Dv], lse[i] [B,Hq,Sq]):
 /// {o, lse} with lse = log(sum_i exp(lse_i)) and
 /// o = sum_i exp(lse_i - lse) * o_i; rows whose lse_i are all -inf give
@@ -230,6 +261,13 @@ enum class RopeStyle { Half, Interleaved };
 /// loom.rope: x [B,H,S,D], cos and sin [S, D/2].
 Tensor rope(const Tensor &x, const Tensor &cos, const Tensor &sin,
             RopeStyle style = RopeStyle::Half);
+
+/// loom.rope with per-token positions: x [T,H,D], cos and sin [N, D/2],
+/// positions [T]; token t is rotated by table row positions[t] (which must
+/// be in [0, N): the reference throws otherwise).
+Tensor ropeAtPositions(const Tensor &x, const Tensor &cos, const Tensor &sin,
+                       const Tensor &positions,
+                       RopeStyle style = RopeStyle::Half);
 
 enum class GeluApproximation { None, Tanh };
 

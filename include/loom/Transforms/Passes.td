@@ -190,8 +190,12 @@ def LoomFuseElementwiseChainsPass : Pass<"loom-fuse-elementwise-chains"> {
     consumer with only parallel loops. A consumer with a reduction is left
     alone, since fusing into it recomputes the producer for every reduction
     step (on the GPU path a block mean inside `select_blocks` was recomputed
-    for every pair of blocks, 3x slower than the two kernels). The bodies are
-    composed, so every intermediate rounding stays.
+    for every pair of blocks, 3x slower than the two kernels). For the same
+    reason a producer whose body holds loops or branches (`scf.for`,
+    `scf.if`) is not merged into a consumer that reads it broadcast (an
+    indexing map that is not a permutation): paged attention's row lookup,
+    a loop over the sequences per token, would be redone for every score.
+    The bodies are composed, so every intermediate rounding stays.
 
     ```mlir
     %s = linalg.generic {... ["parallel", "parallel"]} ins(%g) ...  // silu

@@ -88,6 +88,8 @@ std::optional<SelectGroup> matchGroup(Block &body) {
 bool describeRope(loom::RopeOp rope, loom::gpu::SelectBlocksRope &r) {
   if (!rope)
     return true;
+  if (rope.getPositions())
+    return false;
   Type cosType = getElementTypeOrSelf(rope.getCos().getType());
   if (cosType != getElementTypeOrSelf(rope.getSin().getType()))
     return false;

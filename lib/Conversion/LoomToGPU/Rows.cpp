@@ -248,7 +248,8 @@ LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module,
   std::optional<loom::RopeStyle> style = op.getStyleKind();
   auto xType = dyn_cast<RankedTensorType>(op.getX().getType());
   auto rType = dyn_cast<RankedTensorType>(op.getType());
-  if (!style || !xType || !rType || xType.getRank() != 4 ||
+  // Per-token positions take the generic path.
+  if (!style || !xType || !rType || op.getPositions() || xType.getRank() != 4 ||
       rType.getShape() != xType.getShape() ||
       rType.getElementType() != xType.getElementType())
     return success();

@@ -20,7 +20,8 @@ std::optional<OperandChain> traceOperand(Value v, bool allowRope) {
   auto single = [](Operation *x) { return x && x->hasOneUse(); };
   if (!isStatic(v))
     return std::nullopt;
-  if (auto rope = v.getDefiningOp<loom::RopeOp>(); allowRope && single(rope)) {
+  if (auto rope = v.getDefiningOp<loom::RopeOp>(); allowRope && single(rope) &&
+                                                    !rope.getPositions()) {
     ch.rope = rope;
     v = rope.getX();
   }

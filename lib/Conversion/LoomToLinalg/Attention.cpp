@@ -528,6 +528,418 @@ struct BlockSparseAttentionLowering
 };
 
 //===----------------------------------------------------------------------===//
+// paged_attention
+//===----------------------------------------------------------------------===//
+
+/// `x` as index (signed: i32 and i64 sign-extend).
+Value asIndex(OpBuilder &b, Location loc, Value x) {
+  if (x.getType().isIndex())
+    return x;
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), x);
+}
+
+Value asI64(OpBuilder &b, Location loc, Value x) {
+  return arith::IndexCastOp::create(b, loc, b.getI64Type(), x);
+}
+
+Value minIndex(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::MinSIOp::create(b, loc, x, y);
+}
+
+Value maxIndex(OpBuilder &b, Location loc, Value x, Value y) {
+  return arith::MaxSIOp::create(b, loc, x, y);
+}
+
+/// x[t, h, :] reduced into [T, Hq] f32 from `initValue`.
+Value reduceLast3(OpBuilder &b, Location loc, Value x, double initValue,
+                  function_ref<Value(OpBuilder &, Location, Value, Value)> f) {
+  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
+  sizes.pop_back();
+  Value init = filledTensor(b, loc, sizes, b.getF32Type(), initValue);
+  MLIRContext *ctx = b.getContext();
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x}, init,
+             {identityMap(ctx, 3), projectionMap(ctx, 3, {0, 1})},
+             iterators(2, 1),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, f(nb, nl, args[1], args[0]));
+             })
+      .getResult(0);
+}
+
+/// The per-sequence attention of packed queries over a paged cache, with
+/// the keys of each query row gathered through the block table. Every read
+/// is in bounds whatever the index data (see the op's description):
+///
+///   rows: per token t, its sequence (-1: none), aligned row r' and the
+///         number of keys it may see n_kv (0 for uncovered rows), from a
+///         count of the offsets <= t;
+///   s[t, h, j] = score of key j < maxPages * page (-inf where invisible or
+///         its page is out of range), the dot product an scf.for over D
+///         inside an scf.if, so masked keys cost nothing;
+///   m, p = exp(s - m), l as in softmaxAttention (with sink logits: m
+///         raised to sink_h, exp(sink_h - m) added to l);
+///   o[t, h, e] = sum_{j < n_kv} p * v / l, an scf.for over the keys of the
+///         row's sequence (a key with p = 0 is not read into the sum).
+struct PagedAttentionLowering : OpRewritePattern<loom::PagedAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(loom::PagedAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    FailureOr<WindowAndSink> ws = WindowAndSink::of(op, rewriter);
+    if (failed(ws))
+      return rewriter.notifyMatchFailure(op, "unverified window or sink");
+    WindowAndSink w = *ws;
+    bool causal = op.getCausal();
+    Value q = op.getQ(), k = op.getK(), v = op.getV();
+    Value offsets = op.getQOffsets(), lens = op.getKvLens(),
+          table = op.getBlockTable();
+    MLIRContext *ctx = rewriter.getContext();
+    OpBuilder &b = rewriter;
+    Type f32 = b.getF32Type(), i64 = b.getI64Type();
+    Type elementType = op.getQ().getType().getElementType();
+    auto size = [&](Value t, int64_t d) { return sizeValue(b, loc, t, d); };
+    Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
+
+    // Sizes. Where two operands give one size (checked where static), the
+    // smaller bounds every read, so that no dynamic mismatch reads past a
+    // tensor.
+    Value numPages = minIndex(b, loc, size(k, 0), size(v, 0));
+    Value page = minIndex(b, loc, size(k, 1), size(v, 1));
+    Value hkv = minIndex(b, loc, size(k, 2), size(v, 2));
+    Value dqk = minIndex(b, loc, size(q, 2), size(k, 3));
+    Value numSeqs = minIndex(
+        b, loc, minIndex(b, loc, size(lens, 0), size(table, 0)),
+        maxIndex(b, loc, arith::SubIOp::create(b, loc, size(offsets, 0), one),
+                 zero));
+    Value offsetsSize = size(offsets, 0);
+    Value maxPages = size(table, 1);
+    Value capacity = arith::MulIOp::create(b, loc, maxPages, page);
+    Value usable = andi(
+        b, loc,
+        andi(b, loc, cmpi(b, loc, arith::CmpIPredicate::sgt, numPages, zero),
+             cmpi(b, loc, arith::CmpIPredicate::sgt, page, zero)),
+        cmpi(b, loc, arith::CmpIPredicate::sgt, hkv, zero));
+    Value safePage = maxIndex(b, loc, page, one);
+    Value lastPage = arith::SubIOp::create(b, loc, numPages, one);
+    Value lastHead = arith::SubIOp::create(b, loc, hkv, one);
+    Value group = maxIndex(
+        b, loc,
+        arith::DivSIOp::create(b, loc, size(q, 1), maxIndex(b, loc, hkv, one)),
+        one);
+    Value scale;
+    if (std::optional<APFloat> sc = op.getScale()) {
+      scale = f32Constant(b, loc, sc->convertToFloat());
+    } else {
+      Value d = maxIndex(b, loc, size(q, 2), one);
+      scale = arith::DivFOp::create(
+          b, loc, f32Constant(b, loc, 1.0),
+          math::SqrtOp::create(b, loc, indexToF32(b, loc, d)));
+    }
+    std::optional<APFloat> softcap = op.getSoftcap();
+    double inf = std::numeric_limits<double>::infinity();
+
+    // Rows: seq, r' and n_kv per token, as i64.
+    SmallVector<OpFoldResult> tSizes{getSize(b, loc, q, 0)};
+    Value rowInit = emptyTensor(b, loc, tSizes, i64);
+    auto rows = linalg::GenericOp::create(
+        b, loc, TypeRange{rowInit.getType(), rowInit.getType(),
+                          rowInit.getType()},
+        ValueRange{}, ValueRange{rowInit, rowInit, rowInit},
+        {identityMap(ctx, 1), identityMap(ctx, 1), identityMap(ctx, 1)},
+        iterators(1), [&](OpBuilder &nb, Location nl, ValueRange) {
+          Value t = linalg::IndexOp::create(nb, nl, 0);
+          Value c0 = indexConstant(nb, nl, 0), c1 = indexConstant(nb, nl, 1);
+          auto offsetAt = [&](OpBuilder &ob, Location ol, Value i) {
+            return asIndex(ob, ol, tensor::ExtractOp::create(ob, ol, offsets,
+                                                             ValueRange{i}));
+          };
+          // b = #{b' <= B : q_offsets[b'] <= t} - 1, the sequence whose
+          // range holds t when the offsets are nondecreasing. (An empty
+          // q_offsets is read nowhere.)
+          Value upper = minIndex(nb, nl, arith::AddIOp::create(nb, nl, numSeqs, c1),
+                                 offsetsSize);
+          auto count = scf::ForOp::create(
+              nb, nl, c0, upper, c1, ValueRange{c0},
+              [&](OpBuilder &lb, Location ll, Value i, ValueRange acc) {
+                Value le = cmpi(lb, ll, arith::CmpIPredicate::sle,
+                                offsetAt(lb, ll, i), t);
+                Value next = arith::AddIOp::create(
+                    lb, ll, acc[0],
+                    arith::SelectOp::create(lb, ll, le, indexConstant(lb, ll, 1),
+                                            indexConstant(lb, ll, 0)));
+                scf::YieldOp::create(lb, ll, ValueRange{next});
+              });
+          Value seq = arith::SubIOp::create(nb, nl, count.getResult(0), c1);
+          Value inSeqs = andi(
+              nb, nl, cmpi(nb, nl, arith::CmpIPredicate::sge, seq, c0),
+              cmpi(nb, nl, arith::CmpIPredicate::slt, seq, numSeqs));
+          auto info = scf::IfOp::create(
+              nb, nl, inSeqs,
+              [&](OpBuilder &ib, Location il) {
+                Value start = offsetAt(ib, il, seq);
+                Value end = offsetAt(
+                    ib, il, arith::AddIOp::create(ib, il, seq,
+                                                  indexConstant(ib, il, 1)));
+                Value covered = andi(
+                    ib, il, cmpi(ib, il, arith::CmpIPredicate::sle, start, t),
+                    cmpi(ib, il, arith::CmpIPredicate::slt, t, end));
+                Value nq = arith::SubIOp::create(ib, il, end, start);
+                Value len = asIndex(
+                    ib, il, tensor::ExtractOp::create(ib, il, lens, seq));
+                Value nkv = minIndex(
+                    ib, il, maxIndex(ib, il, len, indexConstant(ib, il, 0)),
+                    capacity);
+                nkv = arith::SelectOp::create(ib, il, usable, nkv,
+                                              indexConstant(ib, il, 0));
+                Value ip = arith::AddIOp::create(
+                    ib, il, arith::SubIOp::create(ib, il, t, start),
+                    arith::SubIOp::create(ib, il, nkv, nq));
+                Value none = indexConstant(ib, il, -1);
+                scf::YieldOp::create(
+                    ib, il,
+                    ValueRange{
+                        asI64(ib, il, arith::SelectOp::create(ib, il, covered,
+                                                              seq, none)),
+                        asI64(ib, il, ip),
+                        asI64(ib, il,
+                              arith::SelectOp::create(
+                                  ib, il, covered, nkv,
+                                  indexConstant(ib, il, 0)))});
+              },
+              [&](OpBuilder &ib, Location il) {
+                Value none = arith::ConstantIntOp::create(ib, il, i64, -1);
+                Value z = arith::ConstantIntOp::create(ib, il, i64, 0);
+                scf::YieldOp::create(ib, il, ValueRange{none, z, z});
+              });
+          linalg::YieldOp::create(nb, nl, info.getResults());
+        });
+    Value seqOf = rows.getResult(0), rowOf = rows.getResult(1),
+          keysOf = rows.getResult(2);
+
+    // The physical page of key j of sequence `seq` (both in range).
+    auto pageOf = [&](OpBuilder &pb, Location pl, Value seq, Value j) {
+      Value logical = arith::DivUIOp::create(pb, pl, j, safePage);
+      return asIndex(pb, pl,
+                     tensor::ExtractOp::create(pb, pl, table,
+                                               ValueRange{seq, logical}));
+    };
+    auto kvHead = [&](OpBuilder &hb, Location hl, Value h) {
+      return minIndex(hb, hl, arith::DivUIOp::create(hb, hl, h, group),
+                      lastHead);
+    };
+
+    // s[t, h, j]: scaled, capped score, -inf where j is not visible.
+    AffineMap tokens3 = projectionMap(ctx, 3, {0});
+    SmallVector<OpFoldResult> sSizes{getSize(b, loc, q, 0),
+                                     getSize(b, loc, q, 1), capacity};
+    Value sInit = emptyTensor(b, loc, sSizes, f32);
+    Value scores =
+        linalg::GenericOp::create(
+            b, loc, sInit.getType(), ValueRange{seqOf, rowOf, keysOf}, sInit,
+            {tokens3, tokens3, tokens3, identityMap(ctx, 3)}, iterators(3),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value t = linalg::IndexOp::create(nb, nl, 0);
+              Value h = linalg::IndexOp::create(nb, nl, 1);
+              Value j = linalg::IndexOp::create(nb, nl, 2);
+              Value seq = asIndex(nb, nl, args[0]);
+              Value ip = asIndex(nb, nl, args[1]);
+              Value nkv = asIndex(nb, nl, args[2]);
+              Value vis = cmpi(nb, nl, arith::CmpIPredicate::slt, j, nkv);
+              if (causal) {
+                vis = andi(nb, nl, vis,
+                           cmpi(nb, nl, arith::CmpIPredicate::sle, j, ip));
+                if (w.any())
+                  vis = andi(nb, nl, vis,
+                             w.visible(nb, nl, ValueRange{t, h, t, j}, ip));
+              }
+              Value negInf = f32Constant(nb, nl, -inf);
+              auto score = scf::IfOp::create(
+                  nb, nl, vis,
+                  [&](OpBuilder &ib, Location il) {
+                    Value pg = pageOf(ib, il, seq, j);
+                    Value pageOk = andi(
+                        ib, il,
+                        cmpi(ib, il, arith::CmpIPredicate::sge, pg,
+                             indexConstant(ib, il, 0)),
+                        cmpi(ib, il, arith::CmpIPredicate::slt, pg, numPages));
+                    auto inPage = scf::IfOp::create(
+                        ib, il, pageOk,
+                        [&](OpBuilder &db, Location dl) {
+                          Value off = arith::RemUIOp::create(db, dl, j, safePage);
+                          Value kh = kvHead(db, dl, h);
+                          auto dot = scf::ForOp::create(
+                              db, dl, indexConstant(db, dl, 0), dqk,
+                              indexConstant(db, dl, 1),
+                              ValueRange{f32Constant(db, dl, 0.0)},
+                              [&](OpBuilder &fb, Location fl, Value d,
+                                  ValueRange acc) {
+                                Value qe = toF32(
+                                    fb, fl,
+                                    tensor::ExtractOp::create(
+                                        fb, fl, q, ValueRange{t, h, d}));
+                                Value ke = toF32(
+                                    fb, fl,
+                                    tensor::ExtractOp::create(
+                                        fb, fl, k, ValueRange{pg, off, kh, d}));
+                                Value prod = arith::MulFOp::create(fb, fl, qe, ke);
+                                scf::YieldOp::create(
+                                    fb, fl,
+                                    ValueRange{arith::AddFOp::create(
+                                        fb, fl, acc[0], prod)});
+                              });
+                          Value x = arith::MulFOp::create(db, dl, scale,
+                                                          dot.getResult(0));
+                          if (softcap) {
+                            Value c = f32Constant(db, dl,
+                                                  softcap->convertToFloat());
+                            Value th = math::TanhOp::create(
+                                db, dl, arith::DivFOp::create(db, dl, x, c));
+                            x = arith::MulFOp::create(db, dl, c, th);
+                          }
+                          scf::YieldOp::create(db, dl, x);
+                        },
+                        [&](OpBuilder &db, Location dl) {
+                          scf::YieldOp::create(db, dl,
+                                               f32Constant(db, dl, -inf));
+                        });
+                    scf::YieldOp::create(ib, il, inPage.getResult(0));
+                  },
+                  [&](OpBuilder &ib, Location il) {
+                    scf::YieldOp::create(ib, il, negInf);
+                  });
+              linalg::YieldOp::create(nb, nl, score.getResult(0));
+            })
+            .getResult(0);
+
+    // m, p = exp(s - m) (a row without visible key subtracts 0), l.
+    Value m = reduceLast3(b, loc, scores, -inf,
+                          [](OpBuilder &nb, Location nl, Value acc, Value x) {
+                            return arith::MaximumFOp::create(nb, nl, acc, x);
+                          });
+    Value negInf = f32Constant(b, loc, -inf);
+    Value fzero = f32Constant(b, loc, 0.0);
+    AffineMap id3 = identityMap(ctx, 3);
+    AffineMap rows3 = projectionMap(ctx, 3, {0, 1});
+    // Sink logits, a virtual key of score sink_h and value 0 per query
+    // head: m = max(m, sink_h) here, l += exp(sink_h - m) below.
+    Value sinkLogits = op.getSinkLogits();
+    AffineMap id2 = identityMap(ctx, 2);
+    AffineMap heads2 = projectionMap(ctx, 2, {1});
+    if (sinkLogits) {
+      Value mInit = emptyTensor(b, loc, getSizes(b, loc, m), f32);
+      m = linalg::GenericOp::create(
+              b, loc, mInit.getType(), ValueRange{m, sinkLogits}, mInit,
+              {id2, heads2, id2}, iterators(2),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::MaximumFOp::create(nb, nl, args[0], args[1])
+                        .getResult());
+              })
+              .getResult(0);
+    }
+    Value pInit = emptyTensor(b, loc, sSizes, f32);
+    Value p = linalg::GenericOp::create(
+                  b, loc, pInit.getType(), ValueRange{scores, m}, pInit,
+                  {id3, rows3, id3}, iterators(3),
+                  [&](OpBuilder &nb, Location nl, ValueRange args) {
+                    Value empty = arith::CmpFOp::create(
+                        nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
+                    Value mx =
+                        arith::SelectOp::create(nb, nl, empty, fzero, args[1]);
+                    linalg::YieldOp::create(
+                        nb, nl,
+                        math::ExpOp::create(
+                            nb, nl, arith::SubFOp::create(nb, nl, args[0], mx))
+                            .getResult());
+                  })
+                  .getResult(0);
+    Value l = reduceLast3(b, loc, p, 0.0,
+                          [](OpBuilder &nb, Location nl, Value acc, Value x) {
+                            return arith::AddFOp::create(nb, nl, acc, x);
+                          });
+    if (sinkLogits) {
+      // Where m = -inf (no visible key and sink_h = -inf) the sink adds
+      // exp(-inf) = 0, as the keys do. A row without visible key gets
+      // l = 1 and o = 0.
+      Value lInit = emptyTensor(b, loc, getSizes(b, loc, l), f32);
+      l = linalg::GenericOp::create(
+              b, loc, lInit.getType(), ValueRange{l, m, sinkLogits}, lInit,
+              {id2, id2, heads2, id2}, iterators(2),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value empty = arith::CmpFOp::create(
+                    nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
+                Value mx =
+                    arith::SelectOp::create(nb, nl, empty, fzero, args[1]);
+                Value e = math::ExpOp::create(
+                    nb, nl, arith::SubFOp::create(nb, nl, args[2], mx));
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::AddFOp::create(nb, nl, args[0], e).getResult());
+              })
+              .getResult(0);
+    }
+
+    // o[t, h, e] = sum_{j < n_kv} p[t, h, j] v[page, off, h / G, e] / l; 0
+    // where l = 0 (no visible key, or no sequence).
+    SmallVector<OpFoldResult> oSizes{getSize(b, loc, q, 0),
+                                     getSize(b, loc, q, 1),
+                                     getSize(b, loc, v, 3)};
+    Value oInit = emptyTensor(b, loc, oSizes, elementType);
+    Value o =
+        linalg::GenericOp::create(
+            b, loc, oInit.getType(), ValueRange{seqOf, keysOf, l}, oInit,
+            {tokens3, tokens3, rows3, id3}, iterators(3),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value t = linalg::IndexOp::create(nb, nl, 0);
+              Value h = linalg::IndexOp::create(nb, nl, 1);
+              Value e = linalg::IndexOp::create(nb, nl, 2);
+              Value seq = asIndex(nb, nl, args[0]);
+              Value nkv = asIndex(nb, nl, args[1]);
+              Value kh = kvHead(nb, nl, h);
+              auto sum = scf::ForOp::create(
+                  nb, nl, indexConstant(nb, nl, 0), nkv,
+                  indexConstant(nb, nl, 1),
+                  ValueRange{f32Constant(nb, nl, 0.0)},
+                  [&](OpBuilder &fb, Location fl, Value j, ValueRange acc) {
+                    Value pj = tensor::ExtractOp::create(fb, fl, p,
+                                                         ValueRange{t, h, j});
+                    // n_kv > 0 only where a page exists: the clamped page
+                    // is in range; p = 0 for a key whose page is not.
+                    Value pg = maxIndex(
+                        fb, fl, minIndex(fb, fl, pageOf(fb, fl, seq, j), lastPage),
+                        indexConstant(fb, fl, 0));
+                    Value off = arith::RemUIOp::create(fb, fl, j, safePage);
+                    Value ve = toF32(fb, fl,
+                                     tensor::ExtractOp::create(
+                                         fb, fl, v, ValueRange{pg, off, kh, e}));
+                    Value next = arith::AddFOp::create(
+                        fb, fl, acc[0], arith::MulFOp::create(fb, fl, pj, ve));
+                    Value used = arith::CmpFOp::create(
+                        fb, fl, arith::CmpFPredicate::UNE, pj,
+                        f32Constant(fb, fl, 0.0));
+                    scf::YieldOp::create(
+                        fb, fl,
+                        ValueRange{arith::SelectOp::create(fb, fl, used, next,
+                                                           acc[0])});
+                  });
+              Value none = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OEQ, args[2],
+                  f32Constant(nb, nl, 0.0));
+              Value div =
+                  arith::DivFOp::create(nb, nl, sum.getResult(0), args[2]);
+              Value y = arith::SelectOp::create(nb, nl, none,
+                                                f32Constant(nb, nl, 0.0), div);
+              linalg::YieldOp::create(nb, nl, fromF32(nb, nl, y, elementType));
+            })
+            .getResult(0);
+    rewriter.replaceOp(op, castToType(b, loc, o, op.getType()));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // select_blocks
 //===----------------------------------------------------------------------===//
 
@@ -779,6 +1191,7 @@ struct MergeAttentionLowering : OpRewritePattern<loom::MergeAttentionOp> {
 
 void loom::populateAttentionToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<AttentionLowering, BlockSparseAttentionLowering,
-               SelectBlocksLowering, MergeAttentionLowering>(
+               PagedAttentionLowering, SelectBlocksLowering,
+               MergeAttentionLowering>(
       patterns.getContext());
 }

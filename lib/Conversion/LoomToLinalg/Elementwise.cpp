@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -271,22 +272,60 @@ struct RopeLowering : OpRewritePattern<loom::RopeOp> {
     bool interleaved = *style == loom::RopeStyle::Interleaved;
     Location loc = op.getLoc();
     Value x = op.getX(), cosT = op.getCos(), sinT = op.getSin();
+    Value positions = op.getPositions();
     Type elementType = op.getX().getType().getElementType();
+    // [B, H, S, D] reads table row s; packed [T, H, D] with positions reads
+    // row positions[t], clamped into [0, N - 1] (no table rows: no rotation).
+    unsigned rank = op.getX().getType().getRank();
+    if (positions ? rank != 3 : rank != 4)
+      return rewriter.notifyMatchFailure(op, "unverified rank");
     Value init = emptyTensor(rewriter, loc, getSizes(rewriter, loc, x),
                              elementType);
-    Value d = sizeValue(rewriter, loc, x, 3);
+    Value d = sizeValue(rewriter, loc, x, rank - 1);
+    int64_t staticRows = op.getCos().getType().getDimSize(0);
+    Value rows, lastRow, haveRows;
+    if (positions) {
+      // Both tables are read at one row: the smaller of their heights
+      // bounds it (the verifier makes them equal where static).
+      rows = arith::MinUIOp::create(rewriter, loc,
+                                    sizeValue(rewriter, loc, cosT, 0),
+                                    sizeValue(rewriter, loc, sinT, 0));
+      Value oneIdx = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      lastRow = arith::SubIOp::create(rewriter, loc, rows, oneIdx);
+      if (ShapedType::isDynamic(staticRows) || staticRows == 0)
+        haveRows = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::ugt, rows,
+            arith::ConstantIndexOp::create(rewriter, loc, 0));
+    }
     Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
     Value two = arith::ConstantIndexOp::create(rewriter, loc, 2);
     Value halfD = arith::DivUIOp::create(rewriter, loc, d, two);
     MLIRContext *ctx = rewriter.getContext();
+    // positions[t] is an operand of the generic (map t): its size is tied
+    // to x's T like any operand's, so that the entry checks see it.
+    SmallVector<Value> inputs{x};
+    SmallVector<AffineMap> maps{identityMap(ctx, rank)};
+    if (positions) {
+      inputs.push_back(positions);
+      maps.push_back(projectionMap(ctx, rank, {0}));
+    }
+    maps.push_back(identityMap(ctx, rank));
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, init.getType(), ValueRange{x}, init,
-        {identityMap(ctx, 4), identityMap(ctx, 4)}, iterators(4),
+        rewriter, loc, init.getType(), inputs, init, maps, iterators(rank),
         [&](OpBuilder &b, Location l, ValueRange args) {
-          Value ib = linalg::IndexOp::create(b, l, 0);
-          Value ih = linalg::IndexOp::create(b, l, 1);
-          Value is = linalg::IndexOp::create(b, l, 2);
-          Value id = linalg::IndexOp::create(b, l, 3);
+          SmallVector<Value> idx;
+          for (unsigned i = 0; i < rank; ++i)
+            idx.push_back(linalg::IndexOp::create(b, l, i));
+          Value id = idx.back();
+          // The table row of this token.
+          Value is = idx[rank == 4 ? 2 : 0];
+          if (positions) {
+            Value pos =
+                arith::IndexCastOp::create(b, l, b.getIndexType(), args[1]);
+            Value zeroIdx = arith::ConstantIndexOp::create(b, l, 0);
+            is = arith::MaxSIOp::create(
+                b, l, arith::MinSIOp::create(b, l, pos, lastRow), zeroIdx);
+          }
           // pair: the cos/sin column; partner: the element rotated with this
           // one; first: whether this is the first member of its pair.
           Value pair, partner, first;
@@ -308,15 +347,40 @@ struct RopeLowering : OpRewritePattern<loom::RopeOp> {
                 b, l, first, arith::AddIOp::create(b, l, id, halfD), lo);
           }
           Value self = toF32(b, l, args[0]);
-          Value other = toF32(b, l,
-                              tensor::ExtractOp::create(
-                                  b, l, x, ValueRange{ib, ih, is, partner}));
-          Value c = toF32(b, l,
-                          tensor::ExtractOp::create(b, l, cosT,
-                                                    ValueRange{is, pair}));
-          Value s = toF32(b, l,
-                          tensor::ExtractOp::create(b, l, sinT,
-                                                    ValueRange{is, pair}));
+          SmallVector<Value> partnerIdx(idx);
+          partnerIdx.back() = partner;
+          Value other =
+              toF32(b, l, tensor::ExtractOp::create(b, l, x, partnerIdx));
+          auto readTables = [&](OpBuilder &tb, Location tl) {
+            return SmallVector<Value>{
+                toF32(tb, tl,
+                      tensor::ExtractOp::create(tb, tl, cosT,
+                                                ValueRange{is, pair})),
+                toF32(tb, tl,
+                      tensor::ExtractOp::create(tb, tl, sinT,
+                                                ValueRange{is, pair}))};
+          };
+          Value c, s;
+          if (haveRows) {
+            // Empty tables: cos 1, sin 0, never a read.
+            auto ifOp = scf::IfOp::create(
+                b, l, haveRows,
+                [&](OpBuilder &tb, Location tl) {
+                  scf::YieldOp::create(tb, tl, readTables(tb, tl));
+                },
+                [&](OpBuilder &tb, Location tl) {
+                  scf::YieldOp::create(
+                      tb, tl,
+                      ValueRange{f32Constant(tb, tl, 1.0),
+                                 f32Constant(tb, tl, 0.0)});
+                });
+            c = ifOp.getResult(0);
+            s = ifOp.getResult(1);
+          } else {
+            SmallVector<Value> cs = readTables(b, l);
+            c = cs[0];
+            s = cs[1];
+          }
           // first: x1 c - x2 s; second: x2 c + x1 s.
           Value sc = arith::MulFOp::create(b, l, self, c);
           Value os = arith::MulFOp::create(b, l, other, s);

@@ -21,6 +21,7 @@ void loom::populateLoomToLinalgPatterns(RewritePatternSet &patterns) {
   populateMixerToLinalgPatterns(patterns);
   populateLinearToLinalgPatterns(patterns);
   populateElementwiseToLinalgPatterns(patterns);
+  populateKvCacheToLinalgPatterns(patterns);
 }
 
 namespace {

@@ -391,3 +391,25 @@ func.func @sparse_false_sink_logits(%q: tensor<1x2x16x8xf32>, %k: tensor<1x2x16x
   %1 = loom.block_sparse_attention %q, %k, %v, %f, %s {block_q = 8 : i64, block_k = 8 : i64} : (tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x2xi1>, tensor<2xf32>) -> tensor<1x2x16x8xf32>
   return %0#0, %0#1, %1 : tensor<1x2x16x8xf32>, tensor<1x2x16xf32>, tensor<1x2x16x8xf32>
 }
+
+// -----
+
+// paged_attention: a sequence has at most maxPages * page = 8 * 16 = 128
+// keys, so a window of 128 masks nothing and is dropped (with the sink it
+// made meaningful); per head, such a W_h becomes 0; a window of 127 stays;
+// sink = 0 is dropped. With a dynamic maxPages nothing is known.
+// CHECK-LABEL: func.func @paged_window_covers_all
+// CHECK: loom.paged_attention %{{.*}} {causal} :
+// CHECK: loom.paged_attention %{{.*}} {causal, window = array<i64: 0, 5, 0, 5>} :
+// CHECK: loom.paged_attention %{{.*}} {causal, sink = 2 : i64, window = 127 : i64} :
+// CHECK: loom.paged_attention %{{.*}} {causal, window = 4 : i64} :
+// CHECK: loom.paged_attention %{{.*}} {causal, window = 128 : i64} :
+func.func @paged_window_covers_all(%q: tensor<?x4x16xf32>, %k: tensor<32x16x2x16xf32>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>, %btd: tensor<3x?xi32>)
+    -> (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) {
+  %0 = loom.paged_attention %q, %k, %k, %off, %l, %bt {causal, sink = 4 : i64, window = 128 : i64} : (tensor<?x4x16xf32>, tensor<32x16x2x16xf32>, tensor<32x16x2x16xf32>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x4x16xf32>
+  %1 = loom.paged_attention %q, %k, %k, %off, %l, %bt {causal, window = array<i64: 200, 5, 128, 5>} : (tensor<?x4x16xf32>, tensor<32x16x2x16xf32>, tensor<32x16x2x16xf32>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x4x16xf32>
+  %2 = loom.paged_attention %q, %k, %k, %off, %l, %bt {causal, sink = 2 : i64, window = 127 : i64} : (tensor<?x4x16xf32>, tensor<32x16x2x16xf32>, tensor<32x16x2x16xf32>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x4x16xf32>
+  %3 = loom.paged_attention %q, %k, %k, %off, %l, %bt {causal, sink = 0 : i64, window = 4 : i64} : (tensor<?x4x16xf32>, tensor<32x16x2x16xf32>, tensor<32x16x2x16xf32>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x4x16xf32>
+  %4 = loom.paged_attention %q, %k, %k, %off, %l, %btd {causal, window = 128 : i64} : (tensor<?x4x16xf32>, tensor<32x16x2x16xf32>, tensor<32x16x2x16xf32>, tensor<4xi32>, tensor<3xi32>, tensor<3x?xi32>) -> tensor<?x4x16xf32>
+  return %0, %1, %2, %3, %4 : tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>
+}

@@ -1949,3 +1949,499 @@ func.func @s13(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x
   %0 = loom.block_sparse_attention %q, %k, %v, %l, %s {block_q = 16 : i64, block_k = 16 : i64, causal} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x1x1xi1>, tensor<3xf32>) -> tensor<1x4x16x8xf32>
   return
 }
+
+// -----
+
+func.func @serving0(%q: tensor<1x8x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'q' must have rank 3 ([T, Hq, D]), found rank 4}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<1x8x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving1(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'k' must have rank 4 ([P, page, Hkv, D]), found rank 3}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving2(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'v' must have rank 4 ([P, page, Hkv, Dv]), found rank 3}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving3(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{result must have rank 3 ([T, Hq, Dv]), found rank 4}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<1x?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving4(%q: tensor<?x8x64xi8>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'q' must have an f32, f16 or bf16 element type, found i8}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xi8>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xi8>
+  return
+}
+
+// -----
+
+func.func @serving5(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'k' element type f16 must match 'q' element type bf16}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving6(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xf32>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'v' element type f32 must match 'q' element type bf16}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xf32>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving7(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{result element type f32 must match 'q' element type bf16}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xf32>
+  return
+}
+
+// -----
+
+func.func @serving8(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4x1xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'q_offsets' must have rank 1 ([B + 1]), found rank 2}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4x1xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving9(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi64>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'q_offsets' must have element type i32 (indices are i32), found i64}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi64>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving10(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<i32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'kv_lens' must have rank 1 ([B]), found rank 0}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<i32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving11(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xindex>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'kv_lens' must have element type i32 (indices are i32), found index}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xindex>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving12(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<24xi32>) {
+  // expected-error @+1 {{'block_table' must have rank 2 ([B, maxPages]), found rank 1}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<24xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving13(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xf32>) {
+  // expected-error @+1 {{'block_table' must have element type i32 (indices are i32), found f32}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xf32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving14(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<32x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'v' dimension 0 (P) must equal 'k' dimension 0: found 32 and 64}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<32x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving15(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x8x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'v' dimension 1 (page) must equal 'k' dimension 1: found 8 and 16}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x8x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving16(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x1x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'v' dimension 2 (Hkv) must equal 'k' dimension 2: found 1 and 2}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x1x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving17(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x32xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'k' dimension 3 (D) must equal 'q' dimension 2: found 32 and 64}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x32xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving18(%q: tensor<7x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{result dimension 0 (T) must equal 'q' dimension 0: found 5 and 7}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<7x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<5x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving19(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{result dimension 1 (Hq) must equal 'q' dimension 1: found 4 and 8}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x4x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving20(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{result dimension 2 (Dv) must equal 'v' dimension 3: found 64 and 32}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving21(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<2x8xi32>) {
+  // expected-error @+1 {{'block_table' dimension 0 (B) must equal 'kv_lens' dimension 0: found 2 and 3}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<2x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving22(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<3xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'q_offsets' dimension 0 (B + 1) must be 4, found 3}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<3xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving23(%q: tensor<?x8x64xbf16>, %k: tensor<64x0x2x64xbf16>, %v: tensor<64x0x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'k' dimension 1 (page size) must be positive, found 0}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x0x2x64xbf16>, tensor<64x0x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving24(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x0x64xbf16>, %v: tensor<64x16x0x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'k' dimension 2 (Hkv) must be positive, found 0}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x0x64xbf16>, tensor<64x16x0x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving25(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x3x64xbf16>, %v: tensor<64x16x3x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{query heads (Hq = 8) must be a multiple of key/value heads (Hkv = 3)}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x3x64xbf16>, tensor<64x16x3x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving26(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'scale' must be finite, found inf}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {scale = 0x7F800000 : f32} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving27(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'softcap' must be positive, found -1}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {softcap = -1.0 : f32} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving28(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'window' must be positive, found 0}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {causal, window = 0 : i64} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving29(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'window' must have one value per query head (Hq = 8), found 2}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {causal, window = array<i64: 1, 2>} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving30(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'window' value for head 1 must be >= 0 (0: no window), found -2}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {causal, window = array<i64: 1, -2, 0, 0, 0, 0, 0, 0>} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving31(%q: tensor<?x?x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'window' with one value per query head requires a static Hq ('q' dimension 1)}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {causal, window = array<i64: 1, 2>} : (tensor<?x?x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x?x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving32(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'window' requires 'causal'}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {window = 4 : i64} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving33(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'sink' must be >= 0, found -1}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {causal, sink = -1 : i64, window = 4 : i64} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving34(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{has unknown attribute 'casual'}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {casual} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving35(%c: tensor<64x16x128xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'cache' must have rank 4 ([P, page, Hkv, D]), found rank 3}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x128xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x128xbf16>
+  return
+}
+
+// -----
+
+func.func @serving36(%c: tensor<64x16x2x64xi8>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'cache' must have an f32, f16 or bf16 element type, found i8}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xi8>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xi8>
+  return
+}
+
+// -----
+
+func.func @serving37(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x128xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'new_tokens' must have rank 3 ([T, Hkv, D]), found rank 2}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x128xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving38(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x64xf32>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'new_tokens' element type f32 must match 'cache' element type bf16}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x64xf32>, tensor<?xi32>) -> tensor<64x16x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving39(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?x1xi32>) {
+  // expected-error @+1 {{'slots' must have rank 1 ([T]), found rank 2}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?x1xi32>) -> tensor<64x16x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving40(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi64>) {
+  // expected-error @+1 {{'slots' must have element type i32 (indices are i32), found i64}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi64>) -> tensor<64x16x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving41(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{result dimension 0 (same shape) must equal 'cache' dimension 0: found 32 and 64}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<32x16x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving42(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x4x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'new_tokens' dimension 1 (Hkv) must equal 'cache' dimension 2: found 4 and 2}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x4x64xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving43(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x32xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'new_tokens' dimension 2 (D) must equal 'cache' dimension 3: found 32 and 64}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x32xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving44(%c: tensor<64x16x2x64xbf16>, %n: tensor<5x2x64xbf16>, %s: tensor<3xi32>) {
+  // expected-error @+1 {{'slots' dimension 0 (T) must equal 'new_tokens' dimension 0: found 3 and 5}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<5x2x64xbf16>, tensor<3xi32>) -> tensor<64x16x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving45(%c: tensor<64x0x2x64xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{'cache' dimension 1 (page size) must be positive, found 0}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x0x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x0x2x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving46(%x: tensor<1x8x?x64xbf16>, %c: tensor<4096x32xf32>, %s: tensor<4096x32xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'x' must have rank 3 ([T, H, D] with 'positions'), found rank 4}}
+  %0 = loom.rope %x, %c, %s, %p : (tensor<1x8x?x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<1x8x?x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving47(%x: tensor<?x8x64xbf16>, %c: tensor<4096x32xf32>, %s: tensor<4096x32xf32>, %p: tensor<?x1xi32>) {
+  // expected-error @+1 {{'positions' must have rank 1 ([T]), found rank 2}}
+  %0 = loom.rope %x, %c, %s, %p : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<?x1xi32>) -> tensor<?x8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving48(%x: tensor<?x8x64xbf16>, %c: tensor<4096x32xf32>, %s: tensor<4096x32xf32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'positions' must have element type i32 (indices are i32), found i64}}
+  %0 = loom.rope %x, %c, %s, %p : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<?xi64>) -> tensor<?x8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving49(%x: tensor<5x8x64xbf16>, %c: tensor<4096x32xf32>, %s: tensor<4096x32xf32>, %p: tensor<3xi32>) {
+  // expected-error @+1 {{'positions' dimension 0 (T) must equal 'x' dimension 0: found 3 and 5}}
+  %0 = loom.rope %x, %c, %s, %p : (tensor<5x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<3xi32>) -> tensor<5x8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving50(%x: tensor<?x8x64xbf16>, %c: tensor<4096x32xf32>, %s: tensor<4096x32xf32>) {
+  // expected-error @+1 {{'x' must have rank 4 ([B, H, S, D]), found rank 3; a packed [T, H, D] 'x' takes a 'positions' operand}}
+  %0 = loom.rope %x, %c, %s : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>) -> tensor<?x8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving51(%x: tensor<?x8x63xbf16>, %c: tensor<4096x31xf32>, %s: tensor<4096x31xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'x' dimension 2 (D) must be even, found 63}}
+  %0 = loom.rope %x, %c, %s, %p : (tensor<?x8x63xbf16>, tensor<4096x31xf32>, tensor<4096x31xf32>, tensor<?xi32>) -> tensor<?x8x63xbf16>
+  return
+}
+
+// -----
+
+func.func @serving52(%x: tensor<?x8x64xbf16>, %c: tensor<4096x32xf32>, %s: tensor<2048x32xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'sin' dimension 0 (N) must equal 'cos' dimension 0: found 2048 and 4096}}
+  %0 = loom.rope %x, %c, %s, %p : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<2048x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving53(%x: tensor<?x8x64xbf16>, %c: tensor<4096x16xf32>, %s: tensor<4096x32xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'cos' dimension 1 (D/2) must be 32, found 16}}
+  %0 = loom.rope %x, %c, %s, %p : (tensor<?x8x64xbf16>, tensor<4096x16xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving54(%x: tensor<?x8x64xbf16>, %c: tensor<4096xf32>, %s: tensor<4096x32xf32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'cos' must have rank 2 ([N, D/2]), found rank 1}}
+  %0 = loom.rope %x, %c, %s, %p : (tensor<?x8x64xbf16>, tensor<4096xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_sinks0(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>, %s: tensor<8x1xf32>) {
+  // expected-error @+1 {{'sink_logits' must have rank 1 ([Hq]), found rank 2}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt, %s : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8x1xf32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_sinks1(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>, %s: tensor<8xbf16>) {
+  // expected-error @+1 {{'sink_logits' must have element type f32 (one logit per query head), found bf16}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt, %s : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8xbf16>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_sinks2(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{'sink_logits' dimension 0 (Hq) must equal 'q' dimension 1: found 4 and 8}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt, %s : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<4xf32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_no_offsets(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<0xi32>, %l: tensor<?xi32>, %bt: tensor<?x8xi32>) {
+  // expected-error @+1 {{'q_offsets' dimension 0 (B + 1) must be positive, found 0}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<0xi32>, tensor<?xi32>, tensor<?x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_softcap_nan(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{attribute 'softcap' must be finite, found nan}}
+  %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt {softcap = 0x7FC00000 : f32} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_write_result_rank(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{result must have the rank of 'cache' (4), found rank 3}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x128xbf16>
+  return
+}
+
+// -----
+
+func.func @serving_write_result_type(%c: tensor<64x16x2x64xbf16>, %n: tensor<?x2x64xbf16>, %s: tensor<?xi32>) {
+  // expected-error @+1 {{result element type f32 must match 'cache' element type bf16}}
+  %0 = loom.kv_cache_write %c, %n, %s : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xf32>
+  return
+}

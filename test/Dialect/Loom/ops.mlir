@@ -190,3 +190,31 @@ func.func @serving_masks(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v:
   %3:2 = loom.block_sparse_attention %q, %k, %v, %l, %s {block_q = 8 : i64, block_k = 8 : i64, causal, sink = 1 : i64, window = array<i64: 0, 3, 5, 0>} : (tensor<1x4x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>, tensor<1x1x2x2xi1>, tensor<4xf32>) -> (tensor<1x4x16x8xf32>, tensor<1x4x16xf32>)
   return
 }
+
+// Paged attention over packed queries, the KV cache write and RoPE at
+// per-token positions (issue 16); dynamic token counts.
+// CHECK-LABEL: func.func @paged_serving
+// CHECK: loom.paged_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal, scale = 1.250000e-01 : f32, sink = 4 : i64, softcap = 3.000000e+01 : f32, window = 32 : i64} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+// CHECK: loom.paged_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal, window = array<i64: 0, 8, 0, 8, 0, 8, 0, 8>} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+// CHECK: loom.paged_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x4x16xf32>, tensor<?x?x1x16xf32>, tensor<?x?x1x16xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x?xi32>) -> tensor<?x4x16xf32>
+// CHECK: loom.paged_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal, window = 16 : i64} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8xf32>) -> tensor<?x8x32xbf16>
+// CHECK: loom.kv_cache_write %{{.*}}, %{{.*}}, %{{.*}} : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xbf16>
+// CHECK: loom.rope %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {style = "interleaved"} : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
+func.func @paged_serving(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>,
+                         %off: tensor<4xi32>, %lens: tensor<3xi32>, %table: tensor<3x8xi32>,
+                         %qf: tensor<?x4x16xf32>, %kf: tensor<?x?x1x16xf32>, %offd: tensor<?xi32>,
+                         %lensd: tensor<?xi32>, %tabled: tensor<?x?xi32>,
+                         %knew: tensor<?x2x64xbf16>, %slots: tensor<?xi32>,
+                         %cos: tensor<4096x32xf32>, %sin: tensor<4096x32xf32>, %sinks: tensor<8xf32>) {
+  %0 = loom.paged_attention %q, %k, %v, %off, %lens, %table {causal, scale = 0.125 : f32, window = 32 : i64, sink = 4 : i64, softcap = 30.0 : f32}
+      : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  %1 = loom.paged_attention %q, %k, %v, %off, %lens, %table {causal, window = array<i64: 0, 8, 0, 8, 0, 8, 0, 8>}
+      : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
+  %2 = loom.paged_attention %qf, %kf, %kf, %offd, %lensd, %tabled
+      : (tensor<?x4x16xf32>, tensor<?x?x1x16xf32>, tensor<?x?x1x16xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x?xi32>) -> tensor<?x4x16xf32>
+  %5 = loom.paged_attention %q, %k, %v, %off, %lens, %table, %sinks {causal, window = 16 : i64}
+      : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8xf32>) -> tensor<?x8x32xbf16>
+  %3 = loom.kv_cache_write %k, %knew, %slots : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xbf16>
+  %4 = loom.rope %q, %cos, %sin, %slots {style = "interleaved"} : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
+  return
+}

@@ -14,7 +14,8 @@ void populateLoomToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 // One family per file (lib/Conversion/LoomToLinalg/<Family>.cpp), so that a
 // change rebuilds one translation unit.
-/// attention, block_sparse_attention, select_blocks.
+/// attention, block_sparse_attention, paged_attention, select_blocks,
+/// merge_attention.
 void populateAttentionToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// linear_attention, pool_mixer, dwconv.
 void populateMixerToLinalgPatterns(mlir::RewritePatternSet &patterns);
@@ -22,6 +23,8 @@ void populateMixerToLinalgPatterns(mlir::RewritePatternSet &patterns);
 void populateLinearToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// rms_norm, layer_norm, rope, gelu, silu.
 void populateElementwiseToLinalgPatterns(mlir::RewritePatternSet &patterns);
+/// kv_cache_write.
+void populateKvCacheToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace loom
 

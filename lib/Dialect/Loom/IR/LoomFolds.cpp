@@ -8,6 +8,8 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
+#include "llvm/Support/MathExtras.h"
+
 #include <cmath>
 #include <limits>
 
@@ -26,8 +28,28 @@ static bool isConstantAll(Value v, bool value) {
                       [&](bool b) { return b == value; });
 }
 
+/// The most keys a query of the op can see, or dynamic: Skv for the
+/// contiguous ops, maxPages * page for paged attention (kv_lens beyond that
+/// are clamped to it).
+static int64_t keyCapacity(AttentionOp op) {
+  return op.getK().getType().getDimSize(2);
+}
+static int64_t keyCapacity(BlockSparseAttentionOp op) {
+  return op.getK().getType().getDimSize(2);
+}
+static int64_t keyCapacity(PagedAttentionOp op) {
+  int64_t pages = op.getBlockTable().getType().getDimSize(1);
+  int64_t page = op.getK().getType().getDimSize(1);
+  if (ShapedType::isDynamic(pages) || ShapedType::isDynamic(page))
+    return ShapedType::kDynamic;
+  int64_t keys;
+  if (llvm::MulOverflow(pages, page, keys))
+    return ShapedType::kDynamic;
+  return keys;
+}
+
 namespace {
-/// The window and sink of either softmax attention op, simplified:
+/// The window and sink of the softmax attention ops, simplified:
 /// - a `window` of W keys behind the diagonal covers every key when
 ///   W >= Skv: the largest aligned index i' is Skv - 1, so j > i' - W holds
 ///   for all j >= 0. Such a single window is dropped; such a per-head W_h
@@ -41,7 +63,7 @@ struct SimplifyWindowAndSink : OpRewritePattern<OpT> {
   using OpRewritePattern<OpT>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpT op,
                                 PatternRewriter &rewriter) const override {
-    int64_t skv = op.getK().getType().getDimSize(2);
+    int64_t skv = keyCapacity(op);
     bool staticSkv = !ShapedType::isDynamic(skv);
     Attribute window = op.getWindowAttr();
     Attribute newWindow = window;
@@ -272,6 +294,11 @@ struct DropUnusedFinalState : OpRewritePattern<LinearAttentionOp> {
 void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                               MLIRContext *context) {
   results.add<SimplifyWindowAndSink<AttentionOp>>(context);
+}
+
+void PagedAttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                   MLIRContext *context) {
+  results.add<SimplifyWindowAndSink<PagedAttentionOp>>(context);
 }
 
 void BlockSparseAttentionOp::getCanonicalizationPatterns(

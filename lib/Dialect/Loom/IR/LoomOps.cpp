@@ -422,6 +422,106 @@ bool BlockSparseAttentionOp::hasServingMasks() {
   return hasServingMasksOf(*this);
 }
 
+std::optional<int64_t> PagedAttentionOp::getUniformWindow() {
+  return uniformWindowOf(*this);
+}
+std::optional<ArrayRef<int64_t>> PagedAttentionOp::getHeadWindows() {
+  return headWindowsOf(*this);
+}
+
+/// An index operand of the serving ops: the given rank and element type i32.
+static LogicalResult expectIndexTensor(Operation *op, const Named &v,
+                                       int64_t rank, StringRef layout) {
+  return failure(
+      failed(expectRank(op, v, rank, layout)) ||
+      failed(expectElementType(op, v, IntegerType::get(op->getContext(), 32),
+                               "indices are i32")));
+}
+
+/// A page cache [P, page, Hkv, X]: its page size (dimension 1) is positive
+/// where static.
+static LogicalResult expectPageSize(Operation *op, const Named &cache) {
+  int64_t page = cache.dim(1);
+  if (ShapedType::isDynamic(page) || page > 0)
+    return success();
+  return op->emitOpError() << cache.quoted()
+                           << " dimension 1 (page size) must be positive, "
+                              "found "
+                           << page;
+}
+
+LogicalResult PagedAttentionOp::verify() {
+  Operation *op = getOperation();
+  Named q{getQ(), "q"}, k{getK(), "k"}, v{getV(), "v"},
+      offsets{getQOffsets(), "q_offsets"}, lens{getKvLens(), "kv_lens"},
+      table{getBlockTable(), "block_table"}, r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRank(op, q, 3, "[T, Hq, D]")) ||
+      failed(expectRank(op, k, 4, "[P, page, Hkv, D]")) ||
+      failed(expectRank(op, v, 4, "[P, page, Hkv, Dv]")) ||
+      failed(expectRank(op, r, 3, "[T, Hq, Dv]")) ||
+      failed(expectFloat(op, q)) || failed(expectSameElementType(op, k, q)) ||
+      failed(expectSameElementType(op, v, q)) ||
+      failed(expectSameElementType(op, r, q)) ||
+      failed(expectIndexTensor(op, offsets, 1, "[B + 1]")) ||
+      failed(expectIndexTensor(op, lens, 1, "[B]")) ||
+      failed(expectIndexTensor(op, table, 2, "[B, maxPages]")))
+    return failure();
+  if (failed(expectDimsMatch(op, v, 0, k, 0, "P")) ||
+      failed(expectDimsMatch(op, v, 1, k, 1, "page")) ||
+      failed(expectDimsMatch(op, v, 2, k, 2, "Hkv")) ||
+      failed(expectDimsMatch(op, k, 3, q, 2, "D")) ||
+      failed(expectDimsMatch(op, r, 0, q, 0, "T")) ||
+      failed(expectDimsMatch(op, r, 1, q, 1, "Hq")) ||
+      failed(expectDimsMatch(op, r, 2, v, 3, "Dv")) ||
+      failed(expectDimsMatch(op, table, 0, lens, 0, "B")))
+    return failure();
+  int64_t b = lens.dim(0);
+  if (!ShapedType::isDynamic(b) &&
+      failed(expectDimIs(op, offsets, 0, b + 1, "B + 1")))
+    return failure();
+  if (offsets.dim(0) == 0)
+    return emitOpError() << "'q_offsets' dimension 0 (B + 1) must be "
+                            "positive, found 0";
+  if (failed(expectPageSize(op, k)))
+    return failure();
+  int64_t hq = q.dim(1), hkv = k.dim(2);
+  if (!ShapedType::isDynamic(hkv)) {
+    if (hkv == 0)
+      return emitOpError()
+             << "'k' dimension 2 (Hkv) must be positive, found 0";
+    if (!ShapedType::isDynamic(hq) && hq % hkv != 0)
+      return emitOpError()
+             << "query heads (Hq = " << hq
+             << ") must be a multiple of key/value heads (Hkv = " << hkv
+             << ")";
+  }
+  if (failed(expectFinite(op, "scale", getScale())) ||
+      failed(verifySoftcap(op, getSoftcap())))
+    return failure();
+  return verifyServingMasks(op, getWindowAttr(), getSinkAttr(),
+                            getSinkLogits(), getCausal(), q);
+}
+
+LogicalResult KvCacheWriteOp::verify() {
+  Operation *op = getOperation();
+  Named cache{getCache(), "cache"}, fresh{getNewTokens(), "new_tokens"},
+      slots{getSlots(), "slots"}, r{getResult(), "result"};
+  if (failed(verifyAttributeNames(*this)) ||
+      failed(expectRank(op, cache, 4, "[P, page, Hkv, D]")) ||
+      failed(expectFloat(op, cache)) ||
+      failed(expectRank(op, fresh, 3, "[T, Hkv, D]")) ||
+      failed(expectSameElementType(op, fresh, cache)) ||
+      failed(expectIndexTensor(op, slots, 1, "[T]")) ||
+      failed(expectSameTypeAs(op, r, cache)) ||
+      failed(expectDimsMatch(op, fresh, 1, cache, 2, "Hkv")) ||
+      failed(expectDimsMatch(op, fresh, 2, cache, 3, "D")) ||
+      failed(expectDimsMatch(op, slots, 0, fresh, 0, "T")) ||
+      failed(expectPageSize(op, cache)))
+    return failure();
+  return success();
+}
+
 LogicalResult MergeAttentionOp::verify() {
   Operation *op = getOperation();
   if (failed(verifyAttributeNames(*this)))
@@ -868,20 +968,37 @@ LogicalResult RopeOp::verify() {
   Operation *op = getOperation();
   Named x{getX(), "x"}, c{getCos(), "cos"}, s{getSin(), "sin"},
       r{getResult(), "result"};
-  if (failed(verifyAttributeNames(*this)) ||
-      failed(expectRank(op, x, 4, "[B, H, S, D]")) ||
-      failed(expectFloat(op, x)) || failed(expectSameTypeAs(op, r, x)) ||
+  Value positions = getPositions();
+  if (failed(verifyAttributeNames(*this)))
+    return failure();
+  if (positions) {
+    Named p{positions, "positions"};
+    if (failed(expectRank(op, x, 3, "[T, H, D] with 'positions'")) ||
+        failed(expectIndexTensor(op, p, 1, "[T]")) ||
+        failed(expectDimsMatch(op, p, 0, x, 0, "T")))
+      return failure();
+  } else if (x.type().getRank() == 3) {
+    return emitOpError() << "'x' must have rank 4 ([B, H, S, D]), found rank "
+                            "3; a packed [T, H, D] 'x' takes a 'positions' "
+                            "operand";
+  } else if (failed(expectRank(op, x, 4, "[B, H, S, D]"))) {
+    return failure();
+  }
+  if (failed(expectFloat(op, x)) || failed(expectSameTypeAs(op, r, x)) ||
       failed(expectEnum(op, "style", getStyle(), getStyleKind().has_value(),
                         "\"half\", \"interleaved\"")))
     return failure();
-  int64_t d = x.dim(3);
+  unsigned dDim = x.type().getRank() - 1;
+  int64_t d = x.dim(dDim);
   if (!ShapedType::isDynamic(d) && d % 2 != 0)
-    return emitOpError() << "'x' dimension 3 (D) must be even, found " << d;
+    return emitOpError() << "'x' dimension " << dDim
+                         << " (D) must be even, found " << d;
   int64_t half = ShapedType::isDynamic(d) ? d : d / 2;
   for (const Named &t : {c, s})
-    if (failed(expectRank(op, t, 2, "[S, D/2]")) ||
+    if (failed(expectRank(op, t, 2, positions ? "[N, D/2]" : "[S, D/2]")) ||
         failed(expectFloat(op, t)) ||
-        failed(expectDimsMatch(op, t, 0, x, 2, "S")) ||
+        (!positions && failed(expectDimsMatch(op, t, 0, x, 2, "S"))) ||
+        (positions && failed(expectDimsMatch(op, s, 0, c, 0, "N"))) ||
         failed(expectDimIs(op, t, 1, half, "D/2")))
       return failure();
   return success();

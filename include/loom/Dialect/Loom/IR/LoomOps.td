@@ -231,6 +231,126 @@ def Loom_BlockSparseAttentionOp : Loom_Op<"block_sparse_attention"> {
   let hasCanonicalizer = 1;
 }
 
+def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
+  let summary = "softmax attention of packed (varlen) queries over a paged KV cache";
+  let description = [{
+    Attention for serving: a batch of `B` sequences of different lengths,
+    their queries packed along one token dimension and their keys and values
+    in pages of a shared cache (as vLLM and FlashInfer lay them out).
+
+    - `q : [T, Hq, D]`: the queries of every sequence, packed; sequence `b`
+      owns the query rows `q_offsets[b] .. q_offsets[b+1] - 1`
+      (`n_q(b) = q_offsets[b+1] - q_offsets[b]` of them).
+    - `k : [P, page, Hkv, D]`, `v : [P, page, Hkv, Dv]`: `P` pages of
+      `page` tokens each.
+    - `q_offsets : [B + 1] x i32`, `kv_lens : [B] x i32`,
+      `block_table : [B, maxPages] x i32`: sequence `b` has
+      `n_kv(b) = kv_lens[b]` keys; its key `j` lives in physical page
+      `block_table[b, j / page]` at offset `j % page`.
+    - Result `[T, Hq, Dv]` of `q`'s element type (`f32`, `f16` or `bf16`,
+      shared by `q`, `k`, `v` and the result). `Hq % Hkv == 0`; query head
+      `h` reads kv head `h / (Hq / Hkv)`.
+
+    Semantics: for every sequence `b`, the rows of sequence `b` are
+    `loom.attention` (same `scale`, `softcap`, `causal`, `window`, `sink`
+    and optional `sink_logits : [Hq] x f32` operand, after `block_table`,
+    with the same definitions) of its `n_q(b)` queries over its `n_kv(b)`
+    gathered keys and values, i.e. of `q[q_offsets[b] : q_offsets[b+1]]`
+    against `K_b[j] = k[block_table[b, j / page], j % page]` and
+    `V_b[j] = v[block_table[b, j / page], j % page]`, `0 <= j < n_kv(b)`.
+    `causal` is bottom-right aligned per sequence: row `r` of sequence `b`
+    has `r' = r + n_kv(b) - n_q(b)` and sees key `j` iff `j <= r'`
+    (so a decode step, one query per sequence, sees every key). A row with
+    no visible key is 0 (with `sink_logits` too). Query rows that no
+    sequence covers (rows `q_offsets[B]` and after, padding) are 0.
+
+    Requirements on the index data (not checked yet: see below):
+    `q_offsets[0] = 0`, `q_offsets` nondecreasing, `q_offsets[B] <= T`,
+    `0 <= kv_lens[b] <= maxPages * page`, and every page index read,
+    `block_table[b, i]` for `i < ceil(n_kv(b) / page)`, in `[0, P)`.
+    Serving has `n_q(b) <= n_kv(b)` (the new tokens' keys are already in
+    the cache); `n_q(b) > n_kv(b)` is not an error but, under `causal`,
+    gives the first `n_q(b) - n_kv(b)` rows of the sequence no visible key
+    (zeros), exactly as `loom.attention` with `Sq > Skv` does. Whatever the index values, the
+    op never reads or writes outside its tensors: a row is assigned to the
+    sequence whose range holds it (none where the ranges break the
+    requirements), `kv_lens` is clamped to `[0, maxPages * page]`, and a key
+    whose page index is outside `[0, P)` is not visible. Such inputs give
+    unspecified values, not an error: reporting them is a follow-up (issue
+    16, deliverable 4).
+
+    The verifier checks everything static: ranks, element types (`i32`
+    indices), `D`, `Dv`, `P`, `page`, `Hkv`, `T`, `Hq` and `B` agreeing
+    where known, `Hq % Hkv == 0`, `page > 0`, and the attributes as on
+    `loom.attention`. Canonicalization drops a `window` covering every key a
+    sequence can have (`W >= maxPages * page`, static; per head such a `W_h`
+    becomes 0), and simplifies `sink` as `loom.attention` does.
+
+    Example: a ragged batch of 3 sequences in pages of 16, GQA 8/2.
+
+    ```mlir
+    %o = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table
+             {causal, window = 256 : i64, sink = 4 : i64}
+        : (tensor<?x8x64xbf16>, tensor<512x16x2x64xbf16>, tensor<512x16x2x64xbf16>,
+           tensor<4xi32>, tensor<3xi32>, tensor<3x64xi32>) -> tensor<?x8x64xbf16>
+    // gpt-oss: learned sink logits, one per query head.
+    %o2 = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table, %sinks
+             {causal, window = 128 : i64}
+        : (tensor<?x8x64xbf16>, tensor<512x16x2x64xbf16>, tensor<512x16x2x64xbf16>,
+           tensor<4xi32>, tensor<3xi32>, tensor<3x64xi32>, tensor<8xf32>) -> tensor<?x8x64xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$q, AnyRankedTensor:$k, AnyRankedTensor:$v,
+                       AnyRankedTensor:$q_offsets, AnyRankedTensor:$kv_lens,
+                       AnyRankedTensor:$block_table,
+                       Optional<AnyRankedTensor>:$sink_logits,
+                       UnitAttr:$causal,
+                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<Loom_WindowAttr>:$window,
+                       OptionalAttr<F32Attr>:$softcap,
+                       OptionalAttr<I64Attr>:$sink);
+  let results = (outs AnyRankedTensor:$result);
+  let extraClassDeclaration = [{
+    /// The single `window = W` value, or nothing (absent or per head).
+    std::optional<int64_t> getUniformWindow();
+    /// The per-head `window = array<i64: ...>` values, or nothing.
+    std::optional<::llvm::ArrayRef<int64_t>> getHeadWindows();
+  }];
+  let hasCanonicalizer = 1;
+}
+
+def Loom_KvCacheWriteOp : Loom_Op<"kv_cache_write"> {
+  let summary = "writes new tokens' keys or values into a paged KV cache at their slots";
+  let description = [{
+    `cache : [P, page, Hkv, D]`, `new : [T, Hkv, D]` of the cache's element
+    type (`f32`, `f16` or `bf16`), `slots : [T] x i32`; the result is the
+    cache with token `t`'s row `new[t]` written at page `slots[t] / page`,
+    offset `slots[t] % page`, for every `t` with `slots[t] >= 0`. A negative
+    slot skips its token (vLLM's padding convention). Every other element
+    of the result is the cache's.
+
+    Not checked yet (issue 16, deliverable 4): a slot at or past
+    `P * page` is skipped too, never written out of bounds, and not reported.
+    Two tokens with the same slot: one of them is written (which one is
+    unspecified).
+
+    The op is in destination style: it lowers to an `scf.forall` whose
+    shared output is `cache` (one `tensor.parallel_insert_slice` per token),
+    so one-shot bufferization writes the cache's buffer in place when `cache`
+    is not used after the op (else into a copy, as value semantics demand).
+
+    Example: the keys of a decode step of 8 sequences.
+
+    ```mlir
+    %k2 = loom.kv_cache_write %k, %k_new, %slots
+        : (tensor<512x16x2x64xbf16>, tensor<8x2x64xbf16>, tensor<8xi32>) -> tensor<512x16x2x64xbf16>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$cache, AnyRankedTensor:$new_tokens,
+                       AnyRankedTensor:$slots);
+  let results = (outs AnyRankedTensor:$result);
+}
+
 def Loom_MergeAttentionOp : Loom_Op<"merge_attention"> {
   let summary = "merges the outputs of attention over disjoint key sets by their log-sum-exp";
   let description = [{
@@ -620,18 +740,48 @@ def Loom_RopeOp : Loom_Op<"rope"> {
     `x : [B, H, S, D]` (D even), `cos, sin : [S, D/2]` float, result of the
     type of `x`. With `style = "half"` (the default):
     `x1 = x[:D/2]`, `x2 = x[D/2:]`, `y = [x1 c - x2 s, x2 c + x1 s]`;
-    with `"interleaved"` the same on the pairs `(2i, 2i+1)`.
+    with `"interleaved"` the same on the pairs `(2i, 2i+1)`. Token `s` uses
+    table row `s`.
+
+    Per-token positions (packed serving batches): with the optional operand
+    `positions : [T] x i32` (after `sin`), `x` is `[T, H, D]` (packed
+    tokens) and the tables are `[N, D/2]` for any number `N` of positions;
+    token `t` uses table row `positions[t]` (`c = cos[positions[t]]`,
+    `s = sin[positions[t]]`), the same rotation otherwise. A rank-3 `x`
+    requires `positions` and `positions` requires a rank-3 `x`. A position
+    outside `[0, N)` is not an error (not checked yet: issue 16,
+    deliverable 4): it is clamped into `[0, N - 1]` (with `N = 0`, `y = x`),
+    never read out of bounds.
 
     Example:
 
     ```mlir
     %y = loom.rope %x, %cos, %sin {style = "half"}
         : (tensor<1x8x128x64xbf16>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<1x8x128x64xbf16>
+    // Packed tokens of several sequences, each at its own position.
+    %z = loom.rope %xt, %cos_table, %sin_table, %positions
+        : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$x, AnyRankedTensor:$cos, AnyRankedTensor:$sin,
+                       Optional<AnyRankedTensor>:$positions,
                        DefaultValuedStrAttr<StrAttr, "half">:$style);
   let results = (outs AnyRankedTensor:$result);
+  let builders = [
+    // The form without positions.
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$x,
+                   "::mlir::Value":$cos, "::mlir::Value":$sin,
+                   CArg<"::llvm::StringRef", "\"half\"">:$style), [{
+      build($_builder, $_state, result, x, cos, sin,
+            /*positions=*/::mlir::Value(), style);
+    }]>,
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$x,
+                   "::mlir::Value":$cos, "::mlir::Value":$sin,
+                   "::mlir::StringAttr":$style), [{
+      build($_builder, $_state, result, x, cos, sin,
+            /*positions=*/::mlir::Value(), style);
+    }]>
+  ];
   let extraClassDeclaration = [{
     /// The style as an enum; std::nullopt for a string the verifier rejects.
     std::optional<::loom::RopeStyle> getStyleKind() {
