@@ -78,6 +78,70 @@ TEST(HopperAttentionKernels, WithoutPingPong) {
   }
 }
 
+TEST(HopperAttentionKernels, ServingConfigsVerify) {
+  // Windows (one, or one per head), sinks, softcap and sink logits, alone
+  // and together, with and without lse and strided views: every one
+  // builds, verifies, and has a name of its own.
+  std::set<std::string> names;
+  int built = 0;
+  std::vector<std::vector<int64_t>> windowSets = {
+      {}, {1024}, {0, 37, 200, 129}, {64, 64, 0, 0}};
+  for (const std::vector<int64_t> &windows : windowSets)
+    for (int64_t sink : {0, 4, 130})
+      for (bool softcap : {false, true})
+        for (bool sinkLogits : {false, true})
+          for (bool lse : {false, true}) {
+            if (windows.empty() && sink != 0)
+              continue; // a sink means nothing without a window
+            HopperAttentionConfig c;
+            c.elementType = built % 2 ? "f16" : "bf16";
+            c.headDim = built % 3 ? 128 : 64;
+            c.causal = true;
+            c.positiveScale = true;
+            c.windows = windows;
+            c.sink = sink;
+            c.softcap = softcap;
+            c.sinkLogits = sinkLogits;
+            c.lse = lse;
+            c.strided = built % 5 == 0;
+            ASSERT_EQ(c.check(), "") << c.kernelName();
+            EXPECT_EQ(c.folded(), !softcap && !sinkLogits);
+            std::string error = loom::test::buildAndCheck(
+                c.kernelName(), [&](ModuleOp m, Location loc) {
+                  return loom::gpu::buildHopperAttentionKernel(m, loc, c);
+                });
+            EXPECT_EQ(error, "") << c.kernelName();
+            EXPECT_TRUE(names.insert(c.kernelName()).second) << c.kernelName();
+            ++built;
+          }
+  EXPECT_EQ(built, 2 * 2 * 2 + 3 * 3 * 2 * 2 * 2);
+  // Two per-head window lists that differ give two kernels.
+  HopperAttentionConfig a, b;
+  a.causal = b.causal = true;
+  a.windows = {0, 37, 200, 129};
+  b.windows = {0, 37, 200, 128};
+  EXPECT_NE(a.kernelName(), b.kernelName());
+  // Softcap without a window needs no causal mask.
+  HopperAttentionConfig c;
+  c.softcap = true;
+  EXPECT_EQ(c.check(), "");
+}
+
+TEST(HopperAttentionKernels, InvalidServingConfigsSayWhy) {
+  HopperAttentionConfig c;
+  c.windows = {128}; // a window without causal
+  EXPECT_NE(c.check().find("causal"), std::string::npos);
+  c = HopperAttentionConfig();
+  c.causal = true;
+  c.windows = {16, -1};
+  EXPECT_NE(c.check(), "");
+  c = HopperAttentionConfig();
+  c.causal = true;
+  c.windows = {16};
+  c.sink = -2;
+  EXPECT_NE(c.check().find("sink"), std::string::npos);
+}
+
 TEST(HopperAttentionKernels, SharedMemory) {
   // D 128, 128-key tiles, 2 stages: Q (32 KiB), K and V rings (4 x 32 KiB)
   // and the 1 KiB of alignment slack fit sm_90a's 227 KiB.
