@@ -182,15 +182,106 @@ Value reduceRows(OpBuilder &b, Location loc, Value x, double initValue,
                  function_ref<Value(OpBuilder &, Location, Value, Value)> f) {
   SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
   sizes.pop_back();
+  unsigned rank = sizes.size() + 1;
   Value init = filledTensor(b, loc, sizes, b.getF32Type(), initValue);
   MLIRContext *ctx = b.getContext();
+  SmallVector<unsigned> rows;
+  for (unsigned d = 0; d + 1 < rank; ++d)
+    rows.push_back(d);
   auto generic = linalg::GenericOp::create(
       b, loc, init.getType(), ValueRange{x}, init,
-      {identityMap(ctx, 4), projectionMap(ctx, 4, {0, 1, 2})}, iterators(3, 1),
+      {identityMap(ctx, rank), projectionMap(ctx, rank, rows)},
+      iterators(rank - 1, 1),
       [&](OpBuilder &nb, Location nl, ValueRange args) {
         linalg::YieldOp::create(nb, nl, f(nb, nl, args[1], args[0]));
       });
   return generic.getResult(0);
+}
+
+/// The softmax over the last dim of masked scores `t` (invisible keys
+/// -inf; dim 1 is the query head): m, the row maxima (with the head's sink
+/// logit when `sinkLogits` is given), p = exp(t - m) (a row without
+/// visible key has m = -inf and would give exp(-inf - -inf) = NaN: it
+/// subtracts 0 instead, so its p is exp(-inf) = 0) and l, the row sums of
+/// p plus exp(sink_h - m) (where m = -inf, no visible key and sink_h =
+/// -inf, the sink adds exp(-inf) = 0, as the keys do).
+struct SoftmaxRows {
+  Value m, p, l;
+};
+SoftmaxRows softmaxRows(OpBuilder &b, Location loc, Value t,
+                        Value sinkLogits) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  double inf = std::numeric_limits<double>::infinity();
+  unsigned rank = cast<RankedTensorType>(t.getType()).getRank();
+  unsigned rowRank = rank - 1;
+  SmallVector<unsigned> rowDims;
+  for (unsigned d = 0; d < rowRank; ++d)
+    rowDims.push_back(d);
+  AffineMap idRows = identityMap(ctx, rowRank);
+  AffineMap heads = projectionMap(ctx, rowRank, {1});
+  AffineMap idAll = identityMap(ctx, rank);
+  AffineMap rows = projectionMap(ctx, rank, rowDims);
+  Value negInf = f32Constant(b, loc, -inf);
+  Value zero = f32Constant(b, loc, 0.0);
+  // max(m, 0 where m = -inf): the row max to subtract.
+  auto finiteMax = [&](OpBuilder &nb, Location nl, Value mx) -> Value {
+    Value empty =
+        arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, mx, negInf);
+    return arith::SelectOp::create(nb, nl, empty, zero, mx);
+  };
+
+  SoftmaxRows r;
+  r.m = reduceRows(b, loc, t, -inf,
+                   [](OpBuilder &nb, Location nl, Value acc, Value x) {
+                     return arith::MaximumFOp::create(nb, nl, acc, x);
+                   });
+  if (sinkLogits) {
+    Value mInit = emptyTensor(b, loc, getSizes(b, loc, r.m), f32);
+    r.m = linalg::GenericOp::create(
+              b, loc, mInit.getType(), ValueRange{r.m, sinkLogits}, mInit,
+              {idRows, heads, idRows}, iterators(rowRank),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::MaximumFOp::create(nb, nl, args[0], args[1])
+                        .getResult());
+              })
+              .getResult(0);
+  }
+  Value pInit = emptyTensor(b, loc, getSizes(b, loc, t), f32);
+  r.p = linalg::GenericOp::create(
+            b, loc, pInit.getType(), ValueRange{t, r.m}, pInit,
+            {idAll, rows, idAll}, iterators(rank),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value e = math::ExpOp::create(
+                  nb, nl,
+                  arith::SubFOp::create(nb, nl, args[0],
+                                        finiteMax(nb, nl, args[1])));
+              linalg::YieldOp::create(nb, nl, e);
+            })
+            .getResult(0);
+  r.l = reduceRows(b, loc, r.p, 0.0,
+                   [](OpBuilder &nb, Location nl, Value acc, Value x) {
+                     return arith::AddFOp::create(nb, nl, acc, x);
+                   });
+  if (sinkLogits) {
+    Value lInit = emptyTensor(b, loc, getSizes(b, loc, r.l), f32);
+    r.l = linalg::GenericOp::create(
+              b, loc, lInit.getType(), ValueRange{r.l, r.m, sinkLogits},
+              lInit, {idRows, idRows, heads, idRows}, iterators(rowRank),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value e = math::ExpOp::create(
+                    nb, nl,
+                    arith::SubFOp::create(nb, nl, args[2],
+                                          finiteMax(nb, nl, args[1])));
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::AddFOp::create(nb, nl, args[0], e).getResult());
+              })
+              .getResult(0);
+  }
+  return r;
 }
 
 /// The softmax attention shared by attention and block_sparse_attention:
@@ -233,75 +324,13 @@ SmallVector<Value> softmaxAttention(OpBuilder &b, Location loc, Value q,
         return arith::SelectOp::create(nb, nl, vis, x, negInf).getResult();
       });
 
-  // m = max over visible keys (-inf when none is).
-  Value m = reduceRows(b, loc, t, -std::numeric_limits<double>::infinity(),
-                       [](OpBuilder &nb, Location nl, Value acc, Value x) {
-                         return arith::MaximumFOp::create(nb, nl, acc, x);
-                       });
-
-  // Sink logits: m = max(m, sink_h), read per query head h.
-  AffineMap heads3 = projectionMap(ctx, 3, {1});
-  if (sinkLogits) {
-    Value mInit = emptyTensor(b, loc, getSizes(b, loc, m), f32);
-    AffineMap id3 = identityMap(ctx, 3);
-    m = linalg::GenericOp::create(
-            b, loc, mInit.getType(), ValueRange{m, sinkLogits}, mInit,
-            {id3, heads3, id3}, iterators(3),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              linalg::YieldOp::create(
-                  nb, nl,
-                  arith::MaximumFOp::create(nb, nl, args[0], args[1])
-                      .getResult());
-            })
-            .getResult(0);
-  }
-
-  // p = exp(t - m); a row without visible key has m = -inf and would give
-  // exp(-inf - -inf) = NaN: subtract 0 instead so that its p is exp(-inf) = 0.
+  // m, p = exp(t - m) and l = sum_j p, with the sink logits.
+  SoftmaxRows softmax = softmaxRows(b, loc, t, sinkLogits);
+  Value m = softmax.m, p = softmax.p, l = softmax.l;
   Value negInf = f32Constant(b, loc, -std::numeric_limits<double>::infinity());
-  Value zero = f32Constant(b, loc, 0.0);
-  Value pInit = emptyTensor(b, loc, getSizes(b, loc, t), f32);
   AffineMap id4 = identityMap(ctx, 4);
   AffineMap rows4 = projectionMap(ctx, 4, {0, 1, 2});
-  Value p = linalg::GenericOp::create(
-                b, loc, pInit.getType(), ValueRange{t, m}, pInit,
-                {id4, rows4, id4}, iterators(4),
-                [&](OpBuilder &nb, Location nl, ValueRange args) {
-                  Value empty = arith::CmpFOp::create(
-                      nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
-                  Value mx =
-                      arith::SelectOp::create(nb, nl, empty, zero, args[1]);
-                  Value e = math::ExpOp::create(
-                      nb, nl, arith::SubFOp::create(nb, nl, args[0], mx));
-                  linalg::YieldOp::create(nb, nl, e);
-                })
-                .getResult(0);
-
-  // l = sum_j p.
-  Value l = reduceRows(b, loc, p, 0.0,
-                       [](OpBuilder &nb, Location nl, Value acc, Value x) {
-                         return arith::AddFOp::create(nb, nl, acc, x);
-                       });
-
-  // l += exp(sink_h - m); where m = -inf (no visible key and sink_h = -inf)
-  // the sink adds exp(-inf) = 0, as for the keys.
-  if (sinkLogits) {
-    Value lInit = emptyTensor(b, loc, getSizes(b, loc, l), f32);
-    AffineMap id3 = identityMap(ctx, 3);
-    l = linalg::GenericOp::create(
-            b, loc, lInit.getType(), ValueRange{l, m, sinkLogits}, lInit,
-            {id3, id3, heads3, id3}, iterators(3),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value empty = arith::CmpFOp::create(
-                  nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
-              Value mx = arith::SelectOp::create(nb, nl, empty, zero, args[1]);
-              Value e = math::ExpOp::create(
-                  nb, nl, arith::SubFOp::create(nb, nl, args[2], mx));
-              linalg::YieldOp::create(
-                  nb, nl, arith::AddFOp::create(nb, nl, args[0], e).getResult());
-            })
-            .getResult(0);
-  }
+  Value zero = f32Constant(b, loc, 0.0);
 
   // o[b, h, i, e] = sum_j p[b, h, i, j] * v[b, h / G, j, e].
   AffineExpr d0, d1, d2, d3, d4;
@@ -550,23 +579,6 @@ Value maxIndex(OpBuilder &b, Location loc, Value x, Value y) {
   return arith::MaxSIOp::create(b, loc, x, y);
 }
 
-/// x[t, h, :] reduced into [T, Hq] f32 from `initValue`.
-Value reduceLast3(OpBuilder &b, Location loc, Value x, double initValue,
-                  function_ref<Value(OpBuilder &, Location, Value, Value)> f) {
-  SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
-  sizes.pop_back();
-  Value init = filledTensor(b, loc, sizes, b.getF32Type(), initValue);
-  MLIRContext *ctx = b.getContext();
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{x}, init,
-             {identityMap(ctx, 3), projectionMap(ctx, 3, {0, 1})},
-             iterators(2, 1),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               linalg::YieldOp::create(nb, nl, f(nb, nl, args[1], args[0]));
-             })
-      .getResult(0);
-}
-
 /// The per-sequence attention of packed queries over a paged cache, with
 /// the keys of each query row gathered through the block table. Every read
 /// is in bounds whatever the index data (see the op's description):
@@ -812,74 +824,12 @@ struct PagedAttentionLowering : OpRewritePattern<loom::PagedAttentionOp> {
             })
             .getResult(0);
 
-    // m, p = exp(s - m) (a row without visible key subtracts 0), l.
-    Value m = reduceLast3(b, loc, scores, -inf,
-                          [](OpBuilder &nb, Location nl, Value acc, Value x) {
-                            return arith::MaximumFOp::create(nb, nl, acc, x);
-                          });
-    Value negInf = f32Constant(b, loc, -inf);
-    Value fzero = f32Constant(b, loc, 0.0);
+    // m, p = exp(s - m) and l, with the sink logits: a row without
+    // visible key gets l = 0 (or 1 with a finite sink logit) and o = 0.
+    SoftmaxRows softmax = softmaxRows(b, loc, scores, op.getSinkLogits());
+    Value p = softmax.p, l = softmax.l;
     AffineMap id3 = identityMap(ctx, 3);
     AffineMap rows3 = projectionMap(ctx, 3, {0, 1});
-    // Sink logits, a virtual key of score sink_h and value 0 per query
-    // head: m = max(m, sink_h) here, l += exp(sink_h - m) below.
-    Value sinkLogits = op.getSinkLogits();
-    AffineMap id2 = identityMap(ctx, 2);
-    AffineMap heads2 = projectionMap(ctx, 2, {1});
-    if (sinkLogits) {
-      Value mInit = emptyTensor(b, loc, getSizes(b, loc, m), f32);
-      m = linalg::GenericOp::create(
-              b, loc, mInit.getType(), ValueRange{m, sinkLogits}, mInit,
-              {id2, heads2, id2}, iterators(2),
-              [&](OpBuilder &nb, Location nl, ValueRange args) {
-                linalg::YieldOp::create(
-                    nb, nl,
-                    arith::MaximumFOp::create(nb, nl, args[0], args[1])
-                        .getResult());
-              })
-              .getResult(0);
-    }
-    Value pInit = emptyTensor(b, loc, sSizes, f32);
-    Value p = linalg::GenericOp::create(
-                  b, loc, pInit.getType(), ValueRange{scores, m}, pInit,
-                  {id3, rows3, id3}, iterators(3),
-                  [&](OpBuilder &nb, Location nl, ValueRange args) {
-                    Value empty = arith::CmpFOp::create(
-                        nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
-                    Value mx =
-                        arith::SelectOp::create(nb, nl, empty, fzero, args[1]);
-                    linalg::YieldOp::create(
-                        nb, nl,
-                        math::ExpOp::create(
-                            nb, nl, arith::SubFOp::create(nb, nl, args[0], mx))
-                            .getResult());
-                  })
-                  .getResult(0);
-    Value l = reduceLast3(b, loc, p, 0.0,
-                          [](OpBuilder &nb, Location nl, Value acc, Value x) {
-                            return arith::AddFOp::create(nb, nl, acc, x);
-                          });
-    if (sinkLogits) {
-      // Where m = -inf (no visible key and sink_h = -inf) the sink adds
-      // exp(-inf) = 0, as the keys do. A row without visible key gets
-      // l = 1 and o = 0.
-      Value lInit = emptyTensor(b, loc, getSizes(b, loc, l), f32);
-      l = linalg::GenericOp::create(
-              b, loc, lInit.getType(), ValueRange{l, m, sinkLogits}, lInit,
-              {id2, id2, heads2, id2}, iterators(2),
-              [&](OpBuilder &nb, Location nl, ValueRange args) {
-                Value empty = arith::CmpFOp::create(
-                    nb, nl, arith::CmpFPredicate::OEQ, args[1], negInf);
-                Value mx =
-                    arith::SelectOp::create(nb, nl, empty, fzero, args[1]);
-                Value e = math::ExpOp::create(
-                    nb, nl, arith::SubFOp::create(nb, nl, args[2], mx));
-                linalg::YieldOp::create(
-                    nb, nl,
-                    arith::AddFOp::create(nb, nl, args[0], e).getResult());
-              })
-              .getResult(0);
-    }
 
     // o[t, h, e] = sum_{j < n_kv} p[t, h, j] v[page, off, h / G, e] / l; 0
     // where l = 0 (no visible key, or no sequence).
