@@ -42,14 +42,14 @@
 
 #include "loom/GPU/Kernels/HopperAttentionKernel.h"
 
+#include "loom/GPU/Builder/AttentionMask.h"
+
 #include "loom/GPU/Builder/KernelBuilder.h"
 #include "loom/GPU/Builder/Reduce.h"
 #include "loom/GPU/Builder/Tma.h"
 #include "loom/GPU/Builder/Wgmma.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-
-#include <cstdio>
 
 using namespace mlir;
 
@@ -526,9 +526,7 @@ struct Generator {
     Value hiTiles = b.ceilDivConst(keyEnd, c.blockN);
     if (!c.windows.empty()) {
       // Head h's window (per head: a chain of selects over the heads).
-      win = b.idx(c.windows.back());
-      for (int64_t i = static_cast<int64_t>(c.windows.size()) - 2; i >= 0; --i)
-        win = b.select(b.eq(h, b.idx(i)), b.idx(c.windows[i]), win);
+      win = headWindow(b, c.windows, h);
       // Tiles [0, sinkTiles) hold the sinks, [start, hiTiles) the window of
       // the CTA's rows (the first row's window starts lowest).
       sinkTiles = b.ceilDivConst(b.mins(b.idx(c.sink), keyEnd), c.blockN);
@@ -573,13 +571,8 @@ std::string HopperAttentionConfig::check() const {
     return "blockN must be a multiple of 16 up to 256";
   if (stages < 2)
     return "at least two stages";
-  if (!windows.empty() && !causal)
-    return "a window needs causal";
-  for (int64_t w : windows)
-    if (w < 0)
-      return "windows must be >= 0";
-  if (sink < 0)
-    return "the sink must be >= 0";
+  if (std::string why = checkWindows(windows, sink, causal); !why.empty())
+    return why;
   if (producerRegisters % 8 || consumerRegisters % 8 ||
       producerRegisters < 24 || consumerRegisters > 256)
     return "register budgets must be multiples of 8 in [24, 256]";
@@ -599,21 +592,7 @@ std::string HopperAttentionConfig::kernelName() const {
                      std::to_string(consumerRegisters);
   if (causal)
     name += "_causal";
-  if (windows.size() == 1) {
-    name += "_w" + std::to_string(windows[0]);
-  } else if (!windows.empty()) {
-    // Per-head windows: their count and an FNV-1a hash of the values.
-    uint64_t hash = 1469598103934665603ull;
-    for (int64_t w : windows) {
-      hash ^= static_cast<uint64_t>(w);
-      hash *= 1099511628211ull;
-    }
-    char hex[17];
-    snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
-    name += "_wh" + std::to_string(windows.size()) + "x" + hex;
-  }
-  if (!windows.empty() && sink)
-    name += "_sink" + std::to_string(sink);
+  name += windowsNameSuffix(windows, sink);
   if (softcap)
     name += "_softcap";
   if (sinkLogits)
