@@ -4,9 +4,11 @@
 // loom.attention (it visits only the sink tiles and each head's window
 // tiles); where the TMA cannot read q, k and v at run time, a copy of the op
 // in the scf.if's else branch takes the generic path and writes the same
-// buffers. On sm_80, and for the block-sparse op, the split-KV decode
-// kernels and the fused attention groups, the op is declined and takes the
-// generic path (its reference lowering, linalg generics mapped to threads).
+// buffers. With few query rows (decode) the split-KV decode kernels take
+// them on both chips, visiting only the sink's and the window's key tiles.
+// On sm_80 (prefill), for the block-sparse op and in the fused attention
+// groups the op is declined and takes the generic path (its reference
+// lowering, linalg generics mapped to threads).
 // Beside each, the same op without the masks gets its kernel, so that a
 // kernel that stopped declining would show. The pipeline RUNs show that no
 // loom op is left, that the declined ops become generic kernels (named after
@@ -16,6 +18,7 @@
 // RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" | FileCheck %s --check-prefixes=CHECK,SM90
 // RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_80" | FileCheck %s --check-prefixes=CHECK,SM80
 // RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s --check-prefix=FUSED
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" -canonicalize | FileCheck %s --check-prefix=DECODE
 // RUN: loom-opt %s -split-input-file --loom-readonly-entry-args '--loom-gpu-pipeline=chip=sm_90a to-llvm=false' | FileCheck %s --check-prefixes=GENERIC,G90
 // RUN: loom-opt %s -split-input-file --loom-readonly-entry-args '--loom-gpu-pipeline=chip=sm_80 to-llvm=false' | FileCheck %s --check-prefixes=GENERIC,G80
 // RUN: %if ptxas %{ loom-compile %s --target=sm_90a --emit=cubin -o %t.sm90a.cubin %}
@@ -110,27 +113,26 @@ func.func @plain_and_sink_logits_lse(%q: tensor<1x8x256x128xbf16>, %k: tensor<1x
 
 // -----
 
-// Decode (one query per sequence, 4096 keys): plain causal has the split-KV
-// kernels; sink logits, and 4 sinks with a window of 1024 (StreamingLLM),
-// do not.
+// Decode (one query per sequence, 4096 keys): plain causal, sink logits,
+// and 4 sinks with a window of 1024 (StreamingLLM) all take the split-KV
+// kernels, on both chips. With the window the split kernel visits the sink's
+// tile and the window's 8 tiles (keys [0, 128) and [3072, 4096): sink end
+// 128, window start 3072), so 9 splits of 128 keys instead of 32; the sink
+// logits reach the combine kernel.
 // CHECK-LABEL: func.func @decode
 // CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d128_g4_sq1_causal blocks
 // CHECK: gpu.launch_func @loom_kernels::@loom_decode_combine_bf16_d128_g4_sq1 blocks
-// CHECK-NOT: gpu.launch_func
-// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal}
-// CHECK-NOT: gpu.launch_func
-// CHECK: loom.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, sink = 4 : i64, window = 1024 : i64}
-// CHECK-NOT: gpu.launch_func
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d128_g4_sq1_causal blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_combine_bf16_d128_g4_sq1_sinklogits blocks {{.*}} : memref<?xf32>)
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d128_g4_sq1_causal_w1024_sink4 blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_combine_bf16_d128_g4_sq1 blocks
+// CHECK-NOT: loom.attention
 // CHECK: return
-// The sink logits ([8] f32) reach a generic kernel: the denominator's.
+// DECODE-LABEL: func.func @decode
+// DECODE: @loom_decode_attention_bf16_d128_g4_sq1_causal blocks in (%c2, %c32, %c1)
+// DECODE: @loom_decode_attention_bf16_d128_g4_sq1_causal_w1024_sink4 blocks in (%c2, %c9, %c1) {{.*}} %c128 : index, %c128 : index, %c3072 : index)
 // GENERIC-LABEL: func.func @decode
-// GENERIC-SAME: %[[DSL:[^:]*]]: memref<8xf32>
-// GENERIC: gpu.launch_func @loom_kernels::@loom_decode_attention_
-// GENERIC: gpu.launch_func @loom_kernels::@loom_decode_combine_
-// GENERIC-NOT: @loom_kernels::@loom_
-// GENERIC: gpu.launch_func @loom_kernels::@decode_kernel_{{[0-9]+}} {{.*}}%[[DSL]] : memref<8xf32>
-// GENERIC-NOT: @loom_kernels::@loom_
-// GENERIC-NOT: loom.
+// GENERIC-NOT: @loom_kernels::@decode_kernel
 // GENERIC: return
 func.func @decode(%q: tensor<1x8x1x128xbf16>, %k: tensor<1x2x4096x128xbf16>, %v: tensor<1x2x4096x128xbf16>, %s: tensor<8xf32>) -> (tensor<1x8x1x128xbf16>, tensor<1x8x1x128xbf16>, tensor<1x8x1x128xbf16>) {
   %0 = loom.attention %q, %k, %v {causal} : (tensor<1x8x1x128xbf16>, tensor<1x2x4096x128xbf16>, tensor<1x2x4096x128xbf16>) -> tensor<1x8x1x128xbf16>

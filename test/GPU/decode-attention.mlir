@@ -70,12 +70,35 @@ func.func @dynamic_causal_softcap(%q: tensor<?x8x2x64xf16>, %k: tensor<?x2x?x64x
   return %o : tensor<?x8x2x64xf16>
 }
 
-// Left to the flash kernel: a window; more than 4 query positions or 16
-// rows per kv head (4 heads x Sq 5); a dynamic query length. Left to the
-// generic path: D 96.
+// Windows take the decode kernels too: one window (the split kernel gets
+// the sink end and the window start, keys [0, 0) and [384, 500): Skv - Sq
+// - W + 1 = 400 rounded down to the tile), per-head windows with sinks,
+// sink logits and lse (the heads' widest window, 300: keys [0, 128) and
+// [128, 500)), and per-head windows where a head has none (every key).
+// CHECK-LABEL: func.func @window_decode
+// CHECK-SAME: %[[SL:[^:]*]]: tensor<8xf32>)
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d64_g4_sq1_causal_w100 blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_combine_bf16_d64_g4_sq1 blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d64_g4_sq1_causal_wh8x{{[0-9a-f]+}}_sink5 blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_combine_bf16_d64_g4_sq1_lse_sinklogits blocks {{.*}} : memref<?x?x?xf32>, %{{.*}} : memref<?xf32>)
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d64_g4_sq1_causal_wh8x{{[0-9a-f]+}} blocks
+// CHECK-NOT: loom.attention
+// CHECK: return
+// FOLD-LABEL: func.func @window_decode
+// FOLD: @loom_decode_attention_bf16_d64_g4_sq1_causal_w100 blocks in (%c2, %c1, %c1) {{.*}} %c128 : index, %c0 : index, %c384 : index)
+// FOLD: @loom_decode_attention_bf16_d64_g4_sq1_causal_wh8x{{[0-9a-f]+}}_sink5 blocks in (%c2, %c4, %c1) {{.*}} %c128 : index, %c128 : index, %c128 : index)
+// FOLD: @loom_decode_attention_bf16_d64_g4_sq1_causal_wh8x{{[0-9a-f]+}} blocks in (%c2, %c4, %c1) {{.*}} %c128 : index, %c0 : index, %c0 : index)
+func.func @window_decode(%q: tensor<1x8x1x64xbf16>, %k: tensor<1x2x500x64xbf16>, %s: tensor<8xf32>) -> (tensor<1x8x1x64xbf16>, tensor<1x8x1x64xbf16>, tensor<1x8x1xf32>, tensor<1x8x1x64xbf16>) {
+  %w = loom.attention %q, %k, %k {causal, window = 100 : i64} : (tensor<1x8x1x64xbf16>, tensor<1x2x500x64xbf16>, tensor<1x2x500x64xbf16>) -> tensor<1x8x1x64xbf16>
+  %h:2 = loom.attention %q, %k, %k, %s {causal, sink = 5 : i64, window = array<i64: 16, 300, 64, 64, 200, 1, 2, 3>} : (tensor<1x8x1x64xbf16>, tensor<1x2x500x64xbf16>, tensor<1x2x500x64xbf16>, tensor<8xf32>) -> (tensor<1x8x1x64xbf16>, tensor<1x8x1xf32>)
+  %f = loom.attention %q, %k, %k {causal, window = array<i64: 16, 0, 64, 64, 200, 1, 2, 3>} : (tensor<1x8x1x64xbf16>, tensor<1x2x500x64xbf16>, tensor<1x2x500x64xbf16>) -> tensor<1x8x1x64xbf16>
+  return %w, %h#0, %h#1, %f : tensor<1x8x1x64xbf16>, tensor<1x8x1x64xbf16>, tensor<1x8x1xf32>, tensor<1x8x1x64xbf16>
+}
+
+// Left to the flash kernel: more than 4 query positions or 16 rows per kv
+// head (4 heads x Sq 5); a dynamic query length. Left to the generic path:
+// D 96.
 // CHECK-LABEL: func.func @not_decode
-// CHECK-NOT: loom_decode
-// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m64_n32_w4_causal_window
 // CHECK-NOT: loom_decode
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m64_n64_w4_pscale
 // CHECK-NOT: loom_decode
@@ -83,12 +106,11 @@ func.func @dynamic_causal_softcap(%q: tensor<?x8x2x64xf16>, %k: tensor<?x2x?x64x
 // CHECK-NOT: loom_decode
 // CHECK: loom.attention {{.*}}96xbf16
 // CHECK: return
-func.func @not_decode(%q: tensor<1x8x1x64xbf16>, %k: tensor<1x2x500x64xbf16>, %q4: tensor<1x8x5x64xbf16>, %qd: tensor<1x8x?x64xbf16>, %q96: tensor<1x8x1x96xbf16>, %k96: tensor<1x2x500x96xbf16>) -> (tensor<1x8x1x64xbf16>, tensor<1x8x5x64xbf16>, tensor<1x8x?x64xbf16>, tensor<1x8x1x96xbf16>) {
-  %w = loom.attention %q, %k, %k {causal, window = 100 : i64} : (tensor<1x8x1x64xbf16>, tensor<1x2x500x64xbf16>, tensor<1x2x500x64xbf16>) -> tensor<1x8x1x64xbf16>
+func.func @not_decode(%q: tensor<1x8x1x64xbf16>, %k: tensor<1x2x500x64xbf16>, %q4: tensor<1x8x5x64xbf16>, %qd: tensor<1x8x?x64xbf16>, %q96: tensor<1x8x1x96xbf16>, %k96: tensor<1x2x500x96xbf16>) -> (tensor<1x8x5x64xbf16>, tensor<1x8x?x64xbf16>, tensor<1x8x1x96xbf16>) {
   %r = loom.attention %q4, %k, %k : (tensor<1x8x5x64xbf16>, tensor<1x2x500x64xbf16>, tensor<1x2x500x64xbf16>) -> tensor<1x8x5x64xbf16>
   %d = loom.attention %qd, %k, %k : (tensor<1x8x?x64xbf16>, tensor<1x2x500x64xbf16>, tensor<1x2x500x64xbf16>) -> tensor<1x8x?x64xbf16>
   %e = loom.attention %q96, %k96, %k96 : (tensor<1x8x1x96xbf16>, tensor<1x2x500x96xbf16>, tensor<1x2x500x96xbf16>) -> tensor<1x8x1x96xbf16>
-  return %w, %r, %d, %e : tensor<1x8x1x64xbf16>, tensor<1x8x5x64xbf16>, tensor<1x8x?x64xbf16>, tensor<1x8x1x96xbf16>
+  return %r, %d, %e : tensor<1x8x5x64xbf16>, tensor<1x8x?x64xbf16>, tensor<1x8x1x96xbf16>
 }
 
 // The split kernel, lowered: 16-byte loads of the keys, the row max and sum by

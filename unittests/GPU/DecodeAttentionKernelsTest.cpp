@@ -15,6 +15,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 using namespace mlir;
 using loom::gpu::DecodeAttentionKernelConfig;
@@ -77,6 +78,73 @@ TEST(DecodeAttentionKernels, EveryConfigVerifies) {
   EXPECT_EQ(lseNames.size(), 2u * 5 * 9);
   for (const std::string &n : lseNames)
     EXPECT_EQ(combineNames.count(n), 0u) << n;
+}
+
+TEST(DecodeAttentionKernels, ServingConfigsVerify) {
+  // Windows (one, or one per query head, with and without a head of none)
+  // and sinks on the split kernel, sink logits (with and without lse) on the
+  // combine kernel: every one builds, verifies and has a name of its own.
+  std::set<std::string> names, combineNames;
+  const std::vector<std::vector<int64_t>> windowSets = {
+      {}, {1024}, {16, 300, 64, 64, 200, 1, 2, 3}, {16, 0, 64, 64, 200, 1, 2, 3}};
+  int built = 0;
+  for (int64_t d : {64, 128, 256})
+    for (auto [group, sq] : {std::pair<int64_t, int64_t>{4, 1}, {8, 2}})
+      for (const std::vector<int64_t> &windows : windowSets)
+        for (int64_t sink : {0, 4}) {
+          if (windows.empty() && sink)
+            continue;
+          DecodeAttentionKernelConfig c;
+          c.headDim = d;
+          c.group = group;
+          c.queryLen = sq;
+          c.causal = true;
+          c.softcap = built % 2;
+          c.windows = windows;
+          c.sink = sink;
+          ASSERT_EQ(c.invalidReason(), "") << c.kernelName();
+          EXPECT_EQ(loom::test::buildAndCheck(
+                        c.kernelName(),
+                        [&](ModuleOp m, Location loc) {
+                          return loom::gpu::buildDecodeAttentionKernel(m, loc,
+                                                                       c);
+                        }),
+                    "")
+              << c.kernelName();
+          EXPECT_TRUE(names.insert(c.kernelName()).second) << c.kernelName();
+          for (bool lse : {false, true}) {
+            DecodeAttentionKernelConfig cc = c;
+            cc.lse = lse;
+            cc.sinkLogits = true;
+            if (!combineNames.insert(cc.combineKernelName()).second)
+              continue;
+            EXPECT_NE(cc.combineKernelName().find("_sinklogits"),
+                      std::string::npos);
+            EXPECT_EQ(loom::test::buildAndCheck(
+                          cc.combineKernelName(),
+                          [&](ModuleOp m, Location loc) {
+                            return loom::gpu::buildDecodeCombineKernel(m, loc,
+                                                                       cc);
+                          }),
+                      "")
+                << cc.combineKernelName();
+          }
+          ++built;
+        }
+  EXPECT_EQ(built, 3 * 2 * (1 + 3 * 2));
+  EXPECT_EQ(combineNames.size(), 3u * 2 * 2);
+}
+
+TEST(DecodeAttentionKernels, InvalidServingConfigsSayWhy) {
+  DecodeAttentionKernelConfig c;
+  c.windows = {64}; // without causal
+  EXPECT_NE(c.invalidReason().find("causal"), std::string::npos);
+  c.causal = true;
+  c.windows = {64, -1};
+  EXPECT_NE(c.invalidReason().find(">= 0"), std::string::npos);
+  c.windows = {64};
+  c.sink = -1;
+  EXPECT_NE(c.invalidReason().find("sink"), std::string::npos);
 }
 
 TEST(DecodeAttentionKernels, InvalidConfigsSayWhy) {

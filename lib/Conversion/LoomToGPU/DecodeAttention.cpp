@@ -8,11 +8,15 @@
 //   - Hq, Hkv and Sq static, Hq a multiple of Hkv, Sq <= 4 and
 //     (Hq / Hkv) * Sq <= 16 (the whole GQA group's rows in one query tile,
 //     so the cache is read once per kv head instead of once per query head);
-//   - B and Skv static or dynamic; causal, softcap, scale.
+//   - B and Skv static or dynamic; causal, softcap, scale;
+//   - windows (one, or one per query head), sinks and sink logits (issue
+//     16's serving forms): the split kernel visits only the sink's tiles and
+//     the tiles from the first one that the group's widest window reaches
+//     (all of them when a head of the group has no window), computed here.
 //
 // The form with an lse result is covered: the combine kernel writes it.
 //
-// Not covered (the flash kernel or the generic path takes them): window,
+// Not covered (the flash kernel or the generic path takes them):
 // block-sparse, fusion groups (RoPE and layout changes), and any op when the
 // target description asks for an attention tile (`tiles=attention:...`,
 // which names the flash kernel's shape).
@@ -24,6 +28,7 @@
 
 #include "Launch.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
+#include "loom/GPU/Builder/AttentionMask.h"
 #include "loom/GPU/Kernels/DecodeAttentionKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -48,9 +53,7 @@ std::optional<DecodeAttentionKernelConfig> selectDecode(loom::AttentionOp op) {
   auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
   auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
   auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
-  // Sink, per-head windows and sink logits are left to the generic path.
-  if (!qType || !kType || !vType || !rType || op.getWindowAttr() ||
-      op.hasServingMasks())
+  if (!qType || !kType || !vType || !rType)
     return std::nullopt;
   for (RankedTensorType t : {qType, kType, vType, rType})
     if (t.getRank() != 4 || t.getElementType() != qType.getElementType())
@@ -74,6 +77,13 @@ std::optional<DecodeAttentionKernelConfig> selectDecode(loom::AttentionOp op) {
   c.causal = op.getCausal();
   c.lse = static_cast<bool>(op.getLse());
   c.softcap = op.getSoftcap().has_value();
+  if (std::optional<ArrayRef<int64_t>> ws = op.getHeadWindows())
+    c.windows.assign(ws->begin(), ws->end());
+  else if (std::optional<int64_t> w = op.getUniformWindow())
+    c.windows = {*w};
+  if (!c.windows.empty() && op.getSinkAttr())
+    c.sink = op.getSinkAttr().getInt();
+  c.sinkLogits = static_cast<bool>(op.getSinkLogits());
   if (!c.invalidReason().empty())
     return std::nullopt;
   return c;
@@ -118,21 +128,46 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
   Value hkv = dim(b, loc, op.getK(), 1);
   Value skv = dim(b, loc, op.getK(), 2);
   Value heads = arith::MulIOp::create(b, loc, batch, hkv);
-  // splits = max(min(ceil(2 * SMs / (B * Hkv)), ceil(Skv / 128)), 1), then
+  // With windows the split kernel visits keys [0, sinkEnd) (the sink's
+  // tiles) and [winStart, Skv): winStart is the tile of the first key that
+  // the first query row's widest window reaches, Skv - Sq - W + 1 (0 when a
+  // head of the group has no window), sinkEnd the sink rounded up to tiles
+  // (at most winStart). keyCount is how many the splits share.
+  Value keyCount = skv, sinkEnd, winStart;
+  if (!c.windows.empty()) {
+    const int64_t tile = DecodeAttentionKernelConfig::kTileKeys;
+    int64_t widest = loom::gpu::widestWindow(c.windows);
+    Value zero = indexConst(b, loc, 0);
+    if (widest == 0) {
+      winStart = zero;
+    } else {
+      Value lowKey = arith::AddIOp::create(
+          b, loc, skv, indexConst(b, loc, 1 - c.queryLen - widest));
+      lowKey = arith::MaxSIOp::create(b, loc, lowKey, zero);
+      winStart = arith::MulIOp::create(
+          b, loc, arith::DivUIOp::create(b, loc, lowKey, tileKeys), tileKeys);
+    }
+    int64_t sinkTiles = (c.sink + tile - 1) / tile * tile;
+    sinkEnd = minU(b, loc, indexConst(b, loc, sinkTiles), winStart);
+    keyCount = arith::AddIOp::create(
+        b, loc, sinkEnd, arith::SubIOp::create(b, loc, skv, winStart));
+  }
+  // splits = max(min(ceil(2 * SMs / (B * Hkv)), ceil(keys / 128)), 1), then
   // the keys of a split rounded up to whole tiles and the count of splits
   // that this leaves (never an empty one).
   Value ctas = indexConst(b, loc, 2 * target.smCount);
   Value want =
       arith::CeilDivUIOp::create(b, loc, ctas, maxU(b, loc, heads, one));
-  Value tiles = ceilDiv(b, loc, skv, DecodeAttentionKernelConfig::kTileKeys);
+  Value tiles =
+      ceilDiv(b, loc, keyCount, DecodeAttentionKernelConfig::kTileKeys);
   Value splits0 = maxU(b, loc, minU(b, loc, want, tiles), one);
-  Value perSplit = arith::CeilDivUIOp::create(b, loc, skv, splits0);
+  Value perSplit = arith::CeilDivUIOp::create(b, loc, keyCount, splits0);
   Value perSplitTiles =
       ceilDiv(b, loc, perSplit, DecodeAttentionKernelConfig::kTileKeys);
   Value splitKeys = maxU(
       b, loc, arith::MulIOp::create(b, loc, perSplitTiles, tileKeys), tileKeys);
-  Value splits =
-      maxU(b, loc, arith::CeilDivUIOp::create(b, loc, skv, splitKeys), one);
+  Value splits = maxU(
+      b, loc, arith::CeilDivUIOp::create(b, loc, keyCount, splitKeys), one);
 
   // The workspace: each split's rows (f32) and their max and sum.
   Type f32 = b.getF32Type();
@@ -165,6 +200,8 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
     args.push_back(arith::ConstantOp::create(
         b, loc, b.getF32FloatAttr(op.getSoftcap()->convertToFloat())));
   args.push_back(splitKeys);
+  if (!c.windows.empty())
+    args.append({sinkEnd, winStart});
 
   Value noSmem = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
   Value gx = maxU(b, loc, heads, one);
@@ -192,6 +229,8 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
     lseOut = allocBuffer(b, loc, lseType, lseSizes);
     combineArgs.push_back(dynamicBuffer(b, loc, lseOut));
   }
+  if (c.sinkLogits)
+    combineArgs.push_back(bufferOf(b, loc, op.getSinkLogits()));
   mlir::gpu::LaunchFuncOp::create(
       b, loc, *combine, mlir::gpu::KernelDim3{combineRows, one, one},
       mlir::gpu::KernelDim3{indexConst(b, loc, c.headDim), one, one}, noSmem,

@@ -31,13 +31,22 @@
 // visible key yet) is replaced by 0 before it is subtracted, so that no
 // -inf - -inf makes a NaN.
 //
+// With windows (one, or one per query head) and sinks the split kernel's
+// keys are virtual: the sink's tiles, then the window's tiles (the host picks
+// the first tile that the widest window of the group can see), so that a
+// StreamingLLM decode step reads sink + window keys and not the whole cache;
+// the element mask (AttentionMask.h) is applied per row with its head's
+// window.
+//
 // The combine kernel (a CTA per query row, a thread per column) merges the
-// splits by their max and sum; with `lse` its thread 0 also writes the row's
+// splits by their max and sum (with sink logits, the head's logit is a
+// split of sum 1 and value 0); with `lse` its thread 0 also writes the row's
 // natural log-sum-exp, ln(2) * (m + lg2(l)) from the merged max m and sum l
 // (log2 units), or -inf when l = 0.
 
 #include "loom/GPU/Kernels/DecodeAttentionKernel.h"
 
+#include "loom/GPU/Builder/AttentionMask.h"
 #include "loom/GPU/Builder/KernelBuilder.h"
 #include "loom/GPU/Builder/Reduce.h"
 
@@ -80,6 +89,9 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
         scale = b.arg(5);
   Value cap = c.softcap ? b.arg(6) : Value();
   Value splitKeys = b.arg(c.softcap ? 7 : 6);
+  const bool windowed = !c.windows.empty();
+  Value sinkEnd = windowed ? b.arg(c.softcap ? 8 : 7) : Value();
+  Value winStart = windowed ? b.arg(c.softcap ? 9 : 8) : Value();
   Value qs = b.workgroup(QTile), sc = b.workgroup(Scores),
         rowMax = b.workgroup(RowMax), rowSum = b.workgroup(RowSum),
         rowAlpha = b.workgroup(RowAlpha);
@@ -93,9 +105,17 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   Value batch = b.divu(bk, hkv);
   Value kvh = b.remu(bk, hkv);
   Value skv = b.dim(k, 2);
+  // The split's keys, virtual with windows: the sink's tiles, then the
+  // window's (DecodeAttentionKernel.h); every tile lies in one part.
+  Value keyCount = windowed ? b.add(sinkEnd, b.sub(skv, winStart)) : skv;
   Value start = b.mul(split, splitKeys);
   Value stop = b.add(start, splitKeys);
-  Value end = b.minu(stop, skv);
+  Value end = b.minu(stop, keyCount);
+  auto realKey = [&](Value u) -> Value {
+    if (!windowed)
+      return u;
+    return b.select(b.ult(u, sinkEnd), u, b.add(b.sub(u, sinkEnd), winStart));
+  };
   // Causal: query s sees keys j <= s + Skv - Sq, i.e. j < s + 1 + Skv - Sq
   // (as a signed bound: Sq > Skv leaves early rows without keys).
   Value causalBase = b.addConst(skv, 1 - Sq);
@@ -113,6 +133,13 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
     Value xf = b.toF32(x);
     b.store(b.fmul(xf, qScale), qs, {r, d});
   });
+  // Each row's window (its query head's; 0: none).
+  Values rowWindows;
+  if (windowed)
+    for (int64_t r = 0; r < R; ++r)
+      rowWindows.push_back(
+          headWindow(b, c.windows, b.addMul(b.idx(r / Sq), kvh, G)));
+  const bool someFull = llvm::is_contained(c.windows, 0);
   b.ifThen(b.ult(tid, b.idx(R)), [&] {
     b.store(negInf, rowMax, {tid});
     b.store(b.f32(0), rowSum, {tid});
@@ -153,8 +180,8 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   const bool prefetch = D <= 128;
   Values inits = accInit;
   if (prefetch) {
-    Value j0 = b.add(start, tid);
-    Value valid0 = b.ult(j0, end);
+    Value j0 = b.add(realKey(start), tid);
+    Value valid0 = b.ult(b.add(start, tid), end);
     Values first = loadKeyRow(j0, valid0, 0, kVectors);
     inits.append(first.begin(), first.end());
   }
@@ -162,9 +189,10 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
       start, end, b.idx(C::kTileKeys), inits,
       [&](Value tile, ValueRange carried) -> Values {
         ValueRange accIn = carried.take_front(CW * R);
-        // 1. Scores of key j = tile + tid.
-        Value j = b.add(tile, tid);
-        Value valid = b.ult(j, end);
+        // 1. Scores of key j = tile + tid (of the tile's real keys).
+        Value realTile = realKey(tile);
+        Value j = b.add(realTile, tid);
+        Value valid = b.ult(b.add(tile, tid), end);
         Values kraw;
         if (prefetch)
           kraw.assign(carried.begin() + CW * R, carried.end());
@@ -190,8 +218,9 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
         }
         Values nextRow;
         if (prefetch) {
-          Value jn = b.addConst(j, C::kTileKeys);
-          Value validN = b.ult(jn, end);
+          Value tileN = b.addConst(tile, C::kTileKeys);
+          Value jn = b.add(realKey(tileN), tid);
+          Value validN = b.ult(b.add(tileN, tid), end);
           nextRow = loadKeyRow(jn, validN, 0, kVectors);
         }
         for (int64_t r = 0; r < R; ++r) {
@@ -205,6 +234,17 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
           if (c.causal) {
             Value bound = b.addConst(causalBase, r % Sq);
             visible = b.andi(visible, b.slt(j, bound));
+            // The window: j > i' - W, i.e. j + W >= i' + 1 = bound, or a
+            // sink key.
+            if (windowed) {
+              Value inWindow = b.sge(b.add(j, rowWindows[r]), bound);
+              if (c.sink)
+                inWindow = b.ori(inWindow, b.slt(j, b.idx(c.sink)));
+              if (someFull)
+                inWindow =
+                    b.ori(inWindow, b.eq(rowWindows[r], b.idx(0)));
+              visible = b.andi(visible, inWindow);
+            }
           }
           s = b.select(visible, s, negInf);
           b.store(s, sc, {b.idx(r), tid});
@@ -275,7 +315,7 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
               for (int64_t u = 0; u < n; ++u) {
                 jjs[u] = b.addConst(base, KG * u);
                 Value clamped = b.minu(jjs[u], lastKey);
-                Value key = b.add(tile, clamped);
+                Value key = b.add(realTile, clamped);
                 Value vv =
                     b.vectorLoad(vcols, v, {batch, kvh, key, col}, 2 * CW);
                 vs[u] = b.toF32(vv);
@@ -354,15 +394,21 @@ void buildCombine(KernelBuilder &b, const C &c) {
     Value s = b.remuConst(r, Sq);
     Value h = b.addMul(g, kvh, G);
 
-    Value m = b.forLoop(b.idx(0), splits, b.idx(1), ValueRange{negInf},
+    // Sink logits: a key of score sink_h (log2 units here) and value 0.
+    Value sinkScore;
+    if (c.sinkLogits)
+      sinkScore = b.fmul(b.load(b.arg(c.lse ? 4 : 3), {h}), b.f32(kLog2e));
+    Value m = b.forLoop(b.idx(0), splits, b.idx(1),
+                        ValueRange{sinkScore ? sinkScore : negInf},
                         [&](Value i, ValueRange mIn) -> Values {
                           Value mi = b.load(pml, {bk, i, r, b.idx(0)});
                           return {b.fmax(mIn[0], mi)};
                         })[0];
     Value noKey = b.cmpf(arith::CmpFPredicate::OEQ, m, negInf);
     Value mSafe = b.select(noKey, b.f32(0), m);
+    Value l0 = sinkScore ? b.exp2Approx(b.fsub(sinkScore, mSafe)) : b.f32(0);
     Values sums =
-        b.forLoop(b.idx(0), splits, b.idx(1), ValueRange{b.f32(0), b.f32(0)},
+        b.forLoop(b.idx(0), splits, b.idx(1), ValueRange{l0, b.f32(0)},
                   [&](Value i, ValueRange in) -> Values {
                     Value mi = b.load(pml, {bk, i, r, b.idx(0)});
                     Value li = b.load(pml, {bk, i, r, b.idx(1)});
@@ -398,6 +444,8 @@ std::string DecodeAttentionKernelConfig::invalidReason() const {
     return "the head dim must be 16, 32, 64, 128 or 256";
   if (group < 1 || queryLen < 1 || rows() > kMaxRows)
     return "the query tile (group x Sq) must have 1 to 16 rows";
+  if (std::string why = checkWindows(windows, sink, causal); !why.empty())
+    return why;
   return "";
 }
 
@@ -405,13 +453,13 @@ std::string DecodeAttentionKernelConfig::kernelName() const {
   return "loom_decode_attention_" + elementType + "_d" +
          std::to_string(headDim) + "_g" + std::to_string(group) + "_sq" +
          std::to_string(queryLen) + (causal ? "_causal" : "") +
-         (softcap ? "_softcap" : "");
+         windowsNameSuffix(windows, sink) + (softcap ? "_softcap" : "");
 }
 
 std::string DecodeAttentionKernelConfig::combineKernelName() const {
   return "loom_decode_combine_" + elementType + "_d" + std::to_string(headDim) +
          "_g" + std::to_string(group) + "_sq" + std::to_string(queryLen) +
-         (lse ? "_lse" : "");
+         (lse ? "_lse" : "") + (sinkLogits ? "_sinklogits" : "");
 }
 
 FailureOr<SymbolRefAttr>
@@ -429,6 +477,8 @@ buildDecodeAttentionKernel(ModuleOp module, Location loc,
   if (c.softcap)
     sig.arguments.push_back(f32);
   sig.arguments.push_back(index);
+  if (!c.windows.empty())
+    sig.arguments.append({index, index});
   const int64_t R = c.rows();
   sig.workgroup = {{sharedMemRefType({R, c.headDim}, f32), 16},
                    {sharedMemRefType({R, C::kTileKeys}, f32), 16},
@@ -455,6 +505,8 @@ buildDecodeCombineKernel(ModuleOp module, Location loc,
                    dynamicMemRefType(4, t)};
   if (c.lse)
     sig.arguments.push_back(dynamicMemRefType(3, f32));
+  if (c.sinkLogits)
+    sig.arguments.push_back(dynamicMemRefType(1, f32));
   sig.blockSize = {static_cast<int32_t>(c.headDim), 1, 1};
   return getOrBuildKernel(module, loc, c.combineKernelName(), sig,
                           [&](KernelBuilder &b) { buildCombine(b, c); });

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace loom {
 namespace gpu {
@@ -45,6 +46,16 @@ struct DecodeAttentionKernelConfig {
   /// The combine kernel also writes each row's log-sum-exp (natural log,
   /// -inf for a row without visible key) to a [B, Hq, Sq] f32 argument.
   bool lse = false;
+  /// Sliding window (requires `causal`): empty for none, one value for
+  /// every query head, or one per query head (0: none for that head); keys
+  /// j < sink are exempt from it (AttentionMask.h). The split kernel then
+  /// visits only the sink's tiles and the window's (see the launch below).
+  std::vector<int64_t> windows;
+  int64_t sink = 0;
+  /// The combine kernel takes a [Hq] f32 argument, its last: head h's sink
+  /// logit joins every row's softmax denominator (loom.attention's
+  /// sink_logits).
+  bool sinkLogits = false;
 
   static constexpr int64_t kThreads = 128;
   /// Keys per tile: one per thread for the scores.
@@ -77,12 +88,17 @@ struct DecodeAttentionKernelConfig {
 ///   scale                                    f32
 ///   softcap c                                f32    (softcap only)
 ///   split_keys (a multiple of kTileKeys)     index
+///   sink_end, window_start                   index  (windows only)
 ///
 /// Launch: grid (B * Hkv, splits, 1), block (kThreads, 1, 1), no dynamic
 /// shared memory. CTA (x, y) covers keys [y * split_keys, min((y + 1) *
 /// split_keys, Skv)) of batch x / Hkv, kv head x % Hkv, and writes o (the
 /// sum of exp2(s - m) v over its keys, s the scores in log2 units), m (the
 /// max of s; -inf when it saw no visible key) and l (the sum of exp2(s - m)).
+/// With windows the keys are virtual: [0, sink_end) are keys [0, sink_end)
+/// (the sink's tiles) and [sink_end, sink_end + Skv - window_start) are keys
+/// [window_start, Skv) (the window's tiles); sink_end <= window_start, both
+/// multiples of kTileKeys, so that every key tile lies in one part.
 mlir::FailureOr<mlir::SymbolRefAttr>
 buildDecodeAttentionKernel(mlir::ModuleOp module, mlir::Location loc,
                            const DecodeAttentionKernelConfig &config);
@@ -92,6 +108,8 @@ buildDecodeAttentionKernel(mlir::ModuleOp module, mlir::Location loc,
 ///   o [B * Hkv, splits, rows, D], ml [B * Hkv, splits, rows, 2]
 ///                                            memref<?x?x?x?xf32>
 ///   result [B, Hq, Sq, D] (written)          memref<?x?x?x?xT>
+///   lse [B, Hq, Sq] (written)                memref<?x?x?xf32> (lse only)
+///   sink_logits [Hq]                         memref<?xf32> (sinkLogits only)
 ///
 /// Launch: grid (B * Hkv * rows, 1, 1), block (D, 1, 1). A row that no
 /// split saw a visible key for is zeros.
