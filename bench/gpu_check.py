@@ -417,15 +417,17 @@ def _w4a16(M, N=8192, K=8192, g=128):
     }
 
 
-def _decode(Bd, Skv, Hq=32, Hkv=8, Dd=128):
+def _decode(Bd, Skv, Hq=32, Hkv=8, Dd=128, entry=None, work="decode attention", read=None, peer_skv=None):
     # The floor is the cache read (peers.decode_attention_peers); the FLOPs
-    # of one token are 4 * Hq * Skv * D a sequence.
+    # of one token are 4 * Hq * Skv * D a sequence. `read`: the keys a
+    # sequence reads (a window's), `peer_skv`: the peers' cache length.
+    read = read or Skv
     return {
-        "module": "timing_decode_attention", "entry": f"t_decode_b{Bd}", "work": "decode attention",
+        "module": "timing_decode_attention", "entry": entry or f"t_decode_b{Bd}", "work": work,
         "shapes": f"B{Bd} Hq{Hq} Hkv{Hkv} Skv{Skv} D{Dd} bf16, Sq 1",
-        "flops": 4 * Bd * Hq * Skv * Dd, "rate": BF16_FLOPS,
-        "bytes": 2 * Bd * Hkv * Skv * Dd * 2 + 2 * Bd * Hq * Dd * 2,
-        "peers": ("decode", Bd, Skv), "peer_keys": None,
+        "flops": 4 * Bd * Hq * read * Dd, "rate": BF16_FLOPS,
+        "bytes": 2 * Bd * Hkv * read * Dd * 2 + 2 * Bd * Hq * Dd * 2,
+        "peers": ("decode", Bd, peer_skv or Skv), "peer_keys": None,
     }
 
 
@@ -466,6 +468,12 @@ TIMING = [
      "shapes": "4x32x4096x128 bf16", "flops": 0, "rate": BF16_FLOPS,
      "bytes": 2 * 4 * 32 * 4096 * 128 * 2 + 2 * 4096 * 64 * 4, "peers": ("rope",), "peer_keys": None},
     *[_decode(Bd, Skv) for Bd, Skv in ((1, 8192), (8, 4096), (32, 2048))],
+    # StreamingLLM decode: dense causal over 32k keys, then 4 sinks + a
+    # window of 1024 over the same cache (the peers on the 1028 keys it
+    # sees: what an ideal kernel reads).
+    _decode(1, 32768, entry="t_decode_causal_32k", work="decode attention causal, 32k"),
+    _decode(1, 32768, entry="t_decode_sink_window_32k", work="decode, 4 sinks + window 1024",
+            read=1028, peer_skv=1028),
     {"module": "timing_linear_attention", "entry": "t_linear_attention", "work": "linear attention causal, decay",
      "shapes": f"B{B} H{H} S{S} D{D} bf16",
      # chunked form (chunks of 64): intra-chunk products plus the D x D state update per token

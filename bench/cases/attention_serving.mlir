@@ -66,3 +66,23 @@ func.func @serve_wgmma_empty_rows(%q: tensor<1x2x260x64xbf16>, %k: tensor<1x2x13
   %o, %lse = loom.attention %q, %k, %v, %sinks {causal, sink = 2 : i64, window = array<i64: 16, 0>} : (tensor<1x2x260x64xbf16>, tensor<1x2x130x64xbf16>, tensor<1x2x130x64xbf16>, tensor<2xf32>) -> (tensor<1x2x260x64xbf16>, tensor<1x2x260xf32>)
   return %o, %lse : tensor<1x2x260x64xbf16>, tensor<1x2x260xf32>
 }
+
+// Decode steps on the split-KV decode kernels (the sink's and the window's
+// key tiles only): gpt-oss-style per-head windows with sinks, sink logits
+// and lse (GQA 8:2, D 64, 700 keys: not a tile multiple); speculative
+// decode (Sq 2, GQA 4:1, f16, D 128) with a sink reaching past the window
+// start; and a group with a full-attention head (every key visited).
+func.func @serve_decode_heads(%q: tensor<2x8x1x64xbf16>, %k: tensor<2x2x700x64xbf16>, %v: tensor<2x2x700x64xbf16>, %sinks: tensor<8xf32>) -> (tensor<2x8x1x64xbf16>, tensor<2x8x1xf32>) {
+  %o:2 = loom.attention %q, %k, %v, %sinks {causal, sink = 5 : i64, window = array<i64: 16, 300, 64, 64, 200, 1, 2, 3>} : (tensor<2x8x1x64xbf16>, tensor<2x2x700x64xbf16>, tensor<2x2x700x64xbf16>, tensor<8xf32>) -> (tensor<2x8x1x64xbf16>, tensor<2x8x1xf32>)
+  return %o#0, %o#1 : tensor<2x8x1x64xbf16>, tensor<2x8x1xf32>
+}
+
+func.func @serve_decode_speculative(%q: tensor<3x4x2x128xf16>, %k: tensor<3x1x1000x128xf16>, %v: tensor<3x1x1000x128xf16>) -> tensor<3x4x2x128xf16> {
+  %o = loom.attention %q, %k, %v {causal, sink = 300 : i64, window = 64 : i64, softcap = 20.0 : f32} : (tensor<3x4x2x128xf16>, tensor<3x1x1000x128xf16>, tensor<3x1x1000x128xf16>) -> tensor<3x4x2x128xf16>
+  return %o : tensor<3x4x2x128xf16>
+}
+
+func.func @serve_decode_full_head(%q: tensor<1x4x1x64xbf16>, %k: tensor<1x2x333x64xbf16>, %v: tensor<1x2x333x64xbf16>, %sinks: tensor<4xf32>) -> tensor<1x4x1x64xbf16> {
+  %o = loom.attention %q, %k, %v, %sinks {causal, sink = 2 : i64, window = array<i64: 0, 40, 7, 129>} : (tensor<1x4x1x64xbf16>, tensor<1x2x333x64xbf16>, tensor<1x2x333x64xbf16>, tensor<4xf32>) -> tensor<1x4x1x64xbf16>
+  return %o : tensor<1x4x1x64xbf16>
+}
