@@ -551,14 +551,21 @@ class Op:
         self.text = text
 
 
+# An SSA value: `%x`, or `%o#1` (a result of `%o:2 = ...`).
+VALUE = r"%[\w.$-]+(?:#\d+)?"
+
+
 def _parse_stmt(stmt):
-    m = re.match(r"\s*((?:%[\w.$-]+\s*,\s*)*%[\w.$-]+)\s*=\s*([\w.]+)(.*)$", stmt, re.S)
+    m = re.match(r"\s*((?:%[\w.$-]+\s*,\s*)*%[\w.$-]+(?::\d+)?)\s*=\s*([\w.]+)(.*)$", stmt, re.S)
     if not m:
         if re.match(r"\s*(func\.)?return\b", stmt):
             body = re.sub(r"^\s*(func\.)?return", "", stmt).split(":", 1)[0]
-            return Op([], "return", re.findall(r"%[\w.$-]+", body), {}, None, [], [], stmt)
+            return Op([], "return", re.findall(VALUE, body), {}, None, [], [], stmt)
         raise EvalError(f"cannot read statement: {stmt.strip()[:120]}")
     results = [r.strip() for r in m.group(1).split(",")]
+    packed = re.fullmatch(r"(%[\w.$-]+):(\d+)", results[0])
+    if packed:  # `%o:2 = ...`: the results are %o#0, %o#1
+        results = [f"{packed.group(1)}#{i}" for i in range(int(packed.group(2)))]
     name, rest = m.group(2), m.group(3)
     if name == "linalg.transpose":
         ins = re.search(r"ins\(\s*(%[\w.$-]+)\s*:\s*(tensor<[^>]*>)\s*\)", rest)
@@ -586,7 +593,7 @@ def _parse_stmt(stmt):
         operand_text, attr_text, type_text = rest[:brace], rest[brace:end + 1], rest[end + 1:]
     else:
         operand_text, attr_text, type_text = rest[:colon], "", rest[colon:]
-    operands = re.findall(r"%[\w.$-]+", operand_text)
+    operands = re.findall(VALUE, operand_text)
     extra = None
     if name == "loom.linear_attention":
         # Optional operands by keyword: `gate(%g) beta(%b) initial_state(%s)`.
@@ -787,7 +794,7 @@ def parse_module(text):
             s = line.strip()
             if not s:
                 continue
-            if re.match(r"(%[\w.$-]+\s*,\s*)*%[\w.$-]+\s*=", s) or re.match(r"(func\.)?return\b", s):
+            if re.match(r"(%[\w.$-]+\s*,\s*)*%[\w.$-]+(:\d+)?\s*=", s) or re.match(r"(func\.)?return\b", s):
                 stmts.append(s)
             elif stmts:
                 stmts[-1] += " " + s
