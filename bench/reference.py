@@ -205,6 +205,83 @@ def merge_attention(*pairs):
     return o, total
 
 
+def _index_list(t):
+    return [int(x) for x in t.reshape(-1).tolist()]
+
+
+def paged_attention(q, k, v, q_offsets, kv_lens, block_table, causal=False, scale=None,
+                    window=None, softcap=None, sink=None, sink_logits=None):
+    """loom.paged_attention: q [T, Hq, D] packed, k [P, page, Hkv, D], v [P,
+    page, Hkv, Dv], q_offsets [B + 1], kv_lens [B], block_table [B, maxPages].
+    The rows of sequence b are attention() (bottom-right causal, windows,
+    sink, softcap, sink_logits as there) of q[q_offsets[b]:q_offsets[b+1]]
+    over its kv_lens[b] keys K_b[j] = k[block_table[b, j // page], j % page];
+    rows that no sequence covers are 0. As the op defines for index data
+    outside the requirements: kv_lens is clamped to [0, maxPages * page] and
+    a key whose page is outside [0, P) is not visible. q_offsets that break
+    the requirements give unspecified rows: EvalError."""
+    q, k, v = q.to(F64), k.to(F64), v.to(F64)
+    T, Hq, D = q.shape
+    P, page, Hkv, _ = k.shape
+    Dv = v.shape[-1]
+    B, max_pages = block_table.shape
+    offs, lens, table = _index_list(q_offsets), _index_list(kv_lens), block_table.to(torch.int64)
+    if len(offs) != B + 1 or len(lens) != B:
+        raise EvalError(f"paged_attention: {len(offs)} q_offsets and {len(lens)} kv_lens for B={B}")
+    if offs[0] != 0 or offs[B] > T or any(a > b for a, b in zip(offs, offs[1:])):
+        raise EvalError(f"paged_attention: q_offsets {offs} break the requirements (T={T}): rows unspecified")
+    o = torch.zeros(T, Hq, Dv, dtype=F64, device=q.device)
+    for b in range(B):
+        start, end = offs[b], offs[b + 1]
+        nkv = min(max(lens[b], 0), max_pages * page)
+        if end == start or nkv == 0:
+            continue  # no rows, or no key: zeros (with sink logits too)
+        j = torch.arange(nkv, device=q.device)
+        pages = table[b].to(q.device)[j // page]
+        valid = (pages >= 0) & (pages < P)
+        safe = torch.where(valid, pages, torch.zeros_like(pages))
+        kb = k[safe, j % page].permute(1, 0, 2)[None]   # [1, Hkv, nkv, D]
+        vb = v[safe, j % page].permute(1, 0, 2)[None]
+        qb = q[start:end].permute(1, 0, 2)[None]          # [1, Hq, nq, D]
+        if bool(valid.all()):
+            ob = attention(qb, kb, vb, causal=causal, scale=scale, window=window,
+                           softcap=softcap, sink=sink, sink_logits=sink_logits)
+        else:  # keys on pages outside the cache are not visible: a block layout of 1x1 blocks
+            lay = valid[None, None, None, :].expand(1, 1, end - start, nkv)
+            ob = attention(qb, kb, vb, causal=causal, scale=scale, window=window, softcap=softcap,
+                           sink=sink, sink_logits=sink_logits, layout=lay, block_q=1, block_k=1)
+        o[start:end] = ob[0].permute(1, 0, 2)
+    return o
+
+
+def kv_cache_write(cache, new, slots):
+    """loom.kv_cache_write: cache [P, page, Hkv, D], new [T, Hkv, D], slots
+    [T]: the cache with new[t] at page slots[t] // page, offset slots[t] %
+    page; a slot < 0 (padding) or >= P * page is skipped. Two tokens with the
+    same slot leave which one is written unspecified: EvalError."""
+    P, page = cache.shape[0], cache.shape[1]
+    out = cache.clone()
+    seen = set()
+    for t, slot in enumerate(_index_list(slots)):
+        if slot < 0 or slot >= P * page:
+            continue
+        if slot in seen:
+            raise EvalError(f"kv_cache_write: slot {slot} written twice (which token wins is unspecified)")
+        seen.add(slot)
+        out[slot // page, slot % page] = new[t]
+    return out
+
+
+def rope_at_positions(x, cos, sin, positions, style="half"):
+    """loom.rope with positions: x [T, H, D], cos/sin [N, D/2]; token t uses
+    table row positions[t], clamped into [0, N - 1] (N = 0: y = x)."""
+    N = cos.shape[0]
+    if N == 0:
+        return x.to(F64)
+    pos = positions.to(torch.int64).clamp(0, N - 1).to(cos.device)
+    return rope(x, cos[pos][:, None, :], sin[pos][:, None, :], style=style)
+
+
 def _block_means(t, block):
     """Mean over consecutive blocks of dim 2 (the last block may be short)."""
     S = t.shape[2]
@@ -689,6 +766,13 @@ def _apply(op, args, notes):
                                    window=_window_attr(a), sink=a.get("sink"),
                                    sink_logits=args[4] if len(args) > 4 else None)
         return list(r) if len(op.results) == 2 else [r]
+    if n == "loom.paged_attention":
+        # Optional seventh operand: sink_logits [Hq].
+        return [paged_attention(*args[:6], causal=a.get("causal", False), scale=a.get("scale"),
+                                window=_window_attr(a), softcap=a.get("softcap"), sink=a.get("sink"),
+                                sink_logits=args[6] if len(args) > 6 else None)]
+    if n == "loom.kv_cache_write":
+        return [kv_cache_write(*args)]
     if n == "loom.merge_attention":
         return list(merge_attention(*args))
     if n == "loom.select_blocks":
@@ -730,6 +814,8 @@ def _apply(op, args, notes):
     if n == "loom.layer_norm":
         return [layer_norm(*args, epsilon=a.get("epsilon", 1e-5))]
     if n == "loom.rope":
+        if len(args) == 4:  # the fourth operand: per-token positions
+            return [rope_at_positions(*args, style=a.get("style", "half"))]
         return [rope(*args, style=a.get("style", "half"))]
     if n == "loom.gelu":
         return [gelu(*args, approximate=a.get("approximate", "none"))]
