@@ -161,7 +161,13 @@ def make_value(func, index, elem, shape, gen, device="cpu", special=None):
         if pos == 1 and op.attrs.get("rule") == "delta":
             # Keys of norm about 0.5: the delta rule's state stays bounded.
             return randn(0.5 / math.sqrt(shape[-1]))
-    if (name, pos) in (("loom.attention", 3), ("loom.block_sparse_attention", 4)):
+    if (name, pos) in (("loom.paged_attention", 3), ("loom.paged_attention", 4), ("loom.paged_attention", 5),
+                       ("loom.kv_cache_write", 2), ("loom.rope", 3)):
+        # q_offsets, kv_lens, block_table, slots, positions: random integers
+        # would break the ops' requirements and check nothing meaningful.
+        raise ValueError(f"argument {func.arg_names[index]} is index data of {name}: "
+                         f"give it a generator in CHECK_SPECIAL")
+    if (name, pos) in (("loom.attention", 3), ("loom.block_sparse_attention", 4), ("loom.paged_attention", 6)):
         # sink_logits [Hq]: sinks that take a sizeable share of each row, as
         # learned ones do (scores are O(1), rows sum over up to ~1000 keys).
         return uniform(3.0, 7.0)
@@ -185,6 +191,98 @@ def band_layout(half_width):
         J = torch.arange(shape[-1], device=device)[None, :]
         return ((I - J).abs() <= half_width).expand(*shape).contiguous()
     return make
+
+
+class PagedBatch:
+    """Special inputs of a paged-cache batch: B sequences with n_q[b] query
+    tokens (packed, then `pad` padding rows) and kv_lens[b] keys, each on its
+    own pages of a cache of P pages (a permutation of the pages seeded by
+    `seed`: no two sequences share a page, and a sequence's pages are not in
+    order). Unused block-table entries are `unused` (-1: an entry never read;
+    None: the pages that follow in the permutation, valid but another's)."""
+
+    def __init__(self, n_q, kv_lens, page, P, max_pages, seed, unused=-1):
+        self.n_q, self.lens, self.page, self.P, self.max_pages = n_q, kv_lens, page, P, max_pages
+        perm = torch.randperm(P, generator=torch.Generator().manual_seed(seed)).tolist()
+        need = [-(-n // page) for n in kv_lens]
+        if max(need) > max_pages or sum(need) > P or any(q > n for q, n in zip(n_q, kv_lens)):
+            raise ValueError(f"PagedBatch: {kv_lens} keys in pages of {page} do not fit {max_pages} x {P}")
+        self.table, cursor = [], 0
+        for n in need:
+            row = perm[cursor:cursor + n]
+            cursor += n
+            fill = [-1] * (max_pages - n) if unused == -1 else perm[cursor:] + perm[:cursor]
+            self.table.append(row + fill[:max_pages - n])
+
+    @staticmethod
+    def _tensor(values, shape, device):
+        t = torch.tensor(values, dtype=torch.int64, device=device)
+        if list(t.shape) != list(shape):
+            raise ValueError(f"special input of shape {list(t.shape)} for an argument of shape {list(shape)}")
+        return t
+
+    def q_offsets(self, shape, device):
+        offs = [0]
+        for n in self.n_q:
+            offs.append(offs[-1] + n)
+        return self._tensor(offs, shape, device)
+
+    def kv_lens(self, shape, device):
+        return self._tensor(self.lens, shape, device)
+
+    def block_table(self, shape, device):
+        return self._tensor(self.table, shape, device)
+
+    def _last_tokens(self, T):
+        # One new token per sequence (a decode step): the last key of each.
+        if any(n != 1 for n in self.n_q):
+            raise ValueError("slots and positions: one query per sequence")
+        return T - len(self.lens)
+
+    def slots(self, pad_slots):
+        """A decode step's slots: sequence b's new token at its last key; then
+        the padding tokens' slots (negative or past the cache: skipped)."""
+        def make(shape, device):
+            pad = self._last_tokens(shape[0])
+            if pad != len(pad_slots):
+                raise ValueError(f"{pad} padding tokens, {len(pad_slots)} padding slots")
+            real = [self.table[b][(n - 1) // self.page] * self.page + (n - 1) % self.page
+                    for b, n in enumerate(self.lens)]
+            return self._tensor(real + list(pad_slots), shape, device)
+        return make
+
+    def positions(self, shape, device):
+        """A decode step's positions: the new token is key kv_lens[b] - 1;
+        padding tokens at position 0."""
+        pad = self._last_tokens(shape[0])
+        return self._tensor([n - 1 for n in self.lens] + [0] * pad, shape, device)
+
+    def specials(self, **extra):
+        out = {"%q_offsets": self.q_offsets, "%kv_lens": self.kv_lens, "%block_table": self.block_table}
+        out.update(extra)
+        return out
+
+
+_decode_vllm = PagedBatch(n_q=[1, 1, 1, 1], kv_lens=[37, 200, 1, 129], page=16, P=32, max_pages=13, seed=1)
+_chunked = PagedBatch(n_q=[5, 0, 1, 12], kv_lens=[70, 20, 33, 12], page=16, P=16, max_pages=5, seed=2,
+                      unused=None)
+_softcap_dv = PagedBatch(n_q=[3, 7], kv_lens=[100, 7], page=32, P=8, max_pages=4, seed=3, unused=None)
+_decode_step = PagedBatch(n_q=[1, 1, 1], kv_lens=[45, 17, 60], page=8, P=24, max_pages=8, seed=4)
+
+# Special inputs of the correctness checks, per "module:entry": {argument
+# (index or name): fn(shape, device)}, as the timing cases' "special".
+CHECK_SPECIAL = {
+    "case_paged_attention:paged_decode_vllm": _decode_vllm.specials(),
+    "case_paged_attention:paged_chunked_prefill": _chunked.specials(),
+    "case_paged_attention:paged_softcap_dv": _softcap_dv.specials(),
+    "case_paged_attention:paged_decode_step": _decode_step.specials(
+        **{"%slots": _decode_step.slots([-1, 24 * 8]), "%positions": _decode_step.positions}),
+}
+
+
+def special_of(specials, func, index):
+    """The special generator of argument `index`, by index or by name."""
+    return specials.get(index, specials.get(func.arg_names[index]))
 
 
 def concrete_shape_sets(func, dims_table):
@@ -336,9 +434,10 @@ class Checker:
         seed = (zlib.crc32(f"{func.name}:{si}".encode()) ^ self.args.seed) & 0x7FFFFFFF
         gen = torch.Generator().manual_seed(seed)
         elems = [t.elem for t in func.arg_types]
+        special = CHECK_SPECIAL.get(case, {})
         values = []
         for i, (elem, shape) in enumerate(zip(elems, shapes)):
-            v = make_value(func, i, elem, shape, gen)
+            v = make_value(func, i, elem, shape, gen, special=special_of(special, func, i))
             if elem in ref.TORCH_FLOAT:
                 v = ref.round_to(v, elem)  # the exact values Loom receives
             values.append(v)
@@ -678,7 +777,7 @@ def time_case(case, rt, device, args, dims_table, modules, peers):
             gen = torch.Generator(device=tdev).manual_seed(1000 + si)
             stored = []
             for i, (e, s) in enumerate(zip(elems, shapes)):
-                v = make_value(func, i, e, s, gen, device=tdev, special=special.get(i))
+                v = make_value(func, i, e, s, gen, device=tdev, special=special_of(special, func, i))
                 stored.append(loomrt.encode(e, v))
                 del v
             keep.append(stored)
