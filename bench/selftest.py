@@ -8,9 +8,10 @@
 2. The i4 packing of the ABI: even index in the low nibble, signed.
 3. The reference evaluator reads every case and example.
 4. Wrong semantics are caught: each mutation of a reference op (or of the
-   i4 packing) must make the checks of the CPU modules fail, and the
-   unmutated references must pass. This shows that a PASS on the GPU means
-   the kernels agree with DIALECT.md, not merely with themselves.
+   i4 packing, or of the paged ops' index handling) must make the checks of
+   the CPU modules fail, and the unmutated references must pass. This shows
+   that a PASS on the GPU means the kernels agree with DIALECT.md, not
+   merely with themselves.
 """
 import json
 import math
@@ -167,8 +168,29 @@ mutation("rope interleaved read as half", "case_pieces", "rope_interleaved", ref
          lambda o: lambda x, c, s, style="half": o(x, c, s, "half"))
 mutation("gelu tanh read as erf", "case_pieces", "gelu_tanh", ref, "gelu",
          lambda o: lambda x, approximate="none": o(x, "none"))
+mutation("paged: GQA heads interleaved instead of grouped", "case_paged_attention", "paged_decode_vllm", ref,
+         "_expand_kv_heads", lambda o: lambda t, Hq: t.repeat(1, Hq // t.shape[1], 1, 1))
+mutation("paged: causal aligned top-left per sequence", "case_paged_attention", "paged_chunked_prefill",
+         ref, "attention", top_left_causal)
+mutation("paged: block table ignored (each sequence's pages read in order)", "case_paged_attention",
+         "paged_decode_vllm", ref, "paged_attention",
+         lambda o: lambda q, k, v, offs, lens, table, **kw: o(
+             q, k, v, offs, lens, torch.arange(table.numel()).reshape(table.shape) % k.shape[0], **kw))
+mutation("paged: the last key of each sequence dropped", "case_paged_attention", "paged_decode_vllm", ref,
+         "paged_attention", lambda o: lambda q, k, v, offs, lens, table, **kw: o(q, k, v, offs, lens - 1, table, **kw))
+mutation("paged: per-head windows and sink logits ignored", "case_paged_attention", "paged_chunked_prefill", ref,
+         "paged_attention", lambda o: lambda *a, window=None, sink_logits=None, **kw: o(*a, **kw))
+mutation("paged: softcap ignored", "case_paged_attention", "paged_softcap_dv", ref, "paged_attention",
+         lambda o: lambda *a, softcap=None, **kw: o(*a, **kw))
+mutation("kv_cache_write: negative slots wrap instead of being skipped", "case_paged_attention",
+         "paged_decode_step", ref, "kv_cache_write",
+         lambda o: lambda c, n, s: o(c, n, torch.where(s < 0, s + c.shape[0] * c.shape[1], s)))
+mutation("rope: positions ignored (token index as position)", "case_paged_attention", "paged_decode_step", ref,
+         "rope_at_positions", lambda o: lambda x, c, s, pos, style="half": o(x, c, s, torch.arange(len(pos)), style))
 p, f = run("case_sparse", "")
 expect(f == 0 and p > 0, f"unmutated references pass ({p} checks)")
+p, f = run("case_paged_attention", "")
+expect(f == 0 and p > 0, f"unmutated paged references pass ({p} checks)")
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
