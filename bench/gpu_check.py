@@ -115,6 +115,12 @@ def make_value(func, index, elem, shape, gen, device="cpu", special=None):
 
     if special is not None:
         return special(shape, device)
+    if (name, pos) in (("loom.paged_attention", 3), ("loom.paged_attention", 4), ("loom.paged_attention", 5),
+                       ("loom.kv_cache_write", 2), ("loom.rope", 3)):
+        # q_offsets, kv_lens, block_table, slots, positions: random integers
+        # would break the ops' requirements and check nothing meaningful.
+        raise ValueError(f"argument {func.arg_names[index]} is index data of {name}: "
+                         f"give it a generator in CHECK_SPECIAL")
     K = None
     if op is not None and name in ("loom.linear", "loom.qlinear", "loom.qmatmul"):
         # K from the weight [N, K] (or x); 1024 where both are dynamic (only magnitudes depend on it)
@@ -161,12 +167,6 @@ def make_value(func, index, elem, shape, gen, device="cpu", special=None):
         if pos == 1 and op.attrs.get("rule") == "delta":
             # Keys of norm about 0.5: the delta rule's state stays bounded.
             return randn(0.5 / math.sqrt(shape[-1]))
-    if (name, pos) in (("loom.paged_attention", 3), ("loom.paged_attention", 4), ("loom.paged_attention", 5),
-                       ("loom.kv_cache_write", 2), ("loom.rope", 3)):
-        # q_offsets, kv_lens, block_table, slots, positions: random integers
-        # would break the ops' requirements and check nothing meaningful.
-        raise ValueError(f"argument {func.arg_names[index]} is index data of {name}: "
-                         f"give it a generator in CHECK_SPECIAL")
     if (name, pos) in (("loom.attention", 3), ("loom.block_sparse_attention", 4), ("loom.paged_attention", 6)):
         # sink_logits [Hq]: sinks that take a sizeable share of each row, as
         # learned ones do (scores are O(1), rows sum over up to ~1000 keys).
