@@ -27,6 +27,20 @@ namespace {
 const std::pair<int64_t, int64_t> kTiles[] = {
     {1, 1}, {2, 1}, {4, 1}, {8, 1}, {16, 1}, {1, 16}, {3, 5}, {4, 2}, {2, 3}};
 
+/// "" when the split (or combine) kernel of `c` builds and verifies.
+std::string buildSplit(const DecodeAttentionKernelConfig &c) {
+  return loom::test::buildAndCheck(
+      c.kernelName(), [&](ModuleOp m, Location loc) {
+        return loom::gpu::buildDecodeAttentionKernel(m, loc, c);
+      });
+}
+std::string buildCombine(const DecodeAttentionKernelConfig &c) {
+  return loom::test::buildAndCheck(
+      c.combineKernelName(), [&](ModuleOp m, Location loc) {
+        return loom::gpu::buildDecodeCombineKernel(m, loc, c);
+      });
+}
+
 TEST(DecodeAttentionKernels, EveryConfigVerifies) {
   std::set<std::string> names, combineNames, lseNames;
   int built = 0;
@@ -43,12 +57,7 @@ TEST(DecodeAttentionKernels, EveryConfigVerifies) {
             c.causal = causal;
             c.softcap = softcap;
             ASSERT_EQ(c.invalidReason(), "") << c.kernelName();
-            EXPECT_EQ(loom::test::buildAndCheck(
-                          c.kernelName(),
-                          [&](ModuleOp m, Location loc) {
-                            return loom::gpu::buildDecodeAttentionKernel(m, loc,
-                                                                         c);
-                          }),
+            EXPECT_EQ(buildSplit(c),
                       "")
                 << c.kernelName();
             if (combineNames.insert(c.combineKernelName()).second)
@@ -58,12 +67,7 @@ TEST(DecodeAttentionKernels, EveryConfigVerifies) {
                 if (lse)
                   EXPECT_TRUE(
                       lseNames.insert(cc.combineKernelName()).second);
-                EXPECT_EQ(loom::test::buildAndCheck(
-                              cc.combineKernelName(),
-                              [&](ModuleOp m, Location loc) {
-                                return loom::gpu::buildDecodeCombineKernel(
-                                    m, loc, cc);
-                              }),
+                EXPECT_EQ(buildCombine(cc),
                           "")
                     << cc.combineKernelName();
               }
@@ -103,12 +107,7 @@ TEST(DecodeAttentionKernels, ServingConfigsVerify) {
           c.windows = windows;
           c.sink = sink;
           ASSERT_EQ(c.invalidReason(), "") << c.kernelName();
-          EXPECT_EQ(loom::test::buildAndCheck(
-                        c.kernelName(),
-                        [&](ModuleOp m, Location loc) {
-                          return loom::gpu::buildDecodeAttentionKernel(m, loc,
-                                                                       c);
-                        }),
+          EXPECT_EQ(buildSplit(c),
                     "")
               << c.kernelName();
           EXPECT_TRUE(names.insert(c.kernelName()).second) << c.kernelName();
@@ -120,12 +119,7 @@ TEST(DecodeAttentionKernels, ServingConfigsVerify) {
               continue;
             EXPECT_NE(cc.combineKernelName().find("_sinklogits"),
                       std::string::npos);
-            EXPECT_EQ(loom::test::buildAndCheck(
-                          cc.combineKernelName(),
-                          [&](ModuleOp m, Location loc) {
-                            return loom::gpu::buildDecodeCombineKernel(m, loc,
-                                                                       cc);
-                          }),
+            EXPECT_EQ(buildCombine(cc),
                       "")
                 << cc.combineKernelName();
           }
