@@ -9,8 +9,9 @@
 //     (Hq / Hkv) * Sq <= 16 (the whole GQA group's rows in one query tile,
 //     so the cache is read once per kv head instead of once per query head);
 //   - B and Skv static or dynamic; causal, softcap, scale;
-//   - windows (one, or one per query head), sinks and sink logits (issue
-//     16's serving forms): the split kernel visits only the sink's tiles and
+//   - with the opt-in TargetDescription::servingKernels (not yet checked on
+//     a GPU), windows (one, or one per query head), sinks and sink logits
+//     (issue 16's serving forms): the split kernel visits only the sink's tiles and
 //     the tiles from the first one that the group's widest window reaches
 //     (all of them when a head of the group has no window), computed here.
 //
@@ -48,12 +49,17 @@ namespace {
 constexpr int64_t kMaxQueryLen = 4;
 
 /// The config for `op`, or nothing when the kernels do not cover it.
-std::optional<DecodeAttentionKernelConfig> selectDecode(loom::AttentionOp op) {
+std::optional<DecodeAttentionKernelConfig>
+selectDecode(loom::AttentionOp op, const loom::gpu::Target &target) {
   auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
   auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
   auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
   auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
   if (!qType || !kType || !vType || !rType)
+    return std::nullopt;
+  // Windows, sinks and sink logits are opt-in until checked on a GPU
+  // (TargetDescription::servingKernels); the generic path takes them.
+  if ((op.getWindowAttr() || op.hasServingMasks()) && !target.servingKernels)
     return std::nullopt;
   for (RankedTensorType t : {qType, kType, vType, rType})
     if (t.getRank() != 4 || t.getElementType() != qType.getElementType())
@@ -102,7 +108,7 @@ bool loom::gpu::decodeAttentionApplies(Operation *operation,
                                        const Target &target) {
   auto op = dyn_cast<loom::AttentionOp>(operation);
   return op && !target.attention && target.smCount > 0 &&
-         selectDecode(op).has_value();
+         selectDecode(op, target).has_value();
 }
 
 FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
@@ -110,7 +116,7 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
   if (!decodeAttentionApplies(operation, target))
     return false;
   auto op = cast<loom::AttentionOp>(operation);
-  std::optional<DecodeAttentionKernelConfig> config = selectDecode(op);
+  std::optional<DecodeAttentionKernelConfig> config = selectDecode(op, target);
   const DecodeAttentionKernelConfig &c = *config;
   ModuleOp module = op->getParentOfType<ModuleOp>();
   Location loc = op.getLoc();
