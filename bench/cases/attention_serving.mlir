@@ -1,10 +1,11 @@
 // Serving attention (issue 16): attention sinks, one window per query head
 // and learned sink logits, checked against reference.py (which reads
-// `sink`, `window = array<i64: ...>` and the sink_logits operand). On
-// sm_90a, loom.attention with these masks takes the wgmma kernel (D 64 or
-// 128, bf16/f16, more than 64 query rows); the decode step (one query) and
-// the block-sparse entry run on the generic path, which materializes the
-// [B, Hq, Sq, Skv] f32 scores.
+// `sink`, `window = array<i64: ...>` and the sink_logits operand).
+// bench/build.sh compiles it with --serving-kernels: on sm_90a,
+// loom.attention with these masks takes the wgmma kernel (D 64 or 128,
+// bf16/f16, more than 64 query rows) and the decode steps (Sq <= 4) the
+// split-KV decode kernels; the block-sparse entry runs on the generic path,
+// which materializes the [B, Hq, Sq, Skv] f32 scores.
 //
 // - StreamingLLM: 4 sinks and a window of 1024 over 8192 tokens, 32 heads,
 //   D 128, bf16, causal; and its decode step (one query, 4 sequences).
