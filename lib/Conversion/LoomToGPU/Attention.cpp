@@ -29,8 +29,8 @@
 //
 // On sm_90a, the dense forms (causal and scale included; window and
 // softcap with the opt-in TargetDescription::servingKernels, which are not
-// yet checked on a GPU) with more than 64 query rows and no requested tile take the wgmma kernel
-// (HopperAttentionKernel.h; selectHopper) where the TMA can read q, k and
+// yet checked on a GPU) with more than 64 query rows and no requested tile
+// take the wgmma kernel (HopperAttentionKernel.h; selectHopper) where the TMA can read q, k and
 // v, checked at run time, the flash kernel otherwise. Its grid is linear,
 // query tiles fastest, so the CTAs that run together share one head's k and
 // v in L2; two consumer warpgroups ping-pong between softmax and wgmma.
@@ -38,8 +38,8 @@
 // causal 0.505 ms (cuDNN 0.820, 0.480; FA2 1.714, 0.902); docs/perf.md.
 //
 // With servingKernels, loom.attention with sinks, per-head windows or sink
-// logits (issue 16's serving forms) on sm_90a takes the same wgmma kernel (selectServingHopper,
-// rewriteServing): the kernel visits only the sink tiles and the window's
+// logits (issue 16's serving forms) on sm_90a takes the same wgmma kernel
+// (selectServingHopper, rewriteServing): the kernel visits only the sink tiles and the window's
 // tiles, masks elements only on the tiles that need it, and starts each
 // row's running max and sum from its head's sink logit. Where the TMA cannot
 // read the operands (checked at run time) the op's generic lowering runs
@@ -86,6 +86,12 @@ struct AttentionOperands {
   /// path.
   bool serving = false;
 };
+
+/// The scale as the f32 the kernels take: the op's, else 1/sqrt(D).
+float scaleOf(const AttentionOperands &a, int64_t headDim) {
+  return a.scale ? a.scale->convertToFloat()
+                 : static_cast<float>(1.0 / std::sqrt(double(headDim)));
+}
 
 AttentionOperands operandsOf(Operation *op) {
   AttentionOperands a;
@@ -155,8 +161,7 @@ selectKernel(Operation *op, const AttentionOperands &a) {
   c.softcap = a.softcap.has_value();
   // scale * log2(e) folds into one fma per score when the scale (as the f32
   // the kernel gets) is positive and normal, so that it maps -inf to -inf.
-  float scale = a.scale ? a.scale->convertToFloat()
-                        : static_cast<float>(1.0 / std::sqrt(double(d)));
+  float scale = scaleOf(a, d);
   c.positiveScale = !c.softcap && std::isnormal(scale) && scale > 0;
   if (a.layout) {
     auto lType = dyn_cast<RankedTensorType>(a.layout.getType());
@@ -408,10 +413,8 @@ rewrite(Operation *op, const AttentionOperands &a,
     args.push_back(indexConst(b, loc, static_cast<int64_t>(a.blockQ)));
     args.push_back(indexConst(b, loc, static_cast<int64_t>(a.blockK)));
   }
-  float scale = a.scale ? a.scale->convertToFloat()
-                        : static_cast<float>(1.0 / std::sqrt(double(c.headDim)));
-  Value scaleValue =
-      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
+  Value scaleValue = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(scaleOf(a, c.headDim)));
   args.push_back(scaleValue);
   Value softcapValue;
   if (c.softcap) {
@@ -511,12 +514,10 @@ selectServingHopper(Operation *op, AttentionOperands a,
       selectHopper(a, *c, target);
   if (!h)
     return std::nullopt;
-  if (std::optional<ArrayRef<int64_t>> ws = att.getHeadWindows())
-    h->windows.assign(ws->begin(), ws->end());
-  if (!h->windows.empty() && att.getSinkAttr())
-    h->sink = att.getSinkAttr().getInt();
-  h->sinkLogits = static_cast<bool>(att.getSinkLogits());
-  h->positiveScale = c->positiveScale;
+  loom::gpu::AttentionMasks masks = loom::gpu::attentionMasksOf(att);
+  h->windows = std::move(masks.windows);
+  h->sink = masks.sink;
+  h->sinkLogits = masks.sinkLogits;
   if (!h->check().empty())
     return std::nullopt;
   return h;
@@ -556,10 +557,8 @@ LogicalResult rewriteServing(Operation *op, const AttentionOperands &a,
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&choice.getThenRegion().front());
-    float scale = a.scale ? a.scale->convertToFloat()
-                          : static_cast<float>(1.0 / std::sqrt(double(h.headDim)));
-    SmallVector<Value> extra{
-        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale))};
+    SmallVector<Value> extra{arith::ConstantOp::create(
+        b, loc, b.getF32FloatAttr(scaleOf(a, h.headDim)))};
     if (h.softcap)
       extra.push_back(arith::ConstantOp::create(
           b, loc, b.getF32FloatAttr(a.softcap->convertToFloat())));

@@ -83,13 +83,10 @@ selectDecode(loom::AttentionOp op, const loom::gpu::Target &target) {
   c.causal = op.getCausal();
   c.lse = static_cast<bool>(op.getLse());
   c.softcap = op.getSoftcap().has_value();
-  if (std::optional<ArrayRef<int64_t>> ws = op.getHeadWindows())
-    c.windows.assign(ws->begin(), ws->end());
-  else if (std::optional<int64_t> w = op.getUniformWindow())
-    c.windows = {*w};
-  if (!c.windows.empty() && op.getSinkAttr())
-    c.sink = op.getSinkAttr().getInt();
-  c.sinkLogits = static_cast<bool>(op.getSinkLogits());
+  loom::gpu::AttentionMasks masks = loom::gpu::attentionMasksOf(op);
+  c.windows = std::move(masks.windows);
+  c.sink = masks.sink;
+  c.sinkLogits = masks.sinkLogits;
   if (!c.invalidReason().empty())
     return std::nullopt;
   return c;
@@ -153,8 +150,8 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
       winStart = arith::MulIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, lowKey, tileKeys), tileKeys);
     }
-    int64_t sinkTiles = (c.sink + tile - 1) / tile * tile;
-    sinkEnd = minU(b, loc, indexConst(b, loc, sinkTiles), winStart);
+    int64_t sinkKeys = (c.sink + tile - 1) / tile * tile;
+    sinkEnd = minU(b, loc, indexConst(b, loc, sinkKeys), winStart);
     keyCount = arith::AddIOp::create(
         b, loc, sinkEnd, arith::SubIOp::create(b, loc, skv, winStart));
   }

@@ -165,6 +165,18 @@ void replaceByOutputs(OpBuilder &b, Location loc, Operation *op, Value out,
   op->erase();
 }
 
+AttentionMasks attentionMasksOf(loom::AttentionOp op) {
+  AttentionMasks m;
+  if (std::optional<ArrayRef<int64_t>> ws = op.getHeadWindows())
+    m.windows.assign(ws->begin(), ws->end());
+  else if (std::optional<int64_t> w = op.getUniformWindow())
+    m.windows = {*w};
+  if (!m.windows.empty() && op.getSinkAttr())
+    m.sink = op.getSinkAttr().getInt();
+  m.sinkLogits = static_cast<bool>(op.getSinkLogits());
+  return m;
+}
+
 } // namespace gpu
 } // namespace loom
 

@@ -19,6 +19,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace loom {
 namespace gpu {
@@ -180,6 +181,17 @@ struct GemmGating {
 mlir::FailureOr<bool> rewriteGemmSiblings(llvm::ArrayRef<mlir::Operation *> gemms,
                                           const Target &target,
                                           const GemmGating *gating = nullptr);
+
+/// loom.attention's window and sink attributes as the attention kernels'
+/// configs take them: the windows (empty, the one `window = W`, or one per
+/// query head), the sink (0 without a window, where it means nothing) and
+/// whether sink logits are given.
+struct AttentionMasks {
+  std::vector<int64_t> windows;
+  int64_t sink = 0;
+  bool sinkLogits = false;
+};
+AttentionMasks attentionMasksOf(loom::AttentionOp op);
 
 } // namespace gpu
 

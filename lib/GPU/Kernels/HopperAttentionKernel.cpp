@@ -43,7 +43,6 @@
 #include "loom/GPU/Kernels/HopperAttentionKernel.h"
 
 #include "loom/GPU/Builder/AttentionMask.h"
-
 #include "loom/GPU/Builder/KernelBuilder.h"
 #include "loom/GPU/Builder/Reduce.h"
 #include "loom/GPU/Builder/Tma.h"
@@ -57,6 +56,8 @@ namespace loom {
 namespace gpu {
 
 namespace {
+
+constexpr double kLog2e = 1.44269504088896340736;
 
 using Values = KernelBuilder::Values;
 
@@ -353,7 +354,7 @@ struct Generator {
       Value logit = b.ifThenElse(
           b.slt(h, b.dim(q, 1)), b.getF32Type(),
           [&] { return b.load(sinkArg, {h}); }, [&] { return negInf(); });
-      Value m0 = b.fmul(logit, b.f32(1.44269504088896340736));
+      Value m0 = b.fmul(logit, b.f32(kLog2e));
       Value counted = b.andi(
           b.eq(t4, b.idx(0)),
           b.cmpf(arith::CmpFPredicate::ONE, logit, negInf()));
@@ -509,10 +510,10 @@ struct Generator {
     kvh = b.divu(h, group);
     q0 = b.mul(b.sub(b.sub(nby, b.idx(1)), by), b.idx(c.blockM()));
     offset = b.sub(skv, sq);
-    sl2 = b.fmul(scale, b.f32(1.44269504088896340736));
+    sl2 = b.fmul(scale, b.f32(kLog2e));
     if (c.softcap) {
       sOverC = b.fdiv(scale, softcapArg);
-      capL2 = b.fmul(softcapArg, b.f32(1.44269504088896340736));
+      capL2 = b.fmul(softcapArg, b.f32(kLog2e));
     }
 
     // Key tiles [0, ne) hold every key visible to some row of the CTA.
