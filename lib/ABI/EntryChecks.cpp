@@ -723,18 +723,41 @@ static void prepareResultSizes(ModuleOp module) {
 }
 
 FailureOr<OwningOpRef<ModuleOp>>
-loom::abi::buildEntryChecks(ModuleOp module) {
+loom::abi::buildEntryChecks(ModuleOp module, bool indexChecks) {
   MLIRContext *ctx = module.getContext();
-  // The check functions and their messages are named __loom_check_*.
+  // The check functions and their messages are named __loom_check_*,
+  // __loom_shape_* and __loom_index_*.
+  auto isCheckSymbol = [](StringRef name) {
+    return name.starts_with("__loom_check_") ||
+           name.starts_with("__loom_shape_") ||
+           name.starts_with("__loom_index_");
+  };
   for (Operation &op : module.getOps())
     if (auto symbol = dyn_cast<SymbolOpInterface>(&op);
-        symbol && (symbol.getName().starts_with("__loom_check_") ||
-                   symbol.getName().starts_with("__loom_shape_")))
+        symbol && isCheckSymbol(symbol.getName()))
       return op.emitError() << "the symbol '" << symbol.getName()
                             << "' is reserved for the module ABI (names "
-                               "starting with __loom_check_ or "
-                               "__loom_shape_); rename it";
+                               "starting with __loom_check_, __loom_shape_ "
+                               "or __loom_index_); rename it";
+  OpBuilder b(ctx);
+  OwningOpRef<ModuleOp> checks = ModuleOp::create(b, module.getLoc());
   OwningOpRef<ModuleOp> clone = module.clone();
+  if (indexChecks) {
+    // The index checks read the loom ops themselves (before any lowering)
+    // and have no asserts for the derivation below to see: built first and
+    // moved out, with snprintf's declaration.
+    PassManager index(ctx);
+    index.addPass(loom::createLoomEntryIndexChecksPass());
+    if (failed(index.run(*clone)))
+      return module.emitError("cannot build the entries' index checks");
+    for (Operation &op : llvm::make_early_inc_range(clone->getOps())) {
+      auto symbol = dyn_cast<SymbolOpInterface>(&op);
+      if (symbol && (symbol.getName().starts_with("__loom_index_") ||
+                     (isa<LLVM::LLVMFuncOp>(op) &&
+                      symbol.getName() == "snprintf")))
+        op.moveBefore(checks->getBody(), checks->getBody()->end());
+    }
+  }
   prepareResultSizes(*clone);
   // The body at tensor level, as the CPU pipeline sees it, with upstream's
   // runtime verification of every linalg and tensor op; the GPU pipeline
@@ -753,8 +776,6 @@ loom::abi::buildEntryChecks(ModuleOp module) {
   if (failed(derive.run(*clone)))
     return module.emitError("cannot derive the entries' argument checks");
 
-  OpBuilder b(ctx);
-  OwningOpRef<ModuleOp> checks = ModuleOp::create(b, module.getLoc());
   for (Operation &op : llvm::make_early_inc_range(clone->getOps())) {
     auto symbol = dyn_cast<SymbolOpInterface>(&op);
     if (symbol && (symbol.getName().starts_with("__loom_check_") ||
@@ -768,7 +789,7 @@ loom::abi::buildEntryChecks(ModuleOp module) {
     fn.setPublic();
   PassManager lower(ctx);
   if (failed(parsePassPipeline(
-          "canonicalize,cse,lower-affine,symbol-dce,"
+          "canonicalize,cse,lower-affine,symbol-dce,convert-scf-to-cf,"
           "convert-to-llvm,reconcile-unrealized-casts",
           lower, llvm::errs())))
     return module.emitError("loom: malformed entry-check pipeline");

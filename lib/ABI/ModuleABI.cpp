@@ -207,6 +207,9 @@ struct EntryABI {
   /// One per i4 argument with a dynamic innermost size (null otherwise).
   SmallVector<LLVM::GlobalOp> i4Messages;
   LLVM::LLVMFuncOp check, shape, ciface;
+  /// `_mlir_ciface___loom_index_check_<name>` (CPU modules whose ops read
+  /// index arguments), else null.
+  LLVM::LLVMFuncOp indexCheck = {};
 };
 
 /// The start that every wrapper of an entry shares, in `wrapper` (whose
@@ -284,6 +287,21 @@ void buildEntryPrologue(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
   b.setInsertionPointToStart(failed);
   LLVM::ReturnOp::create(b, loc, failed->getArgument(0));
   b.setInsertionPointToStart(passed);
+  if (!abi.indexCheck)
+    return;
+  // The index data, once the sizes are known to be right
+  // (loom-entry-index-checks): every argument's descriptor.
+  SmallVector<Value> descriptors;
+  for (unsigned k = 1; k <= entry.args.size(); ++k)
+    descriptors.push_back(load(ptr, args, ptr, int32_t(k)));
+  Value indexMessage =
+      LLVM::CallOp::create(b, loc, abi.indexCheck, descriptors).getResult();
+  Value indicesOk = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq,
+                                         indexMessage, null);
+  Block *indicesPassed = wrapper.addBlock();
+  LLVM::CondBrOp::create(b, loc, indicesOk, indicesPassed, ValueRange(),
+                         failed, ValueRange{indexMessage});
+  b.setInsertionPointToStart(indicesPassed);
 }
 
 /// The operands of `_mlir_ciface_<name>(results*, arg0*, ...)`: the result
@@ -569,6 +587,15 @@ LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
              << "entry @" << entry.name << " has no argument check "
              << checkName << " or result shape function";
     EntryABI abi{entry, {}, {}, check, shape, ciface};
+    if (auto indexCheck = module.lookupSymbol<LLVM::LLVMFuncOp>(
+            "_mlir_ciface___loom_index_check_" + entry.name)) {
+      if (gpu || indexCheck.isExternal() ||
+          indexCheck.getNumArguments() != entry.args.size())
+        return module.emitError()
+               << "entry @" << entry.name
+               << ": the index check function has not the expected form";
+      abi.indexCheck = indexCheck;
+    }
     abi.countMessage = addString(
         b, loc, checkName + "_nargs",
         entry.name + ": called with the wrong number of arguments (it takes " +

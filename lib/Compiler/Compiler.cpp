@@ -250,7 +250,7 @@ compileParsed(ModuleOp module, const loom::CompileOptions &options,
   // The entries' argument checks come from the tensor-level source, before
   // either pipeline changes it (docs/abi.md, "Entry checks").
   FailureOr<OwningOpRef<ModuleOp>> checks =
-      loom::abi::buildEntryChecks(module);
+      loom::abi::buildEntryChecks(module, /*indexChecks=*/!gpu);
   if (failed(checks))
     return failHere("");
   if (options.fuse)

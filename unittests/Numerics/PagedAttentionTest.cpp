@@ -663,4 +663,98 @@ TEST(PagedAttention, BadIndicesStayInBounds) {
   }
 }
 
+TEST(PagedAttention, BadIndicesAreRefusedByTheCompiledEntry) {
+  // The same module ahead of time (loom-compile --target=cpu): the entry
+  // reads the index arguments before the body runs and refuses the first
+  // bad index with a message naming the op, the index and its value
+  // (docs/abi.md, "Index checks"). Table entries past a sequence's pages
+  // (-7 and 1e6 in makeBatch) are not read and not refused.
+  Batch bt = makeBatch({3, 4, 2}, {3, 30, 9}, 8, 1, 0, 960);
+  ASSERT_EQ(bt.maxPages, 5);
+  ASSERT_EQ(bt.tokens, 9);
+  std::string ty = "f32";
+  Tensor q = randomTensor(ty, {bt.tokens, Hq, D}, 961);
+  Tensor k = randomTensor(ty, {bt.numPages, 8, Hkv, D}, 962);
+  Tensor v = randomTensor(ty, {bt.numPages, 8, Hkv, Dv}, 963);
+  ref::PagedOptions o;
+  o.causal = true;
+  std::string src = pagedModule(bt, Hq, Hkv, D, Dv, ty, o);
+  auto good = runCompiled(src, "f", {q, k, v, bt.qOffsets, bt.kvLens,
+                                     bt.blockTable});
+  ASSERT_TRUE(static_cast<bool>(good)) << llvm::toString(good.takeError());
+  EXPECT_LT(relativeError((*good)[0], ref::pagedAttention(q, k, v, bt.qOffsets,
+                                                          bt.kvLens,
+                                                          bt.blockTable, o)),
+            tolerance(ty));
+
+  std::string numPages = std::to_string(bt.numPages);
+  struct Corruption {
+    const char *what;
+    std::function<void(Batch &)> apply;
+    std::string message;
+  };
+  std::vector<Corruption> cases{
+      {"a page index past the cache",
+       [&](Batch &b) { b.blockTable.data[1 * 5 + 2] = double(b.numPages); },
+       "block_table[1, 2] = " + numPages + " is outside [0, " + numPages +
+           ") (the cache's pages)"},
+      {"a negative page index",
+       [](Batch &b) { b.blockTable.data[2 * 5 + 1] = -2147483648.0; },
+       "block_table[2, 1] = -2147483648 is outside [0, " + numPages + ")"},
+      {"a length past the table",
+       [](Batch &b) { b.kvLens.data = {3, 30, 2147483647.0}; },
+       "kv_lens[2] = 2147483647 is outside [0, 40] (block_table holds 5 "
+       "pages of 8 tokens per sequence)"},
+      {"a negative length", [](Batch &b) { b.kvLens.data[1] = -5; },
+       "kv_lens[1] = -5 is outside [0, 40]"},
+      {"offsets decreasing",
+       [](Batch &b) { b.qOffsets.data = {0, 3, 2, 9}; },
+       "q_offsets[2] = 2 is less than q_offsets[1] = 3 (offsets must not "
+       "decrease)"},
+      {"offsets past T", [](Batch &b) { b.qOffsets.data = {0, 3, 7, 10}; },
+       "q_offsets[3] = 10 passes the 9 query rows of q"},
+      {"offsets not starting at 0",
+       [](Batch &b) { b.qOffsets.data = {-100, 3, 7, 9}; },
+       "q_offsets[0] = -100 must be 0"},
+  };
+  for (const Corruption &c : cases) {
+    SCOPED_TRACE(c.what);
+    Batch bad = bt;
+    c.apply(bad);
+    auto out = runCompiled(src, "f", {q, k, v, bad.qOffsets, bad.kvLens,
+                                      bad.blockTable});
+    ASSERT_FALSE(static_cast<bool>(out));
+    std::string error = llvm::toString(out.takeError());
+    EXPECT_NE(error.find("f: loom.paged_attention"), std::string::npos)
+        << error;
+    EXPECT_NE(error.find(c.message), std::string::npos) << error;
+  }
+}
+
+TEST(KvCacheWrite, SlotsPastTheCacheAreRefusedByTheCompiledEntry) {
+  int64_t p = 6, page = 5, h = 2, d = 8, t = 4;
+  Tensor cache = randomTensor("f32", {p, page, h, d}, 970);
+  Tensor rows = randomTensor("f32", {t, h, d}, 971);
+  std::string src =
+      oneOp("loom.kv_cache_write",
+            {tensorType({p, page, h, d}, "f32"), tensorType({-1, h, d}, "f32"),
+             tensorType({-1}, "i32")},
+            "", tensorType({p, page, h, d}, "f32"));
+  // Padding (negative) and the last slot are fine.
+  Tensor slots({t}, {29, -1, 0, -2147483648.0});
+  auto out = runCompiled(src, "f", {cache, rows, slots});
+  ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+  EXPECT_EQ(maxAbsError((*out)[0], ref::kvCacheWrite(cache, rows, slots)),
+            0.0);
+  Tensor bad({t}, {29, -1, 30, 1000000});
+  out = runCompiled(src, "f", {cache, rows, bad});
+  ASSERT_FALSE(static_cast<bool>(out));
+  std::string error = llvm::toString(out.takeError());
+  EXPECT_NE(error.find("f: loom.kv_cache_write"), std::string::npos) << error;
+  EXPECT_NE(error.find("slots[2] = 30 is outside the cache's slots [0, 30) "
+                       "(6 pages of 5 tokens; a negative slot is skipped)"),
+            std::string::npos)
+      << error;
+}
+
 } // namespace

@@ -74,9 +74,11 @@ mlir::LogicalResult checkNoDeclarations(mlir::ModuleOp module);
 /// runs convert-loom-to-linalg, upstream generate-runtime-verification and
 /// loom-entry-checks on a clone of `module` and lowers the resulting
 /// `__loom_check_<entry>` functions and their messages. Needs the passes
-/// registered (loom::registerAllPasses). Fails with a diagnostic.
+/// registered (loom::registerAllPasses). With `indexChecks` (CPU modules,
+/// whose arguments are host memory), also the `__loom_index_check_<entry>`
+/// functions of loom-entry-index-checks. Fails with a diagnostic.
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
-buildEntryChecks(mlir::ModuleOp module);
+buildEntryChecks(mlir::ModuleOp module, bool indexChecks);
 
 /// On the LLVM-dialect module produced by the CPU or GPU pipeline: moves in
 /// the check and shape functions of buildEntryChecks (`checks`, emptied),

@@ -161,4 +161,60 @@ def LoomEntryChecksPass : Pass<"loom-entry-checks", "::mlir::ModuleOp"> {
   ];
 }
 
+def LoomEntryIndexChecksPass
+    : Pass<"loom-entry-index-checks", "::mlir::ModuleOp"> {
+  let summary = "Check the index data that an entry's paged serving ops read (CPU modules)";
+  let description = [{
+    Builds, for every public `func.func` with a body (an entry) whose
+    `loom.paged_attention`, `loom.kv_cache_write` or `loom.rope` with
+    `positions` reads an index tensor that is an argument of the entry
+    (through `tensor.cast`), a private function
+    `__loom_index_check_<entry>(memref args...) -> !llvm.ptr` with
+    `llvm.emit_c_interface`. It takes every argument as a memref of the
+    argument's type, reads the index arguments (host memory: for CPU modules
+    only) and returns NULL when every index meets its op's requirements, else
+    the message of the first that does not, formatted with `snprintf` into a
+    thread-local buffer (`__loom_index_message`, 512 bytes). The checks, in
+    the order of the ops in the body:
+
+    - `loom.paged_attention`: `q_offsets[0] = 0`; `q_offsets` does not
+      decrease; its last value is at most `q`'s rows `T`; every `kv_lens[b]`
+      in `[0, maxPages * page]`; every page a sequence reads,
+      `block_table[b, i]` for `i < ceil(kv_lens[b] / page)`, in `[0, P)`
+      (the other entries of a row are not read and not checked);
+    - `loom.kv_cache_write`: every slot below `P * page` (a negative slot is
+      padding and skipped);
+    - `loom.rope` with `positions`: every position in `[0, N)`, `N` the
+      tables' rows.
+
+    A bound that is dynamic and not an argument's size, or an index tensor
+    that the body computes, leaves that check out (the op still never reads
+    out of bounds). Messages read like
+    `step: loom.paged_attention (at paged.mlir:9:8): block_table[0, 1] = 7
+    is outside [0, 3) (the cache's pages)`. `buildEntryChecks` runs this
+    pass for CPU modules and `loom_entry_*`, `loom_shape_*` and
+    `loom_call_*` call the function after the size checks
+    (docs/abi.md, "Index checks").
+
+    Example: `loom-opt --loom-entry-index-checks` on
+
+    ```mlir
+    func.func @f(%x: tensor<?x1x2xf32>, %cos: tensor<4x1xf32>,
+                 %sin: tensor<4x1xf32>, %pos: tensor<?xi32>) -> tensor<?x1x2xf32> {
+      %y = loom.rope %x, %cos, %sin, %pos : (...) -> tensor<?x1x2xf32>
+      return %y : tensor<?x1x2xf32>
+    }
+    ```
+
+    adds `func.func private @__loom_index_check_f(%arg0: memref<?x1x2xf32>,
+    ..., %arg3: memref<?xi32>) -> !llvm.ptr`, a loop over `%arg3` for the
+    first position outside `[0, 4)`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::func::FuncDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::cf::ControlFlowDialect"
+  ];
+}
+
 #endif // LOOM_ABI_PASSES_TD

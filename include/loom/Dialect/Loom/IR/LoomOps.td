@@ -264,7 +264,7 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
     no visible key is 0 (with `sink_logits` too). Query rows that no
     sequence covers (rows `q_offsets[B]` and after, padding) are 0.
 
-    Requirements on the index data (not checked yet: see below):
+    Requirements on the index data:
     `q_offsets[0] = 0`, `q_offsets` nondecreasing, `q_offsets[B] <= T`,
     `0 <= kv_lens[b] <= maxPages * page`, and every page index read,
     `block_table[b, i]` for `i < ceil(n_kv(b) / page)`, in `[0, P)`.
@@ -275,9 +275,12 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
     op never reads or writes outside its tensors: a row is assigned to the
     sequence whose range holds it (none where the ranges break the
     requirements), `kv_lens` is clamped to `[0, maxPages * page]`, and a key
-    whose page index is outside `[0, P)` is not visible. Such inputs give
-    unspecified values, not an error: reporting them is a follow-up (issue
-    16, deliverable 4).
+    whose page index is outside `[0, P)` is not visible. The op gives
+    unspecified values for such inputs. A compiled CPU module checks the
+    requirements when the index tensors are arguments of the entry: the
+    call is refused before it runs, with a message naming the op, its
+    location, the index and its value (docs/abi.md, "Index checks"). GPU
+    modules do not check them yet.
 
     The verifier checks everything static: ranks, element types (`i32`
     indices), `D`, `Dv`, `P`, `page`, `Hkv`, `T`, `Hq` and `B` agreeing
@@ -329,8 +332,10 @@ def Loom_KvCacheWriteOp : Loom_Op<"kv_cache_write"> {
     slot skips its token (vLLM's padding convention). Every other element
     of the result is the cache's.
 
-    Not checked yet (issue 16, deliverable 4): a slot at or past
-    `P * page` is skipped too, never written out of bounds, and not reported.
+    A slot at or past `P * page` is skipped too, never written out of
+    bounds. A compiled CPU module refuses such a slot when `slots` is an
+    argument of the entry (docs/abi.md, "Index checks"); GPU modules do
+    not check it yet.
     Two tokens with the same slot: one of them is written (which one is
     unspecified).
 
@@ -748,10 +753,11 @@ def Loom_RopeOp : Loom_Op<"rope"> {
     tokens) and the tables are `[N, D/2]` for any number `N` of positions;
     token `t` uses table row `positions[t]` (`c = cos[positions[t]]`,
     `s = sin[positions[t]]`), the same rotation otherwise. A rank-3 `x`
-    requires `positions` and `positions` requires a rank-3 `x`. A position
-    outside `[0, N)` is not an error (not checked yet: issue 16,
-    deliverable 4): it is clamped into `[0, N - 1]` (with `N = 0`, `y = x`),
-    never read out of bounds.
+    requires `positions` and `positions` requires a rank-3 `x`. The op
+    clamps a position outside `[0, N)` into `[0, N - 1]` (with `N = 0`,
+    `y = x`), never reading out of bounds; a compiled CPU module refuses
+    such a position when `positions` is an argument of the entry
+    (docs/abi.md, "Index checks"); GPU modules do not check it yet.
 
     Example:
 
