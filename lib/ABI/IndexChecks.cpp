@@ -85,7 +85,7 @@ private:
   void checkPagedAttention(loom::PagedAttentionOp op);
   void checkCacheWrite(loom::KvCacheWriteOp op);
   void checkRope(loom::RopeOp op);
-  void add(Operation *op, Failure failure);
+  void add(Failure failure);
   void finish();
 
   func::FuncOp entry;
@@ -163,10 +163,9 @@ Failure IndexCheckBuilder::scan(Value lo, Value hi, unsigned numValues,
   return failure;
 }
 
-void IndexCheckBuilder::add(Operation *op, Failure failure) {
+void IndexCheckBuilder::add(Failure failure) {
   failure.format = where + failure.format;
   failures.push_back(std::move(failure));
-  (void)op;
 }
 
 void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
@@ -178,7 +177,7 @@ void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
   if (offsets) {
     Value n = sizeOf(op.getQOffsets(), 0);
     // q_offsets[0] = 0 (where q_offsets has an element).
-    add(op, scan(zero, arith::MinSIOp::create(b, loc, n, one), 1,
+    add(scan(zero, arith::MinSIOp::create(b, loc, n, one), 1,
                  [&](Value t) -> std::pair<Value, SmallVector<Value>> {
                    Value v = load(offsets, t);
                    return {arith::CmpIOp::create(
@@ -188,7 +187,7 @@ void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
     failures.back().values.erase(failures.back().values.begin());
     failures.back().format += "q_offsets[0] = %lld must be 0";
     // Not decreasing.
-    add(op, scan(one, n, 3,
+    add(scan(one, n, 3,
                  [&](Value t) -> std::pair<Value, SmallVector<Value>> {
                    Value v = load(offsets, t);
                    Value before = arith::SubIOp::create(b, loc, t, one);
@@ -203,7 +202,7 @@ void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
     // The last offset within q's rows.
     if (Value rows = sizeOf(op.getQ(), 0)) {
       Value last = arith::SubIOp::create(b, loc, n, one);
-      add(op, scan(arith::MaxSIOp::create(b, loc, last, zero), n, 2,
+      add(scan(arith::MaxSIOp::create(b, loc, last, zero), n, 2,
                    [&](Value t) -> std::pair<Value, SmallVector<Value>> {
                      Value v = load(offsets, t);
                      return {arith::CmpIOp::create(
@@ -221,7 +220,7 @@ void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
     return;
   Value capacity = b.createOrFold<arith::MulIOp>(loc, maxPages, page);
   Value numSeqs = sizeOf(op.getKvLens(), 0);
-  add(op, scan(zero, numSeqs, 4,
+  add(scan(zero, numSeqs, 4,
                [&](Value t) -> std::pair<Value, SmallVector<Value>> {
                  Value v = load(lens, t);
                  Value below = arith::CmpIOp::create(
@@ -242,14 +241,17 @@ void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
   // Every page a sequence reads: block_table[s, i] for i < ceil(kv_lens[s] /
   // page), over the rows both kv_lens and block_table have.
   Value rows = arith::MinSIOp::create(b, loc, numSeqs, tableRows);
-  Value pageMinusOne = arith::SubIOp::create(b, loc, page, one);
-  add(op, scan(zero, rows, 3,
+  // (A dynamic page of 0 holds no key: every length is 0, checked above;
+  // dividing by at least 1 keeps the division defined.)
+  Value divisor = b.createOrFold<arith::MaxSIOp>(loc, page, one);
+  Value pageMinusOne = arith::SubIOp::create(b, loc, divisor, one);
+  add(scan(zero, rows, 3,
                [&](Value s) -> std::pair<Value, SmallVector<Value>> {
                  Value len = load(lens, s);
                  len = arith::MaxSIOp::create(b, loc, len, zero);
                  Value used = arith::DivSIOp::create(
                      b, loc, arith::AddIOp::create(b, loc, len, pageMinusOne),
-                     page);
+                     divisor);
                  used = arith::MinSIOp::create(b, loc, used, maxPages);
                  Failure inner = scan(
                      zero, used, 2,
@@ -280,7 +282,7 @@ void IndexCheckBuilder::checkCacheWrite(loom::KvCacheWriteOp op) {
     return;
   Value capacity = b.createOrFold<arith::MulIOp>(loc, pages, page);
   // A negative slot is padding (skipped); one at or past P * page is bad.
-  add(op, scan(i64(0), count, 4,
+  add(scan(i64(0), count, 4,
                [&](Value t) -> std::pair<Value, SmallVector<Value>> {
                  Value v = load(slots, t);
                  return {arith::CmpIOp::create(
@@ -300,7 +302,7 @@ void IndexCheckBuilder::checkRope(loom::RopeOp op) {
   Value count = sizeOf(op.getPositions(), 0);
   if (!positions || !rows || !count)
     return;
-  add(op, scan(i64(0), count, 2,
+  add(scan(i64(0), count, 2,
                [&](Value t) -> std::pair<Value, SmallVector<Value>> {
                  Value v = load(positions, t);
                  Value below = arith::CmpIOp::create(
@@ -421,8 +423,10 @@ struct LoomEntryIndexChecksPass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<func::FuncOp> entries;
+    // Entries take ranked tensors (loom-compile refuses others before).
     for (auto fn : module.getOps<func::FuncOp>())
-      if (fn.isPublic() && !fn.isDeclaration())
+      if (fn.isPublic() && !fn.isDeclaration() &&
+          llvm::all_of(fn.getArgumentTypes(), llvm::IsaPred<RankedTensorType>))
         entries.push_back(fn);
     for (func::FuncOp entry : entries)
       IndexCheckBuilder(entry, module).build();

@@ -620,19 +620,32 @@ TEST(PagedLlama, DynamicTokensThroughLoomCompile) {
 // Indices that break the requirements: never a fault
 //===----------------------------------------------------------------------===//
 
+/// A small causal f32 batch (3 sequences, pages of 8, maxPages 5, T 9)
+/// whose index data the tests below corrupt.
+struct CorruptionCase {
+  Batch bt = makeBatch({3, 4, 2}, {3, 30, 9}, 8, 1, 0, 960);
+  Tensor q = randomTensor("f32", {bt.tokens, Hq, D}, 961);
+  Tensor k = randomTensor("f32", {bt.numPages, 8, Hkv, D}, 962);
+  Tensor v = randomTensor("f32", {bt.numPages, 8, Hkv, Dv}, 963);
+  ref::PagedOptions o = causal();
+  std::string src = pagedModule(bt, Hq, Hkv, D, Dv, "f32", o);
+
+  static ref::PagedOptions causal() {
+    ref::PagedOptions o;
+    o.causal = true;
+    return o;
+  }
+};
+
 TEST(PagedAttention, BadIndicesStayInBounds) {
   // Not checked yet (issue 16, deliverable 4): pages out of range, kv_lens
   // past the table and negative, offsets that decrease or pass T. The op
   // must not read out of bounds: the output is finite (the cache has no
   // NaN here) and rows of no sequence are 0.
-  Batch bt = makeBatch({3, 4, 2}, {3, 30, 9}, 8, 1, 0, 960);
-  std::string ty = "f32";
-  Tensor q = randomTensor(ty, {bt.tokens, Hq, D}, 961);
-  Tensor k = randomTensor(ty, {bt.numPages, 8, Hkv, D}, 962);
-  Tensor v = randomTensor(ty, {bt.numPages, 8, Hkv, Dv}, 963);
-  ref::PagedOptions o;
-  o.causal = true;
-  std::string src = pagedModule(bt, Hq, Hkv, D, Dv, ty, o);
+  CorruptionCase c0;
+  const Batch &bt = c0.bt;
+  const Tensor &q = c0.q, &k = c0.k, &v = c0.v;
+  const std::string &src = c0.src;
   struct Corruption {
     const char *what;
     std::function<void(Batch &)> apply;
@@ -669,23 +682,19 @@ TEST(PagedAttention, BadIndicesAreRefusedByTheCompiledEntry) {
   // bad index with a message naming the op, the index and its value
   // (docs/abi.md, "Index checks"). Table entries past a sequence's pages
   // (-7 and 1e6 in makeBatch) are not read and not refused.
-  Batch bt = makeBatch({3, 4, 2}, {3, 30, 9}, 8, 1, 0, 960);
+  CorruptionCase c0;
+  const Batch &bt = c0.bt;
+  const Tensor &q = c0.q, &k = c0.k, &v = c0.v;
+  const std::string &src = c0.src;
   ASSERT_EQ(bt.maxPages, 5);
   ASSERT_EQ(bt.tokens, 9);
-  std::string ty = "f32";
-  Tensor q = randomTensor(ty, {bt.tokens, Hq, D}, 961);
-  Tensor k = randomTensor(ty, {bt.numPages, 8, Hkv, D}, 962);
-  Tensor v = randomTensor(ty, {bt.numPages, 8, Hkv, Dv}, 963);
-  ref::PagedOptions o;
-  o.causal = true;
-  std::string src = pagedModule(bt, Hq, Hkv, D, Dv, ty, o);
   auto good = runCompiled(src, "f", {q, k, v, bt.qOffsets, bt.kvLens,
                                      bt.blockTable});
   ASSERT_TRUE(static_cast<bool>(good)) << llvm::toString(good.takeError());
   EXPECT_LT(relativeError((*good)[0], ref::pagedAttention(q, k, v, bt.qOffsets,
                                                           bt.kvLens,
-                                                          bt.blockTable, o)),
-            tolerance(ty));
+                                                          bt.blockTable, c0.o)),
+            tolerance("f32"));
 
   std::string numPages = std::to_string(bt.numPages);
   struct Corruption {
