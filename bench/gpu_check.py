@@ -241,7 +241,7 @@ class PagedBatch:
 
     def slots(self, pad_slots):
         """A decode step's slots: sequence b's new token at its last key; then
-        the padding tokens' slots (negative or past the cache: skipped)."""
+        the padding tokens' slots (negative: skipped)."""
         def make(shape, device):
             pad = self._last_tokens(shape[0])
             if pad != len(pad_slots):
@@ -268,6 +268,8 @@ _chunked = PagedBatch(n_q=[5, 0, 1, 12], kv_lens=[70, 20, 33, 12], page=16, P=16
                       unused=None)
 _softcap_dv = PagedBatch(n_q=[3, 7], kv_lens=[100, 7], page=32, P=8, max_pages=4, seed=3, unused=None)
 _decode_step = PagedBatch(n_q=[1, 1, 1], kv_lens=[45, 17, 60], page=8, P=24, max_pages=8, seed=4)
+_lengths_8192 = PagedBatch(n_q=[1, 15, 1, 5, 1, 16], kv_lens=[1, 15, 16, 17, 1000, 8192], page=16, P=584,
+                           max_pages=513, seed=5)
 
 # Special inputs of the correctness checks, per "module:entry": {argument
 # (index or name): fn(shape, device)}, as the timing cases' "special".
@@ -275,8 +277,10 @@ CHECK_SPECIAL = {
     "case_paged_attention:paged_decode_vllm": _decode_vllm.specials(),
     "case_paged_attention:paged_chunked_prefill": _chunked.specials(),
     "case_paged_attention:paged_softcap_dv": _softcap_dv.specials(),
+    "case_paged_attention:paged_lengths_8192": _lengths_8192.specials(),
+    "case_paged_attention:paged_lengths_8192_streaming": _lengths_8192.specials(),
     "case_paged_attention:paged_decode_step": _decode_step.specials(
-        **{"%slots": _decode_step.slots([-1, 24 * 8]), "%positions": _decode_step.positions}),
+        **{"%slots": _decode_step.slots([-1, -100]), "%positions": _decode_step.positions}),
 }
 
 

@@ -20,9 +20,15 @@
 //   full 7-token prompt; pages of 32.
 // - The decode step in one function: RoPE on q and the new keys at their
 //   positions, the new keys and values written at their slots (two padding
-//   tokens: slot -1 and a slot past the cache, both skipped), then paged
+//   tokens at negative slots, skipped; a slot past the cache is refused by
+//   a CPU module's index checks), then paged
 //   attention over the updated caches; the updated key cache is a result
 //   too. MQA 4:1, D 64, pages of 8, bf16.
+// - Lengths 1 to 8192 in pages of 16 (issue 16's mixed batch): KV lengths
+//   1, 15, 16, 17, 1000 and 8192 with 1, 15, 1, 5, 1 and 16 queries (the
+//   last a prefill chunk at the end of a long context), 2 padding rows;
+//   GQA 8:2, D 128, bf16; causal, and StreamingLLM's 4 sinks and window
+//   1024.
 
 func.func @paged_decode_vllm(%q: tensor<4x8x128xbf16>, %k: tensor<32x16x2x128xbf16>, %v: tensor<32x16x2x128xbf16>, %q_offsets: tensor<5xi32>, %kv_lens: tensor<4xi32>, %block_table: tensor<4x13xi32>) -> tensor<4x8x128xbf16> {
   %o = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table {causal} : (tensor<4x8x128xbf16>, tensor<32x16x2x128xbf16>, tensor<32x16x2x128xbf16>, tensor<5xi32>, tensor<4xi32>, tensor<4x13xi32>) -> tensor<4x8x128xbf16>
@@ -46,4 +52,14 @@ func.func @paged_decode_step(%q: tensor<5x4x64xbf16>, %k_new: tensor<5x1x64xbf16
   %v2 = loom.kv_cache_write %v_cache, %v_new, %slots : (tensor<24x8x1x64xbf16>, tensor<5x1x64xbf16>, tensor<5xi32>) -> tensor<24x8x1x64xbf16>
   %o = loom.paged_attention %qr, %k2, %v2, %q_offsets, %kv_lens, %block_table {causal} : (tensor<5x4x64xbf16>, tensor<24x8x1x64xbf16>, tensor<24x8x1x64xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<5x4x64xbf16>
   return %o, %k2 : tensor<5x4x64xbf16>, tensor<24x8x1x64xbf16>
+}
+
+func.func @paged_lengths_8192(%q: tensor<41x8x128xbf16>, %k: tensor<584x16x2x128xbf16>, %v: tensor<584x16x2x128xbf16>, %q_offsets: tensor<7xi32>, %kv_lens: tensor<6xi32>, %block_table: tensor<6x513xi32>) -> tensor<41x8x128xbf16> {
+  %o = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table {causal} : (tensor<41x8x128xbf16>, tensor<584x16x2x128xbf16>, tensor<584x16x2x128xbf16>, tensor<7xi32>, tensor<6xi32>, tensor<6x513xi32>) -> tensor<41x8x128xbf16>
+  return %o : tensor<41x8x128xbf16>
+}
+
+func.func @paged_lengths_8192_streaming(%q: tensor<41x8x128xbf16>, %k: tensor<584x16x2x128xbf16>, %v: tensor<584x16x2x128xbf16>, %q_offsets: tensor<7xi32>, %kv_lens: tensor<6xi32>, %block_table: tensor<6x513xi32>) -> tensor<41x8x128xbf16> {
+  %o = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table {causal, sink = 4 : i64, window = 1024 : i64} : (tensor<41x8x128xbf16>, tensor<584x16x2x128xbf16>, tensor<584x16x2x128xbf16>, tensor<7xi32>, tensor<6xi32>, tensor<6x513xi32>) -> tensor<41x8x128xbf16>
+  return %o : tensor<41x8x128xbf16>
 }

@@ -272,6 +272,39 @@ INSTANTIATE_TEST_SUITE_P(
       return info.param.name();
     });
 
+TEST(PagedAttention, LengthsOneTo8192InPagesOf16) {
+  // The mixed batch: KV lengths from 1 to 8192 in pages of 16
+  // (around page boundaries, and a long context whose last 16 tokens are a
+  // prefill chunk), against the float64 reference, without and with a
+  // StreamingLLM mask (4 sinks, window 1024).
+  Batch bt = makeBatch({1, 15, 1, 5, 1, 16}, {1, 15, 16, 17, 1000, 8192}, 16,
+                       /*spare=*/2, /*padding=*/2, 980);
+  ASSERT_EQ(bt.maxPages, 513);
+  for (std::string ty : {"f32", "bf16"})
+    for (bool streaming : {false, true}) {
+      SCOPED_TRACE(ty + (streaming ? " sink 4, window 1024" : " causal"));
+      ref::PagedOptions o;
+      o.causal = true;
+      if (streaming) {
+        o.sink = 4;
+        o.window = 1024;
+      }
+      Tensor q = randomTensor(ty, {bt.tokens, Hq, D}, 981, -2.0, 2.0);
+      Tensor k = makeCache(bt, Hkv, D, ty, 982);
+      Tensor v = makeCache(bt, Hkv, Dv, ty, 983);
+      auto out = runOnCPU(pagedModule(bt, Hq, Hkv, D, Dv, ty, o), "f",
+                          {q, k, v, bt.qOffsets, bt.kvLens, bt.blockTable});
+      ASSERT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+      const Tensor &got = (*out)[0];
+      ASSERT_TRUE(allFinite(got));
+      EXPECT_LT(relativeError(got, ref::pagedAttention(q, k, v, bt.qOffsets,
+                                                       bt.kvLens,
+                                                       bt.blockTable, o)),
+                tolerance(ty));
+      expectPaddingZero(got, bt.tokens - 2);
+    }
+}
+
 //===----------------------------------------------------------------------===//
 // Equal to loom.attention on each sequence
 //===----------------------------------------------------------------------===//
