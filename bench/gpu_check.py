@@ -233,29 +233,31 @@ class PagedBatch:
     def block_table(self, shape, device):
         return self._tensor(self.table, shape, device)
 
-    def _last_tokens(self, T):
-        # One new token per sequence (a decode step): the last key of each.
-        if any(n != 1 for n in self.n_q):
-            raise ValueError("slots and positions: one query per sequence")
-        return T - len(self.lens)
+    def _new_tokens(self, T):
+        """The packed rows' keys: sequence b's n_q[b] rows are its last n_q[b]
+        keys (a prefill or a decode step appends them); then T - sum(n_q)
+        padding rows."""
+        keys = [(b, n - q + r) for b, (q, n) in enumerate(zip(self.n_q, self.lens)) for r in range(q)]
+        if len(keys) > T:
+            raise ValueError(f"{len(keys)} new tokens in {T} rows")
+        return keys, T - len(keys)
 
     def slots(self, pad_slots):
-        """A decode step's slots: sequence b's new token at its last key; then
-        the padding tokens' slots (negative: skipped)."""
+        """The new tokens' slots (each at its key's page and offset); then the
+        padding tokens' slots (negative: skipped)."""
         def make(shape, device):
-            pad = self._last_tokens(shape[0])
+            keys, pad = self._new_tokens(shape[0])
             if pad != len(pad_slots):
                 raise ValueError(f"{pad} padding tokens, {len(pad_slots)} padding slots")
-            real = [self.table[b][(n - 1) // self.page] * self.page + (n - 1) % self.page
-                    for b, n in enumerate(self.lens)]
+            real = [self.table[b][j // self.page] * self.page + j % self.page for b, j in keys]
             return self._tensor(real + list(pad_slots), shape, device)
         return make
 
     def positions(self, shape, device):
-        """A decode step's positions: the new token is key kv_lens[b] - 1;
-        padding tokens at position 0."""
-        pad = self._last_tokens(shape[0])
-        return self._tensor([n - 1 for n in self.lens] + [0] * pad, shape, device)
+        """The new tokens' positions (their key indices); padding tokens at
+        position 0."""
+        keys, pad = self._new_tokens(shape[0])
+        return self._tensor([j for _, j in keys] + [0] * pad, shape, device)
 
     def specials(self, **extra):
         out = {"%q_offsets": self.q_offsets, "%kv_lens": self.kv_lens, "%block_table": self.block_table}
@@ -268,6 +270,8 @@ _chunked = PagedBatch(n_q=[5, 0, 1, 12], kv_lens=[70, 20, 33, 12], page=16, P=16
                       unused=None)
 _softcap_dv = PagedBatch(n_q=[3, 7], kv_lens=[100, 7], page=32, P=8, max_pages=4, seed=3, unused=None)
 _decode_step = PagedBatch(n_q=[1, 1, 1], kv_lens=[45, 17, 60], page=8, P=24, max_pages=8, seed=4)
+_llama_prefill = PagedBatch(n_q=[20, 17, 9], kv_lens=[20, 17, 9], page=16, P=16, max_pages=4, seed=6)
+_llama_decode = PagedBatch(n_q=[1, 1, 1], kv_lens=[21, 40, 100], page=16, P=12, max_pages=8, seed=7)
 _lengths_8192 = PagedBatch(n_q=[1, 15, 1, 5, 1, 16], kv_lens=[1, 15, 16, 17, 1000, 8192], page=16, P=584,
                            max_pages=513, seed=5)
 
@@ -277,6 +281,10 @@ CHECK_SPECIAL = {
     "case_paged_attention:paged_decode_vllm": _decode_vllm.specials(),
     "case_paged_attention:paged_chunked_prefill": _chunked.specials(),
     "case_paged_attention:paged_softcap_dv": _softcap_dv.specials(),
+    "case_paged_llama:paged_llama_prefill": _llama_prefill.specials(
+        **{"%slots": _llama_prefill.slots([-1, -1]), "%positions": _llama_prefill.positions}),
+    "case_paged_llama:paged_llama_decode": _llama_decode.specials(
+        **{"%slots": _llama_decode.slots([-1]), "%positions": _llama_decode.positions}),
     "case_paged_attention:paged_lengths_8192": _lengths_8192.specials(),
     "case_paged_attention:paged_lengths_8192_streaming": _lengths_8192.specials(),
     "case_paged_attention:paged_decode_step": _decode_step.specials(
