@@ -279,6 +279,7 @@ _lengths_8192 = PagedBatch(n_q=[1, 15, 1, 5, 1, 16], kv_lens=[1, 15, 16, 17, 100
 # (index or name): fn(shape, device)}, as the timing cases' "special".
 CHECK_SPECIAL = {
     "case_paged_attention:paged_decode_vllm": _decode_vllm.specials(),
+    "case_paged_attention:paged_decode_lse": _decode_vllm.specials(),
     "case_paged_attention:paged_chunked_prefill": _chunked.specials(),
     "case_paged_attention:paged_softcap_dv": _softcap_dv.specials(),
     "case_paged_llama:paged_llama_prefill": _llama_prefill.specials(

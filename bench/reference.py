@@ -210,7 +210,7 @@ def _index_list(t):
 
 
 def paged_attention(q, k, v, q_offsets, kv_lens, block_table, causal=False, scale=None,
-                    window=None, softcap=None, sink=None, sink_logits=None):
+                    window=None, softcap=None, sink=None, sink_logits=None, with_lse=False):
     """loom.paged_attention: q [T, Hq, D] packed, k [P, page, Hkv, D], v [P,
     page, Hkv, Dv], q_offsets [B + 1], kv_lens [B], block_table [B, maxPages].
     The rows of sequence b are attention() (bottom-right causal, windows,
@@ -219,7 +219,9 @@ def paged_attention(q, k, v, q_offsets, kv_lens, block_table, causal=False, scal
     rows that no sequence covers are 0. As the op defines for index data
     outside the requirements: kv_lens is clamped to [0, maxPages * page] and
     a key whose page is outside [0, P) is not visible. q_offsets that break
-    the requirements give unspecified rows: EvalError."""
+    the requirements give unspecified rows: EvalError. With `with_lse`, (o,
+    lse [T, Hq]): each covered row's lse as attention() gives it (sink_h or
+    -inf for a row without a visible key), -inf for rows of no sequence."""
     q, k, v = q.to(F64), k.to(F64), v.to(F64)
     T, Hq, D = q.shape
     P, page, Hkv, _ = k.shape
@@ -231,9 +233,12 @@ def paged_attention(q, k, v, q_offsets, kv_lens, block_table, causal=False, scal
     if offs[0] != 0 or offs[B] > T or any(a > b for a, b in zip(offs, offs[1:])):
         raise EvalError(f"paged_attention: q_offsets {offs} break the requirements (T={T}): rows unspecified")
     o = torch.zeros(T, Hq, Dv, dtype=F64, device=q.device)
+    lse = torch.full((T, Hq), float("-inf"), dtype=F64, device=q.device)
     for b in range(B):
         start, end = offs[b], offs[b + 1]
         nkv = min(max(lens[b], 0), max_pages * page)
+        if end > start and nkv == 0 and sink_logits is not None:
+            lse[start:end] = sink_logits.to(F64).to(q.device)[None, :]
         if end == start or nkv == 0:
             continue  # no rows, or no key: zeros (with sink logits too)
         j = torch.arange(nkv, device=q.device)
@@ -245,13 +250,15 @@ def paged_attention(q, k, v, q_offsets, kv_lens, block_table, causal=False, scal
         qb = q[start:end].permute(1, 0, 2)[None]          # [1, Hq, nq, D]
         if bool(valid.all()):
             ob = attention(qb, kb, vb, causal=causal, scale=scale, window=window,
-                           softcap=softcap, sink=sink, sink_logits=sink_logits)
+                           softcap=softcap, sink=sink, sink_logits=sink_logits, with_lse=True)
         else:  # keys on pages outside the cache are not visible: a block layout of 1x1 blocks
             lay = valid[None, None, None, :].expand(1, 1, end - start, nkv)
             ob = attention(qb, kb, vb, causal=causal, scale=scale, window=window, softcap=softcap,
-                           sink=sink, sink_logits=sink_logits, layout=lay, block_q=1, block_k=1)
-        o[start:end] = ob[0].permute(1, 0, 2)
-    return o
+                           sink=sink, sink_logits=sink_logits, layout=lay, block_q=1, block_k=1,
+                           with_lse=True)
+        o[start:end] = ob[0][0].permute(1, 0, 2)
+        lse[start:end] = ob[1][0].permute(1, 0)
+    return (o, lse) if with_lse else o
 
 
 def kv_cache_write(cache, new, slots):
@@ -768,9 +775,11 @@ def _apply(op, args, notes):
         return list(r) if len(op.results) == 2 else [r]
     if n == "loom.paged_attention":
         # Optional seventh operand: sink_logits [Hq].
-        return [paged_attention(*args[:6], causal=a.get("causal", False), scale=a.get("scale"),
-                                window=_window_attr(a), softcap=a.get("softcap"), sink=a.get("sink"),
-                                sink_logits=args[6] if len(args) > 6 else None)]
+        r = paged_attention(*args[:6], causal=a.get("causal", False), scale=a.get("scale"),
+                            window=_window_attr(a), softcap=a.get("softcap"), sink=a.get("sink"),
+                            sink_logits=args[6] if len(args) > 6 else None,
+                            with_lse=len(op.results) == 2)
+        return list(r) if len(op.results) == 2 else [r]
     if n == "loom.kv_cache_write":
         return [kv_cache_write(*args)]
     if n == "loom.merge_attention":

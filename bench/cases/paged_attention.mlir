@@ -24,6 +24,8 @@
 //   a CPU module's index checks), then paged
 //   attention over the updated caches; the updated key cache is a result
 //   too. MQA 4:1, D 64, pages of 8, bf16.
+// - The vLLM decode batch with sink logits and the rows' log-sum-exp
+//   (the lse result, for merging with attention over other keys).
 // - Lengths 1 to 8192 in pages of 16 (issue 16's mixed batch): KV lengths
 //   1, 15, 16, 17, 1000 and 8192 with 1, 15, 1, 5, 1 and 16 queries (the
 //   last a prefill chunk at the end of a long context), 2 padding rows;
@@ -62,4 +64,9 @@ func.func @paged_lengths_8192(%q: tensor<41x8x128xbf16>, %k: tensor<584x16x2x128
 func.func @paged_lengths_8192_streaming(%q: tensor<41x8x128xbf16>, %k: tensor<584x16x2x128xbf16>, %v: tensor<584x16x2x128xbf16>, %q_offsets: tensor<7xi32>, %kv_lens: tensor<6xi32>, %block_table: tensor<6x513xi32>) -> tensor<41x8x128xbf16> {
   %o = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table {causal, sink = 4 : i64, window = 1024 : i64} : (tensor<41x8x128xbf16>, tensor<584x16x2x128xbf16>, tensor<584x16x2x128xbf16>, tensor<7xi32>, tensor<6xi32>, tensor<6x513xi32>) -> tensor<41x8x128xbf16>
   return %o : tensor<41x8x128xbf16>
+}
+
+func.func @paged_decode_lse(%q: tensor<4x8x128xbf16>, %k: tensor<32x16x2x128xbf16>, %v: tensor<32x16x2x128xbf16>, %q_offsets: tensor<5xi32>, %kv_lens: tensor<4xi32>, %block_table: tensor<4x13xi32>, %sinks: tensor<8xf32>) -> (tensor<4x8x128xbf16>, tensor<4x8xf32>) {
+  %o, %lse = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table, %sinks {causal} : (tensor<4x8x128xbf16>, tensor<32x16x2x128xbf16>, tensor<32x16x2x128xbf16>, tensor<5xi32>, tensor<4xi32>, tensor<4x13xi32>, tensor<8xf32>) -> (tensor<4x8x128xbf16>, tensor<4x8xf32>)
+  return %o, %lse : tensor<4x8x128xbf16>, tensor<4x8xf32>
 }

@@ -1145,7 +1145,8 @@ Tensor ropeAtPositions(const Tensor &x, const Tensor &cos, const Tensor &sin,
 
 Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
                       const Tensor &qOffsets, const Tensor &kvLens,
-                      const Tensor &blockTable, const PagedOptions &options) {
+                      const Tensor &blockTable, const PagedOptions &options,
+                      Tensor *lse) {
   const char *op = "loom.paged_attention";
   requireRank(op, "q", q, 3);
   requireRank(op, "k", k, 4);
@@ -1178,6 +1179,11 @@ Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
   if (idx(qOffsets, 0) != 0 || idx(qOffsets, B) > T)
     fail(op, "q_offsets must start at 0 and end at most at T");
   Tensor o({T, Hq, Dv});
+  if (lse) {
+    *lse = Tensor({T, Hq});
+    std::fill(lse->data.begin(), lse->data.end(),
+              -std::numeric_limits<double>::infinity());
+  }
   for (int64_t b = 0; b < B; ++b) {
     int64_t start = idx(qOffsets, b), end = idx(qOffsets, b + 1);
     int64_t nq = end - start, nkv = idx(kvLens, b);
@@ -1231,8 +1237,14 @@ Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
           visible[static_cast<size_t>(j)] = true;
           m = std::max(m, x);
         }
-        if (m == -std::numeric_limits<double>::infinity())
-          continue; // no visible key: zeros (a sink logit adds no value)
+        if (m == -std::numeric_limits<double>::infinity()) {
+          // No visible key: zeros (a sink logit adds no value); the lse is
+          // the sink logit's, or -inf.
+          if (lse && !options.sinkLogits.empty())
+            lse->data[static_cast<size_t>(t * Hq + h)] =
+                options.sinkLogits[static_cast<size_t>(h)];
+          continue;
+        }
         double l = 0.0;
         if (!options.sinkLogits.empty()) {
           // The virtual key: in the denominator only. Taken relative to
@@ -1253,6 +1265,8 @@ Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
         for (int64_t e = 0; e < Dv; ++e)
           o.data[static_cast<size_t>((t * Hq + h) * Dv + e)] =
               acc[static_cast<size_t>(e)] / l;
+        if (lse)
+          lse->data[static_cast<size_t>(t * Hq + h)] = m + std::log(l);
       }
     }
   }

@@ -128,9 +128,12 @@ struct PagedOptions {
 /// attend to the kvLens[b] keys gathered through the block table, causal
 /// bottom-right per sequence; rows of no sequence are 0. Indices that break
 /// the op's requirements throw (the reference defines valid inputs only).
+/// With `lse`, also each row's log-sum-exp [T,Hq] (-inf for a row with no
+/// visible key, or its head's sink logit; -inf for rows of no sequence).
 Tensor pagedAttention(const Tensor &q, const Tensor &k, const Tensor &v,
                       const Tensor &qOffsets, const Tensor &kvLens,
-                      const Tensor &blockTable, const PagedOptions &options);
+                      const Tensor &blockTable, const PagedOptions &options,
+                      Tensor *lse = nullptr);
 
 /// loom.kv_cache_write: cache [P,page,Hkv,D], rows [T,Hkv,D], slots [T];
 /// the cache with rows[t] at page slots[t] / page, offset slots[t] % page,

@@ -284,6 +284,33 @@ SoftmaxRows softmaxRows(OpBuilder &b, Location loc, Value t,
   return r;
 }
 
+/// The rows' log-sum-exp m + log(l) of `softmax` (any rank), and -inf
+/// where l = 0 (m is -inf there too, and -inf + log(0) would be -inf as
+/// well; the select says so explicitly).
+Value rowLogSumExp(OpBuilder &b, Location loc, const SoftmaxRows &softmax) {
+  MLIRContext *ctx = b.getContext();
+  Value l = softmax.l;
+  unsigned rank = cast<RankedTensorType>(l.getType()).getRank();
+  Value lInit = emptyTensor(b, loc, getSizes(b, loc, l), b.getF32Type());
+  AffineMap id = identityMap(ctx, rank);
+  return linalg::GenericOp::create(
+             b, loc, lInit.getType(), ValueRange{softmax.m, l}, lInit,
+             {id, id, id}, iterators(rank),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value none = arith::CmpFOp::create(
+                   nb, nl, arith::CmpFPredicate::OEQ, args[1],
+                   f32Constant(nb, nl, 0.0));
+               Value y = arith::AddFOp::create(
+                   nb, nl, args[0], math::LogOp::create(nb, nl, args[1]));
+               Value negInf = f32Constant(
+                   nb, nl, -std::numeric_limits<double>::infinity());
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::SelectOp::create(nb, nl, none, negInf, y).getResult());
+             })
+      .getResult(0);
+}
+
 /// The softmax attention shared by attention and block_sparse_attention:
 /// the output of type `resultType` and, when `lseType` is given, the rows'
 /// log-sum-exp m + log(l) (-inf where l = 0: no visible key).
@@ -366,25 +393,7 @@ SmallVector<Value> softmaxAttention(OpBuilder &b, Location loc, Value q,
   if (!lseType)
     return results;
 
-  // lse = m + log(l), and -inf where l = 0 (m is -inf there too, and
-  // -inf + log(0) would be -inf as well; the select says so explicitly).
-  Value lInit = emptyTensor(b, loc, getSizes(b, loc, l), f32);
-  AffineMap id3 = identityMap(ctx, 3);
-  Value lse =
-      linalg::GenericOp::create(
-          b, loc, lInit.getType(), ValueRange{m, l}, lInit, {id3, id3, id3},
-          iterators(3),
-          [&](OpBuilder &nb, Location nl, ValueRange args) {
-            Value none = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OEQ, args[1], zero);
-            Value y = arith::AddFOp::create(
-                nb, nl, args[0], math::LogOp::create(nb, nl, args[1]));
-            linalg::YieldOp::create(
-                nb, nl, arith::SelectOp::create(nb, nl, none, negInf, y)
-                            .getResult());
-          })
-          .getResult(0);
-  results.push_back(castToType(b, loc, lse, lseType));
+  results.push_back(castToType(b, loc, rowLogSumExp(b, loc, softmax), lseType));
   return results;
 }
 
@@ -884,7 +893,32 @@ struct PagedAttentionLowering : OpRewritePattern<loom::PagedAttentionOp> {
               linalg::YieldOp::create(nb, nl, fromF32(nb, nl, y, elementType));
             })
             .getResult(0);
-    rewriter.replaceOp(op, castToType(b, loc, o, op.getType()));
+    SmallVector<Value> results{castToType(b, loc, o, op.getType())};
+    if (Value lse = op.getLse()) {
+      // The rows' lse, and -inf for rows of no sequence (which the sink
+      // logits would otherwise give sink_h).
+      Value rowsLse = rowLogSumExp(b, loc, softmax);
+      AffineMap tokens2 = projectionMap(ctx, 2, {0});
+      AffineMap id2 = identityMap(ctx, 2);
+      Value lInit = emptyTensor(b, loc, getSizes(b, loc, rowsLse), f32);
+      Value covered =
+          linalg::GenericOp::create(
+              b, loc, lInit.getType(), ValueRange{rowsLse, seqOf}, lInit,
+              {id2, tokens2, id2}, iterators(2),
+              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                Value none = arith::CmpIOp::create(
+                    nb, nl, arith::CmpIPredicate::slt, args[1],
+                    arith::ConstantIntOp::create(nb, nl, i64, 0));
+                linalg::YieldOp::create(
+                    nb, nl,
+                    arith::SelectOp::create(nb, nl, none,
+                                            f32Constant(nb, nl, -inf), args[0])
+                        .getResult());
+              })
+              .getResult(0);
+      results.push_back(castToType(b, loc, covered, lse.getType()));
+    }
+    rewriter.replaceOp(op, results);
     return success();
   }
 };

@@ -1952,6 +1952,38 @@ func.func @s13(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x
 
 // -----
 
+func.func @paged_lse_rank(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'lse' must have rank 2 ([T, Hq]), found rank 3}}
+  %0:2 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> (tensor<?x8x32xbf16>, tensor<1x?x8xf32>)
+  return
+}
+
+// -----
+
+func.func @paged_lse_type(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'lse' must have element type f32 (the log-sum-exp is f32), found bf16}}
+  %0:2 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> (tensor<?x8x32xbf16>, tensor<?x8xbf16>)
+  return
+}
+
+// -----
+
+func.func @paged_lse_heads(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'lse' dimension 1 (Hq) must equal 'q' dimension 1: found 4 and 8}}
+  %0:2 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> (tensor<?x8x32xbf16>, tensor<?x4xf32>)
+  return
+}
+
+// -----
+
+func.func @paged_lse_tokens(%q: tensor<9x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
+  // expected-error @+1 {{'lse' dimension 0 (T) must equal 'q' dimension 0: found 7 and 9}}
+  %0:2 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<9x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> (tensor<9x8x32xbf16>, tensor<7x8xf32>)
+  return
+}
+
+// -----
+
 func.func @serving0(%q: tensor<1x8x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>, %off: tensor<4xi32>, %l: tensor<3xi32>, %bt: tensor<3x8xi32>) {
   // expected-error @+1 {{'q' must have rank 3 ([T, Hq, D]), found rank 4}}
   %0 = loom.paged_attention %q, %k, %v, %off, %l, %bt : (tensor<1x8x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>

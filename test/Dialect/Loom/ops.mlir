@@ -198,6 +198,7 @@ func.func @serving_masks(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x16x8xf32>, %v:
 // CHECK: loom.paged_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal, window = array<i64: 0, 8, 0, 8, 0, 8, 0, 8>} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>) -> tensor<?x8x32xbf16>
 // CHECK: loom.paged_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x4x16xf32>, tensor<?x?x1x16xf32>, tensor<?x?x1x16xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x?xi32>) -> tensor<?x4x16xf32>
 // CHECK: loom.paged_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal, window = 16 : i64} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8xf32>) -> tensor<?x8x32xbf16>
+// CHECK: %{{.*}}, %{{.*}} = loom.paged_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal} : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8xf32>) -> (tensor<?x8x32xbf16>, tensor<?x8xf32>)
 // CHECK: loom.kv_cache_write %{{.*}}, %{{.*}}, %{{.*}} : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xbf16>
 // CHECK: loom.rope %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {style = "interleaved"} : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
 func.func @paged_serving(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %v: tensor<64x16x2x32xbf16>,
@@ -214,6 +215,8 @@ func.func @paged_serving(%q: tensor<?x8x64xbf16>, %k: tensor<64x16x2x64xbf16>, %
       : (tensor<?x4x16xf32>, tensor<?x?x1x16xf32>, tensor<?x?x1x16xf32>, tensor<?xi32>, tensor<?xi32>, tensor<?x?xi32>) -> tensor<?x4x16xf32>
   %5 = loom.paged_attention %q, %k, %v, %off, %lens, %table, %sinks {causal, window = 16 : i64}
       : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8xf32>) -> tensor<?x8x32xbf16>
+  %6:2 = loom.paged_attention %q, %k, %v, %off, %lens, %table, %sinks {causal}
+      : (tensor<?x8x64xbf16>, tensor<64x16x2x64xbf16>, tensor<64x16x2x32xbf16>, tensor<4xi32>, tensor<3xi32>, tensor<3x8xi32>, tensor<8xf32>) -> (tensor<?x8x32xbf16>, tensor<?x8xf32>)
   %3 = loom.kv_cache_write %k, %knew, %slots : (tensor<64x16x2x64xbf16>, tensor<?x2x64xbf16>, tensor<?xi32>) -> tensor<64x16x2x64xbf16>
   %4 = loom.rope %q, %cos, %sin, %slots {style = "interleaved"} : (tensor<?x8x64xbf16>, tensor<4096x32xf32>, tensor<4096x32xf32>, tensor<?xi32>) -> tensor<?x8x64xbf16>
   return

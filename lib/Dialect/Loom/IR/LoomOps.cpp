@@ -496,6 +496,15 @@ LogicalResult PagedAttentionOp::verify() {
              << ") must be a multiple of key/value heads (Hkv = " << hkv
              << ")";
   }
+  if (Value lse = getLse()) {
+    Named l{lse, "lse"};
+    if (failed(expectRank(op, l, 2, "[T, Hq]")) ||
+        failed(expectElementType(op, l, Float32Type::get(op->getContext()),
+                                 "the log-sum-exp is f32")) ||
+        failed(expectDimsMatch(op, l, 0, q, 0, "T")) ||
+        failed(expectDimsMatch(op, l, 1, q, 1, "Hq")))
+      return failure();
+  }
   if (failed(expectFinite(op, "scale", getScale())) ||
       failed(verifySoftcap(op, getSoftcap())))
     return failure();

@@ -264,6 +264,15 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
     no visible key is 0 (with `sink_logits` too). Query rows that no
     sequence covers (rows `q_offsets[B]` and after, padding) are 0.
 
+    Optional second result `lse : [T, Hq] x f32`: each row's log-sum-exp
+    over its visible keys, `lse = log(sum_j exp(s_j))` with the scores `s_j`
+    of `loom.attention` (scaled, softcapped), and with `sink_logits`
+    `log(sum_j exp(s_j) + exp(sink_h))`; `-inf` for a row with no visible
+    key and no sink logit, and for rows that no sequence covers. As for
+    `loom.attention`, two paged attentions over disjoint key sets of one
+    sequence (a shared prefix's pages and the sequence's own) combine
+    exactly through `loom.merge_attention` of their results and lse.
+
     Requirements on the index data:
     `q_offsets[0] = 0`, `q_offsets` nondecreasing, `q_offsets[B] <= T`,
     `0 <= kv_lens[b] <= maxPages * page`, and every page index read,
@@ -296,6 +305,10 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
              {causal, window = 256 : i64, sink = 4 : i64}
         : (tensor<?x8x64xbf16>, tensor<512x16x2x64xbf16>, tensor<512x16x2x64xbf16>,
            tensor<4xi32>, tensor<3xi32>, tensor<3x64xi32>) -> tensor<?x8x64xbf16>
+    // With the rows' log-sum-exp, for merging with another key set.
+    %o3, %lse = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table {causal}
+        : (tensor<?x8x64xbf16>, tensor<512x16x2x64xbf16>, tensor<512x16x2x64xbf16>,
+           tensor<4xi32>, tensor<3xi32>, tensor<3x64xi32>) -> (tensor<?x8x64xbf16>, tensor<?x8xf32>)
     // gpt-oss: learned sink logits, one per query head.
     %o2 = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table, %sinks
              {causal, window = 128 : i64}
@@ -312,8 +325,11 @@ def Loom_PagedAttentionOp : Loom_Op<"paged_attention"> {
                        OptionalAttr<Loom_WindowAttr>:$window,
                        OptionalAttr<F32Attr>:$softcap,
                        OptionalAttr<I64Attr>:$sink);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs AnyRankedTensor:$result,
+                      Optional<AnyRankedTensor>:$lse);
   let extraClassDeclaration = [{
+    /// The type of the attention output (result 0).
+    ::mlir::RankedTensorType getType() { return getResult().getType(); }
     /// The single `window = W` value, or nothing (absent or per head).
     std::optional<int64_t> getUniformWindow();
     /// The per-head `window = array<i64: ...>` values, or nothing.
