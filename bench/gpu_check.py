@@ -272,6 +272,7 @@ _softcap_dv = PagedBatch(n_q=[3, 7], kv_lens=[100, 7], page=32, P=8, max_pages=4
 _decode_step = PagedBatch(n_q=[1, 1, 1], kv_lens=[45, 17, 60], page=8, P=24, max_pages=8, seed=4)
 _llama_prefill = PagedBatch(n_q=[20, 17, 9], kv_lens=[20, 17, 9], page=16, P=16, max_pages=4, seed=6)
 _llama_decode = PagedBatch(n_q=[1, 1, 1], kv_lens=[21, 40, 100], page=16, P=12, max_pages=8, seed=7)
+_paged_b8 = PagedBatch(n_q=[1] * 8, kv_lens=[4096] * 8, page=16, P=2048, max_pages=256, seed=8)
 _lengths_8192 = PagedBatch(n_q=[1, 15, 1, 5, 1, 16], kv_lens=[1, 15, 16, 17, 1000, 8192], page=16, P=584,
                            max_pages=513, seed=5)
 
@@ -583,6 +584,9 @@ TIMING = [
     # StreamingLLM decode: dense causal over 32k keys, then 4 sinks + a
     # window of 1024 over the same cache (the peers on the 1028 keys it
     # sees: what an ideal kernel reads).
+    dict(_decode(8, 4096, entry="t_paged_decode_b8", work="paged decode attention, pages of 16"),
+         module="timing_paged", shapes="B8 Hq32 Hkv8 kv_len 4096 D128 bf16, Sq 1, pages of 16",
+         special=_paged_b8.specials()),
     _decode(1, 32768, entry="t_decode_causal_32k", work="decode attention causal, 32k"),
     _decode(1, 32768, entry="t_decode_sink_window_32k", work="decode, 4 sinks + window 1024",
             read=1028, peer_skv=1028),
