@@ -268,7 +268,7 @@ void fuzzSizes(FuzzedDataProvider &fdp) {
       }
   }
   if (succeeded(loom::abi::collectEntries(*module)))
-    (void)loom::abi::buildEntryChecks(*module);
+    (void)loom::abi::buildEntryChecks(*module, /*indexChecks=*/true);
   PassManager pm(c.context.get());
   loom::buildLoomCPUPipeline(pm, loom::LoomCPUPipelineOptions());
   (void)pm.run(*module);
