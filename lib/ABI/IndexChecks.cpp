@@ -77,15 +77,16 @@ private:
     return arith::ConstantIntOp::create(b, loc, b.getI64Type(), c);
   }
   Value load(Value memref, ValueRange indices);
-  /// The first `t` in [lo, hi) for which `bad(t, element)` holds:
-  /// `found` and, for it, the values `bad` gives (t first).
+  /// The first `t` in [lo, hi) for which `bad(t)` holds: `found` and the
+  /// values t, then those `bad` gives for it.
   using Predicate = function_ref<std::pair<Value, SmallVector<Value>>(Value)>;
   Failure scan(Value lo, Value hi, unsigned numValues, Predicate bad);
 
   void checkPagedAttention(loom::PagedAttentionOp op);
   void checkCacheWrite(loom::KvCacheWriteOp op);
   void checkRope(loom::RopeOp op);
-  void add(Failure failure);
+  /// Appends `failure` with its message `format` (after the op's prefix).
+  void add(Failure failure, StringRef format);
   void finish();
 
   func::FuncOp entry;
@@ -151,8 +152,8 @@ Failure IndexCheckBuilder::scan(Value lo, Value hi, unsigned numValues,
         SmallVector<Value> next{
             arith::SelectOp::create(b, loc, take, t, carried[0])};
         for (unsigned k = 0; k < numValues; ++k)
-          next.push_back(arith::SelectOp::create(b, loc, take, values[k],
-                                                 carried[1 + k]));
+          next.push_back(
+              arith::SelectOp::create(b, loc, take, values[k], carried[1 + k]));
         scf::YieldOp::create(b, loc, next);
       });
   Failure failure;
@@ -163,8 +164,8 @@ Failure IndexCheckBuilder::scan(Value lo, Value hi, unsigned numValues,
   return failure;
 }
 
-void IndexCheckBuilder::add(Failure failure) {
-  failure.format = where + failure.format;
+void IndexCheckBuilder::add(Failure failure, StringRef format) {
+  failure.format = where + format.str();
   failures.push_back(std::move(failure));
 }
 
@@ -176,41 +177,42 @@ void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
 
   if (offsets) {
     Value n = sizeOf(op.getQOffsets(), 0);
-    // q_offsets[0] = 0 (where q_offsets has an element).
-    add(scan(zero, arith::MinSIOp::create(b, loc, n, one), 1,
-                 [&](Value t) -> std::pair<Value, SmallVector<Value>> {
-                   Value v = load(offsets, t);
-                   return {arith::CmpIOp::create(
-                               b, loc, arith::CmpIPredicate::ne, v, zero),
-                           {v}};
-                 }));
-    failures.back().values.erase(failures.back().values.begin());
-    failures.back().format += "q_offsets[0] = %lld must be 0";
+    // q_offsets[0] = 0 (where q_offsets has an element); the message names
+    // the value only (the index is 0).
+    Failure first =
+        scan(zero, arith::MinSIOp::create(b, loc, n, one), 1,
+             [&](Value t) -> std::pair<Value, SmallVector<Value>> {
+               Value v = load(offsets, t);
+               return {arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                             v, zero),
+                       {v}};
+             });
+    first.values.erase(first.values.begin());
+    add(std::move(first), "q_offsets[0] = %lld must be 0");
     // Not decreasing.
     add(scan(one, n, 3,
-                 [&](Value t) -> std::pair<Value, SmallVector<Value>> {
-                   Value v = load(offsets, t);
-                   Value before = arith::SubIOp::create(b, loc, t, one);
-                   Value prev = load(offsets, before);
-                   return {arith::CmpIOp::create(
-                               b, loc, arith::CmpIPredicate::slt, v, prev),
-                           {v, before, prev}};
-                 }));
-    failures.back().format += "q_offsets[%lld] = %lld is less than "
-                              "q_offsets[%lld] = %lld (offsets must not "
-                              "decrease)";
+             [&](Value t) -> std::pair<Value, SmallVector<Value>> {
+               Value v = load(offsets, t);
+               Value before = arith::SubIOp::create(b, loc, t, one);
+               Value prev = load(offsets, before);
+               return {arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                             v, prev),
+                       {v, before, prev}};
+             }),
+        "q_offsets[%lld] = %lld is less than "
+        "q_offsets[%lld] = %lld (offsets must not "
+        "decrease)");
     // The last offset within q's rows.
     if (Value rows = sizeOf(op.getQ(), 0)) {
       Value last = arith::SubIOp::create(b, loc, n, one);
       add(scan(arith::MaxSIOp::create(b, loc, last, zero), n, 2,
-                   [&](Value t) -> std::pair<Value, SmallVector<Value>> {
-                     Value v = load(offsets, t);
-                     return {arith::CmpIOp::create(
-                                 b, loc, arith::CmpIPredicate::sgt, v, rows),
-                             {v, rows}};
-                   }));
-      failures.back().format +=
-          "q_offsets[%lld] = %lld passes the %lld query rows of q";
+               [&](Value t) -> std::pair<Value, SmallVector<Value>> {
+                 Value v = load(offsets, t);
+                 return {arith::CmpIOp::create(
+                             b, loc, arith::CmpIPredicate::sgt, v, rows),
+                         {v, rows}};
+               }),
+          "q_offsets[%lld] = %lld passes the %lld query rows of q");
     }
   }
 
@@ -221,18 +223,18 @@ void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
   Value capacity = b.createOrFold<arith::MulIOp>(loc, maxPages, page);
   Value numSeqs = sizeOf(op.getKvLens(), 0);
   add(scan(zero, numSeqs, 4,
-               [&](Value t) -> std::pair<Value, SmallVector<Value>> {
-                 Value v = load(lens, t);
-                 Value below = arith::CmpIOp::create(
-                     b, loc, arith::CmpIPredicate::slt, v, zero);
-                 Value above = arith::CmpIOp::create(
-                     b, loc, arith::CmpIPredicate::sgt, v, capacity);
-                 return {arith::OrIOp::create(b, loc, below, above),
-                         {v, capacity, maxPages, page}};
-               }));
-  failures.back().format += "kv_lens[%lld] = %lld is outside [0, %lld] "
-                            "(block_table holds %lld pages of %lld tokens "
-                            "per sequence)";
+           [&](Value t) -> std::pair<Value, SmallVector<Value>> {
+             Value v = load(lens, t);
+             Value below = arith::CmpIOp::create(
+                 b, loc, arith::CmpIPredicate::slt, v, zero);
+             Value above = arith::CmpIOp::create(
+                 b, loc, arith::CmpIPredicate::sgt, v, capacity);
+             return {arith::OrIOp::create(b, loc, below, above),
+                     {v, capacity, maxPages, page}};
+           }),
+      "kv_lens[%lld] = %lld is outside [0, %lld] "
+      "(block_table holds %lld pages of %lld tokens "
+      "per sequence)");
 
   Value pages = sizeOf(op.getK(), 0);
   Value tableRows = sizeOf(op.getBlockTable(), 0);
@@ -246,31 +248,30 @@ void IndexCheckBuilder::checkPagedAttention(loom::PagedAttentionOp op) {
   Value divisor = b.createOrFold<arith::MaxSIOp>(loc, page, one);
   Value pageMinusOne = arith::SubIOp::create(b, loc, divisor, one);
   add(scan(zero, rows, 3,
-               [&](Value s) -> std::pair<Value, SmallVector<Value>> {
-                 Value len = load(lens, s);
-                 len = arith::MaxSIOp::create(b, loc, len, zero);
-                 Value used = arith::DivSIOp::create(
-                     b, loc, arith::AddIOp::create(b, loc, len, pageMinusOne),
-                     divisor);
-                 used = arith::MinSIOp::create(b, loc, used, maxPages);
-                 Failure inner = scan(
-                     zero, used, 2,
-                     [&](Value i) -> std::pair<Value, SmallVector<Value>> {
-                       Value v = load(table, {s, i});
-                       Value below = arith::CmpIOp::create(
-                           b, loc, arith::CmpIPredicate::slt, v, zero);
-                       Value above = arith::CmpIOp::create(
-                           b, loc, arith::CmpIPredicate::sge, v, pages);
-                       return {arith::OrIOp::create(b, loc, below, above),
-                               {v, pages}};
-                     });
-                 // (column, value, pages) of the row's first bad page.
-                 return {inner.found,
-                         {inner.values[0], inner.values[1], inner.values[2]}};
-               }));
-  failures.back().format +=
+           [&](Value s) -> std::pair<Value, SmallVector<Value>> {
+             Value len = load(lens, s);
+             len = arith::MaxSIOp::create(b, loc, len, zero);
+             Value used = arith::DivSIOp::create(
+                 b, loc, arith::AddIOp::create(b, loc, len, pageMinusOne),
+                 divisor);
+             used = arith::MinSIOp::create(b, loc, used, maxPages);
+             Failure inner =
+                 scan(zero, used, 2,
+                      [&](Value i) -> std::pair<Value, SmallVector<Value>> {
+                        Value v = load(table, {s, i});
+                        Value below = arith::CmpIOp::create(
+                            b, loc, arith::CmpIPredicate::slt, v, zero);
+                        Value above = arith::CmpIOp::create(
+                            b, loc, arith::CmpIPredicate::sge, v, pages);
+                        return {arith::OrIOp::create(b, loc, below, above),
+                                {v, pages}};
+                      });
+             // (column, value, pages) of the row's first bad page.
+             return {inner.found,
+                     {inner.values[0], inner.values[1], inner.values[2]}};
+           }),
       "block_table[%lld, %lld] = %lld is outside [0, %lld) (the cache's "
-      "pages)";
+      "pages)");
 }
 
 void IndexCheckBuilder::checkCacheWrite(loom::KvCacheWriteOp op) {
@@ -283,15 +284,15 @@ void IndexCheckBuilder::checkCacheWrite(loom::KvCacheWriteOp op) {
   Value capacity = b.createOrFold<arith::MulIOp>(loc, pages, page);
   // A negative slot is padding (skipped); one at or past P * page is bad.
   add(scan(i64(0), count, 4,
-               [&](Value t) -> std::pair<Value, SmallVector<Value>> {
-                 Value v = load(slots, t);
-                 return {arith::CmpIOp::create(
-                             b, loc, arith::CmpIPredicate::sge, v, capacity),
-                         {v, capacity, pages, page}};
-               }));
-  failures.back().format += "slots[%lld] = %lld is outside the cache's "
-                            "slots [0, %lld) (%lld pages of %lld tokens; a "
-                            "negative slot is skipped)";
+           [&](Value t) -> std::pair<Value, SmallVector<Value>> {
+             Value v = load(slots, t);
+             return {arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, v,
+                                           capacity),
+                     {v, capacity, pages, page}};
+           }),
+      "slots[%lld] = %lld is outside the cache's "
+      "slots [0, %lld) (%lld pages of %lld tokens; a "
+      "negative slot is skipped)");
 }
 
 void IndexCheckBuilder::checkRope(loom::RopeOp op) {
@@ -303,17 +304,16 @@ void IndexCheckBuilder::checkRope(loom::RopeOp op) {
   if (!positions || !rows || !count)
     return;
   add(scan(i64(0), count, 2,
-               [&](Value t) -> std::pair<Value, SmallVector<Value>> {
-                 Value v = load(positions, t);
-                 Value below = arith::CmpIOp::create(
-                     b, loc, arith::CmpIPredicate::slt, v, i64(0));
-                 Value above = arith::CmpIOp::create(
-                     b, loc, arith::CmpIPredicate::sge, v, rows);
-                 return {arith::OrIOp::create(b, loc, below, above),
-                         {v, rows}};
-               }));
-  failures.back().format += "positions[%lld] = %lld is outside [0, %lld) "
-                            "(the rows of the cos and sin tables)";
+           [&](Value t) -> std::pair<Value, SmallVector<Value>> {
+             Value v = load(positions, t);
+             Value below = arith::CmpIOp::create(
+                 b, loc, arith::CmpIPredicate::slt, v, i64(0));
+             Value above = arith::CmpIOp::create(
+                 b, loc, arith::CmpIPredicate::sge, v, rows);
+             return {arith::OrIOp::create(b, loc, below, above), {v, rows}};
+           }),
+      "positions[%lld] = %lld is outside [0, %lld) "
+      "(the rows of the cos and sin tables)");
 }
 
 void IndexCheckBuilder::build() {
@@ -339,8 +339,7 @@ void IndexCheckBuilder::build() {
                             "__loom_index_check_" + entry.getSymName().str(),
                             FunctionType::get(ctx, params, {ptr}));
   fn.setPrivate();
-  fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-              UnitAttr::get(ctx));
+  fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), UnitAttr::get(ctx));
   b.setInsertionPointToStart(fn.addEntryBlock());
 
   entry.walk([&](Operation *op) {

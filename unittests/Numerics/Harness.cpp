@@ -124,17 +124,34 @@ bool allFinite(const Tensor &t) {
 }
 
 std::string oneOp(const std::string &op, const std::vector<std::string> &args,
-                  const std::string &attrs, const std::string &resultType) {
+                  const std::string &attrs,
+                  const std::vector<std::string> &resultTypes) {
+  auto list = [](const std::vector<std::string> &items,
+                 const std::string &prefix) {
+    std::string r;
+    for (size_t i = 0; i < items.size(); ++i)
+      r += (i ? ", " : "") + prefix + items[i];
+    return r;
+  };
+  std::vector<std::string> argNames, resultNames;
+  for (size_t i = 0; i < args.size(); ++i)
+    argNames.push_back("%a" + std::to_string(i));
+  for (size_t i = 0; i < resultTypes.size(); ++i)
+    resultNames.push_back("%r" + std::to_string(i));
+  std::string types = list(resultTypes, "");
+  std::string paren = resultTypes.size() == 1 ? types : "(" + types + ")";
   std::string s = "func.func @f(";
   for (size_t i = 0; i < args.size(); ++i)
-    s += (i ? ", %a" : "%a") + std::to_string(i) + ": " + args[i];
-  s += ") -> " + resultType + " {\n  %r = " + op + " ";
-  for (size_t i = 0; i < args.size(); ++i)
-    s += (i ? ", %a" : "%a") + std::to_string(i);
-  s += " " + attrs + " : (";
-  for (size_t i = 0; i < args.size(); ++i)
-    s += (i ? ", " : "") + args[i];
-  return s + ") -> " + resultType + "\n  return %r : " + resultType + "\n}\n";
+    s += (i ? ", " : "") + argNames[i] + ": " + args[i];
+  return s + ") -> " + paren + " {\n  " + list(resultNames, "") + " = " + op +
+         " " + list(argNames, "") + " " + attrs + " : (" + list(args, "") +
+         ") -> " + paren + "\n  return " + list(resultNames, "") + " : " +
+         types + "\n}\n";
+}
+
+std::string oneOp(const std::string &op, const std::vector<std::string> &args,
+                  const std::string &attrs, const std::string &resultType) {
+  return oneOp(op, args, attrs, std::vector<std::string>{resultType});
 }
 
 namespace {

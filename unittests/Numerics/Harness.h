@@ -60,6 +60,10 @@ bool allFinite(const Tensor &t);
 /// `%r = <op> %a0, %a1, ... <attrs> : (<args>) -> <resultType>`.
 std::string oneOp(const std::string &op, const std::vector<std::string> &args,
                   const std::string &attrs, const std::string &resultType);
+/// The same with several results `%r0, %r1, ...`, all returned.
+std::string oneOp(const std::string &op, const std::vector<std::string> &args,
+                  const std::string &attrs,
+                  const std::vector<std::string> &resultTypes);
 
 /// Compiles `source` (a module) with the CPU pipeline and calls `function` on
 /// `inputs`, one per argument, each converted to the argument's element type

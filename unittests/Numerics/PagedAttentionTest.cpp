@@ -139,10 +139,12 @@ std::string attrText(const ref::PagedOptions &o) {
 }
 
 /// func @f(q, k, v, q_offsets, kv_lens, block_table[, sink_logits]) -> o,
-/// with a dynamic T when `dynamicT`.
+/// with a dynamic T when `dynamicT`, and the lse result [T, Hq] too when
+/// `withLse`.
 std::string pagedModule(const Batch &bt, int64_t hq, int64_t hkv, int64_t d,
                         int64_t dv, const std::string &type,
-                        const ref::PagedOptions &o, bool dynamicT = false) {
+                        const ref::PagedOptions &o, bool dynamicT = false,
+                        bool withLse = false) {
   int64_t t = dynamicT ? -1 : bt.tokens;
   int64_t b = static_cast<int64_t>(bt.nq.size());
   std::vector<std::string> args{
@@ -153,8 +155,10 @@ std::string pagedModule(const Batch &bt, int64_t hq, int64_t hkv, int64_t d,
       tensorType({b, bt.maxPages}, "i32")};
   if (!o.sinkLogits.empty())
     args.push_back(tensorType({hq}, "f32"));
-  return oneOp("loom.paged_attention", args, attrText(o),
-               tensorType({t, hq, dv}, type));
+  std::vector<std::string> results{tensorType({t, hq, dv}, type)};
+  if (withLse)
+    results.push_back(tensorType({t, hq}, "f32"));
+  return oneOp("loom.paged_attention", args, attrText(o), results);
 }
 
 /// Rows of `o` [T, H, X] that no sequence covers are exactly 0.
@@ -337,26 +341,8 @@ TEST(PagedAttention, LogSumExpMatchesReference) {
     Tensor q = randomTensor("f32", {bt.tokens, Hq, D}, 992, -2.0, 2.0);
     Tensor k = makeCache(bt, Hkv, D, "f32", 993);
     Tensor v = makeCache(bt, Hkv, Dv, "f32", 994);
-    int64_t nb = static_cast<int64_t>(bt.nq.size());
-    std::string qT = tensorType({bt.tokens, Hq, D}, "f32"),
-                kT = tensorType({bt.numPages, bt.page, Hkv, D}, "f32"),
-                vT = tensorType({bt.numPages, bt.page, Hkv, Dv}, "f32"),
-                offT = tensorType({nb + 1}, "i32"), lenT = tensorType({nb}, "i32"),
-                tabT = tensorType({nb, bt.maxPages}, "i32"),
-                oT = tensorType({bt.tokens, Hq, Dv}, "f32"),
-                lT = tensorType({bt.tokens, Hq}, "f32"),
-                sT = tensorType({Hq}, "f32");
-    std::string sinkArg = logits ? ", %s: " + sT : "";
-    std::string sinkUse = logits ? ", %s" : "";
-    std::string sinkType = logits ? ", " + sT : "";
-    std::string src =
-        "func.func @f(%q: " + qT + ", %k: " + kT + ", %v: " + vT + ", %off: " +
-        offT + ", %len: " + lenT + ", %tab: " + tabT + sinkArg + ") -> (" +
-        oT + ", " + lT + ") {\n  %o, %l = loom.paged_attention %q, %k, %v, "
-        "%off, %len, %tab" + sinkUse + " " + attrText(o) + " : (" + qT + ", " +
-        kT + ", " + vT + ", " + offT + ", " + lenT + ", " + tabT + sinkType +
-        ") -> (" + oT + ", " + lT + ")\n  return %o, %l : " + oT + ", " + lT +
-        "\n}\n";
+    std::string src = pagedModule(bt, Hq, Hkv, D, Dv, "f32", o,
+                                  /*dynamicT=*/false, /*withLse=*/true);
     std::vector<Tensor> in{q, k, v, bt.qOffsets, bt.kvLens, bt.blockTable};
     if (logits)
       in.push_back(sinks);
