@@ -18,9 +18,6 @@
 # example_FILE for examples/FILE.mlir (unfused_FILE: the same compiled with
 # --no-fusion, for the before/after timing of docs/fusion.md).
 #
-# GPU modules are compiled with --serving-kernels (the opt-in attention
-# kernels for windows, softcaps, sinks and sink logits; docs/Design.md).
-#
 # Exits non-zero if anything failed to compile (the folder is still complete
 # otherwise: gpu_check.py reports the missing modules as failures).
 set -euo pipefail
@@ -85,18 +82,13 @@ cp -L "$lib" "$out/libloomrt.so"
 # One loom-compile per source, LOOM_JOBS (default: the cores) at a time; each
 # writes its diagnostics to logs/NAME.log, gathered into compile.log.
 jobs=${LOOM_JOBS:-$(nproc)}
-# GPU modules take the opt-in serving kernels (windows, softcaps, sinks and
-# sink logits on the wgmma and decode attention kernels), so that the GPU
-# check covers them before they become the default.
-gpu_flags=()
-[ "$target" != cpu ] && gpu_flags=(--serving-kernels)
 mkdir -p "$out/logs"
 rm -f "$out"/logs/*
 compile_one() {  # NAME SOURCE [loom-compile options]
   local name=$1 src=$2 t0 t1
   shift 2
   t0=$(date +%s.%N)
-  if "$compile" "$src" --target="$target" "${gpu_flags[@]}" "$@" -o "$out/modules/$name.so" >"$out/logs/$name.log" 2>&1; then
+  if "$compile" "$src" --target="$target" "$@" -o "$out/modules/$name.so" >"$out/logs/$name.log" 2>&1; then
     t1=$(date +%s.%N)
     printf '  %-36s %6.1f s  %s\n' "$name" "$(echo "$t1 - $t0" | bc)" \
       "$(du -h "$out/modules/$name.so" | cut -f1)"

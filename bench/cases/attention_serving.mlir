@@ -1,7 +1,7 @@
 // Serving attention (issue 16): attention sinks, one window per query head
 // and learned sink logits, checked against reference.py (which reads
 // `sink`, `window = array<i64: ...>` and the sink_logits operand).
-// bench/build.sh compiles it with --serving-kernels: on sm_90a,
+// On sm_90a,
 // loom.attention with these masks takes the wgmma kernel (D 64 or 128,
 // bf16/f16, more than 64 query rows) and the decode steps (Sq <= 4) the
 // split-KV decode kernels; the block-sparse entry runs on the generic path,

@@ -201,9 +201,6 @@ checkOptionsAndFindToolkit(const loom::CompileOptions &options) {
                     "sm_80)");
   if (!gpu && !options.tiles.empty())
     return fail("", "--tiles is for GPU targets (--target=sm_90a or sm_80)");
-  if (!gpu && options.servingKernels)
-    return fail("", "--serving-kernels is for GPU targets (--target=sm_90a "
-                    "or sm_80)");
   if (options.optLevel > 3)
     return fail("", "optimization level " + llvm::Twine(options.optLevel) +
                         " is out of range (0 to 3)");
@@ -265,7 +262,6 @@ compileParsed(ModuleOp module, const loom::CompileOptions &options,
     loom::LoomGPUPipelineOptions pipeline;
     pipeline.chip = target.str();
     pipeline.tiles = options.tiles;
-    pipeline.servingKernels = options.servingKernels;
     pipeline.fuse = options.fuse;
     pipeline.cudaPath = (*toolkit)->root;
     pipeline.format = emit == loom::EmitKind::PTX ? "isa" : "bin";

@@ -217,9 +217,7 @@ LogicalResult loom::buildLoomGPUPipelineStages(
   append(graph, "loom-set-target{chip=" + target->chip +
                  (tiles.empty() ? "" : " tiles=" + tiles) + "}");
   buildGraphPipeline(graph, options.fuse);
-  append(graph, options.servingKernels
-                    ? "loom-gpu-kernels{serving-kernels=true}"
-                    : "loom-gpu-kernels");
+  append(graph, "loom-gpu-kernels");
   buildBufferizationPipeline(graph, /*fuseElementwise=*/options.fuse);
   // Parallel loops become launches with a thread per iteration; any other
   // memory access runs in a kernel too, so that the host only manages

@@ -531,16 +531,13 @@ def _tiles_text(tiles):
 
 
 def compile(source_or_path, target="cpu", tiles=None, fusion=True, output=None,
-            cuda_path=None, serving_kernels=False):
+            cuda_path=None):
     """Compiles a block with loom-compile and loads it.
 
     `source_or_path` is a path to a .mlir file or the MLIR text itself;
     `target` is "cpu" or a GPU ("sm_90a", "sm_80"); `tiles` overrides the
     kernels' tile sizes (loom-compile --tiles: a string or a dict such as
-    {"attention": "64x64"}); `fusion=False` lowers op by op;
-    `serving_kernels=True` (GPU targets only, loom-compile --serving-kernels)
-    runs windows, softcaps, sinks and sink logits on the wgmma and split-KV
-    decode kernels. The shared library is written to `output` (default: a
+    {"attention": "64x64"}); `fusion=False` lowers op by op. The shared library is written to `output` (default: a
     temporary directory).
     Raises CompileError with loom-compile's diagnostics."""
     if not isinstance(target, str) or not (target == "cpu" or target.startswith("sm_")):
@@ -578,8 +575,6 @@ def compile(source_or_path, target="cpu", tiles=None, fusion=True, output=None,
         command.append("--no-fusion")
     if cuda_path:
         command.append(f"--cuda-path={cuda_path}")
-    if serving_kernels:
-        command.append("--serving-kernels")
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise CompileError(done.stderr.strip() or

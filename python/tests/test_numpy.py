@@ -143,8 +143,6 @@ def test_compile_errors(tmp_path):
         loom.compile("func.func @f() { return }", tiles=5)
     with pytest.raises(TypeError, match="compile\\(\\) takes MLIR text or a path"):
         loom.compile(42)
-    with pytest.raises(loom.CompileError, match="--serving-kernels is for GPU targets"):
-        loom.compile("func.func @f() { return }", serving_kernels=True)
 
 
 def test_compile_text_and_tiles(tmp_path):

@@ -3,8 +3,8 @@
 // sizes multiples of 64) become a launch of a kernel instantiated into
 // @loom_kernels; the others are left for the generic path. The second RUN
 // lowers the kernels to PTX and checks the tensor-core instructions.
-// RUN: loom-opt %s --loom-gpu-kernels=serving-kernels=true | FileCheck %s
-// RUN: loom-opt %s --loom-gpu-kernels=serving-kernels=true | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
+// RUN: loom-opt %s --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
 
 // CHECK: module attributes {gpu.container_module}
 

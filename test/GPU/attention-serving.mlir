@@ -15,14 +15,14 @@
 // their function, @loom_kernels::@<func>_kernel_N; the specialized ones are
 // @loom_kernels::@loom_*) and that the sink logits reach them; the last RUNs
 // compile everything with ptxas for both chips.
-// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a serving-kernels=true" | FileCheck %s --check-prefixes=CHECK,SM90
-// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_80 serving-kernels=true" | FileCheck %s --check-prefixes=CHECK,SM80
-// RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a serving-kernels=true})' | FileCheck %s --check-prefix=FUSED
-// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a serving-kernels=true" -canonicalize | FileCheck %s --check-prefix=DECODE
-// RUN: loom-opt %s -split-input-file --loom-readonly-entry-args '--loom-gpu-pipeline=chip=sm_90a to-llvm=false serving-kernels=true' | FileCheck %s --check-prefixes=GENERIC,G90
-// RUN: loom-opt %s -split-input-file --loom-readonly-entry-args '--loom-gpu-pipeline=chip=sm_80 to-llvm=false serving-kernels=true' | FileCheck %s --check-prefixes=GENERIC,G80
-// RUN: %if ptxas %{ loom-compile %s --serving-kernels --target=sm_90a --emit=cubin -o %t.sm90a.cubin %}
-// RUN: %if ptxas %{ loom-compile %s --serving-kernels --target=sm_80 --emit=cubin -o %t.sm80.cubin %}
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" | FileCheck %s --check-prefixes=CHECK,SM90
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_80" | FileCheck %s --check-prefixes=CHECK,SM80
+// RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s --check-prefix=FUSED
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" -canonicalize | FileCheck %s --check-prefix=DECODE
+// RUN: loom-opt %s -split-input-file --loom-readonly-entry-args '--loom-gpu-pipeline=chip=sm_90a to-llvm=false' | FileCheck %s --check-prefixes=GENERIC,G90
+// RUN: loom-opt %s -split-input-file --loom-readonly-entry-args '--loom-gpu-pipeline=chip=sm_80 to-llvm=false' | FileCheck %s --check-prefixes=GENERIC,G80
+// RUN: %if ptxas %{ loom-compile %s --target=sm_90a --emit=cubin -o %t.sm90a.cubin %}
+// RUN: %if ptxas %{ loom-compile %s --target=sm_80 --emit=cubin -o %t.sm80.cubin %}
 
 // Prefill (bf16, D = 128, GQA 8:2, 256 queries): a single window has the
 // wgmma kernel on sm_90a (the flash kernel its fallback) and the flash

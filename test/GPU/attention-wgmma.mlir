@@ -6,9 +6,9 @@
 // maps are encoded by the runtime (loomCudaTensorMap4D, cached). The second
 // RUN lowers the kernels to PTX; the third shows sm_80 keeps the flash
 // kernel alone.
-// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a serving-kernels=true" | FileCheck %s
-// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a serving-kernels=true" | loom-opt -split-input-file --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
-// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_80 serving-kernels=true" | FileCheck %s --check-prefix=SM80
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" | FileCheck %s
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" | loom-opt -split-input-file --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_80" | FileCheck %s --check-prefix=SM80
 
 // Static GQA (Hq 8, Hkv 2), bf16, D 128, Sq = Skv = 300 (not a multiple of
 // any tile): 128-row CTAs of 384 threads (a producer warpgroup, two

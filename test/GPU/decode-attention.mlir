@@ -6,9 +6,9 @@
 // target (132 on sm_90a), in whole 128-key tiles. The second RUN folds the
 // host's split arithmetic for static shapes; the third lowers the kernels
 // to PTX.
-// RUN: loom-opt %s --loom-gpu-kernels=serving-kernels=true | FileCheck %s
-// RUN: loom-opt %s --loom-gpu-kernels=serving-kernels=true --canonicalize | FileCheck %s --check-prefix=FOLD
-// RUN: loom-opt %s --loom-gpu-kernels=serving-kernels=true | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
+// RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
+// RUN: loom-opt %s --loom-gpu-kernels --canonicalize | FileCheck %s --check-prefix=FOLD
+// RUN: loom-opt %s --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
 
 // CHECK: module attributes {gpu.container_module}
 

@@ -70,13 +70,6 @@ static cl::opt<std::string> tilesList(
              "RoPE block), e.g. --tiles=attention:64x64,gemm:128x64x32x3 "
              "(docs/Design.md); a tile a kernel cannot use is an error"),
     cl::value_desc("list"), cl::init(""), cl::cat(loomCategory));
-static cl::opt<bool> servingKernels(
-    "serving-kernels",
-    cl::desc("GPU targets: windows and softcaps on the wgmma attention "
-             "kernel, windows, sinks and sink logits on the wgmma and "
-             "split-KV decode kernels (built and verified, not yet checked "
-             "on a GPU; default: the flash kernel or the generic path)"),
-    cl::init(false), cl::cat(loomCategory));
 static cl::opt<bool> noFusion(
     "no-fusion",
     cl::desc("Do not form fusion groups: every op is lowered on its own (to "
@@ -222,7 +215,6 @@ static int compile() {
   options.cudaPath = cudaPath;
   options.tiles = tilesList;
   options.fuse = !noFusion;
-  options.servingKernels = servingKernels;
   options.cpu = cpuName;
   options.inputName = inputFilename;
   std::optional<loom::EmitKind> emit = loom::parseEmitKind(emitKind);

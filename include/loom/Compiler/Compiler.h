@@ -59,10 +59,6 @@ struct CompileOptions {
   std::string tiles;
   /// Form fusion groups (loom-fuse); false lowers every op on its own.
   bool fuse = true;
-  /// GPU targets: windows, softcaps, sinks and sink logits on the wgmma
-  /// and decode attention kernels (TargetDescription::servingKernels; not
-  /// yet checked on a GPU).
-  bool servingKernels = false;
   /// The host CPU: empty for the generic baseline of the host architecture
   /// (the library runs on other machines), "native" for this machine's, or
   /// a name LLVM knows.

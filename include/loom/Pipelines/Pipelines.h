@@ -65,12 +65,6 @@ struct LoomGPUPipelineOptions
                                    "them to the fused recipes; false: every "
                                    "op is lowered on its own, to compare with"),
                     llvm::cl::init(true)};
-  Option<bool> servingKernels{
-      *this, "serving-kernels",
-      llvm::cl::desc("loom-gpu-kernels' serving-kernels: windows, softcaps, "
-                     "sinks and sink logits on the wgmma and decode kernels "
-                     "(not yet checked on a GPU)"),
-      llvm::cl::init(false)};
   Option<bool> toLLVM{
       *this, "to-llvm",
       llvm::cl::desc("Lower to the LLVM dialect with the kernels compiled "

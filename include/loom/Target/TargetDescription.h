@@ -68,16 +68,6 @@ struct TargetDescription {
   std::optional<GemmTile> gemm;
   /// Threads that cooperate on one row of a norm or RoPE.
   std::optional<int64_t> rowThreads;
-  /// A compile choice, not a chip fact (not in the module attribute): the
-  /// kernels for windows, softcaps and the serving masks (sinks, per-head
-  /// windows, sink logits) on the wgmma attention kernel, and for windows,
-  /// sinks and sink logits on the split-KV decode kernels. They are built
-  /// and verified but not yet checked on a GPU, so they are opt-in
-  /// (`loom-gpu-kernels{serving-kernels=true}`, `loom-compile
-  /// --serving-kernels`); without them those ops take the flash kernel or
-  /// the generic path as before.
-  bool servingKernels = false;
-
   /// The description of `chip` ("cpu", "sm_90a", "sm_80", any "sm_NN[a]"
   /// with NN >= 80) with the overrides in `tiles` applied: a comma-separated
   /// list of `attention:QxKV`, `gemm:MxNxK[xSTAGES]`, `rows:THREADS`. On

@@ -27,20 +27,19 @@
 // one that needs more shared memory than the chip has, is an error at the
 // op.
 //
-// On sm_90a, the dense forms (causal and scale included; window and
-// softcap with the opt-in TargetDescription::servingKernels, which are not
-// yet checked on a GPU) with more than 64 query rows and no requested tile
-// take the wgmma kernel (HopperAttentionKernel.h; selectHopper) where the TMA can read q, k and
+// On sm_90a, the dense forms (causal, scale, window and softcap) with more
+// than 64 query rows and no requested tile take the wgmma kernel
+// (HopperAttentionKernel.h; selectHopper) where the TMA can read q, k and
 // v, checked at run time, the flash kernel otherwise. Its grid is linear,
 // query tiles fastest, so the CTAs that run together share one head's k and
 // v in L2; two consumer warpgroups ping-pong between softmax and wgmma.
 // MEASURED on H100, 2026-12-05 (B4 H16 S4096 D128 bf16): dense 0.864 ms,
 // causal 0.505 ms (cuDNN 0.820, 0.480; FA2 1.714, 0.902); docs/perf.md.
 //
-// With servingKernels, loom.attention with sinks, per-head windows or sink
-// logits (issue 16's serving forms) on sm_90a takes the same wgmma kernel
-// (selectServingHopper, rewriteServing): the kernel visits only the sink tiles and the window's
-// tiles, masks elements only on the tiles that need it, and starts each
+// loom.attention with sinks, per-head windows or sink logits (issue 16's
+// serving forms) on sm_90a takes the same wgmma kernel
+// (selectServingHopper, rewriteServing): the kernel visits only the sink
+// tiles and the window's tiles, masks elements only on the tiles that need it, and starts each
 // row's running max and sum from its head's sink logit. Where the TMA cannot
 // read the operands (checked at run time) the op's generic lowering runs
 // instead, writing into the same buffers.
@@ -252,10 +251,6 @@ selectHopper(const AttentionOperands &a,
   h.softcap = c.softcap;
   if (c.window)
     h.windows = {static_cast<int64_t>(*a.window)};
-  // Windows and softcaps on the wgmma kernel are opt-in until checked on a
-  // GPU (TargetDescription::servingKernels); the flash kernel takes them.
-  if ((h.softcap || !h.windows.empty()) && !target.servingKernels)
-    return std::nullopt;
   // 128-key tiles: S, O and P of a 128-wide head fit 240 registers.
   h.blockN = 128;
   h.stages = 2;
@@ -503,7 +498,7 @@ std::optional<loom::gpu::HopperAttentionConfig>
 selectServingHopper(Operation *op, AttentionOperands a,
                     const loom::gpu::Target &target) {
   auto att = dyn_cast<loom::AttentionOp>(op);
-  if (!att || !a.serving || !target.servingKernels)
+  if (!att || !a.serving)
     return std::nullopt;
   a.serving = false;
   std::optional<loom::gpu::AttentionKernelConfig> c = selectKernel(op, a);

@@ -9,9 +9,8 @@
 //     (Hq / Hkv) * Sq <= 16 (the whole GQA group's rows in one query tile,
 //     so the cache is read once per kv head instead of once per query head);
 //   - B and Skv static or dynamic; causal, softcap, scale;
-//   - with the opt-in TargetDescription::servingKernels (not yet checked on
-//     a GPU), windows (one, or one per query head), sinks and sink logits
-//     (issue 16's serving forms): the split kernel visits only the sink's tiles and
+//   - windows (one, or one per query head), sinks and sink logits (the
+//     serving forms, checked on the H100 on 2026-12-06): the split kernel visits only the sink's tiles and
 //     the tiles from the first one that the group's widest window reaches
 //     (all of them when a head of the group has no window), computed here.
 //
@@ -56,10 +55,6 @@ selectDecode(loom::AttentionOp op, const loom::gpu::Target &target) {
   auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
   auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
   if (!qType || !kType || !vType || !rType)
-    return std::nullopt;
-  // Windows, sinks and sink logits are opt-in until checked on a GPU
-  // (TargetDescription::servingKernels); the generic path takes them.
-  if ((op.getWindowAttr() || op.hasServingMasks()) && !target.servingKernels)
     return std::nullopt;
   for (RankedTensorType t : {qType, kType, vType, rType})
     if (t.getRank() != 4 || t.getElementType() != qType.getElementType())

@@ -28,7 +28,6 @@ struct LoomGPUKernelsPass
       getOperation().emitError() << "loom-gpu-kernels: " << error;
       return signalPassFailure();
     }
-    target->servingKernels = servingKernels;
     // Fusion groups: one launch where a fused kernel covers the group; the
     // others are inlined, and their ops take the rewrites below one by one.
     SmallVector<loom::KernelOp> groups;

@@ -53,11 +53,6 @@ def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
            "list of attention:QxKV, gemm:MxNxK[xSTAGES] and rows:THREADS "
            "(docs/Design.md, 'The target description'); a tile the kernels "
            "cannot build is an error at the op">,
-    Option<"servingKernels", "serving-kernels", "bool", "false",
-           "Also give windows and softcaps to the wgmma attention kernel and "
-           "windows, sinks and sink logits to the wgmma and split-KV decode "
-           "kernels (built and verified, not yet checked on a GPU); default: "
-           "those ops take the flash kernel or the generic path">,
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::nvgpu::NVGPUDialect",
