@@ -276,6 +276,30 @@ _paged_b8 = PagedBatch(n_q=[1] * 8, kv_lens=[4096] * 8, page=16, P=2048, max_pag
 _lengths_8192 = PagedBatch(n_q=[1, 15, 1, 5, 1, 16], kv_lens=[1, 15, 16, 17, 1000, 8192], page=16, P=584,
                            max_pages=513, seed=5)
 
+def _hostile_table(shape, device):
+    """The block table of paged_decode_hostile: sequence 0 (37 keys, 3
+    pages) has page -7 second, sequence 1 (kv_lens 5000, clamped to all 13
+    pages) has P + 5 and 2^30 among them, sequence 2 (no keys) garbage,
+    sequence 3 (100 keys, 7 pages) valid; the rest distinct valid pages."""
+    perm = torch.randperm(32, generator=torch.Generator().manual_seed(9)).tolist()
+    rows = [[perm[0], -7, perm[1]] + [-1] * 10,
+            perm[2:6] + [37] + perm[6:10] + [1 << 30] + perm[10:13],
+            [99, -99] + [1 << 30] * 11,
+            perm[13:20] + [-1] * 6]
+    return PagedBatch._tensor(rows, shape, device)
+
+
+_hostile = {"%q_offsets": lambda shape, device: PagedBatch._tensor([0, 1, 2, 4, 5], shape, device),
+            "%kv_lens": lambda shape, device: PagedBatch._tensor([37, 5000, -3, 100], shape, device),
+            "%block_table": _hostile_table}
+
+# Calls that a CPU module must refuse (its index checks, docs/abi.md) while
+# a GPU module, which does not check, must compute what the op defines for
+# such indices: "module:entry" -> a regex of the CPU module's message.
+CPU_REFUSES = {
+    "case_paged_attention:paged_decode_hostile": r"paged_attention .*kv_lens\[1\] = 5000",
+}
+
 # Special inputs of the correctness checks, per "module:entry": {argument
 # (index or name): fn(shape, device)}, as the timing cases' "special".
 CHECK_SPECIAL = {
@@ -289,6 +313,7 @@ CHECK_SPECIAL = {
         **{"%slots": _llama_decode.slots([-1]), "%positions": _llama_decode.positions}),
     "case_paged_attention:paged_lengths_8192": _lengths_8192.specials(),
     "case_paged_attention:paged_lengths_8192_streaming": _lengths_8192.specials(),
+    "case_paged_attention:paged_decode_hostile": _hostile,
     "case_paged_attention:paged_decode_step": _decode_step.specials(
         **{"%slots": _decode_step.slots([-1, -100]), "%positions": _decode_step.positions}),
 }
@@ -458,16 +483,28 @@ class Checker:
         stored = [loomrt.encode(e, v).to(self.torch_device) for e, v in zip(elems, values)]
         if self.torch_device == "cuda":
             torch.cuda.synchronize()  # Loom's stream does not wait for torch's
+        refusal = CPU_REFUSES.get(case) if self.torch_device == "cpu" else None
         bufs = []
         try:
             for elem, shape, st in zip(elems, shapes, stored):
                 bufs.append(self.rt.buffer_from(self.device, elem, shape, st))
             t0 = time.perf_counter()
-            results = entry.call(bufs)
+            try:
+                results = entry.call(bufs)
+            except loomrt.LoomError as e:
+                if refusal and re.search(refusal, str(e)):
+                    self.record(True, case, shape_text, f"refused as expected: {e}")
+                    return
+                raise
             call_ms = (time.perf_counter() - t0) * 1e3
         finally:
             for b in bufs:
                 self.rt.destroy(b)
+        if refusal:
+            for b in results:
+                self.rt.destroy(b)
+            self.record(False, case, shape_text, f"the CPU module did not refuse the call ({refusal})")
+            return
         outs = []
         try:
             for (elem, _), buf in zip(entry.result_types, results):
@@ -551,6 +588,15 @@ TIMING = [
     {"module": "timing_attention", "entry": "t_attn_causal", "work": "attention fwd causal",
      "shapes": f"B{B} H{H} S{S} D{D} bf16", "flops": ATTN_FLOPS // 2, "rate": BF16_FLOPS,
      "bytes": 4 * B * H * S * D * 2, "peers": ("attention", True), "peer_keys": None},
+    {"module": "timing_attention", "entry": "t_attn_d64", "work": "attention fwd, D 64",
+     "shapes": f"B{B} H{H} S{S} D64 bf16", "flops": ATTN_FLOPS // 2, "rate": BF16_FLOPS,
+     "bytes": 4 * B * H * S * 64 * 2, "peers": ("attention", False, 64), "peer_keys": None},
+    {"module": "timing_attention", "entry": "t_attn_d96", "work": "attention fwd, D 96",
+     "shapes": f"B{B} H{H} S{S} D96 bf16", "flops": ATTN_FLOPS * 3 // 4, "rate": BF16_FLOPS,
+     "bytes": 4 * B * H * S * 96 * 2, "peers": ("attention", False, 96), "peer_keys": None},
+    {"module": "timing_attention", "entry": "t_attn_d256", "work": "attention fwd, D 256",
+     "shapes": f"B{B} H{H} S{S} D256 bf16", "flops": ATTN_FLOPS * 2, "rate": BF16_FLOPS,
+     "bytes": 4 * B * H * S * 256 * 2, "peers": ("attention", False, 256), "peer_keys": None},
     {"module": "timing_attention", "entry": "t_attn_causal_32k", "work": "attention fwd causal, 32k",
      "shapes": "B1 H32 S32768 D128 bf16", "flops": 2 * 32 * 32768 ** 2 * 128, "rate": BF16_FLOPS,
      "bytes": 4 * 32 * 32768 * 128 * 2, "peers": ("streaming", None), "peer_keys": None},
@@ -636,9 +682,9 @@ class Peers:
         self.cache = {}
         log(f"peers: device {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
 
-    def sdpa_only(self, causal):
+    def sdpa_only(self, causal, d=D):
         from torch.nn.attention import SDPBackend, sdpa_kernel
-        q, k, v = (torch.randn(B, H, S, D, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+        q, k, v = (torch.randn(B, H, S, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
         out = {}
         for name, be in [("sdpa_cudnn", SDPBackend.CUDNN_ATTENTION), ("sdpa_flash2", SDPBackend.FLASH_ATTENTION)]:
             try:
@@ -655,10 +701,11 @@ class Peers:
         p, kind = self.p, spec[0]
         try:
             if kind == "attention":
+                d = spec[2] if len(spec) > 2 else D
                 try:
-                    r = p.attention_peers(B, H, H, S, D, causal=spec[1])
+                    r = p.attention_peers(B, H, H, S, d, causal=spec[1])
                 except Exception as e:  # FlexAttention's compile failed: keep the SDPA backends
-                    r = self.sdpa_only(spec[1])
+                    r = self.sdpa_only(spec[1], d)
                     r["flex"] = f"{type(e).__name__}: {str(e)[:60]}"
             elif kind == "block_sparse":
                 nb = S // 128

@@ -31,6 +31,13 @@
 //   last a prefill chunk at the end of a long context), 2 padding rows;
 //   GQA 8:2, D 128, bf16; causal, and StreamingLLM's 4 sinks and window
 //   1024.
+// - Hostile indices (the op's semantics for index data outside its
+//   requirements): kv_lens past maxPages * page (clamped) and negative (no
+//   keys), page indices -7, P + 5 and 2^30 among the pages a sequence reads
+//   (those keys are not visible), a sequence of 2 queries and no keys, with
+//   sink logits and the lse. A CPU module refuses the call (its index
+//   checks); a GPU module, which does not check, must give exactly what
+//   the op defines and never read outside the cache (compute-sanitizer).
 
 func.func @paged_decode_vllm(%q: tensor<4x8x128xbf16>, %k: tensor<32x16x2x128xbf16>, %v: tensor<32x16x2x128xbf16>, %q_offsets: tensor<5xi32>, %kv_lens: tensor<4xi32>, %block_table: tensor<4x13xi32>) -> tensor<4x8x128xbf16> {
   %o = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table {causal} : (tensor<4x8x128xbf16>, tensor<32x16x2x128xbf16>, tensor<32x16x2x128xbf16>, tensor<5xi32>, tensor<4xi32>, tensor<4x13xi32>) -> tensor<4x8x128xbf16>
@@ -69,4 +76,9 @@ func.func @paged_lengths_8192_streaming(%q: tensor<41x8x128xbf16>, %k: tensor<58
 func.func @paged_decode_lse(%q: tensor<4x8x128xbf16>, %k: tensor<32x16x2x128xbf16>, %v: tensor<32x16x2x128xbf16>, %q_offsets: tensor<5xi32>, %kv_lens: tensor<4xi32>, %block_table: tensor<4x13xi32>, %sinks: tensor<8xf32>) -> (tensor<4x8x128xbf16>, tensor<4x8xf32>) {
   %o, %lse = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table, %sinks {causal} : (tensor<4x8x128xbf16>, tensor<32x16x2x128xbf16>, tensor<32x16x2x128xbf16>, tensor<5xi32>, tensor<4xi32>, tensor<4x13xi32>, tensor<8xf32>) -> (tensor<4x8x128xbf16>, tensor<4x8xf32>)
   return %o, %lse : tensor<4x8x128xbf16>, tensor<4x8xf32>
+}
+
+func.func @paged_decode_hostile(%q: tensor<6x8x128xbf16>, %k: tensor<32x16x2x128xbf16>, %v: tensor<32x16x2x128xbf16>, %q_offsets: tensor<5xi32>, %kv_lens: tensor<4xi32>, %block_table: tensor<4x13xi32>, %sinks: tensor<8xf32>) -> (tensor<6x8x128xbf16>, tensor<6x8xf32>) {
+  %o, %lse = loom.paged_attention %q, %k, %v, %q_offsets, %kv_lens, %block_table, %sinks {causal} : (tensor<6x8x128xbf16>, tensor<32x16x2x128xbf16>, tensor<32x16x2x128xbf16>, tensor<5xi32>, tensor<4xi32>, tensor<4x13xi32>, tensor<8xf32>) -> (tensor<6x8x128xbf16>, tensor<6x8xf32>)
+  return %o, %lse : tensor<6x8x128xbf16>, tensor<6x8xf32>
 }

@@ -43,3 +43,22 @@ func.func @sel_then_bsa_f16(%q: tensor<1x4x200x64xf16>, %k: tensor<1x2x200x64xf1
   %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 32 : i64, causal} : (tensor<1x4x200x64xf16>, tensor<1x2x200x64xf16>, tensor<1x2x200x64xf16>, tensor<1x4x7x7xi1>) -> tensor<1x4x200x64xf16>
   return %o : tensor<1x4x200x64xf16>
 }
+
+// Blocks of 16 and 32 (issue 14): the flash kernel's block-sparse path with
+// CTAs of 1 or 2 warps (16 or 32 rows) and key tiles of 16 or 32; ragged S,
+// GQA, causal, a block_q different from block_k, D 128 with 16-row CTAs.
+func.func @bsa_bf16_blocks16_causal_gqa(%q: tensor<1x4x150x64xbf16>, %k: tensor<1x2x150x64xbf16>, %v: tensor<1x2x150x64xbf16>, %l: tensor<1x4x10x10xi1>) -> tensor<1x4x150x64xbf16> {
+  %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, causal} : (tensor<1x4x150x64xbf16>, tensor<1x2x150x64xbf16>, tensor<1x2x150x64xbf16>, tensor<1x4x10x10xi1>) -> tensor<1x4x150x64xbf16>
+  return %o : tensor<1x4x150x64xbf16>
+}
+
+func.func @bsa_f16_q32_k16_d128(%q: tensor<2x2x100x128xf16>, %k: tensor<2x2x100x128xf16>, %v: tensor<2x2x100x128xf16>, %l: tensor<2x2x4x7xi1>) -> tensor<2x2x100x128xf16> {
+  %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 32 : i64, block_k = 16 : i64} : (tensor<2x2x100x128xf16>, tensor<2x2x100x128xf16>, tensor<2x2x100x128xf16>, tensor<2x2x4x7xi1>) -> tensor<2x2x100x128xf16>
+  return %o : tensor<2x2x100x128xf16>
+}
+
+func.func @sel_then_bsa_blocks16(%q: tensor<1x4x200x64xbf16>, %k: tensor<1x2x200x64xbf16>, %v: tensor<1x2x200x64xbf16>) -> tensor<1x4x200x64xbf16> {
+  %l = loom.select_blocks %q, %k {block_q = 16 : i64, block_k = 16 : i64, topk = 3 : i64, causal} : (tensor<1x4x200x64xbf16>, tensor<1x2x200x64xbf16>) -> tensor<1x4x13x13xi1>
+  %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, causal} : (tensor<1x4x200x64xbf16>, tensor<1x2x200x64xbf16>, tensor<1x2x200x64xbf16>, tensor<1x4x13x13xi1>) -> tensor<1x4x200x64xbf16>
+  return %o : tensor<1x4x200x64xbf16>
+}

@@ -1,6 +1,6 @@
 // loom-gpu-kernels on loom.attention and loom.block_sparse_attention: the ops
-// the flash-attention kernel covers (bf16/f16, D = Dv in {64, 128}, block
-// sizes multiples of 64) become a launch of a kernel instantiated into
+// the flash-attention kernel covers (bf16/f16, D = Dv a multiple of 16 up to
+// 256, block sizes multiples of 16) become a launch of a kernel instantiated into
 // @loom_kernels; the others are left for the generic path. The second RUN
 // lowers the kernels to PTX and checks the tensor-core instructions.
 // RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
@@ -109,22 +109,63 @@ func.func @negative_scale(%q: tensor<1x2x200x128xbf16>, %l: tensor<1x1x2x4xi1>) 
   return %o, %s : tensor<1x2x200x128xbf16>, tensor<1x2x200x128xbf16>
 }
 
-// Outside the kernel's reach: f32, D = 96, D != Dv, a block_k of 32. Left
-// alone.
+// Head dims other than 64 and 128, any multiple of 16 up to 256: D 80 and
+// 96 (rows of 10 and 12 16-byte chunks, which the 128 threads copy chunk by
+// chunk), D 256 with one m-tile a warp (64-row CTAs) and, for D 256 and 192
+// on sm_90a, the wgmma kernel with 64-key tiles (its flash fallback where
+// the TMA cannot read the operands); D 16. Shared memory 2 (D + 8)
+// (rows + 4 keys) bytes: 2 * 88 * (128 + 4 * 32) = 45056 for D 80.
+// CHECK-LABEL: func.func @head_dims
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d80_m128_n32_w4_causal_pscale {{.*}} dynamic_shared_memory_size %c45056_i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_f16_d96_m128_n64_w4_pscale {{.*}} dynamic_shared_memory_size %c79872_i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d256_m128_n64_s2_r24x240_causal_pscale_pp
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d256_m64_n32_w4_causal_pscale {{.*}} dynamic_shared_memory_size %c101376_i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d192_m128_n64_s2_r24x240_pscale_pp
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_f16_d16_m128_n64_w4_pscale
+// CHECK-NOT: loom.attention
+// CHECK: return
+func.func @head_dims(%q80: tensor<2x8x300x80xbf16>, %k80: tensor<2x2x300x80xbf16>, %q96: tensor<1x4x300x96xf16>, %q256: tensor<1x4x300x256xbf16>, %q192: tensor<1x4x300x192xbf16>, %q16: tensor<1x4x300x16xf16>) -> (tensor<2x8x300x80xbf16>, tensor<1x4x300x96xf16>, tensor<1x4x300x256xbf16>, tensor<1x4x300x192xbf16>, tensor<1x4x300x16xf16>) {
+  %a = loom.attention %q80, %k80, %k80 {causal} : (tensor<2x8x300x80xbf16>, tensor<2x2x300x80xbf16>, tensor<2x2x300x80xbf16>) -> tensor<2x8x300x80xbf16>
+  %b = loom.attention %q96, %q96, %q96 : (tensor<1x4x300x96xf16>, tensor<1x4x300x96xf16>, tensor<1x4x300x96xf16>) -> tensor<1x4x300x96xf16>
+  %c = loom.attention %q256, %q256, %q256 {causal} : (tensor<1x4x300x256xbf16>, tensor<1x4x300x256xbf16>, tensor<1x4x300x256xbf16>) -> tensor<1x4x300x256xbf16>
+  %d = loom.attention %q192, %q192, %q192 : (tensor<1x4x300x192xbf16>, tensor<1x4x300x192xbf16>, tensor<1x4x300x192xbf16>) -> tensor<1x4x300x192xbf16>
+  %e = loom.attention %q16, %q16, %q16 : (tensor<1x4x300x16xf16>, tensor<1x4x300x16xf16>, tensor<1x4x300x16xf16>) -> tensor<1x4x300x16xf16>
+  return %a, %b, %c, %d, %e : tensor<2x8x300x80xbf16>, tensor<1x4x300x96xf16>, tensor<1x4x300x256xbf16>, tensor<1x4x300x192xbf16>, tensor<1x4x300x16xf16>
+}
+
+// Small blocks: block_k 32 takes 32-key tiles (64-row CTAs for block_q
+// 64); block_q 16 and 32 take CTAs of 1 and 2 warps (16 and 32 rows), with
+// 16-key tiles for block_k 16. Shared memory 2 (D + 8) (rows + 4 keys):
+// 2 * 72 * (16 + 64) = 11520 bytes for the 16-row CTA.
+// CHECK-LABEL: func.func @small_blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m64_n32_w4_pscale_sparse blocks {{.*}} threads in (%c128
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m16_n16_w1_causal_pscale_sparse blocks {{.*}} threads in (%c32{{.*}}) dynamic_shared_memory_size %c11520_i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_f16_d128_m32_n16_w2_pscale_sparse blocks {{.*}} threads in (%c64
+// CHECK-NOT: loom.block_sparse_attention
+// CHECK: return
+func.func @small_blocks(%q: tensor<1x2x128x64xbf16>, %l32: tensor<1x1x2x4xi1>, %l16: tensor<1x2x8x8xi1>, %q2: tensor<1x2x100x128xf16>, %l2: tensor<1x2x4x7xi1>) -> (tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x100x128xf16>) {
+  %a = loom.block_sparse_attention %q, %q, %q, %l32 {block_q = 64 : i64, block_k = 32 : i64} : (tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x1x2x4xi1>) -> tensor<1x2x128x64xbf16>
+  %b = loom.block_sparse_attention %q, %q, %q, %l16 {block_q = 16 : i64, block_k = 16 : i64, causal} : (tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x8x8xi1>) -> tensor<1x2x128x64xbf16>
+  %c = loom.block_sparse_attention %q2, %q2, %q2, %l2 {block_q = 32 : i64, block_k = 16 : i64} : (tensor<1x2x100x128xf16>, tensor<1x2x100x128xf16>, tensor<1x2x100x128xf16>, tensor<1x2x4x7xi1>) -> tensor<1x2x100x128xf16>
+  return %a, %b, %c : tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x100x128xf16>
+}
+
+// Outside the kernel's reach: f32, D = 72 (not a multiple of 16), D != Dv,
+// a block_q of 8 (not a multiple of the mma's 16 rows). Left alone.
 // CHECK-LABEL: func.func @unsupported
 // CHECK-NOT: gpu.launch_func
 // CHECK: loom.attention {{.*}} -> tensor<1x2x16x64xf32>
-// CHECK: loom.attention {{.*}} -> tensor<1x2x16x96xbf16>
+// CHECK: loom.attention {{.*}} -> tensor<1x2x16x72xbf16>
 // CHECK: loom.attention {{.*}} -> tensor<1x2x16x64xbf16>
 // CHECK: loom.block_sparse_attention {{.*}} -> tensor<1x2x128x64xbf16>
 // CHECK-NOT: gpu.launch_func
 // CHECK: return
-func.func @unsupported(%q: tensor<1x2x16x64xf32>, %q2: tensor<1x2x16x96xbf16>, %k3: tensor<1x2x16x128xbf16>, %v3: tensor<1x2x16x64xbf16>, %q3: tensor<1x2x16x128xbf16>, %q4: tensor<1x2x128x64xbf16>, %l4: tensor<1x1x2x4xi1>) -> (tensor<1x2x16x64xf32>, tensor<1x2x16x96xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x128x64xbf16>) {
+func.func @unsupported(%q: tensor<1x2x16x64xf32>, %q2: tensor<1x2x16x72xbf16>, %k3: tensor<1x2x16x128xbf16>, %v3: tensor<1x2x16x64xbf16>, %q3: tensor<1x2x16x128xbf16>, %q4: tensor<1x2x128x64xbf16>, %l4: tensor<1x1x16x2xi1>) -> (tensor<1x2x16x64xf32>, tensor<1x2x16x72xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x128x64xbf16>) {
   %a = loom.attention %q, %q, %q : (tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>) -> tensor<1x2x16x64xf32>
-  %b = loom.attention %q2, %q2, %q2 : (tensor<1x2x16x96xbf16>, tensor<1x2x16x96xbf16>, tensor<1x2x16x96xbf16>) -> tensor<1x2x16x96xbf16>
+  %b = loom.attention %q2, %q2, %q2 : (tensor<1x2x16x72xbf16>, tensor<1x2x16x72xbf16>, tensor<1x2x16x72xbf16>) -> tensor<1x2x16x72xbf16>
   %c = loom.attention %q3, %k3, %v3 : (tensor<1x2x16x128xbf16>, tensor<1x2x16x128xbf16>, tensor<1x2x16x64xbf16>) -> tensor<1x2x16x64xbf16>
-  %d = loom.block_sparse_attention %q4, %q4, %q4, %l4 {block_q = 64 : i64, block_k = 32 : i64} : (tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x1x2x4xi1>) -> tensor<1x2x128x64xbf16>
-  return %a, %b, %c, %d : tensor<1x2x16x64xf32>, tensor<1x2x16x96xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x128x64xbf16>
+  %d = loom.block_sparse_attention %q4, %q4, %q4, %l4 {block_q = 8 : i64, block_k = 64 : i64} : (tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x1x16x2xi1>) -> tensor<1x2x128x64xbf16>
+  return %a, %b, %c, %d : tensor<1x2x16x64xf32>, tensor<1x2x16x72xbf16>, tensor<1x2x16x64xbf16>, tensor<1x2x128x64xbf16>
 }
 
 // The instantiated kernels: each once, double-buffered cp.async tiles in

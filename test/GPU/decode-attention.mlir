@@ -96,15 +96,16 @@ func.func @window_decode(%q: tensor<1x8x1x64xbf16>, %k: tensor<1x2x500x64xbf16>,
 }
 
 // Left to the flash kernel: more than 4 query positions or 16 rows per kv
-// head (4 heads x Sq 5); a dynamic query length. Left to the generic path:
-// D 96.
+// head (4 heads x Sq 5); a dynamic query length; D 96 (the decode kernels
+// take D 16, 32, 64, 128 and 256).
 // CHECK-LABEL: func.func @not_decode
 // CHECK-NOT: loom_decode
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m64_n64_w4_pscale
 // CHECK-NOT: loom_decode
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d64_m128_n64_w4_pscale
 // CHECK-NOT: loom_decode
-// CHECK: loom.attention {{.*}}96xbf16
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d96_m64_n64_w4_pscale
+// CHECK-NOT: loom.attention
 // CHECK: return
 func.func @not_decode(%q: tensor<1x8x1x64xbf16>, %k: tensor<1x2x500x64xbf16>, %q4: tensor<1x8x5x64xbf16>, %qd: tensor<1x8x?x64xbf16>, %q96: tensor<1x8x1x96xbf16>, %k96: tensor<1x2x500x96xbf16>) -> (tensor<1x8x5x64xbf16>, tensor<1x8x?x64xbf16>, tensor<1x8x1x96xbf16>) {
   %r = loom.attention %q4, %k, %k : (tensor<1x8x5x64xbf16>, tensor<1x2x500x64xbf16>, tensor<1x2x500x64xbf16>) -> tensor<1x8x5x64xbf16>

@@ -1,11 +1,17 @@
 // The paged serving ops of issue 16 (paged_attention, kv_cache_write, rope
-// at per-token positions) on the GPU path: no kernel recipe covers them, so
+// at per-token positions) on the GPU path. loom.paged_attention (bf16/f16,
+// D = Dv of 16..256, static page size and heads) takes the split-KV decode
+// kernels in their paged form: a CTA per (token, kv head, split) whose rows
+// are the token's GQA group and whose keys its sequence's, through the block
+// table; the splits cover maxPages * page keys (2 CTAs per SM on sm_90a's
+// 132 SMs, in whole 128-key tiles); a combine kernel per (token, query
+// head). kv_cache_write and rope at positions have no kernel recipe, so
 // loom-gpu-kernels leaves them (on sm_90a and sm_80) while the plain RoPE
-// beside them gets its row kernel (a recipe that stopped declining would
-// show), loom-fuse groups none of them, and the pipeline takes the generic
-// path: linalg generics and kv_cache_write's scf.forall become thread-per-
-// element launches, no loom op is left. The last RUNs compile everything to
-// cubin with ptxas for both chips.
+// beside them gets its row kernel, loom-fuse groups none of them, and the
+// pipeline takes the generic path for them and for the paged attention the
+// kernels do not cover (f32, Dv != D): linalg generics and kv_cache_write's
+// scf.forall become thread-per-element launches, no loom op is left. The
+// last RUNs compile everything to cubin with ptxas for both chips.
 // RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_90a" | FileCheck %s
 // RUN: loom-opt %s -split-input-file --loom-gpu-kernels="chip=sm_80" | FileCheck %s
 // RUN: loom-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s --check-prefix=FUSED
@@ -24,16 +30,24 @@
 // CHECK-NOT: gpu.launch_func
 // CHECK: loom.rope %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} :
 // CHECK-NOT: gpu.launch_func
-// CHECK: loom.kv_cache_write
+// CHECK: %[[KC:.*]] = loom.kv_cache_write
 // CHECK-NOT: gpu.launch_func
-// CHECK: loom.kv_cache_write
-// CHECK-NOT: gpu.launch_func
-// CHECK: loom.paged_attention {{.*}} {causal, sink = 4 : i64, softcap = 3.000000e+01 : f32, window = 1024 : i64}
-// CHECK-NOT: gpu.launch_func
+// CHECK: %[[VC:.*]] = loom.kv_cache_write
+// CHECK: %[[T:.*]] = tensor.dim %[[QR:.*]], %c0
+// CHECK: %[[CTAS:.*]] = arith.muli %[[T]], %c2
+// CHECK: %[[KEYS:.*]] = arith.muli %c32, %c16
+// CHECK: %[[PO:.*]] = memref.alloc(%[[CTAS]], %[[SPLITS:[0-9a-z_]+]]) {{.*}} : memref<?x?x4x128xf32>
+// CHECK: %[[PML:.*]] = memref.alloc(%[[CTAS]], %[[SPLITS]]) {{.*}} : memref<?x?x4x2xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc(%[[T]]) {{.*}} : memref<?x8x128xbf16>
+// CHECK: bufferization.to_buffer %[[KC]] read_only
+// CHECK: bufferization.to_buffer %[[VC]] read_only
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d128_g4_sq1_causal_w1024_sink4_softcap_paged16 blocks in (%{{.*}}, %[[SPLITS]], %{{.*}}) threads in (%c128{{.*}}) {{.*}} args(%{{.*}} : memref<?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xf32>, %{{.*}} : memref<?x?x?x?xf32>, %{{.*}} : f32, %{{.*}} : f32, %{{.*}} : index, %{{.*}} : memref<?x?xi32>, %{{.*}} : memref<?xi32>, %{{.*}} : memref<?xi32>)
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_combine_bf16_d128_g4_sq1_paged
+// CHECK-NOT: loom.paged_attention
 // CHECK: return
 // FUSED-LABEL: func.func @llama_step
 // FUSED-NOT: loom.kernel
-// FUSED: loom.paged_attention
+// FUSED: loom_decode_attention_{{.*}}_paged16
 // FUSED-NOT: loom.kernel
 // FUSED: return
 // The generic path: the caches are entry arguments (read-only by the ABI),
@@ -44,6 +58,8 @@
 // GENERIC: gpu.launch_func @loom_kernels::@llama_step_kernel
 // GENERIC: gpu.memcpy
 // GENERIC: gpu.launch_func @loom_kernels::@llama_step_kernel
+// GENERIC: gpu.launch_func @loom_kernels::@loom_decode_attention_{{.*}}_paged16
+// GENERIC: gpu.launch_func @loom_kernels::@loom_decode_combine_{{.*}}_paged
 // GENERIC-NOT: loom.
 // GENERIC: return
 func.func @llama_step(%q: tensor<?x8x128xbf16>, %k: tensor<?x2x128xbf16>, %v: tensor<?x2x128xbf16>, %pos: tensor<?xi32>, %slots: tensor<?xi32>,

@@ -131,6 +131,55 @@ TEST(AttentionKernels, EveryTileShapeVerifies) {
   EXPECT_EQ(built, 64 * 3);
 }
 
+TEST(AttentionKernels, OtherHeadDimsVerify) {
+  // Head dims other than 64 and 128 (any multiple of 16 up to 256): rows
+  // of D / 8 chunks that 128 threads do not cover in whole passes (80, 96,
+  // 112, ...) copy chunk by chunk, the last pass guarded where the tile's
+  // chunks are not a multiple of the threads (16-key tiles of 80 or 96).
+  // Each with the dense kernel, a block-sparse one and the involved one.
+  Masks dense = {false, false, false, true, false};
+  Masks sparse = {true, false, false, true, true};
+  Masks involved = {true, true, true, false, false};
+  Fusion strided = {true, false, false, false, "f32"};
+  int built = 0;
+  for (int64_t d : {16, 32, 48, 80, 96, 112, 160, 192, 256})
+    for (int64_t warpTiles : {1, 2})
+      for (int64_t blockN : {16, 64}) {
+        if (warpTiles == 2 && d > 128)
+          continue; // the conversion gives wide heads one m-tile a warp
+        Shape s = {d % 32 ? "f16" : "bf16", d, warpTiles, blockN};
+        Fusion rope = {true, true, true, blockN == 16, "f32"};
+        expectBuilds(configOf(s, dense, {false, false, false, false, "f32"}));
+        expectBuilds(configOf(s, sparse, strided));
+        expectBuilds(configOf(s, involved, rope));
+        built += 3;
+      }
+  EXPECT_EQ(built, (6 * 4 + 3 * 2) * 3);
+}
+
+TEST(AttentionKernels, SmallCtasVerify) {
+  // Block-sparse layouts with blocks of 16 or 32 rows take CTAs of 1 or 2
+  // warps (one 16-row m-tile each) and key tiles of 16 or 32: every head
+  // dim class, with the involved options and K's RoPE staged or not.
+  Masks sparse = {true, false, false, true, true};
+  Masks sparseCausalCapped = {true, false, true, false, true};
+  int built = 0;
+  for (int64_t warps : {1, 2})
+    for (int64_t d : {64, 80, 128})
+      for (int64_t blockN : {16, 32}) {
+        Shape s = {"bf16", d, 1, blockN};
+        for (const Masks &m : {sparse, sparseCausalCapped}) {
+          AttentionKernelConfig c =
+              configOf(s, m, {true, true, true, false, "f32"});
+          c.warps = warps;
+          EXPECT_EQ(c.blockM(), 16 * warps);
+          expectBuilds(c);
+          ++built;
+        }
+      }
+  EXPECT_EQ(built, 2 * 3 * 2 * 2);
+}
+
 TEST(AttentionKernels, EveryOptionCombinationVerifies) {
   // Every mask option set with every fusion, each on the next of the
   // smaller tile shapes (key tiles of 16 or 32) in turn: the options'

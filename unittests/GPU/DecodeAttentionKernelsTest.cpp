@@ -129,6 +129,57 @@ TEST(DecodeAttentionKernels, ServingConfigsVerify) {
   EXPECT_EQ(combineNames.size(), 3u * 2 * 2);
 }
 
+TEST(DecodeAttentionKernels, PagedConfigsVerify) {
+  // The paged form (loom.paged_attention): a token's G query heads over its
+  // sequence's pages, with every mask and score option, pages of 1, 16 and
+  // 32 keys; the combine kernel writes [T, Hq, D] and [T, Hq]. Every one
+  // builds, verifies and has a name of its own (not the contiguous one's).
+  std::set<std::string> names, combineNames;
+  int built = 0;
+  for (const char *t : {"bf16", "f16"})
+    for (int64_t d : {16, 64, 128, 256})
+      for (int64_t group : {1, 4, 16})
+        for (int64_t page : {1, 16, 32})
+          for (int variant = 0; variant < 3; ++variant) {
+            DecodeAttentionKernelConfig c;
+            c.elementType = t;
+            c.headDim = d;
+            c.group = group;
+            c.paged = true;
+            c.pageSize = page;
+            c.causal = variant > 0;
+            c.softcap = variant == 1;
+            if (variant == 2) {
+              c.windows = {256};
+              c.sink = 4;
+              c.sinkLogits = true;
+            }
+            ASSERT_EQ(c.invalidReason(), "") << c.kernelName();
+            EXPECT_NE(c.kernelName().find("_paged" + std::to_string(page)),
+                      std::string::npos);
+            EXPECT_EQ(buildSplit(c), "") << c.kernelName();
+            EXPECT_TRUE(names.insert(c.kernelName()).second) << c.kernelName();
+            for (bool lse : {false, true}) {
+              DecodeAttentionKernelConfig cc = c;
+              cc.lse = lse;
+              if (combineNames.insert(cc.combineKernelName()).second)
+                EXPECT_EQ(buildCombine(cc), "") << cc.combineKernelName();
+            }
+            ++built;
+          }
+  EXPECT_EQ(built, 2 * 4 * 3 * 3 * 3);
+  // Combine kernels: no window or page size in them; lse and sink logits.
+  EXPECT_EQ(combineNames.size(), 2u * 4 * 3 * 2 * 2);
+  // A paged cache takes one query row a head.
+  DecodeAttentionKernelConfig c;
+  c.paged = true;
+  c.queryLen = 2;
+  EXPECT_NE(c.invalidReason().find("paged"), std::string::npos);
+  c.queryLen = 1;
+  c.pageSize = 0;
+  EXPECT_NE(c.invalidReason().find("paged"), std::string::npos);
+}
+
 TEST(DecodeAttentionKernels, InvalidServingConfigsSayWhy) {
   DecodeAttentionKernelConfig c;
   c.windows = {64}; // without causal

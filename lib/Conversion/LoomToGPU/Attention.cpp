@@ -4,13 +4,15 @@
 // flash-attention kernel (AttentionKernel.h). Covered:
 //
 //   - element type bf16 or f16 (q, k, v and the result alike);
-//   - head dims D = Dv, static, 64 or 128;
+//   - head dims D = Dv, static, a multiple of 16 up to 256 (64 and 128 on
+//     the wgmma kernel on sm_90a, the others on the flash kernel);
 //   - any B, Hq, Hkv (GQA/MQA), Sq, Skv, static or dynamic;
 //   - causal (bottom-right aligned), window (with causal), softcap, scale;
-//   - block_sparse_attention with block_q and block_k multiples of 64 (the
-//     kernel's key tile; block_q a multiple of 128 gets 128-row CTAs, else
-//     64-row ones): a CTA lies in one query block and visits only the key
-//     tiles whose layout bit is set.
+//   - block_sparse_attention with block_q and block_k multiples of 16 (key
+//     tiles of 64, or of 32 or 16 for smaller key blocks; block_q a
+//     multiple of 128 gets 128-row CTAs, of 64 64-row ones, else CTAs of
+//     2 or 1 warps for 32 or 16 rows): a CTA lies in one query block and
+//     visits only the key tiles whose layout bit is set.
 //
 // Configurations (4 warps): 128-row CTAs of 32-row warps with 64-key tiles;
 // with causal (not block-sparse) 32-key tiles; a short static query (<= 64)
@@ -141,9 +143,11 @@ selectKernel(Operation *op, const AttentionOperands &a) {
   for (RankedTensorType t : {kType, vType, rType})
     if (t.getElementType() != element)
       return std::nullopt;
-  // D = Dv, static, one of the instantiated head dims.
+  // D = Dv, static, a multiple of the mma's 16-wide k step, up to 256 (the
+  // accumulators of a 16-row m-tile of a 256-wide head are 128 registers a
+  // thread).
   int64_t d = qType.getDimSize(3);
-  if (d != 64 && d != 128)
+  if (ShapedType::isDynamic(d) || d < 16 || d > 256 || d % 16 != 0)
     return std::nullopt;
   for (RankedTensorType t : {kType, vType, rType})
     if (t.getDimSize(3) != d)
@@ -186,17 +190,32 @@ bool chooseDefaultTile(const AttentionOperands &a,
   auto qType = cast<RankedTensorType>(a.q.getType());
   bool shortQuery = !qType.isDynamicDim(2) && qType.getDimSize(2) <= 64;
   c.warps = 4;
-  c.warpTiles = shortQuery ? 1 : 2;
+  // Heads wider than 128: one m-tile a warp (two would need 256 accumulator
+  // registers a thread).
+  c.warpTiles = shortQuery || c.headDim > 128 ? 1 : 2;
   // With causal, 32-key tiles: less work is masked away on the diagonal and
   // the kernel needs fewer registers (MEASURED: 0.975 vs 1.023 ms).
   c.blockN = a.causal && !a.layout ? 32 : 64;
   if (c.sparse) {
     // A CTA must lie in one query block and a key tile in one key block.
-    if (a.blockK % c.blockN != 0 || a.blockQ % 64 != 0)
+    // Blocks of 16 or 32 (rows or keys) take CTAs of 1 or 2 warps of 16
+    // rows and key tiles of 16 or 32.
+    if (a.blockQ % 16 != 0 || a.blockK % 16 != 0)
       return false;
-    if (a.blockQ % c.blockM() != 0)
+    while (a.blockK % c.blockN != 0)
+      c.blockN /= 2;
+    if (a.blockQ % 64 != 0) {
+      c.warpTiles = 1;
+      c.warps = a.blockQ % 32 == 0 ? 2 : 1;
+    } else if (a.blockQ % c.blockM() != 0) {
       c.warpTiles = 1; // 64-row CTAs
+    }
   }
+  // Wide heads on chips with less shared memory (D 256 on sm_80): halve
+  // the key/value tiles until the stages fit (a sparse key block stays a
+  // multiple of them).
+  while (c.sharedMemoryBytes() > target.sharedMemoryBytes && c.blockN > 16)
+    c.blockN /= 2;
   return c.sharedMemoryBytes() <= target.sharedMemoryBytes;
 }
 
@@ -251,8 +270,9 @@ selectHopper(const AttentionOperands &a,
   h.softcap = c.softcap;
   if (c.window)
     h.windows = {static_cast<int64_t>(*a.window)};
-  // 128-key tiles: S, O and P of a 128-wide head fit 240 registers.
-  h.blockN = 128;
+  // 128-key tiles: S, O and P of a 128-wide head fit 240 registers; wider
+  // heads (192, 256) take 64-key tiles (HopperAttentionConfig::check).
+  h.blockN = c.headDim > 128 ? 64 : 128;
   h.stages = 2;
   if (!h.check().empty() ||
       h.sharedMemoryBytes() > target.sharedMemoryBytes)
@@ -586,11 +606,20 @@ int64_t ceilDivConst(int64_t a, int64_t b) { return (a + b - 1) / b; }
 LogicalResult loom::rewriteAttentionOps(ModuleOp module,
                                         const gpu::Target &target) {
   SmallVector<Operation *> ops;
+  SmallVector<loom::PagedAttentionOp> paged;
   module.walk([&](Operation *op) {
-    if (isa<loom::AttentionOp, loom::BlockSparseAttentionOp>(op) &&
-        op->getParentOfType<func::FuncOp>())
+    if (!op->getParentOfType<func::FuncOp>())
+      return;
+    if (isa<loom::AttentionOp, loom::BlockSparseAttentionOp>(op))
       ops.push_back(op);
+    else if (auto p = dyn_cast<loom::PagedAttentionOp>(op))
+      paged.push_back(p);
   });
+  // Paged caches: the split-KV decode kernels in their paged form (a CTA
+  // per token); the generic path where they do not apply.
+  for (loom::PagedAttentionOp op : paged)
+    if (failed(gpu::rewritePagedAttention(op, target)))
+      return failure();
   for (Operation *op : ops) {
     // Few query rows per kv head: the split-KV decode kernels.
     FailureOr<bool> decode = gpu::rewriteDecodeAttention(op, target);

@@ -16,6 +16,12 @@
 //
 // The form with an lse result is covered: the combine kernel writes it.
 //
+// loom.paged_attention (rewritePagedAttention) takes the same kernels in
+// their paged form: bf16/f16, D = Dv of 16..256, static Hq, Hkv and page
+// size, G = Hq / Hkv <= 16; any T and batch (a CTA per token, kv head and
+// split; the splits cover maxPages * page keys), causal, windows, sinks,
+// sink logits, softcap and lse.
+//
 // Not covered (the flash kernel or the generic path takes them):
 // block-sparse, fusion groups (RoPE and layout changes), and any op when the
 // target description asks for an attention tile (`tiles=attention:...`,
@@ -94,7 +100,215 @@ Value maxU(OpBuilder &b, Location loc, Value x, Value y) {
   return arith::MaxUIOp::create(b, loc, x, y);
 }
 
+/// The keys of a split and the count of splits for `heads` (B * Hkv) CTAs
+/// of `keyCount` keys each: splits = max(min(ceil(2 * SMs / heads),
+/// ceil(keys / 128)), 1), then the keys of a split rounded up to whole
+/// tiles and the count of splits that this leaves (never an empty one).
+std::pair<Value, Value> chooseSplits(OpBuilder &b, Location loc, Value heads,
+                                     Value keyCount,
+                                     const loom::gpu::Target &target) {
+  using loom::gpu::ceilDiv;
+  using loom::gpu::indexConst;
+  Value one = indexConst(b, loc, 1);
+  Value tileKeys = indexConst(b, loc, DecodeAttentionKernelConfig::kTileKeys);
+  Value ctas = indexConst(b, loc, 2 * target.smCount);
+  Value want =
+      arith::CeilDivUIOp::create(b, loc, ctas, maxU(b, loc, heads, one));
+  Value tiles =
+      ceilDiv(b, loc, keyCount, DecodeAttentionKernelConfig::kTileKeys);
+  Value splits0 = maxU(b, loc, minU(b, loc, want, tiles), one);
+  Value perSplit = arith::CeilDivUIOp::create(b, loc, keyCount, splits0);
+  Value perSplitTiles =
+      ceilDiv(b, loc, perSplit, DecodeAttentionKernelConfig::kTileKeys);
+  Value keys = maxU(
+      b, loc, arith::MulIOp::create(b, loc, perSplitTiles, tileKeys), tileKeys);
+  Value splits =
+      maxU(b, loc, arith::CeilDivUIOp::create(b, loc, keyCount, keys), one);
+  return {keys, splits};
+}
+
+/// What one decode attention's two launches take beyond the config: the
+/// op's q, k, v and optional sink logits, the split kernel's arguments
+/// after split_keys (`tail`), the grid's CTAs of keys (`heads`), the keys to
+/// split among them, and the result and lse buffers with their types.
+struct DecodeLaunch {
+  Value q, k, v, sinkLogits;
+  SmallVector<Value> tail;
+  Value heads, keyCount;
+  float scale;
+  std::optional<float> softcap;
+};
+
+/// Builds both kernels of `c` and launches them: the split kernel over
+/// (heads, splits) CTAs into an f32 workspace, then the combine kernel, a
+/// CTA per query row, into fresh result buffers of `rType` (and `lseType`
+/// when set) whose dynamic sizes are `dynSizes` (`lseSizes`). Returns the
+/// result and lse buffers.
+FailureOr<std::pair<Value, Value>>
+launchDecode(OpBuilder &b, Location loc, ModuleOp module,
+             const DecodeAttentionKernelConfig &c, const DecodeLaunch &l,
+             RankedTensorType rType, ValueRange dynSizes,
+             RankedTensorType lseType, ValueRange lseSizes,
+             const loom::gpu::Target &target) {
+  using namespace loom::gpu;
+  FailureOr<SymbolRefAttr> split = buildDecodeAttentionKernel(module, loc, c);
+  if (failed(split))
+    return failure();
+  FailureOr<SymbolRefAttr> combine = buildDecodeCombineKernel(module, loc, c);
+  if (failed(combine))
+    return failure();
+  Value one = indexConst(b, loc, 1);
+  auto [splitKeys, splits] = chooseSplits(b, loc, l.heads, l.keyCount, target);
+
+  // The workspace: each split's rows (f32) and their max and sum.
+  Type f32 = b.getF32Type();
+  int64_t rows = c.rows();
+  auto oType = RankedTensorType::get(
+      {ShapedType::kDynamic, ShapedType::kDynamic, rows, c.headDim}, f32);
+  auto mlType = RankedTensorType::get(
+      {ShapedType::kDynamic, ShapedType::kDynamic, rows, 2}, f32);
+  Value partO = allocBuffer(b, loc, oType, {l.heads, splits});
+  Value partML = allocBuffer(b, loc, mlType, {l.heads, splits});
+  Value out = allocBuffer(b, loc, rType, dynSizes);
+
+  SmallVector<Value> args = {
+      bufferOf(b, loc, l.q),
+      bufferOf(b, loc, l.k),
+      bufferOf(b, loc, l.v),
+      dynamicBuffer(b, loc, partO),
+      dynamicBuffer(b, loc, partML),
+      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(l.scale))};
+  if (c.softcap)
+    args.push_back(
+        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(*l.softcap)));
+  args.push_back(splitKeys);
+  args.append(l.tail.begin(), l.tail.end());
+
+  Value noSmem = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  mlir::gpu::LaunchFuncOp::create(
+      b, loc, *split,
+      mlir::gpu::KernelDim3{maxU(b, loc, l.heads, one), splits, one},
+      mlir::gpu::KernelDim3{
+          indexConst(b, loc, DecodeAttentionKernelConfig::kThreads), one, one},
+      noSmem, args);
+  // max(.., 1): an empty batch launches one CTA of each, which sees that
+  // its batch index (token) is past B (T) and touches nothing.
+  Value combineRows = maxU(
+      b, loc, arith::MulIOp::create(b, loc, l.heads, indexConst(b, loc, rows)),
+      one);
+  SmallVector<Value> combineArgs{dynamicBuffer(b, loc, partO),
+                                 dynamicBuffer(b, loc, partML),
+                                 dynamicBuffer(b, loc, out)};
+  Value lseOut;
+  if (lseType) {
+    lseOut = allocBuffer(b, loc, lseType, lseSizes);
+    combineArgs.push_back(dynamicBuffer(b, loc, lseOut));
+  }
+  if (c.sinkLogits)
+    combineArgs.push_back(bufferOf(b, loc, l.sinkLogits));
+  mlir::gpu::LaunchFuncOp::create(
+      b, loc, *combine, mlir::gpu::KernelDim3{combineRows, one, one},
+      mlir::gpu::KernelDim3{indexConst(b, loc, c.headDim), one, one}, noSmem,
+      combineArgs);
+  return std::pair{out, lseOut};
+}
+
+/// The scale of an attention op as the kernels take it: the op's, else
+/// 1 / sqrt(D).
+float scaleOf(std::optional<APFloat> scale, int64_t headDim) {
+  return scale ? scale->convertToFloat()
+               : static_cast<float>(1.0 / std::sqrt(double(headDim)));
+}
+
+/// The paged config for `op`, or nothing when the kernels do not cover it.
+std::optional<DecodeAttentionKernelConfig>
+selectPaged(loom::PagedAttentionOp op) {
+  auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
+  auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
+  auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
+  auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
+  if (!qType || !kType || !vType || !rType || qType.getRank() != 3 ||
+      kType.getRank() != 4 || vType.getRank() != 4 || rType.getRank() != 3)
+    return std::nullopt;
+  for (RankedTensorType t : {kType, vType, rType})
+    if (t.getElementType() != qType.getElementType())
+      return std::nullopt;
+  int64_t d = qType.getDimSize(2), hq = qType.getDimSize(1),
+          hkv = kType.getDimSize(2), page = kType.getDimSize(1);
+  if (ShapedType::isDynamic(d) || ShapedType::isDynamic(hq) ||
+      ShapedType::isDynamic(hkv) || ShapedType::isDynamic(page) || hkv <= 0 ||
+      hq % hkv != 0 || kType.getDimSize(3) != d || vType.getDimSize(3) != d ||
+      vType.getDimSize(1) != page || vType.getDimSize(2) != hkv)
+    return std::nullopt;
+  DecodeAttentionKernelConfig c;
+  c.elementType = loom::gpu::elementTypeName(qType.getElementType());
+  c.headDim = d;
+  c.group = hq / hkv;
+  c.queryLen = 1;
+  c.paged = true;
+  c.pageSize = page;
+  c.causal = op.getCausal();
+  c.lse = static_cast<bool>(op.getLse());
+  c.softcap = op.getSoftcap().has_value();
+  loom::gpu::AttentionMasks masks = loom::gpu::attentionMasksOf(op);
+  c.windows = std::move(masks.windows);
+  c.sink = masks.sink;
+  c.sinkLogits = masks.sinkLogits;
+  if (!c.invalidReason().empty())
+    return std::nullopt;
+  return c;
+}
+
 } // namespace
+
+FailureOr<bool> loom::gpu::rewritePagedAttention(loom::PagedAttentionOp op,
+                                                 const Target &target) {
+  if (target.attention || target.smCount <= 0)
+    return false;
+  std::optional<DecodeAttentionKernelConfig> config = selectPaged(op);
+  if (!config)
+    return false;
+  const DecodeAttentionKernelConfig &c = *config;
+  Location loc = op.getLoc();
+  // A CTA per (token, kv head, split); the splits cover the most keys a
+  // sequence can have, maxPages * page (a shorter sequence's last splits
+  // find no key and end at once).
+  OpBuilder b(op);
+  Value tokens = dim(b, loc, op.getQ(), 0);
+  DecodeLaunch l;
+  l.q = op.getQ();
+  l.k = op.getK();
+  l.v = op.getV();
+  l.sinkLogits = op.getSinkLogits();
+  l.heads = arith::MulIOp::create(b, loc, tokens, dim(b, loc, op.getK(), 2));
+  l.keyCount = arith::MulIOp::create(b, loc, dim(b, loc, op.getBlockTable(), 1),
+                                     indexConst(b, loc, c.pageSize));
+  l.tail = {bufferOf(b, loc, op.getBlockTable()),
+            bufferOf(b, loc, op.getKvLens()),
+            bufferOf(b, loc, op.getQOffsets())};
+  l.scale = scaleOf(op.getScale(), c.headDim);
+  l.softcap = op.getSoftcap() ? std::optional<float>(
+                                    op.getSoftcap()->convertToFloat())
+                              : std::nullopt;
+  auto rType = cast<RankedTensorType>(op.getResult().getType());
+  auto lseType = op.getLse() ? cast<RankedTensorType>(op.getLse().getType())
+                             : RankedTensorType();
+  SmallVector<Value> dynSizes, lseSizes;
+  if (rType.isDynamicDim(0))
+    dynSizes.push_back(tokens);
+  if (lseType && lseType.isDynamicDim(0))
+    lseSizes.push_back(tokens);
+  FailureOr<std::pair<Value, Value>> outs =
+      launchDecode(b, loc, op->getParentOfType<ModuleOp>(), c, l, rType,
+                   dynSizes, lseType, lseSizes, target);
+  if (failed(outs))
+    return failure();
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, outs->first, rType));
+  if (lseType)
+    op.getLse().replaceAllUsesWith(tensorOf(b, loc, outs->second, lseType));
+  op.erase();
+  return true;
+}
 
 bool loom::gpu::decodeAttentionApplies(Operation *operation,
                                        const Target &target) {
@@ -110,17 +324,8 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
   auto op = cast<loom::AttentionOp>(operation);
   std::optional<DecodeAttentionKernelConfig> config = selectDecode(op, target);
   const DecodeAttentionKernelConfig &c = *config;
-  ModuleOp module = op->getParentOfType<ModuleOp>();
   Location loc = op.getLoc();
-  FailureOr<SymbolRefAttr> split = buildDecodeAttentionKernel(module, loc, c);
-  if (failed(split))
-    return failure();
-  FailureOr<SymbolRefAttr> combine = buildDecodeCombineKernel(module, loc, c);
-  if (failed(combine))
-    return failure();
-
   OpBuilder b(op);
-  Value one = indexConst(b, loc, 1);
   Value tileKeys = indexConst(b, loc, DecodeAttentionKernelConfig::kTileKeys);
   Value batch = dim(b, loc, op.getQ(), 0);
   Value hkv = dim(b, loc, op.getK(), 1);
@@ -150,92 +355,37 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
     keyCount = arith::AddIOp::create(
         b, loc, sinkEnd, arith::SubIOp::create(b, loc, skv, winStart));
   }
-  // splits = max(min(ceil(2 * SMs / (B * Hkv)), ceil(keys / 128)), 1), then
-  // the keys of a split rounded up to whole tiles and the count of splits
-  // that this leaves (never an empty one).
-  Value ctas = indexConst(b, loc, 2 * target.smCount);
-  Value want =
-      arith::CeilDivUIOp::create(b, loc, ctas, maxU(b, loc, heads, one));
-  Value tiles =
-      ceilDiv(b, loc, keyCount, DecodeAttentionKernelConfig::kTileKeys);
-  Value splits0 = maxU(b, loc, minU(b, loc, want, tiles), one);
-  Value perSplit = arith::CeilDivUIOp::create(b, loc, keyCount, splits0);
-  Value perSplitTiles =
-      ceilDiv(b, loc, perSplit, DecodeAttentionKernelConfig::kTileKeys);
-  Value splitKeys = maxU(
-      b, loc, arith::MulIOp::create(b, loc, perSplitTiles, tileKeys), tileKeys);
-  Value splits = maxU(
-      b, loc, arith::CeilDivUIOp::create(b, loc, keyCount, splitKeys), one);
-
-  // The workspace: each split's rows (f32) and their max and sum.
-  Type f32 = b.getF32Type();
-  int64_t rows = c.rows();
-  auto oType = RankedTensorType::get(
-      {ShapedType::kDynamic, ShapedType::kDynamic, rows, c.headDim}, f32);
-  auto mlType = RankedTensorType::get(
-      {ShapedType::kDynamic, ShapedType::kDynamic, rows, 2}, f32);
-  Value partO = allocBuffer(b, loc, oType, {heads, splits});
-  Value partML = allocBuffer(b, loc, mlType, {heads, splits});
-
-  auto rType = cast<RankedTensorType>(op.getResult().getType());
-  SmallVector<Value> dynSizes;
-  for (int64_t i = 0; i < 3; ++i)
-    if (rType.isDynamicDim(i))
-      dynSizes.push_back(dim(b, loc, op.getQ(), i));
-  Value out = allocBuffer(b, loc, rType, dynSizes);
-
-  float scale = op.getScale()
-                    ? op.getScale()->convertToFloat()
-                    : static_cast<float>(1.0 / std::sqrt(double(c.headDim)));
-  SmallVector<Value> args = {
-      bufferOf(b, loc, op.getQ()),
-      bufferOf(b, loc, op.getK()),
-      bufferOf(b, loc, op.getV()),
-      dynamicBuffer(b, loc, partO),
-      dynamicBuffer(b, loc, partML),
-      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale))};
-  if (c.softcap)
-    args.push_back(arith::ConstantOp::create(
-        b, loc, b.getF32FloatAttr(op.getSoftcap()->convertToFloat())));
-  args.push_back(splitKeys);
+  DecodeLaunch l;
+  l.q = op.getQ();
+  l.k = op.getK();
+  l.v = op.getV();
+  l.sinkLogits = op.getSinkLogits();
+  l.heads = heads;
+  l.keyCount = keyCount;
   if (!c.windows.empty())
-    args.append({sinkEnd, winStart});
-
-  Value noSmem = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
-  Value gx = maxU(b, loc, heads, one);
-  mlir::gpu::LaunchFuncOp::create(
-      b, loc, *split, mlir::gpu::KernelDim3{gx, splits, one},
-      mlir::gpu::KernelDim3{
-          indexConst(b, loc, DecodeAttentionKernelConfig::kThreads), one, one},
-      noSmem, args);
-  // max(.., 1): an empty batch launches one CTA of each, which sees that
-  // its batch index is past B and touches nothing.
-  Value combineRows =
-      maxU(b, loc,
-           arith::MulIOp::create(b, loc, heads, indexConst(b, loc, rows)), one);
-  SmallVector<Value> combineArgs{dynamicBuffer(b, loc, partO),
-                                 dynamicBuffer(b, loc, partML),
-                                 dynamicBuffer(b, loc, out)};
-  Value lseOut;
+    l.tail = {sinkEnd, winStart};
+  l.scale = scaleOf(op.getScale(), c.headDim);
+  l.softcap = op.getSoftcap() ? std::optional<float>(
+                                    op.getSoftcap()->convertToFloat())
+                              : std::nullopt;
+  auto rType = cast<RankedTensorType>(op.getResult().getType());
   auto lseType = op.getLse() ? cast<RankedTensorType>(op.getLse().getType())
                              : RankedTensorType();
-  if (lseType) {
-    SmallVector<Value> lseSizes;
-    for (int64_t i = 0; i < 3; ++i)
-      if (lseType.isDynamicDim(i))
-        lseSizes.push_back(dim(b, loc, op.getQ(), i));
-    lseOut = allocBuffer(b, loc, lseType, lseSizes);
-    combineArgs.push_back(dynamicBuffer(b, loc, lseOut));
+  SmallVector<Value> dynSizes, lseSizes;
+  for (int64_t i = 0; i < 3; ++i) {
+    if (rType.isDynamicDim(i))
+      dynSizes.push_back(dim(b, loc, op.getQ(), i));
+    if (lseType && lseType.isDynamicDim(i))
+      lseSizes.push_back(dim(b, loc, op.getQ(), i));
   }
-  if (c.sinkLogits)
-    combineArgs.push_back(bufferOf(b, loc, op.getSinkLogits()));
-  mlir::gpu::LaunchFuncOp::create(
-      b, loc, *combine, mlir::gpu::KernelDim3{combineRows, one, one},
-      mlir::gpu::KernelDim3{indexConst(b, loc, c.headDim), one, one}, noSmem,
-      combineArgs);
-  op.getResult().replaceAllUsesWith(tensorOf(b, loc, out, rType));
+  FailureOr<std::pair<Value, Value>> outs =
+      launchDecode(b, loc, op->getParentOfType<ModuleOp>(), c, l, rType,
+                   dynSizes, lseType, lseSizes, target);
+  if (failed(outs))
+    return failure();
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, outs->first, rType));
   if (lseType)
-    op.getLse().replaceAllUsesWith(tensorOf(b, loc, lseOut, lseType));
+    op.getLse().replaceAllUsesWith(tensorOf(b, loc, outs->second, lseType));
   op.erase();
   return true;
 }

@@ -165,7 +165,7 @@ void replaceByOutputs(OpBuilder &b, Location loc, Operation *op, Value out,
   op->erase();
 }
 
-AttentionMasks attentionMasksOf(loom::AttentionOp op) {
+template <typename Op> static AttentionMasks masksOf(Op op) {
   AttentionMasks m;
   if (std::optional<ArrayRef<int64_t>> ws = op.getHeadWindows())
     m.windows.assign(ws->begin(), ws->end());
@@ -175,6 +175,10 @@ AttentionMasks attentionMasksOf(loom::AttentionOp op) {
     m.sink = op.getSinkAttr().getInt();
   m.sinkLogits = static_cast<bool>(op.getSinkLogits());
   return m;
+}
+AttentionMasks attentionMasksOf(loom::AttentionOp op) { return masksOf(op); }
+AttentionMasks attentionMasksOf(loom::PagedAttentionOp op) {
+  return masksOf(op);
 }
 
 } // namespace gpu

@@ -159,6 +159,15 @@ mlir::FailureOr<bool> rewriteDecodeAttention(mlir::Operation *op,
 /// Whether rewriteDecodeAttention would replace `op`.
 bool decodeAttentionApplies(mlir::Operation *op, const Target &target);
 
+/// Replaces loom.paged_attention `op` by the split-KV decode kernels in
+/// their paged form (DecodeAttentionKernel.h): a CTA per (token, kv head,
+/// split), its rows the token's GQA group, its keys those of the token's
+/// sequence through the block table. False when they do not cover it
+/// (element type, head dims, a dynamic page size, Dv != D, more than 16
+/// query heads a kv head).
+mlir::FailureOr<bool> rewritePagedAttention(loom::PagedAttentionOp op,
+                                            const Target &target);
+
 /// The same for loom.linear_attention `op` of an inlined fusion group: its
 /// q, k, v and result read and written in place through strided views of
 /// the group's buffers (no RoPE). False when the kernel does not cover
@@ -192,6 +201,7 @@ struct AttentionMasks {
   bool sinkLogits = false;
 };
 AttentionMasks attentionMasksOf(loom::AttentionOp op);
+AttentionMasks attentionMasksOf(loom::PagedAttentionOp op);
 
 } // namespace gpu
 

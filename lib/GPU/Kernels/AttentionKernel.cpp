@@ -248,8 +248,39 @@ void Generator::copyTile(Value src, Value head, Value rowBase, Value limit,
                          int64_t tileRows, Value dst, Value stage, Value valid,
                          bool full) {
   int64_t chunksPerRow = c.headDim / 8;
-  int64_t rowsPerPass = c.threads() / chunksPerRow;
-  assert(tileRows % rowsPerPass == 0 && "tile not covered by whole passes");
+  int64_t threads = c.threads();
+  if (threads % chunksPerRow != 0 ||
+      tileRows % (threads / chunksPerRow) != 0) {
+    // Head dims whose rows the CTA's threads do not cover in whole passes
+    // (80, 96, ...): thread tid copies chunks tid, tid + threads, ...; the
+    // chunks past the tile of a partial last pass copy nothing.
+    int64_t chunks = tileRows * chunksPerRow;
+    Value lastRow = b.maxs(b.sub(limit, b.idx(1)), b.idx(0));
+    for (int64_t pass = 0; pass * threads < chunks; ++pass) {
+      Value id = b.add(tid, b.idx(pass * threads));
+      Value local = b.divu(id, b.idx(chunksPerRow));
+      Value col = b.mul(b.remu(id, b.idx(chunksPerRow)), b.idx(8));
+      auto copy = [&] {
+        Value row = b.add(rowBase, local);
+        if (full) {
+          asyncCopy(b, dst, at(stage, local, col), src,
+                    {bIdx, head, row, col}, 8);
+          return;
+        }
+        Value in = b.andi(b.slt(row, limit), valid);
+        Value count = b.select(in, b.idx(8), b.idx(0));
+        Value srcRow = b.maxs(b.mins(row, lastRow), b.idx(0));
+        asyncCopy(b, dst, at(stage, local, col), src,
+                  {bIdx, head, srcRow, col}, 8, count);
+      };
+      if ((pass + 1) * threads > chunks)
+        b.ifThen(b.ult(id, b.idx(chunks)), copy);
+      else
+        copy();
+    }
+    return;
+  }
+  int64_t rowsPerPass = threads / chunksPerRow;
   if (full) {
     // Every row is in bounds: plain 16-byte copies.
     Value base = b.add(rowBase, copyRow);
@@ -541,7 +572,6 @@ void Generator::run() {
   const int64_t dTiles = c.headDim / 8, dSteps = c.headDim / 16;
   const int64_t bm = c.blockM(), bn = c.blockN;
   assert(c.headDim % 16 == 0 && bn % 16 == 0 && (bn / 8) % 2 == 0);
-  assert(c.threads() % (c.headDim / 8) == 0);
 
   // The arguments, in the order of buildAttentionKernel's signature.
   unsigned argNo = 0;
@@ -582,7 +612,7 @@ void Generator::run() {
   Value half = b.mul(b.divu(lane, b.idx(16)), b.idx(8)); // (lane/16)*8
   Value quarter = b.mul(b.remu(b.divu(lane, b.idx(8)), b.idx(2)),
                         b.idx(8)); // ((lane/8)%2)*8
-  copyRow = b.divu(tid, b.idx(c.headDim / 8));
+  copyRow = b.divu(tid, b.idx(c.headDim / 8)); // whole passes (copyTile)
   copyCol = b.mul(b.remu(tid, b.idx(c.headDim / 8)), b.idx(8));
   kRow = b.add(half, lane8);
   kCol = quarter;

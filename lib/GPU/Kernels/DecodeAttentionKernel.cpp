@@ -74,11 +74,56 @@ enum Shared { QTile, Scores, RowMax, RowSum, RowAlpha, Partials };
 
 void buildSplitBody(KernelBuilder &b, const C &c);
 
-/// A CTA past the batch (the grid is never empty; B may be 0) does nothing.
+/// The kv head dimension of the cache: [B, Hkv, Skv, D] or, paged,
+/// [P, page, Hkv, D].
+int64_t kvHeadDim(const C &c) { return c.paged ? 2 : 1; }
+
+/// A CTA past the batch (the grid is never empty; B or T may be 0) does
+/// nothing.
 void buildSplit(KernelBuilder &b, const C &c) {
-  Value hkv = b.dim(b.arg(1), 1);
+  Value hkv = b.dim(b.arg(1), kvHeadDim(c));
   Value batch = b.divu(b.blockId(), hkv);
   b.ifThen(b.ult(batch, b.dim(b.arg(0), 0)), [&] { buildSplitBody(b, c); });
+}
+
+/// Paged: the sequence that owns token `t`, by binary search over the
+/// nondecreasing q_offsets [B + 1]: the first b with q_offsets[b + 1] > t.
+/// `assigned` is false for a token that no sequence's range holds (padding
+/// past q_offsets[B], or offsets that break their requirements); then
+/// `seq` is 0 and nothing else of the sequence may be read.
+struct Sequence {
+  Value seq, assigned;
+};
+Sequence sequenceOf(KernelBuilder &b, Value qOffsets, Value t) {
+  Value count = b.addConst(b.dim(qOffsets, 0), -1); // B
+  auto offset = [&](Value i) {
+    return b.indexCast(b.getIndexType(), b.load(qOffsets, {i}));
+  };
+  Values found = b.whileLoop(
+      {b.idx(0), count},
+      [&](ValueRange a) {
+        Values out = {b.ult(a[0], a[1])};
+        out.append(a.begin(), a.end());
+        return out;
+      },
+      [&](ValueRange a) -> Values {
+        Value mid = b.divuConst(b.add(a[0], a[1]), 2);
+        Value past = b.sle(offset(b.addConst(mid, 1)), t);
+        return {b.select(past, b.addConst(mid, 1), a[0]),
+                b.select(past, a[1], mid)};
+      });
+  Value lo = found[0];
+  Value inRange = b.ult(lo, count);
+  Value seq = b.select(inRange, lo, b.idx(0));
+  Value assigned = b.ifThenElse(
+      inRange, b.getI1Type(),
+      [&] {
+        Value first = offset(seq);
+        Value last = offset(b.addConst(seq, 1));
+        return b.andi(b.sle(first, t), b.slt(t, last));
+      },
+      [&] { return b.i1(false); });
+  return {seq, assigned};
 }
 
 void buildSplitBody(KernelBuilder &b, const C &c) {
@@ -90,8 +135,12 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   Value cap = c.softcap ? b.arg(6) : Value();
   Value splitKeys = b.arg(c.softcap ? 7 : 6);
   const bool windowed = !c.windows.empty();
-  Value sinkEnd = windowed ? b.arg(c.softcap ? 8 : 7) : Value();
-  Value winStart = windowed ? b.arg(c.softcap ? 9 : 8) : Value();
+  unsigned next = c.softcap ? 8 : 7;
+  Value sinkEnd = windowed && !c.paged ? b.arg(next++) : Value();
+  Value winStart = windowed && !c.paged ? b.arg(next++) : Value();
+  Value blockTable = c.paged ? b.arg(next++) : Value();
+  Value kvLens = c.paged ? b.arg(next++) : Value();
+  Value qOffsets = c.paged ? b.arg(next++) : Value();
   Value qs = b.workgroup(QTile), sc = b.workgroup(Scores),
         rowMax = b.workgroup(RowMax), rowSum = b.workgroup(RowSum),
         rowAlpha = b.workgroup(RowAlpha);
@@ -101,10 +150,72 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   Value tid = b.threadId();
   Value bk = b.blockId();
   Value split = b.blockId(mlir::gpu::Dimension::y);
-  Value hkv = b.dim(k, 1);
+  Value hkv = b.dim(k, kvHeadDim(c));
+  // batch: the batch index, or (paged) the token.
   Value batch = b.divu(bk, hkv);
   Value kvh = b.remu(bk, hkv);
-  Value skv = b.dim(k, 2);
+  Value skv, seq, causalBase, assigned;
+  if (!c.paged) {
+    skv = b.dim(k, 2);
+    // Causal: query s sees keys j <= s + Skv - Sq, i.e. j < s + 1 + Skv -
+    // Sq (as a signed bound: Sq > Skv leaves early rows without keys).
+    causalBase = b.addConst(skv, 1 - Sq);
+  } else {
+    // The token's sequence, its keys (kv_lens clamped to [0, maxPages *
+    // page]) and its row i of n: causal sees keys j < i + 1 + n_kv - n.
+    // A token of no sequence has no keys.
+    Sequence s = sequenceOf(b, qOffsets, batch);
+    seq = s.seq;
+    assigned = s.assigned;
+    Value maxKeys = b.mulConst(b.dim(blockTable, 1), c.pageSize);
+    Values lens = b.ifThenElse(
+        s.assigned, {b.getIndexType(), b.getIndexType()},
+        [&]() -> Values {
+          auto offset = [&](Value i) {
+            return b.indexCast(b.getIndexType(), b.load(qOffsets, {i}));
+          };
+          Value first = offset(seq);
+          Value n = b.sub(offset(b.addConst(seq, 1)), first);
+          Value i = b.sub(batch, first);
+          Value raw = b.indexCast(b.getIndexType(), b.load(kvLens, {seq}));
+          Value len = b.mins(b.maxs(raw, b.idx(0)), maxKeys);
+          return {len, b.sub(b.addConst(len, 1), b.sub(n, i))};
+        },
+        [&]() -> Values { return {b.idx(0), b.idx(0)}; });
+    skv = lens[0];
+    causalBase = lens[1];
+  }
+  if (c.paged && windowed) {
+    // The window's first tile and the sink's tiles of this token's row
+    // (as the host computes them for the contiguous cache).
+    const int64_t tile = C::kTileKeys;
+    int64_t widest = widestWindow(c.windows);
+    winStart = b.idx(0);
+    if (widest != 0) {
+      Value lowKey = b.maxs(b.addConst(causalBase, -widest), b.idx(0));
+      winStart = b.mulConst(b.divuConst(lowKey, tile), tile);
+    }
+    int64_t sinkKeys = (c.sink + tile - 1) / tile * tile;
+    sinkEnd = b.minu(b.idx(sinkKeys), winStart);
+  }
+  // Paged: key j of the sequence is row j % page of page block_table[seq,
+  // j / page]; a page index outside [0, P) makes the key invisible and is
+  // read as page 0.
+  Value pages = c.paged ? b.dim(k, 0) : Value();
+  auto pageOf = [&](Value j) -> std::pair<Value, Value> {
+    Value slot = b.mins(b.divuConst(j, c.pageSize),
+                        b.addConst(b.dim(blockTable, 1), -1));
+    Value raw =
+        b.indexCast(b.getIndexType(), b.load(blockTable, {seq, slot}));
+    Value ok = b.andi(b.sge(raw, b.idx(0)), b.slt(raw, pages));
+    return {b.select(ok, raw, b.idx(0)), ok};
+  };
+  // The indices of columns `col` of key j's row in k or v.
+  auto keyIndex = [&](Value j, Value col) -> Values {
+    if (!c.paged)
+      return {batch, kvh, j, col};
+    return {pageOf(j).first, b.remuConst(j, c.pageSize), kvh, col};
+  };
   // The split's keys, virtual with windows: the sink's tiles, then the
   // window's (DecodeAttentionKernel.h); every tile lies in one part.
   Value keyCount = windowed ? b.add(sinkEnd, b.sub(skv, winStart)) : skv;
@@ -116,9 +227,6 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
       return u;
     return b.select(b.ult(u, sinkEnd), u, b.add(b.sub(u, sinkEnd), winStart));
   };
-  // Causal: query s sees keys j <= s + Skv - Sq, i.e. j < s + 1 + Skv - Sq
-  // (as a signed bound: Sq > Skv leaves early rows without keys).
-  Value causalBase = b.addConst(skv, 1 - Sq);
 
   // The query tile, scaled: scale * log2(e) folds into the scores unless a
   // softcap comes between (then log2(e) is applied after the cap).
@@ -129,7 +237,7 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
     Value g = b.divuConst(r, Sq);
     Value s = b.remuConst(r, Sq);
     Value h = b.addMul(g, kvh, G);
-    Value x = b.load(q, {batch, h, s, d});
+    Value x = c.paged ? b.load(q, {batch, h, d}) : b.load(q, {batch, h, s, d});
     Value xf = b.toF32(x);
     b.store(b.fmul(xf, qScale), qs, {r, d});
   });
@@ -140,9 +248,15 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
       rowWindows.push_back(
           headWindow(b, c.windows, b.addMul(b.idx(r / Sq), kvh, G)));
   const bool someFull = llvm::is_contained(c.windows, 0);
+  // Paged: a token of no sequence starts (and ends) with l = -1, which
+  // tells the combine kernel that its row is 0 with an lse of -inf, sink
+  // logits or not.
+  Value lInit = b.f32(0);
+  if (c.paged)
+    lInit = b.select(assigned, lInit, b.f32(-1));
   b.ifThen(b.ult(tid, b.idx(R)), [&] {
     b.store(negInf, rowMax, {tid});
-    b.store(b.f32(0), rowSum, {tid});
+    b.store(lInit, rowSum, {tid});
   });
   b.barrier();
 
@@ -166,8 +280,7 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
         [&]() -> Values {
           Values row;
           for (int64_t w = first; w < first + count; ++w)
-            row.push_back(
-                b.vectorLoad(v8, k, {batch, kvh, j, b.idx(8 * w)}, 16));
+            row.push_back(b.vectorLoad(v8, k, keyIndex(j, b.idx(8 * w)), 16));
           return row;
         },
         [&]() -> Values { return Values(count, b.zero(v8)); });
@@ -196,6 +309,10 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
         Values kraw;
         if (prefetch)
           kraw.assign(carried.begin() + CW * R, carried.end());
+        // Paged: a key whose page index is outside [0, P) is not visible.
+        Value pageValid;
+        if (c.paged)
+          pageValid = pageOf(j).second;
         // The query tile is read with scalar loads (every thread reads the
         // same word: a broadcast); vector loads of workgroup memory do not
         // lower before convert-gpu-to-nvvm, and the backend merges these
@@ -231,6 +348,8 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
             s = b.fmul(capped, b.f32(kLog2e));
           }
           Value visible = valid;
+          if (pageValid)
+            visible = b.andi(visible, pageValid);
           if (c.causal) {
             Value bound = b.addConst(causalBase, r % Sq);
             visible = b.andi(visible, b.slt(j, bound));
@@ -316,8 +435,18 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
                 jjs[u] = b.addConst(base, KG * u);
                 Value clamped = b.minu(jjs[u], lastKey);
                 Value key = b.add(realTile, clamped);
-                Value vv =
-                    b.vectorLoad(vcols, v, {batch, kvh, key, col}, 2 * CW);
+                Value vv;
+                if (c.paged) {
+                  // A key on a page outside the cache reads page 0, whose
+                  // row may hold anything (NaN): its value is taken as 0.
+                  auto [page, ok] = pageOf(key);
+                  vv = b.vectorLoad(
+                      vcols, v, {page, b.remuConst(key, c.pageSize), kvh, col},
+                      2 * CW);
+                  vv = b.select(ok, vv, b.zero(vcols));
+                } else {
+                  vv = b.vectorLoad(vcols, v, {batch, kvh, key, col}, 2 * CW);
+                }
                 vs[u] = b.toF32(vv);
               }
               Values next(a.begin(), a.end());
@@ -396,8 +525,15 @@ void buildCombine(KernelBuilder &b, const C &c) {
 
     // Sink logits: a key of score sink_h (log2 units here) and value 0.
     Value sinkScore;
-    if (c.sinkLogits)
+    if (c.sinkLogits) {
       sinkScore = b.fmul(b.load(b.arg(c.lse ? 4 : 3), {h}), b.f32(kLog2e));
+      // Paged: a token of no sequence (l = -1) has no sink logit either.
+      if (c.paged) {
+        Value l = b.load(pml, {bk, b.idx(0), r, b.idx(1)});
+        Value none = b.cmpf(arith::CmpFPredicate::OLT, l, b.f32(0));
+        sinkScore = b.select(none, negInf, sinkScore);
+      }
+    }
     Value m = b.forLoop(b.idx(0), splits, b.idx(1),
                         ValueRange{sinkScore ? sinkScore : negInf},
                         [&](Value i, ValueRange mIn) -> Values {
@@ -423,13 +559,21 @@ void buildCombine(KernelBuilder &b, const C &c) {
     Value denom = b.select(empty, b.f32(1), sums[0]);
     Value y = b.fdiv(sums[1], denom);
     Value result = b.select(empty, b.zero(f32), y);
-    b.store(b.roundTo(t, result), o, {batch, h, s, d});
+    Value rounded = b.roundTo(t, result);
+    if (c.paged)
+      b.store(rounded, o, {batch, h, d});
+    else
+      b.store(rounded, o, {batch, h, s, d});
     // The row's log-sum-exp: m and l are in log2 units (scores carry
     // log2(e)), so lse = ln(2) * (m + log2(l)); -inf without a visible key.
     if (c.lse)
       b.ifThen(b.eq(d, b.idx(0)), [&] {
         Value lse = b.fmul(b.f32(kLn2), b.fadd(m, b.log2Approx(denom)));
-        b.store(b.select(empty, negInf, lse), b.arg(3), {batch, h, s});
+        Value value = b.select(empty, negInf, lse);
+        if (c.paged)
+          b.store(value, b.arg(3), {batch, h});
+        else
+          b.store(value, b.arg(3), {batch, h, s});
       });
   });
 }
@@ -446,6 +590,9 @@ std::string DecodeAttentionKernelConfig::invalidReason() const {
     return "the query tile (group x Sq) must have 1 to 16 rows";
   if (std::string why = checkWindows(windows, sink, causal); !why.empty())
     return why;
+  if (paged && (queryLen != 1 || pageSize < 1))
+    return "a paged cache takes one query row a head (Sq 1) and pages of at "
+           "least one key";
   return "";
 }
 
@@ -453,13 +600,15 @@ std::string DecodeAttentionKernelConfig::kernelName() const {
   return "loom_decode_attention_" + elementType + "_d" +
          std::to_string(headDim) + "_g" + std::to_string(group) + "_sq" +
          std::to_string(queryLen) + (causal ? "_causal" : "") +
-         windowsNameSuffix(windows, sink) + (softcap ? "_softcap" : "");
+         windowsNameSuffix(windows, sink) + (softcap ? "_softcap" : "") +
+         (paged ? "_paged" + std::to_string(pageSize) : "");
 }
 
 std::string DecodeAttentionKernelConfig::combineKernelName() const {
   return "loom_decode_combine_" + elementType + "_d" + std::to_string(headDim) +
          "_g" + std::to_string(group) + "_sq" + std::to_string(queryLen) +
-         (lse ? "_lse" : "") + (sinkLogits ? "_sinklogits" : "");
+         (lse ? "_lse" : "") + (sinkLogits ? "_sinklogits" : "") +
+         (paged ? "_paged" : "");
 }
 
 FailureOr<SymbolRefAttr>
@@ -471,14 +620,22 @@ buildDecodeAttentionKernel(ModuleOp module, Location loc,
   Type f32 = Float32Type::get(ctx);
   Type index = IndexType::get(ctx);
   KernelSignature sig;
-  sig.arguments = {dynamicMemRefType(4, t),   dynamicMemRefType(4, t),
-                   dynamicMemRefType(4, t),   dynamicMemRefType(4, f32),
-                   dynamicMemRefType(4, f32), f32};
+  sig.arguments = {dynamicMemRefType(c.paged ? 3 : 4, t),
+                   dynamicMemRefType(4, t),
+                   dynamicMemRefType(4, t),
+                   dynamicMemRefType(4, f32),
+                   dynamicMemRefType(4, f32),
+                   f32};
   if (c.softcap)
     sig.arguments.push_back(f32);
   sig.arguments.push_back(index);
-  if (!c.windows.empty())
+  if (!c.windows.empty() && !c.paged)
     sig.arguments.append({index, index});
+  if (c.paged) {
+    Type i32 = IntegerType::get(ctx, 32);
+    sig.arguments.append({dynamicMemRefType(2, i32), dynamicMemRefType(1, i32),
+                          dynamicMemRefType(1, i32)});
+  }
   const int64_t R = c.rows();
   sig.workgroup = {{sharedMemRefType({R, c.headDim}, f32), 16},
                    {sharedMemRefType({R, C::kTileKeys}, f32), 16},
@@ -502,9 +659,9 @@ buildDecodeCombineKernel(ModuleOp module, Location loc,
   Type f32 = Float32Type::get(ctx);
   KernelSignature sig;
   sig.arguments = {dynamicMemRefType(4, f32), dynamicMemRefType(4, f32),
-                   dynamicMemRefType(4, t)};
+                   dynamicMemRefType(c.paged ? 3 : 4, t)};
   if (c.lse)
-    sig.arguments.push_back(dynamicMemRefType(3, f32));
+    sig.arguments.push_back(dynamicMemRefType(c.paged ? 2 : 3, f32));
   if (c.sinkLogits)
     sig.arguments.push_back(dynamicMemRefType(1, f32));
   sig.blockSize = {static_cast<int32_t>(c.headDim), 1, 1};

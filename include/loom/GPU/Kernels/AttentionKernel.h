@@ -25,7 +25,8 @@ namespace gpu {
 struct AttentionKernelConfig {
   /// "bf16" or "f16": q, k, v and the result.
   std::string elementType = "bf16";
-  /// D = Dv, a multiple of 16 (the conversion uses 64 and 128).
+  /// D = Dv, a multiple of 16 up to 256 (the mma's k step; the conversion
+  /// gives heads wider than 128 one m-tile a warp).
   int64_t headDim = 128;
   /// Warps of a CTA.
   int64_t warps = 4;

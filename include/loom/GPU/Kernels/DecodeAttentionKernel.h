@@ -56,6 +56,11 @@ struct DecodeAttentionKernelConfig {
   /// logit joins every row's softmax denominator (loom.attention's
   /// sink_logits).
   bool sinkLogits = false;
+  /// A paged cache (loom.paged_attention): the CTA's rows are one token's
+  /// G query heads (queryLen 1) and its keys those of the token's sequence,
+  /// in pages of `pageSize` keys (see the arguments below).
+  bool paged = false;
+  int64_t pageSize = 16;
 
   static constexpr int64_t kThreads = 128;
   /// Keys per tile: one per thread for the scores.
@@ -99,6 +104,24 @@ struct DecodeAttentionKernelConfig {
 /// (the sink's tiles) and [sink_end, sink_end + Skv - window_start) are keys
 /// [window_start, Skv) (the window's tiles); sink_end <= window_start, both
 /// multiples of kTileKeys, so that every key tile lies in one part.
+///
+/// Paged, the arguments are instead
+///
+///   q [T, Hq, D]                             memref<?x?x?xT>
+///   k [P, page, Hkv, D], v [P, page, Hkv, D] memref<?x?x?x?xT>
+///   o [T * Hkv, splits, G, D], ml [T * Hkv, splits, G, 2] (written)
+///   scale, softcap c (softcap only), split_keys
+///   block_table [B, maxPages], kv_lens [B], q_offsets [B + 1]
+///                                            memref<?x?xi32>, memref<?xi32>
+///
+/// with grid (T * Hkv, splits, 1): CTA (x, y) takes token x / Hkv, finds its
+/// sequence b (binary search of q_offsets), its row i of n_q(b) and its keys
+/// n_kv(b) = kv_lens[b] clamped to [0, maxPages * page], and covers keys
+/// [y * split_keys, ..) of them; key j is row j % page of page
+/// block_table[b, j / page] (invisible when that index is outside [0, P)).
+/// split_keys * splits must cover maxPages * page keys. The window's and
+/// sink's tiles are computed per CTA from n_kv(b), n_q(b) and i. A token of
+/// no sequence writes m = -inf and l = 0 (its row is then 0).
 mlir::FailureOr<mlir::SymbolRefAttr>
 buildDecodeAttentionKernel(mlir::ModuleOp module, mlir::Location loc,
                            const DecodeAttentionKernelConfig &config);
@@ -112,7 +135,8 @@ buildDecodeAttentionKernel(mlir::ModuleOp module, mlir::Location loc,
 ///   sink_logits [Hq]                         memref<?xf32> (sinkLogits only)
 ///
 /// Launch: grid (B * Hkv * rows, 1, 1), block (D, 1, 1). A row that no
-/// split saw a visible key for is zeros.
+/// split saw a visible key for is zeros. Paged: result [T, Hq, D]
+/// (memref<?x?x?xT>), lse [T, Hq] (memref<?x?xf32>), grid (T * Hq, 1, 1).
 mlir::FailureOr<mlir::SymbolRefAttr>
 buildDecodeCombineKernel(mlir::ModuleOp module, mlir::Location loc,
                          const DecodeAttentionKernelConfig &config);
