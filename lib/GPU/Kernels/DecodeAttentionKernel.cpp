@@ -38,6 +38,14 @@
 // the element mask (AttentionMask.h) is applied per row with its head's
 // window.
 //
+// Paged (loom.paged_attention), a CTA's rows are one token's G query heads:
+// the CTA finds the token's sequence (a binary search of q_offsets), its
+// row and its key count, and reads key j from page block_table[b, j / page]
+// at row j % page. The scores step looks the page up for its own key and
+// keeps it in shared memory for P.V (-1 where the index is outside the
+// cache: the key is invisible and its V row taken as 0); the window's and
+// sink's tiles are computed per CTA from the sequence's lengths.
+//
 // The combine kernel (a CTA per query row, a thread per column) merges the
 // splits by their max and sum (with sink logits, the head's logit is a
 // split of sum 1 and value 0); with `lse` its thread 0 also writes the row's
@@ -69,7 +77,8 @@ constexpr double kLog2e = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
 constexpr uint32_t kNegInf = 0xFF800000u;
 
-/// The split kernel's shared buffers (workgroup attributions, in order).
+/// The split kernel's shared buffers (workgroup attributions, in order;
+/// Partials only with several key groups, then Pages only when paged).
 enum Shared { QTile, Scores, RowMax, RowSum, RowAlpha, Partials };
 
 void buildSplitBody(KernelBuilder &b, const C &c);
@@ -145,6 +154,11 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
         rowMax = b.workgroup(RowMax), rowSum = b.workgroup(RowSum),
         rowAlpha = b.workgroup(RowAlpha);
   Value partials = KG > 1 ? b.workgroup(Partials) : Value();
+  // Paged: the physical page of each key of the tile (-1 for a page index
+  // outside the cache), written by the scores step for P.V, so that a V
+  // row's address waits on shared memory rather than on the block table.
+  Value tilePages = c.paged ? b.workgroup(KG > 1 ? Partials + 1 : Partials)
+                            : Value();
   Value negInf = b.f32Bits(kNegInf);
 
   Value tid = b.threadId();
@@ -309,10 +323,15 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
         Values kraw;
         if (prefetch)
           kraw.assign(carried.begin() + CW * R, carried.end());
-        // Paged: a key whose page index is outside [0, P) is not visible.
+        // Paged: a key whose page index is outside [0, P) is not visible;
+        // its page (or -1) goes to shared memory for P.V.
         Value pageValid;
-        if (c.paged)
-          pageValid = pageOf(j).second;
+        if (c.paged) {
+          auto [page, ok] = pageOf(j);
+          pageValid = ok;
+          Value stored = b.select(ok, page, b.idx(-1));
+          b.store(b.indexCast(b.getI32Type(), stored), tilePages, {tid});
+        }
         // The query tile is read with scalar loads (every thread reads the
         // same word: a broadcast); vector loads of workgroup memory do not
         // lower before convert-gpu-to-nvvm, and the backend merges these
@@ -437,9 +456,13 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
                 Value key = b.add(realTile, clamped);
                 Value vv;
                 if (c.paged) {
-                  // A key on a page outside the cache reads page 0, whose
-                  // row may hold anything (NaN): its value is taken as 0.
-                  auto [page, ok] = pageOf(key);
+                  // A key on a page outside the cache (-1) reads page 0,
+                  // whose row may hold anything (NaN): its value is taken
+                  // as 0.
+                  Value stored = b.indexCast(
+                      b.getIndexType(), b.load(tilePages, {clamped}));
+                  Value ok = b.sge(stored, b.idx(0));
+                  Value page = b.maxs(stored, b.idx(0));
                   vv = b.vectorLoad(
                       vcols, v, {page, b.remuConst(key, c.pageSize), kvh, col},
                       2 * CW);
@@ -645,6 +668,9 @@ buildDecodeAttentionKernel(ModuleOp module, Location loc,
   if (c.keyGroups() > 1)
     sig.workgroup.push_back(
         {sharedMemRefType({c.keyGroups() - 1, R, c.headDim}, f32), 16});
+  if (c.paged)
+    sig.workgroup.push_back(
+        {sharedMemRefType({C::kTileKeys}, IntegerType::get(ctx, 32)), 16});
   sig.blockSize = {static_cast<int32_t>(C::kThreads), 1, 1};
   return getOrBuildKernel(module, loc, c.kernelName(), sig,
                           [&](KernelBuilder &b) { buildSplit(b, c); });
