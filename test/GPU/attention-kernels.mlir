@@ -150,11 +150,15 @@ func.func @small_blocks(%q: tensor<1x2x128x64xbf16>, %l32: tensor<1x1x2x4xi1>, %
   return %a, %b, %c : tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x100x128xf16>
 }
 
-// Outside the kernel's reach: f32, D = 72 (not a multiple of 16), D != Dv,
-// a block_q of 8 (not a multiple of the mma's 16 rows). Left alone.
+// Outside the tensor-core kernels' reach: f32, which takes the split-KV
+// kernels' chunked form (a fused SIMT kernel: 16 query rows of a head a
+// CTA, split over the keys, then the combine kernel); D = 72 (not a
+// multiple of 16), D != Dv, a block_q of 8 (not a multiple of the mma's 16
+// rows), left alone for the generic path.
 // CHECK-LABEL: func.func @unsupported
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_f32_d64_g1_sq16_chunked blocks
+// CHECK: gpu.launch_func @loom_kernels::@loom_decode_combine_f32_d64_g1_sq16_chunked blocks
 // CHECK-NOT: gpu.launch_func
-// CHECK: loom.attention {{.*}} -> tensor<1x2x16x64xf32>
 // CHECK: loom.attention {{.*}} -> tensor<1x2x16x72xbf16>
 // CHECK: loom.attention {{.*}} -> tensor<1x2x16x64xbf16>
 // CHECK: loom.block_sparse_attention {{.*}} -> tensor<1x2x128x64xbf16>

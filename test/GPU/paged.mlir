@@ -38,7 +38,7 @@
 // CHECK: %[[KEYS:.*]] = arith.muli %c32, %c16
 // CHECK: %[[PO:.*]] = memref.alloc(%[[CTAS]], %[[SPLITS:[0-9a-z_]+]]) {{.*}} : memref<?x?x4x128xf32>
 // CHECK: %[[PML:.*]] = memref.alloc(%[[CTAS]], %[[SPLITS]]) {{.*}} : memref<?x?x4x2xf32>
-// CHECK: %[[OUT:.*]] = memref.alloc(%[[T]]) {{.*}} : memref<?x8x128xbf16>
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) {{.*}} : memref<?x8x128xbf16>
 // CHECK: bufferization.to_buffer %[[KC]] read_only
 // CHECK: bufferization.to_buffer %[[VC]] read_only
 // CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d128_g4_sq1_causal_w1024_sink4_softcap_paged16 blocks in (%{{.*}}, %[[SPLITS]], %{{.*}}) threads in (%c128{{.*}}) {{.*}} args(%{{.*}} : memref<?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xf32>, %{{.*}} : memref<?x?x?x?xf32>, %{{.*}} : f32, %{{.*}} : f32, %{{.*}} : index, %{{.*}} : memref<?x?xi32>, %{{.*}} : memref<?xi32>, %{{.*}} : memref<?xi32>)

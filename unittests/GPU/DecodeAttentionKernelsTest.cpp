@@ -180,6 +180,48 @@ TEST(DecodeAttentionKernels, PagedConfigsVerify) {
   EXPECT_NE(c.invalidReason().find("paged"), std::string::npos);
 }
 
+TEST(DecodeAttentionKernels, ChunkedConfigsVerify) {
+  // The chunked form (any query length, 16 / G rows of each head a CTA) in
+  // f32, which the rewrite uses for f32 attention, and in bf16/f16; f32 in
+  // the decode form too. Every one builds, verifies and is named apart.
+  std::set<std::string> names, combineNames;
+  int built = 0;
+  for (const char *t : {"f32", "bf16", "f16"})
+    for (int64_t d : {32, 64, 128, 256})
+      for (int64_t group : {1, 2, 4, 16})
+        for (bool chunked : {false, true})
+          for (int variant = 0; variant < 2; ++variant) {
+            DecodeAttentionKernelConfig c;
+            c.elementType = t;
+            c.headDim = d;
+            c.group = group;
+            c.queryLen = chunked ? 16 / group : 1;
+            c.chunked = chunked;
+            c.causal = true;
+            if (variant == 1) {
+              c.windows = {64};
+              c.sink = 4;
+              c.softcap = true;
+              c.sinkLogits = true;
+              c.lse = true;
+            }
+            ASSERT_EQ(c.invalidReason(), "") << c.kernelName();
+            EXPECT_EQ(chunked, c.kernelName().find("_chunked") !=
+                                   std::string::npos);
+            EXPECT_EQ(buildSplit(c), "") << c.kernelName();
+            EXPECT_EQ(buildCombine(c), "") << c.combineKernelName();
+            EXPECT_TRUE(names.insert(c.kernelName()).second) << c.kernelName();
+            EXPECT_TRUE(combineNames.insert(c.combineKernelName()).second)
+                << c.combineKernelName();
+            ++built;
+          }
+  EXPECT_EQ(built, 3 * 4 * 4 * 2 * 2);
+  DecodeAttentionKernelConfig c;
+  c.paged = true;
+  c.chunked = true;
+  EXPECT_NE(c.invalidReason().find("not chunked"), std::string::npos);
+}
+
 TEST(DecodeAttentionKernels, InvalidServingConfigsSayWhy) {
   DecodeAttentionKernelConfig c;
   c.windows = {64}; // without causal
@@ -194,8 +236,8 @@ TEST(DecodeAttentionKernels, InvalidServingConfigsSayWhy) {
 
 TEST(DecodeAttentionKernels, InvalidConfigsSayWhy) {
   DecodeAttentionKernelConfig c;
-  c.elementType = "f32";
-  EXPECT_NE(c.invalidReason().find("bf16 or f16"), std::string::npos);
+  c.elementType = "f64";
+  EXPECT_NE(c.invalidReason().find("bf16, f16 or f32"), std::string::npos);
   c = {};
   for (int64_t d : {0, 8, 48, 80, 96, 512}) {
     c.headDim = d;

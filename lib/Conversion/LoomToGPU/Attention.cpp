@@ -633,11 +633,16 @@ LogicalResult loom::rewriteAttentionOps(ModuleOp module,
     if (failed(config))
       return failure();
     if (!*config) {
-      // The serving forms on sm_90a: the wgmma kernel; else the generic path.
+      // The serving forms on sm_90a: the wgmma kernel; what the tensor-core
+      // kernels do not take, the chunked SIMT kernel; else the generic path.
       if (std::optional<gpu::HopperAttentionConfig> h =
-              selectServingHopper(op, a, target))
+              selectServingHopper(op, a, target)) {
         if (failed(rewriteServing(op, a, *h, module)))
           return failure();
+      } else if (auto att = dyn_cast<loom::AttentionOp>(op)) {
+        if (failed(gpu::rewriteChunkedAttention(att, target)))
+          return failure();
+      }
       continue;
     }
     if (failed(rewrite(op, a, **config, module, /*views=*/nullptr,

@@ -3,8 +3,8 @@
 // loom.attention with few query rows per kv head (decode) to the split and
 // combine kernels of DecodeAttentionKernel.h. Covered:
 //
-//   - q, k, v and the result bf16 or f16 alike, D = Dv static, one of 16,
-//     32, 64, 128, 256;
+//   - q, k, v and the result bf16, f16 or f32 alike, D = Dv static, one of
+//     16, 32, 64, 128, 256;
 //   - Hq, Hkv and Sq static, Hq a multiple of Hkv, Sq <= 4 and
 //     (Hq / Hkv) * Sq <= 16 (the whole GQA group's rows in one query tile,
 //     so the cache is read once per kv head instead of once per query head);
@@ -15,6 +15,10 @@
 //     (all of them when a head of the group has no window), computed here.
 //
 // The form with an lse result is covered: the combine kernel writes it.
+//
+// f32 loom.attention of any query length (rewriteChunkedAttention, for
+// what the tensor-core kernels decline) takes the chunked form: 16 / G
+// query positions of the group's heads a CTA.
 //
 // loom.paged_attention (rewritePagedAttention) takes the same kernels in
 // their paged form: bf16/f16, D = Dv of 16..256, static Hq, Hkv and page
@@ -53,9 +57,29 @@ namespace {
 /// tensor cores.
 constexpr int64_t kMaxQueryLen = 4;
 
-/// The config for `op`, or nothing when the kernels do not cover it.
+/// `c` with the mask and score options of `op` (loom.attention or
+/// loom.paged_attention), or nothing when the kernels cannot build it.
+template <typename Op>
 std::optional<DecodeAttentionKernelConfig>
-selectDecode(loom::AttentionOp op, const loom::gpu::Target &target) {
+withMasks(DecodeAttentionKernelConfig c, Op op) {
+  c.causal = op.getCausal();
+  c.lse = static_cast<bool>(op.getLse());
+  c.softcap = op.getSoftcap().has_value();
+  loom::gpu::AttentionMasks masks = loom::gpu::attentionMasksOf(op);
+  c.windows = std::move(masks.windows);
+  c.sink = masks.sink;
+  c.sinkLogits = masks.sinkLogits;
+  if (!c.invalidReason().empty())
+    return std::nullopt;
+  return c;
+}
+
+/// The config for `op`, or nothing when the kernels do not cover it. With
+/// `chunked`, for any query length (the chunked form: rows of kMaxRows / G
+/// positions of the group's heads).
+std::optional<DecodeAttentionKernelConfig>
+selectDecode(loom::AttentionOp op, const loom::gpu::Target &target,
+             bool chunked = false) {
   auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
   auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
   auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
@@ -72,25 +96,20 @@ selectDecode(loom::AttentionOp op, const loom::gpu::Target &target) {
   int64_t hq = qType.getDimSize(1), hkv = kType.getDimSize(1),
           sq = qType.getDimSize(2);
   if (ShapedType::isDynamic(d) || ShapedType::isDynamic(hq) ||
-      ShapedType::isDynamic(hkv) || ShapedType::isDynamic(sq) || hkv <= 0 ||
-      hq % hkv != 0 || vType.getDimSize(1) != hkv || sq <= 0 ||
-      sq > kMaxQueryLen)
+      ShapedType::isDynamic(hkv) || hkv <= 0 || hq % hkv != 0 ||
+      vType.getDimSize(1) != hkv)
+    return std::nullopt;
+  if (!chunked && (ShapedType::isDynamic(sq) || sq <= 0 || sq > kMaxQueryLen))
     return std::nullopt;
   DecodeAttentionKernelConfig c;
   c.elementType = loom::gpu::elementTypeName(qType.getElementType());
   c.headDim = d;
   c.group = hq / hkv;
-  c.queryLen = sq;
-  c.causal = op.getCausal();
-  c.lse = static_cast<bool>(op.getLse());
-  c.softcap = op.getSoftcap().has_value();
-  loom::gpu::AttentionMasks masks = loom::gpu::attentionMasksOf(op);
-  c.windows = std::move(masks.windows);
-  c.sink = masks.sink;
-  c.sinkLogits = masks.sinkLogits;
-  if (!c.invalidReason().empty())
-    return std::nullopt;
-  return c;
+  c.queryLen = chunked ? std::max<int64_t>(
+                             DecodeAttentionKernelConfig::kMaxRows / c.group, 1)
+                       : sq;
+  c.chunked = chunked;
+  return withMasks(c, op);
 }
 
 Value minU(OpBuilder &b, Location loc, Value x, Value y) {
@@ -220,6 +239,50 @@ float scaleOf(std::optional<APFloat> scale, int64_t headDim) {
                : static_cast<float>(1.0 / std::sqrt(double(headDim)));
 }
 
+/// Replaces `op` (loom.attention or loom.paged_attention) by the launches
+/// of `c` over `heads` CTAs of `keyCount` keys, `tail` the split kernel's
+/// arguments after split_keys. The result's (and lse's) dynamic sizes are
+/// q's leading ones.
+template <typename Op>
+LogicalResult replaceByDecode(OpBuilder &b, Op op,
+                              const DecodeAttentionKernelConfig &c, Value heads,
+                              Value keyCount, ArrayRef<Value> tail,
+                              const loom::gpu::Target &target) {
+  using namespace loom::gpu;
+  Location loc = op.getLoc();
+  DecodeLaunch l;
+  l.q = op.getQ();
+  l.k = op.getK();
+  l.v = op.getV();
+  l.sinkLogits = op.getSinkLogits();
+  l.heads = heads;
+  l.keyCount = keyCount;
+  l.tail.assign(tail.begin(), tail.end());
+  l.scale = scaleOf(op.getScale(), c.headDim);
+  if (op.getSoftcap())
+    l.softcap = op.getSoftcap()->convertToFloat();
+  auto rType = cast<RankedTensorType>(op.getResult().getType());
+  auto lseType = op.getLse() ? cast<RankedTensorType>(op.getLse().getType())
+                             : RankedTensorType();
+  SmallVector<Value> dynSizes, lseSizes;
+  for (int64_t i = 0; i + 1 < rType.getRank(); ++i) {
+    if (rType.isDynamicDim(i))
+      dynSizes.push_back(dim(b, loc, op.getQ(), i));
+    if (lseType && lseType.isDynamicDim(i))
+      lseSizes.push_back(dim(b, loc, op.getQ(), i));
+  }
+  FailureOr<std::pair<Value, Value>> outs =
+      launchDecode(b, loc, op->template getParentOfType<ModuleOp>(), c, l,
+                   rType, dynSizes, lseType, lseSizes, target);
+  if (failed(outs))
+    return failure();
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, outs->first, rType));
+  if (lseType)
+    op.getLse().replaceAllUsesWith(tensorOf(b, loc, outs->second, lseType));
+  op.erase();
+  return success();
+}
+
 /// The paged config for `op`, or nothing when the kernels do not cover it.
 std::optional<DecodeAttentionKernelConfig>
 selectPaged(loom::PagedAttentionOp op) {
@@ -247,16 +310,7 @@ selectPaged(loom::PagedAttentionOp op) {
   c.queryLen = 1;
   c.paged = true;
   c.pageSize = page;
-  c.causal = op.getCausal();
-  c.lse = static_cast<bool>(op.getLse());
-  c.softcap = op.getSoftcap().has_value();
-  loom::gpu::AttentionMasks masks = loom::gpu::attentionMasksOf(op);
-  c.windows = std::move(masks.windows);
-  c.sink = masks.sink;
-  c.sinkLogits = masks.sinkLogits;
-  if (!c.invalidReason().empty())
-    return std::nullopt;
-  return c;
+  return withMasks(c, op);
 }
 
 } // namespace
@@ -275,38 +329,16 @@ FailureOr<bool> loom::gpu::rewritePagedAttention(loom::PagedAttentionOp op,
   // find no key and end at once).
   OpBuilder b(op);
   Value tokens = dim(b, loc, op.getQ(), 0);
-  DecodeLaunch l;
-  l.q = op.getQ();
-  l.k = op.getK();
-  l.v = op.getV();
-  l.sinkLogits = op.getSinkLogits();
-  l.heads = arith::MulIOp::create(b, loc, tokens, dim(b, loc, op.getK(), 2));
-  l.keyCount = arith::MulIOp::create(b, loc, dim(b, loc, op.getBlockTable(), 1),
-                                     indexConst(b, loc, c.pageSize));
-  l.tail = {bufferOf(b, loc, op.getBlockTable()),
-            bufferOf(b, loc, op.getKvLens()),
-            bufferOf(b, loc, op.getQOffsets())};
-  l.scale = scaleOf(op.getScale(), c.headDim);
-  l.softcap = op.getSoftcap() ? std::optional<float>(
-                                    op.getSoftcap()->convertToFloat())
-                              : std::nullopt;
-  auto rType = cast<RankedTensorType>(op.getResult().getType());
-  auto lseType = op.getLse() ? cast<RankedTensorType>(op.getLse().getType())
-                             : RankedTensorType();
-  SmallVector<Value> dynSizes, lseSizes;
-  if (rType.isDynamicDim(0))
-    dynSizes.push_back(tokens);
-  if (lseType && lseType.isDynamicDim(0))
-    lseSizes.push_back(tokens);
-  FailureOr<std::pair<Value, Value>> outs =
-      launchDecode(b, loc, op->getParentOfType<ModuleOp>(), c, l, rType,
-                   dynSizes, lseType, lseSizes, target);
-  if (failed(outs))
+  Value heads =
+      arith::MulIOp::create(b, loc, tokens, dim(b, loc, op.getK(), 2));
+  Value keyCount = arith::MulIOp::create(
+      b, loc, dim(b, loc, op.getBlockTable(), 1), indexConst(b, loc, c.pageSize));
+  if (failed(replaceByDecode(b, op, c, heads, keyCount,
+                             {bufferOf(b, loc, op.getBlockTable()),
+                              bufferOf(b, loc, op.getKvLens()),
+                              bufferOf(b, loc, op.getQOffsets())},
+                             target)))
     return failure();
-  op.getResult().replaceAllUsesWith(tensorOf(b, loc, outs->first, rType));
-  if (lseType)
-    op.getLse().replaceAllUsesWith(tensorOf(b, loc, outs->second, lseType));
-  op.erase();
   return true;
 }
 
@@ -317,13 +349,13 @@ bool loom::gpu::decodeAttentionApplies(Operation *operation,
          selectDecode(op, target).has_value();
 }
 
-FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
-                                                  const Target &target) {
-  if (!decodeAttentionApplies(operation, target))
-    return false;
-  auto op = cast<loom::AttentionOp>(operation);
-  std::optional<DecodeAttentionKernelConfig> config = selectDecode(op, target);
-  const DecodeAttentionKernelConfig &c = *config;
+namespace {
+/// Replaces loom.attention `op` by the split and combine kernels of `c`
+/// (contiguous cache; chunked or not).
+LogicalResult rewriteContiguous(loom::AttentionOp op,
+                                const DecodeAttentionKernelConfig &c,
+                                const loom::gpu::Target &target) {
+  using namespace loom::gpu;
   Location loc = op.getLoc();
   OpBuilder b(op);
   Value tileKeys = indexConst(b, loc, DecodeAttentionKernelConfig::kTileKeys);
@@ -331,6 +363,15 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
   Value hkv = dim(b, loc, op.getK(), 1);
   Value skv = dim(b, loc, op.getK(), 2);
   Value heads = arith::MulIOp::create(b, loc, batch, hkv);
+  // Chunked: a CTA column per query chunk too; the window's first tile is
+  // that of the op's first query row.
+  Value sqRows = dim(b, loc, op.getQ(), 2);
+  if (c.chunked) {
+    Value chunks = arith::CeilDivUIOp::create(
+        b, loc, sqRows, indexConst(b, loc, c.queryLen));
+    heads = arith::MulIOp::create(
+        b, loc, heads, maxU(b, loc, chunks, indexConst(b, loc, 1)));
+  }
   // With windows the split kernel visits keys [0, sinkEnd) (the sink's
   // tiles) and [winStart, Skv): winStart is the tile of the first key that
   // the first query row's widest window reaches, Skv - Sq - W + 1 (0 when a
@@ -344,8 +385,15 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
     if (widest == 0) {
       winStart = zero;
     } else {
-      Value lowKey = arith::AddIOp::create(
-          b, loc, skv, indexConst(b, loc, 1 - c.queryLen - widest));
+      Value lowKey;
+      if (c.chunked)
+        lowKey = arith::SubIOp::create(
+            b, loc,
+            arith::AddIOp::create(b, loc, skv, indexConst(b, loc, 1 - widest)),
+            sqRows);
+      else
+        lowKey = arith::AddIOp::create(
+            b, loc, skv, indexConst(b, loc, 1 - c.queryLen - widest));
       lowKey = arith::MaxSIOp::create(b, loc, lowKey, zero);
       winStart = arith::MulIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, lowKey, tileKeys), tileKeys);
@@ -355,37 +403,39 @@ FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
     keyCount = arith::AddIOp::create(
         b, loc, sinkEnd, arith::SubIOp::create(b, loc, skv, winStart));
   }
-  DecodeLaunch l;
-  l.q = op.getQ();
-  l.k = op.getK();
-  l.v = op.getV();
-  l.sinkLogits = op.getSinkLogits();
-  l.heads = heads;
-  l.keyCount = keyCount;
+  SmallVector<Value> tail;
   if (!c.windows.empty())
-    l.tail = {sinkEnd, winStart};
-  l.scale = scaleOf(op.getScale(), c.headDim);
-  l.softcap = op.getSoftcap() ? std::optional<float>(
-                                    op.getSoftcap()->convertToFloat())
-                              : std::nullopt;
-  auto rType = cast<RankedTensorType>(op.getResult().getType());
-  auto lseType = op.getLse() ? cast<RankedTensorType>(op.getLse().getType())
-                             : RankedTensorType();
-  SmallVector<Value> dynSizes, lseSizes;
-  for (int64_t i = 0; i < 3; ++i) {
-    if (rType.isDynamicDim(i))
-      dynSizes.push_back(dim(b, loc, op.getQ(), i));
-    if (lseType && lseType.isDynamicDim(i))
-      lseSizes.push_back(dim(b, loc, op.getQ(), i));
-  }
-  FailureOr<std::pair<Value, Value>> outs =
-      launchDecode(b, loc, op->getParentOfType<ModuleOp>(), c, l, rType,
-                   dynSizes, lseType, lseSizes, target);
-  if (failed(outs))
+    tail = {sinkEnd, winStart};
+  return replaceByDecode(b, op, c, heads, keyCount, tail, target);
+}
+} // namespace
+
+FailureOr<bool> loom::gpu::rewriteDecodeAttention(Operation *operation,
+                                                  const Target &target) {
+  if (!decodeAttentionApplies(operation, target))
+    return false;
+  auto op = cast<loom::AttentionOp>(operation);
+  std::optional<DecodeAttentionKernelConfig> config = selectDecode(op, target);
+  if (failed(rewriteContiguous(op, *config, target)))
     return failure();
-  op.getResult().replaceAllUsesWith(tensorOf(b, loc, outs->first, rType));
-  if (lseType)
-    op.getLse().replaceAllUsesWith(tensorOf(b, loc, outs->second, lseType));
-  op.erase();
+  return true;
+}
+
+FailureOr<bool> loom::gpu::rewriteChunkedAttention(loom::AttentionOp op,
+                                                   const Target &target) {
+  if (target.attention || target.smCount <= 0)
+    return false;
+  // f32 only: the tensor-core kernels take bf16 and f16 wherever they can
+  // (the serving forms on sm_80, which they cannot, keep the generic path
+  // for now).
+  auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
+  if (!qType || !qType.getElementType().isF32())
+    return false;
+  std::optional<DecodeAttentionKernelConfig> config =
+      selectDecode(op, target, /*chunked=*/true);
+  if (!config)
+    return false;
+  if (failed(rewriteContiguous(op, *config, target)))
+    return failure();
   return true;
 }

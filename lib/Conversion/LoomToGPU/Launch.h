@@ -159,6 +159,13 @@ mlir::FailureOr<bool> rewriteDecodeAttention(mlir::Operation *op,
 /// Whether rewriteDecodeAttention would replace `op`.
 bool decodeAttentionApplies(mlir::Operation *op, const Target &target);
 
+/// Replaces loom.attention `op`, of any query length, by the split-KV
+/// decode kernels in their chunked form (a fused SIMT kernel for f32,
+/// which the tensor-core kernels do not take). False when they do not
+/// cover it.
+mlir::FailureOr<bool> rewriteChunkedAttention(loom::AttentionOp op,
+                                              const Target &target);
+
 /// Replaces loom.paged_attention `op` by the split-KV decode kernels in
 /// their paged form (DecodeAttentionKernel.h): a CTA per (token, kv head,
 /// split), its rows the token's GQA group, its keys those of the token's

@@ -87,11 +87,27 @@ void buildSplitBody(KernelBuilder &b, const C &c);
 /// [P, page, Hkv, D].
 int64_t kvHeadDim(const C &c) { return c.paged ? 2 : 1; }
 
+/// Chunked: the query chunks of queryLen rows a head, ceil(Sq / queryLen)
+/// (at least 1), of a [B, H, Sq, D] tensor.
+Value queryChunks(KernelBuilder &b, const C &c, Value x) {
+  Value sq = b.dim(x, 2);
+  return b.maxs(b.divuConst(b.addConst(sq, c.queryLen - 1), c.queryLen),
+                b.idx(1));
+}
+
+/// The (batch, kv head) index of CTA x: x itself, or x / chunks when
+/// chunked (x = (b * Hkv + kvh) * chunks + chunk).
+Value headBlock(KernelBuilder &b, const C &c, Value x) {
+  if (!c.chunked)
+    return b.blockId();
+  return b.divu(b.blockId(), queryChunks(b, c, x));
+}
+
 /// A CTA past the batch (the grid is never empty; B or T may be 0) does
 /// nothing.
 void buildSplit(KernelBuilder &b, const C &c) {
   Value hkv = b.dim(b.arg(1), kvHeadDim(c));
-  Value batch = b.divu(b.blockId(), hkv);
+  Value batch = b.divu(headBlock(b, c, b.arg(0)), hkv);
   b.ifThen(b.ult(batch, b.dim(b.arg(0), 0)), [&] { buildSplitBody(b, c); });
 }
 
@@ -165,15 +181,26 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   Value bk = b.blockId();
   Value split = b.blockId(mlir::gpu::Dimension::y);
   Value hkv = b.dim(k, kvHeadDim(c));
-  // batch: the batch index, or (paged) the token.
-  Value batch = b.divu(bk, hkv);
-  Value kvh = b.remu(bk, hkv);
+  // batch: the batch index, or (paged) the token. Chunked, bk also holds
+  // the query chunk, whose first row is qBase.
+  Value hb = headBlock(b, c, q);
+  Value batch = b.divu(hb, hkv);
+  Value kvh = b.remu(hb, hkv);
+  Value sqRows, qBase;
+  if (c.chunked) {
+    sqRows = b.dim(q, 2);
+    qBase = b.mulConst(b.remu(bk, queryChunks(b, c, q)), Sq);
+  }
   Value skv, seq, causalBase, assigned;
   if (!c.paged) {
     skv = b.dim(k, 2);
     // Causal: query s sees keys j <= s + Skv - Sq, i.e. j < s + 1 + Skv -
     // Sq (as a signed bound: Sq > Skv leaves early rows without keys).
-    causalBase = b.addConst(skv, 1 - Sq);
+    // Chunked, s = qBase + (row's position in the chunk).
+    if (c.chunked)
+      causalBase = b.add(b.sub(b.addConst(skv, 1), sqRows), qBase);
+    else
+      causalBase = b.addConst(skv, 1 - Sq);
   } else {
     // The token's sequence, its keys (kv_lens clamped to [0, maxPages *
     // page]) and its row i of n: causal sees keys j < i + 1 + n_kv - n.
@@ -251,8 +278,19 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
     Value g = b.divuConst(r, Sq);
     Value s = b.remuConst(r, Sq);
     Value h = b.addMul(g, kvh, G);
-    Value x = c.paged ? b.load(q, {batch, h, d}) : b.load(q, {batch, h, s, d});
-    Value xf = b.toF32(x);
+    Value xf;
+    if (c.chunked) {
+      // Rows past Sq (the last chunk's) are zeros; they are not written.
+      Value row = b.add(qBase, s);
+      xf = b.ifThenElse(
+          b.ult(row, sqRows), b.getF32Type(),
+          [&] { return b.toF32(b.load(q, {batch, h, row, d})); },
+          [&] { return b.f32(0); });
+    } else {
+      Value x =
+          c.paged ? b.load(q, {batch, h, d}) : b.load(q, {batch, h, s, d});
+      xf = b.toF32(x);
+    }
     b.store(b.fmul(xf, qScale), qs, {r, d});
   });
   // Each row's window (its query head's; 0: none).
@@ -280,6 +318,7 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   Value col = b.mulConst(dimSlot, CW);
   Value keyGroup = b.divuConst(tid, DT);
   VectorType v8 = VectorType::get({8}, t), vcols = VectorType::get({CW}, t);
+  const int64_t elementBytes = t.getIntOrFloatBitWidth() / 8;
 
   Values accInit(CW * R, b.f32(0));
   // Key row j (D / 8 16-byte loads, all in flight together; zeros past
@@ -465,10 +504,11 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
                   Value page = b.maxs(stored, b.idx(0));
                   vv = b.vectorLoad(
                       vcols, v, {page, b.remuConst(key, c.pageSize), kvh, col},
-                      2 * CW);
+                      elementBytes * CW);
                   vv = b.select(ok, vv, b.zero(vcols));
                 } else {
-                  vv = b.vectorLoad(vcols, v, {batch, kvh, key, col}, 2 * CW);
+                  vv = b.vectorLoad(vcols, v, {batch, kvh, key, col},
+                                    elementBytes * CW);
                 }
                 vs[u] = b.toF32(vv);
               }
@@ -535,15 +575,24 @@ void buildCombine(KernelBuilder &b, const C &c) {
   Value bk = b.divuConst(row, R);
   Value hq0 = b.dim(o, 1);
   Value hkv0 = b.divuConst(hq0, G);
-  Value batch0 = b.divu(bk, hkv0);
+  // Chunked: bk = (b * Hkv + kvh) * chunks + chunk.
+  Value hb = c.chunked ? b.divu(bk, queryChunks(b, c, o)) : bk;
+  Value batch0 = b.divu(hb, hkv0);
+  Value live = b.ult(batch0, b.dim(o, 0));
+  Value r0 = b.remuConst(row, R);
+  Value s0 = b.remuConst(r0, Sq);
+  if (c.chunked) // and a row of the last chunk past Sq is not written
+    s0 = b.add(b.mulConst(b.remu(bk, queryChunks(b, c, o)), Sq), s0);
+  if (c.chunked)
+    live = b.andi(live, b.ult(s0, b.dim(o, 2)));
   // A CTA past the batch (the grid is never empty; B may be 0) does nothing.
-  b.ifThen(b.ult(batch0, b.dim(o, 0)), [&] {
-    Value r = b.remuConst(row, R);
+  b.ifThen(live, [&] {
+    Value r = r0;
     Value splits = b.dim(po, 1);
     Value hkv = hkv0, batch = batch0;
-    Value kvh = b.remu(bk, hkv);
+    Value kvh = b.remu(hb, hkv);
     Value g = b.divuConst(r, Sq);
-    Value s = b.remuConst(r, Sq);
+    Value s = s0;
     Value h = b.addMul(g, kvh, G);
 
     // Sink logits: a key of score sink_h (log2 units here) and value 0.
@@ -604,8 +653,8 @@ void buildCombine(KernelBuilder &b, const C &c) {
 } // namespace
 
 std::string DecodeAttentionKernelConfig::invalidReason() const {
-  if (elementType != "bf16" && elementType != "f16")
-    return "the element type must be bf16 or f16";
+  if (elementType != "bf16" && elementType != "f16" && elementType != "f32")
+    return "the element type must be bf16, f16 or f32";
   if (headDim < 16 || headDim > 256 || headDim % 8 != 0 ||
       kThreads % (headDim / 2) != 0 || kThreads % (headDim / 8) != 0)
     return "the head dim must be 16, 32, 64, 128 or 256";
@@ -616,6 +665,8 @@ std::string DecodeAttentionKernelConfig::invalidReason() const {
   if (paged && (queryLen != 1 || pageSize < 1))
     return "a paged cache takes one query row a head (Sq 1) and pages of at "
            "least one key";
+  if (paged && chunked)
+    return "a paged cache is not chunked";
   return "";
 }
 
@@ -624,14 +675,15 @@ std::string DecodeAttentionKernelConfig::kernelName() const {
          std::to_string(headDim) + "_g" + std::to_string(group) + "_sq" +
          std::to_string(queryLen) + (causal ? "_causal" : "") +
          windowsNameSuffix(windows, sink) + (softcap ? "_softcap" : "") +
-         (paged ? "_paged" + std::to_string(pageSize) : "");
+         (paged ? "_paged" + std::to_string(pageSize) : "") +
+         (chunked ? "_chunked" : "");
 }
 
 std::string DecodeAttentionKernelConfig::combineKernelName() const {
   return "loom_decode_combine_" + elementType + "_d" + std::to_string(headDim) +
          "_g" + std::to_string(group) + "_sq" + std::to_string(queryLen) +
          (lse ? "_lse" : "") + (sinkLogits ? "_sinklogits" : "") +
-         (paged ? "_paged" : "");
+         (paged ? "_paged" : "") + (chunked ? "_chunked" : "");
 }
 
 FailureOr<SymbolRefAttr>

@@ -31,7 +31,7 @@ namespace gpu {
 
 /// One instantiation of the split kernel and its combine kernel.
 struct DecodeAttentionKernelConfig {
-  /// "bf16" or "f16": q, k, v and the result.
+  /// "bf16", "f16" or "f32": q, k, v and the result.
   std::string elementType = "bf16";
   /// D = Dv: 16, 32, 64, 128 or 256.
   int64_t headDim = 128;
@@ -61,6 +61,14 @@ struct DecodeAttentionKernelConfig {
   /// in pages of `pageSize` keys (see the arguments below).
   bool paged = false;
   int64_t pageSize = 16;
+  /// Queries of any length Sq (static or not) in chunks of queryLen rows a
+  /// head: CTA x of the split kernel is (b * Hkv + kvh) * chunks + chunk,
+  /// chunks = ceil(Sq / queryLen), its rows the chunk's positions chunk *
+  /// queryLen + i of the group's heads (rows past Sq are zeros and not
+  /// written); the combine kernel's grid has B * Hkv * chunks * rows() CTAs.
+  /// For f32 attention, which the tensor-core kernels do not take: a fused
+  /// SIMT kernel instead of the generic path.
+  bool chunked = false;
 
   static constexpr int64_t kThreads = 128;
   /// Keys per tile: one per thread for the scores.
