@@ -2,8 +2,8 @@
 // per kv head (decode): the split-KV kernels. One launch of the split kernel on a grid
 // (B * Hkv, splits), its query tile the GQA group's rows, writing each
 // split's rows, max and sum to an f32 workspace; one launch of the combine
-// kernel, a CTA per query row. The splits give about two CTAs per SM of the
-// target (132 on sm_90a), in whole 128-key tiles. The second RUN folds the
+// kernel, a CTA per query row. The splits give at most one wave of two CTAs
+// per SM of the target (132 on sm_90a), in whole 128-key tiles. The second RUN folds the
 // host's split arithmetic for static shapes; the third lowers the kernels
 // to PTX.
 // RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
@@ -13,7 +13,7 @@
 // CHECK: module attributes {gpu.container_module}
 
 // Llama-style GQA 32/8, D 128, one token against 8192 keys, batch 1: 8 kv
-// heads want ceil(264 / 8) = 33 splits, of ceil(8192 / 33) = 249 keys, which
+// heads want floor(264 / 8) = 33 splits, of ceil(8192 / 33) = 249 keys, which
 // is 2 tiles = 256 keys, so 32 splits of 256 keys. The workspace is
 // [8, 32, 4, 128] and [8, 32, 4, 2] f32; the combine grid is 8 * 4 rows of
 // 128 threads.
@@ -41,12 +41,12 @@ func.func @gqa_b1(%q: tensor<1x32x1x128xbf16>, %k: tensor<1x8x8192x128xbf16>, %v
 }
 
 // Many kv heads nearly fill the GPU: B 32 x Hkv 8 = 256 CTAs want
-// ceil(264 / 256) = 2 splits, of 1024 keys each.
+// floor(264 / 256) = 1 split of all 2048 keys: 256 CTAs, one wave.
 // FOLD-LABEL: func.func @gqa_b32
-// FOLD-DAG: %[[C2:.*]] = arith.constant 2 : index
+// FOLD-DAG: %[[C1:.*]] = arith.constant 1 : index
 // FOLD-DAG: %[[C256:.*]] = arith.constant 256 : index
-// FOLD-DAG: %[[C1024:.*]] = arith.constant 1024 : index
-// FOLD: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d128_g4_sq1 blocks in (%[[C256]], %[[C2]], %{{.*}}) {{.*}} args({{.*}}, %[[C1024]] : index)
+// FOLD-DAG: %[[C2048:.*]] = arith.constant 2048 : index
+// FOLD: gpu.launch_func @loom_kernels::@loom_decode_attention_bf16_d128_g4_sq1 blocks in (%[[C256]], %[[C1]], %{{.*}}) {{.*}} args({{.*}}, %[[C2048]] : index)
 func.func @gqa_b32(%q: tensor<32x32x1x128xbf16>, %k: tensor<32x8x2048x128xbf16>, %v: tensor<32x8x2048x128xbf16>) -> tensor<32x32x1x128xbf16> {
   %o = loom.attention %q, %k, %v : (tensor<32x32x1x128xbf16>, tensor<32x8x2048x128xbf16>, tensor<32x8x2048x128xbf16>) -> tensor<32x32x1x128xbf16>
   return %o : tensor<32x32x1x128xbf16>
@@ -62,7 +62,7 @@ func.func @gqa_b32(%q: tensor<32x32x1x128xbf16>, %k: tensor<32x8x2048x128xbf16>,
 // CHECK-DAG: %[[OUT:.*]] = memref.alloc(%{{.*}}) {alignment = 64 : i64} : memref<?x8x2x64xf16>
 // CHECK-DAG: %[[SCALE:.*]] = arith.constant 5.000000e-01 : f32
 // CHECK-DAG: %[[CAP:.*]] = arith.constant 5.000000e+01 : f32
-// CHECK-DAG: arith.ceildivui %c264
+// CHECK-DAG: arith.divui %c264
 // CHECK: gpu.launch_func @loom_kernels::@loom_decode_attention_f16_d64_g4_sq2_causal_softcap blocks in {{.*}} args({{.*}}, %[[SCALE]] : f32, %[[CAP]] : f32, %{{.*}} : index)
 // CHECK: gpu.launch_func @loom_kernels::@loom_decode_combine_f16_d64_g4_sq2 blocks in
 func.func @dynamic_causal_softcap(%q: tensor<?x8x2x64xf16>, %k: tensor<?x2x?x64xf16>, %v: tensor<?x2x?x64xf16>) -> tensor<?x8x2x64xf16> {

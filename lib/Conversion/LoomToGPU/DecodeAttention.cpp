@@ -31,10 +31,14 @@
 // target description asks for an attention tile (`tiles=attention:...`,
 // which names the flash kernel's shape).
 //
-// The keys are split so that the grid has about two CTAs per SM (the
-// target's SM count): splits = min(ceil(2 * SMs / (B * Hkv)), ceil(Skv /
-// 128)), each split a multiple of the 128-key tile, computed on the host
-// when B or Skv are dynamic.
+// The keys are split so that the grid is at most one wave of two CTAs per
+// SM (the target's SM count; the bf16/f16 split kernel up to D 128 takes
+// about 250 registers a thread, so two of its CTAs fit an SM): splits =
+// max(min(floor(2 * SMs / (B * Hkv)), ceil(Skv / 128)), 1), each split a
+// multiple of the 128-key tile, computed on the host when B or Skv are
+// dynamic. (With ceil, a kernel that fits three CTAs an SM ran B32 x 8 kv
+// heads in 2 splits: 512 CTAs for 396 slots, most SMs idle in the second
+// wave.)
 
 #include "Launch.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
@@ -120,7 +124,7 @@ Value maxU(OpBuilder &b, Location loc, Value x, Value y) {
 }
 
 /// The keys of a split and the count of splits for `heads` (B * Hkv) CTAs
-/// of `keyCount` keys each: splits = max(min(ceil(2 * SMs / heads),
+/// of `keyCount` keys each: splits = max(min(floor(2 * SMs / heads),
 /// ceil(keys / 128)), 1), then the keys of a split rounded up to whole
 /// tiles and the count of splits that this leaves (never an empty one).
 std::pair<Value, Value> chooseSplits(OpBuilder &b, Location loc, Value heads,
@@ -131,8 +135,7 @@ std::pair<Value, Value> chooseSplits(OpBuilder &b, Location loc, Value heads,
   Value one = indexConst(b, loc, 1);
   Value tileKeys = indexConst(b, loc, DecodeAttentionKernelConfig::kTileKeys);
   Value ctas = indexConst(b, loc, 2 * target.smCount);
-  Value want =
-      arith::CeilDivUIOp::create(b, loc, ctas, maxU(b, loc, heads, one));
+  Value want = arith::DivUIOp::create(b, loc, ctas, maxU(b, loc, heads, one));
   Value tiles =
       ceilDiv(b, loc, keyCount, DecodeAttentionKernelConfig::kTileKeys);
   Value splits0 = maxU(b, loc, minU(b, loc, want, tiles), one);

@@ -17,13 +17,17 @@
 //   3. P.V: the 128 threads are keyGroups() groups of D / colsPerThread()
 //      threads; each thread owns colsPerThread() adjacent columns of V (8:
 //      16-byte loads; 2 for more than 8 rows, whose accumulators would not
-//      fit) and takes every keyGroups()-th key of the tile (8 loads in
-//      flight), scaling its R x colsPerThread() accumulators by alpha first.
+//      fit) and takes every keyGroups()-th key of the tile, scaling its
+//      R x colsPerThread() accumulators by alpha first.
 //
 // The loops within a tile are unrolled as the kernel is built, so that the
-// loads of a key row (and of 8 V rows) are all issued before their FMAs. Up
-// to D 128 the next tile's key row is loaded before this tile's softmax and
-// P.V (carried by the tile loop), so that its latency overlaps them.
+// loads of a key row are all issued before their FMAs. Up to D 128 the next
+// tile's key row is loaded before this tile's softmax and P.V (carried by
+// the tile loop), and, with 16-bit elements, every V row that a thread
+// takes in P.V is loaded at the top of the tile (paged: once the scores
+// step has put the tile's pages in shared memory), so that the latencies of
+// both overlap the scores and the softmax. Otherwise (f32, D 256) P.V loads
+// its V rows 8 at a time.
 //
 // After the last tile the key groups' accumulators are summed through
 // shared memory and written with m and l. Scores are f32 throughout; exp2
@@ -344,6 +348,13 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   // in halves (16 loads in flight, then their products: a whole row
   // spills).
   const bool prefetch = D <= 128;
+  // P.V's keys a thread takes in each tile. With 16-bit elements and the
+  // key row prefetched (D <= 128), all of their V rows are loaded at once,
+  // early in the tile (tileValues below: 64 registers at most), so that
+  // their latency overlaps the scores and the softmax instead of following
+  // them; otherwise in groups of 8 during P.V.
+  const int64_t perThread = C::kTileKeys / KG;
+  const bool hoistValues = prefetch && elementBytes == 2;
   Values inits = accInit;
   if (prefetch) {
     Value j0 = b.add(realKey(start), tid);
@@ -359,6 +370,41 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
         Value realTile = realKey(tile);
         Value j = b.add(realTile, tid);
         Value valid = b.ult(b.add(tile, tid), end);
+        // Keys past the tile's end read the last key's row (in bounds)
+        // and weigh it with their P, which is 0.
+        Value keys = b.sub(end, tile);
+        Value count = b.minu(keys, b.idx(C::kTileKeys));
+        Value lastKey = b.addConst(count, -1);
+        // The V row of the tile's key `jj` (< kTileKeys), this thread's
+        // columns, in the element type: the last key's for jj past the
+        // tile's end.
+        auto loadValues = [&](Value jj) -> Value {
+          Value clamped = b.minu(jj, lastKey);
+          Value key = b.add(realTile, clamped);
+          if (!c.paged)
+            return b.vectorLoad(vcols, v, {batch, kvh, key, col},
+                                elementBytes * CW);
+          // A key on a page outside the cache (-1) reads page 0, whose
+          // row may hold anything (NaN): its value is taken as 0.
+          Value stored =
+              b.indexCast(b.getIndexType(), b.load(tilePages, {clamped}));
+          Value ok = b.sge(stored, b.idx(0));
+          Value page = b.maxs(stored, b.idx(0));
+          Value vv = b.vectorLoad(
+              vcols, v, {page, b.remuConst(key, c.pageSize), kvh, col},
+              elementBytes * CW);
+          return b.select(ok, vv, b.zero(vcols));
+        };
+        // Hoisted, every V row of this thread's keys in the tile: issued
+        // before the scores (contiguous) or after the scores' barrier
+        // (paged: the pages come from the scores step).
+        Values tileValues;
+        auto loadTileValues = [&] {
+          for (int64_t u = 0; u < perThread; ++u)
+            tileValues.push_back(loadValues(b.addConst(keyGroup, KG * u)));
+        };
+        if (hoistValues && !c.paged)
+          loadTileValues();
         Values kraw;
         if (prefetch)
           kraw.assign(carried.begin() + CW * R, carried.end());
@@ -427,6 +473,8 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
           b.store(s, sc, {b.idx(r), tid});
         }
         b.barrier();
+        if (hoistValues && c.paged)
+          loadTileValues();
 
         // 2. Online softmax, warp w owning rows r = w (mod 4).
         for (int64_t r = 0; r < R; ++r) {
@@ -472,59 +520,49 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
           for (int64_t w = 0; w < CW; ++w)
             scaled.push_back(b.fmul(accIn[CW * r + w], alpha));
         }
-        // Keys past the tile's end read the last key's row (in bounds)
-        // and weigh it with their P, which is 0.
-        Value keys = b.sub(end, tile);
-        Value count = b.minu(keys, b.idx(C::kTileKeys));
-        Value lastKey = b.addConst(count, -1);
-        // A loop over groups of 8 keys, unrolled within: the group's loads
-        // first, then its products (unrolling the whole tile lets the
-        // scheduler hoist every load and spill at D 256).
-        const int64_t perThread = C::kTileKeys / KG;
-        const int64_t n = std::min<int64_t>(8, perThread);
-        Value keyStep = b.idx(KG);
-        Values out = b.forLoop(
-            b.idx(0), b.idx(perThread), b.idx(n), scaled,
-            [&](Value i0, ValueRange a) -> Values {
-              Value first = b.mul(i0, keyStep);
-              Value base = b.add(keyGroup, first);
-              Value jjs[8], vs[8];
-              for (int64_t u = 0; u < n; ++u) {
-                jjs[u] = b.addConst(base, KG * u);
-                Value clamped = b.minu(jjs[u], lastKey);
-                Value key = b.add(realTile, clamped);
-                Value vv;
-                if (c.paged) {
-                  // A key on a page outside the cache (-1) reads page 0,
-                  // whose row may hold anything (NaN): its value is taken
-                  // as 0.
-                  Value stored = b.indexCast(
-                      b.getIndexType(), b.load(tilePages, {clamped}));
-                  Value ok = b.sge(stored, b.idx(0));
-                  Value page = b.maxs(stored, b.idx(0));
-                  vv = b.vectorLoad(
-                      vcols, v, {page, b.remuConst(key, c.pageSize), kvh, col},
-                      elementBytes * CW);
-                  vv = b.select(ok, vv, b.zero(vcols));
-                } else {
-                  vv = b.vectorLoad(vcols, v, {batch, kvh, key, col},
-                                    elementBytes * CW);
+        // The products of keys jj[u] (their V rows vs[u], in the element
+        // type) with P, into `acc`.
+        auto accumulate = [&](ArrayRef<Value> jjs, ArrayRef<Value> vs,
+                              Values &acc) {
+          for (size_t u = 0; u < jjs.size(); ++u) {
+            Value vf = b.toF32(vs[u]);
+            Values vw;
+            for (int64_t w = 0; w < CW; ++w)
+              vw.push_back(b.extract(vf, w));
+            for (int64_t r = 0; r < R; ++r) {
+              Value p = b.load(sc, {b.idx(r), jjs[u]});
+              for (int64_t w = 0; w < CW; ++w)
+                acc[CW * r + w] = b.fma(p, vw[w], acc[CW * r + w]);
+            }
+          }
+        };
+        Values out;
+        if (hoistValues) {
+          Values jjs;
+          for (int64_t u = 0; u < perThread; ++u)
+            jjs.push_back(b.addConst(keyGroup, KG * u));
+          out = scaled;
+          accumulate(jjs, tileValues, out);
+        } else {
+          // A loop over groups of 8 keys, unrolled within: the group's
+          // loads first, then its products (unrolling the whole tile lets
+          // the scheduler hoist every load and spill at D 256).
+          const int64_t n = std::min<int64_t>(8, perThread);
+          Value keyStep = b.idx(KG);
+          out = b.forLoop(
+              b.idx(0), b.idx(perThread), b.idx(n), scaled,
+              [&](Value i0, ValueRange a) -> Values {
+                Value base = b.add(keyGroup, b.mul(i0, keyStep));
+                Values jjs, vs;
+                for (int64_t u = 0; u < n; ++u) {
+                  jjs.push_back(b.addConst(base, KG * u));
+                  vs.push_back(loadValues(jjs.back()));
                 }
-                vs[u] = b.toF32(vv);
-              }
-              Values next(a.begin(), a.end());
-              for (int64_t u = 0; u < n; ++u) {
-                Values vw;
-                for (int64_t w = 0; w < CW; ++w)
-                  vw.push_back(b.extract(vs[u], w));
-                for (int64_t r = 0; r < R; ++r) {
-                  Value p = b.load(sc, {b.idx(r), jjs[u]});
-                  for (int64_t w = 0; w < CW; ++w)
-                    next[CW * r + w] = b.fma(p, vw[w], next[CW * r + w]);
-                }
-              }
-              return next;
-            });
+                Values next(a.begin(), a.end());
+                accumulate(jjs, vs, next);
+                return next;
+              });
+        }
         // The next tile's scores overwrite P.
         b.barrier();
         out.append(nextRow.begin(), nextRow.end());
