@@ -1,9 +1,11 @@
 // Head dims other than 64 and 128 (issue 14): any multiple of 16 up to 256
-// takes a kernel. D 80, 96 and 48 the mma.sync flash kernel (rows of 10, 12
-// and 6 16-byte chunks, copied chunk by chunk), D 192 and 256 on sm_90a the
-// wgmma kernel with 64-key tiles (the flash kernel on sm_80, one m-tile a
-// warp, 32-key tiles where the shared memory is short), short queries
-// (Sq <= 64) the flash kernel's 64-row CTAs. Ragged lengths, GQA, causal
+// takes a kernel. On sm_90a D 80 and 96 the wgmma kernel in zero-filled
+// 64-column panels, D 192 and 256 the wgmma kernel with 64-key tiles; D 48,
+// and every D on sm_80 or where the TMA cannot read the operands, the
+// mma.sync flash kernel (rows of 10, 12 and 6 16-byte chunks for D 80, 96
+// and 48, copied chunk by chunk; one m-tile a warp above 128, 32-key tiles
+// where the shared memory is short); short queries (Sq <= 64) the flash
+// kernel's 64-row CTAs. Ragged lengths, GQA, causal
 // (bottom-right, Sq != Skv), window with softcap, the lse result, a
 // block-sparse layout, dynamic sizes, and a fusion group with RoPE of q and
 // k and the layout changes read in place.
@@ -66,4 +68,17 @@ func.func @hd_d80_fused_rope(%q2: tensor<150x320xbf16>, %k2: tensor<150x160xbf16
   %ot = linalg.transpose ins(%o : tensor<1x4x150x80xbf16>) outs(%e3 : tensor<1x150x4x80xbf16>) permutation = [0, 2, 1, 3]
   %r = tensor.collapse_shape %ot [[0, 1], [2, 3]] : tensor<1x150x4x80xbf16> into tensor<150x320xbf16>
   return %r : tensor<150x320xbf16>
+}
+
+// Dv != D on the wgmma kernel (sm_90a; the generic path elsewhere):
+// DeepSeek's 192 / 128 causal with GQA on ragged lengths, and 80 / 144
+// with the lse and more keys than queries.
+func.func @dv_192_128_causal_gqa(%q: tensor<2x8x300x192xbf16>, %k: tensor<2x2x300x192xbf16>, %v: tensor<2x2x300x128xbf16>) -> tensor<2x8x300x128xbf16> {
+  %o = loom.attention %q, %k, %v {causal} : (tensor<2x8x300x192xbf16>, tensor<2x2x300x192xbf16>, tensor<2x2x300x128xbf16>) -> tensor<2x8x300x128xbf16>
+  return %o : tensor<2x8x300x128xbf16>
+}
+
+func.func @dv_80_144_lse(%q: tensor<1x4x200x80xf16>, %k: tensor<1x4x250x80xf16>, %v: tensor<1x4x250x144xf16>) -> (tensor<1x4x200x144xf16>, tensor<1x4x200xf32>) {
+  %o, %lse = loom.attention %q, %k, %v {scale = 0.2 : f32} : (tensor<1x4x200x80xf16>, tensor<1x4x250x80xf16>, tensor<1x4x250x144xf16>) -> (tensor<1x4x200x144xf16>, tensor<1x4x200xf32>)
+  return %o, %lse : tensor<1x4x200x144xf16>, tensor<1x4x200xf32>
 }

@@ -147,3 +147,39 @@ func.func @softcap_and_window(%q: tensor<1x4x256x128xbf16>, %k: tensor<1x4x256x1
   %b = loom.attention %q, %k, %v {causal, window = 64 : i64} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16>
   return %a, %b : tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>
 }
+
+// -----
+
+// Dv != D (DeepSeek's 192 / 128 prefill heads; 80 / 144) takes the wgmma
+// kernel, V and O in their own panels (the flash kernel takes D = Dv only,
+// so the fallback where the TMA cannot read the operands is the op on the
+// generic path, writing the same buffer). D 192 / Dv 128: 128-key tiles
+// (S, O and P fit the registers), 1024 + Q 48 KiB + 2 stages x (K 48 + V
+// 32 KiB) = 214016 bytes of shared memory. D 80 / Dv 144 (two panels of Q
+// and K, three of V): 128-key tiles, 1024 + 32 + 2 x (32 + 48) KiB =
+// 197632 bytes. The default scale is 1/sqrt(D) (0.0721687824 for 192).
+// CHECK-LABEL: func.func @value_dims
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x8x300x128xbf16>
+// CHECK: scf.if
+// CHECK: %[[SCALE:.*]] = arith.constant 0.0721687824 : f32
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d192_dv128_m128_n128_s2_r24x240_causal_pscale_pp {{.*}} dynamic_shared_memory_size %c214016_i32 {{.*}} %[[SCALE]] : f32)
+// CHECK: } else {
+// CHECK: %[[G:.*]] = loom.attention {{.*}} -> tensor<2x8x300x128xbf16>
+// CHECK: bufferization.materialize_in_destination %[[G]] in restrict writable %[[OUT]]
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_f16_d80_dv144_m128_n128_s2_r24x240_pscale_lse_pp {{.*}} dynamic_shared_memory_size %c197632_i32
+// CHECK: } else {
+// CHECK: loom.attention {{.*}} -> (tensor<1x4x200x144xf16>, tensor<1x4x200xf32>)
+// CHECK: gpu.func @loom_attention_wgmma_bf16_d192_dv128_m128_n128_s2_r24x240_causal_pscale_pp(
+// PTX: .entry loom_attention_wgmma_bf16_d192_dv128_m128_n128_s2_r24x240_causal_pscale_pp(
+// PTX: .entry loom_attention_wgmma_f16_d80_dv144_m128_n128_s2_r24x240_pscale_lse_pp(
+// SM80-LABEL: func.func @value_dims
+// SM80-NOT: gpu.launch_func
+// SM80: loom.attention
+// SM80: loom.attention
+func.func @value_dims(%q: tensor<2x8x300x192xbf16>, %k: tensor<2x2x300x192xbf16>, %v: tensor<2x2x300x128xbf16>,
+                      %q2: tensor<1x4x200x80xf16>, %k2: tensor<1x4x250x80xf16>, %v2: tensor<1x4x250x144xf16>)
+    -> (tensor<2x8x300x128xbf16>, tensor<1x4x200x144xf16>, tensor<1x4x200xf32>) {
+  %a = loom.attention %q, %k, %v {causal} : (tensor<2x8x300x192xbf16>, tensor<2x2x300x192xbf16>, tensor<2x2x300x128xbf16>) -> tensor<2x8x300x128xbf16>
+  %b, %lse = loom.attention %q2, %k2, %v2 : (tensor<1x4x200x80xf16>, tensor<1x4x250x80xf16>, tensor<1x4x250x144xf16>) -> (tensor<1x4x200x144xf16>, tensor<1x4x200xf32>)
+  return %a, %b, %lse : tensor<2x8x300x128xbf16>, tensor<1x4x200x144xf16>, tensor<1x4x200xf32>
+}

@@ -62,6 +62,85 @@ TEST(HopperAttentionKernels, WideHeadsWithSmallerKeyTiles) {
   }
 }
 
+TEST(HopperAttentionKernels, HeadDimsInPaddedPanels) {
+  // A D that is not a multiple of 64 sits in whole 64-column panels: D 80
+  // and 96 take D 128's shared memory and registers (128-key tiles), D 144
+  // and 240 D 192's and 256's (64-key tiles); every one builds.
+  struct Case {
+    int64_t d, padded, blockN;
+  };
+  for (Case k : {Case{80, 128, 128}, Case{96, 128, 128}, Case{112, 128, 128},
+                 Case{144, 192, 64}, Case{240, 256, 64}}) {
+    for (bool causal : {false, true}) {
+      HopperAttentionConfig c;
+      c.headDim = k.d;
+      c.blockN = k.blockN;
+      c.causal = causal;
+      c.lse = causal;
+      ASSERT_EQ(c.check(), "") << c.kernelName();
+      EXPECT_EQ(c.paddedDim(), k.padded);
+      EXPECT_EQ(c.panels(), k.padded / 64);
+      EXPECT_EQ(c.kTileBytes(), k.blockN * k.padded * 2);
+      EXPECT_EQ(c.vTileBytes(), c.kTileBytes());
+      EXPECT_NE(c.kernelName().find("_d" + std::to_string(k.d) + "_"),
+                std::string::npos);
+      std::string error = loom::test::buildAndCheck(
+          c.kernelName(), [&](ModuleOp m, Location loc) {
+            return loom::gpu::buildHopperAttentionKernel(m, loc, c);
+          });
+      EXPECT_EQ(error, "") << c.kernelName();
+    }
+  }
+  // Below a panel, past 256, or not a multiple of 16: refused, saying why;
+  // a padded 256 with 128-key tiles does not fit the registers.
+  for (int64_t d : {48, 72, 100, 272}) {
+    HopperAttentionConfig c;
+    c.headDim = d;
+    EXPECT_NE(c.check().find("head dim"), std::string::npos) << d;
+  }
+  HopperAttentionConfig wide;
+  wide.headDim = 208;
+  wide.blockN = 128;
+  EXPECT_NE(wide.check().find("register"), std::string::npos);
+}
+
+TEST(HopperAttentionKernels, ValueDimOfItsOwn) {
+  // Dv != D: V's tiles and O in Dv's panels, Q's and K's in D's; the name
+  // tells them apart from D = Dv.
+  struct Case {
+    int64_t d, dv, blockN;
+  };
+  for (Case k : {Case{192, 128, 128}, Case{80, 144, 128}, Case{128, 64, 128},
+                 Case{64, 256, 64}}) {
+    HopperAttentionConfig c;
+    c.headDim = k.d;
+    c.valueDim = k.dv;
+    c.blockN = k.blockN;
+    c.causal = true;
+    ASSERT_EQ(c.check(), "") << c.kernelName();
+    EXPECT_EQ(c.vDim(), k.dv);
+    EXPECT_EQ(c.kTileBytes(), k.blockN * c.paddedDim() * 2);
+    EXPECT_EQ(c.vTileBytes(), k.blockN * c.paddedValueDim() * 2);
+    EXPECT_EQ(c.sharedMemoryBytes(),
+              1024 + c.qBytes() + 2 * (c.kTileBytes() + c.vTileBytes()));
+    EXPECT_NE(c.kernelName().find("_dv" + std::to_string(k.dv) + "_"),
+              std::string::npos);
+    std::string error = loom::test::buildAndCheck(
+        c.kernelName(), [&](ModuleOp m, Location loc) {
+          return loom::gpu::buildHopperAttentionKernel(m, loc, c);
+        });
+    EXPECT_EQ(error, "") << c.kernelName();
+  }
+  HopperAttentionConfig same;
+  same.valueDim = 128; // = D: the same kernel as without it
+  EXPECT_EQ(same.kernelName(), HopperAttentionConfig().kernelName());
+  HopperAttentionConfig bad;
+  bad.valueDim = 40;
+  EXPECT_NE(bad.check().find("value head dim"), std::string::npos);
+  bad.valueDim = 256; // O of 256 with 128-key tiles: over the registers
+  EXPECT_NE(bad.check().find("register"), std::string::npos);
+}
+
 TEST(HopperAttentionKernels, WithoutPingPong) {
   // Each consumer warpgroup on its own (no named-barrier turns).
   for (bool causal : {false, true}) {
@@ -147,7 +226,8 @@ TEST(HopperAttentionKernels, SharedMemory) {
   // and the 1 KiB of alignment slack fit sm_90a's 227 KiB.
   HopperAttentionConfig c;
   EXPECT_EQ(c.qBytes(), 128 * 128 * 2);
-  EXPECT_EQ(c.kvTileBytes(), 128 * 128 * 2);
+  EXPECT_EQ(c.kTileBytes(), 128 * 128 * 2);
+  EXPECT_EQ(c.vTileBytes(), 128 * 128 * 2);
   EXPECT_EQ(c.sharedMemoryBytes(), 1024 + 5 * 128 * 128 * 2);
   EXPECT_LE(c.sharedMemoryBytes(), 227 * 1024);
   EXPECT_EQ(c.threads(), 384);
@@ -159,7 +239,7 @@ TEST(HopperAttentionKernels, InvalidConfigsSayWhy) {
   c.elementType = "f32";
   EXPECT_NE(c.check(), "");
   c = HopperAttentionConfig();
-  c.headDim = 80;
+  c.headDim = 88; // not a multiple of 16
   EXPECT_NE(c.check().find("head dim"), std::string::npos);
   c = HopperAttentionConfig();
   c.blockN = 136;
@@ -175,7 +255,7 @@ TEST(HopperAttentionKernels, InvalidConfigsSayWhy) {
   EXPECT_NE(c.check(), "");
   // And the builder refuses what check() refuses, with a diagnostic.
   c = HopperAttentionConfig();
-  c.headDim = 96;
+  c.headDim = 40;
   loom::test::KernelModule km;
   std::string messages;
   ScopedDiagnosticHandler handler(&km.context, [&](Diagnostic &d) {

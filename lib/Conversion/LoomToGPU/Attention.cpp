@@ -4,8 +4,9 @@
 // flash-attention kernel (AttentionKernel.h). Covered:
 //
 //   - element type bf16 or f16 (q, k, v and the result alike);
-//   - head dims D = Dv, static, a multiple of 16 up to 256 (64 and 128 on
-//     the wgmma kernel on sm_90a, the others on the flash kernel);
+//   - head dims D = Dv, static, a multiple of 16 up to 256 (64 to 256 on
+//     the wgmma kernel on sm_90a, D 80, 96, ... in zero-filled 64-column
+//     panels; 16 to 48, and every D elsewhere, on the flash kernel);
 //   - any B, Hq, Hkv (GQA/MQA), Sq, Skv, static or dynamic;
 //   - causal (bottom-right aligned), window (with causal), softcap, scale;
 //   - block_sparse_attention with block_q and block_k multiples of 16 (key
@@ -46,10 +47,16 @@
 // read the operands (checked at run time) the op's generic lowering runs
 // instead, writing into the same buffers.
 //
+// Dv != D (both static multiples of 16 from 64 to 256, e.g. 192 / 128) on
+// sm_90a takes the wgmma kernel with V and O in their own panels
+// (selectServingHopper, rewriteServing: the generic path where the TMA
+// cannot read the operands).
+//
 // Few query rows per kv head (decode) take the split-KV kernels instead
-// (DecodeAttention.cpp). Everything else (f32, other head dims, D != Dv,
-// other block sizes, the form with an lse result) is left alone and takes
-// the generic path (correct, with the scores materialized).
+// (DecodeAttention.cpp), f32 their chunked form. Everything else (head dims
+// that are not multiples of 16, Dv != D off sm_90a or outside 64..256,
+// block sizes that are not multiples of 16) is left alone and takes the
+// generic path (correct, with the scores materialized).
 
 #include "loom/GPU/Kernels/AttentionKernel.h"
 #include "loom/GPU/Kernels/HopperAttentionKernel.h"
@@ -125,9 +132,14 @@ AttentionOperands operandsOf(Operation *op) {
 }
 
 /// The kernel for `op` without its CTA shape (warps, warpTiles, blockN), or
-/// nothing when the op is outside the kernel's reach.
+/// nothing when the op is outside the kernel's reach. With `anyValueDim`
+/// the head dim of v and the result may differ from D (a static multiple of
+/// 16 up to 256): the config then serves only to select the wgmma kernel
+/// (selectServingHopper), which takes Dv on its own; the flash kernel
+/// takes D = Dv only.
 std::optional<loom::gpu::AttentionKernelConfig>
-selectKernel(Operation *op, const AttentionOperands &a) {
+selectKernel(Operation *op, const AttentionOperands &a,
+             bool anyValueDim = false) {
   auto qType = dyn_cast<RankedTensorType>(a.q.getType());
   auto kType = dyn_cast<RankedTensorType>(a.k.getType());
   auto vType = dyn_cast<RankedTensorType>(a.v.getType());
@@ -149,9 +161,12 @@ selectKernel(Operation *op, const AttentionOperands &a) {
   int64_t d = qType.getDimSize(3);
   if (ShapedType::isDynamic(d) || d < 16 || d > 256 || d % 16 != 0)
     return std::nullopt;
-  for (RankedTensorType t : {kType, vType, rType})
-    if (t.getDimSize(3) != d)
-      return std::nullopt;
+  if (kType.getDimSize(3) != d || rType.getDimSize(3) != vType.getDimSize(3))
+    return std::nullopt;
+  int64_t dv = vType.getDimSize(3);
+  if (dv != d && (!anyValueDim || ShapedType::isDynamic(dv) || dv < 16 ||
+                  dv > 256 || dv % 16 != 0))
+    return std::nullopt;
   if (a.window && (!a.causal || *a.window == 0 ||
                    *a.window > static_cast<uint64_t>(INT64_MAX)))
     return std::nullopt;
@@ -250,10 +265,11 @@ using loom::gpu::indexConst;
 /// static queries (a 128-row CTA would be mostly empty), or too little
 /// shared memory. The flash kernel stays the fallback at run time for
 /// operands the TMA cannot read (misaligned addresses or strides).
+/// `valueDim`: Dv where it differs from D (0: D = Dv).
 std::optional<loom::gpu::HopperAttentionConfig>
 selectHopper(const AttentionOperands &a,
              const loom::gpu::AttentionKernelConfig &c,
-             const loom::gpu::Target &target) {
+             const loom::gpu::Target &target, int64_t valueDim = 0) {
   if (!target.hasWgmma() || !target.hasTma() || target.attention ||
       a.serving || c.sparse || c.ropeQ || c.ropeK)
     return std::nullopt;
@@ -263,6 +279,7 @@ selectHopper(const AttentionOperands &a,
   loom::gpu::HopperAttentionConfig h;
   h.elementType = c.elementType;
   h.headDim = c.headDim;
+  h.valueDim = valueDim == c.headDim ? 0 : valueDim;
   h.causal = c.causal;
   h.positiveScale = c.positiveScale;
   h.lse = c.lse;
@@ -270,14 +287,17 @@ selectHopper(const AttentionOperands &a,
   h.softcap = c.softcap;
   if (c.window)
     h.windows = {static_cast<int64_t>(*a.window)};
-  // 128-key tiles: S, O and P of a 128-wide head fit 240 registers; wider
-  // heads (192, 256) take 64-key tiles (HopperAttentionConfig::check).
-  h.blockN = c.headDim > 128 ? 64 : 128;
+  // 128-key tiles where S, O and P fit the consumers' 240 registers and
+  // the stages the shared memory (a head of up to 128 columns); else
+  // 64-key tiles (D 192 and 256: HopperAttentionConfig::check).
   h.stages = 2;
-  if (!h.check().empty() ||
-      h.sharedMemoryBytes() > target.sharedMemoryBytes)
-    return std::nullopt;
-  return h;
+  for (int64_t blockN : {128, 64}) {
+    h.blockN = blockN;
+    if (h.check().empty() &&
+        h.sharedMemoryBytes() <= target.sharedMemoryBytes)
+      return h;
+  }
+  return std::nullopt;
 }
 
 /// The tensor map of the [B, H, S, D] buffer `buffer` (a strided view
@@ -511,22 +531,29 @@ configure(Operation *op, const AttentionOperands &a,
   return config;
 }
 
-/// The wgmma kernel for the serving forms of loom.attention (sink, per-head
-/// windows, sink logits), which the flash kernel does not cover: nothing
-/// where the kernel does not apply (the op then takes the generic path).
+/// The wgmma kernel for the forms of loom.attention that the flash kernel
+/// does not cover: the serving masks (sink, per-head windows, sink logits)
+/// and Dv != D (e.g. 192 / 128). Nothing where the kernel does not apply
+/// (the op then takes the generic path).
 std::optional<loom::gpu::HopperAttentionConfig>
 selectServingHopper(Operation *op, AttentionOperands a,
                     const loom::gpu::Target &target) {
   auto att = dyn_cast<loom::AttentionOp>(op);
-  if (!att || !a.serving)
+  if (!att)
+    return std::nullopt;
+  auto qType = cast<RankedTensorType>(att.getQ().getType());
+  auto vType = cast<RankedTensorType>(att.getV().getType());
+  int64_t valueDim = vType.getDimSize(3);
+  if (!a.serving && valueDim == qType.getDimSize(3))
     return std::nullopt;
   a.serving = false;
-  std::optional<loom::gpu::AttentionKernelConfig> c = selectKernel(op, a);
+  std::optional<loom::gpu::AttentionKernelConfig> c =
+      selectKernel(op, a, /*anyValueDim=*/true);
   if (!c)
     return std::nullopt;
   c->lse = op->getNumResults() == 2;
   std::optional<loom::gpu::HopperAttentionConfig> h =
-      selectHopper(a, *c, target);
+      selectHopper(a, *c, target, valueDim);
   if (!h)
     return std::nullopt;
   loom::gpu::AttentionMasks masks = loom::gpu::attentionMasksOf(att);
@@ -538,9 +565,10 @@ selectServingHopper(Operation *op, AttentionOperands a,
   return h;
 }
 
-/// A serving loom.attention as the wgmma kernel `h` where the TMA can read
-/// q, k and v; else (misaligned operands, an empty dimension) a copy of the
-/// op, which takes the generic path, writes the same buffers.
+/// A serving loom.attention (or one with Dv != D) as the wgmma kernel `h`
+/// where the TMA can read q, k and v; else (misaligned operands, an empty
+/// dimension) a copy of the op, which takes the generic path, writes the
+/// same buffers.
 LogicalResult rewriteServing(Operation *op, const AttentionOperands &a,
                              const loom::gpu::HopperAttentionConfig &h,
                              ModuleOp module) {

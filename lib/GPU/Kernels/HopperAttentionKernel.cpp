@@ -4,8 +4,9 @@
 // of 128 rows, head, batch):
 //
 //   shared memory (from a 1024-byte aligned base): the Q tile and a ring of
-//   `stages` K tiles and V tiles, each stored as D / 64 panels of [rows][64]
-//   elements (128-byte rows, 128-byte swizzle), as the TMA writes them;
+//   `stages` K tiles and V tiles, each stored as ceil(D / 64) panels of
+//   [rows][64] elements (128-byte rows, 128-byte swizzle), as the TMA writes
+//   them (columns past D zero-filled: D 80 and 96 fill two panels);
 //   mbarriers: Q full, per stage K full and V full (armed with the bytes by
 //   the producer, completed by the TMA) and empty (one arrival per consumer
 //   warpgroup once it has read the stage).
@@ -24,9 +25,10 @@
 //                      keys or the causal diagonal are masked per element)
 //     m' = max(m, rowmax x); p = exp2(x - m'); l = l * exp2(m - m') + rowsum p
 //     O = O * exp2(m - m') + P V
-//                      blockN / 16 wgmma.m64n(D)k16 with A = P in registers
-//                      (the accumulator layout of S is the A fragment's) and
-//                      B = V N-major (transposed) in shared memory
+//                      blockN / 16 wgmma.m64n(paddedDim)k16 with A = P in
+//                      registers (the accumulator layout of S is the A
+//                      fragment's) and B = V N-major (transposed) in shared
+//                      memory
 //     release the stage (one arrival per warpgroup)
 //   O / l (0 where l = 0), rounded once, stored in column pairs; with `lse`,
 //   ln(2) * (m + lg2(l)) per row.
@@ -96,12 +98,12 @@ struct Generator {
   int64_t panelBytes(int64_t rows) const { return rows * 128; }
   Value qPanel(int64_t p) { return b.idx(p * panelBytes(c.blockM())); }
   Value kPanel(Value s, int64_t p) {
-    Value stage = b.mul(s, b.idx(c.kvTileBytes()));
+    Value stage = b.mul(s, b.idx(c.kTileBytes()));
     return b.addConst(stage, c.qBytes() + p * panelBytes(c.blockN));
   }
   Value vPanel(Value s, int64_t p) {
-    Value stage = b.mul(s, b.idx(c.kvTileBytes()));
-    return b.addConst(stage, c.qBytes() + c.stages * c.kvTileBytes() +
+    Value stage = b.mul(s, b.idx(c.vTileBytes()));
+    return b.addConst(stage, c.qBytes() + c.stages * c.kTileBytes() +
                                  p * panelBytes(c.blockN));
   }
   /// The [1, 1, rows, 64] shared view at `offset` (a TMA destination).
@@ -144,12 +146,12 @@ struct Generator {
         // barrier counts its previous phase done).
         waitBarrier(b, barriers, empty(s), b.xori(parity, b.i1(true)));
         Value row = b.mul(tileOf(it), b.idx(c.blockN));
-        arriveExpectBytes(b, barriers, kFull(s), c.kvTileBytes());
+        arriveExpectBytes(b, barriers, kFull(s), c.kTileBytes());
         for (int64_t p = 0; p < c.panels(); ++p)
           tmaLoad(b, kMap, {b.idx(64 * p), row, kvh, bIdx},
                   viewAt(kPanel(s, p), c.blockN), barriers, kFull(s));
-        arriveExpectBytes(b, barriers, vFull(s), c.kvTileBytes());
-        for (int64_t p = 0; p < c.panels(); ++p)
+        arriveExpectBytes(b, barriers, vFull(s), c.vTileBytes());
+        for (int64_t p = 0; p < c.valuePanels(); ++p)
           tmaLoad(b, vMap, {b.idx(64 * p), row, kvh, bIdx},
                   viewAt(vPanel(s, p), c.blockN), barriers, vFull(s));
       });
@@ -164,7 +166,7 @@ struct Generator {
 
   void consumer() {
     setMaxRegisters(b, c.consumerRegisters, /*increase=*/true);
-    const int64_t nS = c.blockN / 2, nO = c.headDim / 2;
+    const int64_t nS = c.blockN / 2, nO = c.paddedValueDim() / 2;
     const bool folded = c.folded();
     Value rowInTile = b.mul(b.sub(wg, b.idx(1)), b.idx(64));
     Value g = b.divu(lane, b.idx(4));
@@ -175,7 +177,7 @@ struct Generator {
     Value aligned[2] = {b.add(rows[0], offset), b.add(rows[1], offset)};
     Value keyLane = b.indexCast(b.getI32Type(), b.mul(t4, b.idx(2)));
     Type sType = wgmmaAccumulatorType(b, mmaType, c.blockN);
-    Type oType = wgmmaAccumulatorType(b, mmaType, c.headDim);
+    Type oType = wgmmaAccumulatorType(b, mmaType, c.paddedValueDim());
     Value ipMin = b.add(b.add(q0, rowInTile), offset);
 
     // S = Q K^T of key tile `it` (issued and committed, not waited for).
@@ -206,7 +208,7 @@ struct Generator {
         Value at = b.addConst(addressOf(vPanel(s, 0)), j * 16 * 128);
         Value desc = wgmmaDescriptorNMajor(
             b, at, /*leadingBytes=*/panelBytes(c.blockN), /*strideBytes=*/1024);
-        out = wgmmaMmaRegisterA(b, mmaType, c.headDim, out,
+        out = wgmmaMmaRegisterA(b, mmaType, c.paddedValueDim(), out,
                                 pa.slice(4 * j, 4), desc, /*transposeB=*/true);
       }
       wgmmaCommit(b);
@@ -448,7 +450,7 @@ struct Generator {
     Value colT = b.mul(t4, b.idx(2));
     for (int r = 0; r < 2; ++r) {
       b.ifThen(b.andi(b.slt(rows[r], sq), bhLive), [&] {
-        for (int64_t blk = 0; blk < c.headDim / 8; ++blk) {
+        for (int64_t blk = 0; blk < c.vDim() / 8; ++blk) {
           int64_t i = 4 * blk + 2 * r;
           Value lo = b.fmul(wgmmaElement(b, loop[4], i), inv[r]);
           Value hi = b.fmul(wgmmaElement(b, loop[4], i + 1), inv[r]);
@@ -566,8 +568,10 @@ struct Generator {
 std::string HopperAttentionConfig::check() const {
   if (elementType != "bf16" && elementType != "f16")
     return "q, k and v must be bf16 or f16";
-  if (headDim < 64 || headDim > 256 || headDim % 64)
-    return "the head dim must be 64, 128, 192 or 256";
+  if (headDim < 64 || headDim > 256 || headDim % 16)
+    return "the head dim must be a multiple of 16 from 64 to 256";
+  if (valueDim && (valueDim < 64 || valueDim > 256 || valueDim % 16))
+    return "the value head dim must be a multiple of 16 from 64 to 256";
   if (blockN < 16 || blockN > 256 || blockN % 16)
     return "blockN must be a multiple of 16 up to 256";
   if (stages < 2)
@@ -579,14 +583,18 @@ std::string HopperAttentionConfig::check() const {
     return "register budgets must be multiples of 8 in [24, 256]";
   // S (blockN / 2), O (D / 2) and P (blockN / 4) per thread, plus about 40
   // for addresses, row statistics and masks.
-  if (blockN / 2 + headDim / 2 + blockN / 4 + 40 > consumerRegisters)
+  if (blockN / 2 + paddedValueDim() / 2 + blockN / 4 + 40 > consumerRegisters)
     return "S, O and P do not fit the consumers' register budget";
   return "";
 }
 
 std::string HopperAttentionConfig::kernelName() const {
   std::string name = "loom_attention_wgmma_" + elementType + "_d" +
-                     std::to_string(headDim) + "_m" + std::to_string(blockM()) +
+                     std::to_string(headDim) +
+                     (valueDim && valueDim != headDim
+                          ? "_dv" + std::to_string(valueDim)
+                          : std::string()) +
+                     "_m" + std::to_string(blockM()) +
                      "_n" + std::to_string(blockN) + "_s" +
                      std::to_string(stages) + "_r" +
                      std::to_string(producerRegisters) + "x" +

@@ -22,8 +22,16 @@ namespace gpu {
 struct HopperAttentionConfig {
   /// "bf16" or "f16": q, k, v and the result.
   std::string elementType = "bf16";
-  /// D = Dv: 64, 128, 192 or 256 (whole 64-element panels).
+  /// D = Dv: a multiple of 16 from 64 to 256. Rows sit in shared memory as
+  /// whole 64-element panels, paddedDim() wide: the TMA zero-fills the
+  /// columns past D of the last panel (the tensor maps are D wide), S = Q
+  /// K^T takes only D / 16 k-steps, O = P V is paddedDim() wide and its
+  /// columns past D are not stored.
   int64_t headDim = 128;
+  /// Dv, the head dim of v and the result when it differs from D (0: D):
+  /// a multiple of 16 from 64 to 256, in its own panels
+  /// (paddedValueDim()); the scale's default is still 1/sqrt(D).
+  int64_t valueDim = 0;
   /// Keys per key/value tile (the N of S = Q K^T's wgmma): a multiple of 16
   /// up to 256.
   int64_t blockN = 128;
@@ -69,15 +77,27 @@ struct HopperAttentionConfig {
   static constexpr int64_t kConsumers = 2;
   int64_t blockM() const { return 64 * kConsumers; }
   int64_t threads() const { return 128 * (1 + kConsumers); }
-  /// 64-element panels of a row of Q, K or V (a 128-byte swizzled row each).
-  int64_t panels() const { return headDim / 64; }
+  /// Dv (valueDim, or D).
+  int64_t vDim() const { return valueDim ? valueDim : headDim; }
+  /// D and Dv rounded up to whole 64-element panels.
+  int64_t paddedDim() const { return (headDim + 63) / 64 * 64; }
+  int64_t paddedValueDim() const { return (vDim() + 63) / 64 * 64; }
+  /// 64-element panels of a row of Q or K, and of V (a 128-byte swizzled
+  /// row each).
+  int64_t panels() const { return paddedDim() / 64; }
+  int64_t valuePanels() const { return paddedValueDim() / 64; }
   int64_t elementBytes() const { return 2; }
-  int64_t qBytes() const { return blockM() * headDim * elementBytes(); }
-  int64_t kvTileBytes() const { return blockN * headDim * elementBytes(); }
+  int64_t qBytes() const { return blockM() * paddedDim() * elementBytes(); }
+  int64_t kTileBytes() const {
+    return blockN * paddedDim() * elementBytes();
+  }
+  int64_t vTileBytes() const {
+    return blockN * paddedValueDim() * elementBytes();
+  }
   /// Q, the K and V rings, and 1024 bytes to align the base (the dynamic
   /// shared memory is only 16-byte aligned; swizzled tiles need 1024).
   int64_t sharedMemoryBytes() const {
-    return 1024 + qBytes() + 2 * stages * kvTileBytes();
+    return 1024 + qBytes() + stages * (kTileBytes() + vTileBytes());
   }
   /// Why the kernel cannot be built ("" if it can).
   std::string check() const;
@@ -92,8 +112,8 @@ struct HopperAttentionConfig {
 ///   the runtime's loomCudaTensorMap4D with boxes [1, 1, blockM, 64] for q
 ///   and [1, 1, blockN, 64] for k and v, 128-byte swizzle, zero fill)
 ///                                       !llvm.ptr
-///   q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v [B, Hkv, Skv, D] (their sizes)
-///   o [B, Hq, Sq, D] (written)          memref<?x?x?x?xT> (strided<[?, ?,
+///   q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v [B, Hkv, Skv, Dv] (sizes)
+///   o [B, Hq, Sq, Dv] (written)         memref<?x?x?x?xT> (strided<[?, ?,
 ///                                       ?, 1], offset: ?> with `strided`)
 ///   scale                               f32
 ///   softcap c                           f32                 (softcap only)
