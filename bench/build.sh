@@ -12,8 +12,8 @@
 # The folder holds: modules/NAME.so (one per source, compiled with
 # loom-compile), sources/NAME.mlir (the sources, which gpu_check.py's
 # reference evaluator reads), libloomrt.so, gpu_check.py, reference.py,
-# loomrt.py, llama_layer.py, torch_check.py, the Python package (loom/),
-# dims.json, peers.py and compile.log. NAME is case_FILE for
+# loomrt.py, llama_layer.py, torch_check.py, python_overhead.py, the Python
+# package (loom/), dims.json, peers.py and compile.log. NAME is case_FILE for
 # bench/cases/FILE.mlir, timing_FILE for bench/cases/timing/FILE.mlir and
 # example_FILE for examples/FILE.mlir (unfused_FILE: the same compiled with
 # --no-fusion, for the before/after timing of docs/fusion.md).
@@ -129,7 +129,7 @@ count=${#names[@]}
 
 # ---- scripts -------------------------------------------------------------------
 cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/llama_layer.py bench/torch_check.py \
-  bench/cases/dims.json "$out/"
+  bench/python_overhead.py bench/cases/dims.json "$out/"
 # The Python package, for torch_check.py (it finds ./libloomrt.so through
 # LOOM_RUNTIME).
 rm -rf "$out/loom"

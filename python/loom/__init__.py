@@ -106,39 +106,10 @@ def unpack_i4(packed):
 
 
 # ---------------------------------------------------------------------------
-# Entries
+# What calls use
 # ---------------------------------------------------------------------------
 
-_SLOW = object()  # the fast path's "take the general one"
-
-
-class _Buffers:
-    """One thread's descriptors of an entry's call: the packed argument
-    array points into them once and for all."""
-
-    def __init__(self, entry):
-        n = len(entry.args)
-        self.descs = [(ctypes.c_int64 * (3 + 2 * len(d)))() for _, d in entry.args]
-        self.shapes = [None] * n
-        words = sum(3 + 2 * len(d) for _, d in entry.results)
-        self.area = (ctypes.c_int64 * max(words, 1))()
-        self.packed = (ctypes.c_void_p * (1 + n))()
-        self.packed[0] = ctypes.addressof(self.area) if entry.results else None
-        for i, desc in enumerate(self.descs):
-            self.packed[1 + i] = ctypes.addressof(desc)
-        self.packed_address = ctypes.addressof(self.packed)
-        self.dims = (ctypes.c_int64 * max(entry.num_result_dims, 1))()
-        self.dims_address = ctypes.addressof(self.dims)
-        self.context = _runtime.CallContext()
-        self.context.size = ctypes.sizeof(_runtime.CallContext)
-        self.context_address = ctypes.addressof(self.context)
-        # The word at which each result's descriptor starts, and the result
-        # shapes its sizes and strides were last written for.
-        self.result_offsets, w = [], 0
-        for _, d in entry.results:
-            self.result_offsets.append(w)
-            w += 3 + 2 * len(d)
-        self.filled = None
+_SLOW = object()  # a fast path's "take the general one"
 
 
 def _contiguous_strides(shape):
@@ -146,6 +117,192 @@ def _contiguous_strides(shape):
     for d in range(len(shape) - 2, -1, -1):
         strides[d] = strides[d + 1] * shape[d + 1]
     return strides
+
+
+def _torch_strides(shape):
+    """The strides torch.empty gives a tensor of this shape (a 0 size counts
+    as 1, as in torch's contiguous strides)."""
+    strides = [1] * len(shape)
+    for d in range(len(shape) - 2, -1, -1):
+        strides[d] = strides[d + 1] * max(shape[d + 1], 1)
+    return tuple(strides)
+
+
+def _numpy_pointer(a, _from_buffer=ctypes.c_char.from_buffer, _addressof=ctypes.addressof):
+    """The address of a contiguous numpy array's first element: through the
+    buffer protocol (a fifth of __array_interface__'s cost), or, for what
+    exports no writable buffer (read-only or empty arrays, dtypes without a
+    buffer format), through __array_interface__."""
+    try:
+        return _addressof(_from_buffer(a))
+    except (TypeError, ValueError, BufferError):
+        return a.__array_interface__["data"][0]
+
+
+# ---------------------------------------------------------------------------
+# torch's low-overhead internals
+# ---------------------------------------------------------------------------
+# A repeated call with tensors like those of an earlier call checks all of
+# them with one C++ call of torch's tensor guard
+# (torch._C._dynamo.guards.TensorGuards, what torch.compile's guards use: the
+# Python type, the dispatch keys (so the device type), dtype, device index,
+# requires_grad, rank, and the sizes and strides it is given) instead of
+# five attribute reads per tensor in Python, and allocates its results with
+# torch's low-overhead empty_strided (what inductor's generated code calls)
+# instead of torch.empty. Both are private, so each is used only after it was
+# seen to behave as a call needs (_TorchHelpers below); where it is missing
+# or misbehaves, or LOOM_TORCH_INTERNALS=0, the calls read the tensors'
+# attributes and use torch.empty. Either way a call checks the same things
+# and raises the same errors: a tensor the guard does not accept takes the
+# general path, which names what is wrong.
+
+class _TorchHelpers:
+    def __init__(self, torch, enabled):
+        self.torch = torch
+        self.data_ptr = torch.Tensor.data_ptr
+        self.guard = None      # TensorGuards, if it checks what a call needs
+        self.empty_cpu = None  # _empty_strided_cpu(sizes, strides, dtype)
+        self.empty_cuda = None  # the same on the current CUDA device, or False: not yet checked
+        self.transient = False  # made inside a torch dispatch mode, for one call
+        # Whether torch dispatch or function modes are active (empty_strided
+        # bypasses them: torch.empty is used then).
+        self.dispatch_modes = getattr(torch._C, "_len_torch_dispatch_stack", None)
+        self.function_modes = getattr(torch._C, "_is_torch_function_mode_enabled", None)
+        guards = getattr(getattr(torch._C, "_dynamo", None), "guards", None)
+        if not enabled or guards is None:
+            return
+        self._guards = guards
+        try:
+            if self._guard_works(guards.TensorGuards):
+                self.guard = guards.TensorGuards
+        except Exception:
+            pass
+        if self.dispatch_modes is None or self.function_modes is None:
+            return
+        try:
+            empty = guards._empty_strided_cpu
+            if self._empty_works(empty((2, 3), (3, 1), torch.float16), torch.device("cpu")):
+                self.empty_cpu = empty
+        except Exception:
+            pass
+        self.empty_cuda = False if hasattr(guards, "_empty_strided_cuda") else None
+
+    def _guard_works(self, tensor_guards):
+        torch = self.torch
+        a, b = torch.zeros(2, 3), torch.zeros(4, dtype=torch.int32)
+        check = tensor_guards(a, b, dynamic_dims_sizes=[[None, 3], [4]],
+                              dynamic_dims_strides=[[3, 1], [1]]).check
+        accepts = [(a, b), (torch.zeros(5, 3), b), (torch.zeros(7, 3)[2:], b.clone())]
+        refuses = [(a.double(), b), (torch.zeros(2, 4), b), (torch.zeros(2, 3, 1), b),
+                   (torch.zeros(3, 2).t(), b), (torch.zeros(2, 6)[:, :3], b),
+                   (a, b[:2]), (a, torch.zeros(8, dtype=torch.int32)[::2]),
+                   (a.to("meta"), b), (torch.nn.Parameter(a), b), (a, [0, 0, 0, 0]),
+                   (a, b.numpy())]
+        return (all(check(*x) is True for x in accepts)
+                and all(check(*x) is False for x in refuses))
+
+    def _empty_works(self, t, device):
+        torch = self.torch
+        return (type(t) is torch.Tensor and t.shape == (2, 3) and t.stride() == (3, 1)
+                and t.dtype is torch.float16 and t.device == device
+                and not t.requires_grad and t.is_contiguous())
+
+    def cuda_empty(self):
+        """_empty_strided_cuda once it was seen to allocate on the current
+        device (checked on the first call with device 0 current and no
+        torch mode active), else None."""
+        if self.empty_cuda is False:
+            torch = self.torch
+            if torch._C._cuda_getDevice() != 0 or self.dispatch_modes():
+                return None
+            empty = self._guards._empty_strided_cuda
+            try:
+                with torch._C.DisableTorchFunction():
+                    ok = self._empty_works(empty((2, 3), (3, 1), torch.float16),
+                                           torch.device("cuda", 0))
+            except Exception:
+                ok = False
+            self.empty_cuda = empty if ok else None
+        return self.empty_cuda
+
+
+_torch_helpers_made = None
+
+
+def _torch_helpers(torch):
+    """The process's _TorchHelpers, made on the first torch call outside any
+    torch dispatch mode, with torch function modes (`with torch.device(...)`)
+    turned off while their checks make tensors. Inside a dispatch mode a
+    call gets transient helpers without internals."""
+    global _torch_helpers_made
+    if _torch_helpers_made is None:
+        plain = _TorchHelpers(torch, False)
+        if plain.dispatch_modes is not None and plain.dispatch_modes():
+            plain.transient = True
+            return plain
+        if os.environ.get("LOOM_TORCH_INTERNALS", "1") in ("0", "no", "off", "false"):
+            _torch_helpers_made = plain
+        else:
+            with torch._C.DisableTorchFunction():
+                _torch_helpers_made = _TorchHelpers(torch, True)
+    return _torch_helpers_made
+
+
+# ---------------------------------------------------------------------------
+# Entries
+# ---------------------------------------------------------------------------
+
+class _Buffers:
+    """One thread's descriptors of an entry's call, made once: the packed
+    argument array points into them for good, and the ctypes arguments of
+    the call are made here too. The arguments' descriptors lie `stride`
+    words apart in one array, so that a call writes every data pointer with
+    two slice assignments."""
+
+    def __init__(self, entry):
+        c_int64 = ctypes.c_int64
+        n = entry._nargs
+        stride = entry._desc_stride
+        self.stride = stride
+        self.end = n * stride
+        self.words = (c_int64 * max(n * stride, 1))()
+        base = ctypes.addressof(self.words)
+        self.descs = [(c_int64 * (3 + 2 * len(d))).from_buffer(self.words, 8 * stride * i)
+                      for i, (_, d) in enumerate(entry.args)]
+        self.shapes = [None] * n          # the sizes written in each descriptor
+        words = sum(3 + 2 * len(d) for _, d in entry.results)
+        self.area = (c_int64 * max(words, 1))()
+        self.packed = (ctypes.c_void_p * (1 + n))()
+        self.packed[0] = ctypes.addressof(self.area) if entry.results else None
+        for i in range(n):
+            self.packed[1 + i] = base + 8 * stride * i
+        self.packed_address = ctypes.addressof(self.packed)
+        self.dims = (c_int64 * max(entry.num_result_dims, 1))()
+        self.dims_address = ctypes.addressof(self.dims)
+        self.context = _runtime.CallContext()
+        self.context.size = ctypes.sizeof(_runtime.CallContext)
+        self.context_address = ctypes.addressof(self.context)
+        self.stream_word = (ctypes.c_uint64 * 1).from_buffer(
+            self.context, _runtime.CallContext.stream.offset)  # context.stream
+        # The call's arguments as ctypes objects (no conversion per call).
+        self.packed_arg = ctypes.c_void_p(self.packed_address)
+        self.nargs_arg = c_int64(n)
+        self.context_arg = ctypes.c_void_p(self.context_address) if entry.cuda else None
+        # What the descriptors hold: the data pointers last written (None:
+        # unknown), the result shapes of the argument sizes in `shapes`
+        # (None: not computed), the result shapes whose sizes and strides
+        # are in `area` and their torch strides.
+        self.ptrs = None
+        self.results = None
+        self.filled = None
+        self.torch_results = None
+        # The fast path armed by the last general call: `guard` (torch's
+        # tensor guard's check) or `fast` (a method), None for neither.
+        self.guard = None
+        self.fast = None
+        self.helpers = None   # _TorchHelpers, for torch calls
+        self.ndarray = None   # numpy.ndarray, for numpy calls
+        self.device = None    # the torch device of the results
 
 
 class Entry:
@@ -170,20 +327,46 @@ class Entry:
         self._shape = _runtime.SHAPE_FN(shape_fn)
         self._call = _runtime.CALL_FN(call_fn)
         self._nargs = len(self.args)
+        stored = [_storage_dims(e, dims) for e, dims in self.args]
         # Static sizes to check per argument, in stored elements.
-        self._static = [[(d, s) for d, s in enumerate(_storage_dims(e, dims)) if s != LOOM_DYNAMIC]
-                        for e, dims in self.args]
+        self._static = [[(d, s) for d, s in enumerate(dims) if s != LOOM_DYNAMIC]
+                        for dims in stored]
         self._ranks = [len(d) for _, d in self.args]
+        self._desc_stride = 3 + 2 * max(self._ranks, default=0)
         self._arg_text = [f"argument {i} of {self.name} ({_type_text(e, d)})"
                           for i, (e, d) in enumerate(self.args)]
+        # What torch's tensor guard checks of each argument: the static
+        # sizes, and the strides of a contiguous tensor that the static sizes
+        # fix (those inside every dynamic dimension); None for the rest.
+        self._guard_sizes = [[None if s == LOOM_DYNAMIC else s for s in dims] for dims in stored]
+        self._guard_strides = []
+        for dims in stored:
+            strides, known, stride = [], True, 1
+            for s in reversed(dims):
+                strides.append(stride if known else None)
+                if s == LOOM_DYNAMIC:
+                    known = False
+                else:
+                    stride *= max(s, 1)
+            self._guard_strides.append(strides[::-1])
+        # The arguments with a dynamic size (the fast path reads their shapes)
+        # and whether the guard leaves one of their strides unchecked (the
+        # fast path then checks their contiguity).
+        self._dynamic_args = tuple((i, None in self._guard_strides[i])
+                                   for i, dims in enumerate(stored) if LOOM_DYNAMIC in dims)
         static_results = all(s != LOOM_DYNAMIC for _, d in self.results for s in d)
         self._result_shapes = ([_storage_dims(e, d) for e, d in self.results]
                                if static_results else None)
+        self._result_offsets = []
+        w = 0
+        for _, d in self.results:
+            self._result_offsets.append(w)
+            w += 3 + 2 * len(d)
+        self._nresults = len(self.results)
         self._shape_cache = {}
         self._local = threading.local()
         self._np = None
         self._torch = None
-        self._fast = None  # set by the first torch call
 
     def __repr__(self):
         return f"<loom entry {self.signature} on {self.module.target}>"
@@ -207,14 +390,14 @@ class Entry:
             self._np = ([t[e] for e, _ in self.args], [t[e] for e, _ in self.results])
         return self._np
 
-    # -- the call -----------------------------------------------------------
+    # -- shapes ---------------------------------------------------------------
     def result_shapes(self, *args):
         """The stored shapes of the results for these arguments (an i4
         result's innermost size is its packed byte count), without calling
         the entry: what the destinations must be."""
         b = self._buffers()
         self._describe(args, b)
-        return self._results_for(args, b)
+        return self._results_for(b)
 
     def shapes_for_sizes(self, shapes):
         """The stored result shapes for arguments of these stored shapes
@@ -223,6 +406,7 @@ class Entry:
         if len(shapes) != self._nargs:
             raise TypeError(f"{self.name}() takes {self._nargs} argument(s) "
                             f"({self.signature}), got {len(shapes)}")
+        b.ptrs = None
         for i, shape in enumerate(shapes):
             shape = tuple(int(s) for s in shape)
             if len(shape) != self._ranks[i]:
@@ -234,126 +418,22 @@ class Entry:
                                      f"dimension {d} must be {s}")
             desc = b.descs[i]
             desc[0] = desc[1] = 0
-            rank = len(shape)
-            desc[3:3 + rank] = list(shape)
-            desc[3 + rank:3 + 2 * rank] = _contiguous_strides(shape)
-            b.shapes[i] = shape
-        return self._results_for(shapes, b)
-
-    def __call__(self, *args):
-        b = self._local.__dict__.get("b")
-        if b is None:
-            b = self._buffers()
-        torch = sys.modules.get("torch")
-        if torch is not None and args and self._fast is not None and isinstance(args[0], torch.Tensor):
-            done = self._call_torch_fast(args, b, torch)
-            if done is not _SLOW:
-                return done
-        kind, device = self._describe(args, b)
-        shapes = self._results_for(args, b)
-        outs = []
-        w = 0
-        area = b.area
-        if kind == "torch":
-            import torch
-            dtypes = self._torch_types()[1]
-            for r, shape in enumerate(shapes):
-                out = torch.empty(shape, dtype=dtypes[r], device=device)
-                outs.append(out)
-                w = self._fill(area, w, out.data_ptr(), shape)
-            # What the fast path needs: the arguments' dtypes, the device.
-            self._fast = (self._torch_types()[0], self._torch_types()[1],
-                          torch.device("cuda", 0) if self.cuda else torch.device("cpu"))
-        else:
-            import numpy as np
-            dtypes = self._numpy_types()[1]
-            for r, shape in enumerate(shapes):
-                out = np.empty(shape, dtype=dtypes[r])
-                outs.append(out)
-                w = self._fill(area, w, out.__array_interface__["data"][0], shape)
-        b.filled = shapes
-        if self.cuda:
-            import torch
-            return self._run(b, outs, torch, device.index or 0)
-        return self._run(b, outs)
-
-    def _call_torch_fast(self, args, b, torch):
-        """The common case, with the fewest tensor attribute reads: torch
-        tensors of the right dtypes and device, contiguous, of the shapes of
-        an earlier call. Anything else returns _SLOW, and the general path
-        checks (and names what is wrong)."""
-        if len(args) != self._nargs:
-            return _SLOW
-        arg_dtypes, result_dtypes, device = self._fast
-        cuda = self.cuda
-        shapes, descs = b.shapes, b.descs
-        try:
-            for i, a in enumerate(args):
-                if (a.dtype is not arg_dtypes[i] or not a.is_contiguous()
-                        or (a.get_device() != 0 if cuda else not a.is_cpu)
-                        or a.shape != shapes[i]):
-                    return _SLOW
-                p = a.data_ptr()
-                d = descs[i]
-                d[0] = p
-                d[1] = p
-        except AttributeError:  # not a tensor
-            return _SLOW
-        result_shapes = self._result_shapes
-        if result_shapes is None:
-            result_shapes = self._shape_cache.get(tuple(shapes))
-            if result_shapes is None:
-                return _SLOW
-        if b.filled is not result_shapes:
-            w = 0
-            for shape in result_shapes:
-                w = self._fill(b.area, w, 0, shape)
-            b.filled = result_shapes
-        area, offsets = b.area, b.result_offsets
-        outs = []
-        empty = torch.empty
-        for r, shape in enumerate(result_shapes):
-            out = empty(shape, dtype=result_dtypes[r], device=device)
-            outs.append(out)
-            p = out.data_ptr()
-            w = offsets[r]
-            area[w] = p
-            area[w + 1] = p
-        return self._run(b, outs, torch if cuda else None, 0)
-
-    def _run(self, b, outs, torch=None, device_index=0):
-        """Calls the entry with the packed arguments of `b` (on torch's
-        current stream of `device_index` when `torch` is given: a CUDA
-        module) and returns `outs`: None, the one result, or a tuple."""
-        context = None
-        if torch is not None:
-            b.context.stream = torch._C._cuda_getCurrentRawStream(device_index)
-            context = b.context_address
-        message = self._call(b.packed_address, self._nargs, context)
-        if message:
-            raise self._error(message.decode())
-        if not outs:
-            return None
-        return outs[0] if len(outs) == 1 else tuple(outs)
+            if b.shapes[i] != shape:
+                self._set_shape(b, i, shape)
+        return self._results_for(b)
 
     @staticmethod
-    def _fill(area, w, pointer, shape):
+    def _set_shape(b, i, shape):
+        """Writes argument i's sizes and strides (shape: a tuple)."""
+        desc = b.descs[i]
         rank = len(shape)
-        area[w] = pointer
-        area[w + 1] = pointer
-        area[w + 2] = 0
-        area[w + 3:w + 3 + rank] = list(shape)
-        area[w + 3 + rank:w + 3 + 2 * rank] = _contiguous_strides(shape)
-        return w + 3 + 2 * rank
+        desc[3:3 + rank] = shape
+        desc[3 + rank:3 + 2 * rank] = _contiguous_strides(shape)
+        b.shapes[i] = shape
+        b.results = None
 
-    def _error(self, message):
-        # The module's own checks name the entry; everything else is the
-        # runtime's or the device's.
-        if message.startswith(self.name + ":"):
-            return ValueError(message)
-        return LoomError(message)
-
-    def _results_for(self, args, b):
+    def _results_for(self, b):
+        """The result shapes for the argument sizes in b's descriptors."""
         if self._result_shapes is not None:
             return self._result_shapes
         key = tuple(b.shapes)
@@ -374,6 +454,205 @@ class Entry:
             self._shape_cache[key] = shapes
         return shapes
 
+    def _set_results(self, b, shapes):
+        """Writes the results' sizes and strides into the destinations'
+        descriptors (their pointers are written per call)."""
+        area = b.area
+        for w, shape in zip(self._result_offsets, shapes):
+            rank = len(shape)
+            area[w + 2] = 0
+            area[w + 3:w + 3 + rank] = shape
+            area[w + 3 + rank:w + 3 + 2 * rank] = _contiguous_strides(shape)
+        b.filled = shapes
+        b.torch_results = None
+
+    # -- the call -------------------------------------------------------------
+    def __call__(self, *args):
+        try:
+            b = self._local.b
+        except AttributeError:
+            b = self._buffers()
+        guard = b.guard
+        if guard is not None:
+            # torch tensors: one C++ check of every argument's type, device,
+            # dtype, rank, static sizes and the strides they fix.
+            try:
+                hit = len(args) == self._nargs and guard(*args)
+            except Exception:  # the general path says what is wrong
+                hit = False
+            if hit:
+                results = b.results
+                for i, unchecked_strides in self._dynamic_args:
+                    a = args[i]
+                    if unchecked_strides and not a.is_contiguous():
+                        return self._call_general(args, b)
+                    shape = a.shape
+                    if shape != b.shapes[i]:
+                        self._set_shape(b, i, tuple(shape))
+                        results = None
+                if results is None:
+                    results = b.results = self._results_for(b)
+                h = b.helpers
+                ptrs = list(map(h.data_ptr, args))
+                if ptrs != b.ptrs:
+                    words, end, stride = b.words, b.end, b.stride
+                    words[0:end:stride] = ptrs
+                    words[1:end:stride] = ptrs
+                    b.ptrs = ptrs
+                return self._finish_torch(b, results, h)
+        elif b.fast is not None:
+            done = b.fast(args, b)
+            if done is not _SLOW:
+                return done
+        return self._call_general(args, b)
+
+    def _finish_torch(self, b, results, h):
+        """Allocates the results for torch (on b.device), writes their
+        pointers, calls on torch's current stream."""
+        if b.filled is not results:
+            self._set_results(b, results)
+        specs = b.torch_results
+        if specs is None:  # (shape, strides, dtype, descriptor word) of each result
+            specs = b.torch_results = [
+                (s, _torch_strides(s), dt, w)
+                for s, dt, w in zip(results, self._torch[1], self._result_offsets)]
+        torch = h.torch
+        cuda = self.cuda
+        empty = h.empty_cuda if cuda else h.empty_cpu
+        if empty is False:  # not checked yet
+            empty = h.cuda_empty()
+        # torch.empty where a torch function or dispatch mode is active (so
+        # that it sees the allocation as before), and on CUDA where device 0
+        # is not the current device (empty_strided allocates there).
+        if empty and (h.dispatch_modes() or h.function_modes()
+                      or (cuda and torch._C._cuda_getDevice() != 0)):
+            empty = None
+        area = b.area
+        outs = []
+        for shape, strides, dtype, w in specs:
+            if empty:
+                out = empty(shape, strides, dtype)
+            else:
+                out = torch.empty(shape, dtype=dtype, device=b.device)
+            p = out.data_ptr()
+            area[w] = p
+            area[w + 1] = p
+            outs.append(out)
+        if cuda:
+            b.stream_word[0] = torch._C._cuda_getCurrentRawStream(0)
+            message = self._call(b.packed_arg, b.nargs_arg, b.context_arg)
+        else:
+            message = self._call(b.packed_arg, b.nargs_arg, None)
+        if message:
+            raise self._error(message.decode())
+        n = self._nresults
+        return outs[0] if n == 1 else tuple(outs) if n else None
+
+    def _fast_torch(self, args, b):
+        """torch tensors without torch's tensor guard: five attribute reads
+        per tensor. Anything but the shapes of the last call returns _SLOW,
+        and the general path checks (and names what is wrong)."""
+        if len(args) != self._nargs:
+            return _SLOW
+        h = b.helpers
+        tensor = h.torch.Tensor
+        cuda = self.cuda
+        ptrs = []
+        for a, dtype, shape in zip(args, self._torch[0], b.shapes):
+            if (not isinstance(a, tensor) or a.dtype is not dtype or a.shape != shape
+                    or not a.is_contiguous()
+                    or (a.get_device() != 0 if cuda else not a.is_cpu)):
+                return _SLOW
+            ptrs.append(a.data_ptr())
+        self._write_pointers(b, ptrs)
+        results = b.results
+        if results is None:
+            results = b.results = self._results_for(b)
+        return self._finish_torch(b, results, h)
+
+    def _fast_numpy(self, args, b):
+        """numpy arrays of the shapes of the last call: four attribute
+        reads and the data pointer per array; anything else returns _SLOW."""
+        if len(args) != self._nargs:
+            return _SLOW
+        ndarray = b.ndarray
+        ptrs = []
+        for a, dtype, shape in zip(args, self._np[0], b.shapes):
+            if (type(a) is not ndarray or a.dtype is not dtype or a.shape != shape
+                    or not a.flags.c_contiguous):
+                return _SLOW
+            ptrs.append(_numpy_pointer(a))
+        self._write_pointers(b, ptrs)
+        results = b.results
+        if results is None:
+            results = b.results = self._results_for(b)
+        return self._finish_numpy(b, results)
+
+    @staticmethod
+    def _write_pointers(b, ptrs):
+        if ptrs != b.ptrs:
+            words, end, stride = b.words, b.end, b.stride
+            words[0:end:stride] = ptrs
+            words[1:end:stride] = ptrs
+            b.ptrs = ptrs
+
+    def _finish_numpy(self, b, results):
+        if b.filled is not results:
+            self._set_results(b, results)
+        empty = sys.modules["numpy"].empty
+        outs = [empty(s, dt) for s, dt in zip(results, self._np[1])]
+        area = b.area
+        for w, out in zip(self._result_offsets, outs):
+            p = _numpy_pointer(out)
+            area[w] = p
+            area[w + 1] = p
+        message = self._call(b.packed_arg, b.nargs_arg, None)
+        if message:
+            raise self._error(message.decode())
+        n = self._nresults
+        return outs[0] if n == 1 else tuple(outs) if n else None
+
+    def _call_general(self, args, b):
+        """Any call: checks every argument (naming what is wrong), writes
+        the descriptors, and arms the fast path for calls like this one."""
+        b.guard = b.fast = None
+        kind, device = self._describe(args, b)
+        results = b.results = self._results_for(b)
+        if kind == "torch":
+            import torch
+            h = b.helpers = _torch_helpers(torch)
+            self._torch_types()
+            if device is None:  # no arguments
+                device = torch.device("cuda", 0) if self.cuda else torch.device("cpu")
+            b.device = device
+            if h.transient:  # inside a torch dispatch mode: no fast path armed
+                return self._finish_torch(b, results, h)
+            if h.guard is not None:
+                try:
+                    guard = h.guard(*args, dynamic_dims_sizes=self._guard_sizes,
+                                    dynamic_dims_strides=self._guard_strides).check
+                    # Tensors the guard refuses (contiguous with other
+                    # strides) keep the general path.
+                    if guard(*args):
+                        b.guard = guard
+                except Exception:
+                    pass
+            if b.guard is None:
+                b.fast = self._fast_torch
+            return self._finish_torch(b, results, h)
+        import numpy as np
+        self._numpy_types()
+        b.ndarray = np.ndarray
+        b.fast = self._fast_numpy
+        return self._finish_numpy(b, results)
+
+    def _error(self, message):
+        # The module's own checks name the entry; everything else is the
+        # runtime's or the device's.
+        if message.startswith(self.name + ":"):
+            return ValueError(message)
+        return LoomError(message)
+
     def _describe(self, args, b):
         """Checks the arguments and writes their descriptors; returns the
         kind ("torch" or "numpy") and the torch device (or None)."""
@@ -381,6 +660,7 @@ class Entry:
         if n != self._nargs:
             raise TypeError(f"{self.name}() takes {self._nargs} argument(s) "
                             f"({self.signature}), got {n}")
+        b.ptrs = None
         torch_tensor = None
         if "torch" in sys.modules:
             torch_tensor = sys.modules["torch"].Tensor
@@ -430,7 +710,7 @@ class Entry:
                                     f"expected {expected}")
                 shape = a.shape
                 contiguous = a.flags.c_contiguous
-                pointer = a.__array_interface__["data"][0]
+                pointer = None
             if len(shape) != self._ranks[i]:
                 raise ValueError(f"{self._arg_text[i]} has rank {len(shape)} "
                                  f"(shape {tuple(shape)})")
@@ -444,14 +724,13 @@ class Entry:
                 raise ValueError(f"{self._arg_text[i]} is not contiguous (row-major); "
                                  f"entries take contiguous memory, without copies: "
                                  f"pass .contiguous() / np.ascontiguousarray()")
+            if pointer is None:
+                pointer = _numpy_pointer(a)
             desc = b.descs[i]
             desc[0] = pointer
             desc[1] = pointer
             if b.shapes[i] != shape:
-                rank = len(shape)
-                desc[3:3 + rank] = list(shape)
-                desc[3 + rank:3 + 2 * rank] = _contiguous_strides(shape)
-                b.shapes[i] = tuple(shape)
+                self._set_shape(b, i, tuple(shape))
         return kind or ("torch" if self.cuda else "numpy"), device
 
 

@@ -188,3 +188,49 @@ def test_gpu_module_without_gpu_is_refused(tmp_path):
         return
     with pytest.raises(ValueError, match="numpy array .* runs on cuda"):
         m.f(np.zeros(4, np.float32))
+
+
+def test_repeated_calls_fast_path(blocks):
+    # Repeated calls take a fast path; anything it does not accept takes the
+    # general one, with the same errors.
+    f = blocks.norm_linear
+    g, w = rng.standard_normal(6, dtype=np.float32), rng.standard_normal((3, 6), dtype=np.float32)
+
+    def check(x, gg=g, ww=w):
+        np.testing.assert_allclose(f(x, gg, ww), rms_norm(x, gg) @ ww.T.astype(np.float64),
+                                   rtol=1e-4, atol=1e-4)
+
+    for m in (5, 5, 2, 0, 5):
+        check(rng.standard_normal((m, 6), dtype=np.float32))
+    big = rng.standard_normal((9, 6), dtype=np.float32)
+    check(big[2:7])                       # a view: its start is passed
+    ro = rng.standard_normal((5, 6), dtype=np.float32)
+    ro.setflags(write=False)              # read-only memory is fine
+    check(ro)
+    y1, y2 = f(ro, g, w), f(ro, g, w)
+    assert y1.ctypes.data != y2.ctypes.data  # a fresh result every call
+    x = rng.standard_normal((5, 6), dtype=np.float32)
+    with pytest.raises(TypeError, match="argument 0 of norm_linear .* has dtype float64, expected float32"):
+        f(x.astype(np.float64), g, w)
+    with pytest.raises(ValueError, match="argument 0 of norm_linear .* is not contiguous"):
+        f(rng.standard_normal((5, 12), dtype=np.float32)[:, :6], g, w)
+    with pytest.raises(ValueError, match=r"argument 1 of norm_linear .* has rank 2"):
+        f(x, g[None], w)
+    with pytest.raises(ValueError, match="norm_linear: argument 1 dimension 0"):
+        f(x, g[:4].copy(), w)
+    with pytest.raises(TypeError, match="argument 1 of norm_linear .* is a list"):
+        f(x, list(g), w)
+    with pytest.raises(TypeError, match=r"norm_linear\(\) takes 3 argument\(s\)"):
+        f(x, g)
+    check(x)
+    # Static sizes and two results.
+    xb, gb = rng.standard_normal((4, 8), dtype=np.float32), rng.standard_normal(8, dtype=np.float32)
+    first = blocks.block(xb, gb)
+    for _ in range(3):
+        np.testing.assert_array_equal(blocks.block(xb.copy(), gb.copy()), first)
+    with pytest.raises(ValueError, match=r"has shape \(4, 9\): dimension 1 must be 8"):
+        blocks.block(np.zeros((4, 9), np.float32), gb)
+    packed = loom.pack_i4(np.array([[1, -2, 7, -8], [0, 3, -1, 5]], dtype=np.int8))
+    for _ in range(3):
+        negated, widened = blocks.negate_i4(packed)
+        np.testing.assert_array_equal(loom.unpack_i4(negated), [[-1, 2, -7, -8], [0, -3, 1, -5]])
