@@ -112,7 +112,8 @@ func.func @negative_scale(%q: tensor<1x2x200x128xbf16>, %l: tensor<1x1x2x4xi1>) 
 // Head dims other than 64 and 128, any multiple of 16 up to 256, on sm_90a
 // the wgmma kernel: D 80 and 96 in two 64-column panels (the columns past D
 // zero-filled by the TMA: shared memory 1024 + (128 + 2 * 2 * 128) rows *
-// 128 * 2 bytes = 164864, as for D 128), D 256 and 192 with 64-key tiles;
+// 128 * 2 bytes = 164864, as for D 128), D 256 with 80-key tiles and 192
+// with 64-key tiles;
 // each with its flash fallback where the TMA cannot read the operands: D
 // 80 and 96 (rows of 10 and 12 16-byte chunks, which the 128 threads copy
 // chunk by chunk; shared memory 2 (D + 8) (rows + 4 keys) bytes: 2 * 88 *
@@ -123,7 +124,7 @@ func.func @negative_scale(%q: tensor<1x2x200x128xbf16>, %l: tensor<1x1x2x4xi1>) 
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d80_m128_n32_w4_causal_pscale {{.*}} dynamic_shared_memory_size %c45056_i32
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_f16_d96_m128_n128_s2_r24x240_pscale_pp {{.*}} dynamic_shared_memory_size %c164864_i32
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_f16_d96_m128_n64_w4_pscale {{.*}} dynamic_shared_memory_size %c79872_i32
-// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d256_m128_n64_s2_r24x240_causal_pscale_pp
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d256_m128_n80_s2_r24x240_causal_pscale_pp
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_bf16_d256_m64_n32_w4_causal_pscale {{.*}} dynamic_shared_memory_size %c101376_i32
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d192_m128_n64_s2_r24x240_pscale_pp
 // CHECK: gpu.launch_func @loom_kernels::@loom_attention_f16_d16_m128_n64_w4_pscale

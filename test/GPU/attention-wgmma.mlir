@@ -183,3 +183,22 @@ func.func @value_dims(%q: tensor<2x8x300x192xbf16>, %k: tensor<2x2x300x192xbf16>
   %b, %lse = loom.attention %q2, %k2, %v2 : (tensor<1x4x200x80xf16>, tensor<1x4x250x80xf16>, tensor<1x4x250x144xf16>) -> (tensor<1x4x200x144xf16>, tensor<1x4x200xf32>)
   return %a, %b, %lse : tensor<2x8x300x128xbf16>, tensor<1x4x200x144xf16>, tensor<1x4x200xf32>
 }
+
+// -----
+
+// D 64 takes 192-key tiles when not causal (1024 + Q 16 KiB + 2 stages x 2
+// x 24 KiB = 115712 bytes of shared memory), 128-key tiles when causal;
+// D 256 80-key tiles (1024 + 64 KiB + 2 x 2 x 40 KiB = 230400 bytes).
+// CHECK-LABEL: func.func @key_tiles
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d64_m128_n192_s2_r24x240_pscale_pp {{.*}} dynamic_shared_memory_size %c115712_i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d64_m128_n128_s2_r24x240_causal_pscale_pp
+// CHECK: gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d256_m128_n80_s2_r24x240_pscale_pp {{.*}} dynamic_shared_memory_size %c230400_i32
+// PTX: .entry loom_attention_wgmma_bf16_d64_m128_n192_s2_r24x240_pscale_pp(
+// PTX: .entry loom_attention_wgmma_bf16_d256_m128_n80_s2_r24x240_pscale_pp(
+func.func @key_tiles(%q: tensor<1x4x300x64xbf16>, %q2: tensor<1x2x200x256xbf16>)
+    -> (tensor<1x4x300x64xbf16>, tensor<1x4x300x64xbf16>, tensor<1x2x200x256xbf16>) {
+  %a = loom.attention %q, %q, %q : (tensor<1x4x300x64xbf16>, tensor<1x4x300x64xbf16>, tensor<1x4x300x64xbf16>) -> tensor<1x4x300x64xbf16>
+  %b = loom.attention %q, %q, %q {causal} : (tensor<1x4x300x64xbf16>, tensor<1x4x300x64xbf16>, tensor<1x4x300x64xbf16>) -> tensor<1x4x300x64xbf16>
+  %c = loom.attention %q2, %q2, %q2 : (tensor<1x2x200x256xbf16>, tensor<1x2x200x256xbf16>, tensor<1x2x200x256xbf16>) -> tensor<1x2x200x256xbf16>
+  return %a, %b, %c : tensor<1x4x300x64xbf16>, tensor<1x4x300x64xbf16>, tensor<1x2x200x256xbf16>
+}
