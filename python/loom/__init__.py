@@ -540,13 +540,8 @@ class Entry:
             outs.append(out)
         if cuda:
             b.stream_word[0] = torch._C._cuda_getCurrentRawStream(0)
-            message = self._call(b.packed_arg, b.nargs_arg, b.context_arg)
-        else:
-            message = self._call(b.packed_arg, b.nargs_arg, None)
-        if message:
-            raise self._error(message.decode())
-        n = self._nresults
-        return outs[0] if n == 1 else tuple(outs) if n else None
+            return self._invoke(b, outs, b.context_arg)
+        return self._invoke(b, outs, None)
 
     def _fast_torch(self, args, b):
         """torch tensors without torch's tensor guard: five attribute reads
@@ -606,7 +601,12 @@ class Entry:
             p = _numpy_pointer(out)
             area[w] = p
             area[w + 1] = p
-        message = self._call(b.packed_arg, b.nargs_arg, None)
+        return self._invoke(b, outs, None)
+
+    def _invoke(self, b, outs, context):
+        """Calls the entry with b's packed arguments (and `context`, a CUDA
+        module's) and returns `outs`: the one result, a tuple, or None."""
+        message = self._call(b.packed_arg, b.nargs_arg, context)
         if message:
             raise self._error(message.decode())
         n = self._nresults

@@ -41,15 +41,15 @@
 //
 // loom.attention with sinks, per-head windows or sink logits (issue 16's
 // serving forms) on sm_90a takes the same wgmma kernel
-// (selectServingHopper, rewriteServing): the kernel visits only the sink
-// tiles and the window's tiles, masks elements only on the tiles that need it, and starts each
-// row's running max and sum from its head's sink logit. Where the TMA cannot
-// read the operands (checked at run time) the op's generic lowering runs
-// instead, writing into the same buffers.
+// (selectHopperOnly, rewriteHopperOrGeneric): the kernel visits only the
+// sink tiles and the window's tiles, masks elements only on the tiles that
+// need it, and starts each row's running max and sum from its head's sink
+// logit. Where the TMA cannot read the operands (checked at run time) the
+// op's generic lowering runs instead, writing into the same buffers.
 //
 // Dv != D (both static multiples of 16 from 64 to 256, e.g. 192 / 128) on
 // sm_90a takes the wgmma kernel with V and O in their own panels
-// (selectServingHopper, rewriteServing: the generic path where the TMA
+// (selectHopperOnly, rewriteHopperOrGeneric: the generic path where the TMA
 // cannot read the operands).
 //
 // Few query rows per kv head (decode) take the split-KV kernels instead
@@ -90,7 +90,7 @@ struct AttentionOperands {
   uint64_t blockQ = 0, blockK = 0;
   /// Sink, per-head windows or sink logits (or a window on the block-sparse
   /// op): the flash kernel does not implement them; on sm_90a the wgmma
-  /// kernel does (selectServingHopper), elsewhere the op takes the generic
+  /// kernel does (selectHopperOnly), elsewhere the op takes the generic
   /// path.
   bool serving = false;
 };
@@ -135,7 +135,7 @@ AttentionOperands operandsOf(Operation *op) {
 /// nothing when the op is outside the kernel's reach. With `anyValueDim`
 /// the head dim of v and the result may differ from D (a static multiple of
 /// 16 up to 256): the config then serves only to select the wgmma kernel
-/// (selectServingHopper), which takes Dv on its own; the flash kernel
+/// (selectHopperOnly), which takes Dv on its own; the flash kernel
 /// takes D = Dv only.
 std::optional<loom::gpu::AttentionKernelConfig>
 selectKernel(Operation *op, const AttentionOperands &a,
@@ -265,11 +265,10 @@ using loom::gpu::indexConst;
 /// static queries (a 128-row CTA would be mostly empty), or too little
 /// shared memory. The flash kernel stays the fallback at run time for
 /// operands the TMA cannot read (misaligned addresses or strides).
-/// `valueDim`: Dv where it differs from D (0: D = Dv).
 std::optional<loom::gpu::HopperAttentionConfig>
 selectHopper(const AttentionOperands &a,
              const loom::gpu::AttentionKernelConfig &c,
-             const loom::gpu::Target &target, int64_t valueDim = 0) {
+             const loom::gpu::Target &target) {
   if (!target.hasWgmma() || !target.hasTma() || target.attention ||
       a.serving || c.sparse || c.ropeQ || c.ropeK)
     return std::nullopt;
@@ -279,6 +278,7 @@ selectHopper(const AttentionOperands &a,
   loom::gpu::HopperAttentionConfig h;
   h.elementType = c.elementType;
   h.headDim = c.headDim;
+  int64_t valueDim = cast<RankedTensorType>(a.v.getType()).getDimSize(3);
   h.valueDim = valueDim == c.headDim ? 0 : valueDim;
   h.causal = c.causal;
   h.positiveScale = c.positiveScale;
@@ -548,15 +548,14 @@ configure(Operation *op, const AttentionOperands &a,
 /// and Dv != D (e.g. 192 / 128). Nothing where the kernel does not apply
 /// (the op then takes the generic path).
 std::optional<loom::gpu::HopperAttentionConfig>
-selectServingHopper(Operation *op, AttentionOperands a,
+selectHopperOnly(Operation *op, AttentionOperands a,
                     const loom::gpu::Target &target) {
   auto att = dyn_cast<loom::AttentionOp>(op);
   if (!att)
     return std::nullopt;
   auto qType = cast<RankedTensorType>(att.getQ().getType());
   auto vType = cast<RankedTensorType>(att.getV().getType());
-  int64_t valueDim = vType.getDimSize(3);
-  if (!a.serving && valueDim == qType.getDimSize(3))
+  if (!a.serving && vType.getDimSize(3) == qType.getDimSize(3))
     return std::nullopt;
   a.serving = false;
   std::optional<loom::gpu::AttentionKernelConfig> c =
@@ -565,7 +564,7 @@ selectServingHopper(Operation *op, AttentionOperands a,
     return std::nullopt;
   c->lse = op->getNumResults() == 2;
   std::optional<loom::gpu::HopperAttentionConfig> h =
-      selectHopper(a, *c, target, valueDim);
+      selectHopper(a, *c, target);
   if (!h)
     return std::nullopt;
   loom::gpu::AttentionMasks masks = loom::gpu::attentionMasksOf(att);
@@ -581,9 +580,10 @@ selectServingHopper(Operation *op, AttentionOperands a,
 /// where the TMA can read q, k and v; else (misaligned operands, an empty
 /// dimension) a copy of the op, which takes the generic path, writes the
 /// same buffers.
-LogicalResult rewriteServing(Operation *op, const AttentionOperands &a,
-                             const loom::gpu::HopperAttentionConfig &h,
-                             ModuleOp module) {
+LogicalResult
+rewriteHopperOrGeneric(Operation *op, const AttentionOperands &a,
+                       const loom::gpu::HopperAttentionConfig &h,
+                       ModuleOp module) {
   auto att = cast<loom::AttentionOp>(op);
   Location loc = op->getLoc();
   OpBuilder b(op);
@@ -676,8 +676,8 @@ LogicalResult loom::rewriteAttentionOps(ModuleOp module,
       // The serving forms on sm_90a: the wgmma kernel; what the tensor-core
       // kernels do not take, the chunked SIMT kernel; else the generic path.
       if (std::optional<gpu::HopperAttentionConfig> h =
-              selectServingHopper(op, a, target)) {
-        if (failed(rewriteServing(op, a, *h, module)))
+              selectHopperOnly(op, a, target)) {
+        if (failed(rewriteHopperOrGeneric(op, a, *h, module)))
           return failure();
       } else if (auto att = dyn_cast<loom::AttentionOp>(op)) {
         if (failed(gpu::rewriteChunkedAttention(att, target)))

@@ -368,7 +368,9 @@ LogicalResult rewriteContiguous(loom::AttentionOp op,
   Value heads = arith::MulIOp::create(b, loc, batch, hkv);
   // Chunked: a CTA column per query chunk too; the window's first tile is
   // that of the op's first query row.
-  Value sqRows = dim(b, loc, op.getQ(), 2);
+  Value sqRows;
+  if (c.chunked || !c.windows.empty())
+    sqRows = dim(b, loc, op.getQ(), 2);
   if (c.chunked) {
     Value chunks = arith::CeilDivUIOp::create(
         b, loc, sqRows, indexConst(b, loc, c.queryLen));
@@ -388,15 +390,10 @@ LogicalResult rewriteContiguous(loom::AttentionOp op,
     if (widest == 0) {
       winStart = zero;
     } else {
-      Value lowKey;
-      if (c.chunked)
-        lowKey = arith::SubIOp::create(
-            b, loc,
-            arith::AddIOp::create(b, loc, skv, indexConst(b, loc, 1 - widest)),
-            sqRows);
-      else
-        lowKey = arith::AddIOp::create(
-            b, loc, skv, indexConst(b, loc, 1 - c.queryLen - widest));
+      Value lowKey = arith::SubIOp::create(
+          b, loc,
+          arith::AddIOp::create(b, loc, skv, indexConst(b, loc, 1 - widest)),
+          sqRows);
       lowKey = arith::MaxSIOp::create(b, loc, lowKey, zero);
       winStart = arith::MulIOp::create(
           b, loc, arith::DivUIOp::create(b, loc, lowKey, tileKeys), tileKeys);

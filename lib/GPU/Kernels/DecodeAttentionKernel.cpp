@@ -187,14 +187,15 @@ void buildSplitBody(KernelBuilder &b, const C &c) {
   Value hkv = b.dim(k, kvHeadDim(c));
   // batch: the batch index, or (paged) the token. Chunked, bk also holds
   // the query chunk, whose first row is qBase.
-  Value hb = headBlock(b, c, q);
+  Value hb = bk, sqRows, qBase;
+  if (c.chunked) {
+    Value chunks = queryChunks(b, c, q);
+    hb = b.divu(bk, chunks);
+    sqRows = b.dim(q, 2);
+    qBase = b.mulConst(b.remu(bk, chunks), Sq);
+  }
   Value batch = b.divu(hb, hkv);
   Value kvh = b.remu(hb, hkv);
-  Value sqRows, qBase;
-  if (c.chunked) {
-    sqRows = b.dim(q, 2);
-    qBase = b.mulConst(b.remu(bk, queryChunks(b, c, q)), Sq);
-  }
   Value skv, seq, causalBase, assigned;
   if (!c.paged) {
     skv = b.dim(k, 2);
@@ -613,24 +614,26 @@ void buildCombine(KernelBuilder &b, const C &c) {
   Value bk = b.divuConst(row, R);
   Value hq0 = b.dim(o, 1);
   Value hkv0 = b.divuConst(hq0, G);
-  // Chunked: bk = (b * Hkv + kvh) * chunks + chunk.
-  Value hb = c.chunked ? b.divu(bk, queryChunks(b, c, o)) : bk;
-  Value batch0 = b.divu(hb, hkv0);
-  Value live = b.ult(batch0, b.dim(o, 0));
-  Value r0 = b.remuConst(row, R);
-  Value s0 = b.remuConst(r0, Sq);
-  if (c.chunked) // and a row of the last chunk past Sq is not written
-    s0 = b.add(b.mulConst(b.remu(bk, queryChunks(b, c, o)), Sq), s0);
+  Value hb = bk;
+  Value r = b.remuConst(row, R);
+  Value s = b.remuConst(r, Sq);
+  if (c.chunked) {
+    // bk = (b * Hkv + kvh) * chunks + chunk; s is the row's position.
+    Value chunks = queryChunks(b, c, o);
+    hb = b.divu(bk, chunks);
+    s = b.add(b.mulConst(b.remu(bk, chunks), Sq), s);
+  }
+  Value batch = b.divu(hb, hkv0);
+  // A CTA past the batch (the grid is never empty; B may be 0) does
+  // nothing, nor does a row of the last chunk past Sq.
+  Value live = b.ult(batch, b.dim(o, 0));
   if (c.chunked)
-    live = b.andi(live, b.ult(s0, b.dim(o, 2)));
-  // A CTA past the batch (the grid is never empty; B may be 0) does nothing.
+    live = b.andi(live, b.ult(s, b.dim(o, 2)));
   b.ifThen(live, [&] {
-    Value r = r0;
     Value splits = b.dim(po, 1);
-    Value hkv = hkv0, batch = batch0;
+    Value hkv = hkv0;
     Value kvh = b.remu(hb, hkv);
     Value g = b.divuConst(r, Sq);
-    Value s = s0;
     Value h = b.addMul(g, kvh, G);
 
     // Sink logits: a key of score sink_h (log2 units here) and value 0.
