@@ -500,13 +500,15 @@ void buildCallWrapper(OpBuilder &b, Location loc, LLVM::LLVMFuncOp wrapper,
 } // namespace
 
 LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
-                           StringRef signature, ModuleOp checks, bool gpu) {
+                           StringRef signature, StringRef inputHints,
+                           ModuleOp checks, bool gpu) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
   auto ptr = LLVM::LLVMPointerType::get(ctx);
 
-  SmallVector<std::string> reserved = {"loom_module_signature",
-                                       "__loom_signature"};
+  SmallVector<std::string> reserved = {
+      "loom_module_signature", "__loom_signature", "loom_module_input_hints",
+      "__loom_input_hints"};
   for (const EntrySignature &entry : entries) {
     reserved.push_back("loom_entry_" + entry.name);
     reserved.push_back("loom_shape_" + entry.name);
@@ -533,15 +535,19 @@ LogicalResult addModuleABI(ModuleOp module, ArrayRef<EntrySignature> entries,
       fn.setLinkage(LLVM::Linkage::Internal);
 
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-  LLVM::GlobalOp global = addString(b, loc, "__loom_signature", signature);
-  auto sigFn = LLVM::LLVMFuncOp::create(
-      b, loc, "loom_module_signature", LLVM::LLVMFunctionType::get(ptr, {}));
-  {
+  // `const char *NAME(void)` returning the string `text`.
+  auto addTextFunction = [&](StringRef global, StringRef name,
+                             StringRef text) {
+    LLVM::GlobalOp string = addString(b, loc, global, text);
+    auto fn = LLVM::LLVMFuncOp::create(b, loc, name,
+                                       LLVM::LLVMFunctionType::get(ptr, {}));
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(sigFn.addEntryBlock(b));
-    Value address = LLVM::AddressOfOp::create(b, loc, global);
+    b.setInsertionPointToStart(fn.addEntryBlock(b));
+    Value address = LLVM::AddressOfOp::create(b, loc, string);
     LLVM::ReturnOp::create(b, loc, address);
-  }
+  };
+  addTextFunction("__loom_signature", "loom_module_signature", signature);
+  addTextFunction("__loom_input_hints", "loom_module_input_hints", inputHints);
 
   Type i64 = IntegerType::get(ctx, 64);
   auto voidType = LLVM::LLVMVoidType::get(ctx);

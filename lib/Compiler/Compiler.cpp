@@ -11,6 +11,7 @@
 
 #include "Link.h"
 
+#include "loom/ABI/InputHints.h"
 #include "loom/ABI/Passes.h"
 #include "loom/InitAll.h"
 #include "loom/Pipelines/Pipelines.h"
@@ -244,6 +245,7 @@ compileParsed(ModuleOp module, const loom::CompileOptions &options,
     return failHere("");
   result.entries = *entries;
   result.signature = loom::abi::formatSignature(*entries, target);
+  std::string inputHints = loom::abi::formatInputHints(module, *entries);
   // The entries' argument checks come from the tensor-level source, before
   // either pipeline changes it (docs/abi.md, "Entry checks").
   FailureOr<OwningOpRef<ModuleOp>> checks =
@@ -317,7 +319,7 @@ compileParsed(ModuleOp module, const loom::CompileOptions &options,
   }
   if (failed(loom::abi::checkLoweredToLLVM(module, gpu)) ||
       failed(loom::abi::addModuleABI(module, *entries, result.signature,
-                                     **checks, gpu)))
+                                     inputHints, **checks, gpu)))
     return failHere("");
   if (gpu)
     result.kernels = countKernels(module);

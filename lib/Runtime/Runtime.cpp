@@ -74,6 +74,8 @@ struct loomModule {
   std::string path;
   std::string signatureText;
   ModuleSignature signature;
+  bool hasInputHints = false;
+  std::string inputHints; // loom_module_input_hints, if the module has it
   loomDevice device = LOOM_DEVICE_CPU;
   std::vector<std::unique_ptr<loomEntry>> entries;
 };
@@ -331,6 +333,14 @@ loomModule *loom::runtime::openModule(const std::string &file,
   if (!text)
     return fail("module '" + file + "' returned no signature");
   module->signatureText = text;
+  // Optional (modules of older compilers lack it): loom-run's ranges for
+  // random inputs.
+  if (auto hintsFn =
+          reinterpret_cast<SignatureFn>(lookup("loom_module_input_hints")))
+    if (const char *hints = hintsFn()) {
+      module->hasInputHints = true;
+      module->inputHints = hints;
+    }
   std::string error;
   if (!parseSignature(module->signatureText, module->signature, error)) {
     int abi = module->signature.abi;
@@ -529,6 +539,11 @@ void loomModuleUnload(loomModule *module) {
 
 const char *loomModuleSignature(const loomModule *module) {
   return module ? module->signatureText.c_str() : "";
+}
+
+const char *loomModuleInputHints(const loomModule *module) {
+  return module && module->hasInputHints ? module->inputHints.c_str()
+                                         : nullptr;
 }
 
 const char *loomModuleTarget(const loomModule *module) {

@@ -9,6 +9,7 @@ usage:
   npytool.py show FILE                        dtype, shape and every value
   npytool.py check FILE DTYPE SHAPE VALUES [--atol A] [--rtol R]
   npytool.py same FILE FILE                   byte-identical arrays
+  npytool.py range FILE LO HI                 every value in [LO, HI]; prints min and max
   npytool.py header FILE DTYPE SHAPE          write only a header (a truncated file)
 
 DTYPE is a NumPy descr without byte order: f2 f4 f8 i1 u1 i4 i8 b1.
@@ -121,6 +122,13 @@ def main(argv):
         dtype, shape, values = read(argv[2])
         print(f"dtype {dtype} shape {list(shape)}")
         print("values " + " ".join(fmt(v) for v in values))
+    elif cmd == "range":
+        _, _, values = read(argv[2])
+        lo, hi = float(argv[3]), float(argv[4])
+        if not values or any(not (lo <= v <= hi) for v in values):
+            sys.exit(f"npytool: {argv[2]}: values outside [{lo}, {hi}]: "
+                     f"min {fmt(min(values, default=0))}, max {fmt(max(values, default=0))}")
+        print(f"min {fmt(min(values))} max {fmt(max(values))}")
     elif cmd == "same":
         a, b = read(argv[2]), read(argv[3])
         if a != b:

@@ -50,7 +50,8 @@ const char *kUsage =
     "  --output=F       a .npy file for the next result, in order (none: print\n"
     "                   a summary of every result)\n"
     "  --random-inputs  fill the arguments not given by --input with\n"
-    "                   deterministic random values (--seed=N, default 0)\n"
+    "                   deterministic random values (--seed=N, default 0) in\n"
+    "                   the ranges the module records for each argument's role\n"
     "  --bench=N        run N times and print the median time (on cuda after\n"
     "                   one untimed warm-up call)\n"
     "  --target=T       cpu (default) or cuda (device 0, through the CUDA\n"
@@ -322,10 +323,151 @@ struct Random {
   }
 };
 
-/// The random array for argument `index` of `type`: floats uniform in
-/// [-1, 1), i8/i32/i64 in [-127, 127], i4 in [-8, 7], i1 0 or 1.
-bool randomArray(const loomTensorType &type, uint64_t seed, int64_t index,
-                 npy::Array &array, std::string &error) {
+/// One argument's range from the module's input hints (docs/abi.md, "Input
+/// hints"): none (the element type's default), floats in [lo, hi), integers
+/// in [lo, hi], or nondecreasing offsets from 0 to hi.
+struct Hint {
+  enum Kind { None, Float, Integer, Offsets } kind = None;
+  double lo = 0, hi = 0;
+};
+
+/// The smallest and largest value an integer argument of `dtype` holds.
+void integerRange(loomDType dtype, double &lo, double &hi) {
+  switch (dtype) {
+  case LOOM_DTYPE_I1:
+    lo = 0, hi = 1;
+    return;
+  case LOOM_DTYPE_I4:
+    lo = -8, hi = 7;
+    return;
+  case LOOM_DTYPE_I8:
+    lo = -128, hi = 127;
+    return;
+  case LOOM_DTYPE_I32:
+    lo = -2147483648.0, hi = 2147483647.0;
+    return;
+  default: // i64: exactly representable doubles
+    lo = -9007199254740992.0, hi = 9007199254740992.0;
+    return;
+  }
+}
+
+bool isFloatDType(loomDType dtype) {
+  return dtype == LOOM_DTYPE_F32 || dtype == LOOM_DTYPE_F16 ||
+         dtype == LOOM_DTYPE_BF16 || dtype == LOOM_DTYPE_F64 ||
+         dtype == LOOM_DTYPE_F8E4M3FN;
+}
+
+/// Reads the hints of entry `name` from `text` (loomModuleInputHints; null
+/// for a module without them, which gives no hints) into one Hint per
+/// argument. A malformed line, or a hint that does not fit its argument's
+/// type, is an error: the module is corrupt.
+bool parseHints(const char *text, const std::string &name,
+                const loomEntry *entry, std::vector<Hint> &hints,
+                std::string &error) {
+  int64_t numArgs = loomEntryNumArgs(entry);
+  hints.assign(size_t(numArgs), Hint());
+  if (!text)
+    return true;
+  std::string all = text, prefix = "entry " + name + ":";
+  size_t start = 0;
+  std::string line;
+  while (start < all.size()) {
+    size_t end = all.find('\n', start);
+    if (end == std::string::npos)
+      end = all.size();
+    if (all.compare(start, prefix.size(), prefix) == 0) {
+      line = all.substr(start + prefix.size(), end - start - prefix.size());
+      break;
+    }
+    start = end + 1;
+  }
+  if (line.empty())
+    return true; // no hints for this entry
+  auto bad = [&](const std::string &why) {
+    error = "malformed input hints for entry '" + name + "' in the module (" +
+            why + ")";
+    return false;
+  };
+  std::vector<std::string> fields;
+  for (size_t at = 0;;) {
+    size_t semi = line.find(';', at);
+    fields.push_back(line.substr(at, semi == std::string::npos
+                                         ? std::string::npos
+                                         : semi - at));
+    if (semi == std::string::npos)
+      break;
+    at = semi + 1;
+  }
+  if (int64_t(fields.size()) != numArgs)
+    return bad(std::to_string(fields.size()) + " hints for " +
+               std::to_string(numArgs) + " arguments");
+  for (int64_t i = 0; i < numArgs; ++i) {
+    std::vector<std::string> words;
+    for (size_t at = 0; at < fields[i].size();) {
+      size_t next = fields[i].find(' ', at);
+      if (next == std::string::npos)
+        next = fields[i].size();
+      if (next > at)
+        words.push_back(fields[i].substr(at, next - at));
+      at = next + 1;
+    }
+    std::string where = "argument " + std::to_string(i);
+    auto number = [&](const std::string &word, double &value) {
+      char *stop = nullptr;
+      errno = 0;
+      value = std::strtod(word.c_str(), &stop);
+      return !word.empty() && *stop == '\0' && errno == 0 &&
+             std::isfinite(value);
+    };
+    loomTensorType type;
+    loomEntryArgType(entry, i, &type);
+    Hint &hint = hints[size_t(i)];
+    if (words.size() == 1 && words[0] == "-")
+      continue;
+    if (words.size() == 3 && (words[0] == "f" || words[0] == "i")) {
+      if (!number(words[1], hint.lo) || !number(words[2], hint.hi))
+        return bad(where + ": a bound is not a finite number");
+      if (words[0] == "f") {
+        if (!isFloatDType(type.dtype) || !(hint.lo < hint.hi))
+          return bad(where + ": a float range of a non-float argument or an "
+                             "empty range");
+        hint.kind = Hint::Float;
+        continue;
+      }
+      double lo, hi;
+      integerRange(type.dtype, lo, hi);
+      if (isFloatDType(type.dtype) || hint.lo != std::floor(hint.lo) ||
+          hint.hi != std::floor(hint.hi) || hint.lo > hint.hi ||
+          hint.lo < lo || hint.hi > hi)
+        return bad(where + ": an integer range that is empty or outside " +
+                   typeText(type));
+      hint.kind = Hint::Integer;
+      continue;
+    }
+    if (words.size() == 2 && words[0] == "offsets") {
+      double lo, hi;
+      integerRange(type.dtype, lo, hi);
+      if (!number(words[1], hint.hi) || hint.hi != std::floor(hint.hi) ||
+          hint.hi < 0 || hint.hi > hi || isFloatDType(type.dtype) ||
+          type.dtype == LOOM_DTYPE_I1 || type.rank != 1)
+        return bad(where + ": offsets that do not fit " + typeText(type));
+      hint.kind = Hint::Offsets;
+      continue;
+    }
+    std::string shown;
+    for (const std::string &word : words)
+      shown += (shown.empty() ? "" : " ") + word;
+    return bad(where + ": unknown hint '" + shown + "'");
+  }
+  return true;
+}
+
+/// The random array for argument `index` of `type`: without a hint, floats
+/// uniform in [-1, 1), i8/i32/i64 in [-127, 127], i4 in [-8, 7], i1 0 or 1;
+/// with one, the hint's range.
+bool randomArray(const loomTensorType &type, const Hint &hint, uint64_t seed,
+                 int64_t index, npy::Array &array, std::string &error) {
   array.shape.assign(type.dims, type.dims + type.rank);
   for (int64_t d = 0; d < type.rank; ++d)
     if (type.dims[d] == LOOM_DYNAMIC) {
@@ -351,46 +493,75 @@ bool randomArray(const loomTensorType &type, uint64_t seed, int64_t index,
   case LOOM_DTYPE_F8E4M3FN: {
     array.dtype = npy::DType::F64;
     array.data.resize(size_t(count) * 8);
+    double lo = hint.kind == Hint::Float ? hint.lo : -1.0;
+    double hi = hint.kind == Hint::Float ? hint.hi : 1.0;
     for (int64_t e = 0; e < count; ++e) {
-      double v = double(rng.next() >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+      double v = lo + double(rng.next() >> 11) * 0x1.0p-53 * (hi - lo);
       std::memcpy(array.data.data() + e * 8, &v, 8);
     }
     return true;
   }
   case LOOM_DTYPE_I1:
+  case LOOM_DTYPE_I4:
+  case LOOM_DTYPE_I8:
+  case LOOM_DTYPE_I32:
+  case LOOM_DTYPE_I64:
+    break;
+  default:
+    error = "unsupported dtype";
+    return false;
+  }
+  // Integers: the values first, then their storage.
+  std::vector<int64_t> values(static_cast<size_t>(count));
+  if (hint.kind == Hint::Offsets) {
+    // 0, sorted cut points in [0, hi], hi: a nondecreasing partition of hi
+    // rows (parseHints checked that hi fits the type and the rank is 1).
+    int64_t total = int64_t(hint.hi);
+    for (int64_t e = 1; e + 1 < count; ++e)
+      values[size_t(e)] = rng.integer(0, total);
+    if (count > 1) {
+      std::sort(values.begin() + 1, values.end() - 1);
+      values.back() = total;
+    }
+  } else {
+    int64_t lo = -127, hi = 127;
+    if (type.dtype == LOOM_DTYPE_I4)
+      lo = -8, hi = 7;
+    if (hint.kind == Hint::Integer)
+      lo = int64_t(hint.lo), hi = int64_t(hint.hi);
+    for (int64_t e = 0; e < count; ++e)
+      values[size_t(e)] = type.dtype == LOOM_DTYPE_I1 && hint.kind == Hint::None
+                              ? int64_t(rng.next() >> 63)
+                              : rng.integer(lo, hi);
+  }
+  switch (type.dtype) {
+  case LOOM_DTYPE_I1:
     array.dtype = npy::DType::Bool;
     array.data.resize(size_t(count));
     for (int64_t e = 0; e < count; ++e)
-      array.data[e] = uint8_t(rng.next() >> 63);
+      array.data[e] = uint8_t(values[size_t(e)]);
     return true;
   case LOOM_DTYPE_I4:
   case LOOM_DTYPE_I8:
     array.dtype = npy::DType::I8;
     array.data.resize(size_t(count));
     for (int64_t e = 0; e < count; ++e)
-      array.data[e] = uint8_t(int8_t(type.dtype == LOOM_DTYPE_I4
-                                         ? rng.integer(-8, 7)
-                                         : rng.integer(-127, 127)));
+      array.data[e] = uint8_t(int8_t(values[size_t(e)]));
     return true;
   case LOOM_DTYPE_I32:
     array.dtype = npy::DType::I32;
     array.data.resize(size_t(count) * 4);
     for (int64_t e = 0; e < count; ++e) {
-      int32_t v = int32_t(rng.integer(-127, 127));
+      int32_t v = int32_t(values[size_t(e)]);
       std::memcpy(array.data.data() + e * 4, &v, 4);
     }
     return true;
-  case LOOM_DTYPE_I64:
+  default:
     array.dtype = npy::DType::I64;
     array.data.resize(size_t(count) * 8);
-    for (int64_t e = 0; e < count; ++e) {
-      int64_t v = rng.integer(-127, 127);
-      std::memcpy(array.data.data() + e * 8, &v, 8);
-    }
+    std::memcpy(array.data.data(), values.data(), size_t(count) * 8);
     return true;
   }
-  error = "unsupported dtype";
-  return false;
 }
 
 double elementAsDouble(const npy::Array &array, int64_t e) {
@@ -541,6 +712,13 @@ int run(const Options &options) {
                 " result(s), " + std::to_string(options.outputs.size()) +
                 " --output given");
 
+  std::vector<Hint> hints;
+  if (options.randomInputs) {
+    std::string error;
+    if (!parseHints(loomModuleInputHints(module.module), options.entry, entry,
+                    hints, error))
+      return fail(error);
+  }
   Buffers args;
   for (int64_t i = 0; i < numArgs; ++i) {
     loomTensorType type;
@@ -557,7 +735,7 @@ int run(const Options &options) {
                     " is " + typeText(type) + ")");
     } else {
       label = "random argument " + std::to_string(i);
-      if (!randomArray(type, options.seed, i, array, error))
+      if (!randomArray(type, hints[size_t(i)], options.seed, i, array, error))
         return fail(error);
     }
     std::vector<uint8_t> bytes;

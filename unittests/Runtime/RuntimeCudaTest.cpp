@@ -646,6 +646,8 @@ protected:
 
 TEST_F(CudaModule, Loads) {
   EXPECT_STREQ(loomModuleTarget(module), "sm_90a");
+  EXPECT_STREQ(loomModuleInputHints(module),
+               "entry scale8: f 10 12\nentry echo: i 0 1\nentry pair: f 1\n");
   EXPECT_EQ(loomModuleDevice(module), LOOM_DEVICE_CUDA);
   EXPECT_EQ(loomModuleNumEntries(module), 8);
   // For the CPU: a clear refusal, no crash.
@@ -1024,6 +1026,47 @@ TEST_F(LoomRun, Bench) {
   EXPECT_NE(r.out.find("bench: scale8 on cuda, 3 runs, median "),
             std::string::npos)
       << r.out;
+}
+
+TEST_F(LoomRun, RandomInputsFollowTheModulesHints) {
+  // scale8 doubles its argument, which the module's hints draw from [10, 12).
+  RunResult r = loomRun(cudaModule + " --entry=scale8 --target=cuda "
+                                     "--random-inputs --seed=5 --output=" +
+                        output);
+  ASSERT_EQ(r.status, 0) << r.err;
+  loom::npy::Array y;
+  std::string error;
+  ASSERT_TRUE(loom::npy::readNpy(output, y, error)) << error;
+  ASSERT_EQ(y.shape, std::vector<int64_t>{8});
+  float lo = 1e30f, hi = -1e30f;
+  for (int i = 0; i < 8; ++i) {
+    float v;
+    std::memcpy(&v, y.data.data() + 4 * i, 4);
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  EXPECT_GE(lo, 20.0f);
+  EXPECT_LT(hi, 24.0f);
+  EXPECT_GT(hi - lo, 0.1f); // not one value
+
+  // Hints that do not fit the arguments: the module is corrupt.
+  r = loomRun(cudaModule + " --entry=echo --target=cuda --random-inputs");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "loom-run: malformed input hints for entry 'echo' in the "
+                   "module (argument 0: an integer range that is empty or "
+                   "outside tensor<4xf32>)\n");
+  r = loomRun(cudaModule + " --entry=pair --target=cuda --random-inputs");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "loom-run: malformed input hints for entry 'pair' in the "
+                   "module (argument 0: unknown hint 'f 1')\n");
+  // Hints are read only for --random-inputs: echo's 4 elements refuse the
+  // 8 of the input, not the hints.
+  r = loomRun(cudaModule + " --entry=echo --target=cuda --input=" + input);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err.find("input hints"), std::string::npos) << r.err;
+  // An entry without a line (fill) keeps the default ranges.
+  r = loomRun(cudaModule + " --entry=fill --target=cuda --random-inputs");
+  EXPECT_EQ(r.status, 0) << r.err;
 }
 
 TEST_F(LoomRun, KernelFailureIsOneLine) {

@@ -218,6 +218,8 @@ TEST(Module, ListsEntries) {
   ASSERT_NE(m, nullptr) << lastError();
   EXPECT_STREQ(loomModuleTarget(m), "cpu");
   EXPECT_EQ(loomModuleDevice(m), LOOM_DEVICE_CPU);
+  // A module without loom_module_input_hints (optional) has none.
+  EXPECT_EQ(loomModuleInputHints(m), nullptr);
   ASSERT_EQ(loomModuleNumEntries(m), 6);
   const loomEntry *add = loomModuleGetEntry(m, 0);
   ASSERT_NE(add, nullptr);

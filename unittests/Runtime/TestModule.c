@@ -87,6 +87,18 @@ typedef struct {
 __asm__(LOOM_INTEGRITY_NOTE_ASM);
 #endif
 
+/* Input hints (docs/abi.md) for loom-run --random-inputs: scale8's argument
+ * in [10, 12); echo's an integer range for a float argument and pair's a
+ * bound short, which loom-run refuses as malformed. The other variants have
+ * none, like modules from compilers before hints. */
+#ifdef LOOM_TEST_CUDA
+const char *loom_module_input_hints(void) {
+  return "entry scale8: f 10 12\n"
+         "entry echo: i 0 1\n"
+         "entry pair: f 1\n";
+}
+#endif
+
 #ifdef SIGNATURE
 const char *loom_module_signature(void) { return SIGNATURE; }
 #else

@@ -82,7 +82,9 @@ buildEntryChecks(mlir::ModuleOp module, bool indexChecks);
 
 /// On the LLVM-dialect module produced by the CPU or GPU pipeline: moves in
 /// the check and shape functions of buildEntryChecks (`checks`, emptied),
-/// adds `loom_module_signature` returning `signature`, and for every entry
+/// adds `loom_module_signature` returning `signature` and
+/// `loom_module_input_hints` returning `inputHints` (InputHints.h), and for
+/// every entry
 /// (docs/abi.md):
 /// - `const char *loom_entry_<name>(void **args, int64_t nargs)`: checks
 ///   `nargs` and the argument sizes with `__loom_check_<name>`, returns the
@@ -100,6 +102,7 @@ buildEntryChecks(mlir::ModuleOp module, bool indexChecks);
 mlir::LogicalResult addModuleABI(mlir::ModuleOp module,
                                  llvm::ArrayRef<EntrySignature> entries,
                                  llvm::StringRef signature,
+                                 llvm::StringRef inputHints,
                                  mlir::ModuleOp checks, bool gpu);
 
 } // namespace abi

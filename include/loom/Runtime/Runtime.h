@@ -129,6 +129,10 @@ void loomModuleUnload(loomModule *module);
 
 /* The signature text exactly as the module returns it. */
 const char *loomModuleSignature(const loomModule *module);
+/* The ranges `loom-run --random-inputs` draws the entries' arguments from,
+ * as the module's loom_module_input_hints returns them (docs/abi.md, "Input
+ * hints"); NULL for a module without them (compiled before they existed). */
+const char *loomModuleInputHints(const loomModule *module);
 /* The target the module was compiled for ("cpu", ...). */
 const char *loomModuleTarget(const loomModule *module);
 loomDevice loomModuleDevice(const loomModule *module);
