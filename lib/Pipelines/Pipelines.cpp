@@ -11,9 +11,12 @@
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Program.h"
 
 #include <cstdlib>
+#include <mutex>
 
 using namespace mlir;
 
@@ -180,6 +183,29 @@ std::optional<loom::CUDAToolkit> loom::findCUDAToolkit(StringRef path,
   return std::nullopt;
 }
 
+bool loom::ptxasHasSplitCompile(StringRef ptxas) {
+  static std::mutex mutex;
+  static llvm::StringMap<bool> known;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = known.find(ptxas);
+  if (it != known.end())
+    return it->second;
+  bool has = false;
+  llvm::SmallString<128> help;
+  if (!llvm::sys::fs::createTemporaryFile("loom-ptxas-help", "txt", help)) {
+    std::optional<StringRef> redirects[] = {std::nullopt, help.str(),
+                                            help.str()};
+    if (llvm::sys::ExecuteAndWait(ptxas, {ptxas, "--help"}, std::nullopt,
+                                  redirects, /*SecondsToWait=*/10) == 0)
+      if (llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> text =
+              llvm::MemoryBuffer::getFile(help))
+        has = (*text)->getBuffer().contains("--split-compile");
+    llvm::sys::fs::remove(help);
+  }
+  known[ptxas] = has;
+  return has;
+}
+
 LogicalResult loom::buildLoomGPUPipeline(OpPassManager &pm,
                                          const LoomGPUPipelineOptions &options,
                                          std::string &error) {
@@ -242,8 +268,14 @@ LogicalResult loom::buildLoomGPUPipelineStages(
   std::string features = target->ptxFeatures();
   if (!features.empty())
     features = " features=" + features;
+  // ptxas compiles the kernels on every core (--split-compile=0): the same
+  // machine code per kernel as one thread gives (docs/compile-time.md), in
+  // about 60% of the time on 2 cores.
+  std::string ptxasOptions;
+  if (ptxasHasSplitCompile(toolkit->ptxas))
+    ptxasOptions = " ptxas-cmd-options=--split-compile=0";
   append(kernels, "nvvm-attach-target{chip=" + options.chip + features +
-                 " O=3 l=" + toolkit->libdevice + "}");
+                 " O=3 l=" + toolkit->libdevice + ptxasOptions + "}");
   // The kernels: bf16 arithmetic in f32 as on the CPU (one rounding per op,
   // the same numbers on both paths), then NVVM.
   append(kernels, "gpu.module(convert-nvgpu-to-nvvm,loom-dynamic-expand-shape,"

@@ -96,6 +96,11 @@ struct CUDAToolkit {
   std::string libdevice; // <root>/nvvm/libdevice/libdevice.10.bc
 };
 
+/// True if `ptxas` takes `--split-compile` (it compiles the kernels of one
+/// PTX file on several threads; CUDA 12.x and later): asks `ptxas --help`
+/// once per path and process.
+bool ptxasHasSplitCompile(llvm::StringRef ptxas);
+
 /// Finds the CUDA toolkit at `path` if it is not empty, else at
 /// $LOOM_CUDA_PATH, else at /usr/local/cuda, else as the parent of the
 /// directory of `ptxas` on PATH. On failure returns nullopt with `error`
