@@ -42,7 +42,11 @@ static void buildBufferizationPipeline(OpPassManager &pm,
              "canonicalize,cse");
   if (fuseElementwise)
     append(pm, "loom-fuse-elementwise-chains,canonicalize,cse");
-  append(pm, "one-shot-bufferize{bufferize-function-boundaries "
+  // The constants' globals in program order first (MLIR 22's module
+  // bufferization visits the functions in an order that changes between
+  // runs, and with it the globals' order and names).
+  append(pm, "loom-constant-globals,"
+             "one-shot-bufferize{bufferize-function-boundaries "
              "function-boundary-type-conversion=identity-layout-map},"
              "buffer-deallocation-pipeline");
   // The module ABI (docs/abi.md): the caller frees every result, so a public

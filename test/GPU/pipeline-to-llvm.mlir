@@ -19,7 +19,7 @@
 // CHECK: llvm.call @mgpuStreamDestroy(%[[STREAM]])
 // CHECK: llvm.return
 // CHECK-LABEL: llvm.func @_mlir_ciface_block(
-// CHECK: gpu.binary @loom_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80", link = ["{{.*}}/libdevice.10.bc"]>, {{.*}}assembly = "{{.*}}.target sm_90a{{.*}}.visible .entry loom_rms_norm_f32_t32_r4_v1({{.*}}.visible .entry block_kernel(
+// CHECK: gpu.binary @loom_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80", flags = {"ptxas-cmd-options" = ["--split-compile=0"]}, link = ["{{.*}}/libdevice.10.bc"]>, {{.*}}assembly = "{{.*}}.target sm_90a{{.*}}.visible .entry loom_rms_norm_f32_t32_r4_v1({{.*}}.visible .entry block_kernel(
 // CHECK-DAG: llvm.func @mgpuStreamCreate() -> !llvm.ptr
 // CHECK-DAG: llvm.func @mgpuMemAlloc(i64, !llvm.ptr, i8) -> !llvm.ptr
 // CHECK-DAG: llvm.func @mgpuMemFree(!llvm.ptr, !llvm.ptr)

@@ -206,4 +206,36 @@ def LoomFuseElementwiseChainsPass : Pass<"loom-fuse-elementwise-chains"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def LoomConstantGlobalsPass : Pass<"loom-constant-globals", "::mlir::ModuleOp"> {
+  let summary = "Give tensor constants their memref.globals in program order";
+  let description = [{
+    One-shot bufferization turns each tensor-valued `arith.constant` into a
+    `memref.get_global` of a `memref.global` that it creates at the top of
+    the module, named after the type (`__constant_4x8xf32`, then `_0`,
+    `_1`, ... for other values of the type) and reused for an equal value.
+    With `bufferize-function-boundaries` MLIR 22 visits the functions in an
+    order that changes from run to run, so the globals' order and names,
+    and with them the compiled module's bytes, changed between two runs of
+    the same compilation. This pass creates the same globals first, walking
+    the functions and their constants in program order, so that
+    bufferization finds and reuses them: the output is the same on every
+    run. `alignment` must be the bufferization's `buffer-alignment` (64 by
+    default) for the globals to be reused.
+
+    ```mlir
+    func.func @f() -> tensor<2xf32> {
+      %c = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
+      return %c : tensor<2xf32>
+    }
+    // gains, at the top of the module:
+    memref.global "private" constant @__constant_2xf32 : memref<2xf32> = dense<[1.0, 2.0]> {alignment = 64 : i64}
+    ```
+  }];
+  let options = [
+    Option<"alignment", "alignment", "uint64_t", "64",
+           "Alignment of the globals (the bufferization's buffer-alignment)">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // LOOM_TRANSFORMS_PASSES_TD
