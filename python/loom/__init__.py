@@ -15,7 +15,9 @@ caller's current CUDA stream, without synchronizing. docs/python.md has the
 details.
 """
 import ctypes
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,7 +26,7 @@ import threading
 from . import _runtime
 from ._runtime import LOOM_DEVICE_CPU, LOOM_DEVICE_CUDA, LOOM_DYNAMIC, STORAGE_BYTES
 
-__all__ = ["compile", "load", "Module", "Entry", "LoomError", "CompileError",
+__all__ = ["compile", "cache_dir", "load", "Module", "Entry", "LoomError", "CompileError",
            "synchronize", "pack_i4", "unpack_i4"]
 
 
@@ -809,8 +811,49 @@ def _tiles_text(tiles):
                     f"or a dict, not {type(tiles).__name__}")
 
 
+def cache_dir():
+    """Where compile() keeps the modules it made: $LOOM_CACHE_DIR, else
+    $XDG_CACHE_HOME/loom/modules, else ~/.cache/loom/modules."""
+    if os.environ.get("LOOM_CACHE_DIR"):
+        return os.environ["LOOM_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "loom", "modules")
+
+
+def _file_identity(path):
+    """(real path, size, modification time) of a file, or None."""
+    try:
+        real = os.path.realpath(path)
+        st = os.stat(real)
+        return (real, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return None
+
+
+def _cache_key(tool, source, target, tiles_text, fusion, cuda_path):
+    """What a compilation's output depends on: the source's bytes, the
+    options, loom-compile itself and, for a GPU target, the ptxas that
+    loom-compile would find (the same search order: --cuda-path,
+    $LOOM_CUDA_PATH, /usr/local/cuda, PATH)."""
+    h = hashlib.sha256()
+
+    def put(*parts):
+        for part in parts:
+            data = part if isinstance(part, bytes) else repr(part).encode()
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+    put(b"loom-compile cache 1", source, target, tiles_text or "", bool(fusion), _file_identity(tool))
+    if target != "cpu":
+        roots = [cuda_path, os.environ.get("LOOM_CUDA_PATH"), "/usr/local/cuda"]
+        ptxas = next((os.path.join(r, "bin", "ptxas") for r in roots
+                      if r and os.path.isfile(os.path.join(r, "bin", "ptxas"))), None)
+        put(cuda_path or "", os.environ.get("LOOM_CUDA_PATH", ""),
+            _file_identity(ptxas or shutil.which("ptxas") or ""))
+    return h.hexdigest()
+
+
 def compile(source_or_path, target="cpu", tiles=None, fusion=True, output=None,
-            cuda_path=None):
+            cuda_path=None, cache=None):
     """Compiles a block with loom-compile and loads it.
 
     `source_or_path` is a path to a .mlir file or the MLIR text itself;
@@ -818,6 +861,13 @@ def compile(source_or_path, target="cpu", tiles=None, fusion=True, output=None,
     kernels' tile sizes (loom-compile --tiles: a string or a dict such as
     {"attention": "64x64"}); `fusion=False` lowers op by op. The shared library is written to `output` (default: a
     temporary directory).
+
+    Compiled modules are kept in cache_dir(), keyed by the source's bytes,
+    the options, loom-compile's file (path, size, time) and, for a GPU, the
+    ptxas it would use: compiling the same block again loads the kept module
+    instead of running loom-compile (Loom's output is the same on every run).
+    `cache=False`, or LOOM_CACHE=0 in the environment, compiles every time.
+    A kept module that no longer loads is compiled again.
     Raises CompileError with loom-compile's diagnostics."""
     if not isinstance(target, str) or not (target == "cpu" or target.startswith("sm_")):
         raise ValueError(f"target must be 'cpu' or a CUDA architecture such as "
@@ -836,18 +886,37 @@ def compile(source_or_path, target="cpu", tiles=None, fusion=True, output=None,
     else:
         raise TypeError(f"compile() takes MLIR text or a path, not "
                         f"{type(source_or_path).__name__}")
+    tiles_text = _tiles_text(tiles)
+    if text is None and not os.path.isfile(path):
+        raise FileNotFoundError(f"no such MLIR file: '{path}'")
+    if cache is None:
+        cache = os.environ.get("LOOM_CACHE", "1") != "0"
+    kept = None
+    if cache:
+        if text is not None:
+            source = text.encode()
+        else:
+            with open(path, "rb") as f:
+                source = f.read()
+        kept = os.path.join(cache_dir(), _cache_key(tool, source, target, tiles_text, fusion,
+                                                    cuda_path) + ".so")
+        if os.path.isfile(kept):
+            try:
+                if output is None:
+                    return load(kept)
+                shutil.copyfile(kept, os.fspath(output))
+                return load(output)
+            except (LoomError, OSError):
+                pass  # a kept module that does not load: compile it again
     workdir = tempfile.mkdtemp(prefix="loom-")
     if text is not None:
         path = os.path.join(workdir, "block.mlir")
         with open(path, "w") as f:
             f.write(text)
-    elif not os.path.isfile(path):
-        raise FileNotFoundError(f"no such MLIR file: '{path}'")
     if output is None:
         stem = os.path.splitext(os.path.basename(path))[0]
         output = os.path.join(workdir, f"{stem}.{target}.so")
     command = [tool, path, f"--target={target}", "-o", os.fspath(output)]
-    tiles_text = _tiles_text(tiles)
     if tiles_text:
         command.append(f"--tiles={tiles_text}")
     if not fusion:
@@ -858,7 +927,18 @@ def compile(source_or_path, target="cpu", tiles=None, fusion=True, output=None,
     if done.returncode != 0:
         raise CompileError(done.stderr.strip() or
                            f"loom-compile exited with status {done.returncode}")
-    return load(output)
+    module = load(output)
+    if kept is not None:
+        # Kept for the next compile() of the same block: a copy renamed into
+        # place, so that another process never sees a partial file.
+        try:
+            os.makedirs(os.path.dirname(kept), exist_ok=True)
+            partial = f"{kept}.{os.getpid()}.{threading.get_ident()}.tmp"
+            shutil.copyfile(os.fspath(output), partial)
+            os.replace(partial, kept)
+        except OSError:
+            pass  # an unwritable cache only costs the next compilation
+    return module
 
 
 def synchronize(stream=None):

@@ -1,10 +1,14 @@
 """Fixtures of the package's tests: the blocks of blocks.mlir compiled once
 for the CPU."""
 import os
+import tempfile
 
 import pytest
 
-import loom
+# The tests keep their compiled modules apart from the user's cache.
+os.environ["LOOM_CACHE_DIR"] = tempfile.mkdtemp(prefix="loom-test-cache-")
+
+import loom  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

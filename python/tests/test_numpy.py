@@ -155,6 +155,59 @@ def test_compile_text_and_tiles(tmp_path):
     np.testing.assert_array_equal(again.twice(np.array([0.5, 1, 2], np.float32)), [1, 2, 4])
 
 
+def test_compile_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOOM_CACHE_DIR", str(tmp_path / "cache"))
+    text = ("func.func @inc(%x: tensor<2xf32>) -> tensor<2xf32> {\n"
+            "  %y = arith.addf %x, %x : tensor<2xf32>\n  return %y : tensor<2xf32>\n}\n")
+    loom.compile(text)
+    kept = list((tmp_path / "cache").glob("*.so"))
+    assert len(kept) == 1 and loom.cache_dir() == str(tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("*.tmp"))
+
+    # With loom-compile unable to run, the same block comes from the cache
+    # (also into an output file); another source, another option,
+    # cache=False or LOOM_CACHE=0 need the compiler.
+    def no_compiler(*args, **kwargs):
+        raise AssertionError("loom-compile ran")
+    real_run = subprocess.run
+    monkeypatch.setattr(subprocess, "run", no_compiler)
+    np.testing.assert_array_equal(loom.compile(text).inc(np.array([1, 2], np.float32)), [2, 4])
+    copy = loom.compile(text, output=str(tmp_path / "copy.so"))
+    np.testing.assert_array_equal(copy.inc(np.array([3, 4], np.float32)), [6, 8])
+    for kwargs in ({"cache": False}, {"fusion": False}, {"tiles": "attention=64x64"}):
+        with pytest.raises(AssertionError, match="loom-compile ran"):
+            loom.compile(text, **kwargs)
+    with pytest.raises(AssertionError, match="loom-compile ran"):
+        loom.compile(text.replace("addf", "mulf"))
+    monkeypatch.setenv("LOOM_CACHE", "0")
+    with pytest.raises(AssertionError, match="loom-compile ran"):
+        loom.compile(text)
+    monkeypatch.delenv("LOOM_CACHE")
+
+    # A kept module that no longer loads is compiled again and replaced.
+    monkeypatch.setattr(subprocess, "run", real_run)
+    kept[0].write_bytes(b"not a library")
+    again = loom.compile(text)
+    np.testing.assert_array_equal(again.inc(np.array([5, 6], np.float32)), [10, 12])
+    assert kept[0].read_bytes()[:4] == b"\x7fELF"
+
+
+def test_compile_cache_key(tmp_path):
+    # The key covers the source, every option and loom-compile's file: a
+    # rebuilt compiler (another size or time) is another key.
+    tool = tmp_path / "loom-compile"
+    tool.write_bytes(b"one")
+    key = loom._cache_key(str(tool), b"src", "cpu", "", True, None)
+    assert key == loom._cache_key(str(tool), b"src", "cpu", "", True, None)
+    others = {loom._cache_key(str(tool), b"src2", "cpu", "", True, None),
+              loom._cache_key(str(tool), b"src", "sm_90a", "", True, None),
+              loom._cache_key(str(tool), b"src", "cpu", "gemm=64x64", True, None),
+              loom._cache_key(str(tool), b"src", "cpu", "", False, None)}
+    tool.write_bytes(b"two, rebuilt")
+    others.add(loom._cache_key(str(tool), b"src", "cpu", "", True, None))
+    assert key not in others and len(others) == 5
+
+
 def test_load_errors(tmp_path):
     bogus = tmp_path / "bogus.so"
     bogus.write_bytes(b"not a library")
