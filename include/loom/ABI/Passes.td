@@ -44,6 +44,12 @@ def LoomReadOnlyEntryArgsPass
     repetitions see different inputs). This pass marks every tensor argument
     of every public function with a body `bufferization.writable = false`, so
     the bufferization copies instead. Runs on tensors, before bufferization.
+
+    ```mlir
+    func.func @f(%x: tensor<4xf32>) -> tensor<4xf32>
+    // becomes
+    func.func @f(%x: tensor<4xf32> {bufferization.writable = false}) -> tensor<4xf32>
+    ```
   }];
 }
 
@@ -63,6 +69,22 @@ def LoomFreshEntryResultsPass
     `memref.cast` of such an allocation counts as the allocation (it covers
     it contiguously and keeps its allocated pointer), so a kernel result
     reshaped back to the caller's shape is not copied.
+
+    ```mlir
+    func.func @f(%x: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>) {
+      %g = memref.get_global @c : memref<4xf32>
+      return %x, %g : memref<4xf32>, memref<4xf32>
+    }
+    // becomes
+    func.func @f(%x: memref<4xf32>) -> (memref<4xf32>, memref<4xf32>) {
+      %g = memref.get_global @c : memref<4xf32>
+      %a = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
+      memref.copy %x, %a : memref<4xf32> to memref<4xf32>
+      %b = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
+      memref.copy %g, %b : memref<4xf32> to memref<4xf32>
+      return %a, %b : memref<4xf32>, memref<4xf32>
+    }
+    ```
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
@@ -77,6 +99,12 @@ def LoomStridedCopyToLinalgPass
     This pass rewrites such copies into `linalg.copy`, which
     `convert-linalg-to-loops` turns into plain loops. Contiguous copies stay
     (they become `memcpy`).
+
+    ```mlir
+    memref.copy %s, %b : memref<4x4xf32, strided<[8, 1]>> to memref<4x4xf32>
+    // becomes
+    linalg.copy ins(%s : memref<4x4xf32, strided<[8, 1]>>) outs(%b : memref<4x4xf32>)
+    ```
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
@@ -93,6 +121,15 @@ def LoomBF16SelectAsI16Pass : Pass<"loom-bf16-select-as-i16"> {
     expansion, and selects in user code); this pass rewrites a select of
     bf16 (or vectors of bf16) into a select of the i16 bit patterns between
     `arith.bitcast`s, which fold away around constants and other bitcasts.
+
+    ```mlir
+    %s = arith.select %c, %a, %b : bf16
+    // becomes
+    %ai = arith.bitcast %a : bf16 to i16
+    %bi = arith.bitcast %b : bf16 to i16
+    %si = arith.select %c, %ai, %bi : i16
+    %s = arith.bitcast %si : i16 to bf16
+    ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
@@ -116,6 +153,19 @@ def LoomEntrySizeAssertsPass
     larger than 2^63 - 1 bytes (required at f.mlir:4:8)`. The size is
     computed with `arith.mului_extended`, no division, so every condition
     may be evaluated unconditionally.
+
+    ```mlir
+    func.func @f(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
+      // gains, for the argument (and likewise for each dynamic value):
+      %d = tensor.dim %x, %c0 : tensor<?x8xf32>
+      %n = arith.maxsi %d, %c1 : index          // 0 counts as 1
+      %n64 = arith.index_cast %n : index to i64
+      %lo, %hi = arith.mului_extended %c32_i64, %n64 : i64   // 8 x 4 bytes a row
+      // ok = (%hi == 0) and (%lo >= 0)
+      cf.assert %ok, "loom-size: argument 0: tensor<?x8xf32>"
+      ...
+    }
+    ```
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::cf::ControlFlowDialect",
@@ -154,6 +204,18 @@ def LoomEntryChecksPass : Pass<"loom-entry-checks", "::mlir::ModuleOp"> {
     with the same message are merged. Messages read like
     `f: argument 2 dimension 0 (?) must equal argument 0 dimension 1
     (required at f.mlir:3:8)`.
+
+    ```mlir
+    func.func @f(%x: tensor<?x?xf32>, %g: tensor<?xf32>) -> tensor<?x?xf32> {
+      %n = loom.rms_norm %x, %g : (tensor<?x?xf32>, tensor<?xf32>) -> tensor<?x?xf32>
+      return %n : tensor<?x?xf32>
+    }
+    // gains (after convert-loom-to-linalg and generate-runtime-verification)
+    llvm.mlir.global internal constant @__loom_check_f_0("f: argument 0 dimension 0 (?) must not be negative\00")
+    ...
+    llvm.mlir.global internal constant @__loom_check_f_3("f: argument 1 dimension 0 (?) must equal argument 0 dimension 1 (required at f.mlir:2:8)\00")
+    func.func private @__loom_check_f(%x0: index, %x1: index, %g0: index) -> !llvm.ptr
+    ```
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect",
