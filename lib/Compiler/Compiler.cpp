@@ -26,6 +26,7 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -278,16 +279,23 @@ compileParsed(ModuleOp module, const loom::CompileOptions &options,
   }
   std::string pipelineFailed = "the " + std::string(gpu ? "GPU" : "CPU") +
                                " pipeline failed on " + options.inputName;
+  for (PassManager *pm : {&graph, &kernels, &host, &binary})
+    pm->enableVerifier(options.verifyEach);
+  // Runs one stage; without verifyEach, the IR is verified once after it.
+  auto runStage = [&](PassManager &pm) {
+    return success(succeeded(pm.run(module)) &&
+                   (options.verifyEach || succeeded(mlir::verify(module))));
+  };
   timer.end("entry signatures and fusion report");
-  if (failed(graph.run(module)))
+  if (failed(runStage(graph)))
     return failHere(pipelineFailed);
   timer.end("loom pipeline");
   if (gpu) {
-    if (failed(kernels.run(module)))
+    if (failed(runStage(kernels)))
       return failHere(pipelineFailed);
     timer.end("kernels to LLVM dialect");
   }
-  if (failed(host.run(module)))
+  if (failed(runStage(host)))
     return failHere(pipelineFailed);
   timer.end("host to LLVM dialect");
   if (gpu) {
@@ -295,7 +303,7 @@ compileParsed(ModuleOp module, const loom::CompileOptions &options,
     // kernels too: its greedy rewrites fold and erase dead LLVM ops in them,
     // which the PTX shows (docs/compile-time.md), so the kernels cannot be
     // compiled before it, nor beside it on their own.
-    if (failed(binary.run(module)))
+    if (failed(runStage(binary)))
       return failHere(pipelineFailed);
     // gpu-module-to-binary records its NVPTX and ptxas times on the objects;
     // the rest is the kernels' translation to LLVM IR and its optimization.

@@ -82,6 +82,11 @@ static cl::opt<std::string>
                      "host architecture, so that the library runs on other "
                      "machines)"),
             cl::init(""), cl::cat(loomCategory));
+static cl::opt<bool> verifyEach(
+    "verify-each",
+    cl::desc("Verify the IR after every pass (for debugging a pass; by "
+             "default it is verified once after each stage of the pipeline)"),
+    cl::init(false), cl::cat(loomCategory));
 static cl::opt<bool> timePhases(
     "time-phases",
     cl::desc("Print the wall time of each phase of the compilation to stderr "
@@ -215,6 +220,7 @@ static int compile() {
   options.cudaPath = cudaPath;
   options.tiles = tilesList;
   options.fuse = !noFusion;
+  options.verifyEach = verifyEach;
   options.cpu = cpuName;
   options.inputName = inputFilename;
   std::optional<loom::EmitKind> emit = loom::parseEmitKind(emitKind);

@@ -67,6 +67,11 @@ struct CompileOptions {
   unsigned optLevel = 2;
   /// The name of the input in messages (compileFile uses the path).
   std::string inputName = "<module>";
+  /// Verify the IR after every pass, as loom-opt does (for debugging a
+  /// pass). By default it is verified once after each stage of the pipeline
+  /// (the loom pipeline, the kernels, the host, the binary): about 20% less
+  /// time for a GPU block (docs/compile-time.md).
+  bool verifyEach = false;
 };
 
 /// What a GPU module launches: distinct kernels and launch sites in host
