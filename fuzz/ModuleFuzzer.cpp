@@ -5,7 +5,8 @@
 // returns. It goes through loom::runtime::openModule, the part of
 // loomModuleLoad after dlopen (signature parser, target and device checks,
 // entry binding), for both devices, with symbols from a fake module that
-// lacks every loom_entry_<name> whose name ends in "_missing". A module that
+// lacks every loom_entry_<name> whose name ends in "_missing" (its
+// loom_module_input_hints returns the input too). A module that
 // loads is then used through the C API as a host program would: entries and
 // their types are listed and looked up, and every CPU entry is called with
 // buffers of its argument types, through a fake entry function that returns
@@ -79,9 +80,15 @@ const char *fakeEntry(void **args, int64_t numArgs) {
   return nullptr;
 }
 
+/// loom_module_input_hints: the loader keeps the text as it is (loom-run
+/// parses it), so the fuzz input serves as the hints too.
+const char *fakeInputHints() { return signatureText.c_str(); }
+
 void *lookup(const char *symbol) {
   if (std::strcmp(symbol, "loom_module_signature") == 0)
     return reinterpret_cast<void *>(&fakeSignature);
+  if (std::strcmp(symbol, "loom_module_input_hints") == 0)
+    return reinterpret_cast<void *>(&fakeInputHints);
   size_t n = std::strlen(symbol);
   const char suffix[] = "_missing";
   if (n >= sizeof(suffix) - 1 &&
@@ -145,6 +152,9 @@ void callEntry(const loomEntry *entry) {
 
 void useModule(loomModule *module) {
   LOOM_FUZZ_CHECK(std::strcmp(loomModuleSignature(module),
+                              signatureText.c_str()) == 0);
+  LOOM_FUZZ_CHECK(loomModuleInputHints(module) &&
+                  std::strcmp(loomModuleInputHints(module),
                               signatureText.c_str()) == 0);
   for (int64_t e = 0; e < loomModuleNumEntries(module); ++e) {
     const loomEntry *entry = loomModuleGetEntry(module, e);
