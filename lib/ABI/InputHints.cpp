@@ -6,7 +6,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -198,39 +198,47 @@ Value viewResult(Operation *op, Value operand) {
 
 } // namespace
 
-InputHint inputHint(func::FuncOp fn, unsigned index) {
-  if (fn.isExternal() || index >= fn.getNumArguments())
-    return {};
-  Type element = getElementTypeOrSelf(fn.getArgument(index).getType());
-  // The argument and its views; the first op in program order that uses
-  // one of them and is not itself a view decides.
-  llvm::SmallPtrSet<Value, 4> values;
-  values.insert(fn.getArgument(index));
-  InputHint hint;
+SmallVector<InputHint> inputHints(func::FuncOp fn) {
+  unsigned numArgs = fn.getNumArguments();
+  SmallVector<InputHint> hints(numArgs);
+  if (fn.isExternal())
+    return hints;
+  // Every argument and view of one, to the argument's index; one walk in
+  // program order: the first op that uses one of an argument's values and is
+  // not itself a view decides that argument's hint.
+  llvm::DenseMap<Value, unsigned> argumentOf;
+  for (unsigned i = 0; i < numArgs; ++i)
+    argumentOf[fn.getArgument(i)] = i;
+  SmallVector<bool> decided(numArgs, false);
   fn.walk<WalkOrder::PreOrder>([&](Operation *op) {
     for (Value operand : op->getOperands()) {
-      if (!values.contains(operand))
+      auto it = argumentOf.find(operand);
+      if (it == argumentOf.end() || decided[it->second])
         continue;
+      unsigned index = it->second;
       if (Value view = viewResult(op, operand)) {
-        values.insert(view);
-        return WalkResult::advance();
+        argumentOf.try_emplace(view, index);
+        continue;
       }
       if (op->getDialect() && isa<LoomDialect>(op->getDialect()))
-        hint = roleHint(op, operand);
-      return WalkResult::interrupt();
+        hints[index] = roleHint(op, operand);
+      decided[index] = true;
     }
-    return WalkResult::advance();
   });
-  // f8 values are drawn wider than [-1, 1): e4m3 has 3 mantissa bits, and
-  // qmatmul's scales above expect values about 4 wide.
-  if (hint.kind == InputHint::None && isa<Float8E4M3FNType>(element))
-    return spread(4.0);
-  // A float range for an integer argument, or the reverse, is no hint.
-  bool isFloat = isa<FloatType>(element);
-  if ((hint.kind == InputHint::Float) != isFloat &&
-      hint.kind != InputHint::None)
-    return {};
-  return hint;
+  for (unsigned i = 0; i < numArgs; ++i) {
+    Type element = getElementTypeOrSelf(fn.getArgument(i).getType());
+    InputHint &hint = hints[i];
+    // f8 values are drawn wider than [-1, 1): e4m3 has 3 mantissa bits, and
+    // qmatmul's scales above expect values about 4 wide.
+    if (hint.kind == InputHint::None && isa<Float8E4M3FNType>(element))
+      hint = spread(4.0);
+    // A float range for an integer argument, or the reverse, is no hint.
+    bool isFloat = isa<FloatType>(element);
+    if (hint.kind != InputHint::None &&
+        (hint.kind == InputHint::Float) != isFloat)
+      hint = InputHint();
+  }
+  return hints;
 }
 
 std::string formatInputHints(ModuleOp module, ArrayRef<EntrySignature> entries) {
@@ -241,8 +249,7 @@ std::string formatInputHints(ModuleOp module, ArrayRef<EntrySignature> entries) 
     if (!fn)
       continue;
     os << "entry " << entry.name << ":";
-    for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i) {
-      InputHint hint = inputHint(fn, i);
+    for (auto [i, hint] : llvm::enumerate(inputHints(fn))) {
       os << (i ? "; " : " ");
       switch (hint.kind) {
       case InputHint::None:

@@ -29,6 +29,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -74,8 +75,7 @@ struct loomModule {
   std::string path;
   std::string signatureText;
   ModuleSignature signature;
-  bool hasInputHints = false;
-  std::string inputHints; // loom_module_input_hints, if the module has it
+  std::optional<std::string> inputHints; // loom_module_input_hints
   loomDevice device = LOOM_DEVICE_CPU;
   std::vector<std::unique_ptr<loomEntry>> entries;
 };
@@ -337,10 +337,8 @@ loomModule *loom::runtime::openModule(const std::string &file,
   // random inputs.
   if (auto hintsFn =
           reinterpret_cast<SignatureFn>(lookup("loom_module_input_hints")))
-    if (const char *hints = hintsFn()) {
-      module->hasInputHints = true;
+    if (const char *hints = hintsFn())
       module->inputHints = hints;
-    }
   std::string error;
   if (!parseSignature(module->signatureText, module->signature, error)) {
     int abi = module->signature.abi;
@@ -542,8 +540,8 @@ const char *loomModuleSignature(const loomModule *module) {
 }
 
 const char *loomModuleInputHints(const loomModule *module) {
-  return module && module->hasInputHints ? module->inputHints.c_str()
-                                         : nullptr;
+  return module && module->inputHints ? module->inputHints->c_str()
+                                      : nullptr;
 }
 
 const char *loomModuleTarget(const loomModule *module) {

@@ -37,11 +37,11 @@ struct InputHint {
   double lo = 0, hi = 0;
 };
 
-/// The hint of argument `index` of the tensor-level entry `fn`: the role of
+/// The hint of every argument of the tensor-level entry `fn`: the role of
 /// its first use by a loom op, looking through reshapes, casts and
 /// transposes (e.g. `qlinear`'s scales, `rms_norm`'s gain, `paged_attention`'s
 /// block table). None where no role applies or a size it needs is dynamic.
-InputHint inputHint(mlir::func::FuncOp fn, unsigned index);
+llvm::SmallVector<InputHint> inputHints(mlir::func::FuncOp fn);
 
 /// The text returned by `loom_module_input_hints`: one line per entry,
 /// `entry NAME: H; H; ...` with one hint per argument, each `-`, `f LO HI`,
