@@ -567,6 +567,25 @@ def _w4a16(M, N=8192, K=8192, g=128):
     }
 
 
+def _llama_gemm(entry, work, M, N, K, residual):
+    return {
+        "module": "timing_llama_gemms", "entry": entry, "work": work,
+        "shapes": f"M={M} N={N} K={K} bf16" + (", + residual" if residual else ""),
+        "flops": 2 * M * N * K, "rate": BF16_FLOPS,
+        "bytes": (M * K + N * K + M * N * (2 if residual else 1)) * 2,
+        "peers": ("gemm", M, N, K, residual), "peer_keys": None,
+    }
+
+
+# The Llama layer's GEMM launches (timing/llama_gemms.mlir).
+_LLAMA_GEMMS = [
+    ("t_llama_qkv", "Llama QKV (3 siblings)", 2048, 3072, 2048, False),
+    ("t_llama_o_proj", "Llama o_proj + residual", 2048, 2048, 2048, True),
+    ("t_llama_gate_up", "Llama gate/up + SiLU*up", 2048, 11264, 2048, False),
+    ("t_llama_down", "Llama down + residual", 2048, 2048, 5632, True),
+]
+
+
 def _decode(Bd, Skv, Hq=32, Hkv=8, Dd=128, entry=None, work="decode attention", read=None, peer_skv=None):
     # The floor is the cache read (peers.decode_attention_peers); the FLOPs
     # of one token are 4 * Hq * Skv * D a sequence. `read`: the keys a
@@ -608,6 +627,7 @@ TIMING = [
      "flops": int(ATTN_FLOPS * _band_density), "rate": BF16_FLOPS, "bytes": 4 * B * H * S * D * 2,
      "peers": ("block_sparse",), "peer_keys": None, "special": {3: band_layout(BAND)}},
     _w4a16(1), _w4a16(16), _w4a16(128),
+    *[_llama_gemm(*g) for g in _LLAMA_GEMMS],
     {"module": "timing_qmatmul", "entry": "t_int8_gemm", "work": "W8A8 int8 GEMM",
      "shapes": "8192^3 i8 -> bf16", "flops": 2 * 8192 ** 3, "rate": INT8_FP8_FLOPS,
      "bytes": 2 * 8192 * 8192 + 8192 * 8192 * 2, "peers": ("int8_fp8",), "peer_keys": ["int8_int_mm", "bf16_cublas"]},
@@ -721,6 +741,21 @@ class Peers:
                 x = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
                 w = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
                 r = {"bf16_cublas": p.time_ms(lambda: x @ w.t())}
+            elif kind == "gemm":
+                # cuBLAS on the same M, N, K (bf16, w [N, K] as torch's
+                # Linear stores it); with a residual, addmm (one call, beta
+                # 1), as torch.compile's Llama layer calls it. A gated pair
+                # is timed as one product of width N (its SiLU and product
+                # not included: a lower bound for the peer).
+                _, m, n, k, residual = spec
+                x = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
+                w = torch.randn(n, k, device="cuda", dtype=torch.bfloat16)
+                if residual:
+                    res = torch.randn(m, n, device="cuda", dtype=torch.bfloat16)
+                    r = {"bf16_cublas": p.time_ms(lambda: torch.addmm(res, x, w.t()))}
+                else:
+                    r = {"bf16_cublas": p.time_ms(lambda: x @ w.t())}
+                del x, w
             elif kind == "rms_norm":
                 x = torch.randn(16384, 8192, device="cuda", dtype=torch.bfloat16)
                 g = torch.randn(8192, device="cuda", dtype=torch.bfloat16)

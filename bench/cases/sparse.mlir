@@ -62,3 +62,27 @@ func.func @sel_then_bsa_blocks16(%q: tensor<1x4x200x64xbf16>, %k: tensor<1x2x200
   %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 16 : i64, block_k = 16 : i64, causal} : (tensor<1x4x200x64xbf16>, tensor<1x2x200x64xbf16>, tensor<1x2x200x64xbf16>, tensor<1x4x13x13xi1>) -> tensor<1x4x200x64xbf16>
   return %o : tensor<1x4x200x64xbf16>
 }
+
+// Block-sparse on the wgmma kernel (sm_90a; issue 14): block_q a multiple of
+// 128 and key tiles that divide block_k. Ragged S, GQA, causal, Skv != Sq,
+// a broadcast layout, softcap, f16, D 96 (two panels) with the lse, D 256
+// with 64-key tiles, block_q 256.
+func.func @bsa_wgmma_causal_gqa_ragged(%q: tensor<1x4x333x64xbf16>, %k: tensor<1x2x333x64xbf16>, %v: tensor<1x2x333x64xbf16>, %l: tensor<1x4x3x6xi1>) -> tensor<1x4x333x64xbf16> {
+  %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 128 : i64, block_k = 64 : i64, causal} : (tensor<1x4x333x64xbf16>, tensor<1x2x333x64xbf16>, tensor<1x2x333x64xbf16>, tensor<1x4x3x6xi1>) -> tensor<1x4x333x64xbf16>
+  return %o : tensor<1x4x333x64xbf16>
+}
+
+func.func @bsa_wgmma_f16_softcap_cross(%q: tensor<2x2x300x128xf16>, %k: tensor<2x2x500x128xf16>, %v: tensor<2x2x500x128xf16>, %l: tensor<1x1x3x4xi1>) -> tensor<2x2x300x128xf16> {
+  %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 128 : i64, block_k = 128 : i64, softcap = 30.0 : f32} : (tensor<2x2x300x128xf16>, tensor<2x2x500x128xf16>, tensor<2x2x500x128xf16>, tensor<1x1x3x4xi1>) -> tensor<2x2x300x128xf16>
+  return %o : tensor<2x2x300x128xf16>
+}
+
+func.func @bsa_wgmma_d96_causal_lse(%q: tensor<1x2x256x96xbf16>, %k: tensor<1x1x384x96xbf16>, %v: tensor<1x1x384x96xbf16>, %l: tensor<1x2x1x3xi1>) -> (tensor<1x2x256x96xbf16>, tensor<1x2x256xf32>) {
+  %o, %lse = loom.block_sparse_attention %q, %k, %v, %l {block_q = 256 : i64, block_k = 128 : i64, causal} : (tensor<1x2x256x96xbf16>, tensor<1x1x384x96xbf16>, tensor<1x1x384x96xbf16>, tensor<1x2x1x3xi1>) -> (tensor<1x2x256x96xbf16>, tensor<1x2x256xf32>)
+  return %o, %lse : tensor<1x2x256x96xbf16>, tensor<1x2x256xf32>
+}
+
+func.func @bsa_wgmma_d256(%q: tensor<1x2x200x256xbf16>, %k: tensor<1x2x200x256xbf16>, %v: tensor<1x2x200x256xbf16>, %l: tensor<1x2x2x4xi1>) -> tensor<1x2x200x256xbf16> {
+  %o = loom.block_sparse_attention %q, %k, %v, %l {block_q = 128 : i64, block_k = 64 : i64} : (tensor<1x2x200x256xbf16>, tensor<1x2x200x256xbf16>, tensor<1x2x200x256xbf16>, tensor<1x2x2x4xi1>) -> tensor<1x2x200x256xbf16>
+  return %o : tensor<1x2x200x256xbf16>
+}

@@ -111,16 +111,65 @@ func.func @dynamic_causal_lse(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>
 // -----
 
 // Forms the wgmma kernel does not take keep the flash kernel alone: a short
-// static query (64 rows), a block-sparse layout.
+// static query (64 rows), a block-sparse layout whose query blocks (64)
+// are smaller than the wgmma kernel's 128-row CTAs.
 // CHECK-LABEL: func.func @flash_only
 // CHECK-NOT:   wgmma
 // CHECK:       return
 func.func @flash_only(%q: tensor<1x4x256x128xbf16>, %k: tensor<1x4x256x128xbf16>, %v: tensor<1x4x256x128xbf16>,
-                      %qs: tensor<1x4x64x128xbf16>, %layout: tensor<1x1x2x2xi1>)
+                      %qs: tensor<1x4x64x128xbf16>, %layout: tensor<1x1x4x2xi1>)
     -> (tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>) {
   %c = loom.attention %qs, %k, %v : (tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>) -> tensor<1x4x64x128xbf16>
-  %d = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 128 : i64, block_k = 128 : i64} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x1x2x2xi1>) -> tensor<1x4x256x128xbf16>
+  %d = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 64 : i64, block_k = 128 : i64} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x1x4x2xi1>) -> tensor<1x4x256x128xbf16>
   return %c, %d : tensor<1x4x64x128xbf16>, tensor<1x4x256x128xbf16>
+}
+
+// -----
+
+// Block-sparse with block_q a multiple of 128 takes the wgmma kernel, its
+// key tiles a divisor of block_k (64 here, for D 128). The launch adds the
+// visible-tile list (4 bytes a key tile of Skv, plus the count) to the
+// shared memory and keeps the flash kernel where that exceeds the chip's
+// 227 KiB; the layout, block_q and block_k come last. In the kernel, warp 0
+// reads one layout entry a lane for 32 key tiles at a time, votes, and
+// writes the set tiles' indices at their ballot rank; after the block's
+// barrier every warpgroup reads the count, and the producer loads the
+// listed tiles only.
+// CHECK-LABEL: func.func @sparse
+// CHECK:       %[[LIST:.*]] = arith.addi %{{.*}}, %c4{{.*}} : index
+// CHECK:       %[[SMEM:.*]] = arith.addi %c99328, %[[LIST]] : index
+// CHECK:       %[[FITS:.*]] = arith.cmpi ule, %[[SMEM]], %c232448 : index
+// CHECK:       %[[OK:.*]] = arith.andi %{{.*}}, %[[FITS]] : i1
+// CHECK:       scf.if %[[OK]] {
+// CHECK:         %[[BYTES:.*]] = arith.index_cast %[[SMEM]] : index to i32
+// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_wgmma_bf16_d128_m128_n64_s2_r24x240_causal_pscale_sparse_pp blocks in ({{.*}}) threads in ({{.*}}) dynamic_shared_memory_size %[[BYTES]] args({{.*}}, %{{.*}} : f32, %{{.*}} : memref<?x?x?x?xi1>, %c128{{.*}} : index, %c64{{.*}} : index)
+// CHECK:       } else {
+// CHECK:         gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_causal_pscale_sparse blocks
+// CHECK:       gpu.func @loom_attention_wgmma_bf16_d128_m128_n64_s2_r24x240_causal_pscale_sparse_pp(
+// CHECK-SAME:    %{{.*}}: f32, %{{.*}}: memref<?x?x?x?xi1>, %{{.*}}: index, %{{.*}}: index)
+// CHECK:         %[[TL:.*]] = memref.view %{{.*}}[%{{.*}}][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<65536xi32, #gpu.address_space<workgroup>>
+// CHECK:         scf.for {{.*}} iter_args(%[[COUNT:.*]] = %{{.*}}) -> (i32) {
+// CHECK:           memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<?x?x?x?xi1>
+// CHECK:           %[[MASK:.*]] = nvvm.vote.sync  ballot %c-1_i32, %{{.*}} -> i32
+// CHECK:           llvm.intr.ctpop
+// CHECK:           llvm.intr.ctpop(%[[MASK]])
+// CHECK:           memref.store %{{.*}}, %[[TL]][%{{.*}}] : memref<65536xi32, #gpu.address_space<workgroup>>
+// CHECK:         memref.store %{{.*}}, %[[TL]][%c0{{.*}}]
+// CHECK:         gpu.barrier
+// CHECK:         memref.load %[[TL]][%c0{{.*}}]
+// CHECK:         nvvm.setmaxregister  decrease 24
+// CHECK:         scf.for
+// CHECK:           memref.load %[[TL]]
+// CHECK:           nvgpu.tma.async.load
+// PTX: .entry loom_attention_wgmma_bf16_d128_m128_n64_s2_r24x240_causal_pscale_sparse_pp(
+// PTX: vote.sync.ballot.b32
+// PTX: popc.b32
+// SM80-LABEL: func.func @sparse
+// SM80-NOT:   wgmma
+// SM80:       return
+func.func @sparse(%q: tensor<1x4x256x128xbf16>, %k: tensor<1x4x256x128xbf16>, %v: tensor<1x4x256x128xbf16>, %layout: tensor<1x1x2x4xi1>) -> tensor<1x4x256x128xbf16> {
+  %d = loom.block_sparse_attention %q, %k, %v, %layout {block_q = 128 : i64, block_k = 64 : i64, causal} : (tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x1x2x4xi1>) -> tensor<1x4x256x128xbf16>
+  return %d : tensor<1x4x256x128xbf16>
 }
 
 // -----

@@ -270,7 +270,7 @@ selectHopper(const AttentionOperands &a,
              const loom::gpu::AttentionKernelConfig &c,
              const loom::gpu::Target &target) {
   if (!target.hasWgmma() || !target.hasTma() || target.attention ||
-      a.serving || c.sparse || c.ropeQ || c.ropeK)
+      a.serving || c.ropeQ || c.ropeK)
     return std::nullopt;
   auto qType = cast<RankedTensorType>(a.q.getType());
   if (!qType.isDynamicDim(2) && qType.getDimSize(2) <= 64)
@@ -287,6 +287,11 @@ selectHopper(const AttentionOperands &a,
   h.softcap = c.softcap;
   if (c.window)
     h.windows = {static_cast<int64_t>(*a.window)};
+  // Block-sparse: a CTA's 128 rows must lie in one query block and a key
+  // tile in one key block.
+  h.sparse = c.sparse;
+  if (c.sparse && a.blockQ % h.blockM() != 0)
+    return std::nullopt;
   // The first key tile of these where S, O and P fit the consumers' 240
   // registers and the stages the shared memory
   // (HopperAttentionConfig::check): 128 keys up to D 128; 192 for D 64 not
@@ -305,6 +310,8 @@ selectHopper(const AttentionOperands &a,
     tiles = {128, 80, 64};
   for (int64_t blockN : tiles) {
     h.blockN = blockN;
+    if (c.sparse && a.blockK % blockN != 0)
+      continue;
     if (h.check().empty() &&
         h.sharedMemoryBytes() <= target.sharedMemoryBytes)
       return h;
@@ -378,7 +385,7 @@ void launchWgmma(OpBuilder &b, Location loc, ModuleOp module,
                  SymbolRefAttr kernel,
                  const loom::gpu::HopperAttentionConfig &h, Value qv, Value kv,
                  Value vv, Value ov, ValueRange extra, Value batch,
-                 Value heads, Value sq) {
+                 Value heads, Value sq, Value smemBytes = {}) {
   SmallVector<Value> args{
       tensorMap4D(b, loc, module, qv, h.blockM(), h.elementType),
       tensorMap4D(b, loc, module, kv, h.blockN, h.elementType),
@@ -391,8 +398,16 @@ void launchWgmma(OpBuilder &b, Location loc, ModuleOp module,
   Value heads1 = arith::MaxUIOp::create(
       b, loc, arith::MulIOp::create(b, loc, batch, heads), one);
   Value grid = arith::MulIOp::create(b, loc, heads1, tiles);
-  Value smem = arith::ConstantOp::create(
-      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(h.sharedMemoryBytes())));
+  // Static, or (block-sparse) the rings plus the visible-tile list.
+  Value smem =
+      smemBytes
+          ? arith::IndexCastOp::create(b, loc, b.getI32Type(), smemBytes)
+                .getResult()
+          : arith::ConstantOp::create(
+                b, loc,
+                b.getI32IntegerAttr(
+                    static_cast<int32_t>(h.sharedMemoryBytes())))
+                .getResult();
   mlir::gpu::LaunchFuncOp::create(
       b, loc, kernel, mlir::gpu::KernelDim3{grid, one, one},
       mlir::gpu::KernelDim3{indexConst(b, loc, h.threads()), one, one}, smem,
@@ -420,7 +435,8 @@ LogicalResult
 rewrite(Operation *op, const AttentionOperands &a,
         const loom::gpu::AttentionKernelConfig &c, ModuleOp module,
         const FusedViews *views = nullptr,
-        const std::optional<loom::gpu::HopperAttentionConfig> &hopper = {}) {
+        const std::optional<loom::gpu::HopperAttentionConfig> &hopper = {},
+        int64_t sharedMemoryLimit = 0) {
   Location loc = op->getLoc();
   OpBuilder b(op);
   auto rType = cast<RankedTensorType>(op->getResult(0).getType());
@@ -503,6 +519,23 @@ rewrite(Operation *op, const AttentionOperands &a,
       return failure();
     Value qv = args[0], kv = args[1], vv = args[2], ov = args[3];
     Value ok = tmaCanRead(b, loc, {qv, kv, vv});
+    // Block-sparse: the list of visible key tiles needs shared memory by
+    // Skv; where the chip has too little, the flash kernel runs.
+    Value smemBytes;
+    if (hopper->sparse) {
+      smemBytes = indexConst(b, loc, hopper->sharedMemoryBytes());
+      Value keyTiles = loom::gpu::ceilDiv(
+          b, loc, memref::DimOp::create(b, loc, kv, 2), hopper->blockN);
+      Value list = arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(b, loc, keyTiles, indexConst(b, loc, 4)),
+          indexConst(b, loc, 4));
+      smemBytes = arith::AddIOp::create(b, loc, smemBytes, list);
+      Value fits = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ule, smemBytes,
+          indexConst(b, loc, sharedMemoryLimit));
+      ok = arith::AndIOp::create(b, loc, ok, fits);
+    }
     auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&choice.getThenRegion().front());
@@ -511,8 +544,10 @@ rewrite(Operation *op, const AttentionOperands &a,
       extra.push_back(softcapValue);
     if (hopper->lse)
       extra.push_back(args.back());
+    if (hopper->sparse)
+      extra.append({args[4], args[5], args[6]}); // layout, block_q, block_k
     launchWgmma(b, loc, module, *wgmma, *hopper, qv, kv, vv, ov, extra, batch,
-                heads, sq);
+                heads, sq, smemBytes);
     b.setInsertionPointToStart(&choice.getElseRegion().front());
     launchFlash();
   } else {
@@ -686,7 +721,8 @@ LogicalResult loom::rewriteAttentionOps(ModuleOp module,
       continue;
     }
     if (failed(rewrite(op, a, **config, module, /*views=*/nullptr,
-                       selectHopper(a, **config, target))))
+                       selectHopper(a, **config, target),
+                       target.sharedMemoryBytes)))
       return failure();
   }
   return success();
@@ -810,7 +846,7 @@ FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
       views.ropeTables.push_back(loom::gpu::bufferOf(b, loc, rope.getSin()));
     }
   if (failed(rewrite(op, a, c, op->getParentOfType<ModuleOp>(), &views,
-                     selectHopper(a, c, target))))
+                     selectHopper(a, c, target), target.sharedMemoryBytes)))
     return failure();
   // The layout changes and RoPEs are dead now, the attention op included
   // (launchPerHead erased the last op of the result's chain).

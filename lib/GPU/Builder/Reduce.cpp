@@ -3,6 +3,8 @@
 #include "loom/GPU/Builder/Reduce.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 using namespace mlir;
 
@@ -28,6 +30,17 @@ Value warpAllReduce(KernelBuilder &b, Value v, ReduceKind kind, int64_t lanes,
     for (int64_t d = 1; d < lanes; d *= 2)
       step(d);
   return v;
+}
+
+WarpCount warpCount(KernelBuilder &b, Value keep, Value lane) {
+  Value mask = NVVM::VoteSyncOp::create(b, b.getI32Type(), b.i32(-1), keep,
+                                        NVVM::VoteSyncKind::ballot);
+  Value lane32 = b.indexCast(b.getI32Type(), lane);
+  Value lower = b.sub(b.shl(b.i32(1), lane32), b.i32(1));
+  WarpCount count;
+  count.below = LLVM::CtPopOp::create(b, b.andi(mask, lower));
+  count.total = LLVM::CtPopOp::create(b, mask);
+  return count;
 }
 
 Value blockAllReduce(KernelBuilder &b, Value v, ReduceKind kind, Value tid,

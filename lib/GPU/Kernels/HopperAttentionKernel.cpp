@@ -38,6 +38,12 @@
 // block j, columns 8j + 2(l%4) + {0, 1}; a row's values lie in the 4 lanes
 // of a quad, so row reductions are two xor shuffles.
 //
+// Block-sparse (`sparse`): before the pipeline starts, warp 0 reads the
+// layout row of the CTA's query block for each key tile below the causal
+// end and compacts the visible ones (ballot + popc) into a list in shared
+// memory after the rings; the producer and the consumers walk that list
+// instead of every tile, so the cost follows the true blocks.
+//
 // Rows of Q past Sq and keys past Skv are zero-filled by the TMA (the maps
 // are 4-D, [B, H, S, D], so a box never reads the next head's rows); such
 // keys are masked, such rows are not stored.
@@ -71,7 +77,7 @@ struct Generator {
 
   // Arguments.
   Value qMapPtr, kMapPtr, vMapPtr, q, k, v, o, scale, softcapArg, sinkArg,
-      lseArg;
+      lseArg, layoutArg, blockQArg, blockKArg;
   // Prologue values.
   Value tid, wg, wgTid, warp, lane, smem, base, pad, barriers;
   Value bIdx, h, kvh, sq, skv, q0, offset, ne, sl2;
@@ -80,6 +86,9 @@ struct Generator {
   // With a window: head h's window (0: none), the sink tiles and the first
   // window tile after them (tileOf).
   Value win, sinkTiles, start;
+  // Block-sparse: the list of visible key tiles in shared memory (slot 0
+  // the count, slot 1 + i the i-th visible tile).
+  Value tileList;
   // A consumer thread's two query rows and its lane in the quad.
   Value rows[2], t4;
 
@@ -116,6 +125,9 @@ struct Generator {
   /// The key tile of iteration `it`: every tile without a window, else the
   /// sink tiles and then the window's.
   Value tileOf(Value it) {
+    if (c.sparse)
+      return b.indexCast(b.getIndexType(),
+                         b.load(tileList, {b.addConst(it, 1)}));
     if (c.windows.empty())
       return it;
     return b.select(b.slt(it, sinkTiles), it,
@@ -482,6 +494,11 @@ struct Generator {
       sinkArg = b.arg(arg++);
     if (c.lse)
       lseArg = b.arg(arg++);
+    if (c.sparse) {
+      layoutArg = b.arg(arg++);
+      blockQArg = b.arg(arg++);
+      blockKArg = b.arg(arg++);
+    }
 
     tid = b.threadId();
     wg = b.divu(tid, b.idx(128));
@@ -558,8 +575,50 @@ struct Generator {
       }
       fenceBarrierInit(b);
     });
+    if (c.sparse)
+      compactVisibleTiles(b.select(live, hiTiles, b.idx(0)));
     b.barrier();
+    if (c.sparse)
+      ne = b.indexCast(b.getIndexType(), b.load(tileList, {b.idx(0)}));
     b.ifThenElse(b.eq(wg, b.idx(0)), [&] { producer(); }, [&] { consumer(); });
+  }
+
+  /// Block-sparse: warp 0 writes the key tiles below `tiles` whose layout
+  /// bit is set, in order, to the list (32 tiles a step: one layout read a
+  /// lane, a ballot), and their count to slot 0. The caller's barrier
+  /// publishes the list.
+  void compactVisibleTiles(Value tiles) {
+    int64_t listAt = c.qBytes() + c.stages * (c.kTileBytes() + c.vTileBytes());
+    // Any static length: the launch allocates listBytes(ceil(Skv / blockN)).
+    tileList = b.view(smem, b.addConst(pad, listAt),
+                      sharedMemRefType({1 << 16}, b.getI32Type()));
+    Value lb = b.select(b.eq(b.dim(layoutArg, 0), b.idx(1)), b.idx(0), bIdx);
+    Value lh = b.select(b.eq(b.dim(layoutArg, 1), b.idx(1)), b.idx(0), h);
+    Value qBlock = b.divu(q0, blockQArg);
+    b.ifThen(b.ult(tid, b.idx(32)), [&] {
+      Value count = b.forLoop(
+          b.idx(0), tiles, b.idx(32), ValueRange{b.i32(0)},
+          [&](Value first, ValueRange carried) {
+            Value m = b.add(first, lane);
+            Value in = b.ult(m, tiles);
+            Value keep = b.ifThenElse(
+                in, b.getI1Type(),
+                [&] {
+                  Value kBlock = b.divu(b.mul(m, b.idx(c.blockN)), blockKArg);
+                  return b.load(layoutArg, {lb, lh, qBlock, kBlock});
+                },
+                [&] { return b.i1(false); });
+            WarpCount vote = warpCount(b, keep, lane);
+            b.ifThen(keep, [&] {
+              Value slot = b.add(b.add(carried[0], vote.below), b.i32(1));
+              b.store(b.indexCast(b.getI32Type(), m), tileList,
+                      {b.indexCast(b.getIndexType(), slot)});
+            });
+            return Values{b.add(carried[0], vote.total)};
+          })[0];
+      b.ifThen(b.eq(lane, b.idx(0)),
+               [&] { b.store(count, tileList, {b.idx(0)}); });
+    });
   }
 };
 
@@ -578,6 +637,8 @@ std::string HopperAttentionConfig::check() const {
     return "at least two stages";
   if (std::string why = checkWindows(windows, sink, causal); !why.empty())
     return why;
+  if (sparse && (!windows.empty() || sinkLogits))
+    return "the block-sparse form takes no window, sink or sink logits";
   if (producerRegisters % 8 || consumerRegisters % 8 ||
       producerRegisters < 24 || consumerRegisters > 256)
     return "register budgets must be multiples of 8 in [24, 256]";
@@ -612,6 +673,8 @@ std::string HopperAttentionConfig::kernelName() const {
     name += "_lse";
   if (strided)
     name += "_strided";
+  if (sparse)
+    name += "_sparse";
   if (pingPong)
     name += "_pp";
   return name;
@@ -642,6 +705,11 @@ buildHopperAttentionKernel(ModuleOp module, Location loc,
     sig.arguments.push_back(dynamicMemRefType(1, Float32Type::get(ctx)));
   if (c.lse)
     sig.arguments.push_back(dynamicMemRefType(3, Float32Type::get(ctx)));
+  if (c.sparse) {
+    sig.arguments.push_back(
+        dynamicMemRefType(4, IntegerType::get(ctx, 1)));
+    sig.arguments.append(2, IndexType::get(ctx));
+  }
   sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
   return getOrBuildKernel(module, loc, c.kernelName(), sig,
                           [&](KernelBuilder &b) { Generator(c, b).run(); });

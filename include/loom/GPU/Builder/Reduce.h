@@ -27,6 +27,15 @@ mlir::Value blockAllReduce(KernelBuilder &b, mlir::Value v, ReduceKind kind,
                            mlir::Value tid, int64_t warps,
                            mlir::Value scratch);
 
+/// A warp's vote on the i1 `keep` of each lane (every lane of the warp must
+/// reach it): `below`, how many lanes under this one (`lane`, an index)
+/// keep, the slot of this lane's item in a compacted list, and `total`, how
+/// many lanes keep; both i32. `vote.sync.ballot` and two `popc`.
+struct WarpCount {
+  mlir::Value below, total;
+};
+WarpCount warpCount(KernelBuilder &b, mlir::Value keep, mlir::Value lane);
+
 /// The natural log-sum-exp of an online-softmax row from its running max
 /// `mLog2` (in log2 units) and running sum `l` of exp2(x - m):
 /// ln(2) * (m + lg2(l)), or -inf for a row without visible key (l = 0).

@@ -63,6 +63,15 @@ struct HopperAttentionConfig {
   /// AttentionKernelConfig: a fusion group's layout changes are read and
   /// written in place (the tensor maps carry the strides).
   bool strided = false;
+  /// Block-sparse (loom.block_sparse_attention): key j is visible to row i
+  /// only where layout[lb, lh, i / blockQ, j / blockK] is set (lb, lh: 0 for
+  /// a broadcast dimension of size 1). blockQ must be a multiple of
+  /// blockM() (a CTA lies in one query block) and blockK of blockN (a key
+  /// tile in one key block): the launch chooses the kernel only then. Warp
+  /// 0 compacts the CTA's visible key tiles into a list in shared memory
+  /// (listBytes() past sharedMemoryBytes()) before the pipeline starts;
+  /// the producer and the consumers walk that list.
+  bool sparse = false;
   /// The consumer warpgroups take turns on the tensor cores (named
   /// barriers): one's softmax runs while the other's products do.
   bool pingPong = true;
@@ -99,6 +108,10 @@ struct HopperAttentionConfig {
   int64_t sharedMemoryBytes() const {
     return 1024 + qBytes() + stages * (kTileBytes() + vTileBytes());
   }
+  /// With `sparse`: the bytes of the visible-tile list for `keyTiles` key
+  /// tiles (ceil(Skv / blockN)): a count and one i32 a tile, placed after
+  /// the rings; the launch adds them to sharedMemoryBytes().
+  static int64_t listBytes(int64_t keyTiles) { return 4 * (1 + keyTiles); }
   /// Why the kernel cannot be built ("" if it can).
   std::string check() const;
   /// A name that encodes every choice above.
@@ -119,9 +132,13 @@ struct HopperAttentionConfig {
 ///   softcap c                           f32                 (softcap only)
 ///   sink logits [Hq]                    memref<?xf32>       (sinkLogits only)
 ///   lse [B, Hq, Sq]                     memref<?x?x?xf32>   (lse only)
+///   layout [Lb, Lh, NQB, NKB], block_q, block_k
+///                                       memref<?x?x?x?xi1>, index, index
+///                                                           (sparse only)
 ///
 /// Launch: grid (max(B * Hq, 1) * T, 1, 1) with T = max(ceil(Sq / blockM),
-/// 1), block (threads, 1, 1), dynamic shared memory sharedMemoryBytes().
+/// 1), block (threads, 1, 1), dynamic shared memory sharedMemoryBytes()
+/// (plus listBytes(ceil(Skv / blockN)) with `sparse`).
 /// Block x is t * T + (T - 1 - tile) for (b, h) = (t / Hq, t % Hq): query
 /// tiles fastest, so that resident CTAs share K and V in L2.
 mlir::FailureOr<mlir::SymbolRefAttr>
