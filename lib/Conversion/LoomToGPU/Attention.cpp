@@ -39,6 +39,12 @@
 // MEASURED on H100, 2026-12-05 (B4 H16 S4096 D128 bf16): dense 0.864 ms,
 // causal 0.505 ms (cuDNN 0.820, 0.480; FA2 1.714, 0.902); docs/perf.md.
 //
+// block_sparse_attention on sm_90a takes the same wgmma kernel where
+// block_q is a multiple of 128 (a CTA in one query block) and one of its
+// key tile sizes divides block_k: the kernel compacts the CTA's visible key
+// tiles into a list in shared memory first, whose bytes the launch adds
+// (the flash kernel runs where the total passes the chip's limit).
+//
 // loom.attention with sinks, per-head windows or sink logits (issue 16's
 // serving forms) on sm_90a takes the same wgmma kernel
 // (selectHopperOnly, rewriteHopperOrGeneric): the kernel visits only the
