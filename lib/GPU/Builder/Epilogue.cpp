@@ -77,5 +77,42 @@ Value applyEpilogue(KernelBuilder &b, const std::vector<EpilogueStep> &epilogue,
   return v;
 }
 
+std::array<Value, 2>
+applyEpiloguePair(KernelBuilder &b, const std::vector<EpilogueStep> &epilogue,
+                  const std::vector<int> &argumentIndex, std::array<Value, 2> v,
+                  Value row, Value col) {
+  for (size_t i = 0; i < epilogue.size(); ++i) {
+    std::array<Value, 2> operand;
+    if (epilogue[i].takesTensor()) {
+      Value tensor = b.arg(argumentIndex[i]);
+      Type element = cast<MemRefType>(tensor.getType()).getElementType();
+      int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+      Value pair = b.vectorLoad(VectorType::get({2}, element), tensor,
+                                {row, col}, 2 * bytes);
+      for (int j = 0; j < 2; ++j)
+        operand[j] = b.toF32(b.extract(pair, j));
+    }
+    for (int j = 0; j < 2; ++j)
+      v[j] = applyEpilogueStep(b, epilogue[i], v[j], operand[j]);
+  }
+  return v;
+}
+
+Value epilogueTensorsAligned(KernelBuilder &b,
+                             const std::vector<EpilogueStep> &epilogue,
+                             const std::vector<int> &argumentIndex) {
+  Value ok = b.i1(true);
+  for (size_t i = 0; i < epilogue.size(); ++i) {
+    if (!epilogue[i].takesTensor())
+      continue;
+    Value tensor = b.arg(argumentIndex[i]);
+    Type element = cast<MemRefType>(tensor.getType()).getElementType();
+    int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+    Value misaligned = b.remu(b.alignedPointer(tensor), b.idx(2 * bytes));
+    ok = b.andi(ok, b.eq(misaligned, b.idx(0)));
+  }
+  return ok;
+}
+
 } // namespace gpu
 } // namespace loom

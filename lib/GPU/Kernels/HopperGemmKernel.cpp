@@ -286,14 +286,37 @@ struct Generator {
     return applyEpilogue(b, c.epilogue, epilogueArgs, v, row, col);
   }
 
+  /// finish() of the column pair (col, col + 1) at elements i, i + 1, the
+  /// epilogue's tensor operands read as pairs.
+  std::array<Value, 2> finishPair(const Tile &tile, Value acc, int64_t i,
+                                  Value row, Value col) {
+    std::array<Value, 2> v;
+    for (int j = 0; j < 2; ++j) {
+      Value cj = b.addConst(col, j);
+      v[j] = product(tile, acc, 0, i + j, row, cj);
+      if (c.gate) {
+        Value act = applyEpilogueStep(b, EpilogueStep{*c.gate, ""}, v[j]);
+        v[j] = b.fmul(act, product(tile, acc, 1, i + j, row, cj));
+      }
+    }
+    return applyEpiloguePair(b, c.epilogue, epilogueArgs, v, row, col);
+  }
+
   void epilogue(const Tile &tile, Value acc, Value row0, Value col0) {
-    // Whole tiles with an even N store column pairs unguarded; others store
+    // Whole tiles with an even N, Y and the epilogue's tensors aligned to
+    // column pairs, store (and read) column pairs unguarded; others go
     // element by element where inside Y.
     Value N = tile.n;
     Value rowsIn = b.ule(b.addConst(row0, 64), M);
     Value colsIn = b.ule(b.addConst(col0, c.bn), N);
     Value evenN = b.eq(b.remu(N, b.idx(2)), b.idx(0));
-    Value whole = b.andi(b.andi(rowsIn, colsIn), evenN);
+    int64_t yBytes = yType.getIntOrFloatBitWidth() / 8;
+    Value yAligned =
+        b.eq(b.remu(b.alignedPointer(tile.y), b.idx(2 * yBytes)), b.idx(0));
+    Value aligned = b.andi(
+        yAligned, epilogueTensorsAligned(b, c.epilogue, epilogueArgs));
+    Value whole =
+        b.andi(b.andi(b.andi(rowsIn, colsIn), evenN), aligned);
     auto position = [&](int64_t i) {
       auto [r, cc] = wgmmaElementPosition(b, lane, warp, i);
       Value row = b.add(row0, r);
@@ -305,9 +328,7 @@ struct Generator {
         [&] {
           for (int64_t i = 0; i < c.bn / 2; i += 2) {
             auto [row, col] = position(i);
-            Value v0 = finish(tile, acc, i, row, col);
-            Value col1 = b.addConst(col, 1);
-            Value v1 = finish(tile, acc, i + 1, row, col1);
+            auto [v0, v1] = finishPair(tile, acc, i, row, col);
             Value pair = b.fromElements(VectorType::get({2}, b.getF32Type()),
                                         {v0, v1});
             Value rounded = b.roundTo(yType, pair);

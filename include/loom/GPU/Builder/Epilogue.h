@@ -11,6 +11,7 @@
 #include "loom/GPU/Builder/KernelBuilder.h"
 
 #include <string>
+#include <array>
 #include <vector>
 
 namespace loom {
@@ -64,6 +65,24 @@ mlir::Value applyEpilogue(KernelBuilder &b,
                           const std::vector<EpilogueStep> &epilogue,
                           const std::vector<int> &argumentIndex, mlir::Value v,
                           mlir::Value row, mlir::Value col);
+
+/// applyEpilogue on the two adjacent results `v[0]` at [row, col] and
+/// `v[1]` at [row, col + 1], each tensor step's two operands read with one
+/// vector load: the caller guarantees both columns are inside the tensors
+/// and the pair is aligned to its size (col even, the rows an even number
+/// of elements and the base aligned; epilogueTensorsAligned checks the
+/// base).
+std::array<mlir::Value, 2>
+applyEpiloguePair(KernelBuilder &b, const std::vector<EpilogueStep> &epilogue,
+                  const std::vector<int> &argumentIndex,
+                  std::array<mlir::Value, 2> v, mlir::Value row,
+                  mlir::Value col);
+
+/// True (i1) where the base of every tensor operand of `epilogue` is aligned
+/// to two of its elements (the pairs of applyEpiloguePair).
+mlir::Value epilogueTensorsAligned(KernelBuilder &b,
+                                   const std::vector<EpilogueStep> &epilogue,
+                                   const std::vector<int> &argumentIndex);
 
 } // namespace gpu
 } // namespace loom
