@@ -87,7 +87,8 @@ func.func @residual(%x: tensor<1000x200xf32>, %w: tensor<700x200xf32>, %r: tenso
 // CHECK-NOT:   gpu.launch_func
 // CHECK:       gpu.func @loom_f32gemm_rms_nobias_32x32x16_ep_silu_mul(%{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?x?xf32>, %{{.*}}: memref<?x?xf32>, %{{.*}}: f32)
 // CHECK:         math.rsqrt
-// CHECK:         math.exp
+// CHECK:         llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// CHECK:         llvm.call_intrinsic "llvm.nvvm.rcp.approx.ftz.f"
 // CHECK:         arith.mulf
 func.func @rms_silu_gate(%x: tensor<600x100xf32>, %g: tensor<100xf32>, %w: tensor<300x100xf32>,
     %e: tensor<600x300xf32>) -> tensor<600x300xf32> {

@@ -90,8 +90,9 @@ func.func @decode(%x: tensor<8x256xbf16>, %w: tensor<100x256xbf16>, %r: tensor<8
 // CHECK-NEXT:  gpu.barrier
 // CHECK:       memref.extract_aligned_pointer_as_index %[[B1]]
 // CHECK:       memref.load %[[S1]]
-// CHECK:       math.exp
-// CHECK:       arith.divf
+// SiLU as v * rcp(1 + ex2(-v log2 e)) on the SFU.
+// CHECK:       llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f"
+// CHECK:       llvm.call_intrinsic "llvm.nvvm.rcp.approx.ftz.f"
 // CHECK:       arith.mulf
 // CHECK:       memref.store %{{.*}}, %[[Y]]
 func.func @swiglu(%x: tensor<33x256xbf16>, %wg: tensor<150x256xi8>, %sg: tensor<150x2xf32>, %wu: tensor<150x256xi8>, %su: tensor<150x2xf32>) -> tensor<33x150xbf16> {

@@ -205,6 +205,13 @@ Value KernelBuilder::exp2Approx(Value a) {
       .getResult(0);
 }
 
+Value KernelBuilder::rcpApprox(Value a) {
+  return LLVM::CallIntrinsicOp::create(*this, getF32Type(),
+                                       getStringAttr("llvm.nvvm.rcp.approx.ftz.f"),
+                                       ValueRange{a})
+      .getResult(0);
+}
+
 Value KernelBuilder::log2Approx(Value a) {
   return LLVM::CallIntrinsicOp::create(*this, getF32Type(),
                                        getStringAttr("llvm.nvvm.lg2.approx.ftz.f"),

@@ -169,6 +169,9 @@ public:
   mlir::Value exp2Approx(mlir::Value a);
   /// log2(a) through the SFU's lg2.approx.ftz (log2(0) = -inf; absolute
   /// error about 2^-22 for a in [0.5, 2], relative elsewhere). f32 only.
+  /// 1 / a (f32) in one `rcp.approx.ftz.f32` (relative error within 1
+  /// ulp; denormals flush to zero).
+  mlir::Value rcpApprox(mlir::Value a);
   mlir::Value log2Approx(mlir::Value a);
 
   /// Float conversions; `to` is the scalar or vector result type.
