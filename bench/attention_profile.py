@@ -25,7 +25,7 @@ import torch  # noqa: E402
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
 import loom  # noqa: E402
-import peers  # noqa: E402
+from profiling import time_then_profile  # noqa: E402
 
 B, H, S = 4, 16, 4096
 
@@ -44,14 +44,7 @@ def main():
             with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
                 return torch.nn.functional.scaled_dot_product_attention(q, k, v)
         calls.append((f"cuDNN D{D}", cudnn))
-    for label, fn in calls:
-        print(f"{label}: {peers.time_ms(fn):.3f} ms", flush=True)
-    torch.cuda.synchronize()
-    torch.cuda.profiler.start()
-    for _, fn in calls:
-        fn()
-    torch.cuda.synchronize()
-    torch.cuda.profiler.stop()
+    time_then_profile(calls)
     return 0
 
 

@@ -27,7 +27,7 @@ os.environ.setdefault("LOOM_RUNTIME", os.path.join(HERE, "libloomrt.so"))
 import torch  # noqa: E402
 
 import loom  # noqa: E402
-import peers  # noqa: E402
+from profiling import time_then_profile  # noqa: E402
 
 M, HID, KV, INTER = 2048, 2048, 512, 5632
 
@@ -68,16 +68,7 @@ def main():
     if not err < 1e-2:
         print("FAIL: Loom's QKV does not match", flush=True)
         return 1
-    times = {}
-    for label, fn in calls:
-        times[label] = peers.time_ms(fn)
-        print(f"{label}: {times[label]:.4f} ms", flush=True)
-    torch.cuda.synchronize()
-    torch.cuda.profiler.start()
-    for _, fn in calls:
-        fn()
-    torch.cuda.synchronize()
-    torch.cuda.profiler.stop()
+    time_then_profile(calls)
     return 0
 
 
