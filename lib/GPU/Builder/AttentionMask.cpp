@@ -42,6 +42,18 @@ std::string windowsNameSuffix(llvm::ArrayRef<int64_t> windows, int64_t sink) {
   return name;
 }
 
+Value layoutTileSet(KernelBuilder &b, Value inRange, Value layout, Value lb,
+                    Value lh, Value qBlock, Value tile, int64_t blockN,
+                    Value blockK) {
+  return b.ifThenElse(
+      inRange, b.getI1Type(),
+      [&] {
+        Value kBlock = b.divu(b.mul(tile, b.idx(blockN)), blockK);
+        return b.load(layout, {lb, lh, qBlock, kBlock});
+      },
+      [&] { return b.i1(false); });
+}
+
 Value headWindow(KernelBuilder &b, llvm::ArrayRef<int64_t> windows, Value h) {
   Value win = b.idx(windows.back());
   for (int64_t i = static_cast<int64_t>(windows.size()) - 2; i >= 0; --i)

@@ -35,6 +35,8 @@
 
 #include "loom/GPU/Kernels/AttentionKernel.h"
 
+#include "loom/GPU/Builder/AttentionMask.h"
+
 #include "loom/GPU/Builder/AsyncCopy.h"
 #include "loom/GPU/Builder/KernelBuilder.h"
 #include "loom/GPU/Builder/Mma.h"
@@ -337,13 +339,8 @@ Value Generator::nextVisible(Value from) {
       [&](ValueRange args) {
         Value m = args[0];
         Value lt = b.slt(m, ne);
-        Value bit = b.ifThenElse(
-            lt, b.getI1Type(),
-            [&] {
-              Value kBlock = b.divu(b.mul(m, b.idx(c.blockN)), blockKArg);
-              return b.load(layout, {lb, lh, qBlock, kBlock});
-            },
-            [&] { return b.i1(false); });
+        Value bit = layoutTileSet(b, lt, layout, lb, lh, qBlock, m, c.blockN,
+                                  blockKArg);
         Value unset = b.eq(bit, b.i1(false));
         Value more = b.andi(lt, unset);
         return Values{more, m};

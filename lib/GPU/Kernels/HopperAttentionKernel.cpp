@@ -601,13 +601,8 @@ struct Generator {
           [&](Value first, ValueRange carried) {
             Value m = b.add(first, lane);
             Value in = b.ult(m, tiles);
-            Value keep = b.ifThenElse(
-                in, b.getI1Type(),
-                [&] {
-                  Value kBlock = b.divu(b.mul(m, b.idx(c.blockN)), blockKArg);
-                  return b.load(layoutArg, {lb, lh, qBlock, kBlock});
-                },
-                [&] { return b.i1(false); });
+            Value keep = layoutTileSet(b, in, layoutArg, lb, lh, qBlock, m,
+                                       c.blockN, blockKArg);
             WarpCount vote = warpCount(b, keep, lane);
             b.ifThen(keep, [&] {
               Value slot = b.add(b.add(carried[0], vote.below), b.i32(1));

@@ -275,15 +275,22 @@ struct Generator {
 
   /// The result's f32 value at element `i`: the product (or the gated pair's
   /// act(gate) * up), then the epilogue steps.
-  Value finish(const Tile &tile, Value acc, int64_t i, Value row,
-               Value col) {
+  /// The product at element `i`, or the gated pair's act(gate) * up: the
+  /// value the epilogue steps start from.
+  Value gated(const Tile &tile, Value acc, int64_t i, Value row, Value col) {
     Value v = product(tile, acc, 0, i, row, col);
     if (c.gate) {
       Value act = applyEpilogueStep(b, EpilogueStep{*c.gate, ""}, v);
       Value up = product(tile, acc, 1, i, row, col);
       v = b.fmul(act, up);
     }
-    return applyEpilogue(b, c.epilogue, epilogueArgs, v, row, col);
+    return v;
+  }
+
+  Value finish(const Tile &tile, Value acc, int64_t i, Value row,
+               Value col) {
+    return applyEpilogue(b, c.epilogue, epilogueArgs,
+                         gated(tile, acc, i, row, col), row, col);
   }
 
   /// finish() of the column pair (col, col + 1) at elements i, i + 1, the
@@ -291,14 +298,8 @@ struct Generator {
   std::array<Value, 2> finishPair(const Tile &tile, Value acc, int64_t i,
                                   Value row, Value col) {
     std::array<Value, 2> v;
-    for (int j = 0; j < 2; ++j) {
-      Value cj = b.addConst(col, j);
-      v[j] = product(tile, acc, 0, i + j, row, cj);
-      if (c.gate) {
-        Value act = applyEpilogueStep(b, EpilogueStep{*c.gate, ""}, v[j]);
-        v[j] = b.fmul(act, product(tile, acc, 1, i + j, row, cj));
-      }
-    }
+    for (int j = 0; j < 2; ++j)
+      v[j] = gated(tile, acc, i + j, row, b.addConst(col, j));
     return applyEpiloguePair(b, c.epilogue, epilogueArgs, v, row, col);
   }
 

@@ -33,6 +33,15 @@ std::string windowsNameSuffix(llvm::ArrayRef<int64_t> windows, int64_t sink);
 mlir::Value headWindow(KernelBuilder &b, llvm::ArrayRef<int64_t> windows,
                        mlir::Value h);
 
+/// Block-sparse: whether key tile `tile` (index, tiles of `blockN` keys, each
+/// inside one key block of `blockK` keys) is set in the layout row
+/// `layout[lb, lh, qBlock, *]` (memref<?x?x?x?xi1>); false, without reading
+/// the layout, where `inRange` (i1) does not hold.
+mlir::Value layoutTileSet(KernelBuilder &b, mlir::Value inRange,
+                          mlir::Value layout, mlir::Value lb, mlir::Value lh,
+                          mlir::Value qBlock, mlir::Value tile, int64_t blockN,
+                          mlir::Value blockK);
+
 /// The largest window of `windows`, or 0 when one of them is 0 (a head
 /// without window sees every key, so no key can be skipped).
 int64_t widestWindow(llvm::ArrayRef<int64_t> windows);
