@@ -10,6 +10,7 @@
 //
 // RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
 // RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s --check-prefix=KERNEL
+// RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s --check-prefix=STRIDED
 // RUN: loom-opt %s --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,convert-scf-to-cf,expand-strided-metadata,convert-vector-to-llvm,convert-gpu-to-nvvm,convert-nvvm-to-llvm,canonicalize,cse),reconcile-unrealized-casts,gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
 
 // Short rows (512 bf16 = 64 vectors): a warp per row, 4 rows per CTA, 2
@@ -111,6 +112,30 @@ func.func @layer_static(%x: tensor<4x77x96xbf16>, %g: tensor<96xbf16>, %b: tenso
 func.func @rope_half(%x: tensor<1x8x128x64xbf16>, %c: tensor<128x32xf32>, %s: tensor<128x32xf32>) -> tensor<1x8x128x64xbf16> {
   %y = loom.rope %x, %c, %s {style = "half"} : (tensor<1x8x128x64xbf16>, tensor<128x32xf32>, tensor<128x32xf32>) -> tensor<1x8x128x64xbf16>
   return %y : tensor<1x8x128x64xbf16>
+}
+
+// RoPE of a projection's layout change ([S, H * D] expanded to [1, S, H, D]
+// and transposed to [1, H, S, D], as q and k beside the wgmma attention):
+// the strided kernel reads x through a view of the projection (no transpose
+// kernel), rows in (b, h, s) order; the layout changes are gone.
+// CHECK-LABEL: func.func @rope_transposed
+// CHECK-NOT:   linalg.transpose
+// CHECK:       %[[E:.*]] = memref.expand_shape %{{.*}} {{\[\[}}0, 1], [2, 3]] output_shape [1, 77, 8, 64] : memref<77x512xbf16> into memref<1x77x8x64xbf16>
+// CHECK:       %[[V:.*]] = memref.transpose %[[E]] (d0, d1, d2, d3) -> (d0, d2, d1, d3) : memref<1x77x8x64xbf16> to memref<1x8x77x64xbf16, strided<[39424, 64, 512, 1]>>
+// CHECK:       %[[VC:.*]] = memref.cast %[[V]] : memref<1x8x77x64xbf16, strided<[39424, 64, 512, 1]>> to memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>
+// CHECK:       gpu.launch_func @loom_kernels::@loom_rope_half_bf16_strided {{.*}} args(%[[VC]] : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : memref<?x?xf32>, %{{.*}} : memref<?x?xf32>, %{{.*}} : memref<?x?xbf16>)
+// CHECK:       tensor.expand_shape %{{.*}} {{\[\[}}0, 1, 2], [3]] output_shape [1, 8, 77, 64]
+// CHECK-NOT:   linalg.transpose
+// CHECK:       return
+// STRIDED:     gpu.func @loom_rope_half_bf16_strided(%{{.*}}: memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>,
+// STRIDED:       memref.extract_strided_metadata
+// STRIDED:       vector.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] {alignment = 16 : i64} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, vector<8xbf16>
+func.func @rope_transposed(%x: tensor<77x512xbf16>, %c: tensor<77x32xf32>, %s: tensor<77x32xf32>) -> tensor<1x8x77x64xbf16> {
+  %e = tensor.expand_shape %x [[0, 1], [2, 3]] output_shape [1, 77, 8, 64] : tensor<77x512xbf16> into tensor<1x77x8x64xbf16>
+  %init = tensor.empty() : tensor<1x8x77x64xbf16>
+  %t = linalg.transpose ins(%e : tensor<1x77x8x64xbf16>) outs(%init : tensor<1x8x77x64xbf16>) permutation = [0, 2, 1, 3]
+  %y = loom.rope %t, %c, %s {style = "half"} : (tensor<1x8x77x64xbf16>, tensor<77x32xf32>, tensor<77x32xf32>) -> tensor<1x8x77x64xbf16>
+  return %y : tensor<1x8x77x64xbf16>
 }
 
 // CHECK-LABEL: func.func @rope_interleaved_dynamic

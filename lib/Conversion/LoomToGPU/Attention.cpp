@@ -765,8 +765,10 @@ FailureOr<bool> loom::gpu::rewriteAttentionGroup(Operation *op,
                               k = traceOperand(a.k, fuseRopeK),
                               v = traceOperand(a.v, false);
   // On sm_90a the wgmma kernel reads the group's layout changes in place
-  // but does not rotate: a RoPE stays a kernel of its own there. That costs
-  // a launch and a pass over q and k, worth it where the attention's work
+  // but does not rotate: a RoPE stays a kernel of its own there (the
+  // strided RoPE kernel of Rows.cpp, which reads q's or k's layout changes
+  // in place). That costs a launch and a pass over q and k, worth it where
+  // the attention's work
   // is large: at least 2^32 multiply-adds (B Hq Sq Skv D, static sizes;
   // dynamic ones count as large). Smaller groups keep the flash kernel with
   // RoPE fused.

@@ -12,7 +12,11 @@
 //     time between a warp per row (C <= 128 vectors of 16 bytes) and a CTA
 //     per row, both streaming.
 //   - rope, half and interleaved: x [B, H, S, D] of bf16, f16 or f32 (any
-//     sizes, static or dynamic), cos and sin f32.
+//     sizes, static or dynamic), cos and sin f32. Where x is computed by
+//     layout changes of one buffer (static: an expand_shape of [S, H * D]
+//     and a transpose keeping D innermost, each read only by the next; q
+//     and k beside the wgmma attention), the strided kernel reads x through
+//     them in place and they are erased: no transpose kernel runs.
 //
 // A target description with a row tile (`tiles=rows:T`, docs/Design.md,
 // T a multiple of 32 up to 1024) replaces the choice of threads: T threads
@@ -25,6 +29,7 @@
 
 #include "Launch.h"
 #include "loom/GPU/Kernels/RowKernels.h"
+#include "StridedOperands.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -270,15 +275,34 @@ LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module,
     c.threads = static_cast<int>(*target.rowThreads);
   }
 
+  // x computed by layout changes (an expand_shape of a [S, H * D]
+  // projection and a transpose to [B, H, S, D], e.g. q and k beside the
+  // wgmma attention, which does not rotate): the kernel reads it through
+  // them in place, so they never run as kernels of their own.
+  std::optional<loom::gpu::OperandChain> chain =
+      loom::gpu::traceOperand(op.getX(), /*allowRope=*/false);
+  c.strided = chain && (chain->expand || chain->transpose);
+
   Location loc = op.getLoc();
   OpBuilder b(op);
   FailureOr<SymbolRefAttr> kernel = loom::gpu::buildRopeKernel(module, loc, c);
   if (failed(kernel))
     return failure();
   Value x = op.getX();
-  Value x2d = loom::gpu::collapseRows(b, loc, x);
-  SmallVector<Value> args{loom::gpu::bufferOf(b, loc, x2d),
-                          loom::gpu::bufferOf(b, loc, op.getCos()),
+  Value x2d;
+  Value xArg;
+  if (c.strided) {
+    ArrayRef<int64_t> shape = xType.getShape();
+    auto t2 = RankedTensorType::get({shape[0] * shape[1] * shape[2], shape[3]},
+                                    xType.getElementType());
+    // The rows' shape only: the kernel reads x through the view.
+    x2d = tensor::EmptyOp::create(b, loc, t2.getShape(), t2.getElementType());
+    xArg = loom::gpu::viewOf(b, loc, *chain);
+  } else {
+    x2d = loom::gpu::collapseRows(b, loc, x);
+    xArg = loom::gpu::bufferOf(b, loc, x2d);
+  }
+  SmallVector<Value> args{xArg, loom::gpu::bufferOf(b, loc, op.getCos()),
                           loom::gpu::bufferOf(b, loc, op.getSin())};
   // One thread per vector of the row (interleaved) or of its first half.
   auto [rows, d] = sizes2d(b, loc, x2d);
@@ -295,6 +319,15 @@ LogicalResult rewriteRope(loom::RopeOp op, ModuleOp module,
   args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
   launch(b, loc, *kernel, grid, c.threads, 1, args);
   replaceWithRows(b, loc, op, x, x2d, out);
+  if (c.strided) {
+    // The layout changes are dead where the rope was their only reader.
+    if (x2d.use_empty())
+      x2d.getDefiningOp()->erase();
+    for (Operation *dead : {chain->transpose.getOperation(),
+                            chain->expand.getOperation()})
+      if (dead && dead->use_empty())
+        dead->erase();
+  }
   return success();
 }
 

@@ -36,6 +36,7 @@
 #include "loom/GPU/Builder/Reduce.h"
 #include "loom/GPU/Builder/Rope.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
@@ -268,9 +269,18 @@ void buildRope(KernelBuilder &b, const RopeKernelConfig &c) {
   Value tid = b.threadId();
   Value bid = b.blockId();
   Value th = b.add(b.mul(bid, b.idx(c.threads)), tid);
-  Value rows = b.dim(x, 0);
-  Value D = b.dim(x, 1);
-  Value S = b.dim(cosT, 0);
+  // Strided: x [B, H, S, D] read in place, its rows in (b, h, s) order.
+  Value rows, D, S, heads;
+  if (c.strided) {
+    heads = b.dim(x, 1);
+    S = b.dim(x, 2);
+    D = b.dim(x, 3);
+    rows = b.mul(b.mul(b.dim(x, 0), heads), S);
+  } else {
+    rows = b.dim(x, 0);
+    D = b.dim(x, 1);
+    S = b.dim(cosT, 0);
+  }
   Value half = b.divu(D, b.idx(2));
   // Vectors per row: of the first half (half style) or of the row.
   Value span = c.interleaved ? D : half;
@@ -280,11 +290,26 @@ void buildRope(KernelBuilder &b, const RopeKernelConfig &c) {
     Value row = b.divu(th, per);
     Value u = b.remu(th, per);
     Value s = b.remu(row, S);
-    // Whole vectors: every base 16-byte aligned and D a multiple of 2 * width.
+    // Where x's row lies: [row] or [b, h, s].
+    Values xAt{row};
+    if (c.strided) {
+      Value bh = b.divu(row, S);
+      xAt = {b.divu(bh, heads), b.remu(bh, heads), s};
+    }
+    // Whole vectors: every base 16-byte aligned and D a multiple of 2 * width
+    // (strided: x's start and its strides too).
     Value ptrs = b.alignedPointer(x);
+    Value strideMiss = idx0;
+    if (c.strided) {
+      auto meta = memref::ExtractStridedMetadataOp::create(b, x);
+      int64_t bytes = t.getIntOrFloatBitWidth() / 8;
+      ptrs = b.add(ptrs, b.mul(meta.getOffset(), b.idx(bytes)));
+      for (int i = 0; i < 3; ++i)
+        strideMiss = b.ori(strideMiss, b.remu(meta.getStrides()[i], b.idx(w)));
+    }
     for (Value m : {cosT, sinT, y})
       ptrs = b.ori(ptrs, b.alignedPointer(m));
-    Value pm = b.remu(ptrs, b.idx(16));
+    Value pm = b.ori(b.remu(ptrs, b.idx(16)), strideMiss);
     Value dm = b.remu(D, b.idx(2 * w));
     Value aligned = b.eq(b.ori(pm, dm), idx0);
     Value elem = b.mul(u, b.idx(w));
@@ -297,8 +322,8 @@ void buildRope(KernelBuilder &b, const RopeKernelConfig &c) {
       // Partner elements: their offsets within the first half decide the
       // guard.
       auto ok2 = [&](Value ei) { return b.ult(b.sub(ei, half), half); };
-      Value x1 = loadVector(b, x, row, elem, full, ok, 16, w, t);
-      Value x2 = loadVector(b, x, row, elem2, full, ok2, 16, w, t);
+      Value x1 = loadVector(b, x, xAt, elem, full, ok, 16, w, t);
+      Value x2 = loadVector(b, x, xAt, elem2, full, ok2, 16, w, t);
       Value co = loadVector(b, cosT, s, elem, full, ok, 16, w, f32);
       Value si = loadVector(b, sinT, s, elem, full, ok, 16, w, f32);
       auto [y1, y2] = rotatePair(b, x1, x2, co, si);
@@ -312,7 +337,7 @@ void buildRope(KernelBuilder &b, const RopeKernelConfig &c) {
       // Both members of the pair must lie in the row.
       return b.ult(b.ori(ei, idx1), D);
     };
-    Value xv = loadVector(b, x, row, elem, full, ok, 16, w, t);
+    Value xv = loadVector(b, x, xAt, elem, full, ok, 16, w, t);
     const int64_t hw = w / 2;
     Value col = b.divu(elem, b.idx(2));
     auto okc = [&](Value ci) { return ok(b.mul(ci, b.idx(2))); };
@@ -367,7 +392,8 @@ std::string RopeKernelConfig::kernelName() const {
   // The default block size is left out of the name.
   return "loom_rope_" + std::string(interleaved ? "interleaved" : "half") +
          "_" + elementType +
-         (threads == 256 ? std::string() : "_t" + std::to_string(threads));
+         (threads == 256 ? std::string() : "_t" + std::to_string(threads)) +
+         (strided ? "_strided" : "");
 }
 
 FailureOr<SymbolRefAttr> buildRopeKernel(ModuleOp module, Location loc,
@@ -376,8 +402,13 @@ FailureOr<SymbolRefAttr> buildRopeKernel(ModuleOp module, Location loc,
   Type t = parseElementType(ctx, c.elementType);
   Type table = dynamicMemRefType(2, Float32Type::get(ctx));
   KernelSignature sig;
-  sig.arguments = {dynamicMemRefType(2, t), table, table,
-                   dynamicMemRefType(2, t)};
+  MemRefType x = dynamicMemRefType(2, t);
+  if (c.strided) {
+    int64_t dyn = ShapedType::kDynamic;
+    x = MemRefType::get({dyn, dyn, dyn, dyn}, t,
+                        StridedLayoutAttr::get(ctx, dyn, {dyn, dyn, dyn, 1}));
+  }
+  sig.arguments = {x, table, table, dynamicMemRefType(2, t)};
   sig.blockSize = {c.threads, 1, 1};
   return getOrBuildKernel(module, loc, c.kernelName(), sig,
                           [&](KernelBuilder &b) { buildRope(b, c); });

@@ -48,14 +48,19 @@ struct RopeKernelConfig {
   std::string elementType; // "bf16", "f16" or "f32"
   bool interleaved = false;
   int threads = 256; // per block, a multiple of 32, <= 1024
+  /// x is a strided [B, H, S, D] view (unit stride in D; e.g. a transpose of
+  /// a [S, H * D] projection read in place) instead of [rows, D]; y stays
+  /// [B * H * S, D], row (b, h, s) at (b H + h) S + s.
+  bool strided = false;
 
   int width() const { return elementType == "f32" ? 4 : 8; }
   std::string kernelName() const;
 };
 
 /// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
-/// use). Arguments: x memref<?x?xT> [rows, D], cos and sin memref<?x?xf32>
-/// [S, D/2], y memref<?x?xT> (written). Launch: blocks of (threads, 1, 1),
+/// use). Arguments: x memref<?x?xT> [rows, D] (`strided`: memref<?x?x?x?xT,
+/// strided<[?, ?, ?, 1], offset: ?>> [B, H, S, D]), cos and sin
+/// memref<?x?xf32> [S, D/2], y memref<?x?xT> [rows, D] (written). Launch: blocks of (threads, 1, 1),
 /// one thread per 16-byte output vector (half style: per pair of vectors).
 mlir::FailureOr<mlir::SymbolRefAttr>
 buildRopeKernel(mlir::ModuleOp module, mlir::Location loc,
