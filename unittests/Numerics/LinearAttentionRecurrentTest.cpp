@@ -273,7 +273,13 @@ std::vector<RecCase> cases() {
   y.qShape = {1, 2, 1, 3};
   y.dv = 1;
   all.push_back(with(y, "OneTokenDv1"));
+  // One static token of one sequence (a decode step, B = S = 1): a
+  // rank-reducing token slice of such a tensor was miscanonicalized by
+  // MLIR 22 (Mixers.cpp, tokenSlice).
   y.dynamic = "";
+  y.qShape = {1, 2, 1, 8};
+  y.dv = 4;
+  all.push_back(with(y, "DecodeStepOneSequence"));
   y.qShape = {3, 1, 29, 16};
   y.dv = 9;
   all.push_back(with(y, "WideKeys"));

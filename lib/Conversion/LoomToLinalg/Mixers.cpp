@@ -222,20 +222,35 @@ Value featureMapF32(OpBuilder &b, Location loc, loom::FeatureMap kind,
   return x;
 }
 
-/// Token `t` of a [B, H, S, ...] tensor: the rank-reduced slice
-/// [B, H, ...] at index t of dimension 2 (a view, no copy).
+/// Token `t` of a [B, H, S, ...] tensor as [B, H, ...] (a view, no copy):
+/// the slice [B, H, 1, ...] at index t of dimension 2, then a
+/// collapse_shape that merges that unit dimension into the next one (or
+/// into H at rank 3). Not a rank-reducing extract_slice: MLIR 22's
+/// canonicalization, folding a constant t into such a slice whose B is 1 as
+/// well (a single-sequence decode step), drops the wrong unit dimension and
+/// builds an invalid slice ("slice along dimension 2 runs out-of-bounds").
 Value tokenSlice(OpBuilder &b, Location loc, Value x, Value t) {
   auto type = cast<RankedTensorType>(x.getType());
-  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0));
+  int64_t rank = type.getRank();
+  SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0));
   offsets[2] = t;
   SmallVector<OpFoldResult> sizes = getSizes(b, loc, x);
   sizes[2] = b.getIndexAttr(1);
-  SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
+  SmallVector<OpFoldResult> strides(rank, b.getIndexAttr(1));
   SmallVector<int64_t> shape(type.getShape());
-  shape.erase(shape.begin() + 2);
+  shape[2] = 1;
   auto sliceType = RankedTensorType::get(shape, type.getElementType());
-  return tensor::ExtractSliceOp::create(b, loc, sliceType, x, offsets, sizes,
-                                        strides);
+  Value slice = tensor::ExtractSliceOp::create(b, loc, sliceType, x, offsets,
+                                               sizes, strides);
+  SmallVector<ReassociationIndices> groups;
+  if (rank == 3) {
+    groups = {{0}, {1, 2}};
+  } else {
+    groups = {{0}, {1}, {2, 3}};
+    for (int64_t i = 4; i < rank; ++i)
+      groups.push_back({i});
+  }
+  return tensor::CollapseShapeOp::create(b, loc, slice, groups);
 }
 
 /// The recurrent form of linear_attention (a gate, beta, an initial or a

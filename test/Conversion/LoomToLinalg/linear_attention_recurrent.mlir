@@ -28,11 +28,16 @@
 // CHECK-DAG: %[[UINIT:.*]] = tensor.empty() : tensor<1x4x6xf32>
 // CHECK-DAG: %[[OINIT:.*]] = tensor.empty() : tensor<1x4x13x6xf32>
 // CHECK: %[[LOOP:.*]]:3 = scf.for %[[T:.*]] = %{{.*}} to %[[S]] step %{{.*}} iter_args(%[[ST:.*]] = %[[S0]], %[[U:.*]] = %[[UINIT]], %[[OUT:.*]] = %[[OINIT]])
-// CHECK-DAG:   %[[QT:.*]] = tensor.extract_slice %[[Q]][0, 0, %[[T]], 0] [1, 4, 1, 8] [1, 1, 1, 1] : tensor<1x4x13x8xbf16> to tensor<1x4x8xbf16>
-// CHECK-DAG:   %[[KT:.*]] = tensor.extract_slice %[[K]][0, 0, %[[T]], 0] [1, 4, 1, 8] [1, 1, 1, 1] : tensor<1x4x13x8xbf16> to tensor<1x4x8xbf16>
-// CHECK-DAG:   %[[VT:.*]] = tensor.extract_slice %[[V]][0, 0, %[[T]], 0] [1, 4, 1, 6] [1, 1, 1, 1] : tensor<1x4x13x6xbf16> to tensor<1x4x6xbf16>
-// CHECK-DAG:   %[[GT:.*]] = tensor.extract_slice %[[G]][0, 0, %[[T]]] [1, 4, 1] [1, 1, 1] : tensor<1x4x13xf32> to tensor<1x4xf32>
-// CHECK-DAG:   %[[BT:.*]] = tensor.extract_slice %[[B]][0, 0, %[[T]]] [1, 4, 1] [1, 1, 1] : tensor<1x4x13xbf16> to tensor<1x4xbf16>
+// CHECK-DAG:   %[[QTS:.*]] = tensor.extract_slice %[[Q]][0, 0, %[[T]], 0] [1, 4, 1, 8] [1, 1, 1, 1] : tensor<1x4x13x8xbf16> to tensor<1x4x1x8xbf16>
+// CHECK-DAG:   %[[QT:.*]] = tensor.collapse_shape %[[QTS]] {{\[\[0\], \[1\], \[2, 3\]\]}} : tensor<1x4x1x8xbf16> into tensor<1x4x8xbf16>
+// CHECK-DAG:   %[[KTS:.*]] = tensor.extract_slice %[[K]][0, 0, %[[T]], 0] [1, 4, 1, 8] [1, 1, 1, 1] : tensor<1x4x13x8xbf16> to tensor<1x4x1x8xbf16>
+// CHECK-DAG:   %[[KT:.*]] = tensor.collapse_shape %[[KTS]] {{\[\[0\], \[1\], \[2, 3\]\]}} : tensor<1x4x1x8xbf16> into tensor<1x4x8xbf16>
+// CHECK-DAG:   %[[VTS:.*]] = tensor.extract_slice %[[V]][0, 0, %[[T]], 0] [1, 4, 1, 6] [1, 1, 1, 1] : tensor<1x4x13x6xbf16> to tensor<1x4x1x6xbf16>
+// CHECK-DAG:   %[[VT:.*]] = tensor.collapse_shape %[[VTS]] {{\[\[0\], \[1\], \[2, 3\]\]}} : tensor<1x4x1x6xbf16> into tensor<1x4x6xbf16>
+// CHECK-DAG:   %[[GTS:.*]] = tensor.extract_slice %[[G]][0, 0, %[[T]]] [1, 4, 1] [1, 1, 1] : tensor<1x4x13xf32> to tensor<1x4x1xf32>
+// CHECK-DAG:   %[[GT:.*]] = tensor.collapse_shape %[[GTS]] {{\[\[0\], \[1, 2\]\]}} : tensor<1x4x1xf32> into tensor<1x4xf32>
+// CHECK-DAG:   %[[BTS:.*]] = tensor.extract_slice %[[B]][0, 0, %[[T]]] [1, 4, 1] [1, 1, 1] : tensor<1x4x13xbf16> to tensor<1x4x1xbf16>
+// CHECK-DAG:   %[[BT:.*]] = tensor.collapse_shape %[[BTS]] {{\[\[0\], \[1, 2\]\]}} : tensor<1x4x1xbf16> into tensor<1x4xbf16>
 // CHECK:       %[[UZ:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[U]] : tensor<1x4x6xf32>)
 // CHECK:       %[[UU:.*]] = linalg.generic {indexing_maps = [#[[$BHJ]], #[[$ST]], #[[$BH]], #[[$BHI]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 // CHECK-SAME:    ins(%[[KT]], %[[ST]], %[[GT]] : tensor<1x4x8xbf16>, tensor<1x4x8x6xf32>, tensor<1x4xf32>) outs(%[[UZ]] : tensor<1x4x6xf32>)
@@ -54,7 +59,8 @@
 // CHECK:         %[[BK:.*]] = arith.mulf %[[NBF]], %[[NKF]] : f32
 // CHECK:         %[[W:.*]] = arith.mulf %[[BK]], %[[DIFF]] : f32
 // CHECK:         arith.addf %[[ND]], %[[W]] : f32
-// CHECK:       %[[ROW:.*]] = tensor.extract_slice %[[OUT]][0, 0, %[[T]], 0] [1, 4, 1, 6] [1, 1, 1, 1] : tensor<1x4x13x6xf32> to tensor<1x4x6xf32>
+// CHECK:       %[[ROWS:.*]] = tensor.extract_slice %[[OUT]][0, 0, %[[T]], 0] [1, 4, 1, 6] [1, 1, 1, 1] : tensor<1x4x13x6xf32> to tensor<1x4x1x6xf32>
+// CHECK:       %[[ROW:.*]] = tensor.collapse_shape %[[ROWS]] {{\[\[0\], \[1\], \[2, 3\]\]}} : tensor<1x4x1x6xf32> into tensor<1x4x6xf32>
 // CHECK:       %[[RZ:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[ROW]] : tensor<1x4x6xf32>)
 // CHECK:       %[[O:.*]] = linalg.generic {indexing_maps = [#[[$BHJ]], #[[$ST]], #[[$BHI]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 // CHECK-SAME:    ins(%[[QT]], %[[NEW]] : tensor<1x4x8xbf16>, tensor<1x4x8x6xf32>) outs(%[[RZ]] : tensor<1x4x6xf32>)
@@ -85,7 +91,8 @@ func.func @gated_delta(%q: tensor<1x4x13x8xbf16>, %k: tensor<1x4x13x8xbf16>, %v:
 // CHECK: %[[ZS:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2x3x5x7xf32>)
 // CHECK: %[[ZZ:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2x3x5xf32>)
 // CHECK: scf.for {{.*}} iter_args(%[[ST:.*]] = %[[ZS]], %[[Z:.*]] = %[[ZZ]], %[[DEN:.*]] = %{{.*}}, %[[OUT:.*]] = %{{.*}}) -> (tensor<2x3x5x7xf32>, tensor<2x3x5xf32>, tensor<2x3xf32>, tensor<2x3x9x7xf32>)
-// CHECK:   %[[GT:.*]] = tensor.extract_slice %{{.*}}[0, 0, %{{.*}}, 0] [2, 3, 1, 5] [1, 1, 1, 1] : tensor<2x3x9x5xbf16> to tensor<2x3x5xbf16>
+// CHECK:   %[[GTS:.*]] = tensor.extract_slice %{{.*}}[0, 0, %{{.*}}, 0] [2, 3, 1, 5] [1, 1, 1, 1] : tensor<2x3x9x5xbf16> to tensor<2x3x1x5xbf16>
+// CHECK:   %[[GT:.*]] = tensor.collapse_shape %[[GTS]] {{\[\[0\], \[1\], \[2, 3\]\]}} : tensor<2x3x1x5xbf16> into tensor<2x3x5xbf16>
 // CHECK:   linalg.generic {indexing_maps = [#[[$BHI]], #[[$BHJ]], #[[$BHI]], #[[$ID4]]], {{.*}} outs(%[[ST]] : tensor<2x3x5x7xf32>)
 // CHECK:     math.exp
 // CHECK:   %[[NZ:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[GT]] : tensor<2x3x5xf32>, tensor<2x3x5xbf16>) outs(%[[Z]] : tensor<2x3x5xf32>)
