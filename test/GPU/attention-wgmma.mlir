@@ -25,7 +25,7 @@
 // CHECK:         gpu.launch_func @loom_kernels::@loom_attention_bf16_d128_m128_n64_w4_pscale blocks
 // CHECK:       }
 // CHECK:       return
-// CHECK:       gpu.func @loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale_pp(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: f32) kernel attributes {known_block_size = array<i32: 384, 1, 1>
+// CHECK:       gpu.func @loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale_pp(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: memref<?x?x?x?xbf16>, %{{.*}}: f32) kernel attributes {known_block_size = array<i32: 384, 1, 1>, nvvm.minctasm = 1 : i32}
 // Barriers: Q full, then per stage K full, V full, empty.
 // CHECK:         nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 7>
 // The producer: registers given away, Q's two panels, then per key tile
@@ -72,6 +72,7 @@
 // CHECK:           nvgpu.mbarrier.arrive
 // CHECK:       llvm.func @loomCudaTensorMap4D(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> !llvm.ptr
 // PTX: .entry loom_attention_wgmma_bf16_d128_m128_n128_s2_r24x240_pscale_pp(
+// PTX-SAME: .maxntid 384, 1, 1\0A.minnctapersm 1\0A
 // PTX-DAG: setmaxnreg.dec.sync.aligned.u32 {{[^;]*}}24;
 // PTX-DAG: setmaxnreg.inc.sync.aligned.u32 {{[^;]*}}240;
 // PTX-DAG: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes

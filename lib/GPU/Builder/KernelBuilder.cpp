@@ -500,6 +500,9 @@ getOrBuildKernel(ModuleOp module, Location loc, StringRef name,
           b.getI64IntegerAttr(entry.second));
   if (signature.blockSize != std::array<int32_t, 3>{0, 0, 0})
     func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(signature.blockSize));
+  if (signature.minBlocksPerSM > 0)
+    func->setAttr("nvvm.minctasm",
+                  b.getI32IntegerAttr(signature.minBlocksPerSM));
   {
     KernelBuilder kb(func);
     body(kb);

@@ -706,6 +706,7 @@ buildHopperAttentionKernel(ModuleOp module, Location loc,
     sig.arguments.append(2, IndexType::get(ctx));
   }
   sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
+  sig.minBlocksPerSM = 1; // setmaxnreg (KernelSignature)
   return getOrBuildKernel(module, loc, c.kernelName(), sig,
                           [&](KernelBuilder &b) { Generator(c, b).run(); });
 }

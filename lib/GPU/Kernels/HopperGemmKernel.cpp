@@ -482,6 +482,7 @@ FailureOr<SymbolRefAttr> buildHopperGemmKernel(ModuleOp module, Location loc,
                          dynamicMemRefType(1, parseElementType(ctx, c.biasType)));
   appendEpilogueArguments(ctx, c.epilogue, sig.arguments);
   sig.blockSize = {static_cast<int32_t>(c.threads()), 1, 1};
+  sig.minBlocksPerSM = 1; // setmaxnreg (KernelSignature)
   return getOrBuildKernel(module, loc, c.kernelName(), sig,
                           [&](KernelBuilder &b) { Generator(c, b).run(); });
 }

@@ -55,6 +55,12 @@ struct KernelSignature {
   llvm::SmallVector<std::pair<mlir::MemRefType, int64_t>> workgroup;
   /// The block size every launch uses (known_block_size; all 0: unknown).
   std::array<int32_t, 3> blockSize = {0, 0, 0};
+  /// The CTAs per SM the kernel is compiled for (nvvm.minctasm, PTX's
+  /// .minnctapersm; 0: none). Kernels that move registers between
+  /// warpgroups (setmaxnreg) give 1: ptxas must know the register count at
+  /// entry to honour setmaxnreg, which .maxntid alone does not always fix
+  /// (warning C7508, "setmaxnreg ignored").
+  int32_t minBlocksPerSM = 0;
 };
 
 /// Builds the body of one gpu.func (see the file comment).
