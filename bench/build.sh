@@ -14,7 +14,8 @@
 # reference evaluator reads), libloomrt.so, gpu_check.py, reference.py,
 # loomrt.py, llama_layer.py, torch_check.py, python_overhead.py,
 # attention_profile.py, gemm_profile.py, profiling.py, the Python
-# package (loom/), dims.json, peers.py and compile.log. NAME is case_FILE for
+# package (loom/), dims.json, peers.py, wheels/ (flash-linear-attention,
+# when the shared folder has them) and compile.log. NAME is case_FILE for
 # bench/cases/FILE.mlir, timing_FILE for bench/cases/timing/FILE.mlir and
 # example_FILE for examples/FILE.mlir (unfused_FILE: the same compiled with
 # --no-fusion, for the before/after timing of docs/fusion.md).
@@ -145,6 +146,19 @@ if [ -n "$peers" ]; then
 else
   echo "bench/build.sh: warning: peers.py not found (shared/gpu/peers.py); the timing part will run without peers" >&2
 fi
+
+# flash-linear-attention, the linear-attention peer, as wheels (the GPU
+# machine has no network): gpu_check's caller installs them with
+#   pip install --no-deps --no-index --target=pylib wheels/*.whl
+# and puts pylib on PYTHONPATH (docs/perf.md). fla needs einops too.
+rm -rf "$out/wheels"
+for w in "$root/../shared/gpu/wheels" /work/shared/gpu/wheels; do
+  if [ -d "$w" ]; then
+    mkdir -p "$out/wheels"
+    cp "$w"/*.whl "$out/wheels/"
+    break
+  fi
+done
 
 size_kb=$(du -sk "$out" | cut -f1)
 echo "bench/build.sh: $out holds $((size_kb / 1024)) MB ($count modules, ${#failed[@]} failed)"

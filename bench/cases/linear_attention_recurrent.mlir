@@ -2,8 +2,9 @@
 // dimension, the delta rule with beta, an initial and a final state, with
 // decay and normalize; ragged S, Dk != Dv, bf16, f16 and f32, and one case
 // whose q, k, v and result are layout changes of [S, H*D] tensors (a fusion
-// group that the linear-attention kernel declines). The GPU takes the
-// generic path for all of them (docs/Design.md, "Linear attention: gates,
+// group). On the GPU the bf16 ones with a gate per head take the
+// tensor-core kernel (more of its cases: linear_attention_chunked.mlir) and
+// the others the generic path (docs/Design.md, "Linear attention: gates,
 // the delta rule and recurrent state"). gpu_check.py draws gates in
 // [-0.5, 0], beta in [0, 1] and, for the delta rule, keys of norm about 0.5.
 

@@ -1,7 +1,10 @@
-// loom-gpu-kernels on loom.linear_attention: ops with one element type (bf16,
-// f16 or f32), rank 4 and a static Dk whose shared memory fits the chip
-// become a launch of the chunked kernel (one CTA of 256 threads per batch,
-// head and 64-column slice of Dv); the others are left for the generic path.
+// loom-gpu-kernels on loom.linear_attention, the CUDA-core kernel: ops with
+// one element type (bf16, f16 or f32), rank 4 and a static Dk whose shared
+// memory fits the chip become a launch of the chunked kernel (one CTA of 256
+// threads per batch, head and 64-column slice of Dv) unless the tensor-core
+// kernel takes them (causal bf16 or f16 without normalize, Dk and Dv static
+// multiples of 8: linear-attention-mma.mlir); the others are left for the
+// generic path.
 // The second RUN lowers the kernels to PTX.
 // RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
 // RUN: loom-opt %s --loom-gpu-kernels | loom-opt --pass-pipeline='builtin.module(nvvm-attach-target{chip=sm_90a features=+ptx80},gpu.module(convert-nvgpu-to-nvvm,expand-strided-metadata,lower-affine,convert-scf-to-cf,arith-emulate-unsupported-floats{source-types=bf16 target-type=f32},convert-vector-to-llvm,convert-gpu-to-nvvm,canonicalize,cse,reconcile-unrealized-casts),gpu-module-to-binary{format=isa})' | FileCheck %s --check-prefix=PTX
@@ -65,12 +68,13 @@ func.func @huge_dk(%q: tensor<1x2x64x512xf16>, %k: tensor<1x2x64x512xf16>, %v: t
   return %o : tensor<1x2x64x64xf16>
 }
 
-// Dynamic H with decay: lambda = decay[min(h, 1)], as on the CPU.
+// Dynamic H with decay: lambda = decay[min(h, 1)], as on the CPU (f32: the
+// tensor-core kernel takes 16-bit types).
 // CHECK-LABEL: func.func @dynamic_heads_decay
-// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_f16_dk64_causal_identity_decay_3dcccccd_3f000000
-func.func @dynamic_heads_decay(%q: tensor<1x?x?x64xf16>, %k: tensor<1x?x?x64xf16>, %v: tensor<1x?x?x64xf16>) -> tensor<1x?x?x64xf16> {
-  %o = loom.linear_attention %q, %k, %v {causal, decay = array<f32: 0.1, 0.5>} : (tensor<1x?x?x64xf16>, tensor<1x?x?x64xf16>, tensor<1x?x?x64xf16>) -> tensor<1x?x?x64xf16>
-  return %o : tensor<1x?x?x64xf16>
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_f32_dk64_causal_identity_decay_3dcccccd_3f000000
+func.func @dynamic_heads_decay(%q: tensor<1x?x?x64xf32>, %k: tensor<1x?x?x64xf32>, %v: tensor<1x?x?x64xf32>) -> tensor<1x?x?x64xf32> {
+  %o = loom.linear_attention %q, %k, %v {causal, decay = array<f32: 0.1, 0.5>} : (tensor<1x?x?x64xf32>, tensor<1x?x?x64xf32>, tensor<1x?x?x64xf32>) -> tensor<1x?x?x64xf32>
+  return %o : tensor<1x?x?x64xf32>
 }
 
 // The kernels: 256 threads, FMAs on 4-wide f32 vectors of shared memory.
@@ -80,13 +84,13 @@ func.func @dynamic_heads_decay(%q: tensor<1x?x?x64xf16>, %k: tensor<1x?x?x64xf16
 // CHECK: vector.fma {{.*}} : vector<4xf32>
 // CHECK: vector.maskedstore %{{.*}} : memref<?x?x?x?xbf16>, vector<4xi1>, vector<4xbf16>
 // CHECK: gpu.func @loom_linear_attention_f32_dk32_norm_relu(
-// CHECK: gpu.func @loom_linear_attention_f16_dk64_causal_identity_decay_3dcccccd_3f000000(
+// CHECK: gpu.func @loom_linear_attention_f32_dk64_causal_identity_decay_3dcccccd_3f000000(
 // CHECK: %[[HC:.*]] = arith.minui %{{.*}}, %{{.*}} : index
 // CHECK: arith.cmpi eq, %[[HC]]
 
 // PTX-DAG: .entry loom_linear_attention_bf16_dk128_causal_norm_elu_plus_one_decay_3f000000_3e800000(
 // PTX-DAG: .entry loom_linear_attention_f32_dk32_norm_relu(
-// PTX-DAG: .entry loom_linear_attention_f16_dk64_causal_identity_decay_3dcccccd_3f000000(
+// PTX-DAG: .entry loom_linear_attention_f32_dk64_causal_identity_decay_3dcccccd_3f000000(
 // PTX-DAG: ld.shared.v4.b32
 // PTX-DAG: fma.rn.f32
 // PTX-DAG: bar.sync

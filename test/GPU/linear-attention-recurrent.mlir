@@ -1,46 +1,51 @@
-// The recurrent forms of loom.linear_attention on the GPU path: the
-// CUDA-core kernel (LinearAttention.cpp) and its fused group cover the
-// quadratic form only, so an op with a gate, beta (the delta rule), an
-// initial state or a final state is left to the generic path, which maps the
-// CPU path's recurrence onto the GPU: a host loop over the tokens launching
-// a few element-per-thread kernels per token, the f32 state in device memory.
+// The recurrent forms of loom.linear_attention on the GPU path. The
+// tensor-core kernel takes the causal additive forms in bf16 and f16 with a
+// gate per head, decay, an initial and a final state
+// (linear-attention-mma.mlir); the CUDA-core kernel (LinearAttention.cpp)
+// and its fused group cover the quadratic form only. What neither takes (a
+// gate per key dimension, the delta rule, and here f32 data) is left to the
+// generic path, which maps the CPU path's recurrence onto the GPU: a host
+// loop over the tokens launching a few element-per-thread kernels per token,
+// the f32 state in device memory.
 // RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
 // RUN: loom-opt %s --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s --check-prefix=FUSED
 // RUN: loom-opt %s --loom-readonly-entry-args '--loom-gpu-pipeline=to-llvm=false' | FileCheck %s --check-prefix=GENERIC
 
-// The quadratic form (control) takes the kernel.
+// The quadratic form (control) takes the CUDA-core kernel.
 // CHECK-LABEL: func.func @quadratic
-// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk64_causal
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_f32_dk64_causal
 // CHECK-NOT: loom.linear_attention
 // CHECK: return
-func.func @quadratic(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x32xbf16>) -> tensor<1x2x100x32xbf16> {
-  %o = loom.linear_attention %q, %q, %v {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>) -> tensor<1x2x100x32xbf16>
-  return %o : tensor<1x2x100x32xbf16>
+func.func @quadratic(%q: tensor<1x2x100x64xf32>, %v: tensor<1x2x100x32xf32>) -> tensor<1x2x100x32xf32> {
+  %o = loom.linear_attention %q, %q, %v {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x32xf32>) -> tensor<1x2x100x32xf32>
+  return %o : tensor<1x2x100x32xf32>
 }
 
-// Each recurrent form is declined, whatever else would fit the kernel.
+// Each recurrent form in f32 is declined by the CUDA-core kernel, whatever
+// else would fit it (and by the tensor-core kernel, which takes 16-bit
+// types).
 // CHECK-LABEL: func.func @declined
 // CHECK-NOT: gpu.launch_func
 // CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
 // CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
 // CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} beta(%{{.*}}) {causal, rule = "delta"}
 // CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} initial_state(%{{.*}}) {causal, decay = array<f32: 5.000000e-01, 2.500000e-01>}
-// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal, decay = array<f32: 5.000000e-01, 2.500000e-01>} : {{.*}} -> (tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>)
+// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal, decay = array<f32: 5.000000e-01, 2.500000e-01>} : {{.*}} -> (tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>)
 // CHECK-NOT: gpu.launch_func
 // CHECK: return
-func.func @declined(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x32xbf16>, %g: tensor<1x2x100xf32>, %gk: tensor<1x2x100x64xbf16>,
+func.func @declined(%q: tensor<1x2x100x64xf32>, %v: tensor<1x2x100x32xf32>, %g: tensor<1x2x100xf32>, %gk: tensor<1x2x100x64xbf16>,
                     %b: tensor<1x2x100xbf16>, %s: tensor<1x2x64x32xf32>)
-    -> (tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>) {
-  %0 = loom.linear_attention %q, %q, %v gate(%g) {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100xf32>) -> tensor<1x2x100x32xbf16>
-  %1 = loom.linear_attention %q, %q, %v gate(%gk) {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x64xbf16>) -> tensor<1x2x100x32xbf16>
-  %2 = loom.linear_attention %q, %q, %v beta(%b) {causal, rule = "delta"} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100xbf16>) -> tensor<1x2x100x32xbf16>
-  %3 = loom.linear_attention %q, %q, %v initial_state(%s) {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>) -> tensor<1x2x100x32xbf16>
-  %4, %5 = loom.linear_attention %q, %q, %v {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>) -> (tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>)
-  return %0, %1, %2, %3, %4, %5 : tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>
+    -> (tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>) {
+  %0 = loom.linear_attention %q, %q, %v gate(%g) {causal} : (tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100xf32>) -> tensor<1x2x100x32xf32>
+  %1 = loom.linear_attention %q, %q, %v gate(%gk) {causal} : (tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x64xbf16>) -> tensor<1x2x100x32xf32>
+  %2 = loom.linear_attention %q, %q, %v beta(%b) {causal, rule = "delta"} : (tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100xbf16>) -> tensor<1x2x100x32xf32>
+  %3 = loom.linear_attention %q, %q, %v initial_state(%s) {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>) -> tensor<1x2x100x32xf32>
+  %4, %5 = loom.linear_attention %q, %q, %v {causal, decay = array<f32: 0.5, 0.25>} : (tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x32xf32>) -> (tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>)
+  return %0, %1, %2, %3, %4, %5 : tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>
 }
 
-// A fusion group around a gated op (layouts of q, k, v and the result) is
-// not taken by the fused kernel either: it is inlined, the op stays for the
+// A fusion group around an op with a gate per key dimension (layouts of q,
+// k, v and the result) is not taken by a fused kernel either: it is inlined, the op stays for the
 // generic path and the layout changes are computed as they are written.
 // FUSED-LABEL: func.func @fused_layout_gated
 // FUSED-NOT: loom.kernel
@@ -50,14 +55,14 @@ func.func @declined(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x32xbf16>, %g
 // FUSED: linalg.transpose
 // FUSED-NOT: gpu.launch_func
 // FUSED: return
-func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>, %g: tensor<1x2x77xf32>) -> tensor<77x96xbf16> {
+func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>, %g: tensor<1x2x77x64xf32>) -> tensor<77x96xbf16> {
   %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
   %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 48] : tensor<77x96xbf16> into tensor<1x77x2x48xbf16>
   %e0 = tensor.empty() : tensor<1x2x77x64xbf16>
   %q = linalg.transpose ins(%q4 : tensor<1x77x2x64xbf16>) outs(%e0 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
   %e2 = tensor.empty() : tensor<1x2x77x48xbf16>
   %v = linalg.transpose ins(%v4 : tensor<1x77x2x48xbf16>) outs(%e2 : tensor<1x2x77x48xbf16>) permutation = [0, 2, 1, 3]
-  %o = loom.linear_attention %q, %q, %v gate(%g) {causal} : (tensor<1x2x77x64xbf16>, tensor<1x2x77x64xbf16>, tensor<1x2x77x48xbf16>, tensor<1x2x77xf32>) -> tensor<1x2x77x48xbf16>
+  %o = loom.linear_attention %q, %q, %v gate(%g) {causal} : (tensor<1x2x77x64xbf16>, tensor<1x2x77x64xbf16>, tensor<1x2x77x48xbf16>, tensor<1x2x77x64xf32>) -> tensor<1x2x77x48xbf16>
   %e3 = tensor.empty() : tensor<1x77x2x48xbf16>
   %o4 = linalg.transpose ins(%o : tensor<1x2x77x48xbf16>) outs(%e3 : tensor<1x77x2x48xbf16>) permutation = [0, 2, 1, 3]
   %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x77x2x48xbf16> into tensor<77x96xbf16>

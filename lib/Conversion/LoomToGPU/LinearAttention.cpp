@@ -1,24 +1,37 @@
-//===- LinearAttention.cpp - loom.linear_attention to its kernel ----------===//
+//===- LinearAttention.cpp - loom.linear_attention to its kernels ---------===//
 //
-// loom.linear_attention to a launch of the chunked kernel
-// (lib/GPU/Kernels/LinearAttentionKernel.cpp): one CTA of 256 threads per
-// (batch, head, 64-column slice of Dv), on CUDA cores in f32.
-// Covered: q, k, v and the result rank 4 with one element type (bf16, f16 or
-// f32); Dk static (the shared memory, 804 * roundup(Dk, 64) + 34560 bytes,
-// must fit the target: Dk <= 192 on sm_90a, <= 128 on sm_80); any B, H, S, Dv,
-// static or dynamic; every feature map, causal, decay (per head, clamped to
-// the last value for a dynamic H as on the CPU), scale and normalize. Other
-// ops (mixed element types, dynamic Dk, and the recurrent forms: a gate,
-// beta and the delta rule, an initial or a final state) are left to the
-// generic path.
+// loom.linear_attention to a launch of one of two kernels:
+//
+// - The tensor-core kernel (lib/GPU/Kernels/ChunkedLinearAttentionKernel.cpp,
+//   selectMmaKernel): causal, the additive rule without normalize, q, k, v
+//   and the result bf16 or f16, Dk static (a multiple of 8, at most 128), Dv
+//   static (a multiple of 8); no gate, decay, or a log-gate per head
+//   [B, H, S]; any feature map; an initial and a final state. One CTA of 128
+//   threads per (batch, head, 64-column slice of Dv; 32 columns when B, H are
+//   static and the 64-column CTAs would fill at most half the SMs), chunks
+//   of 64 tokens, the f32 state in registers, every product on mma.sync.
+// - The CUDA-core kernel (lib/GPU/Kernels/LinearAttentionKernel.cpp,
+//   selectKernel): the quadratic form (no gate, beta or state) in bf16, f16
+//   or f32; Dk static (the shared memory, 804 * roundup(Dk, 64) + 34560
+//   bytes, must fit the target: Dk <= 192 on sm_90a, <= 128 on sm_80); any
+//   B, H, S, Dv, static or dynamic; every feature map, causal, decay (per
+//   head, clamped to the last value for a dynamic H as on the CPU), scale
+//   and normalize.
+//
+// Other ops (mixed element types, dynamic Dk, a gate per key dimension, the
+// delta rule, normalize with a gate, f32 data with a gate or a state) are
+// left to the generic path. Fusion groups (layout changes of q, k, v and the
+// result) take either kernel with strided views (rewriteLinearAttentionGroup).
 //
 // Measured on H100 (B4 H16 S4096 D128 bf16, causal, decay, elu+1, normalize):
-// 2.17 ms (the generic path: 768 ms; a PyTorch chunked version with f32
-// matmuls: 6.85 ms; reading q, k, v and writing o: about 0.11 ms).
+// the CUDA-core kernel 2.17 ms (the generic path: 768 ms; a PyTorch chunked
+// version with f32 matmuls: 6.85 ms; reading q, k, v and writing o: about
+// 0.11 ms). The tensor-core kernel's figures are in docs/perf.md.
 
 #include "Launch.h"
 #include "StridedOperands.h"
 #include "loom/Dialect/Loom/IR/LoomOps.h"
+#include "loom/GPU/Kernels/ChunkedLinearAttentionKernel.h"
 #include "loom/GPU/Kernels/LinearAttentionKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -33,6 +46,87 @@ using namespace mlir;
 namespace {
 
 using LinearAttentionConfig = loom::gpu::LinearAttentionKernelConfig;
+using MmaConfig = loom::gpu::ChunkedLinearAttentionKernelConfig;
+
+/// The op's feature map as the kernels' enum (nothing for a spelling the
+/// verifier rejects).
+std::optional<LinearAttentionConfig::FeatureMap>
+kernelFeatureMap(loom::LinearAttentionOp op) {
+  std::optional<loom::FeatureMap> fm = op.getFeatureMapKind();
+  if (!fm)
+    return std::nullopt;
+  switch (*fm) {
+  case loom::FeatureMap::Identity:
+    return LinearAttentionConfig::FeatureMap::Identity;
+  case loom::FeatureMap::Relu:
+    return LinearAttentionConfig::FeatureMap::Relu;
+  case loom::FeatureMap::EluPlusOne:
+    return LinearAttentionConfig::FeatureMap::EluPlusOne;
+  }
+  return std::nullopt;
+}
+
+/// The tensor-core kernel for `op` (ChunkedLinearAttentionKernel.cpp), or
+/// nothing when the op is outside its reach: causal, the additive rule
+/// without normalize; no gate, `decay` or a per-head gate [B, H, S]; any
+/// feature map; an initial and a final state; q, k, v and the result bf16
+/// or f16; Dk static, a multiple of 8, at most 128; Dv static, a multiple
+/// of 8 (16-byte rows for cp.async).
+std::optional<MmaConfig> selectMmaKernel(loom::LinearAttentionOp op,
+                                         const loom::gpu::Target &target) {
+  if (!op.getCausal() || op.getNormalize() || op.getBeta() ||
+      op.getRuleKind() != loom::UpdateRule::Additive)
+    return std::nullopt;
+  auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
+  auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
+  auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
+  auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
+  if (!qType || !kType || !vType || !rType)
+    return std::nullopt;
+  for (RankedTensorType ty : {qType, kType, vType, rType})
+    if (ty.getRank() != 4 || ty.getElementType() != qType.getElementType())
+      return std::nullopt;
+  MmaConfig c;
+  c.elementType = loom::gpu::elementTypeName(qType.getElementType());
+  if (c.elementType != "bf16" && c.elementType != "f16")
+    return std::nullopt;
+  c.dk = qType.isDynamicDim(3) ? kType.getDimSize(3) : qType.getDimSize(3);
+  int64_t dv = vType.isDynamicDim(3) ? rType.getDimSize(3) : vType.getDimSize(3);
+  if (ShapedType::isDynamic(c.dk) || c.dk <= 0 || c.dk % 8 != 0 ||
+      c.paddedDk() > 128 || ShapedType::isDynamic(dv) || dv % 8 != 0)
+    return std::nullopt;
+  std::optional<LinearAttentionConfig::FeatureMap> fm = kernelFeatureMap(op);
+  if (!fm)
+    return std::nullopt;
+  c.featureMap = *fm;
+  if (Value gate = op.getGate()) {
+    auto gType = dyn_cast<RankedTensorType>(gate.getType());
+    if (!gType || gType.getRank() != 3)
+      return std::nullopt; // a gate per key dimension: generic path
+    c.gate = MmaConfig::Gate::PerHead;
+    c.gateType = loom::gpu::elementTypeName(gType.getElementType());
+    if (c.gateType != "f32" && c.gateType != "bf16" && c.gateType != "f16")
+      return std::nullopt;
+  } else if (std::optional<ArrayRef<float>> decay = op.getDecay()) {
+    c.gate = MmaConfig::Gate::Decay;
+    c.decay.assign(decay->begin(), decay->end());
+    if (c.decay.empty())
+      return std::nullopt;
+  }
+  // Slices of 32 columns where those of 64 would leave half the SMs idle
+  // (B1 H32 Dv128: 64 CTAs on 132 SMs): twice the CTAs, each with Q K^T
+  // computed again but half the rest.
+  if (!qType.isDynamicDim(0) && !qType.isDynamicDim(1)) {
+    int64_t ctas = qType.getDimSize(0) * qType.getDimSize(1) * ((dv + 63) / 64);
+    if (ctas > 0 && 2 * ctas <= target.smCount)
+      c.slice = 32;
+  }
+  c.initialState = static_cast<bool>(op.getInitialState());
+  c.finalState = static_cast<bool>(op.getFinalState());
+  if (c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    return std::nullopt;
+  return c;
+}
 
 /// The kernel for `op`, or nothing when the op is outside the kernel's reach.
 std::optional<LinearAttentionConfig>
@@ -68,20 +162,10 @@ selectKernel(loom::LinearAttentionOp op, const loom::gpu::Target &target) {
   c.dk = qType.isDynamicDim(3) ? kType.getDimSize(3) : qType.getDimSize(3);
   if (ShapedType::isDynamic(c.dk) || c.dk <= 0)
     return std::nullopt;
-  std::optional<loom::FeatureMap> fm = op.getFeatureMapKind();
+  std::optional<LinearAttentionConfig::FeatureMap> fm = kernelFeatureMap(op);
   if (!fm)
     return std::nullopt;
-  switch (*fm) {
-  case loom::FeatureMap::Identity:
-    c.featureMap = LinearAttentionConfig::FeatureMap::Identity;
-    break;
-  case loom::FeatureMap::Relu:
-    c.featureMap = LinearAttentionConfig::FeatureMap::Relu;
-    break;
-  case loom::FeatureMap::EluPlusOne:
-    c.featureMap = LinearAttentionConfig::FeatureMap::EluPlusOne;
-    break;
-  }
+  c.featureMap = *fm;
   c.causal = op.getCausal();
   c.normalize = op.getNormalize();
   if (std::optional<ArrayRef<float>> decay = op.getDecay()) {
@@ -155,6 +239,82 @@ LogicalResult rewrite(loom::LinearAttentionOp op,
   return success();
 }
 
+/// The launch of the tensor-core kernel `c` for `op` (with `views`: the
+/// fusion group's strided views instead of the op's own tensors).
+LogicalResult rewriteMma(loom::LinearAttentionOp op, const MmaConfig &c,
+                         ModuleOp module, const FusedViews *views = nullptr) {
+  Location loc = op.getLoc();
+  OpBuilder b(op);
+  auto rType = cast<RankedTensorType>(op.getResult().getType());
+  FailureOr<SymbolRefAttr> kernel =
+      loom::gpu::buildChunkedLinearAttentionKernel(module, loc, c);
+  if (failed(kernel))
+    return failure();
+  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
+  Value scaleArg = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
+  // B, H, S those of q, Dv that of the result (static: the selection asks).
+  Value sizes[4] = {dim(b, loc, op.getQ(), 0), dim(b, loc, op.getQ(), 1),
+                    dim(b, loc, op.getQ(), 2),
+                    indexConst(b, loc, rType.getDimSize(3))};
+  SmallVector<Value> args;
+  Value out;
+  if (views) {
+    args = {views->q, views->k, views->v, views->o};
+  } else {
+    args = {loom::gpu::bufferOf(b, loc, op.getQ()),
+            loom::gpu::bufferOf(b, loc, op.getK()),
+            loom::gpu::bufferOf(b, loc, op.getV())};
+    SmallVector<Value> dynSizes;
+    for (int64_t i = 0; i < 4; ++i)
+      if (rType.isDynamicDim(i))
+        dynSizes.push_back(sizes[i]);
+    out = loom::gpu::allocBuffer(b, loc, rType, dynSizes);
+    args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
+  }
+  if (c.gate == MmaConfig::Gate::PerHead)
+    args.push_back(loom::gpu::bufferOf(b, loc, op.getGate()));
+  if (c.initialState)
+    args.push_back(loom::gpu::bufferOf(b, loc, op.getInitialState()));
+  Value finalBuf;
+  if (c.finalState) {
+    auto fType = cast<RankedTensorType>(op.getFinalState().getType());
+    Value fSizes[4] = {sizes[0], sizes[1], indexConst(b, loc, c.dk), sizes[3]};
+    SmallVector<Value> dynSizes;
+    for (int64_t i = 0; i < 4; ++i)
+      if (fType.isDynamicDim(i))
+        dynSizes.push_back(fSizes[i]);
+    finalBuf = loom::gpu::allocBuffer(b, loc, fType, dynSizes);
+    args.push_back(loom::gpu::dynamicBuffer(b, loc, finalBuf));
+  }
+  args.push_back(scaleArg);
+
+  // Grid (max(B * H, 1), max(ceil(Dv / 64), 1)): never empty; the kernel
+  // returns at once for a CTA outside the sizes.
+  SmallVector<Value> moreOuts;
+  if (finalBuf)
+    moreOuts.push_back(finalBuf);
+  if (views && views->replaced != op.getOperation()) {
+    loom::gpu::launchPerHead(b, loc, views->replaced, *kernel, sizes[0],
+                             sizes[1], sizes[3], c.slice, c.kThreads,
+                             c.sharedMemoryBytes(), args, views->out);
+    // The final state's tensor after the launch that writes it (before the
+    // op, which the launch precedes).
+    if (finalBuf) {
+      OpBuilder after(op);
+      op.getFinalState().replaceAllUsesWith(loom::gpu::tensorOf(
+          after, loc, finalBuf,
+          cast<RankedTensorType>(op.getFinalState().getType())));
+    }
+    return success();
+  }
+  // The op itself is replaced (no layout change of its result): its results
+  // are the output and the final state.
+  loom::gpu::launchPerHead(b, loc, op, *kernel, sizes[0], sizes[1], sizes[3],
+                           c.slice, c.kThreads, c.sharedMemoryBytes(), args,
+                           views ? views->out : out, moreOuts);
+  return success();
+}
+
 } // namespace
 
 LogicalResult loom::rewriteLinearAttentionOps(ModuleOp module,
@@ -165,6 +325,11 @@ LogicalResult loom::rewriteLinearAttentionOps(ModuleOp module,
       ops.push_back(op);
   });
   for (loom::LinearAttentionOp op : ops) {
+    if (std::optional<MmaConfig> mma = selectMmaKernel(op, target)) {
+      if (failed(rewriteMma(op, *mma, module)))
+        return failure();
+      continue;
+    }
     std::optional<LinearAttentionConfig> config = selectKernel(op, target);
     if (!config)
       continue; // generic path
@@ -179,16 +344,22 @@ FailureOr<bool> loom::gpu::rewriteLinearAttentionGroup(Operation *anchor,
   auto op = dyn_cast<loom::LinearAttentionOp>(anchor);
   if (!op)
     return false;
-  std::optional<LinearAttentionConfig> config = selectKernel(op, target);
-  if (!config)
+  std::optional<MmaConfig> mma = selectMmaKernel(op, target);
+  std::optional<LinearAttentionConfig> config;
+  if (!mma)
+    config = selectKernel(op, target);
+  if (!mma && !config)
     return false;
   std::optional<OperandChain> q = traceOperand(op.getQ(), false),
                               k = traceOperand(op.getK(), false),
                               v = traceOperand(op.getV(), false);
   std::optional<ResultChain> o = traceResult(op);
-  if (!config || !q || !k || !v || !o)
+  if (!q || !k || !v || !o)
     return false;
-  config->strided = true;
+  if (mma)
+    mma->strided = true;
+  else
+    config->strided = true;
   OpBuilder b(op);
   Location loc = op.getLoc();
   FusedViews views;
@@ -199,7 +370,9 @@ FailureOr<bool> loom::gpu::rewriteLinearAttentionGroup(Operation *anchor,
   views.out = allocBuffer(
       b, loc, cast<RankedTensorType>(o->last->getResult(0).getType()), {});
   views.o = outputView(b, loc, views.out, *o);
-  if (failed(rewrite(op, *config, op->getParentOfType<ModuleOp>(), &views)))
+  ModuleOp module = op->getParentOfType<ModuleOp>();
+  if (failed(mma ? rewriteMma(op, *mma, module, &views)
+                 : rewrite(op, *config, module, &views)))
     return failure();
   eraseFusedChains(op, *o, {*q, *k, *v});
   return true;

@@ -32,6 +32,18 @@ Value warpAllReduce(KernelBuilder &b, Value v, ReduceKind kind, int64_t lanes,
   return v;
 }
 
+Value warpInclusiveAdd(KernelBuilder &b, Value v, Value lane) {
+  for (int64_t d = 1; d < 32; d *= 2) {
+    Value other = mlir::gpu::ShuffleOp::create(b, v, b.i32(d), b.i32(32),
+                                               mlir::gpu::ShuffleMode::UP)
+                      .getShuffleResult();
+    Value sum = b.fadd(v, other);
+    Value has = b.sge(lane, b.idx(d));
+    v = b.select(has, sum, v);
+  }
+  return v;
+}
+
 WarpCount warpCount(KernelBuilder &b, Value keep, Value lane) {
   Value mask = NVVM::VoteSyncOp::create(b, b.getI32Type(), b.i32(-1), keep,
                                         NVVM::VoteSyncKind::ballot);

@@ -167,13 +167,7 @@ void buildLinearAttention(KernelBuilder &b,
     // lambda = decay[min(h, last)] (0 without decay).
     Value lambda = f0;
     if (!c.decay.empty()) {
-      Value hcl = b.minu(h, b.idx(c.decay.size() - 1));
-      Value chosen = b.f32Bits(bitsOf(c.decay[0]));
-      for (size_t i = 1; i < c.decay.size(); ++i) {
-        Value rate = b.f32Bits(bitsOf(c.decay[i]));
-        Value isHead = b.eq(hcl, b.idx(i));
-        chosen = b.select(isHead, rate, chosen);
-      }
+      Value chosen = headDecayRate(b, c.decay, h);
       lambda = b.fadd(chosen, f0);
     }
     Value negl = b.fneg(lambda);
@@ -437,11 +431,26 @@ std::string LinearAttentionKernelConfig::kernelName() const {
                      std::to_string(dk) + (causal ? "_causal" : "") +
                      (normalize ? "_norm" : "") + "_" +
                      featureMapName(featureMap) + (strided ? "_strided" : "");
-  if (!decay.empty()) {
-    name += "_decay";
-    for (float d : decay)
-      name += "_" + llvm::utohexstr(bitsOf(d), /*LowerCase=*/true, /*Width=*/8);
+  if (!decay.empty())
+    name += decayNameSuffix(decay);
+  return name;
+}
+
+Value headDecayRate(KernelBuilder &b, ArrayRef<float> rates, Value h) {
+  Value hcl = b.minu(h, b.idx(rates.size() - 1));
+  Value chosen = b.f32Bits(bitsOf(rates[0]));
+  for (size_t i = 1; i < rates.size(); ++i) {
+    Value rate = b.f32Bits(bitsOf(rates[i]));
+    Value isHead = b.eq(hcl, b.idx(i));
+    chosen = b.select(isHead, rate, chosen);
   }
+  return chosen;
+}
+
+std::string decayNameSuffix(ArrayRef<float> rates) {
+  std::string name = "_decay";
+  for (float d : rates)
+    name += "_" + llvm::utohexstr(bitsOf(d), /*LowerCase=*/true, /*Width=*/8);
   return name;
 }
 

@@ -27,6 +27,13 @@ mlir::Value blockAllReduce(KernelBuilder &b, mlir::Value v, ReduceKind kind,
                            mlir::Value tid, int64_t warps,
                            mlir::Value scratch);
 
+/// The inclusive prefix sum of the f32 `v` over the lanes of a warp: lane
+/// l gets v_0 + ... + v_l (`lane`, an index, is this lane's). Five shuffles
+/// up (distances 1, 2, 4, 8, 16, Hillis-Steele), so the sums are added in a
+/// fixed tree order, the same on every launch.
+mlir::Value warpInclusiveAdd(KernelBuilder &b, mlir::Value v,
+                             mlir::Value lane);
+
 /// A warp's vote on the i1 `keep` of each lane (every lane of the warp must
 /// reach it): `below`, how many lanes under this one (`lane`, an index)
 /// keep, the slot of this lane's item in a compacted list, and `total`, how

@@ -54,6 +54,17 @@ struct LinearAttentionKernelConfig {
   std::string kernelName() const;
 };
 
+class KernelBuilder;
+
+/// The decay rate of head `h` (an index) from the per-head `rates`:
+/// rates[min(h, size - 1)] (as on the CPU for a dynamic H), a chain of
+/// selects over the f32 constants. `rates` is not empty.
+mlir::Value headDecayRate(KernelBuilder &b, llvm::ArrayRef<float> rates,
+                          mlir::Value h);
+
+/// "_decay" and each rate's f32 bits in hex, for a kernel's name.
+std::string decayNameSuffix(llvm::ArrayRef<float> rates);
+
 /// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
 /// use). Arguments: q, k, v, out memref<?x?x?x?xT> (strided<[?, ?, ?, 1],
 /// offset: ?> when `strided`), scale f32. Launch: a grid of (max(B * H, 1),

@@ -1,0 +1,73 @@
+// Causal linear attention on the tensor-core kernel
+// (lib/GPU/Kernels/ChunkedLinearAttentionKernel.cpp): no gate, a constant
+// decay or a log-gate per head (f32, bf16), every feature map, an initial
+// and a final state, bf16 and f16; S ragged (not a multiple of the 64-token
+// chunk, and a single decode token), Dk != Dv, Dk padded (40), Dv over
+// several 64-column slices with a partial last one (136), and a fusion
+// group whose q, k, v and result are layout changes of [S, H*D] tensors.
+// gpu_check.py draws gates in [-0.5, 0] and states from N(0, 0.5^2); the
+// final states (f32) are compared at the bound of F32_FROM_16BIT_TOL_SCALE.
+
+func.func @lac_decay_states_elu_bf16(%q: tensor<1x2x200x64xbf16>, %k: tensor<1x2x200x64xbf16>, %v: tensor<1x2x200x64xbf16>, %s0: tensor<1x2x64x64xf32>) -> (tensor<1x2x200x64xbf16>, tensor<1x2x64x64xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v initial_state(%s0) {causal, feature_map = "elu_plus_one", decay = array<f32: 0.05, 0.01>, scale = 0.125 : f32} : (tensor<1x2x200x64xbf16>, tensor<1x2x200x64xbf16>, tensor<1x2x200x64xbf16>, tensor<1x2x64x64xf32>) -> (tensor<1x2x200x64xbf16>, tensor<1x2x64x64xf32>)
+  return %o, %s : tensor<1x2x200x64xbf16>, tensor<1x2x64x64xf32>
+}
+
+func.func @lac_gate_bf16_relu_f16(%q: tensor<2x3x130x128xf16>, %k: tensor<2x3x130x128xf16>, %v: tensor<2x3x130x136xf16>, %g: tensor<2x3x130xbf16>) -> (tensor<2x3x130x136xf16>, tensor<2x3x128x136xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) {causal, feature_map = "relu", scale = 0.0884 : f32} : (tensor<2x3x130x128xf16>, tensor<2x3x130x128xf16>, tensor<2x3x130x136xf16>, tensor<2x3x130xbf16>) -> (tensor<2x3x130x136xf16>, tensor<2x3x128x136xf32>)
+  return %o, %s : tensor<2x3x130x136xf16>, tensor<2x3x128x136xf32>
+}
+
+func.func @lac_dk40_dv24_gate_init(%q: tensor<1x2x65x40xbf16>, %k: tensor<1x2x65x40xbf16>, %v: tensor<1x2x65x24xbf16>, %g: tensor<1x2x65xf32>, %s0: tensor<1x2x40x24xf32>) -> tensor<1x2x65x24xbf16> {
+  %o = loom.linear_attention %q, %k, %v gate(%g) initial_state(%s0) {causal, scale = 0.15 : f32} : (tensor<1x2x65x40xbf16>, tensor<1x2x65x40xbf16>, tensor<1x2x65x24xbf16>, tensor<1x2x65xf32>, tensor<1x2x40x24xf32>) -> tensor<1x2x65x24xbf16>
+  return %o : tensor<1x2x65x24xbf16>
+}
+
+func.func @lac_nogate_final_bf16(%q: tensor<1x2x129x64xbf16>, %k: tensor<1x2x129x64xbf16>, %v: tensor<1x2x129x64xbf16>) -> (tensor<1x2x129x64xbf16>, tensor<1x2x64x64xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v {causal, scale = 0.125 : f32} : (tensor<1x2x129x64xbf16>, tensor<1x2x129x64xbf16>, tensor<1x2x129x64xbf16>) -> (tensor<1x2x129x64xbf16>, tensor<1x2x64x64xf32>)
+  return %o, %s : tensor<1x2x129x64xbf16>, tensor<1x2x64x64xf32>
+}
+
+// One decode step: a single token updates the state.
+func.func @lac_decode_step_bf16(%q: tensor<2x4x1x128xbf16>, %k: tensor<2x4x1x128xbf16>, %v: tensor<2x4x1x128xbf16>, %g: tensor<2x4x1xf32>, %s0: tensor<2x4x128x128xf32>) -> (tensor<2x4x1x128xbf16>, tensor<2x4x128x128xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) initial_state(%s0) {causal, scale = 0.0884 : f32} : (tensor<2x4x1x128xbf16>, tensor<2x4x1x128xbf16>, tensor<2x4x1x128xbf16>, tensor<2x4x1xf32>, tensor<2x4x128x128xf32>) -> (tensor<2x4x1x128xbf16>, tensor<2x4x128x128xf32>)
+  return %o, %s : tensor<2x4x1x128xbf16>, tensor<2x4x128x128xf32>
+}
+
+// Chunked prefill then a decode step: the state goes from one op to the next.
+func.func @lac_prefill_then_decode_bf16(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x4x100x64xbf16>, %v: tensor<1x4x100x64xbf16>, %g: tensor<1x4x100xf32>, %q1: tensor<1x4x1x64xbf16>, %k1: tensor<1x4x1x64xbf16>, %v1: tensor<1x4x1x64xbf16>, %g1: tensor<1x4x1xf32>) -> (tensor<1x4x100x64xbf16>, tensor<1x4x1x64xbf16>, tensor<1x4x64x64xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) {causal, scale = 0.125 : f32} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100xf32>) -> (tensor<1x4x100x64xbf16>, tensor<1x4x64x64xf32>)
+  %o1, %s1 = loom.linear_attention %q1, %k1, %v1 gate(%g1) initial_state(%s) {causal, scale = 0.125 : f32} : (tensor<1x4x1x64xbf16>, tensor<1x4x1x64xbf16>, tensor<1x4x1x64xbf16>, tensor<1x4x1xf32>, tensor<1x4x64x64xf32>) -> (tensor<1x4x1x64xbf16>, tensor<1x4x64x64xf32>)
+  return %o, %o1, %s1 : tensor<1x4x100x64xbf16>, tensor<1x4x1x64xbf16>, tensor<1x4x64x64xf32>
+}
+
+// A fusion group: q, k, v and the result are layout changes of [S, H*D]
+// tensors, read and written in place; the final state leaves the group.
+func.func @lac_layout_gate_final_bf16(%q2: tensor<150x128xbf16>, %k2: tensor<150x128xbf16>, %v2: tensor<150x192xbf16>, %g: tensor<1x2x150xf32>) -> (tensor<150x192xbf16>, tensor<1x2x64x96xf32>) {
+  %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 150, 2, 64] : tensor<150x128xbf16> into tensor<1x150x2x64xbf16>
+  %k4 = tensor.expand_shape %k2 [[0, 1], [2, 3]] output_shape [1, 150, 2, 64] : tensor<150x128xbf16> into tensor<1x150x2x64xbf16>
+  %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 150, 2, 96] : tensor<150x192xbf16> into tensor<1x150x2x96xbf16>
+  %e0 = tensor.empty() : tensor<1x2x150x64xbf16>
+  %q = linalg.transpose ins(%q4 : tensor<1x150x2x64xbf16>) outs(%e0 : tensor<1x2x150x64xbf16>) permutation = [0, 2, 1, 3]
+  %e1 = tensor.empty() : tensor<1x2x150x64xbf16>
+  %k = linalg.transpose ins(%k4 : tensor<1x150x2x64xbf16>) outs(%e1 : tensor<1x2x150x64xbf16>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<1x2x150x96xbf16>
+  %v = linalg.transpose ins(%v4 : tensor<1x150x2x96xbf16>) outs(%e2 : tensor<1x2x150x96xbf16>) permutation = [0, 2, 1, 3]
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) {causal, scale = 0.125 : f32} : (tensor<1x2x150x64xbf16>, tensor<1x2x150x64xbf16>, tensor<1x2x150x96xbf16>, tensor<1x2x150xf32>) -> (tensor<1x2x150x96xbf16>, tensor<1x2x64x96xf32>)
+  %e3 = tensor.empty() : tensor<1x150x2x96xbf16>
+  %o4 = linalg.transpose ins(%o : tensor<1x2x150x96xbf16>) outs(%e3 : tensor<1x150x2x96xbf16>) permutation = [0, 2, 1, 3]
+  %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x150x2x96xbf16> into tensor<150x192xbf16>
+  return %o2, %s : tensor<150x192xbf16>, tensor<1x2x64x96xf32>
+}
+
+// Dynamic B, H and S (bench/cases/dims.json): 64-column slices (static B and
+// H as small as the cases above take 32-column ones), op by op.
+func.func @lac_dyn_gate_states_bf16(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>, %v: tensor<?x?x?x96xbf16>, %g: tensor<?x?x?xf32>, %s0: tensor<?x?x64x96xf32>) -> (tensor<?x?x?x96xbf16>, tensor<?x?x64x96xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) initial_state(%s0) {causal, scale = 0.125 : f32} : (tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x96xbf16>, tensor<?x?x?xf32>, tensor<?x?x64x96xf32>) -> (tensor<?x?x?x96xbf16>, tensor<?x?x64x96xf32>)
+  return %o, %s : tensor<?x?x?x96xbf16>, tensor<?x?x64x96xf32>
+}
+
+func.func @lac_dyn_decay_elu_f16(%q: tensor<?x?x?x128xf16>, %k: tensor<?x?x?x128xf16>, %v: tensor<?x?x?x128xf16>) -> tensor<?x?x?x128xf16> {
+  %o = loom.linear_attention %q, %k, %v {causal, feature_map = "elu_plus_one", decay = array<f32: 0.2, 0.05, 0.01, 0.001>, scale = 0.0625 : f32} : (tensor<?x?x?x128xf16>, tensor<?x?x?x128xf16>, tensor<?x?x?x128xf16>) -> tensor<?x?x?x128xf16>
+  return %o : tensor<?x?x?x128xf16>
+}

@@ -1,0 +1,154 @@
+//===- ChunkedLinearAttentionKernelsTest.cpp - every tensor-core config ---===//
+//
+// The configs of the tensor-core linear-attention kernel that
+// loom-gpu-kernels can ask for: bf16 or f16; Dk a multiple of 8 up to 128
+// (tiles of 64 or 128 deep); every feature map; no gate, decay with one or
+// more rates, or a per-head gate of f32, bf16 or f16; an initial and a final
+// state; plain or strided operands (fusion groups); slices of 64 or 32
+// columns of Dv.
+
+#include "KernelTestUtil.h"
+
+#include "loom/GPU/Kernels/ChunkedLinearAttentionKernel.h"
+
+#include "gtest/gtest.h"
+
+#include <set>
+#include <vector>
+
+using namespace mlir;
+using Config = loom::gpu::ChunkedLinearAttentionKernelConfig;
+using FeatureMap = Config::FeatureMap;
+using Gate = Config::Gate;
+
+namespace {
+
+const FeatureMap kFeatureMaps[] = {FeatureMap::Identity, FeatureMap::Relu,
+                                   FeatureMap::EluPlusOne};
+
+/// The gate variants: none, decay with one and with four rates, a per-head
+/// gate of each element type.
+std::vector<Config> gateVariants() {
+  std::vector<Config> out;
+  Config c;
+  out.push_back(c);
+  c.gate = Gate::Decay;
+  c.decay = {0.5f};
+  out.push_back(c);
+  c.decay = {0.001f, 0.01f, 0.1f, 1.0f};
+  out.push_back(c);
+  c.decay.clear();
+  c.gate = Gate::PerHead;
+  for (const char *g : {"f32", "bf16", "f16"}) {
+    c.gateType = g;
+    out.push_back(c);
+  }
+  return out;
+}
+
+void expectBuilds(const Config &c) {
+  std::string error = loom::test::buildAndCheck(
+      c.kernelName(), [&](ModuleOp m, Location loc) {
+        return loom::gpu::buildChunkedLinearAttentionKernel(m, loc, c);
+      });
+  EXPECT_EQ(error, "") << c.kernelName();
+}
+
+/// Every combination of the options at Dk = 64 (the slice width with the
+/// others in turn).
+TEST(ChunkedLinearAttentionKernels, EveryOptionVerifies) {
+  int built = 0;
+  for (const char *t : {"bf16", "f16"})
+    for (FeatureMap fm : kFeatureMaps)
+      for (Config c : gateVariants())
+        for (bool init : {false, true})
+          for (bool fin : {false, true})
+            for (bool strided : {false, true}) {
+              c.elementType = t;
+              c.dk = 64;
+              c.featureMap = fm;
+              c.initialState = init;
+              c.finalState = fin;
+              c.strided = strided;
+              c.slice = (built % 2) ? 32 : 64;
+              expectBuilds(c);
+              ++built;
+            }
+  EXPECT_EQ(built, 2 * 3 * 6 * 2 * 2 * 2);
+}
+
+/// Every Dk the conversion can ask for around the two tile depths, with the
+/// fullest and the plainest options.
+TEST(ChunkedLinearAttentionKernels, EveryHeadDimVerifies) {
+  for (const char *t : {"bf16", "f16"})
+    for (int64_t dk : {8, 16, 40, 56, 64, 72, 96, 120, 128})
+      for (bool full : {false, true}) {
+        Config c;
+        c.elementType = t;
+        c.dk = dk;
+        c.slice = full ? 32 : 64;
+        if (full) {
+          c.featureMap = FeatureMap::EluPlusOne;
+          c.gate = Gate::PerHead;
+          c.gateType = "bf16";
+          c.initialState = c.finalState = true;
+        }
+        expectBuilds(c);
+      }
+}
+
+TEST(ChunkedLinearAttentionKernels, SharedMemory) {
+  // Q and K tiles 2 x 64 x (pdk + 8), V 2 x 64 x 72, V * w 64 x 72, the
+  // state's copy pdk x 72 (2 bytes each), 64 f32 gates: it fits sm_80's
+  // 163 KiB at the largest depth.
+  Config c;
+  c.elementType = "bf16";
+  for (int64_t dk : {8, 64}) {
+    c.dk = dk;
+    EXPECT_EQ(c.paddedDk(), 64);
+    EXPECT_EQ(c.sharedMemoryBytes(), 73984);
+  }
+  c.dk = 128;
+  EXPECT_EQ(c.paddedDk(), 128);
+  EXPECT_EQ(c.sharedMemoryBytes(), 115968);
+  EXPECT_LE(c.sharedMemoryBytes(), 163 * 1024);
+  c.slice = 32; // V, V * w and the state's copy 40 wide
+  EXPECT_EQ(c.sharedMemoryBytes(), 95488);
+  // Every array starts on a 16-byte boundary (cp.async, ldmatrix rows).
+  for (int64_t off : c.sharedOffsets())
+    EXPECT_EQ(off % 16, 0);
+}
+
+TEST(ChunkedLinearAttentionKernels, NamesEncodeEveryChoice) {
+  // Kernels are shared by name: two configs must never share one.
+  std::vector<Config> gates = gateVariants();
+  Config extra;
+  extra.gate = Gate::Decay;
+  extra.decay = {0.25f, 0.5f};
+  gates.push_back(extra);
+  extra.decay = {0.5f, 0.25f};
+  gates.push_back(extra);
+  std::set<std::string> names;
+  int configs = 0;
+  for (const char *t : {"bf16", "f16"})
+    for (int64_t dk : {8, 64, 72, 128})
+      for (FeatureMap fm : kFeatureMaps)
+        for (Config c : gates)
+          for (bool init : {false, true})
+            for (bool fin : {false, true})
+              for (bool strided : {false, true})
+                for (int64_t slice : {64, 32}) {
+                  c.elementType = t;
+                  c.dk = dk;
+                  c.featureMap = fm;
+                  c.initialState = init;
+                  c.finalState = fin;
+                  c.strided = strided;
+                  c.slice = slice;
+                  names.insert(c.kernelName());
+                  ++configs;
+                }
+  EXPECT_EQ(names.size(), static_cast<size_t>(configs));
+}
+
+} // namespace
