@@ -28,13 +28,15 @@ func.func @lac_nogate_final_bf16(%q: tensor<1x2x129x64xbf16>, %k: tensor<1x2x129
   return %o, %s : tensor<1x2x129x64xbf16>, tensor<1x2x64x64xf32>
 }
 
-// One decode step: a single token updates the state.
+// One decode step: a single token updates the state (a static S this small
+// takes the token-by-token kernel, RecurrentLinearAttentionKernel.cpp).
 func.func @lac_decode_step_bf16(%q: tensor<2x4x1x128xbf16>, %k: tensor<2x4x1x128xbf16>, %v: tensor<2x4x1x128xbf16>, %g: tensor<2x4x1xf32>, %s0: tensor<2x4x128x128xf32>) -> (tensor<2x4x1x128xbf16>, tensor<2x4x128x128xf32>) {
   %o, %s = loom.linear_attention %q, %k, %v gate(%g) initial_state(%s0) {causal, scale = 0.0884 : f32} : (tensor<2x4x1x128xbf16>, tensor<2x4x1x128xbf16>, tensor<2x4x1x128xbf16>, tensor<2x4x1xf32>, tensor<2x4x128x128xf32>) -> (tensor<2x4x1x128xbf16>, tensor<2x4x128x128xf32>)
   return %o, %s : tensor<2x4x1x128xbf16>, tensor<2x4x128x128xf32>
 }
 
-// Chunked prefill then a decode step: the state goes from one op to the next.
+// Chunked prefill then a decode step: the state goes from one op to the next
+// (the step on the token-by-token kernel).
 func.func @lac_prefill_then_decode_bf16(%q: tensor<1x4x100x64xbf16>, %k: tensor<1x4x100x64xbf16>, %v: tensor<1x4x100x64xbf16>, %g: tensor<1x4x100xf32>, %q1: tensor<1x4x1x64xbf16>, %k1: tensor<1x4x1x64xbf16>, %v1: tensor<1x4x1x64xbf16>, %g1: tensor<1x4x1xf32>) -> (tensor<1x4x100x64xbf16>, tensor<1x4x1x64xbf16>, tensor<1x4x64x64xf32>) {
   %o, %s = loom.linear_attention %q, %k, %v gate(%g) {causal, scale = 0.125 : f32} : (tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100x64xbf16>, tensor<1x4x100xf32>) -> (tensor<1x4x100x64xbf16>, tensor<1x4x64x64xf32>)
   %o1, %s1 = loom.linear_attention %q1, %k1, %v1 gate(%g1) initial_state(%s) {causal, scale = 0.125 : f32} : (tensor<1x4x1x64xbf16>, tensor<1x4x1x64xbf16>, tensor<1x4x1x64xbf16>, tensor<1x4x1xf32>, tensor<1x4x64x64xf32>) -> (tensor<1x4x1x64xbf16>, tensor<1x4x64x64xf32>)

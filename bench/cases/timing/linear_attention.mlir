@@ -18,7 +18,8 @@ func.func @t_linear_attention_gate_h32(%q: tensor<1x32x8192x128xbf16>, %k: tenso
 }
 
 // Timing: one decode step through the state (Sq 1, gate, initial and final
-// state), B8 H32 D128: the floor is reading and writing the f32 state.
+// state), B8 H32 D128, on the token-by-token kernel: the floor is reading
+// and writing the f32 state.
 func.func @t_linear_attention_decode(%q: tensor<8x32x1x128xbf16>, %k: tensor<8x32x1x128xbf16>, %v: tensor<8x32x1x128xbf16>, %g: tensor<8x32x1xf32>, %s0: tensor<8x32x128x128xf32>) -> (tensor<8x32x1x128xbf16>, tensor<8x32x128x128xf32>) {
   %o, %s = loom.linear_attention %q, %k, %v gate(%g) initial_state(%s0) {causal, scale = 0.08838834764831845 : f32} : (tensor<8x32x1x128xbf16>, tensor<8x32x1x128xbf16>, tensor<8x32x1x128xbf16>, tensor<8x32x1xf32>, tensor<8x32x128x128xf32>) -> (tensor<8x32x1x128xbf16>, tensor<8x32x128x128xf32>)
   return %o, %s : tensor<8x32x1x128xbf16>, tensor<8x32x128x128xf32>

@@ -1,7 +1,13 @@
 //===- LinearAttention.cpp - loom.linear_attention to its kernels ---------===//
 //
-// loom.linear_attention to a launch of one of two kernels:
+// loom.linear_attention to a launch of one of three kernels:
 //
+// - The token-by-token kernel (lib/GPU/Kernels/
+//   RecurrentLinearAttentionKernel.cpp, selectRecurrentKernel): causal
+//   without normalize, S static and at most 16 (decode steps), one element
+//   type (bf16, f16, f32), Dk static up to 256, Dv a static multiple of 4;
+//   every gate, both rules, the states. The recurrence in f32 with the state
+//   in registers, read and written once.
 // - The tensor-core kernel (lib/GPU/Kernels/ChunkedLinearAttentionKernel.cpp,
 //   selectMmaKernel): causal, the additive rule without normalize, q, k, v
 //   and the result bf16 or f16, Dk static (a multiple of 8, at most 128), Dv
@@ -18,9 +24,9 @@
 //   head, clamped to the last value for a dynamic H as on the CPU), scale
 //   and normalize.
 //
-// Other ops (mixed element types, dynamic Dk, a gate per key dimension, the
-// delta rule, normalize with a gate, f32 data with a gate or a state) are
-// left to the generic path. Fusion groups (layout changes of q, k, v and the
+// Other ops (mixed element types, dynamic Dk, and over 16 tokens a gate per
+// key dimension, the delta rule, normalize with a gate, f32 data with a gate
+// or a state) are left to the generic path. Fusion groups (layout changes of q, k, v and the
 // result) take either kernel with strided views (rewriteLinearAttentionGroup).
 //
 // Measured on H100 (B4 H16 S4096 D128 bf16, causal, decay, elu+1, normalize):
@@ -33,6 +39,7 @@
 #include "loom/Dialect/Loom/IR/LoomOps.h"
 #include "loom/GPU/Kernels/ChunkedLinearAttentionKernel.h"
 #include "loom/GPU/Kernels/LinearAttentionKernel.h"
+#include "loom/GPU/Kernels/RecurrentLinearAttentionKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -64,6 +71,82 @@ kernelFeatureMap(loom::LinearAttentionOp op) {
     return LinearAttentionConfig::FeatureMap::EluPlusOne;
   }
   return std::nullopt;
+}
+
+using RecConfig = loom::gpu::RecurrentLinearAttentionKernelConfig;
+
+/// The most tokens (static S) that take the token-by-token kernel: a decode
+/// step, or a few speculative tokens. Longer sequences take the chunked
+/// kernels, whose work per token is on the tensor cores.
+constexpr int64_t kMaxRecurrentTokens = 16;
+
+/// The token-by-token kernel for `op` (RecurrentLinearAttentionKernel.cpp),
+/// or nothing when the op is outside its reach: causal without normalize,
+/// S static and at most kMaxRecurrentTokens, q, k, v and the result of one
+/// element type (bf16, f16 or f32), Dk static (at most 256), Dv static (a
+/// multiple of 4); every gate, both rules, any feature map, the states.
+std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op) {
+  if (!op.getCausal() || op.getNormalize())
+    return std::nullopt;
+  std::optional<loom::UpdateRule> rule = op.getRuleKind();
+  if (!rule)
+    return std::nullopt;
+  auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
+  auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
+  auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
+  auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
+  if (!qType || !kType || !vType || !rType)
+    return std::nullopt;
+  for (RankedTensorType ty : {qType, kType, vType, rType})
+    if (ty.getRank() != 4 || ty.getElementType() != qType.getElementType())
+      return std::nullopt;
+  RecConfig c;
+  c.elementType = loom::gpu::elementTypeName(qType.getElementType());
+  if (c.elementType != "bf16" && c.elementType != "f16" &&
+      c.elementType != "f32")
+    return std::nullopt;
+  int64_t seq = qType.getDimSize(2);
+  c.dk = qType.isDynamicDim(3) ? kType.getDimSize(3) : qType.getDimSize(3);
+  int64_t dv = vType.isDynamicDim(3) ? rType.getDimSize(3) : vType.getDimSize(3);
+  if (ShapedType::isDynamic(seq) || seq > kMaxRecurrentTokens ||
+      ShapedType::isDynamic(c.dk) || c.dk <= 0 || c.dk > RecConfig::kMaxDk ||
+      ShapedType::isDynamic(dv) || dv % 4 != 0)
+    return std::nullopt;
+  std::optional<LinearAttentionConfig::FeatureMap> fm = kernelFeatureMap(op);
+  if (!fm)
+    return std::nullopt;
+  c.featureMap = *fm;
+  auto floatName = [](Type type) {
+    std::string name = loom::gpu::elementTypeName(type);
+    return (name == "f32" || name == "bf16" || name == "f16") ? name : "";
+  };
+  if (Value gate = op.getGate()) {
+    auto gType = dyn_cast<RankedTensorType>(gate.getType());
+    if (!gType)
+      return std::nullopt;
+    c.gate = gType.getRank() == 3 ? RecConfig::Gate::PerHead
+                                  : RecConfig::Gate::PerKey;
+    c.gateType = floatName(gType.getElementType());
+    if (c.gateType.empty())
+      return std::nullopt;
+  } else if (std::optional<ArrayRef<float>> decay = op.getDecay()) {
+    c.gate = RecConfig::Gate::Decay;
+    c.decay.assign(decay->begin(), decay->end());
+    if (c.decay.empty())
+      return std::nullopt;
+  }
+  c.delta = *rule == loom::UpdateRule::Delta;
+  if (c.delta) {
+    auto bType = dyn_cast<RankedTensorType>(op.getBeta().getType());
+    if (!bType)
+      return std::nullopt;
+    c.betaType = floatName(bType.getElementType());
+    if (c.betaType.empty())
+      return std::nullopt;
+  }
+  c.initialState = static_cast<bool>(op.getInitialState());
+  c.finalState = static_cast<bool>(op.getFinalState());
+  return c;
 }
 
 /// The tensor-core kernel for `op` (ChunkedLinearAttentionKernel.cpp), or
@@ -315,6 +398,56 @@ LogicalResult rewriteMma(loom::LinearAttentionOp op, const MmaConfig &c,
   return success();
 }
 
+/// The launch of the token-by-token kernel `c` for `op`.
+LogicalResult rewriteRecurrent(loom::LinearAttentionOp op, const RecConfig &c,
+                               ModuleOp module) {
+  Location loc = op.getLoc();
+  OpBuilder b(op);
+  auto rType = cast<RankedTensorType>(op.getResult().getType());
+  FailureOr<SymbolRefAttr> kernel =
+      loom::gpu::buildRecurrentLinearAttentionKernel(module, loc, c);
+  if (failed(kernel))
+    return failure();
+  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
+  Value scaleArg = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
+  Value sizes[4] = {dim(b, loc, op.getQ(), 0), dim(b, loc, op.getQ(), 1),
+                    dim(b, loc, op.getQ(), 2),
+                    indexConst(b, loc, rType.getDimSize(3))};
+  SmallVector<Value> args = {loom::gpu::bufferOf(b, loc, op.getQ()),
+                             loom::gpu::bufferOf(b, loc, op.getK()),
+                             loom::gpu::bufferOf(b, loc, op.getV())};
+  SmallVector<Value> dynSizes;
+  for (int64_t i = 0; i < 4; ++i)
+    if (rType.isDynamicDim(i))
+      dynSizes.push_back(sizes[i]);
+  Value out = loom::gpu::allocBuffer(b, loc, rType, dynSizes);
+  args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
+  if (op.getGate())
+    args.push_back(loom::gpu::bufferOf(b, loc, op.getGate()));
+  if (c.delta)
+    args.push_back(loom::gpu::bufferOf(b, loc, op.getBeta()));
+  if (c.initialState)
+    args.push_back(loom::gpu::bufferOf(b, loc, op.getInitialState()));
+  SmallVector<Value> moreOuts;
+  if (c.finalState) {
+    auto fType = cast<RankedTensorType>(op.getFinalState().getType());
+    Value fSizes[4] = {sizes[0], sizes[1], indexConst(b, loc, c.dk), sizes[3]};
+    SmallVector<Value> fDyn;
+    for (int64_t i = 0; i < 4; ++i)
+      if (fType.isDynamicDim(i))
+        fDyn.push_back(fSizes[i]);
+    Value fin = loom::gpu::allocBuffer(b, loc, fType, fDyn);
+    args.push_back(loom::gpu::dynamicBuffer(b, loc, fin));
+    moreOuts.push_back(fin);
+  }
+  args.push_back(scaleArg);
+  // Grid (max(B * H, 1), max(ceil(Dv / 128), 1)), no dynamic shared memory.
+  loom::gpu::launchPerHead(b, loc, op, *kernel, sizes[0], sizes[1], sizes[3],
+                           RecConfig::kSlice, RecConfig::kThreads, 0, args,
+                           out, moreOuts);
+  return success();
+}
+
 } // namespace
 
 LogicalResult loom::rewriteLinearAttentionOps(ModuleOp module,
@@ -325,6 +458,11 @@ LogicalResult loom::rewriteLinearAttentionOps(ModuleOp module,
       ops.push_back(op);
   });
   for (loom::LinearAttentionOp op : ops) {
+    if (std::optional<RecConfig> rec = selectRecurrentKernel(op)) {
+      if (failed(rewriteRecurrent(op, *rec, module)))
+        return failure();
+      continue;
+    }
     if (std::optional<MmaConfig> mma = selectMmaKernel(op, target)) {
       if (failed(rewriteMma(op, *mma, module)))
         return failure();
@@ -343,6 +481,10 @@ FailureOr<bool> loom::gpu::rewriteLinearAttentionGroup(Operation *anchor,
                                                        const Target &target) {
   auto op = dyn_cast<loom::LinearAttentionOp>(anchor);
   if (!op)
+    return false;
+  // A decode step takes the token-by-token kernel, op by op (it reads
+  // plain tensors): the group is inlined.
+  if (selectRecurrentKernel(op))
     return false;
   std::optional<MmaConfig> mma = selectMmaKernel(op, target);
   std::optional<LinearAttentionConfig> config;
