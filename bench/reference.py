@@ -14,7 +14,9 @@ dialect, linear_attention's keyword operands `gate(%g)` included, plus the
 upstream ops the examples use: tensor.empty,
 tensor.expand_shape, tensor.collapse_shape, linalg.transpose,
 arith.addf/subf/mulf/divf and splat arith.constant, with which the guard cases
-scale or offset their random inputs); `Function.evaluate(inputs)` runs one of them on
+scale or offset their random inputs, and the elementwise arith.negf,
+arith.extf/truncf and math.exp/log/log1p with which hybrid_block computes its
+gates); `Function.evaluate(inputs)` runs one of them on
 logical input values and returns its results. The evaluator knows nothing of
 Loom's compiler: a case's reference is the composition of the ops its source
 spells out.
@@ -690,6 +692,9 @@ def _parse_stmt(stmt):
     if "->" in type_text:
         ins, outs = type_text.split("->", 1)
         in_types, out_types = _tensor_types(ins), _tensor_types(outs)
+    elif re.search(r"\bto\b", type_text):  # arith.extf %a : tensor<...xbf16> to tensor<...xf32>
+        src, dst = re.split(r"\bto\b", type_text, maxsplit=1)
+        in_types, out_types = _tensor_types(src), _tensor_types(dst)
     else:  # arith.addf %a, %b : tensor<...>
         t = _tensor_types(type_text)
         in_types, out_types = t * len(operands), t
@@ -835,6 +840,12 @@ def _apply(op, args, notes):
     if n in ("arith.addf", "arith.subf", "arith.mulf", "arith.divf"):
         x, y = args[0].to(F64), args[1].to(F64)
         return [{"arith.addf": x + y, "arith.subf": x - y, "arith.mulf": x * y, "arith.divf": x / y}[n]]
+    if n in ("arith.extf", "arith.truncf"):
+        return [args[0].to(F64)]  # rounded to the result type by the caller
+    if n == "arith.negf":
+        return [-args[0].to(F64)]
+    if n in ("math.exp", "math.log", "math.log1p"):
+        return [{"math.exp": torch.exp, "math.log": torch.log, "math.log1p": torch.log1p}[n](args[0].to(F64))]
     if n == "tensor.empty":
         return [None]  # only ever an init of linalg.transpose, whose outs we ignore
     if n == "linalg.transpose":
