@@ -3,8 +3,8 @@
 // multiple of 8, at most 128 once rounded up to 64) and a static Dv (a
 // multiple of 8): the chunked tensor-core kernel
 // (ChunkedLinearAttentionKernel.cpp), one CTA of 128 threads per batch, head
-// and 64-column slice of Dv, with no gate, `decay` or a log-gate per head,
-// an initial and a final state. The others take the CUDA-core kernel
+// and 64-column slice of Dv, with no gate, `decay`, a log-gate per head or
+// per key dimension (GLA), an initial and a final state. The others take the CUDA-core kernel
 // (linear-attention-kernels.mlir) or the generic path
 // (linear-attention-recurrent.mlir). The third RUN lowers the kernels to
 // PTX.
@@ -60,7 +60,7 @@ func.func @decay_f16(%q: tensor<1x?x?x40xf16>, %k: tensor<1x?x?x40xf16>, %v: ten
 
 // Outside the kernel's reach, each for one reason: normalize, f32, a
 // dynamic Dv, Dv not a multiple of 8, Dk past 128 (these take the CUDA-core
-// kernel), a gate per key dimension and the delta rule (the generic path).
+// kernel), and the delta rule (the generic path).
 // CHECK-LABEL: func.func @declined
 // CHECK-NOT: linear_attention_mma
 // CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk64_causal_norm_identity 
@@ -73,20 +73,39 @@ func.func @decay_f16(%q: tensor<1x?x?x40xf16>, %k: tensor<1x?x?x40xf16>, %v: ten
 // CHECK-NOT: linear_attention_mma
 // CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk136_causal_identity 
 // CHECK-NOT: linear_attention_mma
-// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
 // CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) beta(%{{.*}}) {causal, rule = "delta"}
 // CHECK: return
 func.func @declined(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x64xbf16>, %qf: tensor<1x2x100x64xf32>, %vd: tensor<1x2x100x?xbf16>,
-                    %v20: tensor<1x2x100x20xbf16>, %q136: tensor<1x2x100x136xbf16>, %gk: tensor<1x2x100x64xf32>, %g: tensor<1x2x100xf32>, %b: tensor<1x2x100xbf16>)
-    -> (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100x?xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>) {
+                    %v20: tensor<1x2x100x20xbf16>, %q136: tensor<1x2x100x136xbf16>, %g: tensor<1x2x100xf32>, %b: tensor<1x2x100xbf16>)
+    -> (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100x?xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>) {
   %0 = loom.linear_attention %q, %q, %v {causal, normalize} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>) -> tensor<1x2x100x64xbf16>
   %1 = loom.linear_attention %qf, %qf, %qf {causal} : (tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>) -> tensor<1x2x100x64xf32>
   %2 = loom.linear_attention %q, %q, %vd {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x?xbf16>) -> tensor<1x2x100x?xbf16>
   %3 = loom.linear_attention %q, %q, %v20 {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x20xbf16>) -> tensor<1x2x100x20xbf16>
   %4 = loom.linear_attention %q136, %q136, %v {causal} : (tensor<1x2x100x136xbf16>, tensor<1x2x100x136xbf16>, tensor<1x2x100x64xbf16>) -> tensor<1x2x100x64xbf16>
-  %5 = loom.linear_attention %q, %q, %v gate(%gk) {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>) -> tensor<1x2x100x64xbf16>
   %6 = loom.linear_attention %q, %q, %v gate(%g) beta(%b) {causal, rule = "delta"} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100xf32>, tensor<1x2x100xbf16>) -> tensor<1x2x100x64xbf16>
-  return %0, %1, %2, %3, %4, %5, %6 : tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100x?xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>
+  return %0, %1, %2, %3, %4, %6 : tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100x?xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>
+}
+
+// A gate per key dimension [B, H, S, Dk] (GLA), bf16 like q, with a final
+// state; f16 data with an f32 gate and no state. Arguments q, k, v, out,
+// gate (memref<?x?x?x?xG>), final state, scale. Shared memory adds the
+// cumulative gates (64 x 72 f32), the raw gates (64 x 72 of the gate type)
+// and the two scaled K tiles (Kh, Kb: 64 x 72 each), and drops V * w:
+// 98560 bytes for the bf16 gate with 32-column slices (B * H = 8 CTAs),
+// 120064 for the f32 gate with 64-column slices (dynamic B).
+// CHECK-LABEL: func.func @gate_per_key
+// CHECK-DAG: %[[SMEM:.*]] = arith.constant 98560 : i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_mma_bf16_dk64_identity_gatek_bf16_n32_final blocks in {{.*}} dynamic_shared_memory_size %[[SMEM]] args(%{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xf32>, %{{.*}} : f32)
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_mma_f16_dk64_elu_plus_one_gatek_f32 blocks in {{.*}} dynamic_shared_memory_size %c120064_i32 args(%{{.*}} : memref<?x?x?x?xf16>, %{{.*}} : memref<?x?x?x?xf16>, %{{.*}} : memref<?x?x?x?xf16>, %{{.*}} : memref<?x?x?x?xf16>, %{{.*}} : memref<?x?x?x?xf32>, %{{.*}} : f32)
+// SM80-LABEL: func.func @gate_per_key
+// SM80: gpu.launch_func @loom_kernels::@loom_linear_attention_mma_bf16_dk64_identity_gatek_bf16_n32_final
+func.func @gate_per_key(%q: tensor<2x4x100x64xbf16>, %k: tensor<2x4x100x64xbf16>, %v: tensor<2x4x100x64xbf16>, %g: tensor<2x4x100x64xbf16>,
+                        %qh: tensor<?x2x70x64xf16>, %vh: tensor<?x2x70x64xf16>, %gh: tensor<?x2x70x64xf32>)
+    -> (tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>, tensor<?x2x70x64xf16>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) {causal} : (tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>) -> (tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>)
+  %oh = loom.linear_attention %qh, %qh, %vh gate(%gh) {causal, feature_map = "elu_plus_one"} : (tensor<?x2x70x64xf16>, tensor<?x2x70x64xf16>, tensor<?x2x70x64xf16>, tensor<?x2x70x64xf32>) -> tensor<?x2x70x64xf16>
+  return %o, %s, %oh : tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>, tensor<?x2x70x64xf16>
 }
 
 // A fusion group: q, k, v and the result are layout changes of [S, H*D]
@@ -127,6 +146,8 @@ func.func @fused_layout(%q2: tensor<77x128xbf16>, %k2: tensor<77x128xbf16>, %v2:
 // CHECK: nvvm.mma.sync
 // PTX-DAG: .entry loom_linear_attention_mma_bf16_dk128_identity_gate_f32_n32_init_final(
 // PTX-DAG: .entry loom_linear_attention_mma_f16_dk40_relu_decay_3dcccccd_3f000000(
+// PTX-DAG: .entry loom_linear_attention_mma_bf16_dk64_identity_gatek_bf16_n32_final(
+// PTX-DAG: .entry loom_linear_attention_mma_f16_dk64_elu_plus_one_gatek_f32(
 // PTX-DAG: cp.async.cg.shared.global
 // PTX-DAG: shfl.sync.up.b32
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16

@@ -1,9 +1,9 @@
 // The recurrent forms of loom.linear_attention on the GPU path. The
 // tensor-core kernel takes the causal additive forms in bf16 and f16 with a
-// gate per head, decay, an initial and a final state
+// gate per head or per key dimension, decay, an initial and a final state
 // (linear-attention-mma.mlir); the CUDA-core kernel (LinearAttention.cpp)
-// and its fused group cover the quadratic form only. What neither takes (a
-// gate per key dimension, the delta rule, and here f32 data) is left to the
+// and its fused group cover the quadratic form only. What neither takes
+// over 16 tokens (the delta rule, and here f32 data) is left to the
 // generic path, which maps the CPU path's recurrence onto the GPU: a host
 // loop over the tokens launching a few element-per-thread kernels per token,
 // the f32 state in device memory.
@@ -44,25 +44,26 @@ func.func @declined(%q: tensor<1x2x100x64xf32>, %v: tensor<1x2x100x32xf32>, %g: 
   return %0, %1, %2, %3, %4, %5 : tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>
 }
 
-// A fusion group around an op with a gate per key dimension (layouts of q,
-// k, v and the result) is not taken by a fused kernel either: it is inlined, the op stays for the
-// generic path and the layout changes are computed as they are written.
+// A fusion group around an op with the delta rule (layouts of q, k, v and
+// the result) is not taken by a fused kernel either: it is inlined, the op
+// stays for the generic path and the layout changes are computed as they
+// are written.
 // FUSED-LABEL: func.func @fused_layout_gated
 // FUSED-NOT: loom.kernel
 // FUSED-NOT: gpu.launch_func
 // FUSED: linalg.transpose
-// FUSED: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
+// FUSED: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) beta(%{{.*}}) {causal, rule = "delta"}
 // FUSED: linalg.transpose
 // FUSED-NOT: gpu.launch_func
 // FUSED: return
-func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>, %g: tensor<1x2x77x64xf32>) -> tensor<77x96xbf16> {
+func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>, %g: tensor<1x2x77xf32>, %b: tensor<1x2x77xbf16>) -> tensor<77x96xbf16> {
   %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
   %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 48] : tensor<77x96xbf16> into tensor<1x77x2x48xbf16>
   %e0 = tensor.empty() : tensor<1x2x77x64xbf16>
   %q = linalg.transpose ins(%q4 : tensor<1x77x2x64xbf16>) outs(%e0 : tensor<1x2x77x64xbf16>) permutation = [0, 2, 1, 3]
   %e2 = tensor.empty() : tensor<1x2x77x48xbf16>
   %v = linalg.transpose ins(%v4 : tensor<1x77x2x48xbf16>) outs(%e2 : tensor<1x2x77x48xbf16>) permutation = [0, 2, 1, 3]
-  %o = loom.linear_attention %q, %q, %v gate(%g) {causal} : (tensor<1x2x77x64xbf16>, tensor<1x2x77x64xbf16>, tensor<1x2x77x48xbf16>, tensor<1x2x77x64xf32>) -> tensor<1x2x77x48xbf16>
+  %o = loom.linear_attention %q, %q, %v gate(%g) beta(%b) {causal, rule = "delta"} : (tensor<1x2x77x64xbf16>, tensor<1x2x77x64xbf16>, tensor<1x2x77x48xbf16>, tensor<1x2x77xf32>, tensor<1x2x77xbf16>) -> tensor<1x2x77x48xbf16>
   %e3 = tensor.empty() : tensor<1x77x2x48xbf16>
   %o4 = linalg.transpose ins(%o : tensor<1x2x77x48xbf16>) outs(%e3 : tensor<1x77x2x48xbf16>) permutation = [0, 2, 1, 3]
   %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x77x2x48xbf16> into tensor<77x96xbf16>

@@ -3,7 +3,8 @@
 // The configs of the tensor-core linear-attention kernel that
 // loom-gpu-kernels can ask for: bf16 or f16; Dk a multiple of 8 up to 128
 // (tiles of 64 or 128 deep); every feature map; no gate, decay with one or
-// more rates, or a per-head gate of f32, bf16 or f16; an initial and a final
+// more rates, a per-head or a per-key-dimension gate of f32, bf16 or f16; an
+// initial and a final
 // state; plain or strided operands (fusion groups); slices of 64 or 32
 // columns of Dv.
 
@@ -27,7 +28,7 @@ const FeatureMap kFeatureMaps[] = {FeatureMap::Identity, FeatureMap::Relu,
                                    FeatureMap::EluPlusOne};
 
 /// The gate variants: none, decay with one and with four rates, a per-head
-/// gate of each element type.
+/// and a per-key gate of each element type.
 std::vector<Config> gateVariants() {
   std::vector<Config> out;
   Config c;
@@ -38,10 +39,12 @@ std::vector<Config> gateVariants() {
   c.decay = {0.001f, 0.01f, 0.1f, 1.0f};
   out.push_back(c);
   c.decay.clear();
-  c.gate = Gate::PerHead;
-  for (const char *g : {"f32", "bf16", "f16"}) {
-    c.gateType = g;
-    out.push_back(c);
+  for (Gate gate : {Gate::PerHead, Gate::PerKey}) {
+    c.gate = gate;
+    for (const char *g : {"f32", "bf16", "f16"}) {
+      c.gateType = g;
+      out.push_back(c);
+    }
   }
   return out;
 }
@@ -74,7 +77,7 @@ TEST(ChunkedLinearAttentionKernels, EveryOptionVerifies) {
               expectBuilds(c);
               ++built;
             }
-  EXPECT_EQ(built, 2 * 3 * 6 * 2 * 2 * 2);
+  EXPECT_EQ(built, 2 * 3 * 9 * 2 * 2 * 2);
 }
 
 /// Every Dk the conversion can ask for around the two tile depths, with the
@@ -82,15 +85,15 @@ TEST(ChunkedLinearAttentionKernels, EveryOptionVerifies) {
 TEST(ChunkedLinearAttentionKernels, EveryHeadDimVerifies) {
   for (const char *t : {"bf16", "f16"})
     for (int64_t dk : {8, 16, 40, 56, 64, 72, 96, 120, 128})
-      for (bool full : {false, true}) {
+      for (Gate gate : {Gate::None, Gate::PerHead, Gate::PerKey}) {
         Config c;
         c.elementType = t;
         c.dk = dk;
-        c.slice = full ? 32 : 64;
-        if (full) {
+        c.slice = gate == Gate::PerHead ? 32 : 64;
+        if (gate != Gate::None) {
           c.featureMap = FeatureMap::EluPlusOne;
-          c.gate = Gate::PerHead;
-          c.gateType = "bf16";
+          c.gate = gate;
+          c.gateType = gate == Gate::PerKey ? "f32" : "bf16";
           c.initialState = c.finalState = true;
         }
         expectBuilds(c);
@@ -115,6 +118,24 @@ TEST(ChunkedLinearAttentionKernels, SharedMemory) {
   c.slice = 32; // V, V * w and the state's copy 40 wide
   EXPECT_EQ(c.sharedMemoryBytes(), 95488);
   // Every array starts on a 16-byte boundary (cp.async, ldmatrix rows).
+  for (int64_t off : c.sharedOffsets())
+    EXPECT_EQ(off % 16, 0);
+
+  // A gate per key dimension drops V * w and adds the cumulative gates
+  // (64 x (pdk + 8) f32), the raw gates (64 x (pdk + 8) of the gate type)
+  // and Kh, Kb (64 x (pdk + 8) each): within sm_90a's 227 KiB at Dk 128
+  // with an f32 gate, past sm_80's 163 KiB there (its selection declines).
+  c.slice = 64;
+  c.gate = Gate::PerKey;
+  c.gateType = "f32";
+  EXPECT_EQ(c.sharedMemoryBytes(), 211200);
+  EXPECT_LE(c.sharedMemoryBytes(), 227 * 1024);
+  EXPECT_GT(c.sharedMemoryBytes(), 163 * 1024);
+  c.gateType = "bf16";
+  EXPECT_EQ(c.sharedMemoryBytes(), 211200 - 64 * 136 * 2);
+  c.dk = 64;
+  c.slice = 32;
+  EXPECT_EQ(c.sharedMemoryBytes(), 98560);
   for (int64_t off : c.sharedOffsets())
     EXPECT_EQ(off % 16, 0);
 }

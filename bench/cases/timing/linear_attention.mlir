@@ -17,6 +17,19 @@ func.func @t_linear_attention_gate_h32(%q: tensor<1x32x8192x128xbf16>, %k: tenso
   return %o : tensor<1x32x8192x128xbf16>
 }
 
+// Timing: a log-gate per key dimension and token (GLA; flash-linear-
+// attention's chunk_gla is the peer), f32 gate, B4 H16 S4096 D128 bf16 and
+// B1 H32 S8192 D128.
+func.func @t_linear_attention_gatek(%q: tensor<4x16x4096x128xbf16>, %k: tensor<4x16x4096x128xbf16>, %v: tensor<4x16x4096x128xbf16>, %g: tensor<4x16x4096x128xf32>) -> tensor<4x16x4096x128xbf16> {
+  %o = loom.linear_attention %q, %k, %v gate(%g) {causal, scale = 0.08838834764831845 : f32} : (tensor<4x16x4096x128xbf16>, tensor<4x16x4096x128xbf16>, tensor<4x16x4096x128xbf16>, tensor<4x16x4096x128xf32>) -> tensor<4x16x4096x128xbf16>
+  return %o : tensor<4x16x4096x128xbf16>
+}
+
+func.func @t_linear_attention_gatek_h32(%q: tensor<1x32x8192x128xbf16>, %k: tensor<1x32x8192x128xbf16>, %v: tensor<1x32x8192x128xbf16>, %g: tensor<1x32x8192x128xf32>) -> tensor<1x32x8192x128xbf16> {
+  %o = loom.linear_attention %q, %k, %v gate(%g) {causal, scale = 0.08838834764831845 : f32} : (tensor<1x32x8192x128xbf16>, tensor<1x32x8192x128xbf16>, tensor<1x32x8192x128xbf16>, tensor<1x32x8192x128xf32>) -> tensor<1x32x8192x128xbf16>
+  return %o : tensor<1x32x8192x128xbf16>
+}
+
 // Timing: one decode step through the state (Sq 1, gate, initial and final
 // state), B8 H32 D128, on the token-by-token kernel: the floor is reading
 // and writing the f32 state.

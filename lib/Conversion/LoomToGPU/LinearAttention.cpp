@@ -11,8 +11,9 @@
 // - The tensor-core kernel (lib/GPU/Kernels/ChunkedLinearAttentionKernel.cpp,
 //   selectMmaKernel): causal, the additive rule without normalize, q, k, v
 //   and the result bf16 or f16, Dk static (a multiple of 8, at most 128), Dv
-//   static (a multiple of 8); no gate, decay, or a log-gate per head
-//   [B, H, S]; any feature map; an initial and a final state. One CTA of 128
+//   static (a multiple of 8); no gate, decay, a log-gate per head [B, H, S]
+//   or per key dimension [B, H, S, Dk] (GLA); any feature map; an initial
+//   and a final state. One CTA of 128
 //   threads per (batch, head, 64-column slice of Dv; 32 columns when B, H are
 //   static and the 64-column CTAs would fill at most half the SMs), chunks
 //   of 64 tokens, the f32 state in registers, every product on mma.sync.
@@ -24,9 +25,9 @@
 //   head, clamped to the last value for a dynamic H as on the CPU), scale
 //   and normalize.
 //
-// Other ops (mixed element types, dynamic Dk, and over 16 tokens a gate per
-// key dimension, the delta rule, normalize with a gate, f32 data with a gate
-// or a state) are left to the generic path. Fusion groups (layout changes of q, k, v and the
+// Other ops (mixed element types, dynamic Dk, and over 16 tokens the delta
+// rule, normalize with a gate, f32 data with a gate or a state) are left to
+// the generic path. Fusion groups (layout changes of q, k, v and the
 // result) take either kernel with strided views (rewriteLinearAttentionGroup).
 //
 // Measured on H100 (B4 H16 S4096 D128 bf16, causal, decay, elu+1, normalize):
@@ -46,6 +47,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <array>
 #include <optional>
 
 using namespace mlir;
@@ -75,6 +77,44 @@ kernelFeatureMap(loom::LinearAttentionOp op) {
 
 using RecConfig = loom::gpu::RecurrentLinearAttentionKernelConfig;
 
+/// What the three selections ask first: q, k, v and the result ranked 4-D
+/// tensors of one element type, Dk static (q's or k's; the verifier makes
+/// them agree), and Dv (v's or the result's; possibly dynamic).
+struct OpShape {
+  RankedTensorType q, k, v, result;
+  std::string elementType;
+  int64_t dk, dv;
+};
+
+std::optional<OpShape> opShape(loom::LinearAttentionOp op) {
+  OpShape s;
+  s.q = dyn_cast<RankedTensorType>(op.getQ().getType());
+  s.k = dyn_cast<RankedTensorType>(op.getK().getType());
+  s.v = dyn_cast<RankedTensorType>(op.getV().getType());
+  s.result = dyn_cast<RankedTensorType>(op.getResult().getType());
+  if (!s.q || !s.k || !s.v || !s.result)
+    return std::nullopt;
+  for (RankedTensorType ty : {s.q, s.k, s.v, s.result})
+    if (ty.getRank() != 4 || ty.getElementType() != s.q.getElementType())
+      return std::nullopt;
+  s.elementType = loom::gpu::elementTypeName(s.q.getElementType());
+  s.dk = s.q.isDynamicDim(3) ? s.k.getDimSize(3) : s.q.getDimSize(3);
+  s.dv = s.v.isDynamicDim(3) ? s.result.getDimSize(3) : s.v.getDimSize(3);
+  if (ShapedType::isDynamic(s.dk) || s.dk <= 0)
+    return std::nullopt;
+  return s;
+}
+
+/// The name of a gate's or beta's float element type ("f32", "bf16",
+/// "f16"), or "" for any other.
+std::string floatName(Value operand) {
+  auto type = dyn_cast<RankedTensorType>(operand.getType());
+  if (!type)
+    return "";
+  std::string name = loom::gpu::elementTypeName(type.getElementType());
+  return (name == "f32" || name == "bf16" || name == "f16") ? name : "";
+}
+
 /// The most tokens (static S) that take the token-by-token kernel: a decode
 /// step, or a few speculative tokens. Longer sequences take the chunked
 /// kernels, whose work per token is on the tensor cores.
@@ -91,42 +131,31 @@ std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op) {
   std::optional<loom::UpdateRule> rule = op.getRuleKind();
   if (!rule)
     return std::nullopt;
-  auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
-  auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
-  auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
-  auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
-  if (!qType || !kType || !vType || !rType)
+  std::optional<OpShape> shape = opShape(op);
+  if (!shape)
     return std::nullopt;
-  for (RankedTensorType ty : {qType, kType, vType, rType})
-    if (ty.getRank() != 4 || ty.getElementType() != qType.getElementType())
-      return std::nullopt;
   RecConfig c;
-  c.elementType = loom::gpu::elementTypeName(qType.getElementType());
+  c.elementType = shape->elementType;
   if (c.elementType != "bf16" && c.elementType != "f16" &&
       c.elementType != "f32")
     return std::nullopt;
-  int64_t seq = qType.getDimSize(2);
-  c.dk = qType.isDynamicDim(3) ? kType.getDimSize(3) : qType.getDimSize(3);
-  int64_t dv = vType.isDynamicDim(3) ? rType.getDimSize(3) : vType.getDimSize(3);
+  int64_t seq = shape->q.getDimSize(2);
+  c.dk = shape->dk;
   if (ShapedType::isDynamic(seq) || seq > kMaxRecurrentTokens ||
-      ShapedType::isDynamic(c.dk) || c.dk <= 0 || c.dk > RecConfig::kMaxDk ||
-      ShapedType::isDynamic(dv) || dv % 4 != 0)
+      c.dk > RecConfig::kMaxDk || ShapedType::isDynamic(shape->dv) ||
+      shape->dv % 4 != 0)
     return std::nullopt;
   std::optional<LinearAttentionConfig::FeatureMap> fm = kernelFeatureMap(op);
   if (!fm)
     return std::nullopt;
   c.featureMap = *fm;
-  auto floatName = [](Type type) {
-    std::string name = loom::gpu::elementTypeName(type);
-    return (name == "f32" || name == "bf16" || name == "f16") ? name : "";
-  };
   if (Value gate = op.getGate()) {
     auto gType = dyn_cast<RankedTensorType>(gate.getType());
     if (!gType)
       return std::nullopt;
     c.gate = gType.getRank() == 3 ? RecConfig::Gate::PerHead
                                   : RecConfig::Gate::PerKey;
-    c.gateType = floatName(gType.getElementType());
+    c.gateType = floatName(gate);
     if (c.gateType.empty())
       return std::nullopt;
   } else if (std::optional<ArrayRef<float>> decay = op.getDecay()) {
@@ -137,10 +166,7 @@ std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op) {
   }
   c.delta = *rule == loom::UpdateRule::Delta;
   if (c.delta) {
-    auto bType = dyn_cast<RankedTensorType>(op.getBeta().getType());
-    if (!bType)
-      return std::nullopt;
-    c.betaType = floatName(bType.getElementType());
+    c.betaType = floatName(op.getBeta());
     if (c.betaType.empty())
       return std::nullopt;
   }
@@ -151,7 +177,8 @@ std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op) {
 
 /// The tensor-core kernel for `op` (ChunkedLinearAttentionKernel.cpp), or
 /// nothing when the op is outside its reach: causal, the additive rule
-/// without normalize; no gate, `decay` or a per-head gate [B, H, S]; any
+/// without normalize; no gate, `decay`, a gate per head [B, H, S] or per key
+/// dimension [B, H, S, Dk] (rows 16-byte aligned); any
 /// feature map; an initial and a final state; q, k, v and the result bf16
 /// or f16; Dk static, a multiple of 8, at most 128; Dv static, a multiple
 /// of 8 (16-byte rows for cp.async).
@@ -160,23 +187,17 @@ std::optional<MmaConfig> selectMmaKernel(loom::LinearAttentionOp op,
   if (!op.getCausal() || op.getNormalize() || op.getBeta() ||
       op.getRuleKind() != loom::UpdateRule::Additive)
     return std::nullopt;
-  auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
-  auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
-  auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
-  auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
-  if (!qType || !kType || !vType || !rType)
+  std::optional<OpShape> shape = opShape(op);
+  if (!shape)
     return std::nullopt;
-  for (RankedTensorType ty : {qType, kType, vType, rType})
-    if (ty.getRank() != 4 || ty.getElementType() != qType.getElementType())
-      return std::nullopt;
   MmaConfig c;
-  c.elementType = loom::gpu::elementTypeName(qType.getElementType());
+  c.elementType = shape->elementType;
   if (c.elementType != "bf16" && c.elementType != "f16")
     return std::nullopt;
-  c.dk = qType.isDynamicDim(3) ? kType.getDimSize(3) : qType.getDimSize(3);
-  int64_t dv = vType.isDynamicDim(3) ? rType.getDimSize(3) : vType.getDimSize(3);
-  if (ShapedType::isDynamic(c.dk) || c.dk <= 0 || c.dk % 8 != 0 ||
-      c.paddedDk() > 128 || ShapedType::isDynamic(dv) || dv % 8 != 0)
+  c.dk = shape->dk;
+  int64_t dv = shape->dv;
+  if (c.dk % 8 != 0 || c.paddedDk() > 128 || ShapedType::isDynamic(dv) ||
+      dv % 8 != 0)
     return std::nullopt;
   std::optional<LinearAttentionConfig::FeatureMap> fm = kernelFeatureMap(op);
   if (!fm)
@@ -184,11 +205,12 @@ std::optional<MmaConfig> selectMmaKernel(loom::LinearAttentionOp op,
   c.featureMap = *fm;
   if (Value gate = op.getGate()) {
     auto gType = dyn_cast<RankedTensorType>(gate.getType());
-    if (!gType || gType.getRank() != 3)
-      return std::nullopt; // a gate per key dimension: generic path
-    c.gate = MmaConfig::Gate::PerHead;
-    c.gateType = loom::gpu::elementTypeName(gType.getElementType());
-    if (c.gateType != "f32" && c.gateType != "bf16" && c.gateType != "f16")
+    if (!gType)
+      return std::nullopt;
+    c.gate = gType.getRank() == 3 ? MmaConfig::Gate::PerHead
+                                  : MmaConfig::Gate::PerKey;
+    c.gateType = floatName(gate);
+    if (c.gateType.empty())
       return std::nullopt;
   } else if (std::optional<ArrayRef<float>> decay = op.getDecay()) {
     c.gate = MmaConfig::Gate::Decay;
@@ -199,8 +221,9 @@ std::optional<MmaConfig> selectMmaKernel(loom::LinearAttentionOp op,
   // Slices of 32 columns where those of 64 would leave half the SMs idle
   // (B1 H32 Dv128: 64 CTAs on 132 SMs): twice the CTAs, each with Q K^T
   // computed again but half the rest.
-  if (!qType.isDynamicDim(0) && !qType.isDynamicDim(1)) {
-    int64_t ctas = qType.getDimSize(0) * qType.getDimSize(1) * ((dv + 63) / 64);
+  if (!shape->q.isDynamicDim(0) && !shape->q.isDynamicDim(1)) {
+    int64_t ctas =
+        shape->q.getDimSize(0) * shape->q.getDimSize(1) * ((dv + 63) / 64);
     if (ctas > 0 && 2 * ctas <= target.smCount)
       c.slice = 32;
   }
@@ -219,32 +242,15 @@ selectKernel(loom::LinearAttentionOp op, const loom::gpu::Target &target) {
   // the recurrence of the CPU path.
   if (op.isRecurrentForm() || op.getRuleKind() != loom::UpdateRule::Additive)
     return std::nullopt;
-  auto qType = dyn_cast<RankedTensorType>(op.getQ().getType());
-  auto kType = dyn_cast<RankedTensorType>(op.getK().getType());
-  auto vType = dyn_cast<RankedTensorType>(op.getV().getType());
-  auto rType = dyn_cast<RankedTensorType>(op.getResult().getType());
-  if (!qType || !kType || !vType || !rType)
+  std::optional<OpShape> shape = opShape(op);
+  if (!shape)
     return std::nullopt;
-  for (RankedTensorType ty : {qType, kType, vType, rType})
-    if (ty.getRank() != 4)
-      return std::nullopt;
-  Type element = qType.getElementType();
-  for (RankedTensorType ty : {kType, vType, rType})
-    if (ty.getElementType() != element)
-      return std::nullopt;
   LinearAttentionConfig c;
-  if (element.isBF16())
-    c.elementType = "bf16";
-  else if (element.isF16())
-    c.elementType = "f16";
-  else if (element.isF32())
-    c.elementType = "f32";
-  else
+  c.elementType = shape->elementType;
+  if (c.elementType != "bf16" && c.elementType != "f16" &&
+      c.elementType != "f32")
     return std::nullopt;
-  // Dk static (q's or k's; the verifier makes them agree).
-  c.dk = qType.isDynamicDim(3) ? kType.getDimSize(3) : qType.getDimSize(3);
-  if (ShapedType::isDynamic(c.dk) || c.dk <= 0)
-    return std::nullopt;
+  c.dk = shape->dk;
   std::optional<LinearAttentionConfig::FeatureMap> fm = kernelFeatureMap(op);
   if (!fm)
     return std::nullopt;
@@ -273,6 +279,34 @@ struct FusedViews {
   Operation *replaced = nullptr;
 };
 
+/// The op's scale as the kernels' f32 argument (1 when absent).
+Value scaleArgument(OpBuilder &b, loom::LinearAttentionOp op) {
+  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
+  return arith::ConstantOp::create(b, op.getLoc(), b.getF32FloatAttr(scale));
+}
+
+/// [B, H, S, Dv] for a kernel launch: B, H, S those of q, Dv the result's
+/// (static: the selections ask).
+std::array<Value, 4> launchSizes(OpBuilder &b, loom::LinearAttentionOp op) {
+  Location loc = op.getLoc();
+  auto rType = cast<RankedTensorType>(op.getResult().getType());
+  return {dim(b, loc, op.getQ(), 0), dim(b, loc, op.getQ(), 1),
+          dim(b, loc, op.getQ(), 2), indexConst(b, loc, rType.getDimSize(3))};
+}
+
+/// A fresh buffer of the op's final state [B, H, Dk, Dv].
+Value allocFinalState(OpBuilder &b, loom::LinearAttentionOp op,
+                      ArrayRef<Value> sizes, int64_t dk) {
+  Location loc = op.getLoc();
+  auto fType = cast<RankedTensorType>(op.getFinalState().getType());
+  Value fSizes[4] = {sizes[0], sizes[1], indexConst(b, loc, dk), sizes[3]};
+  SmallVector<Value> dynSizes;
+  for (int64_t i = 0; i < 4; ++i)
+    if (fType.isDynamicDim(i))
+      dynSizes.push_back(fSizes[i]);
+  return loom::gpu::allocBuffer(b, loc, fType, dynSizes);
+}
+
 LogicalResult rewrite(loom::LinearAttentionOp op,
                       const LinearAttentionConfig &c, ModuleOp module,
                       const FusedViews *views = nullptr) {
@@ -283,8 +317,7 @@ LogicalResult rewrite(loom::LinearAttentionOp op,
       loom::gpu::buildLinearAttentionKernel(module, loc, c);
   if (failed(kernel))
     return failure();
-  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
-  Value scaleArg = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
+  Value scaleArg = scaleArgument(b, op);
   if (views) {
     // Static sizes (the group's chains are static).
     auto qType = cast<RankedTensorType>(op.getQ().getType());
@@ -333,12 +366,8 @@ LogicalResult rewriteMma(loom::LinearAttentionOp op, const MmaConfig &c,
       loom::gpu::buildChunkedLinearAttentionKernel(module, loc, c);
   if (failed(kernel))
     return failure();
-  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
-  Value scaleArg = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
-  // B, H, S those of q, Dv that of the result (static: the selection asks).
-  Value sizes[4] = {dim(b, loc, op.getQ(), 0), dim(b, loc, op.getQ(), 1),
-                    dim(b, loc, op.getQ(), 2),
-                    indexConst(b, loc, rType.getDimSize(3))};
+  Value scaleArg = scaleArgument(b, op);
+  std::array<Value, 4> sizes = launchSizes(b, op);
   SmallVector<Value> args;
   Value out;
   if (views) {
@@ -354,19 +383,13 @@ LogicalResult rewriteMma(loom::LinearAttentionOp op, const MmaConfig &c,
     out = loom::gpu::allocBuffer(b, loc, rType, dynSizes);
     args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
   }
-  if (c.gate == MmaConfig::Gate::PerHead)
+  if (op.getGate())
     args.push_back(loom::gpu::bufferOf(b, loc, op.getGate()));
   if (c.initialState)
     args.push_back(loom::gpu::bufferOf(b, loc, op.getInitialState()));
   Value finalBuf;
   if (c.finalState) {
-    auto fType = cast<RankedTensorType>(op.getFinalState().getType());
-    Value fSizes[4] = {sizes[0], sizes[1], indexConst(b, loc, c.dk), sizes[3]};
-    SmallVector<Value> dynSizes;
-    for (int64_t i = 0; i < 4; ++i)
-      if (fType.isDynamicDim(i))
-        dynSizes.push_back(fSizes[i]);
-    finalBuf = loom::gpu::allocBuffer(b, loc, fType, dynSizes);
+    finalBuf = allocFinalState(b, op, sizes, c.dk);
     args.push_back(loom::gpu::dynamicBuffer(b, loc, finalBuf));
   }
   args.push_back(scaleArg);
@@ -408,11 +431,8 @@ LogicalResult rewriteRecurrent(loom::LinearAttentionOp op, const RecConfig &c,
       loom::gpu::buildRecurrentLinearAttentionKernel(module, loc, c);
   if (failed(kernel))
     return failure();
-  float scale = op.getScale() ? op.getScale()->convertToFloat() : 1.0f;
-  Value scaleArg = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale));
-  Value sizes[4] = {dim(b, loc, op.getQ(), 0), dim(b, loc, op.getQ(), 1),
-                    dim(b, loc, op.getQ(), 2),
-                    indexConst(b, loc, rType.getDimSize(3))};
+  Value scaleArg = scaleArgument(b, op);
+  std::array<Value, 4> sizes = launchSizes(b, op);
   SmallVector<Value> args = {loom::gpu::bufferOf(b, loc, op.getQ()),
                              loom::gpu::bufferOf(b, loc, op.getK()),
                              loom::gpu::bufferOf(b, loc, op.getV())};
@@ -430,13 +450,7 @@ LogicalResult rewriteRecurrent(loom::LinearAttentionOp op, const RecConfig &c,
     args.push_back(loom::gpu::bufferOf(b, loc, op.getInitialState()));
   SmallVector<Value> moreOuts;
   if (c.finalState) {
-    auto fType = cast<RankedTensorType>(op.getFinalState().getType());
-    Value fSizes[4] = {sizes[0], sizes[1], indexConst(b, loc, c.dk), sizes[3]};
-    SmallVector<Value> fDyn;
-    for (int64_t i = 0; i < 4; ++i)
-      if (fType.isDynamicDim(i))
-        fDyn.push_back(fSizes[i]);
-    Value fin = loom::gpu::allocBuffer(b, loc, fType, fDyn);
+    Value fin = allocFinalState(b, op, sizes, c.dk);
     args.push_back(loom::gpu::dynamicBuffer(b, loc, fin));
     moreOuts.push_back(fin);
   }

@@ -32,6 +32,28 @@
 //                                     K tile, Vw by ldmatrix.trans
 //     S rounded into Ss for the next chunk's Q S
 //
+// A gate per key dimension (GLA; Gate::PerKey) makes G_i a vector over the
+// key dimensions d, G_id the cumulative log-gate (log2 units) of chunk row i,
+// and the weights move from the scores onto the operands:
+//
+//   O   = (Q~ S) * scale,             Q~_id = phi(q)_id 2^G_id
+//   A_ij = scale sum_d Qh(J)_id Kh_jd for the key block J = j / 16 (rows
+//          16 J .. 16 J + 15) with E_J = G_{16 J + 15}:
+//          Qh(J)_id = phi(q)_id 2^(G_id - E_Jd), Kh_jd = phi(k)_jd 2^(E_Jd - G_jd)
+//   S   = Diag(2^G_63) S + Kb^T V,    Kb_jd = phi(k)_jd 2^(G_63d - G_jd)
+//
+// Every exponent is <= 0 except Qh(J) on the diagonal block (J = i / 16,
+// where G_id - E_Jd >= 0, at most the block's decay G_{16 J} - E_J): while
+// that stays under kDiagonalBound in every d the factored form is exact to
+// rounding (no factor overflows or flushes); a warp whose block decays
+// further recomputes its 16 x 16 diagonal scores term by term,
+// sum_d phi(q)_id phi(k)_jd 2^(G_id - G_jd) (the rare case of a gate near
+// 0 in some dimension). The cumulative gates are a column scan (one thread
+// per key dimension) of the raw gates, which cp.async brings into Gr one
+// chunk ahead (a single stage: the copy of chunk c + 1 starts once chunk c's
+// scan has read Gr); Kh and Kb are written once per chunk by the CTA, the
+// Q~ and Qh(J) fragments scaled in registers (ldmatrix of the plain Q tile).
+//
 // The initial state (if any) is read into the registers before the loop,
 // the final state written from them after it. The products' operands are
 // rounded to the element type as flash attention rounds P: A, S's copy and
@@ -71,6 +93,15 @@ constexpr int64_t kT = Config::kThreads;   // threads per CTA
 constexpr int64_t kKeySteps = kC / 16;     // k16 steps over a chunk's rows
 constexpr int64_t kKeyTiles = kC / 8;      // 8-key n-tiles of a chunk
 static_assert(kC == 16 * Config::kWarps, "a warp owns 16 rows of a chunk");
+/// The largest decay (log2 units) of one 16-row block in any key dimension
+/// for which the factored diagonal scores are used: their factors stay
+/// within 2^+-64 (no overflow or flush in f32 or the 16-bit types).
+constexpr double kDiagonalBound = 64.0;
+/// The smallest log-gate (log2 units) the kernel uses: gates below it (down
+/// to -inf, "forget at once") are clamped, which changes no weight that f32
+/// can hold (2^-128 flushes to 0 as 2^-inf does) and keeps the cumulative
+/// sums finite, so that their differences are never inf - inf.
+constexpr double kMinLog2Gate = -128.0;
 
 class Generator {
 public:
@@ -78,7 +109,9 @@ public:
       : b(b), c(c), t(parseElementType(b.getContext(), c.elementType)),
         mma(c.elementType == "bf16" ? MmaType::BF16 : MmaType::F16),
         pdk(c.paddedDk()), kN(c.slice), kVPitch(c.vPitch()),
-        kNTiles(c.slice / 8), gated(c.gate != Gate::None) {}
+        kNTiles(c.slice / 8),
+        gated(c.gate == Gate::Decay || c.gate == Gate::PerHead),
+        perKey(c.gate == Gate::PerKey) {}
 
   void run();
 
@@ -91,7 +124,8 @@ private:
   /// Columns of Dv per CTA, the row pitch of Vs, Vw and Ss, the slice's
   /// 8-column n-tiles.
   const int64_t kN, kVPitch, kNTiles;
-  const bool gated;
+  /// A scalar log-gate per token (decay or per head); a vector per token.
+  const bool gated, perKey;
 
   // Arguments.
   Value q, k, v, o, gateArg, initArg, finalArg, scale;
@@ -100,6 +134,8 @@ private:
   // which maps the workgroup space).
   Value qs, ks, vs, vw, ss, gs;
   Value qsN, ksN, vsN, vwN, ssN;
+  // Gate::PerKey: the cumulative gates, the raw gates, Kh and Kb.
+  Value gk, gr, kh, kb, gkN, khN, kbN;
   // Prologue values.
   Value tid, lane, warp, g4, keyLane, bi, h, S, Dv, e0, lastRow;
   Value kRow, kCol, vRow, vCol, ktRow, ktCol, qRow, qCol;
@@ -117,6 +153,23 @@ private:
   void weightPass(Value stage);
   /// One ldmatrix.x4 of `tile` at `indices` as four mma operands.
   Fragment load4(Value tile, ValueRange indices, bool transpose);
+  /// Gate::PerKey: cp.async of chunk `chunk`'s raw gates into Gr (zero past
+  /// S and Dk, and everywhere unless `valid`).
+  void copyGate(Value chunk, Value valid);
+  /// Gate::PerKey: Gk = the column-wise inclusive sum of Gr, in log2 units.
+  void scanPass();
+  /// Gate::PerKey: Kh and Kb from the K tile at `stage` and Gk.
+  void keyPass(Value stage);
+  /// Gate::PerKey: the A operand of this warp's rows at k-step `kk` from the
+  /// ldmatrix result `raw` of the Q tile, each element times 2^(G_id - e_d)
+  /// (`gi`: this lane's eight G_id, `e`: its four e_d, or none for 0).
+  Fragment scaledQ(Value raw, ArrayRef<Value> gi, ArrayRef<Value> e);
+  /// Gate::PerKey: this warp's diagonal scores term by term (n-tiles 2 J,
+  /// 2 J + 1 of `s`) when its block decays past kDiagonalBound.
+  void exactDiagonal(std::vector<Fragment> &s, Value stage);
+  /// Gate::PerKey: the S and A V part of a chunk for this warp.
+  void perKeyScores(Value stage, std::vector<Fragment> &acc,
+                    std::vector<Fragment> &s);
   /// The chunk's body; returns the values to carry on.
   Values chunkBody(Value chunk, ValueRange carried, Value nchunks);
 };
@@ -128,6 +181,177 @@ Fragment Generator::load4(Value tile, ValueRange indices, bool transpose) {
   for (int r = 0; r < 4; ++r)
     f.push_back(ldmatrixRegister(b, ld, r, mma));
   return f;
+}
+
+void Generator::copyGate(Value chunk, Value valid) {
+  Value row0 = b.mul(chunk, b.idx(kC));
+  const int64_t per = c.gateType == "f32" ? 4 : 8; // elements per 16 bytes
+  const int64_t perRow = pdk / per;
+  for (int64_t pass = 0; pass < kC * perRow / kT; ++pass) {
+    Value id = b.add(tid, b.idx(pass * kT));
+    Value r = b.divu(id, b.idx(perRow));
+    Value col = b.mul(b.remu(id, b.idx(perRow)), b.idx(per));
+    Value row = b.add(row0, r);
+    Value both = b.andi(b.slt(row, S), b.slt(col, b.idx(c.dk)));
+    Value in = b.andi(both, valid);
+    Value count = b.select(in, b.idx(per), b.idx(0));
+    Value srcRow = b.mins(row, lastRow);
+    Value srcCol = b.select(in, col, b.idx(0));
+    asyncCopy(b, gr, {r, col}, gateArg, {bi, h, srcRow, srcCol}, per, count);
+  }
+}
+
+void Generator::scanPass() {
+  // One thread per key dimension; the 64 loads first, then the sums.
+  b.ifThen(b.ult(tid, b.idx(pdk)), [&] {
+    Values raw;
+    for (int64_t r = 0; r < kC; ++r)
+      raw.push_back(b.load(gr, {b.idx(r), tid}));
+    Value sum = b.f32(0.0);
+    for (int64_t r = 0; r < kC; ++r) {
+      Value g = b.fmul(b.toF32(raw[r]), log2e);
+      sum = b.fadd(b.fmax(g, b.f32(kMinLog2Gate)), sum);
+      b.store(sum, gk, {b.idx(r), tid});
+    }
+  });
+}
+
+void Generator::keyPass(Value stage) {
+  const int64_t perRow = pdk / 8;
+  auto vec8 = VectorType::get({8}, t);
+  auto vec8f = VectorType::get({8}, b.getF32Type());
+  b.forLoop(tid, b.idx(kC * perRow), b.idx(kT), [&](Value id) {
+    Value r = b.divu(id, b.idx(perRow));
+    Value col = b.mul(b.remu(id, b.idx(perRow)), b.idx(8));
+    Value blockEnd = b.add(b.mul(b.divu(r, b.idx(16)), b.idx(16)), b.idx(15));
+    Value x = b.extf(vec8f, b.vectorLoad(vec8, ksN, {stage, r, col}, 16));
+    Value g = b.vectorLoad(vec8f, gkN, {r, col}, 16);
+    Value e = b.vectorLoad(vec8f, gkN, {blockEnd, col}, 16);
+    Value last = b.vectorLoad(vec8f, gkN, {b.idx(kC - 1), col}, 16);
+    Values hs, bs;
+    for (int64_t i = 0; i < 8; ++i) {
+      Value gi = b.extract(g, i), xi = b.extract(x, i);
+      hs.push_back(b.fmul(xi, b.exp2Approx(b.fsub(b.extract(e, i), gi))));
+      bs.push_back(b.fmul(xi, b.exp2Approx(b.fsub(b.extract(last, i), gi))));
+    }
+    b.vectorStore(b.roundTo(t, b.fromElements(vec8f, hs)), khN, {r, col}, 16);
+    b.vectorStore(b.roundTo(t, b.fromElements(vec8f, bs)), kbN, {r, col}, 16);
+  });
+}
+
+Fragment Generator::scaledQ(Value raw, ArrayRef<Value> gi, ArrayRef<Value> e) {
+  auto pairF = VectorType::get({2}, b.getF32Type());
+  Fragment f;
+  for (int64_t r = 0; r < 4; ++r) {
+    Value x = b.extf(pairF, b.extract(raw, r));
+    Values y;
+    for (int64_t el = 0; el < 2; ++el) {
+      Value exponent = gi[2 * r + el];
+      if (!e.empty())
+        exponent = b.fsub(exponent, e[2 * (r / 2) + el]);
+      y.push_back(b.fmul(b.extract(x, el), b.exp2Approx(exponent)));
+    }
+    f.push_back(packPair(b, y[0], y[1], mma));
+  }
+  return f;
+}
+
+void Generator::exactDiagonal(std::vector<Fragment> &s, Value stage) {
+  // The block's largest decay over the key dimensions (0 past Dk).
+  Value warpRow = b.mul(warp, b.idx(16));
+  Value blockEnd = b.add(warpRow, b.idx(15));
+  Value worst = b.f32(0.0);
+  for (int64_t d0 = 0; d0 < pdk; d0 += 32) {
+    Value d = b.add(lane, b.idx(d0));
+    Value drop = b.fsub(b.load(gk, {warpRow, d}), b.load(gk, {blockEnd, d}));
+    worst = b.fmax(worst, drop);
+  }
+  worst = warpAllReduce(b, worst, ReduceKind::Max);
+  Value far = b.cmpf(arith::CmpFPredicate::OGT, worst, b.f32(kDiagonalBound));
+  SmallVector<Type> types(8, b.getF32Type());
+  for (int64_t J = 0; J < Config::kWarps; ++J) {
+    Value mine = b.andi(b.eq(warp, b.idx(J)), far);
+    Values old;
+    for (int64_t nt = 2 * J; nt < 2 * J + 2; ++nt)
+      old.append(s[nt].begin(), s[nt].end());
+    Values fresh = b.ifThenElse(
+        mine, types,
+        [&] {
+          // Entry e = 4 (nt - 2 J) + el: row i = 16 J + g4 + 8 (el / 2),
+          // key j = 8 nt + keyLane + el % 2.
+          Values is, js;
+          for (int64_t e = 0; e < 8; ++e) {
+            int64_t nt = 2 * J + e / 4, el = e % 4;
+            is.push_back(b.add(b.add(warpRow, g4), b.idx(8 * (el / 2))));
+            js.push_back(b.add(keyLane, b.idx(8 * nt + el % 2)));
+          }
+          Values zeros(8, b.f32(0.0));
+          return b.forLoop(
+              b.idx(0), b.idx(pdk), b.idx(1), zeros,
+              [&](Value d, ValueRange sums) {
+                Values out;
+                for (int64_t e = 0; e < 8; ++e) {
+                  Value qd = b.toF32(b.load(qs, {stage, is[e], d}));
+                  Value kd = b.toF32(b.load(ks, {stage, js[e], d}));
+                  Value w = b.exp2Approx(b.fsub(b.load(gk, {is[e], d}),
+                                                b.load(gk, {js[e], d})));
+                  out.push_back(b.fma(b.fmul(qd, kd), w, sums[e]));
+                }
+                return out;
+              });
+        },
+        [&] { return old; });
+    for (int64_t e = 0; e < 8; ++e)
+      s[2 * J + e / 4][e % 4] = fresh[e];
+  }
+}
+
+void Generator::perKeyScores(Value stage, std::vector<Fragment> &acc,
+                             std::vector<Fragment> &s) {
+  const int64_t dSteps = pdk / 16;
+  Value warpRow = b.mul(warp, b.idx(16));
+  auto pairF = VectorType::get({2}, b.getF32Type());
+  for (int64_t kk = 0; kk < dSteps; ++kk) {
+    Value qCol0 = b.add(qCol, b.idx(kk * 16));
+    Value raw = ldmatrix(b, qs, {stage, qRow, qCol0}, 4, /*transpose=*/false,
+                         VectorType::get({4, 2}, t));
+    // This lane's G_id: register r holds row g4 + 8 (r % 2), columns
+    // 16 kk + keyLane + 8 (r / 2) + {0, 1}.
+    Values gi;
+    for (int64_t r = 0; r < 4; ++r) {
+      Value row = b.add(b.add(warpRow, g4), b.idx(8 * (r % 2)));
+      Value col = b.add(keyLane, b.idx(16 * kk + 8 * (r / 2)));
+      Value pair = b.vectorLoad(pairF, gkN, {row, col}, 8);
+      gi.push_back(b.extract(pair, 0));
+      gi.push_back(b.extract(pair, 1));
+    }
+    // O += Q~ S.
+    Fragment qt = scaledQ(raw, gi, {});
+    for (int64_t nt = 0; nt < kNTiles; nt += 2) {
+      Value row = b.add(vRow, b.idx(kk * 16));
+      Value col = b.add(vCol, b.idx(nt * 8));
+      Fragment f = load4(ss, {row, col}, /*transpose=*/true);
+      acc[nt] = mmaSync(b, mma, qt, {f[0], f[1]}, acc[nt]);
+      acc[nt + 1] = mmaSync(b, mma, qt, {f[2], f[3]}, acc[nt + 1]);
+    }
+    // Scores of key block J: Qh(J) Kh^T.
+    for (int64_t J = 0; J < kC / 16; ++J) {
+      Values e;
+      for (int64_t half = 0; half < 2; ++half) {
+        Value col = b.add(keyLane, b.idx(16 * kk + 8 * half));
+        Value pair = b.vectorLoad(pairF, gkN, {b.idx(16 * J + 15), col}, 8);
+        e.push_back(b.extract(pair, 0));
+        e.push_back(b.extract(pair, 1));
+      }
+      Fragment qh = scaledQ(raw, gi, e);
+      Value row = b.add(kRow, b.idx(16 * J));
+      Value col = b.add(kCol, b.idx(kk * 16));
+      Fragment f = load4(kh, {row, col}, /*transpose=*/false);
+      s[2 * J] = mmaSync(b, mma, qh, {f[0], f[1]}, s[2 * J]);
+      s[2 * J + 1] = mmaSync(b, mma, qh, {f[2], f[3]}, s[2 * J + 1]);
+    }
+  }
+  exactDiagonal(s, stage);
 }
 
 void Generator::copyChunk(Value chunk, Value stage, Value valid) {
@@ -264,8 +488,8 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
   // The gates' prefix sum (log2 units) into Gs, the feature map.
   Value row0 = b.mul(chunk, b.idx(kC));
   if (gated) {
-    Value x0 = b.fmul(carried[0], log2e);
-    Value x1 = b.fmul(carried[1], log2e);
+    Value x0 = b.fmax(b.fmul(carried[0], log2e), b.f32(kMinLog2Gate));
+    Value x1 = b.fmax(b.fmul(carried[1], log2e), b.f32(kMinLog2Gate));
     Value pairSum = b.fadd(x0, x1);
     Value incl = warpInclusiveAdd(b, pairSum, lane);
     Value first = b.fsub(incl, x1);
@@ -280,10 +504,19 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
     featureMapPass(qsN, stage, row0);
     featureMapPass(ksN, stage, row0);
   }
-  if (gated || c.featureMap != FeatureMap::Identity)
+  if (perKey)
+    scanPass();
+  if (gated || perKey || c.featureMap != FeatureMap::Identity)
     b.barrier();
   if (gated)
     weightPass(stage);
+  if (perKey) {
+    // Gr is free: the next chunk's gates come while this one runs.
+    copyGate(next, hasNext);
+    commitAsyncCopies(b);
+    keyPass(stage);
+    b.barrier();
+  }
 
   // This warp's rows of the chunk: i = 16 w + g + 8 ri.
   Value zf = b.f32(0.0);
@@ -299,36 +532,40 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
     }
   }
 
-  // Q fragments, O = (Q S) * rowF.
-  SmallVector<Fragment> qa;
-  for (int64_t kk = 0; kk < dSteps; ++kk) {
-    Value col = b.add(qCol, b.idx(kk * 16));
-    qa.push_back(load4(qs, {stage, qRow, col}, /*transpose=*/false));
-  }
+  // O = (Q S) * rowF and A = Q K^T (the chunk's 64 keys: 8 n-tiles); with
+  // a gate per key dimension both from the scaled operands.
   std::vector<Fragment> acc(kNTiles, Fragment{zf, zf, zf, zf});
-  for (int64_t kk = 0; kk < dSteps; ++kk)
-    for (int64_t nt = 0; nt < kNTiles; nt += 2) {
-      Value row = b.add(vRow, b.idx(kk * 16));
-      Value col = b.add(vCol, b.idx(nt * 8));
-      Fragment f = load4(ss, {row, col}, /*transpose=*/true);
-      acc[nt] = mmaSync(b, mma, qa[kk], {f[0], f[1]}, acc[nt]);
-      acc[nt + 1] = mmaSync(b, mma, qa[kk], {f[2], f[3]}, acc[nt + 1]);
+  std::vector<Fragment> s(kKeyTiles, Fragment{zf, zf, zf, zf});
+  if (perKey) {
+    perKeyScores(stage, acc, s);
+  } else {
+    SmallVector<Fragment> qa;
+    for (int64_t kk = 0; kk < dSteps; ++kk) {
+      Value col = b.add(qCol, b.idx(kk * 16));
+      qa.push_back(load4(qs, {stage, qRow, col}, /*transpose=*/false));
     }
+    for (int64_t kk = 0; kk < dSteps; ++kk)
+      for (int64_t nt = 0; nt < kNTiles; nt += 2) {
+        Value row = b.add(vRow, b.idx(kk * 16));
+        Value col = b.add(vCol, b.idx(nt * 8));
+        Fragment f = load4(ss, {row, col}, /*transpose=*/true);
+        acc[nt] = mmaSync(b, mma, qa[kk], {f[0], f[1]}, acc[nt]);
+        acc[nt + 1] = mmaSync(b, mma, qa[kk], {f[2], f[3]}, acc[nt + 1]);
+      }
+    for (int64_t kk = 0; kk < dSteps; ++kk)
+      for (int64_t nt = 0; nt < kKeyTiles; nt += 2) {
+        Value row = b.add(kRow, b.idx(nt * 8));
+        Value col = b.add(kCol, b.idx(kk * 16));
+        Fragment f = load4(ks, {stage, row, col}, /*transpose=*/false);
+        s[nt] = mmaSync(b, mma, qa[kk], {f[0], f[1]}, s[nt]);
+        s[nt + 1] = mmaSync(b, mma, qa[kk], {f[2], f[3]}, s[nt + 1]);
+      }
+  }
   for (int64_t nt = 0; nt < kNTiles; ++nt)
     for (int el = 0; el < 4; ++el)
       acc[nt][el] = b.fmul(acc[nt][el], rowF[el / 2]);
 
-  // A = Q K^T (the chunk's 64 keys: 8 n-tiles), weighted and masked
-  // (j <= i).
-  std::vector<Fragment> s(kKeyTiles, Fragment{zf, zf, zf, zf});
-  for (int64_t kk = 0; kk < dSteps; ++kk)
-    for (int64_t nt = 0; nt < kKeyTiles; nt += 2) {
-      Value row = b.add(kRow, b.idx(nt * 8));
-      Value col = b.add(kCol, b.idx(kk * 16));
-      Fragment f = load4(ks, {stage, row, col}, /*transpose=*/false);
-      s[nt] = mmaSync(b, mma, qa[kk], {f[0], f[1]}, s[nt]);
-      s[nt + 1] = mmaSync(b, mma, qa[kk], {f[2], f[3]}, s[nt + 1]);
-    }
+  // A weighted and masked (j <= i).
   for (int64_t nt = 0; nt < kKeyTiles; ++nt)
     for (int el = 0; el < 4; ++el) {
       int64_t ri = el / 2;
@@ -388,12 +625,26 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
       x = b.fmul(x, decayAll);
   }
   Value warpState = b.mul(warp, b.idx(pdk / 4));
+  if (perKey) {
+    // Row d of the state times 2^G_63d.
+    for (int64_t m = 0; m < mS; ++m)
+      for (int64_t r = 0; r < 2; ++r) {
+        Value d = b.add(b.add(warpState, g4), b.idx(16 * m + 8 * r));
+        Value decayRow = b.exp2Approx(b.load(gk, {b.idx(kC - 1), d}));
+        for (int64_t nt = 0; nt < kNTiles; ++nt)
+          for (int64_t el = 2 * r; el < 2 * r + 2; ++el) {
+            Value &x = state[(m * kNTiles + nt) * 4 + el];
+            x = b.fmul(x, decayRow);
+          }
+      }
+  }
   for (int64_t kk = 0; kk < kKeySteps; ++kk) {
     SmallVector<Fragment> a;
     for (int64_t m = 0; m < mS; ++m) {
       Value row = b.add(ktRow, b.idx(kk * 16));
       Value col = b.add(b.add(warpState, ktCol), b.idx(16 * m));
-      a.push_back(load4(ks, {stage, row, col}, /*transpose=*/true));
+      a.push_back(perKey ? load4(kb, {row, col}, /*transpose=*/true)
+                         : load4(ks, {stage, row, col}, /*transpose=*/true));
     }
     for (int64_t nt = 0; nt < kNTiles; nt += 2) {
       Value row = b.add(vRow, b.idx(kk * 16));
@@ -440,7 +691,7 @@ void Generator::run() {
   k = b.arg(argNo++);
   v = b.arg(argNo++);
   o = b.arg(argNo++);
-  if (c.gate == Gate::PerHead)
+  if (c.gate == Gate::PerHead || c.gate == Gate::PerKey)
     gateArg = b.arg(argNo++);
   if (c.initialState)
     initArg = b.arg(argNo++);
@@ -468,6 +719,17 @@ void Generator::run() {
   vsN = numeric(vs);
   vwN = numeric(vw);
   ssN = numeric(ss);
+  if (perKey) {
+    Type g = parseElementType(b.getContext(), c.gateType);
+    gk = b.view(smem, off[6], sharedMemRefType({kC, c.gatePitch()},
+                                               b.getF32Type()));
+    gr = b.view(smem, off[7], sharedMemRefType({kC, c.gatePitch()}, g));
+    kh = b.view(smem, off[8], sharedMemRefType({kC, c.pitch()}, t));
+    kb = b.view(smem, off[9], sharedMemRefType({kC, c.pitch()}, t));
+    gkN = numeric(gk);
+    khN = numeric(kh);
+    kbN = numeric(kb);
+  }
 
   tid = b.threadId();
   lane = b.remu(tid, b.idx(32));
@@ -549,6 +811,8 @@ void Generator::run() {
     Value nchunks = b.ceilDivConst(S, kC);
     Value hasFirst = b.slt(b.idx(0), nchunks);
     copyChunk(b.idx(0), b.idx(0), hasFirst);
+    if (perKey)
+      copyGate(b.idx(0), hasFirst);
     commitAsyncCopies(b);
     Values init;
     if (gated)
@@ -587,9 +851,16 @@ void Generator::run() {
 
 SmallVector<int64_t> ChunkedLinearAttentionKernelConfig::sharedOffsets() const {
   int64_t e = 2; // bytes of the 16-bit element type
-  int64_t sizes[] = {2 * kChunk * pitch() * e, 2 * kChunk * pitch() * e,
-                     2 * kChunk * vPitch() * e, kChunk * vPitch() * e,
-                     paddedDk() * vPitch() * e, kChunk * 4};
+  bool perKey = gate == Gate::PerKey;
+  SmallVector<int64_t> sizes = {
+      2 * kChunk * pitch() * e, 2 * kChunk * pitch() * e,
+      2 * kChunk * vPitch() * e, perKey ? 0 : kChunk * vPitch() * e,
+      paddedDk() * vPitch() * e, kChunk * 4};
+  if (perKey) {
+    int64_t g = gateType == "f32" ? 4 : 2;
+    sizes.append({kChunk * gatePitch() * 4, kChunk * gatePitch() * g,
+                  kChunk * pitch() * e, kChunk * pitch() * e});
+  }
   SmallVector<int64_t> offsets = {0};
   for (int64_t s : sizes)
     offsets.push_back(offsets.back() + s);
@@ -602,6 +873,8 @@ std::string ChunkedLinearAttentionKernelConfig::kernelName() const {
                      LinearAttentionKernelConfig::featureMapName(featureMap);
   if (gate == Gate::PerHead)
     name += "_gate_" + gateType;
+  if (gate == Gate::PerKey)
+    name += "_gatek_" + gateType;
   if (gate == Gate::Decay)
     name += decayNameSuffix(decay);
   if (slice != 64)
@@ -631,6 +904,9 @@ buildChunkedLinearAttentionKernel(ModuleOp module, Location loc,
   if (c.gate == ChunkedLinearAttentionKernelConfig::Gate::PerHead)
     sig.arguments.push_back(
         dynamicMemRefType(3, parseElementType(ctx, c.gateType)));
+  if (c.gate == ChunkedLinearAttentionKernelConfig::Gate::PerKey)
+    sig.arguments.push_back(
+        dynamicMemRefType(4, parseElementType(ctx, c.gateType)));
   if (c.initialState)
     sig.arguments.push_back(dynamicMemRefType(4, f32));
   if (c.finalState)

@@ -2,8 +2,8 @@
 //
 // The tensor-core kernel of causal loom.linear_attention (see lib/GPU/
 // Kernels/ChunkedLinearAttentionKernel.cpp for its schedule): the additive
-// rule with no gate, a constant per-head decay or a log-gate per head and
-// token, an initial and a final state.
+// rule with no gate, a constant per-head decay, a log-gate per head and
+// token or per key dimension and token, an initial and a final state.
 
 #ifndef LOOM_GPU_KERNELS_CHUNKEDLINEARATTENTIONKERNEL_H
 #define LOOM_GPU_KERNELS_CHUNKEDLINEARATTENTIONKERNEL_H
@@ -19,9 +19,10 @@ namespace gpu {
 /// written.
 struct ChunkedLinearAttentionKernelConfig {
   using FeatureMap = LinearAttentionKernelConfig::FeatureMap;
-  /// Where the log-gate g_t comes from: none (0), `decay` (-decay[h]), or
-  /// an operand [B, H, S] of element type `gateType`.
-  enum class Gate { None, Decay, PerHead };
+  /// Where the log-gate g_t comes from: none (0), `decay` (-decay[h]), an
+  /// operand [B, H, S] (one value per head and token), or an operand
+  /// [B, H, S, Dk] (one per key dimension: GLA), of element type `gateType`.
+  enum class Gate { None, Decay, PerHead, PerKey };
 
   /// Warps (threads) per CTA, rows of a chunk.
   static constexpr int64_t kWarps = 4;
@@ -38,7 +39,8 @@ struct ChunkedLinearAttentionKernelConfig {
   Gate gate = Gate::None;
   /// Gate::Decay: the rates per head (head h uses decay[min(h, size - 1)]).
   llvm::SmallVector<float> decay;
-  /// Gate::PerHead: the gate's element type ("f32", "bf16" or "f16").
+  /// Gate::PerHead, Gate::PerKey: the gate's element type ("f32", "bf16" or
+  /// "f16").
   std::string gateType;
   bool initialState = false, finalState = false;
   /// q, k, v and the result are strided views (unit stride in D), as for
@@ -54,10 +56,15 @@ struct ChunkedLinearAttentionKernelConfig {
   int64_t pitch() const { return paddedDk() + 8; }
   /// The row pitch of the V tiles and the state's copy: slice + 8.
   int64_t vPitch() const { return slice + 8; }
+  /// The row pitch, in elements, of the per-key gate's tiles (raw and
+  /// cumulative): paddedDk + 8.
+  int64_t gatePitch() const { return paddedDk() + 8; }
   /// Byte offsets of the shared-memory arrays, in the order Qs [2][64][pitch],
-  /// Ks [2][64][pitch], Vs [2][64][vPitch], Vw [64][vPitch], Ss
-  /// [paddedDk][vPitch] (of the element type), Gs [64] (f32); the last entry
-  /// is the total.
+  /// Ks [2][64][pitch], Vs [2][64][vPitch], Vw [64][vPitch] (gate per head or
+  /// decay only), Ss [paddedDk][vPitch] (of the element type), Gs [64] (f32);
+  /// then, for Gate::PerKey only, Gk [64][gatePitch] (f32), Gr
+  /// [64][gatePitch] (of gateType), Kh [64][pitch] and Kb [64][pitch] (of the
+  /// element type); the last entry is the total.
   llvm::SmallVector<int64_t> sharedOffsets() const;
   int64_t sharedMemoryBytes() const { return sharedOffsets().back(); }
   /// A name that encodes every choice (the decay rates as their f32 bits).
@@ -66,7 +73,8 @@ struct ChunkedLinearAttentionKernelConfig {
 
 /// The kernel of `c` in `module`'s gpu.module @loom_kernels (built on first
 /// use). Arguments: q, k, v, out memref<?x?x?x?xT> (strided<[?, ?, ?, 1],
-/// offset: ?> when `strided`); the gate memref<?x?x?xG> (Gate::PerHead); the
+/// offset: ?> when `strided`); the gate memref<?x?x?xG> (Gate::PerHead) or
+/// memref<?x?x?x?xG> (Gate::PerKey, rows 16-byte aligned); the
 /// initial state, then the final state, memref<?x?x?x?xf32> (when asked
 /// for); scale f32. Launch: a grid of (max(B * H, 1), max(ceil(Dv / slice),
 /// 1), 1) CTAs of kThreads threads with sharedMemoryBytes() of dynamic shared
