@@ -278,13 +278,24 @@ void Fuser::formAttentionGroup(Operation *anchor) {
 }
 
 /// Two GEMMs fuse horizontally when they are the same op with the same
-/// attributes, read the same input and produce the same element type.
+/// attributes, read the same input and are alike: the same operands (a
+/// bias on both or on neither) of the same element types, and the same
+/// result element type. The fused recipes run one kernel for every part,
+/// so a group of unlike products (one with a bias, one without; i4 and i8
+/// weights) would be declined and run op by op.
 static bool areSiblings(Operation *a, Operation *b) {
-  return a->getName() == b->getName() && a->getAttrDictionary() ==
-                                              b->getAttrDictionary() &&
-         a->getOperand(0) == b->getOperand(0) &&
-         getElementTypeOrSelf(a->getResult(0).getType()) ==
-             getElementTypeOrSelf(b->getResult(0).getType());
+  if (a->getName() != b->getName() ||
+      a->getAttrDictionary() != b->getAttrDictionary() ||
+      a->getNumOperands() != b->getNumOperands() ||
+      a->getOperand(0) != b->getOperand(0) ||
+      getElementTypeOrSelf(a->getResult(0).getType()) !=
+          getElementTypeOrSelf(b->getResult(0).getType()))
+    return false;
+  return llvm::all_of(llvm::zip(a->getOperandTypes(), b->getOperandTypes()),
+                      [](auto types) {
+                        return getElementTypeOrSelf(std::get<0>(types)) ==
+                               getElementTypeOrSelf(std::get<1>(types));
+                      });
 }
 
 void Fuser::formGemmGroup(Operation *anchor) {

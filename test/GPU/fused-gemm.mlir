@@ -154,3 +154,111 @@ func.func @ln_linear_gelu(%x: tensor<90x72xf16>, %nw: tensor<72xf16>, %nb: tenso
   %o = loom.gelu %y : (tensor<90x100xf16>) -> tensor<90x100xf16>
   return %o : tensor<90x100xf16>
 }
+
+// -----
+
+// Siblings reading one normalized input, one of them with a bias: the two
+// without a bias are one launch (_x2, the wgmma kernel or its mma.sync
+// fallback), the biased one a GEMM of its own, the norm its row kernel: 5
+// launch sites. (With the biased one in the group, the parts had no one
+// kernel, the group was declined and each product ran alone: 7.)
+// CHECK-LABEL: func.func @siblings_one_bias
+// CHECK:       gpu.launch_func @loom_kernels::@loom_rms_norm_bf16_{{[a-z0-9_]+}} blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_{{[a-z0-9]+}}_s4_{{[a-z0-9]+}}_g16_x2 blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4_x2 blocks
+// CHECK-SAME:    args(%{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xbf16>, %{{.*}} : memref<?x?xbf16>)
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_bf16_bf16_{{[a-z0-9]+}}_s4_{{[a-z0-9]+}}_g16 blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_bf16_bf16_128x128x32_w2x4_s4 blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       return
+func.func @siblings_one_bias(%x: tensor<200x256xbf16>, %g: tensor<256xbf16>, %w1: tensor<256x256xbf16>, %w2: tensor<256x256xbf16>, %w3: tensor<256x256xbf16>, %b3: tensor<256xbf16>) -> (tensor<200x256xbf16>, tensor<200x256xbf16>, tensor<200x256xbf16>) {
+  %h = loom.rms_norm %x, %g : (tensor<200x256xbf16>, tensor<256xbf16>) -> tensor<200x256xbf16>
+  %a = loom.linear %h, %w1 : (tensor<200x256xbf16>, tensor<256x256xbf16>) -> tensor<200x256xbf16>
+  %b = loom.linear %h, %w2 : (tensor<200x256xbf16>, tensor<256x256xbf16>) -> tensor<200x256xbf16>
+  %c = loom.linear %h, %w3, %b3 : (tensor<200x256xbf16>, tensor<256x256xbf16>, tensor<256xbf16>) -> tensor<200x256xbf16>
+  return %a, %b, %c : tensor<200x256xbf16>, tensor<200x256xbf16>, tensor<200x256xbf16>
+}
+
+// -----
+
+// Leading batch dims of linear's x ([1, S, C], [B, S, C]) are collapsed into
+// M, as op by op: the epilogue's tensors alike, and the results expanded
+// back. A GEMM and its residual add: one launch (wgmma or its fallback).
+// CHECK-LABEL: func.func @residual_batch
+// CHECK:       %[[X:.*]] = tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<1x77x200xbf16> into tensor<77x200xbf16>
+// CHECK:       %[[R:.*]] = tensor.collapse_shape %arg2 {{\[\[}}0, 1], [2]] : tensor<1x77x333xbf16> into tensor<77x333xbf16>
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_{{[a-z0-9_]+}}_ep_addbf16 blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4_ep_addbf16 blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK-NOT:   arith.addf
+// CHECK:       %[[Y:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [1, 77, 333] : tensor<77x333xbf16> into tensor<1x77x333xbf16>
+// CHECK-NEXT:  return %[[Y]]
+func.func @residual_batch(%x: tensor<1x77x200xbf16>, %w: tensor<333x200xbf16>, %r: tensor<1x77x333xbf16>) -> tensor<1x77x333xbf16> {
+  %y = loom.linear %x, %w : (tensor<1x77x200xbf16>, tensor<333x200xbf16>) -> tensor<1x77x333xbf16>
+  %o = arith.addf %r, %y : tensor<1x77x333xbf16>
+  return %o : tensor<1x77x333xbf16>
+}
+
+// -----
+
+// Siblings over [2, 35, C] (M = 70): one launch, each result expanded back.
+// CHECK-LABEL: func.func @qkv_batch
+// CHECK:       tensor.collapse_shape %arg0 {{\[\[}}0, 1], [2]] : tensor<2x35x128xbf16> into tensor<70x128xbf16>
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_{{[a-z0-9]+}}_s4_{{[a-z0-9]+}}_g16_x2 blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4_x2 blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       %[[Q:.*]] = tensor.expand_shape %{{.*}} output_shape [2, 35, 96] : tensor<70x96xbf16> into tensor<2x35x96xbf16>
+// CHECK:       %[[K:.*]] = tensor.expand_shape %{{.*}} output_shape [2, 35, 40] : tensor<70x40xbf16> into tensor<2x35x40xbf16>
+// CHECK-NEXT:  return %[[Q]], %[[K]]
+func.func @qkv_batch(%x: tensor<2x35x128xbf16>, %wq: tensor<96x128xbf16>, %wk: tensor<40x128xbf16>)
+    -> (tensor<2x35x96xbf16>, tensor<2x35x40xbf16>) {
+  %q = loom.linear %x, %wq : (tensor<2x35x128xbf16>, tensor<96x128xbf16>) -> tensor<2x35x96xbf16>
+  %k = loom.linear %x, %wk : (tensor<2x35x128xbf16>, tensor<40x128xbf16>) -> tensor<2x35x40xbf16>
+  return %q, %k : tensor<2x35x96xbf16>, tensor<2x35x40xbf16>
+}
+
+// -----
+
+// A gate/up pair over [1, S, C] and its gating: one launch.
+// CHECK-LABEL: func.func @swiglu_batch
+// CHECK-NOT:   loom.silu
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_wgmma_bf16_nobias_bf16_{{[a-z0-9_]+}}_x2_gate_silu blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_64x64x32_w2x4_s4_x2_gate_silu blocks
+// CHECK-NOT:   gpu.launch_func
+// CHECK-NOT:   arith.mulf
+// CHECK:       %[[Y:.*]] = tensor.expand_shape %{{.*}} output_shape [1, 48, 96] : tensor<48x96xbf16> into tensor<1x48x96xbf16>
+// CHECK-NEXT:  return %[[Y]]
+func.func @swiglu_batch(%x: tensor<1x48x64xbf16>, %wg: tensor<96x64xbf16>, %wu: tensor<96x64xbf16>) -> tensor<1x48x96xbf16> {
+  %g = loom.linear %x, %wg : (tensor<1x48x64xbf16>, tensor<96x64xbf16>) -> tensor<1x48x96xbf16>
+  %u = loom.linear %x, %wu : (tensor<1x48x64xbf16>, tensor<96x64xbf16>) -> tensor<1x48x96xbf16>
+  %a = loom.silu %g : (tensor<1x48x96xbf16>) -> tensor<1x48x96xbf16>
+  %o = arith.mulf %a, %u : tensor<1x48x96xbf16>
+  return %o : tensor<1x48x96xbf16>
+}
+
+// -----
+
+// A dynamic batch dim makes M dynamic: siblings need a static M > 16 (the
+// GEMV recipe has no parts), so each product is a GEMM of its own.
+// CHECK-LABEL: func.func @qkv_dynamic_batch
+// CHECK-NOT:   _x2
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4 blocks
+// CHECK-NOT:   _x2
+// CHECK:       gpu.launch_func @loom_kernels::@loom_gemm_linear_bf16_bf16_nobias_bf16_128x128x32_w2x4_s4 blocks
+// CHECK-NOT:   _x2
+// CHECK:       return
+func.func @qkv_dynamic_batch(%x: tensor<?x70x128xbf16>, %wq: tensor<96x128xbf16>, %wk: tensor<40x128xbf16>)
+    -> (tensor<?x70x96xbf16>, tensor<?x70x40xbf16>) {
+  %q = loom.linear %x, %wq : (tensor<?x70x128xbf16>, tensor<96x128xbf16>) -> tensor<?x70x96xbf16>
+  %k = loom.linear %x, %wk : (tensor<?x70x128xbf16>, tensor<40x128xbf16>) -> tensor<?x70x40xbf16>
+  return %q, %k : tensor<?x70x96xbf16>, tensor<?x70x40xbf16>
+}

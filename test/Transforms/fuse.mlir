@@ -204,3 +204,45 @@ func.func @quantize(%x: tensor<16x64xbf16>, %w: tensor<32x64xbf16>, %c: i1) -> (
   }
   return %q, %s, %r : tensor<16x32xi8>, tensor<16xf32>, tensor<16x64xbf16>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @siblings_one_bias
+// CHECK:      %[[H:.*]] = loom.kernel "rms_norm" (%arg0, %arg1)
+// CHECK:      %[[AB:.*]]:2 = loom.kernel "linear x2" (%[[H]], %arg2, %arg3)
+// CHECK-NEXT: ^bb0(
+// CHECK-NEXT:   %[[A:.*]] = loom.linear %{{[a-z0-9]+}}, %{{[a-z0-9]+}} : (tensor<16x64xbf16>, tensor<32x64xbf16>) -> tensor<16x32xbf16>
+// CHECK-NEXT:   %[[B:.*]] = loom.linear %{{[a-z0-9]+}}, %{{[a-z0-9]+}} : (tensor<16x64xbf16>, tensor<32x64xbf16>) -> tensor<16x32xbf16>
+// CHECK-NEXT:   loom.yield %[[A]], %[[B]]
+// CHECK:      %[[C:.*]] = loom.kernel "linear" (%[[H]], %arg4, %arg5)
+// CHECK-NOT:  loom.kernel
+// CHECK:      return %[[AB]]#0, %[[AB]]#1, %[[C]]
+
+// Siblings are alike: one with a bias does not join those without (a fused
+// recipe runs one kernel for every part and would decline the group). The
+// norm, read by both groups, is a group of its own.
+func.func @siblings_one_bias(%x: tensor<16x64xbf16>, %nw: tensor<64xbf16>, %w1: tensor<32x64xbf16>, %w2: tensor<32x64xbf16>, %w3: tensor<32x64xbf16>, %b3: tensor<32xbf16>)
+    -> (tensor<16x32xbf16>, tensor<16x32xbf16>, tensor<16x32xbf16>) {
+  %h = loom.rms_norm %x, %nw : (tensor<16x64xbf16>, tensor<64xbf16>) -> tensor<16x64xbf16>
+  %a = loom.linear %h, %w1 : (tensor<16x64xbf16>, tensor<32x64xbf16>) -> tensor<16x32xbf16>
+  %b = loom.linear %h, %w2 : (tensor<16x64xbf16>, tensor<32x64xbf16>) -> tensor<16x32xbf16>
+  %c = loom.linear %h, %w3, %b3 : (tensor<16x64xbf16>, tensor<32x64xbf16>, tensor<32xbf16>) -> tensor<16x32xbf16>
+  return %a, %b, %c : tensor<16x32xbf16>, tensor<16x32xbf16>, tensor<16x32xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @siblings_weight_types
+// CHECK:      %[[AC:.*]]:2 = loom.kernel "qlinear x2" (%arg0, %arg1, %arg2, %arg5, %arg6)
+// CHECK:      %[[B:.*]] = loom.kernel "qlinear" (%arg0, %arg3, %arg4)
+// CHECK-NOT:  loom.kernel
+// CHECK:      return %[[AC]]#0, %[[B]], %[[AC]]#1
+
+// Siblings have the same operand element types: i4 weights do not join i8 ones.
+func.func @siblings_weight_types(%x: tensor<16x64xbf16>, %w1: tensor<32x64xi8>, %s1: tensor<32xf32>, %w2: tensor<32x64xi4>, %s2: tensor<32xf32>, %w3: tensor<32x64xi8>, %s3: tensor<32xf32>)
+    -> (tensor<16x32xbf16>, tensor<16x32xbf16>, tensor<16x32xbf16>) {
+  %a = loom.qlinear %x, %w1, %s1 : (tensor<16x64xbf16>, tensor<32x64xi8>, tensor<32xf32>) -> tensor<16x32xbf16>
+  %b = loom.qlinear %x, %w2, %s2 : (tensor<16x64xbf16>, tensor<32x64xi4>, tensor<32xf32>) -> tensor<16x32xbf16>
+  %c = loom.qlinear %x, %w3, %s3 : (tensor<16x64xbf16>, tensor<32x64xi8>, tensor<32xf32>) -> tensor<16x32xbf16>
+  return %a, %b, %c : tensor<16x32xbf16>, tensor<16x32xbf16>, tensor<16x32xbf16>
+}

@@ -387,8 +387,9 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   Value out = loom::gpu::allocBuffer(b, loc, p.resultType, dynSizes);
   args.push_back(loom::gpu::dynamicBuffer(b, loc, out));
   if (epilogue)
-    for (Value t : epilogue->tensors)
-      args.push_back(loom::gpu::bufferOf(b, loc, t));
+    for (Value t : epilogue->tensors) // [..., N] as [M, N], as x
+      args.push_back(
+          loom::gpu::bufferOf(b, loc, loom::gpu::collapseRows(b, loc, t)));
 
   // An empty grid is an invalid launch: skip it when M or N is 0 (the result
   // is then empty too).
@@ -549,6 +550,32 @@ std::optional<loom::gpu::EpilogueStep> epilogueStep(Operation *op, Value value,
       isa<arith::AddFOp>(op) ? Kind::AddTensor : Kind::MulTensor, name};
 }
 
+/// M of a product whose result is `type` ([..., N], the leading dims
+/// collapsed into M as planLinear collapses x): dynamic where one of them
+/// is.
+int64_t staticRows(RankedTensorType type) {
+  int64_t m = 1;
+  for (int64_t d : type.getShape().drop_back()) {
+    if (ShapedType::isDynamic(d))
+      return ShapedType::kDynamic;
+    m *= d;
+  }
+  return m;
+}
+
+/// Erases the reshapes of x that planning `gemms` built (planLinear's
+/// [..., K] -> [M, K]) and that nothing reads.
+void eraseUnusedReshapes(ArrayRef<Operation *> gemms,
+                         ArrayRef<GemmPlan> plans) {
+  for (auto [op, p] : llvm::zip(gemms, plans)) {
+    Operation *def = p.x2d.getDefiningOp();
+    if (p.x2d != op->getOperand(0) && def &&
+        isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(def) &&
+        def->use_empty())
+      def->erase();
+  }
+}
+
 } // namespace
 
 FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
@@ -581,19 +608,24 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
         gating->mul->getResult(0).getType() != gemms[0]->getResult(0).getType())
       return false;
   }
-  std::vector<GemmPlan> plans;
+  // A static M > 16 (GEMV has no parts), the leading dims of x (linear's
+  // batch dims, e.g. [1, S, C]) collapsed into M, as op by op.
   for (Operation *op : gemms) {
     auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
-    // Rank 2 with a static M > 16, as for epilogues (GEMV has no parts).
-    if (!type || type.getRank() != 2 || type.isDynamicDim(0) ||
-        type.getDimSize(0) <= 16 || op->getOperand(0) != gemms[0]->getOperand(0))
+    if (!type || type.getRank() < 2 || ShapedType::isDynamic(staticRows(type)) ||
+        staticRows(type) <= 16 || op->getOperand(0) != gemms[0]->getOperand(0))
       return false;
+  }
+  std::vector<GemmPlan> plans;
+  for (Operation *op : gemms) {
     std::optional<GemmPlan> plan = planGemm(op, target);
-    if (!plan)
+    // One kernel for every part.
+    if (!plan ||
+        (!plans.empty() && plans[0].large.kernelName() != plan->large.kernelName())) {
+      if (plan)
+        plans.push_back(std::move(*plan));
+      eraseUnusedReshapes(ArrayRef(gemms).take_front(plans.size()), plans);
       return false;
-    if (!plans.empty()) {
-      if (plans[0].large.kernelName() != plan->large.kernelName())
-        return false; // one kernel for every part
     }
     plans.push_back(std::move(*plan));
   }
@@ -707,9 +739,16 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     if (failed(launchTiles(b, loc, module, config, m, tiles, args)))
       return failure();
   }
+  // [M, N] -> the results' shapes ([..., N] where x has batch dims).
+  Value x = first->getOperand(0);
+  auto resultOf = [&](size_t i, RankedTensorType type) {
+    return loom::gpu::expandRows(
+        b, loc, loom::gpu::tensorOf(b, loc, outs[i], plans[i].resultType), x,
+        type);
+  };
   if (gate) {
-    gating->mul->getResult(0).replaceAllUsesWith(
-        loom::gpu::tensorOf(b, loc, outs[0], plans[0].resultType));
+    Value mul = gating->mul->getResult(0);
+    mul.replaceAllUsesWith(resultOf(0, cast<RankedTensorType>(mul.getType())));
     gating->mul->erase();
     gating->act->erase();
   }
@@ -719,21 +758,24 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
       if (config.bType == "i4")
         unpack = q.getW().getDefiningOp();
     if (!gate)
-      op->getResult(0).replaceAllUsesWith(
-          loom::gpu::tensorOf(b, loc, outs[i], plans[i].resultType));
+      op->getResult(0).replaceAllUsesWith(resultOf(
+          i, cast<RankedTensorType>(op->getResult(0).getType())));
     op->erase();
     if (unpack && unpack->use_empty())
       unpack->erase();
   }
+  // The parts share A: the other parts' reshapes of x are unused.
+  eraseUnusedReshapes(gemms, plans);
   return true;
 }
 
 FailureOr<bool> loom::gpu::rewriteGemmWithEpilogue(
     Operation *gemm, ArrayRef<Operation *> chain, const Target &target) {
   auto resultType = dyn_cast<RankedTensorType>(gemm->getResult(0).getType());
-  // Rank 2 (the tensor steps' operands are [M, N]); any M: decode-sized
-  // products take the GEMV kernel with the same epilogue.
-  if (!resultType || resultType.getRank() != 2)
+  // Rank 2, or linear's leading batch dims collapsed into M (the tensor
+  // steps' operands, of the result's shape, collapsed alike to [M, N]); any
+  // M: decode-sized products take the GEMV kernel with the same epilogue.
+  if (!resultType || resultType.getRank() < 2)
     return false;
   FusedEpilogue epilogue;
   Value value = gemm->getResult(0);

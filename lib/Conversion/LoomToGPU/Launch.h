@@ -119,10 +119,12 @@ void replaceByOutputs(mlir::OpBuilder &b, mlir::Location loc,
 
 /// Replaces the GEMM op `gemm` and the elementwise ops `chain` after it
 /// (each the only reader of the value before it: SiLU, GELU, or an add or
-/// multiply with an [M, N] tensor) by one launch of the GEMM kernel (the
-/// GEMV kernel for decode-sized M) with a fused epilogue. False (nothing
-/// changed) when no kernel covers them: a GEMM without a tensor-core
-/// kernel, a result that is not [M, N], or a chain op of another kind.
+/// multiply with a tensor of the result's shape) by one launch of the GEMM
+/// kernel (the GEMV kernel for decode-sized M) with a fused epilogue; a
+/// linear's leading batch dims ([..., N]) are collapsed into M, the
+/// epilogue's tensors with them. False (nothing changed) when no kernel
+/// covers them: a GEMM without a tensor-core kernel, a result of rank 1,
+/// or a chain op of another kind.
 mlir::FailureOr<bool> rewriteGemmWithEpilogue(mlir::Operation *gemm,
                                               llvm::ArrayRef<mlir::Operation *> chain,
                                               const Target &target);
@@ -192,8 +194,10 @@ struct GemmGating {
 /// reading the same input; horizontal siblings such as QKV) by one launch
 /// that computes every product. With `gating` (two GEMMs, the gate first,
 /// each read only by the gating), the launch computes `gating->mul` instead
-/// and replaces it. False (nothing changed) when no kernel covers them
-/// together (as above, and the parts must share one kernel).
+/// and replaces it. M must be static and > 16 (a linear's leading batch
+/// dims collapsed into it). False (nothing changed) when no kernel covers
+/// them together (as above, and the parts must share one kernel: all with
+/// a bias or none, the same types).
 mlir::FailureOr<bool> rewriteGemmSiblings(llvm::ArrayRef<mlir::Operation *> gemms,
                                           const Target &target,
                                           const GemmGating *gating = nullptr);
