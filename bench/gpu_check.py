@@ -708,6 +708,12 @@ TIMING = [
      "flops": 4 * 32 * 8192 * 128 * (64 + 128), "rate": BF16_FLOPS,
      "bytes": 4 * 32 * 8192 * 128 * 2 + 32 * 8192 * 128 * 4, "peers": ("gated_linear_attention", 1, 32, 8192, 128),
      "peer_keys": None},
+    # The delta rule with a gate per head (Gated DeltaNet: chunk_gated_delta_rule is the peer).
+    {"module": "timing_linear_attention", "entry": "t_linear_attention_delta_h32", "work": "linear attention causal, delta rule, gate per head",
+     "shapes": "B1 H32 S8192 D128 bf16, f32 gate, bf16 beta",
+     "flops": 4 * 32 * 8192 * 128 * (64 + 2 * 128), "rate": BF16_FLOPS,
+     "bytes": 4 * 32 * 8192 * 128 * 2 + 32 * 8192 * 6, "peers": ("gated_linear_attention", 1, 32, 8192, 128),
+     "peer_keys": None},
     # One decode step through the state: the floor is the f32 state read
     # and written (the peers have no single-step kernel timed here).
     {"module": "timing_linear_attention", "entry": "t_linear_attention_decode", "work": "linear attention decode step, state in and out",

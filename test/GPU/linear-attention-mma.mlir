@@ -60,7 +60,7 @@ func.func @decay_f16(%q: tensor<1x?x?x40xf16>, %k: tensor<1x?x?x40xf16>, %v: ten
 
 // Outside the kernel's reach, each for one reason: normalize, f32, a
 // dynamic Dv, Dv not a multiple of 8, Dk past 128 (these take the CUDA-core
-// kernel), and the delta rule (the generic path).
+// kernel), and the delta rule (the token-by-token kernel, at any length).
 // CHECK-LABEL: func.func @declined
 // CHECK-NOT: linear_attention_mma
 // CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk64_causal_norm_identity 
@@ -73,7 +73,7 @@ func.func @decay_f16(%q: tensor<1x?x?x40xf16>, %k: tensor<1x?x?x40xf16>, %v: ten
 // CHECK-NOT: linear_attention_mma
 // CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk136_causal_identity 
 // CHECK-NOT: linear_attention_mma
-// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) beta(%{{.*}}) {causal, rule = "delta"}
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_bf16_dk64_identity_gate_f32_delta_bf16 
 // CHECK: return
 func.func @declined(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x64xbf16>, %qf: tensor<1x2x100x64xf32>, %vd: tensor<1x2x100x?xbf16>,
                     %v20: tensor<1x2x100x20xbf16>, %q136: tensor<1x2x100x136xbf16>, %g: tensor<1x2x100xf32>, %b: tensor<1x2x100xbf16>)

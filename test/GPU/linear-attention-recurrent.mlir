@@ -3,10 +3,12 @@
 // gate per head or per key dimension, decay, an initial and a final state
 // (linear-attention-mma.mlir); the CUDA-core kernel (LinearAttention.cpp)
 // and its fused group cover the quadratic form only. What neither takes
-// over 16 tokens (the delta rule, and here f32 data) is left to the
-// generic path, which maps the CPU path's recurrence onto the GPU: a host
-// loop over the tokens launching a few element-per-thread kernels per token,
-// the f32 state in device memory.
+// over 16 tokens (the delta rule, and here f32 data) takes the token-by-
+// token kernel (RecurrentLinearAttentionKernel.cpp) at any length, in one
+// launch. What that one declines too (normalize with a gate, a Dv that is
+// not a multiple of 4) is left to the generic path, which maps the CPU
+// path's recurrence onto the GPU: a host loop over the tokens launching a
+// few element-per-thread kernels per token, the f32 state in device memory.
 // RUN: loom-opt %s --loom-gpu-kernels | FileCheck %s
 // RUN: loom-opt %s --pass-pipeline='builtin.module(func.func(loom-fuse),loom-gpu-kernels{chip=sm_90a})' | FileCheck %s --check-prefix=FUSED
 // RUN: loom-opt %s --loom-readonly-entry-args '--loom-gpu-pipeline=to-llvm=false' | FileCheck %s --check-prefix=GENERIC
@@ -22,16 +24,17 @@ func.func @quadratic(%q: tensor<1x2x100x64xf32>, %v: tensor<1x2x100x32xf32>) -> 
 }
 
 // Each recurrent form in f32 is declined by the CUDA-core kernel, whatever
-// else would fit it (and by the tensor-core kernel, which takes 16-bit
-// types).
+// else would fit it, and by the tensor-core kernel, which takes 16-bit
+// types: over 100 tokens they take the token-by-token kernel, one launch
+// each, with no op left.
 // CHECK-LABEL: func.func @declined
-// CHECK-NOT: gpu.launch_func
-// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
-// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) {causal}
-// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} beta(%{{.*}}) {causal, rule = "delta"}
-// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} initial_state(%{{.*}}) {causal, decay = array<f32: 5.000000e-01, 2.500000e-01>}
-// CHECK: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {causal, decay = array<f32: 5.000000e-01, 2.500000e-01>} : {{.*}} -> (tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>)
-// CHECK-NOT: gpu.launch_func
+// CHECK-NOT: loom.linear_attention
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_f32_dk64_identity_gate_f32 
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_f32_dk64_identity_keygate_bf16 
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_f32_dk64_identity_delta_bf16 
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_f32_dk64_identity_decay_{{[0-9a-f_]+}}_init 
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_f32_dk64_identity_decay_{{[0-9a-f_]+}}_final 
+// CHECK-NOT: loom.linear_attention
 // CHECK: return
 func.func @declined(%q: tensor<1x2x100x64xf32>, %v: tensor<1x2x100x32xf32>, %g: tensor<1x2x100xf32>, %gk: tensor<1x2x100x64xbf16>,
                     %b: tensor<1x2x100xbf16>, %s: tensor<1x2x64x32xf32>)
@@ -45,16 +48,16 @@ func.func @declined(%q: tensor<1x2x100x64xf32>, %v: tensor<1x2x100x32xf32>, %g: 
 }
 
 // A fusion group around an op with the delta rule (layouts of q, k, v and
-// the result) is not taken by a fused kernel either: it is inlined, the op
-// stays for the generic path and the layout changes are computed as they
-// are written.
+// the result) is not taken by a fused kernel either: it is inlined, the
+// layout changes are computed as they are written and the op takes the
+// token-by-token kernel on plain tensors.
 // FUSED-LABEL: func.func @fused_layout_gated
 // FUSED-NOT: loom.kernel
 // FUSED-NOT: gpu.launch_func
 // FUSED: linalg.transpose
-// FUSED: loom.linear_attention %{{.*}}, %{{.*}}, %{{.*}} gate(%{{.*}}) beta(%{{.*}}) {causal, rule = "delta"}
+// FUSED: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_bf16_dk64_identity_gate_f32_delta_bf16 
+// FUSED-NOT: loom.linear_attention
 // FUSED: linalg.transpose
-// FUSED-NOT: gpu.launch_func
 // FUSED: return
 func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>, %g: tensor<1x2x77xf32>, %b: tensor<1x2x77xbf16>) -> tensor<77x96xbf16> {
   %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
@@ -70,14 +73,15 @@ func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>,
   return %o2 : tensor<77x96xbf16>
 }
 
-// The generic path: the initial state is copied into the f32 state buffer,
+// The generic path (a Dv of 30, not a multiple of 4, which the token-by-
+// token kernel declines): the initial state is copied into the f32 state buffer,
 // a host loop over the 100 tokens launches the kernels of one step (the
 // delta rule's u = k^T Diag(a) S, the state update in place, the output row,
 // its scale), and the buffer is returned as the final state; no loom op and
 // no allocation is left inside the loop.
 // GENERIC-LABEL: func.func @gated_delta
-// GENERIC-SAME: %[[S0:[^:]*]]: memref<1x2x64x32xf32>)
-// GENERIC: %[[STATE:.*]] = gpu.alloc () : memref<1x2x64x32xf32>
+// GENERIC-SAME: %[[S0:[^:]*]]: memref<1x2x64x30xf32>)
+// GENERIC: %[[STATE:.*]] = gpu.alloc () : memref<1x2x64x30xf32>
 // GENERIC: gpu.memcpy %[[STATE]], %[[S0]]
 // GENERIC: scf.for %{{.*}} = %c0 to %c100 step %c1 {
 // GENERIC-NOT: alloc
@@ -85,12 +89,12 @@ func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>,
 // GENERIC-NOT: alloc
 // GENERIC: }
 // GENERIC: gpu.launch_func
-// GENERIC: return %{{.*}}, %[[STATE]] : memref<1x2x100x32xbf16>, memref<1x2x64x32xf32>
+// GENERIC: return %{{.*}}, %[[STATE]] : memref<1x2x100x30xbf16>, memref<1x2x64x30xf32>
 // GENERIC-NOT: loom.
-func.func @gated_delta(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x32xbf16>, %g: tensor<1x2x100x64xf32>, %b: tensor<1x2x100xbf16>, %s: tensor<1x2x64x32xf32>)
-    -> (tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>) {
+func.func @gated_delta(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x30xbf16>, %g: tensor<1x2x100x64xf32>, %b: tensor<1x2x100xbf16>, %s: tensor<1x2x64x30xf32>)
+    -> (tensor<1x2x100x30xbf16>, tensor<1x2x64x30xf32>) {
   %o, %fs = loom.linear_attention %q, %q, %v gate(%g) beta(%b) initial_state(%s) {causal, rule = "delta", scale = 0.125 : f32}
-      : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x32xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100xbf16>, tensor<1x2x64x32xf32>)
-      -> (tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>)
-  return %o, %fs : tensor<1x2x100x32xbf16>, tensor<1x2x64x32xf32>
+      : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x30xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100xbf16>, tensor<1x2x64x30xf32>)
+      -> (tensor<1x2x100x30xbf16>, tensor<1x2x64x30xf32>)
+  return %o, %fs : tensor<1x2x100x30xbf16>, tensor<1x2x64x30xf32>
 }

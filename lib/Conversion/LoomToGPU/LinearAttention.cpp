@@ -7,7 +7,11 @@
 //   without normalize, S static and at most 16 (decode steps), one element
 //   type (bf16, f16, f32), Dk static up to 256, Dv a static multiple of 4;
 //   every gate, both rules, the states. The recurrence in f32 with the state
-//   in registers, read and written once.
+//   in registers, read and written once. It also takes, at any S (static or
+//   dynamic), what neither chunked kernel below takes: the delta rule, f32
+//   data with a gate or a state, a per-key gate past the shared memory (one
+//   launch, the tokens in sequence; not fast at long S, but not a launch
+//   per token either).
 // - The tensor-core kernel (lib/GPU/Kernels/ChunkedLinearAttentionKernel.cpp,
 //   selectMmaKernel): causal, the additive rule without normalize, q, k, v
 //   and the result bf16 or f16, Dk static (a multiple of 8, at most 128), Dv
@@ -25,9 +29,9 @@
 //   head, clamped to the last value for a dynamic H as on the CPU), scale
 //   and normalize.
 //
-// Other ops (mixed element types, dynamic Dk, and over 16 tokens the delta
-// rule, normalize with a gate, f32 data with a gate or a state) are left to
-// the generic path. Fusion groups (layout changes of q, k, v and the
+// Other ops (mixed element types, dynamic Dk, normalize with a gate, a Dv
+// that is dynamic or not a multiple of 4 with a gate or a state) are left
+// to the generic path. Fusion groups (layout changes of q, k, v and the
 // result) take either kernel with strided views (rewriteLinearAttentionGroup).
 //
 // Measured on H100 (B4 H16 S4096 D128 bf16, causal, decay, elu+1, normalize):
@@ -115,17 +119,20 @@ std::string floatName(Value operand) {
   return (name == "f32" || name == "bf16" || name == "f16") ? name : "";
 }
 
-/// The most tokens (static S) that take the token-by-token kernel: a decode
-/// step, or a few speculative tokens. Longer sequences take the chunked
-/// kernels, whose work per token is on the tensor cores.
+/// The most tokens (static S) that take the token-by-token kernel first: a
+/// decode step, or a few speculative tokens. Longer sequences take the
+/// chunked kernels, whose work per token is on the tensor cores, and the
+/// token-by-token kernel only where neither chunked kernel does (`anyLength`).
 constexpr int64_t kMaxRecurrentTokens = 16;
 
 /// The token-by-token kernel for `op` (RecurrentLinearAttentionKernel.cpp),
 /// or nothing when the op is outside its reach: causal without normalize,
-/// S static and at most kMaxRecurrentTokens, q, k, v and the result of one
-/// element type (bf16, f16 or f32), Dk static (at most 256), Dv static (a
-/// multiple of 4); every gate, both rules, any feature map, the states.
-std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op) {
+/// S static and at most kMaxRecurrentTokens (any S, static or dynamic, with
+/// `anyLength`), q, k, v and the result of one element type (bf16, f16 or
+/// f32), Dk static (at most 256), Dv static (a multiple of 4); every gate,
+/// both rules, any feature map, the states.
+std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op,
+                                               bool anyLength = false) {
   if (!op.getCausal() || op.getNormalize())
     return std::nullopt;
   std::optional<loom::UpdateRule> rule = op.getRuleKind();
@@ -141,8 +148,8 @@ std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op) {
     return std::nullopt;
   int64_t seq = shape->q.getDimSize(2);
   c.dk = shape->dk;
-  if (ShapedType::isDynamic(seq) || seq > kMaxRecurrentTokens ||
-      c.dk > RecConfig::kMaxDk || ShapedType::isDynamic(shape->dv) ||
+  bool shortSeq = !ShapedType::isDynamic(seq) && seq <= kMaxRecurrentTokens;
+  if ((!anyLength && !shortSeq) || c.dk > RecConfig::kMaxDk || ShapedType::isDynamic(shape->dv) ||
       shape->dv % 4 != 0)
     return std::nullopt;
   std::optional<LinearAttentionConfig::FeatureMap> fm = kernelFeatureMap(op);
@@ -482,11 +489,22 @@ LogicalResult loom::rewriteLinearAttentionOps(ModuleOp module,
         return failure();
       continue;
     }
-    std::optional<LinearAttentionConfig> config = selectKernel(op, target);
-    if (!config)
-      continue; // generic path
-    if (failed(rewrite(op, *config, module)))
-      return failure();
+    if (std::optional<LinearAttentionConfig> config = selectKernel(op, target)) {
+      if (failed(rewrite(op, *config, module)))
+        return failure();
+      continue;
+    }
+    // What no chunked kernel takes (the delta rule, f32 data with a gate or
+    // a state, a per-key gate past the shared memory): the recurrence token
+    // by token in one launch, rather than the generic path's launches per
+    // token.
+    if (std::optional<RecConfig> rec =
+            selectRecurrentKernel(op, /*anyLength=*/true)) {
+      if (failed(rewriteRecurrent(op, *rec, module)))
+        return failure();
+      continue;
+    }
+    // generic path
   }
   return success();
 }
