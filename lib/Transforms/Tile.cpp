@@ -405,7 +405,7 @@ public:
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(forall.getBody());
-      ValueRange ivs = forall.getInductionVars();
+      SmallVector<Value> ivs = forall.getInductionVars();
       queryTile(ivs[0], ivs[1], ivs[2], forall.getRegionIterArgs()[0],
                 forall.getTerminator());
     }
