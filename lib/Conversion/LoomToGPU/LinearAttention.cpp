@@ -85,7 +85,7 @@ using RecConfig = loom::gpu::RecurrentLinearAttentionKernelConfig;
 /// tensors of one element type, Dk static (q's or k's; the verifier makes
 /// them agree), and Dv (v's or the result's; possibly dynamic).
 struct OpShape {
-  RankedTensorType q, k, v, result;
+  RankedTensorType q;
   std::string elementType;
   int64_t dk, dv;
 };
@@ -93,17 +93,17 @@ struct OpShape {
 std::optional<OpShape> opShape(loom::LinearAttentionOp op) {
   OpShape s;
   s.q = dyn_cast<RankedTensorType>(op.getQ().getType());
-  s.k = dyn_cast<RankedTensorType>(op.getK().getType());
-  s.v = dyn_cast<RankedTensorType>(op.getV().getType());
-  s.result = dyn_cast<RankedTensorType>(op.getResult().getType());
-  if (!s.q || !s.k || !s.v || !s.result)
+  auto k = dyn_cast<RankedTensorType>(op.getK().getType());
+  auto v = dyn_cast<RankedTensorType>(op.getV().getType());
+  auto result = dyn_cast<RankedTensorType>(op.getResult().getType());
+  if (!s.q || !k || !v || !result)
     return std::nullopt;
-  for (RankedTensorType ty : {s.q, s.k, s.v, s.result})
+  for (RankedTensorType ty : {s.q, k, v, result})
     if (ty.getRank() != 4 || ty.getElementType() != s.q.getElementType())
       return std::nullopt;
   s.elementType = loom::gpu::elementTypeName(s.q.getElementType());
-  s.dk = s.q.isDynamicDim(3) ? s.k.getDimSize(3) : s.q.getDimSize(3);
-  s.dv = s.v.isDynamicDim(3) ? s.result.getDimSize(3) : s.v.getDimSize(3);
+  s.dk = s.q.isDynamicDim(3) ? k.getDimSize(3) : s.q.getDimSize(3);
+  s.dv = v.isDynamicDim(3) ? result.getDimSize(3) : v.getDimSize(3);
   if (ShapedType::isDynamic(s.dk) || s.dk <= 0)
     return std::nullopt;
   return s;
@@ -117,6 +117,29 @@ std::string floatName(Value operand) {
     return "";
   std::string name = loom::gpu::elementTypeName(type.getElementType());
   return (name == "f32" || name == "bf16" || name == "f16") ? name : "";
+}
+
+/// The op's gate into a kernel config (its Gate, gateType and decay): the
+/// gate operand, per head (rank 3) or per key dimension, `decay`, or none.
+/// False where the kernels cannot take it (a gate of another element type,
+/// an empty decay).
+template <typename Config>
+bool selectGate(loom::LinearAttentionOp op, Config &c) {
+  if (Value gate = op.getGate()) {
+    auto gType = dyn_cast<RankedTensorType>(gate.getType());
+    if (!gType)
+      return false;
+    c.gate = gType.getRank() == 3 ? Config::Gate::PerHead
+                                  : Config::Gate::PerKey;
+    c.gateType = floatName(gate);
+    return !c.gateType.empty();
+  }
+  if (std::optional<ArrayRef<float>> decay = op.getDecay()) {
+    c.gate = Config::Gate::Decay;
+    c.decay.assign(decay->begin(), decay->end());
+    return !c.decay.empty();
+  }
+  return true;
 }
 
 /// The most tokens (static S) that take the token-by-token kernel first: a
@@ -149,28 +172,15 @@ std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op,
   int64_t seq = shape->q.getDimSize(2);
   c.dk = shape->dk;
   bool shortSeq = !ShapedType::isDynamic(seq) && seq <= kMaxRecurrentTokens;
-  if ((!anyLength && !shortSeq) || c.dk > RecConfig::kMaxDk || ShapedType::isDynamic(shape->dv) ||
-      shape->dv % 4 != 0)
+  if ((!anyLength && !shortSeq) || c.dk > RecConfig::kMaxDk ||
+      ShapedType::isDynamic(shape->dv) || shape->dv % 4 != 0)
     return std::nullopt;
   std::optional<LinearAttentionConfig::FeatureMap> fm = kernelFeatureMap(op);
   if (!fm)
     return std::nullopt;
   c.featureMap = *fm;
-  if (Value gate = op.getGate()) {
-    auto gType = dyn_cast<RankedTensorType>(gate.getType());
-    if (!gType)
-      return std::nullopt;
-    c.gate = gType.getRank() == 3 ? RecConfig::Gate::PerHead
-                                  : RecConfig::Gate::PerKey;
-    c.gateType = floatName(gate);
-    if (c.gateType.empty())
-      return std::nullopt;
-  } else if (std::optional<ArrayRef<float>> decay = op.getDecay()) {
-    c.gate = RecConfig::Gate::Decay;
-    c.decay.assign(decay->begin(), decay->end());
-    if (c.decay.empty())
-      return std::nullopt;
-  }
+  if (!selectGate(op, c))
+    return std::nullopt;
   c.delta = *rule == loom::UpdateRule::Delta;
   if (c.delta) {
     c.betaType = floatName(op.getBeta());
@@ -210,21 +220,8 @@ std::optional<MmaConfig> selectMmaKernel(loom::LinearAttentionOp op,
   if (!fm)
     return std::nullopt;
   c.featureMap = *fm;
-  if (Value gate = op.getGate()) {
-    auto gType = dyn_cast<RankedTensorType>(gate.getType());
-    if (!gType)
-      return std::nullopt;
-    c.gate = gType.getRank() == 3 ? MmaConfig::Gate::PerHead
-                                  : MmaConfig::Gate::PerKey;
-    c.gateType = floatName(gate);
-    if (c.gateType.empty())
-      return std::nullopt;
-  } else if (std::optional<ArrayRef<float>> decay = op.getDecay()) {
-    c.gate = MmaConfig::Gate::Decay;
-    c.decay.assign(decay->begin(), decay->end());
-    if (c.decay.empty())
-      return std::nullopt;
-  }
+  if (!selectGate(op, c))
+    return std::nullopt;
   // Slices of 32 columns where those of 64 would leave half the SMs idle
   // (B1 H32 Dv128: 64 CTAs on 132 SMs): twice the CTAs, each with Q K^T
   // computed again but half the rest.

@@ -156,6 +156,13 @@ private:
   /// Gate::PerKey: cp.async of chunk `chunk`'s raw gates into Gr (zero past
   /// S and Dk, and everywhere unless `valid`).
   void copyGate(Value chunk, Value valid);
+  /// cp.async of the chunk's 64 rows from `row0` of each source [B, H, S,
+  /// cols] (columns col0 .. col0 + width) into its tile at `lead` ++ (row,
+  /// column), in pieces of `per` elements (16 bytes); zero past S, past
+  /// `colLimit`, and everywhere unless `valid`.
+  void copyRows(ArrayRef<std::pair<Value, Value>> srcAndTile,
+                ValueRange lead, Value row0, int64_t width, int64_t per,
+                Value col0, Value colLimit, Value valid);
   /// Gate::PerKey: Gk = the column-wise inclusive sum of Gr, in log2 units.
   void scanPass();
   /// Gate::PerKey: Kh and Kb from the K tile at `stage` and Gk.
@@ -183,22 +190,34 @@ Fragment Generator::load4(Value tile, ValueRange indices, bool transpose) {
   return f;
 }
 
-void Generator::copyGate(Value chunk, Value valid) {
-  Value row0 = b.mul(chunk, b.idx(kC));
-  const int64_t per = c.gateType == "f32" ? 4 : 8; // elements per 16 bytes
-  const int64_t perRow = pdk / per;
+void Generator::copyRows(ArrayRef<std::pair<Value, Value>> srcAndTile,
+                         ValueRange lead, Value row0, int64_t width,
+                         int64_t per, Value col0, Value colLimit,
+                         Value valid) {
+  // The piece count is a multiple of the CTA's threads.
+  const int64_t perRow = width / per;
   for (int64_t pass = 0; pass < kC * perRow / kT; ++pass) {
     Value id = b.add(tid, b.idx(pass * kT));
     Value r = b.divu(id, b.idx(perRow));
     Value col = b.mul(b.remu(id, b.idx(perRow)), b.idx(per));
     Value row = b.add(row0, r);
-    Value both = b.andi(b.slt(row, S), b.slt(col, b.idx(c.dk)));
+    Value gcol = b.add(col0, col);
+    Value both = b.andi(b.slt(row, S), b.slt(gcol, colLimit));
     Value in = b.andi(both, valid);
     Value count = b.select(in, b.idx(per), b.idx(0));
     Value srcRow = b.mins(row, lastRow);
-    Value srcCol = b.select(in, col, b.idx(0));
-    asyncCopy(b, gr, {r, col}, gateArg, {bi, h, srcRow, srcCol}, per, count);
+    Value srcCol = b.select(in, gcol, b.idx(0));
+    SmallVector<Value> dst(lead.begin(), lead.end());
+    dst.append({r, col});
+    for (auto [src, tile] : srcAndTile)
+      asyncCopy(b, tile, dst, src, {bi, h, srcRow, srcCol}, per, count);
   }
+}
+
+void Generator::copyGate(Value chunk, Value valid) {
+  const int64_t per = c.gateType == "f32" ? 4 : 8; // elements per 16 bytes
+  copyRows({{gateArg, gr}}, {}, b.mul(chunk, b.idx(kC)), pdk, per, b.idx(0),
+           b.idx(c.dk), valid);
 }
 
 void Generator::scanPass() {
@@ -356,42 +375,10 @@ void Generator::perKeyScores(Value stage, std::vector<Fragment> &acc,
 
 void Generator::copyChunk(Value chunk, Value stage, Value valid) {
   Value row0 = b.mul(chunk, b.idx(kC));
-  // Q and K: paddedDk / 8 16-byte pieces per row; the count is a multiple
-  // of the CTA's threads.
-  const int64_t perRow = pdk / 8;
-  for (int64_t pass = 0; pass < kC * perRow / kT; ++pass) {
-    Value id = b.add(tid, b.idx(pass * kT));
-    Value r = b.divu(id, b.idx(perRow));
-    Value piece = b.remu(id, b.idx(perRow));
-    Value col = b.mul(piece, b.idx(8));
-    Value row = b.add(row0, r);
-    Value rowIn = b.slt(row, S);
-    Value colIn = b.slt(col, b.idx(c.dk));
-    Value both = b.andi(rowIn, colIn);
-    Value in = b.andi(both, valid);
-    Value count = b.select(in, b.idx(8), b.idx(0));
-    Value srcRow = b.mins(row, lastRow);
-    Value srcCol = b.select(in, col, b.idx(0));
-    asyncCopy(b, qs, {stage, r, col}, q, {bi, h, srcRow, srcCol}, 8, count);
-    asyncCopy(b, ks, {stage, r, col}, k, {bi, h, srcRow, srcCol}, 8, count);
-  }
-  // V: 8 pieces per row of the slice.
-  for (int64_t pass = 0; pass < kC * (kN / 8) / kT; ++pass) {
-    Value id = b.add(tid, b.idx(pass * kT));
-    Value r = b.divu(id, b.idx(kN / 8));
-    Value piece = b.remu(id, b.idx(kN / 8));
-    Value col = b.mul(piece, b.idx(8));
-    Value row = b.add(row0, r);
-    Value gcol = b.add(e0, col);
-    Value rowIn = b.slt(row, S);
-    Value colIn = b.slt(gcol, Dv);
-    Value both = b.andi(rowIn, colIn);
-    Value in = b.andi(both, valid);
-    Value count = b.select(in, b.idx(8), b.idx(0));
-    Value srcRow = b.mins(row, lastRow);
-    Value srcCol = b.select(in, gcol, b.idx(0));
-    asyncCopy(b, vs, {stage, r, col}, v, {bi, h, srcRow, srcCol}, 8, count);
-  }
+  // Q and K: paddedDk columns (zero past Dk); V: the slice's kN columns.
+  copyRows({{q, qs}, {k, ks}}, {stage}, row0, pdk, 8, b.idx(0), b.idx(c.dk),
+           valid);
+  copyRows({{v, vs}}, {stage}, row0, kN, 8, e0, Dv, valid);
 }
 
 Values Generator::gatePair(Value chunk) {
