@@ -5,7 +5,9 @@
 // and a final state, bf16 and f16; S ragged (not a multiple of the 64-token
 // chunk, and a single decode token), Dk != Dv, Dk padded (40), Dv over
 // several 64-column slices with a partial last one (136), and a fusion
-// group whose q, k, v and result are layout changes of [S, H*D] tensors.
+// group whose q, k, v and result are layout changes of [S, H*D] tensors;
+// the delta rule (no gate, decay, a gate per head or per key dimension) at
+// the end.
 // gpu_check.py draws gates in [-0.5, 0] and states from N(0, 0.5^2); the
 // final states (f32) are compared at the bound of F32_FROM_16BIT_TOL_SCALE.
 
@@ -129,4 +131,57 @@ func.func @lac_layout_gatek_bf16(%q2: tensor<90x128xbf16>, %k2: tensor<90x128xbf
 func.func @lac_dyn_gatek_bf16(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>, %v: tensor<?x?x?x64xbf16>, %g: tensor<?x?x?x64xbf16>) -> (tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>) {
   %o, %s = loom.linear_attention %q, %k, %v gate(%g) {causal, scale = 0.125 : f32} : (tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>) -> (tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>)
   return %o, %s : tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>
+}
+
+// The delta rule on the tensor cores (U solved per chunk; Gated DeltaNet,
+// DeltaNet): a gate per head, a decay, none; beta f32, bf16, f16.
+func.func @lac_delta_gate_states_bf16(%q: tensor<2x3x200x64xbf16>, %k: tensor<2x3x200x64xbf16>, %v: tensor<2x3x200x64xbf16>, %g: tensor<2x3x200xf32>, %b: tensor<2x3x200xbf16>, %s0: tensor<2x3x64x64xf32>) -> (tensor<2x3x200x64xbf16>, tensor<2x3x64x64xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) beta(%b) initial_state(%s0) {causal, rule = "delta", scale = 0.125 : f32} : (tensor<2x3x200x64xbf16>, tensor<2x3x200x64xbf16>, tensor<2x3x200x64xbf16>, tensor<2x3x200xf32>, tensor<2x3x200xbf16>, tensor<2x3x64x64xf32>) -> (tensor<2x3x200x64xbf16>, tensor<2x3x64x64xf32>)
+  return %o, %s : tensor<2x3x200x64xbf16>, tensor<2x3x64x64xf32>
+}
+
+// No gate, relu keys, Dk padded (40), Dv over three slices (136).
+func.func @lac_delta_relu_f16_dk40_dv136(%q: tensor<1x2x130x40xf16>, %k: tensor<1x2x130x40xf16>, %v: tensor<1x2x130x136xf16>, %b: tensor<1x2x130xf16>) -> (tensor<1x2x130x136xf16>, tensor<1x2x40x136xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v beta(%b) {causal, rule = "delta", feature_map = "relu", scale = 0.15 : f32} : (tensor<1x2x130x40xf16>, tensor<1x2x130x40xf16>, tensor<1x2x130x136xf16>, tensor<1x2x130xf16>) -> (tensor<1x2x130x136xf16>, tensor<1x2x40x136xf32>)
+  return %o, %s : tensor<1x2x130x136xf16>, tensor<1x2x40x136xf32>
+}
+
+func.func @lac_delta_decay_dk128_bf16(%q: tensor<1x2x129x128xbf16>, %k: tensor<1x2x129x128xbf16>, %v: tensor<1x2x129x128xbf16>, %b: tensor<1x2x129xf32>) -> tensor<1x2x129x128xbf16> {
+  %o = loom.linear_attention %q, %k, %v beta(%b) {causal, rule = "delta", decay = array<f32: 0.05, 0.01>, scale = 0.0884 : f32} : (tensor<1x2x129x128xbf16>, tensor<1x2x129x128xbf16>, tensor<1x2x129x128xbf16>, tensor<1x2x129xf32>) -> tensor<1x2x129x128xbf16>
+  return %o : tensor<1x2x129x128xbf16>
+}
+
+// 72 CTAs of 64-column slices (B H ceil(Dv / 64) fills over half the SMs).
+func.func @lac_delta_slice64_bf16(%q: tensor<3x12x70x128xbf16>, %k: tensor<3x12x70x128xbf16>, %v: tensor<3x12x70x128xbf16>, %g: tensor<3x12x70xbf16>, %b: tensor<3x12x70xbf16>) -> (tensor<3x12x70x128xbf16>, tensor<3x12x128x128xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) beta(%b) {causal, rule = "delta", scale = 0.0884 : f32} : (tensor<3x12x70x128xbf16>, tensor<3x12x70x128xbf16>, tensor<3x12x70x128xbf16>, tensor<3x12x70xbf16>, tensor<3x12x70xbf16>) -> (tensor<3x12x70x128xbf16>, tensor<3x12x128x128xf32>)
+  return %o, %s : tensor<3x12x70x128xbf16>, tensor<3x12x128x128xf32>
+}
+
+// Dynamic B, H and S with the delta rule (bench/cases/dims.json).
+func.func @lac_dyn_delta_bf16(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>, %v: tensor<?x?x?x32xbf16>, %g: tensor<?x?x?xf32>, %b: tensor<?x?x?xf32>, %s0: tensor<?x?x64x32xf32>) -> (tensor<?x?x?x32xbf16>, tensor<?x?x64x32xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) beta(%b) initial_state(%s0) {causal, rule = "delta", scale = 0.125 : f32} : (tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x32xbf16>, tensor<?x?x?xf32>, tensor<?x?x?xf32>, tensor<?x?x64x32xf32>) -> (tensor<?x?x?x32xbf16>, tensor<?x?x64x32xf32>)
+  return %o, %s : tensor<?x?x?x32xbf16>, tensor<?x?x64x32xf32>
+}
+
+// The delta rule with a gate per key dimension (KDA).
+func.func @lac_kda_states_bf16(%q: tensor<2x3x200x64xbf16>, %k: tensor<2x3x200x64xbf16>, %v: tensor<2x3x200x64xbf16>, %g: tensor<2x3x200x64xf32>, %b: tensor<2x3x200xbf16>, %s0: tensor<2x3x64x64xf32>) -> (tensor<2x3x200x64xbf16>, tensor<2x3x64x64xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) beta(%b) initial_state(%s0) {causal, rule = "delta", scale = 0.125 : f32} : (tensor<2x3x200x64xbf16>, tensor<2x3x200x64xbf16>, tensor<2x3x200x64xbf16>, tensor<2x3x200x64xf32>, tensor<2x3x200xbf16>, tensor<2x3x64x64xf32>) -> (tensor<2x3x200x64xbf16>, tensor<2x3x64x64xf32>)
+  return %o, %s : tensor<2x3x200x64xbf16>, tensor<2x3x64x64xf32>
+}
+
+func.func @lac_kda_f16_dk40_dv136(%q: tensor<1x2x130x40xf16>, %k: tensor<1x2x130x40xf16>, %v: tensor<1x2x130x136xf16>, %g: tensor<1x2x130x40xbf16>, %b: tensor<1x2x130xf16>) -> (tensor<1x2x130x136xf16>, tensor<1x2x40x136xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) beta(%b) {causal, rule = "delta", feature_map = "relu", scale = 0.15 : f32} : (tensor<1x2x130x40xf16>, tensor<1x2x130x40xf16>, tensor<1x2x130x136xf16>, tensor<1x2x130x40xbf16>, tensor<1x2x130xf16>) -> (tensor<1x2x130x136xf16>, tensor<1x2x40x136xf32>)
+  return %o, %s : tensor<1x2x130x136xf16>, tensor<1x2x40x136xf32>
+}
+
+// Dk 128 with an f32 gate: 32-column slices.
+func.func @lac_kda_dk128_bf16(%q: tensor<1x2x150x128xbf16>, %k: tensor<1x2x150x128xbf16>, %v: tensor<1x2x150x128xbf16>, %g: tensor<1x2x150x128xf32>, %b: tensor<1x2x150xf32>) -> (tensor<1x2x150x128xbf16>, tensor<1x2x128x128xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) beta(%b) {causal, rule = "delta", scale = 0.0884 : f32} : (tensor<1x2x150x128xbf16>, tensor<1x2x150x128xbf16>, tensor<1x2x150x128xbf16>, tensor<1x2x150x128xf32>, tensor<1x2x150xf32>) -> (tensor<1x2x150x128xbf16>, tensor<1x2x128x128xf32>)
+  return %o, %s : tensor<1x2x150x128xbf16>, tensor<1x2x128x128xf32>
+}
+
+// 64-column slices at Dk 128 with an f32 gate: 228864 bytes of shared memory.
+func.func @lac_kda_slice64_bf16(%q: tensor<3x12x70x128xbf16>, %k: tensor<3x12x70x128xbf16>, %v: tensor<3x12x70x128xbf16>, %g: tensor<3x12x70x128xf32>, %b: tensor<3x12x70xbf16>) -> tensor<3x12x70x128xbf16> {
+  %o = loom.linear_attention %q, %k, %v gate(%g) beta(%b) {causal, rule = "delta", scale = 0.0884 : f32} : (tensor<3x12x70x128xbf16>, tensor<3x12x70x128xbf16>, tensor<3x12x70x128xbf16>, tensor<3x12x70x128xf32>, tensor<3x12x70xbf16>) -> tensor<3x12x70x128xbf16>
+  return %o : tensor<3x12x70x128xbf16>
 }

@@ -1,10 +1,11 @@
-// loom-gpu-kernels on causal loom.linear_attention with the additive rule
-// and no normalize, q, k, v and the result bf16 or f16, a static Dk (a
-// multiple of 8, at most 128 once rounded up to 64) and a static Dv (a
-// multiple of 8): the chunked tensor-core kernel
-// (ChunkedLinearAttentionKernel.cpp), one CTA of 128 threads per batch, head
-// and 64-column slice of Dv, with no gate, `decay`, a log-gate per head or
-// per key dimension (GLA), an initial and a final state. The others take the CUDA-core kernel
+// loom-gpu-kernels on causal loom.linear_attention without normalize, q, k,
+// v and the result bf16 or f16, a static Dk (a multiple of 8, at most 128
+// once rounded up to 64) and a static Dv (a multiple of 8): the chunked
+// tensor-core kernel (ChunkedLinearAttentionKernel.cpp), one CTA of 128
+// threads per batch, head and 64-column slice of Dv; the additive rule with
+// no gate, `decay`, a log-gate per head or per key dimension (GLA), the
+// delta rule with no gate, `decay` or a gate per head (Gated DeltaNet), an
+// initial and a final state. The others take the CUDA-core kernel
 // (linear-attention-kernels.mlir) or the generic path
 // (linear-attention-recurrent.mlir). The third RUN lowers the kernels to
 // PTX.
@@ -58,9 +59,26 @@ func.func @decay_f16(%q: tensor<1x?x?x40xf16>, %k: tensor<1x?x?x40xf16>, %v: ten
   return %o : tensor<1x?x?x24xf16>
 }
 
+// The delta rule with a gate per head, beta in bf16 (its argument after the
+// gate's), a final state, Dk = Dv = 64 (32-column slices): 71168 bytes of
+// shared memory, the additive kernel's 57600 plus U (64 x 40), the inverted
+// diagonal blocks of I + L (4 x 16 x 24), L's diagonal blocks (4 x 16 x 20
+// f32) and beta (64 f32).
+// CHECK-LABEL: func.func @delta_gate
+// CHECK-DAG: %[[SMEM:.*]] = arith.constant 71168 : i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_mma_bf16_dk64_identity_gate_f32_delta_bf16_n32_final blocks in {{.*}} dynamic_shared_memory_size %[[SMEM]] args(%{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?xf32>, %{{.*}} : memref<?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xf32>, %{{.*}} : f32)
+// CHECK-NOT: loom.linear_attention
+// SM80-LABEL: func.func @delta_gate
+// SM80: gpu.launch_func @loom_kernels::@loom_linear_attention_mma_bf16_dk64_identity_gate_f32_delta_bf16_n32_final
+func.func @delta_gate(%q: tensor<2x4x100x64xbf16>, %k: tensor<2x4x100x64xbf16>, %v: tensor<2x4x100x64xbf16>, %g: tensor<2x4x100xf32>, %b: tensor<2x4x100xbf16>) -> (tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) beta(%b) {causal, rule = "delta", scale = 0.125 : f32} : (tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100xf32>, tensor<2x4x100xbf16>) -> (tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>)
+  return %o, %s : tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>
+}
+
 // Outside the kernel's reach, each for one reason: normalize, f32, a
 // dynamic Dv, Dv not a multiple of 8, Dk past 128 (these take the CUDA-core
-// kernel), and the delta rule (the token-by-token kernel, at any length).
+// kernel), and the delta rule with a Dv of 20 (not a multiple of 8; the
+// token-by-token kernel, at any length).
 // CHECK-LABEL: func.func @declined
 // CHECK-NOT: linear_attention_mma
 // CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk64_causal_norm_identity 
@@ -73,18 +91,18 @@ func.func @decay_f16(%q: tensor<1x?x?x40xf16>, %k: tensor<1x?x?x40xf16>, %v: ten
 // CHECK-NOT: linear_attention_mma
 // CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_bf16_dk136_causal_identity 
 // CHECK-NOT: linear_attention_mma
-// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_bf16_dk64_identity_gate_f32_delta_bf16 
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_bf16_dk64_identity_keygate_f32_delta_bf16 
 // CHECK: return
 func.func @declined(%q: tensor<1x2x100x64xbf16>, %v: tensor<1x2x100x64xbf16>, %qf: tensor<1x2x100x64xf32>, %vd: tensor<1x2x100x?xbf16>,
-                    %v20: tensor<1x2x100x20xbf16>, %q136: tensor<1x2x100x136xbf16>, %g: tensor<1x2x100xf32>, %b: tensor<1x2x100xbf16>)
-    -> (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100x?xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>) {
+                    %v20: tensor<1x2x100x20xbf16>, %q136: tensor<1x2x100x136xbf16>, %g: tensor<1x2x100x64xf32>, %b: tensor<1x2x100xbf16>)
+    -> (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100x?xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x20xbf16>) {
   %0 = loom.linear_attention %q, %q, %v {causal, normalize} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>) -> tensor<1x2x100x64xbf16>
   %1 = loom.linear_attention %qf, %qf, %qf {causal} : (tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>, tensor<1x2x100x64xf32>) -> tensor<1x2x100x64xf32>
   %2 = loom.linear_attention %q, %q, %vd {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x?xbf16>) -> tensor<1x2x100x?xbf16>
   %3 = loom.linear_attention %q, %q, %v20 {causal} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x20xbf16>) -> tensor<1x2x100x20xbf16>
   %4 = loom.linear_attention %q136, %q136, %v {causal} : (tensor<1x2x100x136xbf16>, tensor<1x2x100x136xbf16>, tensor<1x2x100x64xbf16>) -> tensor<1x2x100x64xbf16>
-  %6 = loom.linear_attention %q, %q, %v gate(%g) beta(%b) {causal, rule = "delta"} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100xf32>, tensor<1x2x100xbf16>) -> tensor<1x2x100x64xbf16>
-  return %0, %1, %2, %3, %4, %6 : tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100x?xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>
+  %6 = loom.linear_attention %q, %q, %v20 gate(%g) beta(%b) {causal, rule = "delta"} : (tensor<1x2x100x64xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100xbf16>) -> tensor<1x2x100x20xbf16>
+  return %0, %1, %2, %3, %4, %6 : tensor<1x2x100x64xbf16>, tensor<1x2x100x64xf32>, tensor<1x2x100x?xbf16>, tensor<1x2x100x20xbf16>, tensor<1x2x100x64xbf16>, tensor<1x2x100x20xbf16>
 }
 
 // A gate per key dimension [B, H, S, Dk] (GLA), bf16 like q, with a final
@@ -106,6 +124,21 @@ func.func @gate_per_key(%q: tensor<2x4x100x64xbf16>, %k: tensor<2x4x100x64xbf16>
   %o, %s = loom.linear_attention %q, %k, %v gate(%g) {causal} : (tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>) -> (tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>)
   %oh = loom.linear_attention %qh, %qh, %vh gate(%gh) {causal, feature_map = "elu_plus_one"} : (tensor<?x2x70x64xf16>, tensor<?x2x70x64xf16>, tensor<?x2x70x64xf16>, tensor<?x2x70x64xf32>) -> tensor<?x2x70x64xf16>
   return %o, %s, %oh : tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>, tensor<?x2x70x64xf16>
+}
+
+// The delta rule with a gate per key dimension (KDA): the per-key kernel's
+// 98560 bytes plus U (64 x 40), the inverted diagonal blocks, L's diagonal
+// blocks and beta, 112128 bytes; the arguments q, k, v, out, gate, beta,
+// final state, scale.
+// CHECK-LABEL: func.func @kda
+// CHECK-DAG: %[[SMEM:.*]] = arith.constant 112128 : i32
+// CHECK: gpu.launch_func @loom_kernels::@loom_linear_attention_mma_bf16_dk64_identity_gatek_bf16_delta_f32_n32_final blocks in {{.*}} dynamic_shared_memory_size %[[SMEM]] args(%{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?x?xbf16>, %{{.*}} : memref<?x?x?xf32>, %{{.*}} : memref<?x?x?x?xf32>, %{{.*}} : f32)
+// CHECK-NOT: loom.linear_attention
+// SM80-LABEL: func.func @kda
+// SM80: gpu.launch_func @loom_kernels::@loom_linear_attention_mma_bf16_dk64_identity_gatek_bf16_delta_f32_n32_final
+func.func @kda(%q: tensor<2x4x100x64xbf16>, %k: tensor<2x4x100x64xbf16>, %v: tensor<2x4x100x64xbf16>, %g: tensor<2x4x100x64xbf16>, %b: tensor<2x4x100xf32>) -> (tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>) {
+  %o, %s = loom.linear_attention %q, %k, %v gate(%g) beta(%b) {causal, rule = "delta", scale = 0.125 : f32} : (tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100x64xbf16>, tensor<2x4x100xf32>) -> (tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>)
+  return %o, %s : tensor<2x4x100x64xbf16>, tensor<2x4x64x64xf32>
 }
 
 // A fusion group: q, k, v and the result are layout changes of [S, H*D]
@@ -148,6 +181,8 @@ func.func @fused_layout(%q2: tensor<77x128xbf16>, %k2: tensor<77x128xbf16>, %v2:
 // PTX-DAG: .entry loom_linear_attention_mma_f16_dk40_relu_decay_3dcccccd_3f000000(
 // PTX-DAG: .entry loom_linear_attention_mma_bf16_dk64_identity_gatek_bf16_n32_final(
 // PTX-DAG: .entry loom_linear_attention_mma_f16_dk64_elu_plus_one_gatek_f32(
+// PTX-DAG: .entry loom_linear_attention_mma_bf16_dk64_identity_gate_f32_delta_bf16_n32_final(
+// PTX-DAG: bar.warp.sync
 // PTX-DAG: cp.async.cg.shared.global
 // PTX-DAG: shfl.sync.up.b32
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16

@@ -1,11 +1,11 @@
 // The recurrent forms of loom.linear_attention on the GPU path. The
-// tensor-core kernel takes the causal additive forms in bf16 and f16 with a
-// gate per head or per key dimension, decay, an initial and a final state
-// (linear-attention-mma.mlir); the CUDA-core kernel (LinearAttention.cpp)
-// and its fused group cover the quadratic form only. What neither takes
-// over 16 tokens (the delta rule, and here f32 data) takes the token-by-
-// token kernel (RecurrentLinearAttentionKernel.cpp) at any length, in one
-// launch. What that one declines too (normalize with a gate, a Dv that is
+// tensor-core kernel takes the causal forms in bf16 and f16: the additive
+// and the delta rule with a gate per head or per key dimension or decay, an
+// initial and a final state (linear-attention-mma.mlir); the CUDA-core
+// kernel (LinearAttention.cpp) and its fused group cover the quadratic form
+// only. What neither takes over 16 tokens (here f32 data) takes the
+// token-by-token kernel
+// (RecurrentLinearAttentionKernel.cpp) at any length, in one launch. What that one declines too (normalize with a gate, a Dv that is
 // not a multiple of 4) is left to the generic path, which maps the CPU
 // path's recurrence onto the GPU: a host loop over the tokens launching a
 // few element-per-thread kernels per token, the f32 state in device memory.
@@ -47,17 +47,16 @@ func.func @declined(%q: tensor<1x2x100x64xf32>, %v: tensor<1x2x100x32xf32>, %g: 
   return %0, %1, %2, %3, %4, %5 : tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x100x32xf32>, tensor<1x2x64x32xf32>
 }
 
-// A fusion group around an op with the delta rule (layouts of q, k, v and
-// the result) is not taken by a fused kernel either: it is inlined, the
-// layout changes are computed as they are written and the op takes the
-// token-by-token kernel on plain tensors.
+// A fusion group around an op with the delta rule and a gate per head
+// (Gated DeltaNet) takes the tensor-core kernel with strided views, beta
+// read as it is: the layouts of v and the result are views (q, which is k
+// too, is transposed once into a buffer both read).
 // FUSED-LABEL: func.func @fused_layout_gated
-// FUSED-NOT: loom.kernel
-// FUSED-NOT: gpu.launch_func
 // FUSED: linalg.transpose
-// FUSED: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_bf16_dk64_identity_gate_f32_delta_bf16 
+// FUSED-NOT: linalg.transpose
+// FUSED: gpu.launch_func @loom_kernels::@loom_linear_attention_mma_bf16_dk64_identity_gate_f32_delta_bf16_n32_strided {{.*}} args(%{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : memref<?x?x?x?xbf16, strided<[?, ?, ?, 1], offset: ?>>, %{{.*}} : memref<?x?x?xf32>, %{{.*}} : memref<?x?x?xbf16>, %{{.*}} : f32)
+// FUSED-NOT: linalg.transpose
 // FUSED-NOT: loom.linear_attention
-// FUSED: linalg.transpose
 // FUSED: return
 func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>, %g: tensor<1x2x77xf32>, %b: tensor<1x2x77xbf16>) -> tensor<77x96xbf16> {
   %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xbf16> into tensor<1x77x2x64xbf16>
@@ -71,6 +70,32 @@ func.func @fused_layout_gated(%q2: tensor<77x128xbf16>, %v2: tensor<77x96xbf16>,
   %o4 = linalg.transpose ins(%o : tensor<1x2x77x48xbf16>) outs(%e3 : tensor<1x77x2x48xbf16>) permutation = [0, 2, 1, 3]
   %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x77x2x48xbf16> into tensor<77x96xbf16>
   return %o2 : tensor<77x96xbf16>
+}
+
+// In f32 (a gate per key dimension and the delta rule: KDA) no fused
+// kernel takes the group: it is inlined, the layout changes are computed as
+// they are written and the op takes the token-by-token kernel on plain
+// tensors.
+// FUSED-LABEL: func.func @fused_layout_kda
+// FUSED-NOT: loom.kernel
+// FUSED-NOT: gpu.launch_func
+// FUSED: linalg.transpose
+// FUSED: gpu.launch_func @loom_kernels::@loom_linear_attention_rec_f32_dk64_identity_keygate_f32_delta_f32 
+// FUSED-NOT: loom.linear_attention
+// FUSED: linalg.transpose
+// FUSED: return
+func.func @fused_layout_kda(%q2: tensor<77x128xf32>, %v2: tensor<77x96xf32>, %g: tensor<1x2x77x64xf32>, %b: tensor<1x2x77xf32>) -> tensor<77x96xf32> {
+  %q4 = tensor.expand_shape %q2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 64] : tensor<77x128xf32> into tensor<1x77x2x64xf32>
+  %v4 = tensor.expand_shape %v2 [[0, 1], [2, 3]] output_shape [1, 77, 2, 48] : tensor<77x96xf32> into tensor<1x77x2x48xf32>
+  %e0 = tensor.empty() : tensor<1x2x77x64xf32>
+  %q = linalg.transpose ins(%q4 : tensor<1x77x2x64xf32>) outs(%e0 : tensor<1x2x77x64xf32>) permutation = [0, 2, 1, 3]
+  %e2 = tensor.empty() : tensor<1x2x77x48xf32>
+  %v = linalg.transpose ins(%v4 : tensor<1x77x2x48xf32>) outs(%e2 : tensor<1x2x77x48xf32>) permutation = [0, 2, 1, 3]
+  %o = loom.linear_attention %q, %q, %v gate(%g) beta(%b) {causal, rule = "delta"} : (tensor<1x2x77x64xf32>, tensor<1x2x77x64xf32>, tensor<1x2x77x48xf32>, tensor<1x2x77x64xf32>, tensor<1x2x77xf32>) -> tensor<1x2x77x48xf32>
+  %e3 = tensor.empty() : tensor<1x77x2x48xf32>
+  %o4 = linalg.transpose ins(%o : tensor<1x2x77x48xf32>) outs(%e3 : tensor<1x77x2x48xf32>) permutation = [0, 2, 1, 3]
+  %o2 = tensor.collapse_shape %o4 [[0, 1], [2, 3]] : tensor<1x77x2x48xf32> into tensor<77x96xf32>
+  return %o2 : tensor<77x96xf32>
 }
 
 // The generic path (a Dv of 30, not a multiple of 4, which the token-by-

@@ -49,6 +49,32 @@ std::vector<Config> gateVariants() {
   return out;
 }
 
+/// The delta rule's variants: no gate, decay, a per-head and a per-key gate
+/// of each element type, each with beta of an element type in turn.
+std::vector<Config> deltaVariants() {
+  std::vector<Config> out;
+  const char *types[] = {"f32", "bf16", "f16"};
+  Config c;
+  c.delta = true;
+  auto add = [&] {
+    c.betaType = types[out.size() % 3];
+    out.push_back(c);
+  };
+  add();
+  c.gate = Gate::Decay;
+  c.decay = {0.5f, 0.05f};
+  add();
+  c.decay.clear();
+  for (Gate gate : {Gate::PerHead, Gate::PerKey}) {
+    c.gate = gate;
+    for (const char *g : types) {
+      c.gateType = g;
+      add();
+    }
+  }
+  return out;
+}
+
 void expectBuilds(const Config &c) {
   std::string error = loom::test::buildAndCheck(
       c.kernelName(), [&](ModuleOp m, Location loc) {
@@ -78,6 +104,28 @@ TEST(ChunkedLinearAttentionKernels, EveryOptionVerifies) {
               ++built;
             }
   EXPECT_EQ(built, 2 * 3 * 9 * 2 * 2 * 2);
+}
+
+/// The delta rule with every gate it takes, feature map, state and layout
+/// (both slice widths in turn).
+TEST(ChunkedLinearAttentionKernels, EveryDeltaOptionVerifies) {
+  int built = 0;
+  for (const char *t : {"bf16", "f16"})
+    for (FeatureMap fm : kFeatureMaps)
+      for (Config c : deltaVariants())
+        for (bool init : {false, true})
+          for (bool fin : {false, true}) {
+            c.elementType = t;
+            c.dk = built % 3 == 0 ? 128 : 64;
+            c.featureMap = fm;
+            c.initialState = init;
+            c.finalState = fin;
+            c.strided = built % 2;
+            c.slice = (built / 2) % 2 ? 32 : 64;
+            expectBuilds(c);
+            ++built;
+          }
+  EXPECT_EQ(built, 2 * 3 * 8 * 2 * 2);
 }
 
 /// Every Dk the conversion can ask for around the two tile depths, with the
@@ -138,6 +186,27 @@ TEST(ChunkedLinearAttentionKernels, SharedMemory) {
   EXPECT_EQ(c.sharedMemoryBytes(), 98560);
   for (int64_t off : c.sharedOffsets())
     EXPECT_EQ(off % 16, 0);
+
+  // The delta rule adds U (64 x vPitch, the element type), the inverted
+  // diagonal blocks (4 x 16 x 24, the element type), L's diagonal blocks
+  // (4 x 16 x 20 f32) and beta (64 f32) to the additive kernel's arrays:
+  // within sm_80's 163 KiB at Dk 128 with a gate per head, and within
+  // sm_90a's 227 KiB with an f32 gate per key dimension (KDA).
+  const int64_t deltaExtra = 3072 + 5120 + 256;
+  c.gate = Gate::PerHead;
+  c.gateType = "f32";
+  c.delta = true;
+  c.betaType = "bf16";
+  EXPECT_EQ(c.sharedMemoryBytes(), 57600 + 64 * 40 * 2 + deltaExtra);
+  c.dk = 128;
+  c.slice = 64;
+  EXPECT_EQ(c.sharedMemoryBytes(), 115968 + 64 * 72 * 2 + deltaExtra);
+  EXPECT_LE(c.sharedMemoryBytes(), 163 * 1024);
+  c.gate = Gate::PerKey;
+  EXPECT_EQ(c.sharedMemoryBytes(), 211200 + 64 * 72 * 2 + deltaExtra);
+  EXPECT_LE(c.sharedMemoryBytes(), 227 * 1024);
+  for (int64_t off : c.sharedOffsets())
+    EXPECT_EQ(off % 16, 0);
 }
 
 TEST(ChunkedLinearAttentionKernels, NamesEncodeEveryChoice) {
@@ -149,6 +218,13 @@ TEST(ChunkedLinearAttentionKernels, NamesEncodeEveryChoice) {
   gates.push_back(extra);
   extra.decay = {0.5f, 0.25f};
   gates.push_back(extra);
+  for (const Config &d : deltaVariants())
+    gates.push_back(d);
+  // The same gates with beta of another element type.
+  for (Config d : deltaVariants()) {
+    d.betaType = d.betaType == "f32" ? "bf16" : "f32";
+    gates.push_back(d);
+  }
   std::set<std::string> names;
   int configs = 0;
   for (const char *t : {"bf16", "f16"})

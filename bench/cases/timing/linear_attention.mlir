@@ -39,6 +39,13 @@ func.func @t_linear_attention_delta_h32(%q: tensor<1x32x8192x128xbf16>, %k: tens
   return %o : tensor<1x32x8192x128xbf16>
 }
 
+// Timing: the delta rule with a log-gate per key dimension (KDA, Kimi
+// Linear; flash-linear-attention's chunk_kda is the peer), B1 H32 S8192 D128.
+func.func @t_linear_attention_kda_h32(%q: tensor<1x32x8192x128xbf16>, %k: tensor<1x32x8192x128xbf16>, %v: tensor<1x32x8192x128xbf16>, %g: tensor<1x32x8192x128xf32>, %b: tensor<1x32x8192xbf16>) -> tensor<1x32x8192x128xbf16> {
+  %o = loom.linear_attention %q, %k, %v gate(%g) beta(%b) {causal, rule = "delta", scale = 0.08838834764831845 : f32} : (tensor<1x32x8192x128xbf16>, tensor<1x32x8192x128xbf16>, tensor<1x32x8192x128xbf16>, tensor<1x32x8192x128xf32>, tensor<1x32x8192xbf16>) -> tensor<1x32x8192x128xbf16>
+  return %o : tensor<1x32x8192x128xbf16>
+}
+
 // Timing: one decode step through the state (Sq 1, gate, initial and final
 // state), B8 H32 D128, on the token-by-token kernel: the floor is reading
 // and writing the f32 state.

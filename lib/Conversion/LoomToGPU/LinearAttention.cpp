@@ -8,16 +8,17 @@
 //   type (bf16, f16, f32), Dk static up to 256, Dv a static multiple of 4;
 //   every gate, both rules, the states. The recurrence in f32 with the state
 //   in registers, read and written once. It also takes, at any S (static or
-//   dynamic), what neither chunked kernel below takes: the delta rule, f32
-//   data with a gate or a state, a per-key gate past the shared memory (one
+//   dynamic), what neither chunked kernel below takes: f32 data with a
+//   gate, beta or a state, a per-key gate past the shared memory (one
 //   launch, the tokens in sequence; not fast at long S, but not a launch
 //   per token either).
 // - The tensor-core kernel (lib/GPU/Kernels/ChunkedLinearAttentionKernel.cpp,
-//   selectMmaKernel): causal, the additive rule without normalize, q, k, v
-//   and the result bf16 or f16, Dk static (a multiple of 8, at most 128), Dv
-//   static (a multiple of 8); no gate, decay, a log-gate per head [B, H, S]
-//   or per key dimension [B, H, S, Dk] (GLA); any feature map; an initial
-//   and a final state. One CTA of 128
+//   selectMmaKernel): causal without normalize, q, k, v and the result bf16
+//   or f16, Dk static (a multiple of 8, at most 128), Dv static (a multiple
+//   of 8); the additive and the delta rule, each with no gate, decay, a
+//   log-gate per head [B, H, S] (Mamba2, Gated DeltaNet) or per key
+//   dimension [B, H, S, Dk] (GLA, KDA); any feature map; an initial and a
+//   final state. One CTA of 128
 //   threads per (batch, head, 64-column slice of Dv; 32 columns when B, H are
 //   static and the 64-column CTAs would fill at most half the SMs), chunks
 //   of 64 tokens, the f32 state in registers, every product on mma.sync.
@@ -193,21 +194,28 @@ std::optional<RecConfig> selectRecurrentKernel(loom::LinearAttentionOp op,
 }
 
 /// The tensor-core kernel for `op` (ChunkedLinearAttentionKernel.cpp), or
-/// nothing when the op is outside its reach: causal, the additive rule
-/// without normalize; no gate, `decay`, a gate per head [B, H, S] or per key
-/// dimension [B, H, S, Dk] (rows 16-byte aligned); any
+/// nothing when the op is outside its reach: causal without normalize; the
+/// additive or the delta rule (beta f32, bf16 or f16) with no gate,
+/// `decay`, a gate per head [B, H, S] or per key dimension [B, H, S, Dk]
+/// (rows 16-byte aligned); any
 /// feature map; an initial and a final state; q, k, v and the result bf16
 /// or f16; Dk static, a multiple of 8, at most 128; Dv static, a multiple
 /// of 8 (16-byte rows for cp.async).
 std::optional<MmaConfig> selectMmaKernel(loom::LinearAttentionOp op,
                                          const loom::gpu::Target &target) {
-  if (!op.getCausal() || op.getNormalize() || op.getBeta() ||
-      op.getRuleKind() != loom::UpdateRule::Additive)
+  std::optional<loom::UpdateRule> rule = op.getRuleKind();
+  if (!op.getCausal() || op.getNormalize() || !rule)
     return std::nullopt;
   std::optional<OpShape> shape = opShape(op);
   if (!shape)
     return std::nullopt;
   MmaConfig c;
+  c.delta = *rule == loom::UpdateRule::Delta;
+  if (c.delta) {
+    c.betaType = floatName(op.getBeta());
+    if (c.betaType.empty())
+      return std::nullopt;
+  }
   c.elementType = shape->elementType;
   if (c.elementType != "bf16" && c.elementType != "f16")
     return std::nullopt;
@@ -389,6 +397,8 @@ LogicalResult rewriteMma(loom::LinearAttentionOp op, const MmaConfig &c,
   }
   if (op.getGate())
     args.push_back(loom::gpu::bufferOf(b, loc, op.getGate()));
+  if (c.delta)
+    args.push_back(loom::gpu::bufferOf(b, loc, op.getBeta()));
   if (c.initialState)
     args.push_back(loom::gpu::bufferOf(b, loc, op.getInitialState()));
   Value finalBuf;
@@ -491,10 +501,10 @@ LogicalResult loom::rewriteLinearAttentionOps(ModuleOp module,
         return failure();
       continue;
     }
-    // What no chunked kernel takes (the delta rule, f32 data with a gate or
-    // a state, a per-key gate past the shared memory): the recurrence token
-    // by token in one launch, rather than the generic path's launches per
-    // token.
+    // What no chunked kernel takes (f32 data with a gate, beta or a state, a
+    // per-key gate past the shared memory):
+    // the recurrence token by token in one launch, rather than the generic
+    // path's launches per token.
     if (std::optional<RecConfig> rec =
             selectRecurrentKernel(op, /*anyLength=*/true)) {
       if (failed(rewriteRecurrent(op, *rec, module)))

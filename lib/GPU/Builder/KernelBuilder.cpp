@@ -3,6 +3,7 @@
 #include "loom/GPU/Builder/KernelBuilder.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -330,6 +331,7 @@ Value KernelBuilder::blockDim(mlir::gpu::Dimension d) {
   return mlir::gpu::BlockDimOp::create(*this, d);
 }
 void KernelBuilder::barrier() { mlir::gpu::BarrierOp::create(*this); }
+void KernelBuilder::warpBarrier() { NVVM::SyncWarpOp::create(*this, i32(-1)); }
 
 //===----------------------------------------------------------------------===//
 // Structured control flow

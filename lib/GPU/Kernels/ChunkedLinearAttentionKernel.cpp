@@ -54,6 +54,27 @@
 // scan has read Gr); Kh and Kb are written once per chunk by the CTA, the
 // Q~ and Qh(J) fragments scaled in registers (ldmatrix of the plain Q tile).
 //
+// The delta rule (DeltaNet, Gated DeltaNet, KDA) keeps the additive
+// schedule with V replaced by U, the chunk's new values. With
+// gamma_i = exp(G_i) and S0 the state at the chunk's start, unrolling
+// S_i = a_i S_{i-1} + k_i u_i^T, u_i = beta_i (v_i - a_i S_{i-1}^T k_i) gives
+//
+//   (I + L) U = R,   R_i = beta_i (v_i - gamma_i S0^T k_i),
+//                    L_ij = beta_i (gamma_i / gamma_j) k_i.k_j for j < i
+//
+// (phi(k) for k throughout), after which o and the state are the additive
+// rule's with U for V. Each warp computes its 16 rows of R (K S0 like Q S)
+// and of L (K K^T like Q K^T) on mma.sync, and inverts its 16 x 16 diagonal
+// block of I + L by forward substitution (a lane per column, f32) into Ti.
+// The block rows are then solved in turn: warp I rounds R_I into Us and
+// writes U_I = Ti_I R_I over it; every warp subtracts L_JI U_I from its R_J
+// (L_JI from its registers as flash attention's P). Four CTA barriers per
+// chunk; U is rounded to the element type where the additive rule reads V.
+// With a gate per key dimension (KDA), R_i = beta_i (v_i - S0^T (k_i
+// 2^G_i)) and L_ij = beta_i sum_d k_id k_jd 2^(G_id - G_jd): perKeyScores
+// with the K tile for the Q tile gives both (K~ S0 and the factored,
+// diagonal-checked scores), and o and the state are the per-key forms.
+//
 // The initial state (if any) is read into the registers before the loop,
 // the final state written from them after it. The products' operands are
 // rounded to the element type as flash attention rounds P: A, S's copy and
@@ -111,7 +132,8 @@ public:
         pdk(c.paddedDk()), kN(c.slice), kVPitch(c.vPitch()),
         kNTiles(c.slice / 8),
         gated(c.gate == Gate::Decay || c.gate == Gate::PerHead),
-        perKey(c.gate == Gate::PerKey) {}
+        perKey(c.gate == Gate::PerKey), delta(c.delta),
+        base(c.delta ? 3 : 2) {}
 
   void run();
 
@@ -124,11 +146,15 @@ private:
   /// Columns of Dv per CTA, the row pitch of Vs, Vw and Ss, the slice's
   /// 8-column n-tiles.
   const int64_t kN, kVPitch, kNTiles;
-  /// A scalar log-gate per token (decay or per head); a vector per token.
-  const bool gated, perKey;
+  /// A scalar log-gate per token (decay or per head); a vector per token;
+  /// the delta rule.
+  const bool gated, perKey, delta;
+  /// The loop carries the next chunk's two log-gates per lane (0 without a
+  /// scalar gate), the delta rule's beta per thread, then the state.
+  const int64_t base;
 
   // Arguments.
-  Value q, k, v, o, gateArg, initArg, finalArg, scale;
+  Value q, k, v, o, gateArg, betaArg, initArg, finalArg, scale;
   // Shared memory, and the views of it in the numeric address space 3 that
   // vector.load / vector.store use (they lower before convert-gpu-to-nvvm,
   // which maps the workgroup space).
@@ -136,9 +162,11 @@ private:
   Value qsN, ksN, vsN, vwN, ssN;
   // Gate::PerKey: the cumulative gates, the raw gates, Kh and Kb.
   Value gk, gr, kh, kb, gkN, khN, kbN;
+  // The delta rule: U, the inverses of the diagonal blocks, L's rows, beta.
+  Value us, ti, lf, bs, usN, lfN;
   // Prologue values.
   Value tid, lane, warp, g4, keyLane, bi, h, S, Dv, e0, lastRow;
-  Value kRow, kCol, vRow, vCol, ktRow, ktCol, qRow, qCol;
+  Value kRow, kCol, vRow, vCol, ktRow, ktCol, qRow, qCol, lane16, half;
   Value headRate; // Gate::Decay: -decay[min(h, last)]
   Value log2e;
 
@@ -149,10 +177,32 @@ private:
   Values gatePair(Value chunk);
   /// The feature map on `tile` at `stage` in place, zero outside S and Dk.
   void featureMapPass(Value tile, Value stage, Value row0);
-  /// Vw = Vs[stage] * exp(G_63 - G_j) per row j.
-  void weightPass(Value stage);
+  /// Vw = `tile` (at `lead` ++ (row, column): V or U) * exp(G_63 - G_j) per
+  /// row j.
+  void weightPass(Value tile, ValueRange lead);
+  /// The delta rule: beta of token 64 chunk + tid (0 past S and for tid >=
+  /// 64).
+  Value betaFor(Value chunk);
+  /// The delta rule: U into Us for the chunk at `stage` (rows iLoc of this
+  /// lane, their cumulative log2 gates gi when gated).
+  void deltaSolve(Value stage, ArrayRef<Value> iLoc, ArrayRef<Value> gi);
   /// One ldmatrix.x4 of `tile` at `indices` as four mma operands.
   Fragment load4(Value tile, ValueRange indices, bool transpose);
+  /// acc[nt] += a B over the slice's n-tiles, B the 16 rows from `row0` of a
+  /// k-major tile read by `operand(row, column)` (ldmatrix.trans of Ss, Vs,
+  /// Us).
+  void accumulateSlice(const Fragment &a, int64_t row0,
+                       function_ref<Fragment(Value, Value)> operand,
+                       std::vector<Fragment> &acc);
+  /// This warp's accumulator rows `iLoc` of the slice, rounded to the
+  /// element type, into Us.
+  void storeSlice(ArrayRef<Fragment> acc, ArrayRef<Value> iLoc);
+  /// The B operands of products with the state: ldmatrix.trans of Ss.
+  std::function<Fragment(Value, Value)> stateOperand() {
+    return [this](Value row, Value col) {
+      return load4(ss, {row, col}, /*transpose=*/true);
+    };
+  }
   /// Gate::PerKey: cp.async of chunk `chunk`'s raw gates into Gr (zero past
   /// S and Dk, and everywhere unless `valid`).
   void copyGate(Value chunk, Value valid);
@@ -172,11 +222,19 @@ private:
   /// (`gi`: this lane's eight G_id, `e`: its four e_d, or none for 0).
   Fragment scaledQ(Value raw, ArrayRef<Value> gi, ArrayRef<Value> e);
   /// Gate::PerKey: this warp's diagonal scores term by term (n-tiles 2 J,
-  /// 2 J + 1 of `s`) when its block decays past kDiagonalBound.
-  void exactDiagonal(std::vector<Fragment> &s, Value stage);
-  /// Gate::PerKey: the S and A V part of a chunk for this warp.
-  void perKeyScores(Value stage, std::vector<Fragment> &acc,
+  /// 2 J + 1 of `s`) when its block decays past kDiagonalBound, with its
+  /// rows from `rows` (the Q tile, or the K tile for the delta rule's L).
+  void exactDiagonal(std::vector<Fragment> &s, Value stage, Value rows);
+  /// Gate::PerKey: for this warp's rows of `rows` (the Q tile; the K tile
+  /// for the delta rule), acc += X~ S and s = the weighted scores X K^T.
+  void perKeyScores(Value rows, Value stage, std::vector<Fragment> &acc,
                     std::vector<Fragment> &s);
+  /// For this warp's 16 rows X of `rows` (the Q tile; the K tile for the
+  /// delta rule): acc += X S (Ss) and s = X K^T, the scores against the
+  /// chunk's keys (weighted by the gates with a gate per key dimension,
+  /// unweighted otherwise).
+  void rowProducts(Value rows, Value stage, std::vector<Fragment> &acc,
+                   std::vector<Fragment> &s);
   /// The chunk's body; returns the values to carry on.
   Values chunkBody(Value chunk, ValueRange carried, Value nchunks);
 };
@@ -188,6 +246,29 @@ Fragment Generator::load4(Value tile, ValueRange indices, bool transpose) {
   for (int r = 0; r < 4; ++r)
     f.push_back(ldmatrixRegister(b, ld, r, mma));
   return f;
+}
+
+void Generator::accumulateSlice(const Fragment &a, int64_t row0,
+                                function_ref<Fragment(Value, Value)> operand,
+                                std::vector<Fragment> &acc) {
+  for (int64_t nt = 0; nt < kNTiles; nt += 2) {
+    Value row = b.add(vRow, b.idx(row0));
+    Value col = b.add(vCol, b.idx(nt * 8));
+    Fragment f = operand(row, col);
+    acc[nt] = mmaSync(b, mma, a, {f[0], f[1]}, acc[nt]);
+    acc[nt + 1] = mmaSync(b, mma, a, {f[2], f[3]}, acc[nt + 1]);
+  }
+}
+
+void Generator::storeSlice(ArrayRef<Fragment> acc, ArrayRef<Value> iLoc) {
+  auto pairF = VectorType::get({2}, b.getF32Type());
+  for (int64_t nt = 0; nt < kNTiles; ++nt)
+    for (int64_t ri = 0; ri < 2; ++ri) {
+      Value col = b.add(keyLane, b.idx(nt * 8));
+      Value pair =
+          b.fromElements(pairF, {acc[nt][2 * ri], acc[nt][2 * ri + 1]});
+      b.vectorStore(b.roundTo(t, pair), usN, {iLoc[ri], col}, 4);
+    }
 }
 
 void Generator::copyRows(ArrayRef<std::pair<Value, Value>> srcAndTile,
@@ -275,7 +356,8 @@ Fragment Generator::scaledQ(Value raw, ArrayRef<Value> gi, ArrayRef<Value> e) {
   return f;
 }
 
-void Generator::exactDiagonal(std::vector<Fragment> &s, Value stage) {
+void Generator::exactDiagonal(std::vector<Fragment> &s, Value stage,
+                              Value rows) {
   // The block's largest decay over the key dimensions (0 past Dk).
   Value warpRow = b.mul(warp, b.idx(16));
   Value blockEnd = b.add(warpRow, b.idx(15));
@@ -310,7 +392,7 @@ void Generator::exactDiagonal(std::vector<Fragment> &s, Value stage) {
               [&](Value d, ValueRange sums) {
                 Values out;
                 for (int64_t e = 0; e < 8; ++e) {
-                  Value qd = b.toF32(b.load(qs, {stage, is[e], d}));
+                  Value qd = b.toF32(b.load(rows, {stage, is[e], d}));
                   Value kd = b.toF32(b.load(ks, {stage, js[e], d}));
                   Value w = b.exp2Approx(b.fsub(b.load(gk, {is[e], d}),
                                                 b.load(gk, {js[e], d})));
@@ -325,15 +407,16 @@ void Generator::exactDiagonal(std::vector<Fragment> &s, Value stage) {
   }
 }
 
-void Generator::perKeyScores(Value stage, std::vector<Fragment> &acc,
+void Generator::perKeyScores(Value rows, Value stage,
+                             std::vector<Fragment> &acc,
                              std::vector<Fragment> &s) {
   const int64_t dSteps = pdk / 16;
   Value warpRow = b.mul(warp, b.idx(16));
   auto pairF = VectorType::get({2}, b.getF32Type());
   for (int64_t kk = 0; kk < dSteps; ++kk) {
     Value qCol0 = b.add(qCol, b.idx(kk * 16));
-    Value raw = ldmatrix(b, qs, {stage, qRow, qCol0}, 4, /*transpose=*/false,
-                         VectorType::get({4, 2}, t));
+    Value raw = ldmatrix(b, rows, {stage, qRow, qCol0}, 4,
+                         /*transpose=*/false, VectorType::get({4, 2}, t));
     // This lane's G_id: register r holds row g4 + 8 (r % 2), columns
     // 16 kk + keyLane + 8 (r / 2) + {0, 1}.
     Values gi;
@@ -346,13 +429,7 @@ void Generator::perKeyScores(Value stage, std::vector<Fragment> &acc,
     }
     // O += Q~ S.
     Fragment qt = scaledQ(raw, gi, {});
-    for (int64_t nt = 0; nt < kNTiles; nt += 2) {
-      Value row = b.add(vRow, b.idx(kk * 16));
-      Value col = b.add(vCol, b.idx(nt * 8));
-      Fragment f = load4(ss, {row, col}, /*transpose=*/true);
-      acc[nt] = mmaSync(b, mma, qt, {f[0], f[1]}, acc[nt]);
-      acc[nt + 1] = mmaSync(b, mma, qt, {f[2], f[3]}, acc[nt + 1]);
-    }
+    accumulateSlice(qt, kk * 16, stateOperand(), acc);
     // Scores of key block J: Qh(J) Kh^T.
     for (int64_t J = 0; J < kC / 16; ++J) {
       Values e;
@@ -370,7 +447,32 @@ void Generator::perKeyScores(Value stage, std::vector<Fragment> &acc,
       s[2 * J + 1] = mmaSync(b, mma, qh, {f[2], f[3]}, s[2 * J + 1]);
     }
   }
-  exactDiagonal(s, stage);
+  exactDiagonal(s, stage, rows);
+}
+
+void Generator::rowProducts(Value rows, Value stage,
+                            std::vector<Fragment> &acc,
+                            std::vector<Fragment> &s) {
+  if (perKey) {
+    perKeyScores(rows, stage, acc, s);
+    return;
+  }
+  const int64_t dSteps = pdk / 16;
+  SmallVector<Fragment> xa;
+  for (int64_t kk = 0; kk < dSteps; ++kk) {
+    Value col = b.add(qCol, b.idx(kk * 16));
+    xa.push_back(load4(rows, {stage, qRow, col}, /*transpose=*/false));
+  }
+  for (int64_t kk = 0; kk < dSteps; ++kk)
+    accumulateSlice(xa[kk], kk * 16, stateOperand(), acc);
+  for (int64_t kk = 0; kk < dSteps; ++kk)
+    for (int64_t nt = 0; nt < kKeyTiles; nt += 2) {
+      Value row = b.add(kRow, b.idx(nt * 8));
+      Value col = b.add(kCol, b.idx(kk * 16));
+      Fragment f = load4(ks, {stage, row, col}, /*transpose=*/false);
+      s[nt] = mmaSync(b, mma, xa[kk], {f[0], f[1]}, s[nt]);
+      s[nt + 1] = mmaSync(b, mma, xa[kk], {f[2], f[3]}, s[nt + 1]);
+    }
 }
 
 void Generator::copyChunk(Value chunk, Value stage, Value valid) {
@@ -439,7 +541,7 @@ void Generator::featureMapPass(Value tile, Value stage, Value row0) {
   });
 }
 
-void Generator::weightPass(Value stage) {
+void Generator::weightPass(Value tile, ValueRange lead) {
   auto vec8 = VectorType::get({8}, t);
   auto vec8f = VectorType::get({8}, b.getF32Type());
   Value last = b.load(gs, b.idx(kC - 1));
@@ -449,7 +551,9 @@ void Generator::weightPass(Value stage) {
     Value col = b.mul(piece, b.idx(8));
     Value gr = b.load(gs, r);
     Value w = b.exp2Approx(b.fsub(last, gr));
-    Value raw = b.vectorLoad(vec8, vsN, {stage, r, col}, 16);
+    SmallVector<Value> at(lead.begin(), lead.end());
+    at.append({r, col});
+    Value raw = b.vectorLoad(vec8, tile, at, 16);
     Value x = b.extf(vec8f, raw);
     Value splat = b.broadcast(vec8f, w);
     Value scaled = b.fmul(x, splat);
@@ -458,17 +562,131 @@ void Generator::weightPass(Value stage) {
   });
 }
 
+Value Generator::betaFor(Value chunk) {
+  Value token = b.add(b.mul(chunk, b.idx(kC)), tid);
+  Value in = b.andi(b.ult(tid, b.idx(kC)), b.slt(token, S));
+  return b.ifThenElse(
+      in, b.getF32Type(),
+      [&] { return b.toF32(b.load(betaArg, {bi, h, token})); },
+      [&] { return b.f32(0.0); });
+}
+
+void Generator::deltaSolve(Value stage, ArrayRef<Value> iLoc,
+                           ArrayRef<Value> gi) {
+  Value zf = b.f32(0.0);
+  auto pairF = VectorType::get({2}, b.getF32Type());
+  auto pairT = VectorType::get({2}, t);
+  // This warp's rows of K as A operands: R = K S0 and L = K K^T (with a
+  // gate per key dimension, K~ S0 and the weighted scores of perKeyScores).
+  std::vector<Fragment> r(kNTiles, Fragment{zf, zf, zf, zf});
+  std::vector<Fragment> l(kKeyTiles, Fragment{zf, zf, zf, zf});
+  rowProducts(ks, stage, r, l);
+
+  // R_i = beta_i (v_i - gamma_i (K S0)_i); L_ij = beta_i gamma_i / gamma_j
+  // (K K^T)_ij below the diagonal, 0 elsewhere.
+  Values beta(2), gamma(2);
+  for (int64_t ri = 0; ri < 2; ++ri) {
+    beta[ri] = b.load(bs, iLoc[ri]);
+    if (gated)
+      gamma[ri] = b.exp2Approx(gi[ri]);
+  }
+  for (int64_t nt = 0; nt < kNTiles; ++nt)
+    for (int64_t ri = 0; ri < 2; ++ri) {
+      Value col = b.add(keyLane, b.idx(nt * 8));
+      Value vPair = b.extf(
+          pairF, b.vectorLoad(pairT, vsN, {stage, iLoc[ri], col}, 4));
+      for (int64_t el = 0; el < 2; ++el) {
+        Value &x = r[nt][2 * ri + el];
+        Value ks0 = gated ? b.fmul(x, gamma[ri]) : x;
+        x = b.fmul(beta[ri], b.fsub(b.extract(vPair, el), ks0));
+      }
+    }
+  for (int64_t nt = 0; nt < kKeyTiles; ++nt)
+    for (int el = 0; el < 4; ++el) {
+      int64_t ri = el / 2;
+      Value j = b.add(keyLane, b.idx(nt * 8 + el % 2));
+      Value x = b.fmul(l[nt][el], beta[ri]);
+      if (gated) {
+        Value gj = b.load(gs, j);
+        x = b.fmul(x, b.exp2Approx(b.fsub(gi[ri], gj)));
+      }
+      l[nt][el] = b.select(b.ult(j, iLoc[ri]), x, zf);
+    }
+
+  // This warp's diagonal block of L (n-tiles 2 w and 2 w + 1) into Lf[w];
+  // inverted, (I + L_ww)^-1 into Ti[w], by forward substitution: lane
+  // c < 16 solves column c.
+  for (int64_t J = 0; J < Config::kWarps; ++J)
+    b.ifThen(b.eq(warp, b.idx(J)), [&] {
+      for (int64_t half8 = 0; half8 < 2; ++half8)
+        for (int64_t ri = 0; ri < 2; ++ri) {
+          const Fragment &x = l[2 * J + half8];
+          Value col = b.add(keyLane, b.idx(half8 * 8));
+          Value row = b.add(g4, b.idx(8 * ri));
+          Value pair = b.fromElements(pairF, {x[2 * ri], x[2 * ri + 1]});
+          b.vectorStore(pair, lfN, {b.idx(J), row, col}, 8);
+        }
+    });
+  b.warpBarrier();
+  b.ifThen(b.ult(lane, b.idx(16)), [&] {
+    Values x;
+    for (int64_t i = 0; i < 16; ++i) {
+      Value acc = b.select(b.eq(lane, b.idx(i)), b.f32(1.0), zf);
+      for (int64_t j = 0; j < i; ++j) {
+        Value lij = b.load(lf, {warp, b.idx(i), b.idx(j)});
+        acc = b.fma(b.fneg(lij), x[j], acc);
+      }
+      x.push_back(acc);
+      b.store(b.roundTo(t, acc), ti, {warp, b.idx(i), lane});
+    }
+  });
+  b.warpBarrier();
+  Fragment inv = load4(ti, {warp, lane16, half}, /*transpose=*/false);
+  auto uOperand = [&](Value row, Value col) {
+    return load4(us, {row, col}, /*transpose=*/true);
+  };
+
+  // The block rows in turn: U_I = Ti_I R_I (warp I), then R_J -= L_JI U_I
+  // in every warp (for J <= I the product is unused: L_JI is 0 for J < I,
+  // and warp I is done with R_I).
+  for (int64_t blockI = 0; blockI < Config::kWarps; ++blockI) {
+    b.ifThen(b.eq(warp, b.idx(blockI)), [&] {
+      storeSlice(r, iLoc);
+      b.warpBarrier();
+      std::vector<Fragment> u(kNTiles, Fragment{zf, zf, zf, zf});
+      accumulateSlice(inv, blockI * 16, uOperand, u);
+      b.warpBarrier();
+      storeSlice(u, iLoc);
+    });
+    b.barrier();
+    if (blockI + 1 == Config::kWarps)
+      break;
+    Fragment a;
+    for (auto [nt, el] :
+         {std::pair{2 * blockI, 0}, std::pair{2 * blockI, 2},
+          std::pair{2 * blockI + 1, 0}, std::pair{2 * blockI + 1, 2}})
+      a.push_back(packPair(b, b.fneg(l[nt][el]), b.fneg(l[nt][el + 1]), mma));
+    accumulateSlice(a, blockI * 16, uOperand, r);
+  }
+}
+
 Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
-  const int64_t dSteps = pdk / 16, mS = pdk / 64;
+  const int64_t mS = pdk / 64;
   Value stage = b.remu(chunk, b.idx(2));
   Value other = b.sub(b.idx(1), stage);
   Value next = b.add(chunk, b.idx(1));
   Value hasNext = b.slt(next, nchunks);
+  if (delta) // Bs is free (the previous chunk ended with a barrier).
+    b.ifThen(b.ult(tid, b.idx(kC)),
+             [&] { b.store(carried[2], bs, tid); });
   copyChunk(next, other, hasNext);
   commitAsyncCopies(b);
   Values gateNext;
   if (gated)
     gateNext = gatePair(next);
+  Value betaNext;
+  if (delta)
+    betaNext = betaFor(next);
   waitAsyncCopies(b, 1);
   b.barrier();
 
@@ -495,8 +713,8 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
     scanPass();
   if (gated || perKey || c.featureMap != FeatureMap::Identity)
     b.barrier();
-  if (gated)
-    weightPass(stage);
+  if (gated && !delta)
+    weightPass(vsN, {stage});
   if (perKey) {
     // Gr is free: the next chunk's gates come while this one runs.
     copyGate(next, hasNext);
@@ -518,36 +736,22 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
       rowF[ri] = scale;
     }
   }
+  // The delta rule: U (in Us) takes V's place from here on.
+  if (delta) {
+    deltaSolve(stage, iLoc, gi);
+    if (gated)
+      weightPass(usN, {});
+  }
+  auto vOperand = [&](Value row, Value col) {
+    return delta ? load4(us, {row, col}, /*transpose=*/true)
+                 : load4(vs, {stage, row, col}, /*transpose=*/true);
+  };
 
   // O = (Q S) * rowF and A = Q K^T (the chunk's 64 keys: 8 n-tiles); with
   // a gate per key dimension both from the scaled operands.
   std::vector<Fragment> acc(kNTiles, Fragment{zf, zf, zf, zf});
   std::vector<Fragment> s(kKeyTiles, Fragment{zf, zf, zf, zf});
-  if (perKey) {
-    perKeyScores(stage, acc, s);
-  } else {
-    SmallVector<Fragment> qa;
-    for (int64_t kk = 0; kk < dSteps; ++kk) {
-      Value col = b.add(qCol, b.idx(kk * 16));
-      qa.push_back(load4(qs, {stage, qRow, col}, /*transpose=*/false));
-    }
-    for (int64_t kk = 0; kk < dSteps; ++kk)
-      for (int64_t nt = 0; nt < kNTiles; nt += 2) {
-        Value row = b.add(vRow, b.idx(kk * 16));
-        Value col = b.add(vCol, b.idx(nt * 8));
-        Fragment f = load4(ss, {row, col}, /*transpose=*/true);
-        acc[nt] = mmaSync(b, mma, qa[kk], {f[0], f[1]}, acc[nt]);
-        acc[nt + 1] = mmaSync(b, mma, qa[kk], {f[2], f[3]}, acc[nt + 1]);
-      }
-    for (int64_t kk = 0; kk < dSteps; ++kk)
-      for (int64_t nt = 0; nt < kKeyTiles; nt += 2) {
-        Value row = b.add(kRow, b.idx(nt * 8));
-        Value col = b.add(kCol, b.idx(kk * 16));
-        Fragment f = load4(ks, {stage, row, col}, /*transpose=*/false);
-        s[nt] = mmaSync(b, mma, qa[kk], {f[0], f[1]}, s[nt]);
-        s[nt + 1] = mmaSync(b, mma, qa[kk], {f[2], f[3]}, s[nt + 1]);
-      }
-  }
+  rowProducts(qs, stage, acc, s);
   for (int64_t nt = 0; nt < kNTiles; ++nt)
     for (int el = 0; el < 4; ++el)
       acc[nt][el] = b.fmul(acc[nt][el], rowF[el / 2]);
@@ -573,13 +777,7 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
     for (auto [nt, el] : {std::pair{2 * kk, 0}, std::pair{2 * kk, 2},
                           std::pair{2 * kk + 1, 0}, std::pair{2 * kk + 1, 2}})
       a.push_back(packPair(b, s[nt][el], s[nt][el + 1], mma));
-    for (int64_t nt = 0; nt < kNTiles; nt += 2) {
-      Value row = b.add(vRow, b.idx(kk * 16));
-      Value col = b.add(vCol, b.idx(nt * 8));
-      Fragment f = load4(vs, {stage, row, col}, /*transpose=*/true);
-      acc[nt] = mmaSync(b, mma, a, {f[0], f[1]}, acc[nt]);
-      acc[nt + 1] = mmaSync(b, mma, a, {f[2], f[3]}, acc[nt + 1]);
-    }
+    accumulateSlice(a, kk * 16, vOperand, acc);
   }
 
   // The rows < S and columns < Dv of O, as pairs.
@@ -603,8 +801,8 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
   b.barrier();
 
   // S = exp(G_63) S + K^T Vw for this warp's state rows; the carried state
-  // of m-tile m, n-tile nt, register el is at 2 + (m * kNTiles + nt) * 4 + el.
-  const int64_t base = 2;
+  // of m-tile m, n-tile nt, register el is at base + (m * kNTiles + nt) * 4
+  // + el.
   Values state(carried.begin() + base, carried.end());
   if (gated) {
     Value decayAll = b.exp2Approx(b.load(gs, b.idx(kC - 1)));
@@ -637,7 +835,7 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
       Value row = b.add(vRow, b.idx(kk * 16));
       Value col = b.add(vCol, b.idx(nt * 8));
       Fragment f = gated ? load4(vw, {row, col}, /*transpose=*/true)
-                         : load4(vs, {stage, row, col}, /*transpose=*/true);
+                         : vOperand(row, col);
       for (int64_t m = 0; m < mS; ++m)
         for (int64_t half = 0; half < 2; ++half) {
           int64_t at = (m * kNTiles + nt + half) * 4;
@@ -668,6 +866,8 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
     out = gateNext;
   else
     out = {zf, zf};
+  if (delta)
+    out.push_back(betaNext);
   out.append(state.begin(), state.end());
   return out;
 }
@@ -680,6 +880,8 @@ void Generator::run() {
   o = b.arg(argNo++);
   if (c.gate == Gate::PerHead || c.gate == Gate::PerKey)
     gateArg = b.arg(argNo++);
+  if (delta)
+    betaArg = b.arg(argNo++);
   if (c.initialState)
     initArg = b.arg(argNo++);
   if (c.finalState)
@@ -717,6 +919,19 @@ void Generator::run() {
     khN = numeric(kh);
     kbN = numeric(kb);
   }
+  if (delta) {
+    const size_t d0 = perKey ? 10 : 6;
+    us = b.view(smem, off[d0], sharedMemRefType({kC, kVPitch}, t));
+    ti = b.view(smem, off[d0 + 1],
+                sharedMemRefType(
+                    {Config::kWarps, 16, Config::kInversePitch}, t));
+    lf = b.view(smem, off[d0 + 2],
+                sharedMemRefType({Config::kWarps, 16, Config::kLPitch},
+                                 b.getF32Type()));
+    bs = b.view(smem, off[d0 + 3], sharedMemRefType({kC}, b.getF32Type()));
+    usN = numeric(us);
+    lfN = numeric(lf);
+  }
 
   tid = b.threadId();
   lane = b.remu(tid, b.idx(32));
@@ -724,7 +939,7 @@ void Generator::run() {
   g4 = b.divu(lane, b.idx(4));
   keyLane = b.mul(b.remu(lane, b.idx(4)), b.idx(2));
   Value lane8 = b.remu(lane, b.idx(8));
-  Value half = b.mul(b.divu(lane, b.idx(16)), b.idx(8));
+  half = b.mul(b.divu(lane, b.idx(16)), b.idx(8));
   Value quarter = b.mul(b.remu(b.divu(lane, b.idx(8)), b.idx(2)), b.idx(8));
   // ldmatrix addresses (see Mma.h): K as the B operand of Q K^T; V, Vw and
   // Ss (k-major) as B operands through .trans; the K tile as the A operand
@@ -736,7 +951,7 @@ void Generator::run() {
   ktRow = b.add(lane8, half);
   ktCol = quarter;
   Value warpRow = b.mul(warp, b.idx(16));
-  Value lane16 = b.remu(lane, b.idx(16));
+  lane16 = b.remu(lane, b.idx(16));
   qRow = b.add(warpRow, lane16);
   qCol = half;
   log2e = b.f32(1.44269504088896340736);
@@ -806,6 +1021,8 @@ void Generator::run() {
       init = gatePair(b.idx(0));
     else
       init = {zf, zf};
+    if (delta)
+      init.push_back(betaFor(b.idx(0)));
     init.append(state.begin(), state.end());
     Values loop = b.forLoop(b.idx(0), nchunks, b.idx(1), init,
                             [&](Value chunk, ValueRange carried) {
@@ -818,7 +1035,7 @@ void Generator::run() {
         for (int64_t nt = 0; nt < kNTiles; ++nt) {
           Value tileCol = b.add(e0, b.idx(nt * 8));
           for (int64_t r = 0; r < 2; ++r) {
-            int64_t at = 2 + (m * kNTiles + nt) * 4 + 2 * r;
+            int64_t at = base + (m * kNTiles + nt) * 4 + 2 * r;
             Value d = b.add(b.add(warpState, g4), b.idx(16 * m + 8 * r));
             Value dIn = b.slt(d, b.idx(c.dk));
             Value colIn = b.slt(tileCol, Dv);
@@ -848,6 +1065,9 @@ SmallVector<int64_t> ChunkedLinearAttentionKernelConfig::sharedOffsets() const {
     sizes.append({kChunk * gatePitch() * 4, kChunk * gatePitch() * g,
                   kChunk * pitch() * e, kChunk * pitch() * e});
   }
+  if (delta)
+    sizes.append({kChunk * vPitch() * e, kWarps * 16 * kInversePitch * e,
+                  kWarps * 16 * kLPitch * 4, kChunk * 4});
   SmallVector<int64_t> offsets = {0};
   for (int64_t s : sizes)
     offsets.push_back(offsets.back() + s);
@@ -864,6 +1084,8 @@ std::string ChunkedLinearAttentionKernelConfig::kernelName() const {
     name += "_gatek_" + gateType;
   if (gate == Gate::Decay)
     name += decayNameSuffix(decay);
+  if (delta)
+    name += "_delta_" + betaType;
   if (slice != 64)
     name += "_n" + std::to_string(slice);
   if (initialState)
@@ -894,6 +1116,9 @@ buildChunkedLinearAttentionKernel(ModuleOp module, Location loc,
   if (c.gate == ChunkedLinearAttentionKernelConfig::Gate::PerKey)
     sig.arguments.push_back(
         dynamicMemRefType(4, parseElementType(ctx, c.gateType)));
+  if (c.delta)
+    sig.arguments.push_back(
+        dynamicMemRefType(3, parseElementType(ctx, c.betaType)));
   if (c.initialState)
     sig.arguments.push_back(dynamicMemRefType(4, f32));
   if (c.finalState)

@@ -242,6 +242,10 @@ public:
   mlir::Value blockDim(mlir::gpu::Dimension d = mlir::gpu::Dimension::x);
   /// gpu.barrier: every thread of the block, and its shared-memory writes.
   void barrier();
+  /// nvvm.bar.warp.sync with a full mask: every lane of the warp, and its
+  /// shared-memory writes (the warp must be converged: call it under a
+  /// condition that is uniform across the warp).
+  void warpBarrier();
 
   //===--------------------------------------------------------------------===//
   // Structured control flow. Each callback builds one region with this
