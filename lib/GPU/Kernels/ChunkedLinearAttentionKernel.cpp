@@ -53,9 +53,6 @@
 // chunk ahead (a single stage: the copy of chunk c + 1 starts once chunk c's
 // scan has read Gr); Kh and Kb are written once per chunk by the CTA, the
 // Q~ and Qh(J) fragments scaled in registers (ldmatrix of the plain Q tile).
-// A warp computes the blocks J <= w only: those right of its rows are
-// masked (causalKeyBlock; a branch uniform across the warp, which saves the
-// ex2 of their scaled fragments).
 //
 // The delta rule (DeltaNet, Gated DeltaNet, KDA) keeps the additive
 // schedule with V replaced by U, the chunk's new values. With
@@ -165,7 +162,8 @@ private:
   Value qsN, ksN, vsN, vwN, ssN;
   // Gate::PerKey: the cumulative gates, the raw gates, Kh and Kb.
   Value gk, gr, kh, kb, gkN, khN, kbN;
-  // The delta rule: U, the inverses of the diagonal blocks, L's rows, beta.
+  // The delta rule: U, the inverses of the diagonal blocks, L's diagonal
+  // blocks, beta.
   Value us, ti, lf, bs, usN, lfN;
   // Prologue values.
   Value tid, lane, warp, g4, keyLane, bi, h, S, Dv, e0, lastRow;
@@ -238,12 +236,6 @@ private:
   /// unweighted otherwise).
   void rowProducts(Value rows, Value stage, std::vector<Fragment> &acc,
                    std::vector<Fragment> &s);
-  /// Runs `body`, which updates the scores of key block J (n-tiles 2 J,
-  /// 2 J + 1 of `s`), only in the warps whose rows see the block (J <= w;
-  /// to the right of the diagonal every score is masked): a branch uniform
-  /// across the warp.
-  void causalKeyBlock(int64_t J, std::vector<Fragment> &s,
-                      function_ref<void()> body);
   /// The chunk's body; returns the values to carry on.
   Values chunkBody(Value chunk, ValueRange carried, Value nchunks);
 };
@@ -439,25 +431,22 @@ void Generator::perKeyScores(Value rows, Value stage,
     // O += Q~ S.
     Fragment qt = scaledQ(raw, gi, {});
     accumulateSlice(qt, kk * 16, stateOperand(), acc);
-    // Scores of key block J: Qh(J) Kh^T (the blocks at or left of the
-    // warp's own).
-    for (int64_t J = 0; J < kC / 16; ++J)
-      causalKeyBlock(J, s, [&] {
-        Values e;
-        for (int64_t half = 0; half < 2; ++half) {
-          Value col = b.add(keyLane, b.idx(16 * kk + 8 * half));
-          Value pair =
-              b.vectorLoad(pairF, gkN, {b.idx(16 * J + 15), col}, 8);
-          e.push_back(b.extract(pair, 0));
-          e.push_back(b.extract(pair, 1));
-        }
-        Fragment qh = scaledQ(raw, gi, e);
-        Value row = b.add(kRow, b.idx(16 * J));
-        Value col = b.add(kCol, b.idx(kk * 16));
-        Fragment f = load4(kh, {row, col}, /*transpose=*/false);
-        s[2 * J] = mmaSync(b, mma, qh, {f[0], f[1]}, s[2 * J]);
-        s[2 * J + 1] = mmaSync(b, mma, qh, {f[2], f[3]}, s[2 * J + 1]);
-      });
+    // Scores of key block J: Qh(J) Kh^T.
+    for (int64_t J = 0; J < kC / 16; ++J) {
+      Values e;
+      for (int64_t half = 0; half < 2; ++half) {
+        Value col = b.add(keyLane, b.idx(16 * kk + 8 * half));
+        Value pair = b.vectorLoad(pairF, gkN, {b.idx(16 * J + 15), col}, 8);
+        e.push_back(b.extract(pair, 0));
+        e.push_back(b.extract(pair, 1));
+      }
+      Fragment qh = scaledQ(raw, gi, e);
+      Value row = b.add(kRow, b.idx(16 * J));
+      Value col = b.add(kCol, b.idx(kk * 16));
+      Fragment f = load4(kh, {row, col}, /*transpose=*/false);
+      s[2 * J] = mmaSync(b, mma, qh, {f[0], f[1]}, s[2 * J]);
+      s[2 * J + 1] = mmaSync(b, mma, qh, {f[2], f[3]}, s[2 * J + 1]);
+    }
   }
   exactDiagonal(s, stage, rows);
 }
@@ -477,10 +466,11 @@ void Generator::rowProducts(Value rows, Value stage,
   }
   for (int64_t kk = 0; kk < dSteps; ++kk)
     accumulateSlice(xa[kk], kk * 16, stateOperand(), acc);
-  // Every key block, the masked ones too: skipping them by warp (as the
-  // per-key scores do) made the per-head kernel 7% slower on an H100 (0.271
-  // against 0.252 ms at B1 H32 S8192 D128), the branches breaking up the
-  // ldmatrix and mma stream, where the per-key scores save their ex2.
+  // Every key block, the masked ones right of the warp's rows too: skipping
+  // them by a branch uniform across the warp made the kernels slower on an
+  // H100 (per head 0.271 against 0.252 ms at B1 H32 S8192 D128, KDA 1.467
+  // against 1.271; only GLA at B4 H16 S4096 gained, 0.480 against 0.504):
+  // the branches break up the ldmatrix and mma stream.
   for (int64_t kk = 0; kk < dSteps; ++kk)
     for (int64_t nt = 0; nt < kKeyTiles; nt += 2) {
       Value row = b.add(kRow, b.idx(nt * 8));
@@ -489,30 +479,6 @@ void Generator::rowProducts(Value rows, Value stage,
       s[nt] = mmaSync(b, mma, xa[kk], {f[0], f[1]}, s[nt]);
       s[nt + 1] = mmaSync(b, mma, xa[kk], {f[2], f[3]}, s[nt + 1]);
     }
-}
-
-void Generator::causalKeyBlock(int64_t J, std::vector<Fragment> &s,
-                               function_ref<void()> body) {
-  if (J == 0) { // every warp's rows see key block 0
-    body();
-    return;
-  }
-  Values old;
-  for (int64_t nt = 2 * J; nt < 2 * J + 2; ++nt)
-    old.append(s[nt].begin(), s[nt].end());
-  SmallVector<Type> types(old.size(), b.getF32Type());
-  Values fresh = b.ifThenElse(
-      b.ule(b.idx(J), warp), types,
-      [&] {
-        body();
-        Values out;
-        for (int64_t nt = 2 * J; nt < 2 * J + 2; ++nt)
-          out.append(s[nt].begin(), s[nt].end());
-        return out;
-      },
-      [&] { return old; });
-  for (int64_t e = 0; e < 8; ++e)
-    s[2 * J + e / 4][e % 4] = fresh[e];
 }
 
 void Generator::copyChunk(Value chunk, Value stage, Value valid) {
