@@ -195,6 +195,14 @@ private:
   void accumulateSlice(const Fragment &a, int64_t row0,
                        function_ref<Fragment(Value, Value)> operand,
                        std::vector<Fragment> &acc);
+  /// The scores `s` of this lane's rows `iLoc` against the chunk's keys j,
+  /// times factor[ri] (and exp2(G_i - G_j) with a scalar gate: `gi`), kept
+  /// where j <= i (j < i when `strict`), 0 elsewhere.
+  void weightScores(std::vector<Fragment> &s, ArrayRef<Value> iLoc,
+                    ArrayRef<Value> factor, ArrayRef<Value> gi, bool strict);
+  /// The A operand of key step `kk` (n-tiles 2 kk and 2 kk + 1 of the
+  /// scores `s`, rounded as flash attention's P), negated when `negate`.
+  Fragment scoreOperand(ArrayRef<Fragment> s, int64_t kk, bool negate);
   /// This warp's accumulator rows `iLoc` of the slice, rounded to the
   /// element type, into Us.
   void storeSlice(ArrayRef<Fragment> acc, ArrayRef<Value> iLoc);
@@ -259,6 +267,39 @@ void Generator::accumulateSlice(const Fragment &a, int64_t row0,
     acc[nt] = mmaSync(b, mma, a, {f[0], f[1]}, acc[nt]);
     acc[nt + 1] = mmaSync(b, mma, a, {f[2], f[3]}, acc[nt + 1]);
   }
+}
+
+void Generator::weightScores(std::vector<Fragment> &s, ArrayRef<Value> iLoc,
+                             ArrayRef<Value> factor, ArrayRef<Value> gi,
+                             bool strict) {
+  for (int64_t nt = 0; nt < kKeyTiles; ++nt)
+    for (int el = 0; el < 4; ++el) {
+      int64_t ri = el / 2;
+      Value j = b.add(keyLane, b.idx(nt * 8 + el % 2));
+      Value x = b.fmul(s[nt][el], factor[ri]);
+      if (gated) {
+        Value gj = b.load(gs, j);
+        Value w = b.exp2Approx(b.fsub(gi[ri], gj));
+        x = b.fmul(x, w);
+      }
+      Value keep = strict ? b.ult(j, iLoc[ri]) : b.ule(j, iLoc[ri]);
+      s[nt][el] = b.select(keep, x, b.f32(0.0));
+    }
+}
+
+Fragment Generator::scoreOperand(ArrayRef<Fragment> s, int64_t kk,
+                                 bool negate) {
+  Fragment a;
+  for (auto [nt, el] : {std::pair{2 * kk, 0}, std::pair{2 * kk, 2},
+                        std::pair{2 * kk + 1, 0}, std::pair{2 * kk + 1, 2}}) {
+    Value lo = s[nt][el], hi = s[nt][el + 1];
+    if (negate) {
+      lo = b.fneg(lo);
+      hi = b.fneg(hi);
+    }
+    a.push_back(packPair(b, lo, hi, mma));
+  }
+  return a;
 }
 
 void Generator::storeSlice(ArrayRef<Fragment> acc, ArrayRef<Value> iLoc) {
@@ -607,17 +648,7 @@ void Generator::deltaSolve(Value stage, ArrayRef<Value> iLoc,
         x = b.fmul(beta[ri], b.fsub(b.extract(vPair, el), ks0));
       }
     }
-  for (int64_t nt = 0; nt < kKeyTiles; ++nt)
-    for (int el = 0; el < 4; ++el) {
-      int64_t ri = el / 2;
-      Value j = b.add(keyLane, b.idx(nt * 8 + el % 2));
-      Value x = b.fmul(l[nt][el], beta[ri]);
-      if (gated) {
-        Value gj = b.load(gs, j);
-        x = b.fmul(x, b.exp2Approx(b.fsub(gi[ri], gj)));
-      }
-      l[nt][el] = b.select(b.ult(j, iLoc[ri]), x, zf);
-    }
+  weightScores(l, iLoc, beta, gi, /*strict=*/true);
 
   // This warp's diagonal block of L (n-tiles 2 w and 2 w + 1) into Lf[w];
   // inverted, (I + L_ww)^-1 into Ti[w], by forward substitution: lane
@@ -667,12 +698,8 @@ void Generator::deltaSolve(Value stage, ArrayRef<Value> iLoc,
     b.barrier();
     if (blockI + 1 == Config::kWarps)
       break;
-    Fragment a;
-    for (auto [nt, el] :
-         {std::pair{2 * blockI, 0}, std::pair{2 * blockI, 2},
-          std::pair{2 * blockI + 1, 0}, std::pair{2 * blockI + 1, 2}})
-      a.push_back(packPair(b, b.fneg(l[nt][el]), b.fneg(l[nt][el + 1]), mma));
-    accumulateSlice(a, blockI * 16, uOperand, r);
+    accumulateSlice(scoreOperand(l, blockI, /*negate=*/true), blockI * 16,
+                    uOperand, r);
   }
 }
 
@@ -763,28 +790,12 @@ Values Generator::chunkBody(Value chunk, ValueRange carried, Value nchunks) {
       acc[nt][el] = b.fmul(acc[nt][el], rowF[el / 2]);
 
   // A weighted and masked (j <= i).
-  for (int64_t nt = 0; nt < kKeyTiles; ++nt)
-    for (int el = 0; el < 4; ++el) {
-      int64_t ri = el / 2;
-      Value j = b.add(keyLane, b.idx(nt * 8 + el % 2));
-      Value x = b.fmul(s[nt][el], scale);
-      if (gated) {
-        Value gj = b.load(gs, j);
-        Value w = b.exp2Approx(b.fsub(gi[ri], gj));
-        x = b.fmul(x, w);
-      }
-      Value keep = b.ule(j, iLoc[ri]);
-      s[nt][el] = b.select(keep, x, zf);
-    }
+  weightScores(s, iLoc, {scale, scale}, gi, /*strict=*/false);
 
   // O += A V.
-  for (int64_t kk = 0; kk < kKeySteps; ++kk) {
-    Fragment a;
-    for (auto [nt, el] : {std::pair{2 * kk, 0}, std::pair{2 * kk, 2},
-                          std::pair{2 * kk + 1, 0}, std::pair{2 * kk + 1, 2}})
-      a.push_back(packPair(b, s[nt][el], s[nt][el + 1], mma));
-    accumulateSlice(a, kk * 16, vOperand, acc);
-  }
+  for (int64_t kk = 0; kk < kKeySteps; ++kk)
+    accumulateSlice(scoreOperand(s, kk, /*negate=*/false), kk * 16, vOperand,
+                    acc);
 
   // The rows < S and columns < Dv of O, as pairs.
   auto pairType = VectorType::get({2}, b.getF32Type());
