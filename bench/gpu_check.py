@@ -670,7 +670,7 @@ TIMING = [
      "shapes": f"B{B} H{H} S{S} D{D} bf16, blocks 128, density {_band_density:.3f}",
      "flops": int(ATTN_FLOPS * _band_density), "rate": BF16_FLOPS, "bytes": 4 * B * H * S * D * 2,
      "peers": ("block_sparse",), "peer_keys": None, "special": {3: band_layout(BAND)}},
-    _w4a16(1), _w4a16(16), _w4a16(128),
+    _w4a16(1), _w4a16(16), _w4a16(128), _w4a16(256), _w4a16(1024),
     *[_llama_gemm(*g) for g in _LLAMA_GEMMS],
     {"module": "timing_qmatmul", "entry": "t_int8_gemm", "work": "W8A8 int8 GEMM",
      "shapes": "8192^3 i8 -> bf16", "flops": 2 * 8192 ** 3, "rate": INT8_FP8_FLOPS,

@@ -43,6 +43,35 @@ func.func @ql_i4_g64_dyn(%x: tensor<?x256xbf16>, %w: tensor<48x256xi4>, %s: tens
   return %y : tensor<?x48xbf16>
 }
 
+// W4A16 on the wgmma GEMM (sm_90a; sm_80 and unaligned operands take the
+// mma.sync kernel): a K that ends mid-step (352 = 5.5 K steps of 64), odd
+// N, per-column scales with a bias and an f32 result (64-row tiles: few
+// tiles; the weights exact in bf16, the scale applied in f32); groups of 64
+// with f16 scales on 128-row tiles (enough tiles for the
+// SMs: two consumer warpgroups, three dequantized tiles in the ring); groups
+// of 128 with bf16 scales and a fused residual; a dynamic M above and below
+// the decode size (dims.json).
+func.func @ql_w4_wgmma_perchannel_bias(%x: tensor<300x352xbf16>, %w: tensor<517x352xi4>, %s: tensor<517xf32>, %b: tensor<517xbf16>) -> tensor<300x517xf32> {
+  %y = loom.qlinear %x, %w, %s, %b : (tensor<300x352xbf16>, tensor<517x352xi4>, tensor<517xf32>, tensor<517xbf16>) -> tensor<300x517xf32>
+  return %y : tensor<300x517xf32>
+}
+
+func.func @ql_w4_wgmma_g64_f16_scales(%x: tensor<2000x256xbf16>, %w: tensor<1100x256xi4>, %s: tensor<1100x4xf16>) -> tensor<2000x1100xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 64 : i64} : (tensor<2000x256xbf16>, tensor<1100x256xi4>, tensor<1100x4xf16>) -> tensor<2000x1100xbf16>
+  return %y : tensor<2000x1100xbf16>
+}
+
+func.func @ql_w4_wgmma_g128_residual(%x: tensor<200x1024xbf16>, %w: tensor<384x1024xi4>, %s: tensor<384x8xbf16>, %r: tensor<200x384xbf16>) -> tensor<200x384xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 128 : i64} : (tensor<200x1024xbf16>, tensor<384x1024xi4>, tensor<384x8xbf16>) -> tensor<200x384xbf16>
+  %o = arith.addf %y, %r : tensor<200x384xbf16>
+  return %o : tensor<200x384xbf16>
+}
+
+func.func @ql_w4_wgmma_dyn(%x: tensor<?x512xbf16>, %w: tensor<260x512xi4>, %s: tensor<260x4xf32>) -> tensor<?x260xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 128 : i64} : (tensor<?x512xbf16>, tensor<260x512xi4>, tensor<260x4xf32>) -> tensor<?x260xbf16>
+  return %y : tensor<?x260xbf16>
+}
+
 func.func @qz_i8_bf16(%x: tensor<16x256xbf16>) -> (tensor<16x256xi8>, tensor<16xf32>) {
   %xq, %xs = loom.quantize %x : (tensor<16x256xbf16>) -> (tensor<16x256xi8>, tensor<16xf32>)
   return %xq, %xs : tensor<16x256xi8>, tensor<16xf32>

@@ -73,6 +73,70 @@ TEST(HopperGemmKernels, EightBitConfigsVerify) {
         }
 }
 
+TEST(HopperGemmKernels, PackedI4ConfigsVerify) {
+  // W4A16: packed i4 B dequantized into shared memory, scales per column
+  // (in the epilogue) or per group of 64 or more (in the weights); every
+  // tile height, scale type, result type and epilogue verifies, and the
+  // names differ.
+  std::set<std::string> names;
+  int built = 0;
+  for (const char *scale : {"f32", "bf16", "f16"})
+    for (int group : {0, 64, 128})
+      for (const char *y : {"bf16", "f32"})
+        for (const char *bias : {"", "f16"})
+          for (int bm : {64, 128})
+            for (const auto &epilogue : epilogues()) {
+              HopperGemmConfig c;
+              c.bType = "i4";
+              c.scaleType = scale;
+              c.group = group;
+              c.yType = y;
+              c.biasType = bias;
+              c.bm = bm;
+              c.bn = 128;
+              c.stages = bm == 64 ? 8 : 6;
+              c.epilogue = epilogue;
+              ASSERT_EQ(c.check(), "") << c.kernelName();
+              EXPECT_EQ(c.convertedTiles(), c.consumers() + 1);
+              EXPECT_EQ(c.stageBytes(), bm * 128 + 128 * 32);
+              EXPECT_LE(c.sharedMemoryBytes(), 227 * 1024) << c.kernelName();
+              names.insert(c.kernelName());
+              if (epilogue.size() > 1 && std::string(bias).empty())
+                continue; // the epilogues are the unquantized kernel's
+              std::string error = loom::test::buildAndCheck(
+                  c.kernelName(), [&](ModuleOp m, Location loc) {
+                    return loom::gpu::buildHopperGemmKernel(m, loc, c);
+                  });
+              EXPECT_EQ(error, "") << c.kernelName();
+              ++built;
+            }
+  EXPECT_EQ(names.size(), static_cast<size_t>(3 * 3 * 2 * 2 * 2 * 4));
+  EXPECT_GT(built, 0);
+}
+
+TEST(HopperGemmKernels, PackedI4InvalidConfigsSayWhy) {
+  HopperGemmConfig c;
+  c.bType = "i4";
+  c.group = 32;
+  EXPECT_NE(c.check().find("multiple of 64"), std::string::npos);
+  c.group = 128;
+  c.abType = "f16";
+  EXPECT_NE(c.check().find("bf16 A"), std::string::npos);
+  c.abType = "bf16";
+  c.parts = 2;
+  EXPECT_NE(c.check().find("one part"), std::string::npos);
+  c.parts = 1;
+  c.scaleType = "i8";
+  EXPECT_NE(c.check().find("scales"), std::string::npos);
+  c.scaleType = "f32";
+  c.bType = "i8";
+  EXPECT_NE(c.check().find("packed i4"), std::string::npos);
+  c.bType = "i4";
+  EXPECT_EQ(c.check(), "");
+  c.bm = 192; // 384 consumer threads, 256 halves of rows
+  EXPECT_NE(c.check().find("evenly"), std::string::npos);
+}
+
 TEST(HopperGemmKernels, InvalidConfigsSayWhy) {
   HopperGemmConfig c;
   c.abType = "f32";

@@ -402,13 +402,21 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   // wgmma GEMM (HopperGemmKernel.h) where its tensor maps can describe the
   // operands (16-byte aligned rows and bases, checked at run time), the
   // mma.sync kernel otherwise. A requested gemm tile keeps the latter.
+  // W4A16 (qlinear, bf16 x, i4 weights, per-channel scales or groups of a
+  // multiple of 64) takes it with the weights dequantized in shared memory.
   std::optional<loom::gpu::HopperGemmConfig> hopper;
   bool scaled = p.large.kind == GemmKind::QMatmul;
+  bool w4a16 = p.large.kind == GemmKind::QLinear && p.large.bType == "i4";
+  int64_t staticK = cast<RankedTensorType>(p.x2d.getType()).getDimSize(1);
   if ((p.large.kind == GemmKind::Linear || scaled) && !target.gemm)
     hopper = loom::gpu::hopperGemmConfig(target, p.large.aType, p.large.biasType,
-                              p.large.yType, p.large.epilogue,
-                              cast<RankedTensorType>(p.x2d.getType()).getDimSize(1));
-  if (hopper)
+                              p.large.yType, p.large.epilogue, staticK);
+  if (w4a16 && !target.gemm)
+    hopper = loom::gpu::hopperW4A16Config(
+        target, p.large.aType, p.large.scaleType, p.large.group,
+        p.large.biasType, p.large.yType, p.large.epilogue, staticM, staticN,
+        staticK);
+  if (hopper && !hopper->packedB())
     loom::gpu::chooseHopperTileWidth(*hopper, target,
                                      p.resultType.getDimSize(0),
                                      {p.resultType.getDimSize(1)});
@@ -421,7 +429,7 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
     Value xArg = args[i++];
     Value xsArg = scaled ? args[i++] : Value();
     Value wArg = args[i++];
-    Value wsArg = scaled ? args[i++] : Value();
+    Value wsArg = scaled || w4a16 ? args[i++] : Value();
     Value biasArg = p.large.biasType.empty() ? Value() : args[i++];
     Value yArg = args[i++];
     ValueRange tensors = ValueRange(args).drop_front(i);
@@ -435,6 +443,8 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
       biases.push_back(biasArg);
     if (scaled)
       scales = {xsArg, wsArg};
+    else if (w4a16)
+      scales = {wsArg};
     if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
                                            xArg, wArg, yArg, scales, biases,
                                            tensors, m, n, k)))

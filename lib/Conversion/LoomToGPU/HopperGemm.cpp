@@ -43,6 +43,47 @@ hopperGemmConfig(const Target &target, StringRef abType, StringRef biasType,
   return c;
 }
 
+std::optional<HopperGemmConfig>
+hopperW4A16Config(const Target &target, StringRef xType, StringRef scaleType,
+                  int64_t group, StringRef biasType, StringRef yType,
+                  const std::vector<EpilogueStep> &epilogue, int64_t staticM,
+                  int64_t staticN, int64_t staticK) {
+  if (!target.hasWgmma() || !target.hasTma() || xType != "bf16")
+    return std::nullopt;
+  // Group scales are multiplied into the bf16 weights (round(w * s)): an
+  // f32 result would show that rounding, so it keeps the mma.sync kernel's
+  // f32 scaling of each group's partial sums.
+  if (group > 0 && yType == "f32")
+    return std::nullopt;
+  if (!ShapedType::isDynamic(staticK) && staticK % 32 != 0)
+    return std::nullopt;
+  HopperGemmConfig c;
+  c.abType = "bf16";
+  c.bType = "i4";
+  c.scaleType = scaleType.str();
+  c.group = group;
+  c.biasType = biasType.str();
+  c.yType = yType.str();
+  c.epilogue = epilogue;
+  // 128 x 128 tiles (each consumer warpgroup holds 64 f32 accumulators and
+  // the registers of the dequantization); 64 rows where 128-row tiles would
+  // leave SMs idle (M = 128, N = 8192: 64 tiles of 128 rows, 128 of 64).
+  c.bn = 128;
+  if (!ShapedType::isDynamic(staticM) && !ShapedType::isDynamic(staticN) &&
+      target.smCount > 0 &&
+      llvm::divideCeil(staticM, 128) * llvm::divideCeil(staticN, c.bn) <
+          target.smCount)
+    c.bm = 64;
+  else
+    c.bm = 128;
+  c.stages = c.bm == 64 ? 8 : 6;
+  while (c.stages > 2 && c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    --c.stages;
+  if (!c.check().empty() || c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    return std::nullopt;
+  return c;
+}
+
 void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
                            int64_t staticM, ArrayRef<int64_t> staticNs) {
   if (c.gate || ShapedType::isDynamic(staticM) || staticNs.empty() ||
@@ -65,7 +106,8 @@ Value hopperGemmApplies(OpBuilder &b, Location loc, const HopperGemmConfig &c,
     Value r = arith::RemUIOp::create(b, loc, v, indexConst(b, loc, d));
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, r, zero);
   };
-  Value ok = multipleOf(k, 16 / c.elementBytes());
+  // Packed i4 B: rows of K / 2 bytes, 16-byte aligned.
+  Value ok = multipleOf(k, c.packedB() ? 32 : 16 / c.elementBytes());
   for (Value buffer : buffers) {
     Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
     Value aligned = multipleOf(ptr, 16);
@@ -109,9 +151,24 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
     return callTensorMapEncoder(b, loc, module, "loomCudaTensorMap2D",
                                 operands);
   };
+  // Packed i4 B: its bytes [N, K/2] as unsigned bytes (0), boxes of 32
+  // bytes (one K step) without swizzle (0).
+  auto packedDescriptor = [&](Value buffer) -> Value {
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    Value r = memref::DimOp::create(b, loc, buffer, 0);
+    Value colsI64 = asI64(memref::DimOp::create(b, loc, buffer, 1));
+    SmallVector<Value> operands{asI64(base),    asI64(r),
+                                colsI64,        colsI64,
+                                constI64(0),    constI64(1),
+                                constI64(c.bn), constI64(c.packedRowBytes()),
+                                constI64(0),    constI64(3),
+                                constI64(0)};
+    return callTensorMapEncoder(b, loc, module, "loomCudaTensorMap2D",
+                                operands);
+  };
   SmallVector<Value> args{descriptor(x, c.bm)};
   for (Value w : ws)
-    args.push_back(descriptor(w, c.bn));
+    args.push_back(c.packedB() ? packedDescriptor(w) : descriptor(w, c.bn));
   args.push_back(x);
   llvm::append_range(args, ws);
   llvm::append_range(args, ys);

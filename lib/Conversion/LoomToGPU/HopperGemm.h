@@ -20,6 +20,19 @@ hopperGemmConfig(const Target &target, llvm::StringRef abType,
                  llvm::StringRef biasType, llvm::StringRef yType,
                  const std::vector<EpilogueStep> &epilogue, int64_t staticK);
 
+/// The wgmma GEMM's config for W4A16: loom.qlinear with bf16 x [M, K], i4
+/// weights [N, K] as their packed bytes, scales of `scaleType` per column
+/// (`group` 0) or in groups of a multiple of 64, or nullopt where it does
+/// not apply (no wgmma, x not bf16, a static K not a multiple of 32). Tiles
+/// of 128 x 128, or 64 x 128 where static M and N give fewer 128-row tiles
+/// than SMs.
+std::optional<HopperGemmConfig>
+hopperW4A16Config(const Target &target, llvm::StringRef xType,
+                  llvm::StringRef scaleType, int64_t group,
+                  llvm::StringRef biasType, llvm::StringRef yType,
+                  const std::vector<EpilogueStep> &epilogue, int64_t staticM,
+                  int64_t staticN, int64_t staticK);
+
 /// The tile width for products of M x N_p (static sizes; dynamic ones keep
 /// `c.bn`): the BN of {256, 128} whose persistent grid leaves the fewest SM
 /// slots idle in its last wave, counting a 128-wide tile as 1.1 times half
@@ -43,8 +56,8 @@ launchHopperGemm(mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module,
                  mlir::ValueRange ns, mlir::Value k);
 
 /// The run-time condition under which the kernel's tensor maps can describe
-/// the operands: rows of K elements a multiple of 16 bytes and every buffer
-/// 16-byte aligned.
+/// the operands: rows of K elements a multiple of 16 bytes (packed i4 B: K a
+/// multiple of 32) and every buffer 16-byte aligned.
 mlir::Value hopperGemmApplies(mlir::OpBuilder &b, mlir::Location loc,
                               const HopperGemmConfig &c, mlir::Value k,
                               mlir::ValueRange buffers);

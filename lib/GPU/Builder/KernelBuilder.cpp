@@ -297,6 +297,12 @@ void KernelBuilder::vectorStore(Value value, Value memref, ValueRange indices,
                           alignment ? llvm::MaybeAlign(alignment)
                                     : llvm::MaybeAlign());
 }
+Value KernelBuilder::numericShared(Value view) {
+  auto type = cast<MemRefType>(view.getType());
+  auto space3 = MemRefType::get(type.getShape(), type.getElementType(),
+                                MemRefLayoutAttrInterface(), getI64IntegerAttr(3));
+  return memref::MemorySpaceCastOp::create(*this, space3, view).getResult();
+}
 Value KernelBuilder::dim(Value memref, int64_t d) {
   return memref::DimOp::create(*this, memref, idx(d));
 }

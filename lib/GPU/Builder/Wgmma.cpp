@@ -161,6 +161,12 @@ void namedBarrierArrive(KernelBuilder &b, Value id, int64_t threads) {
   NVVM::BarrierArriveOp::create(b, i32Id, b.i32(threads));
 }
 
+void fenceProxyAsyncShared(KernelBuilder &b) {
+  NVVM::FenceProxyOp::create(
+      b, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(b.getContext(), NVVM::SharedSpace::shared_cta));
+}
+
 void setMaxRegisters(KernelBuilder &b, int64_t registers, bool increase) {
   NVVM::SetMaxRegisterOp::create(
       b, b.getI32IntegerAttr(registers),

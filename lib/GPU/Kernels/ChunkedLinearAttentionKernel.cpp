@@ -913,13 +913,7 @@ void Generator::run() {
   vw = b.view(smem, off[3], sharedMemRefType({kC, kVPitch}, t));
   ss = b.view(smem, off[4], sharedMemRefType({pdk, kVPitch}, t));
   gs = b.view(smem, off[5], sharedMemRefType({kC}, b.getF32Type()));
-  auto numeric = [&](Value view) {
-    auto type = cast<MemRefType>(view.getType());
-    auto space3 =
-        MemRefType::get(type.getShape(), type.getElementType(),
-                        MemRefLayoutAttrInterface(), b.getI64IntegerAttr(3));
-    return memref::MemorySpaceCastOp::create(b, space3, view).getResult();
-  };
+  auto numeric = [&](Value view) { return b.numericShared(view); };
   qsN = numeric(qs);
   ksN = numeric(ks);
   vsN = numeric(vs);

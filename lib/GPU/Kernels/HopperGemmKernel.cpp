@@ -30,6 +30,24 @@
 // tile) are zero-filled by the TMA, so they add nothing; stores are bounded.
 // The tensor maps need 16-byte aligned rows: K a multiple of 8 (the
 // conversion checks it).
+//
+// W4A16 (packed B, `bType` i4): a stage holds the A tile and B's packed
+// bytes [BN][32] (one K step of nibbles, not swizzled). Before its products
+// of a step, every consumer thread dequantizes its share of the packed tile
+// (BN rows x 2 halves of 32 nibbles over the 128 C consumer threads) into a
+// bf16 tile [BN][64] laid out as the TMA would have written it (128-byte
+// swizzle: the 16-byte chunk c of row r at chunk c ^ (r % 8)): a nibble n
+// becomes the bf16 pattern 0x4300 | (n ^ 8) = 136 + signed(n), minus 136 in
+// one packed subtraction (exact), times the row's group scale (bf16, one
+// packed multiply: the weight is round(w * s)); then fence.proxy.async (the
+// wgmma reads through the async proxy) and a named barrier of the consumer
+// threads. The dequantized tiles form a ring of C + 1: a consumer rewrites
+// tile `it % (C + 1)` at step `it` once every consumer has passed the
+// barrier of step it - 1, by which each has waited for its products of step
+// it - 3 and older (wgmma.wait_group 1 at step it - 2), and its own of it -
+// 2. The conversion of step it runs while the products of step it - 1 are
+// still in flight. Zero-filled packed bytes past K or N decode as -8, but
+// A's columns past K are zero and columns past N are not stored.
 
 #include "loom/GPU/Kernels/HopperGemmKernel.h"
 
@@ -70,6 +88,8 @@ struct Generator {
   Value descA, K;
   SmallVector<Value> descBPointers, ys, biases, wScales;
   Value xScale;
+  /// Packed B: the scales ([N] or [N, groups]) and the last group.
+  Value qScale, lastGroup;
   std::vector<int> epilogueArgs;
   // Values of the prologue.
   Value tid, wg, wgTid, warp, lane, smem, base, pad, barriers, M, tilesM,
@@ -91,16 +111,30 @@ struct Generator {
   int64_t tileBytesB() const { return c.bn * HopperGemmConfig::kRowBytes; }
 
   /// Byte offsets of stage `s`'s A tile and its `j`-th B tile from the
-  /// aligned base.
+  /// aligned base. Packed B: the A tiles, the dequantized tiles, then the
+  /// packed tiles.
   Value offsetA(Value s) { return b.mul(s, b.idx(tileBytesA())); }
+  int64_t packedTileBytes() const { return c.bn * c.packedRowBytes(); }
   Value offsetB(Value s, int64_t j) {
+    if (c.packedB()) {
+      Value inRing = b.mul(s, b.idx(packedTileBytes()));
+      return b.addConst(inRing, c.stages * tileBytesA() +
+                                    c.convertedTiles() * tileBytesB());
+    }
     Value inRing = b.mul(s, b.idx(bTiles() * tileBytesB()));
     return b.addConst(inRing, c.stages * tileBytesA() + j * tileBytesB());
   }
+  /// Packed B: the byte offset of dequantized tile `j` (an index).
+  Value offsetConverted(Value j) {
+    return b.addConst(b.mul(j, b.idx(tileBytesB())),
+                      c.stages * tileBytesA());
+  }
   Value viewOf(Value offset, int64_t rows) {
+    return viewOf(offset, rows, c.blockK(), tileType);
+  }
+  Value viewOf(Value offset, int64_t rows, int64_t columns, Type type) {
     Value at = b.add(pad, offset);
-    return b.view(smem, at,
-                  sharedMemRefType({rows, c.blockK()}, tileType));
+    return b.view(smem, at, sharedMemRefType({rows, columns}, type));
   }
 
   /// The tensor map at `pointer` (global memory) of `rows` x 64 boxes. The
@@ -109,6 +143,14 @@ struct Generator {
   Value mapOf(Value pointer, int64_t rows) {
     Type type =
         tmaDescriptorType(b.getContext(), rows, c.blockK(), tileType, true);
+    return UnrealizedConversionCastOp::create(b, type, pointer).getResult(0);
+  }
+  /// B's map: packed bytes [BN][32] without swizzle, or as A's.
+  Value mapOfB(Value pointer) {
+    if (!c.packedB())
+      return mapOf(pointer, c.bn);
+    Type type = tmaDescriptorType(b.getContext(), c.bn, c.packedRowBytes(),
+                                  b.getIntegerType(8, false), false);
     return UnrealizedConversionCastOp::create(b, type, pointer).getResult(0);
   }
 
@@ -145,11 +187,11 @@ struct Generator {
     tile.nt = b.divu(within, groupSize);
     if (c.gate) {
       for (Value pointer : descBPointers)
-        tile.descB.push_back(mapOf(pointer, c.bn));
+        tile.descB.push_back(mapOfB(pointer));
       tile.bias.assign(biases.begin(), biases.end());
       tile.wScale.assign(wScales.begin(), wScales.end());
     } else {
-      tile.descB.push_back(mapOf(pick(part, descBPointers), c.bn));
+      tile.descB.push_back(mapOfB(pick(part, descBPointers)));
       if (!biases.empty())
         tile.bias.push_back(pick(part, biases));
       if (!wScales.empty())
@@ -165,7 +207,7 @@ struct Generator {
     b.ifThen(b.eq(wgTid, b.idx(0)), [&] {
       tmaPrefetch(b, descA);
       for (Value pointer : descBPointers)
-        tmaPrefetch(b, mapOf(pointer, c.bn));
+        tmaPrefetch(b, mapOfB(pointer));
       Value first = b.blockId();
       Value stride = b.gridDim();
       b.forLoop(first, tiles, stride, ValueRange{b.idx(0)},
@@ -187,7 +229,15 @@ struct Generator {
                         Value k0 = b.mul(k, b.idx(c.blockK()));
                         Value dstA = viewOf(offsetA(s), c.bm);
                         tmaLoad(b, descA, {k0, m0}, dstA, barriers, s);
-                        for (int64_t j = 0; j < bTiles(); ++j) {
+                        if (c.packedB()) {
+                          Value dstB =
+                              viewOf(offsetB(s, 0), c.bn, c.packedRowBytes(),
+                                     b.getIntegerType(8, false));
+                          tmaLoad(b, tile.descB[0], {b.divuConst(k0, 2), n0},
+                                  dstB, barriers, s);
+                        }
+                        for (int64_t j = 0; j < (c.packedB() ? 0 : bTiles());
+                             ++j) {
                           Value dstB = viewOf(offsetB(s, j), c.bn);
                           tmaLoad(b, tile.descB[j], {k0, n0}, dstB, barriers,
                                   s);
@@ -196,6 +246,114 @@ struct Generator {
                       });
                 });
     });
+  }
+
+  /// The items (row, half) of the packed tile that this consumer thread
+  /// dequantizes: 2 BN of them over the 128 C consumer threads.
+  int64_t dequantizationItems() const {
+    return 2 * c.bn / (128 * c.consumers());
+  }
+  Value itemIndex(int64_t item) {
+    return b.addConst(b.sub(tid, b.idx(128)), item * 128 * c.consumers());
+  }
+
+  /// Packed B with groups: the scale of each of this thread's items at K
+  /// step `k` of `tile`, as a bf16 pair in an i32 (one rounding from f32 or
+  /// f16); empty with scales per column.
+  Values dequantizationScales(const Tile &tile, Value k) {
+    Values scales;
+    if (c.group == 0)
+      return scales;
+    Type i32 = b.getI32Type(), i16 = b.getI16Type();
+    Value n0 = b.mul(tile.nt, b.idx(c.bn));
+    Value lastN = b.sub(tile.n, b.idx(1));
+    Value k0 = b.mulConst(k, c.blockK());
+    Value grp = b.minu(b.divuConst(k0, c.group), lastGroup);
+    for (int64_t item = 0; item < dequantizationItems(); ++item) {
+      Value row = b.remuConst(itemIndex(item), c.bn);
+      Value n = b.minu(b.add(n0, row), lastN);
+      Value s = b.toF32(b.load(qScale, {n, grp}));
+      Value bits = b.extui(
+          i32, b.bitcast(i16, b.truncf(BFloat16Type::get(b.getContext()), s)));
+      scales.push_back(b.ori(bits, b.shl(bits, b.i32(16))));
+    }
+    return scales;
+  }
+
+  /// Packed B: the consumers dequantize the packed tile at byte offset
+  /// `packed` into the bf16 tile at `converted` (see the file comment) with
+  /// `scales` (dequantizationScales), then make it visible to the wgmma.
+  void dequantize(ArrayRef<Value> scales, Value packed, Value converted) {
+    Type i32 = b.getI32Type(), i16 = b.getI16Type();
+    auto halves = VectorType::get({2}, i16);
+    auto words4 = VectorType::get({4}, i32);
+    int64_t threads = 128 * c.consumers();
+    Value packedView = b.numericShared(
+        viewOf(packed, c.bn, c.packedRowBytes(), b.getIntegerType(8)));
+    Value convertedView =
+        b.numericShared(viewOf(converted, c.bn, c.blockK() / 2, i32));
+    auto word = [&](uint32_t bits) { return b.i32(static_cast<int32_t>(bits)); };
+    // 136 in both bf16 halves.
+    Value bias = word(0x43084308u);
+    for (int64_t item = 0; item < dequantizationItems(); ++item) {
+      Value i = itemIndex(item);
+      Value row = b.remuConst(i, c.bn);
+      Value half = b.divuConst(i, c.bn);
+      Value scale = scales.empty() ? Value() : scales[item];
+      Value bytes = b.vbitcast(
+          words4, b.vectorLoad(VectorType::get({16}, b.getIntegerType(8)),
+                               packedView, {row, b.mulConst(half, 16)}, 16));
+      Value swizzle = b.remuConst(row, 8);
+      for (int64_t w = 0; w < 4; ++w) {
+        // Nibbles s and s + 4 of the word (k s and s + 4 of its chunk of
+        // 8) as one bf16 pair each: (136 + v) - 136, times the scale.
+        Value x = b.xori(b.extract(bytes, w), word(0x88888888u));
+        Values values;
+        for (int64_t sh = 0; sh < 4; ++sh) {
+          Value part = sh ? b.shru(x, b.i32(4 * sh)) : x;
+          Value magic = b.ori(b.andi(part, word(0x000F000Fu)),
+                              word(0x43004300u));
+          values.push_back(b.vbitcast(
+              halves, b.broadcast(VectorType::get({1}, i32),
+                                  bf16x2SubMul(magic, bias, scale))));
+        }
+        // k 0..7 in order: (0, 1), (2, 3) from the low halves, (4, 5),
+        // (6, 7) from the high ones.
+        Value lo = b.vshuffle(values[0], values[1], {0, 2});
+        Value lo2 = b.vshuffle(values[2], values[3], {0, 2});
+        Value hi = b.vshuffle(values[0], values[1], {1, 3});
+        Value hi2 = b.vshuffle(values[2], values[3], {1, 3});
+        Value first = b.vshuffle(lo, lo2, {0, 1, 2, 3});
+        Value second = b.vshuffle(hi, hi2, {0, 1, 2, 3});
+        Value chunk = b.vbitcast(
+            words4, b.vshuffle(first, second, {0, 1, 2, 3, 4, 5, 6, 7}));
+        Value c8 = b.addConst(b.mulConst(half, 4), w);
+        Value at = b.mulConst(b.xori(c8, swizzle), 4);
+        b.vectorStore(chunk, convertedView, {row, at}, 16);
+      }
+    }
+    fenceProxyAsyncShared(b);
+    namedBarrierSync(b, b.idx(1), threads);
+  }
+
+  /// (a - b) * scale (or a - b without a scale) on bf16 pairs held in i32,
+  /// each op rounded once (sub.rn / mul.rn.bf16x2, sm_90): inline PTX, as
+  /// the kernels' bf16 arithmetic is otherwise emulated in f32.
+  Value bf16x2SubMul(Value a, Value bv, Value scale) {
+    Type i32 = b.getI32Type();
+    auto asm_ = [&](StringRef text, ValueRange operands, StringRef constraints) {
+      return LLVM::InlineAsmOp::create(
+                 b, i32, operands, text, constraints,
+                 /*has_side_effects=*/false, /*is_align_stack=*/false,
+                 LLVM::tailcallkind::TailCallKind::None,
+                 LLVM::AsmDialectAttr(), ArrayAttr())
+          .getRes();
+    };
+    if (!scale)
+      return asm_("sub.rn.bf16x2 $0, $1, $2;", {a, bv}, "=r,r,r");
+    return asm_("{\n.reg .b32 t;\nsub.rn.bf16x2 t, $1, $2;\n"
+                "mul.rn.bf16x2 $0, t, $3;\n}",
+                {a, bv, scale}, "=r,r,r,r");
   }
 
   /// Releases the stage of step `it` to the producer (one thread of the
@@ -225,11 +383,21 @@ struct Generator {
               [&](Value k, ValueRange inner) {
                 Value acc = inner[0], it = inner[1];
                 auto [s, parity] = stagePhase(b, it, c.stages);
+                // Packed B: the rows' scales, loaded before the wait.
+                Values scales;
+                if (c.packedB())
+                  scales = dequantizationScales(tile, k);
                 waitBarrier(b, barriers, s, parity);
                 Value aStage = offsetA(s);
                 Value aOffset = b.add(aStage, b.mul(rowInTile, b.idx(128)));
                 Value aTile = b.add(base, b.add(pad, aOffset));
-                Value bTile = b.add(base, b.add(pad, offsetB(s, 0)));
+                Value bOffset = offsetB(s, 0);
+                if (c.packedB()) {
+                  Value j = b.remu(it, b.idx(c.convertedTiles()));
+                  bOffset = offsetConverted(j);
+                  dequantize(scales, offsetB(s, 0), bOffset);
+                }
+                Value bTile = b.add(base, b.add(pad, bOffset));
                 wgmmaFence(b);
                 for (int64_t kk = 0; kk < HopperGemmConfig::kRowBytes / 32; ++kk) {
                   // A wgmma takes 32 bytes of K of each 128-byte row.
@@ -266,6 +434,8 @@ struct Generator {
       Value ws = b.load(tile.wScale[j], col);
       v = b.fmul(b.fmul(v, xs), ws);
     }
+    if (c.packedB() && c.group == 0)
+      v = b.fmul(v, b.toF32(b.load(qScale, col)));
     if (!tile.bias.empty()) {
       Value bv = b.toF32(b.load(tile.bias[j], col));
       v = b.fadd(v, bv);
@@ -367,6 +537,8 @@ struct Generator {
     for (int64_t p = 0; p < c.outputs(); ++p)
       ys.push_back(b.arg(arg++));
     K = b.arg(arg++);
+    if (c.packedB())
+      qScale = b.arg(arg++);
     if (c.scaled) {
       xScale = b.arg(arg++);
       for (int64_t p = 0; p < c.parts; ++p)
@@ -394,6 +566,8 @@ struct Generator {
     }
     tiles = count;
     kIters = b.ceilDivConst(K, c.blockK());
+    if (c.packedB() && c.group > 0)
+      lastGroup = b.sub(b.dim(qScale, 1), b.idx(1));
 
     // The stages start at the first 1024-byte boundary of the dynamic
     // shared memory (its base is only 16-byte aligned).
@@ -446,11 +620,30 @@ std::string HopperGemmConfig::check() const {
     return "a gated pair multiplies [2 BN] columns at once: BN is at most 128";
   if (consumerRegisters < bn / 2 + 24)
     return "the consumers' register budget does not hold BN/2 accumulators";
+  if (!bType.empty() && bType != abType) {
+    if (bType != "i4")
+      return "B must have A's type or be packed i4";
+    if (abType != "bf16")
+      return "packed i4 B needs bf16 A";
+    if (parts != 1 || gate || scaled)
+      return "packed i4 B takes one part, no gate and no qmatmul scales";
+    if (scaleType != "f32" && scaleType != "bf16" && scaleType != "f16")
+      return "the scales must be f32, bf16 or f16";
+    if (group < 0 || group % blockK())
+      return "the group size must be 0 or a multiple of 64";
+    if ((2 * bn) % (128 * consumers()))
+      return "the consumer threads must split the packed tile's 2 BN halves "
+             "evenly";
+  }
   return "";
 }
 
 std::string HopperGemmConfig::kernelName() const {
-  return "loom_gemm_wgmma_" + abType + (scaled ? "_scaled" : "") + "_" +
+  std::string packed =
+      packedB() ? "_w" + bType + "_" + scaleType + "_g" + std::to_string(group)
+                : std::string();
+  return "loom_gemm_wgmma_" + abType + packed + (scaled ? "_scaled" : "") +
+         "_" +
          (biasType.empty() ? std::string("nobias") : biasType) + "_" + yType +
          "_" + std::to_string(bm) + "x" + std::to_string(bn) + "x" +
          std::to_string(blockK()) + "_s" + std::to_string(stages) + "_r" +
@@ -471,10 +664,16 @@ FailureOr<SymbolRefAttr> buildHopperGemmKernel(ModuleOp module, Location loc,
   // Maps of A and of each part's B; A and the Bs themselves; the outputs;
   // K; each part's bias; the epilogue's tensors.
   sig.arguments.assign(1 + c.parts, pointer);
-  sig.arguments.append(1 + c.parts, dynamicMemRefType(2, ab));
+  sig.arguments.push_back(dynamicMemRefType(2, ab));
+  sig.arguments.append(
+      c.parts, dynamicMemRefType(
+                   2, c.packedB() ? IntegerType::get(ctx, 8) : ab));
   sig.arguments.append(c.outputs(),
                        dynamicMemRefType(2, parseElementType(ctx, c.yType)));
   sig.arguments.push_back(IndexType::get(ctx));
+  if (c.packedB())
+    sig.arguments.push_back(dynamicMemRefType(
+        c.group > 0 ? 2 : 1, parseElementType(ctx, c.scaleType)));
   if (c.scaled)
     sig.arguments.append(1 + c.parts, dynamicMemRefType(1, Float32Type::get(ctx)));
   if (!c.biasType.empty())

@@ -231,6 +231,11 @@ public:
   /// The same at a byte offset computed at run time (an index).
   mlir::Value view(mlir::Value bytes, mlir::Value byteOffset,
                    mlir::MemRefType type);
+  /// The workgroup memref `view` in the numeric address space 3, for
+  /// vector.load / vector.store: they lower before convert-gpu-to-nvvm,
+  /// which maps the workgroup space (on the workgroup type they report an
+  /// error).
+  mlir::Value numericShared(mlir::Value view);
 
   //===--------------------------------------------------------------------===//
   // Threads.

@@ -95,6 +95,10 @@ std::pair<mlir::Value, mlir::Value> wgmmaElementPosition(KernelBuilder &b,
 void namedBarrierSync(KernelBuilder &b, mlir::Value id, int64_t threads);
 /// Arrives on named barrier `id` without waiting.
 void namedBarrierArrive(KernelBuilder &b, mlir::Value id, int64_t threads);
+/// fence.proxy.async.shared::cta: this thread's writes to shared memory
+/// become visible to the async proxy (a wgmma reading a tile that threads
+/// wrote, after a barrier among those threads).
+void fenceProxyAsyncShared(KernelBuilder &b);
 /// setmaxnreg: the warpgroup's threads raise (or lower) their register
 /// budget to `registers` (a multiple of 8 in [24, 256]).
 void setMaxRegisters(KernelBuilder &b, int64_t registers, bool increase);

@@ -51,6 +51,26 @@ struct HopperGemmConfig {
   std::optional<EpilogueStep::Kind> gate;
   /// Results: one per part, or one for a gated pair.
   int64_t outputs() const { return gate ? 1 : parts; }
+  /// W4A16 (loom.qlinear with i4 weights, A bf16): "i4" makes B the packed
+  /// weights ([N, K/2] bytes, two signed nibbles a byte, even k in the low
+  /// nibble), loaded by the TMA as they are and dequantized by the consumers
+  /// into a bf16 tile in shared memory before the wgmma reads it; "" (the
+  /// default) is B of A's type. One part, no gate.
+  std::string bType;
+  /// With i4 B: the scales' element type ("f32", "bf16", "f16") and the
+  /// group size (0: one scale per column, applied to the f32 product in the
+  /// epilogue; else a multiple of blockK(), the scale multiplied into the
+  /// weights as they are dequantized, so that the bf16 weight is
+  /// round(w * s)).
+  std::string scaleType = "f32";
+  int64_t group = 0;
+  bool packedB() const { return bType == "i4"; }
+  /// Bytes of one packed B row per K step (blockK() nibbles).
+  int64_t packedRowBytes() const { return blockK() / 2; }
+  /// With packed B: the dequantized bf16 tiles [BN][64] the wgmma reads,
+  /// one more than the consumer warpgroups (a warpgroup rewrites a tile
+  /// only once every consumer's products that read it are done).
+  int64_t convertedTiles() const { return packedB() ? consumers() + 1 : 0; }
 
   static constexpr int64_t kRowBytes = 128;
   int64_t consumers() const { return bm / 64; }
@@ -67,11 +87,15 @@ struct HopperGemmConfig {
   /// Bytes of one pipeline stage (an A tile and its B tile, or both B tiles
   /// of a gated pair).
   int64_t stageBytes() const {
+    if (packedB())
+      return bm * kRowBytes + bn * packedRowBytes();
     return (bm + (gate ? 2 : 1) * bn) * kRowBytes;
   }
-  /// Dynamic shared memory: the stages, plus 1 KiB to align them to the
-  /// 1024 bytes the 128-byte swizzle repeats over.
-  int64_t sharedMemoryBytes() const { return stages * stageBytes() + 1024; }
+  /// Dynamic shared memory: the stages and the dequantized tiles, plus 1 KiB
+  /// to align them to the 1024 bytes the 128-byte swizzle repeats over.
+  int64_t sharedMemoryBytes() const {
+    return stages * stageBytes() + convertedTiles() * bn * kRowBytes + 1024;
+  }
   /// Empty when the config is valid, else why not.
   std::string check() const;
   /// A name that encodes every choice above.
@@ -83,12 +107,15 @@ struct HopperGemmConfig {
 ///   descA      !llvm.ptr to the tensor map of A [M, K] (box [BM, blockK()],
 ///              128-byte swizzle) in global memory
 ///   descB_p    the same for each part's B [N_p, K], box [BN, blockK()]
-///   A, B_p     memref<?x?xT>: the buffers the tensor maps describe, unused
+///              (packed B: the bytes [N, K/2], box [BN, 32], no swizzle)
+///   A, B_p     memref<?x?xT> (packed B: memref<?x?xi8>): the buffers the
+///              tensor maps describe, unused
 ///              by the kernel but named so that the launch's memory effects
 ///              keep them alive and ordered (the maps hold their addresses)
 ///   Y_p        memref<?x?xY> [M, N_p] (written; one for a gated pair)
 ///   K          index
 ///   xs, ws_p   memref<?xf32> [M], [N_p] (scaled: qmatmul's scales)
+///   scale      memref<?xS> [N] or memref<?x?xS> [N, K / group] (packed B)
 ///   bias_p     memref<?xBias> [N_p]   (with a bias)
 ///   E_i        memref<?x?xE_i> [M, N] (one per tensor epilogue step)
 /// Launch: (G, 1, 1) blocks of (threads(), 1, 1) threads with
