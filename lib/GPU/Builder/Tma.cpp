@@ -81,5 +81,37 @@ void tmaPrefetch(KernelBuilder &b, Value descriptor) {
   nvgpu::TmaPrefetchOp::create(b, descriptor, /*predicate=*/Value());
 }
 
+SwizzleAlignedShared swizzleAlignedSharedMemory(KernelBuilder &b) {
+  SwizzleAlignedShared shared;
+  shared.memref = b.dynamicSharedMemory();
+  shared.base = b.alignedPointer(shared.memref);
+  Value misalignment = b.remu(shared.base, b.idx(1024));
+  shared.pad = b.remu(b.sub(b.idx(1024), misalignment), b.idx(1024));
+  return shared;
+}
+
+Value createRingBarriers(KernelBuilder &b, Value tid, int64_t stages,
+                         int64_t consumers) {
+  Value barriers = createBarriers(b, 2 * stages);
+  b.ifThen(b.eq(tid, b.idx(0)), [&] {
+    for (int64_t s = 0; s < stages; ++s) {
+      initBarrier(b, barriers, b.idx(s), 1);
+      initBarrier(b, barriers, b.idx(stages + s), consumers);
+    }
+    fenceBarrierInit(b);
+  });
+  b.barrier();
+  return barriers;
+}
+
+void releaseRingStage(KernelBuilder &b, Value barriers, Value it,
+                      int64_t stages, Value wgTid) {
+  b.ifThen(b.eq(wgTid, b.idx(0)), [&] {
+    auto [s, parity] = stagePhase(b, it, stages);
+    (void)parity;
+    arriveBarrier(b, barriers, b.addConst(s, stages));
+  });
+}
+
 } // namespace gpu
 } // namespace loom

@@ -559,10 +559,10 @@ struct Generator {
     }
     ne = b.select(live, hiTiles, b.idx(0));
 
-    smem = b.dynamicSharedMemory();
-    base = b.alignedPointer(smem);
-    Value misalignment = b.remu(base, b.idx(1024));
-    pad = b.remu(b.sub(b.idx(1024), misalignment), b.idx(1024));
+    SwizzleAlignedShared shared = swizzleAlignedSharedMemory(b);
+    smem = shared.memref;
+    base = shared.base;
+    pad = shared.pad;
 
     barriers = createBarriers(b, 1 + 3 * c.stages);
     b.ifThen(b.eq(tid, b.idx(0)), [&] {

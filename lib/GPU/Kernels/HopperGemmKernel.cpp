@@ -356,14 +356,9 @@ struct Generator {
                 {a, bv, scale}, "=r,r,r,r");
   }
 
-  /// Releases the stage of step `it` to the producer (one thread of the
-  /// warpgroup, once the products that read it have completed).
+  /// Releases the stage of step `it` to the producer (releaseRingStage).
   void release(Value it) {
-    b.ifThen(b.eq(wgTid, b.idx(0)), [&] {
-      auto [s, parity] = stagePhase(b, it, c.stages);
-      (void)parity;
-      arriveBarrier(b, barriers, b.addConst(s, c.stages));
-    });
+    releaseRingStage(b, barriers, it, c.stages, wgTid);
   }
 
   void consumer() {
@@ -571,20 +566,12 @@ struct Generator {
 
     // The stages start at the first 1024-byte boundary of the dynamic
     // shared memory (its base is only 16-byte aligned).
-    smem = b.dynamicSharedMemory();
-    base = b.alignedPointer(smem);
-    Value misalignment = b.remu(base, b.idx(1024));
-    pad = b.remu(b.sub(b.idx(1024), misalignment), b.idx(1024));
+    SwizzleAlignedShared shared = swizzleAlignedSharedMemory(b);
+    smem = shared.memref;
+    base = shared.base;
+    pad = shared.pad;
 
-    barriers = createBarriers(b, 2 * c.stages);
-    b.ifThen(b.eq(tid, b.idx(0)), [&] {
-      for (int64_t s = 0; s < c.stages; ++s) {
-        initBarrier(b, barriers, b.idx(s), 1);
-        initBarrier(b, barriers, b.idx(c.stages + s), c.consumers());
-      }
-      fenceBarrierInit(b);
-    });
-    b.barrier();
+    barriers = createRingBarriers(b, tid, c.stages, c.consumers());
     b.ifThenElse(b.eq(wg, b.idx(0)), [&] { producer(); }, [&] { consumer(); });
   }
 };

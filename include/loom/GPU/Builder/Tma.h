@@ -75,6 +75,28 @@ void tmaLoad(KernelBuilder &b, mlir::Value descriptor, mlir::ValueRange coordina
 /// Fetches the tensor map into the cache ahead of its first use.
 void tmaPrefetch(KernelBuilder &b, mlir::Value descriptor);
 
+/// The dynamic shared memory (`memref`), the address of its base and the
+/// bytes `pad` that take it to the next 1024-byte boundary (the 128-byte
+/// swizzle repeats over 1024 bytes; the dynamic base is only 16-byte
+/// aligned): swizzled tiles start at pad + a multiple of 1024.
+struct SwizzleAlignedShared {
+  mlir::Value memref, base, pad;
+};
+SwizzleAlignedShared swizzleAlignedSharedMemory(KernelBuilder &b);
+
+/// The mbarriers of a ring of `stages` stages that one producer thread
+/// fills by TMA: stage s's `full` barrier is s (one arrival, armed with the
+/// stage's bytes), its `empty` barrier stages + s (`consumers` arrivals).
+/// Thread `tid` 0 initializes them and fences them for the TMA; then a
+/// block barrier.
+mlir::Value createRingBarriers(KernelBuilder &b, mlir::Value tid,
+                               int64_t stages, int64_t consumers);
+
+/// A consumer warpgroup's release of the stage of pipeline step `it` (an
+/// index) to the producer: thread `wgTid` 0 arrives on its `empty` barrier.
+void releaseRingStage(KernelBuilder &b, mlir::Value barriers, mlir::Value it,
+                      int64_t stages, mlir::Value wgTid);
+
 } // namespace gpu
 } // namespace loom
 
