@@ -15,6 +15,37 @@ using namespace mlir;
 namespace loom {
 namespace gpu {
 
+namespace {
+
+/// The runtime's tensor map (loomCudaTensorMap2D: encoded once per buffer,
+/// shape and box, then cached) of the 2-D identity-layout `buffer`: CUDA
+/// data type `dataType` of `elementBytes` bytes, boxes of `boxRows` x
+/// `boxColumns` elements, `swizzle` (3: 128 bytes, 0: none), 256-byte L2
+/// promotion (3), zero fill (0).
+Value tensorMap2D(OpBuilder &b, Location loc, ModuleOp module, Value buffer,
+                  int64_t dataType, int64_t elementBytes, int64_t boxRows,
+                  int64_t boxColumns, int64_t swizzle) {
+  Type i64 = b.getI64Type();
+  auto asI64 = [&](Value v) -> Value {
+    return arith::IndexCastOp::create(b, loc, i64, v);
+  };
+  auto constI64 = [&](int64_t v) -> Value {
+    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
+  };
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+  Value rows = memref::DimOp::create(b, loc, buffer, 0);
+  Value cols = asI64(memref::DimOp::create(b, loc, buffer, 1));
+  SmallVector<Value> operands{asI64(base),        asI64(rows),
+                              cols,               cols,
+                              constI64(dataType), constI64(elementBytes),
+                              constI64(boxRows),  constI64(boxColumns),
+                              constI64(swizzle),  constI64(3),
+                              constI64(0)};
+  return callTensorMapEncoder(b, loc, module, "loomCudaTensorMap2D", operands);
+}
+
+} // namespace
+
 std::optional<HopperGemmConfig>
 hopperGemmConfig(const Target &target, StringRef abType, StringRef biasType,
                  StringRef yType, const std::vector<EpilogueStep> &epilogue,
@@ -125,50 +156,20 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
   FailureOr<SymbolRefAttr> kernel = buildHopperGemmKernel(module, loc, c);
   if (failed(kernel))
     return failure();
-  // The tensor maps: encoded by the runtime (loomCudaTensorMap2D, cached per
-  // buffer and shape), passed by address. The CUtensorMap data type: 8-bit
-  // operands as bytes.
-  Type i64 = b.getI64Type();
+  // The tensor maps (tensorMap2D), passed by address: the CUtensorMap data
+  // type (8-bit operands as bytes), boxes of [rows, one K step], 128-byte
+  // swizzle; packed i4 B: its bytes [N, K/2] (0), boxes of 32 bytes (one K
+  // step) without swizzle.
   int64_t dataType = c.abType == "bf16" ? 9 : c.abType == "f16" ? 6 : 0;
-  auto asI64 = [&](Value v) -> Value {
-    return arith::IndexCastOp::create(b, loc, i64, v);
-  };
-  auto constI64 = [&](int64_t v) -> Value {
-    return arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(v));
-  };
-  auto descriptor = [&](Value buffer, int64_t rows) -> Value {
-    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-    Value r = memref::DimOp::create(b, loc, buffer, 0);
-    Value cols = memref::DimOp::create(b, loc, buffer, 1);
-    Value colsI64 = asI64(cols);
-    // 128-byte swizzle (3), 256-byte L2 promotion (3), zero fill (0).
-    SmallVector<Value> operands{asI64(base),       asI64(r),
-                                colsI64,           colsI64,
-                                constI64(dataType), constI64(c.elementBytes()),
-                                constI64(rows),    constI64(c.blockK()),
-                                constI64(3),       constI64(3),
-                                constI64(0)};
-    return callTensorMapEncoder(b, loc, module, "loomCudaTensorMap2D",
-                                operands);
-  };
-  // Packed i4 B: its bytes [N, K/2] as unsigned bytes (0), boxes of 32
-  // bytes (one K step) without swizzle (0).
-  auto packedDescriptor = [&](Value buffer) -> Value {
-    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-    Value r = memref::DimOp::create(b, loc, buffer, 0);
-    Value colsI64 = asI64(memref::DimOp::create(b, loc, buffer, 1));
-    SmallVector<Value> operands{asI64(base),    asI64(r),
-                                colsI64,        colsI64,
-                                constI64(0),    constI64(1),
-                                constI64(c.bn), constI64(c.packedRowBytes()),
-                                constI64(0),    constI64(3),
-                                constI64(0)};
-    return callTensorMapEncoder(b, loc, module, "loomCudaTensorMap2D",
-                                operands);
+  auto descriptor = [&](Value buffer, int64_t rows) {
+    return tensorMap2D(b, loc, module, buffer, dataType, c.elementBytes(),
+                       rows, c.blockK(), 3);
   };
   SmallVector<Value> args{descriptor(x, c.bm)};
   for (Value w : ws)
-    args.push_back(c.packedB() ? packedDescriptor(w) : descriptor(w, c.bn));
+    args.push_back(c.packedB() ? tensorMap2D(b, loc, module, w, 0, 1, c.bn,
+                                             c.packedRowBytes(), 0)
+                               : descriptor(w, c.bn));
   args.push_back(x);
   llvm::append_range(args, ws);
   llvm::append_range(args, ys);

@@ -303,6 +303,14 @@ Value KernelBuilder::numericShared(Value view) {
                                 MemRefLayoutAttrInterface(), getI64IntegerAttr(3));
   return memref::MemorySpaceCastOp::create(*this, space3, view).getResult();
 }
+Value KernelBuilder::inlinePtx(Type result, ValueRange operands, StringRef text,
+                               StringRef constraints, bool sideEffects) {
+  return LLVM::InlineAsmOp::create(*this, result, operands, text, constraints,
+                                   sideEffects, /*is_align_stack=*/false,
+                                   LLVM::tailcallkind::TailCallKind::None,
+                                   LLVM::AsmDialectAttr(), ArrayAttr())
+      .getRes();
+}
 Value KernelBuilder::dim(Value memref, int64_t d) {
   return memref::DimOp::create(*this, memref, idx(d));
 }

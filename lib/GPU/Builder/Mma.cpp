@@ -52,13 +52,8 @@ Value registerOperand(KernelBuilder &b, Value word, MmaType type) {
 Value fp8PairToF16x2(KernelBuilder &b, Value word, int64_t half) {
   Value w = half ? b.shru(word, b.i32(16)) : word;
   Value pair = b.trunci(b.getI16Type(), w);
-  Value f16x2 = LLVM::InlineAsmOp::create(
-                    b, b.getI32Type(), ValueRange{pair},
-                    "cvt.rn.f16x2.e4m3x2 $0, $1;", "=r,h",
-                    /*has_side_effects=*/false, /*is_align_stack=*/false,
-                    LLVM::tailcallkind::TailCallKind::None,
-                    LLVM::AsmDialectAttr(), ArrayAttr())
-                    .getRes();
+  Value f16x2 = b.inlinePtx(b.getI32Type(), ValueRange{pair},
+                            "cvt.rn.f16x2.e4m3x2 $0, $1;", "=r,h");
   return registerOperand(b, f16x2, MmaType::F16);
 }
 

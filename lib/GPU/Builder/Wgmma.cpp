@@ -113,12 +113,8 @@ Value wgmmaMmaRegisterA(KernelBuilder &b, WgmmaType type, int64_t n,
   constraints += ",r";
   asmText += "}, $" + std::to_string(2 * count + 4) + ", p, 1, 1, " +
              (transposeB ? "1" : "0") + ";\n}";
-  return LLVM::InlineAsmOp::create(
-             b, accumulator.getType(), operands, asmText, constraints,
-             /*has_side_effects=*/true, /*is_align_stack=*/false,
-             LLVM::tailcallkind::TailCallKind::None, LLVM::AsmDialectAttr(),
-             ArrayAttr())
-      .getRes();
+  return b.inlinePtx(accumulator.getType(), operands, asmText, constraints,
+                     /*sideEffects=*/true);
 }
 
 Value wgmmaPackA(KernelBuilder &b, WgmmaType type, Value lo, Value hi) {

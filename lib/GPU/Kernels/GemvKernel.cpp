@@ -66,14 +66,10 @@ Value streamLoad(KernelBuilder &b, Value address) {
   Type i32 = b.getI32Type();
   auto result =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {i32, i32, i32, i32});
-  return LLVM::InlineAsmOp::create(
-             b, result, ValueRange{address},
-             "ld.global.nc.L1::no_allocate.L2::256B.v4.u32 "
-             "{$0, $1, $2, $3}, [$4];",
-             "=r,=r,=r,=r,l", /*has_side_effects=*/false,
-             /*is_align_stack=*/false, LLVM::tailcallkind::TailCallKind::None,
-             LLVM::AsmDialectAttr(), ArrayAttr())
-      .getRes();
+  return b.inlinePtx(result, ValueRange{address},
+                     "ld.global.nc.L1::no_allocate.L2::256B.v4.u32 "
+                     "{$0, $1, $2, $3}, [$4];",
+                     "=r,=r,=r,=r,l");
 }
 
 /// The kernel's arguments (GemvKernel.h), with the position of each (-1

@@ -235,12 +235,12 @@ struct Generator {
                                      b.getIntegerType(8, false));
                           tmaLoad(b, tile.descB[0], {b.divuConst(k0, 2), n0},
                                   dstB, barriers, s);
-                        }
-                        for (int64_t j = 0; j < (c.packedB() ? 0 : bTiles());
-                             ++j) {
-                          Value dstB = viewOf(offsetB(s, j), c.bn);
-                          tmaLoad(b, tile.descB[j], {k0, n0}, dstB, barriers,
-                                  s);
+                        } else {
+                          for (int64_t j = 0; j < bTiles(); ++j) {
+                            Value dstB = viewOf(offsetB(s, j), c.bn);
+                            tmaLoad(b, tile.descB[j], {k0, n0}, dstB,
+                                    barriers, s);
+                          }
                         }
                         return Values{b.addConst(it, 1)};
                       });
@@ -317,16 +317,12 @@ struct Generator {
               halves, b.broadcast(VectorType::get({1}, i32),
                                   bf16x2SubMul(magic, bias, scale))));
         }
-        // k 0..7 in order: (0, 1), (2, 3) from the low halves, (4, 5),
-        // (6, 7) from the high ones.
-        Value lo = b.vshuffle(values[0], values[1], {0, 2});
-        Value lo2 = b.vshuffle(values[2], values[3], {0, 2});
-        Value hi = b.vshuffle(values[0], values[1], {1, 3});
-        Value hi2 = b.vshuffle(values[2], values[3], {1, 3});
-        Value first = b.vshuffle(lo, lo2, {0, 1, 2, 3});
-        Value second = b.vshuffle(hi, hi2, {0, 1, 2, 3});
+        // k 0..7 in order: the low halves of the four pairs (k 0..3), then
+        // the high ones (k 4..7).
+        Value v01 = b.vshuffle(values[0], values[1], {0, 1, 2, 3});
+        Value v23 = b.vshuffle(values[2], values[3], {0, 1, 2, 3});
         Value chunk = b.vbitcast(
-            words4, b.vshuffle(first, second, {0, 1, 2, 3, 4, 5, 6, 7}));
+            words4, b.vshuffle(v01, v23, {0, 2, 4, 6, 1, 3, 5, 7}));
         Value c8 = b.addConst(b.mulConst(half, 4), w);
         Value at = b.mulConst(b.xori(c8, swizzle), 4);
         b.vectorStore(chunk, convertedView, {row, at}, 16);
@@ -341,19 +337,12 @@ struct Generator {
   /// the kernels' bf16 arithmetic is otherwise emulated in f32.
   Value bf16x2SubMul(Value a, Value bv, Value scale) {
     Type i32 = b.getI32Type();
-    auto asm_ = [&](StringRef text, ValueRange operands, StringRef constraints) {
-      return LLVM::InlineAsmOp::create(
-                 b, i32, operands, text, constraints,
-                 /*has_side_effects=*/false, /*is_align_stack=*/false,
-                 LLVM::tailcallkind::TailCallKind::None,
-                 LLVM::AsmDialectAttr(), ArrayAttr())
-          .getRes();
-    };
     if (!scale)
-      return asm_("sub.rn.bf16x2 $0, $1, $2;", {a, bv}, "=r,r,r");
-    return asm_("{\n.reg .b32 t;\nsub.rn.bf16x2 t, $1, $2;\n"
-                "mul.rn.bf16x2 $0, t, $3;\n}",
-                {a, bv, scale}, "=r,r,r,r");
+      return b.inlinePtx(i32, {a, bv}, "sub.rn.bf16x2 $0, $1, $2;", "=r,r,r");
+    return b.inlinePtx(i32, {a, bv, scale},
+                       "{\n.reg .b32 t;\nsub.rn.bf16x2 t, $1, $2;\n"
+                       "mul.rn.bf16x2 $0, t, $3;\n}",
+                       "=r,r,r,r");
   }
 
   /// Releases the stage of step `it` to the producer (releaseRingStage).

@@ -236,6 +236,12 @@ public:
   /// which maps the workgroup space (on the workgroup type they report an
   /// error).
   mlir::Value numericShared(mlir::Value view);
+  /// Inline PTX `text` (operands $0.. as LLVM inline asm numbers them, the
+  /// results first) with `constraints`, giving one value of `result`:
+  /// instructions NVVM has no op for.
+  mlir::Value inlinePtx(mlir::Type result, mlir::ValueRange operands,
+                        llvm::StringRef text, llvm::StringRef constraints,
+                        bool sideEffects = false);
 
   //===--------------------------------------------------------------------===//
   // Threads.
