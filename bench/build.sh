@@ -18,7 +18,9 @@
 # when the shared folder has them) and compile.log. NAME is case_FILE for
 # bench/cases/FILE.mlir, timing_FILE for bench/cases/timing/FILE.mlir and
 # example_FILE for examples/FILE.mlir (unfused_FILE: the same compiled with
-# --no-fusion, for the before/after timing of docs/fusion.md).
+# --no-fusion, for the before/after timing of docs/fusion.md; w4regs_quant,
+# timing_w4regs_w4a16 and w4regs_llama_block: the quant cases, the W4A16
+# timing cases and the Llama example with --tiles=w4a16:registers).
 #
 # Exits non-zero if anything failed to compile (the folder is still complete
 # otherwise: gpu_check.py reports the missing modules as failures).
@@ -108,12 +110,22 @@ for src in examples/*.mlir; do names+=("example_$(basename "$src" .mlir)"); sour
 # The examples once more without fusion groups, for the before/after timing
 # (their checks run too).
 for src in examples/*.mlir; do names+=("unfused_$(basename "$src" .mlir)"); sources+=("$src"); done
+# W4A16 with the weights dequantized in registers (the tile override
+# w4a16:registers, not yet the default): the quant cases, the W4A16 timing
+# cases and the Llama example once more (on the CPU target, which has no
+# such kernel, compiled as they are, so that the dry run has them).
+names+=(w4regs_quant timing_w4regs_w4a16 w4regs_llama_block)
+sources+=(bench/cases/quant.mlir bench/cases/timing/w4a16.mlir examples/llama_block.mlir)
 echo "bench/build.sh: compiling ${#names[@]} sources for $target with $compile into $out/modules ($jobs at a time)"
 for i in "${!names[@]}"; do
   cp "${sources[$i]}" "$out/sources/${names[$i]}.mlir"
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
   case "${names[$i]}" in
     unfused_*) compile_one "${names[$i]}" "${sources[$i]}" --no-fusion & ;;
+    *w4regs_*)
+      if [ "$target" = cpu ]; then compile_one "${names[$i]}" "${sources[$i]}" &
+      else compile_one "${names[$i]}" "${sources[$i]}" --tiles=w4a16:registers &
+      fi ;;
     *) compile_one "${names[$i]}" "${sources[$i]}" & ;;
   esac
 done

@@ -601,9 +601,12 @@ _band_density = float(((torch.arange(_band_blocks)[:, None] - torch.arange(_band
                       .float().mean())
 
 
-def _w4a16(M, N=8192, K=8192, g=128):
+def _w4a16(M, N=8192, K=8192, g=128, registers=False):
+    # registers: the same entry compiled with --tiles=w4a16:registers.
     return {
-        "module": "timing_w4a16", "entry": f"t_w4a16_m{M}", "work": f"W4A16 linear M={M}",
+        "module": "timing_w4regs_w4a16" if registers else "timing_w4a16", "entry": f"t_w4a16_m{M}",
+        **({"key": f"w4regs:t_w4a16_m{M}"} if registers else {}),
+        "work": f"W4A16 linear M={M}" + (" (weights in registers)" if registers else ""),
         "shapes": f"M={M} N=K={N} g={g}, i4 x bf16",
         "flops": 2 * M * N * K, "rate": BF16_FLOPS,
         "bytes": N * K // 2 + N * (K // g) * 4 + M * K * 2 + M * N * 2,
@@ -671,6 +674,7 @@ TIMING = [
      "flops": int(ATTN_FLOPS * _band_density), "rate": BF16_FLOPS, "bytes": 4 * B * H * S * D * 2,
      "peers": ("block_sparse",), "peer_keys": None, "special": {3: band_layout(BAND)}},
     _w4a16(1), _w4a16(16), _w4a16(128), _w4a16(256), _w4a16(1024),
+    *[_w4a16(M, registers=True) for M in (128, 256, 1024)],
     *[_llama_gemm(*g) for g in _LLAMA_GEMMS],
     {"module": "timing_qmatmul", "entry": "t_int8_gemm", "work": "W8A8 int8 GEMM",
      "shapes": "8192^3 i8 -> bf16", "flops": 2 * 8192 ** 3, "rate": INT8_FP8_FLOPS,
@@ -765,7 +769,10 @@ _BLOCKS = [
      2 * 256 * 4 * 256 * 256 + 4 * 4 * 256 * 64 * 128, int(3.76 * _MIB)),
 ]
 for _name, _shapes, _flops, _bytes in _BLOCKS:
-    for _prefix, _how in (("unfused", "op by op"), ("example", "fused")):
+    _variants = [("unfused", "op by op"), ("example", "fused")]
+    if _name == "llama_block":  # bench/build.sh: --tiles=w4a16:registers
+        _variants.append(("w4regs", "fused, W4A16 weights in registers"))
+    for _prefix, _how in _variants:
         TIMING.append({"module": f"{_prefix}_{_name}", "entry": _name, "key": f"{_prefix}:{_name}",
                        "work": f"{_name} ({_how})", "shapes": _shapes, "flops": _flops,
                        "rate": BF16_FLOPS, "bytes": _bytes, "peers": None, "peer_keys": None})

@@ -2,7 +2,8 @@
 # Makes the Python environment of the package (python/): a virtual
 # environment at $LOOM_VENV (default ~/.cache/loom/venv, kept between runs)
 # with numpy, pytest and the package installed from python/ in editable mode
-# (it finds loom-compile and libloomrt.so in build/). With --torch, also
+# (it finds loom-compile and libloomrt.so in build/; wheel too, which the
+# editable install needs under Debian's setuptools 66). With --torch, also
 # torch (the PyPI wheel: about 2.5 minutes and 5 GB the first time, nothing
 # after), for the torch tests. Prints the environment's python.
 set -euo pipefail
@@ -15,7 +16,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$base" -m venv "$venv" >&2
 fi
 py="$venv/bin/python"
-want=(numpy pytest)
+want=(numpy pytest wheel)
 [ "${1:-}" = "--torch" ] && want+=(torch)
 missing=()
 for m in "${want[@]}"; do

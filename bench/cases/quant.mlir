@@ -43,14 +43,17 @@ func.func @ql_i4_g64_dyn(%x: tensor<?x256xbf16>, %w: tensor<48x256xi4>, %s: tens
   return %y : tensor<?x48xbf16>
 }
 
-// W4A16 on the wgmma GEMM (sm_90a; sm_80 and unaligned operands take the
-// mma.sync kernel): a K that ends mid-step (352 = 5.5 K steps of 64), odd
-// N, per-column scales with a bias and an f32 result (64-row tiles: few
-// tiles; the weights exact in bf16, the scale applied in f32); groups of 64
-// with f16 scales on 128-row tiles (enough tiles for the
-// SMs: two consumer warpgroups, three dequantized tiles in the ring); groups
-// of 128 with bf16 scales and a fused residual; a dynamic M above and below
-// the decode size (dims.json).
+// W4A16 on the wgmma kernels (sm_90a; sm_80 and unaligned operands take the
+// mma.sync kernel): case_quant has the default, the wgmma GEMM dequantizing
+// in shared memory; bench/build.sh compiles this file once more as
+// w4regs_quant with --tiles=w4a16:registers (the weights dequantized into
+// the wgmma's registers, its siblings and gated pairs too). The cases: a K
+// that ends mid-step (352 = 5.5 K steps of 64), odd N, per-column scales
+// with a bias and an f32 result (the weights exact in bf16, the scale
+// applied in f32); groups of 64 with f16 scales; groups of 128 with bf16
+// scales and a fused residual; a dynamic M above and below the decode size
+// (dims.json); odd step counts (the register kernel runs the first step
+// alone): 5 steps with a bias and SiLU, 7 on 128 x 8192, and a single step.
 func.func @ql_w4_wgmma_perchannel_bias(%x: tensor<300x352xbf16>, %w: tensor<517x352xi4>, %s: tensor<517xf32>, %b: tensor<517xbf16>) -> tensor<300x517xf32> {
   %y = loom.qlinear %x, %w, %s, %b : (tensor<300x352xbf16>, tensor<517x352xi4>, tensor<517xf32>, tensor<517xbf16>) -> tensor<300x517xf32>
   return %y : tensor<300x517xf32>
@@ -70,6 +73,42 @@ func.func @ql_w4_wgmma_g128_residual(%x: tensor<200x1024xbf16>, %w: tensor<384x1
 func.func @ql_w4_wgmma_dyn(%x: tensor<?x512xbf16>, %w: tensor<260x512xi4>, %s: tensor<260x4xf32>) -> tensor<?x260xbf16> {
   %y = loom.qlinear %x, %w, %s {group_size = 128 : i64} : (tensor<?x512xbf16>, tensor<260x512xi4>, tensor<260x4xf32>) -> tensor<?x260xbf16>
   return %y : tensor<?x260xbf16>
+}
+
+func.func @ql_w4_wgmma_odd_k_silu(%x: tensor<?x320xbf16>, %w: tensor<200x320xi4>, %s: tensor<200x5xf32>, %b: tensor<200xbf16>) -> tensor<?x200xbf16> {
+  %y = loom.qlinear %x, %w, %s, %b {group_size = 64 : i64} : (tensor<?x320xbf16>, tensor<200x320xi4>, tensor<200x5xf32>, tensor<200xbf16>) -> tensor<?x200xbf16>
+  %a = loom.silu %y : (tensor<?x200xbf16>) -> tensor<?x200xbf16>
+  return %a : tensor<?x200xbf16>
+}
+
+func.func @ql_w4_wgmma_odd_k_m128(%x: tensor<128x448xbf16>, %w: tensor<8192x448xi4>, %s: tensor<8192x7xbf16>) -> tensor<128x8192xbf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 64 : i64} : (tensor<128x448xbf16>, tensor<8192x448xi4>, tensor<8192x7xbf16>) -> tensor<128x8192xbf16>
+  return %y : tensor<128x8192xbf16>
+}
+
+func.func @ql_w4_wgmma_one_step(%x: tensor<40x32xbf16>, %w: tensor<130x32xi4>, %s: tensor<130xbf16>) -> tensor<40x130xbf16> {
+  %y = loom.qlinear %x, %w, %s : (tensor<40x32xbf16>, tensor<130x32xi4>, tensor<130xbf16>) -> tensor<40x130xbf16>
+  return %y : tensor<40x130xbf16>
+}
+
+// W4A16 siblings (QKV; with w4a16:registers one launch of the W4A16 kernel
+// with three parts, each with a bias; 5 K steps).
+func.func @ql_w4_wgmma_qkv(%x: tensor<150x320xbf16>, %wq: tensor<256x320xi4>, %sq: tensor<256x5xbf16>, %bq: tensor<256xbf16>, %wk: tensor<72x320xi4>, %sk: tensor<72x5xbf16>, %bk: tensor<72xbf16>, %wv: tensor<72x320xi4>, %sv: tensor<72x5xbf16>, %bv: tensor<72xbf16>) -> (tensor<150x256xbf16>, tensor<150x72xbf16>, tensor<150x72xbf16>) {
+  %q = loom.qlinear %x, %wq, %sq, %bq {group_size = 64 : i64} : (tensor<150x320xbf16>, tensor<256x320xi4>, tensor<256x5xbf16>, tensor<256xbf16>) -> tensor<150x256xbf16>
+  %k = loom.qlinear %x, %wk, %sk, %bk {group_size = 64 : i64} : (tensor<150x320xbf16>, tensor<72x320xi4>, tensor<72x5xbf16>, tensor<72xbf16>) -> tensor<150x72xbf16>
+  %v = loom.qlinear %x, %wv, %sv, %bv {group_size = 64 : i64} : (tensor<150x320xbf16>, tensor<72x320xi4>, tensor<72x5xbf16>, tensor<72xbf16>) -> tensor<150x72xbf16>
+  return %q, %k, %v : tensor<150x256xbf16>, tensor<150x72xbf16>, tensor<150x72xbf16>
+}
+
+// A W4A16 gated pair (SwiGLU; with w4a16:registers gate and up in one launch
+// of the W4A16 kernel, silu(gate + b_g) * (up + b_u) stored; ragged N, 7 K
+// steps).
+func.func @ql_w4_wgmma_swiglu(%x: tensor<100x448xbf16>, %wg: tensor<300x448xi4>, %sg: tensor<300x7xf32>, %bg: tensor<300xbf16>, %wu: tensor<300x448xi4>, %su: tensor<300x7xf32>, %bu: tensor<300xbf16>) -> tensor<100x300xbf16> {
+  %g = loom.qlinear %x, %wg, %sg, %bg {group_size = 64 : i64} : (tensor<100x448xbf16>, tensor<300x448xi4>, tensor<300x7xf32>, tensor<300xbf16>) -> tensor<100x300xbf16>
+  %u = loom.qlinear %x, %wu, %su, %bu {group_size = 64 : i64} : (tensor<100x448xbf16>, tensor<300x448xi4>, tensor<300x7xf32>, tensor<300xbf16>) -> tensor<100x300xbf16>
+  %a = loom.silu %g : (tensor<100x300xbf16>) -> tensor<100x300xbf16>
+  %y = arith.mulf %a, %u : tensor<100x300xbf16>
+  return %y : tensor<100x300xbf16>
 }
 
 func.func @qz_i8_bf16(%x: tensor<16x256xbf16>) -> (tensor<16x256xi8>, tensor<16xf32>) {

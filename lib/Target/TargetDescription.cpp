@@ -103,10 +103,24 @@ TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
     if (item.trim().empty()) {
       error = "empty tile in '" + tiles.str() +
               "' (expected a comma-separated list of attention:QxKV, "
-              "gemm:MxNxK[xSTAGES] and rows:THREADS)";
+              "gemm:MxNxK[xSTAGES], rows:THREADS and "
+              "w4a16:registers|shared)";
       return std::nullopt;
     }
     auto [kind, sizesText] = item.trim().split(':');
+    if (kind == "w4a16") {
+      if (t.w4a16Registers) {
+        error = "tile kind 'w4a16' given twice in '" + tiles.str() + "'";
+        return std::nullopt;
+      }
+      if (sizesText != "registers" && sizesText != "shared") {
+        error = "malformed tile '" + item.trim().str() +
+                "' (expected w4a16:registers or w4a16:shared)";
+        return std::nullopt;
+      }
+      t.w4a16Registers = sizesText == "registers";
+      continue;
+    }
     auto sizes = parseSizes(sizesText);
     auto bad = [&](llvm::StringRef expected) {
       error = "malformed tile '" + item.trim().str() + "' (expected " +
@@ -140,7 +154,8 @@ TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
       t.rowThreads = (*sizes)[0];
     } else {
       error = "unknown tile kind '" + kind.str() +
-              "' in '" + item.trim().str() + "' (expected attention, gemm or rows)";
+              "' in '" + item.trim().str() +
+              "' (expected attention, gemm, rows or w4a16)";
       return std::nullopt;
     }
   }
@@ -167,5 +182,7 @@ std::string TargetDescription::tilesString() const {
     items.push_back(toString(*gemm));
   if (rowThreads)
     items.push_back(rowsToString(*rowThreads));
+  if (w4a16Registers)
+    items.push_back(*w4a16Registers ? "w4a16:registers" : "w4a16:shared");
   return llvm::join(items, ",");
 }

@@ -85,6 +85,17 @@ TEST(TargetDescription, Tiles) {
   EXPECT_EQ(g->gemm->stages, 0);
   EXPECT_FALSE(g->attention || g->rowThreads);
   EXPECT_EQ(g->tilesString(), "gemm:64x64x64");
+
+  // The W4A16 kernel choice: unset by default, either way when named.
+  EXPECT_FALSE(g->w4a16Registers);
+  for (bool registers : {true, false}) {
+    std::string list = registers ? "w4a16:registers" : "w4a16:shared";
+    auto w = TargetDescription::get("sm_90a", "rows:64, " + list, error);
+    ASSERT_TRUE(w) << error;
+    ASSERT_TRUE(w->w4a16Registers);
+    EXPECT_EQ(*w->w4a16Registers, registers);
+    EXPECT_EQ(w->tilesString(), "rows:64," + list);
+  }
 }
 
 // Random lists of any subset of the kinds, in any order: get() reads each
@@ -171,11 +182,16 @@ TEST(TargetDescription, MalformedTiles) {
       {"rows:2097152", "malformed tile 'rows:2097152' (expected rows:THREADS "
                        "with positive sizes)"},
       {"conv:3x3", "unknown tile kind 'conv' in 'conv:3x3' (expected "
-                   "attention, gemm or rows)"},
+                   "attention, gemm, rows or w4a16)"},
+      {"w4a16:smem", "malformed tile 'w4a16:smem' (expected w4a16:registers "
+                     "or w4a16:shared)"},
+      {"w4a16:shared,w4a16:registers",
+       "tile kind 'w4a16' given twice in 'w4a16:shared,w4a16:registers'"},
       {"attention", "malformed tile 'attention' (expected attention:QxKV "
                     "with positive sizes)"},
       {"rows:32,", "empty tile in 'rows:32,' (expected a comma-separated list "
-                   "of attention:QxKV, gemm:MxNxK[xSTAGES] and rows:THREADS)"},
+                   "of attention:QxKV, gemm:MxNxK[xSTAGES], rows:THREADS and "
+                   "w4a16:registers|shared)"},
       {"rows:32,rows:64", "tile kind 'rows' given twice in 'rows:32,rows:64'"},
       {"gemm:64x64x32,attention:64x64,gemm:64x64x64",
        "tile kind 'gemm' given twice in "

@@ -57,8 +57,9 @@ struct LoomGPUPipelineOptions
       *this, "tiles",
       llvm::cl::desc("Tile sizes that replace the chip's own choice: a "
                      "comma-separated list of attention:QxKV, "
-                     "gemm:MxNxK[xSTAGES] and rows:THREADS (docs/Design.md, "
-                     "'The target description'); empty: the chip's"),
+                     "gemm:MxNxK[xSTAGES], rows:THREADS and "
+                     "w4a16:registers|shared (docs/Design.md, 'The target "
+                     "description'); empty: the chip's"),
       llvm::cl::init("")};
   Option<bool> fuse{*this, "fuse",
                     llvm::cl::desc("Form fusion groups (loom-fuse) and give "

@@ -37,7 +37,8 @@ struct GemmTile {
 };
 
 /// The tiles as written in a `tiles` string: "attention:128x64",
-/// "gemm:128x128x32" or "gemm:128x128x32x4", "rows:256".
+/// "gemm:128x128x32" or "gemm:128x128x32x4", "rows:256" (and the W4A16
+/// kernel choice, "w4a16:registers" or "w4a16:shared").
 std::string toString(const AttentionTile &tile);
 std::string toString(const GemmTile &tile);
 std::string rowsToString(int64_t threads);
@@ -68,9 +69,15 @@ struct TargetDescription {
   std::optional<GemmTile> gemm;
   /// Threads that cooperate on one row of a norm or RoPE.
   std::optional<int64_t> rowThreads;
+  /// The W4A16 kernel on wgmma targets (`w4a16:registers` or
+  /// `w4a16:shared`): true for the weights dequantized into the wgmma's
+  /// registers (HopperW4A16Kernel.h), false or unset for the wgmma GEMM
+  /// with the weights dequantized in shared memory.
+  std::optional<bool> w4a16Registers;
   /// The description of `chip` ("cpu", "sm_90a", "sm_80", any "sm_NN[a]"
   /// with NN >= 80) with the overrides in `tiles` applied: a comma-separated
-  /// list of `attention:QxKV`, `gemm:MxNxK[xSTAGES]`, `rows:THREADS`. On
+  /// list of `attention:QxKV`, `gemm:MxNxK[xSTAGES]`, `rows:THREADS`,
+  /// `w4a16:registers|shared`. On
   /// a malformed chip or list, returns nullopt and says why in `error`.
   static std::optional<TargetDescription>
   get(llvm::StringRef chip, llvm::StringRef tiles, std::string &error);

@@ -403,16 +403,25 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   // operands (16-byte aligned rows and bases, checked at run time), the
   // mma.sync kernel otherwise. A requested gemm tile keeps the latter.
   // W4A16 (qlinear, bf16 x, i4 weights, per-channel scales or groups of a
-  // multiple of 64) takes it with the weights dequantized in shared memory.
+  // multiple of 64) takes it with the weights dequantized in shared memory,
+  // or with the tile override `w4a16:registers` the W4A16 kernel
+  // (HopperW4A16Kernel.h: the weights dequantized into the wgmma's
+  // registers) on the same terms.
   std::optional<loom::gpu::HopperGemmConfig> hopper;
+  std::optional<loom::gpu::HopperW4A16Config> w4Kernel;
   bool scaled = p.large.kind == GemmKind::QMatmul;
   bool w4a16 = p.large.kind == GemmKind::QLinear && p.large.bType == "i4";
   int64_t staticK = cast<RankedTensorType>(p.x2d.getType()).getDimSize(1);
   if ((p.large.kind == GemmKind::Linear || scaled) && !target.gemm)
     hopper = loom::gpu::hopperGemmConfig(target, p.large.aType, p.large.biasType,
                               p.large.yType, p.large.epilogue, staticK);
-  if (w4a16 && !target.gemm)
-    hopper = loom::gpu::hopperW4A16Config(
+  if (w4a16 && !target.gemm && target.w4a16Registers.value_or(false))
+    w4Kernel = loom::gpu::hopperW4A16Config(
+        target, p.large.aType, p.large.scaleType, p.large.group,
+        p.large.biasType, p.large.yType, p.large.epilogue, staticM, {staticN},
+        staticK);
+  else if (w4a16 && !target.gemm)
+    hopper = loom::gpu::hopperGemmW4A16Config(
         target, p.large.aType, p.large.scaleType, p.large.group,
         p.large.biasType, p.large.yType, p.large.epilogue, staticM, staticN,
         staticK);
@@ -421,7 +430,7 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
                                      p.resultType.getDimSize(0),
                                      {p.resultType.getDimSize(1)});
   auto launchLarge = [&]() -> LogicalResult {
-    if (!hopper)
+    if (!hopper && !w4Kernel)
       return launch(b, loc, module, p.large, m, n, args);
     // Arguments of the mma.sync kernel: A, [xs], B, [w_scale], [bias], Y,
     // the epilogue's tensors.
@@ -434,21 +443,35 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
     Value yArg = args[i++];
     ValueRange tensors = ValueRange(args).drop_front(i);
     Value k = dim(b, loc, p.x2d, 1);
-    Value ok = loom::gpu::hopperGemmApplies(b, loc, *hopper, k, {xArg, wArg});
+    Value ok = w4Kernel
+                   ? loom::gpu::hopperW4A16Applies(b, loc, k, {xArg, wArg})
+                   : loom::gpu::hopperGemmApplies(b, loc, *hopper, k,
+                                                  {xArg, wArg});
     auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&choice.getThenRegion().front());
-    SmallVector<Value> biases, scales;
-    if (biasArg)
-      biases.push_back(biasArg);
-    if (scaled)
-      scales = {xsArg, wsArg};
-    else if (w4a16)
-      scales = {wsArg};
-    if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
-                                           xArg, wArg, yArg, scales, biases,
-                                           tensors, m, n, k)))
-      return failure();
+    if (w4Kernel) {
+      SmallVector<Value> biases;
+      if (biasArg)
+        biases.push_back(biasArg);
+      if (failed(loom::gpu::launchHopperW4A16(b, loc, module, target,
+                                              *w4Kernel, xArg, wArg, yArg,
+                                              wsArg, biases, tensors, m, n,
+                                              k)))
+        return failure();
+    } else {
+      SmallVector<Value> biases, scales;
+      if (biasArg)
+        biases.push_back(biasArg);
+      if (scaled)
+        scales = {xsArg, wsArg};
+      else if (w4a16)
+        scales = {wsArg};
+      if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
+                                             xArg, wArg, yArg, scales, biases,
+                                             tensors, m, n, k)))
+        return failure();
+    }
     b.setInsertionPointToStart(&choice.getElseRegion().front());
     return launch(b, loc, module, p.large, m, n, args);
   };
@@ -743,6 +766,47 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
       if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
                                              args[0], bs, ys, {}, biases, {},
                                              m, ns, k)))
+        return failure();
+      b.setInsertionPointToStart(&choice.getElseRegion().front());
+    }
+    // With `w4a16:registers`, W4A16 siblings and gated pairs (bf16 x, i4
+    // weights: QKV, SwiGLU) take the W4A16 kernel's parts or its gated pair
+    // on the same terms.
+    std::optional<loom::gpu::HopperW4A16Config> w4Kernel;
+    if (config.kind == GemmKind::QLinear && config.bType == "i4" &&
+        !target.gemm && target.w4a16Registers.value_or(false)) {
+      SmallVector<int64_t> staticNs;
+      for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans))
+        staticNs.push_back(p.resultType.getDimSize(1));
+      w4Kernel = loom::gpu::hopperW4A16Config(
+          target, config.aType, config.scaleType, config.group,
+          config.biasType, config.yType, {},
+          plans[0].resultType.getDimSize(0), staticNs,
+          cast<RankedTensorType>(plans[0].x2d.getType()).getDimSize(1),
+          gate ? std::optional(gate->kind) : std::nullopt);
+    }
+    if (w4Kernel) {
+      // Arguments: x, each part's w, each part's scales, [each bias], then
+      // the outputs.
+      size_t parts = plans.size();
+      ValueRange ws = ValueRange(args).slice(1, parts);
+      ValueRange scales = ValueRange(args).slice(1 + parts, parts);
+      ValueRange biases = config.biasType.empty()
+                              ? ValueRange()
+                              : ValueRange(args).slice(1 + 2 * parts, parts);
+      ValueRange ys = ValueRange(args).take_back(outs.size());
+      SmallVector<Value> ns;
+      for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans))
+        ns.push_back(dim(b, loc, p.inputs[1], 0));
+      Value k = dim(b, loc, plans[0].x2d, 1);
+      SmallVector<Value> operands{args[0]};
+      llvm::append_range(operands, ws);
+      Value ok = loom::gpu::hopperW4A16Applies(b, loc, k, operands);
+      auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(&choice.getThenRegion().front());
+      if (failed(loom::gpu::launchHopperW4A16(b, loc, module, target,
+                                              *w4Kernel, args[0], ws, ys,
+                                              scales, biases, {}, m, ns, k)))
         return failure();
       b.setInsertionPointToStart(&choice.getElseRegion().front());
     }

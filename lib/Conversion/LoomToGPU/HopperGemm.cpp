@@ -44,6 +44,35 @@ Value tensorMap2D(OpBuilder &b, Location loc, ModuleOp module, Value buffer,
   return callTensorMapEncoder(b, loc, module, "loomCudaTensorMap2D", operands);
 }
 
+/// Launches `kernel` on a persistent grid of min(tiles, SMs) CTAs (at least
+/// one) of `threads` threads with `sharedBytes` of dynamic shared memory.
+void launchPersistent(OpBuilder &b, Location loc, SymbolRefAttr kernel,
+                      const Target &target, Value tiles, int64_t threads,
+                      int64_t sharedBytes, ValueRange args) {
+  Value fewer = arith::MinUIOp::create(b, loc, tiles,
+                                       indexConst(b, loc, target.smCount));
+  Value grid = arith::MaxUIOp::create(b, loc, fewer, indexConst(b, loc, 1));
+  Value one = indexConst(b, loc, 1);
+  Value smem = arith::ConstantOp::create(
+      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(sharedBytes)));
+  mlir::gpu::LaunchFuncOp::create(
+      b, loc, kernel, mlir::gpu::KernelDim3{grid, one, one},
+      mlir::gpu::KernelDim3{indexConst(b, loc, threads), one, one}, smem,
+      args);
+}
+
+/// What both W4A16 kernels on wgmma take: a wgmma target, bf16 x, and a
+/// static K (if known) a multiple of 32. Group scales are multiplied into
+/// the bf16 weights (round(w * s)): an f32 result would show that rounding,
+/// so it keeps the mma.sync kernel's f32 scaling of each group's partial
+/// sums.
+bool w4a16OnWgmma(const Target &target, StringRef xType, int64_t group,
+                  StringRef yType, int64_t staticK) {
+  return target.hasWgmma() && target.hasTma() && xType == "bf16" &&
+         !(group > 0 && yType == "f32") &&
+         (ShapedType::isDynamic(staticK) || staticK % 32 == 0);
+}
+
 } // namespace
 
 std::optional<HopperGemmConfig>
@@ -75,18 +104,11 @@ hopperGemmConfig(const Target &target, StringRef abType, StringRef biasType,
 }
 
 std::optional<HopperGemmConfig>
-hopperW4A16Config(const Target &target, StringRef xType, StringRef scaleType,
+hopperGemmW4A16Config(const Target &target, StringRef xType, StringRef scaleType,
                   int64_t group, StringRef biasType, StringRef yType,
                   const std::vector<EpilogueStep> &epilogue, int64_t staticM,
                   int64_t staticN, int64_t staticK) {
-  if (!target.hasWgmma() || !target.hasTma() || xType != "bf16")
-    return std::nullopt;
-  // Group scales are multiplied into the bf16 weights (round(w * s)): an
-  // f32 result would show that rounding, so it keeps the mma.sync kernel's
-  // f32 scaling of each group's partial sums.
-  if (group > 0 && yType == "f32")
-    return std::nullopt;
-  if (!ShapedType::isDynamic(staticK) && staticK % 32 != 0)
+  if (!w4a16OnWgmma(target, xType, group, yType, staticK))
     return std::nullopt;
   HopperGemmConfig c;
   c.abType = "bf16";
@@ -115,6 +137,52 @@ hopperW4A16Config(const Target &target, StringRef xType, StringRef scaleType,
   return c;
 }
 
+std::optional<HopperW4A16Config>
+hopperW4A16Config(const Target &target, StringRef xType, StringRef scaleType,
+                  int64_t group, StringRef biasType, StringRef yType,
+                  const std::vector<EpilogueStep> &epilogue, int64_t staticM,
+                  ArrayRef<int64_t> staticNs, int64_t staticK,
+                  std::optional<EpilogueStep::Kind> gate) {
+  if (!w4a16OnWgmma(target, xType, group, yType, staticK))
+    return std::nullopt;
+  HopperW4A16Config c;
+  c.scaleType = scaleType.str();
+  c.group = group;
+  c.biasType = biasType.str();
+  c.yType = yType.str();
+  c.epilogue = epilogue;
+  c.gate = gate;
+  c.parts = gate ? 2 : static_cast<int64_t>(staticNs.size());
+  // The tile (consumers, x rows) whose persistent grid does the least work
+  // in its waves: waves x the tile's products, a 64-row x tile counted 1.25
+  // times (it dequantizes the weights once per 64 rows of x instead of 128). Two consumers on 128
+  // rows of x first (the weights dequantized once for 128 rows, two
+  // warpgroups overlapping their dequantization with each other's
+  // products); one consumer where that leaves SMs idle (M = 128, N = 8192:
+  // 64 tiles of 128 weight rows, 128 of 64). Unknown sizes take the first.
+  const std::pair<int64_t, int64_t> shapes[] = {{2, 128}, {1, 128}, {1, 64}};
+  auto cost = [&](int64_t consumers, int64_t xRows) {
+    int64_t columns = (gate ? 32 : 64) * consumers, tiles = 0;
+    for (int64_t n : staticNs)
+      tiles += llvm::divideCeil(n, columns) * llvm::divideCeil(staticM, xRows);
+    int64_t waves =
+        llvm::divideCeil(std::max<int64_t>(tiles, 1), target.smCount);
+    return static_cast<double>(waves * columns * xRows) *
+           (xRows == 64 ? 1.25 : 1.0);
+  };
+  std::tie(c.consumers, c.xRows) = shapes[0];
+  if (!ShapedType::isDynamic(staticM) &&
+      !llvm::any_of(staticNs, ShapedType::isDynamic) && target.smCount > 0)
+    for (auto [consumers, xRows] : shapes)
+      if (cost(consumers, xRows) < cost(c.consumers, c.xRows))
+        std::tie(c.consumers, c.xRows) = std::pair{consumers, xRows};
+  while (c.stages > 2 && c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    --c.stages;
+  if (!c.check().empty() || c.sharedMemoryBytes() > target.sharedMemoryBytes)
+    return std::nullopt;
+  return c;
+}
+
 void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
                            int64_t staticM, ArrayRef<int64_t> staticNs) {
   if (c.gate || ShapedType::isDynamic(staticM) || staticNs.empty() ||
@@ -130,21 +198,33 @@ void chooseHopperTileWidth(HopperGemmConfig &c, const Target &target,
   c.bn = cost(128) < cost(256) ? 128 : 256;
 }
 
-Value hopperGemmApplies(OpBuilder &b, Location loc, const HopperGemmConfig &c,
-                        Value k, ValueRange buffers) {
+/// K a multiple of `kMultiple` and every buffer 16-byte aligned.
+static Value operandsApply(OpBuilder &b, Location loc, int64_t kMultiple,
+                           Value k, ValueRange buffers) {
   Value zero = indexConst(b, loc, 0);
   auto multipleOf = [&](Value v, int64_t d) -> Value {
     Value r = arith::RemUIOp::create(b, loc, v, indexConst(b, loc, d));
     return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, r, zero);
   };
-  // Packed i4 B: rows of K / 2 bytes, 16-byte aligned.
-  Value ok = multipleOf(k, c.packedB() ? 32 : 16 / c.elementBytes());
+  Value ok = multipleOf(k, kMultiple);
   for (Value buffer : buffers) {
     Value ptr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-    Value aligned = multipleOf(ptr, 16);
-    ok = arith::AndIOp::create(b, loc, ok, aligned);
+    ok = arith::AndIOp::create(b, loc, ok, multipleOf(ptr, 16));
   }
   return ok;
+}
+
+Value hopperGemmApplies(OpBuilder &b, Location loc, const HopperGemmConfig &c,
+                        Value k, ValueRange buffers) {
+  // Packed i4 B: rows of K / 2 bytes, 16-byte aligned.
+  return operandsApply(b, loc, c.packedB() ? 32 : 16 / c.elementBytes(), k,
+                       buffers);
+}
+
+Value hopperW4A16Applies(OpBuilder &b, Location loc, Value k,
+                         ValueRange buffers) {
+  // The packed rows (K / 2 bytes) 16-byte aligned.
+  return operandsApply(b, loc, 32, k, buffers);
 }
 
 LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
@@ -185,19 +265,48 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
         arith::MulIOp::create(b, loc, rowTiles, ceilDiv(b, loc, n, c.bn));
     tiles = arith::AddIOp::create(b, loc, tiles, partTiles);
   }
-  Value sms = indexConst(b, loc, target.smCount);
-  Value fewer = arith::MinUIOp::create(b, loc, tiles, sms);
-  Value grid = arith::MaxUIOp::create(b, loc, fewer, indexConst(b, loc, 1));
-  Value one = indexConst(b, loc, 1);
-  Value threads = indexConst(b, loc, c.threads());
-  Value smem = arith::ConstantOp::create(
-      b, loc, b.getI32IntegerAttr(static_cast<int32_t>(c.sharedMemoryBytes())));
-  mlir::gpu::LaunchFuncOp::create(b, loc, *kernel,
-                                  mlir::gpu::KernelDim3{grid, one, one},
-                                  mlir::gpu::KernelDim3{threads, one, one},
-                                  smem, args);
+  launchPersistent(b, loc, *kernel, target, tiles, c.threads(),
+                   c.sharedMemoryBytes(), args);
+  return success();
+}
+
+LogicalResult launchHopperW4A16(OpBuilder &b, Location loc, ModuleOp module,
+                                const Target &target,
+                                const HopperW4A16Config &c, Value x,
+                                ValueRange ws, ValueRange ys, ValueRange scales,
+                                ValueRange biases, ValueRange epilogueTensors,
+                                Value m, ValueRange ns, Value k) {
+  FailureOr<SymbolRefAttr> kernel = buildHopperW4A16Kernel(module, loc, c);
+  if (failed(kernel))
+    return failure();
+  // The packed weights as bytes (0), boxes of [tile columns, 32] without
+  // swizzle; x as bf16 (9), boxes of [x rows, 64], 128-byte swizzle.
+  SmallVector<Value> args;
+  for (Value w : ws)
+    args.push_back(tensorMap2D(b, loc, module, w, 0, 1, c.tileColumns(),
+                               HopperW4A16Config::kStepK / 2, 0));
+  args.push_back(tensorMap2D(b, loc, module, x, 9, 2, c.xRows,
+                             HopperW4A16Config::kStepK, 3));
+  args.push_back(x);
+  llvm::append_range(args, ws);
+  llvm::append_range(args, ys);
+  args.push_back(k);
+  llvm::append_range(args, scales);
+  llvm::append_range(args, biases);
+  llvm::append_range(args, epilogueTensors);
+  // Persistent CTAs: one per SM, or one per tile where there are fewer.
+  Value xTiles = ceilDiv(b, loc, m, c.xRows);
+  Value tiles = indexConst(b, loc, 0);
+  for (Value n : ns)
+    tiles = arith::AddIOp::create(
+        b, loc, tiles,
+        arith::MulIOp::create(b, loc, xTiles,
+                              ceilDiv(b, loc, n, c.tileColumns())));
+  launchPersistent(b, loc, *kernel, target, tiles, c.threads(),
+                   c.sharedMemoryBytes(), args);
   return success();
 }
 
 } // namespace gpu
 } // namespace loom
+

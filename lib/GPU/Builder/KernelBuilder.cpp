@@ -147,6 +147,15 @@ Value KernelBuilder::select(Value condition, Value a, Value b) {
   return arith::SelectOp::create(*this, condition, a, b);
 }
 
+Value KernelBuilder::pick(Value i, ArrayRef<Value> values) {
+  Value v = values[0];
+  for (size_t j = 1; j < values.size(); ++j) {
+    Value here = eq(i, idx(static_cast<int64_t>(j)));
+    v = select(here, values[j], v);
+  }
+  return v;
+}
+
 Value KernelBuilder::addConst(Value a, int64_t c) {
   return c == 0 ? a : add(a, idx(c));
 }

@@ -154,16 +154,6 @@ struct Generator {
     return UnrealizedConversionCastOp::create(b, type, pointer).getResult(0);
   }
 
-  /// `values[i]` for the index `i` (an index value < values.size()).
-  Value pick(Value i, ArrayRef<Value> values) {
-    Value v = values[0];
-    for (size_t j = 1; j < values.size(); ++j) {
-      Value here = b.eq(i, b.idx(static_cast<int64_t>(j)));
-      v = b.select(here, values[j], v);
-    }
-    return v;
-  }
-
   /// The tile of linear index `t`: the part that holds it, then its (row,
   /// column) tile in groups of `c.groupM` tile rows walked column by column,
   /// so that the CTAs running at once share a band of A and a few columns
@@ -175,8 +165,8 @@ struct Generator {
       Value past = b.ule(firstTile[p], t);
       part = b.select(past, b.idx(static_cast<int64_t>(p)), part);
     }
-    Value local = b.sub(t, pick(part, firstTile));
-    Value columns = pick(part, tilesN);
+    Value local = b.sub(t, b.pick(part, firstTile));
+    Value columns = b.pick(part, tilesN);
     Value perGroup = b.mul(b.idx(c.groupM), columns);
     Value group = b.divu(local, perGroup);
     Value firstM = b.mul(group, b.idx(c.groupM));
@@ -191,14 +181,14 @@ struct Generator {
       tile.bias.assign(biases.begin(), biases.end());
       tile.wScale.assign(wScales.begin(), wScales.end());
     } else {
-      tile.descB.push_back(mapOfB(pick(part, descBPointers)));
+      tile.descB.push_back(mapOfB(b.pick(part, descBPointers)));
       if (!biases.empty())
-        tile.bias.push_back(pick(part, biases));
+        tile.bias.push_back(b.pick(part, biases));
       if (!wScales.empty())
-        tile.wScale.push_back(pick(part, wScales));
+        tile.wScale.push_back(b.pick(part, wScales));
     }
-    tile.y = pick(part, ys);
-    tile.n = pick(part, ns);
+    tile.y = b.pick(part, ys);
+    tile.n = b.pick(part, ns);
     return tile;
   }
 

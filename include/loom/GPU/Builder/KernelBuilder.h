@@ -130,6 +130,9 @@ public:
   mlir::Value sgt(mlir::Value a, mlir::Value b);
   mlir::Value sge(mlir::Value a, mlir::Value b);
   mlir::Value select(mlir::Value condition, mlir::Value a, mlir::Value b);
+  /// `values[i]` for the index value `i` < values.size(), as a chain of
+  /// selects (e.g. a horizontal sibling's operands by its part).
+  mlir::Value pick(mlir::Value i, llvm::ArrayRef<mlir::Value> values);
 
   /// Index forms with a constant operand. addConst and mulConst return `a`
   /// itself for c = 0 and c = 1; the others always create the op.
