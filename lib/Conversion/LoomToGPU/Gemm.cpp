@@ -747,24 +747,43 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
           hopper->sharedMemoryBytes() > target.sharedMemoryBytes)
         hopper.reset();
     }
+    // The plans of the outputs (a gated pair's one), and what a wgmma
+    // kernel's launch needs of them: each output's N, K and x with the ws
+    // (args: x, each part's w, then the other operands part by part, then
+    // the outputs).
+    size_t parts = plans.size();
+    ArrayRef<GemmPlan> outPlans =
+        gate ? ArrayRef(plans).take_front() : ArrayRef(plans);
+    ValueRange ys = ValueRange(args).take_back(outs.size());
+    ValueRange ws = ValueRange(args).slice(1, parts);
+    auto outputNs = [&] {
+      SmallVector<Value> ns;
+      for (const GemmPlan &p : outPlans)
+        ns.push_back(dim(b, loc, p.inputs[1], 0));
+      return ns;
+    };
+    auto xAndWs = [&] {
+      SmallVector<Value> operands{args[0]};
+      llvm::append_range(operands, ws);
+      return operands;
+    };
+    // scf.if (ok): the insertion point in its then region; the caller moves
+    // to the else region (the mma.sync kernel) after the launch.
+    auto thenElse = [&](Value ok) {
+      auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
+      b.setInsertionPointToStart(&choice.getThenRegion().front());
+      return choice;
+    };
     if (hopper) {
-      size_t parts = plans.size();
-      ValueRange bs = ValueRange(args).slice(1, parts);
       ValueRange biases = config.biasType.empty()
                               ? ValueRange()
                               : ValueRange(args).slice(1 + parts, parts);
-      ValueRange ys = ValueRange(args).take_back(outs.size());
-      SmallVector<Value> ns;
-      for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans))
-        ns.push_back(dim(b, loc, p.inputs[1], 0));
+      SmallVector<Value> ns = outputNs();
       Value k = dim(b, loc, plans[0].x2d, 1);
-      SmallVector<Value> operands{args[0]};
-      llvm::append_range(operands, bs);
-      Value ok = loom::gpu::hopperGemmApplies(b, loc, *hopper, k, operands);
-      auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
-      b.setInsertionPointToStart(&choice.getThenRegion().front());
+      Value ok = loom::gpu::hopperGemmApplies(b, loc, *hopper, k, xAndWs());
+      scf::IfOp choice = thenElse(ok);
       if (failed(loom::gpu::launchHopperGemm(b, loc, module, target, *hopper,
-                                             args[0], bs, ys, {}, biases, {},
+                                             args[0], ws, ys, {}, biases, {},
                                              m, ns, k)))
         return failure();
       b.setInsertionPointToStart(&choice.getElseRegion().front());
@@ -776,7 +795,7 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
     if (config.kind == GemmKind::QLinear && config.bType == "i4" &&
         !target.gemm && target.w4a16Registers.value_or(false)) {
       SmallVector<int64_t> staticNs;
-      for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans))
+      for (const GemmPlan &p : outPlans)
         staticNs.push_back(p.resultType.getDimSize(1));
       w4Kernel = loom::gpu::hopperW4A16Config(
           target, config.aType, config.scaleType, config.group,
@@ -786,24 +805,15 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
           gate ? std::optional(gate->kind) : std::nullopt);
     }
     if (w4Kernel) {
-      // Arguments: x, each part's w, each part's scales, [each bias], then
-      // the outputs.
-      size_t parts = plans.size();
-      ValueRange ws = ValueRange(args).slice(1, parts);
+      // qlinear: each part's scales, then [each bias].
       ValueRange scales = ValueRange(args).slice(1 + parts, parts);
       ValueRange biases = config.biasType.empty()
                               ? ValueRange()
                               : ValueRange(args).slice(1 + 2 * parts, parts);
-      ValueRange ys = ValueRange(args).take_back(outs.size());
-      SmallVector<Value> ns;
-      for (const GemmPlan &p : gate ? ArrayRef(plans).take_front() : ArrayRef(plans))
-        ns.push_back(dim(b, loc, p.inputs[1], 0));
+      SmallVector<Value> ns = outputNs();
       Value k = dim(b, loc, plans[0].x2d, 1);
-      SmallVector<Value> operands{args[0]};
-      llvm::append_range(operands, ws);
-      Value ok = loom::gpu::hopperW4A16Applies(b, loc, k, operands);
-      auto choice = scf::IfOp::create(b, loc, ok, /*withElseRegion=*/true);
-      b.setInsertionPointToStart(&choice.getThenRegion().front());
+      Value ok = loom::gpu::hopperW4A16Applies(b, loc, k, xAndWs());
+      scf::IfOp choice = thenElse(ok);
       if (failed(loom::gpu::launchHopperW4A16(b, loc, module, target,
                                               *w4Kernel, args[0], ws, ys,
                                               scales, biases, {}, m, ns, k)))

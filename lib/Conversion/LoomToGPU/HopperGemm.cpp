@@ -61,6 +61,21 @@ void launchPersistent(OpBuilder &b, Location loc, SymbolRefAttr kernel,
       args);
 }
 
+/// After the tensor maps, both wgmma GEMMs take the same operands in the
+/// same order: x and the ws themselves (see their headers), the outputs, K,
+/// the scales, the biases and the epilogue's tensors.
+void appendBuffers(SmallVectorImpl<Value> &args, Value x, ValueRange ws,
+                   ValueRange ys, Value k, ValueRange scales, ValueRange biases,
+                   ValueRange epilogueTensors) {
+  args.push_back(x);
+  llvm::append_range(args, ws);
+  llvm::append_range(args, ys);
+  args.push_back(k);
+  llvm::append_range(args, scales);
+  llvm::append_range(args, biases);
+  llvm::append_range(args, epilogueTensors);
+}
+
 /// What both W4A16 kernels on wgmma take: a wgmma target, bf16 x, and a
 /// static K (if known) a multiple of 32. Group scales are multiplied into
 /// the bf16 weights (round(w * s)): an f32 result would show that rounding,
@@ -250,13 +265,7 @@ LogicalResult launchHopperGemm(OpBuilder &b, Location loc, ModuleOp module,
     args.push_back(c.packedB() ? tensorMap2D(b, loc, module, w, 0, 1, c.bn,
                                              c.packedRowBytes(), 0)
                                : descriptor(w, c.bn));
-  args.push_back(x);
-  llvm::append_range(args, ws);
-  llvm::append_range(args, ys);
-  args.push_back(k);
-  llvm::append_range(args, scales);
-  llvm::append_range(args, biases);
-  llvm::append_range(args, epilogueTensors);
+  appendBuffers(args, x, ws, ys, k, scales, biases, epilogueTensors);
   // Persistent CTAs: one per SM, or one per tile where there are fewer.
   Value rowTiles = ceilDiv(b, loc, m, c.bm);
   Value tiles = indexConst(b, loc, 0);
@@ -287,13 +296,7 @@ LogicalResult launchHopperW4A16(OpBuilder &b, Location loc, ModuleOp module,
                                HopperW4A16Config::kStepK / 2, 0));
   args.push_back(tensorMap2D(b, loc, module, x, 9, 2, c.xRows,
                              HopperW4A16Config::kStepK, 3));
-  args.push_back(x);
-  llvm::append_range(args, ws);
-  llvm::append_range(args, ys);
-  args.push_back(k);
-  llvm::append_range(args, scales);
-  llvm::append_range(args, biases);
-  llvm::append_range(args, epilogueTensors);
+  appendBuffers(args, x, ws, ys, k, scales, biases, epilogueTensors);
   // Persistent CTAs: one per SM, or one per tile where there are fewer.
   Value xTiles = ceilDiv(b, loc, m, c.xRows);
   Value tiles = indexConst(b, loc, 0);
