@@ -20,7 +20,9 @@
 # example_FILE for examples/FILE.mlir (unfused_FILE: the same compiled with
 # --no-fusion, for the before/after timing of docs/fusion.md; w4regs_quant,
 # timing_w4regs_w4a16 and w4regs_llama_block: the quant cases, the W4A16
-# timing cases and the Llama example with --tiles=w4a16:registers).
+# timing cases and the Llama example with --tiles=w4a16:registers;
+# timing_gemv_W_T_U_D_w4a16 and gemv_W_T_U_D_quant: the W4A16 timing cases
+# and the quant cases with --tiles=gemv:WxTxUxD).
 #
 # Exits non-zero if anything failed to compile (the folder is still complete
 # otherwise: gpu_check.py reports the missing modules as failures).
@@ -116,6 +118,15 @@ for src in examples/*.mlir; do names+=("unfused_$(basename "$src" .mlir)"); sour
 # such kernel, compiled as they are, so that the dry run has them).
 names+=(w4regs_quant timing_w4regs_w4a16 w4regs_llama_block)
 sources+=(bench/cases/quant.mlir bench/cases/timing/w4a16.mlir examples/llama_block.mlir)
+# The W4A16 timing cases under other decode GEMV schedules (the tile
+# override gemv:WARPSxTILESxUNROLLxDEPTH), timed beside the default one to
+# choose it (timing_gemv_W_T_U_D_w4a16; the quant cases once with the first
+# of them, so that the schedule is checked as well as timed).
+gemv_schedules=(4x2x2x2 4x2x1x2 8x2x1x2 8x2x2x2 4x2x4x1)
+for sched in "${gemv_schedules[@]}"; do
+  names+=("timing_gemv_${sched//x/_}_w4a16"); sources+=(bench/cases/timing/w4a16.mlir)
+done
+names+=("gemv_${gemv_schedules[0]//x/_}_quant"); sources+=(bench/cases/quant.mlir)
 echo "bench/build.sh: compiling ${#names[@]} sources for $target with $compile into $out/modules ($jobs at a time)"
 for i in "${!names[@]}"; do
   cp "${sources[$i]}" "$out/sources/${names[$i]}.mlir"
@@ -125,6 +136,11 @@ for i in "${!names[@]}"; do
     *w4regs_*)
       if [ "$target" = cpu ]; then compile_one "${names[$i]}" "${sources[$i]}" &
       else compile_one "${names[$i]}" "${sources[$i]}" --tiles=w4a16:registers &
+      fi ;;
+    *gemv_*)
+      sched=${names[$i]#*gemv_}; sched=${sched%_*}; sched=${sched//_/x}
+      if [ "$target" = cpu ]; then compile_one "${names[$i]}" "${sources[$i]}" &
+      else compile_one "${names[$i]}" "${sources[$i]}" "--tiles=gemv:$sched" &
       fi ;;
     *) compile_one "${names[$i]}" "${sources[$i]}" & ;;
   esac

@@ -601,12 +601,23 @@ _band_density = float(((torch.arange(_band_blocks)[:, None] - torch.arange(_band
                       .float().mean())
 
 
-def _w4a16(M, N=8192, K=8192, g=128, registers=False):
-    # registers: the same entry compiled with --tiles=w4a16:registers.
+# Decode GEMV schedules compiled besides the default one (bench/build.sh's
+# gemv_schedules: --tiles=gemv:WARPSxTILESxUNROLLxDEPTH).
+GEMV_SCHEDULES = ("4x2x2x2", "4x2x1x2", "8x2x1x2", "8x2x2x2", "4x2x4x1")
+
+
+def _w4a16(M, N=8192, K=8192, g=128, registers=False, gemv=None):
+    # registers: the same entry compiled with --tiles=w4a16:registers; gemv:
+    # with --tiles=gemv:<gemv>.
+    module, key, how = "timing_w4a16", {}, ""
+    if registers:
+        module, key, how = "timing_w4regs_w4a16", {"key": f"w4regs:t_w4a16_m{M}"}, " (weights in registers)"
+    elif gemv:
+        module = f"timing_gemv_{gemv.replace('x', '_')}_w4a16"
+        key, how = {"key": f"gemv:{gemv}:t_w4a16_m{M}"}, f" (GEMV schedule {gemv})"
     return {
-        "module": "timing_w4regs_w4a16" if registers else "timing_w4a16", "entry": f"t_w4a16_m{M}",
-        **({"key": f"w4regs:t_w4a16_m{M}"} if registers else {}),
-        "work": f"W4A16 linear M={M}" + (" (weights in registers)" if registers else ""),
+        "module": module, "entry": f"t_w4a16_m{M}", **key,
+        "work": f"W4A16 linear M={M}" + how,
         "shapes": f"M={M} N=K={N} g={g}, i4 x bf16",
         "flops": 2 * M * N * K, "rate": BF16_FLOPS,
         "bytes": N * K // 2 + N * (K // g) * 4 + M * K * 2 + M * N * 2,
@@ -675,6 +686,7 @@ TIMING = [
      "peers": ("block_sparse",), "peer_keys": None, "special": {3: band_layout(BAND)}},
     _w4a16(1), _w4a16(16), _w4a16(128), _w4a16(256), _w4a16(1024),
     *[_w4a16(M, registers=True) for M in (128, 256, 1024)],
+    *[_w4a16(M, gemv=sched) for sched in GEMV_SCHEDULES for M in (1, 16)],
     *[_llama_gemm(*g) for g in _LLAMA_GEMMS],
     {"module": "timing_qmatmul", "entry": "t_int8_gemm", "work": "W8A8 int8 GEMM",
      "shapes": "8192^3 i8 -> bf16", "flops": 2 * 8192 ** 3, "rate": INT8_FP8_FLOPS,

@@ -33,6 +33,19 @@ func.func @ql_i4_g128_gemv(%x: tensor<1x1024xbf16>, %w: tensor<1000x1024xi4>, %s
   return %y : tensor<1x1000xbf16>
 }
 
+// K = 4128 ends mid K block (lanes past K read nothing) and gives the
+// warps different iteration counts; 13 rows use both row halves.
+func.func @ql_i4_perchannel_gemv_long(%x: tensor<13x4128xbf16>, %w: tensor<333x4128xi4>, %s: tensor<333xf32>, %b: tensor<333xbf16>) -> tensor<13x333xbf16> {
+  %y = loom.qlinear %x, %w, %s, %b : (tensor<13x4128xbf16>, tensor<333x4128xi4>, tensor<333xf32>, tensor<333xbf16>) -> tensor<13x333xbf16>
+  return %y : tensor<13x333xbf16>
+}
+
+// Groups of 256 over K = 2304 with f16 x and scales.
+func.func @ql_i4_g256_gemv_f16(%x: tensor<2x2304xf16>, %w: tensor<515x2304xi4>, %s: tensor<515x9xf16>) -> tensor<2x515xf16> {
+  %y = loom.qlinear %x, %w, %s {group_size = 256 : i64} : (tensor<2x2304xf16>, tensor<515x2304xi4>, tensor<515x9xf16>) -> tensor<2x515xf16>
+  return %y : tensor<2x515xf16>
+}
+
 func.func @ql_i8_g128_gemv(%x: tensor<3x512xbf16>, %w: tensor<700x512xi8>, %s: tensor<700x4xf32>, %b: tensor<700xbf16>) -> tensor<3x700xbf16> {
   %y = loom.qlinear %x, %w, %s, %b {group_size = 128 : i64} : (tensor<3x512xbf16>, tensor<700x512xi8>, tensor<700x4xf32>, tensor<700xbf16>) -> tensor<3x700xbf16>
   return %y : tensor<3x700xbf16>

@@ -65,6 +65,15 @@ std::string loom::toString(const GemmTile &tile) {
   return s;
 }
 
+std::string loom::toString(const GemvTile &tile) {
+  std::string s = "gemv:" + std::to_string(tile.warps) + "x" +
+                  std::to_string(tile.tiles) + "x" +
+                  std::to_string(tile.unroll);
+  if (tile.depth)
+    s += "x" + std::to_string(tile.depth);
+  return s;
+}
+
 std::string loom::rowsToString(int64_t threads) {
   return "rows:" + std::to_string(threads);
 }
@@ -103,8 +112,8 @@ TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
     if (item.trim().empty()) {
       error = "empty tile in '" + tiles.str() +
               "' (expected a comma-separated list of attention:QxKV, "
-              "gemm:MxNxK[xSTAGES], rows:THREADS and "
-              "w4a16:registers|shared)";
+              "gemm:MxNxK[xSTAGES], rows:THREADS, "
+              "gemv:WARPSxTILESxUNROLL[xDEPTH] and w4a16:registers|shared)";
       return std::nullopt;
     }
     auto [kind, sizesText] = item.trim().split(':');
@@ -146,6 +155,13 @@ TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
         return bad("gemm:MxNxK or gemm:MxNxKxSTAGES");
       t.gemm = GemmTile{(*sizes)[0], (*sizes)[1], (*sizes)[2],
                         sizes->size() == 4 ? (*sizes)[3] : 0};
+    } else if (kind == "gemv") {
+      if (twice(t.gemv.has_value()))
+        return std::nullopt;
+      if (!sizes || (sizes->size() != 3 && sizes->size() != 4))
+        return bad("gemv:WARPSxTILESxUNROLL or gemv:WARPSxTILESxUNROLLxDEPTH");
+      t.gemv = GemvTile{(*sizes)[0], (*sizes)[1], (*sizes)[2],
+                        sizes->size() == 4 ? (*sizes)[3] : 0};
     } else if (kind == "rows") {
       if (twice(t.rowThreads.has_value()))
         return std::nullopt;
@@ -155,7 +171,7 @@ TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
     } else {
       error = "unknown tile kind '" + kind.str() +
               "' in '" + item.trim().str() +
-              "' (expected attention, gemm, rows or w4a16)";
+              "' (expected attention, gemm, gemv, rows or w4a16)";
       return std::nullopt;
     }
   }
@@ -184,5 +200,7 @@ std::string TargetDescription::tilesString() const {
     items.push_back(rowsToString(*rowThreads));
   if (w4a16Registers)
     items.push_back(*w4a16Registers ? "w4a16:registers" : "w4a16:shared");
+  if (gemv)
+    items.push_back(toString(*gemv));
   return llvm::join(items, ",");
 }

@@ -3,6 +3,7 @@
 // loom-compile FILE.mlir --target=cpu|sm_90a|sm_80 [-o out]
 //              [--emit=mlir|llvm|ptx|cubin|lib] [--cuda-path=DIR]
 //              [--tiles=attention:QxKV,gemm:MxNxK[xSTAGES],rows:THREADS,
+//                       gemv:WARPSxTILESxUNROLL[xDEPTH],
 //                       w4a16:registers|shared]
 //
 // A thin main over the compiler library (loom/Compiler/Compiler.h), which
@@ -68,7 +69,8 @@ static cl::opt<std::string> tilesList(
              "comma-separated list of attention:QxKV (query rows x keys per "
              "CTA), gemm:MxNxK[xSTAGES] (the tensor-core GEMM's block tile "
              "and pipeline depth), rows:THREADS (threads per norm row, per "
-             "RoPE block) and w4a16:registers|shared (the sm_90a W4A16 "
+             "RoPE block), gemv:WARPSxTILESxUNROLL[xDEPTH] (the decode GEMV's "
+             "schedule) and w4a16:registers|shared (the sm_90a W4A16 "
              "kernel: weights dequantized into registers or, the default, "
              "into shared memory), e.g. --tiles=attention:64x64,gemm:128x64x32x3 "
              "(docs/Design.md); a tile a kernel cannot use is an error"),

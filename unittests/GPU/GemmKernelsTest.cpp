@@ -329,8 +329,9 @@ std::vector<GemvKernelConfig> gemvCombinations() {
   return out;
 }
 
-/// Other warp / tile / unroll counts and both weight-load forms, for each
-/// weight type.
+/// Other warp / tile / unroll counts, both weight-load forms and both
+/// register pipeline depths, for each weight type (grouped and per-channel
+/// scales for the quantized ones: depth 2 carries the group scales).
 std::vector<GemvKernelConfig> gemvSchedules() {
   std::vector<GemvKernelConfig> out;
   const int64_t schedules[][3] = {{4, 1, 1}, {8, 2, 2}, {16, 4, 1}, {2, 8, 4}};
@@ -341,15 +342,21 @@ std::vector<GemvKernelConfig> gemvSchedules() {
     c.xType = quantized ? "f16" : w;
     c.wType = w;
     c.yType = "bf16";
-    c.group = std::string(w) == "i4" ? 128 : 0;
-    for (auto &s : schedules)
-      for (bool stream : {false, true}) {
-        c.warps = s[0];
-        c.tiles = s[1];
-        c.unroll = s[2];
-        c.streamLoads = stream;
-        out.push_back(c);
-      }
+    for (int64_t group : {0, 128}) {
+      if (group && !quantized)
+        continue;
+      c.group = group;
+      for (auto &s : schedules)
+        for (bool stream : {false, true})
+          for (int64_t depth : {1, 2}) {
+            c.warps = s[0];
+            c.tiles = s[1];
+            c.unroll = s[2];
+            c.streamLoads = stream;
+            c.depth = depth;
+            out.push_back(c);
+          }
+    }
   }
   return out;
 }
@@ -414,8 +421,8 @@ std::string key(const GemvKernelConfig &c) {
   os << c.qlinear << "|" << c.xType << "|" << c.wType << "|"
      << (c.qlinear ? c.scaleType : "") << "|" << c.biasType << "|" << c.yType
      << "|" << c.group << "|" << c.rowHalves << "|" << c.warps << "x"
-     << c.tiles << "x" << c.unroll << "|" << c.streamLoads << "|"
-     << stepsKey(c.epilogue);
+     << c.tiles << "x" << c.unroll << "x" << c.depth << "|" << c.streamLoads
+     << "|" << stepsKey(c.epilogue);
   return os.str();
 }
 

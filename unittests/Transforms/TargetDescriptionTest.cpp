@@ -96,6 +96,21 @@ TEST(TargetDescription, Tiles) {
     EXPECT_EQ(*w->w4a16Registers, registers);
     EXPECT_EQ(w->tilesString(), "rows:64," + list);
   }
+
+  // The GEMV schedule: three counts leave the depth to the recipe.
+  EXPECT_FALSE(g->gemv);
+  auto v = TargetDescription::get("sm_90a", "gemv:4x2x2", error);
+  ASSERT_TRUE(v) << error;
+  ASSERT_TRUE(v->gemv);
+  EXPECT_EQ(v->gemv->warps, 4);
+  EXPECT_EQ(v->gemv->tiles, 2);
+  EXPECT_EQ(v->gemv->unroll, 2);
+  EXPECT_EQ(v->gemv->depth, 0);
+  EXPECT_EQ(v->tilesString(), "gemv:4x2x2");
+  v = TargetDescription::get("sm_80", "gemv:8x1x4x2,gemm:64x64x32", error);
+  ASSERT_TRUE(v) << error;
+  EXPECT_EQ(v->gemv->depth, 2);
+  EXPECT_EQ(v->tilesString(), "gemm:64x64x32,gemv:8x1x4x2");
 }
 
 // Random lists of any subset of the kinds, in any order: get() reads each
@@ -110,6 +125,7 @@ TEST(TargetDescription, RandomRoundTrip) {
     std::optional<loom::AttentionTile> attention;
     std::optional<loom::GemmTile> gemm;
     std::optional<int64_t> rows;
+    std::optional<loom::GemvTile> gemv;
     if (rng() % 2) {
       attention = loom::AttentionTile{size(), size()};
       items.push_back(loom::toString(*attention));
@@ -122,6 +138,11 @@ TEST(TargetDescription, RandomRoundTrip) {
     if (rng() % 2) {
       rows = size();
       items.push_back(loom::rowsToString(*rows));
+    }
+    if (rng() % 2) {
+      gemv = loom::GemvTile{size(), size(), size(),
+                            rng() % 2 ? size() : int64_t(0)};
+      items.push_back(loom::toString(*gemv));
     }
     std::shuffle(items.begin(), items.end(), rng);
     std::string list;
@@ -144,6 +165,13 @@ TEST(TargetDescription, RandomRoundTrip) {
       EXPECT_EQ(t->gemm->stages, gemm->stages);
     }
     EXPECT_EQ(t->rowThreads, rows) << list;
+    ASSERT_EQ(t->gemv.has_value(), gemv.has_value()) << list;
+    if (gemv) {
+      EXPECT_EQ(t->gemv->warps, gemv->warps);
+      EXPECT_EQ(t->gemv->tiles, gemv->tiles);
+      EXPECT_EQ(t->gemv->unroll, gemv->unroll);
+      EXPECT_EQ(t->gemv->depth, gemv->depth);
+    }
 
     std::string canonical;
     if (attention)
@@ -152,6 +180,8 @@ TEST(TargetDescription, RandomRoundTrip) {
       canonical += (canonical.empty() ? "" : ",") + loom::toString(*gemm);
     if (rows)
       canonical += (canonical.empty() ? "" : ",") + loom::rowsToString(*rows);
+    if (gemv)
+      canonical += (canonical.empty() ? "" : ",") + loom::toString(*gemv);
     EXPECT_EQ(t->tilesString(), canonical);
     auto again = TargetDescription::get("sm_90a", t->tilesString(), error);
     ASSERT_TRUE(again) << error;
@@ -182,7 +212,7 @@ TEST(TargetDescription, MalformedTiles) {
       {"rows:2097152", "malformed tile 'rows:2097152' (expected rows:THREADS "
                        "with positive sizes)"},
       {"conv:3x3", "unknown tile kind 'conv' in 'conv:3x3' (expected "
-                   "attention, gemm, rows or w4a16)"},
+                   "attention, gemm, gemv, rows or w4a16)"},
       {"w4a16:smem", "malformed tile 'w4a16:smem' (expected w4a16:registers "
                      "or w4a16:shared)"},
       {"w4a16:shared,w4a16:registers",
@@ -190,9 +220,18 @@ TEST(TargetDescription, MalformedTiles) {
       {"attention", "malformed tile 'attention' (expected attention:QxKV "
                     "with positive sizes)"},
       {"rows:32,", "empty tile in 'rows:32,' (expected a comma-separated list "
-                   "of attention:QxKV, gemm:MxNxK[xSTAGES], rows:THREADS and "
+                   "of attention:QxKV, gemm:MxNxK[xSTAGES], rows:THREADS, "
+                   "gemv:WARPSxTILESxUNROLL[xDEPTH] and "
                    "w4a16:registers|shared)"},
       {"rows:32,rows:64", "tile kind 'rows' given twice in 'rows:32,rows:64'"},
+      {"gemv:4x2", "malformed tile 'gemv:4x2' (expected "
+                   "gemv:WARPSxTILESxUNROLL or gemv:WARPSxTILESxUNROLLxDEPTH "
+                   "with positive sizes)"},
+      {"gemv:4x2x2x0", "malformed tile 'gemv:4x2x2x0' (expected "
+                       "gemv:WARPSxTILESxUNROLL or "
+                       "gemv:WARPSxTILESxUNROLLxDEPTH with positive sizes)"},
+      {"gemv:4x2x2,gemv:8x2x1",
+       "tile kind 'gemv' given twice in 'gemv:4x2x2,gemv:8x2x1'"},
       {"gemm:64x64x32,attention:64x64,gemm:64x64x64",
        "tile kind 'gemm' given twice in "
        "'gemm:64x64x32,attention:64x64,gemm:64x64x64'"},

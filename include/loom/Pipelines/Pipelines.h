@@ -57,7 +57,8 @@ struct LoomGPUPipelineOptions
       *this, "tiles",
       llvm::cl::desc("Tile sizes that replace the chip's own choice: a "
                      "comma-separated list of attention:QxKV, "
-                     "gemm:MxNxK[xSTAGES], rows:THREADS and "
+                     "gemm:MxNxK[xSTAGES], rows:THREADS, "
+                     "gemv:WARPSxTILESxUNROLL[xDEPTH] and "
                      "w4a16:registers|shared (docs/Design.md, 'The target "
                      "description'); empty: the chip's"),
       llvm::cl::init("")};

@@ -36,11 +36,20 @@ struct GemmTile {
   int64_t m = 0, n = 0, k = 0, stages = 0;
 };
 
+/// The decode GEMV's schedule (GemvKernel.h): warps per block, n8 tiles
+/// per block, K blocks per loop iteration and register pipeline depth (0:
+/// the recipe's default, 1 or 2).
+struct GemvTile {
+  int64_t warps = 0, tiles = 0, unroll = 0, depth = 0;
+};
+
 /// The tiles as written in a `tiles` string: "attention:128x64",
 /// "gemm:128x128x32" or "gemm:128x128x32x4", "rows:256" (and the W4A16
-/// kernel choice, "w4a16:registers" or "w4a16:shared").
+/// kernel choice, "w4a16:registers" or "w4a16:shared"; the GEMV's
+/// "gemv:4x2x2" or "gemv:4x2x2x2").
 std::string toString(const AttentionTile &tile);
 std::string toString(const GemmTile &tile);
+std::string toString(const GemvTile &tile);
 std::string rowsToString(int64_t threads);
 
 struct TargetDescription {
@@ -74,10 +83,14 @@ struct TargetDescription {
   /// registers (HopperW4A16Kernel.h), false or unset for the wgmma GEMM
   /// with the weights dequantized in shared memory.
   std::optional<bool> w4a16Registers;
+  /// The decode GEMV's schedule (`gemv:WARPSxTILESxUNROLL[xDEPTH]`), for
+  /// every GEMV kernel of the module in place of the one chosen per weight
+  /// type.
+  std::optional<GemvTile> gemv;
   /// The description of `chip` ("cpu", "sm_90a", "sm_80", any "sm_NN[a]"
   /// with NN >= 80) with the overrides in `tiles` applied: a comma-separated
   /// list of `attention:QxKV`, `gemm:MxNxK[xSTAGES]`, `rows:THREADS`,
-  /// `w4a16:registers|shared`. On
+  /// `w4a16:registers|shared`, `gemv:WARPSxTILESxUNROLL[xDEPTH]`. On
   /// a malformed chip or list, returns nullopt and says why in `error`.
   static std::optional<TargetDescription>
   get(llvm::StringRef chip, llvm::StringRef tiles, std::string &error);

@@ -367,6 +367,24 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
     int64_t staticM = p.resultType.getDimSize(0);
     if (!ShapedType::isDynamic(staticM) && staticM <= 8)
       p.gemv->rowHalves = 1;
+    if (target.gemv) {
+      p.gemv->warps = target.gemv->warps;
+      p.gemv->tiles = target.gemv->tiles;
+      p.gemv->unroll = target.gemv->unroll;
+      if (target.gemv->depth)
+        p.gemv->depth = target.gemv->depth;
+      // The partial sums' buffer is static shared memory.
+      std::string why = p.gemv->check();
+      if (why.empty() &&
+          p.gemv->sharedBytes() > target.defaultSharedMemoryBytes)
+        why = "warps x tiles needs " +
+              std::to_string(llvm::divideCeil(p.gemv->sharedBytes(), 1024)) +
+              " KiB of static shared memory, at most " +
+              std::to_string(target.defaultSharedMemoryBytes / 1024);
+      if (failed(loom::gpu::checkTile(op, target, loom::toString(*target.gemv),
+                                      why, 0)))
+        return failure();
+    }
     std::string why = p.gemv->check();
     if (!why.empty())
       return op->emitError() << "internal error: GEMV kernel "

@@ -263,6 +263,21 @@ struct Generator {
     Value kb, kl, kIn;
     std::vector<Values> words; // per tile
     std::vector<Values> xs;    // per row half
+    /// depth 2 with group-wise scales: scale[col, group of kb] per tile and
+    /// column parity (tile-major), loaded with the weights.
+    Values scales;
+
+    /// The operands as one list (words, x chunks, scales), for a loop's
+    /// iter_args.
+    Values flat() const {
+      Values out;
+      for (const Values &v : words)
+        out.append(v.begin(), v.end());
+      for (const Values &v : xs)
+        out.append(v.begin(), v.end());
+      out.append(scales.begin(), scales.end());
+      return out;
+    }
   };
 
   Block loadBlock(Value kb) {
@@ -279,8 +294,57 @@ struct Generator {
     }
     for (int64_t h = 0; h < r.rowHalves; ++h)
       blk.xs.push_back(loadX(klSafe, blk.kIn, h));
+    if (grouped && r.depth == 2)
+      for (int64_t t = 0; t < r.tiles; ++t)
+        for (int c = 0; c < 2; ++c)
+          blk.scales.push_back(loadScale(kb, t, c));
     return blk;
   }
+
+  /// scale[n, kb * 128 / G] of column 2q + c of tile t, as f32 (a block past
+  /// K has its group index clamped; its partial sum is 0).
+  Value loadScale(Value kb, int64_t t, int c) {
+    Value k = b.mulConst(kb, GemvKernelConfig::kBlockK);
+    Value grp = b.minu(b.divuConst(k, r.group), lastGroup);
+    Value col = b.add(n0, b.addConst(b.mulConst(q, 2), 8 * t + c));
+    Value safe = b.minu(col, lastN);
+    return b.toF32(b.load(S, {safe, grp}));
+  }
+
+  /// The K blocks kb0 .. kb0 + unroll - 1 of one loop iteration.
+  std::vector<Block> loadBlocks(Value kb0) {
+    std::vector<Block> blocks;
+    for (int64_t u = 0; u < r.unroll; ++u)
+      blocks.push_back(loadBlock(b.addConst(kb0, u)));
+    return blocks;
+  }
+
+  /// Blocks kb0 + u rebuilt from operands that flat() listed (carried
+  /// through a loop).
+  std::vector<Block> unflatten(Value kb0, ValueRange values) {
+    std::vector<Block> blocks;
+    size_t at = 0;
+    auto take = [&](int64_t n) {
+      Values v(values.begin() + at, values.begin() + at + n);
+      at += n;
+      return v;
+    };
+    for (int64_t u = 0; u < r.unroll; ++u) {
+      Block blk;
+      blk.kb = b.addConst(kb0, u);
+      for (int64_t t = 0; t < r.tiles; ++t)
+        blk.words.push_back(take(wordsPerTile()));
+      for (int64_t h = 0; h < r.rowHalves; ++h)
+        blk.xs.push_back(take(4));
+      if (grouped)
+        blk.scales = take(2 * r.tiles);
+      blocks.push_back(std::move(blk));
+    }
+    return blocks;
+  }
+
+  /// i32 weight words one lane loads per K block and tile.
+  int64_t wordsPerTile() const { return i4 ? 4 : i8 ? 8 : 16; }
 
   /// Multiplies K block `blk` into acc[t][0..3].
   void computeBlock(Block &blk, std::vector<Values> &acc) {
@@ -314,9 +378,14 @@ struct Generator {
     Value grp = b.minu(b.divuConst(k, r.group), lastGroup);
     for (int64_t t = 0; t < r.tiles; ++t)
       for (int c = 0; c < 2; ++c) {
-        Value col = b.add(n0, b.addConst(b.mulConst(q, 2), 8 * t + c));
-        Value safe = b.minu(col, lastN);
-        Value s = b.toF32(b.load(S, {safe, grp}));
+        Value s;
+        if (!blk.scales.empty()) {
+          s = blk.scales[2 * t + c];
+        } else {
+          Value col = b.add(n0, b.addConst(b.mulConst(q, 2), 8 * t + c));
+          Value safe = b.minu(col, lastN);
+          s = b.toF32(b.load(S, {safe, grp}));
+        }
         for (int h = 0; h < 2; ++h) {
           int i = 2 * h + c;
           acc[t][i] = b.fma(part[t][i], s, acc[t][i]);
@@ -358,24 +427,68 @@ struct Generator {
                               GemvKernelConfig::kBlockK);
     Value start = b.mulConst(warp, r.unroll);
 
-    // The K loop: acc[t][0..3] carried.
+    // The K loop: acc[t][0..3] carried (depth 2: and the operands of this
+    // iteration's blocks, loaded by the previous one).
+    Value step = b.idx(r.warps * r.unroll);
     Values inits(r.tiles * 4, b.f32(0.0));
+    int64_t accCount = r.tiles * 4;
+    if (r.depth == 2) {
+      // The first iteration's operands. Loaded only when the warp has an
+      // iteration: with K = 0 there is nothing in x or w to read at all.
+      // Their types, in flat()'s order: weight words i32, x chunks
+      // vector<8 x X>, scales f32.
+      SmallVector<Type> types;
+      for (int64_t u = 0; u < r.unroll; ++u) {
+        types.append(r.tiles * wordsPerTile(), b.getI32Type());
+        types.append(r.rowHalves * 4, VectorType::get({8}, xType));
+        if (grouped)
+          types.append(2 * r.tiles, b.getF32Type());
+      }
+      Values first = b.ifThenElse(
+          b.ult(start, numKB), types,
+          [&] {
+            Values out;
+            for (const Block &blk : loadBlocks(start)) {
+              Values f = blk.flat();
+              out.append(f.begin(), f.end());
+            }
+            return out;
+          },
+          [&] {
+            Values out;
+            for (Type t : types)
+              out.push_back(b.zero(t));
+            return out;
+          });
+      inits.append(first.begin(), first.end());
+    }
     Values sums = b.forLoop(
-        start, numKB, b.idx(r.warps * r.unroll), inits,
-        [&](Value kb0, ValueRange carried) {
+        start, numKB, step, inits, [&](Value kb0, ValueRange carried) {
           std::vector<Values> acc(r.tiles);
           for (int64_t t = 0; t < r.tiles; ++t)
             acc[t].assign(carried.begin() + 4 * t, carried.begin() + 4 * t + 4);
-          std::vector<Block> blocks;
-          for (int64_t u = 0; u < r.unroll; ++u)
-            blocks.push_back(loadBlock(b.addConst(kb0, u)));
+          std::vector<Block> blocks, ahead;
+          if (r.depth == 2) {
+            blocks = unflatten(kb0, carried.drop_front(accCount));
+            // The next iteration's operands, issued before this one's
+            // products. Past the last block they are read at k = 0 (in
+            // bounds, as K > 0 here) and zeroed.
+            ahead = loadBlocks(b.add(kb0, step));
+          } else {
+            blocks = loadBlocks(kb0);
+          }
           for (Block &blk : blocks)
             computeBlock(blk, acc);
           Values next;
           for (Values &tile : acc)
             next.append(tile.begin(), tile.end());
+          for (const Block &blk : ahead) {
+            Values f = blk.flat();
+            next.append(f.begin(), f.end());
+          }
           return next;
         });
+    sums.resize(accCount);
 
     // The warps' sums through shared memory, added in warp order.
     Value red = b.workgroup(0);
@@ -434,7 +547,7 @@ std::string GemvKernelConfig::kernelName() const {
     s += "_" + scaleType + "_g" + str(group);
   s += "_" + (biasType.empty() ? std::string("nobias") : biasType) + "_" + yType;
   s += "_r" + str(rowHalves) + "_w" + str(warps) + "x" + str(tiles) + "_u" +
-       str(unroll) + (streamLoads ? "_nc" : "");
+       str(unroll) + (depth == 2 ? "_d2" : "") + (streamLoads ? "_nc" : "");
   return s + epilogueSuffix(epilogue);
 }
 
@@ -482,7 +595,9 @@ std::string GemvKernelConfig::check() const {
     return "row halves must be 1 or 2";
   if (warps < 1 || warps > 32 || tiles < 1 || tiles > 8 || unroll < 1 ||
       unroll > 8)
-    return "bad warps/tiles/unroll";
+    return "warps must be 1 to 32, tiles 1 to 8 and unroll 1 to 8";
+  if (depth != 1 && depth != 2)
+    return "depth must be 1 or 2";
   return "";
 }
 

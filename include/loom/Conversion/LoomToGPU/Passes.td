@@ -50,7 +50,8 @@ def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
            "module's loom.target, else sm_90a">,
     Option<"tiles", "tiles", "std::string", "\"\"",
            "Tile sizes that replace the chip's own choice: a comma-separated "
-           "list of attention:QxKV, gemm:MxNxK[xSTAGES], rows:THREADS and "
+           "list of attention:QxKV, gemm:MxNxK[xSTAGES], rows:THREADS, "
+           "gemv:WARPSxTILESxUNROLL[xDEPTH] and "
            "w4a16:registers|shared (docs/Design.md, 'The target description'); a tile the kernels "
            "cannot build is an error at the op">,
   ];

@@ -61,6 +61,12 @@ struct GemvKernelConfig {
   /// Warps per block (splitting K), n8 tiles per block, K blocks per loop
   /// iteration of a warp (loads issued together).
   int64_t warps = 8, tiles = 2, unroll = 2;
+  /// Register pipeline depth: 1 loads an iteration's K blocks and then
+  /// multiplies them; 2 carries them in registers from the previous
+  /// iteration, which issues the next iteration's loads (weights, x and
+  /// group scales) before its own products, so that a warp always has
+  /// loads in flight.
+  int64_t depth = 1;
   /// Applied to the f32 result before its rounding, in order (a fusion
   /// group's epilogue, as in the GEMM kernel); every tensor step adds an
   /// [M, N] argument after y.
@@ -82,9 +88,12 @@ struct GemvKernelConfig {
   void chooseSchedule();
 
   /// A name that encodes every parameter, e.g.
-  /// loom_gemv_qlinear_bf16_i4_f32_g128_nobias_bf16_r2_w8x2_u2_nc.
+  /// loom_gemv_qlinear_bf16_i4_f32_g128_nobias_bf16_r2_w8x2_u2_nc
+  /// ("_d2" before "_nc" with depth 2).
   std::string kernelName() const;
   int64_t threads() const { return 32 * warps; }
+  /// Bytes of the (static) shared buffer of the warps' partial sums.
+  int64_t sharedBytes() const { return warps * tiles * 4 * 32 * 4; }
   /// Output columns of one block.
   int64_t columns() const { return 8 * tiles; }
   /// Empty when the parameters make a valid kernel, else why not.

@@ -25,7 +25,8 @@ def Loom_TargetAttr : Loom_Attr<"Target", "target"> {
       Loom's chip table (docs/Design.md, "The target description").
     - `tiles` (default empty): tile sizes that replace the kernels' own
       choice, a comma-separated list of `attention:QxKV`,
-      `gemm:MxNxK[xSTAGES]` and `rows:THREADS`.
+      `gemm:MxNxK[xSTAGES]`, `rows:THREADS`,
+      `gemv:WARPSxTILESxUNROLL[xDEPTH]` and `w4a16:registers|shared`.
 
     A chip or tile list that does not parse is a verifier error.
 
