@@ -147,8 +147,10 @@ func.func @groups_f32_result(%x: tensor<512x256xbf16>, %w: tensor<512x256xi4>, %
 }
 
 // The dequantization: each packed row read 16 bytes at a time, a byte
-// spread into a bf16 pair (prmt), then fma.rn.bf16x2 (per-column scales)
-// or sub.rn.bf16x2 and mul.rn.bf16x2 (group scales) into the registers of
+// spread into a bf16 pair (prmt, its high nibble shifted down to bits
+// 16..19: 0x4300 | u is 128 + u only while u stays in the 7-bit mantissa's
+// low bits), then sub.rn.bf16x2 (136, 136) (per-column scales) and
+// mul.rn.bf16x2 (group scales) into the registers of
 // the wgmma's A operand; x from shared memory by descriptor (m64n64 for
 // 64 rows of x, m64n128 for 128); pairs of steps with a wait for one
 // group, an odd first step with a wait for all.
@@ -158,7 +160,8 @@ func.func @groups_f32_result(%x: tensor<512x256xbf16>, %w: tensor<512x256xi4>, %
 // PTX-DAG: .entry loom_w4a16_wgmma_bf16_g0_nobias_bf16_64x64_s8_r40x232_x2_gate_silu(
 // PTX-DAG: ld.shared.v4.b32
 // PTX-DAG: prmt.b32
-// PTX-DAG: fma.rn.bf16x2
+// PTX-DAG: shr.b32 e, d, 4;
+// PTX-DAG: xor.b32 d, d, 0x43084308;
 // PTX-DAG: sub.rn.bf16x2
 // PTX-DAG: mul.rn.bf16x2
 // PTX-DAG: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes

@@ -20,13 +20,15 @@
 //   the step's four k16 slices: register (slice s, row, half h) is byte
 //   8s + 4h + t of the row (t = lane % 4), i.e. k = 16s + 8h + 2t and + 1,
 //   the low nibble in the low bf16 half as the fragment wants. A byte
-//   becomes a bf16 pair with one prmt (the byte in bytes 0 and 2), the sign
-//   flip of each nibble (xor 8) and the masks: low half 0x4300 | u0 =
-//   128 + u0, high half 0x4300 | (u1 << 4) = 128 + 16 u1 (u = n + 8). Then
-//   per-row scales: fma.rn.bf16x2 by (1, 1/16) and (-136, -16) gives the
-//   signed nibbles exactly; group scales: sub.rn.bf16x2 (136, 256) (exact)
-//   and mul.rn.bf16x2 by (s, s / 16), s rounded once to bf16, so the weight
-//   is round_bf16(w * s). Four wgmma.m64nXRk16 with A in registers and x
+//   becomes a bf16 pair with one prmt (the byte in bytes 0 and 2), a shift
+//   that moves the high nibble to bits 16..19, the masks, and the sign flip
+//   of each nibble (xor 8) under the pattern 0x4300: each half is
+//   0x4300 | u = 128 + u (u = n + 8; bf16 has 7 mantissa bits, so the
+//   nibble must sit in bits 0..3 of its half, never 4..7, where bit 7 is the
+//   exponent's). Then sub.rn.bf16x2 (136, 136) gives the signed nibbles
+//   exactly (per-row scales apply to the f32 product); group scales: then
+//   mul.rn.bf16x2 by (s, s), s rounded once to bf16, so the weight is
+//   round_bf16(w * s). Four wgmma.m64nXRk16 with A in registers and x
 //   by descriptor, commit, wait until one group is in flight, release the
 //   previous step's stage.
 //
@@ -211,7 +213,7 @@ struct Generator {
     Value selector;
   };
 
-  /// Group scales: the bf16 pairs (s, s / 16) of the thread's two rows for
+  /// Group scales: the bf16 pairs (s, s) of the thread's two rows for
   /// K step `k` of `tile`; empty with per-row scales.
   Values stepScales(const Rows &rows, const Tile &tile, Value k) {
     Values pairs;
@@ -224,12 +226,9 @@ struct Generator {
     for (int slot = 0; slot < 2; ++slot) {
       Value grp = b.minu(group, tile.lastGroup[slot]);
       Value n = b.minu(b.add(tile.n0, rows.column[slot]), lastN);
-      Value lo = b.truncf(bf16, b.toF32(b.load(tile.scale[slot], {n, grp})));
-      // s / 16 is exact (a power of two, bf16 has f32's exponents).
-      Value hi = b.truncf(bf16, b.fmul(b.extf(b.getF32Type(), lo),
-                                       b.f32(1.0 / 16)));
-      auto bits = [&](Value v) { return b.extui(i32, b.bitcast(i16, v)); };
-      pairs.push_back(b.ori(bits(lo), b.shl(bits(hi), b.i32(16))));
+      Value s = b.truncf(bf16, b.toF32(b.load(tile.scale[slot], {n, grp})));
+      Value bits = b.extui(i32, b.bitcast(i16, s));
+      pairs.push_back(b.ori(bits, b.shl(bits, b.i32(16))));
     }
     return pairs;
   }
@@ -239,18 +238,22 @@ struct Generator {
   Value dequantizePair(Value word, Value selector, Value scalePair) {
     Type i32 = b.getI32Type();
     auto bits = [&](uint32_t v) { return b.i32(static_cast<int32_t>(v)); };
-    std::string spread = "{\n.reg .b32 d;\nprmt.b32 d, $1, $1, $2;\n"
-                         "xor.b32 d, d, 0x00880088;\n"
-                         "and.b32 d, d, 0x00F0000F;\n"
-                         "or.b32 d, d, 0x43004300;\n";
+    // The byte in bytes 0 and 2; its high nibble moved down to bits 16..19
+    // (bf16 has 7 mantissa bits: a nibble at bits 4..7 would reach the
+    // exponent); each nibble's sign flipped (u = n + 8) under 0x4300, the
+    // pattern of 128 + u.
+    std::string spread = "{\n.reg .b32 d, e;\nprmt.b32 d, $1, $1, $2;\n"
+                         "shr.b32 e, d, 4;\n"
+                         "and.b32 d, d, 0x0000000F;\n"
+                         "and.b32 e, e, 0x000F0000;\n"
+                         "or.b32 d, d, e;\n"
+                         "xor.b32 d, d, 0x43084308;\n";
     if (!scalePair)
-      // d * (1, 1/16) + (-136, -16): exact.
-      return b.inlinePtx(i32, {word, selector, bits(0x3D803F80u),
-                               bits(0xC180C308u)},
-                         spread + "fma.rn.bf16x2 $0, d, $3, $4;\n}",
-                         "=r,r,r,r,r");
-    // (d - (136, 256)) * (s, s / 16): one rounding.
-    return b.inlinePtx(i32, {word, selector, bits(0x43804308u), scalePair},
+      // d - (136, 136): the signed nibbles, exactly.
+      return b.inlinePtx(i32, {word, selector, bits(0x43084308u)},
+                         spread + "sub.rn.bf16x2 $0, d, $3;\n}", "=r,r,r,r");
+    // (d - (136, 136)) * (s, s): one rounding.
+    return b.inlinePtx(i32, {word, selector, bits(0x43084308u), scalePair},
                        spread + "sub.rn.bf16x2 d, d, $3;\n"
                                 "mul.rn.bf16x2 $0, d, $4;\n}",
                        "=r,r,r,r,r");
