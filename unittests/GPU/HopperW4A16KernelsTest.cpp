@@ -6,7 +6,12 @@
 
 #include "gtest/gtest.h"
 
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <random>
 #include <set>
+#include <sstream>
 
 using namespace mlir;
 using loom::gpu::EpilogueStep;
@@ -162,3 +167,148 @@ TEST(HopperW4A16Kernels, InvalidConfigsSayWhy) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// The dequantization's PTX, interpreted
+//===----------------------------------------------------------------------===//
+
+namespace dequant {
+
+float bf16ToFloat(uint32_t bits) {
+  uint32_t f = (bits & 0xFFFFu) << 16;
+  float out;
+  std::memcpy(&out, &f, 4);
+  return out;
+}
+
+/// Round to nearest even (the values here are finite).
+uint32_t floatToBf16(float v) {
+  uint32_t f;
+  std::memcpy(&f, &v, 4);
+  uint32_t lsb = (f >> 16) & 1u;
+  return ((f + 0x7FFFu + lsb) >> 16) & 0xFFFFu;
+}
+
+/// Applies `op` to both bf16 halves, each rounded once (the products and
+/// differences of these operands are exact in f32).
+template <typename Op> uint32_t bf16x2(uint32_t a, uint32_t b, Op op) {
+  uint32_t out = 0;
+  for (int h = 0; h < 2; ++h) {
+    float x = bf16ToFloat(a >> (16 * h)), y = bf16ToFloat(b >> (16 * h));
+    out |= floatToBf16(op(x, y)) << (16 * h);
+  }
+  return out;
+}
+
+/// PTX prmt.b32 d, a, b, c (default mode; selector values < 8 only).
+uint32_t prmt(uint32_t a, uint32_t b, uint32_t c) {
+  uint64_t bytes = (uint64_t(b) << 32) | a;
+  uint32_t out = 0;
+  for (int i = 0; i < 4; ++i) {
+    uint32_t sel = (c >> (4 * i)) & 7u;
+    out |= uint32_t((bytes >> (8 * sel)) & 0xFFu) << (8 * i);
+  }
+  return out;
+}
+
+/// Runs the instructions of `ptx` (the subset the dequantization uses) with
+/// $i bound to operands[i]; returns $0.
+uint32_t interpret(const std::string &ptx, std::vector<uint32_t> operands) {
+  std::map<std::string, uint32_t> regs;
+  for (size_t i = 0; i < operands.size(); ++i)
+    regs["$" + std::to_string(i)] = operands[i];
+  auto value = [&](const std::string &s) -> uint32_t {
+    if (regs.count(s))
+      return regs[s];
+    EXPECT_TRUE(!s.empty() && std::isdigit(static_cast<unsigned char>(s[0])))
+        << "unknown operand " << s;
+    return static_cast<uint32_t>(std::stoul(s, nullptr, 0));
+  };
+  std::istringstream lines(ptx);
+  std::string line;
+  int executed = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line == "{" || line == "}" ||
+        line.rfind(".reg", 0) == 0)
+      continue;
+    std::string opcode = line.substr(0, line.find(' '));
+    std::vector<std::string> args;
+    std::string rest = line.substr(opcode.size() + 1);
+    rest = rest.substr(0, rest.find(';'));
+    std::istringstream parts(rest);
+    for (std::string a; std::getline(parts, a, ',');) {
+      a.erase(0, a.find_first_not_of(' '));
+      args.push_back(a);
+    }
+    uint32_t r;
+    if (opcode == "prmt.b32" && args.size() == 4)
+      r = prmt(value(args[1]), value(args[2]), value(args[3]));
+    else if (opcode == "shr.b32" && args.size() == 3)
+      r = value(args[1]) >> value(args[2]);
+    else if (opcode == "and.b32" && args.size() == 3)
+      r = value(args[1]) & value(args[2]);
+    else if (opcode == "or.b32" && args.size() == 3)
+      r = value(args[1]) | value(args[2]);
+    else if (opcode == "xor.b32" && args.size() == 3)
+      r = value(args[1]) ^ value(args[2]);
+    else if (opcode == "sub.rn.bf16x2" && args.size() == 3)
+      r = bf16x2(value(args[1]), value(args[2]),
+                 [](float x, float y) { return x - y; });
+    else if (opcode == "mul.rn.bf16x2" && args.size() == 3)
+      r = bf16x2(value(args[1]), value(args[2]),
+                 [](float x, float y) { return x * y; });
+    else {
+      ADD_FAILURE() << "instruction outside the interpreted subset: " << line;
+      return 0;
+    }
+    regs[args[0]] = r;
+    ++executed;
+  }
+  EXPECT_GT(executed, 0);
+  return regs["$0"];
+}
+
+/// The signed nibble (two's complement) of `byte`: the low one is the even
+/// k (the module ABI's packing).
+int nibble(uint32_t byte, int high) {
+  int n = (byte >> (4 * high)) & 0xF;
+  return n >= 8 ? n - 16 : n;
+}
+
+} // namespace dequant
+
+// Every byte, at every position of its word, decodes to its two signed
+// nibbles exactly (per-column scales), and to round_bf16(n * s) with
+// group scales, for random bf16 scales.
+TEST(HopperW4A16Kernels, DequantizationPtxDecodesEveryByte) {
+  std::mt19937 rng(11);
+  for (bool grouped : {false, true}) {
+    std::string ptx = loom::gpu::w4a16DequantizePtx(grouped);
+    int checked = 0;
+    for (uint32_t t = 0; t < 4; ++t)
+      for (uint32_t byte = 0; byte < 256; ++byte) {
+        uint32_t word = rng();
+        word = (word & ~(0xFFu << (8 * t))) | (byte << (8 * t));
+        uint32_t selector = t | (t << 8);
+        float s = 1.0f;
+        std::vector<uint32_t> operands = {0, word, selector, 0x43084308u};
+        if (grouped) {
+          s = dequant::bf16ToFloat(dequant::floatToBf16(
+              std::ldexp(std::uniform_real_distribution<float>(0.5f, 1.0f)(rng),
+                         std::uniform_int_distribution<int>(-12, 4)(rng))));
+          uint32_t sb = dequant::floatToBf16(s);
+          operands.push_back(sb | (sb << 16));
+        }
+        uint32_t pair = dequant::interpret(ptx, operands);
+        for (int h = 0; h < 2; ++h) {
+          float want = dequant::bf16ToFloat(dequant::floatToBf16(
+              static_cast<float>(dequant::nibble(byte, h)) * s));
+          float got = dequant::bf16ToFloat(pair >> (16 * h));
+          ASSERT_EQ(got, want) << "byte " << byte << " at " << t << ", half "
+                               << h << ", grouped " << grouped << ", s " << s;
+          ++checked;
+        }
+      }
+    EXPECT_EQ(checked, 2 * 4 * 256);
+  }
+}

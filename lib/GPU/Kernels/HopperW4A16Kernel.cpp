@@ -237,26 +237,12 @@ struct Generator {
   /// `scalePair` (group scales) or unscaled (see the file comment).
   Value dequantizePair(Value word, Value selector, Value scalePair) {
     Type i32 = b.getI32Type();
-    auto bits = [&](uint32_t v) { return b.i32(static_cast<int32_t>(v)); };
-    // The byte in bytes 0 and 2; its high nibble moved down to bits 16..19
-    // (bf16 has 7 mantissa bits: a nibble at bits 4..7 would reach the
-    // exponent); each nibble's sign flipped (u = n + 8) under 0x4300, the
-    // pattern of 128 + u.
-    std::string spread = "{\n.reg .b32 d, e;\nprmt.b32 d, $1, $1, $2;\n"
-                         "shr.b32 e, d, 4;\n"
-                         "and.b32 d, d, 0x0000000F;\n"
-                         "and.b32 e, e, 0x000F0000;\n"
-                         "or.b32 d, d, e;\n"
-                         "xor.b32 d, d, 0x43084308;\n";
+    Value bias = b.i32(static_cast<int32_t>(0x43084308u));
     if (!scalePair)
-      // d - (136, 136): the signed nibbles, exactly.
-      return b.inlinePtx(i32, {word, selector, bits(0x43084308u)},
-                         spread + "sub.rn.bf16x2 $0, d, $3;\n}", "=r,r,r,r");
-    // (d - (136, 136)) * (s, s): one rounding.
-    return b.inlinePtx(i32, {word, selector, bits(0x43084308u), scalePair},
-                       spread + "sub.rn.bf16x2 d, d, $3;\n"
-                                "mul.rn.bf16x2 $0, d, $4;\n}",
-                       "=r,r,r,r,r");
+      return b.inlinePtx(i32, {word, selector, bias},
+                         w4a16DequantizePtx(false), "=r,r,r,r");
+    return b.inlinePtx(i32, {word, selector, bias, scalePair},
+                       w4a16DequantizePtx(true), "=r,r,r,r,r");
   }
 
   /// One K step at stage ring position `it`: waits for the stage, builds
@@ -526,6 +512,24 @@ std::string HopperW4A16Config::kernelName() const {
          (gate ? std::string("_gate") + epilogueSuffix({{*gate, ""}}).substr(3)
                : std::string()) +
          epilogueSuffix(epilogue);
+}
+
+std::string w4a16DequantizePtx(bool groupScales) {
+  // The byte in bytes 0 and 2; its high nibble moved down to bits 16..19
+  // (bf16 has 7 mantissa bits: a nibble at bits 4..7 would reach the
+  // exponent); each nibble's sign flipped (u = n + 8) under 0x4300, the
+  // pattern of 128 + u.
+  std::string spread = "{\n.reg .b32 d, e;\nprmt.b32 d, $1, $1, $2;\n"
+                       "shr.b32 e, d, 4;\n"
+                       "and.b32 d, d, 0x0000000F;\n"
+                       "and.b32 e, e, 0x000F0000;\n"
+                       "or.b32 d, d, e;\n"
+                       "xor.b32 d, d, 0x43084308;\n";
+  if (!groupScales)
+    // d - (136, 136): the signed nibbles, exactly.
+    return spread + "sub.rn.bf16x2 $0, d, $3;\n}";
+  // (d - (136, 136)) * (s, s): one rounding.
+  return spread + "sub.rn.bf16x2 d, d, $3;\nmul.rn.bf16x2 $0, d, $4;\n}";
 }
 
 FailureOr<SymbolRefAttr> buildHopperW4A16Kernel(ModuleOp module, Location loc,

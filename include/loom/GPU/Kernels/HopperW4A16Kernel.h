@@ -97,6 +97,14 @@ mlir::FailureOr<mlir::SymbolRefAttr>
 buildHopperW4A16Kernel(mlir::ModuleOp module, mlir::Location loc,
                        const HopperW4A16Config &c);
 
+/// The inline PTX that turns one byte of packed weights into the bf16 pair
+/// of an A fragment register (the even k's weight in the low half): $0 the
+/// result, $1 the 32-bit word, $2 the prmt selector (t | t << 8 picks byte
+/// t), $3 the bf16 pair (136, 136) (bits 0x43084308), and with
+/// `groupScales` $4 the bf16 pair (s, s) it is multiplied by. Exposed so
+/// that a test can interpret it for every byte.
+std::string w4a16DequantizePtx(bool groupScales);
+
 } // namespace gpu
 } // namespace loom
 
