@@ -13,7 +13,7 @@
 # loom-compile), sources/NAME.mlir (the sources, which gpu_check.py's
 # reference evaluator reads), libloomrt.so, gpu_check.py, reference.py,
 # loomrt.py, llama_layer.py, torch_check.py, python_overhead.py,
-# attention_profile.py, gemm_profile.py, profiling.py, the Python
+# attention_profile.py, gemm_profile.py, profiling.py, w4a16_diag.py, the Python
 # package (loom/), dims.json, peers.py, wheels/ (flash-linear-attention,
 # when the shared folder has them) and compile.log. NAME is case_FILE for
 # bench/cases/FILE.mlir, timing_FILE for bench/cases/timing/FILE.mlir and
@@ -158,7 +158,7 @@ rm -rf "$out/logs"
 count=${#names[@]}
 
 # ---- scripts -------------------------------------------------------------------
-cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/llama_layer.py bench/torch_check.py bench/attention_profile.py bench/gemm_profile.py bench/profiling.py \
+cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/llama_layer.py bench/torch_check.py bench/attention_profile.py bench/gemm_profile.py bench/profiling.py bench/w4a16_diag.py \
   bench/python_overhead.py bench/cases/dims.json "$out/"
 # The Python package, for torch_check.py (it finds ./libloomrt.so through
 # LOOM_RUNTIME).

@@ -141,6 +141,14 @@ func.func @dynamic_m(%x: tensor<?x256xbf16>, %w: tensor<512x256xi4>, %s: tensor<
 // CHECK-LABEL: func.func @groups_f32_result(
 // CHECK-NOT: wgmma
 // CHECK: gpu.launch_func @loom_kernels::@loom_gemm_qlinear_bf16_i4_f32_g128_nobias_f32_128x64x32
+// The kernels: every consumer warp releases a stage itself after its own
+// wait (its warps read the weights with their own loads and drift apart),
+// so a stage's `empty` barrier counts 4 arrivals per consumer warpgroup.
+// CHECK: gpu.func @loom_w4a16_wgmma_bf16_g0_bf16_bf16_128x128_s8_r40x232_ep_addbf16(
+// CHECK: nvgpu.mbarrier.init %{{.*}}[%c0], %c1 :
+// CHECK: nvgpu.mbarrier.init %{{.*}}[%c8], %c8 :
+// CHECK: gpu.func @loom_w4a16_wgmma_f32_g128_nobias_bf16_64x64_s8_r40x232_x3(
+// CHECK: nvgpu.mbarrier.init %{{.*}}[%c8], %c4 :
 func.func @groups_f32_result(%x: tensor<512x256xbf16>, %w: tensor<512x256xi4>, %s: tensor<512x2xf32>) -> tensor<512x512xf32> {
   %y = loom.qlinear %x, %w, %s {group_size = 128 : i64} : (tensor<512x256xbf16>, tensor<512x256xi4>, tensor<512x2xf32>) -> tensor<512x512xf32>
   return %y : tensor<512x512xf32>

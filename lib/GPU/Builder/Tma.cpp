@@ -105,8 +105,8 @@ Value createRingBarriers(KernelBuilder &b, Value tid, int64_t stages,
 }
 
 void releaseRingStage(KernelBuilder &b, Value barriers, Value it,
-                      int64_t stages, Value wgTid) {
-  b.ifThen(b.eq(wgTid, b.idx(0)), [&] {
+                      int64_t stages, Value arriver) {
+  b.ifThen(b.eq(arriver, b.idx(0)), [&] {
     auto [s, parity] = stagePhase(b, it, stages);
     (void)parity;
     arriveBarrier(b, barriers, b.addConst(s, stages));

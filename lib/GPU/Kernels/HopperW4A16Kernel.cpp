@@ -30,7 +30,8 @@
 //   mul.rn.bf16x2 by (s, s), s rounded once to bf16, so the weight is
 //   round_bf16(w * s). Four wgmma.m64nXRk16 with A in registers and x
 //   by descriptor, commit, wait until one group is in flight, release the
-//   previous step's stage.
+//   previous step's stage (each warp for itself after its own wait: one
+//   `empty` arrival per consumer warp).
 //
 //   A wgmma reads its A registers asynchronously: PTX leaves rewriting them
 //   before a wait covers the product undefined, and a loop of single steps
@@ -286,7 +287,15 @@ struct Generator {
     return acc;
   }
 
-  void release(Value it) { releaseRingStage(b, barriers, it, c.stages, wgTid); }
+  /// Every warp releases the stage itself, after its own wait: a warp
+  /// reads the stage's weights with its own loads, and the warps of a
+  /// warpgroup drift apart (their group-scale loads from global memory
+  /// take different times), so one warp's finished products do not show
+  /// that the others are done with the stage. With one arrival per
+  /// warpgroup (as the GEMM does) the producer refilled stages that
+  /// lagging warps had not read yet: results that varied between calls on
+  /// the H100 (docs/perf.md, 2026-12-07, seventh session).
+  void release(Value it) { releaseRingStage(b, barriers, it, c.stages, lane); }
 
   void consumer() {
     setMaxRegisters(b, c.consumerRegisters, /*increase=*/true);
@@ -458,7 +467,8 @@ struct Generator {
     smem = shared.memref;
     base = shared.base;
     pad = shared.pad;
-    barriers = createRingBarriers(b, tid, c.stages, c.consumers);
+    // One `empty` arrival per consumer warp (release()).
+    barriers = createRingBarriers(b, tid, c.stages, 4 * c.consumers);
     b.ifThenElse(b.eq(wg, b.idx(0)), [&] { producer(); }, [&] { consumer(); });
   }
 };

@@ -86,16 +86,23 @@ SwizzleAlignedShared swizzleAlignedSharedMemory(KernelBuilder &b);
 
 /// The mbarriers of a ring of `stages` stages that one producer thread
 /// fills by TMA: stage s's `full` barrier is s (one arrival, armed with the
-/// stage's bytes), its `empty` barrier stages + s (`consumers` arrivals).
+/// stage's bytes), its `empty` barrier stages + s (`consumers` arrivals:
+/// consumer warpgroups or warps, as releaseRingStage's `arriver` counts).
 /// Thread `tid` 0 initializes them and fences them for the TMA; then a
 /// block barrier.
 mlir::Value createRingBarriers(KernelBuilder &b, mlir::Value tid,
                                int64_t stages, int64_t consumers);
 
-/// A consumer warpgroup's release of the stage of pipeline step `it` (an
-/// index) to the producer: thread `wgTid` 0 arrives on its `empty` barrier.
+/// A consumer's release of the stage of pipeline step `it` (an index) to
+/// the producer: the thread whose `arriver` is 0 arrives on its `empty`
+/// barrier. With `arriver` = the thread's index in its warpgroup, one
+/// arrival per consumer warpgroup (enough where the consumers read the
+/// stage only through wgmma descriptors and wait on the whole group's
+/// products); with `arriver` = its lane, one per warp (`consumers` in
+/// createRingBarriers counts warps), for consumers whose warps also read
+/// the stage themselves and may lag each other.
 void releaseRingStage(KernelBuilder &b, mlir::Value barriers, mlir::Value it,
-                      int64_t stages, mlir::Value wgTid);
+                      int64_t stages, mlir::Value arriver);
 
 } // namespace gpu
 } // namespace loom
