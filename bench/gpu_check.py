@@ -601,9 +601,11 @@ _band_density = float(((torch.arange(_band_blocks)[:, None] - torch.arange(_band
                       .float().mean())
 
 
-# Decode GEMV schedules compiled besides the default one (bench/build.sh's
-# gemv_schedules: --tiles=gemv:WARPSxTILESxUNROLLxDEPTH).
-GEMV_SCHEDULES = ("4x2x2x2", "4x2x1x2", "8x2x1x2", "8x2x2x2", "4x2x4x1")
+# Decode GEMV schedules compiled besides the default one: bench/build.sh's
+# gemv_schedules (--tiles=gemv:WARPSxTILESxUNROLLxDEPTH), read back from the
+# names of the sources it copied (timing_gemv_W_T_U_D_w4a16.mlir).
+GEMV_SCHEDULES = [os.path.basename(p)[len("timing_gemv_"):-len("_w4a16.mlir")].replace("_", "x")
+                  for p in sorted(glob.glob(os.path.join(HERE, "sources", "timing_gemv_*_w4a16.mlir")))]
 
 
 def _w4a16(M, N=8192, K=8192, g=128, registers=False, gemv=None):

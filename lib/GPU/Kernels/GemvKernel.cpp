@@ -294,18 +294,24 @@ struct Generator {
     }
     for (int64_t h = 0; h < r.rowHalves; ++h)
       blk.xs.push_back(loadX(klSafe, blk.kIn, h));
-    if (grouped && r.depth == 2)
+    if (grouped && r.depth == 2) {
+      Value grp = groupOf(kb);
       for (int64_t t = 0; t < r.tiles; ++t)
         for (int c = 0; c < 2; ++c)
-          blk.scales.push_back(loadScale(kb, t, c));
+          blk.scales.push_back(loadScale(grp, t, c));
+    }
     return blk;
   }
 
-  /// scale[n, kb * 128 / G] of column 2q + c of tile t, as f32 (a block past
-  /// K has its group index clamped; its partial sum is 0).
-  Value loadScale(Value kb, int64_t t, int c) {
+  /// The scale group kb * 128 / G of K block `kb` (clamped: a block past K
+  /// has a partial sum of 0).
+  Value groupOf(Value kb) {
     Value k = b.mulConst(kb, GemvKernelConfig::kBlockK);
-    Value grp = b.minu(b.divuConst(k, r.group), lastGroup);
+    return b.minu(b.divuConst(k, r.group), lastGroup);
+  }
+
+  /// scale[n, grp] of column 2q + c of tile t, as f32.
+  Value loadScale(Value grp, int64_t t, int c) {
     Value col = b.add(n0, b.addConst(b.mulConst(q, 2), 8 * t + c));
     Value safe = b.minu(col, lastN);
     return b.toF32(b.load(S, {safe, grp}));
@@ -372,20 +378,13 @@ struct Generator {
       acc = part;
       return;
     }
-    // acc += part * scale[n, kb * 128 / G] (a block past K has part = 0; its
-    // group index is clamped).
-    Value k = b.mulConst(blk.kb, GemvKernelConfig::kBlockK);
-    Value grp = b.minu(b.divuConst(k, r.group), lastGroup);
+    // acc += part * scale[n, group of kb] (loaded with the block at depth
+    // 2, here otherwise).
+    bool loaded = !blk.scales.empty();
+    Value grp = loaded ? Value() : groupOf(blk.kb);
     for (int64_t t = 0; t < r.tiles; ++t)
       for (int c = 0; c < 2; ++c) {
-        Value s;
-        if (!blk.scales.empty()) {
-          s = blk.scales[2 * t + c];
-        } else {
-          Value col = b.add(n0, b.addConst(b.mulConst(q, 2), 8 * t + c));
-          Value safe = b.minu(col, lastN);
-          s = b.toF32(b.load(S, {safe, grp}));
-        }
+        Value s = loaded ? blk.scales[2 * t + c] : loadScale(grp, t, c);
         for (int h = 0; h < 2; ++h) {
           int i = 2 * h + c;
           acc[t][i] = b.fma(part[t][i], s, acc[t][i]);
