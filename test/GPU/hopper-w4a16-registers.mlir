@@ -14,6 +14,7 @@
 //
 // RUN: loom-opt %s --pass-pipeline='builtin.module(loom-pack-i4-abi,func.func(loom-fuse),loom-gpu-kernels{tiles=w4a16:registers})' | FileCheck %s
 // RUN: loom-opt %s --pass-pipeline='builtin.module(loom-pack-i4-abi,func.func(loom-fuse),loom-gpu-kernels{chip=sm_80 tiles=w4a16:registers})' | FileCheck %s --check-prefix=SM80
+// RUN: loom-opt %s --pass-pipeline='builtin.module(loom-pack-i4-abi,func.func(loom-fuse),loom-gpu-kernels{tiles=w4a16:registers})' | FileCheck %s --check-prefix=DRAIN
 // REQUIRES: ptxas
 // RUN: loom-compile %s --target=sm_90a --tiles=w4a16:registers --emit=ptx -o %t.ptx
 // RUN: FileCheck %s --input-file=%t.ptx --check-prefix=PTX
@@ -25,6 +26,16 @@
 // RUN: loom-compile %loom_src/examples/llama_block.mlir --target=sm_90a --tiles=w4a16:registers --emit=ptx -o %t.llama.ptx | FileCheck %s --check-prefix=LLAMA
 // RUN: %ptxas -arch=sm_90a %t.llama.ptx -o %t.llama.cubin
 // LLAMA: kernels: 8 (11 launches in host code)
+
+// The consumers' loop over pairs of K steps waits for the older pair's
+// products (wait_group 1) except in a tile's last pair, which waits for
+// all (wgmmaWaitOrDrain): ptxas scheduled the epilogue's reads of the
+// accumulator above a wait_group 0 after the loop, which gave wrong rows
+// on the H100 (docs/perf.md, 2026-12-08). Every kernel here has the drain.
+// DRAIN: gpu.func @loom_w4a16_wgmma_
+// DRAIN: scf.if %{{[0-9]+}} {{{[[:space:]]+}}nvvm.wgmma.wait.group.sync.aligned 0{{[[:space:]]+}}} else {{{[[:space:]]+}}nvvm.wgmma.wait.group.sync.aligned 1{{[[:space:]]+}}}
+// DRAIN: gpu.func @loom_w4a16_wgmma_
+// DRAIN: scf.if %{{[0-9]+}} {{{[[:space:]]+}}nvvm.wgmma.wait.group.sync.aligned 0{{[[:space:]]+}}} else {{{[[:space:]]+}}nvvm.wgmma.wait.group.sync.aligned 1{{[[:space:]]+}}}
 
 // M = 128, N = 512: two consumers on 128 rows of x would make 4 tiles,
 // one on 128 rows 8, one on 64 rows 16 (the least work in one wave, even

@@ -132,6 +132,11 @@ void wgmmaWait(KernelBuilder &b, int64_t pending) {
   NVVM::WgmmaWaitGroupSyncOp::create(b, b.getI64IntegerAttr(pending));
 }
 
+void wgmmaWaitOrDrain(KernelBuilder &b, Value drain, int64_t pending) {
+  b.ifThenElse(drain, [&] { wgmmaWait(b, 0); },
+               [&] { wgmmaWait(b, pending); });
+}
+
 Value wgmmaElement(KernelBuilder &b, Value accumulator, int64_t i) {
   return LLVM::ExtractValueOp::create(b, accumulator, ArrayRef<int64_t>{i});
 }

@@ -289,12 +289,11 @@ struct Generator {
 
   /// Every warp releases the stage itself, after its own wait: a warp
   /// reads the stage's weights with its own loads, and the warps of a
-  /// warpgroup drift apart (their group-scale loads from global memory
+  /// warpgroup can drift apart (their group-scale loads from global memory
   /// take different times), so one warp's finished products do not show
-  /// that the others are done with the stage. With one arrival per
-  /// warpgroup (as the GEMM does) the producer refilled stages that
-  /// lagging warps had not read yet: results that varied between calls on
-  /// the H100 (docs/perf.md, 2026-12-07, seventh session).
+  /// that the others are done with the stage. (This was first suspected of
+  /// the wrong rows seen on the H100 on 2026-12-07; their cause was the
+  /// epilogue's reads above the last wait, see the pair loop.)
   void release(Value it) { releaseRingStage(b, barriers, it, c.stages, lane); }
 
   void consumer() {
@@ -350,11 +349,22 @@ struct Generator {
                 b.ifThen(b.ult(odd, k), [&] { release(b.sub(it, b.idx(1))); });
                 Value it1 = b.addConst(it, 1);
                 acc = step(rows, scalesB, acc, it1);
-                wgmmaWait(b, 1);
+                // The tile's last pair waits for both its steps here, in the
+                // loop, rather than after it: ptxas (CUDA 13) schedules the
+                // epilogue's conversions of the accumulator above a
+                // wait_group 0 that follows the loop (it takes the loop's
+                // wait_group 1 for the accumulator's last write), so they
+                // read it before the last products land: rows of x past 32
+                // or 40 came out wrong in three configurations on the H100
+                // (docs/perf.md, 2026-12-08). With the wait in the loop the
+                // accumulator is complete on every path out of it.
+                wgmmaWaitOrDrain(b, b.ule(kIters, b.addConst(k, 2)), 1);
                 release(it);
                 return Values{acc, b.addConst(it, 2)};
               });
           Value itEnd = result[1];
+          // Nothing is pending here (the single step waited for itself, the
+          // last pair above); kept for the reader and for ptxas.
           wgmmaWait(b, 0);
           b.ifThen(b.ult(odd, kIters),
                    [&] { release(b.sub(itEnd, b.idx(1))); });

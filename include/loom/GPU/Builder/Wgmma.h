@@ -79,6 +79,13 @@ void wgmmaFence(KernelBuilder &b);
 void wgmmaCommit(KernelBuilder &b);
 /// Waits until at most `pending` groups are in flight.
 void wgmmaWait(KernelBuilder &b, int64_t pending);
+/// In a pipelined loop: waits for every group when `drain` (the loop's last
+/// iteration), else until at most `pending` are in flight. A loop whose
+/// results are read after it must drain in its last iteration: ptxas (CUDA
+/// 13) may schedule reads of an accumulator above a wait_group 0 placed
+/// after the loop, having taken the loop's wait_group `pending` for the
+/// accumulator's last write.
+void wgmmaWaitOrDrain(KernelBuilder &b, mlir::Value drain, int64_t pending);
 
 /// Element `i` (0 .. N/2 - 1) of an accumulator, and its (row, col) within
 /// the warpgroup's 64 x N tile for the thread with lane `lane` and warp
