@@ -1,4 +1,5 @@
 # lit configuration for Loom's IR and tool tests.
+import glob
 import os
 import shutil
 
@@ -53,5 +54,28 @@ if _toolkit:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", os.path.join(_toolkit, "bin", "ptxas")))
     config.substitutions.append(("%cuda_root", _toolkit))
+
+# `cuobjdump`: disassembles cubins for test/Tools/wgmma_sass_check.py (with
+# the nvdisasm beside it). The toolkit's if it has one (/usr/local/cuda here
+# has none), else one on PATH, else the one scripts/python-env.sh installs
+# into the package's Python environment (PyPI's nvidia-cuda-cuobjdump and
+# nvidia-cuda-nvdisasm).
+def _cuobjdump():
+    candidates = [os.path.join(_toolkit, "bin", "cuobjdump")] if _toolkit else []
+    if shutil.which("cuobjdump"):
+        candidates.append(shutil.which("cuobjdump"))
+    python = getattr(config, "loom_python", "")
+    if python:
+        env = os.path.dirname(os.path.dirname(python))
+        candidates += sorted(glob.glob(os.path.join(
+            env, "lib", "python3*", "site-packages", "nvidia", "cu*", "bin", "cuobjdump")))
+    return next((c for c in candidates if os.access(c, os.X_OK) and
+                 (os.access(os.path.join(os.path.dirname(c), "nvdisasm"), os.X_OK) or
+                  shutil.which("nvdisasm"))), None)
+
+_cuobjdump_path = _cuobjdump()
+if _cuobjdump_path:
+    config.available_features.add("cuobjdump")
+    config.substitutions.append(("%cuobjdump", _cuobjdump_path))
 if "LOOM_CUDA_PATH" in os.environ:
     config.environment["LOOM_CUDA_PATH"] = os.environ["LOOM_CUDA_PATH"]
