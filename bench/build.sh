@@ -13,7 +13,7 @@
 # loom-compile), sources/NAME.mlir (the sources, which gpu_check.py's
 # reference evaluator reads), libloomrt.so, gpu_check.py, reference.py,
 # loomrt.py, llama_layer.py, torch_check.py, python_overhead.py,
-# attention_profile.py, gemm_profile.py, profiling.py, w4a16_diag.py, the Python
+# attention_profile.py, gemm_profile.py, w4a16_profile.py, profiling.py, w4a16_diag.py, the Python
 # package (loom/), dims.json, peers.py, wheels/ (flash-linear-attention,
 # when the shared folder has them) and compile.log. NAME is case_FILE for
 # bench/cases/FILE.mlir, timing_FILE for bench/cases/timing/FILE.mlir and
@@ -122,7 +122,7 @@ sources+=(bench/cases/quant.mlir bench/cases/timing/w4a16.mlir examples/llama_bl
 # override gemv:WARPSxTILESxUNROLLxDEPTH), timed beside the default one to
 # choose it (timing_gemv_W_T_U_D_w4a16; the quant cases once with the first
 # of them, so that the schedule is checked as well as timed).
-gemv_schedules=(4x2x2x2 4x2x1x2 8x2x1x2 8x2x2x2 4x2x4x1)
+gemv_schedules=(4x1x2x1 4x1x4x1 4x1x2x2 8x1x2x1 4x2x2x2)
 for sched in "${gemv_schedules[@]}"; do
   names+=("timing_gemv_${sched//x/_}_w4a16"); sources+=(bench/cases/timing/w4a16.mlir)
 done
@@ -158,7 +158,7 @@ rm -rf "$out/logs"
 count=${#names[@]}
 
 # ---- scripts -------------------------------------------------------------------
-cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/llama_layer.py bench/torch_check.py bench/attention_profile.py bench/gemm_profile.py bench/profiling.py bench/w4a16_diag.py \
+cp bench/gpu_check.py bench/reference.py bench/loomrt.py bench/llama_layer.py bench/torch_check.py bench/attention_profile.py bench/gemm_profile.py bench/w4a16_profile.py bench/profiling.py bench/w4a16_diag.py \
   bench/python_overhead.py bench/cases/dims.json "$out/"
 # The Python package, for torch_check.py (it finds ./libloomrt.so through
 # LOOM_RUNTIME).

@@ -61,6 +61,29 @@ def main():
             bad = err.abs() > 0.05 * ref.abs().mean()
             rows = bad.any(1).nonzero().flatten()
             cols = bad.any(0).nonzero().flatten()
+            # Each wrong element's nearest simple story: one K step missing
+            # (ref - step_j), only the first j steps (prefix_j), or another
+            # row's result in the same column (a row mix-up).
+            if bool(bad.any()):
+                mi, ni = bad.nonzero(as_tuple=True)
+                pick = torch.randperm(len(mi), generator=gen)[:512]
+                mi, ni = mi[pick], ni[pick]
+                yv = y[mi, ni]
+                S = steps.shape[1]
+                st = steps.view(M, N, S)[mi, ni]  # [e, S]
+                cands = {f"miss{j}": ref[mi, ni] - st[:, j] for j in range(S)}
+                pre = torch.cumsum(st, 1)
+                cands.update({f"prefix{j + 1}": pre[:, j] for j in range(S - 1)})
+                cands["zero"] = torch.zeros_like(yv)
+                tol = 0.02 * ref.abs().mean()
+                story = {}
+                for e in range(len(yv)):
+                    best = min(cands, key=lambda k: abs(float(cands[k][e] - yv[e])))
+                    if abs(float(cands[best][e] - yv[e])) > tol:
+                        rowm = (ref[:, ni[e]] - yv[e]).abs().argmin().item()
+                        best = "otherrow" if abs(float(ref[rowm, ni[e]] - yv[e])) <= tol else "none"
+                    story[best] = story.get(best, 0) + 1
+                print(f"  {name} call {call}: wrong elements' stories {dict(sorted(story.items(), key=lambda kv: -kv[1]))}")
             print(f"{name} call {call}: rel {err.norm() / ref.norm():.3e}, "
                   f"error = sum_j c_j * step_j with c = {[round(c, 3) for c in coef.tolist()]} "
                   f"(unexplained rel {left:.3e}); wrong rows {len(rows)}/{M} "
