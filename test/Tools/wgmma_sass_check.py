@@ -5,12 +5,13 @@ race with their asynchronous products (issue 13's build guard).
     wgmma_sass_check.py CUOBJDUMP CUBIN [--expect-hazard]
     wgmma_sass_check.py --sass=FILE [--expect-hazard]
 
-A wgmma (HGMMA, IGMMA or QGMMA in SASS: bf16/f16, s8, FP8) writes its accumulator and reads its A fragments
-(when A comes from registers) asynchronously, until the WARPGROUP.DEPBAR
-that retires its group. PTX says so, and ptxas is meant to keep every other
-access to those registers after the retiring wait; ptxas 13.0 did not once
-(it scheduled the W4A16 register kernel's epilogue conversions above the
-wait_group 0 after its K loop; docs/perf.md, 2026-12-08). This script
+A wgmma (HGMMA, IGMMA or QGMMA in SASS: bf16/f16, s8, FP8) writes its
+accumulator and reads its A fragments (when A comes from registers)
+asynchronously, until the WARPGROUP.DEPBAR that retires its group. PTX
+says so, and ptxas is meant to keep every other access to those registers
+after the retiring wait; ptxas 13.0 did not once (it scheduled the W4A16
+register kernel's epilogue conversions above the wait_group 0 after its K
+loop; docs/perf.md, 2026-12-08). This script
 disassembles CUBIN with CUOBJDUMP and walks each function's instructions
 in address order, keeping the groups in flight: a GMMA adds its
 accumulator registers and its A registers (a register second operand) to
@@ -22,9 +23,10 @@ register, is reported with its function and address.
 --sass=FILE reads the output of `cuobjdump -sass` from FILE instead (the
 script's own test uses a recorded excerpt).
 
-The walk is linear: a loop's back edge is not followed, so an access at the
-top of a loop to registers of products issued at its bottom is not seen.
-It reports what it finds, never a false alarm on code that waits first.
+The walk is linear: it follows the code in address order, not its
+branches. A loop's back edge is not followed (an access at the top of a
+loop to registers of products issued at its bottom is not seen), and a
+wait on one side of a branch counts for the code after both.
 
 Exit 0 when no function has such an access (and at least one has a
 wgmma), 1 when one has, 2 on a usage or tool error. With --expect-hazard
