@@ -608,12 +608,15 @@ GEMV_SCHEDULES = [os.path.basename(p)[len("timing_gemv_"):-len("_w4a16.mlir")].r
                   for p in sorted(glob.glob(os.path.join(HERE, "sources", "timing_gemv_*_w4a16.mlir")))]
 
 
-def _w4a16(M, N=8192, K=8192, g=128, registers=False, gemv=None):
+def _w4a16(M, N=8192, K=8192, g=128, registers=False, gemv=None, tile=None):
     # registers: the same entry compiled with --tiles=w4a16:registers; gemv:
-    # with --tiles=gemv:<gemv>.
+    # with --tiles=gemv:<gemv>; tile: with --tiles=w4a16:<tile>.
     module, key, how = "timing_w4a16", {}, ""
     if registers:
         module, key, how = "timing_w4regs_w4a16", {"key": f"w4regs:t_w4a16_m{M}"}, " (weights in registers)"
+    elif tile:
+        module = f"timing_w4tile_{tile}_w4a16"
+        key, how = {"key": f"w4tile:{tile}:t_w4a16_m{M}"}, f" (weights in registers, tile {tile})"
     elif gemv:
         module = f"timing_gemv_{gemv.replace('x', '_')}_w4a16"
         key, how = {"key": f"gemv:{gemv}:t_w4a16_m{M}"}, f" (GEMV schedule {gemv})"
@@ -688,6 +691,7 @@ TIMING = [
      "peers": ("block_sparse",), "peer_keys": None, "special": {3: band_layout(BAND)}},
     _w4a16(1), _w4a16(16), _w4a16(128), _w4a16(256), _w4a16(1024),
     *[_w4a16(M, registers=True) for M in (128, 256, 1024)],
+    *[_w4a16(M, tile="2x256") for M in (256, 1024)],
     *[_w4a16(M, gemv=sched) for sched in GEMV_SCHEDULES for M in (1, 16)],
     *[_llama_gemm(*g) for g in _LLAMA_GEMMS],
     {"module": "timing_qmatmul", "entry": "t_int8_gemm", "work": "W8A8 int8 GEMM",

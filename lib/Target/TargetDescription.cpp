@@ -78,6 +78,11 @@ std::string loom::rowsToString(int64_t threads) {
   return "rows:" + std::to_string(threads);
 }
 
+std::string loom::w4a16ToString(std::pair<int64_t, int64_t> shape) {
+  return "w4a16:" + std::to_string(shape.first) + "x" +
+         std::to_string(shape.second);
+}
+
 std::optional<TargetDescription>
 TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
                        std::string &error) {
@@ -113,7 +118,8 @@ TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
       error = "empty tile in '" + tiles.str() +
               "' (expected a comma-separated list of attention:QxKV, "
               "gemm:MxNxK[xSTAGES], rows:THREADS, "
-              "gemv:WARPSxTILESxUNROLL[xDEPTH] and w4a16:registers|shared)";
+              "gemv:WARPSxTILESxUNROLL[xDEPTH] and "
+              "w4a16:registers|shared|CONSUMERSxROWS)";
       return std::nullopt;
     }
     auto [kind, sizesText] = item.trim().split(':');
@@ -123,11 +129,17 @@ TargetDescription::get(llvm::StringRef chip, llvm::StringRef tiles,
         return std::nullopt;
       }
       if (sizesText != "registers" && sizesText != "shared") {
-        error = "malformed tile '" + item.trim().str() +
-                "' (expected w4a16:registers or w4a16:shared)";
-        return std::nullopt;
+        // w4a16:CxR, the register kernel with that tile.
+        auto shape = parseSizes(sizesText);
+        if (!shape || shape->size() != 2) {
+          error = "malformed tile '" + item.trim().str() +
+                  "' (expected w4a16:registers, w4a16:shared or "
+                  "w4a16:CONSUMERSxROWS)";
+          return std::nullopt;
+        }
+        t.w4a16Shape = std::pair((*shape)[0], (*shape)[1]);
       }
-      t.w4a16Registers = sizesText == "registers";
+      t.w4a16Registers = sizesText != "shared";
       continue;
     }
     auto sizes = parseSizes(sizesText);
@@ -198,7 +210,9 @@ std::string TargetDescription::tilesString() const {
     items.push_back(toString(*gemm));
   if (rowThreads)
     items.push_back(rowsToString(*rowThreads));
-  if (w4a16Registers)
+  if (w4a16Shape)
+    items.push_back(w4a16ToString(*w4a16Shape));
+  else if (w4a16Registers)
     items.push_back(*w4a16Registers ? "w4a16:registers" : "w4a16:shared");
   if (gemv)
     items.push_back(toString(*gemv));

@@ -4,7 +4,7 @@
 //              [--emit=mlir|llvm|ptx|cubin|lib] [--cuda-path=DIR]
 //              [--tiles=attention:QxKV,gemm:MxNxK[xSTAGES],rows:THREADS,
 //                       gemv:WARPSxTILESxUNROLL[xDEPTH],
-//                       w4a16:registers|shared]
+//                       w4a16:registers|shared|CxR]
 //
 // A thin main over the compiler library (loom/Compiler/Compiler.h), which
 // parses and verifies FILE, runs the CPU or GPU pipeline, adds the module ABI
@@ -70,7 +70,7 @@ static cl::opt<std::string> tilesList(
              "CTA), gemm:MxNxK[xSTAGES] (the tensor-core GEMM's block tile "
              "and pipeline depth), rows:THREADS (threads per norm row, per "
              "RoPE block), gemv:WARPSxTILESxUNROLL[xDEPTH] (the decode GEMV's "
-             "schedule) and w4a16:registers|shared (the sm_90a W4A16 "
+             "schedule) and w4a16:registers|shared|CxR (the sm_90a W4A16 "
              "kernel: weights dequantized into registers or, the default, "
              "into shared memory), e.g. --tiles=attention:64x64,gemm:128x64x32x3 "
              "(docs/Design.md); a tile a kernel cannot use is an error"),

@@ -132,10 +132,9 @@ TEST(HopperW4A16Kernels, InvalidConfigsSayWhy) {
             std::string::npos);
   EXPECT_NE(why([](HopperW4A16Config &c) { c.xRows = 96; }).find("rows"),
             std::string::npos);
-  // Two consumers' 128 accumulators would spill under ptxas's 168-register
-  // cap for 384 threads.
-  EXPECT_NE(why([](HopperW4A16Config &c) { c.xRows = 256; }).find("at most 128"),
-            std::string::npos);
+  // Two consumers on 256 rows of x (128 accumulators a thread) are valid:
+  // ptxas 13.0 assembles them without spills (test/GPU/wgmma-sass.test).
+  EXPECT_EQ(why([](HopperW4A16Config &c) { c.xRows = 256; }), "");
   EXPECT_NE(why([](HopperW4A16Config &c) { c.stages = 1; }).find("stages"),
             std::string::npos);
   EXPECT_NE(why([](HopperW4A16Config &c) { c.parts = 5; }).find("parts"),

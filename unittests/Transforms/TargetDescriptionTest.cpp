@@ -95,7 +95,16 @@ TEST(TargetDescription, Tiles) {
     ASSERT_TRUE(w->w4a16Registers);
     EXPECT_EQ(*w->w4a16Registers, registers);
     EXPECT_EQ(w->tilesString(), "rows:64," + list);
+    EXPECT_FALSE(w->w4a16Shape);
   }
+  // A tile for the register kernel implies it.
+  auto ws = TargetDescription::get("sm_90a", "w4a16:2x256", error);
+  ASSERT_TRUE(ws) << error;
+  EXPECT_EQ(ws->w4a16Registers, std::optional<bool>(true));
+  ASSERT_TRUE(ws->w4a16Shape);
+  EXPECT_EQ(ws->w4a16Shape->first, 2);
+  EXPECT_EQ(ws->w4a16Shape->second, 256);
+  EXPECT_EQ(ws->tilesString(), "w4a16:2x256");
 
   // The GEMV schedule: three counts leave the depth to the recipe.
   EXPECT_FALSE(g->gemv);
@@ -213,8 +222,13 @@ TEST(TargetDescription, MalformedTiles) {
                        "with positive sizes)"},
       {"conv:3x3", "unknown tile kind 'conv' in 'conv:3x3' (expected "
                    "attention, gemm, gemv, rows or w4a16)"},
-      {"w4a16:smem", "malformed tile 'w4a16:smem' (expected w4a16:registers "
-                     "or w4a16:shared)"},
+      {"w4a16:smem", "malformed tile 'w4a16:smem' (expected w4a16:registers, "
+                     "w4a16:shared or w4a16:CONSUMERSxROWS)"},
+      {"w4a16:2x128x4", "malformed tile 'w4a16:2x128x4' (expected "
+                        "w4a16:registers, w4a16:shared or "
+                        "w4a16:CONSUMERSxROWS)"},
+      {"w4a16:2x128,w4a16:registers",
+       "tile kind 'w4a16' given twice in 'w4a16:2x128,w4a16:registers'"},
       {"w4a16:shared,w4a16:registers",
        "tile kind 'w4a16' given twice in 'w4a16:shared,w4a16:registers'"},
       {"attention", "malformed tile 'attention' (expected attention:QxKV "
@@ -222,7 +236,7 @@ TEST(TargetDescription, MalformedTiles) {
       {"rows:32,", "empty tile in 'rows:32,' (expected a comma-separated list "
                    "of attention:QxKV, gemm:MxNxK[xSTAGES], rows:THREADS, "
                    "gemv:WARPSxTILESxUNROLL[xDEPTH] and "
-                   "w4a16:registers|shared)"},
+                   "w4a16:registers|shared|CONSUMERSxROWS)"},
       {"rows:32,rows:64", "tile kind 'rows' given twice in 'rows:32,rows:64'"},
       {"gemv:4x2", "malformed tile 'gemv:4x2' (expected "
                    "gemv:WARPSxTILESxUNROLL or gemv:WARPSxTILESxUNROLLxDEPTH "

@@ -56,7 +56,7 @@ struct CompileOptions {
   std::string cudaPath;
   /// GPU targets: tile sizes that replace the chip's own choice
   /// (attention:QxKV, gemm:MxNxK[xSTAGES], rows:THREADS,
-  /// gemv:WARPSxTILESxUNROLL[xDEPTH], w4a16:registers|shared; docs/Design.md).
+  /// gemv:WARPSxTILESxUNROLL[xDEPTH], w4a16:registers|shared|CxR; docs/Design.md).
   std::string tiles;
   /// Form fusion groups (loom-fuse); false lowers every op on its own.
   bool fuse = true;

@@ -59,7 +59,7 @@ struct LoomGPUPipelineOptions
                      "comma-separated list of attention:QxKV, "
                      "gemm:MxNxK[xSTAGES], rows:THREADS, "
                      "gemv:WARPSxTILESxUNROLL[xDEPTH] and "
-                     "w4a16:registers|shared (docs/Design.md, 'The target "
+                     "w4a16:registers|shared|CxR (docs/Design.md, 'The target "
                      "description'); empty: the chip's"),
       llvm::cl::init("")};
   Option<bool> fuse{*this, "fuse",

@@ -51,6 +51,8 @@ std::string toString(const AttentionTile &tile);
 std::string toString(const GemmTile &tile);
 std::string toString(const GemvTile &tile);
 std::string rowsToString(int64_t threads);
+/// "w4a16:CxR", the W4A16 register kernel's tile override.
+std::string w4a16ToString(std::pair<int64_t, int64_t> shape);
 
 struct TargetDescription {
   /// "cpu" or a CUDA architecture "sm_NN[a]".
@@ -83,6 +85,10 @@ struct TargetDescription {
   /// registers (HopperW4A16Kernel.h), false or unset for the wgmma GEMM
   /// with the weights dequantized in shared memory.
   std::optional<bool> w4a16Registers;
+  /// That kernel's tile (`w4a16:CONSUMERSxROWS`, which implies
+  /// `w4a16:registers`): consumer warpgroups (64 weight rows each) and rows
+  /// of x, in place of the choice per shape.
+  std::optional<std::pair<int64_t, int64_t>> w4a16Shape;
   /// The decode GEMV's schedule (`gemv:WARPSxTILESxUNROLL[xDEPTH]`), for
   /// every GEMV kernel of the module in place of the one chosen per weight
   /// type.
@@ -90,7 +96,8 @@ struct TargetDescription {
   /// The description of `chip` ("cpu", "sm_90a", "sm_80", any "sm_NN[a]"
   /// with NN >= 80) with the overrides in `tiles` applied: a comma-separated
   /// list of `attention:QxKV`, `gemm:MxNxK[xSTAGES]`, `rows:THREADS`,
-  /// `w4a16:registers|shared`, `gemv:WARPSxTILESxUNROLL[xDEPTH]`. On
+  /// `w4a16:registers|shared|CONSUMERSxROWS`,
+  /// `gemv:WARPSxTILESxUNROLL[xDEPTH]`. On
   /// a malformed chip or list, returns nullopt and says why in `error`.
   static std::optional<TargetDescription>
   get(llvm::StringRef chip, llvm::StringRef tiles, std::string &error);

@@ -433,12 +433,17 @@ LogicalResult rewrite(Operation *op, GemmPlan &p, ModuleOp module,
   if ((p.large.kind == GemmKind::Linear || scaled) && !target.gemm)
     hopper = loom::gpu::hopperGemmConfig(target, p.large.aType, p.large.biasType,
                               p.large.yType, p.large.epilogue, staticK);
-  if (w4a16 && !target.gemm && target.w4a16Registers.value_or(false))
+  if (w4a16 && !target.gemm && target.w4a16Registers.value_or(false)) {
+    std::string why;
     w4Kernel = loom::gpu::hopperW4A16Config(
         target, p.large.aType, p.large.scaleType, p.large.group,
         p.large.biasType, p.large.yType, p.large.epilogue, staticM, {staticN},
-        staticK);
-  else if (w4a16 && !target.gemm)
+        staticK, std::nullopt, why);
+    if (!why.empty())
+      return loom::gpu::checkTile(op, target,
+                                  loom::w4a16ToString(*target.w4a16Shape),
+                                  why, 0);
+  } else if (w4a16 && !target.gemm)
     hopper = loom::gpu::hopperGemmW4A16Config(
         target, p.large.aType, p.large.scaleType, p.large.group,
         p.large.biasType, p.large.yType, p.large.epilogue, staticM, staticN,
@@ -815,12 +820,19 @@ FailureOr<bool> loom::gpu::rewriteGemmSiblings(ArrayRef<Operation *> gemms,
       SmallVector<int64_t> staticNs;
       for (const GemmPlan &p : outPlans)
         staticNs.push_back(p.resultType.getDimSize(1));
+      std::string why;
       w4Kernel = loom::gpu::hopperW4A16Config(
           target, config.aType, config.scaleType, config.group,
           config.biasType, config.yType, {},
           plans[0].resultType.getDimSize(0), staticNs,
           cast<RankedTensorType>(plans[0].x2d.getType()).getDimSize(1),
-          gate ? std::optional(gate->kind) : std::nullopt);
+          gate ? std::optional(gate->kind) : std::nullopt, why);
+      if (!why.empty()) {
+        (void)loom::gpu::checkTile(gemms.front(), target,
+                                   loom::w4a16ToString(*target.w4a16Shape),
+                                   why, 0);
+        return failure();
+      }
     }
     if (w4Kernel) {
       // qlinear: each part's scales, then [each bias].

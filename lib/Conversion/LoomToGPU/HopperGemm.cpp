@@ -157,7 +157,7 @@ hopperW4A16Config(const Target &target, StringRef xType, StringRef scaleType,
                   int64_t group, StringRef biasType, StringRef yType,
                   const std::vector<EpilogueStep> &epilogue, int64_t staticM,
                   ArrayRef<int64_t> staticNs, int64_t staticK,
-                  std::optional<EpilogueStep::Kind> gate) {
+                  std::optional<EpilogueStep::Kind> gate, std::string &why) {
   if (!w4a16OnWgmma(target, xType, group, yType, staticK))
     return std::nullopt;
   HopperW4A16Config c;
@@ -175,6 +175,8 @@ hopperW4A16Config(const Target &target, StringRef xType, StringRef scaleType,
   // warpgroups overlapping their dequantization with each other's
   // products); one consumer where that leaves SMs idle (M = 128, N = 8192:
   // 64 tiles of 128 weight rows, 128 of 64). Unknown sizes take the first.
+  // Two consumers on 256 rows (ptxas 13.0 assembles them without spills)
+  // are not among them until timed on a GPU: `w4a16:2x256` asks for them.
   const std::pair<int64_t, int64_t> shapes[] = {{2, 128}, {1, 128}, {1, 64}};
   auto cost = [&](int64_t consumers, int64_t xRows) {
     int64_t columns = (gate ? 32 : 64) * consumers, tiles = 0;
@@ -186,15 +188,29 @@ hopperW4A16Config(const Target &target, StringRef xType, StringRef scaleType,
            (xRows == 64 ? 1.25 : 1.0);
   };
   std::tie(c.consumers, c.xRows) = shapes[0];
-  if (!ShapedType::isDynamic(staticM) &&
-      !llvm::any_of(staticNs, ShapedType::isDynamic) && target.smCount > 0)
+  if (target.w4a16Shape)
+    std::tie(c.consumers, c.xRows) = *target.w4a16Shape;
+  else if (!ShapedType::isDynamic(staticM) &&
+           !llvm::any_of(staticNs, ShapedType::isDynamic) &&
+           target.smCount > 0)
     for (auto [consumers, xRows] : shapes)
       if (cost(consumers, xRows) < cost(c.consumers, c.xRows))
         std::tie(c.consumers, c.xRows) = std::pair{consumers, xRows};
   while (c.stages > 2 && c.sharedMemoryBytes() > target.sharedMemoryBytes)
     --c.stages;
-  if (!c.check().empty() || c.sharedMemoryBytes() > target.sharedMemoryBytes)
+  if (std::string bad = c.check(); !bad.empty()) {
+    if (target.w4a16Shape)
+      why = bad;
     return std::nullopt;
+  }
+  if (c.sharedMemoryBytes() > target.sharedMemoryBytes) {
+    if (target.w4a16Shape)
+      why = "two stages need " +
+            std::to_string(llvm::divideCeil(c.sharedMemoryBytes(), 1024)) +
+            " KiB of shared memory, " + target.chip + " has " +
+            std::to_string(target.sharedMemoryBytes / 1024) + " KiB";
+    return std::nullopt;
+  }
   return c;
 }
 

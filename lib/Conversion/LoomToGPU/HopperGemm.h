@@ -44,14 +44,16 @@ hopperGemmW4A16Config(const Target &target, llvm::StringRef xType,
 /// pair (two parts, one output of N staticNs[0]). The tile: two consumer
 /// warpgroups (128 weight rows) on 128 rows of x, or one consumer on 128 or
 /// 64 rows of x where static M and Ns make that less work in the grid's
-/// waves.
+/// waves; the tile override `w4a16:CxR` (target.w4a16Shape) instead. Where
+/// the kernel applies but that tile is invalid (or exceeds shared memory),
+/// returns nullopt and says why in `why`.
 std::optional<HopperW4A16Config>
 hopperW4A16Config(const Target &target, llvm::StringRef xType,
                   llvm::StringRef scaleType, int64_t group,
                   llvm::StringRef biasType, llvm::StringRef yType,
                   const std::vector<EpilogueStep> &epilogue, int64_t staticM,
                   llvm::ArrayRef<int64_t> staticNs, int64_t staticK,
-                  std::optional<EpilogueStep::Kind> gate = std::nullopt);
+                  std::optional<EpilogueStep::Kind> gate, std::string &why);
 
 /// The tile width for products of M x N_p (static sizes; dynamic ones keep
 /// `c.bn`): the BN of {256, 128} whose persistent grid leaves the fewest SM

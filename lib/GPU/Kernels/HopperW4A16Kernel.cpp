@@ -496,12 +496,6 @@ std::string HopperW4A16Config::check() const {
     return "one or two consumer warpgroups";
   if (xRows != 64 && xRows != 128 && xRows != 256)
     return "x's tile must have 64, 128 or 256 rows";
-  // 128 accumulators a thread on two consumers: ptxas 13.0 assembles that
-  // without spills (it reports 168 registers, the launch's share, and the
-  // consumers use up to R194 after setmaxnreg; 2026-12-08), but the tile
-  // is not yet timed on a GPU, so the choice stays within 128 rows.
-  if (consumers == 2 && xRows > 128)
-    return "two consumer warpgroups take at most 128 rows of x";
   if (stages < 2)
     return "at least two stages";
   if (producerRegisters % 8 || consumerRegisters % 8 ||

@@ -52,7 +52,7 @@ def LoomGPUKernelsPass : Pass<"loom-gpu-kernels", "::mlir::ModuleOp"> {
            "Tile sizes that replace the chip's own choice: a comma-separated "
            "list of attention:QxKV, gemm:MxNxK[xSTAGES], rows:THREADS, "
            "gemv:WARPSxTILESxUNROLL[xDEPTH] and "
-           "w4a16:registers|shared (docs/Design.md, 'The target description'); a tile the kernels "
+           "w4a16:registers|shared|CxR (docs/Design.md, 'The target description'); a tile the kernels "
            "cannot build is an error at the op">,
   ];
   let dependentDialects = [

@@ -26,7 +26,7 @@ def Loom_TargetAttr : Loom_Attr<"Target", "target"> {
     - `tiles` (default empty): tile sizes that replace the kernels' own
       choice, a comma-separated list of `attention:QxKV`,
       `gemm:MxNxK[xSTAGES]`, `rows:THREADS`,
-      `gemv:WARPSxTILESxUNROLL[xDEPTH]` and `w4a16:registers|shared`.
+      `gemv:WARPSxTILESxUNROLL[xDEPTH]` and `w4a16:registers|shared|CxR`.
 
     A chip or tile list that does not parse is a verifier error.
 
